@@ -1,0 +1,77 @@
+"""stageborging: safeguard internships.
+
+A lifecycle engine for internships and discrimination reports, with plugin
+hooks for institutions and a tamper-evident audit log for auditors::
+
+    from stageborging import Actor, Engine
+
+    with Engine("school.db") as engine:
+        office = Actor("po-1", "placement_office")
+        opened = engine.open("mbo_bpv", actor=office, data={...})
+        engine.fire(opened.stream_id, "begin_search", actor=office)
+"""
+
+import logging
+
+from .__about__ import __version__
+from ._engine import Engine
+from ._fields import FieldKind, FieldSpec
+from ._lifecycle import Effect, FactSpec, Guard, LifecycleDefinition, Transition
+from ._records import Actor, Decision, Event, EventType, Finding, PluginInfo, Role, Severity, Stream
+from ._verify import verify_database
+from .audit import Break, VerifyReport
+from .exceptions import (
+    ConcurrencyConflict,
+    DefinitionError,
+    DefinitionMismatch,
+    InvalidInput,
+    InvalidTransition,
+    PluginError,
+    Refused,
+    SchemaVersionError,
+    StageborgingError,
+    StoreError,
+    StreamNotFound,
+)
+from .hookspecs import hookimpl
+from .store import SQLiteStore
+
+# A library logs nothing unless its host configures logging.
+logging.getLogger("stageborging").addHandler(logging.NullHandler())
+
+__all__ = [
+    "Actor",
+    "Break",
+    "ConcurrencyConflict",
+    "Decision",
+    "DefinitionError",
+    "DefinitionMismatch",
+    "Effect",
+    "Engine",
+    "Event",
+    "EventType",
+    "FactSpec",
+    "FieldKind",
+    "FieldSpec",
+    "Finding",
+    "Guard",
+    "InvalidInput",
+    "InvalidTransition",
+    "LifecycleDefinition",
+    "PluginError",
+    "PluginInfo",
+    "Refused",
+    "Role",
+    "SQLiteStore",
+    "SchemaVersionError",
+    "Severity",
+    "StageborgingError",
+    "StoreError",
+    "Stream",
+    "StreamNotFound",
+    "Transition",
+    "VerifyReport",
+    "__version__",
+    "hookimpl",
+    "verify_database",
+]

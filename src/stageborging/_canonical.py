@@ -1,0 +1,58 @@
+"""Canonical JSON: the exact bytes that are hashed.
+
+The encoding is the subset of RFC 8785 (JCS) that audited data needs: objects
+with string keys, arrays, strings, booleans, null and integers of magnitude
+below 2**53. No floats. On that subset, ``json.dumps`` with sorted keys, no
+whitespace and no ASCII escaping produces exactly the RFC 8785 bytes (the test
+suite proves it against the ``rfc8785`` package with Hypothesis), at a
+fraction of the cost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["canonical_bytes", "check_canonical_value"]
+
+_MAX_INT = 2**53 - 1
+_encode = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
+
+
+def check_canonical_value(value: Any, where: str = "value") -> None:
+    """Raise TypeError or ValueError if *value* leaves the canonical subset."""
+    if value is None or isinstance(value, (bool, str)):
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"{where}: lone surrogate in string") from None
+        return
+    if isinstance(value, int):
+        if abs(value) > _MAX_INT:
+            raise ValueError(f"{where}: integer {value} outside ±(2**53 - 1)")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            check_canonical_value(item, f"{where}[{i}]")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.isascii():
+                raise TypeError(f"{where}: key {key!r} is not an ASCII string")
+            check_canonical_value(item, f"{where}.{key}")
+        return
+    raise TypeError(f"{where}: {type(value).__name__} is not allowed in canonical JSON")
+
+
+def canonical_bytes(value: Mapping[str, Any]) -> bytes:
+    """Return the canonical UTF-8 bytes of *value* (see the module docstring).
+
+    The caller guarantees the subset (all data reaching here was validated by
+    the field specs or built by the library); :func:`check_canonical_value`
+    checks it explicitly.
+    """
+    return _encode(value).encode("utf-8")

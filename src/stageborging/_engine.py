@@ -1,0 +1,653 @@
+"""The engine: the public facade over lifecycles, rules, plugins, store and audit."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from attrs import frozen
+
+from ._canonical import canonical_bytes
+from ._fields import validate_data
+from ._lifecycle import LifecycleDefinition, Transition
+from ._logging import get_logger
+from ._machine import CompiledMachine
+from ._plugins import PluginHost
+from ._projection import apply, effects_of, initial_facts
+from ._records import (
+    Actor,
+    Decision,
+    Event,
+    EventType,
+    Finding,
+    PluginInfo,
+    Role,
+    Stream,
+    check_identifier,
+)
+from ._rules import Command, RecognitionAnswer, check_input, check_role, evaluate_guards
+from .audit import GENESIS, SealedEvent, VerifyReport, seal, verify_rows
+from .exceptions import (
+    ConcurrencyConflict,
+    DefinitionError,
+    DefinitionMismatch,
+    InvalidInput,
+    InvalidTransition,
+    Refused,
+    StageborgingError,
+    StreamNotFound,
+)
+from .lifecycles import builtin
+from .store import SQLiteStore, Store, StreamRow, Transaction
+
+__all__ = ["Engine"]
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@frozen
+class _Outcome:
+    """What one unit of work produced; a refusal is raised after its commit."""
+
+    event: Event
+    refused: bool = False
+
+
+class Engine:
+    """Open streams, fire transitions, record facts and read them back.
+
+    Args:
+        db: A database path (SQLite, created when absent) or a :class:`Store`.
+        plugins: Plugins to register (modules, classes or objects with
+            :data:`~stageborging.hookimpl` functions).
+        lifecycles: An institution's own definitions, besides the built-in
+            ``mbo_bpv``, ``hbo_stage`` and ``case``.
+        defaults: Register the built-in *default* rules (required agreement
+            fields, finish conditions). Hard rules always apply.
+        clock: Returns the current time (timezone-aware); tests pass a fake.
+        timezone: Where dates are judged (start date reached, …).
+
+    Every command is one database transaction: either its event, projection
+    and (refusals included) everything else commit together, or nothing is
+    written.
+    """
+
+    def __init__(
+        self,
+        db: str | os.PathLike[str] | Store = "stageborging.db",
+        *,
+        plugins: Sequence[object] = (),
+        lifecycles: Iterable[LifecycleDefinition] = (),
+        defaults: bool = True,
+        clock: Clock = _utc_now,
+        timezone: tzinfo | None = None,
+    ) -> None:
+        self._definitions: dict[str, LifecycleDefinition] = {}
+        for definition in (*builtin(), *lifecycles):
+            if not isinstance(definition, LifecycleDefinition):
+                raise DefinitionError(repr(definition), "lifecycles", "not a LifecycleDefinition")
+            if definition.name in self._definitions:
+                raise DefinitionError(definition.name, "name", "a lifecycle with this name exists")
+            self._definitions[definition.name] = definition
+        self._machines: dict[str, CompiledMachine] = {}
+        self._plugins = PluginHost(plugins, defaults=defaults)
+        self._clock = clock
+        self._tz = timezone if timezone is not None else ZoneInfo("Europe/Amsterdam")
+        self.store: Store = db if not isinstance(db, (str, os.PathLike)) else SQLiteStore(db)
+        self._log = get_logger()
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database connections."""
+        self.store.close()
+
+    @property
+    def lifecycles(self) -> Mapping[str, LifecycleDefinition]:
+        """Every definition this engine knows, by name."""
+        return dict(self._definitions)
+
+    @property
+    def plugins(self) -> tuple[PluginInfo, ...]:
+        """The registered plugins (built-in defaults included), by name."""
+        return self._plugins.plugins
+
+    def lifecycle(self, name: str) -> LifecycleDefinition:
+        """The definition called *name*.
+
+        Raises:
+            InvalidInput: no definition has that name.
+        """
+        try:
+            return self._definitions[name]
+        except KeyError:
+            known = ", ".join(self._definitions)
+            raise InvalidInput("lifecycle", name, f"unknown lifecycle; known: {known}") from None
+
+    def _machine(self, definition: LifecycleDefinition) -> CompiledMachine:
+        machine = self._machines.get(definition.digest)
+        if machine is None:
+            machine = self._machines[definition.digest] = CompiledMachine(definition)
+        return machine
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise StageborgingError("the engine clock returned a naive datetime; make it aware")
+        return now.astimezone(self._tz)
+
+    def _definition_of(self, row: StreamRow) -> LifecycleDefinition:
+        definition = self._definitions.get(row.lifecycle)
+        if definition is None:
+            raise DefinitionError(row.lifecycle, "lifecycle", "not loaded in this engine")
+        if definition.digest != row.definition:
+            raise DefinitionMismatch(row.id, row.lifecycle, row.definition, definition.digest)
+        return definition
+
+    # -- commands ----------------------------------------------------------
+
+    def open(
+        self,
+        lifecycle: str,
+        *,
+        actor: Actor,
+        data: Mapping[str, Any],
+        stream_id: str | None = None,
+    ) -> Event:
+        """Open a stream: an internship (``mbo_bpv``, ``hbo_stage``) or a case.
+
+        Args:
+            lifecycle: The definition's name.
+            actor: Who opens it; the role must be one of the definition's
+                ``open_roles``.
+            data: The definition's ``open_fields`` (for an internship: the
+                student's pseudonymous id, programme, dates, hours … and
+                nothing else about the student).
+            stream_id: A pseudonymous id of your own; a random one by default.
+
+        Returns:
+            The ``opened`` event (``event.stream_id`` is the new stream's id).
+
+        Raises:
+            InvalidInput: unknown lifecycle, malformed data or id, id in use.
+            Refused: the actor's role may not open this lifecycle (nothing is
+                written: there is no stream to record a refusal on).
+        """
+        started = time.perf_counter()
+        actor = _check_actor(actor)
+        definition = self.lifecycle(lifecycle)
+        details = validate_data(definition.open_fields, data)
+        sid = uuid.uuid4().hex if stream_id is None else check_identifier("stream_id", stream_id)
+        now = self._now()
+        role_findings = check_role(
+            Command(definition, "", {}, "open", actor, details, now, definition.open_roles, ())
+        )
+        if role_findings:
+            self._log_command(sid, "open", "refused", started)
+            raise Refused(sid, "open", role_findings, None)
+
+        def work(tx: Transaction) -> _Outcome:
+            if tx.load(sid) is not None:
+                raise InvalidInput("stream_id", sid, "a stream with this id exists")
+            facts = initial_facts(details)
+            sealed = self._seal(
+                sid, 1, EventType.OPENED, definition.name, now, actor,
+                definition.initial, definition.initial, definition, (), details, (), GENESIS,
+            )  # fmt: skip
+            row = StreamRow(
+                id=sid,
+                kind=definition.kind,
+                lifecycle=definition.name,
+                definition=definition.digest,
+                state=definition.initial,
+                version=1,
+                head_hash=sealed.hash,
+                facts=canonical_bytes(facts).decode(),
+                opened_at=sealed.occurred_at,
+                updated_at=sealed.occurred_at,
+            )
+            tx.write(row, [sealed], 0)
+            return _Outcome(self._event(sealed, details, (), (), now))
+
+        return self._run(sid, "open", work, started).event
+
+    def fire(
+        self,
+        stream_id: str,
+        trigger: str,
+        *,
+        actor: Actor,
+        data: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> Event:
+        """Fire *trigger* on a stream as *actor*.
+
+        Runs the role check, the hard guards and every plugin check; only when
+        nothing blocks does the lifecycle move. One transaction either way.
+
+        Args:
+            stream_id: The stream.
+            trigger: The transition's name (``"start"``).
+            actor: Who fires it.
+            data: The transition's fields (e.g. ``{"reason": "illness"}``).
+            expected_version: The stream version the caller decided on; if the
+                stream moved on since, :class:`ConcurrencyConflict` is raised
+                and nothing is written.
+
+        Returns:
+            The ``transitioned`` event; non-blocking findings are on it.
+
+        Raises:
+            InvalidInput: unknown stream or trigger, malformed data.
+            InvalidTransition: the trigger is not allowed from the current state.
+            ConcurrencyConflict: ``expected_version`` is stale.
+            Refused: a rule or check blocked it; the refusal was recorded.
+        """
+        started = time.perf_counter()
+        actor = _check_actor(actor)
+        now = self._now()
+
+        def work(tx: Transaction) -> _Outcome:
+            row, definition = self._load(tx, stream_id, expected_version)
+            transition, payload = _transition_input(definition, row.state, trigger, data)
+            facts = json.loads(row.facts)
+            check_input(transition.effects, facts, payload)
+            findings, plugins = self._decide(definition, row, facts, transition, actor, payload, now)
+            if any(f.blocks for f in findings):
+                return self._refuse(tx, row, definition, trigger, actor, payload, findings, plugins, now)
+            dest = self._machine(definition).move(row.state, trigger)
+            new_facts = apply(facts, transition.effects, payload, now.date().isoformat())
+            return self._append(
+                tx, row, definition, EventType.TRANSITIONED, trigger, actor, dest,
+                payload, findings, plugins, new_facts, now,
+            )  # fmt: skip
+
+        return self._run(stream_id, trigger, work, started).event
+
+    def record(
+        self,
+        stream_id: str,
+        fact: str,
+        *,
+        actor: Actor,
+        data: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> Event:
+        """Record a fact on a stream without a state change.
+
+        Facts of an internship: ``application_sent``, ``application_outcome``,
+        ``guidance_contact``, ``signature``, ``hours``, ``midterm_review``,
+        ``assessment_decision`` (and ``assignment_decision`` in ``hbo_stage``);
+        of a case: ``employer_hearing``, ``external_referral``,
+        ``reporter_feedback``.
+
+        Returns:
+            The ``recorded`` event.
+
+        Raises:
+            InvalidInput: unknown stream or fact, malformed data.
+            ConcurrencyConflict: ``expected_version`` is stale.
+            Refused: a hard rule blocked it (wrong role, no consent, a
+                signature on a stale agreement version …); recorded.
+        """
+        started = time.perf_counter()
+        actor = _check_actor(actor)
+        now = self._now()
+
+        def work(tx: Transaction) -> _Outcome:
+            row, definition = self._load(tx, stream_id, expected_version)
+            spec = definition.facts_by_name.get(fact)
+            if spec is None:
+                known = ", ".join(definition.facts_by_name) or "none"
+                raise InvalidInput("fact", fact, f"unknown fact; known: {known}")
+            payload = validate_data(spec.fields, data)
+            facts = json.loads(row.facts)
+            check_input((spec.effect,), facts, payload)
+            cmd = Command(
+                definition, row.state, facts, fact, actor, payload, now, spec.roles, spec.guards
+            )
+            findings = check_role(cmd) + evaluate_guards(cmd, self._plugins.verify_recognition)
+            if any(f.blocks for f in findings):
+                return self._refuse(tx, row, definition, fact, actor, payload, findings, [], now)
+            new_facts = apply(facts, (spec.effect,), payload, now.date().isoformat())
+            return self._append(
+                tx, row, definition, EventType.RECORDED, fact, actor, row.state,
+                payload, findings, [], new_facts, now,
+            )  # fmt: skip
+
+        return self._run(stream_id, fact, work, started).event
+
+    def check(
+        self,
+        stream_id: str,
+        trigger: str,
+        *,
+        actor: Actor,
+        data: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        """Dry-run :meth:`fire`: the decision and every finding; nothing is written.
+
+        Raises:
+            InvalidInput: as :meth:`fire` (unknown stream or trigger, bad data).
+            InvalidTransition: the trigger is not allowed from the current state.
+        """
+        actor = _check_actor(actor)
+        now = self._now()
+        row = self.store.read_stream(stream_id)
+        if row is None:
+            raise StreamNotFound(stream_id)
+        definition = self._definition_of(row)
+        transition, payload = _transition_input(definition, row.state, trigger, data)
+        facts = json.loads(row.facts)
+        check_input(transition.effects, facts, payload)
+        findings, plugins = self._decide(definition, row, facts, transition, actor, payload, now)
+        return Decision(
+            allowed=not any(f.blocks for f in findings),
+            findings=tuple(findings),
+            from_state=row.state,
+            to_state=transition.dest,
+            plugins=tuple(plugins),
+        )
+
+    # -- reads -------------------------------------------------------------
+
+    def stream(self, stream_id: str) -> Stream:
+        """The stream's current state and facts (its stored projection).
+
+        Raises:
+            StreamNotFound: no stream has this id.
+        """
+        row = self.store.read_stream(stream_id)
+        if row is None:
+            raise StreamNotFound(stream_id)
+        return _stream(row, json.loads(row.facts))
+
+    def history(self, stream_id: str) -> tuple[Event, ...]:
+        """Every event of the stream, oldest first, refusals included.
+
+        Raises:
+            StreamNotFound: no stream has this id.
+        """
+        sealed = self.store.read_events(stream_id)
+        if not sealed:
+            raise StreamNotFound(stream_id)
+        return tuple(_event_from_sealed(s) for s in sealed)
+
+    def replay(self, stream_id: str) -> Stream:
+        """Rebuild the stream's projection from its events alone.
+
+        Equal to :meth:`stream` unless the database was tampered with.
+        """
+        events = self.history(stream_id)
+        first = events[0]
+        definition = self.lifecycle(first.name)
+        facts = initial_facts(first.data)
+        for event in events[1:]:
+            effects = effects_of(definition, event.type, event.name)
+            day = event.occurred_at.astimezone(self._tz).date().isoformat()
+            facts = apply(facts, effects, event.data, day)
+        last = events[-1]
+        return Stream(
+            id=stream_id,
+            kind=definition.kind,
+            lifecycle=definition.name,
+            definition=last.definition,
+            state=last.to_state,
+            version=last.seq,
+            head_hash=last.hash,
+            facts=json.loads(canonical_bytes(facts)),
+        )
+
+    def verify(self) -> VerifyReport:
+        """Recompute every chain and check every column (see ``stageborging audit verify``)."""
+        return verify_rows(self.store.iter_events(), self.store.stream_heads())
+
+    # -- internals ---------------------------------------------------------
+
+    def _run(self, stream_id: str, command: str, work: Callable[[Transaction], _Outcome], started: float) -> _Outcome:
+        try:
+            outcome = self.store.run(work)
+        except InvalidInput as exc:
+            self._log_command(stream_id, command, "invalid", started, field=exc.field)
+            raise
+        except ConcurrencyConflict:
+            self._log_command(stream_id, command, "conflict", started)
+            raise
+        if outcome.refused:
+            self._log_command(stream_id, command, "refused", started)
+            raise Refused(stream_id, command, outcome.event.findings, outcome.event)
+        self._log_command(stream_id, command, "ok", started)
+        return outcome
+
+    def _log_command(self, stream_id: str, command: str, outcome: str, started: float, **extra: str) -> None:
+        self._log.info(
+            "command",
+            stream=stream_id,
+            command=command,
+            outcome=outcome,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            **extra,
+        )
+
+    def _load(
+        self, tx: Transaction, stream_id: str, expected_version: int | None
+    ) -> tuple[StreamRow, LifecycleDefinition]:
+        row = tx.load(stream_id)
+        if row is None:
+            raise StreamNotFound(stream_id)
+        if expected_version is not None and expected_version != row.version:
+            raise ConcurrencyConflict(stream_id, expected_version, row.version)
+        return row, self._definition_of(row)
+
+    def _decide(
+        self,
+        definition: LifecycleDefinition,
+        row: StreamRow,
+        facts: Mapping[str, Any],
+        transition: Transition,
+        actor: Actor,
+        data: Mapping[str, Any],
+        now: datetime,
+    ) -> tuple[list[Finding], list[PluginInfo]]:
+        cmd = Command(
+            definition, row.state, facts, transition.trigger, actor, data, now,
+            transition.roles, transition.guards,
+        )  # fmt: skip
+        answered: list[str] = []
+
+        def verify(employer: str, qualification: str, on: date) -> RecognitionAnswer:
+            answer = self._plugins.verify_recognition(employer, qualification, on)
+            answered.append(answer.source)
+            return answer
+
+        findings = check_role(cmd) + evaluate_guards(cmd, verify)
+        plugin_findings, plugins = self._plugins.check_transition(
+            _stream(row, facts), transition, actor, data, now
+        )
+        findings.extend(plugin_findings)
+        plugins.extend(self._plugins.info(name) for name in answered if name in self._plugins)
+        return findings, plugins
+
+    def _seal(
+        self,
+        stream_id: str,
+        seq: int,
+        type: EventType,
+        name: str,
+        now: datetime,
+        actor: Actor,
+        from_state: str,
+        to_state: str,
+        definition: LifecycleDefinition,
+        plugins: Sequence[PluginInfo],
+        data: Mapping[str, Any],
+        findings: Sequence[Finding],
+        prev_hash: str,
+    ) -> SealedEvent:
+        return seal(
+            stream_id=stream_id,
+            seq=seq,
+            type=type.value,
+            name=name,
+            occurred_at=_timestamp(now),
+            actor_id=actor.id,
+            actor_role=actor.role.value,
+            from_state=from_state,
+            to_state=to_state,
+            lifecycle=definition.name,
+            definition=definition.digest,
+            plugins=sorted({p.to_json()[0]: p.to_json() for p in plugins}.values()),
+            body={"data": dict(data), "findings": [f.to_json() for f in findings]},
+            prev_hash=prev_hash,
+        )
+
+    def _append(
+        self,
+        tx: Transaction,
+        row: StreamRow,
+        definition: LifecycleDefinition,
+        type: EventType,
+        name: str,
+        actor: Actor,
+        dest: str,
+        data: Mapping[str, Any],
+        findings: Sequence[Finding],
+        plugins: Sequence[PluginInfo],
+        facts: Mapping[str, Any],
+        now: datetime,
+    ) -> _Outcome:
+        sealed = self._seal(
+            row.id, row.version + 1, type, name, now, actor, row.state, dest,
+            definition, plugins, data, findings, row.head_hash,
+        )  # fmt: skip
+        new_row = StreamRow(
+            id=row.id,
+            kind=row.kind,
+            lifecycle=row.lifecycle,
+            definition=row.definition,
+            state=dest,
+            version=sealed.seq,
+            head_hash=sealed.hash,
+            facts=canonical_bytes(facts).decode(),
+            opened_at=row.opened_at,
+            updated_at=sealed.occurred_at,
+        )
+        tx.write(new_row, [sealed], row.version)
+        return _Outcome(self._event(sealed, data, findings, plugins, now), refused=type is EventType.REFUSED)
+
+    def _refuse(
+        self,
+        tx: Transaction,
+        row: StreamRow,
+        definition: LifecycleDefinition,
+        name: str,
+        actor: Actor,
+        data: Mapping[str, Any],
+        findings: Sequence[Finding],
+        plugins: Sequence[PluginInfo],
+        now: datetime,
+    ) -> _Outcome:
+        return self._append(
+            tx, row, definition, EventType.REFUSED, name, actor, row.state,
+            data, findings, plugins, json.loads(row.facts), now,
+        )  # fmt: skip
+
+    @staticmethod
+    def _event(
+        sealed: SealedEvent,
+        data: Mapping[str, Any],
+        findings: Sequence[Finding],
+        plugins: Sequence[PluginInfo],
+        now: datetime,
+    ) -> Event:
+        return Event(
+            stream_id=sealed.stream_id,
+            seq=sealed.seq,
+            type=EventType(sealed.type),
+            name=sealed.name,
+            occurred_at=now.astimezone(UTC),
+            actor=Actor(sealed.actor_id, Role(sealed.actor_role)),
+            from_state=sealed.from_state,
+            to_state=sealed.to_state,
+            definition=sealed.definition,
+            data=dict(data),
+            findings=tuple(findings),
+            plugins=tuple(sorted(set(plugins), key=lambda p: p.name)),
+            hash=sealed.hash,
+            prev_hash=sealed.prev_hash,
+            body_hash=sealed.body_hash,
+        )
+
+
+def _check_actor(actor: object) -> Actor:
+    if not isinstance(actor, Actor):
+        raise InvalidInput("actor", actor, "must be a stageborging.Actor (id and role)")
+    return actor
+
+
+def _transition_input(
+    definition: LifecycleDefinition, state: str, trigger: str, data: Mapping[str, Any] | None
+) -> tuple[Transition, dict[str, Any]]:
+    transition = definition.transitions_by_trigger.get(trigger)
+    if transition is None:
+        known = ", ".join(definition.transitions_by_trigger)
+        raise InvalidInput("trigger", trigger, f"unknown trigger; known: {known}")
+    if state not in transition.sources:
+        raise InvalidTransition(trigger, state, definition.triggers_from(state))
+    return transition, validate_data(transition.fields, data)
+
+
+def _stream(row: StreamRow, facts: Mapping[str, Any]) -> Stream:
+    return Stream(
+        id=row.id,
+        kind=row.kind,
+        lifecycle=row.lifecycle,
+        definition=row.definition,
+        state=row.state,
+        version=row.version,
+        head_hash=row.head_hash,
+        facts=facts,
+    )
+
+
+def _event_from_sealed(sealed: SealedEvent) -> Event:
+    header = json.loads(sealed.header)
+    body = json.loads(sealed.body) if sealed.body is not None else {"data": {}, "findings": []}
+    return Event(
+        stream_id=sealed.stream_id,
+        seq=sealed.seq,
+        type=EventType(sealed.type),
+        name=sealed.name,
+        occurred_at=datetime.strptime(sealed.occurred_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+        actor=Actor(sealed.actor_id, Role(sealed.actor_role)),
+        from_state=sealed.from_state,
+        to_state=sealed.to_state,
+        definition=sealed.definition,
+        data=body["data"],
+        findings=tuple(Finding.from_json(f) for f in body["findings"]),
+        plugins=tuple(PluginInfo(name, version) for name, version in header["plugins"]),
+        hash=sealed.hash,
+        prev_hash=sealed.prev_hash,
+        body_hash=sealed.body_hash,
+    )
+

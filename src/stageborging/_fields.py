@@ -1,0 +1,149 @@
+"""Field specs: the typed, documented data a command may carry.
+
+Every value that reaches an event passes through :func:`validate_data`, so the
+log holds only ids, codes, dates and integers: no free text, no floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from attrs import field, frozen
+
+from ._records import check_identifier
+from .exceptions import InvalidInput
+
+__all__ = ["FieldKind", "FieldSpec", "validate_data"]
+
+
+class FieldKind(StrEnum):
+    """The kinds of value a field holds."""
+
+    ID = "id"  #: a pseudonymous id (see :class:`~stageborging.Actor`)
+    CODE = "code"  #: one code of a documented list
+    CODES = "codes"  #: a non-empty list of codes of a documented list
+    DATE = "date"  #: a calendar date (``datetime.date`` or ``YYYY-MM-DD``)
+    INT = "int"  #: an integer within ``minimum`` … ``maximum``
+
+
+@frozen
+class FieldSpec:
+    """One field of a command's data.
+
+    Attributes:
+        name: The key in the data mapping.
+        kind: What it holds.
+        required: Whether it must be present.
+        codes: The allowed codes (``code`` and ``codes`` kinds).
+        minimum: The smallest allowed integer (``int``).
+        maximum: The largest allowed integer (``int``).
+        not_before: For a date: the name of another date field it may not precede.
+    """
+
+    name: str
+    kind: FieldKind = field(converter=FieldKind)
+    required: bool = True
+    codes: tuple[str, ...] = field(default=(), converter=tuple)
+    minimum: int | None = None
+    maximum: int | None = None
+    not_before: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind.value,
+            "required": self.required,
+            "codes": list(self.codes),
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+            "not_before": self.not_before,
+        }
+
+    def describe(self) -> str:
+        """A short human description, e.g. ``reason: code (illness|other)``."""
+        text = f"{self.name}: {self.kind.value}"
+        if self.codes:
+            text += f" ({'|'.join(self.codes)})"
+        if self.kind is FieldKind.INT and (self.minimum is not None or self.maximum is not None):
+            text += f" [{self.minimum}..{self.maximum}]"
+        return text if self.required else text + ", optional"
+
+
+def _convert(spec: FieldSpec, name: str, value: Any) -> Any:
+    kind = spec.kind
+    if kind is FieldKind.ID:
+        return check_identifier(name, value)
+    if kind is FieldKind.CODE:
+        if not isinstance(value, str) or value not in spec.codes:
+            raise InvalidInput(name, value, f"unknown code; allowed: {', '.join(spec.codes)}")
+        return value
+    if kind is FieldKind.CODES:
+        if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+            raise InvalidInput(name, value, "must be a list of codes")
+        if not value:
+            raise InvalidInput(name, value, "must not be empty")
+        for item in value:
+            if item not in spec.codes:
+                raise InvalidInput(
+                    name, item, f"unknown code; allowed: {', '.join(spec.codes)}"
+                )
+        return sorted(set(value))
+    if kind is FieldKind.DATE:
+        if isinstance(value, date) and not hasattr(value, "hour"):
+            return value.isoformat()
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value).isoformat()
+            except ValueError:
+                pass
+        raise InvalidInput(name, value, "must be a date (YYYY-MM-DD)")
+    # FieldKind.INT
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(name, value, "must be an integer")
+    if spec.minimum is not None and value < spec.minimum:
+        raise InvalidInput(name, value, f"must be at least {spec.minimum}")
+    if spec.maximum is not None and value > spec.maximum:
+        raise InvalidInput(name, value, f"must be at most {spec.maximum}")
+    return value
+
+
+def validate_data(
+    specs: tuple[FieldSpec, ...], data: Mapping[str, Any] | None, prefix: str = "data"
+) -> dict[str, Any]:
+    """Check *data* against *specs* and return it in its canonical form.
+
+    Dates become ISO strings, code lists become sorted lists. Absent optional
+    fields are left out.
+
+    Raises:
+        InvalidInput: naming the first unknown, missing or malformed field.
+    """
+    data = {} if data is None else data
+    if not isinstance(data, Mapping):
+        raise InvalidInput(prefix, data, "must be a mapping of field names to values")
+    known = {spec.name: spec for spec in specs}
+    for key in data:
+        if key not in known:
+            allowed = ", ".join(known) or "no fields"
+            raise InvalidInput(f"{prefix}.{key}", data[key], f"unknown field; allowed: {allowed}")
+    result: dict[str, Any] = {}
+    for spec in specs:
+        name = f"{prefix}.{spec.name}"
+        value = data.get(spec.name)
+        if value is None:
+            if spec.required:
+                raise InvalidInput(name, None, f"required ({spec.describe()})")
+            continue
+        result[spec.name] = _convert(spec, name, value)
+    for spec in specs:
+        other = spec.not_before
+        if other and spec.name in result and other in result and result[spec.name] < result[other]:
+            raise InvalidInput(
+                f"{prefix}.{spec.name}",
+                result[spec.name],
+                f"must not be before {other} ({result[other]})",
+            )
+    return result

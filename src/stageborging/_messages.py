@@ -1,0 +1,118 @@
+"""The message catalogue of the built-in findings, in English and Dutch.
+
+Each finding code maps to a pair of templates filled from the finding's
+``params`` (codes, ids, dates and numbers only: never personal data). The
+list of codes is documented in ``docs/findings.rst``; a test keeps the two in
+step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ._records import Finding, Severity
+
+__all__ = ["CATALOGUE", "finding"]
+
+#: code -> (English, Dutch)
+CATALOGUE: Mapping[str, tuple[str, str]] = {
+    "role.not_allowed": (
+        "Role {role} may not {command}; allowed: {allowed}.",
+        "De rol {role} mag {command} niet uitvoeren; toegestaan: {allowed}.",
+    ),
+    "signatures.missing": (
+        "Signatures missing on agreement version {version}: {missing}.",
+        "Handtekeningen ontbreken op versie {version} van de overeenkomst: {missing}.",
+    ),
+    "signature.no_agreement": (
+        "There is no agreement to sign yet.",
+        "Er is nog geen overeenkomst om te ondertekenen.",
+    ),
+    "signature.stale_version": (
+        "Agreement version {given} is not the current version {current}.",
+        "Versie {given} van de overeenkomst is niet de huidige versie {current}.",
+    ),
+    "signature.wrong_party": (
+        "Role {role} cannot sign for party {party}.",
+        "De rol {role} kan niet tekenen namens partij {party}.",
+    ),
+    "start.date_not_reached": (
+        "The planned start date {start} has not been reached.",
+        "De geplande startdatum {start} is nog niet bereikt.",
+    ),
+    "start.agreement_unconfirmed": (
+        "The agreement has not been confirmed as signed.",
+        "De ondertekening van de overeenkomst is niet bevestigd.",
+    ),
+    "start.retroactive": (
+        "The agreement was confirmed on {confirmed}, after the planned start {start}: "
+        "no retroactive start.",
+        "De overeenkomst is bevestigd op {confirmed}, na de geplande start {start}: "
+        "niet met terugwerkende kracht starten.",
+    ),
+    "recognition.no_employer": (
+        "No employer has been proposed.",
+        "Er is geen leerbedrijf voorgesteld.",
+    ),
+    "recognition.no_verifier": (
+        "No recognition verifier is configured, so the employer cannot be verified.",
+        "Er is geen controle op erkenning ingesteld; het leerbedrijf kan niet worden "
+        "geverifieerd.",
+    ),
+    "recognition.not_recognised": (
+        "Employer {employer} is not recognised for qualification {qualification}.",
+        "Leerbedrijf {employer} is niet erkend voor kwalificatie {qualification}.",
+    ),
+    "recognition.verifier_failed": (
+        "The recognition verifier of plugin {plugin} failed ({error}); refused.",
+        "De erkenningscontrole van plugin {plugin} faalde ({error}); geweigerd.",
+    ),
+    "assignment.not_approved": (
+        "The programme has not approved the assignment.",
+        "De opleiding heeft de stageopdracht niet goedgekeurd.",
+    ),
+    "assessment.missing": (
+        "No assessment decision has been recorded.",
+        "Er is geen beoordelingsbesluit vastgelegd.",
+    ),
+    "consent.missing": (
+        "The reporter has not given consent, so {command} is not allowed.",
+        "De melder heeft geen toestemming gegeven; {command} is niet toegestaan.",
+    ),
+    "feedback.missing": (
+        "Feedback to the reporter has not been recorded.",
+        "Terugkoppeling aan de melder is niet vastgelegd.",
+    ),
+    "check.failed": (
+        "The check of plugin {plugin} failed ({error}); refused.",
+        "De controle van plugin {plugin} faalde ({error}); geweigerd.",
+    ),
+    "agreement.fields_missing": (
+        "The agreement lacks: {missing}.",
+        "De overeenkomst mist: {missing}.",
+    ),
+    "finish.too_early": (
+        "The end date {end} is not reached and the hours ({hours} of {planned}) are not met.",
+        "De einddatum {end} is niet bereikt en de uren ({hours} van {planned}) zijn niet "
+        "gehaald.",
+    ),
+}
+
+
+def finding(
+    code: str,
+    severity: Severity = Severity.BLOCK,
+    source: str = "stageborging",
+    **params: object,
+) -> Finding:
+    """Build a built-in finding from the catalogue, in both languages."""
+    english, dutch = CATALOGUE[code]
+    text = {k: str(v) for k, v in params.items()}
+    return Finding(
+        code=code,
+        severity=severity,
+        message=english.format(**text),
+        message_nl=dutch.format(**text),
+        source=source,
+        params=text,
+    )

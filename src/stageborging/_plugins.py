@@ -1,0 +1,201 @@
+"""The plugin manager of one engine, and isolated, fail-closed hook calls."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import types
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .__about__ import __version__
+from ._lifecycle import Transition
+from ._messages import finding
+from ._records import Actor, Finding, PluginInfo, Stream
+from ._rules import RecognitionAnswer
+from .exceptions import PluginError
+
+__all__ = ["PluginHost", "plugin_name"]
+
+_Impl = tuple[PluginInfo, Callable[..., Any], tuple[str, ...]]
+
+
+def plugin_name(plugin: object) -> str:
+    """The name a plugin is registered under: its ``name`` attribute, else its import path."""
+    name = getattr(plugin, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    if isinstance(plugin, types.ModuleType):
+        return plugin.__name__
+    cls = plugin if isinstance(plugin, type) else type(plugin)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _distribution_version(plugin: object) -> str:
+    module = plugin.__name__ if isinstance(plugin, types.ModuleType) else None
+    if module is None:
+        cls = plugin if isinstance(plugin, type) else type(plugin)
+        module = cls.__module__
+    top = module.split(".")[0]
+    if top == "stageborging":
+        return __version__
+    for dist in importlib.metadata.packages_distributions().get(top, []):
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:  # pragma: no cover - racy uninstall
+            continue
+    return "unversioned"
+
+
+def _error_text(exc: BaseException) -> str:
+    # Exception messages may echo input; the type name and a short text suffice.
+    text = str(exc).splitlines()[0][:120] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return types.MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+class PluginHost:
+    """One pluggy manager with the hook specs, the built-in defaults and the given plugins.
+
+    Hook implementations are called one by one, so that an implementation that
+    raises becomes a finding naming it instead of hiding the others (pluggy
+    itself stops at the first exception).
+    """
+
+    def __init__(self, plugins: Sequence[object] = (), *, defaults: bool = True) -> None:
+        self.manager = pluggy.PluginManager(hookspecs.PROJECT)
+        self.manager.add_hookspecs(hookspecs)
+        self._infos: dict[str, PluginInfo] = {}
+        self._impls: dict[str, list[_Impl]] = {}
+        if defaults:
+            from .builtin.defaults import DefaultRules
+
+            self.register(DefaultRules())
+        for plugin in plugins:
+            self.register(plugin)
+
+    def register(self, plugin: object) -> str:
+        """Register *plugin*; raise :class:`PluginError` if it is malformed."""
+        name = plugin_name(plugin)
+        try:
+            self.manager.register(plugin, name=name)
+        except ValueError as exc:
+            raise PluginError(name, str(exc)) from None
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(name, str(exc)) from None
+        try:
+            self.manager.check_pending()
+        except pluggy.PluginValidationError as exc:
+            self.manager.unregister(plugin)
+            raise PluginError(name, str(exc)) from None
+        self._infos[name] = PluginInfo(name, _distribution_version(plugin))
+        self._impls.clear()
+        return name
+
+    def _implementations(self, hook: str) -> list[_Impl]:
+        cached = self._impls.get(hook)
+        if cached is None:
+            caller = getattr(self.manager.hook, hook)
+            cached = [
+                (self._infos[impl.plugin_name], impl.function, tuple(impl.argnames))
+                for impl in reversed(caller.get_hookimpls())
+            ]
+            self._impls[hook] = cached
+        return cached
+
+    @property
+    def plugins(self) -> tuple[PluginInfo, ...]:
+        """Every registered plugin, by name."""
+        return tuple(sorted(self._infos.values(), key=lambda info: info.name))
+
+    def check_transition(
+        self,
+        stream: Stream,
+        transition: Transition,
+        actor: Actor,
+        data: Mapping[str, Any],
+        now: datetime,
+    ) -> tuple[list[Finding], list[PluginInfo]]:
+        """Call every check implementation; return their findings and who took part."""
+        impls = self._implementations("stageborging_check_transition")
+        if not impls:
+            return [], []
+        frozen_stream = Stream(
+            id=stream.id,
+            kind=stream.kind,
+            lifecycle=stream.lifecycle,
+            definition=stream.definition,
+            state=stream.state,
+            version=stream.version,
+            head_hash=stream.head_hash,
+            facts=_freeze(stream.facts),
+        )
+        kwargs = {
+            "stream": frozen_stream,
+            "transition": transition,
+            "actor": actor,
+            "data": types.MappingProxyType(dict(data)),
+            "now": now,
+        }
+        findings: list[Finding] = []
+        for info, function, argnames in impls:
+            try:
+                result = function(*[kwargs[a] for a in argnames])
+                findings.extend(_own_findings(info, result))
+            except Exception as exc:
+                findings.append(
+                    finding("check.failed", source=info.name, plugin=info.name, error=_error_text(exc))
+                )
+        return findings, [info for info, _, _ in impls]
+
+    def verify_recognition(self, employer: str, qualification: str, on: date) -> RecognitionAnswer:
+        """Ask the recognition verifiers in turn until one answers."""
+        kwargs: dict[str, Any] = {"employer": employer, "qualification": qualification, "on": on}
+        for info, function, argnames in self._implementations("stageborging_verify_recognition"):
+            try:
+                answer = function(*[kwargs[a] for a in argnames])
+            except Exception as exc:
+                return RecognitionAnswer(None, info.name, _error_text(exc))
+            if answer is not None:
+                return RecognitionAnswer(bool(answer), info.name)
+        return RecognitionAnswer(None, "stageborging")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._infos
+
+    def info(self, name: str) -> PluginInfo:
+        """The name and version of the registered plugin *name*."""
+        return self._infos[name]
+
+
+def _own_findings(info: PluginInfo, result: Iterable[Finding] | None) -> list[Finding]:
+    if result is None:
+        return []
+    if isinstance(result, (str, bytes, Finding)) or not isinstance(result, Iterable):
+        raise TypeError(f"returned {type(result).__name__}, not an iterable of findings")
+    own = []
+    for item in result:
+        if not isinstance(item, Finding):
+            raise TypeError(f"returned a {type(item).__name__}, not a Finding")
+        message_nl = item.message_nl or item.message
+        own.append(
+            Finding(
+                code=item.code,
+                severity=item.severity,
+                message=item.message,
+                message_nl=message_nl,
+                source=info.name,
+                params=item.params,
+            )
+        )
+    return own

@@ -1,0 +1,93 @@
+"""The facts projection: what a stream knows besides its state.
+
+Facts are a plain JSON-compatible mapping folded from the stream's events by
+:func:`apply`. The engine applies each new event to the stored facts; replaying
+every event from the start must give the same result (the test suite checks
+this after every step of random command sequences).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ._lifecycle import Effect, LifecycleDefinition
+from ._records import EventType
+
+__all__ = ["apply", "effects_of", "initial_facts"]
+
+Facts = dict[str, Any]
+
+
+def initial_facts(details: Mapping[str, Any]) -> Facts:
+    """The facts of a stream just opened with *details* (its validated open data)."""
+    return {"details": dict(details)}
+
+
+def effects_of(
+    definition: LifecycleDefinition, event_type: str, name: str
+) -> tuple[Effect, ...]:
+    """The effects an event of *event_type* named *name* has under *definition*."""
+    if event_type == EventType.TRANSITIONED:
+        return definition.transitions_by_trigger[name].effects
+    if event_type == EventType.RECORDED:
+        return (definition.facts_by_name[name].effect,)
+    return ()
+
+
+def _clear_agreement(facts: Facts) -> None:
+    facts["signatures"] = []
+    facts["agreement_confirmed_on"] = None
+
+
+def apply(
+    facts: Mapping[str, Any], effects: Iterable[Effect], data: Mapping[str, Any], day: str
+) -> Facts:
+    """Return new facts after *effects* with the command's *data* on *day* (ISO date).
+
+    *facts* itself is not changed.
+    """
+    new: Facts = dict(facts)
+    for effect in effects:
+        if effect is Effect.SET_EMPLOYER:
+            new["employer"] = data["employer"]
+            new["assignment_approved"] = False
+        elif effect is Effect.CLEAR_PLACEMENT:
+            new["employer"] = None
+            new["assignment_approved"] = False
+            _clear_agreement(new)
+        elif effect is Effect.NEW_AGREEMENT:
+            new["agreement_version"] = new.get("agreement_version", 0) + 1
+            _clear_agreement(new)
+        elif effect is Effect.CONFIRM_AGREEMENT:
+            new["agreement_confirmed_on"] = day
+        elif effect is Effect.GIVE_CONSENT:
+            new["consent"] = True
+        elif effect is Effect.WITHDRAW_CONSENT:
+            new["consent"] = False
+        elif effect is Effect.APPLICATION_SENT:
+            new["applications"] = {**new.get("applications", {}), data["application"]: None}
+        elif effect is Effect.APPLICATION_OUTCOME:
+            new["applications"] = {
+                **new.get("applications", {}),
+                data["application"]: data["outcome"],
+            }
+        elif effect is Effect.GUIDANCE_CONTACT:
+            new["contacts"] = [*new.get("contacts", []), data["moment"]]
+        elif effect is Effect.SIGNATURE:
+            new["signatures"] = sorted({*new.get("signatures", []), data["party"]})
+        elif effect is Effect.HOURS:
+            new["hours"] = new.get("hours", 0) + data["hours"]
+        elif effect is Effect.MIDTERM_REVIEW:
+            new["midterm_review"] = data["social_safety"]
+        elif effect is Effect.ASSESSMENT_DECISION:
+            new["assessment"] = data["outcome"]
+        elif effect is Effect.ASSIGNMENT_DECISION:
+            new["assignment_approved"] = data["outcome"] == "approved"
+        elif effect is Effect.EMPLOYER_HEARING:
+            new["hearings"] = new.get("hearings", 0) + 1
+        elif effect is Effect.EXTERNAL_REFERRAL:
+            new["referrals"] = [*new.get("referrals", []), data["to"]]
+        elif effect is Effect.REPORTER_FEEDBACK:
+            new["feedback_given"] = True
+    return new

@@ -1,0 +1,245 @@
+"""Value objects shared by every layer: actors, findings, decisions, events, streams."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from attrs import field, frozen
+
+from .exceptions import InvalidInput
+
+__all__ = [
+    "Actor",
+    "Decision",
+    "Event",
+    "EventType",
+    "Finding",
+    "PluginInfo",
+    "Role",
+    "Severity",
+    "Stream",
+    "check_identifier",
+]
+
+#: Pseudonymous ids from the student information system: letters, digits and
+#: ``. _ : -``, at most 128 characters. No spaces, so no names slip in.
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
+
+
+def check_identifier(field_name: str, value: object) -> str:
+    """Return *value* if it is a well-formed pseudonymous id, else raise InvalidInput."""
+    if not isinstance(value, str) or IDENTIFIER.fullmatch(value) is None:
+        raise InvalidInput(
+            field_name,
+            value,
+            "must be a pseudonymous id: 1-128 letters, digits or '._:-', no spaces",
+        )
+    return value
+
+
+class Role(StrEnum):
+    """Who an actor is in a command (DOMAIN §3)."""
+
+    STUDENT = "student"
+    COACH = "coach"
+    PLACEMENT_OFFICE = "placement_office"
+    TEAM_LEAD = "team_lead"
+    EXAM_COMMITTEE = "exam_committee"
+    WORKPLACE_SUPERVISOR = "workplace_supervisor"
+    EMPLOYER = "employer"
+    GUARDIAN = "guardian"
+    CONFIDENTIAL_ADVISOR = "confidential_advisor"
+    AUDITOR = "auditor"
+    SYSTEM = "system"
+
+
+class Severity(StrEnum):
+    """How much a finding weighs: only ``block`` refuses a command."""
+
+    BLOCK = "block"
+    WARN = "warn"
+    INFO = "info"
+
+
+class EventType(StrEnum):
+    """The kinds of event on a stream."""
+
+    OPENED = "opened"
+    TRANSITIONED = "transitioned"
+    RECORDED = "recorded"
+    REFUSED = "refused"
+
+
+def _role(value: object) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput(
+            "actor.role", value, f"unknown role; known: {', '.join(r.value for r in Role)}"
+        ) from None
+
+
+@frozen
+class Actor:
+    """Who fires a command: a pseudonymous id and exactly one role.
+
+    Raises:
+        InvalidInput: the id is not a pseudonymous id, or the role is unknown.
+    """
+
+    id: str = field(converter=lambda v: check_identifier("actor.id", v))
+    role: Role = field(converter=_role)
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "role": self.role.value}
+
+
+@frozen
+class Finding:
+    """One observation of a rule or check about a command.
+
+    Attributes:
+        code: A stable dotted code from the documented lists (``signatures.missing``).
+        severity: ``block`` refuses the command; ``warn`` and ``info`` are recorded.
+        message: English text for people. Never personal data.
+        message_nl: The same in Dutch.
+        source: ``"stageborging"`` for hard rules, else the plugin's name.
+        params: Codes that filled the message (``{"missing": "guardian"}``).
+    """
+
+    code: str
+    severity: Severity = field(converter=Severity)
+    message: str
+    message_nl: str = ""
+    source: str = "stageborging"
+    params: Mapping[str, str] = field(factory=dict)
+
+    @property
+    def blocks(self) -> bool:
+        """True when this finding refuses the command."""
+        return self.severity is Severity.BLOCK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "message_nl": self.message_nl,
+            "source": self.source,
+            "params": dict(self.params),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Finding:
+        return cls(
+            code=data["code"],
+            severity=data["severity"],
+            message=data["message"],
+            message_nl=data.get("message_nl", ""),
+            source=data.get("source", "stageborging"),
+            params=dict(data.get("params", {})),
+        )
+
+
+@frozen
+class PluginInfo:
+    """A plugin that took part in a decision: its name and distribution version."""
+
+    name: str
+    version: str
+
+    def to_json(self) -> list[str]:
+        return [self.name, self.version]
+
+
+@frozen
+class Decision:
+    """The answer to a dry run (:meth:`Engine.check`): would the command pass?
+
+    Attributes:
+        allowed: False when any finding blocks.
+        findings: Every finding of the hard rules and the plugins' checks.
+        from_state: The stream's state now.
+        to_state: The state the transition would move to.
+        plugins: The plugins whose checks took part.
+    """
+
+    allowed: bool
+    findings: tuple[Finding, ...]
+    from_state: str
+    to_state: str
+    plugins: tuple[PluginInfo, ...] = ()
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        """The findings that refuse the command."""
+        return tuple(f for f in self.findings if f.blocks)
+
+
+@frozen
+class Event:
+    """One entry of a stream's audit log, as read back from the store.
+
+    Attributes:
+        stream_id: The stream (internship or case) it belongs to.
+        seq: Its position in the stream, from 1.
+        type: opened, transitioned, recorded (a fact) or refused.
+        name: The lifecycle, trigger or fact name.
+        occurred_at: When it was recorded (UTC).
+        actor: Who fired the command.
+        from_state: The state before.
+        to_state: The state after (equal to ``from_state`` unless transitioned).
+        definition: The digest of the lifecycle definition in force.
+        data: The validated command data (codes, ids, dates; never free text).
+        findings: The findings recorded with it (all of them for a refusal).
+        plugins: The plugins that took part in the decision.
+        hash: This event's chain hash (hex).
+        prev_hash: The previous event's chain hash.
+        body_hash: The hash of the body (data and findings).
+    """
+
+    stream_id: str
+    seq: int
+    type: EventType
+    name: str
+    occurred_at: datetime
+    actor: Actor
+    from_state: str
+    to_state: str
+    definition: str
+    data: Mapping[str, Any]
+    findings: tuple[Finding, ...]
+    plugins: tuple[PluginInfo, ...]
+    hash: str
+    prev_hash: str
+    body_hash: str
+
+
+@frozen
+class Stream:
+    """The current state of one stream (its projection).
+
+    Attributes:
+        id: The stream id.
+        kind: ``internship`` or ``case``.
+        lifecycle: The name of its lifecycle definition.
+        definition: That definition's digest.
+        state: The current state.
+        version: The number of events on the stream (refusals included).
+        head_hash: The hash of its last event.
+        facts: What the stream knows besides its state: the opening details,
+            agreement version and signatures, hours, consent …
+    """
+
+    id: str
+    kind: str
+    lifecycle: str
+    definition: str
+    state: str
+    version: int
+    head_hash: str
+    facts: Mapping[str, Any]

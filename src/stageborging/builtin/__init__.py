@@ -1,0 +1,1 @@
+"""Built-in behaviour written as plugins, registered by every engine by default."""

@@ -1,0 +1,107 @@
+"""The hooks a stageborging plugin may implement.
+
+A plugin is any module, class or object with functions named after these specs
+and marked with :data:`hookimpl`::
+
+    from stageborging import Finding, hookimpl
+
+    class NoFridayStarts:
+        @hookimpl
+        def stageborging_check_transition(self, transition, now):
+            if transition.trigger == "start" and now.weekday() == 4:
+                return [Finding("local.friday_start", "warn", "Starting on a Friday.")]
+            return None
+
+Implementations may accept any subset of a spec's arguments, by name. Hooks are
+always called with keyword arguments, so new arguments can be added to a spec
+without breaking existing plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ._lifecycle import Transition
+    from ._records import Actor, Finding, Stream
+
+__all__ = [
+    "PROJECT",
+    "hookimpl",
+    "hookspec",
+    "stageborging_check_transition",
+    "stageborging_verify_recognition",
+]
+
+#: The pluggy project name, and the entry-point group of installable plugins.
+PROJECT = "stageborging"
+
+#: Marks a hook specification (used in this module only).
+hookspec = pluggy.HookspecMarker(PROJECT)
+#: Marks a plugin's hook implementation.
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def stageborging_check_transition(
+    stream: Stream,
+    transition: Transition,
+    actor: Actor,
+    data: Mapping[str, Any],
+    now: datetime,
+) -> Iterable[Finding] | None:
+    """Check a proposed transition before the lifecycle moves.
+
+    Called for every :meth:`Engine.fire <stageborging.Engine.fire>` and
+    :meth:`Engine.check <stageborging.Engine.check>` once the command's input is
+    valid and the trigger is allowed from the stream's state, after the role
+    check and the hard guards. Every implementation is called, each on its own
+    (collect-all): one implementation's findings or failure never hide
+    another's.
+
+    Args:
+        stream: The stream as it is now (read-only; ``stream.facts`` is frozen).
+        transition: The transition being fired: its ``trigger``, ``sources``,
+            ``dest``, ``roles``, ``guards``, ``fields``.
+        actor: Who fires it (pseudonymous id and role).
+        data: The validated command data (codes, ids, ISO dates, integers).
+        now: The engine clock's current time (timezone-aware, UTC).
+
+    Returns:
+        An iterable of :class:`~stageborging.Finding` (severity ``block``
+        refuses the transition; ``warn`` and ``info`` are recorded with the
+        event), or ``None`` when there is nothing to say. The finding's
+        ``source`` is set to the plugin's name.
+
+    An implementation that raises, or returns anything but findings, produces
+    a blocking ``check.failed`` finding naming the plugin: checks fail closed.
+    """
+    raise NotImplementedError  # pragma: no cover - a spec, never called
+
+
+@hookspec(firstresult=True)
+def stageborging_verify_recognition(employer: str, qualification: str, on: date) -> bool | None:
+    """Say whether an employer is recognised (by SBB) for a qualification.
+
+    Called for ``verify_employer`` in lifecycles with the ``recognition`` guard
+    (the ``mbo_bpv`` variant). Implementations are asked in turn until one
+    answers; with none answering, the transition is refused with
+    ``recognition.no_verifier`` (fail closed).
+
+    Args:
+        employer: The employer's (leerbedrijf's) id as proposed.
+        qualification: The student's qualification code (crebo).
+        on: The date the recognition must hold.
+
+    Returns:
+        ``True`` when recognised, ``False`` when not, ``None`` when this
+        implementation does not know the employer (the next one is asked).
+
+    An implementation that raises refuses the transition with
+    ``recognition.verifier_failed`` naming the plugin.
+    """
+    raise NotImplementedError  # pragma: no cover - a spec, never called

@@ -1,0 +1,115 @@
+"""The discrimination report (case) lifecycle (DOMAIN.md §5)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from .._fields import FieldKind, FieldSpec
+from .._lifecycle import Effect, FactSpec, Guard, LifecycleDefinition, Transition
+from .._records import Role
+
+__all__ = ["GROUNDS", "OUTCOMES", "REFERRAL_TARGETS", "case"]
+
+#: Self-reported grounds of a report: optional, a code, never a description.
+GROUNDS = (
+    "origin",
+    "religion",
+    "gender",
+    "sexual_orientation",
+    "disability",
+    "age",
+    "other",
+    "not_stated",
+)
+OUTCOMES = ("founded", "unfounded", "undetermined", "withdrawn")
+REFERRAL_TARGETS = ("sbb_meldpunt", "antidiscrimination_bureau", "student_union", "other")
+
+CA = Role.CONFIDENTIAL_ADVISOR
+
+
+@cache
+def case() -> LifecycleDefinition:
+    """A discrimination report: hearing and referral only with the reporter's consent."""
+    return LifecycleDefinition(
+        name="case",
+        kind="case",
+        description="Melding stagediscriminatie",
+        states=(
+            "received",
+            "acknowledged",
+            "intake_held",
+            "investigating",
+            "registered_only",
+            "outcome_recorded",
+            "closed",
+        ),
+        initial="received",
+        final=("closed",),
+        transitions=(
+            Transition("acknowledge", ["received"], "acknowledged", [CA]),
+            Transition("hold_intake", ["acknowledged"], "intake_held", [CA]),
+            Transition(
+                "give_consent",
+                ["intake_held", "registered_only"],
+                "investigating",
+                [CA],
+                fields=[FieldSpec("form", FieldKind.CODE, codes=("written", "verbal"))],
+                effects=[Effect.GIVE_CONSENT],
+            ),
+            Transition("register_only", ["intake_held"], "registered_only", [CA]),
+            Transition(
+                "withdraw_consent",
+                ["investigating"],
+                "registered_only",
+                [CA],
+                effects=[Effect.WITHDRAW_CONSENT],
+            ),
+            Transition(
+                "record_outcome",
+                ["investigating", "registered_only"],
+                "outcome_recorded",
+                [CA],
+                fields=[FieldSpec("outcome", FieldKind.CODE, codes=OUTCOMES)],
+            ),
+            Transition(
+                "close", ["outcome_recorded"], "closed", [CA], guards=[Guard.REPORTER_FEEDBACK]
+            ),
+        ),
+        facts=(
+            FactSpec(
+                "employer_hearing",
+                [CA],
+                Effect.EMPLOYER_HEARING,
+                fields=[FieldSpec("held_on", FieldKind.DATE)],
+                guards=[Guard.CONSENT],
+            ),
+            FactSpec(
+                "external_referral",
+                [CA],
+                Effect.EXTERNAL_REFERRAL,
+                fields=[FieldSpec("to", FieldKind.CODE, codes=REFERRAL_TARGETS)],
+                guards=[Guard.CONSENT],
+            ),
+            FactSpec(
+                "reporter_feedback",
+                [CA],
+                Effect.REPORTER_FEEDBACK,
+                fields=[
+                    FieldSpec("channel", FieldKind.CODE, codes=("in_person", "written", "phone"))
+                ],
+            ),
+        ),
+        open_roles=[
+            Role.STUDENT,
+            Role.COACH,
+            Role.PLACEMENT_OFFICE,
+            Role.WORKPLACE_SUPERVISOR,
+            CA,
+        ],
+        open_fields=(
+            FieldSpec("phase", FieldKind.CODE, codes=("search", "internship")),
+            FieldSpec("internship", FieldKind.ID, required=False),
+            FieldSpec("employer", FieldKind.ID, required=False),
+            FieldSpec("ground", FieldKind.CODE, codes=GROUNDS, required=False),
+        ),
+    )

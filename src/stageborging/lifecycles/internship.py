@@ -1,0 +1,308 @@
+"""The internship lifecycle (DOMAIN.md §4) in its MBO and HBO variants."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from .._fields import FieldKind, FieldSpec
+from .._lifecycle import Effect, FactSpec, Guard, LifecycleDefinition, Transition
+from .._records import Role
+
+__all__ = [
+    "AGREEMENT_FIELDS_HBO",
+    "AGREEMENT_FIELDS_MBO",
+    "CANCEL_REASONS",
+    "SUSPEND_REASONS",
+    "TERMINATE_REASONS",
+    "hbo_stage",
+    "mbo_bpv",
+]
+
+SUSPEND_REASONS = ("investigation", "illness", "employer_closure", "other")
+CANCEL_REASONS = (
+    "student_choice",
+    "employer_withdrew",
+    "not_recognised",
+    "agreement_not_signed",
+    "discrimination",
+    "other",
+)
+TERMINATE_REASONS = (
+    "student_initiative",
+    "employer_initiative",
+    "school_initiative",
+    "recognition_revoked",
+    "discrimination",
+    "unsafe",
+    "employer_closed",
+    "mismatch",
+)
+#: What a placement agreement (POK) must contain, as codes (DOMAIN §4, draft_agreement).
+AGREEMENT_FIELDS_MBO = (
+    "parties",
+    "qualification",
+    "level",
+    "track",
+    "dates",
+    "hours",
+    "workplace_supervisor",
+    "work_processes",
+    "assessment",
+    "termination_conditions",
+)
+AGREEMENT_FIELDS_HBO = (
+    "parties",
+    "assignment",
+    "dates",
+    "hours",
+    "workplace_supervisor",
+    "assessment",
+    "termination_conditions",
+)
+
+S, C, P, X = Role.STUDENT, Role.COACH, Role.PLACEMENT_OFFICE, Role.SYSTEM
+STATES = (
+    "orientation",
+    "searching",
+    "assisted_search",
+    "placement_proposed",
+    "employer_verified",
+    "agreement_pending",
+    "ready_to_start",
+    "active",
+    "suspended",
+    "assessment",
+    "completed",
+    "terminated",
+    "withdrawn",
+)
+FINAL = ("completed", "withdrawn")
+
+
+def _reason(codes: tuple[str, ...]) -> FieldSpec:
+    return FieldSpec("reason", FieldKind.CODE, codes=codes)
+
+
+def _transitions(education: str, agreement_fields: tuple[str, ...]) -> tuple[Transition, ...]:
+    verify_guard = Guard.RECOGNITION if education == "mbo" else Guard.ASSIGNMENT_APPROVAL
+    return (
+        Transition("begin_search", ["orientation"], "searching", [S, C, P]),
+        Transition("request_assistance", ["searching"], "assisted_search", [S, C, P, X]),
+        Transition("return_to_own_search", ["assisted_search"], "searching", [S, C, P]),
+        Transition(
+            "propose_placement",
+            ["searching", "assisted_search"],
+            "placement_proposed",
+            [S, C, P],
+            fields=[FieldSpec("employer", FieldKind.ID)],
+            effects=[Effect.SET_EMPLOYER],
+        ),
+        Transition(
+            "verify_employer",
+            ["placement_proposed"],
+            "employer_verified",
+            [P, X],
+            guards=[verify_guard],
+        ),
+        Transition(
+            "draft_agreement",
+            ["employer_verified"],
+            "agreement_pending",
+            [P],
+            fields=[
+                FieldSpec("document", FieldKind.ID),
+                FieldSpec("fields_present", FieldKind.CODES, codes=agreement_fields),
+            ],
+            effects=[Effect.NEW_AGREEMENT],
+        ),
+        Transition(
+            "confirm_signatures",
+            ["agreement_pending"],
+            "ready_to_start",
+            [P, X],
+            guards=[Guard.SIGNATURES],
+            effects=[Effect.CONFIRM_AGREEMENT],
+        ),
+        Transition(
+            "amend_agreement",
+            ["agreement_pending", "ready_to_start"],
+            "agreement_pending",
+            [P],
+            fields=[FieldSpec("document", FieldKind.ID)],
+            effects=[Effect.NEW_AGREEMENT],
+        ),
+        Transition(
+            "start", ["ready_to_start"], "active", [C, P, X], guards=[Guard.NO_RETROACTIVE_START]
+        ),
+        Transition(
+            "suspend",
+            ["active"],
+            "suspended",
+            [C, P, Role.CONFIDENTIAL_ADVISOR],
+            guards=[Guard.REASON_CODE],
+            fields=[_reason(SUSPEND_REASONS)],
+        ),
+        Transition("resume", ["suspended"], "active", [C, P]),
+        Transition("finish", ["active"], "assessment", [C, P, X]),
+        Transition(
+            "complete",
+            ["assessment"],
+            "completed",
+            [Role.EXAM_COMMITTEE],
+            guards=[Guard.ASSESSMENT_DECISION],
+        ),
+        Transition(
+            "cancel_placement",
+            ["placement_proposed", "employer_verified", "agreement_pending", "ready_to_start"],
+            "searching",
+            [S, C, P, X],
+            guards=[Guard.REASON_CODE],
+            fields=[_reason(CANCEL_REASONS)],
+            effects=[Effect.CLEAR_PLACEMENT],
+        ),
+        Transition(
+            "terminate",
+            ["active", "suspended"],
+            "terminated",
+            [C, P, X],
+            guards=[Guard.REASON_CODE],
+            fields=[_reason(TERMINATE_REASONS)],
+        ),
+        Transition(
+            "seek_replacement",
+            ["terminated"],
+            "assisted_search",
+            [C, P, X],
+            effects=[Effect.CLEAR_PLACEMENT],
+        ),
+        Transition("withdraw", [s for s in STATES if s not in FINAL], "withdrawn", [P, X]),
+    )
+
+
+def _facts(education: str) -> tuple[FactSpec, ...]:
+    facts = [
+        FactSpec(
+            "application_sent",
+            [S, C, P],
+            Effect.APPLICATION_SENT,
+            fields=[FieldSpec("application", FieldKind.ID), FieldSpec("employer", FieldKind.ID)],
+        ),
+        FactSpec(
+            "application_outcome",
+            [S, C, P],
+            Effect.APPLICATION_OUTCOME,
+            fields=[
+                FieldSpec("application", FieldKind.ID),
+                FieldSpec(
+                    "outcome",
+                    FieldKind.CODE,
+                    codes=("invited", "rejected", "no_response", "withdrawn"),
+                ),
+            ],
+        ),
+        FactSpec(
+            "guidance_contact",
+            [C, P, Role.WORKPLACE_SUPERVISOR],
+            Effect.GUIDANCE_CONTACT,
+            fields=[FieldSpec("moment", FieldKind.CODE, codes=("begin", "middle", "end", "other"))],
+        ),
+        FactSpec(
+            "signature",
+            [S, Role.GUARDIAN, Role.EMPLOYER, Role.WORKPLACE_SUPERVISOR, P],
+            Effect.SIGNATURE,
+            fields=[
+                FieldSpec(
+                    "party", FieldKind.CODE, codes=("student", "school", "employer", "guardian")
+                ),
+                FieldSpec("agreement_version", FieldKind.INT, minimum=1),
+            ],
+            guards=[Guard.SIGNATURE_PARTY],
+        ),
+        FactSpec(
+            "hours",
+            [S, Role.WORKPLACE_SUPERVISOR, C, P],
+            Effect.HOURS,
+            fields=[
+                FieldSpec("hours", FieldKind.INT, minimum=1, maximum=1000),
+                FieldSpec("until", FieldKind.DATE, required=False),
+            ],
+        ),
+        FactSpec(
+            "midterm_review",
+            [C],
+            Effect.MIDTERM_REVIEW,
+            fields=[
+                FieldSpec("social_safety", FieldKind.CODE, codes=("safe", "concerns", "unsafe"))
+            ],
+        ),
+        FactSpec(
+            "assessment_decision",
+            [Role.EXAM_COMMITTEE],
+            Effect.ASSESSMENT_DECISION,
+            fields=[FieldSpec("outcome", FieldKind.CODE, codes=("passed", "failed"))],
+        ),
+    ]
+    if education == "hbo":
+        facts.append(
+            FactSpec(
+                "assignment_decision",
+                [C, P, Role.EXAM_COMMITTEE],
+                Effect.ASSIGNMENT_DECISION,
+                fields=[FieldSpec("outcome", FieldKind.CODE, codes=("approved", "rejected"))],
+            )
+        )
+    return tuple(facts)
+
+
+_COMMON_OPEN = (
+    FieldSpec("student", FieldKind.ID),
+    FieldSpec("programme", FieldKind.ID),
+)
+_DATES_OPEN = (
+    FieldSpec("planned_start", FieldKind.DATE),
+    FieldSpec("planned_end", FieldKind.DATE, not_before="planned_start"),
+    FieldSpec("planned_hours", FieldKind.INT, minimum=1, maximum=10_000),
+    FieldSpec("turns_18_on", FieldKind.DATE, required=False),
+)
+
+
+@cache
+def mbo_bpv() -> LifecycleDefinition:
+    """The MBO work placement (BPV): SBB recognition is checked for the crebo."""
+    return LifecycleDefinition(
+        name="mbo_bpv",
+        kind="internship",
+        education="mbo",
+        description="MBO beroepspraktijkvorming (BPV)",
+        states=STATES,
+        initial="orientation",
+        final=FINAL,
+        transitions=_transitions("mbo", AGREEMENT_FIELDS_MBO),
+        facts=_facts("mbo"),
+        open_roles=[C, P, X],
+        open_fields=(
+            *_COMMON_OPEN,
+            FieldSpec("qualification", FieldKind.ID),
+            FieldSpec("level", FieldKind.INT, minimum=1, maximum=4),
+            FieldSpec("track", FieldKind.CODE, codes=("BOL", "BBL")),
+            *_DATES_OPEN,
+        ),
+    )
+
+
+@cache
+def hbo_stage() -> LifecycleDefinition:
+    """The higher-education internship (stage): the programme approves the assignment."""
+    return LifecycleDefinition(
+        name="hbo_stage",
+        kind="internship",
+        education="hbo",
+        description="HBO/WO stage",
+        states=STATES,
+        initial="orientation",
+        final=FINAL,
+        transitions=_transitions("hbo", AGREEMENT_FIELDS_HBO),
+        facts=_facts("hbo"),
+        open_roles=[C, P, X],
+        open_fields=(*_COMMON_OPEN, *_DATES_OPEN),
+    )

@@ -1,0 +1,71 @@
+"""What the engine needs from a database: one transaction per command.
+
+The store knows nothing of plugins or rules: it loads and writes rows,
+serialises commands on one stream and retries transient errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol, TypeVar
+
+from attrs import frozen
+
+from ..audit import SealedEvent
+from ..audit.verify import StreamHead
+
+__all__ = ["Store", "StreamRow", "Transaction"]
+
+T = TypeVar("T")
+
+
+@frozen
+class StreamRow:
+    """The projection row of one stream."""
+
+    id: str
+    kind: str
+    lifecycle: str
+    definition: str
+    state: str
+    version: int
+    head_hash: str
+    facts: str  # canonical JSON of the facts projection
+    opened_at: str
+    updated_at: str
+
+
+class Transaction(Protocol):
+    """The unit of work of one command: everything commits together or not at all."""
+
+    def load(self, stream_id: str) -> StreamRow | None:
+        """The stream's projection row, locked for this transaction; None if absent."""
+
+    def write(self, row: StreamRow, events: Sequence[SealedEvent], previous_version: int) -> None:
+        """Append *events* and store *row*, if the stream is still at *previous_version*.
+
+        ``previous_version`` 0 means the stream is new.
+        """
+
+
+class Store(Protocol):
+    """A database holding streams, events and (later) outbox rows and deadlines."""
+
+    def run(self, work: Callable[[Transaction], T]) -> T:
+        """Run *work* in one write transaction, retrying transient errors a bounded
+        number of times; commit when it returns, roll back when it raises."""
+
+    def read_stream(self, stream_id: str) -> StreamRow | None:
+        """The stream's projection row without taking a write lock."""
+
+    def read_events(self, stream_id: str) -> list[SealedEvent]:
+        """The stream's events in order."""
+
+    def iter_events(self) -> Iterator[SealedEvent]:
+        """Every event, ordered by stream id and seq (for verification)."""
+
+    def stream_heads(self) -> dict[str, StreamHead]:
+        """The verifiable columns of every projection row."""
+
+    def close(self) -> None:
+        """Release the connections."""

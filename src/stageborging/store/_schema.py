@@ -1,0 +1,65 @@
+"""The SQLite schema and its forward migrations.
+
+``PRAGMA user_version`` holds the schema version. Opening a database for
+writing applies every missing migration in one transaction; a database newer
+than this library is refused. Audit commands open read-only and never migrate.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+
+#: MIGRATIONS[i] brings a database from version i to version i + 1.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE streams (
+            id          TEXT PRIMARY KEY,
+            kind        TEXT NOT NULL,
+            lifecycle   TEXT NOT NULL,
+            definition  TEXT NOT NULL,
+            state       TEXT NOT NULL,
+            version     INTEGER NOT NULL,
+            head_hash   TEXT NOT NULL,
+            facts       TEXT NOT NULL,
+            opened_at   TEXT NOT NULL,
+            updated_at  TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX streams_by_state ON streams (lifecycle, state)",
+        """
+        CREATE TABLE events (
+            position    INTEGER PRIMARY KEY,
+            stream_id   TEXT NOT NULL,
+            seq         INTEGER NOT NULL,
+            type        TEXT NOT NULL,
+            name        TEXT NOT NULL,
+            occurred_at TEXT NOT NULL,
+            actor_id    TEXT NOT NULL,
+            actor_role  TEXT NOT NULL,
+            from_state  TEXT NOT NULL,
+            to_state    TEXT NOT NULL,
+            lifecycle   TEXT NOT NULL,
+            definition  TEXT NOT NULL,
+            header      BLOB NOT NULL,
+            body        BLOB,
+            body_hash   TEXT NOT NULL,
+            prev_hash   TEXT NOT NULL,
+            hash        TEXT NOT NULL,
+            UNIQUE (stream_id, seq)
+        )
+        """,
+        "CREATE INDEX events_by_type ON events (type, name)",
+        # Defence in depth against casual edits, not a security boundary: whoever
+        # can write the file can drop these. The hash chain detects what they hide.
+        """
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END
+        """,
+        """
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END
+        """,
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)

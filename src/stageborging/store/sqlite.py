@@ -1,0 +1,286 @@
+"""The embedded default store: one SQLite file in WAL mode.
+
+Each command runs in ``BEGIN IMMEDIATE``, so commands on the database (and so
+on one stream) serialise across threads and processes; ``synchronous=FULL``
+by default makes every committed command survive a power cut.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from ..audit import SealedEvent
+from ..audit.verify import StreamHead
+from ..exceptions import ConcurrencyConflict, SchemaVersionError, StoreError
+from ._base import StreamRow
+from ._schema import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = ["SQLiteStore", "Synchronous"]
+
+T = TypeVar("T")
+Synchronous = Literal["FULL", "NORMAL", "EXTRA"]
+
+_EVENT_COLUMNS = (
+    "stream_id, seq, type, name, occurred_at, actor_id, actor_role, from_state, to_state, "
+    "lifecycle, definition, header, body, body_hash, prev_hash, hash"
+)
+_STREAM_COLUMNS = (
+    "id, kind, lifecycle, definition, state, version, head_hash, facts, opened_at, updated_at"
+)
+_INSERT_EVENT = f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 16)})"
+_INSERT_STREAM = f"INSERT INTO streams ({_STREAM_COLUMNS}) VALUES ({', '.join('?' * 10)})"
+_UPDATE_STREAM = (
+    "UPDATE streams SET state = ?, version = ?, head_hash = ?, facts = ?, definition = ?, "
+    "updated_at = ? WHERE id = ? AND version = ?"
+)
+_TRANSIENT = ("database is locked", "database is busy", "database table is locked")
+
+
+def _event(row: tuple[object, ...]) -> SealedEvent:
+    return SealedEvent(*row)  # type: ignore[arg-type]
+
+
+def _is_transient(exc: sqlite3.OperationalError) -> bool:
+    return any(text in str(exc) for text in _TRANSIENT)
+
+
+class _Transaction:
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def load(self, stream_id: str) -> StreamRow | None:
+        row = self._conn.execute(
+            f"SELECT {_STREAM_COLUMNS} FROM streams WHERE id = ?", (stream_id,)
+        ).fetchone()
+        return None if row is None else StreamRow(*row)
+
+    def write(self, row: StreamRow, events: Sequence[SealedEvent], previous_version: int) -> None:
+        conn = self._conn
+        conn.executemany(
+            _INSERT_EVENT,
+            [
+                (
+                    e.stream_id, e.seq, e.type, e.name, e.occurred_at, e.actor_id, e.actor_role,
+                    e.from_state, e.to_state, e.lifecycle, e.definition, e.header, e.body,
+                    e.body_hash, e.prev_hash, e.hash,
+                )
+                for e in events
+            ],
+        )  # fmt: skip
+        if previous_version == 0:
+            conn.execute(
+                _INSERT_STREAM,
+                (
+                    row.id, row.kind, row.lifecycle, row.definition, row.state, row.version,
+                    row.head_hash, row.facts, row.opened_at, row.updated_at,
+                ),
+            )  # fmt: skip
+            return
+        cursor = conn.execute(
+            _UPDATE_STREAM,
+            (
+                row.state, row.version, row.head_hash, row.facts, row.definition,
+                row.updated_at, row.id, previous_version,
+            ),
+        )  # fmt: skip
+        if cursor.rowcount != 1:  # pragma: no cover - BEGIN IMMEDIATE makes this unreachable
+            raise ConcurrencyConflict(row.id, previous_version, -1)
+
+
+class SQLiteStore:
+    """A store in one SQLite file.
+
+    Args:
+        path: The database file; created (with its schema) when absent, unless
+            ``read_only``.
+        synchronous: ``FULL`` (default: durable on power loss), ``NORMAL``
+            (durable on a process crash, faster) or ``EXTRA``.
+        busy_timeout: Seconds to wait for another writer before an attempt fails.
+        retries: How many times a transient failure (busy, locked) is retried.
+        read_only: Open without write access and never migrate (audit).
+
+    Raises:
+        StoreError: the file cannot be opened or is not a stageborging database.
+        SchemaVersionError: the database is newer than this library.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: Synchronous = "FULL",
+        busy_timeout: float = 5.0,
+        retries: int = 5,
+        read_only: bool = False,
+    ) -> None:
+        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise StoreError(f"synchronous={synchronous!r}: use FULL, NORMAL or EXTRA")
+        self.path = Path(path)
+        self.synchronous = synchronous
+        self.read_only = read_only
+        self._busy_timeout = busy_timeout
+        self._retries = retries
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        conn = self._connection()
+        if not read_only:
+            self._migrate(conn)
+        else:
+            self._check_version(conn)
+
+    # -- connections -------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self.read_only:
+                if not self.path.is_file():
+                    raise StoreError(f"{self.path}: no such database file")
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                conn = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, timeout=self._busy_timeout,
+                    check_same_thread=False,
+                )  # fmt: skip
+            else:
+                conn = sqlite3.connect(
+                    self.path, isolation_level=None, timeout=self._busy_timeout,
+                    check_same_thread=False,
+                )  # fmt: skip
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open database ({exc})") from None
+        return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every connection this store opened (in any thread)."""
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- schema ------------------------------------------------------------
+
+    def _check_version(self, conn: sqlite3.Connection) -> int:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.path}: schema version {version} is newer than this library "
+                f"understands ({SCHEMA_VERSION}); upgrade stageborging"
+            )
+        if self.read_only and version < SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: schema version {version}, expected {SCHEMA_VERSION}; "
+                "open it once for writing to migrate it"
+                if version
+                else f"{self.path}: not a stageborging database"
+            )
+        return int(version)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            version = self._check_version(conn)
+            if version == 0 and conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            ).fetchone()[0]:
+                raise StoreError(f"{self.path}: not a stageborging database")
+            for statements in MIGRATIONS[version:]:
+                for statement in statements:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+        self._in_transaction(conn, work)
+
+    # -- transactions ------------------------------------------------------
+
+    def _in_transaction(self, conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if _is_transient(exc) and attempt < self._retries:
+                    attempt += 1
+                    time.sleep(0.01 * attempt)
+                    continue
+                raise StoreError(f"{self.path}: cannot start a transaction ({exc})") from None
+            try:
+                result = work(conn)
+                conn.execute("COMMIT")
+                return result
+            except sqlite3.OperationalError as exc:
+                conn.execute("ROLLBACK")
+                if _is_transient(exc) and attempt < self._retries:
+                    attempt += 1
+                    time.sleep(0.01 * attempt)
+                    continue
+                raise StoreError(f"{self.path}: {exc}") from None
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StoreError(f"{self.path}: {exc}") from None
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def run(self, work: Callable[[_Transaction], T]) -> T:
+        """Run *work* in one ``BEGIN IMMEDIATE`` transaction (see :class:`Store`)."""
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only")
+        return self._in_transaction(self._connection(), lambda conn: work(_Transaction(conn)))
+
+    # -- reads -------------------------------------------------------------
+
+    def read_stream(self, stream_id: str) -> StreamRow | None:
+        return _Transaction(self._connection()).load(stream_id)
+
+    def read_events(self, stream_id: str) -> list[SealedEvent]:
+        rows = self._connection().execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY seq", (stream_id,)
+        )
+        return [_event(row) for row in rows]
+
+    def iter_events(self) -> Iterator[SealedEvent]:
+        rows = self._connection().execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY stream_id, seq"
+        )
+        for row in rows:
+            yield _event(row)
+
+    def stream_heads(self) -> dict[str, StreamHead]:
+        rows = self._connection().execute(
+            "SELECT id, lifecycle, definition, state, version, head_hash FROM streams"
+        )
+        return {row[0]: StreamHead(*row) for row in rows}
+
+    def append_only_guards(self) -> bool:
+        """True when the triggers that refuse UPDATE and DELETE on events are in place."""
+        names = {
+            row[0]
+            for row in self._connection().execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
+            )
+        }
+        return {"events_no_update", "events_no_delete"} <= names
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        """Run a read-only query (reports and summaries)."""
+        return list(self._connection().execute(sql, params))
