@@ -17,7 +17,18 @@ from .__about__ import __version__
 from ._engine import Engine
 from ._fields import FieldKind, FieldSpec
 from ._lifecycle import Effect, FactSpec, Guard, LifecycleDefinition, Transition
-from ._records import Actor, Decision, Event, EventType, Finding, PluginInfo, Role, Severity, Stream
+from ._records import (
+    Actor,
+    Decision,
+    Event,
+    EventType,
+    Finding,
+    PluginInfo,
+    Role,
+    Severity,
+    Statistics,
+    Stream,
+)
 from ._verify import verify_database
 from .audit import Break, VerifyReport
 from .exceptions import (
@@ -66,6 +77,7 @@ __all__ = [
     "SchemaVersionError",
     "Severity",
     "StageborgingError",
+    "Statistics",
     "StoreError",
     "Stream",
     "StreamNotFound",

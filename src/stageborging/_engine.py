@@ -28,6 +28,7 @@ from ._records import (
     Finding,
     PluginInfo,
     Role,
+    Statistics,
     Stream,
     check_identifier,
 )
@@ -417,6 +418,10 @@ class Engine:
             head_hash=last.hash,
             facts=json.loads(canonical_bytes(facts)),
         )
+
+    def statistics(self) -> Statistics:
+        """Streams per lifecycle and state, events per type, refusals per finding code."""
+        return self.store.statistics()
 
     def verify(self) -> VerifyReport:
         """Recompute every chain and check every column (see ``stageborging audit verify``)."""

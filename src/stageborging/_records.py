@@ -21,6 +21,7 @@ __all__ = [
     "PluginInfo",
     "Role",
     "Severity",
+    "Statistics",
     "Stream",
     "check_identifier",
 ]
@@ -243,3 +244,20 @@ class Stream:
     version: int
     head_hash: str
     facts: Mapping[str, Any]
+
+
+@frozen
+class Statistics:
+    """Counts queried from the database (the demo's summary, monitoring later).
+
+    Attributes:
+        states: lifecycle name -> state -> number of streams in it.
+        events: The number of events written.
+        events_by_type: Event type -> number of events.
+        refusals: Finding code -> number of refusals it blocked.
+    """
+
+    states: Mapping[str, Mapping[str, int]]
+    events: int
+    events_by_type: Mapping[str, int]
+    refusals: Mapping[str, int]

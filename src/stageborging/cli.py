@@ -1,2 +1,221 @@
-def main() -> None:
-    pass
+"""The ``stageborging`` command: a thin layer over the public API.
+
+Parse, call the API, render. Exit codes: 0 success, 1 a verified problem (a
+broken audit chain), 2 usage errors and databases that cannot be opened.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import structlog
+
+from . import __version__
+from ._demo import PHASES, DemoClock, DemoRegister, run_demo
+from ._diagram import to_mermaid, to_table
+from ._engine import Engine
+from ._logging import LOGGER_NAME
+from ._verify import verify_database
+from .exceptions import StoreError
+from .lifecycles import builtin
+
+__all__ = ["main"]
+
+_DB_HELP = "The SQLite database file [default: $STAGEBORGING_DB, else ./stageborging.db]."
+
+
+def _db_option(function: Any) -> Any:
+    return click.option(
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="STAGEBORGING_DB",
+        default="stageborging.db",
+        show_envvar=True,
+        help=_DB_HELP,
+    )(function)
+
+
+def _configure_logging(verbose: int) -> None:
+    """Render the library's log lines on stderr (the library itself never configures)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.dev.ConsoleRenderer(colors=False),
+            ],
+            foreign_pre_chain=[
+                structlog.stdlib.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso"),
+                structlog.stdlib.ExtraAdder(),
+            ],
+        )
+    )
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.handlers = [h for h in logger.handlers if isinstance(h, logging.NullHandler)]
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="stageborging")
+@click.option("-v", "--verbose", count=True, help="Log one line per command on stderr.")
+def main(verbose: int) -> None:
+    """Safeguard internships: run the demo, show lifecycles, verify the audit log."""
+    _configure_logging(verbose)
+
+
+# -- demo --------------------------------------------------------------------
+
+
+def _looks_like_demo(path: Path) -> bool:
+    """True when *path* holds only demo data (every actor id starts with ``demo-``)."""
+    try:
+        import sqlite3
+
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
+            (foreign,) = conn.execute(
+                "SELECT count(*) FROM events WHERE actor_id NOT LIKE 'demo-%'"
+            ).fetchone()
+        return int(foreign) == 0
+    except Exception:
+        return path.stat().st_size == 0
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@main.command()
+@_db_option
+@click.option("--students", default=200, show_default=True, type=click.IntRange(1, 100_000),
+              help="How many students in the cohort.")  # fmt: skip
+@click.option("--seed", default=2027, show_default=True, type=int,
+              help="Seed of the cohort's random choices; the same seed gives the same story.")  # fmt: skip
+def demo(db: Path, students: int, seed: int) -> None:
+    """Drive a seeded demo cohort through a school year, then verify the audit log.
+
+    Most students complete their internship; some meet refusals (an
+    unrecognised employer, a missing signature, an amended agreement not
+    re-signed), one is suspended and resumes, one is terminated and seeks a
+    replacement, one withdraws; one discrimination report is handled with the
+    reporter's consent and one without. The database is made fresh each run;
+    an existing file that holds anything but demo data is never overwritten.
+    """
+    if db.exists():
+        if not _looks_like_demo(db):
+            raise click.UsageError(
+                f"{db} exists and holds data that is not from the demo; "
+                "choose another --db (the demo starts from a fresh database)"
+            )
+        _remove_database(db)
+    clock = DemoClock()
+    started = time.perf_counter()
+    total = students * len(PHASES) + 6  # the two cases add three steps each
+    with Engine(db, plugins=[DemoRegister()], clock=clock) as engine:
+        with click.progressbar(
+            length=total, label="Demo year", file=sys.stderr, show_pos=True, item_show_func=str
+        ) as bar:
+
+            def progress(phase: str, steps: int) -> None:
+                bar.current_item = phase  # type: ignore[attr-defined]
+                bar.update(steps)
+
+            run_demo(engine, clock, students, seed, progress)
+        stats = engine.statistics()
+    elapsed = time.perf_counter() - started
+    report = verify_database(db)
+    click.echo(f"\nDemo cohort of {students} students (seed {seed}) in {db}, {elapsed:.1f} s\n")
+    for lifecycle, states in sorted(stats.states.items()):
+        noun = "cases" if lifecycle == "case" else "students"
+        click.echo(f"{lifecycle}: {sum(states.values())} {noun}")
+        for state, count in sorted(states.items(), key=lambda item: (-item[1], item[0])):
+            click.echo(f"  {state:<20} {count:>6}")
+    click.echo("\nRefusals by finding code:")
+    for code, count in stats.refusals.items():
+        click.echo(f"  {code:<28} {count:>6}")
+    by_type = ", ".join(f"{count} {kind}" for kind, count in sorted(stats.events_by_type.items()))
+    click.echo(f"\nEvents written: {stats.events} ({by_type})")
+    verdict = "intact" if report.ok else f"BROKEN ({len(report.breaks)} streams)"
+    click.echo(f"Audit log: {verdict}: {report.streams} streams, {report.events} events verified")
+    if not report.ok:
+        sys.exit(1)
+
+
+# -- audit -------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """Inspect the audit log (read-only; never changes the database)."""
+
+
+@audit.command()
+@_db_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output for people or for tools.")  # fmt: skip
+def verify(db: Path, fmt: str) -> None:
+    """Recompute every stream's hash chain and check every stored column.
+
+    Exit status: 0 intact, 1 broken (the stream and sequence number of the
+    first broken link of each broken stream are printed), 2 the database
+    cannot be opened. What this cannot see on its own (a cut-off tail with a
+    rewritten projection, a whole stream recomputed) is explained in the docs.
+    """
+    try:
+        report = verify_database(db)
+    except StoreError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if fmt == "json":
+        payload = {
+            "ok": report.ok,
+            "streams": report.streams,
+            "events": report.events,
+            "breaks": [
+                {"stream": b.stream_id, "seq": b.seq, "problem": b.problem} for b in report.breaks
+            ],
+            "warnings": list(report.warnings),
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        if report.ok:
+            click.echo(f"intact: {report.streams} streams, {report.events} events verified")
+        else:
+            click.echo(f"BROKEN: {len(report.breaks)} of {report.streams} streams")
+            for brk in report.breaks:
+                click.echo(f"  {brk}")
+    sys.exit(0 if report.ok else 1)
+
+
+# -- lifecycle ---------------------------------------------------------------
+
+
+@main.group()
+def lifecycle() -> None:
+    """Show the lifecycle definitions."""
+
+
+@lifecycle.command()
+@click.argument("name", default="mbo_bpv")
+@click.option("--format", "fmt", type=click.Choice(["table", "mermaid"]), default="table",
+              show_default=True, help="A table for reading, or a Mermaid stateDiagram-v2.")  # fmt: skip
+def show(name: str, fmt: str) -> None:
+    """Print the lifecycle NAME [default: mbo_bpv]: states, transitions, roles, guards."""
+    definitions = {d.name: d for d in builtin()}
+    if name not in definitions:
+        raise click.BadParameter(
+            f"{name!r} is not a lifecycle; known: {', '.join(definitions)}", param_hint="NAME"
+        )
+    definition = definitions[name]
+    click.echo(to_mermaid(definition) if fmt == "mermaid" else to_table(definition), nl=False)

@@ -11,6 +11,7 @@ from typing import Protocol, TypeVar
 
 from attrs import frozen
 
+from .._records import Statistics
 from ..audit import SealedEvent
 from ..audit.verify import StreamHead
 
@@ -66,6 +67,9 @@ class Store(Protocol):
 
     def stream_heads(self) -> dict[str, StreamHead]:
         """The verifiable columns of every projection row."""
+
+    def statistics(self) -> Statistics:
+        """Streams per lifecycle and state, events per type, refusals per finding code."""
 
     def close(self) -> None:
         """Release the connections."""

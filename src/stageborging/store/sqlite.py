@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from .._records import Statistics
 from ..audit import SealedEvent
 from ..audit.verify import StreamHead
 from ..exceptions import ConcurrencyConflict, SchemaVersionError, StoreError
@@ -281,6 +282,27 @@ class SQLiteStore:
         }
         return {"events_no_update", "events_no_delete"} <= names
 
-    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
-        """Run a read-only query (reports and summaries)."""
-        return list(self._connection().execute(sql, params))
+    def statistics(self) -> Statistics:
+        conn = self._connection()
+        states: dict[str, dict[str, int]] = {}
+        for lifecycle, state, count in conn.execute(
+            "SELECT lifecycle, state, count(*) FROM streams GROUP BY lifecycle, state"
+        ):
+            states.setdefault(lifecycle, {})[state] = count
+        by_type = dict(conn.execute("SELECT type, count(*) FROM events GROUP BY type").fetchall())
+        refusals = dict(
+            conn.execute(
+                """
+                SELECT json_extract(f.value, '$.code'), count(*)
+                FROM events, json_each(CAST(events.body AS TEXT), '$.findings') AS f
+                WHERE events.type = 'refused' AND json_extract(f.value, '$.severity') = 'block'
+                GROUP BY 1 ORDER BY 2 DESC, 1
+                """
+            ).fetchall()
+        )
+        return Statistics(
+            states=states,
+            events=sum(by_type.values()),
+            events_by_type=by_type,
+            refusals=refusals,
+        )

@@ -1,0 +1,308 @@
+"""The demo cohort: seeded students driven through the lifecycle by the public API.
+
+Each student follows a *journey*: a generator that runs the commands of one
+phase of the school year, then yields until the next phase. The driver moves
+the clock from phase to phase, so that the log's times run forward like a real
+year: orientation in September, placements in November, signatures in January,
+start in February, assessment in July.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Generator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from attrs import define, field
+
+from ._engine import Engine
+from ._records import Actor
+from .exceptions import Refused
+from .hookspecs import hookimpl
+from .lifecycles.internship import AGREEMENT_FIELDS_HBO, AGREEMENT_FIELDS_MBO
+
+__all__ = ["PHASES", "DemoClock", "DemoRegister", "run_demo", "scenarios"]
+
+#: (label, first day) of each phase of the demo year.
+PHASES = (
+    ("orientation", date(2026, 9, 1)),
+    ("search", date(2026, 10, 1)),
+    ("placement", date(2026, 11, 2)),
+    ("agreement", date(2027, 1, 11)),
+    ("start", date(2027, 2, 1)),
+    ("midterm", date(2027, 3, 15)),
+    ("spring", date(2027, 4, 12)),
+    ("finish", date(2027, 7, 1)),
+    ("assessment", date(2027, 7, 12)),
+)
+PLANNED_START = "2027-02-01"
+PLANNED_END = "2027-06-30"
+PLANNED_HOURS = 640
+
+OFFICE = Actor("demo-po-1", "placement_office")
+COACH = Actor("demo-coach-1", "coach")
+EXAM = Actor("demo-exam-1", "exam_committee")
+ADVISOR = Actor("demo-vp-1", "confidential_advisor")
+SYSTEM = Actor("demo-sis", "system")
+EMPLOYER = Actor("demo-employer-1", "employer")
+GUARDIAN = Actor("demo-guardian-1", "guardian")
+
+#: Every scenario appears at least once, in this order, before random ones.
+SPECIAL = (
+    "unrecognised_employer",
+    "missing_signature",
+    "amended_not_resigned",
+    "minor",
+    "suspension",
+    "termination",
+    "withdrawal",
+    "no_placement",
+)
+WEIGHTS = {
+    "normal": 70,
+    "unrecognised_employer": 6,
+    "missing_signature": 6,
+    "amended_not_resigned": 5,
+    "minor": 5,
+    "suspension": 3,
+    "termination": 2,
+    "withdrawal": 2,
+    "no_placement": 1,
+}
+
+Journey = Generator[None, None, None]
+
+
+class DemoClock:
+    """The demo's clock: the current phase's day, a minute later at every call."""
+
+    def __init__(self) -> None:
+        self._now = datetime.combine(PHASES[0][1], datetime.min.time(), UTC)
+
+    def __call__(self) -> datetime:
+        self._now += timedelta(seconds=7)
+        return self._now
+
+    def enter(self, day: date) -> None:
+        self._now = max(self._now, datetime.combine(day, datetime.min.time(), UTC)) + timedelta(
+            hours=8
+        )
+
+
+class DemoRegister:
+    """A recognition verifier over an in-memory register: the demo's stand-in for SBB."""
+
+    name = "demo-register"
+
+    @hookimpl
+    def stageborging_verify_recognition(self, employer: str) -> bool:
+        return not employer.startswith("demo-unrecognised")
+
+
+def scenarios(students: int, seed: int) -> list[tuple[str, str]]:
+    """(scenario, lifecycle) for each student: every special scenario once, then drawn."""
+    rng = random.Random(seed)
+    names, weights = list(WEIGHTS), list(WEIGHTS.values())
+    picked = [*SPECIAL[:students], *rng.choices(names, weights, k=max(0, students - len(SPECIAL)))]
+    return [(s, "hbo_stage" if rng.random() < 0.25 else "mbo_bpv") for s in picked]
+
+
+@define
+class _Student:
+    engine: Engine
+    rng: random.Random
+    number: int
+    lifecycle: str
+    scenario: str
+    sid: str = ""
+    actor: Actor = field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.actor = Actor(f"demo-student-{self.number:04d}", "student")
+
+    # helpers ---------------------------------------------------------------
+
+    def fire(self, trigger: str, actor: Actor, **data: Any) -> bool:
+        """Fire; a refusal is part of the story (it is recorded), so it returns False."""
+        try:
+            self.engine.fire(self.sid, trigger, actor=actor, data=data or None)
+        except Refused:
+            return False
+        return True
+
+    def record(self, fact: str, actor: Actor, **data: Any) -> bool:
+        try:
+            self.engine.record(self.sid, fact, actor=actor, data=data)
+        except Refused:
+            return False
+        return True
+
+    def sign(self, version: int, *parties: str) -> None:
+        who = {"student": self.actor, "school": OFFICE, "employer": EMPLOYER, "guardian": GUARDIAN}
+        for party in parties:
+            self.record("signature", who[party], party=party, agreement_version=version)
+
+    def place(self, employer: str) -> None:
+        """Propose, verify and draft; an unrecognised employer is refused and replaced."""
+        self.fire("propose_placement", self.actor, employer=employer)
+        if self.lifecycle == "hbo_stage":
+            self.record("assignment_decision", COACH, outcome="approved")
+        if not self.fire("verify_employer", OFFICE):
+            self.fire("cancel_placement", OFFICE, reason="not_recognised")
+            self.fire("propose_placement", self.actor, employer=f"demo-employer-{self.number}b")
+            if self.lifecycle == "hbo_stage":
+                self.record("assignment_decision", COACH, outcome="approved")
+            self.fire("verify_employer", OFFICE)
+        fields = AGREEMENT_FIELDS_MBO if self.lifecycle == "mbo_bpv" else AGREEMENT_FIELDS_HBO
+        self.fire(
+            "draft_agreement", OFFICE, document=f"doc-{self.number}", fields_present=list(fields)
+        )
+
+    # the journey -------------------------------------------------------------
+
+    def journey(self) -> Journey:
+        data: dict[str, Any] = {
+            "student": self.actor.id,
+            "programme": "demo-programme-ict" if self.number % 2 else "demo-programme-care",
+            "planned_start": PLANNED_START,
+            "planned_end": PLANNED_END,
+            "planned_hours": PLANNED_HOURS,
+        }
+        if self.lifecycle == "mbo_bpv":
+            data.update(qualification="25604", level=self.rng.choice((2, 3, 4)), track="BOL")
+        if self.scenario == "minor":
+            data["turns_18_on"] = "2027-05-20"
+        self.sid = self.engine.open(self.lifecycle, actor=COACH, data=data).stream_id
+        yield  # search
+        self.fire("begin_search", self.actor)
+        for n in range(self.rng.randint(2, 6)):
+            application = f"app-{self.number}-{n}"
+            self.record("application_sent", self.actor, application=application, employer=f"e-{n}")
+            outcome = self.rng.choice(("invited", "rejected", "no_response"))
+            self.record("application_outcome", self.actor, application=application, outcome=outcome)
+        if self.scenario == "no_placement":
+            self.fire("request_assistance", SYSTEM)
+            return
+        if self.scenario == "withdrawal":
+            self.fire("withdraw", SYSTEM)
+            return
+        yield  # placement
+        first = "demo-unrecognised-1" if self.scenario == "unrecognised_employer" else None
+        self.place(first or f"demo-employer-{self.number}")
+        yield  # agreement
+        self._agreement()
+        yield  # start
+        self.fire("start", COACH)
+        self.record("guidance_contact", COACH, moment="begin")
+        yield  # midterm
+        self.record("hours", self.actor, hours=PLANNED_HOURS // 2)
+        self.record("midterm_review", COACH, social_safety="safe")
+        self.record("guidance_contact", COACH, moment="middle")
+        if self.scenario == "suspension":
+            self.fire("suspend", COACH, reason="illness")
+        if self.scenario == "termination":
+            self.fire("terminate", COACH, reason="discrimination")
+            self.fire("seek_replacement", SYSTEM)
+            yield  # spring: a new placement, pending a new start date
+            self.place(f"demo-employer-{self.number}c")
+            return
+        yield  # spring
+        if self.scenario == "suspension":
+            self.fire("resume", COACH)
+        yield  # finish
+        self.record("hours", self.actor, hours=PLANNED_HOURS - PLANNED_HOURS // 2)
+        self.record("guidance_contact", COACH, moment="end")
+        self.fire("finish", COACH)
+        yield  # assessment
+        self.record("assessment_decision", EXAM, outcome="passed")
+        self.fire("complete", EXAM)
+
+    def _agreement(self) -> None:
+        parties = ["student", "school", "employer"] + (["guardian"] if self.scenario == "minor" else [])
+        if self.scenario == "missing_signature":
+            self.sign(1, "student", "school")
+            self.fire("confirm_signatures", OFFICE)  # refused: the employer has not signed
+            self.sign(1, "employer")
+        else:
+            self.sign(1, *parties)
+        self.fire("confirm_signatures", OFFICE)
+        if self.scenario == "amended_not_resigned":
+            self.fire("amend_agreement", OFFICE, document=f"doc-{self.number}-v2")
+            self.sign(1, "student")  # refused: version 1 is no longer current
+            self.sign(2, "school")
+            self.fire("confirm_signatures", OFFICE)  # refused: student and employer missing
+            self.sign(2, "student", "employer")
+            self.fire("confirm_signatures", OFFICE)
+
+
+def _case_journeys(engine: Engine, internship: str | None) -> list[Journey]:
+    def with_consent() -> Journey:
+        sid = engine.open(
+            "case",
+            actor=Actor("demo-student-case-1", "student"),
+            data={"phase": "internship", "internship": internship or "unknown", "ground": "origin"},
+        ).stream_id
+        yield
+        engine.fire(sid, "acknowledge", actor=ADVISOR)
+        engine.fire(sid, "hold_intake", actor=ADVISOR)
+        engine.fire(sid, "give_consent", actor=ADVISOR, data={"form": "written"})
+        yield
+        engine.record(sid, "employer_hearing", actor=ADVISOR, data={"held_on": "2027-04-12"})
+        engine.record(sid, "external_referral", actor=ADVISOR, data={"to": "sbb_meldpunt"})
+        engine.fire(sid, "record_outcome", actor=ADVISOR, data={"outcome": "founded"})
+        engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "in_person"})
+        engine.fire(sid, "close", actor=ADVISOR)
+
+    def without_consent() -> Journey:
+        sid = engine.open(
+            "case", actor=Actor("demo-student-case-2", "student"), data={"phase": "search"}
+        ).stream_id
+        yield
+        engine.fire(sid, "acknowledge", actor=ADVISOR)
+        engine.fire(sid, "hold_intake", actor=ADVISOR)
+        engine.fire(sid, "register_only", actor=ADVISOR)
+        yield
+        try:  # refused: the reporter wants no action, so no hearing with the employer
+            engine.record(sid, "employer_hearing", actor=ADVISOR, data={"held_on": "2027-04-12"})
+        except Refused:
+            pass
+        engine.fire(sid, "record_outcome", actor=ADVISOR, data={"outcome": "undetermined"})
+        engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "written"})
+        engine.fire(sid, "close", actor=ADVISOR)
+
+    return [with_consent(), without_consent()]
+
+
+def run_demo(
+    engine: Engine,
+    clock: DemoClock,
+    students: int,
+    seed: int,
+    progress: Callable[[str, int], None] = lambda phase, steps: None,
+) -> None:
+    """Drive *students* seeded students (and two cases) through the demo year.
+
+    *progress* is called after each journey step with the phase's label and 1.
+    """
+    rng = random.Random(seed)
+    cohort = [
+        _Student(engine, random.Random(rng.random()), n + 1, lifecycle, scenario)
+        for n, (scenario, lifecycle) in enumerate(scenarios(students, seed))
+    ]
+    journeys = [student.journey() for student in cohort]
+    case_phase = next(i for i, (label, _) in enumerate(PHASES) if label == "midterm")
+    for index, (label, day) in enumerate(PHASES):
+        clock.enter(day)
+        if index == case_phase:
+            terminated = next((s.sid for s in cohort if s.scenario == "termination"), None)
+            journeys.extend(_case_journeys(engine, terminated))
+        alive = []
+        for journey in journeys:
+            try:
+                next(journey)
+                alive.append(journey)
+            except StopIteration:
+                pass
+            progress(label, 1)
+        journeys = alive
