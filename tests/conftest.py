@@ -115,11 +115,20 @@ def to_agreement_pending(engine: Engine, sid: str, employer: str = "emp-1") -> N
 
 def sign_all(engine: Engine, sid: str, version: int = 1, guardian: bool = False) -> None:
     """Record the signatures of every required party on *version*."""
-    for actor, party in [(STUDENT, "student"), (EMPLOYER, "employer"), (PLACEMENT_OFFICE, "school")]:
-        engine.record(sid, "signature", actor=actor, data={"party": party, "agreement_version": version})
+    for actor, party in [
+        (STUDENT, "student"),
+        (EMPLOYER, "employer"),
+        (PLACEMENT_OFFICE, "school"),
+    ]:
+        engine.record(
+            sid, "signature", actor=actor, data={"party": party, "agreement_version": version}
+        )
     if guardian:
         engine.record(
-            sid, "signature", actor=GUARDIAN, data={"party": "guardian", "agreement_version": version}
+            sid,
+            "signature",
+            actor=GUARDIAN,
+            data={"party": "guardian", "agreement_version": version},
         )
 
 

@@ -9,6 +9,7 @@ start in February, assessment in July.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable, Generator
 from datetime import UTC, date, datetime, timedelta
@@ -219,7 +220,9 @@ class _Student:
         self.fire("complete", EXAM)
 
     def _agreement(self) -> None:
-        parties = ["student", "school", "employer"] + (["guardian"] if self.scenario == "minor" else [])
+        parties = ["student", "school", "employer"] + (
+            ["guardian"] if self.scenario == "minor" else []
+        )
         if self.scenario == "missing_signature":
             self.sign(1, "student", "school")
             self.fire("confirm_signatures", OFFICE)  # refused: the employer has not signed
@@ -263,10 +266,9 @@ def _case_journeys(engine: Engine, internship: str | None) -> list[Journey]:
         engine.fire(sid, "hold_intake", actor=ADVISOR)
         engine.fire(sid, "register_only", actor=ADVISOR)
         yield
-        try:  # refused: the reporter wants no action, so no hearing with the employer
+        # refused: the reporter wants no action, so no hearing with the employer
+        with contextlib.suppress(Refused):
             engine.record(sid, "employer_hearing", actor=ADVISOR, data={"held_on": "2027-04-12"})
-        except Refused:
-            pass
         engine.fire(sid, "record_outcome", actor=ADVISOR, data={"outcome": "undetermined"})
         engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "written"})
         engine.fire(sid, "close", actor=ADVISOR)

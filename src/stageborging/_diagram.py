@@ -53,7 +53,7 @@ def to_table(definition: LifecycleDefinition) -> str:
         + (f" [{', '.join(g.value for g in f.guards)}]" if f.guards else "")
         for f in definition.facts
     ]
-    parts = [title, summary, "", line(header), line(tuple("-" * w for w in widths) + ("----",))]
+    parts = [title, summary, "", line(header), line((*("-" * w for w in widths), "----"))]
     parts.extend(line(row) for row in rows)
     if facts:
         parts.extend(["", "facts (recorded without a state change):", *facts])

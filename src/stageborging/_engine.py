@@ -273,9 +273,13 @@ class Engine:
             transition, payload = _transition_input(definition, row.state, trigger, data)
             facts = json.loads(row.facts)
             check_input(transition.effects, facts, payload)
-            findings, plugins = self._decide(definition, row, facts, transition, actor, payload, now)
+            findings, plugins = self._decide(
+                definition, row, facts, transition, actor, payload, now
+            )
             if any(f.blocks for f in findings):
-                return self._refuse(tx, row, definition, trigger, actor, payload, findings, plugins, now)
+                return self._refuse(
+                    tx, row, definition, trigger, actor, payload, findings, plugins, now
+                )
             dest = self._machine(definition).move(row.state, trigger)
             new_facts = apply(facts, transition.effects, payload, now.date().isoformat())
             return self._append(
@@ -429,7 +433,9 @@ class Engine:
 
     # -- internals ---------------------------------------------------------
 
-    def _run(self, stream_id: str, command: str, work: Callable[[Transaction], _Outcome], started: float) -> _Outcome:
+    def _run(
+        self, stream_id: str, command: str, work: Callable[[Transaction], _Outcome], started: float
+    ) -> _Outcome:
         try:
             outcome = self.store.run(work)
         except InvalidInput as exc:
@@ -444,7 +450,9 @@ class Engine:
         self._log_command(stream_id, command, "ok", started)
         return outcome
 
-    def _log_command(self, stream_id: str, command: str, outcome: str, started: float, **extra: str) -> None:
+    def _log_command(
+        self, stream_id: str, command: str, outcome: str, started: float, **extra: str
+    ) -> None:
         self._log.info(
             "command",
             stream=stream_id,
@@ -558,7 +566,9 @@ class Engine:
             updated_at=sealed.occurred_at,
         )
         tx.write(new_row, [sealed], row.version)
-        return _Outcome(self._event(sealed, data, findings, plugins, now), refused=type is EventType.REFUSED)
+        return _Outcome(
+            self._event(sealed, data, findings, plugins, now), refused=type is EventType.REFUSED
+        )
 
     def _refuse(
         self,
@@ -643,7 +653,9 @@ def _event_from_sealed(sealed: SealedEvent) -> Event:
         seq=sealed.seq,
         type=EventType(sealed.type),
         name=sealed.name,
-        occurred_at=datetime.strptime(sealed.occurred_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+        occurred_at=datetime.strptime(sealed.occurred_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+            tzinfo=UTC
+        ),
         actor=Actor(sealed.actor_id, Role(sealed.actor_role)),
         from_state=sealed.from_state,
         to_state=sealed.to_state,
@@ -655,4 +667,3 @@ def _event_from_sealed(sealed: SealedEvent) -> Event:
         prev_hash=sealed.prev_hash,
         body_hash=sealed.body_hash,
     )
-

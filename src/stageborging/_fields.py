@@ -6,7 +6,7 @@ log holds only ids, codes, dates and integers: no free text, no floats.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -29,6 +29,10 @@ class FieldKind(StrEnum):
     INT = "int"  #: an integer within ``minimum`` … ``maximum``
 
 
+def _codes(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
 @frozen
 class FieldSpec:
     """One field of a command's data.
@@ -46,7 +50,7 @@ class FieldSpec:
     name: str
     kind: FieldKind = field(converter=FieldKind)
     required: bool = True
-    codes: tuple[str, ...] = field(default=(), converter=tuple)
+    codes: tuple[str, ...] = field(default=(), converter=_codes)
     minimum: int | None = None
     maximum: int | None = None
     not_before: str | None = None
@@ -87,9 +91,7 @@ def _convert(spec: FieldSpec, name: str, value: Any) -> Any:
             raise InvalidInput(name, value, "must not be empty")
         for item in value:
             if item not in spec.codes:
-                raise InvalidInput(
-                    name, item, f"unknown code; allowed: {', '.join(spec.codes)}"
-                )
+                raise InvalidInput(name, item, f"unknown code; allowed: {', '.join(spec.codes)}")
         return sorted(set(value))
     if kind is FieldKind.DATE:
         if isinstance(value, date) and not hasattr(value, "hour"):

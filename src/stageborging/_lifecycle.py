@@ -83,7 +83,24 @@ EDUCATION = ("mbo", "hbo", "none")
 
 
 def _roles(values: Iterable[str]) -> tuple[Role, ...]:
+    # Unknown roles are kept as strings so that validation can name them.
     return tuple(Role(v) if v in Role._value2member_map_ else v for v in values)  # type: ignore[misc]
+
+
+def _strs(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _guards(values: Iterable[Guard | str]) -> tuple[Guard, ...]:
+    return tuple(Guard(v) for v in values)
+
+
+def _effects(values: Iterable[Effect | str]) -> tuple[Effect, ...]:
+    return tuple(Effect(v) for v in values)
+
+
+def _field_specs(values: Iterable[FieldSpec]) -> tuple[FieldSpec, ...]:
+    return tuple(values)
 
 
 @frozen
@@ -101,12 +118,12 @@ class Transition:
     """
 
     trigger: str
-    sources: tuple[str, ...] = field(converter=tuple)
+    sources: tuple[str, ...] = field(converter=_strs)
     dest: str
     roles: tuple[Role, ...] = field(converter=_roles)
-    guards: tuple[Guard, ...] = field(default=(), converter=tuple)
-    fields: tuple[FieldSpec, ...] = field(default=(), converter=tuple)
-    effects: tuple[Effect, ...] = field(default=(), converter=tuple)
+    guards: tuple[Guard, ...] = field(default=(), converter=_guards)
+    fields: tuple[FieldSpec, ...] = field(default=(), converter=_field_specs)
+    effects: tuple[Effect, ...] = field(default=(), converter=_effects)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -135,8 +152,8 @@ class FactSpec:
     name: str
     roles: tuple[Role, ...] = field(converter=_roles)
     effect: Effect = field(converter=Effect)
-    fields: tuple[FieldSpec, ...] = field(default=(), converter=tuple)
-    guards: tuple[Guard, ...] = field(default=(), converter=tuple)
+    fields: tuple[FieldSpec, ...] = field(default=(), converter=_field_specs)
+    guards: tuple[Guard, ...] = field(default=(), converter=_guards)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -146,6 +163,14 @@ class FactSpec:
             "fields": [f.to_json() for f in self.fields],
             "guards": [str(g) for g in self.guards],
         }
+
+
+def _transitions(values: Iterable[Transition]) -> tuple[Transition, ...]:
+    return tuple(values)
+
+
+def _facts(values: Iterable[FactSpec]) -> tuple[FactSpec, ...]:
+    return tuple(values)
 
 
 @frozen
@@ -159,13 +184,13 @@ class LifecycleDefinition:
 
     name: str
     kind: str
-    states: tuple[str, ...] = field(converter=tuple)
+    states: tuple[str, ...] = field(converter=_strs)
     initial: str
-    final: tuple[str, ...] = field(converter=tuple)
-    transitions: tuple[Transition, ...] = field(converter=tuple)
-    facts: tuple[FactSpec, ...] = field(default=(), converter=tuple)
+    final: tuple[str, ...] = field(converter=_strs)
+    transitions: tuple[Transition, ...] = field(converter=_transitions)
+    facts: tuple[FactSpec, ...] = field(default=(), converter=_facts)
     open_roles: tuple[Role, ...] = field(default=(), converter=_roles)
-    open_fields: tuple[FieldSpec, ...] = field(default=(), converter=tuple)
+    open_fields: tuple[FieldSpec, ...] = field(default=(), converter=_field_specs)
     education: str = "none"
     description: str = ""
 

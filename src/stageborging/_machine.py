@@ -53,7 +53,5 @@ class CompiledMachine:
         try:
             self._events[trigger].trigger(model)
         except (MachineError, KeyError):
-            raise InvalidTransition(
-                trigger, state, self.definition.triggers_from(state)
-            ) from None
+            raise InvalidTransition(trigger, state, self.definition.triggers_from(state)) from None
         return model.state

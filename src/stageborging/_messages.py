@@ -56,8 +56,7 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
     ),
     "recognition.no_verifier": (
         "No recognition verifier is configured, so the employer cannot be verified.",
-        "Er is geen controle op erkenning ingesteld; het leerbedrijf kan niet worden "
-        "geverifieerd.",
+        "Er is geen controle op erkenning ingesteld; het leerbedrijf kan niet worden geverifieerd.",
     ),
     "recognition.not_recognised": (
         "Employer {employer} is not recognised for qualification {qualification}.",
@@ -93,8 +92,7 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
     ),
     "finish.too_early": (
         "The end date {end} is not reached and the hours ({hours} of {planned}) are not met.",
-        "De einddatum {end} is niet bereikt en de uren ({hours} van {planned}) zijn niet "
-        "gehaald.",
+        "De einddatum {end} is niet bereikt en de uren ({hours} van {planned}) zijn niet gehaald.",
     ),
 }
 

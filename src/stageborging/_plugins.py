@@ -154,7 +154,9 @@ class PluginHost:
                 findings.extend(_own_findings(info, result))
             except Exception as exc:
                 findings.append(
-                    finding("check.failed", source=info.name, plugin=info.name, error=_error_text(exc))
+                    finding(
+                        "check.failed", source=info.name, plugin=info.name, error=_error_text(exc)
+                    )
                 )
         return findings, [info for info, _, _ in impls]
 

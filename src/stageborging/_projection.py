@@ -24,9 +24,7 @@ def initial_facts(details: Mapping[str, Any]) -> Facts:
     return {"details": dict(details)}
 
 
-def effects_of(
-    definition: LifecycleDefinition, event_type: str, name: str
-) -> tuple[Effect, ...]:
+def effects_of(definition: LifecycleDefinition, event_type: str, name: str) -> tuple[Effect, ...]:
     """The effects an event of *event_type* named *name* has under *definition*."""
     if event_type == EventType.TRANSITIONED:
         return definition.transitions_by_trigger[name].effects

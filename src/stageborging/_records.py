@@ -75,13 +75,17 @@ class EventType(StrEnum):
     REFUSED = "refused"
 
 
-def _role(value: object) -> Role:
+def _role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
         raise InvalidInput(
             "actor.role", value, f"unknown role; known: {', '.join(r.value for r in Role)}"
         ) from None
+
+
+def _actor_id(value: str) -> str:
+    return check_identifier("actor.id", value)
 
 
 @frozen
@@ -92,7 +96,7 @@ class Actor:
         InvalidInput: the id is not a pseudonymous id, or the role is unknown.
     """
 
-    id: str = field(converter=lambda v: check_identifier("actor.id", v))
+    id: str = field(converter=_actor_id)
     role: Role = field(converter=_role)
 
     def to_json(self) -> dict[str, str]:

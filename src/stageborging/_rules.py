@@ -182,7 +182,9 @@ def evaluate_guards(cmd: Command, verify: Verifier) -> list[Finding]:
     return findings
 
 
-def check_input(effects: Sequence[Effect], facts: Mapping[str, Any], data: Mapping[str, Any]) -> None:
+def check_input(
+    effects: Sequence[Effect], facts: Mapping[str, Any], data: Mapping[str, Any]
+) -> None:
     """Input checks that need the stream's facts; raise InvalidInput, write nothing."""
     applications = facts.get("applications", {})
     for effect in effects:

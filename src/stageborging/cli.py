@@ -96,10 +96,20 @@ def _remove_database(path: Path) -> None:
 
 @main.command()
 @_db_option
-@click.option("--students", default=200, show_default=True, type=click.IntRange(1, 100_000),
-              help="How many students in the cohort.")  # fmt: skip
-@click.option("--seed", default=2027, show_default=True, type=int,
-              help="Seed of the cohort's random choices; the same seed gives the same story.")  # fmt: skip
+@click.option(
+    "--students",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="How many students in the cohort.",
+)
+@click.option(
+    "--seed",
+    default=2027,
+    show_default=True,
+    type=int,
+    help="Seed of the cohort's random choices; the same seed gives the same story.",
+)
 def demo(db: Path, students: int, seed: int) -> None:
     """Drive a seeded demo cohort through a school year, then verify the audit log.
 
@@ -126,7 +136,7 @@ def demo(db: Path, students: int, seed: int) -> None:
         ) as bar:
 
             def progress(phase: str, steps: int) -> None:
-                bar.current_item = phase  # type: ignore[attr-defined]
+                bar.current_item = phase
                 bar.update(steps)
 
             run_demo(engine, clock, students, seed, progress)
@@ -160,8 +170,14 @@ def audit() -> None:
 
 @audit.command()
 @_db_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output for people or for tools.")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output for people or for tools.",
+)
 def verify(db: Path, fmt: str) -> None:
     """Recompute every stream's hash chain and check every stored column.
 
@@ -208,8 +224,14 @@ def lifecycle() -> None:
 
 @lifecycle.command()
 @click.argument("name", default="mbo_bpv")
-@click.option("--format", "fmt", type=click.Choice(["table", "mermaid"]), default="table",
-              show_default=True, help="A table for reading, or a Mermaid stateDiagram-v2.")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "mermaid"]),
+    default="table",
+    show_default=True,
+    help="A table for reading, or a Mermaid stateDiagram-v2.",
+)
 def show(name: str, fmt: str) -> None:
     """Print the lifecycle NAME [default: mbo_bpv]: states, transitions, roles, guards."""
     definitions = {d.name: d for d in builtin()}

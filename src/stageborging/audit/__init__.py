@@ -7,4 +7,12 @@ independent verifier.
 from ._chain import GENESIS, HEADER_VERSION, SealedEvent, seal
 from .verify import Break, VerifyReport, verify_rows
 
-__all__ = ["GENESIS", "HEADER_VERSION", "Break", "SealedEvent", "VerifyReport", "seal", "verify_rows"]
+__all__ = [
+    "GENESIS",
+    "HEADER_VERSION",
+    "Break",
+    "SealedEvent",
+    "VerifyReport",
+    "seal",
+    "verify_rows",
+]

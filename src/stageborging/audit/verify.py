@@ -139,9 +139,7 @@ def _check_head(head: StreamHead | None, last: SealedEvent) -> Break | None:
     return None
 
 
-def verify_rows(
-    events: Iterable[SealedEvent], heads: Mapping[str, StreamHead]
-) -> VerifyReport:
+def verify_rows(events: Iterable[SealedEvent], heads: Mapping[str, StreamHead]) -> VerifyReport:
     """Verify *events* (ordered by stream id, then seq) against the projection *heads*.
 
     Returns:

@@ -200,9 +200,12 @@ class SQLiteStore:
     def _migrate(self, conn: sqlite3.Connection) -> None:
         def work(conn: sqlite3.Connection) -> None:
             version = self._check_version(conn)
-            if version == 0 and conn.execute(
-                "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
-            ).fetchone()[0]:
+            if (
+                version == 0
+                and conn.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+                ).fetchone()[0]
+            ):
                 raise StoreError(f"{self.path}: not a stageborging database")
             for statements in MIGRATIONS[version:]:
                 for statement in statements:
@@ -213,7 +216,9 @@ class SQLiteStore:
 
     # -- transactions ------------------------------------------------------
 
-    def _in_transaction(self, conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    def _in_transaction(
+        self, conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]
+    ) -> T:
         attempt = 0
         while True:
             try:

@@ -1,0 +1,256 @@
+"""Lifecycle definitions: validated on load, with a stable digest and readable renderings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+
+from stageborging import (
+    DefinitionError,
+    Engine,
+    FieldKind,
+    FieldSpec,
+    Guard,
+    LifecycleDefinition,
+    Transition,
+)
+from stageborging._diagram import to_mermaid, to_table
+from stageborging.lifecycles import builtin, case, hbo_stage, mbo_bpv
+
+from conftest import PLACEMENT_OFFICE, STUDENT
+
+
+def small(**overrides: Any) -> LifecycleDefinition:
+    """A three-state internship definition for validation tests."""
+    spec: dict[str, Any] = {
+        "name": "tiny",
+        "kind": "internship",
+        "states": ["a", "b", "c"],
+        "initial": "a",
+        "final": ["c"],
+        "transitions": [
+            Transition("go", ["a"], "b", ["student"]),
+            Transition("end", ["b"], "c", ["coach"]),
+        ],
+        "open_roles": ["placement_office"],
+        "open_fields": [FieldSpec("student", FieldKind.ID)],
+    }
+    spec.update(overrides)
+    return LifecycleDefinition(**spec)
+
+
+def test_builtin_definitions_are_valid_and_distinct() -> None:
+    """The three built-in definitions load and each has its own digest."""
+    digests = {d.digest for d in builtin()}
+    assert len(digests) == 3
+    assert mbo_bpv().initial == "orientation"
+    assert set(mbo_bpv().final) == {"completed", "withdrawn"}
+    assert case().final == ("closed",)
+
+
+def test_internship_states_follow_the_domain() -> None:
+    """Both variants share the states of DOMAIN §4; terminated is not final."""
+    for definition in (mbo_bpv(), hbo_stage()):
+        assert "terminated" not in definition.final
+        assert definition.triggers_from("terminated") == ("seek_replacement", "withdraw")
+        withdraw = definition.transitions_by_trigger["withdraw"]
+        assert set(withdraw.sources) == set(definition.states) - set(definition.final)
+
+
+def test_verify_employer_guard_depends_on_the_variant() -> None:
+    """MBO checks recognition; HBO checks the approved assignment."""
+    assert mbo_bpv().transitions_by_trigger["verify_employer"].guards == (Guard.RECOGNITION,)
+    assert hbo_stage().transitions_by_trigger["verify_employer"].guards == (
+        Guard.ASSIGNMENT_APPROVAL,
+    )
+
+
+def test_digest_is_stable_and_content_addressed() -> None:
+    """Building the same definition twice gives the same digest; a change changes it."""
+    assert small().digest == small().digest
+    other = small(
+        transitions=[
+            Transition("go", ["a"], "b", ["coach"]),
+            Transition("end", ["b"], "c", ["coach"]),
+        ]
+    )
+    assert other.digest != small().digest
+
+
+@pytest.mark.parametrize(
+    ("overrides", "element", "problem"),
+    [
+        ({"initial": "x"}, "initial state 'x'", "not a declared state"),
+        ({"final": ["x"]}, "final state 'x'", "not a declared state"),
+        ({"states": ["a", "b", "c", "a"]}, "states", "declared twice"),
+        (
+            {"transitions": [Transition("go", ["a"], "zz", ["student"])]},
+            "transition 'go'",
+            "state 'zz' is not declared",
+        ),
+        (
+            {"transitions": [Transition("go", ["a"], "c", ["student"])]},
+            "state 'b'",
+            "unreachable from 'a'",
+        ),
+        (
+            {
+                "states": ["a", "b", "c", "d"],
+                "transitions": [
+                    Transition("go", ["a"], "b", ["student"]),
+                    Transition("end", ["b"], "c", ["coach"]),
+                    Transition("trap", ["a"], "d", ["coach"]),
+                ],
+            },
+            "state 'd'",
+            "dead end",
+        ),
+        (
+            {
+                "transitions": [
+                    Transition("go", ["a"], "b", ["student"]),
+                    Transition("end", ["b"], "c", ["coach"]),
+                    Transition("back", ["c"], "a", ["coach"]),
+                ]
+            },
+            "transition 'back'",
+            "leaves final state 'c'",
+        ),
+        (
+            {
+                "transitions": [
+                    Transition("go", ["a"], "b", ["principal"]),
+                    Transition("end", ["b"], "c", ["coach"]),
+                ]
+            },
+            "transition 'go'",
+            "unknown role 'principal'",
+        ),
+        (
+            {
+                "transitions": [
+                    Transition("go", ["a"], "b", ["student"]),
+                    Transition("go", ["b"], "c", ["coach"]),
+                ]
+            },
+            "transition 'go'",
+            "declared twice",
+        ),
+        ({"kind": "thing"}, "kind", "not one of"),
+        ({"open_roles": ["nobody"]}, "open_roles", "unknown role 'nobody'"),
+        (
+            {"open_fields": [FieldSpec("ground", FieldKind.CODE)]},
+            "open_fields",
+            "has no codes",
+        ),
+    ],
+)
+def test_validation_names_the_offending_element(
+    overrides: dict[str, Any], element: str, problem: str
+) -> None:
+    """An unsound definition is refused on load, naming the state or transition."""
+    with pytest.raises(DefinitionError) as info:
+        small(**overrides)
+    assert info.value.definition == "tiny"
+    assert info.value.element == element
+    assert problem in info.value.problem
+
+
+def _without_guard(definition: LifecycleDefinition, trigger: str) -> LifecycleDefinition:
+    transitions = [
+        attrs.evolve(t, guards=()) if t.trigger == trigger else t for t in definition.transitions
+    ]
+    return attrs.evolve(definition, name="custom", transitions=transitions)
+
+
+@pytest.mark.parametrize(
+    ("base", "trigger", "guard"),
+    [
+        (mbo_bpv, "confirm_signatures", "signatures"),
+        (mbo_bpv, "start", "no_retroactive_start"),
+        (mbo_bpv, "verify_employer", "recognition"),
+        (hbo_stage, "verify_employer", "assignment_approval"),
+        (mbo_bpv, "terminate", "reason_code"),
+        (mbo_bpv, "complete", "assessment_decision"),
+        (case, "close", "reporter_feedback"),
+    ],
+)
+def test_custom_definitions_must_carry_the_hard_guards(base: Any, trigger: str, guard: str) -> None:
+    """An institution's variant that drops a hard guard is refused on load."""
+    with pytest.raises(DefinitionError, match=f"must carry the hard guard '{guard}'"):
+        _without_guard(base(), trigger)
+
+
+def test_consent_facts_must_carry_the_consent_guard() -> None:
+    """A case variant cannot allow an employer hearing without consent."""
+    facts = [
+        attrs.evolve(f, guards=()) if f.name == "employer_hearing" else f for f in case().facts
+    ]
+    with pytest.raises(DefinitionError, match="fact 'employer_hearing'"):
+        attrs.evolve(case(), name="my_case", facts=facts)
+
+
+def test_reason_code_guard_needs_a_required_reason_field() -> None:
+    """A reason code cannot be made optional in a variant."""
+    transitions = [
+        attrs.evolve(t, fields=(FieldSpec("reason", FieldKind.CODE, required=False, codes=("x",)),))
+        if t.trigger == "suspend"
+        else t
+        for t in mbo_bpv().transitions
+    ]
+    with pytest.raises(DefinitionError, match="required code field 'reason'"):
+        attrs.evolve(mbo_bpv(), name="custom", transitions=transitions)
+
+
+def test_a_custom_definition_runs_in_the_engine(db_path: Any, clock: Any) -> None:
+    """A variant with an extra state works through the public API."""
+    extra = attrs.evolve(
+        mbo_bpv(),
+        name="roc_bpv",
+        states=(*mbo_bpv().states, "intake"),
+        initial="intake",
+        transitions=(
+            Transition("finish_intake", ["intake"], "orientation", ["coach", "placement_office"]),
+            *[
+                attrs.evolve(t, sources=(*t.sources, "intake")) if t.trigger == "withdraw" else t
+                for t in mbo_bpv().transitions
+            ],
+        ),
+    )
+    with Engine(db_path, lifecycles=[extra], clock=clock) as engine:
+        from conftest import mbo_details
+
+        sid = engine.open("roc_bpv", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
+        assert engine.stream(sid).state == "intake"
+        engine.fire(sid, "finish_intake", actor=PLACEMENT_OFFICE)
+        assert engine.fire(sid, "begin_search", actor=STUDENT).to_state == "searching"
+        assert all(e.definition == extra.digest for e in engine.history(sid))
+
+
+def test_engine_refuses_two_definitions_with_one_name(db_path: Any) -> None:
+    """Names identify definitions in the log, so they must be unique."""
+    clash = attrs.evolve(mbo_bpv(), description="another")
+    with pytest.raises(DefinitionError, match="a lifecycle with this name exists"):
+        Engine(db_path, lifecycles=[clash])
+
+
+def test_mermaid_is_a_state_diagram_of_every_transition() -> None:
+    """The Mermaid rendering has an edge per source of every transition."""
+    text = to_mermaid(mbo_bpv())
+    lines = text.splitlines()
+    assert lines[0] == "stateDiagram-v2"
+    assert "    [*] --> orientation" in lines
+    assert "    ready_to_start --> active: start [no_retroactive_start]" in lines
+    edges = [line for line in lines if ": " in line]
+    assert len(edges) == sum(len(t.sources) for t in mbo_bpv().transitions)
+    assert "    completed --> [*]" in lines
+
+
+def test_table_lists_every_trigger_and_fact() -> None:
+    """The table rendering names each trigger with its roles and guards."""
+    text = to_table(case())
+    for t in case().transitions:
+        assert t.trigger in text
+    assert "employer_hearing: confidential_advisor [consent]" in text

@@ -1,0 +1,523 @@
+"""The hard rules: every definition enforces them, and every refusal is explained and recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import (
+    ADVISOR,
+    ALL_MBO_FIELDS,
+    COACH,
+    EMPLOYER,
+    EXAM,
+    GUARDIAN,
+    PLACEMENT_OFFICE,
+    STUDENT,
+    SYSTEM,
+    FakeClock,
+    mbo_details,
+    open_mbo,
+    sign_all,
+    to_active,
+    to_agreement_pending,
+)
+
+from stageborging import (
+    Actor,
+    Engine,
+    EventType,
+    InvalidInput,
+    InvalidTransition,
+    Refused,
+    StreamNotFound,
+    hookimpl,
+)
+
+
+def refusal(excinfo: pytest.ExceptionInfo[Refused]) -> set[str]:
+    """The codes of the blocking findings of a refusal."""
+    return {f.code for f in excinfo.value.findings if f.blocks}
+
+
+def snapshot(engine: Engine, sid: str) -> tuple[Any, ...]:
+    stream = engine.stream(sid)
+    return stream.state, stream.version, stream.head_hash, stream.facts
+
+
+# -- roles ---------------------------------------------------------------------
+
+
+def test_a_role_not_allowed_is_refused_and_recorded(engine: Engine) -> None:
+    """A coach cannot verify an employer; the attempt is in the log."""
+    sid = open_mbo(engine)
+    engine.fire(sid, "begin_search", actor=STUDENT)
+    engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "verify_employer", actor=COACH)
+    assert refusal(info) == {"role.not_allowed"}
+    last = engine.history(sid)[-1]
+    assert last.type is EventType.REFUSED
+    assert last.name == "verify_employer"
+    assert last.actor == COACH
+    assert engine.stream(sid).state == "placement_proposed"
+
+
+def test_open_by_a_role_not_allowed_is_refused_without_a_stream(engine: Engine) -> None:
+    """A student cannot open their own internship; nothing is written."""
+    with pytest.raises(Refused) as info:
+        engine.open("mbo_bpv", actor=STUDENT, data=mbo_details(), stream_id="x-1")
+    assert info.value.event is None
+    with pytest.raises(StreamNotFound):
+        engine.stream("x-1")
+
+
+# -- signatures ----------------------------------------------------------------
+
+
+def test_confirm_needs_every_required_signature(engine: Engine) -> None:
+    """Without the employer's signature the agreement cannot be confirmed."""
+    sid = open_mbo(engine)
+    to_agreement_pending(engine, sid)
+    engine.record(
+        sid, "signature", actor=STUDENT, data={"party": "student", "agreement_version": 1}
+    )
+    engine.record(
+        sid, "signature", actor=PLACEMENT_OFFICE, data={"party": "school", "agreement_version": 1}
+    )
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+    assert refusal(info) == {"signatures.missing"}
+    assert info.value.findings[0].params["missing"] == "employer"
+    engine.record(
+        sid, "signature", actor=EMPLOYER, data={"party": "employer", "agreement_version": 1}
+    )
+    assert (
+        engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE).to_state == "ready_to_start"
+    )
+
+
+def test_a_minor_needs_the_guardian_signature(engine: Engine) -> None:
+    """A student not yet 18 on the planned start needs a guardian's signature too."""
+    sid = open_mbo(engine, turns_18_on="2027-03-01")
+    to_agreement_pending(engine, sid)
+    sign_all(engine, sid)
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+    assert info.value.findings[0].params["missing"] == "guardian"
+    engine.record(
+        sid, "signature", actor=GUARDIAN, data={"party": "guardian", "agreement_version": 1}
+    )
+    engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+
+
+def test_a_student_of_18_on_the_start_date_needs_no_guardian(engine: Engine) -> None:
+    """Turning 18 on the planned start day itself makes the student an adult then."""
+    sid = open_mbo(engine, turns_18_on="2027-02-01")
+    to_agreement_pending(engine, sid)
+    sign_all(engine, sid)
+    engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+
+
+def test_an_amended_agreement_voids_earlier_signatures(engine: Engine) -> None:
+    """After an amendment, signatures on version 1 no longer count."""
+    sid = open_mbo(engine)
+    to_agreement_pending(engine, sid)
+    sign_all(engine, sid)
+    engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+    event = engine.fire(sid, "amend_agreement", actor=PLACEMENT_OFFICE, data={"document": "pok-2"})
+    assert event.to_state == "agreement_pending"
+    assert engine.stream(sid).facts["agreement_version"] == 2
+    with pytest.raises(Refused) as info:
+        engine.record(
+            sid, "signature", actor=STUDENT, data={"party": "student", "agreement_version": 1}
+        )
+    assert refusal(info) == {"signature.stale_version"}
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+    assert info.value.findings[0].params["missing"] == "student, school, employer"
+    sign_all(engine, sid, version=2)
+    engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+
+
+@pytest.mark.parametrize(
+    ("actor", "party"),
+    [(STUDENT, "employer"), (EMPLOYER, "school"), (COACH, "school"), (PLACEMENT_OFFICE, "student")],
+)
+def test_only_the_party_may_sign_for_itself(engine: Engine, actor: Actor, party: str) -> None:
+    """A signature's party must match the role that records it (DOMAIN §3)."""
+    sid = open_mbo(engine)
+    to_agreement_pending(engine, sid)
+    with pytest.raises(Refused) as info:
+        engine.record(sid, "signature", actor=actor, data={"party": party, "agreement_version": 1})
+    assert refusal(info) & {"signature.wrong_party", "role.not_allowed"}
+
+
+def test_no_signature_before_an_agreement_exists(engine: Engine) -> None:
+    """Signing while still searching is refused."""
+    sid = open_mbo(engine)
+    with pytest.raises(Refused) as info:
+        engine.record(
+            sid, "signature", actor=STUDENT, data={"party": "student", "agreement_version": 1}
+        )
+    assert refusal(info) == {"signature.no_agreement"}
+
+
+# -- start -----------------------------------------------------------------------
+
+
+def test_no_start_before_the_planned_start_date(engine: Engine, clock: FakeClock) -> None:
+    """Start is refused until the planned start date is reached."""
+    sid = open_mbo(engine)
+    to_agreement_pending(engine, sid)
+    sign_all(engine, sid)
+    engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "start", actor=COACH)
+    assert refusal(info) == {"start.date_not_reached"}
+    clock.set("2027-02-01")
+    assert engine.fire(sid, "start", actor=COACH).to_state == "active"
+
+
+def test_no_retroactive_start(engine: Engine, clock: FakeClock) -> None:
+    """An agreement confirmed after the planned start cannot start the internship."""
+    sid = open_mbo(engine)
+    to_agreement_pending(engine, sid)
+    sign_all(engine, sid)
+    clock.set("2027-02-03")
+    engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "start", actor=COACH)
+    assert refusal(info) == {"start.retroactive"}
+    finding = info.value.findings[0]
+    assert finding.params == {"confirmed": "2027-02-03", "start": "2027-02-01"}
+    assert "terugwerkende kracht" in finding.message_nl
+
+
+# -- recognition and assignment ---------------------------------------------------
+
+
+def test_unrecognised_employer_is_refused(engine: Engine) -> None:
+    """The verifier's 'not recognised' refuses verify_employer, naming the plugin."""
+    sid = open_mbo(engine)
+    engine.fire(sid, "begin_search", actor=STUDENT)
+    engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-unrecognised"})
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "verify_employer", actor=PLACEMENT_OFFICE)
+    (finding,) = info.value.findings
+    assert finding.code == "recognition.not_recognised"
+    assert finding.source == "test-recognition"
+    assert finding.params == {"employer": "emp-unrecognised", "qualification": "25604"}
+    assert "test-recognition" in {p.name for p in info.value.event.plugins}
+
+
+def test_without_a_verifier_recognition_fails_closed(db_path: Any, clock: FakeClock) -> None:
+    """No verifier configured: verify_employer is refused with a clear finding."""
+    with Engine(db_path, clock=clock) as engine:
+        sid = open_mbo(engine)
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+        with pytest.raises(Refused) as info:
+            engine.fire(sid, "verify_employer", actor=SYSTEM)
+    assert refusal(info) == {"recognition.no_verifier"}
+    assert "No recognition verifier is configured" in info.value.findings[0].message
+
+
+def test_a_verifier_that_answers_none_passes_to_the_next(db_path: Any, clock: FakeClock) -> None:
+    """Verifiers are asked in turn until one knows the employer."""
+
+    class Unsure:
+        name = "unsure"
+
+        @hookimpl
+        def stageborging_verify_recognition(self) -> None:
+            return None
+
+    class Sure:
+        name = "sure"
+
+        @hookimpl(tryfirst=False)
+        def stageborging_verify_recognition(self) -> bool:
+            return True
+
+    with Engine(db_path, plugins=[Sure(), Unsure()], clock=clock) as engine:
+        sid = open_mbo(engine)
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+        event = engine.fire(sid, "verify_employer", actor=SYSTEM)
+    assert "sure" in {p.name for p in event.plugins}
+
+
+def test_a_verifier_that_raises_refuses_naming_the_plugin(db_path: Any, clock: FakeClock) -> None:
+    """A broken recognition verifier refuses (fail closed) and is named."""
+
+    class Broken:
+        name = "broken-register"
+
+        @hookimpl
+        def stageborging_verify_recognition(self) -> bool:
+            raise ConnectionError("register offline")
+
+    with Engine(db_path, plugins=[Broken()], clock=clock) as engine:
+        sid = open_mbo(engine)
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+        with pytest.raises(Refused) as info:
+            engine.fire(sid, "verify_employer", actor=SYSTEM)
+    (finding,) = info.value.findings
+    assert finding.code == "recognition.verifier_failed"
+    assert finding.params["plugin"] == "broken-register"
+    assert "ConnectionError" in finding.params["error"]
+
+
+def test_hbo_needs_an_approved_assignment(engine: Engine) -> None:
+    """In hbo_stage the programme must approve the assignment before verification."""
+    data = {k: v for k, v in mbo_details().items() if k not in ("qualification", "level", "track")}
+    sid = engine.open("hbo_stage", actor=PLACEMENT_OFFICE, data=data).stream_id
+    engine.fire(sid, "begin_search", actor=STUDENT)
+    engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "verify_employer", actor=PLACEMENT_OFFICE)
+    assert refusal(info) == {"assignment.not_approved"}
+    engine.record(sid, "assignment_decision", actor=COACH, data={"outcome": "approved"})
+    assert (
+        engine.fire(sid, "verify_employer", actor=PLACEMENT_OFFICE).to_state == "employer_verified"
+    )
+
+
+def test_a_new_placement_needs_a_new_approval(engine: Engine) -> None:
+    """Approval belongs to the proposed placement: cancelling it clears the approval."""
+    data = {k: v for k, v in mbo_details().items() if k not in ("qualification", "level", "track")}
+    sid = engine.open("hbo_stage", actor=PLACEMENT_OFFICE, data=data).stream_id
+    engine.fire(sid, "begin_search", actor=STUDENT)
+    engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+    engine.record(sid, "assignment_decision", actor=COACH, data={"outcome": "approved"})
+    engine.fire(sid, "cancel_placement", actor=STUDENT, data={"reason": "student_choice"})
+    engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-2"})
+    with pytest.raises(Refused):
+        engine.fire(sid, "verify_employer", actor=PLACEMENT_OFFICE)
+
+
+# -- completion, reasons -----------------------------------------------------------
+
+
+def test_complete_needs_an_assessment_decision(engine: Engine, clock: FakeClock) -> None:
+    """The exam committee completes only after recording its decision."""
+    sid = open_mbo(engine)
+    to_active(engine, clock, sid)
+    clock.set("2027-06-30")
+    engine.fire(sid, "finish", actor=COACH)
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "complete", actor=EXAM)
+    assert refusal(info) == {"assessment.missing"}
+    engine.record(sid, "assessment_decision", actor=EXAM, data={"outcome": "passed"})
+    assert engine.fire(sid, "complete", actor=EXAM).to_state == "completed"
+
+
+@pytest.mark.parametrize("trigger", ["suspend", "terminate"])
+def test_a_reason_code_is_required(engine: Engine, clock: FakeClock, trigger: str) -> None:
+    """Suspending or terminating without a reason code is invalid input; nothing is written."""
+    sid = open_mbo(engine)
+    to_active(engine, clock, sid)
+    before = snapshot(engine, sid)
+    with pytest.raises(InvalidInput) as info:
+        engine.fire(sid, trigger, actor=COACH)
+    assert info.value.field == "data.reason"
+    assert snapshot(engine, sid) == before
+
+
+def test_the_reason_is_recorded_as_a_code(engine: Engine, clock: FakeClock) -> None:
+    """The reason code is part of the audited event."""
+    sid = open_mbo(engine)
+    to_active(engine, clock, sid)
+    event = engine.fire(sid, "terminate", actor=COACH, data={"reason": "discrimination"})
+    assert engine.history(sid)[-1].data == {"reason": "discrimination"} == event.data
+    assert engine.fire(sid, "seek_replacement", actor=SYSTEM).to_state == "assisted_search"
+
+
+# -- cases -------------------------------------------------------------------------
+
+
+def open_case(engine: Engine) -> str:
+    sid = engine.open("case", actor=STUDENT, data={"phase": "search", "ground": "origin"}).stream_id
+    engine.fire(sid, "acknowledge", actor=ADVISOR)
+    engine.fire(sid, "hold_intake", actor=ADVISOR)
+    return sid
+
+
+@pytest.mark.parametrize(
+    ("fact", "data"),
+    [
+        ("employer_hearing", {"held_on": "2027-01-12"}),
+        ("external_referral", {"to": "sbb_meldpunt"}),
+    ],
+)
+def test_hearing_and_referral_need_consent(engine: Engine, fact: str, data: dict[str, str]) -> None:
+    """Without the reporter's consent, nothing is done about a report."""
+    sid = open_case(engine)
+    engine.fire(sid, "register_only", actor=ADVISOR)
+    with pytest.raises(Refused) as info:
+        engine.record(sid, fact, actor=ADVISOR, data=data)
+    assert refusal(info) == {"consent.missing"}
+    engine.fire(sid, "give_consent", actor=ADVISOR, data={"form": "written"})
+    engine.record(sid, fact, actor=ADVISOR, data=data)
+
+
+def test_withdrawn_consent_is_respected(engine: Engine) -> None:
+    """After consent is withdrawn, a hearing is refused again."""
+    sid = open_case(engine)
+    engine.fire(sid, "give_consent", actor=ADVISOR, data={"form": "verbal"})
+    engine.fire(sid, "withdraw_consent", actor=ADVISOR)
+    with pytest.raises(Refused):
+        engine.record(sid, "employer_hearing", actor=ADVISOR, data={"held_on": "2027-01-12"})
+
+
+def test_close_needs_feedback_to_the_reporter(engine: Engine) -> None:
+    """A case is closed only after the reporter heard back."""
+    sid = open_case(engine)
+    engine.fire(sid, "register_only", actor=ADVISOR)
+    engine.fire(sid, "record_outcome", actor=ADVISOR, data={"outcome": "undetermined"})
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "close", actor=ADVISOR)
+    assert refusal(info) == {"feedback.missing"}
+    engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "written"})
+    assert engine.fire(sid, "close", actor=ADVISOR).to_state == "closed"
+
+
+# -- explainable refusals and invalid input -----------------------------------------
+
+
+def test_a_refusal_carries_every_finding_in_both_languages(engine: Engine) -> None:
+    """All blocking findings are reported at once, each in English and Dutch."""
+    sid = open_mbo(engine, turns_18_on="2027-05-01")
+    to_agreement_pending(engine, sid)
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "confirm_signatures", actor=COACH)  # wrong role and no signatures
+    assert refusal(info) == {"role.not_allowed", "signatures.missing"}
+    for finding in info.value.findings:
+        assert finding.message and finding.message_nl and finding.message != finding.message_nl
+        assert finding.source == "stageborging"
+    recorded = engine.history(sid)[-1]
+    assert recorded.findings == info.value.findings
+    assert recorded == info.value.event
+
+
+def test_a_refusal_changes_nothing_but_its_event(engine: Engine) -> None:
+    """State and facts stay; the version grows by the one refusal event."""
+    sid = open_mbo(engine)
+    to_agreement_pending(engine, sid)
+    state, version, _, facts = snapshot(engine, sid)
+    with pytest.raises(Refused):
+        engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+    after = engine.stream(sid)
+    assert (after.state, after.version, after.facts) == (state, version + 1, facts)
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda e, s: e.fire(s, "fly", actor=STUDENT), "trigger"),
+        (lambda e, s: e.fire(s, "start", actor=COACH), "trigger"),
+        (lambda e, s: e.fire(s, "begin_search", actor=STUDENT, data={"note": "hi"}), "data.note"),
+        (lambda e, s: e.record(s, "hours", actor=STUDENT, data={"hours": "8"}), "data.hours"),
+        (lambda e, s: e.record(s, "hours", actor=STUDENT, data={"hours": 0}), "data.hours"),
+        (lambda e, s: e.record(s, "hours", actor=STUDENT, data={"hours": 8, "until": "31-01-2027"}), "data.until"),
+        (lambda e, s: e.record(s, "midterm", actor=COACH, data={}), "fact"),
+        (lambda e, s: e.record(s, "hours", actor=STUDENT), "data.hours"),
+        (lambda e, s: e.record(s, "application_outcome", actor=STUDENT, data={"application": "a-9", "outcome": "invited"}), "data.application"),
+        (lambda e, s: e.fire(s, "begin_search", actor=("stu-1", "student")), "actor"),
+        (lambda e, s: e.fire("no-such-stream", "begin_search", actor=STUDENT), "stream_id"),
+    ],
+)  # fmt: skip
+def test_invalid_input_names_the_field_and_writes_nothing(
+    engine: Engine, call: Any, field: str
+) -> None:
+    """Malformed input raises InvalidInput naming the field; the stream is untouched."""
+    sid = open_mbo(engine)
+    before = snapshot(engine, sid)
+    events = engine.statistics().events
+    with pytest.raises(InvalidInput) as info:
+        call(engine, sid)
+    assert info.value.field == field
+    assert field in str(info.value)
+    assert snapshot(engine, sid) == before
+    assert engine.statistics().events == events
+
+
+def test_invalid_transition_names_what_is_allowed(engine: Engine) -> None:
+    """Firing from the wrong state says which triggers are allowed there."""
+    sid = open_mbo(engine)
+    with pytest.raises(InvalidTransition) as info:
+        engine.fire(sid, "start", actor=COACH)
+    assert info.value.state == "orientation"
+    assert "begin_search" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("planned_start", "2027-13-01"),
+        ("planned_end", "2027-01-01"),
+        ("level", 5),
+        ("track", "DUAL"),
+        ("student", "Jan Jansen"),
+    ],
+)
+def test_open_validates_every_field(engine: Engine, field: str, value: Any) -> None:
+    """Opening data is checked field by field; names with spaces are not ids."""
+    with pytest.raises(InvalidInput) as info:
+        engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details(**{field: value}))
+    assert info.value.field == f"data.{field}"
+    assert engine.statistics().events == 0
+
+
+def test_opening_takes_nothing_else_about_the_student(engine: Engine) -> None:
+    """Fields beyond the domain's list (a name, a birth date) are refused."""
+    with pytest.raises(InvalidInput) as info:
+        engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details(name="Jan"))
+    assert info.value.field == "data.name"
+
+
+def test_unknown_role_is_invalid_input() -> None:
+    """An actor with an unknown role cannot even be built."""
+    with pytest.raises(InvalidInput) as info:
+        Actor("x-1", "principal")
+    assert info.value.field == "actor.role"
+
+
+def test_dry_run_reports_without_writing(engine: Engine) -> None:
+    """check() gives the decision and findings and leaves the stream as it was."""
+    sid = open_mbo(engine)
+    to_agreement_pending(engine, sid)
+    before = snapshot(engine, sid)
+    decision = engine.check(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+    assert not decision.allowed
+    assert [f.code for f in decision.blocking] == ["signatures.missing"]
+    assert (decision.from_state, decision.to_state) == ("agreement_pending", "ready_to_start")
+    assert snapshot(engine, sid) == before
+    sign_all(engine, sid)
+    assert engine.check(sid, "confirm_signatures", actor=PLACEMENT_OFFICE).allowed
+
+
+def test_every_event_is_stamped_with_the_definition_digest(engine: Engine) -> None:
+    """An auditor can tell which definition was in force for each event."""
+    sid = open_mbo(engine)
+    to_agreement_pending(engine, sid)
+    assert {e.definition for e in engine.history(sid)} == {engine.lifecycle("mbo_bpv").digest}
+
+
+def test_default_rules_check_the_agreement_fields(engine: Engine) -> None:
+    """draft_agreement is refused (by the default rules) when required fields are missing."""
+    sid = open_mbo(engine)
+    engine.fire(sid, "begin_search", actor=STUDENT)
+    engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+    engine.fire(sid, "verify_employer", actor=PLACEMENT_OFFICE)
+    fields = [f for f in ALL_MBO_FIELDS if f != "work_processes"]
+    with pytest.raises(Refused) as info:
+        engine.fire(
+            sid, "draft_agreement", actor=PLACEMENT_OFFICE,
+            data={"document": "pok-1", "fields_present": fields},
+        )  # fmt: skip
+    (finding,) = info.value.findings
+    assert (finding.code, finding.source) == ("agreement.fields_missing", "stageborging.defaults")
+    assert finding.params == {"missing": "work_processes"}
