@@ -7,6 +7,7 @@ from typing import Any
 import attrs
 import pytest
 
+from conftest import PLACEMENT_OFFICE, STUDENT
 from stageborging import (
     DefinitionError,
     Engine,
@@ -18,8 +19,6 @@ from stageborging import (
 )
 from stageborging._diagram import to_mermaid, to_table
 from stageborging.lifecycles import builtin, case, hbo_stage, mbo_bpv
-
-from conftest import PLACEMENT_OFFICE, STUDENT
 
 
 def small(**overrides: Any) -> LifecycleDefinition:

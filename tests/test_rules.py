@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from conftest import (
     ADVISOR,
     ALL_MBO_FIELDS,
@@ -22,7 +23,6 @@ from conftest import (
     to_active,
     to_agreement_pending,
 )
-
 from stageborging import (
     Actor,
     Engine,
@@ -395,7 +395,9 @@ def test_a_refusal_carries_every_finding_in_both_languages(engine: Engine) -> No
         engine.fire(sid, "confirm_signatures", actor=COACH)  # wrong role and no signatures
     assert refusal(info) == {"role.not_allowed", "signatures.missing"}
     for finding in info.value.findings:
-        assert finding.message and finding.message_nl and finding.message != finding.message_nl
+        assert finding.message
+        assert finding.message_nl
+        assert finding.message != finding.message_nl
         assert finding.source == "stageborging"
     recorded = engine.history(sid)[-1]
     assert recorded.findings == info.value.findings
@@ -421,14 +423,25 @@ def test_a_refusal_changes_nothing_but_its_event(engine: Engine) -> None:
         (lambda e, s: e.fire(s, "begin_search", actor=STUDENT, data={"note": "hi"}), "data.note"),
         (lambda e, s: e.record(s, "hours", actor=STUDENT, data={"hours": "8"}), "data.hours"),
         (lambda e, s: e.record(s, "hours", actor=STUDENT, data={"hours": 0}), "data.hours"),
-        (lambda e, s: e.record(s, "hours", actor=STUDENT, data={"hours": 8, "until": "31-01-2027"}), "data.until"),
+        (
+            lambda e, s: e.record(s, "hours", actor=STUDENT, data={"hours": 8, "until": "1-2-27"}),
+            "data.until",
+        ),
         (lambda e, s: e.record(s, "midterm", actor=COACH, data={}), "fact"),
         (lambda e, s: e.record(s, "hours", actor=STUDENT), "data.hours"),
-        (lambda e, s: e.record(s, "application_outcome", actor=STUDENT, data={"application": "a-9", "outcome": "invited"}), "data.application"),
+        (
+            lambda e, s: e.record(
+                s,
+                "application_outcome",
+                actor=STUDENT,
+                data={"application": "a-9", "outcome": "invited"},
+            ),
+            "data.application",
+        ),
         (lambda e, s: e.fire(s, "begin_search", actor=("stu-1", "student")), "actor"),
         (lambda e, s: e.fire("no-such-stream", "begin_search", actor=STUDENT), "stream_id"),
     ],
-)  # fmt: skip
+)
 def test_invalid_input_names_the_field_and_writes_nothing(
     engine: Engine, call: Any, field: str
 ) -> None:
