@@ -1,0 +1,209 @@
+"""The command line: demo, audit verify, lifecycle show."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from stageborging import Engine, verify_database
+from stageborging.cli import main
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo database of 30 students, made once for the module (do not alter it)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    result = CliRunner().invoke(main, ["demo", "--db", str(path), "--students", "30"])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def tampered_copy(source: Path, target: Path) -> Path:
+    """A copy of *source* with one event's to_state changed, as an attacker would."""
+    conn = sqlite3.connect(source)
+    conn.execute(f"VACUUM INTO '{target}'")
+    conn.close()
+    conn = sqlite3.connect(target)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("UPDATE events SET to_state = 'completed' WHERE position = 50")
+    conn.commit()
+    conn.close()
+    return target
+
+
+def test_demo_summary_is_what_the_database_holds(demo_db: Path, tmp_path: Path) -> None:
+    """The summary's counts are queried from the database the demo wrote."""
+    result = CliRunner().invoke(main, ["demo", "--db", str(tmp_path / "d.db"), "--students", "30"])
+    assert result.exit_code == 0, result.output
+    with Engine(tmp_path / "d.db") as engine:
+        stats = engine.statistics()
+    assert f"Events written: {stats.events} " in result.output
+    for code, count in stats.refusals.items():
+        assert re.search(rf"{re.escape(code)}\s+{count}\n", result.output)
+    completed = stats.states["mbo_bpv"].get("completed", 0) + stats.states.get("hbo_stage", {}).get(
+        "completed", 0
+    )
+    assert completed > 15  # most students complete normally
+    assert "Audit log: intact" in result.output
+
+
+def test_demo_tells_every_story(demo_db: Path) -> None:
+    """The cohort meets each refusal the issue names, and each side path."""
+    with Engine(demo_db) as engine:
+        stats = engine.statistics()
+    assert {
+        "recognition.not_recognised",
+        "signatures.missing",
+        "signature.stale_version",
+        "consent.missing",
+    } <= set(stats.refusals)
+    assert stats.states["case"] == {"closed": 2}
+    assert (
+        stats.states["mbo_bpv"].get("withdrawn", 0)
+        + stats.states.get("hbo_stage", {}).get("withdrawn", 0)
+        >= 1
+    )
+    conn = sqlite3.connect(demo_db)
+    names = {row[0] for row in conn.execute("SELECT DISTINCT name FROM events")}
+    assert {"suspend", "resume", "terminate", "seek_replacement", "withdraw"} <= names
+    consent = {row[0] for row in conn.execute("SELECT name FROM events WHERE lifecycle='case'")}
+    assert {"give_consent", "register_only", "employer_hearing"} <= consent
+
+
+def test_demo_is_reproducible_from_its_seed(tmp_path: Path) -> None:
+    """The same seed gives the same cohort: same states, same refusals."""
+    outputs = []
+    for name in ("a.db", "b.db"):
+        path = tmp_path / name
+        CliRunner().invoke(main, ["demo", "--db", str(path), "--students", "12", "--seed", "7"])
+        with Engine(path) as engine:
+            stats = engine.statistics()
+        outputs.append((stats.states, stats.refusals, stats.events))
+    assert outputs[0] == outputs[1]
+
+
+def test_demo_starts_fresh_but_never_overwrites_real_data(tmp_path: Path) -> None:
+    """A second demo run replaces the first; a database with real data is kept."""
+    path = tmp_path / "d.db"
+    runner = CliRunner()
+    assert runner.invoke(main, ["demo", "--db", str(path), "--students", "3"]).exit_code == 0
+    assert runner.invoke(main, ["demo", "--db", str(path), "--students", "3"]).exit_code == 0
+    assert verify_database(path).streams == 5  # three students and the two cases, not ten
+    real = tmp_path / "school.db"
+    from conftest import open_mbo
+
+    with Engine(real) as engine:
+        open_mbo(engine)
+    result = runner.invoke(main, ["demo", "--db", str(real), "--students", "3"])
+    assert result.exit_code == 2
+    assert "not from the demo" in result.output
+    assert verify_database(real).streams == 1
+
+
+def test_db_defaults_to_the_environment_variable(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--db falls back to $STAGEBORGING_DB."""
+    monkeypatch.setenv("STAGEBORGING_DB", str(tmp_path / "env.db"))
+    assert runner.invoke(main, ["demo", "--students", "2"]).exit_code == 0
+    assert (tmp_path / "env.db").exists()
+
+
+def test_db_defaults_to_the_current_directory(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --db or $STAGEBORGING_DB the file is ./stageborging.db."""
+    monkeypatch.delenv("STAGEBORGING_DB", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(main, ["demo", "--students", "2"]).exit_code == 0
+    assert (tmp_path / "stageborging.db").exists()
+
+
+def test_audit_verify_intact(runner: CliRunner, demo_db: Path) -> None:
+    """An untouched database verifies with exit status 0."""
+    result = runner.invoke(main, ["audit", "verify", "--db", str(demo_db)])
+    assert result.exit_code == 0
+    assert result.output.startswith("intact: ")
+
+
+def test_audit_verify_names_the_broken_link(
+    runner: CliRunner, demo_db: Path, tmp_path: Path
+) -> None:
+    """One altered column: exit status 1, naming the stream and the sequence number."""
+    path = tampered_copy(demo_db, tmp_path / "bad.db")
+    stream, seq = (
+        sqlite3.connect(path)
+        .execute("SELECT stream_id, seq FROM events WHERE position = 50")
+        .fetchone()
+    )
+    result = runner.invoke(main, ["audit", "verify", "--db", str(path)])
+    assert result.exit_code == 1
+    assert f"stream {stream} seq {seq}: column to_state" in result.output
+    assert "append-only triggers" in result.output  # the warning about the dropped trigger
+
+
+def test_audit_verify_json(runner: CliRunner, demo_db: Path, tmp_path: Path) -> None:
+    """--format json gives tools the verdict and every break."""
+    path = tampered_copy(demo_db, tmp_path / "bad.db")
+    result = runner.invoke(main, ["audit", "verify", "--db", str(path), "--format", "json"])
+    payload = json.loads(result.stdout)
+    assert result.exit_code == 1
+    assert payload["ok"] is False
+    assert len(payload["breaks"]) == 1
+    assert set(payload["breaks"][0]) == {"stream", "seq", "problem"}
+
+
+@pytest.mark.parametrize("content", [None, b"not a database at all" * 50])
+def test_audit_verify_cannot_open(runner: CliRunner, tmp_path: Path, content: bytes | None) -> None:
+    """A missing or foreign file: exit status 2 and a message naming it."""
+    path = tmp_path / "missing.db"
+    if content is not None:
+        path.write_bytes(content)
+    result = runner.invoke(main, ["audit", "verify", "--db", str(path)])
+    assert result.exit_code == 2
+    assert "missing.db" in result.output
+    assert content is not None or not path.exists()
+
+
+def test_lifecycle_show_defaults_to_the_mbo_table(runner: CliRunner) -> None:
+    """Without arguments, the mbo_bpv lifecycle is shown as a table."""
+    result = runner.invoke(main, ["lifecycle", "show"])
+    assert result.exit_code == 0
+    assert result.output.startswith("mbo_bpv (internship")
+    assert "verify_employer" in result.output
+
+
+def test_lifecycle_show_mermaid(runner: CliRunner) -> None:
+    """--format mermaid prints a stateDiagram-v2."""
+    result = runner.invoke(main, ["lifecycle", "show", "case", "--format", "mermaid"])
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "stateDiagram-v2"
+    assert "intake_held --> investigating: give_consent" in result.output
+
+
+def test_lifecycle_show_unknown(runner: CliRunner) -> None:
+    """An unknown name is a usage error listing the known ones."""
+    result = runner.invoke(main, ["lifecycle", "show", "mbo"])
+    assert result.exit_code == 2
+    assert "mbo_bpv, hbo_stage, case" in result.output
+
+
+def test_verbose_logs_one_line_per_command(runner: CliRunner, tmp_path: Path) -> None:
+    """-v renders the library's log: one line per command, without personal data."""
+    result = runner.invoke(main, ["-v", "demo", "--db", str(tmp_path / "d.db"), "--students", "1"])
+    assert result.exit_code == 0
+    lines = [line for line in result.stderr.splitlines() if "command=" in line]
+    with Engine(tmp_path / "d.db") as engine:
+        assert len(lines) == engine.statistics().events  # one event per command
+    assert all("outcome=" in line and "duration_ms=" in line for line in lines)
+    assert "demo-student" not in result.stderr  # actor and student ids are never logged

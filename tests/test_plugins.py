@@ -1,0 +1,191 @@
+"""Plugin checks: collect-all, fail closed, named in the log."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import COACH, STUDENT, FakeClock, open_mbo
+from stageborging import Engine, Finding, PluginError, Refused, Severity, Transition, hookimpl
+
+
+class Warns:
+    name = "warns"
+
+    @hookimpl
+    def stageborging_check_transition(self, transition: Transition) -> list[Finding]:
+        return [Finding("local.note", "warn", f"Noted {transition.trigger}.", "Genoteerd.")]
+
+
+class Blocks:
+    name = "blocks"
+
+    @hookimpl
+    def stageborging_check_transition(self, data: Mapping[str, Any]) -> list[Finding]:
+        return [Finding("local.no", Severity.BLOCK, "Not today.")]
+
+
+class Raises:
+    name = "raises"
+
+    @hookimpl
+    def stageborging_check_transition(self) -> None:
+        raise RuntimeError("bug in plugin")
+
+
+class ReturnsJunk:
+    name = "junk"
+
+    @hookimpl
+    def stageborging_check_transition(self) -> object:
+        return "ok"
+
+
+class Mutates:
+    name = "mutates"
+
+    @hookimpl
+    def stageborging_check_transition(self, stream: Any) -> None:
+        stream.facts["details"]["student"] = "someone-else"
+
+
+def engine_with(db_path: Path, clock: FakeClock, *plugins: object) -> Engine:
+    return Engine(db_path, plugins=list(plugins), clock=clock)
+
+
+def test_warnings_are_recorded_with_the_plugin_name(db_path: Path, clock: FakeClock) -> None:
+    """A warn finding lets the transition pass and is kept on its event."""
+    with engine_with(db_path, clock, Warns()) as engine:
+        sid = open_mbo(engine)
+        event = engine.fire(sid, "begin_search", actor=STUDENT)
+        assert event.to_state == "searching"
+        (finding,) = event.findings
+        assert (finding.code, finding.source, finding.message_nl) == (
+            "local.note",
+            "warns",
+            "Genoteerd.",
+        )
+        assert engine.history(sid)[-1].findings == event.findings
+        assert "warns" in {p.name for p in event.plugins}
+
+
+def test_a_blocking_check_refuses(db_path: Path, clock: FakeClock) -> None:
+    """A block finding refuses the transition; its Dutch text falls back to English."""
+    with engine_with(db_path, clock, Blocks()) as engine:
+        sid = open_mbo(engine)
+        with pytest.raises(Refused) as info:
+            engine.fire(sid, "begin_search", actor=STUDENT)
+    (finding,) = info.value.findings
+    assert finding.source == "blocks"
+    assert finding.message_nl == "Not today."
+
+
+def test_a_raising_check_fails_closed_without_hiding_others(
+    db_path: Path, clock: FakeClock
+) -> None:
+    """A plugin that raises blocks, named; other plugins' findings are still reported."""
+    with engine_with(db_path, clock, Warns(), Raises()) as engine:
+        sid = open_mbo(engine)
+        with pytest.raises(Refused) as info:
+            engine.fire(sid, "begin_search", actor=STUDENT)
+    by_source = {f.source: f for f in info.value.findings}
+    assert by_source["raises"].code == "check.failed"
+    assert by_source["raises"].params == {
+        "plugin": "raises",
+        "error": "RuntimeError: bug in plugin",
+    }
+    assert by_source["warns"].code == "local.note"
+    assert {p.name for p in info.value.event.plugins} >= {"raises", "warns"}
+
+
+def test_a_check_returning_junk_fails_closed(db_path: Path, clock: FakeClock) -> None:
+    """Returning something other than findings is a blocking finding naming the plugin."""
+    with engine_with(db_path, clock, ReturnsJunk()) as engine:
+        sid = open_mbo(engine)
+        with pytest.raises(Refused) as info:
+            engine.fire(sid, "begin_search", actor=STUDENT)
+    assert info.value.findings[0].params["plugin"] == "junk"
+
+
+def test_checks_cannot_change_the_stream(db_path: Path, clock: FakeClock) -> None:
+    """The stream a check sees is read-only: trying to change it fails closed."""
+    with engine_with(db_path, clock, Mutates()) as engine:
+        sid = open_mbo(engine)
+        with pytest.raises(Refused):
+            engine.fire(sid, "begin_search", actor=STUDENT)
+        assert engine.stream(sid).facts["details"]["student"] == "stu-1"
+
+
+def test_a_misspelled_hook_fails_at_start_up(db_path: Path) -> None:
+    """A typo in a hook name is an error naming the plugin and the hook."""
+
+    class Typo:
+        name = "typo-plugin"
+
+        @hookimpl
+        def stageborging_check_transiton(self) -> None:
+            return None
+
+    with pytest.raises(PluginError) as info:
+        Engine(db_path, plugins=[Typo()])
+    assert info.value.plugin == "typo-plugin"
+    assert "stageborging_check_transiton" in str(info.value)
+
+
+def test_a_wrong_argument_name_fails_at_start_up(db_path: Path) -> None:
+    """An implementation asking for an argument the spec lacks is refused."""
+
+    class BadArgs:
+        name = "bad-args"
+
+        @hookimpl
+        def stageborging_check_transition(self, student_name: str) -> None:
+            return None
+
+    with pytest.raises(PluginError, match="bad-args"):
+        Engine(db_path, plugins=[BadArgs()])
+
+
+def test_two_plugins_with_one_name_are_refused(db_path: Path) -> None:
+    """Plugin names identify plugins in the log, so they are unique."""
+    with pytest.raises(PluginError, match="warns"):
+        Engine(db_path, plugins=[Warns(), Warns()])
+
+
+def test_defaults_can_be_switched_off(db_path: Path, clock: FakeClock) -> None:
+    """defaults=False drops the default rules (finish before the end date passes)."""
+    with Engine(db_path, clock=clock, defaults=False, plugins=[]) as engine:
+        assert [p.name for p in engine.plugins] == []
+        sid = open_mbo(engine)
+        event = engine.fire(sid, "begin_search", actor=STUDENT)
+        assert event.plugins == ()
+
+
+def test_plugins_see_the_proposed_data(db_path: Path, clock: FakeClock) -> None:
+    """A check receives the validated command data and the actor."""
+    seen: list[Any] = []
+
+    class Spy:
+        name = "spy"
+
+        @hookimpl
+        def stageborging_check_transition(self, actor: Any, data: Any, stream: Any) -> None:
+            seen.append((actor, dict(data), stream.state))
+
+    with engine_with(db_path, clock, Spy()) as engine:
+        sid = open_mbo(engine)
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        engine.fire(sid, "propose_placement", actor=COACH, data={"employer": "emp-7"})
+    assert seen == [(STUDENT, {}, "orientation"), (COACH, {"employer": "emp-7"}, "searching")]
+
+
+def test_plugin_versions_come_from_their_distribution(engine: Engine) -> None:
+    """The built-in defaults carry the installed stageborging version."""
+    from stageborging import __version__
+
+    versions = {p.name: p.version for p in engine.plugins}
+    assert versions["stageborging.defaults"] == __version__
+    assert versions["test-recognition"] == "unversioned"

@@ -1,0 +1,208 @@
+"""The SQLite store: durable, atomic, serialised, and migrated forward on open."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import COACH, STUDENT, FakeClock, Recognises, open_mbo, to_active
+from stageborging import (
+    ConcurrencyConflict,
+    Engine,
+    SchemaVersionError,
+    SQLiteStore,
+    StoreError,
+    verify_database,
+)
+from stageborging.store import _schema
+from stageborging.store.sqlite import _Transaction
+
+
+def test_a_new_database_gets_the_current_schema(db_path: Path) -> None:
+    """Opening a path that does not exist creates the database and its schema."""
+    SQLiteStore(db_path).close()
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == _schema.SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"streams", "events"} <= tables
+
+
+def test_an_older_schema_migrates_forward_on_open(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database of an earlier schema version gains the later migrations when opened."""
+    SQLiteStore(db_path).close()
+    extra = ("CREATE TABLE later_feature (id INTEGER PRIMARY KEY)",)
+    monkeypatch.setattr(_schema, "MIGRATIONS", (*_schema.MIGRATIONS, extra))
+    monkeypatch.setattr(_schema, "SCHEMA_VERSION", _schema.SCHEMA_VERSION + 1)
+    import stageborging.store.sqlite as sqlite_module
+
+    monkeypatch.setattr(sqlite_module, "MIGRATIONS", _schema.MIGRATIONS)
+    monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", _schema.SCHEMA_VERSION)
+    SQLiteStore(db_path).close()
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == _schema.SCHEMA_VERSION
+    assert conn.execute("SELECT count(*) FROM later_feature").fetchone() == (0,)
+
+
+def test_a_newer_schema_is_refused(db_path: Path) -> None:
+    """A database written by a newer stageborging is not touched."""
+    SQLiteStore(db_path).close()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(SchemaVersionError, match="newer"):
+        SQLiteStore(db_path)
+
+
+def test_a_foreign_database_is_refused(db_path: Path) -> None:
+    """A SQLite file of another application is never migrated into ours."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER)")
+    with pytest.raises(StoreError, match="not a stageborging database"):
+        SQLiteStore(db_path)
+
+
+def test_a_file_that_is_not_a_database_is_refused(db_path: Path) -> None:
+    """Garbage is reported as a StoreError naming the file."""
+    db_path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match=str(db_path.name)):
+        SQLiteStore(db_path)
+
+
+def test_read_only_never_creates_or_migrates(db_path: Path) -> None:
+    """Audit opens read-only: a missing file stays missing."""
+    with pytest.raises(StoreError, match="no such database file"):
+        SQLiteStore(db_path, read_only=True)
+    assert not db_path.exists()
+
+
+def test_synchronous_is_full_by_default_and_configurable(db_path: Path) -> None:
+    """Durability is FULL unless the host chooses NORMAL."""
+    for mode, expected in (("FULL", 2), ("NORMAL", 1)):
+        store = SQLiteStore(db_path, synchronous=mode)  # type: ignore[arg-type]
+        assert store._connection().execute("PRAGMA synchronous").fetchone() == (expected,)
+        store.close()
+    with pytest.raises(StoreError, match="synchronous"):
+        SQLiteStore(db_path, synchronous="OFF")  # type: ignore[arg-type]
+
+
+def test_events_are_append_only(engine: Engine, db_path: Path) -> None:
+    """UPDATE and DELETE on events are refused by triggers (defence in depth)."""
+    open_mbo(engine)
+    conn = sqlite3.connect(db_path)
+    for statement in ("UPDATE events SET name = 'x'", "DELETE FROM events"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(statement)
+
+
+def test_expected_version_detects_a_stale_premise(engine: Engine) -> None:
+    """A caller acting on an old version gets a conflict, and nothing is written."""
+    sid = open_mbo(engine)
+    seen = engine.stream(sid).version
+    engine.fire(sid, "begin_search", actor=STUDENT)
+    with pytest.raises(ConcurrencyConflict) as info:
+        engine.fire(sid, "request_assistance", actor=STUDENT, expected_version=seen)
+    assert (info.value.expected_version, info.value.actual_version) == (seen, seen + 1)
+    assert engine.stream(sid).state == "searching"
+    assert engine.stream(sid).version == seen + 1
+    current = engine.stream(sid).version
+    engine.fire(sid, "request_assistance", actor=STUDENT, expected_version=current)
+
+
+def test_a_failure_inside_the_transaction_writes_nothing(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after the event insert and before the projection update leaves no trace."""
+    sid = open_mbo(engine)
+    before = engine.stream(sid)
+    original = _Transaction.write
+
+    def crash_after_insert(self: _Transaction, row: object, events: object, previous: int) -> None:
+        original(self, row, events, previous)  # type: ignore[arg-type]
+        raise OSError("power cut")
+
+    monkeypatch.setattr(_Transaction, "write", crash_after_insert)
+    with pytest.raises(OSError, match="power cut"):
+        engine.fire(sid, "begin_search", actor=STUDENT)
+    monkeypatch.undo()
+    assert engine.stream(sid) == before
+    assert len(engine.history(sid)) == 1
+    assert engine.verify().ok
+
+
+def test_concurrent_commands_on_one_stream_serialise(db_path: Path, clock: FakeClock) -> None:
+    """Threads with their own engines recording on one stream lose nothing."""
+    with Engine(db_path, clock=clock, plugins=[Recognises()]) as setup:
+        sid = open_mbo(setup)
+        to_active(setup, clock, sid)
+        start_version = setup.stream(sid).version
+    workers, each = 4, 15
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with Engine(db_path, clock=clock) as engine:
+                for _ in range(each):
+                    engine.record(sid, "hours", actor=STUDENT, data={"hours": 1})
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Engine(db_path, clock=clock) as engine:
+        stream = engine.stream(sid)
+        assert stream.version == start_version + workers * each
+        assert stream.facts["hours"] == workers * each
+        assert engine.replay(sid) == stream
+        assert engine.verify().ok
+
+
+def test_a_busy_database_is_retried(db_path: Path, clock: FakeClock) -> None:
+    """A writer that holds the lock briefly delays a command; it does not fail it."""
+    with Engine(SQLiteStore(db_path, busy_timeout=0.05, retries=50), clock=clock) as engine:
+        sid = open_mbo(engine)
+        blocker = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+        blocker.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.3, lambda: blocker.execute("COMMIT"))
+        release.start()
+        started = time.monotonic()
+        engine.fire(sid, "begin_search", actor=COACH)
+        release.join()
+        assert time.monotonic() - started > 0.1  # it really waited for the lock
+        assert engine.stream(sid).state == "searching"
+
+
+def test_a_database_busy_beyond_the_retries_is_a_store_error(
+    db_path: Path, clock: FakeClock
+) -> None:
+    """Bounded retries: a lock held for good ends in a StoreError, nothing written."""
+    with Engine(SQLiteStore(db_path, busy_timeout=0.01, retries=2), clock=clock) as engine:
+        sid = open_mbo(engine)
+        blocker = sqlite3.connect(db_path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(StoreError, match="locked"):
+                engine.fire(sid, "begin_search", actor=COACH)
+        finally:
+            blocker.execute("ROLLBACK")
+        assert engine.stream(sid).state == "orientation"
+
+
+def test_verify_database_reads_without_writing(engine: Engine, db_path: Path) -> None:
+    """verify_database opens read-only and reports an intact log."""
+    open_mbo(engine)
+    engine.close()
+    mtime = db_path.stat().st_mtime_ns
+    report = verify_database(db_path)
+    assert report.ok
+    assert (report.streams, report.events) == (1, 1)
+    assert db_path.stat().st_mtime_ns == mtime
