@@ -207,3 +207,11 @@ def test_verbose_logs_one_line_per_command(runner: CliRunner, tmp_path: Path) ->
         assert len(lines) == engine.statistics().events  # one event per command
     assert all("outcome=" in line and "duration_ms=" in line for line in lines)
     assert "demo-student" not in result.stderr  # actor and student ids are never logged
+
+
+def test_library_errors_are_messages_not_tracebacks(runner: CliRunner, tmp_path: Path) -> None:
+    """A database that cannot be created is reported in one line, exit status 2."""
+    result = runner.invoke(main, ["demo", "--db", str(tmp_path / "no" / "such" / "x.db")])
+    assert result.exit_code == 2
+    assert "cannot open database" in result.output
+    assert "Traceback" not in result.output

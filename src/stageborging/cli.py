@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ from ._diagram import to_mermaid, to_table
 from ._engine import Engine
 from ._logging import LOGGER_NAME
 from ._verify import verify_database
-from .exceptions import StoreError
+from .exceptions import StageborgingError, StoreError
 from .lifecycles import builtin
 
 __all__ = ["main"]
@@ -64,7 +65,21 @@ def _configure_logging(verbose: int) -> None:
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Failure(click.ClickException):
+    """A library error shown as ``error: …`` with exit status 2 (not a traceback)."""
+
+    exit_code = 2
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StageborgingError as exc:
+            raise _Failure(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="stageborging")
 @click.option("-v", "--verbose", count=True, help="Log one line per command on stderr.")
 def main(verbose: int) -> None:
@@ -76,17 +91,20 @@ def main(verbose: int) -> None:
 
 
 def _looks_like_demo(path: Path) -> bool:
-    """True when *path* holds only demo data (every actor id starts with ``demo-``)."""
+    """True when *path* is empty or holds only demo data (every actor id starts with ``demo-``)."""
+    if path.stat().st_size == 0:
+        return True
     try:
-        import sqlite3
-
-        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
             (foreign,) = conn.execute(
                 "SELECT count(*) FROM events WHERE actor_id NOT LIKE 'demo-%'"
             ).fetchone()
-        return int(foreign) == 0
-    except Exception:
-        return path.stat().st_size == 0
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False  # not a stageborging database: never ours to delete
+    return int(foreign) == 0
 
 
 def _remove_database(path: Path) -> None:
