@@ -228,7 +228,7 @@ class Engine:
                 updated_at=sealed.occurred_at,
             )
             tx.write(row, [sealed], 0)
-            return _Outcome(self._event(sealed, details, (), (), now))
+            return _Outcome(self._event(sealed, actor, details, (), (), now))
 
         return self._run(sid, "open", work, started).event
 
@@ -529,7 +529,7 @@ class Engine:
             to_state=to_state,
             lifecycle=definition.name,
             definition=definition.digest,
-            plugins=sorted({p.to_json()[0]: p.to_json() for p in plugins}.values()),
+            plugins=[p.to_json() for p in plugins],
             body={"data": dict(data), "findings": [f.to_json() for f in findings]},
             prev_hash=prev_hash,
         )
@@ -549,6 +549,7 @@ class Engine:
         facts: Mapping[str, Any],
         now: datetime,
     ) -> _Outcome:
+        plugins = sorted(set(plugins), key=lambda p: p.name)
         sealed = self._seal(
             row.id, row.version + 1, type, name, now, actor, row.state, dest,
             definition, plugins, data, findings, row.head_hash,
@@ -567,7 +568,8 @@ class Engine:
         )
         tx.write(new_row, [sealed], row.version)
         return _Outcome(
-            self._event(sealed, data, findings, plugins, now), refused=type is EventType.REFUSED
+            self._event(sealed, actor, data, findings, plugins, now),
+            refused=type is EventType.REFUSED,
         )
 
     def _refuse(
@@ -590,6 +592,7 @@ class Engine:
     @staticmethod
     def _event(
         sealed: SealedEvent,
+        actor: Actor,
         data: Mapping[str, Any],
         findings: Sequence[Finding],
         plugins: Sequence[PluginInfo],
@@ -601,13 +604,13 @@ class Engine:
             type=EventType(sealed.type),
             name=sealed.name,
             occurred_at=now.astimezone(UTC),
-            actor=Actor(sealed.actor_id, Role(sealed.actor_role)),
+            actor=actor,
             from_state=sealed.from_state,
             to_state=sealed.to_state,
             definition=sealed.definition,
             data=dict(data),
             findings=tuple(findings),
-            plugins=tuple(sorted(set(plugins), key=lambda p: p.name)),
+            plugins=tuple(plugins),
             hash=sealed.hash,
             prev_hash=sealed.prev_hash,
             body_hash=sealed.body_hash,
