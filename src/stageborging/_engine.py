@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import uuid
@@ -16,7 +17,7 @@ from attrs import frozen
 from ._canonical import canonical_bytes
 from ._fields import validate_data
 from ._lifecycle import LifecycleDefinition, Transition
-from ._logging import get_logger
+from ._logging import LOGGER_NAME, get_logger
 from ._machine import CompiledMachine
 from ._plugins import PluginHost
 from ._projection import apply, effects_of, initial_facts
@@ -57,7 +58,8 @@ def _utc_now() -> datetime:
 
 
 def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """RFC 3339 in UTC with microseconds: ``2027-02-01T08:00:00.000000Z``."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 @frozen
@@ -110,6 +112,7 @@ class Engine:
         self._tz = timezone if timezone is not None else ZoneInfo("Europe/Amsterdam")
         self.store: Store = db if not isinstance(db, (str, os.PathLike)) else SQLiteStore(db)
         self._log = get_logger()
+        self._stdlog = logging.getLogger(LOGGER_NAME)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -281,7 +284,11 @@ class Engine:
                     tx, row, definition, trigger, actor, payload, findings, plugins, now
                 )
             dest = self._machine(definition).move(row.state, trigger)
-            new_facts = apply(facts, transition.effects, payload, now.date().isoformat())
+            new_facts = (
+                apply(facts, transition.effects, payload, now.date().isoformat())
+                if transition.effects
+                else None
+            )
             return self._append(
                 tx, row, definition, EventType.TRANSITIONED, trigger, actor, dest,
                 payload, findings, plugins, new_facts, now,
@@ -453,6 +460,9 @@ class Engine:
     def _log_command(
         self, stream_id: str, command: str, outcome: str, started: float, **extra: str
     ) -> None:
+        # Checked first so that a host that configured no logging pays nothing.
+        if not self._stdlog.isEnabledFor(logging.INFO):
+            return
         self._log.info(
             "command",
             stream=stream_id,
@@ -546,9 +556,10 @@ class Engine:
         data: Mapping[str, Any],
         findings: Sequence[Finding],
         plugins: Sequence[PluginInfo],
-        facts: Mapping[str, Any],
+        facts: Mapping[str, Any] | None,
         now: datetime,
     ) -> _Outcome:
+        """Seal and write one event; *facts* None means they did not change."""
         plugins = sorted(set(plugins), key=lambda p: p.name)
         sealed = self._seal(
             row.id, row.version + 1, type, name, now, actor, row.state, dest,
@@ -562,7 +573,7 @@ class Engine:
             state=dest,
             version=sealed.seq,
             head_hash=sealed.hash,
-            facts=canonical_bytes(facts).decode(),
+            facts=row.facts if facts is None else canonical_bytes(facts).decode(),
             opened_at=row.opened_at,
             updated_at=sealed.occurred_at,
         )
@@ -586,7 +597,7 @@ class Engine:
     ) -> _Outcome:
         return self._append(
             tx, row, definition, EventType.REFUSED, name, actor, row.state,
-            data, findings, plugins, json.loads(row.facts), now,
+            data, findings, plugins, None, now,
         )  # fmt: skip
 
     @staticmethod
@@ -603,7 +614,7 @@ class Engine:
             seq=sealed.seq,
             type=EventType(sealed.type),
             name=sealed.name,
-            occurred_at=now.astimezone(UTC),
+            occurred_at=datetime.fromisoformat(sealed.occurred_at),
             actor=actor,
             from_state=sealed.from_state,
             to_state=sealed.to_state,
@@ -656,9 +667,7 @@ def _event_from_sealed(sealed: SealedEvent) -> Event:
         seq=sealed.seq,
         type=EventType(sealed.type),
         name=sealed.name,
-        occurred_at=datetime.strptime(sealed.occurred_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-            tzinfo=UTC
-        ),
+        occurred_at=datetime.fromisoformat(sealed.occurred_at),
         actor=Actor(sealed.actor_id, Role(sealed.actor_role)),
         from_state=sealed.from_state,
         to_state=sealed.to_state,

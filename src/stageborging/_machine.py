@@ -1,11 +1,16 @@
 """One compiled ``transitions`` machine per lifecycle definition.
 
 The machine is built once (``model=None``, ``auto_transitions=False``) and
-shared by every stream: a command moves a throw-away model that holds only the
-state (the "flyweight" use the transitions maintainers recommend for many
-objects). No model is ever attached with ``add_model``. The hard rules and
-plugin checks have already run when :meth:`CompiledMachine.move` is called;
-the machine's job is the legal-move table and the state change.
+shared by every stream; no model is ever attached with ``add_model``. The hard
+rules and plugin checks have already run when :meth:`CompiledMachine.move` is
+called; the machine's job is the legal-move table and the state change.
+
+The legal-move table is read from the compiled machine's own events and
+transitions once, at compile time, and a move is a lookup in it. Triggering the
+machine on a throw-away model (the "flyweight" use) gives the same answer — the
+test suite checks that for every state and trigger of every built-in lifecycle
+— but costs 15-20 µs per command in callback resolution we do not use, a tenth
+of the engine's whole budget above the database commit.
 """
 
 from __future__ import annotations
@@ -41,7 +46,11 @@ class CompiledMachine:
             auto_transitions=False,
             ignore_invalid_triggers=False,
         )
-        self._events = self._machine.events
+        self._moves: dict[tuple[str, str], str] = {
+            (source, trigger): transitions[0].dest
+            for trigger, event in self._machine.events.items()
+            for source, transitions in event.transitions.items()
+        }
 
     def move(self, state: str, trigger: str) -> str:
         """Return the state after firing *trigger* from *state*.
@@ -49,9 +58,19 @@ class CompiledMachine:
         Raises:
             InvalidTransition: the trigger is not allowed from *state*.
         """
+        try:
+            return self._moves[state, trigger]
+        except KeyError:
+            raise InvalidTransition(trigger, state, self.definition.triggers_from(state)) from None
+
+    def trigger(self, state: str, trigger: str) -> str:
+        """Move a flyweight model through the ``transitions`` machine itself.
+
+        The slow path that :meth:`move` must always agree with (tests compare them).
+        """
         model = _Model(state)
         try:
-            self._events[trigger].trigger(model)
+            self._machine.events[trigger].trigger(model)
         except (MachineError, KeyError):
             raise InvalidTransition(trigger, state, self.definition.triggers_from(state)) from None
         return model.state

@@ -56,12 +56,18 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _freeze(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return types.MappingProxyType({k: _freeze(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return tuple(_freeze(v) for v in value)
-    return value
+def _freeze(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A read-only view of facts (as json.loads made them: exact dicts and lists)."""
+    return types.MappingProxyType(
+        {k: _freeze(v) if type(v) is dict else _frozen_list(v) if type(v) is list else v
+         for k, v in value.items()}
+    )  # fmt: skip
+
+
+def _frozen_list(value: list[Any]) -> tuple[Any, ...]:
+    return tuple(
+        _freeze(v) if type(v) is dict else _frozen_list(v) if type(v) is list else v for v in value
+    )
 
 
 class PluginHost:
@@ -130,18 +136,12 @@ class PluginHost:
         impls = self._implementations("stageborging_check_transition")
         if not impls:
             return [], []
-        frozen_stream = Stream(
-            id=stream.id,
-            kind=stream.kind,
-            lifecycle=stream.lifecycle,
-            definition=stream.definition,
-            state=stream.state,
-            version=stream.version,
-            head_hash=stream.head_hash,
-            facts=_freeze(stream.facts),
-        )
+        read_only = Stream(
+            stream.id, stream.kind, stream.lifecycle, stream.definition, stream.state,
+            stream.version, stream.head_hash, _freeze(stream.facts),
+        )  # fmt: skip
         kwargs = {
-            "stream": frozen_stream,
+            "stream": read_only,
             "transition": transition,
             "actor": actor,
             "data": types.MappingProxyType(dict(data)),

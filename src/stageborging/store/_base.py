@@ -7,9 +7,7 @@ serialises commands on one stream and retries transient errors.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Protocol, TypeVar
-
-from attrs import frozen
+from typing import NamedTuple, Protocol, TypeVar
 
 from .._records import Statistics
 from ..audit import SealedEvent
@@ -20,9 +18,8 @@ __all__ = ["Store", "StreamRow", "Transaction"]
 T = TypeVar("T")
 
 
-@frozen
-class StreamRow:
-    """The projection row of one stream."""
+class StreamRow(NamedTuple):
+    """The projection row of one stream, in the column order of the streams table."""
 
     id: str
     kind: str

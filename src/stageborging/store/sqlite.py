@@ -27,6 +27,7 @@ __all__ = ["SQLiteStore", "Synchronous"]
 T = TypeVar("T")
 Synchronous = Literal["FULL", "NORMAL", "EXTRA"]
 
+# In the field order of SealedEvent and StreamRow, which are built from rows as they come.
 _EVENT_COLUMNS = (
     "stream_id, seq, type, name, occurred_at, actor_id, actor_role, from_state, to_state, "
     "lifecycle, definition, header, body, body_hash, prev_hash, hash"
@@ -43,10 +44,6 @@ _UPDATE_STREAM = (
 _TRANSIENT = ("database is locked", "database is busy", "database table is locked")
 
 
-def _event(row: tuple[object, ...]) -> SealedEvent:
-    return SealedEvent(*row)  # type: ignore[arg-type]
-
-
 def _is_transient(exc: sqlite3.OperationalError) -> bool:
     return any(text in str(exc) for text in _TRANSIENT)
 
@@ -61,29 +58,16 @@ class _Transaction:
         row = self._conn.execute(
             f"SELECT {_STREAM_COLUMNS} FROM streams WHERE id = ?", (stream_id,)
         ).fetchone()
-        return None if row is None else StreamRow(*row)
+        return None if row is None else StreamRow._make(row)
 
     def write(self, row: StreamRow, events: Sequence[SealedEvent], previous_version: int) -> None:
         conn = self._conn
-        conn.executemany(
-            _INSERT_EVENT,
-            [
-                (
-                    e.stream_id, e.seq, e.type, e.name, e.occurred_at, e.actor_id, e.actor_role,
-                    e.from_state, e.to_state, e.lifecycle, e.definition, e.header, e.body,
-                    e.body_hash, e.prev_hash, e.hash,
-                )
-                for e in events
-            ],
-        )  # fmt: skip
+        if len(events) == 1:
+            conn.execute(_INSERT_EVENT, events[0])
+        else:
+            conn.executemany(_INSERT_EVENT, events)
         if previous_version == 0:
-            conn.execute(
-                _INSERT_STREAM,
-                (
-                    row.id, row.kind, row.lifecycle, row.definition, row.state, row.version,
-                    row.head_hash, row.facts, row.opened_at, row.updated_at,
-                ),
-            )  # fmt: skip
+            conn.execute(_INSERT_STREAM, row)
             return
         cursor = conn.execute(
             _UPDATE_STREAM,
@@ -262,14 +246,13 @@ class SQLiteStore:
         rows = self._connection().execute(
             f"SELECT {_EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY seq", (stream_id,)
         )
-        return [_event(row) for row in rows]
+        return list(map(SealedEvent._make, rows))
 
     def iter_events(self) -> Iterator[SealedEvent]:
         rows = self._connection().execute(
             f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY stream_id, seq"
         )
-        for row in rows:
-            yield _event(row)
+        yield from map(SealedEvent._make, rows)
 
     def stream_heads(self) -> dict[str, StreamHead]:
         rows = self._connection().execute(
