@@ -14,28 +14,14 @@ from stageborging.audit import HEADER_VERSION
 from stageborging.audit._chain import header_bytes
 
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)
+FIELDS = (
+    "stream_id", "type", "name", "occurred_at", "actor_id", "actor_role",
+    "from_state", "to_state", "lifecycle", "definition", "body_hash", "prev_hash",
+)  # fmt: skip
 
 
 @given(
-    fields=st.fixed_dictionaries(
-        {
-            name: text
-            for name in (
-                "stream_id",
-                "type",
-                "name",
-                "occurred_at",
-                "actor_id",
-                "actor_role",
-                "from_state",
-                "to_state",
-                "lifecycle",
-                "definition",
-                "body_hash",
-                "prev_hash",
-            )
-        }
-    ),  # fmt: skip
+    fields=st.fixed_dictionaries(dict.fromkeys(FIELDS, text)),
     seq=st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1),
     plugins=st.lists(st.tuples(text, text), max_size=4),
 )

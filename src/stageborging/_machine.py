@@ -50,6 +50,7 @@ class CompiledMachine:
             (source, trigger): transitions[0].dest
             for trigger, event in self._machine.events.items()
             for source, transitions in event.transitions.items()
+            if transitions[0].dest is not None  # every definition transition has a dest
         }
 
     def move(self, state: str, trigger: str) -> str:
