@@ -1,0 +1,303 @@
+"""Sphinx directives that render stageborging's own data, so the docs cannot drift.
+
+``.. stageborging-lifecycle:: NAME``
+    The Mermaid diagram (from ``stageborging._diagram.to_mermaid``) and the
+    tables of transitions, facts, opening fields and code lists of a built-in
+    lifecycle definition. ``:parts:`` picks some of ``diagram, transitions,
+    facts, open, codes`` (default: all).
+
+``.. stageborging-audit-example::``
+    The stored header and body bytes, and the hashes, of the first two events
+    of a freshly written stream, for an auditor to recompute.
+
+``.. stageborging-findings::``
+    The built-in finding catalogue (``stageborging._messages.CATALOGUE``) as a
+    table, with the advice given in the directive's content: one unindented
+    line per finding code, followed by its indented advice. A code without
+    advice, or advice for a code that does not exist, is a build warning (an
+    error under ``-W``).
+
+When ``sphinxcontrib.mermaid`` is not installed, diagrams become literal
+blocks; when ``sphinx_click`` is not installed, a ``click`` directive that
+prints each command's ``--help`` stands in for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import click
+from docutils import nodes
+from docutils.parsers.rst import directives
+from docutils.statemachine import StringList
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+import stageborging
+import stageborging._diagram
+import stageborging._messages
+import stageborging.lifecycles
+from stageborging import Actor, Engine, FieldKind, FieldSpec, LifecycleDefinition
+
+logger = logging.getLogger(__name__)
+
+#: The package's source folder: the directives note its files as dependencies.
+SOURCES = Path(stageborging.__file__).parent
+LIFECYCLE_SOURCES = (
+    "lifecycles/internship.py",
+    "lifecycles/case.py",
+    "_lifecycle.py",
+    "_diagram.py",
+)
+
+PARTS = ("diagram", "transitions", "facts", "open", "codes")
+
+
+def _escape(text: str) -> str:
+    """Escape reST inline markup in plain text (messages, descriptions)."""
+    for char in "\\*`_|[]":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _literals(values: Iterable[object]) -> str:
+    return ", ".join(f"``{value}``" for value in values) or "—"
+
+
+def _list_table(header: Sequence[str], rows: Iterable[Sequence[str]], widths: str) -> list[str]:
+    lines = [".. list-table::", "   :header-rows: 1", f"   :widths: {widths}", ""]
+    for row in (header, *rows):
+        for index, cell in enumerate(row):
+            first, *rest = (cell or "—").splitlines()
+            lines.append(("   * - " if index == 0 else "     - ") + first)
+            lines.extend(("       " + line).rstrip() for line in rest)
+    return [*lines, ""]
+
+
+def _field(spec: FieldSpec) -> str:
+    text = f"``{spec.name}``: {spec.kind.value}"
+    if spec.minimum is not None and spec.maximum is not None:
+        text += f" {spec.minimum}–{spec.maximum}"
+    elif spec.minimum is not None:
+        text += f" ≥ {spec.minimum}"
+    elif spec.maximum is not None:
+        text += f" ≤ {spec.maximum}"
+    if spec.not_before:
+        text += f", not before ``{spec.not_before}``"
+    return text if spec.required else text + " (optional)"
+
+
+def _fields(specs: Sequence[FieldSpec]) -> str:
+    return "; ".join(_field(spec) for spec in specs) or "—"
+
+
+class _RstDirective(SphinxDirective):
+    """A directive that writes reST lines and parses them in place."""
+
+    def parse_lines(self, lines: list[str]) -> list[nodes.Node]:
+        container = nodes.container()
+        source = self.get_source_info()[0] or self.env.docname
+        self.state.nested_parse(StringList(lines, source=source), self.content_offset, container)
+        return list(container.children)
+
+    def mermaid(self, code: str) -> list[str]:
+        body = ["   " + line for line in code.splitlines()]
+        if "sphinxcontrib.mermaid" in self.env.app.extensions:
+            return [".. mermaid::", "", *body, ""]
+        return [".. code-block:: text", "", *body, ""]
+
+
+class LifecycleDirective(_RstDirective):
+    """``.. stageborging-lifecycle:: mbo_bpv``: diagram and tables of a built-in lifecycle."""
+
+    required_arguments = 1
+    option_spec: ClassVar[dict[str, Any]] = {"parts": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        definitions = {d.name: d for d in stageborging.lifecycles.builtin()}
+        definition = definitions.get(self.arguments[0])
+        if definition is None:
+            known = ", ".join(definitions)
+            raise self.error(f"unknown lifecycle {self.arguments[0]!r}; known: {known}")
+        parts = [p.strip() for p in self.options.get("parts", ",".join(PARTS)).split(",")]
+        for part in parts:
+            if part not in PARTS:
+                raise self.error(f"unknown part {part!r}; known: {', '.join(PARTS)}")
+        for name in LIFECYCLE_SOURCES:
+            self.env.note_dependency(str(SOURCES / name))
+        lines: list[str] = []
+        for part in parts:
+            lines.extend(getattr(self, f"_{part}")(definition))
+        return self.parse_lines(lines)
+
+    def _diagram(self, d: LifecycleDefinition) -> list[str]:
+        return self.mermaid(stageborging._diagram.to_mermaid(d))
+
+    def _transitions(self, d: LifecycleDefinition) -> list[str]:
+        open_states = {s for s in d.states if s not in d.final}
+        rows = [
+            (
+                f"``{t.trigger}``",
+                "any non-final state"
+                if set(t.sources) == open_states and len(open_states) > 1
+                else _literals(t.sources),
+                f"``{t.dest}``",
+                _literals(t.roles),
+                _literals(t.guards),
+                _fields(t.fields),
+            )
+            for t in d.transitions
+        ]
+        summary = (
+            f"Initial state ``{d.initial}``; final states {_literals(d.final)}. "
+            f"Opened by {_literals(d.open_roles)}. "
+            f"Digest ``{d.digest[:16]}…`` (this release)."
+        )
+        header = ("Trigger", "From", "To", "Roles", "Guards (hard)", "Data")
+        return [summary, "", *_list_table(header, rows, "14 20 14 20 14 18")]
+
+    def _facts(self, d: LifecycleDefinition) -> list[str]:
+        if not d.facts:
+            return []
+        rows = [
+            (f"``{f.name}``", _literals(f.roles), _literals(f.guards), _fields(f.fields))
+            for f in d.facts
+        ]
+        header = ("Fact", "Roles", "Guards (hard)", "Data")
+        return [".. rubric:: Facts", "", *_list_table(header, rows, "18 30 16 36")]
+
+    def _open(self, d: LifecycleDefinition) -> list[str]:
+        title = f'.. rubric:: Opening data (``engine.open("{d.name}", data=...)``)'
+        return [title, "", *(f"- {_field(spec)}" for spec in d.open_fields), ""]
+
+    def _codes(self, d: LifecycleDefinition) -> list[str]:
+        rows = []
+        elements = [
+            ("opening", d.open_fields),
+            *((f"``{t.trigger}``", t.fields) for t in d.transitions),
+            *((f"``{f.name}`` (fact)", f.fields) for f in d.facts),
+        ]
+        for where, specs in elements:
+            for spec in specs:
+                if spec.codes:
+                    kind = "one of" if spec.kind is FieldKind.CODE else "a list of"
+                    rows.append((where, f"``{spec.name}``", f"{kind} {_literals(spec.codes)}"))
+        header = ("Command", "Field", "Codes")
+        return [".. rubric:: Code lists", "", *_list_table(header, rows, "22 18 60")]
+
+
+class FindingsDirective(_RstDirective):
+    """``.. stageborging-findings::``: the catalogue as a table, advice from the content."""
+
+    has_content = True
+
+    def run(self) -> list[nodes.Node]:
+        self.env.note_dependency(str(SOURCES / "_messages.py"))
+        advice: dict[str, list[str]] = {}
+        current: list[str] | None = None
+        for line in self.content:
+            if line and not line[0].isspace():
+                current = advice.setdefault(line.strip(), [])
+            elif current is not None:
+                current.append(line.strip())
+        catalogue = stageborging._messages.CATALOGUE
+        for code in catalogue:
+            if not " ".join(advice.get(code, ())).strip():
+                logger.warning("finding %r has no advice", code, location=self.get_location())
+        for code in advice:
+            if code not in catalogue:
+                logger.warning("advice for unknown finding %r", code, location=self.get_location())
+        rows = []
+        for code, (english, dutch) in catalogue.items():
+            text = " ".join(advice.get(code, ())).strip()
+            messages = f"{_escape(english)}\n\n*{_escape(dutch)}*"
+            rows.append((f"``{code}``", messages, text))
+        header = ("Code", "Message (English, *Dutch*)", "What to do")
+        lines = _list_table(header, rows, "18 42 40")
+        return self.parse_lines(lines)
+
+
+class AuditExampleDirective(_RstDirective):
+    """``.. stageborging-audit-example::``: the stored bytes and hashes of two real events."""
+
+    STREAM = "internship-0001"
+
+    def run(self) -> list[nodes.Node]:
+        for name in ("audit/_chain.py", "_canonical.py", "_engine.py"):
+            self.env.note_dependency(str(SOURCES / name))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "example.db"
+            with Engine(path, clock=lambda: datetime(2027, 1, 11, 9, 30, tzinfo=UTC)) as engine:
+                details = {
+                    "student": "stu-4711",
+                    "programme": "ict",
+                    "planned_start": "2027-02-01",
+                    "planned_end": "2027-06-30",
+                    "planned_hours": 640,
+                }
+                office = Actor("po-17", "placement_office")
+                engine.open("hbo_stage", actor=office, data=details, stream_id=self.STREAM)
+                engine.fire(self.STREAM, "begin_search", actor=Actor("stu-4711", "student"))
+            conn = sqlite3.connect(path)
+            try:
+                rows = conn.execute(
+                    "SELECT seq, header, body, body_hash, prev_hash, hash FROM events ORDER BY seq"
+                ).fetchall()
+            finally:
+                conn.close()
+        lines: list[str] = []
+        for seq, header, body, body_hash, prev_hash, hash_ in rows:
+            lines += [f".. rubric:: Event {seq}", "", "``body`` column (bytes):", ""]
+            lines += [".. code-block:: text", "", "   " + body.decode("utf-8"), ""]
+            lines += ["``header`` column (bytes):", ""]
+            lines += [".. code-block:: text", "", "   " + header.decode("utf-8"), ""]
+            lines += [
+                f"- ``body_hash`` = SHA-256(body) = ``{body_hash}``",
+                f"- ``prev_hash`` = ``{prev_hash}``",
+                f"- ``hash`` = SHA-256(header) = ``{hash_}``",
+                "",
+            ]
+        return self.parse_lines(lines)
+
+
+class HelpFallback(_RstDirective):
+    """Stands in for sphinx-click's ``click`` directive: each command's ``--help``."""
+
+    required_arguments = 1
+    option_spec: ClassVar[dict[str, Any]] = {
+        "prog": directives.unchanged_required,
+        "nested": directives.unchanged,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        module_name, _, attribute = self.arguments[0].partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        lines: list[str] = []
+        self._help(command, self.options.get("prog", command.name), lines)
+        return self.parse_lines(lines)
+
+    def _help(self, command: click.Command, prog: str, lines: list[str]) -> None:
+        with click.Context(command, info_name=prog, terminal_width=80) as ctx:
+            text = command.get_help(ctx)
+        lines.extend([f".. rubric:: {prog}", "", ".. code-block:: text", ""])
+        lines.extend("   " + line for line in text.splitlines())
+        lines.append("")
+        if isinstance(command, click.Group):
+            for name, sub in sorted(command.commands.items()):
+                self._help(sub, f"{prog} {name}", lines)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_directive("stageborging-lifecycle", LifecycleDirective)
+    app.add_directive("stageborging-findings", FindingsDirective)
+    app.add_directive("stageborging-audit-example", AuditExampleDirective)
+    if "sphinx_click" not in app.extensions:
+        app.add_directive("click", HelpFallback)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
