@@ -11,6 +11,7 @@ from conftest import PLACEMENT_OFFICE, STUDENT
 from stageborging import (
     DefinitionError,
     Engine,
+    FactSpec,
     FieldKind,
     FieldSpec,
     Guard,
@@ -26,6 +27,7 @@ def small(**overrides: Any) -> LifecycleDefinition:
     spec: dict[str, Any] = {
         "name": "tiny",
         "kind": "internship",
+        "education": "mbo",
         "states": ["a", "b", "c"],
         "initial": "a",
         "final": ["c"],
@@ -138,6 +140,18 @@ def test_digest_is_stable_and_content_addressed() -> None:
             "declared twice",
         ),
         ({"kind": "thing"}, "kind", "not one of"),
+        ({"education": "none"}, "education", "an internship is 'mbo'"),
+        (
+            {
+                "transitions": [
+                    Transition("go", ["a"], "b", ["student"]),
+                    Transition("end", ["b"], "c", ["coach"]),
+                ],
+                "facts": [FactSpec("note", ["coach"], "guidance_contact", states=["c"])],
+            },
+            "fact 'note'",
+            "cannot be recorded in final state 'c'",
+        ),
         ({"open_roles": ["nobody"]}, "open_roles", "unknown role 'nobody'"),
         (
             {"open_fields": [FieldSpec("ground", FieldKind.CODE)]},

@@ -154,13 +154,14 @@ def test_only_the_party_may_sign_for_itself(engine: Engine, actor: Actor, party:
 
 
 def test_no_signature_before_an_agreement_exists(engine: Engine) -> None:
-    """Signing while still searching is refused."""
+    """Signing while still searching is invalid: signatures belong to a pending agreement."""
     sid = open_mbo(engine)
-    with pytest.raises(Refused) as info:
+    with pytest.raises(InvalidInput) as info:
         engine.record(
             sid, "signature", actor=STUDENT, data={"party": "student", "agreement_version": 1}
         )
-    assert refusal(info) == {"signature.no_agreement"}
+    assert info.value.field == "fact"
+    assert "only in: agreement_pending, ready_to_start" in str(info.value)
 
 
 # -- start -----------------------------------------------------------------------
@@ -363,6 +364,19 @@ def test_hearing_and_referral_need_consent(engine: Engine, fact: str, data: dict
     engine.record(sid, fact, actor=ADVISOR, data=data)
 
 
+def test_no_facts_after_the_end(engine: Engine) -> None:
+    """After the outcome no hearing is held, even though consent was once given."""
+    sid = open_case(engine)
+    engine.fire(sid, "give_consent", actor=ADVISOR, data={"form": "written"})
+    engine.fire(sid, "record_outcome", actor=ADVISOR, data={"outcome": "founded"})
+    with pytest.raises(InvalidInput, match="not recorded in state 'outcome_recorded'"):
+        engine.record(sid, "employer_hearing", actor=ADVISOR, data={"held_on": "2027-01-12"})
+    engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "written"})
+    engine.fire(sid, "close", actor=ADVISOR)
+    with pytest.raises(InvalidInput, match="not recorded in state 'closed'"):
+        engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "written"})
+
+
 def test_withdrawn_consent_is_respected(engine: Engine) -> None:
     """After consent is withdrawn, a hearing is refused again."""
     sid = open_case(engine)
@@ -421,14 +435,19 @@ def test_a_refusal_changes_nothing_but_its_event(engine: Engine) -> None:
         (lambda e, s: e.fire(s, "fly", actor=STUDENT), "trigger"),
         (lambda e, s: e.fire(s, "start", actor=COACH), "trigger"),
         (lambda e, s: e.fire(s, "begin_search", actor=STUDENT, data={"note": "hi"}), "data.note"),
-        (lambda e, s: e.record(s, "hours", actor=STUDENT, data={"hours": "8"}), "data.hours"),
-        (lambda e, s: e.record(s, "hours", actor=STUDENT, data={"hours": 0}), "data.hours"),
         (
-            lambda e, s: e.record(s, "hours", actor=STUDENT, data={"hours": 8, "until": "1-2-27"}),
-            "data.until",
+            lambda e, s: e.record(s, "guidance_contact", actor=COACH, data={"moment": 1}),
+            "data.moment",
+        ),
+        (lambda e, s: e.record(s, "hours", actor=STUDENT, data={"hours": 8}), "fact"),
+        (
+            lambda e, s: e.record(
+                s, "application_sent", actor=STUDENT, data={"application": "a 1", "employer": "e"}
+            ),
+            "data.application",
         ),
         (lambda e, s: e.record(s, "midterm", actor=COACH, data={}), "fact"),
-        (lambda e, s: e.record(s, "hours", actor=STUDENT), "data.hours"),
+        (lambda e, s: e.record(s, "guidance_contact", actor=COACH), "data.moment"),
         (
             lambda e, s: e.record(
                 s,
@@ -534,3 +553,34 @@ def test_default_rules_check_the_agreement_fields(engine: Engine) -> None:
     (finding,) = info.value.findings
     assert (finding.code, finding.source) == ("agreement.fields_missing", "stageborging.defaults")
     assert finding.params == {"missing": "work_processes"}
+
+
+def test_an_employer_no_verifier_knows_is_refused(db_path: Any, clock: FakeClock) -> None:
+    """Verifiers exist but none knows the employer: a finding that says exactly that."""
+
+    class Partial:
+        name = "partial-register"
+
+        @hookimpl
+        def stageborging_verify_recognition(self, employer: str) -> bool | None:
+            return True if employer == "emp-known" else None
+
+    with Engine(db_path, plugins=[Partial()], clock=clock) as engine:
+        sid = open_mbo(engine)
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-other"})
+        with pytest.raises(Refused) as info:
+            engine.fire(sid, "verify_employer", actor=SYSTEM)
+    assert refusal(info) == {"recognition.unknown_employer"}
+    assert info.value.findings[0].params == {"employer": "emp-other"}
+
+
+def test_integers_stay_within_the_canonical_range(engine: Engine) -> None:
+    """An unbounded integer field still refuses values JSON cannot carry exactly."""
+    sid = open_mbo(engine)
+    to_agreement_pending(engine, sid)
+    with pytest.raises(InvalidInput) as info:
+        engine.record(
+            sid, "signature", actor=STUDENT, data={"party": "student", "agreement_version": 2**53}
+        )
+    assert info.value.field == "data.agreement_version"

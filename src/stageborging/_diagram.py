@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ._lifecycle import LifecycleDefinition, Transition
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._lifecycle import LifecycleDefinition, Transition
 
 __all__ = ["to_mermaid", "to_table"]
 

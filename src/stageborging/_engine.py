@@ -20,7 +20,7 @@ from ._lifecycle import LifecycleDefinition, Transition
 from ._logging import LOGGER_NAME, get_logger
 from ._machine import CompiledMachine
 from ._plugins import PluginHost
-from ._projection import apply, effects_of, initial_facts
+from ._projection import apply, fold, initial_facts
 from ._records import (
     Actor,
     Decision,
@@ -75,8 +75,8 @@ class Engine:
 
     Args:
         db: A database path (SQLite, created when absent) or a :class:`Store`.
-        plugins: Plugins to register (modules, classes or objects with
-            :data:`~stageborging.hookimpl` functions).
+        plugins: Plugins to register: modules or instances with
+            :data:`~stageborging.hookimpl` methods (not classes).
         lifecycles: An institution's own definitions, besides the built-in
             ``mbo_bpv``, ``hbo_stage`` and ``case``.
         defaults: Register the built-in *default* rules (required agreement
@@ -198,10 +198,16 @@ class Engine:
                 written: there is no stream to record a refusal on).
         """
         started = time.perf_counter()
-        actor = _check_actor(actor)
-        definition = self.lifecycle(lifecycle)
-        details = validate_data(definition.open_fields, data)
-        sid = uuid.uuid4().hex if stream_id is None else check_identifier("stream_id", stream_id)
+        try:
+            actor = _check_actor(actor)
+            definition = self.lifecycle(lifecycle)
+            details = validate_data(definition.open_fields, data)
+            sid = (
+                uuid.uuid4().hex if stream_id is None else check_identifier("stream_id", stream_id)
+            )
+        except InvalidInput as exc:
+            self._log_command("-", "open", "invalid", started, field=exc.field)
+            raise
         now = self._now()
         role_findings = check_role(
             Command(definition, "", {}, "open", actor, details, now, definition.open_roles, ())
@@ -332,6 +338,13 @@ class Engine:
             if spec is None:
                 known = ", ".join(definition.facts_by_name) or "none"
                 raise InvalidInput("fact", fact, f"unknown fact; known: {known}")
+            allowed = definition.fact_states(spec)
+            if row.state not in allowed:
+                raise InvalidInput(
+                    "fact",
+                    fact,
+                    f"not recorded in state {row.state!r} (only in: {', '.join(allowed)})",
+                )
             payload = validate_data(spec.fields, data)
             facts = json.loads(row.facts)
             check_input((spec.effect,), facts, payload)
@@ -378,7 +391,7 @@ class Engine:
             findings=tuple(findings),
             from_state=row.state,
             to_state=transition.dest,
-            plugins=tuple(plugins),
+            plugins=tuple(sorted(set(plugins), key=lambda p: p.name)),
         )
 
     # -- reads -------------------------------------------------------------
@@ -410,15 +423,12 @@ class Engine:
 
         Equal to :meth:`stream` unless the database was tampered with.
         """
-        events = self.history(stream_id)
-        first = events[0]
-        definition = self.lifecycle(first.name)
-        facts = initial_facts(first.data)
-        for event in events[1:]:
-            effects = effects_of(definition, event.type, event.name)
-            day = event.occurred_at.astimezone(self._tz).date().isoformat()
-            facts = apply(facts, effects, event.data, day)
-        last = events[-1]
+        sealed = self.store.read_events(stream_id)
+        if not sealed:
+            raise StreamNotFound(stream_id)
+        definition = self.lifecycle(sealed[0].name)
+        facts = fold(definition, (_decoded(event) for event in sealed))
+        last = sealed[-1]
         return Stream(
             id=stream_id,
             kind=definition.kind,
@@ -436,7 +446,9 @@ class Engine:
 
     def verify(self) -> VerifyReport:
         """Recompute every chain and check every column (see ``stageborging audit verify``)."""
-        return verify_rows(self.store.iter_events(), self.store.stream_heads())
+        return verify_rows(
+            self.store.iter_events(), self.store.stream_heads(), self._definitions.values()
+        )
 
     # -- internals ---------------------------------------------------------
 
@@ -540,7 +552,11 @@ class Engine:
             lifecycle=definition.name,
             definition=definition.digest,
             plugins=[p.to_json() for p in plugins],
-            body={"data": dict(data), "findings": [f.to_json() for f in findings]},
+            body={
+                "data": dict(data),
+                "date": now.date().isoformat(),
+                "findings": [f.to_json() for f in findings],
+            },
             prev_hash=prev_hash,
         )
 
@@ -657,6 +673,11 @@ def _stream(row: StreamRow, facts: Mapping[str, Any]) -> Stream:
         head_hash=row.head_hash,
         facts=facts,
     )
+
+
+def _decoded(sealed: SealedEvent) -> dict[str, Any]:
+    body = json.loads(sealed.body) if sealed.body is not None else {}
+    return {"type": sealed.type, "name": sealed.name, "body": body}
 
 
 def _event_from_sealed(sealed: SealedEvent) -> Event:

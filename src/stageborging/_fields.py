@@ -18,6 +18,9 @@ from .exceptions import InvalidInput
 
 __all__ = ["FieldKind", "FieldSpec", "validate_data"]
 
+#: Integers beyond this leave the canonical JSON subset (RFC 8785, I-JSON).
+_MAX_INT = 2**53 - 1
+
 
 class FieldKind(StrEnum):
     """The kinds of value a field holds."""
@@ -105,10 +108,12 @@ def _convert(spec: FieldSpec, name: str, value: Any) -> Any:
     # FieldKind.INT
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(name, value, "must be an integer")
-    if spec.minimum is not None and value < spec.minimum:
-        raise InvalidInput(name, value, f"must be at least {spec.minimum}")
-    if spec.maximum is not None and value > spec.maximum:
-        raise InvalidInput(name, value, f"must be at most {spec.maximum}")
+    minimum = -_MAX_INT if spec.minimum is None else spec.minimum
+    maximum = _MAX_INT if spec.maximum is None else spec.maximum
+    if value < minimum:
+        raise InvalidInput(name, value, f"must be at least {minimum}")
+    if value > maximum:
+        raise InvalidInput(name, value, f"must be at most {maximum}")
     return value
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from attrs import field, frozen
 
 from ._canonical import canonical_bytes
+from ._diagram import to_mermaid, to_table
 from ._fields import FieldKind, FieldSpec
 from ._records import IDENTIFIER, Role
 from .exceptions import DefinitionError
@@ -147,6 +148,8 @@ class FactSpec:
         effect: What recording it changes in the stream's facts.
         fields: The data it takes.
         guards: Hard rules it enforces.
+        states: The states it may be recorded in; empty means every non-final
+            state. Facts are never recorded in a final state.
     """
 
     name: str
@@ -154,6 +157,7 @@ class FactSpec:
     effect: Effect = field(converter=Effect)
     fields: tuple[FieldSpec, ...] = field(default=(), converter=_field_specs)
     guards: tuple[Guard, ...] = field(default=(), converter=_guards)
+    states: tuple[str, ...] = field(default=(), converter=_strs)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -162,6 +166,7 @@ class FactSpec:
             "effect": str(self.effect),
             "fields": [f.to_json() for f in self.fields],
             "guards": [str(g) for g in self.guards],
+            "states": list(self.states),
         }
 
 
@@ -229,6 +234,18 @@ class LifecycleDefinition:
         """The triggers that may be fired from *state*, in definition order."""
         return tuple(t.trigger for t in self.transitions if state in t.sources)
 
+    def fact_states(self, fact: FactSpec) -> tuple[str, ...]:
+        """The states *fact* may be recorded in."""
+        return fact.states or tuple(s for s in self.states if s not in self.final)
+
+    def mermaid(self) -> str:
+        """A Mermaid ``stateDiagram-v2`` of this lifecycle (guards in brackets)."""
+        return to_mermaid(self)
+
+    def table(self) -> str:
+        """A plain-text table of the transitions (roles, guards, data) and facts."""
+        return to_table(self)
+
 
 #: Guards a definition must carry on transitions with these names (E2; a later
 #: release proves it on the graph's phases instead of names).
@@ -281,6 +298,10 @@ def _check_structure(defn: LifecycleDefinition) -> None:
         raise _fail(defn, "kind", f"{defn.kind!r} is not one of {', '.join(KINDS)}")
     if defn.education not in EDUCATION:
         raise _fail(defn, "education", f"{defn.education!r} is not one of {', '.join(EDUCATION)}")
+    if defn.kind == "internship" and defn.education not in ("mbo", "hbo"):
+        raise _fail(
+            defn, "education", "an internship is 'mbo' (recognition) or 'hbo' (assignment approval)"
+        )
     if len(set(defn.states)) != len(defn.states):
         raise _fail(defn, "states", "a state is declared twice")
     declared = set(defn.states)
@@ -321,6 +342,11 @@ def _check_structure(defn: LifecycleDefinition) -> None:
             raise _fail(defn, element, "no role may record it")
         _check_roles(defn, element, fact.roles)
         _check_fields(defn, element, fact.fields)
+        for state in fact.states:
+            if state not in declared:
+                raise _fail(defn, element, f"state {state!r} is not declared")
+            if state in defn.final:
+                raise _fail(defn, element, f"cannot be recorded in final state {state!r}")
 
 
 def _check_graph(defn: LifecycleDefinition) -> None:

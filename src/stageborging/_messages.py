@@ -58,6 +58,10 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
         "No recognition verifier is configured, so the employer cannot be verified.",
         "Er is geen controle op erkenning ingesteld; het leerbedrijf kan niet worden geverifieerd.",
     ),
+    "recognition.unknown_employer": (
+        "No recognition verifier knows employer {employer}; it cannot be verified.",
+        "Geen erkenningscontrole kent leerbedrijf {employer}; het kan niet worden geverifieerd.",
+    ),
     "recognition.not_recognised": (
         "Employer {employer} is not recognised for qualification {qualification}.",
         "Leerbedrijf {employer} is niet erkend voor kwalificatie {qualification}.",

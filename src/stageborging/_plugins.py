@@ -13,6 +13,7 @@ import pluggy
 from . import hookspecs
 from .__about__ import __version__
 from ._lifecycle import Transition
+from ._logging import get_logger
 from ._messages import finding
 from ._records import Actor, Finding, PluginInfo, Stream
 from ._rules import RecognitionAnswer
@@ -51,9 +52,9 @@ def _distribution_version(plugin: object) -> str:
 
 
 def _error_text(exc: BaseException) -> str:
-    # Exception messages may echo input; the type name and a short text suffice.
-    text = str(exc).splitlines()[0][:120] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    # Only the type: an exception's message may echo personal data, and the audit
+    # log keeps findings for good. Plugin authors debug with the testing kit.
+    return type(exc).__name__
 
 
 def _freeze(value: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -82,6 +83,7 @@ class PluginHost:
         self.manager = pluggy.PluginManager(hookspecs.PROJECT)
         self.manager.add_hookspecs(hookspecs)
         self._infos: dict[str, PluginInfo] = {}
+        self._log = get_logger()
         self._impls: dict[str, list[_Impl]] = {}
         if defaults:
             from .builtin.defaults import DefaultRules
@@ -93,6 +95,8 @@ class PluginHost:
     def register(self, plugin: object) -> str:
         """Register *plugin*; raise :class:`PluginError` if it is malformed."""
         name = plugin_name(plugin)
+        if isinstance(plugin, type):
+            raise PluginError(name, "is a class; register an instance of it")
         try:
             self.manager.register(plugin, name=name)
         except ValueError as exc:
@@ -153,6 +157,7 @@ class PluginHost:
                 result = function(*[kwargs[a] for a in argnames])
                 findings.extend(_own_findings(info, result))
             except Exception as exc:
+                self._log.warning("check failed", plugin=info.name, error=_error_text(exc))
                 findings.append(
                     finding(
                         "check.failed", source=info.name, plugin=info.name, error=_error_text(exc)
@@ -163,14 +168,18 @@ class PluginHost:
     def verify_recognition(self, employer: str, qualification: str, on: date) -> RecognitionAnswer:
         """Ask the recognition verifiers in turn until one answers."""
         kwargs: dict[str, Any] = {"employer": employer, "qualification": qualification, "on": on}
-        for info, function, argnames in self._implementations("stageborging_verify_recognition"):
+        impls = self._implementations("stageborging_verify_recognition")
+        for info, function, argnames in impls:
             try:
                 answer = function(*[kwargs[a] for a in argnames])
             except Exception as exc:
+                self._log.warning(
+                    "recognition verifier failed", plugin=info.name, error=_error_text(exc)
+                )
                 return RecognitionAnswer(None, info.name, _error_text(exc))
             if answer is not None:
                 return RecognitionAnswer(bool(answer), info.name)
-        return RecognitionAnswer(None, "stageborging")
+        return RecognitionAnswer(None, "stageborging", asked=len(impls))
 
     def __contains__(self, name: object) -> bool:
         return name in self._infos

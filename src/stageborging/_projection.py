@@ -14,7 +14,7 @@ from typing import Any
 from ._lifecycle import Effect, LifecycleDefinition
 from ._records import EventType
 
-__all__ = ["apply", "effects_of", "initial_facts"]
+__all__ = ["apply", "effects_of", "fold", "initial_facts"]
 
 Facts = dict[str, Any]
 
@@ -22,6 +22,23 @@ Facts = dict[str, Any]
 def initial_facts(details: Mapping[str, Any]) -> Facts:
     """The facts of a stream just opened with *details* (its validated open data)."""
     return {"details": dict(details)}
+
+
+def fold(definition: LifecycleDefinition, events: Iterable[Mapping[str, Any]]) -> Facts:
+    """The facts after *events*, each a mapping with ``type``, ``name`` and ``body``.
+
+    ``body`` is the decoded event body: ``data`` and ``date`` (the institution's
+    calendar date of the event) are what effects read. The first event must be
+    the ``opened`` one.
+    """
+    iterator = iter(events)
+    facts = initial_facts(next(iterator)["body"]["data"])
+    for event in iterator:
+        effects = effects_of(definition, event["type"], event["name"])
+        if effects:
+            body = event["body"]
+            facts = apply(facts, effects, body["data"], body["date"])
+    return facts
 
 
 def effects_of(definition: LifecycleDefinition, event_type: str, name: str) -> tuple[Effect, ...]:

@@ -28,6 +28,7 @@ class RecognitionAnswer:
     recognised: bool | None
     source: str
     error: str | None = None
+    asked: int = 0  #: how many verifiers were asked when none answered
 
 
 #: (employer, qualification, on) -> answer; supplied by the engine from the plugins.
@@ -144,6 +145,8 @@ def _recognition(cmd: Command, verify: Verifier) -> list[Finding]:
     answer = verify(employer, qualification, cmd.now.date())
     if answer.error is not None:
         return [finding("recognition.verifier_failed", plugin=answer.source, error=answer.error)]
+    if answer.recognised is None and answer.asked:
+        return [finding("recognition.unknown_employer", employer=employer)]
     if answer.recognised is None:
         return [finding("recognition.no_verifier")]
     if answer.recognised:

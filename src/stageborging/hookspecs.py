@@ -69,7 +69,9 @@ def stageborging_check_transition(
             ``dest``, ``roles``, ``guards``, ``fields``.
         actor: Who fires it (pseudonymous id and role).
         data: The validated command data (codes, ids, ISO dates, integers).
-        now: The engine clock's current time (timezone-aware, UTC).
+        now: The engine clock's current time, timezone-aware, in the engine's
+            timezone (``Europe/Amsterdam`` unless configured): date rules use
+            ``now.date()``.
 
     Returns:
         An iterable of :class:`~stageborging.Finding` (severity ``block``

@@ -16,6 +16,9 @@ from typing import Any
 
 from attrs import frozen
 
+from .._canonical import canonical_bytes
+from .._lifecycle import LifecycleDefinition
+from .._projection import apply, effects_of, initial_facts
 from ._chain import GENESIS, HEADER_VERSION, SealedEvent
 
 __all__ = ["Break", "StreamHead", "VerifyReport", "verify_rows"]
@@ -23,14 +26,18 @@ __all__ = ["Break", "StreamHead", "VerifyReport", "verify_rows"]
 
 @frozen
 class StreamHead:
-    """The projection row of a stream, as far as the chain can vouch for it."""
+    """The projection row of a stream: every column the events must vouch for."""
 
     id: str
+    kind: str
     lifecycle: str
     definition: str
     state: str
     version: int
     head_hash: str
+    facts: str
+    opened_at: str
+    updated_at: str
 
 
 @frozen
@@ -84,6 +91,9 @@ _COLUMNS = (
 
 
 def _check_event(event: SealedEvent, expected_seq: int, prev: SealedEvent | None) -> str | None:
+    stored: tuple[object, object] = (event.header, event.body)  # a tampered row may hold TEXT
+    if not isinstance(stored[0], bytes) or not isinstance(stored[1], (bytes, type(None))):
+        return "header or body is not stored as bytes"
     if event.seq != expected_seq:
         return f"expected seq {expected_seq}, found seq {event.seq} (an event is missing)"
     if hashlib.sha256(event.header).hexdigest() != event.hash:
@@ -120,7 +130,9 @@ def _check_event(event: SealedEvent, expected_seq: int, prev: SealedEvent | None
     return None
 
 
-def _check_head(head: StreamHead | None, last: SealedEvent) -> Break | None:
+def _check_head(
+    head: StreamHead | None, first: SealedEvent, last: SealedEvent, facts: str | None
+) -> Break | None:
     stream = last.stream_id
     if head is None:
         return Break(stream, 1, "events exist but the stream has no projection row")
@@ -132,6 +144,9 @@ def _check_head(head: StreamHead | None, last: SealedEvent) -> Break | None:
         (head.state, last.to_state, "state"),
         (head.definition, last.definition, "definition"),
         (head.lifecycle, last.lifecycle, "lifecycle"),
+        (head.opened_at, first.occurred_at, "opened_at"),
+        (head.updated_at, last.occurred_at, "updated_at"),
+        (head.facts, head.facts if facts is None else facts, "facts"),
     )
     for stored, derived, column in checks:
         if stored != derived:
@@ -139,41 +154,103 @@ def _check_head(head: StreamHead | None, last: SealedEvent) -> Break | None:
     return None
 
 
-def verify_rows(events: Iterable[SealedEvent], heads: Mapping[str, StreamHead]) -> VerifyReport:
+class _StreamCheck:
+    """The running verification of one stream, event by event."""
+
+    def __init__(self, stream_id: str, definition: LifecycleDefinition | None) -> None:
+        self.stream_id = stream_id
+        self.definition = definition
+        self.first: SealedEvent | None = None
+        self.prev: SealedEvent | None = None
+        self.broken = False
+        self.facts: dict[str, Any] | None = None
+
+    def add(self, event: SealedEvent) -> Break | None:
+        expected = 1 if self.prev is None else self.prev.seq + 1
+        problem = _check_event(event, expected, self.prev)
+        if problem is None and self.definition is not None and event.body is not None:
+            problem = self._fold(self.definition, event, event.body)
+        if problem is not None:
+            self.broken = True
+            return Break(event.stream_id, expected, problem)
+        self.first = self.first or event
+        self.prev = event
+        return None
+
+    def _fold(self, definition: LifecycleDefinition, event: SealedEvent, raw: bytes) -> str | None:
+        try:
+            body = json.loads(raw)
+            if event.type == "opened":
+                self.facts = initial_facts(body["data"])
+                return None
+            effects = effects_of(definition, event.type, event.name)
+            if effects and self.facts is not None:
+                self.facts = apply(self.facts, effects, body["data"], body["date"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return "body does not fit the lifecycle definition"
+        return None
+
+    def finish(self, head: StreamHead | None) -> Break | None:
+        if self.broken or self.first is None or self.prev is None:
+            return None
+        if head is not None and self.definition is not None and head.kind != self.definition.kind:
+            return Break(self.stream_id, self.prev.seq, "projection column kind disagrees")
+        facts = None if self.facts is None else canonical_bytes(self.facts).decode()
+        return _check_head(head, self.first, self.prev, facts)
+
+
+def verify_rows(
+    events: Iterable[SealedEvent],
+    heads: Mapping[str, StreamHead],
+    definitions: Iterable[LifecycleDefinition] = (),
+) -> VerifyReport:
     """Verify *events* (ordered by stream id, then seq) against the projection *heads*.
+
+    Args:
+        events: Every stored event, ordered by stream id and seq.
+        heads: The projection rows by stream id.
+        definitions: The lifecycle definitions the verifier knows. Streams under
+            one of them also have their ``facts`` column recomputed from their
+            events; for others a warning says the facts were not checked.
 
     Returns:
         A report naming the first broken link of each broken stream.
     """
+    known = {d.digest: d for d in definitions}
     breaks: list[Break] = []
+    unknown: set[str] = set()
     seen: set[str] = set()
     count = 0
-    current: str | None = None
-    prev: SealedEvent | None = None
-    broken = False
+    check: _StreamCheck | None = None
 
     def finish() -> None:
-        if current is not None and prev is not None and not broken:
-            problem = _check_head(heads.get(current), prev)
+        if check is not None:
+            problem = check.finish(heads.get(check.stream_id))
             if problem is not None:
                 breaks.append(problem)
 
     for event in events:
         count += 1
-        if event.stream_id != current:
+        if check is None or event.stream_id != check.stream_id:
             finish()
-            current, prev, broken = event.stream_id, None, False
-            seen.add(current)
-        if broken:
-            continue
-        expected = 1 if prev is None else prev.seq + 1
-        problem = _check_event(event, expected, prev)
-        if problem is not None:
-            breaks.append(Break(event.stream_id, expected, problem))
-            broken = True
-        prev = event
+            definition = known.get(event.definition)
+            if definition is None:
+                unknown.add(event.definition)
+            check = _StreamCheck(event.stream_id, definition)
+            seen.add(event.stream_id)
+        if not check.broken:
+            problem = check.add(event)
+            if problem is not None:
+                breaks.append(problem)
     finish()
     for stream_id in sorted(set(heads) - seen):
         breaks.append(Break(stream_id, 1, "the stream has a projection row but no events"))
     breaks.sort(key=lambda b: b.stream_id)
-    return VerifyReport(streams=len(seen | set(heads)), events=count, breaks=tuple(breaks))
+    warnings = tuple(
+        f"facts not recomputed for streams under definition {digest[:12]}…: "
+        "unknown to this verifier"
+        for digest in sorted(unknown)
+    )
+    return VerifyReport(
+        streams=len(seen | set(heads)), events=count, breaks=tuple(breaks), warnings=warnings
+    )

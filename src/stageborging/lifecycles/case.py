@@ -25,6 +25,9 @@ OUTCOMES = ("founded", "unfounded", "undetermined", "withdrawn")
 REFERRAL_TARGETS = ("sbb_meldpunt", "antidiscrimination_bureau", "student_union", "other")
 
 CA = Role.CONFIDENTIAL_ADVISOR
+#: Where a hearing or referral may be attempted; the consent guard then decides, so
+#: an attempt without consent is refused and recorded. After the outcome: no more.
+HANDLING = ("intake_held", "investigating", "registered_only")
 
 
 @cache
@@ -82,6 +85,7 @@ def case() -> LifecycleDefinition:
                 Effect.EMPLOYER_HEARING,
                 fields=[FieldSpec("held_on", FieldKind.DATE)],
                 guards=[Guard.CONSENT],
+                states=HANDLING,
             ),
             FactSpec(
                 "external_referral",
@@ -89,6 +93,7 @@ def case() -> LifecycleDefinition:
                 Effect.EXTERNAL_REFERRAL,
                 fields=[FieldSpec("to", FieldKind.CODE, codes=REFERRAL_TARGETS)],
                 guards=[Guard.CONSENT],
+                states=HANDLING,
             ),
             FactSpec(
                 "reporter_feedback",
@@ -97,6 +102,7 @@ def case() -> LifecycleDefinition:
                 fields=[
                     FieldSpec("channel", FieldKind.CODE, codes=("in_person", "written", "phone"))
                 ],
+                states=["outcome_recorded"],
             ),
         ),
         open_roles=[

@@ -217,6 +217,7 @@ def _facts(education: str) -> tuple[FactSpec, ...]:
                 FieldSpec("agreement_version", FieldKind.INT, minimum=1),
             ],
             guards=[Guard.SIGNATURE_PARTY],
+            states=["agreement_pending", "ready_to_start"],
         ),
         FactSpec(
             "hours",
@@ -226,6 +227,7 @@ def _facts(education: str) -> tuple[FactSpec, ...]:
                 FieldSpec("hours", FieldKind.INT, minimum=1, maximum=1000),
                 FieldSpec("until", FieldKind.DATE, required=False),
             ],
+            states=["active", "suspended", "assessment"],
         ),
         FactSpec(
             "midterm_review",
@@ -234,12 +236,14 @@ def _facts(education: str) -> tuple[FactSpec, ...]:
             fields=[
                 FieldSpec("social_safety", FieldKind.CODE, codes=("safe", "concerns", "unsafe"))
             ],
+            states=["active", "suspended"],
         ),
         FactSpec(
             "assessment_decision",
             [Role.EXAM_COMMITTEE],
             Effect.ASSESSMENT_DECISION,
             fields=[FieldSpec("outcome", FieldKind.CODE, codes=("passed", "failed"))],
+            states=["assessment"],
         ),
     ]
     if education == "hbo":
@@ -249,6 +253,7 @@ def _facts(education: str) -> tuple[FactSpec, ...]:
                 [C, P, Role.EXAM_COMMITTEE],
                 Effect.ASSIGNMENT_DECISION,
                 fields=[FieldSpec("outcome", FieldKind.CODE, codes=("approved", "rejected"))],
+                states=["placement_proposed"],
             )
         )
     return tuple(facts)

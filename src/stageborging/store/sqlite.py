@@ -255,9 +255,7 @@ class SQLiteStore:
         yield from map(SealedEvent._make, rows)
 
     def stream_heads(self) -> dict[str, StreamHead]:
-        rows = self._connection().execute(
-            "SELECT id, lifecycle, definition, state, version, head_hash FROM streams"
-        )
+        rows = self._connection().execute(f"SELECT {_STREAM_COLUMNS} FROM streams")
         return {row[0]: StreamHead(*row) for row in rows}
 
     def append_only_guards(self) -> bool:

@@ -1,0 +1,81 @@
+"""Verification beyond the chain: the projection's facts, odd storage, unknown definitions."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import attrs
+import pytest
+
+from conftest import PLACEMENT_OFFICE, FakeClock, mbo_details, open_mbo, to_agreement_pending
+from stageborging import Engine, Transition, verify_database
+from stageborging.lifecycles import mbo_bpv
+
+
+def tamper(db_path: Path, *statements: str) -> None:
+    conn = sqlite3.connect(db_path)
+    conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+    for statement in statements:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+
+
+def test_forged_facts_are_caught(engine: Engine, db_path: Path) -> None:
+    """Signatures written into the projection, not the log, break verification."""
+    sid = open_mbo(engine)
+    to_agreement_pending(engine, sid)
+    facts = engine.stream(sid).facts
+    version = engine.stream(sid).version
+    engine.close()
+    forged = json.dumps({**facts, "signatures": ["employer", "school", "student"]})
+    tamper(db_path, f"UPDATE streams SET facts = '{forged}' WHERE id = '{sid}'")
+    report = verify_database(db_path)
+    assert [(b.stream_id, b.seq) for b in report.breaks] == [(sid, version)]
+    assert "facts" in report.breaks[0].problem
+
+
+@pytest.mark.parametrize("column", ["opened_at", "updated_at", "kind"])
+def test_every_projection_column_is_checked(engine: Engine, db_path: Path, column: str) -> None:
+    """Timestamps and kind of the projection row must agree with the events."""
+    sid = open_mbo(engine)
+    engine.close()
+    tamper(db_path, f"UPDATE streams SET {column} = 'x' WHERE id = '{sid}'")
+    report = verify_database(db_path)
+    assert report.breaks[0].stream_id == sid
+    assert column in report.breaks[0].problem
+
+
+@pytest.mark.parametrize("column", ["header", "body"])
+def test_text_instead_of_bytes_is_a_break(engine: Engine, db_path: Path, column: str) -> None:
+    """A column rewritten as TEXT is reported as a break, not a crash."""
+    sid = open_mbo(engine)
+    engine.close()
+    tamper(db_path, f"UPDATE events SET {column} = CAST({column} AS TEXT)")
+    report = verify_database(db_path)
+    assert [(b.stream_id, b.seq) for b in report.breaks] == [(sid, 1)]
+    assert "not stored as bytes" in report.breaks[0].problem
+
+
+def test_streams_of_unknown_definitions_are_chain_checked_with_a_warning(
+    db_path: Path, clock: FakeClock
+) -> None:
+    """An auditor without the institution's definition still verifies the chain."""
+    custom = attrs.evolve(
+        mbo_bpv(),
+        name="roc_bpv",
+        transitions=(
+            *mbo_bpv().transitions,
+            Transition("pause_search", ["searching"], "orientation", ["coach"]),
+        ),
+    )
+    with Engine(db_path, lifecycles=[custom], clock=clock) as engine:
+        engine.open("roc_bpv", actor=PLACEMENT_OFFICE, data=mbo_details())
+        assert engine.verify().warnings == ()
+    report = verify_database(db_path)
+    assert report.ok
+    assert len(report.warnings) == 1
+    assert custom.digest[:12] in report.warnings[0]
+    assert verify_database(db_path, definitions=[custom]).warnings == ()
