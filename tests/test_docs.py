@@ -110,7 +110,7 @@ def test_hook_examples_show_fail_closed_behaviour() -> None:
     recognition = (EXAMPLES / "recognition_plugin.out").read_text(encoding="utf-8")
     assert "lb-100: employer_verified" in recognition
     assert "lb-200: refused: recognition.not_recognised" in recognition
-    assert "lb-999: refused: recognition.no_verifier" in recognition
+    assert "lb-999: refused: recognition.unknown_employer" in recognition
 
 
 def test_concurrency_example_writes_nothing_on_conflict() -> None:
@@ -304,9 +304,15 @@ TAMPERINGS: dict[str, tuple[Callable[[sqlite3.Connection], None], bool]] = {
         _sql(
             *NO_TRIGGERS,
             f"DELETE FROM events WHERE stream_id = {BUSIEST} AND seq > 2",
+            # the facts as folded from the two events left (seq 2 changes no facts);
+            # first, while BUSIEST (ordered by version) still names the same stream
+            f"UPDATE streams SET facts = (SELECT json_object('details', json(json_extract("
+            f"CAST(body AS TEXT), '$.data'))) FROM events WHERE stream_id = {BUSIEST}"
+            f" AND seq = 1) WHERE id = {BUSIEST}",
             f"UPDATE streams SET version = 2, state = (SELECT to_state FROM events WHERE"
             f" stream_id = {BUSIEST} AND seq = 2), head_hash = (SELECT hash FROM events"
-            f" WHERE stream_id = {BUSIEST} AND seq = 2) WHERE id = {BUSIEST}",
+            f" WHERE stream_id = {BUSIEST} AND seq = 2), updated_at = (SELECT occurred_at"
+            f" FROM events WHERE stream_id = {BUSIEST} AND seq = 2) WHERE id = {BUSIEST}",
         ),
         False,
     ),
@@ -318,11 +324,32 @@ TAMPERINGS: dict[str, tuple[Callable[[sqlite3.Connection], None], bool]] = {
         ),
         False,
     ),
-    "the facts column changed": (
-        _sql(f"UPDATE streams SET facts = '{{}}' WHERE id = {BUSIEST}"),
-        False,
-    ),
 }
+
+#: Tamperings that need the lifecycle's semantics to see: stageborging recomputes the
+#: facts projection from the events; a chain-only verifier (like the example) cannot.
+SEMANTIC_TAMPERINGS: dict[str, Callable[[sqlite3.Connection], None]] = {
+    "the facts column changed": _sql(f"UPDATE streams SET facts = '{{}}' WHERE id = {BUSIEST}"),
+    "the kind column changed": _sql(f"UPDATE streams SET kind = 'case' WHERE id = {BUSIEST}"),
+}
+
+
+@pytest.mark.parametrize("name", SEMANTIC_TAMPERINGS)
+def test_stageborging_also_recomputes_the_facts(
+    name: str, demo_db: Path, tmp_path: Path, independent: dict[str, Any]
+) -> None:
+    """A projection edit the chain cannot see is caught by recomputing the facts."""
+    path = tmp_path / "copy.db"
+    for suffix in ("", "-wal"):
+        if Path(f"{demo_db}{suffix}").exists():
+            shutil.copyfile(f"{demo_db}{suffix}", f"{path}{suffix}")
+    with closing(sqlite3.connect(path)) as conn:
+        (busiest,) = conn.execute(BUSIEST[1:-1]).fetchone()
+        SEMANTIC_TAMPERINGS[name](conn)
+        conn.commit()
+    report = verify_database(path)
+    assert [b.stream_id for b in report.breaks] == [busiest]
+    assert independent["verify"](str(path))[2] == []
 
 
 @pytest.mark.parametrize("name", TAMPERINGS)

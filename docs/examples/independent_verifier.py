@@ -72,8 +72,10 @@ def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
                 breaks.append((sid, 1, "events without a projection row"))
             elif head["version"] != last["seq"]:
                 breaks.append((sid, max(head["version"], last["seq"]), "projection version"))
-            elif (head["head_hash"], head["state"], head["definition"], head["lifecycle"]) != (
-                last["hash"], last["to_state"], last["definition"], last["lifecycle"]
+            elif (head["head_hash"], head["state"], head["definition"], head["lifecycle"],
+                  head["opened_at"], head["updated_at"]) != (
+                last["hash"], last["to_state"], last["definition"], last["lifecycle"],
+                chain[0]["occurred_at"], last["occurred_at"]
             ):  # fmt: skip
                 breaks.append((sid, last["seq"], "projection disagrees with the last event"))
     return len(heads.keys() | streams.keys()), len(events), sorted(breaks)
