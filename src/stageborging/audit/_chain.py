@@ -12,6 +12,7 @@ The event's hash is SHA-256 of the header bytes exactly as stored.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring
@@ -55,6 +56,12 @@ class SealedEvent(NamedTuple):
 _q = encode_basestring  # a JSON string literal, non-ASCII kept: as canonical JSON writes it
 
 
+@functools.lru_cache(maxsize=256)
+def _plugins_json(plugins: tuple[tuple[str, ...], ...]) -> str:
+    # The same few plugin sets recur on every event: encode each set once.
+    return ",".join(f"[{','.join(_q(part) for part in p)}]" for p in plugins)
+
+
 def header_bytes(
     *,
     stream_id: str,
@@ -81,7 +88,7 @@ def header_bytes(
     """
     if isinstance(seq, bool) or not isinstance(seq, int) or abs(seq) >= 2**53:
         raise ValueError(f"seq {seq!r} is not a canonical integer")
-    plugin_list = ",".join(f"[{','.join(_q(part) for part in p)}]" for p in plugins)
+    plugin_list = _plugins_json(tuple(tuple(p) for p in plugins))
     text = (
         f'{{"actor":{{"id":{_q(actor_id)},"role":{_q(actor_role)}}},'
         f'"body_hash":{_q(body_hash)},"definition":{_q(definition)},"from":{_q(from_state)},'
