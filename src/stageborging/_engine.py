@@ -20,7 +20,7 @@ from ._lifecycle import LifecycleDefinition, Transition
 from ._logging import LOGGER_NAME, get_logger
 from ._machine import CompiledMachine
 from ._plugins import PluginHost
-from ._projection import apply, fold, initial_facts
+from ._projection import apply, fold, freeze, initial_facts
 from ._records import (
     Actor,
     Decision,
@@ -53,13 +53,19 @@ __all__ = ["Engine"]
 Clock = Callable[[], datetime]
 
 
+_FACTS_CACHE_SIZE = 4096
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
 def _timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with microseconds: ``2027-02-01T08:00:00.000000Z``."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    offset = moment.utcoffset()
+    if offset is None:
+        raise StageborgingError("the engine clock returned a naive datetime; make it aware")
+    return (moment.replace(tzinfo=None) - offset).isoformat(timespec="microseconds") + "Z"
 
 
 @frozen
@@ -107,6 +113,9 @@ class Engine:
                 raise DefinitionError(definition.name, "name", "a lifecycle with this name exists")
             self._definitions[definition.name] = definition
         self._machines: dict[str, CompiledMachine] = {}
+        # stream id -> (head hash, facts, frozen facts or None): parsed facts of the
+        # streams last touched, valid while the stream's head is unchanged.
+        self._facts_cache: dict[str, tuple[str, dict[str, Any], Mapping[str, Any] | None]] = {}
         self._plugins = PluginHost(plugins, defaults=defaults)
         self._clock = clock
         self._tz = timezone if timezone is not None else ZoneInfo("Europe/Amsterdam")
@@ -280,7 +289,7 @@ class Engine:
         def work(tx: Transaction) -> _Outcome:
             row, definition = self._load(tx, stream_id, expected_version)
             transition, payload = _transition_input(definition, row.state, trigger, data)
-            facts = json.loads(row.facts)
+            facts = self._facts_of(row)
             check_input(transition.effects, facts, payload)
             findings, plugins = self._decide(
                 definition, row, facts, transition, actor, payload, now
@@ -346,7 +355,7 @@ class Engine:
                     f"not recorded in state {row.state!r} (only in: {', '.join(allowed)})",
                 )
             payload = validate_data(spec.fields, data)
-            facts = json.loads(row.facts)
+            facts = self._facts_of(row)
             check_input((spec.effect,), facts, payload)
             cmd = Command(
                 definition, row.state, facts, fact, actor, payload, now, spec.roles, spec.guards
@@ -383,7 +392,7 @@ class Engine:
             raise StreamNotFound(stream_id)
         definition = self._definition_of(row)
         transition, payload = _transition_input(definition, row.state, trigger, data)
-        facts = json.loads(row.facts)
+        facts = self._facts_of(row)
         check_input(transition.effects, facts, payload)
         findings, plugins = self._decide(definition, row, facts, transition, actor, payload, now)
         return Decision(
@@ -484,6 +493,30 @@ class Engine:
             **extra,
         )
 
+    def _facts_of(self, row: StreamRow) -> dict[str, Any]:
+        """The stream's facts, parsed once per version (callers never mutate them)."""
+        cached = self._facts_cache.get(row.id)
+        if cached is not None and cached[0] == row.head_hash:
+            return cached[1]
+        facts: dict[str, Any] = json.loads(row.facts)
+        self._remember(row.id, row.head_hash, facts, None)
+        return facts
+
+    def _frozen_facts_of(self, row: StreamRow, facts: dict[str, Any]) -> Mapping[str, Any]:
+        cached = self._facts_cache.get(row.id)
+        if cached is not None and cached[0] == row.head_hash and cached[2] is not None:
+            return cached[2]
+        frozen = freeze(facts)
+        self._remember(row.id, row.head_hash, facts, frozen)
+        return frozen
+
+    def _remember(
+        self, stream_id: str, head: str, facts: dict[str, Any], frozen: Mapping[str, Any] | None
+    ) -> None:
+        if len(self._facts_cache) >= _FACTS_CACHE_SIZE:
+            self._facts_cache.clear()  # crude but thread-safe under the GIL; refills fast
+        self._facts_cache[stream_id] = (head, facts, frozen)
+
     def _load(
         self, tx: Transaction, stream_id: str, expected_version: int | None
     ) -> tuple[StreamRow, LifecycleDefinition]:
@@ -498,7 +531,7 @@ class Engine:
         self,
         definition: LifecycleDefinition,
         row: StreamRow,
-        facts: Mapping[str, Any],
+        facts: dict[str, Any],
         transition: Transition,
         actor: Actor,
         data: Mapping[str, Any],
@@ -516,9 +549,12 @@ class Engine:
             return answer
 
         findings = check_role(cmd) + evaluate_guards(cmd, verify)
-        plugin_findings, plugins = self._plugins.check_transition(
-            _stream(row, facts), transition, actor, data, now
-        )
+        plugin_findings: list[Finding] = []
+        plugins: list[PluginInfo] = []
+        if self._plugins.checks_transitions:
+            plugin_findings, plugins = self._plugins.check_transition(
+                _stream(row, self._frozen_facts_of(row, facts)), transition, actor, data, now
+            )
         findings.extend(plugin_findings)
         plugins.extend(self._plugins.info(name) for name in answered if name in self._plugins)
         return findings, plugins
@@ -572,7 +608,7 @@ class Engine:
         data: Mapping[str, Any],
         findings: Sequence[Finding],
         plugins: Sequence[PluginInfo],
-        facts: Mapping[str, Any] | None,
+        facts: dict[str, Any] | None,
         now: datetime,
     ) -> _Outcome:
         """Seal and write one event; *facts* None means they did not change."""
@@ -594,6 +630,11 @@ class Engine:
             updated_at=sealed.occurred_at,
         )
         tx.write(new_row, [sealed], row.version)
+        cached = self._facts_cache.get(row.id)
+        if facts is not None:
+            self._remember(row.id, sealed.hash, facts, None)
+        elif cached is not None and cached[0] == row.head_hash:
+            self._remember(row.id, sealed.hash, cached[1], cached[2])
         return _Outcome(
             self._event(sealed, actor, data, findings, plugins, now),
             refused=type is EventType.REFUSED,

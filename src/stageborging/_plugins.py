@@ -57,20 +57,6 @@ def _error_text(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _freeze(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A read-only view of facts (as json.loads made them: exact dicts and lists)."""
-    return types.MappingProxyType(
-        {k: _freeze(v) if type(v) is dict else _frozen_list(v) if type(v) is list else v
-         for k, v in value.items()}
-    )  # fmt: skip
-
-
-def _frozen_list(value: list[Any]) -> tuple[Any, ...]:
-    return tuple(
-        _freeze(v) if type(v) is dict else _frozen_list(v) if type(v) is list else v for v in value
-    )
-
-
 class PluginHost:
     """One pluggy manager with the hook specs, the built-in defaults and the given plugins.
 
@@ -136,16 +122,15 @@ class PluginHost:
         data: Mapping[str, Any],
         now: datetime,
     ) -> tuple[list[Finding], list[PluginInfo]]:
-        """Call every check implementation; return their findings and who took part."""
+        """Call every check implementation; return their findings and who took part.
+
+        *stream* must be read-only (its facts frozen): every plugin sees the same one.
+        """
         impls = self._implementations("stageborging_check_transition")
         if not impls:
             return [], []
-        read_only = Stream(
-            stream.id, stream.kind, stream.lifecycle, stream.definition, stream.state,
-            stream.version, stream.head_hash, _freeze(stream.facts),
-        )  # fmt: skip
         kwargs = {
-            "stream": read_only,
+            "stream": stream,
             "transition": transition,
             "actor": actor,
             "data": types.MappingProxyType(dict(data)),
@@ -180,6 +165,11 @@ class PluginHost:
             if answer is not None:
                 return RecognitionAnswer(bool(answer), info.name)
         return RecognitionAnswer(None, "stageborging", asked=len(impls))
+
+    @property
+    def checks_transitions(self) -> bool:
+        """True when any plugin implements ``stageborging_check_transition``."""
+        return bool(self._implementations("stageborging_check_transition"))
 
     def __contains__(self, name: object) -> bool:
         return name in self._infos
