@@ -206,3 +206,22 @@ def test_verify_database_reads_without_writing(engine: Engine, db_path: Path) ->
     assert report.ok
     assert (report.streams, report.events) == (1, 1)
     assert db_path.stat().st_mtime_ns == mtime
+
+
+def test_an_engine_sees_what_another_engine_wrote(db_path: Path, clock: FakeClock) -> None:
+    """Facts written by another engine (process, host) are never served stale."""
+    from conftest import PLACEMENT_OFFICE, sign_all, to_agreement_pending
+
+    with (
+        Engine(db_path, clock=clock, plugins=[Recognises()]) as first,
+        Engine(db_path, clock=clock) as second,
+    ):
+        sid = open_mbo(first)
+        to_agreement_pending(first, sid)
+        assert not first.check(sid, "confirm_signatures", actor=PLACEMENT_OFFICE).allowed
+        sign_all(second, sid)
+        assert first.check(sid, "confirm_signatures", actor=PLACEMENT_OFFICE).allowed
+        first.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+        second.fire(sid, "amend_agreement", actor=PLACEMENT_OFFICE, data={"document": "pok-2"})
+        assert first.stream(sid).facts["signatures"] == []
+        assert not first.check(sid, "confirm_signatures", actor=PLACEMENT_OFFICE).allowed
