@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,6 +44,12 @@ def _distribution_version(plugin: object) -> str:
     top = module.split(".")[0]
     if top == "stageborging":
         return __version__
+    return _top_level_version(top)
+
+
+@functools.cache
+def _top_level_version(top: str) -> str:
+    # Scanning every installed distribution costs 0.1-0.5 s: once per module per process.
     for dist in importlib.metadata.packages_distributions().get(top, []):
         try:
             return importlib.metadata.version(dist)
@@ -71,6 +78,7 @@ class PluginHost:
         self._infos: dict[str, PluginInfo] = {}
         self._log = get_logger()
         self._impls: dict[str, list[_Impl]] = {}
+        self._takers: dict[str, list[PluginInfo]] = {}  # hook -> its plugins, by name
         if defaults:
             from .builtin.defaults import DefaultRules
 
@@ -96,6 +104,7 @@ class PluginHost:
             raise PluginError(name, str(exc)) from None
         self._infos[name] = PluginInfo(name, _distribution_version(plugin))
         self._impls.clear()
+        self._takers.clear()
         return name
 
     def _implementations(self, hook: str) -> list[_Impl]:
@@ -107,6 +116,7 @@ class PluginHost:
                 for impl in reversed(caller.get_hookimpls())
             ]
             self._impls[hook] = cached
+            self._takers[hook] = sorted({info for info, _, _ in cached}, key=lambda i: i.name)
         return cached
 
     @property
@@ -133,14 +143,15 @@ class PluginHost:
             "stream": stream,
             "transition": transition,
             "actor": actor,
-            "data": types.MappingProxyType(dict(data)),
+            "data": types.MappingProxyType(data),
             "now": now,
         }
         findings: list[Finding] = []
         for info, function, argnames in impls:
             try:
                 result = function(*[kwargs[a] for a in argnames])
-                findings.extend(_own_findings(info, result))
+                if result is not None:
+                    findings.extend(_own_findings(info, result))
             except Exception as exc:
                 self._log.warning("check failed", plugin=info.name, error=_error_text(exc))
                 findings.append(
@@ -148,7 +159,7 @@ class PluginHost:
                         "check.failed", source=info.name, plugin=info.name, error=_error_text(exc)
                     )
                 )
-        return findings, [info for info, _, _ in impls]
+        return findings, list(self._takers["stageborging_check_transition"])
 
     def verify_recognition(self, employer: str, qualification: str, on: date) -> RecognitionAnswer:
         """Ask the recognition verifiers in turn until one answers."""
@@ -179,9 +190,7 @@ class PluginHost:
         return self._infos[name]
 
 
-def _own_findings(info: PluginInfo, result: Iterable[Finding] | None) -> list[Finding]:
-    if result is None:
-        return []
+def _own_findings(info: PluginInfo, result: Iterable[Finding]) -> list[Finding]:
     if isinstance(result, (str, bytes, Finding)) or not isinstance(result, Iterable):
         raise TypeError(f"returned {type(result).__name__}, not an iterable of findings")
     own = []
