@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import operator
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -22,7 +23,21 @@ from .exceptions import PluginError
 
 __all__ = ["PluginHost", "plugin_name"]
 
-_Impl = tuple[PluginInfo, Callable[..., Any], tuple[str, ...]]
+#: (plugin, a caller taking the hook's keyword arguments as a dict)
+_Impl = tuple[PluginInfo, Callable[[Mapping[str, Any]], Any]]
+
+
+def _caller(
+    function: Callable[..., Any], argnames: Sequence[str]
+) -> Callable[[Mapping[str, Any]], Any]:
+    """Call *function* with just the arguments it asks for, picked from a dict."""
+    if not argnames:
+        return lambda kwargs: function()
+    if len(argnames) == 1:
+        pick = operator.itemgetter(argnames[0])
+        return lambda kwargs: function(pick(kwargs))
+    picks = operator.itemgetter(*argnames)
+    return lambda kwargs: function(*picks(kwargs))
 
 
 def plugin_name(plugin: object) -> str:
@@ -112,11 +127,11 @@ class PluginHost:
         if cached is None:
             caller = getattr(self.manager.hook, hook)
             cached = [
-                (self._infos[impl.plugin_name], impl.function, tuple(impl.argnames))
+                (self._infos[impl.plugin_name], _caller(impl.function, impl.argnames))
                 for impl in reversed(caller.get_hookimpls())
             ]
             self._impls[hook] = cached
-            self._takers[hook] = sorted({info for info, _, _ in cached}, key=lambda i: i.name)
+            self._takers[hook] = sorted({info for info, _ in cached}, key=lambda i: i.name)
         return cached
 
     @property
@@ -147,9 +162,9 @@ class PluginHost:
             "now": now,
         }
         findings: list[Finding] = []
-        for info, function, argnames in impls:
+        for info, call in impls:
             try:
-                result = function(*[kwargs[a] for a in argnames])
+                result = call(kwargs)
                 if result is not None:
                     findings.extend(_own_findings(info, result))
             except Exception as exc:
@@ -165,9 +180,9 @@ class PluginHost:
         """Ask the recognition verifiers in turn until one answers."""
         kwargs: dict[str, Any] = {"employer": employer, "qualification": qualification, "on": on}
         impls = self._implementations("stageborging_verify_recognition")
-        for info, function, argnames in impls:
+        for info, call in impls:
             try:
-                answer = function(*[kwargs[a] for a in argnames])
+                answer = call(kwargs)
             except Exception as exc:
                 self._log.warning(
                     "recognition verifier failed", plugin=info.name, error=_error_text(exc)
