@@ -65,7 +65,9 @@ def _timestamp(moment: datetime) -> str:
     offset = moment.utcoffset()
     if offset is None:
         raise StageborgingError("the engine clock returned a naive datetime; make it aware")
-    return (moment.replace(tzinfo=None) - offset).isoformat(timespec="microseconds") + "Z"
+    if offset:
+        moment = moment - offset
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 @frozen
@@ -118,6 +120,7 @@ class Engine:
         self._facts_cache: dict[str, tuple[str, dict[str, Any], Mapping[str, Any] | None]] = {}
         self._plugins = PluginHost(plugins, defaults=defaults)
         self._clock = clock
+        self._last_stamp: tuple[datetime | None, str] = (None, "")
         self._tz = timezone if timezone is not None else ZoneInfo("Europe/Amsterdam")
         self.store: Store = db if not isinstance(db, (str, os.PathLike)) else SQLiteStore(db)
         self._log = get_logger()
@@ -164,10 +167,18 @@ class Engine:
         return machine
 
     def _now(self) -> datetime:
-        now = self._clock()
-        if now.tzinfo is None:
+        """The clock's time in the engine's timezone (its UTC stamp is kept for sealing)."""
+        raw = self._clock()
+        if raw.tzinfo is None:
             raise StageborgingError("the engine clock returned a naive datetime; make it aware")
-        return now.astimezone(self._tz)
+        local = raw.astimezone(self._tz)
+        self._last_stamp = (local, _timestamp(raw))
+        return local
+
+    def _stamp(self, now: datetime) -> str:
+        """The RFC 3339 UTC stamp of *now*, as computed by the :meth:`_now` that made it."""
+        made, stamp = self._last_stamp
+        return stamp if made is now else _timestamp(now)
 
     def _definition_of(self, row: StreamRow) -> LifecycleDefinition:
         definition = self._definitions.get(row.lifecycle)
@@ -580,7 +591,7 @@ class Engine:
             seq=seq,
             type=type.value,
             name=name,
-            occurred_at=_timestamp(now),
+            occurred_at=self._stamp(now),
             actor_id=actor.id,
             actor_role=actor.role.value,
             from_state=from_state,
@@ -676,7 +687,7 @@ class Engine:
             from_state=sealed.from_state,
             to_state=sealed.to_state,
             definition=sealed.definition,
-            data=dict(data),
+            data=data,
             findings=tuple(findings),
             plugins=tuple(plugins),
             hash=sealed.hash,
