@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 from attrs import frozen
 
 from ._canonical import canonical_bytes
+from ._facts_cache import FactsCache
 from ._fields import validate_data
 from ._lifecycle import LifecycleDefinition, Transition
 from ._logging import LOGGER_NAME, get_logger
 from ._machine import CompiledMachine
 from ._plugins import PluginHost
-from ._projection import apply, fold, freeze, initial_facts
+from ._projection import apply, fold, initial_facts
 from ._records import (
     Actor,
     Decision,
@@ -28,19 +29,26 @@ from ._records import (
     EventType,
     Finding,
     PluginInfo,
-    Role,
     Statistics,
     Stream,
     check_identifier,
 )
-from ._rules import Command, RecognitionAnswer, check_input, check_role, evaluate_guards
-from .audit import GENESIS, SealedEvent, VerifyReport, seal, verify_rows
+from ._rows import decoded, event_from_sealed, new_event, seal_event, stream_of
+from ._rules import (
+    Command,
+    RecognitionAnswer,
+    check_actor,
+    check_input,
+    check_role,
+    evaluate_guards,
+    transition_input,
+)
+from .audit import GENESIS, VerifyReport, verify_rows
 from .exceptions import (
     ConcurrencyConflict,
     DefinitionError,
     DefinitionMismatch,
     InvalidInput,
-    InvalidTransition,
     Refused,
     StageborgingError,
     StreamNotFound,
@@ -51,9 +59,6 @@ from .store import SQLiteStore, Store, StreamRow, Transaction
 __all__ = ["Engine"]
 
 Clock = Callable[[], datetime]
-
-
-_FACTS_CACHE_SIZE = 4096
 
 
 def _utc_now() -> datetime:
@@ -115,9 +120,7 @@ class Engine:
                 raise DefinitionError(definition.name, "name", "a lifecycle with this name exists")
             self._definitions[definition.name] = definition
         self._machines: dict[str, CompiledMachine] = {}
-        # stream id -> (head hash, facts, frozen facts or None): parsed facts of the
-        # streams last touched, valid while the stream's head is unchanged.
-        self._facts_cache: dict[str, tuple[str, dict[str, Any], Mapping[str, Any] | None]] = {}
+        self._facts = FactsCache()
         self._plugins = PluginHost(plugins, defaults=defaults)
         self._clock = clock
         self._last_stamp: tuple[datetime | None, str] = (None, "")
@@ -219,7 +222,7 @@ class Engine:
         """
         started = time.perf_counter()
         try:
-            actor = _check_actor(actor)
+            actor = check_actor(actor)
             definition = self.lifecycle(lifecycle)
             details = validate_data(definition.open_fields, data)
             sid = (
@@ -240,8 +243,8 @@ class Engine:
             if tx.load(sid) is not None:
                 raise InvalidInput("stream_id", sid, "a stream with this id exists")
             facts = initial_facts(details)
-            sealed = self._seal(
-                sid, 1, EventType.OPENED, definition.name, now, actor,
+            sealed = seal_event(
+                sid, 1, EventType.OPENED, definition.name, now, self._stamp(now), actor,
                 definition.initial, definition.initial, definition, (), details, (), GENESIS,
             )  # fmt: skip
             row = StreamRow(
@@ -257,7 +260,7 @@ class Engine:
                 updated_at=sealed.occurred_at,
             )
             tx.write(row, [sealed], 0)
-            return _Outcome(self._event(sealed, actor, details, (), (), now))
+            return _Outcome(new_event(sealed, actor, details, (), ()))
 
         return self._run(sid, "open", work, started).event
 
@@ -294,13 +297,13 @@ class Engine:
             Refused: a rule or check blocked it; the refusal was recorded.
         """
         started = time.perf_counter()
-        actor = _check_actor(actor)
+        actor = check_actor(actor)
         now = self._now()
 
         def work(tx: Transaction) -> _Outcome:
             row, definition = self._load(tx, stream_id, expected_version)
-            transition, payload = _transition_input(definition, row.state, trigger, data)
-            facts = self._facts_of(row)
+            transition, payload = transition_input(definition, row.state, trigger, data)
+            facts = self._facts.facts(row)
             check_input(transition.effects, facts, payload)
             findings, plugins = self._decide(
                 definition, row, facts, transition, actor, payload, now
@@ -349,7 +352,7 @@ class Engine:
                 signature on a stale agreement version …); recorded.
         """
         started = time.perf_counter()
-        actor = _check_actor(actor)
+        actor = check_actor(actor)
         now = self._now()
 
         def work(tx: Transaction) -> _Outcome:
@@ -366,7 +369,7 @@ class Engine:
                     f"not recorded in state {row.state!r} (only in: {', '.join(allowed)})",
                 )
             payload = validate_data(spec.fields, data)
-            facts = self._facts_of(row)
+            facts = self._facts.facts(row)
             check_input((spec.effect,), facts, payload)
             cmd = Command(
                 definition, row.state, facts, fact, actor, payload, now, spec.roles, spec.guards
@@ -396,14 +399,14 @@ class Engine:
             InvalidInput: as :meth:`fire` (unknown stream or trigger, bad data).
             InvalidTransition: the trigger is not allowed from the current state.
         """
-        actor = _check_actor(actor)
+        actor = check_actor(actor)
         now = self._now()
         row = self.store.read_stream(stream_id)
         if row is None:
             raise StreamNotFound(stream_id)
         definition = self._definition_of(row)
-        transition, payload = _transition_input(definition, row.state, trigger, data)
-        facts = self._facts_of(row)
+        transition, payload = transition_input(definition, row.state, trigger, data)
+        facts = self._facts.facts(row)
         check_input(transition.effects, facts, payload)
         findings, plugins = self._decide(definition, row, facts, transition, actor, payload, now)
         return Decision(
@@ -425,7 +428,7 @@ class Engine:
         row = self.store.read_stream(stream_id)
         if row is None:
             raise StreamNotFound(stream_id)
-        return _stream(row, json.loads(row.facts))
+        return stream_of(row, json.loads(row.facts))  # a copy the caller may keep
 
     def history(self, stream_id: str) -> tuple[Event, ...]:
         """Every event of the stream, oldest first, refusals included.
@@ -436,7 +439,7 @@ class Engine:
         sealed = self.store.read_events(stream_id)
         if not sealed:
             raise StreamNotFound(stream_id)
-        return tuple(_event_from_sealed(s) for s in sealed)
+        return tuple(event_from_sealed(s) for s in sealed)
 
     def replay(self, stream_id: str) -> Stream:
         """Rebuild the stream's projection from its events alone.
@@ -447,7 +450,7 @@ class Engine:
         if not sealed:
             raise StreamNotFound(stream_id)
         definition = self.lifecycle(sealed[0].name)
-        facts = fold(definition, (_decoded(event) for event in sealed))
+        facts = fold(definition, (decoded(event) for event in sealed))
         last = sealed[-1]
         return Stream(
             id=stream_id,
@@ -504,30 +507,6 @@ class Engine:
             **extra,
         )
 
-    def _facts_of(self, row: StreamRow) -> dict[str, Any]:
-        """The stream's facts, parsed once per version (callers never mutate them)."""
-        cached = self._facts_cache.get(row.id)
-        if cached is not None and cached[0] == row.head_hash:
-            return cached[1]
-        facts: dict[str, Any] = json.loads(row.facts)
-        self._remember(row.id, row.head_hash, facts, None)
-        return facts
-
-    def _frozen_facts_of(self, row: StreamRow, facts: dict[str, Any]) -> Mapping[str, Any]:
-        cached = self._facts_cache.get(row.id)
-        if cached is not None and cached[0] == row.head_hash and cached[2] is not None:
-            return cached[2]
-        frozen = freeze(facts)
-        self._remember(row.id, row.head_hash, facts, frozen)
-        return frozen
-
-    def _remember(
-        self, stream_id: str, head: str, facts: dict[str, Any], frozen: Mapping[str, Any] | None
-    ) -> None:
-        if len(self._facts_cache) >= _FACTS_CACHE_SIZE:
-            self._facts_cache.clear()  # crude but thread-safe under the GIL; refills fast
-        self._facts_cache[stream_id] = (head, facts, frozen)
-
     def _load(
         self, tx: Transaction, stream_id: str, expected_version: int | None
     ) -> tuple[StreamRow, LifecycleDefinition]:
@@ -564,48 +543,11 @@ class Engine:
         plugins: list[PluginInfo] = []
         if self._plugins.checks_transitions:
             plugin_findings, plugins = self._plugins.check_transition(
-                _stream(row, self._frozen_facts_of(row, facts)), transition, actor, data, now
+                stream_of(row, self._facts.frozen(row, facts)), transition, actor, data, now
             )
         findings.extend(plugin_findings)
         plugins.extend(self._plugins.info(name) for name in answered if name in self._plugins)
         return findings, plugins
-
-    def _seal(
-        self,
-        stream_id: str,
-        seq: int,
-        type: EventType,
-        name: str,
-        now: datetime,
-        actor: Actor,
-        from_state: str,
-        to_state: str,
-        definition: LifecycleDefinition,
-        plugins: Sequence[PluginInfo],
-        data: Mapping[str, Any],
-        findings: Sequence[Finding],
-        prev_hash: str,
-    ) -> SealedEvent:
-        return seal(
-            stream_id=stream_id,
-            seq=seq,
-            type=type.value,
-            name=name,
-            occurred_at=self._stamp(now),
-            actor_id=actor.id,
-            actor_role=actor.role.value,
-            from_state=from_state,
-            to_state=to_state,
-            lifecycle=definition.name,
-            definition=definition.digest,
-            plugins=[p.to_json() for p in plugins],
-            body={
-                "data": dict(data),
-                "date": now.date().isoformat(),
-                "findings": [f.to_json() for f in findings],
-            },
-            prev_hash=prev_hash,
-        )
 
     def _append(
         self,
@@ -624,8 +566,8 @@ class Engine:
     ) -> _Outcome:
         """Seal and write one event; *facts* None means they did not change."""
         plugins = sorted(set(plugins), key=lambda p: p.name)
-        sealed = self._seal(
-            row.id, row.version + 1, type, name, now, actor, row.state, dest,
+        sealed = seal_event(
+            row.id, row.version + 1, type, name, now, self._stamp(now), actor, row.state, dest,
             definition, plugins, data, findings, row.head_hash,
         )  # fmt: skip
         new_row = StreamRow(
@@ -641,13 +583,9 @@ class Engine:
             updated_at=sealed.occurred_at,
         )
         tx.write(new_row, [sealed], row.version)
-        cached = self._facts_cache.get(row.id)
-        if facts is not None:
-            self._remember(row.id, sealed.hash, facts, None)
-        elif cached is not None and cached[0] == row.head_hash:
-            self._remember(row.id, sealed.hash, cached[1], cached[2])
+        self._facts.advance(row, sealed.hash, facts)
         return _Outcome(
-            self._event(sealed, actor, data, findings, plugins, now),
+            new_event(sealed, actor, data, findings, plugins),
             refused=type is EventType.REFUSED,
         )
 
@@ -667,88 +605,3 @@ class Engine:
             tx, row, definition, EventType.REFUSED, name, actor, row.state,
             data, findings, plugins, None, now,
         )  # fmt: skip
-
-    @staticmethod
-    def _event(
-        sealed: SealedEvent,
-        actor: Actor,
-        data: Mapping[str, Any],
-        findings: Sequence[Finding],
-        plugins: Sequence[PluginInfo],
-        now: datetime,
-    ) -> Event:
-        return Event(
-            stream_id=sealed.stream_id,
-            seq=sealed.seq,
-            type=EventType(sealed.type),
-            name=sealed.name,
-            occurred_at=datetime.fromisoformat(sealed.occurred_at),
-            actor=actor,
-            from_state=sealed.from_state,
-            to_state=sealed.to_state,
-            definition=sealed.definition,
-            data=data,
-            findings=tuple(findings),
-            plugins=tuple(plugins),
-            hash=sealed.hash,
-            prev_hash=sealed.prev_hash,
-            body_hash=sealed.body_hash,
-        )
-
-
-def _check_actor(actor: object) -> Actor:
-    if not isinstance(actor, Actor):
-        raise InvalidInput("actor", actor, "must be a stageborging.Actor (id and role)")
-    return actor
-
-
-def _transition_input(
-    definition: LifecycleDefinition, state: str, trigger: str, data: Mapping[str, Any] | None
-) -> tuple[Transition, dict[str, Any]]:
-    transition = definition.transitions_by_trigger.get(trigger)
-    if transition is None:
-        known = ", ".join(definition.transitions_by_trigger)
-        raise InvalidInput("trigger", trigger, f"unknown trigger; known: {known}")
-    if state not in transition.sources:
-        raise InvalidTransition(trigger, state, definition.triggers_from(state))
-    return transition, validate_data(transition.fields, data)
-
-
-def _stream(row: StreamRow, facts: Mapping[str, Any]) -> Stream:
-    return Stream(
-        id=row.id,
-        kind=row.kind,
-        lifecycle=row.lifecycle,
-        definition=row.definition,
-        state=row.state,
-        version=row.version,
-        head_hash=row.head_hash,
-        facts=facts,
-    )
-
-
-def _decoded(sealed: SealedEvent) -> dict[str, Any]:
-    body = json.loads(sealed.body) if sealed.body is not None else {}
-    return {"type": sealed.type, "name": sealed.name, "body": body}
-
-
-def _event_from_sealed(sealed: SealedEvent) -> Event:
-    header = json.loads(sealed.header)
-    body = json.loads(sealed.body) if sealed.body is not None else {"data": {}, "findings": []}
-    return Event(
-        stream_id=sealed.stream_id,
-        seq=sealed.seq,
-        type=EventType(sealed.type),
-        name=sealed.name,
-        occurred_at=datetime.fromisoformat(sealed.occurred_at),
-        actor=Actor(sealed.actor_id, Role(sealed.actor_role)),
-        from_state=sealed.from_state,
-        to_state=sealed.to_state,
-        definition=sealed.definition,
-        data=body["data"],
-        findings=tuple(Finding.from_json(f) for f in body["findings"]),
-        plugins=tuple(PluginInfo(name, version) for name, version in header["plugins"]),
-        hash=sealed.hash,
-        prev_hash=sealed.prev_hash,
-        body_hash=sealed.body_hash,
-    )

@@ -13,12 +13,21 @@ from typing import Any
 
 from attrs import frozen
 
-from ._lifecycle import Effect, Guard, LifecycleDefinition
+from ._fields import validate_data
+from ._lifecycle import Effect, Guard, LifecycleDefinition, Transition
 from ._messages import finding
 from ._records import Actor, Finding, Role
-from .exceptions import InvalidInput
+from .exceptions import InvalidInput, InvalidTransition
 
-__all__ = ["Command", "RecognitionAnswer", "check_input", "check_role", "evaluate_guards"]
+__all__ = [
+    "Command",
+    "RecognitionAnswer",
+    "check_actor",
+    "check_input",
+    "check_role",
+    "evaluate_guards",
+    "transition_input",
+]
 
 
 @frozen
@@ -199,3 +208,23 @@ def check_input(
             raise InvalidInput(
                 "data.application", data["application"], "no application with this id was sent"
             )
+
+
+def check_actor(actor: object) -> Actor:
+    """*actor* if it is an :class:`Actor`, else InvalidInput."""
+    if not isinstance(actor, Actor):
+        raise InvalidInput("actor", actor, "must be a stageborging.Actor (id and role)")
+    return actor
+
+
+def transition_input(
+    definition: LifecycleDefinition, state: str, trigger: str, data: Mapping[str, Any] | None
+) -> tuple[Transition, dict[str, Any]]:
+    """The transition *trigger* names and its validated data; InvalidInput if either is off."""
+    transition = definition.transitions_by_trigger.get(trigger)
+    if transition is None:
+        known = ", ".join(definition.transitions_by_trigger)
+        raise InvalidInput("trigger", trigger, f"unknown trigger; known: {known}")
+    if state not in transition.sources:
+        raise InvalidTransition(trigger, state, definition.triggers_from(state))
+    return transition, validate_data(transition.fields, data)
