@@ -29,6 +29,8 @@ from ._records import (
     EventType,
     Finding,
     PluginInfo,
+    PluginProblem,
+    PluginStatus,
     Statistics,
     Stream,
     check_identifier,
@@ -49,6 +51,7 @@ from .exceptions import (
     DefinitionError,
     DefinitionMismatch,
     InvalidInput,
+    PluginError,
     Refused,
     StageborgingError,
     StreamNotFound,
@@ -90,6 +93,13 @@ class Engine:
         db: A database path (SQLite, created when absent) or a :class:`Store`.
         plugins: Plugins to register: modules or instances with
             :data:`~stageborging.hookimpl` methods (not classes).
+        entry_points: Also load the plugins installed distributions declare in
+            the ``stageborging`` entry-point group. One that fails to import is
+            reported in :attr:`plugin_problems` and logged; it does not stop
+            the engine.
+        block: Names of plugins not to load (entry points, or any other).
+        config: Plugin settings, passed to every plugin's
+            ``stageborging_configure`` hook.
         lifecycles: An institution's own definitions, besides the built-in
             ``mbo_bpv``, ``hbo_stage`` and ``case``.
         defaults: Register the built-in *default* rules (required agreement
@@ -109,25 +119,38 @@ class Engine:
         plugins: Sequence[object] = (),
         lifecycles: Iterable[LifecycleDefinition] = (),
         defaults: bool = True,
+        entry_points: bool = False,
+        block: Iterable[str] = (),
+        config: Mapping[str, Any] | None = None,
         clock: Clock = _utc_now,
         timezone: tzinfo | None = None,
     ) -> None:
+        self._plugins = PluginHost(
+            plugins, defaults=defaults, entry_points=entry_points, block=block, config=config
+        )
         self._definitions: dict[str, LifecycleDefinition] = {}
         for definition in (*builtin(), *lifecycles):
-            if not isinstance(definition, LifecycleDefinition):
-                raise DefinitionError(repr(definition), "lifecycles", "not a LifecycleDefinition")
-            if definition.name in self._definitions:
-                raise DefinitionError(definition.name, "name", "a lifecycle with this name exists")
-            self._definitions[definition.name] = definition
+            self._add_lifecycle(definition)
+        for plugin, definition in self._plugins.lifecycles():
+            try:
+                self._add_lifecycle(definition)
+            except DefinitionError as exc:
+                raise PluginError(plugin, str(exc)) from None
         self._machines: dict[str, CompiledMachine] = {}
         self._facts = FactsCache()
-        self._plugins = PluginHost(plugins, defaults=defaults)
         self._clock = clock
         self._last_stamp: tuple[datetime | None, str] = (None, "")
         self._tz = timezone if timezone is not None else ZoneInfo("Europe/Amsterdam")
         self.store: Store = db if not isinstance(db, (str, os.PathLike)) else SQLiteStore(db)
         self._log = get_logger()
         self._stdlog = logging.getLogger(LOGGER_NAME)
+
+    def _add_lifecycle(self, definition: object) -> None:
+        if not isinstance(definition, LifecycleDefinition):
+            raise DefinitionError(repr(definition), "lifecycles", "not a LifecycleDefinition")
+        if definition.name in self._definitions:
+            raise DefinitionError(definition.name, "name", "a lifecycle with this name exists")
+        self._definitions[definition.name] = definition
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -150,6 +173,15 @@ class Engine:
     def plugins(self) -> tuple[PluginInfo, ...]:
         """The registered plugins (built-in defaults included), by name."""
         return self._plugins.plugins
+
+    def plugin_status(self) -> tuple[PluginStatus, ...]:
+        """Every registered plugin with its version, source and the hooks it implements."""
+        return self._plugins.status()
+
+    @property
+    def plugin_problems(self) -> tuple[PluginProblem, ...]:
+        """Plugins that were not loaded: blocked ones, and ones that failed to import."""
+        return tuple(self._plugins.problems)
 
     def lifecycle(self, name: str) -> LifecycleDefinition:
         """The definition called *name*.

@@ -14,10 +14,10 @@ import pluggy
 
 from . import hookspecs
 from .__about__ import __version__
-from ._lifecycle import Transition
+from ._lifecycle import LifecycleDefinition, Transition
 from ._logging import get_logger
 from ._messages import finding
-from ._records import Actor, Finding, PluginInfo, Stream
+from ._records import Actor, Finding, PluginInfo, PluginProblem, PluginStatus, Stream
 from ._rules import RecognitionAnswer
 from .exceptions import PluginError
 
@@ -87,40 +87,137 @@ class PluginHost:
     itself stops at the first exception).
     """
 
-    def __init__(self, plugins: Sequence[object] = (), *, defaults: bool = True) -> None:
+    def __init__(
+        self,
+        plugins: Sequence[object] = (),
+        *,
+        defaults: bool = True,
+        entry_points: bool = False,
+        block: Iterable[str] = (),
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
         self.manager = pluggy.PluginManager(hookspecs.PROJECT)
         self.manager.add_hookspecs(hookspecs)
         self._infos: dict[str, PluginInfo] = {}
+        self._sources: dict[str, str] = {}
         self._log = get_logger()
         self._impls: dict[str, list[_Impl]] = {}
         self._takers: dict[str, list[PluginInfo]] = {}  # hook -> its plugins, by name
+        self._block = frozenset(block)
+        self.problems: list[PluginProblem] = []
+        # Historic: every plugin registered from now on is configured as it registers,
+        # so a plugin that refuses its settings is named (see register()).
+        settings = types.MappingProxyType(dict(config or {}))
+        self.manager.hook.stageborging_configure.call_historic(kwargs={"config": settings})
         if defaults:
             from .builtin.defaults import DefaultRules
 
-            self.register(DefaultRules())
+            self._register_unless_blocked(DefaultRules(), "built-in")
         for plugin in plugins:
-            self.register(plugin)
+            self._register_unless_blocked(plugin, "explicit")
+        if entry_points:
+            self._load_entry_points()
 
-    def register(self, plugin: object) -> str:
-        """Register *plugin*; raise :class:`PluginError` if it is malformed."""
-        name = plugin_name(plugin)
+    def _register_unless_blocked(
+        self, plugin: object, source: str, name: str | None = None, version: str | None = None
+    ) -> None:
+        name = name or plugin_name(plugin)
+        if name in self._block:
+            self.problems.append(PluginProblem(name, "blocked by configuration; not loaded"))
+            return
+        self.register(plugin, name=name, version=version, source=source)
+
+    def _load_entry_points(self) -> None:
+        """Register the plugins installed distributions declare (group ``stageborging``)."""
+        for entry in importlib.metadata.entry_points(group=hookspecs.PROJECT):
+            if entry.name in self._block:
+                self.problems.append(
+                    PluginProblem(entry.name, "blocked by configuration; not loaded")
+                )
+                continue
+            try:
+                plugin = entry.load()
+            except Exception as exc:  # a broken plugin must not take the host down
+                problem = f"cannot be imported ({entry.value}): {type(exc).__name__}: {exc}"
+                self.problems.append(PluginProblem(entry.name, problem))
+                self._log.warning("plugin not loaded", plugin=entry.name, error=type(exc).__name__)
+                continue
+            version = entry.dist.version if entry.dist is not None else "unversioned"
+            self.register(plugin, name=entry.name, version=version, source="entry point")
+
+    def register(
+        self,
+        plugin: object,
+        *,
+        name: str | None = None,
+        version: str | None = None,
+        source: str = "explicit",
+    ) -> str:
+        """Register *plugin* and configure it; raise :class:`PluginError` if it is malformed.
+
+        A misspelled hook, an argument the spec lacks, a name already taken, a
+        class instead of an instance, or a configure hook that raises: each is an
+        error naming the plugin (and the hook).
+        """
+        name = name or plugin_name(plugin)
         if isinstance(plugin, type):
             raise PluginError(name, "is a class; register an instance of it")
+        if self.manager.has_plugin(name) or self.manager.is_registered(plugin):
+            raise PluginError(name, "a plugin with this name (or this plugin) is registered")
         try:
             self.manager.register(plugin, name=name)
-        except ValueError as exc:
-            raise PluginError(name, str(exc)) from None
         except pluggy.PluginValidationError as exc:
             raise PluginError(name, str(exc)) from None
+        except Exception as exc:  # its configure hook raised (applied as it registers)
+            if self.manager.has_plugin(name):
+                self.manager.unregister(name=name)
+            raise PluginError(
+                name, f"stageborging_configure failed: {type(exc).__name__}: {exc}"
+            ) from None
         try:
             self.manager.check_pending()
         except pluggy.PluginValidationError as exc:
             self.manager.unregister(plugin)
             raise PluginError(name, str(exc)) from None
-        self._infos[name] = PluginInfo(name, _distribution_version(plugin))
+        self._infos[name] = PluginInfo(name, version or _distribution_version(plugin))
+        self._sources[name] = source
         self._impls.clear()
         self._takers.clear()
         return name
+
+    def unregister(self, name: str) -> None:
+        """Remove the plugin registered as *name*."""
+        self.manager.unregister(name=name)
+        del self._infos[name]
+        del self._sources[name]
+        self._impls.clear()
+        self._takers.clear()
+
+    def status(self) -> tuple[PluginStatus, ...]:
+        """Every registered plugin: name, version, where it came from, its hooks."""
+        result = []
+        for info in self.plugins:
+            plugin = self.manager.get_plugin(info.name)
+            callers = self.manager.get_hookcallers(plugin) or []
+            hooks = tuple(sorted(caller.name for caller in callers))
+            result.append(PluginStatus(info.name, info.version, self._sources[info.name], hooks))
+        return tuple(result)
+
+    def lifecycles(self) -> list[tuple[str, LifecycleDefinition]]:
+        """(plugin name, definition) for every definition the plugins contribute."""
+        found: list[tuple[str, LifecycleDefinition]] = []
+        for info, call in self._implementations("stageborging_lifecycles"):
+            try:
+                contributed = call({}) or ()
+                for definition in contributed:
+                    if not isinstance(definition, LifecycleDefinition):
+                        raise TypeError(f"returned a {type(definition).__name__}")
+                    found.append((info.name, definition))
+            except Exception as exc:
+                raise PluginError(
+                    info.name, f"stageborging_lifecycles failed: {type(exc).__name__}: {exc}"
+                ) from None
+        return found
 
     def _implementations(self, hook: str) -> list[_Impl]:
         cached = self._impls.get(hook)

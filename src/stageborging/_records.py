@@ -19,6 +19,8 @@ __all__ = [
     "EventType",
     "Finding",
     "PluginInfo",
+    "PluginProblem",
+    "PluginStatus",
     "Role",
     "Severity",
     "Statistics",
@@ -159,6 +161,31 @@ class PluginInfo:
 
     def to_json(self) -> list[str]:
         return [self.name, self.version]
+
+
+@frozen
+class PluginStatus:
+    """A registered plugin as ``stageborging plugins`` lists it.
+
+    Attributes:
+        name: The name it is registered under (an entry point's name).
+        version: Its distribution's version.
+        source: ``built-in``, ``explicit`` (passed to the engine) or ``entry point``.
+        hooks: The hooks it implements.
+    """
+
+    name: str
+    version: str
+    source: str
+    hooks: tuple[str, ...]
+
+
+@frozen
+class PluginProblem:
+    """A plugin that was not loaded, and why (an import error, a block list)."""
+
+    name: str
+    problem: str
 
 
 @frozen

@@ -19,7 +19,6 @@ import structlog
 
 from . import __version__
 from ._demo import PHASES, DemoClock, DemoRegister, run_demo
-from ._diagram import to_mermaid, to_table
 from ._engine import Engine
 from ._logging import LOGGER_NAME
 from ._verify import verify_database
@@ -240,6 +239,33 @@ def lifecycle() -> None:
     """Show the lifecycle definitions."""
 
 
+@main.command()
+@_db_option
+def plugins(db: Path) -> None:
+    """List the plugins: installed ones (entry-point group ``stageborging``) and built-in.
+
+    For each: its name, version, where it came from and the hooks it
+    implements; then the plugins that were not loaded and why (a block list,
+    an import error). Exit status 1 when any plugin could not be loaded.
+    """
+    with Engine(db, entry_points=True) as engine:
+        status, problems = engine.plugin_status(), engine.plugin_problems
+        lifecycles = engine.lifecycles
+    width = max((len(p.name) for p in status), default=4)
+    for plugin in status:
+        click.echo(f"{plugin.name:<{width}}  {plugin.version:<12} {plugin.source}")
+        for hook in plugin.hooks:
+            click.echo(f"{'':<{width}}    {hook}")
+    custom = sorted(set(lifecycles) - {d.name for d in builtin()})
+    if custom:
+        click.echo(f"\nLifecycles from plugins: {', '.join(custom)}")
+    if problems:
+        click.echo("\nNot loaded:")
+        for problem in problems:
+            click.echo(f"  {problem.name}: {problem.problem}")
+        sys.exit(1)
+
+
 @lifecycle.command()
 @click.argument("name", default="mbo_bpv")
 @click.option(
@@ -251,11 +277,15 @@ def lifecycle() -> None:
     help="A table for reading, or a Mermaid stateDiagram-v2.",
 )
 def show(name: str, fmt: str) -> None:
-    """Print the lifecycle NAME [default: mbo_bpv]: states, transitions, roles, guards."""
-    definitions = {d.name: d for d in builtin()}
+    """Print the lifecycle NAME [default: mbo_bpv]: states, transitions, roles, guards.
+
+    NAME is a built-in lifecycle or one an installed plugin contributes.
+    """
+    with Engine(":memory:", entry_points=True) as engine:
+        definitions = dict(engine.lifecycles)
     if name not in definitions:
         raise click.BadParameter(
             f"{name!r} is not a lifecycle; known: {', '.join(definitions)}", param_hint="NAME"
         )
     definition = definitions[name]
-    click.echo(to_mermaid(definition) if fmt == "mermaid" else to_table(definition), nl=False)
+    click.echo(definition.mermaid() if fmt == "mermaid" else definition.table(), nl=False)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from ._lifecycle import Transition
+    from ._lifecycle import LifecycleDefinition, Transition
     from ._records import Actor, Finding, Stream
 
 __all__ = [
@@ -34,6 +34,8 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "stageborging_check_transition",
+    "stageborging_configure",
+    "stageborging_lifecycles",
     "stageborging_verify_recognition",
 ]
 
@@ -105,5 +107,42 @@ def stageborging_verify_recognition(employer: str, qualification: str, on: date)
 
     An implementation that raises refuses the transition with
     ``recognition.verifier_failed`` naming the plugin.
+    """
+    raise NotImplementedError  # pragma: no cover - a spec, never called
+
+
+@hookspec(historic=True)
+def stageborging_configure(config: Mapping[str, Any]) -> None:
+    """Receive the plugin settings the host gave the engine.
+
+    Called once for every plugin when the engine starts, with the mapping passed
+    as ``Engine(config=...)`` (empty by default), and, because the hook is
+    *historic*, also for any plugin registered later. Read the settings under a
+    key of your own (your plugin's name is a good one) and ignore the rest.
+
+    Args:
+        config: The host's plugin settings (read-only).
+
+    Returns:
+        Nothing. Raise to refuse a setting you cannot use: the engine does not
+        start, with a :class:`~stageborging.PluginError` naming your plugin.
+    """
+    raise NotImplementedError  # pragma: no cover - a spec, never called
+
+
+@hookspec
+def stageborging_lifecycles() -> Iterable[LifecycleDefinition] | None:
+    """Contribute lifecycle definitions: an institution's own variants.
+
+    Called once when the engine starts. Each definition is validated like the
+    built-in ones (it must carry the hard guards) and must have a name no other
+    definition has; streams are then opened under it with
+    :meth:`Engine.open <stageborging.Engine.open>`.
+
+    Returns:
+        An iterable of :class:`~stageborging.LifecycleDefinition`, or ``None``.
+        A definition that fails validation stops the engine from starting,
+        with a :class:`~stageborging.PluginError` naming your plugin and the
+        offending state or transition.
     """
     raise NotImplementedError  # pragma: no cover - a spec, never called

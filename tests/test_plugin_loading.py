@@ -1,0 +1,217 @@
+"""Plugins from installed distributions, block lists, settings and plugin lifecycles."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import PLACEMENT_OFFICE, STUDENT, FakeClock, mbo_details
+from stageborging import Engine, PluginError, hookimpl
+from stageborging._plugins import PluginHost
+from stageborging.cli import main
+
+ACME = """
+import attrs
+from stageborging import Finding, Transition, hookimpl
+from stageborging.lifecycles import mbo_bpv
+
+SETTINGS = {}
+
+
+@hookimpl
+def stageborging_configure(config):
+    SETTINGS.update(config.get("acme", {}))
+
+
+@hookimpl
+def stageborging_check_transition(transition):
+    if transition.trigger == "begin_search" and SETTINGS.get("remind"):
+        return [Finding("acme.reminder", "info", "Remember the application training.")]
+    return None
+
+
+@hookimpl
+def stageborging_lifecycles():
+    base = mbo_bpv()
+    pause = Transition("pause_search", ["searching"], "orientation", ["coach"])
+    return [attrs.evolve(base, name="acme_bpv", transitions=(*base.transitions, pause))]
+"""
+
+
+def install(site: Path, name: str, module: str, code: str, version: str = "1.2.3") -> None:
+    """Install a distribution the way pip leaves it: a module and its .dist-info."""
+    (site / f"{module}.py").write_text(textwrap.dedent(code), encoding="utf-8")
+    info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8"
+    )
+    (info / "entry_points.txt").write_text(f"[stageborging]\n{name} = {module}\n", encoding="utf-8")
+    (info / "top_level.txt").write_text(f"{module}\n", encoding="utf-8")
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A site-packages directory of our own on sys.path."""
+    path = tmp_path / "site"
+    path.mkdir()
+    monkeypatch.syspath_prepend(str(path))
+    return path
+
+
+def test_installed_plugins_are_found_by_entry_point(
+    site: Path, db_path: Path, clock: FakeClock
+) -> None:
+    """A distribution declaring the stageborging entry point is loaded, with its version."""
+    install(site, "acme-stageborging", "acme_plugin", ACME)
+    config = {"acme": {"remind": True}}
+    with Engine(db_path, entry_points=True, config=config, clock=clock) as engine:
+        status = {p.name: p for p in engine.plugin_status()}
+        acme = status["acme-stageborging"]
+        assert (acme.version, acme.source) == ("1.2.3", "entry point")
+        assert acme.hooks == (
+            "stageborging_check_transition",
+            "stageborging_configure",
+            "stageborging_lifecycles",
+        )
+        sid = engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
+        event = engine.fire(sid, "begin_search", actor=STUDENT)
+    assert [f.code for f in event.findings] == ["acme.reminder"]
+    assert ("acme-stageborging", "1.2.3") in {(p.name, p.version) for p in event.plugins}
+
+
+def test_entry_points_are_off_unless_asked_for(site: Path, db_path: Path) -> None:
+    """An embedding host decides: plugins installed in the environment stay out by default."""
+    install(site, "acme-stageborging", "acme_plugin", ACME)
+    with Engine(db_path) as engine:
+        assert "acme-stageborging" not in {p.name for p in engine.plugins}
+        assert "acme_bpv" not in engine.lifecycles
+
+
+def test_a_plugin_lifecycle_is_validated_and_usable(
+    site: Path, db_path: Path, clock: FakeClock
+) -> None:
+    """A variant contributed by a plugin opens streams like a built-in one."""
+    install(site, "acme-stageborging", "acme_plugin", ACME)
+    with Engine(db_path, entry_points=True, clock=clock) as engine:
+        sid = engine.open("acme_bpv", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        coach = engine.lifecycle("acme_bpv").transitions_by_trigger["pause_search"].roles[0]
+        assert coach == "coach"
+        assert engine.verify().ok
+
+
+def test_a_plugin_lifecycle_that_drops_a_hard_guard_stops_start_up(
+    site: Path, db_path: Path
+) -> None:
+    """The engine refuses to start, naming the plugin and the transition."""
+    code = """
+    import attrs
+    from stageborging import hookimpl
+    from stageborging.lifecycles import mbo_bpv
+
+    @hookimpl
+    def stageborging_lifecycles():
+        base = mbo_bpv()
+        unsigned = [attrs.evolve(t, guards=()) if t.trigger == "confirm_signatures" else t
+                    for t in base.transitions]
+        return [attrs.evolve(base, name="quick_bpv", transitions=unsigned)]
+    """
+    install(site, "quick-bpv", "quick_plugin", code)
+    with pytest.raises(PluginError) as info:
+        Engine(db_path, entry_points=True)
+    assert info.value.plugin == "quick-bpv"
+    assert "transition 'confirm_signatures'" in str(info.value)
+    assert "signatures" in str(info.value)
+
+
+def test_a_plugin_that_fails_to_import_is_reported_not_fatal(
+    site: Path, db_path: Path, clock: FakeClock
+) -> None:
+    """An import error is a named problem; the engine and the other plugins work."""
+    install(site, "broken-plugin", "broken_plugin", "import not_a_module_anywhere\n")
+    install(site, "acme-stageborging", "acme_plugin", ACME)
+    with Engine(db_path, entry_points=True, clock=clock) as engine:
+        (problem,) = engine.plugin_problems
+        assert problem.name == "broken-plugin"
+        assert "ModuleNotFoundError" in problem.problem
+        assert "acme-stageborging" in {p.name for p in engine.plugins}
+        engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details())
+
+
+def test_a_blocked_plugin_is_not_loaded(site: Path, db_path: Path) -> None:
+    """The block list keeps an installed plugin out, and says so."""
+    install(site, "acme-stageborging", "acme_plugin", ACME)
+    with Engine(db_path, entry_points=True, block=["acme-stageborging"]) as engine:
+        assert "acme-stageborging" not in {p.name for p in engine.plugins}
+        assert "acme_bpv" not in engine.lifecycles
+        assert [p.name for p in engine.plugin_problems] == ["acme-stageborging"]
+
+
+def test_a_misspelled_hook_in_an_installed_plugin_fails_at_start_up(
+    site: Path, db_path: Path
+) -> None:
+    """check_pending runs for entry-point plugins too: the error names plugin and hook."""
+    code = """
+    from stageborging import hookimpl
+
+    @hookimpl
+    def stageborging_check_transitions(transition):
+        return None
+    """
+    install(site, "typo-plugin", "typo_plugin", code)
+    with pytest.raises(PluginError, match=r"typo-plugin.*stageborging_check_transitions"):
+        Engine(db_path, entry_points=True)
+
+
+def test_a_plugin_refusing_its_settings_stops_start_up(db_path: Path) -> None:
+    """A configure hook that raises is an error naming the plugin."""
+
+    class Strict:
+        name = "strict"
+
+        @hookimpl
+        def stageborging_configure(self, config: dict[str, object]) -> None:
+            if "strict" not in config:
+                raise ValueError("needs a 'strict' section")
+
+    with pytest.raises(PluginError, match=r"strict.*needs a 'strict' section"):
+        Engine(db_path, plugins=[Strict()])
+    Engine(db_path, plugins=[Strict()], config={"strict": {}}).close()
+
+
+def test_configure_is_historic() -> None:
+    """A plugin registered after start-up is configured with the same settings."""
+    seen: list[object] = []
+
+    class Late:
+        name = "late"
+
+        @hookimpl
+        def stageborging_configure(self, config: dict[str, object]) -> None:
+            seen.append(config["level"])
+
+    host = PluginHost(config={"level": 3})
+    host.register(Late())
+    assert seen == [3]
+
+
+def test_plugins_command_lists_installed_plugins_and_problems(site: Path, tmp_path: Path) -> None:
+    """`stageborging plugins` shows name, version, hooks; problems give exit status 1."""
+    install(site, "acme-stageborging", "acme_plugin", ACME)
+    runner = CliRunner()
+    result = runner.invoke(main, ["plugins", "--db", str(tmp_path / "p.db")])
+    assert result.exit_code == 0, result.output
+    assert "acme-stageborging" in result.output
+    assert "1.2.3" in result.output
+    assert "stageborging_lifecycles" in result.output
+    assert "Lifecycles from plugins: acme_bpv" in result.output
+    shown = runner.invoke(main, ["lifecycle", "show", "acme_bpv"])
+    assert "pause_search" in shown.output
+    install(site, "broken-plugin", "broken_plugin", "raise RuntimeError('boom')\n")
+    result = runner.invoke(main, ["plugins", "--db", str(tmp_path / "p.db")])
+    assert result.exit_code == 1
+    assert "broken-plugin: cannot be imported (broken_plugin): RuntimeError: boom" in result.output
