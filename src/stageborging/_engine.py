@@ -21,16 +21,19 @@ from ._lifecycle import LifecycleDefinition, Transition
 from ._logging import LOGGER_NAME, get_logger
 from ._machine import CompiledMachine
 from ._plugins import PluginHost
-from ._projection import apply, fold, initial_facts
+from ._projection import apply, fold, freeze, initial_facts
 from ._records import (
     Actor,
     Decision,
     Event,
     EventType,
     Finding,
+    GuidanceStep,
+    OutboxEntry,
     PluginInfo,
     PluginProblem,
     PluginStatus,
+    Role,
     Statistics,
     Stream,
     check_identifier,
@@ -62,6 +65,13 @@ from .store import SQLiteStore, Store, StreamRow, Transaction
 __all__ = ["Engine"]
 
 Clock = Callable[[], datetime]
+
+
+#: The hook that may return notifications after each kind of event.
+_AFTER_HOOKS = {
+    EventType.TRANSITIONED: "stageborging_after_transition",
+    EventType.RECORDED: "stageborging_after_record",
+}
 
 
 def _utc_now() -> datetime:
@@ -136,6 +146,7 @@ class Engine:
                 self._add_lifecycle(definition)
             except DefinitionError as exc:
                 raise PluginError(plugin, str(exc)) from None
+        self._guidance = self._plugins.guidance_steps(self._definitions)
         self._machines: dict[str, CompiledMachine] = {}
         self._facts = FactsCache()
         self._clock = clock
@@ -495,6 +506,38 @@ class Engine:
             facts=json.loads(canonical_bytes(facts)),
         )
 
+    def notifications(
+        self, stream_id: str | None = None, *, pending: bool = True
+    ) -> tuple[OutboxEntry, ...]:
+        """The outbox: notifications plugins returned, oldest first.
+
+        Args:
+            stream_id: Only those of this stream; all streams by default.
+            pending: Only those not yet delivered (default), else all.
+        """
+        return tuple(self.store.outbox(stream_id, pending))
+
+    @property
+    def guidance_steps(self) -> tuple[GuidanceStep, ...]:
+        """The guidance steps the plugins registered, by name."""
+        return self._guidance
+
+    def recipients(self, role: Role | str, stream_id: str) -> tuple[str, ...]:
+        """Who holds *role* for the stream, as the ``stageborging_recipients`` plugins say.
+
+        Returns:
+            Their pseudonymous ids; empty when no plugin knows.
+
+        Raises:
+            StreamNotFound: no stream has this id.
+            InvalidInput: the role is unknown.
+        """
+        row = self.store.read_stream(stream_id)
+        if row is None:
+            raise StreamNotFound(stream_id)
+        stream = stream_of(row, freeze(self._facts.facts(row)))
+        return self._plugins.recipients(_role(role), stream)
+
     def statistics(self) -> Statistics:
         """Streams per lifecycle and state, events per type, refusals per finding code."""
         return self.store.statistics()
@@ -614,12 +657,15 @@ class Engine:
             opened_at=row.opened_at,
             updated_at=sealed.occurred_at,
         )
-        tx.write(new_row, [sealed], row.version)
+        event = new_event(sealed, actor, data, findings, plugins)
+        outbox: list[OutboxEntry] = []
+        hook = _AFTER_HOOKS.get(type)
+        if hook is not None and self._plugins.implemented(hook):
+            after = freeze(self._facts.facts(row) if facts is None else facts)
+            outbox = self._plugins.notifications(hook, stream_of(new_row, after), event)
+        tx.write(new_row, [sealed], row.version, outbox)
         self._facts.advance(row, sealed.hash, facts)
-        return _Outcome(
-            new_event(sealed, actor, data, findings, plugins),
-            refused=type is EventType.REFUSED,
-        )
+        return _Outcome(event, refused=type is EventType.REFUSED)
 
     def _refuse(
         self,
@@ -637,3 +683,11 @@ class Engine:
             tx, row, definition, EventType.REFUSED, name, actor, row.state,
             data, findings, plugins, None, now,
         )  # fmt: skip
+
+
+def _role(value: Role | str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise InvalidInput("role", value, f"unknown role; known: {known}") from None

@@ -17,7 +17,20 @@ from .__about__ import __version__
 from ._lifecycle import LifecycleDefinition, Transition
 from ._logging import get_logger
 from ._messages import finding
-from ._records import Actor, Finding, PluginInfo, PluginProblem, PluginStatus, Stream
+from ._records import (
+    Actor,
+    Event,
+    Finding,
+    GuidanceStep,
+    Notification,
+    OutboxEntry,
+    PluginInfo,
+    PluginProblem,
+    PluginStatus,
+    Role,
+    Stream,
+    check_identifier,
+)
 from ._rules import RecognitionAnswer
 from .exceptions import PluginError
 
@@ -294,12 +307,112 @@ class PluginHost:
         """True when any plugin implements ``stageborging_check_transition``."""
         return bool(self._implementations("stageborging_check_transition"))
 
+    def implemented(self, hook: str) -> bool:
+        """True when any plugin implements *hook*."""
+        return bool(self._implementations(hook))
+
+    def notifications(self, hook: str, stream: Stream, event: Event) -> list[OutboxEntry]:
+        """The outbox entries the *hook* implementations return for *event*.
+
+        A plugin that raises or returns anything but notifications is logged and
+        skipped: notifications never block the command that caused them.
+        """
+        kwargs = {"stream": stream, "event": event}
+        entries: list[OutboxEntry] = []
+        for info, call in self._implementations(hook):
+            try:
+                returned = list(call(kwargs) or ())
+                for item in returned:
+                    if not isinstance(item, Notification):
+                        raise TypeError(f"returned a {type(item).__name__}, not a Notification")
+            except Exception as exc:
+                self._log.warning(
+                    "notifications skipped", plugin=info.name, hook=hook, error=_error_text(exc)
+                )
+                continue
+            entries.extend(
+                OutboxEntry(
+                    key=f"{event.stream_id}:{event.seq}:{info.name}:{index}",
+                    stream_id=event.stream_id,
+                    seq=event.seq,
+                    plugin=info.name,
+                    notification=item,
+                    created_at=event.occurred_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                )
+                for index, item in enumerate(returned)
+            )
+        return entries
+
+    def guidance_steps(
+        self, definitions: Mapping[str, LifecycleDefinition]
+    ) -> tuple[GuidanceStep, ...]:
+        """Every plugin's guidance steps, validated against the known *definitions*."""
+        steps: dict[str, GuidanceStep] = {}
+        for info, call in self._implementations("stageborging_guidance_steps"):
+            try:
+                for step in call({}) or ():
+                    if not isinstance(step, GuidanceStep):
+                        raise TypeError(f"returned a {type(step).__name__}, not a GuidanceStep")
+                    _check_step(step, definitions)
+                    if step.name in steps:
+                        raise ValueError(f"a guidance step named {step.name!r} exists")
+                    steps[step.name] = step
+            except Exception as exc:
+                raise PluginError(
+                    info.name, f"stageborging_guidance_steps: {type(exc).__name__}: {exc}"
+                ) from None
+        return tuple(steps[name] for name in sorted(steps))
+
+    def recipients(self, role: Role, stream: Stream) -> tuple[str, ...]:
+        """The ids the first answering ``stageborging_recipients`` plugin gives."""
+        kwargs = {"role": role, "stream": stream}
+        for info, call in self._implementations("stageborging_recipients"):
+            try:
+                answer = call(kwargs)
+            except Exception as exc:
+                self._log.warning("recipients failed", plugin=info.name, error=_error_text(exc))
+                continue
+            if answer is not None:
+                return tuple(check_identifier("recipient", a) for a in answer)
+        return ()
+
     def __contains__(self, name: object) -> bool:
         return name in self._infos
 
     def info(self, name: str) -> PluginInfo:
         """The name and version of the registered plugin *name*."""
         return self._infos[name]
+
+
+_ANCHORS = ("planned_start", "planned_end")
+
+
+def _check_step(step: GuidanceStep, definitions: Mapping[str, LifecycleDefinition]) -> None:
+    """Raise ValueError when *step* names an unknown lifecycle, anchor or completion."""
+    applies = [definitions[n] for n in step.lifecycles if n in definitions]
+    unknown = [n for n in step.lifecycles if n not in definitions]
+    if unknown:
+        raise ValueError(f"step {step.name!r}: unknown lifecycle {unknown[0]!r}")
+    if not applies:
+        applies = [d for d in definitions.values() if d.kind == "internship"]
+    for definition in applies:
+        if step.anchor.startswith("entered:"):
+            state = step.anchor.removeprefix("entered:")
+            if state not in definition.states:
+                raise ValueError(
+                    f"step {step.name!r}: anchor state {state!r} is not in {definition.name!r}"
+                )
+        elif step.anchor not in _ANCHORS:
+            raise ValueError(
+                f"step {step.name!r}: anchor {step.anchor!r} is not entered:STATE, "
+                "planned_start or planned_end"
+            )
+        names = set(definition.transitions_by_trigger) | set(definition.facts_by_name)
+        missing = [n for n in step.done_by if n not in names]
+        if missing:
+            raise ValueError(
+                f"step {step.name!r}: {missing[0]!r} is no trigger or fact of {definition.name!r}"
+            )
 
 
 def _own_findings(info: PluginInfo, result: Iterable[Finding]) -> list[Finding]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -18,6 +18,9 @@ __all__ = [
     "Event",
     "EventType",
     "Finding",
+    "GuidanceStep",
+    "Notification",
+    "OutboxEntry",
     "PluginInfo",
     "PluginProblem",
     "PluginStatus",
@@ -292,3 +295,113 @@ class Statistics:
     events: int
     events_by_type: Mapping[str, int]
     refusals: Mapping[str, int]
+
+
+def _role_of(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise InvalidInput("recipient_role", value, f"unknown role; known: {known}") from None
+
+
+def _channel(value: str) -> str:
+    return check_identifier("channel", value)
+
+
+def _template(value: str) -> str:
+    return check_identifier("template", value)
+
+
+def _step_name(value: str) -> str:
+    return check_identifier("name", value)
+
+
+def _names(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _codes_only(params: Mapping[str, str]) -> Mapping[str, str]:
+    for key, value in params.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise InvalidInput("params", params, "must map names to strings (codes or ids)")
+        check_identifier(f"params.{key}", value)
+    return dict(params)
+
+
+@frozen
+class Notification:
+    """A message to send, returned by an after-transition or after-record hook.
+
+    It is written to the outbox in the command's own transaction and delivered
+    later by a channel plugin, which resolves the recipients (pseudonymous ids
+    held by a role, through the ``stageborging_recipients`` hook) and fills the
+    template. So the outbox holds no addresses and no free text.
+
+    Attributes:
+        channel: The channel that delivers it (``email``, ``webhook``, a plugin's own).
+        recipient_role: Who receives it, as a role on the stream.
+        template: The code of the message template (``signatures.reminder``).
+        params: Codes and ids that fill the template (no free text).
+    """
+
+    channel: str = field(converter=_channel)
+    recipient_role: Role = field(converter=_role_of)
+    template: str = field(converter=_template)
+    params: Mapping[str, str] = field(factory=dict, converter=_codes_only)
+
+
+@frozen
+class OutboxEntry:
+    """A notification in the outbox, with where it came from and its delivery state.
+
+    Attributes:
+        key: Unique per notification: ``stream:seq:plugin:index`` (idempotent delivery).
+        stream_id: The stream whose event produced it.
+        seq: That event's sequence number.
+        plugin: The plugin that returned it.
+        notification: What to send.
+        created_at: When the event was recorded (RFC 3339, UTC).
+        delivered_at: When it was delivered; ``None`` while pending.
+        attempts: Delivery attempts so far.
+    """
+
+    key: str
+    stream_id: str
+    seq: int
+    plugin: str
+    notification: Notification
+    created_at: str
+    delivered_at: str | None = None
+    attempts: int = 0
+
+
+@frozen
+class GuidanceStep:
+    """A guidance step an institution registers (``stageborging_guidance_steps``).
+
+    The deadline mechanism that tracks these arrives in a later release; this
+    release collects, validates and lists them (``Engine.guidance_steps``).
+
+    Attributes:
+        name: A unique code (``search_check_in``).
+        anchor: What the deadline counts from: ``entered:STATE`` (the day the
+            stream entered a state), ``planned_start`` or ``planned_end``.
+        offset_days: Days after the anchor (negative: before it).
+        done_by: Triggers or facts that complete the step (``guidance_contact``).
+        escalate_to: The role notified when the step is missed.
+        lifecycles: The lifecycles it applies to; empty means every internship.
+        repeat_days: Repeat every so many days while the anchor state lasts.
+        description: What the step is, in English.
+        description_nl: The same in Dutch.
+    """
+
+    name: str = field(converter=_step_name)
+    anchor: str
+    offset_days: int
+    done_by: tuple[str, ...] = field(converter=_names)
+    escalate_to: Role = field(converter=_role_of)
+    lifecycles: tuple[str, ...] = field(default=(), converter=_names)
+    repeat_days: int | None = None
+    description: str = ""
+    description_nl: str = ""

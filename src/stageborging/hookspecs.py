@@ -19,7 +19,7 @@ without breaking existing plugins.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,15 +27,19 @@ import pluggy
 
 if TYPE_CHECKING:
     from ._lifecycle import LifecycleDefinition, Transition
-    from ._records import Actor, Finding, Stream
+    from ._records import Actor, Event, Finding, GuidanceStep, Notification, Role, Stream
 
 __all__ = [
     "PROJECT",
     "hookimpl",
     "hookspec",
+    "stageborging_after_record",
+    "stageborging_after_transition",
     "stageborging_check_transition",
     "stageborging_configure",
+    "stageborging_guidance_steps",
     "stageborging_lifecycles",
+    "stageborging_recipients",
     "stageborging_verify_recognition",
 ]
 
@@ -144,5 +148,87 @@ def stageborging_lifecycles() -> Iterable[LifecycleDefinition] | None:
         A definition that fails validation stops the engine from starting,
         with a :class:`~stageborging.PluginError` naming your plugin and the
         offending state or transition.
+    """
+    raise NotImplementedError  # pragma: no cover - a spec, never called
+
+
+@hookspec
+def stageborging_after_transition(stream: Stream, event: Event) -> Iterable[Notification] | None:
+    """Say whom to notify after a transition went ahead.
+
+    Called in the command's transaction, after the ``transitioned`` event is
+    sealed and before it commits; the notifications returned are written to
+    the outbox in that same transaction, so they exist exactly when the event
+    does. Delivery happens later, outside the transaction, by channel plugins.
+    Not called for refused commands (a refusal is an event, not a change).
+
+    Args:
+        stream: The stream as it is after the transition (read-only).
+        event: The ``transitioned`` event just recorded: its ``name`` is the
+            trigger, ``from_state``/``to_state`` the move, ``data`` the
+            command data, ``seq`` its place in the stream.
+
+    Returns:
+        An iterable of :class:`~stageborging.Notification`, or ``None``.
+
+    An implementation that raises, or returns anything but notifications, is
+    logged (plugin name and error type) and skipped: a broken notification
+    plugin never blocks a student's progress.
+    """
+    raise NotImplementedError  # pragma: no cover - a spec, never called
+
+
+@hookspec
+def stageborging_after_record(stream: Stream, event: Event) -> Iterable[Notification] | None:
+    """Say whom to notify after a fact was recorded.
+
+    Like :func:`stageborging_after_transition`, for ``recorded`` events
+    (``event.name`` is the fact: ``signature``, ``hours``, ``midterm_review``
+    …): called in the command's transaction, the notifications written to the
+    outbox with it. A plugin that raises is logged and skipped.
+
+    Args:
+        stream: The stream after the fact (read-only).
+        event: The ``recorded`` event.
+
+    Returns:
+        An iterable of :class:`~stageborging.Notification`, or ``None``.
+    """
+    raise NotImplementedError  # pragma: no cover - a spec, never called
+
+
+@hookspec
+def stageborging_guidance_steps() -> Iterable[GuidanceStep] | None:
+    """Register the institution's guidance steps, with their deadlines and escalation.
+
+    Called once when the engine starts; the steps of every plugin are collected
+    into :attr:`Engine.guidance_steps <stageborging.Engine.guidance_steps>`.
+    Names must be unique across plugins; a step naming an unknown lifecycle or
+    an anchor state its lifecycles lack stops the engine with a
+    :class:`~stageborging.PluginError`. (The mechanism that tracks the
+    deadlines and records guidance gaps arrives in a later release.)
+
+    Returns:
+        An iterable of :class:`~stageborging.GuidanceStep`, or ``None``.
+    """
+    raise NotImplementedError  # pragma: no cover - a spec, never called
+
+
+@hookspec(firstresult=True)
+def stageborging_recipients(role: Role, stream: Stream) -> Sequence[str] | None:
+    """Say who holds a role for a stream: the pseudonymous ids a notification goes to.
+
+    Called by :meth:`Engine.recipients <stageborging.Engine.recipients>` (and
+    by notification delivery) when a notification for ``role`` is sent.
+    Implementations are asked in turn until one answers; typically one plugin
+    looks the ids up in the student information system.
+
+    Args:
+        role: The role to resolve (``coach``, ``team_lead`` …).
+        stream: The stream the notification is about (read-only).
+
+    Returns:
+        The pseudonymous ids of the people holding the role (possibly empty),
+        or ``None`` when this implementation does not know (the next is asked).
     """
     raise NotImplementedError  # pragma: no cover - a spec, never called

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple, Protocol, TypeVar
 
-from .._records import Statistics
+from .._records import OutboxEntry, Statistics
 from ..audit import SealedEvent
 from ..audit.verify import StreamHead
 
@@ -39,11 +39,15 @@ class Transaction(Protocol):
     def load(self, stream_id: str) -> StreamRow | None:
         """The stream's projection row, locked for this transaction; None if absent."""
 
-    def write(self, row: StreamRow, events: Sequence[SealedEvent], previous_version: int) -> None:
-        """Append *events* and store *row*, if the stream is still at *previous_version*.
-
-        ``previous_version`` 0 means the stream is new.
-        """
+    def write(
+        self,
+        row: StreamRow,
+        events: Sequence[SealedEvent],
+        previous_version: int,
+        outbox: Sequence[OutboxEntry] = (),
+    ) -> None:
+        """Append *events*, store *row* and queue *outbox*, if the stream is still
+        at *previous_version* (0: the stream is new)."""
 
 
 class Store(Protocol):
@@ -64,6 +68,9 @@ class Store(Protocol):
 
     def stream_heads(self) -> dict[str, StreamHead]:
         """The verifiable columns of every projection row."""
+
+    def outbox(self, stream_id: str | None = None, pending: bool = True) -> list[OutboxEntry]:
+        """Outbox entries, oldest first: of one stream or all, pending only or all."""
 
     def statistics(self) -> Statistics:
         """Streams per lifecycle and state, events per type, refusals per finding code."""

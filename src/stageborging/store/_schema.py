@@ -61,5 +61,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         BEGIN SELECT RAISE(ABORT, 'events are append-only'); END
         """,
     ),
+    (
+        # Notifications written in the same transaction as the event that caused
+        # them; delivered later (at least once, idempotent by key).
+        """
+        CREATE TABLE outbox (
+            id              INTEGER PRIMARY KEY,
+            key             TEXT NOT NULL UNIQUE,
+            stream_id       TEXT NOT NULL,
+            seq             INTEGER NOT NULL,
+            plugin          TEXT NOT NULL,
+            channel         TEXT NOT NULL,
+            recipient_role  TEXT NOT NULL,
+            template        TEXT NOT NULL,
+            params          TEXT NOT NULL,
+            created_at      TEXT NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            delivered_at    TEXT,
+            last_error      TEXT
+        )
+        """,
+        "CREATE INDEX outbox_pending ON outbox (delivered_at, next_attempt_at)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,15 +7,16 @@ by default makes every committed command survive a power cut.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
-from .._records import Statistics
+from .._records import Notification, OutboxEntry, Statistics
 from ..audit import SealedEvent
 from ..audit.verify import StreamHead
 from ..exceptions import ConcurrencyConflict, SchemaVersionError, StoreError
@@ -41,7 +42,39 @@ _UPDATE_STREAM = (
     "UPDATE streams SET state = ?, version = ?, head_hash = ?, facts = ?, definition = ?, "
     "updated_at = ? WHERE id = ? AND version = ?"
 )
+_OUTBOX_COLUMNS = (
+    "key, stream_id, seq, plugin, channel, recipient_role, template, params, created_at, "
+    "delivered_at, attempts"
+)
+_INSERT_OUTBOX = (
+    "INSERT INTO outbox (key, stream_id, seq, plugin, channel, recipient_role, template, "
+    "params, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _TRANSIENT = ("database is locked", "database is busy", "database table is locked")
+
+
+def _outbox_row(entry: OutboxEntry) -> tuple[object, ...]:
+    note = entry.notification
+    return (
+        entry.key, entry.stream_id, entry.seq, entry.plugin, note.channel,
+        note.recipient_role.value, note.template, json.dumps(dict(note.params), sort_keys=True),
+        entry.created_at,
+    )  # fmt: skip
+
+
+def _outbox_entry(row: tuple[Any, ...]) -> OutboxEntry:
+    key, stream_id, seq, plugin, channel, role, template, params = row[:8]
+    created_at, delivered_at, attempts = row[8:]
+    return OutboxEntry(
+        key=key,
+        stream_id=stream_id,
+        seq=seq,
+        plugin=plugin,
+        notification=Notification(channel, role, template, json.loads(params)),
+        created_at=created_at,
+        delivered_at=delivered_at,
+        attempts=attempts,
+    )
 
 
 def _is_transient(exc: sqlite3.OperationalError) -> bool:
@@ -60,8 +93,16 @@ class _Transaction:
         ).fetchone()
         return None if row is None else StreamRow._make(row)
 
-    def write(self, row: StreamRow, events: Sequence[SealedEvent], previous_version: int) -> None:
+    def write(
+        self,
+        row: StreamRow,
+        events: Sequence[SealedEvent],
+        previous_version: int,
+        outbox: Sequence[OutboxEntry] = (),
+    ) -> None:
         conn = self._conn
+        if outbox:
+            conn.executemany(_INSERT_OUTBOX, [_outbox_row(entry) for entry in outbox])
         if len(events) == 1:
             conn.execute(_INSERT_EVENT, events[0])
         else:
@@ -267,6 +308,19 @@ class SQLiteStore:
             )
         }
         return {"events_no_update", "events_no_delete"} <= names
+
+    def outbox(self, stream_id: str | None = None, pending: bool = True) -> list[OutboxEntry]:
+        where, params = [], []
+        if stream_id is not None:
+            where.append("stream_id = ?")
+            params.append(stream_id)
+        if pending:
+            where.append("delivered_at IS NULL")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._connection().execute(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox {clause} ORDER BY id", params
+        )
+        return [_outbox_entry(row) for row in rows]
 
     def statistics(self) -> Statistics:
         conn = self._connection()
