@@ -369,11 +369,10 @@ class PluginHost:
         for info, call in self._implementations("stageborging_recipients"):
             try:
                 answer = call(kwargs)
-            except Exception as exc:
+                if answer is not None:
+                    return tuple(check_identifier("recipient", a) for a in answer)
+            except Exception as exc:  # a failing or malformed answer: ask the next one
                 self._log.warning("recipients failed", plugin=info.name, error=_error_text(exc))
-                continue
-            if answer is not None:
-                return tuple(check_identifier("recipient", a) for a in answer)
         return ()
 
     def __contains__(self, name: object) -> bool:

@@ -1,0 +1,263 @@
+"""Notifications, guidance steps and recipients: the hooks that reach people."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import (
+    COACH,
+    STUDENT,
+    FakeClock,
+    Recognises,
+    open_mbo,
+    to_active,
+)
+from stageborging import (
+    Engine,
+    Event,
+    GuidanceStep,
+    InvalidInput,
+    Notification,
+    PluginError,
+    Refused,
+    Stream,
+    hookimpl,
+)
+from stageborging.store.sqlite import _Transaction
+
+
+class TellsTheCoach:
+    name = "tells-the-coach"
+
+    @hookimpl
+    def stageborging_after_transition(self, stream: Stream, event: Event) -> list[Notification]:
+        if event.name == "suspend":
+            params = {"reason": event.data["reason"], "state": stream.state}
+            return [Notification("email", "coach", "internship.suspended", params)]
+        return []
+
+    @hookimpl
+    def stageborging_after_record(self, event: Event) -> list[Notification] | None:
+        if event.name == "midterm_review" and event.data["social_safety"] == "unsafe":
+            return [Notification("email", "confidential_advisor", "midterm.unsafe")]
+        return None
+
+
+class Broken:
+    name = "broken-notifier"
+
+    @hookimpl
+    def stageborging_after_transition(self) -> list[Notification]:
+        raise ConnectionError("smtp down")
+
+
+def engine_with(db_path: Path, clock: FakeClock, *plugins: object) -> Engine:
+    return Engine(db_path, plugins=[Recognises(), *plugins], clock=clock)
+
+
+def test_notifications_are_queued_with_their_event(db_path: Path, clock: FakeClock) -> None:
+    """The outbox row is written in the command's transaction, keyed by stream, seq, plugin."""
+    with engine_with(db_path, clock, TellsTheCoach()) as engine:
+        sid = open_mbo(engine)
+        to_active(engine, clock, sid)
+        assert engine.notifications(sid) == ()
+        event = engine.fire(sid, "suspend", actor=COACH, data={"reason": "illness"})
+        (entry,) = engine.notifications(sid)
+    assert entry.key == f"{sid}:{event.seq}:tells-the-coach:0"
+    assert (entry.stream_id, entry.seq, entry.plugin) == (sid, event.seq, "tells-the-coach")
+    assert entry.notification == Notification(
+        "email", "coach", "internship.suspended", {"reason": "illness", "state": "suspended"}
+    )
+    assert entry.delivered_at is None
+    assert entry.created_at.startswith("2027-02-01T")
+
+
+def test_facts_can_notify_too(db_path: Path, clock: FakeClock) -> None:
+    """An unsafe midterm review reaches the confidential advisor."""
+    with engine_with(db_path, clock, TellsTheCoach()) as engine:
+        sid = open_mbo(engine)
+        to_active(engine, clock, sid)
+        engine.record(sid, "midterm_review", actor=COACH, data={"social_safety": "safe"})
+        assert engine.notifications(sid) == ()
+        engine.record(sid, "midterm_review", actor=COACH, data={"social_safety": "unsafe"})
+        (entry,) = engine.notifications(sid)
+    assert entry.notification.recipient_role == "confidential_advisor"
+
+
+def test_a_refusal_queues_nothing(db_path: Path, clock: FakeClock) -> None:
+    """Refused commands change nothing, so they notify nobody through these hooks."""
+    with engine_with(db_path, clock, TellsTheCoach()) as engine:
+        sid = open_mbo(engine)
+        to_active(engine, clock, sid)
+        with pytest.raises(Refused):
+            engine.fire(sid, "suspend", actor=STUDENT, data={"reason": "illness"})
+        assert engine.notifications() == ()
+
+
+def test_a_broken_notifier_never_blocks_the_student(
+    db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The command goes ahead, other plugins' notifications are queued, the failure is logged."""
+    caplog.set_level(logging.WARNING, logger="stageborging")
+    with engine_with(db_path, clock, Broken(), TellsTheCoach()) as engine:
+        sid = open_mbo(engine)
+        to_active(engine, clock, sid)
+        caplog.clear()
+        event = engine.fire(sid, "suspend", actor=COACH, data={"reason": "illness"})
+        assert event.to_state == "suspended"
+        assert [e.plugin for e in engine.notifications(sid)] == ["tells-the-coach"]
+    failures = [r for r in caplog.records if getattr(r, "plugin", None) == "broken-notifier"]
+    assert [(r.error, r.hook) for r in failures] == [  # type: ignore[attr-defined]
+        ("ConnectionError", "stageborging_after_transition")
+    ]
+    assert "smtp down" not in caplog.text  # messages may hold personal data; only the type
+
+
+def test_event_and_notification_commit_together(
+    db_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after the outbox insert leaves neither the event nor the notification."""
+    with engine_with(db_path, clock, TellsTheCoach()) as engine:
+        sid = open_mbo(engine)
+        to_active(engine, clock, sid)
+        version = engine.stream(sid).version
+        original = _Transaction.write
+
+        def crash(self: _Transaction, *args: Any) -> None:
+            original(self, *args)
+            raise OSError("disk full")
+
+        monkeypatch.setattr(_Transaction, "write", crash)
+        with pytest.raises(OSError, match="disk full"):
+            engine.fire(sid, "suspend", actor=COACH, data={"reason": "illness"})
+        monkeypatch.undo()
+        assert engine.stream(sid).version == version
+        assert engine.notifications(pending=False) == ()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"template": "Dear Jan, your internship"}, "template"),
+        ({"channel": "e mail"}, "channel"),
+        ({"recipient_role": "mother"}, "recipient_role"),
+        ({"params": {"name": "Jan Jansen"}}, "params.name"),
+    ],
+)
+def test_notifications_carry_codes_not_free_text(kwargs: dict[str, Any], field: str) -> None:
+    """Templates, channels and params are codes or ids: no names, no sentences in the outbox."""
+    values: dict[str, Any] = {
+        "channel": "email",
+        "recipient_role": "coach",
+        "template": "x.y",
+        **kwargs,
+    }
+    with pytest.raises(InvalidInput) as info:
+        Notification(**values)
+    assert info.value.field == field
+
+
+class Steps:
+    name = "roc-steps"
+
+    def __init__(self, *steps: GuidanceStep) -> None:
+        self.steps = steps
+
+    @hookimpl
+    def stageborging_guidance_steps(self) -> tuple[GuidanceStep, ...]:
+        return self.steps
+
+
+CHECK_IN = GuidanceStep(
+    "search_check_in", "entered:searching", 14, ("guidance_contact",), "coach", repeat_days=14
+)
+SIGNATURES = GuidanceStep(
+    "all_signatures", "planned_start", -7, ("confirm_signatures",), "placement_office"
+)
+
+
+def test_guidance_steps_are_collected(db_path: Path) -> None:
+    """Every plugin's steps are listed by name."""
+    with Engine(db_path, plugins=[Steps(CHECK_IN, SIGNATURES)]) as engine:
+        assert [s.name for s in engine.guidance_steps] == ["all_signatures", "search_check_in"]
+
+
+@pytest.mark.parametrize(
+    ("step", "problem"),
+    [
+        (
+            GuidanceStep("x", "entered:looking", 1, ("guidance_contact",), "coach"),
+            "anchor state 'looking'",
+        ),
+        (GuidanceStep("x", "someday", 1, ("guidance_contact",), "coach"), "anchor 'someday'"),
+        (GuidanceStep("x", "planned_start", 1, ("coffee",), "coach"), "'coffee' is no trigger"),
+        (
+            GuidanceStep("x", "planned_start", 1, ("start",), "coach", lifecycles=("nope",)),
+            "unknown lifecycle 'nope'",
+        ),
+    ],
+)
+def test_a_malformed_guidance_step_stops_start_up(
+    db_path: Path, step: GuidanceStep, problem: str
+) -> None:
+    """Steps are checked against the lifecycles when the engine starts, naming the plugin."""
+    with pytest.raises(PluginError) as info:
+        Engine(db_path, plugins=[Steps(step)])
+    assert info.value.plugin == "roc-steps"
+    assert problem in str(info.value)
+
+
+def test_guidance_step_names_are_unique(db_path: Path) -> None:
+    """Two plugins registering the same step name is an error naming the second."""
+    other = Steps(CHECK_IN)
+    other.name = "other-steps"
+    with pytest.raises(PluginError, match="a guidance step named 'search_check_in' exists"):
+        Engine(db_path, plugins=[Steps(CHECK_IN), other])
+
+
+class Directory:
+    name = "sis-directory"
+
+    @hookimpl
+    def stageborging_recipients(self, role: str, stream: Stream) -> list[str] | None:
+        if role == "coach":
+            return [f"coach-of-{stream.facts['details']['programme']}"]
+        return None
+
+
+class Fallback:
+    name = "fallback-directory"
+
+    @hookimpl(trylast=True)
+    def stageborging_recipients(self, role: str) -> list[str]:
+        return ["office-desk"] if role == "placement_office" else []
+
+
+def test_recipients_come_from_the_first_plugin_that_knows(db_path: Path, clock: FakeClock) -> None:
+    """A plugin answering None passes the question on; nobody knowing gives ()."""
+    with Engine(db_path, plugins=[Fallback(), Directory()], clock=clock) as engine:
+        sid = open_mbo(engine)
+        assert engine.recipients("coach", sid) == ("coach-of-prog-ict",)
+        assert engine.recipients("placement_office", sid) == ("office-desk",)
+        assert engine.recipients("team_lead", sid) == ()
+        with pytest.raises(InvalidInput, match="role"):
+            engine.recipients("mother", sid)
+
+
+def test_recipients_must_be_pseudonymous_ids(db_path: Path, clock: FakeClock) -> None:
+    """A plugin answering with names is skipped (logged), not passed on to delivery."""
+
+    class Names:
+        name = "names"
+
+        @hookimpl
+        def stageborging_recipients(self) -> list[str]:
+            return ["Jan Jansen"]
+
+    with Engine(db_path, plugins=[Fallback(), Names()], clock=clock) as engine:
+        sid = open_mbo(engine)
+        assert engine.recipients("placement_office", sid) == ("office-desk",)
