@@ -1,0 +1,153 @@
+"""The testing kit: a pytest plugin plugin authors use, tested as they would use it."""
+
+from __future__ import annotations
+
+import pytest
+
+from stageborging import Engine, Finding, Notification, Refused, hookimpl
+from stageborging.testing import (
+    FakeClock,
+    Journey,
+    assert_intact,
+    assert_recorded,
+    assert_refused,
+    notifications,
+    registered,
+)
+
+pytest_plugins = ["pytester"]
+
+
+class NoFridayStarts:
+    name = "no-friday-starts"
+
+    @hookimpl
+    def stageborging_check_transition(self, transition, now):  # type: ignore[no-untyped-def]
+        if transition.trigger == "start" and now.weekday() == 4:
+            return [
+                Finding("local.friday_start", "block", "No starts on Friday.", "Niet op vrijdag.")
+            ]
+        return None
+
+
+class TellsCoach:
+    name = "tells-coach"
+
+    @hookimpl
+    def stageborging_after_transition(self, event):  # type: ignore[no-untyped-def]
+        if event.name == "start":
+            return [Notification("email", "coach", "internship.started")]
+        return None
+
+
+def test_fixtures_give_a_fresh_engine_and_a_clock(
+    stageborging_engine: Engine, stageborging_clock: FakeClock
+) -> None:
+    """The kit's engine starts empty, on the kit's clock, with the plugins asked for."""
+    assert stageborging_engine.statistics().events == 0
+    assert [p.name for p in stageborging_engine.plugins] == ["stageborging.defaults"]
+    stageborging_clock.advance(days=1)
+    assert stageborging_clock().day == 11
+
+
+def test_registered_adds_a_plugin_for_a_block(
+    stageborging_engine: Engine, stageborging_clock: FakeClock
+) -> None:
+    """Inside the block the plugin decides; after it, it is gone."""
+    with registered(stageborging_engine, NoFridayStarts()) as name:
+        assert name == "no-friday-starts"
+        assert name in {p.name for p in stageborging_engine.plugins}
+    assert "no-friday-starts" not in {p.name for p in stageborging_engine.plugins}
+
+
+def test_a_journey_with_audit_assertions(tmp_path, stageborging_clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    """Drive the kit's journey; a Friday start is refused and recorded, then goes ahead."""
+    from stageborging.testing import KitRegister
+
+    started = Notification("email", "coach", "internship.started")
+    with Engine(tmp_path / "x.db", plugins=[KitRegister()], clock=stageborging_clock) as engine:
+        with registered(engine, NoFridayStarts()), registered(engine, TellsCoach()):
+            internship = None
+            for sid, kind, name, actor, data in Journey(engine, stageborging_clock).steps():
+                internship = internship or sid
+                command = engine.fire if kind == "fire" else engine.record
+                if name == "start":
+                    stageborging_clock.set("2027-02-05")  # a Friday
+                    with pytest.raises(Refused):
+                        command(sid, name, actor=actor, data=data)
+                    assert_refused(engine, sid, "local.friday_start")
+                    stageborging_clock.set("2027-02-08")
+                command(sid, name, actor=actor, data=data)
+        assert internship is not None
+        assert assert_recorded(engine, internship, "complete").to_state == "completed"
+        assert notifications(engine, internship) == [started]
+        assert_intact(engine)
+        with pytest.raises(AssertionError, match=r"no refusal with code 'x\.y'"):
+            assert_refused(engine, internship, "x.y")
+
+
+def test_the_pytest_plugin_and_the_contract_suite(pytester: pytest.Pytester) -> None:
+    """A plugin author's test file: fixtures from the kit, and the contract suite passing."""
+    pytester.makepyfile(
+        test_author="""
+        import pytest
+        from stageborging import Finding, hookimpl
+        from stageborging.testing import PluginContract
+
+        class Reminder:
+            name = "roc-reminder"
+
+            @hookimpl
+            def stageborging_check_transition(self, transition):
+                if transition.trigger == "begin_search":
+                    return [Finding("roc.training", "info", "Training first.", "Eerst training.")]
+                return None
+
+        class TestReminder(PluginContract):
+            @pytest.fixture
+            def plugin(self):
+                return Reminder()
+
+        @pytest.fixture
+        def stageborging_plugins():
+            return [Reminder()]
+
+        def test_engine_has_my_plugin(stageborging_engine):
+            assert "roc-reminder" in {p.name for p in stageborging_engine.plugins}
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=5)
+
+
+def test_the_contract_suite_catches_bad_plugins(pytester: pytest.Pytester) -> None:
+    """Personal data, undotted codes, missing Dutch and nondeterminism each fail the suite."""
+    pytester.makepyfile(
+        test_bad="""
+        import itertools
+        import pytest
+        from stageborging import Finding, hookimpl
+        from stageborging.testing import PluginContract
+
+        counter = itertools.count()
+
+        class Leaky:
+            name = "leaky"
+
+            @hookimpl
+            def stageborging_check_transition(self, actor, transition):
+                if transition.trigger == "begin_search":
+                    return [Finding("Leak", "warn", f"Call jan@example.nl about {actor.id}")]
+                if transition.trigger == "start":
+                    return [Finding("leaky.flaky", "info", f"n={next(counter)}", "n")]
+                return None
+
+        class TestLeaky(PluginContract):
+            @pytest.fixture
+            def plugin(self):
+                return Leaky()
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(["*two dry runs disagree*"])
