@@ -21,6 +21,7 @@ from . import __version__
 from ._demo import PHASES, DemoClock, DemoRegister, run_demo
 from ._engine import Engine
 from ._logging import LOGGER_NAME
+from ._scaffold import write_plugin
 from ._verify import verify_database
 from .exceptions import StageborgingError, StoreError
 from .lifecycles import builtin
@@ -264,6 +265,29 @@ def plugins(db: Path) -> None:
         for problem in problems:
             click.echo(f"  {problem.name}: {problem.problem}")
         sys.exit(1)
+
+
+@main.command("new-plugin")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write it [default: ./NAME].",
+)
+def new_plugin(name: str, directory: Path | None) -> None:
+    """Write a ready-to-install plugin package NAME (e.g. roc-flags).
+
+    It holds a check, a guidance step and a notification, tests that use the
+    testing kit (and pass), a pyproject.toml with the entry point that makes
+    stageborging find it, and a README. Install it with pip next to
+    stageborging, and ``stageborging plugins`` lists it.
+    """
+    target = directory if directory is not None else Path(name)
+    for path in write_plugin(name, target):
+        click.echo(f"wrote {path}")
+    click.echo(f"\nnext: pip install -e '{target}[tests]' && python -m pytest {target}")
 
 
 @lifecycle.command()

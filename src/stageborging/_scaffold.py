@@ -1,0 +1,237 @@
+"""``stageborging new-plugin``: a ready-to-install plugin package to start from."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .__about__ import __version__
+from .exceptions import InvalidInput
+
+__all__ = ["write_plugin"]
+
+_NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+
+_PYPROJECT = """\
+[build-system]
+requires = ["hatchling>=1.21"]
+build-backend = "hatchling.build"
+
+[project]
+name = "{name}"
+version = "0.1.0"
+description = "A stageborging plugin: {name}"
+readme = "README.md"
+requires-python = ">=3.11"
+dependencies = ["stageborging>={min_version}"]
+
+[project.optional-dependencies]
+tests = ["pytest>=8"]
+
+# This line makes stageborging find the plugin once the package is installed.
+[project.entry-points.stageborging]
+{name} = "{package}.plugin"
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/{package}"]
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+"""
+
+_README = """\
+# {name}
+
+A [stageborging](https://pypi.org/project/stageborging/) plugin. It adds:
+
+- a **check**: a warning when a student asks for assisted search after fewer
+  than four applications (`{package}.few_applications`);
+- a **guidance step**: a search check-in with the coach every two weeks while
+  searching (`{step}`);
+- a **notification**: the coach hears when an internship is terminated.
+
+Install it next to stageborging and it is found through its entry point:
+
+```sh
+pip install .
+stageborging plugins        # lists {name}
+```
+
+Run its tests, which use stageborging's testing kit:
+
+```sh
+pip install '.[tests]'
+python -m pytest
+```
+
+Change `src/{package}/plugin.py`; the guide "Writing plugins" in the
+stageborging documentation explains every hook.
+"""
+
+_PLUGIN = '''\
+"""The {name} plugin: a check, a guidance step and a notification.
+
+stageborging finds this module through the entry point in pyproject.toml and
+registers it as the plugin "{name}". Every function marked @hookimpl
+implements the hook it is named after.
+"""
+
+from stageborging import Finding, GuidanceStep, Notification, hookimpl
+
+#: How many applications a student sends before assisted search is expected.
+MINIMUM_APPLICATIONS = 4
+
+
+@hookimpl
+def stageborging_check_transition(stream, transition):
+    """Warn (never block) when assisted search is asked for after few applications."""
+    if transition.trigger != "request_assistance":
+        return None
+    sent = len(stream.facts.get("applications", {{}}))
+    if sent >= MINIMUM_APPLICATIONS:
+        return None
+    return [
+        Finding(
+            code="{package}.few_applications",
+            severity="warn",
+            message=f"Only {{sent}} applications before asking for assisted search.",
+            message_nl=f"Pas {{sent}} sollicitaties voor de vraag om begeleid zoeken.",
+            params={{"sent": str(sent)}},
+        )
+    ]
+
+
+@hookimpl
+def stageborging_guidance_steps():
+    """A check-in with the coach every two weeks while the student searches."""
+    return [
+        GuidanceStep(
+            name="{step}",
+            anchor="entered:searching",
+            offset_days=14,
+            repeat_days=14,
+            done_by=("guidance_contact",),
+            escalate_to="coach",
+            description="Search check-in between coach and student.",
+            description_nl="Zoekgesprek tussen begeleider en student.",
+        )
+    ]
+
+
+@hookimpl
+def stageborging_after_transition(event):
+    """Tell the coach when an internship is terminated, with the reason code."""
+    if event.name != "terminate":
+        return None
+    return [
+        Notification(
+            channel="email",
+            recipient_role="coach",
+            template="{package}.terminated",
+            params={{"reason": event.data["reason"]}},
+        )
+    ]
+'''
+
+_TESTS = '''\
+"""Tests of the {name} plugin, with stageborging's testing kit."""
+
+import pytest
+from stageborging import Actor
+from stageborging.testing import KitRegister, PluginContract, notifications
+
+from {package} import plugin as the_plugin
+
+OFFICE = Actor("po-1", "placement_office")
+STUDENT = Actor("stu-1", "student")
+COACH = Actor("coach-1", "coach")
+DETAILS = {{
+    "student": "stu-1", "programme": "ict", "qualification": "25604", "level": 4,
+    "track": "BOL", "planned_start": "2027-02-01", "planned_end": "2027-06-30",
+    "planned_hours": 400,
+}}
+
+
+@pytest.fixture
+def stageborging_plugins():
+    """The kit's stageborging_engine gets this plugin (and a recognition verifier)."""
+    return [KitRegister(), the_plugin]
+
+
+class TestContract(PluginContract):
+    """The suite every stageborging plugin should pass."""
+
+    @pytest.fixture
+    def plugin(self):
+        return the_plugin
+
+
+def test_few_applications_give_a_warning(stageborging_engine):
+    sid = stageborging_engine.open("mbo_bpv", actor=OFFICE, data=DETAILS).stream_id
+    stageborging_engine.fire(sid, "begin_search", actor=STUDENT)
+    event = stageborging_engine.fire(sid, "request_assistance", actor=STUDENT)
+    assert [f.code for f in event.findings] == ["{package}.few_applications"]
+    assert event.to_state == "assisted_search"  # a warning never blocks
+
+
+def test_the_guidance_step_is_registered(stageborging_engine):
+    assert "{step}" in [s.name for s in stageborging_engine.guidance_steps]
+
+
+def test_termination_notifies_the_coach(stageborging_engine, stageborging_clock):
+    engine = stageborging_engine
+    sid = engine.open("mbo_bpv", actor=OFFICE, data=DETAILS).stream_id
+    engine.fire(sid, "begin_search", actor=STUDENT)
+    engine.fire(sid, "propose_placement", actor=STUDENT, data={{"employer": "lb-1"}})
+    engine.fire(sid, "verify_employer", actor=OFFICE)
+    fields = ["parties", "qualification", "level", "track", "dates", "hours",
+              "workplace_supervisor", "work_processes", "assessment", "termination_conditions"]
+    engine.fire(sid, "draft_agreement", actor=OFFICE,
+                data={{"document": "d1", "fields_present": fields}})
+    for actor, party in ((STUDENT, "student"), (Actor("e-1", "employer"), "employer"),
+                         (OFFICE, "school")):
+        engine.record(sid, "signature", actor=actor,
+                      data={{"party": party, "agreement_version": 1}})
+    engine.fire(sid, "confirm_signatures", actor=OFFICE)
+    stageborging_clock.set("2027-02-01")  # the kit's clock: the planned start date
+    engine.fire(sid, "start", actor=COACH)
+    engine.fire(sid, "terminate", actor=COACH, data={{"reason": "mismatch"}})
+    (sent,) = notifications(engine, sid)
+    assert (sent.recipient_role, sent.template) == ("coach", "{package}.terminated")
+'''
+
+
+def write_plugin(name: str, directory: Path) -> list[Path]:
+    """Write a plugin package called *name* into *directory*; return the files written.
+
+    Raises:
+        InvalidInput: the name is not a lowercase distribution name
+            (``roc-flags``), or *directory* exists and is not empty.
+    """
+    if not _NAME.fullmatch(name):
+        raise InvalidInput(
+            "name", name, "use lowercase letters, digits and single hyphens, like 'roc-flags'"
+        )
+    if directory.exists() and any(directory.iterdir()):
+        raise InvalidInput("dir", str(directory), "exists and is not empty")
+    package = name.replace("-", "_")
+    values = {
+        "name": name,
+        "package": package,
+        "step": f"{package}.search_check_in",
+        "min_version": __version__,
+    }
+    files = {
+        "pyproject.toml": _PYPROJECT,
+        "README.md": _README,
+        f"src/{package}/__init__.py": '"""The {name} stageborging plugin."""\n',
+        f"src/{package}/plugin.py": _PLUGIN,
+        "tests/test_plugin.py": _TESTS,
+    }
+    written = []
+    for relative, template in files.items():
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(template.format(**values), encoding="utf-8")
+        written.append(path)
+    return written
