@@ -261,3 +261,67 @@ def test_recipients_must_be_pseudonymous_ids(db_path: Path, clock: FakeClock) ->
     with Engine(db_path, plugins=[Fallback(), Names()], clock=clock) as engine:
         sid = open_mbo(engine)
         assert engine.recipients("placement_office", sid) == ("office-desk",)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"offset_days": "14"}, "offset_days"), ({"repeat_days": 0}, "repeat_days")],
+)
+def test_guidance_step_days_are_whole_numbers(kwargs: dict[str, Any], field: str) -> None:
+    """Offsets are whole days; a repeat is at least one day."""
+    values: dict[str, Any] = {
+        "name": "x",
+        "anchor": "planned_start",
+        "offset_days": -7,
+        "done_by": "confirm_signatures",
+        "escalate_to": "coach",
+        **kwargs,
+    }
+    with pytest.raises(InvalidInput) as info:
+        GuidanceStep(**values)
+    assert info.value.field == field
+
+
+def test_a_case_step_cannot_count_from_planned_dates(db_path: Path) -> None:
+    """Cases have no planned start: such a step is refused when the engine starts."""
+    step = GuidanceStep("x", "planned_start", 1, "close", "confidential_advisor", ("case",))
+    assert step.done_by == ("close",)  # a single name is a one-name tuple
+    with pytest.raises(PluginError, match="has no planned dates"):
+        Engine(db_path, plugins=[Steps(step)])
+
+
+def test_notifications_of_an_unknown_stream(db_path: Path) -> None:
+    """Asking for an unknown stream's outbox is an error, like every other read."""
+    with Engine(db_path) as engine, pytest.raises(InvalidInput, match="stream_id"):
+        engine.notifications("no-such-stream")
+
+
+def test_a_recipients_string_is_not_a_list_of_ids(db_path: Path, clock: FakeClock) -> None:
+    """Returning "coach3" instead of ["coach3"] is a malformed answer, skipped."""
+
+    class Stringy:
+        name = "stringy"
+
+        @hookimpl
+        def stageborging_recipients(self) -> str:
+            return "coach3"
+
+    with Engine(db_path, plugins=[Stringy()], clock=clock) as engine:
+        assert engine.recipients("coach", open_mbo(engine)) == ()
+
+
+def test_notification_hooks_cannot_change_the_event(db_path: Path, clock: FakeClock) -> None:
+    """The event a hook sees is read-only: what the caller gets is what the log holds."""
+
+    class Meddler:
+        name = "meddler"
+
+        @hookimpl
+        def stageborging_after_transition(self, event: Event) -> None:
+            event.data["reason"] = "other"  # type: ignore[index]
+
+    with engine_with(db_path, clock, Meddler()) as engine:
+        sid = open_mbo(engine)
+        to_active(engine, clock, sid)
+        event = engine.fire(sid, "suspend", actor=COACH, data={"reason": "illness"})
+        assert event.data == {"reason": "illness"} == engine.history(sid)[-1].data

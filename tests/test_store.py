@@ -6,6 +6,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -122,8 +123,8 @@ def test_a_failure_inside_the_transaction_writes_nothing(
     before = engine.stream(sid)
     original = _Transaction.write
 
-    def crash_after_insert(self: _Transaction, row: object, events: object, previous: int) -> None:
-        original(self, row, events, previous)  # type: ignore[arg-type]
+    def crash_after_insert(self: _Transaction, *args: Any) -> None:
+        original(self, *args)
         raise OSError("power cut")
 
     monkeypatch.setattr(_Transaction, "write", crash_after_insert)

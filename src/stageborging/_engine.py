@@ -191,7 +191,7 @@ class Engine:
 
     @property
     def plugin_problems(self) -> tuple[PluginProblem, ...]:
-        """Plugins that were not loaded: blocked ones, and ones that failed to import."""
+        """The plugins that were not loaded (blocked, or failing to import), and why."""
         return tuple(self._plugins.problems)
 
     def lifecycle(self, name: str) -> LifecycleDefinition:
@@ -514,7 +514,12 @@ class Engine:
         Args:
             stream_id: Only those of this stream; all streams by default.
             pending: Only those not yet delivered (default), else all.
+
+        Raises:
+            StreamNotFound: *stream_id* names no stream.
         """
+        if stream_id is not None and self.store.read_stream(stream_id) is None:
+            raise StreamNotFound(stream_id)
         return tuple(self.store.outbox(stream_id, pending))
 
     @property

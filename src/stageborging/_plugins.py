@@ -369,6 +369,8 @@ class PluginHost:
         for info, call in self._implementations("stageborging_recipients"):
             try:
                 answer = call(kwargs)
+                if isinstance(answer, str):
+                    raise TypeError("returned a string, not a list of ids")
                 if answer is not None:
                     return tuple(check_identifier("recipient", a) for a in answer)
             except Exception as exc:  # a failing or malformed answer: ask the next one
@@ -405,6 +407,10 @@ def _check_step(step: GuidanceStep, definitions: Mapping[str, LifecycleDefinitio
             raise ValueError(
                 f"step {step.name!r}: anchor {step.anchor!r} is not entered:STATE, "
                 "planned_start or planned_end"
+            )
+        elif definition.kind != "internship":
+            raise ValueError(
+                f"step {step.name!r}: {definition.name!r} has no planned dates for {step.anchor!r}"
             )
         names = set(definition.transitions_by_trigger) | set(definition.facts_by_name)
         missing = [n for n in step.done_by if n not in names]

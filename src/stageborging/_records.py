@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -317,8 +317,19 @@ def _step_name(value: str) -> str:
     return check_identifier("name", value)
 
 
-def _names(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(values)
+def _names(values: Iterable[str] | str) -> tuple[str, ...]:
+    return (values,) if isinstance(values, str) else tuple(values)
+
+
+def _whole(name: str, positive: bool = False) -> Callable[[Any, Any, Any], None]:
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is None and positive:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or (positive and value < 1):
+            kind = "a whole number of at least 1" if positive else "a whole number"
+            raise InvalidInput(name, value, f"must be {kind} (days)")
+
+    return check
 
 
 def _codes_only(params: Mapping[str, str]) -> Mapping[str, str]:
@@ -398,10 +409,10 @@ class GuidanceStep:
 
     name: str = field(converter=_step_name)
     anchor: str
-    offset_days: int
+    offset_days: int = field(validator=_whole("offset_days"))
     done_by: tuple[str, ...] = field(converter=_names)
     escalate_to: Role = field(converter=_role_of)
     lifecycles: tuple[str, ...] = field(default=(), converter=_names)
-    repeat_days: int | None = None
+    repeat_days: int | None = field(default=None, validator=_whole("repeat_days", positive=True))
     description: str = ""
     description_nl: str = ""

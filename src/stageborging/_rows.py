@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from ._lifecycle import LifecycleDefinition
@@ -86,7 +87,7 @@ def new_event(
         from_state=sealed.from_state,
         to_state=sealed.to_state,
         definition=sealed.definition,
-        data=data,
+        data=MappingProxyType(dict(data)),  # read-only: the log is what counts
         findings=tuple(findings),
         plugins=tuple(plugins),
         hash=sealed.hash,

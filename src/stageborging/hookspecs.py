@@ -129,7 +129,7 @@ def stageborging_configure(config: Mapping[str, Any]) -> None:
 
     Returns:
         Nothing. Raise to refuse a setting you cannot use: the engine does not
-        start, with a :class:`~stageborging.PluginError` naming your plugin.
+        start, with a :class:`~stageborging.exceptions.PluginError` naming your plugin.
     """
     raise NotImplementedError  # pragma: no cover - a spec, never called
 
@@ -146,7 +146,7 @@ def stageborging_lifecycles() -> Iterable[LifecycleDefinition] | None:
     Returns:
         An iterable of :class:`~stageborging.LifecycleDefinition`, or ``None``.
         A definition that fails validation stops the engine from starting,
-        with a :class:`~stageborging.PluginError` naming your plugin and the
+        with a :class:`~stageborging.exceptions.PluginError` naming your plugin and the
         offending state or transition.
     """
     raise NotImplementedError  # pragma: no cover - a spec, never called
@@ -205,7 +205,7 @@ def stageborging_guidance_steps() -> Iterable[GuidanceStep] | None:
     into :attr:`Engine.guidance_steps <stageborging.Engine.guidance_steps>`.
     Names must be unique across plugins; a step naming an unknown lifecycle or
     an anchor state its lifecycles lack stops the engine with a
-    :class:`~stageborging.PluginError`. (The mechanism that tracks the
+    :class:`~stageborging.exceptions.PluginError`. (The mechanism that tracks the
     deadlines and records guidance gaps arrives in a later release.)
 
     Returns:
