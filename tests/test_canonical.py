@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 from conftest import STUDENT, open_mbo, to_agreement_pending
 from stageborging import Engine, InvalidInput, Refused
 from stageborging._canonical import canonical_bytes, check_canonical_value
-from stageborging.audit import GENESIS, SealedEvent, seal, verify_rows
-from stageborging.audit.verify import StreamHead
+from stageborging.audit import GENESIS, SealedEvent, StreamRow, seal, verify_rows
 
 MAX_INT = 2**53 - 1
 
@@ -227,10 +226,10 @@ def seal_stream(stream_id: str, specs: list[dict[str, Any]]) -> list[SealedEvent
     return events
 
 
-def head_of(events: list[SealedEvent]) -> StreamHead:
+def head_of(events: list[SealedEvent]) -> StreamRow:
     """The projection row the chain vouches for (facts are only recomputed with definitions)."""
     last = events[-1]
-    return StreamHead(
+    return StreamRow(
         id=last.stream_id,
         kind="internship",
         lifecycle=last.lifecycle,

@@ -37,6 +37,7 @@ from ._records import (
     Statistics,
     Stream,
     check_identifier,
+    parse_role,
 )
 from ._rows import decoded, event_from_sealed, new_event, seal_event, stream_of
 from ._rules import (
@@ -541,7 +542,7 @@ class Engine:
         if row is None:
             raise StreamNotFound(stream_id)
         stream = stream_of(row, freeze(self._facts.facts(row)))
-        return self._plugins.recipients(_role(role), stream)
+        return self._plugins.recipients(parse_role("role", role), stream)
 
     def statistics(self) -> Statistics:
         """Streams per lifecycle and state, events per type, refusals per finding code."""
@@ -688,11 +689,3 @@ class Engine:
             tx, row, definition, EventType.REFUSED, name, actor, row.state,
             data, findings, plugins, None, now,
         )  # fmt: skip
-
-
-def _role(value: Role | str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        known = ", ".join(r.value for r in Role)
-        raise InvalidInput("role", value, f"unknown role; known: {known}") from None

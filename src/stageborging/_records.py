@@ -29,6 +29,7 @@ __all__ = [
     "Statistics",
     "Stream",
     "check_identifier",
+    "parse_role",
 ]
 
 #: Pseudonymous ids from the student information system: letters, digits and
@@ -80,13 +81,17 @@ class EventType(StrEnum):
     REFUSED = "refused"
 
 
-def _role(value: str) -> Role:
+def parse_role(field_name: str, value: str) -> Role:
+    """*value* as a :class:`Role`, else InvalidInput naming *field_name* and the known roles."""
     try:
         return Role(value)
     except ValueError:
-        raise InvalidInput(
-            "actor.role", value, f"unknown role; known: {', '.join(r.value for r in Role)}"
-        ) from None
+        known = ", ".join(r.value for r in Role)
+        raise InvalidInput(field_name, value, f"unknown role; known: {known}") from None
+
+
+def _actor_role(value: str) -> Role:
+    return parse_role("actor.role", value)
 
 
 def _actor_id(value: str) -> str:
@@ -102,7 +107,7 @@ class Actor:
     """
 
     id: str = field(converter=_actor_id)
-    role: Role = field(converter=_role)
+    role: Role = field(converter=_actor_role)
 
     def to_json(self) -> dict[str, str]:
         return {"id": self.id, "role": self.role.value}
@@ -297,12 +302,12 @@ class Statistics:
     refusals: Mapping[str, int]
 
 
-def _role_of(value: str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        known = ", ".join(r.value for r in Role)
-        raise InvalidInput("recipient_role", value, f"unknown role; known: {known}") from None
+def _recipient_role(value: str) -> Role:
+    return parse_role("recipient_role", value)
+
+
+def _escalate_to(value: str) -> Role:
+    return parse_role("escalate_to", value)
 
 
 def _channel(value: str) -> str:
@@ -357,7 +362,7 @@ class Notification:
     """
 
     channel: str = field(converter=_channel)
-    recipient_role: Role = field(converter=_role_of)
+    recipient_role: Role = field(converter=_recipient_role)
     template: str = field(converter=_template)
     params: Mapping[str, str] = field(factory=dict, converter=_codes_only)
 
@@ -411,7 +416,7 @@ class GuidanceStep:
     anchor: str
     offset_days: int = field(validator=_whole("offset_days"))
     done_by: tuple[str, ...] = field(converter=_names)
-    escalate_to: Role = field(converter=_role_of)
+    escalate_to: Role = field(converter=_escalate_to)
     lifecycles: tuple[str, ...] = field(default=(), converter=_names)
     repeat_days: int | None = field(default=None, validator=_whole("repeat_days", positive=True))
     description: str = ""

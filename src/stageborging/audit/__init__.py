@@ -4,7 +4,7 @@ See ``docs/audit-format.rst`` for the exact format, precise enough to write an
 independent verifier.
 """
 
-from ._chain import GENESIS, HEADER_VERSION, SealedEvent, seal
+from ._chain import GENESIS, HEADER_VERSION, SealedEvent, StreamRow, seal
 from .verify import Break, VerifyReport, verify_rows
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "HEADER_VERSION",
     "Break",
     "SealedEvent",
+    "StreamRow",
     "VerifyReport",
     "seal",
     "verify_rows",

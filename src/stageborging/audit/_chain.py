@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from .._canonical import canonical_bytes
 
-__all__ = ["GENESIS", "HEADER_VERSION", "SealedEvent", "header_bytes", "seal"]
+__all__ = ["GENESIS", "HEADER_VERSION", "SealedEvent", "StreamRow", "header_bytes", "seal"]
 
 #: The ``prev`` of a stream's first event.
 GENESIS = "0" * 64
@@ -51,6 +51,24 @@ class SealedEvent(NamedTuple):
     body_hash: str
     prev_hash: str
     hash: str
+
+
+class StreamRow(NamedTuple):
+    """The projection row of one stream, in the column order of the streams table.
+
+    The verifier checks every column against the stream's events.
+    """
+
+    id: str
+    kind: str
+    lifecycle: str
+    definition: str
+    state: str
+    version: int
+    head_hash: str
+    facts: str  # canonical JSON of the facts projection
+    opened_at: str
+    updated_at: str
 
 
 _q = encode_basestring  # a JSON string literal, non-ASCII kept: as canonical JSON writes it

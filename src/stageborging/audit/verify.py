@@ -19,25 +19,9 @@ from attrs import frozen
 from .._canonical import canonical_bytes
 from .._lifecycle import LifecycleDefinition
 from .._projection import apply, effects_of, initial_facts
-from ._chain import GENESIS, HEADER_VERSION, SealedEvent
+from ._chain import GENESIS, HEADER_VERSION, SealedEvent, StreamRow
 
-__all__ = ["Break", "StreamHead", "VerifyReport", "verify_rows"]
-
-
-@frozen
-class StreamHead:
-    """The projection row of a stream: every column the events must vouch for."""
-
-    id: str
-    kind: str
-    lifecycle: str
-    definition: str
-    state: str
-    version: int
-    head_hash: str
-    facts: str
-    opened_at: str
-    updated_at: str
+__all__ = ["Break", "VerifyReport", "verify_rows"]
 
 
 @frozen
@@ -131,7 +115,7 @@ def _check_event(event: SealedEvent, expected_seq: int, prev: SealedEvent | None
 
 
 def _check_head(
-    head: StreamHead | None, first: SealedEvent, last: SealedEvent, facts: str | None
+    head: StreamRow | None, first: SealedEvent, last: SealedEvent, facts: str | None
 ) -> Break | None:
     stream = last.stream_id
     if head is None:
@@ -190,7 +174,7 @@ class _StreamCheck:
             return "body does not fit the lifecycle definition"
         return None
 
-    def finish(self, head: StreamHead | None) -> Break | None:
+    def finish(self, head: StreamRow | None) -> Break | None:
         if self.broken or self.first is None or self.prev is None:
             return None
         if head is not None and self.definition is not None and head.kind != self.definition.kind:
@@ -201,7 +185,7 @@ class _StreamCheck:
 
 def verify_rows(
     events: Iterable[SealedEvent],
-    heads: Mapping[str, StreamHead],
+    heads: Mapping[str, StreamRow],
     definitions: Iterable[LifecycleDefinition] = (),
 ) -> VerifyReport:
     """Verify *events* (ordered by stream id, then seq) against the projection *heads*.

@@ -7,30 +7,14 @@ serialises commands on one stream and retries transient errors.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import NamedTuple, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from .._records import OutboxEntry, Statistics
-from ..audit import SealedEvent
-from ..audit.verify import StreamHead
+from ..audit import SealedEvent, StreamRow
 
 __all__ = ["Store", "StreamRow", "Transaction"]
 
 T = TypeVar("T")
-
-
-class StreamRow(NamedTuple):
-    """The projection row of one stream, in the column order of the streams table."""
-
-    id: str
-    kind: str
-    lifecycle: str
-    definition: str
-    state: str
-    version: int
-    head_hash: str
-    facts: str  # canonical JSON of the facts projection
-    opened_at: str
-    updated_at: str
 
 
 class Transaction(Protocol):
@@ -66,7 +50,7 @@ class Store(Protocol):
     def iter_events(self) -> Iterator[SealedEvent]:
         """Every event, ordered by stream id and seq (for verification)."""
 
-    def stream_heads(self) -> dict[str, StreamHead]:
+    def stream_heads(self) -> dict[str, StreamRow]:
         """The verifiable columns of every projection row."""
 
     def outbox(self, stream_id: str | None = None, pending: bool = True) -> list[OutboxEntry]:

@@ -18,7 +18,6 @@ from typing import Any, Literal, TypeVar
 
 from .._records import Notification, OutboxEntry, Statistics
 from ..audit import SealedEvent
-from ..audit.verify import StreamHead
 from ..exceptions import ConcurrencyConflict, SchemaVersionError, StoreError
 from ._base import StreamRow
 from ._schema import MIGRATIONS, SCHEMA_VERSION
@@ -295,9 +294,9 @@ class SQLiteStore:
         )
         yield from map(SealedEvent._make, rows)
 
-    def stream_heads(self) -> dict[str, StreamHead]:
+    def stream_heads(self) -> dict[str, StreamRow]:
         rows = self._connection().execute(f"SELECT {_STREAM_COLUMNS} FROM streams")
-        return {row[0]: StreamHead(*row) for row in rows}
+        return {row[0]: StreamRow._make(row) for row in rows}
 
     def append_only_guards(self) -> bool:
         """True when the triggers that refuse UPDATE and DELETE on events are in place."""
