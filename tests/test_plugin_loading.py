@@ -215,3 +215,14 @@ def test_plugins_command_lists_installed_plugins_and_problems(site: Path, tmp_pa
     result = runner.invoke(main, ["plugins", "--db", str(tmp_path / "p.db")])
     assert result.exit_code == 1
     assert "broken-plugin: cannot be imported (broken_plugin): RuntimeError: boom" in result.output
+
+
+def test_audit_verify_knows_plugin_lifecycles(site: Path, tmp_path: Path, clock: FakeClock) -> None:
+    """Streams under an installed plugin's lifecycle get their facts recomputed too."""
+    install(site, "acme-stageborging", "acme_plugin", ACME)
+    db = tmp_path / "acme.db"
+    with Engine(db, entry_points=True, clock=clock) as engine:
+        engine.open("acme_bpv", actor=PLACEMENT_OFFICE, data=mbo_details())
+    result = CliRunner().invoke(main, ["audit", "verify", "--db", str(db), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert '"warnings": []' in result.output  # no "facts not recomputed" warning

@@ -20,10 +20,11 @@ import structlog
 from . import __version__
 from ._demo import PHASES, DemoClock, DemoRegister, run_demo
 from ._engine import Engine
+from ._lifecycle import LifecycleDefinition
 from ._logging import LOGGER_NAME
 from ._scaffold import write_plugin
 from ._verify import verify_database
-from .exceptions import StageborgingError, StoreError
+from .exceptions import PluginError, StageborgingError, StoreError
 from .lifecycles import builtin
 
 __all__ = ["main"]
@@ -186,6 +187,16 @@ def audit() -> None:
     """Inspect the audit log (read-only; never changes the database)."""
 
 
+def _known_lifecycles() -> list[LifecycleDefinition]:
+    """The built-in lifecycles and those of installed plugins (a broken plugin: built-ins)."""
+    try:
+        with Engine(":memory:", entry_points=True) as engine:
+            return list(engine.lifecycles.values())
+    except PluginError as exc:
+        click.echo(f"warning: plugin lifecycles not loaded: {exc}", err=True)
+        return list(builtin())
+
+
 @audit.command()
 @_db_option
 @click.option(
@@ -203,9 +214,11 @@ def verify(db: Path, fmt: str) -> None:
     first broken link of each broken stream are printed), 2 the database
     cannot be opened. What this cannot see on its own (a cut-off tail with a
     rewritten projection, a whole stream recomputed) is explained in the docs.
+    Lifecycles of installed plugins are known too, so their streams' facts are
+    recomputed as well.
     """
     try:
-        report = verify_database(db)
+        report = verify_database(db, _known_lifecycles())
     except StoreError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
