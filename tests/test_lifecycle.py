@@ -37,6 +37,7 @@ def small(**overrides: Any) -> LifecycleDefinition:
         ],
         "open_roles": ["placement_office"],
         "open_fields": [FieldSpec("student", FieldKind.ID)],
+        "phases": {"a": "orientation", "b": "searching", "c": "withdrawn"},
     }
     spec.update(overrides)
     return LifecycleDefinition(**spec)
@@ -224,6 +225,7 @@ def test_a_custom_definition_runs_in_the_engine(db_path: Any, clock: Any) -> Non
         name="roc_bpv",
         states=(*mbo_bpv().states, "intake"),
         initial="intake",
+        phases={"intake": "orientation"},
         transitions=(
             Transition("finish_intake", ["intake"], "orientation", ["coach", "placement_office"]),
             *[

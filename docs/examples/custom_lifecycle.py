@@ -34,6 +34,7 @@ roc_bpv = attrs.evolve(
     description="ROC Voorbeeld BPV",
     states=[*base.states, "search_paused"],
     transitions=[*map(also_from_paused, base.transitions), pause, resume],
+    phases={"search_paused": "searching"},  # a new state belongs to a canonical phase
 )
 
 # What validation refuses: each attempt raises DefinitionError naming the element.
@@ -43,6 +44,13 @@ attempts = {
         transitions=[
             attrs.evolve(t, guards=()) if t.trigger == "confirm_signatures" else t
             for t in roc_bpv.transitions
+        ],
+    ),
+    "a shortcut past the signatures": lambda: attrs.evolve(
+        roc_bpv,
+        transitions=[
+            *roc_bpv.transitions,
+            Transition("fast_track", ["agreement_pending"], "ready_to_start", ["placement_office"]),
         ],
     ),
     "a state nobody reaches": lambda: attrs.evolve(roc_bpv, states=[*roc_bpv.states, "limbo"]),

@@ -30,6 +30,7 @@ class RocIntake:
                 description="ROC BPV with an intake",
                 states=("intake", *base.states),
                 initial="intake",
+                phases={"intake": "orientation"},
                 transitions=transitions,
             )
         ]

@@ -48,6 +48,7 @@ from .exceptions import (
     StageborgingError,
     StoreError,
     StreamNotFound,
+    UnguardedPath,
 )
 from .hookspecs import hookimpl
 from .store import SQLiteStore
@@ -92,6 +93,7 @@ __all__ = [
     "Stream",
     "StreamNotFound",
     "Transition",
+    "UnguardedPath",
     "VerifyReport",
     "__version__",
     "hookimpl",

@@ -21,8 +21,9 @@ from attrs import field, frozen
 from ._canonical import canonical_bytes
 from ._diagram import to_mermaid, to_table
 from ._fields import FieldKind, FieldSpec
+from ._phases import FINAL_PHASES, PHASES, find_bypass
 from ._records import IDENTIFIER, Role
-from .exceptions import DefinitionError
+from .exceptions import DefinitionError, UnguardedPath
 
 __all__ = [
     "Effect",
@@ -170,6 +171,13 @@ class FactSpec:
         }
 
 
+def _phase_pairs(
+    values: Mapping[str, str] | Iterable[tuple[str, str]],
+) -> tuple[tuple[str, str], ...]:
+    pairs = values.items() if isinstance(values, Mapping) else values
+    return tuple(sorted((str(state), str(phase)) for state, phase in pairs))
+
+
 def _transitions(values: Iterable[Transition]) -> tuple[Transition, ...]:
     return tuple(values)
 
@@ -198,9 +206,16 @@ class LifecycleDefinition:
     open_fields: tuple[FieldSpec, ...] = field(default=(), converter=_field_specs)
     education: str = "none"
     description: str = ""
+    phases: tuple[tuple[str, str], ...] = field(default=(), converter=_phase_pairs)
 
     def __attrs_post_init__(self) -> None:
         validate(self)
+
+    @cached_property
+    def phase_of(self) -> Mapping[str, str]:
+        """Every state's canonical phase: as given in ``phases``, else its own name."""
+        given = dict(self.phases)
+        return {state: given.get(state, state) for state in self.states}
 
     def to_json(self) -> dict[str, Any]:
         """The definition as plain data; its canonical bytes give the digest."""
@@ -215,6 +230,7 @@ class LifecycleDefinition:
             "facts": [f.to_json() for f in self.facts],
             "open_roles": [str(r) for r in self.open_roles],
             "open_fields": [f.to_json() for f in self.open_fields],
+            "phases": dict(self.phases),
         }
 
     @cached_property
@@ -398,6 +414,24 @@ def _check_hard_rules(defn: LifecycleDefinition) -> None:
             raise _fail(defn, f"fact {fact.name!r}", "must carry the hard guard 'signature_party'")
 
 
+def _check_phases(defn: LifecycleDefinition) -> None:
+    known = PHASES[defn.kind]
+    for state, _ in defn.phases:
+        if state not in defn.states:
+            raise _fail(defn, f"phases[{state!r}]", "not a declared state")
+    for state, phase in defn.phase_of.items():
+        if phase not in known:
+            hint = f"map it with phases={{{state!r}: ...}}" if phase == state else "unknown phase"
+            raise _fail(
+                defn, f"state {state!r}", f"phase {phase!r}: {hint}; phases: {', '.join(known)}"
+            )
+        if phase in FINAL_PHASES and state not in defn.final:
+            raise _fail(defn, f"state {state!r}", f"in final phase {phase!r} but not final")
+    bypass = find_bypass(defn)
+    if bypass is not None:
+        raise UnguardedPath(defn.name, bypass)
+
+
 def validate(defn: LifecycleDefinition) -> None:
     """Check that *defn* is sound; raise :class:`DefinitionError` if not.
 
@@ -409,3 +443,4 @@ def validate(defn: LifecycleDefinition) -> None:
     _check_structure(defn)
     _check_graph(defn)
     _check_hard_rules(defn)
+    _check_phases(defn)

@@ -7,6 +7,7 @@ Catch :class:`StageborgingError` to handle them all::
     │   ├── StreamNotFound (LookupError)      no stream with that id
     │   └── InvalidTransition                 trigger not allowed from the current state
     ├── DefinitionError (ValueError)          a lifecycle definition is malformed
+    │   └── UnguardedPath                     a way into a protected phase skips a hard rule
     ├── DefinitionMismatch                    a stream was opened under another definition
     ├── Refused                               a rule or check blocked the command;
     │                                         the refusal itself was recorded
@@ -26,6 +27,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._phases import Bypass
     from ._records import Event, Finding
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "StageborgingError",
     "StoreError",
     "StreamNotFound",
+    "UnguardedPath",
 ]
 
 
@@ -100,6 +103,23 @@ class DefinitionError(StageborgingError, ValueError):
         self.element = element
         self.problem = problem
         super().__init__(f"lifecycle {definition!r}, {element}: {problem}")
+
+
+class UnguardedPath(DefinitionError):
+    """A way through the definition reaches a protected phase without a hard rule.
+
+    Attributes:
+        bypass: The counterexample: the phase and state reached, the rule
+            missed, and the shortest path of transitions from the initial state.
+    """
+
+    def __init__(self, definition: str, bypass: Bypass) -> None:
+        self.bypass = bypass
+        super().__init__(
+            definition,
+            f"phase {bypass.phase!r}",
+            f"reachable without the {bypass.rule} guard: {bypass.describe()}",
+        )
 
 
 class DefinitionMismatch(StageborgingError):
