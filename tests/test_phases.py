@@ -1,0 +1,259 @@
+"""Phases and the static proof: no definition the engine accepts can bypass a hard rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stageborging import (
+    DefinitionError,
+    Engine,
+    FieldKind,
+    FieldSpec,
+    LifecycleDefinition,
+    PluginError,
+    Transition,
+    UnguardedPath,
+    hookimpl,
+)
+from stageborging._phases import FINAL_PHASES, INTERNSHIP_PHASES, find_bypass
+from stageborging.lifecycles import builtin, case, hbo_stage, mbo_bpv
+
+
+@pytest.mark.parametrize("definition", builtin(), ids=lambda d: d.name)
+def test_builtin_definitions_are_proven(definition: LifecycleDefinition) -> None:
+    """Every built-in lifecycle passes the proof, and every state is its own phase."""
+    assert find_bypass(definition) is None
+    assert all(state == phase for state, phase in definition.phase_of.items())
+
+
+def with_transitions(base: LifecycleDefinition, *extra: Transition, name: str = "variant") -> Any:
+    return attrs.evolve(base, name=name, transitions=(*base.transitions, *extra))
+
+
+@pytest.mark.parametrize(
+    ("base", "extra", "phase", "rule", "last"),
+    [
+        (
+            mbo_bpv,
+            Transition("fast_track", ["agreement_pending"], "ready_to_start", ["placement_office"]),
+            "active",
+            "signatures",
+            ("start", "ready_to_start", "active"),
+        ),
+        (
+            mbo_bpv,
+            Transition("skip_check", ["placement_proposed"], "agreement_pending", ["coach"]),
+            "agreement_pending",
+            "recognition",
+            ("skip_check", "placement_proposed", "agreement_pending"),
+        ),
+        (
+            hbo_stage,
+            Transition("skip_check", ["placement_proposed"], "employer_verified", ["coach"]),
+            "employer_verified",
+            "assignment_approval",
+            ("skip_check", "placement_proposed", "employer_verified"),
+        ),
+        (
+            mbo_bpv,
+            Transition("begin_now", ["ready_to_start"], "active", ["coach"]),
+            "active",
+            "no_retroactive_start",
+            ("begin_now", "ready_to_start", "active"),
+        ),
+        (
+            mbo_bpv,
+            Transition("pause_work", ["active"], "suspended", ["coach"]),
+            "suspended",
+            "reason_code",
+            ("pause_work", "active", "suspended"),
+        ),
+        (
+            case,
+            Transition("investigate", ["intake_held"], "investigating", ["confidential_advisor"]),
+            "investigating",
+            "consent (the give_consent effect)",
+            ("investigate", "intake_held", "investigating"),
+        ),
+    ],
+)
+def test_a_bypass_is_refused_with_its_counterexample(
+    base: Any, extra: Transition, phase: str, rule: str, last: tuple[str, str, str]
+) -> None:
+    """The error names the phase, the rule missed and the shortest path that misses it."""
+    with pytest.raises(UnguardedPath) as info:
+        with_transitions(base(), extra)
+    bypass = info.value.bypass
+    assert (bypass.phase, bypass.rule, bypass.path[-1]) == (phase, rule, last)
+    assert bypass.path[0][1] == base().initial
+    for (_, _, dest), (_, source, _) in zip(bypass.path, bypass.path[1:], strict=False):
+        assert dest == source  # a connected path
+    assert bypass.describe() in str(info.value)
+
+
+def test_signatures_before_an_amendment_do_not_count() -> None:
+    """Walks through cycles count: signing, amending, then a shortcut is still a bypass."""
+    shortcut = Transition("re_ready", ["agreement_pending"], "ready_to_start", ["placement_office"])
+    with pytest.raises(UnguardedPath) as info:
+        with_transitions(mbo_bpv(), shortcut)
+    path = [trigger for trigger, _, _ in info.value.bypass.path]
+    assert "re_ready" in path
+    assert "confirm_signatures" not in path[path.index("re_ready") :]
+
+
+def test_new_states_need_a_phase() -> None:
+    """A state that is no phase name must be mapped to one."""
+    pause = Transition("pause", ["searching"], "paused", ["coach"])
+    back = Transition("unpause", ["paused"], "searching", ["coach"])
+    base = mbo_bpv()
+    withdraw = base.transitions_by_trigger["withdraw"]
+    transitions = [
+        *(t for t in base.transitions if t.trigger != "withdraw"),
+        attrs.evolve(withdraw, sources=(*withdraw.sources, "paused")),
+        pause,
+        back,
+    ]
+    changes = {"name": "v", "states": (*base.states, "paused"), "transitions": transitions}
+    with pytest.raises(DefinitionError, match=r"state 'paused'.*map it with phases"):
+        attrs.evolve(base, **changes)
+    with pytest.raises(DefinitionError, match=r"state 'paused'.*unknown phase"):
+        attrs.evolve(base, **changes, phases={"paused": "pausing"})
+    assert attrs.evolve(base, **changes, phases={"paused": "searching"}).phase_of["paused"] == (
+        "searching"
+    )
+
+
+def test_a_final_phase_is_final() -> None:
+    """A state in a final phase must be a final state: nothing leaves it."""
+    base = mbo_bpv()
+    with pytest.raises(DefinitionError, match="in final phase 'completed' but not final"):
+        attrs.evolve(base, name="v", phases={"assessment": "completed"})
+
+
+class ShortcutVariant:
+    name = "roc-shortcut"
+
+    @hookimpl
+    def stageborging_lifecycles(self) -> list[LifecycleDefinition]:
+        shortcut = Transition("fast_track", ["agreement_pending"], "ready_to_start", ["coach"])
+        return [with_transitions(mbo_bpv(), shortcut, name="roc_fast")]
+
+
+def test_a_plugin_variant_that_skips_signing_is_refused_at_start_up(db_path: Path) -> None:
+    """The engine does not start, naming the plugin and the path that skips the signatures."""
+    with pytest.raises(PluginError) as info:
+        Engine(db_path, plugins=[ShortcutVariant()])
+    assert info.value.plugin == "roc-shortcut"
+    assert "-fast_track-> ready_to_start -start-> active" in str(info.value)
+
+
+# -- the proof agrees with brute force ---------------------------------------------
+
+GUARDS = ["signatures", "no_retroactive_start", "recognition", "reason_code", "assessment_decision"]
+EFFECTS = ["new_agreement", "set_employer", "clear_placement", "confirm_agreement"]
+PROTECTED = {
+    "employer_verified": {"V"},
+    "agreement_pending": {"V"},
+    "ready_to_start": {"V"},
+    "active": {"S", "R", "V"},
+    "suspended": {"S", "R", "V"},
+    "assessment": {"S", "R", "V"},
+    "completed": {"S", "R", "V"},
+}
+ENTRY = {
+    "suspended": "reason_code",
+    "terminated": "reason_code",
+    "completed": "assessment_decision",
+}
+
+
+def brute_force_finds_bypass(
+    initial: str, transitions: list[Transition], phase: dict[str, str]
+) -> bool:
+    """Enumerate every simple path of (state, rules passed) from the start, by depth-first search.
+
+    Written from the rules' statement alone: a guard passes its rule; a new
+    agreement undoes signatures and start; a new or cleared placement undoes all three.
+    """
+    grants = {"signatures": "S", "no_retroactive_start": "R", "recognition": "V"}
+    undo = {
+        "new_agreement": {"S", "R"},
+        "set_employer": {"S", "R", "V"},
+        "clear_placement": {"S", "R", "V"},
+    }
+
+    def walk(state: str, rules: frozenset[str], visited: set[tuple[str, frozenset[str]]]) -> bool:
+        for t in transitions:
+            if state not in t.sources:
+                continue
+            now = {grants[g] for g in t.guards if g in grants} | rules
+            for effect in t.effects:
+                now -= undo.get(effect, set())
+            into = phase[t.dest]
+            if ENTRY.get(into) and ENTRY[into] not in t.guards:
+                return True
+            if not PROTECTED.get(into, set()) <= now:
+                return True
+            node = (t.dest, frozenset(now))
+            if node not in visited and walk(t.dest, node[1], visited | {node}):
+                return True
+        return False
+
+    start = (initial, frozenset[str]())
+    return walk(*start, {start})
+
+
+@st.composite
+def definitions(draw: st.DrawFn) -> dict[str, Any]:
+    """Random internship graphs: reachable, without dead ends, guards placed at random."""
+    n = draw(st.integers(3, 7))
+    states = [f"s{i}" for i in range(n)]
+    open_phases = [p for p in INTERNSHIP_PHASES if p not in FINAL_PHASES]
+    phases = {"s0": draw(st.sampled_from(open_phases)), states[-1]: "withdrawn"}
+    for state in states[1:-1]:
+        phases[state] = draw(st.sampled_from(INTERNSHIP_PHASES))
+    final = [s for s in states if phases[s] in FINAL_PHASES]
+    sources = [s for s in states if s not in final]
+    edges = [(draw(st.sampled_from([s for s in states[:i] if s in sources])), states[i])
+             for i in range(1, n)]  # fmt: skip
+    edges += draw(st.lists(st.tuples(st.sampled_from(sources), st.sampled_from(states)),
+                           max_size=2 * n))  # fmt: skip
+    edges += [(s, states[-1]) for s in sources if all(src != s for src, _ in edges)]
+    transitions = []
+    for k, (source, dest) in enumerate(edges):
+        guards = draw(st.lists(st.sampled_from(GUARDS), unique=True, max_size=3))
+        fields = (
+            [FieldSpec("reason", FieldKind.CODE, codes=("x",))] if "reason_code" in guards else []
+        )
+        effects = draw(st.lists(st.sampled_from(EFFECTS), unique=True, max_size=2))
+        transitions.append(Transition(f"t{k}", [source], dest, ["coach"], guards, fields, effects))
+    return {
+        "name": "random",
+        "kind": "internship",
+        "education": "mbo",
+        "states": states,
+        "initial": "s0",
+        "final": final,
+        "transitions": transitions,
+        "phases": phases,
+    }
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(definitions())
+def test_the_validator_accepts_exactly_what_brute_force_proves(spec: dict[str, Any]) -> None:
+    """For thousands of random definitions, accepted iff no path reaches a phase unguarded."""
+    phase = {state: spec["phases"].get(state, state) for state in spec["states"]}
+    expected = brute_force_finds_bypass(spec["initial"], spec["transitions"], phase)
+    try:
+        LifecycleDefinition(**spec)
+    except UnguardedPath:
+        assert expected, "refused, but brute force finds no bypass"
+        return
+    assert not expected, "accepted, but brute force finds a bypass"
