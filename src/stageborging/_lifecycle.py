@@ -231,12 +231,18 @@ class LifecycleDefinition:
             "open_roles": [str(r) for r in self.open_roles],
             "open_fields": [f.to_json() for f in self.open_fields],
             "phases": dict(self.phases),
+            "description": self.description,
         }
 
     @cached_property
     def digest(self) -> str:
-        """SHA-256 (hex) of the canonical JSON of :meth:`to_json`."""
-        return hashlib.sha256(canonical_bytes(self.to_json())).hexdigest()
+        """SHA-256 (hex) of the canonical JSON of :meth:`to_json`, less the description.
+
+        The description is a label for people: rewording it is no new definition.
+        """
+        data = self.to_json()
+        del data["description"]
+        return hashlib.sha256(canonical_bytes(data)).hexdigest()
 
     @cached_property
     def transitions_by_trigger(self) -> Mapping[str, Transition]:

@@ -21,10 +21,17 @@ from . import __version__
 from ._demo import PHASES, DemoClock, DemoRegister, run_demo
 from ._engine import Engine
 from ._lifecycle import LifecycleDefinition
+from ._lifecycle_file import load_definition
 from ._logging import LOGGER_NAME
 from ._scaffold import write_plugin
 from ._verify import verify_database
-from .exceptions import PluginError, StageborgingError, StoreError
+from .exceptions import (
+    DefinitionError,
+    PluginError,
+    StageborgingError,
+    StoreError,
+    UnguardedPath,
+)
 from .lifecycles import builtin
 
 __all__ = ["main"]
@@ -301,6 +308,40 @@ def new_plugin(name: str, directory: Path | None) -> None:
     for path in write_plugin(name, target):
         click.echo(f"wrote {path}")
     click.echo(f"\nnext: pip install -e '{target}[tests]' && python -m pytest {target}")
+
+
+@lifecycle.command()
+@click.argument("name_or_file")
+def check(name_or_file: str) -> None:
+    """Prove that a lifecycle cannot bypass a hard rule.
+
+    NAME_OR_FILE is a lifecycle's name (built-in or from an installed plugin)
+    or a definition file (.json or .toml, the schema of the docs). Prints the
+    verdict, or the counterexample: the path of transitions that reaches a
+    protected phase without the rule it needs. Exit status 0 sound, 1 refused.
+    """
+    path = Path(name_or_file)
+    try:
+        if path.suffix in (".json", ".toml") or path.exists():
+            definition = load_definition(path)
+        else:
+            with Engine(":memory:", entry_points=True) as engine:
+                definition = engine.lifecycle(name_or_file)
+    except UnguardedPath as refused:
+        bypass = refused.bypass
+        click.echo(f"{refused.definition}: refused")
+        click.echo(f"  phase {bypass.phase!r} is reachable without the {bypass.rule} guard:")
+        for trigger, source, dest in bypass.path:
+            click.echo(f"    {source} -{trigger}-> {dest}")
+        sys.exit(1)
+    except DefinitionError as error:
+        click.echo(f"{error.definition}: refused\n  {error.element}: {error.problem}")
+        sys.exit(1)
+    click.echo(
+        f"{definition.name}: sound ({len(definition.states)} states, "
+        f"{len(definition.transitions)} transitions; no way into a protected phase "
+        "skips a hard rule)"
+    )
 
 
 @lifecycle.command()
