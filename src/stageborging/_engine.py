@@ -458,7 +458,7 @@ class Engine:
             findings=tuple(findings),
             from_state=row.state,
             to_state=transition.dest,
-            plugins=tuple(sorted(set(plugins), key=lambda p: p.name)),
+            plugins=tuple(plugins),
         )
 
     # -- reads -------------------------------------------------------------
@@ -627,7 +627,9 @@ class Engine:
                 stream_of(row, self._facts.frozen(row, facts)), transition, actor, data, now
             )
         findings.extend(plugin_findings)
-        plugins.extend(self._plugins.info(name) for name in answered if name in self._plugins)
+        verifiers = [self._plugins.info(name) for name in answered if name in self._plugins]
+        if verifiers:  # the checks' plugins come sorted and unique; keep them so
+            plugins = sorted({*plugins, *verifiers}, key=lambda p: p.name)
         return findings, plugins
 
     def _append(
@@ -645,8 +647,10 @@ class Engine:
         facts: dict[str, Any] | None,
         now: datetime,
     ) -> _Outcome:
-        """Seal and write one event; *facts* None means they did not change."""
-        plugins = sorted(set(plugins), key=lambda p: p.name)
+        """Seal and write one event; *facts* None means they did not change.
+
+        *plugins* come sorted by name and unique, as :meth:`_decide` gives them.
+        """
         sealed = seal_event(
             row.id, row.version + 1, type, name, now, self._stamp(now), actor, row.state, dest,
             definition, plugins, data, findings, row.head_hash,
