@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
+import io
 import json
+import os
 import re
 import runpy
 import shutil
@@ -21,7 +24,9 @@ from click.testing import CliRunner
 import stageborging
 from stageborging import Effect, Guard, verify_database
 from stageborging import hookspecs as hookspecs_module
+from stageborging import testing as testing_module
 from stageborging._messages import CATALOGUE
+from stageborging._scaffold import write_plugin
 from stageborging.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -215,6 +220,232 @@ def test_audit_format_names_every_header_key() -> None:
     section = page("audit-format.rst").split("The header\n---", 1)[1].split("\nThe chain\n", 1)[0]
     documented = set(re.findall(r"^   \* - ``(\w+)``(?:, ``(\w+)``)?$", section, re.MULTILINE))
     assert {key for pair in documented for key in pair if key} == keys
+
+
+def test_testing_page_documents_every_public_name_and_fixture() -> None:
+    """testing.rst has an autodoc entry for each name of the kit's __all__, and each fixture."""
+    text = page("testing.rst")
+    entries = re.findall(r"^\.\. auto(?:class|function):: (\w+)$", text, re.MULTILINE)
+    for name in testing_module.__all__:
+        assert name in entries, f"{name} is not documented in testing.rst"
+    fixtures = [name for name in vars(testing_module) if name.startswith("stageborging_")]
+    assert fixtures, "the kit has no fixtures?"
+    for name in fixtures:
+        assert f"\n.. fixture:: {name}\n" in text, f"fixture {name} is not documented"
+
+
+# -- the plugin tutorial works, step by step -----------------------------------------------
+
+TUTORIAL = "writing-plugins.rst"
+#: The plugin the tutorial builds, as ``stageborging new-plugin`` writes it.
+PLUGIN = "roc-flags"
+
+
+def scaffold(directory: Path) -> dict[str, str]:
+    """Write the tutorial's plugin with ``write_plugin``: {relative POSIX path: text}."""
+    return {
+        path.relative_to(directory).as_posix(): path.read_text(encoding="utf-8")
+        for path in write_plugin(PLUGIN, directory)
+    }
+
+
+def scaffold_directives() -> list[str]:
+    """The files the tutorial shows with ``.. stageborging-scaffold::``."""
+    return re.findall(r"^\.\. stageborging-scaffold:: (\S+)$", page(TUTORIAL), re.MULTILINE)
+
+
+def test_tutorial_shows_files_the_scaffold_writes(tmp_path: Path) -> None:
+    """Every file the tutorial shows exists in a fresh scaffold; the plugin and tests are shown."""
+    shown = scaffold_directives()
+    assert {"src/roc_flags/plugin.py", "tests/test_plugin.py"} <= set(shown)
+    assert set(shown) <= set(scaffold(tmp_path / PLUGIN))
+
+
+def test_tutorial_scaffold_directive_renders_exactly_what_new_plugin_writes(
+    tmp_path: Path,
+) -> None:
+    """Built by Sphinx with the docs' extension, each shown file is the written file, verbatim."""
+    pytest.importorskip("sphinx")
+    from docutils import nodes
+    from sphinx.application import Sphinx
+
+    written = scaffold(tmp_path / PLUGIN)
+    shown = scaffold_directives()
+    source = tmp_path / "docs"
+    source.mkdir()
+    (source / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(DOCS / '_ext')!r})\n"
+        "extensions = ['stageborging_docs']\n",
+        encoding="utf-8",
+    )
+    directives = "".join(f".. stageborging-scaffold:: {path}\n\n" for path in shown)
+    (source / "index.rst").write_text(f"Scaffold\n========\n\n{directives}", encoding="utf-8")
+    warnings = io.StringIO()
+    app = Sphinx(
+        source, source, tmp_path / "out", tmp_path / "doctrees", "dummy",
+        status=None, warning=warnings, freshenv=True,
+    )  # fmt: skip
+    app.build()
+    assert warnings.getvalue() == ""
+    doctree = app.env.get_doctree("index")
+    blocks = list(doctree.findall(nodes.literal_block))
+    captions = [node.astext() for node in doctree.findall(nodes.caption)]
+    assert [block.astext() for block in blocks] == [written[path] for path in shown]
+    assert captions == [f"{PLUGIN}/{path}" for path in shown]
+    languages = {".py": "python", ".toml": "toml", ".md": "markdown"}
+    assert [block["language"] for block in blocks] == [
+        languages[Path(path).suffix] for path in shown
+    ]
+
+
+def test_tutorial_new_plugin_output_is_what_the_command_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output shown for ``stageborging new-plugin roc-flags`` is the command's."""
+    text = page(TUTORIAL)
+    shown = text.split(f"   $ stageborging new-plugin {PLUGIN}\n", 1)[1].split("\n\n", 2)
+    expected = [line[3:] for line in (shown[0] + "\n\n" + shown[1]).splitlines()]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["new-plugin", PLUGIN])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == expected
+
+
+def _statements(source: str) -> dict[str, tuple[int, int]]:
+    """Top-level imports, assignments, functions and classes: key -> (first, end) line index.
+
+    A statement's lines include its decorators and the comment lines right above it.
+    """
+    lines = source.splitlines()
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            key = node.name
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            key = node.targets[0].id
+        elif isinstance(node, ast.ImportFrom):
+            key = f"from {node.module}"
+        elif isinstance(node, ast.Import):
+            key = "import " + ", ".join(alias.name for alias in node.names)
+        else:
+            continue
+        decorators = getattr(node, "decorator_list", [])
+        first = min([node.lineno, *(d.lineno for d in decorators)]) - 1
+        while first > 0 and lines[first - 1].startswith("#"):
+            first -= 1
+        assert node.end_lineno is not None
+        found[key] = (first, node.end_lineno)
+    return found
+
+
+def apply_block(source: str, block: str) -> str:
+    """Apply a tutorial block: each statement replaces the one of its name, or is appended."""
+    block_lines = block.splitlines()
+    for key, (first, end) in _statements(block).items():
+        lines = source.splitlines()
+        places = _statements(source)
+        if key in places:
+            start, stop = places[key]
+            lines[start:stop] = block_lines[first:end]
+        else:
+            lines += ["", "", *block_lines[first:end]]
+        source = "\n".join(lines) + "\n"
+    return source
+
+
+#: The steps of the tutorial, in order: a code block captioned with a file of the plugin,
+#: a "change ``A`` to ``B``" in the text, or a console block (commands and their output).
+TUTORIAL_STEP = re.compile(
+    r"^\.\. code-block:: python\n   :caption: roc-flags/(?P<path>\S+)\n\n(?P<code>(?:   .*\n|\n)+)"
+    r"|change ``(?P<old>[^`]+)``\s+to ``(?P<new>[^`]+)``"
+    r"|^\.\. code-block:: console\n\n(?P<console>(?:   .*\n|\n)+)",
+    re.MULTILINE,
+)
+SUMMARY = re.compile(r"^(\d+ failed, )?\d+ passed(?= in )", re.MULTILINE)
+DEFAULTS_VERSION = re.compile(r"^(stageborging\.defaults +)\S+ +", re.MULTILINE)
+
+
+def _dedent(block: str) -> str:
+    return "".join(line[3:] + "\n" for line in block.rstrip("\n").splitlines())
+
+
+def _python(*args: str, cwd: Path, path: Path) -> subprocess.Popen[str]:
+    """Start ``python ARGS`` in *cwd* with *path* on ``PYTHONPATH``."""
+    env = dict(os.environ, PYTHONPATH=str(path), PYTHONDONTWRITEBYTECODE="1", COLUMNS="200")
+    return subprocess.Popen(
+        [sys.executable, *args], cwd=cwd, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def _finish(process: subprocess.Popen[str]) -> tuple[int, str]:
+    stdout, stderr = process.communicate(timeout=300)
+    return process.returncode, stdout + stderr
+
+
+def _list_plugins(root: Path, site: Path) -> tuple[int, str]:
+    """Install the plugin at *root* with pip into *site*, then run ``stageborging plugins``."""
+    returncode, output = _finish(
+        _python(
+            "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+            "--target", str(site), str(root), cwd=root.parent, path=site,
+        )
+    )  # fmt: skip
+    if returncode != 0:
+        return returncode, output
+    process = _python(
+        "-m", "stageborging", "plugins", "--db", str(site.parent / "plugins.db"),
+        cwd=root.parent, path=site,
+    )  # fmt: skip
+    stdout, stderr = process.communicate(timeout=300)
+    return process.returncode, stdout if process.returncode == 0 else stdout + stderr
+
+
+def test_tutorial_steps_give_the_output_it_shows(tmp_path: Path) -> None:
+    """Apply the tutorial's changes to a fresh scaffold in order; each run prints what it shows.
+
+    At every ``python -m pytest`` the tests pass and fail as shown (the runs go in
+    parallel, each on a copy of the plugin as it is at that point); at ``stageborging
+    plugins`` the plugin, installed with pip, is listed as shown.
+    """
+    root = tmp_path / "work" / PLUGIN
+    scaffold(root)
+    edited: Path | None = None
+    runs: list[tuple[subprocess.Popen[str], str]] = []
+    listing: tuple[Path, str] | None = None
+    for step in TUTORIAL_STEP.finditer(page(TUTORIAL)):
+        if step["path"]:
+            edited = root / step["path"]
+            text = edited.read_text(encoding="utf-8")
+            edited.write_text(apply_block(text, _dedent(step["code"])), encoding="utf-8")
+        elif step["old"]:
+            assert edited is not None
+            text = edited.read_text(encoding="utf-8")
+            assert step["old"] in text, step["old"]
+            edited.write_text(text.replace(step["old"], step["new"]), encoding="utf-8")
+        elif "$ python -m pytest" in step["console"]:
+            copy = shutil.copytree(root, tmp_path / f"run-{len(runs)}" / PLUGIN)
+            command = ("-m", "pytest", "-q", "-p", "no:cacheprovider")
+            runs.append((_python(*command, cwd=copy, path=copy / "src"), step["console"]))
+        elif "$ stageborging plugins" in step["console"]:
+            copy = shutil.copytree(root, tmp_path / "installed" / PLUGIN)
+            listing = (copy, _dedent(step["console"]).split("$ stageborging plugins\n", 1)[1])
+    assert len(runs) >= 4
+    assert listing is not None
+
+    copy, shown = listing
+    returncode, printed = _list_plugins(copy, copy.parent / "site")
+    outputs = [(_finish(process)[1], console) for process, console in runs]
+    assert returncode == 0, printed
+    assert DEFAULTS_VERSION.sub(r"\1V ", printed) == DEFAULTS_VERSION.sub(r"\1V ", shown)
+    for output, console in outputs:
+        summary, expected = SUMMARY.search(output), SUMMARY.search(_dedent(console))
+        assert summary is not None, output
+        assert expected is not None, console
+        assert summary.group() == expected.group(), output
+        for line in _dedent(console).splitlines():
+            if line.startswith("FAILED "):
+                assert line.split(" - ")[0] in output
 
 
 # -- the independent verifier agrees with stageborging ------------------------------------

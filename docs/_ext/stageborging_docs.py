@@ -17,6 +17,16 @@
     advice, or advice for a code that does not exist, is a build warning (an
     error under ``-W``).
 
+``.. stageborging-scaffold:: PATH``
+    The file *PATH* (``src/roc_flags/plugin.py``) exactly as
+    ``stageborging new-plugin`` writes it (``stageborging._scaffold.write_plugin``),
+    as a literal block in the file's language, captioned with its path.
+    ``:plugin:`` names the plugin (default ``roc-flags``). A path the scaffold
+    does not write is an error that lists the ones it does.
+
+``.. fixture:: NAME`` and ``:fixture:`NAME```
+    Describe a pytest fixture (the testing kit's), and refer to it.
+
 When ``sphinxcontrib.mermaid`` is not installed, diagrams become literal
 blocks; when ``sphinx_click`` is not installed, a ``click`` directive that
 prints each command's ``--help`` stands in for it.
@@ -43,6 +53,7 @@ from sphinx.util.docutils import SphinxDirective
 import stageborging
 import stageborging._diagram
 import stageborging._messages
+import stageborging._scaffold
 import stageborging.lifecycles
 from stageborging import Actor, Engine, FieldKind, FieldSpec, LifecycleDefinition
 
@@ -58,6 +69,11 @@ LIFECYCLE_SOURCES = (
 )
 
 PARTS = ("diagram", "transitions", "facts", "open", "codes")
+
+#: The plugin the scaffold directive writes unless ``:plugin:`` names another.
+SCAFFOLD_PLUGIN = "roc-flags"
+#: Pygments lexers of the files the scaffold writes, by suffix.
+LANGUAGES = {".py": "python", ".toml": "toml", ".md": "markdown"}
 
 
 def _escape(text: str) -> str:
@@ -267,6 +283,43 @@ class AuditExampleDirective(_RstDirective):
         return self.parse_lines(lines)
 
 
+def scaffold_files(name: str = SCAFFOLD_PLUGIN) -> dict[str, str]:
+    """What ``stageborging new-plugin NAME`` writes: ``{relative POSIX path: text}``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / name
+        return {
+            path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
+            for path in stageborging._scaffold.write_plugin(name, root)
+        }
+
+
+class ScaffoldDirective(SphinxDirective):
+    """``.. stageborging-scaffold:: src/roc_flags/plugin.py``: a file of the plugin scaffold."""
+
+    required_arguments = 1
+    option_spec: ClassVar[dict[str, Any]] = {"plugin": directives.unchanged_required}
+
+    def run(self) -> list[nodes.Node]:
+        self.env.note_dependency(str(SOURCES / "_scaffold.py"))
+        name = self.options.get("plugin", SCAFFOLD_PLUGIN)
+        try:
+            files = scaffold_files(name)
+        except stageborging.InvalidInput as exc:
+            raise self.error(f"stageborging new-plugin refuses {name!r}: {exc}") from None
+        path = self.arguments[0]
+        if path not in files:
+            raise self.error(f"the scaffold writes no {path!r}; it writes: {', '.join(files)}")
+        text = files[path]
+        literal = nodes.literal_block(text, text)
+        literal["language"] = LANGUAGES.get(Path(path).suffix, "text")
+        self.set_source_info(literal)
+        caption = nodes.caption(f"{name}/{path}", f"{name}/{path}")
+        self.set_source_info(caption)
+        container = nodes.container("", caption, literal, classes=["literal-block-wrapper"])
+        container["literal_block"] = True
+        return [container]
+
+
 class HelpFallback(_RstDirective):
     """Stands in for sphinx-click's ``click`` directive: each command's ``--help``."""
 
@@ -298,6 +351,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("stageborging-lifecycle", LifecycleDirective)
     app.add_directive("stageborging-findings", FindingsDirective)
     app.add_directive("stageborging-audit-example", AuditExampleDirective)
+    app.add_directive("stageborging-scaffold", ScaffoldDirective)
+    app.add_object_type("fixture", "fixture", indextemplate="pair: %s; pytest fixture")
     if "sphinx_click" not in app.extensions:
         app.add_directive("click", HelpFallback)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
