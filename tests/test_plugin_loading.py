@@ -226,3 +226,10 @@ def test_audit_verify_knows_plugin_lifecycles(site: Path, tmp_path: Path, clock:
     result = CliRunner().invoke(main, ["audit", "verify", "--db", str(db), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert '"warnings": []' in result.output  # no "facts not recomputed" warning
+
+
+def test_listing_plugins_creates_no_database(site: Path, tmp_path: Path) -> None:
+    """`stageborging plugins` reads; it never creates the database it is pointed at."""
+    result = CliRunner().invoke(main, ["plugins", "--db", str(tmp_path / "none.db")])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "none.db").exists()

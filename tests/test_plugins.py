@@ -195,3 +195,20 @@ def test_a_class_instead_of_an_instance_is_refused(db_path: Path) -> None:
     """Passing the class by mistake is an error at start-up, not a check failing forever."""
     with pytest.raises(PluginError, match="register an instance"):
         Engine(db_path, plugins=[Warns])
+
+
+def test_finding_params_must_be_strings(db_path: Path, clock: FakeClock) -> None:
+    """A plugin putting a number in params fails closed, named, instead of a bad log entry."""
+
+    class Counts:
+        name = "counts"
+
+        @hookimpl
+        def stageborging_check_transition(self) -> list[Finding]:
+            return [Finding("counts.n", "info", "n", params={"n": 2})]  # type: ignore[dict-item]
+
+    with engine_with(db_path, clock, Counts()) as engine:
+        sid = open_mbo(engine)
+        with pytest.raises(Refused) as info:
+            engine.fire(sid, "begin_search", actor=STUDENT)
+    assert info.value.findings[0].params == {"plugin": "counts", "error": "TypeError"}

@@ -151,3 +151,63 @@ def test_the_contract_suite_catches_bad_plugins(pytester: pytest.Pytester) -> No
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines(["*two dry runs disagree*"])
+
+
+def test_the_contract_catches_a_failing_notification_hook(pytester: pytest.Pytester) -> None:
+    """A notification hook that raises is skipped by the engine, but fails the contract."""
+    pytester.makepyfile(
+        test_noisy="""
+        import pytest
+        from stageborging import hookimpl
+        from stageborging.testing import PluginContract
+
+        class Noisy:
+            name = "noisy"
+
+            @hookimpl
+            def stageborging_after_transition(self, event):
+                if event.name == "terminate":
+                    raise KeyError("reason")
+                return None
+
+        class TestNoisy(PluginContract):
+            @pytest.fixture
+            def plugin(self):
+                return Noisy()
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*notification hook failed: stageborging_after_transition: KeyError*"]
+    )
+
+
+def test_settings_reach_the_kit_engine(pytester: pytest.Pytester) -> None:
+    """Overriding stageborging_config gives the kit's engine its plugin settings."""
+    pytester.makepyfile(
+        test_settings="""
+        import pytest
+        from stageborging import hookimpl
+
+        class Configured:
+            name = "configured"
+            seen = None
+
+            @hookimpl
+            def stageborging_configure(self, config):
+                Configured.seen = dict(config)
+
+        @pytest.fixture
+        def stageborging_plugins():
+            return [Configured()]
+
+        @pytest.fixture
+        def stageborging_config():
+            return {"configured": {"minimum": 2}}
+
+        def test_configured(stageborging_engine):
+            assert Configured.seen == {"configured": {"minimum": 2}}
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -113,6 +113,13 @@ class Actor:
         return {"id": self.id, "role": self.role.value}
 
 
+def _string_params(params: Mapping[str, str]) -> dict[str, str]:
+    for key, value in params.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"finding params map names to strings (codes, ids), not {value!r}")
+    return dict(params)
+
+
 @frozen
 class Finding:
     """One observation of a rule or check about a command.
@@ -131,7 +138,7 @@ class Finding:
     message: str
     message_nl: str = ""
     source: str = "stageborging"
-    params: Mapping[str, str] = field(factory=dict)
+    params: Mapping[str, str] = field(factory=dict, converter=_string_params)
 
     @property
     def blocks(self) -> bool:

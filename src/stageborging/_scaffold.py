@@ -78,6 +78,9 @@ implements the hook it is named after.
 
 from stageborging import Finding, GuidanceStep, Notification, hookimpl
 
+#: The name findings, events and the outbox show (the entry point's name, too).
+name = "{name}"
+
 #: How many applications a student sends before assisted search is expected.
 MINIMUM_APPLICATIONS = 4
 
@@ -138,6 +141,7 @@ _TESTS = '''\
 
 import pytest
 from stageborging import Actor
+from stageborging.lifecycles.internship import AGREEMENT_FIELDS_MBO
 from stageborging.testing import KitRegister, PluginContract, notifications
 
 from {package} import plugin as the_plugin
@@ -184,8 +188,7 @@ def test_termination_notifies_the_coach(stageborging_engine, stageborging_clock)
     engine.fire(sid, "begin_search", actor=STUDENT)
     engine.fire(sid, "propose_placement", actor=STUDENT, data={{"employer": "lb-1"}})
     engine.fire(sid, "verify_employer", actor=OFFICE)
-    fields = ["parties", "qualification", "level", "track", "dates", "hours",
-              "workplace_supervisor", "work_processes", "assessment", "termination_conditions"]
+    fields = list(AGREEMENT_FIELDS_MBO)  # what a BPV agreement must contain
     engine.fire(sid, "draft_agreement", actor=OFFICE,
                 data={{"document": "d1", "fields_present": fields}})
     for actor, party in ((STUDENT, "student"), (Actor("e-1", "employer"), "employer"),

@@ -266,10 +266,11 @@ def plugins(db: Path) -> None:
     """List the plugins: installed ones (entry-point group ``stageborging``) and built-in.
 
     For each: its name, version, where it came from and the hooks it
-    implements; then the plugins that were not loaded and why (a block list,
-    an import error). Exit status 1 when any plugin could not be loaded.
+    implements; then the plugins that were not loaded and why (blocked, or an
+    import error). Exit status 1 when a plugin failed to import. The database
+    is opened only if it exists (listing never creates one).
     """
-    with Engine(db, entry_points=True) as engine:
+    with Engine(db if db.exists() else ":memory:", entry_points=True) as engine:
         status, problems = engine.plugin_status(), engine.plugin_problems
         lifecycles = engine.lifecycles
     width = max((len(p.name) for p in status), default=4)
@@ -284,6 +285,7 @@ def plugins(db: Path) -> None:
         click.echo("\nNot loaded:")
         for problem in problems:
             click.echo(f"  {problem.name}: {problem.problem}")
+    if any(not p.problem.startswith("blocked") for p in problems):
         sys.exit(1)
 
 

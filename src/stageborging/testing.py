@@ -27,6 +27,7 @@ block), :func:`notifications` (what plugins queued), :func:`assert_refused`,
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +46,7 @@ from .lifecycles.internship import AGREEMENT_FIELDS_MBO
 __all__ = [
     "FakeClock",
     "Journey",
+    "KitRegister",
     "PluginContract",
     "assert_intact",
     "assert_recorded",
@@ -170,13 +172,8 @@ class Journey:
         yield sid, "record", "application_sent", STUDENT, {"application": "a1", "employer": "e1"}
         yield sid, "fire", "propose_placement", STUDENT, {"employer": "kit-employer-1"}
         yield sid, "fire", "verify_employer", OFFICE, None
-        yield (
-            sid,
-            "fire",
-            "draft_agreement",
-            OFFICE,
-            {"document": "d1", "fields_present": AGREEMENT},
-        )
+        agreement = {"document": "d1", "fields_present": AGREEMENT}
+        yield sid, "fire", "draft_agreement", OFFICE, agreement
         for actor, party in ((STUDENT, "student"), (EMPLOYER, "employer"), (OFFICE, "school")):
             yield sid, "record", "signature", actor, {"party": party, "agreement_version": 1}
         yield sid, "fire", "confirm_signatures", OFFICE, None
@@ -190,6 +187,23 @@ class Journey:
         yield sid, "fire", "finish", COACH, None
         yield sid, "record", "assessment_decision", EXAM, {"outcome": "passed"}
         yield sid, "fire", "complete", EXAM, None
+        # a second internship, planned from today: assisted search, then a termination
+        # and a replacement search
+        today = self.clock().date()
+        dates = {"planned_start": today.isoformat(),
+                 "planned_end": (today + timedelta(days=150)).isoformat()}  # fmt: skip
+        other = self.engine.open("mbo_bpv", actor=OFFICE, data={**MBO, **dates}).stream_id
+        yield other, "fire", "begin_search", STUDENT, None
+        yield other, "fire", "request_assistance", STUDENT, None
+        yield other, "fire", "propose_placement", OFFICE, {"employer": "kit-employer-2"}
+        yield other, "fire", "verify_employer", OFFICE, None
+        yield other, "fire", "draft_agreement", OFFICE, agreement
+        for actor, party in ((STUDENT, "student"), (EMPLOYER, "employer"), (OFFICE, "school")):
+            yield other, "record", "signature", actor, {"party": party, "agreement_version": 1}
+        yield other, "fire", "confirm_signatures", OFFICE, None
+        yield other, "fire", "start", COACH, None
+        yield other, "fire", "terminate", COACH, {"reason": "mismatch"}
+        yield other, "fire", "seek_replacement", COACH, None
         case = self.engine.open("case", actor=STUDENT, data={"phase": "search"}).stream_id
         yield case, "fire", "acknowledge", ADVISOR, None
         yield case, "fire", "hold_intake", ADVISOR, None
@@ -200,13 +214,18 @@ class Journey:
         yield case, "fire", "close", ADVISOR, None
 
     def run(self) -> list[Event]:
-        """Run every step; refusals (recorded) are part of the story. Returns what went ahead."""
+        """Run every step and return the events that went ahead.
+
+        A step a plugin refuses is recorded as a refusal, and the steps that
+        needed it are then invalid from the state the stream is in: both are
+        skipped, so the rest of the story still runs.
+        """
         done = []
         for sid, kind, name, actor, data in self.steps():
             command = self.engine.fire if kind == "fire" else self.engine.record
             try:
                 done.append(command(sid, name, actor=actor, data=data))
-            except Refused:
+            except (Refused, InvalidInput):
                 continue
         return done
 
@@ -238,10 +257,19 @@ class PluginContract:
         raise NotImplementedError("override the 'plugin' fixture with your plugin")
 
     @pytest.fixture
-    def contract_engine(self, tmp_path: Path, plugin: object) -> Iterator[tuple[Engine, FakeClock]]:
+    def plugin_config(self) -> dict[str, Any]:
+        """Override: the settings your plugin needs (``Engine(config=...)``)."""
+        return {}
+
+    @pytest.fixture
+    def contract_engine(
+        self, tmp_path: Path, plugin: object, plugin_config: dict[str, Any]
+    ) -> Iterator[tuple[Engine, FakeClock]]:
         clock = FakeClock()
-        with Engine(tmp_path / "contract.db", plugins=[KitRegister(), plugin], clock=clock) as e:
-            yield e, clock
+        plugins = [KitRegister(), plugin]
+        path = tmp_path / "contract.db"
+        with Engine(path, plugins=plugins, clock=clock, config=plugin_config) as engine:
+            yield engine, clock
 
     def _decisions(self, engine: Engine, clock: FakeClock, plugin: object) -> list[list[Finding]]:
         from ._plugins import plugin_name
@@ -292,10 +320,17 @@ class PluginContract:
                 match = _PERSONAL.search(text)
                 assert match is None, f"{finding.code}: looks like personal data: {match.group()!r}"
 
-    def test_notifications_are_well_formed(self, contract_engine: tuple[Engine, FakeClock]) -> None:
-        """Whatever the plugin queues names a role and a template code (validated on creation)."""
+    def test_notifications_are_well_formed(
+        self, contract_engine: tuple[Engine, FakeClock], caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """The notification hooks never fail: what they return is notifications, queued."""
         engine, clock = contract_engine
+        caplog.set_level(logging.WARNING, logger="stageborging")
         Journey(engine, clock).run()
+        skipped = [r for r in caplog.records if r.getMessage() == "notifications skipped"]
+        assert not skipped, "notification hook failed: " + ", ".join(
+            f"{getattr(r, 'hook', '?')}: {getattr(r, 'error', '?')}" for r in skipped
+        )
         for entry in engine.notifications(pending=False):
             assert isinstance(entry.notification, Notification)
         assert_intact(engine)
@@ -317,11 +352,23 @@ def stageborging_plugins() -> list[object]:
 
 
 @pytest.fixture
+def stageborging_config() -> dict[str, Any]:
+    """The plugin settings ``stageborging_engine`` passes; override to give yours."""
+    return {}
+
+
+@pytest.fixture
 def stageborging_engine(
-    tmp_path: Path, stageborging_clock: FakeClock, stageborging_plugins: list[object]
+    tmp_path: Path,
+    stageborging_clock: FakeClock,
+    stageborging_plugins: list[object],
+    stageborging_config: dict[str, Any],
 ) -> Iterator[Engine]:
-    """A fresh engine on a temporary SQLite file, with the fake clock and your plugins."""
+    """A fresh engine on a temporary SQLite file, with the fake clock, your plugins and settings."""
     with Engine(
-        tmp_path / "stageborging.db", plugins=stageborging_plugins, clock=stageborging_clock
+        tmp_path / "stageborging.db",
+        plugins=stageborging_plugins,
+        clock=stageborging_clock,
+        config=stageborging_config,
     ) as engine:
         yield engine
