@@ -49,7 +49,7 @@ from ._rules import (
     evaluate_guards,
     transition_input,
 )
-from .audit import GENESIS, VerifyReport, verify_rows
+from .audit import GENESIS, VerifyReport
 from .exceptions import (
     ConcurrencyConflict,
     DefinitionError,
@@ -342,9 +342,9 @@ class Engine:
         """
         started = time.perf_counter()
         actor = check_actor(actor)
-        now = self._now()
 
         def work(tx: Transaction) -> _Outcome:
+            now = self._now()  # read under the lock: time runs forward along the stream
             row, definition = self._load(tx, stream_id, expected_version)
             transition, payload = transition_input(definition, row.state, trigger, data)
             facts = self._facts.facts(row)
@@ -397,9 +397,9 @@ class Engine:
         """
         started = time.perf_counter()
         actor = check_actor(actor)
-        now = self._now()
 
         def work(tx: Transaction) -> _Outcome:
+            now = self._now()  # read under the lock: time runs forward along the stream
             row, definition = self._load(tx, stream_id, expected_version)
             spec = definition.facts_by_name.get(fact)
             if spec is None:
@@ -440,7 +440,8 @@ class Engine:
         """Dry-run :meth:`fire`: the decision and every finding; nothing is written.
 
         Raises:
-            InvalidInput: as :meth:`fire` (unknown stream or trigger, bad data).
+            StreamNotFound: no stream has this id.
+            InvalidInput: as :meth:`fire` (unknown trigger, bad data).
             InvalidTransition: the trigger is not allowed from the current state.
         """
         actor = check_actor(actor)
@@ -489,11 +490,18 @@ class Engine:
         """Rebuild the stream's projection from its events alone.
 
         Equal to :meth:`stream` unless the database was tampered with.
+
+        Raises:
+            StreamNotFound: no stream has this id.
+            DefinitionMismatch: the stream's definition is not the one loaded.
         """
         sealed = self.store.read_events(stream_id)
         if not sealed:
             raise StreamNotFound(stream_id)
-        definition = self.lifecycle(sealed[0].name)
+        definition = self._definitions.get(sealed[0].lifecycle)
+        if definition is None or definition.digest != sealed[-1].definition:
+            loaded = "" if definition is None else definition.digest
+            raise DefinitionMismatch(stream_id, sealed[0].lifecycle, sealed[-1].definition, loaded)
         facts = fold(definition, (decoded(event) for event in sealed))
         last = sealed[-1]
         return Stream(
@@ -550,9 +558,7 @@ class Engine:
 
     def verify(self) -> VerifyReport:
         """Recompute every chain and check every column (see ``stageborging audit verify``)."""
-        return verify_rows(
-            self.store.iter_events(), self.store.stream_heads(), self._definitions.values()
-        )
+        return self.store.verify(self._definitions.values())
 
     # -- internals ---------------------------------------------------------
 

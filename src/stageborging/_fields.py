@@ -32,6 +32,14 @@ class FieldKind(StrEnum):
     INT = "int"  #: an integer within ``minimum`` … ``maximum``
 
 
+def _kind(value: str) -> FieldKind:
+    try:
+        return FieldKind(value)
+    except ValueError:
+        known = ", ".join(k.value for k in FieldKind)
+        raise InvalidInput("kind", value, f"unknown field kind; known: {known}") from None
+
+
 def _codes(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(values)
 
@@ -51,7 +59,7 @@ class FieldSpec:
     """
 
     name: str
-    kind: FieldKind = field(converter=FieldKind)
+    kind: FieldKind = field(converter=_kind)
     required: bool = True
     codes: tuple[str, ...] = field(default=(), converter=_codes)
     minimum: int | None = None

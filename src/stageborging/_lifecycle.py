@@ -23,7 +23,7 @@ from ._diagram import to_mermaid, to_table
 from ._fields import FieldKind, FieldSpec
 from ._phases import FINAL_PHASES, PHASES, find_bypass
 from ._records import IDENTIFIER, Role
-from .exceptions import DefinitionError, UnguardedPath
+from .exceptions import DefinitionError, InvalidInput, UnguardedPath
 
 __all__ = [
     "Effect",
@@ -93,12 +93,25 @@ def _strs(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(values)
 
 
+def _member(kind: type[StrEnum], field_name: str, value: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(m.value for m in kind)
+        raise InvalidInput(field_name, value, f"unknown; known: {known}") from None
+
+
 def _guards(values: Iterable[Guard | str]) -> tuple[Guard, ...]:
-    return tuple(Guard(v) for v in values)
+    return tuple(_member(Guard, "guards", v) for v in values)
 
 
 def _effects(values: Iterable[Effect | str]) -> tuple[Effect, ...]:
-    return tuple(Effect(v) for v in values)
+    return tuple(_member(Effect, "effects", v) for v in values)
+
+
+def _effect(value: Effect | str) -> Effect:
+    effect: Effect = _member(Effect, "effect", value)
+    return effect
 
 
 def _field_specs(values: Iterable[FieldSpec]) -> tuple[FieldSpec, ...]:
@@ -155,7 +168,7 @@ class FactSpec:
 
     name: str
     roles: tuple[Role, ...] = field(converter=_roles)
-    effect: Effect = field(converter=Effect)
+    effect: Effect = field(converter=_effect)
     fields: tuple[FieldSpec, ...] = field(default=(), converter=_field_specs)
     guards: tuple[Guard, ...] = field(default=(), converter=_guards)
     states: tuple[str, ...] = field(default=(), converter=_strs)

@@ -48,9 +48,9 @@ def definition_from_data(data: Mapping[str, Any], source: str = "data") -> Lifec
         DefinitionError: a key is missing, unknown or malformed, or the
             definition is unsound (with the counterexample of a bypass).
     """
-    name = str(data.get("name", source))
     if not isinstance(data, Mapping):
-        raise DefinitionError(name, source, "must be a table (object) of definition keys")
+        raise DefinitionError(source, source, "must be a table (object) of definition keys")
+    name = str(data.get("name", source))
     unknown = sorted(set(data) - _TOP)
     if unknown:
         raise DefinitionError(

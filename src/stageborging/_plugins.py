@@ -14,9 +14,11 @@ import pluggy
 
 from . import hookspecs
 from .__about__ import __version__
+from ._canonical import check_canonical_value
 from ._lifecycle import LifecycleDefinition, Transition
 from ._logging import get_logger
 from ._messages import finding
+from ._projection import freeze
 from ._records import (
     Actor,
     Event,
@@ -268,7 +270,7 @@ class PluginHost:
             "stream": stream,
             "transition": transition,
             "actor": actor,
-            "data": types.MappingProxyType(data),
+            "data": freeze(data),  # read-only all the way down: this data is sealed
             "now": now,
         }
         findings: list[Finding] = []
@@ -298,8 +300,10 @@ class PluginHost:
                     "recognition verifier failed", plugin=info.name, error=_error_text(exc)
                 )
                 return RecognitionAnswer(None, info.name, _error_text(exc))
-            if answer is not None:
-                return RecognitionAnswer(bool(answer), info.name)
+            if isinstance(answer, bool):
+                return RecognitionAnswer(answer, info.name)
+            if answer is not None:  # "no", 0 …: never guess, fail closed
+                return RecognitionAnswer(None, info.name, f"returned {type(answer).__name__}")
         return RecognitionAnswer(None, "stageborging", asked=len(impls))
 
     @property
@@ -427,6 +431,12 @@ def _own_findings(info: PluginInfo, result: Iterable[Finding]) -> list[Finding]:
     for item in result:
         if not isinstance(item, Finding):
             raise TypeError(f"returned a {type(item).__name__}, not a Finding")
+        # A plugin's finding is sealed into the log: codes and ids only in code and
+        # params (no names, no sentences), and text JSON can carry.
+        check_identifier("code", item.code)
+        for value in item.params.values():
+            check_identifier("params", value)
+        check_canonical_value([item.message, item.message_nl])
         message_nl = item.message_nl or item.message
         own.append(
             Finding(

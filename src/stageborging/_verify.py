@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from attrs import evolve
-
 from ._lifecycle import LifecycleDefinition
-from .audit import VerifyReport, verify_rows
+from .audit import VerifyReport
 from .lifecycles import builtin
 from .store import SQLiteStore
 
@@ -30,11 +28,6 @@ def verify_database(
     """
     store = SQLiteStore(path, read_only=True)
     try:
-        known = builtin() if definitions is None else definitions
-        report = verify_rows(store.iter_events(), store.stream_heads(), known)
-        if not store.append_only_guards():
-            warning = "the append-only triggers on the events table are missing"
-            report = evolve(report, warnings=(*report.warnings, warning))
-        return report
+        return store.verify(builtin() if definitions is None else definitions)
     finally:
         store.close()

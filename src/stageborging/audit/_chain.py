@@ -2,7 +2,7 @@
 
 An event is stored as two byte strings:
 
-* the **body**: canonical JSON of ``{"data": …, "findings": […]}``; it may be
+* the **body**: canonical JSON of ``{"data": …, "date": …, "findings": […]}``; it may be
   erased later (crypto-shredding), so the chain holds only its hash;
 * the **header**: canonical JSON of every audited field, including the body's
   SHA-256 and the previous event's hash.

@@ -84,7 +84,7 @@ def _check_event(event: SealedEvent, expected_seq: int, prev: SealedEvent | None
         return "hash does not match the stored header bytes"
     try:
         header: Any = json.loads(event.header)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # a hostile database too
         return "header is not valid JSON"
     if not isinstance(header, dict) or header.get("v") != HEADER_VERSION:
         return f"header is not a version {HEADER_VERSION} event header"
@@ -163,14 +163,14 @@ class _StreamCheck:
 
     def _fold(self, definition: LifecycleDefinition, event: SealedEvent, raw: bytes) -> str | None:
         try:
-            body = json.loads(raw)
+            body = json.loads(raw)  # RecursionError below: a hostile body
             if event.type == "opened":
                 self.facts = initial_facts(body["data"])
                 return None
             effects = effects_of(definition, event.type, event.name)
             if effects and self.facts is not None:
                 self.facts = apply(self.facts, effects, body["data"], body["date"])
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return "body does not fit the lifecycle definition"
         return None
 

@@ -6,11 +6,12 @@ serialises commands on one stream and retries transient errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol, TypeVar
 
+from .._lifecycle import LifecycleDefinition
 from .._records import OutboxEntry, Statistics
-from ..audit import SealedEvent, StreamRow
+from ..audit import SealedEvent, StreamRow, VerifyReport
 
 __all__ = ["Store", "StreamRow", "Transaction"]
 
@@ -35,7 +36,7 @@ class Transaction(Protocol):
 
 
 class Store(Protocol):
-    """A database holding streams, events and (later) outbox rows and deadlines."""
+    """A database holding streams, events and outbox rows (deadlines arrive later)."""
 
     def run(self, work: Callable[[Transaction], T]) -> T:
         """Run *work* in one write transaction, retrying transient errors a bounded
@@ -49,6 +50,9 @@ class Store(Protocol):
 
     def iter_events(self) -> Iterator[SealedEvent]:
         """Every event, ordered by stream id and seq (for verification)."""
+
+    def verify(self, definitions: Iterable[LifecycleDefinition] = ()) -> VerifyReport:
+        """Verify every stream in one consistent snapshot of the database."""
 
     def stream_heads(self) -> dict[str, StreamRow]:
         """The verifiable columns of every projection row."""

@@ -12,12 +12,15 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from attrs import evolve
+
+from .._lifecycle import LifecycleDefinition
 from .._records import Notification, OutboxEntry, Statistics
-from ..audit import SealedEvent
+from ..audit import SealedEvent, VerifyReport, verify_rows
 from ..exceptions import ConcurrencyConflict, SchemaVersionError, StoreError
 from ._base import StreamRow
 from ._schema import MIGRATIONS, SCHEMA_VERSION
@@ -74,6 +77,13 @@ def _outbox_entry(row: tuple[Any, ...]) -> OutboxEntry:
         delivered_at=delivered_at,
         attempts=attempts,
     )
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    # SQLite may have rolled back already (disk full, I/O error): then there is
+    # nothing to undo, and the original error is the one to report.
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def _is_transient(exc: sqlite3.OperationalError) -> bool:
@@ -156,11 +166,21 @@ class SQLiteStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._closed = False
+        self._memory = (
+            f"file:stageborging-{id(self)}?mode=memory&cache=shared"
+            if str(path) == ":memory:"
+            else None
+        )
         conn = self._connection()
-        if not read_only:
-            self._migrate(conn)
-        else:
-            self._check_version(conn)
+        try:
+            if not read_only:
+                self._migrate(conn)
+            else:
+                self._check_version(conn)
+        except BaseException:
+            self.close()
+            raise
 
     # -- connections -------------------------------------------------------
 
@@ -172,6 +192,12 @@ class SQLiteStore:
                 uri = f"{self.path.resolve().as_uri()}?mode=ro"
                 conn = sqlite3.connect(
                     uri, uri=True, isolation_level=None, timeout=self._busy_timeout,
+                    check_same_thread=False,
+                )  # fmt: skip
+            elif self._memory is not None:
+                # One in-memory database for every thread's connection (shared cache).
+                conn = sqlite3.connect(
+                    self._memory, uri=True, isolation_level=None, timeout=self._busy_timeout,
                     check_same_thread=False,
                 )  # fmt: skip
             else:
@@ -189,6 +215,8 @@ class SQLiteStore:
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
+            if self._closed:
+                raise StoreError(f"{self.path}: the store is closed")
             conn = self._connect()
             self._local.conn = conn
             with self._lock:
@@ -198,6 +226,7 @@ class SQLiteStore:
     def close(self) -> None:
         """Close every connection this store opened (in any thread)."""
         with self._lock:
+            self._closed = True
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
@@ -258,17 +287,17 @@ class SQLiteStore:
                 conn.execute("COMMIT")
                 return result
             except sqlite3.OperationalError as exc:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 if _is_transient(exc) and attempt < self._retries:
                     attempt += 1
                     time.sleep(0.01 * attempt)
                     continue
                 raise StoreError(f"{self.path}: {exc}") from None
             except sqlite3.Error as exc:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise StoreError(f"{self.path}: {exc}") from None
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
 
     def run(self, work: Callable[[_Transaction], T]) -> T:
@@ -287,6 +316,25 @@ class SQLiteStore:
             f"SELECT {_EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY seq", (stream_id,)
         )
         return list(map(SealedEvent._make, rows))
+
+    def verify(self, definitions: Iterable[LifecycleDefinition] = ()) -> VerifyReport:
+        """Verify every stream (see :func:`~stageborging.audit.verify_rows`) in one snapshot.
+
+        Events and projection rows are read in one read transaction, so a
+        command committing meanwhile is either wholly seen or not at all.
+        """
+        conn = self._connection()
+        conn.execute("BEGIN")
+        try:
+            heads = self.stream_heads()
+            report = verify_rows(self.iter_events(), heads, definitions)
+            guarded = self.append_only_guards()
+        finally:
+            conn.execute("COMMIT")
+        if not guarded:
+            warning = "the append-only triggers on the events table are missing"
+            report = evolve(report, warnings=(*report.warnings, warning))
+        return report
 
     def iter_events(self) -> Iterator[SealedEvent]:
         rows = self._connection().execute(

@@ -1,0 +1,182 @@
+"""Hostile and unlucky conditions: concurrent verification, meddling plugins, full disks."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from conftest import (
+    PLACEMENT_OFFICE,
+    STUDENT,
+    FakeClock,
+    Recognises,
+    open_mbo,
+    to_agreement_pending,
+)
+from stageborging import (
+    DefinitionError,
+    DefinitionMismatch,
+    Engine,
+    Finding,
+    InvalidInput,
+    Refused,
+    SQLiteStore,
+    StoreError,
+    Transition,
+    hookimpl,
+)
+from stageborging._lifecycle_file import definition_from_data
+from stageborging.lifecycles import mbo_bpv
+
+
+def test_verification_sees_one_snapshot_while_commands_run(db_path: Path, clock: FakeClock) -> None:
+    """Verifying while another thread writes never reports a false break."""
+    with Engine(db_path, clock=clock) as writer_engine, Engine(db_path, clock=clock) as reader:
+        stop = threading.Event()
+
+        def write() -> None:
+            while not stop.is_set():
+                sid = open_mbo(writer_engine)
+                writer_engine.fire(sid, "begin_search", actor=STUDENT)
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        try:
+            reports = [reader.verify() for _ in range(30)]
+        finally:
+            stop.set()
+            writer.join()
+    assert all(report.ok for report in reports), [r.breaks for r in reports if not r.ok]
+
+
+def test_a_check_cannot_change_the_data_that_is_sealed(db_path: Path, clock: FakeClock) -> None:
+    """Nested command data is read-only to plugins too: a meddling check fails closed."""
+
+    class Meddler:
+        name = "meddler"
+
+        @hookimpl
+        def stageborging_check_transition(self, data: Any) -> None:
+            if "fields_present" in data:
+                data["fields_present"].append("INJECTED")
+
+    with Engine(db_path, plugins=[Recognises(), Meddler()], clock=clock) as engine:
+        sid = open_mbo(engine)
+        with pytest.raises(Refused) as info:
+            to_agreement_pending(engine, sid)
+        assert info.value.findings[-1].params["plugin"] == "meddler"
+        assert "INJECTED" not in str(engine.history(sid)[-1].data)
+
+
+def test_a_verifier_answering_no_string_fails_closed(db_path: Path, clock: FakeClock) -> None:
+    """Only True or False count as an answer; "no" is not "recognised"."""
+
+    class Sloppy:
+        name = "sloppy"
+
+        @hookimpl
+        def stageborging_verify_recognition(self) -> str:
+            return "no"
+
+    with Engine(db_path, plugins=[Sloppy()], clock=clock) as engine:
+        sid = open_mbo(engine)
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "e-1"})
+        with pytest.raises(Refused) as info:
+            engine.fire(sid, "verify_employer", actor=PLACEMENT_OFFICE)
+    assert info.value.findings[0].code == "recognition.verifier_failed"
+
+
+@pytest.mark.parametrize(
+    "finding",
+    [
+        Finding("local.x", "warn", "bad \ud800 text"),
+        Finding("local.x", "warn", "ok", params={"who": "Jan Jansen"}),
+        Finding("Local X", "warn", "ok"),
+    ],
+)
+def test_a_plugin_finding_must_fit_the_log(
+    db_path: Path, clock: FakeClock, finding: Finding
+) -> None:
+    """Unencodable text, names in params, or a code with spaces: refused, not sealed."""
+
+    class Writes:
+        name = "writes"
+
+        @hookimpl
+        def stageborging_check_transition(self) -> list[Finding]:
+            return [finding]
+
+    with Engine(db_path, plugins=[Writes()], clock=clock) as engine:
+        sid = open_mbo(engine)
+        decision = engine.check(sid, "begin_search", actor=STUDENT)
+        assert [f.code for f in decision.blocking] == ["check.failed"]
+        with pytest.raises(Refused):
+            engine.fire(sid, "begin_search", actor=STUDENT)
+
+
+def test_a_full_disk_is_a_store_error(db_path: Path, clock: FakeClock) -> None:
+    """When SQLite gives up (database full), the caller gets a StoreError, nothing half written."""
+    store = SQLiteStore(db_path)
+    with Engine(store, clock=clock) as engine:
+        sid = open_mbo(engine)
+        version = engine.stream(sid).version
+        (pages,) = store._connection().execute("PRAGMA page_count").fetchone()
+        store._connection().execute(f"PRAGMA max_page_count = {pages}")
+
+        def fill() -> None:
+            for _ in range(500):
+                open_mbo(engine)
+
+        with pytest.raises(StoreError, match="full"):
+            fill()
+        assert engine.stream(sid).version == version
+
+
+def test_replay_refuses_a_changed_definition(db_path: Path, clock: FakeClock) -> None:
+    """A stream opened under another definition of the same name is not folded blindly."""
+    with Engine(db_path, clock=clock) as engine:
+        sid = open_mbo(engine)
+    changed = attrs.evolve(
+        mbo_bpv(),
+        transitions=(
+            *mbo_bpv().transitions,
+            Transition("pause_search", ["searching"], "orientation", ["coach"]),
+        ),
+    )
+    other = Engine(db_path, clock=clock, defaults=False, lifecycles=())
+    other._definitions["mbo_bpv"] = changed
+    with other, pytest.raises(DefinitionMismatch):
+        other.replay(sid)
+
+
+def test_an_in_memory_engine_works_from_any_thread(clock: FakeClock) -> None:
+    """ ":memory:" is one database for every thread of the engine."""
+    with Engine(":memory:", clock=clock) as engine:
+        sid = open_mbo(engine)
+        seen: list[str] = []
+        thread = threading.Thread(target=lambda: seen.append(engine.stream(sid).state))
+        thread.start()
+        thread.join()
+        assert seen == ["orientation"]
+
+
+def test_a_closed_engine_says_so(db_path: Path, clock: FakeClock) -> None:
+    """Commands after close() are an error, not a silent reconnect."""
+    engine = Engine(db_path, clock=clock)
+    sid = open_mbo(engine)
+    engine.close()
+    with pytest.raises(StoreError, match="closed"):
+        engine.stream(sid)
+
+
+def test_definition_input_errors_are_named() -> None:
+    """A typo in a guard, or a definition that is not a table, is a library error."""
+    with pytest.raises(InvalidInput, match="guards"):
+        Transition("t", ["a"], "b", ["coach"], guards=["signature"])
+    with pytest.raises(DefinitionError, match="must be a table"):
+        definition_from_data([])  # type: ignore[arg-type]
