@@ -265,7 +265,6 @@ def test_tutorial_scaffold_directive_renders_exactly_what_new_plugin_writes(
     tmp_path: Path,
 ) -> None:
     """Built by Sphinx with the docs' extension, each shown file is the written file, verbatim."""
-    pytest.importorskip("sphinx")
     from docutils import nodes
     from sphinx.application import Sphinx
 
