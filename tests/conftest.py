@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stageborging import Actor, Engine, hookimpl
+from stageborging.testing import FakeClock
 
 PLACEMENT_OFFICE = Actor("po-1", "placement_office")
 COACH = Actor("coach-1", "coach")
@@ -32,22 +32,6 @@ ALL_MBO_FIELDS = [
     "assessment",
     "termination_conditions",
 ]
-
-
-class FakeClock:
-    """A clock the test moves by hand; starts on 2027-01-10 09:00 UTC."""
-
-    def __init__(self, now: datetime | None = None) -> None:
-        self.now = now or datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-    def set(self, day: str) -> None:
-        self.now = datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC)
 
 
 class Recognises:

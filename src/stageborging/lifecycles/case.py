@@ -6,6 +6,7 @@ from functools import cache
 
 from .._fields import FieldKind, FieldSpec
 from .._lifecycle import Effect, FactSpec, Guard, LifecycleDefinition, Transition
+from .._phases import CASE_PHASES
 from .._records import Role
 
 __all__ = ["GROUNDS", "OUTCOMES", "REFERRAL_TARGETS", "case"]
@@ -37,15 +38,7 @@ def case() -> LifecycleDefinition:
         name="case",
         kind="case",
         description="Melding stagediscriminatie",
-        states=(
-            "received",
-            "acknowledged",
-            "intake_held",
-            "investigating",
-            "registered_only",
-            "outcome_recorded",
-            "closed",
-        ),
+        states=CASE_PHASES,  # the default states are the canonical phases themselves
         initial="received",
         final=("closed",),
         transitions=(

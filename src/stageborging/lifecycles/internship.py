@@ -6,6 +6,7 @@ from functools import cache
 
 from .._fields import FieldKind, FieldSpec
 from .._lifecycle import Effect, FactSpec, Guard, LifecycleDefinition, Transition
+from .._phases import INTERNSHIP_PHASES
 from .._records import Role
 
 __all__ = [
@@ -61,21 +62,8 @@ AGREEMENT_FIELDS_HBO = (
 )
 
 S, C, P, X = Role.STUDENT, Role.COACH, Role.PLACEMENT_OFFICE, Role.SYSTEM
-STATES = (
-    "orientation",
-    "searching",
-    "assisted_search",
-    "placement_proposed",
-    "employer_verified",
-    "agreement_pending",
-    "ready_to_start",
-    "active",
-    "suspended",
-    "assessment",
-    "completed",
-    "terminated",
-    "withdrawn",
-)
+#: The default states are the canonical phases themselves (see _phases).
+STATES = INTERNSHIP_PHASES
 FINAL = ("completed", "withdrawn")
 
 
