@@ -44,6 +44,7 @@ from typing import Final
 import stageborging
 from stageborging import Actor, Engine, SQLiteStore, Transition, verify_database
 from stageborging._machine import _Model  # the flyweight that moves the state
+from stageborging.lifecycles.internship import AGREEMENT_FIELDS_MBO
 from stageborging.store._schema import MIGRATIONS
 from stageborging.store.sqlite import Synchronous
 
@@ -58,18 +59,6 @@ EMPLOYER: Final = Actor("emp-signatory-1", "employer")
 COACH: Final = Actor("coach-1", "coach")
 OPENED_ON: Final = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
 STARTED_ON: Final = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
-AGREEMENT_FIELDS: Final = (
-    "parties",
-    "qualification",
-    "level",
-    "track",
-    "dates",
-    "hours",
-    "workplace_supervisor",
-    "work_processes",
-    "assessment",
-    "termination_conditions",
-)
 MBO_DETAILS: Final[Mapping[str, object]] = {
     "student": "stu-1",
     "programme": "prog-ict",
@@ -222,7 +211,7 @@ def drive_to_active(path: Path, count: int) -> list[str]:
                 sid,
                 "draft_agreement",
                 actor=PLACEMENT_OFFICE,
-                data={"document": "pok-1", "fields_present": list(AGREEMENT_FIELDS)},
+                data={"document": "pok-1", "fields_present": list(AGREEMENT_FIELDS_MBO)},
             )
             for actor, party in (
                 (STUDENT, "student"),

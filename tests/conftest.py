@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from stageborging import Actor, Engine, hookimpl
+from stageborging.lifecycles.internship import AGREEMENT_FIELDS_MBO
 from stageborging.testing import FakeClock
 
 PLACEMENT_OFFICE = Actor("po-1", "placement_office")
@@ -20,18 +21,7 @@ EXAM = Actor("exam-1", "exam_committee")
 ADVISOR = Actor("vp-1", "confidential_advisor")
 SYSTEM = Actor("sis-sync", "system")
 
-ALL_MBO_FIELDS = [
-    "parties",
-    "qualification",
-    "level",
-    "track",
-    "dates",
-    "hours",
-    "workplace_supervisor",
-    "work_processes",
-    "assessment",
-    "termination_conditions",
-]
+ALL_MBO_FIELDS = list(AGREEMENT_FIELDS_MBO)
 
 
 class Recognises:

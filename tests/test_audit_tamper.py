@@ -29,6 +29,7 @@ from conftest import (
     STUDENT,
     FakeClock,
     Recognises,
+    mbo_details,
     open_mbo,
     sign_all,
     to_active,
@@ -156,18 +157,7 @@ def _build(path: Path) -> dict[str, int]:
 
 
 def _mbo_data(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "student": "stu-2",
-        "programme": "prog-ict",
-        "qualification": "25604",
-        "level": 4,
-        "track": "BOL",
-        "planned_start": "2027-02-01",
-        "planned_end": "2027-06-30",
-        "planned_hours": 400,
-    }
-    data.update(overrides)
-    return data
+    return mbo_details(**{"student": "stu-2", **overrides})
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import random
+import sqlite3
 from collections.abc import Callable, Generator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from attrs import define, field
@@ -23,7 +25,15 @@ from .exceptions import Refused
 from .hookspecs import hookimpl
 from .lifecycles.internship import AGREEMENT_FIELDS_HBO, AGREEMENT_FIELDS_MBO
 
-__all__ = ["PHASES", "DemoClock", "DemoRegister", "run_demo", "scenarios"]
+__all__ = [
+    "PHASES",
+    "DemoClock",
+    "DemoRegister",
+    "holds_only_demo_data",
+    "remove_database",
+    "run_demo",
+    "scenarios",
+]
 
 #: (label, first day) of each phase of the demo year.
 PHASES = (
@@ -308,3 +318,26 @@ def run_demo(
                 pass
             progress(label, 1)
         journeys = alive
+
+
+def holds_only_demo_data(path: Path) -> bool:
+    """True when *path* is empty or holds only demo data (every actor id starts with ``demo-``)."""
+    if path.stat().st_size == 0:
+        return True
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            (foreign,) = conn.execute(
+                "SELECT count(*) FROM events WHERE actor_id NOT LIKE 'demo-%'"
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False  # not a stageborging database: never ours to delete
+    return int(foreign) == 0
+
+
+def remove_database(path: Path) -> None:
+    """Delete a SQLite database file and its WAL companions."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ import click
 import structlog
 
 from . import __version__
-from ._demo import PHASES, DemoClock, DemoRegister, run_demo
+from ._demo import PHASES, DemoClock, DemoRegister, holds_only_demo_data, remove_database, run_demo
 from ._engine import Engine
 from ._lifecycle import LifecycleDefinition
 from ._lifecycle_file import load_definition
@@ -98,28 +97,6 @@ def main(verbose: int) -> None:
 # -- demo --------------------------------------------------------------------
 
 
-def _looks_like_demo(path: Path) -> bool:
-    """True when *path* is empty or holds only demo data (every actor id starts with ``demo-``)."""
-    if path.stat().st_size == 0:
-        return True
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            (foreign,) = conn.execute(
-                "SELECT count(*) FROM events WHERE actor_id NOT LIKE 'demo-%'"
-            ).fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return False  # not a stageborging database: never ours to delete
-    return int(foreign) == 0
-
-
-def _remove_database(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
 @main.command()
 @_db_option
 @click.option(
@@ -147,12 +124,12 @@ def demo(db: Path, students: int, seed: int) -> None:
     an existing file that holds anything but demo data is never overwritten.
     """
     if db.exists():
-        if not _looks_like_demo(db):
+        if not holds_only_demo_data(db):
             raise click.UsageError(
                 f"{db} exists and holds data that is not from the demo; "
                 "choose another --db (the demo starts from a fresh database)"
             )
-        _remove_database(db)
+        remove_database(db)
     clock = DemoClock()
     started = time.perf_counter()
     total = students * len(PHASES) + 6  # the two cases add three steps each
