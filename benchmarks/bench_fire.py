@@ -51,6 +51,7 @@ from stageborging.store.sqlite import Synchronous
 MODES: Final[tuple[Synchronous, ...]] = ("FULL", "NORMAL")
 TARGET_RATIO_FULL: Final = 1.5
 TARGET_CHECK_US: Final = 60.0
+TARGET_CPU_US: Final = 40.0
 NOOP_PLUGINS: Final = 5
 
 PLACEMENT_OFFICE: Final = Actor("po-1", "placement_office")
@@ -164,21 +165,32 @@ def note(text: str) -> None:
     print(f"# {text}", file=sys.stdout, flush=True)
 
 
-def timed(op: Op, count: int, samples: list[int]) -> None:
-    """Run *op* *count* times, appending each call's duration in nanoseconds."""
+@dataclass
+class Samples:
+    """Per-call wall-clock and CPU (process) time of one operation, in nanoseconds."""
+
+    wall: list[int]
+    cpu: list[int]
+
+
+def timed(op: Op, count: int, samples: Samples) -> None:
+    """Run *op* *count* times, appending each call's wall-clock and process time."""
     clock = time.perf_counter_ns
+    cpu = time.process_time_ns
     for _ in range(count):
-        started = clock()
+        started, started_cpu = clock(), cpu()
         op()
-        samples.append(clock() - started)
+        ended_cpu, ended = cpu(), clock()
+        samples.wall.append(ended - started)
+        samples.cpu.append(ended_cpu - started_cpu)
 
 
-def interleaved(ops: Sequence[Op], n: int, block: int, warmup: int) -> list[list[int]]:
+def interleaved(ops: Sequence[Op], n: int, block: int, warmup: int) -> list[Samples]:
     """Warm each op up, then time *n* calls of each, alternating in blocks of *block*."""
     for op in ops:
         for _ in range(warmup):
             op()
-    samples: list[list[int]] = [[] for _ in ops]
+    samples = [Samples([], []) for _ in ops]
     gc.collect()
     done = 0
     while done < n:
@@ -421,6 +433,8 @@ class Floor:
 class FireResult:
     floor: Summary
     fire: Summary
+    floor_cpu: Summary
+    fire_cpu: Summary
 
 
 def bench_mode(
@@ -440,7 +454,12 @@ def bench_mode(
             floor_ns, fire_ns = interleaved([floor_op, fire], n, block, warmup)
         finally:
             floor.close()
-    return FireResult(floor=Summary.of(floor_ns), fire=Summary.of(fire_ns))
+    return FireResult(
+        floor=Summary.of(floor_ns.wall),
+        fire=Summary.of(fire_ns.wall),
+        floor_cpu=Summary.of(floor_ns.cpu),
+        fire_cpu=Summary.of(fire_ns.cpu),
+    )
 
 
 def stream_ids(path: Path) -> list[str]:
@@ -472,7 +491,7 @@ def bench_check(path: Path, n: int, warmup: int) -> Summary:
                 raise SystemExit(f"check refused {trigger} on {sid}: {decision.findings}")
 
         (samples,) = interleaved([op], n, n, warmup)
-    return Summary.of(samples)
+    return Summary.of(samples.wall)
 
 
 @contextmanager
@@ -572,6 +591,13 @@ def run(directory: Path, args: argparse.Namespace) -> None:
             emit(f"{label} {mode} mean", summary.mean, "us")
             emit(f"{label} {mode} p95", summary.p95, "us")
         emit(f"engine overhead {mode} median", result.fire.median - result.floor.median, "us")
+        emit(f"floor {mode} cpu median", result.floor_cpu.median, "us")
+        emit(f"fire {mode} cpu median", result.fire_cpu.median, "us")
+        emit(
+            f"engine cpu per fire {mode} median",
+            result.fire_cpu.median - result.floor_cpu.median,
+            "us",
+        )
     for mode in MODES:
         emit(f"fire/floor ratio ({mode})", results[mode].fire.median / results[mode].floor.median)
 
@@ -594,6 +620,8 @@ def run(directory: Path, args: argparse.Namespace) -> None:
     met = {True: "met", False: "missed"}
     emit(f"target fire/floor (FULL) <= {TARGET_RATIO_FULL}", met[ratio <= TARGET_RATIO_FULL])
     emit(f"target dry-run <= {TARGET_CHECK_US:g} us", met[check.median <= TARGET_CHECK_US])
+    cpu = results["NORMAL"].fire_cpu.median - results["NORMAL"].floor_cpu.median
+    emit(f"target engine cpu per fire (NORMAL) <= {TARGET_CPU_US:g} us", met[cpu <= TARGET_CPU_US])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
