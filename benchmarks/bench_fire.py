@@ -43,10 +43,9 @@ from typing import Final
 
 import stageborging
 from stageborging import Actor, Engine, SQLiteStore, Transition, verify_database
-from stageborging._machine import _Model  # the flyweight that moves the state
-from stageborging.lifecycles.internship import AGREEMENT_FIELDS_MBO
-from stageborging.store._schema import MIGRATIONS
-from stageborging.store.sqlite import Synchronous
+from stageborging.lifecycles import AGREEMENT_FIELDS_MBO
+from stageborging.lifecycles._machine import _Model  # the flyweight that moves the state
+from stageborging.store import MIGRATIONS, Synchronous
 
 MODES: Final[tuple[Synchronous, ...]] = ("FULL", "NORMAL")
 TARGET_RATIO_FULL: Final = 1.5
@@ -343,7 +342,7 @@ class Floor:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(f"PRAGMA synchronous={mode}")
         if schema_of(self.conn) != expected_schema():
-            raise SystemExit(f"{path}: schema differs from stageborging.store._schema.MIGRATIONS")
+            raise SystemExit(f"{path}: schema differs from stageborging.store.MIGRATIONS")
         self.templates = {True: suspend, False: resume}
         self.facts = facts
         self.sids = [f"floor{i:04d}" + "0" * 23 for i in range(streams)]

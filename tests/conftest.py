@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stageborging import Actor, Engine, hookimpl
-from stageborging.lifecycles.internship import AGREEMENT_FIELDS_MBO
+from stageborging.lifecycles import AGREEMENT_FIELDS_MBO
 from stageborging.testing import FakeClock
 
 PLACEMENT_OFFICE = Actor("po-1", "placement_office")

@@ -36,8 +36,8 @@ from conftest import (
     to_agreement_pending,
 )
 from stageborging import Engine, Refused, VerifyReport, verify_database
-from stageborging._canonical import canonical_bytes
 from stageborging.audit import GENESIS, seal
+from stageborging.core import canonical_bytes
 from stageborging.lifecycles import hbo_stage, mbo_bpv
 
 EVENT_COLUMNS = (

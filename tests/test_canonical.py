@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from conftest import STUDENT, open_mbo, to_agreement_pending
 from stageborging import Engine, InvalidInput, Refused
-from stageborging._canonical import canonical_bytes, check_canonical_value
 from stageborging.audit import GENESIS, SealedEvent, StreamRow, seal, verify_rows
+from stageborging.core import canonical_bytes, check_canonical_value
 
 MAX_INT = 2**53 - 1
 

@@ -25,9 +25,9 @@ import stageborging
 from stageborging import Effect, Guard, verify_database
 from stageborging import hookspecs as hookspecs_module
 from stageborging import testing as testing_module
-from stageborging._messages import CATALOGUE
-from stageborging._scaffold import write_plugin
 from stageborging.cli import main
+from stageborging.cli._scaffold import write_plugin
+from stageborging.core import CATALOGUE
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

@@ -9,9 +9,8 @@ import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stageborging._canonical import canonical_bytes
-from stageborging.audit import HEADER_VERSION
-from stageborging.audit._chain import header_bytes
+from stageborging.audit import HEADER_VERSION, header_bytes
+from stageborging.core import canonical_bytes
 
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)
 FIELDS = (

@@ -18,8 +18,7 @@ from stageborging import (
     LifecycleDefinition,
     Transition,
 )
-from stageborging._diagram import to_mermaid, to_table
-from stageborging.lifecycles import builtin, case, hbo_stage, mbo_bpv
+from stageborging.lifecycles import builtin, case, hbo_stage, mbo_bpv, to_mermaid, to_table
 
 
 def small(**overrides: Any) -> LifecycleDefinition:

@@ -10,9 +10,8 @@ from click.testing import CliRunner
 
 from conftest import PLACEMENT_OFFICE, FakeClock, mbo_details
 from stageborging import DefinitionError, Engine, UnguardedPath
-from stageborging._lifecycle_file import definition_from_data, load_definition
 from stageborging.cli import main
-from stageborging.lifecycles import builtin
+from stageborging.lifecycles import builtin, definition_from_data, load_definition
 
 EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "roc_bpv.toml"
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stageborging import InvalidTransition, LifecycleDefinition
-from stageborging._machine import CompiledMachine
-from stageborging.lifecycles import builtin
+from stageborging.lifecycles import CompiledMachine, builtin
 
 
 @pytest.mark.parametrize("definition", builtin(), ids=lambda d: d.name)

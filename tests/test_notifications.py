@@ -27,7 +27,7 @@ from stageborging import (
     Stream,
     hookimpl,
 )
-from stageborging.store.sqlite import _Transaction
+from stageborging.store._sqlite import _Transaction
 
 
 class TellsTheCoach:

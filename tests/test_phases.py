@@ -21,8 +21,15 @@ from stageborging import (
     UnguardedPath,
     hookimpl,
 )
-from stageborging._phases import FINAL_PHASES, INTERNSHIP_PHASES, find_bypass
-from stageborging.lifecycles import builtin, case, hbo_stage, mbo_bpv
+from stageborging.lifecycles import (
+    FINAL_PHASES,
+    INTERNSHIP_PHASES,
+    builtin,
+    case,
+    find_bypass,
+    hbo_stage,
+    mbo_bpv,
+)
 
 
 @pytest.mark.parametrize("definition", builtin(), ids=lambda d: d.name)

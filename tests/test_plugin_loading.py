@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from conftest import PLACEMENT_OFFICE, STUDENT, FakeClock, mbo_details
 from stageborging import Engine, PluginError, hookimpl
-from stageborging._plugins import PluginHost
 from stageborging.cli import main
+from stageborging.pluginhost import PluginHost
 
 ACME = """
 import attrs

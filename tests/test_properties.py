@@ -63,7 +63,7 @@ from stageborging import (
     Stream,
     StreamNotFound,
 )
-from stageborging._canonical import canonical_bytes, check_canonical_value
+from stageborging.core import canonical_bytes, check_canonical_value
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 EMPLOYERS = ("emp-1", "emp-1", "emp-2", "emp-unrecognised")

@@ -29,8 +29,7 @@ from stageborging import (
     Transition,
     hookimpl,
 )
-from stageborging._lifecycle_file import definition_from_data
-from stageborging.lifecycles import mbo_bpv
+from stageborging.lifecycles import definition_from_data, mbo_bpv
 
 
 def test_verification_sees_one_snapshot_while_commands_run(db_path: Path, clock: FakeClock) -> None:

@@ -20,7 +20,7 @@ from stageborging import (
     verify_database,
 )
 from stageborging.store import _schema
-from stageborging.store.sqlite import _Transaction
+from stageborging.store._sqlite import _Transaction
 
 
 def test_a_new_database_gets_the_current_schema(db_path: Path) -> None:
@@ -41,7 +41,7 @@ def test_an_older_schema_migrates_forward_on_open(
     extra = ("CREATE TABLE later_feature (id INTEGER PRIMARY KEY)",)
     monkeypatch.setattr(_schema, "MIGRATIONS", (*_schema.MIGRATIONS, extra))
     monkeypatch.setattr(_schema, "SCHEMA_VERSION", _schema.SCHEMA_VERSION + 1)
-    import stageborging.store.sqlite as sqlite_module
+    import stageborging.store._sqlite as sqlite_module
 
     monkeypatch.setattr(sqlite_module, "MIGRATIONS", _schema.MIGRATIONS)
     monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", _schema.SCHEMA_VERSION)

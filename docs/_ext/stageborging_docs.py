@@ -1,7 +1,7 @@
 """Sphinx directives that render stageborging's own data, so the docs cannot drift.
 
 ``.. stageborging-lifecycle:: NAME``
-    The Mermaid diagram (from ``stageborging._diagram.to_mermaid``) and the
+    The Mermaid diagram (from ``stageborging.lifecycles.to_mermaid``) and the
     tables of transitions, facts, opening fields and code lists of a built-in
     lifecycle definition. ``:parts:`` picks some of ``diagram, transitions,
     facts, open, codes`` (default: all).
@@ -11,7 +11,7 @@
     of a freshly written stream, for an auditor to recompute.
 
 ``.. stageborging-findings::``
-    The built-in finding catalogue (``stageborging._messages.CATALOGUE``) as a
+    The built-in finding catalogue (``stageborging.core.CATALOGUE``) as a
     table, with the advice given in the directive's content: one unindented
     line per finding code, followed by its indented advice. A code without
     advice, or advice for a code that does not exist, is a build warning (an
@@ -19,7 +19,7 @@
 
 ``.. stageborging-scaffold:: PATH``
     The file *PATH* (``src/roc_flags/plugin.py``) exactly as
-    ``stageborging new-plugin`` writes it (``stageborging._scaffold.write_plugin``),
+    ``stageborging new-plugin`` writes it (``stageborging.cli._scaffold.write_plugin``),
     as a literal block in the file's language, captioned with its path.
     ``:plugin:`` names the plugin (default ``roc-flags``). A path the scaffold
     does not write is an error that lists the ones it does.
@@ -51,9 +51,8 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 import stageborging
-import stageborging._diagram
-import stageborging._messages
-import stageborging._scaffold
+import stageborging.cli._scaffold
+import stageborging.core
 import stageborging.lifecycles
 from stageborging import Actor, Engine, FieldKind, FieldSpec, LifecycleDefinition
 
@@ -64,8 +63,8 @@ SOURCES = Path(stageborging.__file__).parent
 LIFECYCLE_SOURCES = (
     "lifecycles/internship.py",
     "lifecycles/case.py",
-    "_lifecycle.py",
-    "_diagram.py",
+    "lifecycles/_model.py",
+    "lifecycles/_render.py",
 )
 
 PARTS = ("diagram", "transitions", "facts", "open", "codes")
@@ -154,7 +153,7 @@ class LifecycleDirective(_RstDirective):
         return self.parse_lines(lines)
 
     def _diagram(self, d: LifecycleDefinition) -> list[str]:
-        return self.mermaid(stageborging._diagram.to_mermaid(d))
+        return self.mermaid(stageborging.lifecycles.to_mermaid(d))
 
     def _transitions(self, d: LifecycleDefinition) -> list[str]:
         open_states = {s for s in d.states if s not in d.final}
@@ -223,7 +222,7 @@ class FindingsDirective(_RstDirective):
                 current = advice.setdefault(line.strip(), [])
             elif current is not None:
                 current.append(line.strip())
-        catalogue = stageborging._messages.CATALOGUE
+        catalogue = stageborging.core.CATALOGUE
         for code in catalogue:
             if not " ".join(advice.get(code, ())).strip():
                 logger.warning("finding %r has no advice", code, location=self.get_location())
@@ -289,7 +288,7 @@ def scaffold_files(name: str = SCAFFOLD_PLUGIN) -> dict[str, str]:
         root = Path(tmp) / name
         return {
             path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
-            for path in stageborging._scaffold.write_plugin(name, root)
+            for path in stageborging.cli._scaffold.write_plugin(name, root)
         }
 
 

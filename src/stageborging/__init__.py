@@ -14,10 +14,8 @@ hooks for institutions and a tamper-evident audit log for auditors::
 import logging
 
 from .__about__ import __version__
-from ._engine import Engine
-from ._fields import FieldKind, FieldSpec
-from ._lifecycle import Effect, FactSpec, Guard, LifecycleDefinition, Transition
-from ._records import (
+from .audit import Break, VerifyReport
+from .core import (
     Actor,
     Decision,
     Event,
@@ -34,8 +32,7 @@ from ._records import (
     Statistics,
     Stream,
 )
-from ._verify import verify_database
-from .audit import Break, VerifyReport
+from .engine import Engine
 from .exceptions import (
     ConcurrencyConflict,
     DefinitionError,
@@ -51,7 +48,16 @@ from .exceptions import (
     UnguardedPath,
 )
 from .hookspecs import hookimpl
-from .store import SQLiteStore
+from .lifecycles import (
+    Effect,
+    FactSpec,
+    FieldKind,
+    FieldSpec,
+    Guard,
+    LifecycleDefinition,
+    Transition,
+)
+from .store import SQLiteStore, verify_database
 
 # A library logs nothing unless its host configures logging.
 logging.getLogger("stageborging").addHandler(logging.NullHandler())

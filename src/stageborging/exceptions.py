@@ -21,14 +21,20 @@ message names the field and value that caused it. Errors of the underlying
 libraries (``transitions.MachineError``, ``sqlite3.Error``) never reach callers.
 """
 
-from __future__ import annotations
-
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ._phases import Bypass
-    from ._records import Event, Finding
+from .core._errors import (
+    ConcurrencyConflict,
+    DefinitionError,
+    DefinitionMismatch,
+    InvalidInput,
+    InvalidTransition,
+    PluginError,
+    Refused,
+    SchemaVersionError,
+    StageborgingError,
+    StoreError,
+    StreamNotFound,
+    UnguardedPath,
+)
 
 __all__ = [
     "ConcurrencyConflict",
@@ -44,157 +50,3 @@ __all__ = [
     "StreamNotFound",
     "UnguardedPath",
 ]
-
-
-class StageborgingError(Exception):
-    """Base class of every error raised by stageborging."""
-
-
-class InvalidInput(StageborgingError, ValueError):
-    """A command's input is malformed; nothing was written.
-
-    Attributes:
-        field: The name of the offending field (e.g. ``"data.reason"``).
-        value: The value that was given.
-    """
-
-    def __init__(self, field: str, value: Any, problem: str) -> None:
-        self.field = field
-        self.value = value
-        self.problem = problem
-        super().__init__(f"{field}={value!r}: {problem}")
-
-
-class StreamNotFound(InvalidInput, LookupError):
-    """No stream has the given id."""
-
-    def __init__(self, stream_id: str) -> None:
-        super().__init__("stream_id", stream_id, "no stream with this id")
-        self.stream_id = stream_id
-
-
-class InvalidTransition(InvalidInput):
-    """The trigger exists but is not allowed from the stream's current state.
-
-    Attributes:
-        trigger: The trigger that was fired.
-        state: The state the stream is in.
-    """
-
-    def __init__(self, trigger: str, state: str, allowed: Sequence[str]) -> None:
-        choices = ", ".join(sorted(allowed)) or "none"
-        super().__init__(
-            "trigger", trigger, f"not allowed from state {state!r} (allowed here: {choices})"
-        )
-        self.trigger = trigger
-        self.state = state
-
-
-class DefinitionError(StageborgingError, ValueError):
-    """A lifecycle definition failed validation.
-
-    Attributes:
-        definition: The name of the definition.
-        element: The offending state, transition or fact (``"transition 'start'"``).
-    """
-
-    def __init__(self, definition: str, element: str, problem: str) -> None:
-        self.definition = definition
-        self.element = element
-        self.problem = problem
-        super().__init__(f"lifecycle {definition!r}, {element}: {problem}")
-
-
-class UnguardedPath(DefinitionError):
-    """A way through the definition reaches a protected phase without a hard rule.
-
-    Attributes:
-        bypass: The counterexample: the phase and state reached, the rule
-            missed, and the shortest path of transitions from the initial state.
-    """
-
-    def __init__(self, definition: str, bypass: Bypass) -> None:
-        self.bypass = bypass
-        super().__init__(
-            definition,
-            f"phase {bypass.phase!r}",
-            f"reachable without the {bypass.rule} guard: {bypass.describe()}",
-        )
-
-
-class DefinitionMismatch(StageborgingError):
-    """A stream was opened under a definition whose digest differs from the loaded one.
-
-    Changing a definition under running streams is an explicit migration, never
-    silent.
-    """
-
-    def __init__(self, stream_id: str, definition: str, stored: str, loaded: str) -> None:
-        self.stream_id = stream_id
-        self.definition = definition
-        self.stored_digest = stored
-        self.loaded_digest = loaded
-        super().__init__(
-            f"stream {stream_id!r} was opened under {definition!r} with digest "
-            f"{stored[:12]}…, but the loaded definition has digest {loaded[:12]}…"
-        )
-
-
-class Refused(StageborgingError):
-    """A hard rule or a plugin check blocked the command.
-
-    The refusal was recorded as an event on the stream before this was raised.
-
-    Attributes:
-        stream_id: The stream the command was for.
-        command: The trigger or fact name.
-        findings: Every finding, blocking or not.
-        event: The recorded refusal event; ``None`` for a refused ``open``,
-            which has no stream to record on.
-    """
-
-    def __init__(
-        self, stream_id: str, command: str, findings: Sequence[Finding], event: Event | None
-    ) -> None:
-        self.stream_id = stream_id
-        self.command = command
-        self.findings = tuple(findings)
-        self.event = event
-        codes = ", ".join(f.code for f in self.findings if f.blocks)
-        super().__init__(f"{command!r} on stream {stream_id!r} refused: {codes}")
-
-
-class ConcurrencyConflict(StageborgingError):
-    """The stream moved on since the caller looked; nothing was written.
-
-    Not retried automatically: the caller's premise is stale.
-    """
-
-    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
-        self.stream_id = stream_id
-        self.expected_version = expected
-        self.actual_version = actual
-        super().__init__(
-            f"stream {stream_id!r} is at version {actual}, expected_version was {expected}"
-        )
-
-
-class PluginError(StageborgingError):
-    """A plugin cannot be registered: a misspelled hook, a bad signature, a name clash.
-
-    Attributes:
-        plugin: The plugin's name.
-    """
-
-    def __init__(self, plugin: str, problem: str) -> None:
-        self.plugin = plugin
-        self.problem = problem
-        super().__init__(f"plugin {plugin!r}: {problem}")
-
-
-class StoreError(StageborgingError):
-    """The database cannot be opened or used."""
-
-
-class SchemaVersionError(StoreError):
-    """The database schema is newer than this version of stageborging understands."""

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from ._lifecycle import LifecycleDefinition, Transition
-    from ._records import Actor, Event, Finding, GuidanceStep, Notification, Role, Stream
+    from .core import Actor, Event, Finding, GuidanceStep, Notification, Role, Stream
+    from .lifecycles import LifecycleDefinition, Transition
 
 __all__ = [
     "PROJECT",

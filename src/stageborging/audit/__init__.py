@@ -1,11 +1,12 @@
 """The tamper-evident audit chain: sealing events and verifying stored streams.
 
 See ``docs/audit-format.rst`` for the exact format, precise enough to write an
-independent verifier.
+independent verifier. Pure functions over rows: nothing here knows of the engine
+or a database.
 """
 
-from ._chain import GENESIS, HEADER_VERSION, SealedEvent, StreamRow, seal
-from .verify import Break, VerifyReport, verify_rows
+from ._chain import GENESIS, HEADER_VERSION, SealedEvent, StreamRow, header_bytes, seal
+from ._verify import Break, VerifyReport, verify_rows
 
 __all__ = [
     "GENESIS",
@@ -14,6 +15,7 @@ __all__ = [
     "SealedEvent",
     "StreamRow",
     "VerifyReport",
+    "header_bytes",
     "seal",
     "verify_rows",
 ]

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
-from .._canonical import canonical_bytes
+from ..core import canonical_bytes
 
 __all__ = ["GENESIS", "HEADER_VERSION", "SealedEvent", "StreamRow", "header_bytes", "seal"]
 

@@ -1,16 +1,65 @@
-"""The built-in lifecycle definitions (DOMAIN.md §4 and §5).
+"""Lifecycles as data: the model, validation and proof, the facts projection, the compiled
+``transitions`` machine, renderings, definition files, and the built-in definitions.
 
-Each is built on first use and cached: ``mbo_bpv()``, ``hbo_stage()`` and
-``case()``. :func:`builtin` returns all of them.
+The built-in definitions are built on first use and cached: ``mbo_bpv()``,
+``hbo_stage()`` and ``case()``; :func:`builtin` returns all of them. Nothing here
+knows of storage or plugins.
 """
 
 from __future__ import annotations
 
-from .._lifecycle import LifecycleDefinition
+from ._fields import FieldKind, FieldSpec, validate_data
+from ._files import definition_from_data, load_definition
+from ._machine import CompiledMachine
+from ._model import Effect, FactSpec, Guard, LifecycleDefinition, Transition
+from ._projection import apply, effects_of, fold, freeze, initial_facts
+from ._proof import CASE_PHASES, FINAL_PHASES, INTERNSHIP_PHASES, PHASES, find_bypass
+from ._render import to_mermaid, to_table
 from .case import case
-from .internship import hbo_stage, mbo_bpv
+from .internship import (
+    AGREEMENT_FIELDS_HBO,
+    AGREEMENT_FIELDS_MBO,
+    CANCEL_REASONS,
+    SUSPEND_REASONS,
+    TERMINATE_REASONS,
+    hbo_stage,
+    mbo_bpv,
+)
 
-__all__ = ["builtin", "case", "hbo_stage", "mbo_bpv"]
+__all__ = [
+    "AGREEMENT_FIELDS_HBO",
+    "AGREEMENT_FIELDS_MBO",
+    "CANCEL_REASONS",
+    "CASE_PHASES",
+    "FINAL_PHASES",
+    "INTERNSHIP_PHASES",
+    "PHASES",
+    "SUSPEND_REASONS",
+    "TERMINATE_REASONS",
+    "CompiledMachine",
+    "Effect",
+    "FactSpec",
+    "FieldKind",
+    "FieldSpec",
+    "Guard",
+    "LifecycleDefinition",
+    "Transition",
+    "apply",
+    "builtin",
+    "case",
+    "definition_from_data",
+    "effects_of",
+    "find_bypass",
+    "fold",
+    "freeze",
+    "hbo_stage",
+    "initial_facts",
+    "load_definition",
+    "mbo_bpv",
+    "to_mermaid",
+    "to_table",
+    "validate_data",
+]
 
 
 def builtin() -> tuple[LifecycleDefinition, ...]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from .._fields import FieldKind, FieldSpec
-from .._lifecycle import Effect, FactSpec, Guard, LifecycleDefinition, Transition
-from .._phases import INTERNSHIP_PHASES
-from .._records import Role
+from ..core import Role
+from ._fields import FieldKind, FieldSpec
+from ._model import Effect, FactSpec, Guard, LifecycleDefinition, Transition
+from ._proof import INTERNSHIP_PHASES
 
 __all__ = [
     "AGREEMENT_FIELDS_HBO",

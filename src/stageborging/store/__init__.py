@@ -1,6 +1,18 @@
-"""Storage of streams and events: the unit-of-work protocol and its backends."""
+"""Storage of streams and events: the unit-of-work protocol, its SQLite backend and the
+schema migrations. The store knows nothing of plugins or rules."""
 
-from ._base import Store, StreamRow, Transaction
-from .sqlite import SQLiteStore
+from ._protocol import Store, StreamRow, Transaction
+from ._schema import MIGRATIONS, SCHEMA_VERSION
+from ._sqlite import SQLiteStore, Synchronous
+from ._verify import verify_database
 
-__all__ = ["SQLiteStore", "Store", "StreamRow", "Transaction"]
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "SQLiteStore",
+    "Store",
+    "StreamRow",
+    "Synchronous",
+    "Transaction",
+    "verify_database",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._lifecycle import LifecycleDefinition, Transition
+    from ._model import LifecycleDefinition, Transition
 
 __all__ = ["to_mermaid", "to_table"]
 

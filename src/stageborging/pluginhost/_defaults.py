@@ -11,10 +11,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from .._lifecycle import Transition
-from .._messages import finding
-from .._records import Finding, Stream
+from ..core import Finding, Stream, finding
 from ..hookspecs import hookimpl
+from ..lifecycles import Transition
 
 __all__ = ["DefaultRules"]
 

@@ -24,12 +24,12 @@ from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from attrs import frozen
+from ..core import Bypass
 
 if TYPE_CHECKING:
-    from ._lifecycle import LifecycleDefinition, Transition
+    from ._model import LifecycleDefinition, Transition
 
-__all__ = ["CASE_PHASES", "FINAL_PHASES", "INTERNSHIP_PHASES", "Bypass", "find_bypass"]
+__all__ = ["CASE_PHASES", "FINAL_PHASES", "INTERNSHIP_PHASES", "PHASES", "find_bypass"]
 
 INTERNSHIP_PHASES = (
     "orientation",
@@ -88,31 +88,6 @@ _RESETS = {
     "clear_placement": frozenset({"S", "R", "V"}),
     "withdraw_consent": frozenset({"K"}),
 }
-
-
-@frozen
-class Bypass:
-    """A way into a protected phase without a hard rule it needs.
-
-    Attributes:
-        phase: The protected phase reached.
-        state: The state of that phase.
-        rule: The hard rule (guard) the way misses.
-        path: The transitions of the shortest such way, from the initial state,
-            as (trigger, from state, to state).
-    """
-
-    phase: str
-    state: str
-    rule: str
-    path: tuple[tuple[str, str, str], ...]
-
-    def describe(self) -> str:
-        """``orientation -begin_search-> searching -…-> active``."""
-        if not self.path:
-            return self.state
-        steps = [self.path[0][1]] + [f"-{trigger}-> {dest}" for trigger, _, dest in self.path]
-        return " ".join(steps)
 
 
 def _rule_name(rule: str, education: str) -> str:

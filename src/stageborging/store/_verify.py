@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from ._lifecycle import LifecycleDefinition
-from .audit import VerifyReport
-from .lifecycles import builtin
-from .store import SQLiteStore
+from ..audit import VerifyReport
+from ..lifecycles import LifecycleDefinition, builtin
+from ._sqlite import SQLiteStore
 
 __all__ = ["verify_database"]
 

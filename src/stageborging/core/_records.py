@@ -10,7 +10,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from .exceptions import InvalidInput
+from ._errors import InvalidInput
 
 __all__ = [
     "Actor",

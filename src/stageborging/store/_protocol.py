@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol, TypeVar
 
-from .._lifecycle import LifecycleDefinition
-from .._records import OutboxEntry, Statistics
 from ..audit import SealedEvent, StreamRow, VerifyReport
+from ..core import OutboxEntry, Statistics
+from ..lifecycles import LifecycleDefinition
 
 __all__ = ["Store", "StreamRow", "Transaction"]
 

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..core import DefinitionError
 from ._fields import FieldSpec
-from ._lifecycle import FactSpec, LifecycleDefinition, Transition
-from .exceptions import DefinitionError
+from ._model import FactSpec, LifecycleDefinition, Transition
 
 __all__ = ["definition_from_data", "load_definition"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .__about__ import __version__
-from .exceptions import InvalidInput
+from ..__about__ import __version__
+from ..exceptions import InvalidInput
 
 __all__ = ["write_plugin"]
 
@@ -141,7 +141,7 @@ _TESTS = '''\
 
 import pytest
 from stageborging import Actor
-from stageborging.lifecycles.internship import AGREEMENT_FIELDS_MBO
+from stageborging.lifecycles import AGREEMENT_FIELDS_MBO
 from stageborging.testing import KitRegister, PluginContract, notifications
 
 from {package} import plugin as the_plugin

@@ -6,8 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ._projection import freeze
-from .store import StreamRow
+from ..lifecycles import freeze
+from ..store import StreamRow
 
 __all__ = ["FactsCache"]
 

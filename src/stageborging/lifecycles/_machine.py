@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from transitions import Machine, MachineError
 
-from ._lifecycle import LifecycleDefinition
-from .exceptions import InvalidTransition
+from ..core import InvalidTransition
+from ._model import LifecycleDefinition
 
 __all__ = ["CompiledMachine"]
 

@@ -14,54 +14,58 @@ from zoneinfo import ZoneInfo
 
 from attrs import frozen
 
-from ._canonical import canonical_bytes
-from ._facts_cache import FactsCache
-from ._fields import validate_data
-from ._lifecycle import LifecycleDefinition, Transition
-from ._logging import LOGGER_NAME, get_logger
-from ._machine import CompiledMachine
-from ._plugins import PluginHost
-from ._projection import apply, fold, freeze, initial_facts
-from ._records import (
+from ..audit import GENESIS, VerifyReport
+from ..core import (
+    LOGGER_NAME,
     Actor,
+    ConcurrencyConflict,
     Decision,
+    DefinitionError,
+    DefinitionMismatch,
     Event,
     EventType,
     Finding,
     GuidanceStep,
+    InvalidInput,
     OutboxEntry,
+    PluginError,
     PluginInfo,
     PluginProblem,
     PluginStatus,
+    Refused,
     Role,
+    StageborgingError,
     Statistics,
     Stream,
+    StreamNotFound,
+    canonical_bytes,
     check_identifier,
+    get_logger,
     parse_role,
 )
-from ._rows import decoded, event_from_sealed, new_event, seal_event, stream_of
-from ._rules import (
+from ..lifecycles import (
+    CompiledMachine,
+    LifecycleDefinition,
+    Transition,
+    apply,
+    builtin,
+    fold,
+    freeze,
+    initial_facts,
+    validate_data,
+)
+from ..pluginhost import PluginHost, RecognitionAnswer
+from ..rules import (
     Command,
-    RecognitionAnswer,
     check_actor,
     check_input,
     check_role,
     evaluate_guards,
     transition_input,
 )
-from .audit import GENESIS, VerifyReport
-from .exceptions import (
-    ConcurrencyConflict,
-    DefinitionError,
-    DefinitionMismatch,
-    InvalidInput,
-    PluginError,
-    Refused,
-    StageborgingError,
-    StreamNotFound,
-)
-from .lifecycles import builtin
-from .store import SQLiteStore, Store, StreamRow, Transaction
+from ..store import SQLiteStore, Store, StreamRow, Transaction
+from ._facts_cache import FactsCache
+from ._records import decoded, event_from_sealed, new_event, seal_event, stream_of
 
 __all__ = ["Engine"]
 

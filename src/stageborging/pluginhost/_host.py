@@ -12,29 +12,28 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
-from .__about__ import __version__
-from ._canonical import check_canonical_value
-from ._lifecycle import LifecycleDefinition, Transition
-from ._logging import get_logger
-from ._messages import finding
-from ._projection import freeze
-from ._records import (
+from .. import hookspecs
+from ..__about__ import __version__
+from ..core import (
     Actor,
     Event,
     Finding,
     GuidanceStep,
     Notification,
     OutboxEntry,
+    PluginError,
     PluginInfo,
     PluginProblem,
     PluginStatus,
     Role,
     Stream,
+    check_canonical_value,
     check_identifier,
+    finding,
+    get_logger,
 )
-from ._rules import RecognitionAnswer
-from .exceptions import PluginError
+from ..lifecycles import LifecycleDefinition, Transition, freeze
+from ._answers import RecognitionAnswer
 
 __all__ = ["PluginHost", "plugin_name"]
 
@@ -125,7 +124,7 @@ class PluginHost:
         settings = types.MappingProxyType(dict(config or {}))
         self.manager.hook.stageborging_configure.call_historic(kwargs={"config": settings})
         if defaults:
-            from .builtin.defaults import DefaultRules
+            from ._defaults import DefaultRules
 
             self._register_unless_blocked(DefaultRules(), "built-in")
         for plugin in plugins:

@@ -13,31 +13,18 @@ from typing import Any
 
 from attrs import frozen
 
-from ._fields import validate_data
-from ._lifecycle import Effect, Guard, LifecycleDefinition, Transition
-from ._messages import finding
-from ._records import Actor, Finding, Role
-from .exceptions import InvalidInput, InvalidTransition
+from ..core import Actor, Finding, InvalidInput, InvalidTransition, Role, finding
+from ..lifecycles import Effect, Guard, LifecycleDefinition, Transition, validate_data
+from ..pluginhost import RecognitionAnswer
 
 __all__ = [
     "Command",
-    "RecognitionAnswer",
     "check_actor",
     "check_input",
     "check_role",
     "evaluate_guards",
     "transition_input",
 ]
-
-
-@frozen
-class RecognitionAnswer:
-    """What the recognition verifier said: ``recognised`` is None when none answered."""
-
-    recognised: bool | None
-    source: str
-    error: str | None = None
-    asked: int = 0  #: how many verifiers were asked when none answered
 
 
 #: (employer, qualification, on) -> answer; supplied by the engine from the plugins.

@@ -13,8 +13,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from ._records import check_identifier
-from .exceptions import InvalidInput
+from ..core import InvalidInput, check_identifier
 
 __all__ = ["FieldKind", "FieldSpec", "validate_data"]
 

@@ -18,12 +18,17 @@ from typing import Any
 
 from attrs import field, frozen
 
-from ._canonical import canonical_bytes
-from ._diagram import to_mermaid, to_table
+from ..core import (
+    IDENTIFIER,
+    DefinitionError,
+    InvalidInput,
+    Role,
+    UnguardedPath,
+    canonical_bytes,
+)
 from ._fields import FieldKind, FieldSpec
-from ._phases import FINAL_PHASES, PHASES, find_bypass
-from ._records import IDENTIFIER, Role
-from .exceptions import DefinitionError, InvalidInput, UnguardedPath
+from ._proof import FINAL_PHASES, PHASES, find_bypass
+from ._render import to_mermaid, to_table
 
 __all__ = [
     "Effect",

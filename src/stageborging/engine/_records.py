@@ -8,10 +8,10 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from ._lifecycle import LifecycleDefinition
-from ._records import Actor, Event, EventType, Finding, PluginInfo, Role, Stream
-from .audit import SealedEvent, seal
-from .store import StreamRow
+from ..audit import SealedEvent, seal
+from ..core import Actor, Event, EventType, Finding, PluginInfo, Role, Stream
+from ..lifecycles import LifecycleDefinition
+from ..store import StreamRow
 
 __all__ = ["decoded", "event_from_sealed", "new_event", "seal_event", "stream_of"]
 

@@ -18,11 +18,16 @@ from typing import Any, Literal, TypeVar
 
 from attrs import evolve
 
-from .._lifecycle import LifecycleDefinition
-from .._records import Notification, OutboxEntry, Statistics
-from ..audit import SealedEvent, VerifyReport, verify_rows
-from ..exceptions import ConcurrencyConflict, SchemaVersionError, StoreError
-from ._base import StreamRow
+from ..audit import SealedEvent, StreamRow, VerifyReport, verify_rows
+from ..core import (
+    ConcurrencyConflict,
+    Notification,
+    OutboxEntry,
+    SchemaVersionError,
+    Statistics,
+    StoreError,
+)
+from ..lifecycles import LifecycleDefinition
 from ._schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SQLiteStore", "Synchronous"]

@@ -16,22 +16,25 @@ from typing import Any
 import click
 import structlog
 
-from . import __version__
-from ._demo import PHASES, DemoClock, DemoRegister, holds_only_demo_data, remove_database, run_demo
-from ._engine import Engine
-from ._lifecycle import LifecycleDefinition
-from ._lifecycle_file import load_definition
-from ._logging import LOGGER_NAME
-from ._scaffold import write_plugin
-from ._verify import verify_database
-from .exceptions import (
+from .. import Engine, LifecycleDefinition, __version__, verify_database
+from ..core import LOGGER_NAME
+from ..exceptions import (
     DefinitionError,
     PluginError,
     StageborgingError,
     StoreError,
     UnguardedPath,
 )
-from .lifecycles import builtin
+from ..lifecycles import builtin, load_definition
+from ._cohort import (
+    PHASES,
+    DemoClock,
+    DemoRegister,
+    holds_only_demo_data,
+    remove_database,
+    run_demo,
+)
+from ._scaffold import write_plugin
 
 __all__ = ["main"]
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from ._lifecycle import Effect, LifecycleDefinition
-from ._records import EventType
+from ..core import EventType
+from ._model import Effect, LifecycleDefinition
 
 __all__ = ["apply", "effects_of", "fold", "freeze", "initial_facts"]
 

@@ -16,9 +16,8 @@ from typing import Any
 
 from attrs import frozen
 
-from .._canonical import canonical_bytes
-from .._lifecycle import LifecycleDefinition
-from .._projection import apply, effects_of, initial_facts
+from ..core import canonical_bytes
+from ..lifecycles import LifecycleDefinition, apply, effects_of, initial_facts
 from ._chain import GENESIS, HEADER_VERSION, SealedEvent, StreamRow
 
 __all__ = ["Break", "VerifyReport", "verify_rows"]

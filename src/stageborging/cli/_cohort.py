@@ -19,11 +19,8 @@ from typing import Any
 
 from attrs import define, field
 
-from ._engine import Engine
-from ._records import Actor
-from .exceptions import Refused
-from .hookspecs import hookimpl
-from .lifecycles.internship import AGREEMENT_FIELDS_HBO, AGREEMENT_FIELDS_MBO
+from .. import Actor, Engine, Refused, hookimpl
+from ..lifecycles import AGREEMENT_FIELDS_HBO, AGREEMENT_FIELDS_MBO
 
 __all__ = [
     "PHASES",

@@ -37,11 +37,9 @@ from typing import Any
 
 import pytest
 
-from ._engine import Engine
-from ._records import Actor, Event, EventType, Finding, Notification, Severity
-from .exceptions import InvalidInput, Refused
-from .hookspecs import hookimpl
-from .lifecycles.internship import AGREEMENT_FIELDS_MBO
+from .. import Actor, Engine, Event, EventType, Finding, Notification, Severity, hookimpl
+from ..exceptions import InvalidInput, Refused
+from ..lifecycles import AGREEMENT_FIELDS_MBO
 
 __all__ = [
     "FakeClock",
@@ -272,7 +270,7 @@ class PluginContract:
             yield engine, clock
 
     def _decisions(self, engine: Engine, clock: FakeClock, plugin: object) -> list[list[Finding]]:
-        from ._plugins import plugin_name
+        from ..pluginhost import plugin_name
 
         name = plugin_name(plugin)
         decisions = []

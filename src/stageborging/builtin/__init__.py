@@ -1,1 +1,0 @@
-"""Built-in behaviour written as plugins, registered by every engine by default."""
