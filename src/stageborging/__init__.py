@@ -32,7 +32,7 @@ from .core import (
     Statistics,
     Stream,
 )
-from .engine import Engine
+from .engine import Engine, Registry
 from .exceptions import (
     ConcurrencyConflict,
     DefinitionError,
@@ -89,6 +89,7 @@ __all__ = [
     "PluginProblem",
     "PluginStatus",
     "Refused",
+    "Registry",
     "Role",
     "SQLiteStore",
     "SchemaVersionError",

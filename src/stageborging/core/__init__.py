@@ -5,6 +5,7 @@ Nothing here knows of lifecycles, storage or plugins.
 """
 
 from ._canonical import canonical_bytes, check_canonical_value
+from ._convert import as_tuple, parse_enum
 from ._errors import (
     Bypass,
     ConcurrencyConflict,
@@ -75,10 +76,12 @@ __all__ = [
     "Stream",
     "StreamNotFound",
     "UnguardedPath",
+    "as_tuple",
     "canonical_bytes",
     "check_canonical_value",
     "check_identifier",
     "finding",
     "get_logger",
+    "parse_enum",
     "parse_role",
 ]

@@ -10,6 +10,7 @@ from typing import Any
 
 from attrs import field, frozen
 
+from ._convert import parse_enum
 from ._errors import InvalidInput
 
 __all__ = [
@@ -83,11 +84,7 @@ class EventType(StrEnum):
 
 def parse_role(field_name: str, value: str) -> Role:
     """*value* as a :class:`Role`, else InvalidInput naming *field_name* and the known roles."""
-    try:
-        return Role(value)
-    except ValueError:
-        known = ", ".join(r.value for r in Role)
-        raise InvalidInput(field_name, value, f"unknown role; known: {known}") from None
+    return parse_enum(Role, field_name, value, "role")
 
 
 def _actor_role(value: str) -> Role:

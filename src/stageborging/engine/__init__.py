@@ -1,5 +1,6 @@
 """The engine: the public facade over lifecycles, rules, plugins, store and audit."""
 
 from ._engine import Engine
+from ._registry import Registry
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "Registry"]

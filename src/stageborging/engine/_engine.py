@@ -28,7 +28,6 @@ from ..core import (
     GuidanceStep,
     InvalidInput,
     OutboxEntry,
-    PluginError,
     PluginInfo,
     PluginProblem,
     PluginStatus,
@@ -48,13 +47,12 @@ from ..lifecycles import (
     LifecycleDefinition,
     Transition,
     apply,
-    builtin,
     fold,
     freeze,
     initial_facts,
     validate_data,
 )
-from ..pluginhost import PluginHost, RecognitionAnswer
+from ..pluginhost import RecognitionAnswer
 from ..rules import (
     Command,
     check_actor,
@@ -66,6 +64,7 @@ from ..rules import (
 from ..store import SQLiteStore, Store, StreamRow, Transaction
 from ._facts_cache import FactsCache
 from ._records import decoded, event_from_sealed, new_event, seal_event, stream_of
+from ._registry import Registry
 
 __all__ = ["Engine"]
 
@@ -119,6 +118,9 @@ class Engine:
             ``mbo_bpv``, ``hbo_stage`` and ``case``.
         defaults: Register the built-in *default* rules (required agreement
             fields, finish conditions). Hard rules always apply.
+        registry: The plugins and lifecycles to run on, built beforehand
+            (:class:`Registry`, which takes the five arguments above); give
+            either a registry or those arguments.
         clock: Returns the current time (timezone-aware); tests pass a fake.
         timezone: Where dates are judged (start date reached, …).
 
@@ -137,21 +139,28 @@ class Engine:
         entry_points: bool = False,
         block: Iterable[str] = (),
         config: Mapping[str, Any] | None = None,
+        registry: Registry | None = None,
         clock: Clock = _utc_now,
         timezone: tzinfo | None = None,
     ) -> None:
-        self._plugins = PluginHost(
-            plugins, defaults=defaults, entry_points=entry_points, block=block, config=config
-        )
-        self._definitions: dict[str, LifecycleDefinition] = {}
-        for definition in (*builtin(), *lifecycles):
-            self._add_lifecycle(definition)
-        for plugin, definition in self._plugins.lifecycles():
-            try:
-                self._add_lifecycle(definition)
-            except DefinitionError as exc:
-                raise PluginError(plugin, str(exc)) from None
-        self._guidance = self._plugins.guidance_steps(self._definitions)
+        if registry is None:
+            registry = Registry(
+                plugins,
+                lifecycles=lifecycles,
+                defaults=defaults,
+                entry_points=entry_points,
+                block=block,
+                config=config,
+            )
+        elif plugins or lifecycles or not defaults or entry_points or block or config:
+            raise InvalidInput(
+                "registry", type(registry).__name__, "give a registry or plugin arguments, not both"
+            )
+        elif not isinstance(registry, Registry):
+            raise InvalidInput("registry", type(registry).__name__, "must be a Registry")
+        self.registry = registry
+        self._plugins = registry.host
+        self._definitions = registry._definitions
         self._machines: dict[str, CompiledMachine] = {}
         self._facts = FactsCache()
         self._clock = clock
@@ -160,13 +169,6 @@ class Engine:
         self.store: Store = db if not isinstance(db, (str, os.PathLike)) else SQLiteStore(db)
         self._log = get_logger()
         self._stdlog = logging.getLogger(LOGGER_NAME)
-
-    def _add_lifecycle(self, definition: object) -> None:
-        if not isinstance(definition, LifecycleDefinition):
-            raise DefinitionError(repr(definition), "lifecycles", "not a LifecycleDefinition")
-        if definition.name in self._definitions:
-            raise DefinitionError(definition.name, "name", "a lifecycle with this name exists")
-        self._definitions[definition.name] = definition
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -183,21 +185,21 @@ class Engine:
     @property
     def lifecycles(self) -> Mapping[str, LifecycleDefinition]:
         """Every definition this engine knows, by name."""
-        return dict(self._definitions)
+        return self.registry.lifecycles
 
     @property
     def plugins(self) -> tuple[PluginInfo, ...]:
         """The registered plugins (built-in defaults included), by name."""
-        return self._plugins.plugins
+        return self.registry.plugins
 
     def plugin_status(self) -> tuple[PluginStatus, ...]:
         """Every registered plugin with its version, source and the hooks it implements."""
-        return self._plugins.status()
+        return self.registry.plugin_status()
 
     @property
     def plugin_problems(self) -> tuple[PluginProblem, ...]:
         """The plugins that were not loaded (blocked, or failing to import), and why."""
-        return tuple(self._plugins.problems)
+        return self.registry.plugin_problems
 
     def lifecycle(self, name: str) -> LifecycleDefinition:
         """The definition called *name*.
@@ -205,11 +207,29 @@ class Engine:
         Raises:
             InvalidInput: no definition has that name.
         """
-        try:
-            return self._definitions[name]
-        except KeyError:
-            known = ", ".join(self._definitions)
-            raise InvalidInput("lifecycle", name, f"unknown lifecycle; known: {known}") from None
+        return self.registry.lifecycle(name)
+
+    def register_plugin(self, plugin: object, *, name: str | None = None) -> str:
+        """Register *plugin* while the engine runs; return the name it is registered under.
+
+        For hooks called per command (checks, verifiers, notifications,
+        recipients): lifecycles and guidance steps are collected when the
+        registry is built. The plugin is configured as it registers.
+
+        Raises:
+            PluginError: the plugin is malformed, or its name is taken.
+        """
+        return self._plugins.register(plugin, name=name, source="explicit")
+
+    def unregister_plugin(self, name: str) -> None:
+        """Remove the plugin registered as *name*.
+
+        Raises:
+            InvalidInput: no plugin has that name.
+        """
+        if name not in self._plugins:
+            raise InvalidInput("name", name, "no plugin is registered under this name")
+        self._plugins.unregister(name)
 
     def _machine(self, definition: LifecycleDefinition) -> CompiledMachine:
         machine = self._machines.get(definition.digest)
@@ -538,7 +558,7 @@ class Engine:
     @property
     def guidance_steps(self) -> tuple[GuidanceStep, ...]:
         """The guidance steps the plugins registered, by name."""
-        return self._guidance
+        return self.registry.guidance_steps
 
     def recipients(self, role: Role | str, stream_id: str) -> tuple[str, ...]:
         """Who holds *role* for the stream, as the ``stageborging_recipients`` plugins say.

@@ -80,11 +80,11 @@ def registered(engine: Engine, plugin: object) -> Iterator[str]:
     Lifecycles and guidance steps are collected when an engine starts: pass
     such plugins to the engine itself.
     """
-    name = engine._plugins.register(plugin, source="testing")
+    name = engine.register_plugin(plugin)
     try:
         yield name
     finally:
-        engine._plugins.unregister(name)
+        engine.unregister_plugin(name)
 
 
 def notifications(engine: Engine, stream_id: str | None = None) -> list[Notification]:

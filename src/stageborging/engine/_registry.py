@@ -1,0 +1,113 @@
+"""What an installation knows without a database: its plugins and lifecycle definitions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ..core import (
+    DefinitionError,
+    GuidanceStep,
+    InvalidInput,
+    PluginError,
+    PluginInfo,
+    PluginProblem,
+    PluginStatus,
+)
+from ..lifecycles import LifecycleDefinition, builtin
+from ..pluginhost import PluginHost
+
+__all__ = ["Registry"]
+
+
+class Registry:
+    """The plugins and lifecycles of an installation: what an :class:`Engine` runs on.
+
+    The command line lists lifecycles and plugins from a registry without opening a
+    database; an engine builds one from its arguments, or is given one.
+
+    Args:
+        plugins: Plugins to register: modules or instances with
+            :data:`~stageborging.hookimpl` methods (not classes).
+        lifecycles: An institution's own definitions, besides the built-in
+            ``mbo_bpv``, ``hbo_stage`` and ``case``.
+        defaults: Register the built-in *default* rules (required agreement
+            fields, finish conditions). Hard rules always apply.
+        entry_points: Also load the plugins installed distributions declare in
+            the ``stageborging`` entry-point group. One that fails to import is
+            reported in :attr:`plugin_problems` and logged; it does not stop
+            the registry.
+        block: Names of plugins not to load (entry points, or any other).
+        config: Plugin settings, passed to every plugin's
+            ``stageborging_configure`` hook.
+
+    Raises:
+        PluginError: a plugin is malformed, or its lifecycles or guidance steps are.
+        DefinitionError: a given definition is malformed, or two share a name.
+    """
+
+    def __init__(
+        self,
+        plugins: Sequence[object] = (),
+        *,
+        lifecycles: Iterable[LifecycleDefinition] = (),
+        defaults: bool = True,
+        entry_points: bool = False,
+        block: Iterable[str] = (),
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.host = PluginHost(
+            plugins, defaults=defaults, entry_points=entry_points, block=block, config=config
+        )
+        self._definitions: dict[str, LifecycleDefinition] = {}
+        for definition in (*builtin(), *lifecycles):
+            self._add_lifecycle(definition)
+        for plugin, definition in self.host.lifecycles():
+            try:
+                self._add_lifecycle(definition)
+            except DefinitionError as exc:
+                raise PluginError(plugin, str(exc)) from None
+        self._guidance = self.host.guidance_steps(self._definitions)
+
+    def _add_lifecycle(self, definition: object) -> None:
+        if not isinstance(definition, LifecycleDefinition):
+            raise DefinitionError(repr(definition), "lifecycles", "not a LifecycleDefinition")
+        if definition.name in self._definitions:
+            raise DefinitionError(definition.name, "name", "a lifecycle with this name exists")
+        self._definitions[definition.name] = definition
+
+    @property
+    def lifecycles(self) -> Mapping[str, LifecycleDefinition]:
+        """Every definition, by name: the built-in ones, the given ones, the plugins'."""
+        return dict(self._definitions)
+
+    def lifecycle(self, name: str) -> LifecycleDefinition:
+        """The definition called *name*.
+
+        Raises:
+            InvalidInput: no definition has that name.
+        """
+        try:
+            return self._definitions[name]
+        except KeyError:
+            known = ", ".join(self._definitions)
+            raise InvalidInput("lifecycle", name, f"unknown lifecycle; known: {known}") from None
+
+    @property
+    def guidance_steps(self) -> tuple[GuidanceStep, ...]:
+        """The guidance steps the plugins registered, by name."""
+        return self._guidance
+
+    @property
+    def plugins(self) -> tuple[PluginInfo, ...]:
+        """The registered plugins (built-in defaults included), by name."""
+        return self.host.plugins
+
+    def plugin_status(self) -> tuple[PluginStatus, ...]:
+        """Every registered plugin with its version, source and the hooks it implements."""
+        return self.host.status()
+
+    @property
+    def plugin_problems(self) -> tuple[PluginProblem, ...]:
+        """The plugins that were not loaded (blocked, or failing to import), and why."""
+        return tuple(self.host.problems)
