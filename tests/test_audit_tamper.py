@@ -658,8 +658,8 @@ def test_forged_signatures_in_facts_are_caught(db: Path, counts: dict[str, int])
     assert [(b.stream_id, b.seq) for b in report.breaks] == [(PENDING, counts[PENDING])]
     assert "facts" in report.breaks[0].problem
     with Engine(db, plugins=[Recognises()]) as engine:
-        assert engine.stream(PENDING).facts["signatures"] == ["employer", "school", "student"]
-        assert engine.replay(PENDING).facts["signatures"] == ["employer"]
+        assert engine.stream(PENDING).facts["signatures"] == ("employer", "school", "student")
+        assert engine.replay(PENDING).facts["signatures"] == ("employer",)
 
 
 def test_breaks_on_several_streams_are_each_reported(db: Path, counts: dict[str, int]) -> None:

@@ -211,4 +211,4 @@ def test_finding_params_must_be_strings(db_path: Path, clock: FakeClock) -> None
         sid = open_mbo(engine)
         with pytest.raises(Refused) as info:
             engine.fire(sid, "begin_search", actor=STUDENT)
-    assert info.value.findings[0].params == {"plugin": "counts", "error": "TypeError"}
+    assert info.value.findings[0].params == {"plugin": "counts", "error": "InvalidInput"}

@@ -14,6 +14,7 @@ from conftest import (
     STUDENT,
     FakeClock,
     Recognises,
+    mbo_details,
     open_mbo,
     to_agreement_pending,
 )
@@ -138,18 +139,20 @@ def test_a_full_disk_is_a_store_error(db_path: Path, clock: FakeClock) -> None:
 
 def test_replay_refuses_a_changed_definition(db_path: Path, clock: FakeClock) -> None:
     """A stream opened under another definition of the same name is not folded blindly."""
-    with Engine(db_path, clock=clock) as engine:
-        sid = open_mbo(engine)
+    variant = attrs.evolve(mbo_bpv(), name="variant")
+    with Engine(db_path, clock=clock, lifecycles=[variant]) as engine:
+        sid = engine.open("variant", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
     changed = attrs.evolve(
-        mbo_bpv(),
+        variant,
         transitions=(
-            *mbo_bpv().transitions,
+            *variant.transitions,
             Transition("pause_search", ["searching"], "orientation", ["coach"]),
         ),
     )
-    other = Engine(db_path, clock=clock, defaults=False, lifecycles=())
-    other._definitions["mbo_bpv"] = changed
-    with other, pytest.raises(DefinitionMismatch):
+    with (
+        Engine(db_path, clock=clock, lifecycles=[changed]) as other,
+        pytest.raises(DefinitionMismatch),
+    ):
         other.replay(sid)
 
 

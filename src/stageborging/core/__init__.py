@@ -4,6 +4,7 @@ identifiers, the error tree, canonical JSON, the message catalogue and logging.
 Nothing here knows of lifecycles, storage or plugins.
 """
 
+from ._actors import IDENTIFIER, Actor, Role, check_identifier, parse_role
 from ._canonical import canonical_bytes, check_canonical_value
 from ._convert import as_tuple, parse_enum
 from ._errors import (
@@ -21,28 +22,15 @@ from ._errors import (
     StreamNotFound,
     UnguardedPath,
 )
+from ._events import Event, EventType, Statistics, Stream
+from ._findings import Decision, Finding, PluginInfo, Severity
+from ._frozen import FrozenMap, freeze
+from ._guidance import GuidanceStep
 from ._logging import LOGGER_NAME, get_logger
 from ._messages import CATALOGUE, finding
-from ._records import (
-    IDENTIFIER,
-    Actor,
-    Decision,
-    Event,
-    EventType,
-    Finding,
-    GuidanceStep,
-    Notification,
-    OutboxEntry,
-    PluginInfo,
-    PluginProblem,
-    PluginStatus,
-    Role,
-    Severity,
-    Statistics,
-    Stream,
-    check_identifier,
-    parse_role,
-)
+from ._notifications import Notification, OutboxEntry
+from ._plugins import PluginProblem, PluginStatus
+from ._time import Clock, Moment, rfc3339, utc_now
 
 __all__ = [
     "CATALOGUE",
@@ -50,6 +38,7 @@ __all__ = [
     "LOGGER_NAME",
     "Actor",
     "Bypass",
+    "Clock",
     "ConcurrencyConflict",
     "Decision",
     "DefinitionError",
@@ -57,9 +46,11 @@ __all__ = [
     "Event",
     "EventType",
     "Finding",
+    "FrozenMap",
     "GuidanceStep",
     "InvalidInput",
     "InvalidTransition",
+    "Moment",
     "Notification",
     "OutboxEntry",
     "PluginError",
@@ -81,7 +72,10 @@ __all__ = [
     "check_canonical_value",
     "check_identifier",
     "finding",
+    "freeze",
     "get_logger",
     "parse_enum",
     "parse_role",
+    "rfc3339",
+    "utc_now",
 ]

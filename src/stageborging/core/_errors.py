@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from attrs import frozen
 
 if TYPE_CHECKING:
-    from ._records import Event, Finding
+    from ._events import Event
+    from ._findings import Finding
 
 __all__ = [
     "Bypass",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._records import Finding, Severity
+from ._findings import Finding, Severity
 
 __all__ = ["CATALOGUE", "finding"]
 

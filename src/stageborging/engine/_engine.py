@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from attrs import frozen
-
-from ..audit import GENESIS, VerifyReport
+from ..audit import VerifyReport
 from ..core import (
     LOGGER_NAME,
     Actor,
+    Clock,
     ConcurrencyConflict,
     Decision,
-    DefinitionError,
     DefinitionMismatch,
     Event,
     EventType,
-    Finding,
     GuidanceStep,
     InvalidInput,
     OutboxEntry,
@@ -33,71 +29,23 @@ from ..core import (
     PluginStatus,
     Refused,
     Role,
-    StageborgingError,
     Statistics,
     Stream,
     StreamNotFound,
-    canonical_bytes,
     check_identifier,
+    freeze,
     get_logger,
     parse_role,
+    utc_now,
 )
-from ..lifecycles import (
-    CompiledMachine,
-    LifecycleDefinition,
-    Transition,
-    apply,
-    fold,
-    freeze,
-    initial_facts,
-    validate_data,
-)
-from ..pluginhost import RecognitionAnswer
-from ..rules import (
-    Command,
-    check_actor,
-    check_input,
-    check_role,
-    evaluate_guards,
-    transition_input,
-)
+from ..lifecycles import LifecycleDefinition, fold
+from ..rules import Command, check_actor, check_role, resolve_open
 from ..store import SQLiteStore, Store, StreamRow, Transaction
-from ._facts_cache import FactsCache
-from ._records import decoded, event_from_sealed, new_event, seal_event, stream_of
+from ._pipeline import Outcome, Pipeline
+from ._records import decoded, event_from_sealed, facts_json, stream_of
 from ._registry import Registry
 
 __all__ = ["Engine"]
-
-Clock = Callable[[], datetime]
-
-
-#: The hook that may return notifications after each kind of event.
-_AFTER_HOOKS = {
-    EventType.TRANSITIONED: "stageborging_after_transition",
-    EventType.RECORDED: "stageborging_after_record",
-}
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _timestamp(moment: datetime) -> str:
-    """RFC 3339 in UTC with microseconds: ``2027-02-01T08:00:00.000000Z``."""
-    offset = moment.utcoffset()
-    if offset is None:
-        raise StageborgingError("the engine clock returned a naive datetime; make it aware")
-    if offset:
-        moment = moment - offset
-    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-@frozen
-class _Outcome:
-    """What one unit of work produced; a refusal is raised after its commit."""
-
-    event: Event
-    refused: bool = False
 
 
 class Engine:
@@ -140,7 +88,7 @@ class Engine:
         block: Iterable[str] = (),
         config: Mapping[str, Any] | None = None,
         registry: Registry | None = None,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
         timezone: tzinfo | None = None,
     ) -> None:
         if registry is None:
@@ -160,13 +108,9 @@ class Engine:
             raise InvalidInput("registry", type(registry).__name__, "must be a Registry")
         self.registry = registry
         self._plugins = registry.host
-        self._definitions = registry._definitions
-        self._machines: dict[str, CompiledMachine] = {}
-        self._facts = FactsCache()
-        self._clock = clock
-        self._last_stamp: tuple[datetime | None, str] = (None, "")
-        self._tz = timezone if timezone is not None else ZoneInfo("Europe/Amsterdam")
         self.store: Store = db if not isinstance(db, (str, os.PathLike)) else SQLiteStore(db)
+        tz = timezone if timezone is not None else ZoneInfo("Europe/Amsterdam")
+        self._pipeline = Pipeline(registry, self.store, clock, tz)
         self._log = get_logger()
         self._stdlog = logging.getLogger(LOGGER_NAME)
 
@@ -231,34 +175,6 @@ class Engine:
             raise InvalidInput("name", name, "no plugin is registered under this name")
         self._plugins.unregister(name)
 
-    def _machine(self, definition: LifecycleDefinition) -> CompiledMachine:
-        machine = self._machines.get(definition.digest)
-        if machine is None:
-            machine = self._machines[definition.digest] = CompiledMachine(definition)
-        return machine
-
-    def _now(self) -> datetime:
-        """The clock's time in the engine's timezone (its UTC stamp is kept for sealing)."""
-        raw = self._clock()
-        if raw.tzinfo is None:
-            raise StageborgingError("the engine clock returned a naive datetime; make it aware")
-        local = raw.astimezone(self._tz)
-        self._last_stamp = (local, _timestamp(raw))
-        return local
-
-    def _stamp(self, now: datetime) -> str:
-        """The RFC 3339 UTC stamp of *now*, as computed by the :meth:`_now` that made it."""
-        made, stamp = self._last_stamp
-        return stamp if made is now else _timestamp(now)
-
-    def _definition_of(self, row: StreamRow) -> LifecycleDefinition:
-        definition = self._definitions.get(row.lifecycle)
-        if definition is None:
-            raise DefinitionError(row.lifecycle, "lifecycle", "not loaded in this engine")
-        if definition.digest != row.definition:
-            raise DefinitionMismatch(row.id, row.lifecycle, row.definition, definition.digest)
-        return definition
-
     # -- commands ----------------------------------------------------------
 
     def open(
@@ -292,45 +208,25 @@ class Engine:
         try:
             actor = check_actor(actor)
             definition = self.lifecycle(lifecycle)
-            details = validate_data(definition.open_fields, data)
+            move = resolve_open(definition, data)
             sid = (
                 uuid.uuid4().hex if stream_id is None else check_identifier("stream_id", stream_id)
             )
         except InvalidInput as exc:
             self._log_command("-", "open", "invalid", started, field=exc.field)
             raise
-        now = self._now()
-        role_findings = check_role(
-            Command(definition, "", {}, "open", actor, details, now, definition.open_roles, ())
+        pipeline = self._pipeline
+        moment = pipeline.moment()
+        cmd = Command(
+            definition=definition, state="", facts={}, actor=actor, move=move, now=moment.local
         )
+        role_findings = check_role(cmd)
         if role_findings:
             self._log_command(sid, "open", "refused", started)
             raise Refused(sid, "open", role_findings, None)
-
-        def work(tx: Transaction) -> _Outcome:
-            if tx.load(sid) is not None:
-                raise InvalidInput("stream_id", sid, "a stream with this id exists")
-            facts = initial_facts(details)
-            sealed = seal_event(
-                sid, 1, EventType.OPENED, definition.name, now, self._stamp(now), actor,
-                definition.initial, definition.initial, definition, (), details, (), GENESIS,
-            )  # fmt: skip
-            row = StreamRow(
-                id=sid,
-                kind=definition.kind,
-                lifecycle=definition.name,
-                definition=definition.digest,
-                state=definition.initial,
-                version=1,
-                head_hash=sealed.hash,
-                facts=canonical_bytes(facts).decode(),
-                opened_at=sealed.occurred_at,
-                updated_at=sealed.occurred_at,
-            )
-            tx.write(row, [sealed], 0)
-            return _Outcome(new_event(sealed, actor, details, (), ()))
-
-        return self._run(sid, "open", work, started).event
+        return self._run(
+            sid, "open", lambda tx: pipeline.open(tx, definition, sid, actor, move, moment), started
+        ).event
 
     def fire(
         self,
@@ -364,34 +260,9 @@ class Engine:
             ConcurrencyConflict: ``expected_version`` is stale.
             Refused: a rule or check blocked it; the refusal was recorded.
         """
-        started = time.perf_counter()
-        actor = check_actor(actor)
-
-        def work(tx: Transaction) -> _Outcome:
-            now = self._now()  # read under the lock: time runs forward along the stream
-            row, definition = self._load(tx, stream_id, expected_version)
-            transition, payload = transition_input(definition, row.state, trigger, data)
-            facts = self._facts.facts(row)
-            check_input(transition.effects, facts, payload)
-            findings, plugins = self._decide(
-                definition, row, facts, transition, actor, payload, now
-            )
-            if any(f.blocks for f in findings):
-                return self._refuse(
-                    tx, row, definition, trigger, actor, payload, findings, plugins, now
-                )
-            dest = self._machine(definition).move(row.state, trigger)
-            new_facts = (
-                apply(facts, transition.effects, payload, now.date().isoformat())
-                if transition.effects
-                else None
-            )
-            return self._append(
-                tx, row, definition, EventType.TRANSITIONED, trigger, actor, dest,
-                payload, findings, plugins, new_facts, now,
-            )  # fmt: skip
-
-        return self._run(stream_id, trigger, work, started).event
+        return self._command(
+            stream_id, EventType.TRANSITIONED, trigger, actor, data, expected_version
+        )
 
     def record(
         self,
@@ -408,7 +279,8 @@ class Engine:
         ``guidance_contact``, ``signature``, ``hours``, ``midterm_review``,
         ``assessment_decision`` (and ``assignment_decision`` in ``hbo_stage``);
         of a case: ``employer_hearing``, ``external_referral``,
-        ``reporter_feedback``.
+        ``reporter_feedback``. The same pipeline as :meth:`fire`: role, hard
+        guards, then the plugins' checks.
 
         Returns:
             The ``recorded`` event.
@@ -416,42 +288,10 @@ class Engine:
         Raises:
             InvalidInput: unknown stream or fact, malformed data.
             ConcurrencyConflict: ``expected_version`` is stale.
-            Refused: a hard rule blocked it (wrong role, no consent, a
-                signature on a stale agreement version …); recorded.
+            Refused: a hard rule or a plugin blocked it (wrong role, no consent,
+                a signature on a stale agreement version …); recorded.
         """
-        started = time.perf_counter()
-        actor = check_actor(actor)
-
-        def work(tx: Transaction) -> _Outcome:
-            now = self._now()  # read under the lock: time runs forward along the stream
-            row, definition = self._load(tx, stream_id, expected_version)
-            spec = definition.facts_by_name.get(fact)
-            if spec is None:
-                known = ", ".join(definition.facts_by_name) or "none"
-                raise InvalidInput("fact", fact, f"unknown fact; known: {known}")
-            allowed = definition.fact_states(spec)
-            if row.state not in allowed:
-                raise InvalidInput(
-                    "fact",
-                    fact,
-                    f"not recorded in state {row.state!r} (only in: {', '.join(allowed)})",
-                )
-            payload = validate_data(spec.fields, data)
-            facts = self._facts.facts(row)
-            check_input((spec.effect,), facts, payload)
-            cmd = Command(
-                definition, row.state, facts, fact, actor, payload, now, spec.roles, spec.guards
-            )
-            findings = check_role(cmd) + evaluate_guards(cmd, self._plugins.verify_recognition)
-            if any(f.blocks for f in findings):
-                return self._refuse(tx, row, definition, fact, actor, payload, findings, [], now)
-            new_facts = apply(facts, (spec.effect,), payload, now.date().isoformat())
-            return self._append(
-                tx, row, definition, EventType.RECORDED, fact, actor, row.state,
-                payload, findings, [], new_facts, now,
-            )  # fmt: skip
-
-        return self._run(stream_id, fact, work, started).event
+        return self._command(stream_id, EventType.RECORDED, fact, actor, data, expected_version)
 
     def check(
         self,
@@ -469,22 +309,26 @@ class Engine:
             InvalidTransition: the trigger is not allowed from the current state.
         """
         actor = check_actor(actor)
-        now = self._now()
-        row = self.store.read_stream(stream_id)
-        if row is None:
-            raise StreamNotFound(stream_id)
-        definition = self._definition_of(row)
-        transition, payload = transition_input(definition, row.state, trigger, data)
-        facts = self._facts.facts(row)
-        check_input(transition.effects, facts, payload)
-        findings, plugins = self._decide(definition, row, facts, transition, actor, payload, now)
-        return Decision(
-            allowed=not any(f.blocks for f in findings),
-            findings=tuple(findings),
-            from_state=row.state,
-            to_state=transition.dest,
-            plugins=tuple(plugins),
-        )
+        return self._pipeline.dry_run(stream_id, EventType.TRANSITIONED, trigger, actor, data)
+
+    def check_record(
+        self,
+        stream_id: str,
+        fact: str,
+        *,
+        actor: Actor,
+        data: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        """Dry-run :meth:`record`: the decision and every finding; nothing is written.
+
+        ``to_state`` equals ``from_state``: a fact never moves the lifecycle.
+
+        Raises:
+            StreamNotFound: no stream has this id.
+            InvalidInput: as :meth:`record` (unknown fact, wrong state, bad data).
+        """
+        actor = check_actor(actor)
+        return self._pipeline.dry_run(stream_id, EventType.RECORDED, fact, actor, data)
 
     # -- reads -------------------------------------------------------------
 
@@ -497,7 +341,7 @@ class Engine:
         row = self.store.read_stream(stream_id)
         if row is None:
             raise StreamNotFound(stream_id)
-        return stream_of(row, json.loads(row.facts))  # a copy the caller may keep
+        return stream_of(row)
 
     def history(self, stream_id: str) -> tuple[Event, ...]:
         """Every event of the stream, oldest first, refusals included.
@@ -522,13 +366,13 @@ class Engine:
         sealed = self.store.read_events(stream_id)
         if not sealed:
             raise StreamNotFound(stream_id)
-        definition = self._definitions.get(sealed[0].lifecycle)
-        if definition is None or definition.digest != sealed[-1].definition:
+        first, last = sealed[0], sealed[-1]
+        definition = self.registry.lifecycles.get(first.lifecycle)
+        if definition is None or definition.digest != last.definition:
             loaded = "" if definition is None else definition.digest
-            raise DefinitionMismatch(stream_id, sealed[0].lifecycle, sealed[-1].definition, loaded)
+            raise DefinitionMismatch(stream_id, first.lifecycle, last.definition, loaded)
         facts = fold(definition, (decoded(event) for event in sealed))
-        last = sealed[-1]
-        return Stream(
+        row = StreamRow(
             id=stream_id,
             kind=definition.kind,
             lifecycle=definition.name,
@@ -536,8 +380,11 @@ class Engine:
             state=last.to_state,
             version=last.seq,
             head_hash=last.hash,
-            facts=json.loads(canonical_bytes(facts)),
+            facts=facts_json(facts),
+            opened_at=first.occurred_at,
+            updated_at=last.occurred_at,
         )
+        return stream_of(row)
 
     def notifications(
         self, stream_id: str | None = None, *, pending: bool = True
@@ -573,7 +420,7 @@ class Engine:
         row = self.store.read_stream(stream_id)
         if row is None:
             raise StreamNotFound(stream_id)
-        stream = stream_of(row, freeze(self._facts.facts(row)))
+        stream = stream_of(row, freeze(self._pipeline.facts.facts(row)))
         return self._plugins.recipients(parse_role("role", role), stream)
 
     def statistics(self) -> Statistics:
@@ -582,13 +429,35 @@ class Engine:
 
     def verify(self) -> VerifyReport:
         """Recompute every chain and check every column (see ``stageborging audit verify``)."""
-        return self.store.verify(self._definitions.values())
+        return self.store.verify(self.registry.lifecycles.values())
 
     # -- internals ---------------------------------------------------------
 
+    def _command(
+        self,
+        stream_id: str,
+        type: EventType,
+        name: str,
+        actor: Actor,
+        data: Mapping[str, Any] | None,
+        expected_version: int | None,
+    ) -> Event:
+        started = time.perf_counter()
+        try:
+            actor = check_actor(actor)
+        except InvalidInput as exc:
+            self._log_command(stream_id, name, "invalid", started, field=exc.field)
+            raise
+        pipeline = self._pipeline
+
+        def work(tx: Transaction) -> Outcome:
+            return pipeline.command(tx, stream_id, type, name, actor, data, expected_version)
+
+        return self._run(stream_id, name, work, started).event
+
     def _run(
-        self, stream_id: str, command: str, work: Callable[[Transaction], _Outcome], started: float
-    ) -> _Outcome:
+        self, stream_id: str, command: str, work: Callable[[Transaction], Outcome], started: float
+    ) -> Outcome:
         try:
             outcome = self.store.run(work)
         except InvalidInput as exc:
@@ -617,109 +486,3 @@ class Engine:
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             **extra,
         )
-
-    def _load(
-        self, tx: Transaction, stream_id: str, expected_version: int | None
-    ) -> tuple[StreamRow, LifecycleDefinition]:
-        row = tx.load(stream_id)
-        if row is None:
-            raise StreamNotFound(stream_id)
-        if expected_version is not None and expected_version != row.version:
-            raise ConcurrencyConflict(stream_id, expected_version, row.version)
-        return row, self._definition_of(row)
-
-    def _decide(
-        self,
-        definition: LifecycleDefinition,
-        row: StreamRow,
-        facts: dict[str, Any],
-        transition: Transition,
-        actor: Actor,
-        data: Mapping[str, Any],
-        now: datetime,
-    ) -> tuple[list[Finding], list[PluginInfo]]:
-        cmd = Command(
-            definition, row.state, facts, transition.trigger, actor, data, now,
-            transition.roles, transition.guards,
-        )  # fmt: skip
-        answered: list[str] = []
-
-        def verify(employer: str, qualification: str, on: date) -> RecognitionAnswer:
-            answer = self._plugins.verify_recognition(employer, qualification, on)
-            answered.append(answer.source)
-            return answer
-
-        findings = check_role(cmd) + evaluate_guards(cmd, verify)
-        plugin_findings: list[Finding] = []
-        plugins: list[PluginInfo] = []
-        if self._plugins.checks_transitions:
-            plugin_findings, plugins = self._plugins.check_transition(
-                stream_of(row, self._facts.frozen(row, facts)), transition, actor, data, now
-            )
-        findings.extend(plugin_findings)
-        verifiers = [self._plugins.info(name) for name in answered if name in self._plugins]
-        if verifiers:  # the checks' plugins come sorted and unique; keep them so
-            plugins = sorted({*plugins, *verifiers}, key=lambda p: p.name)
-        return findings, plugins
-
-    def _append(
-        self,
-        tx: Transaction,
-        row: StreamRow,
-        definition: LifecycleDefinition,
-        type: EventType,
-        name: str,
-        actor: Actor,
-        dest: str,
-        data: Mapping[str, Any],
-        findings: Sequence[Finding],
-        plugins: Sequence[PluginInfo],
-        facts: dict[str, Any] | None,
-        now: datetime,
-    ) -> _Outcome:
-        """Seal and write one event; *facts* None means they did not change.
-
-        *plugins* come sorted by name and unique, as :meth:`_decide` gives them.
-        """
-        sealed = seal_event(
-            row.id, row.version + 1, type, name, now, self._stamp(now), actor, row.state, dest,
-            definition, plugins, data, findings, row.head_hash,
-        )  # fmt: skip
-        new_row = StreamRow(
-            id=row.id,
-            kind=row.kind,
-            lifecycle=row.lifecycle,
-            definition=row.definition,
-            state=dest,
-            version=sealed.seq,
-            head_hash=sealed.hash,
-            facts=row.facts if facts is None else canonical_bytes(facts).decode(),
-            opened_at=row.opened_at,
-            updated_at=sealed.occurred_at,
-        )
-        event = new_event(sealed, actor, data, findings, plugins)
-        outbox: list[OutboxEntry] = []
-        hook = _AFTER_HOOKS.get(type)
-        if hook is not None and self._plugins.implemented(hook):
-            after = freeze(self._facts.facts(row) if facts is None else facts)
-            outbox = self._plugins.notifications(hook, stream_of(new_row, after), event)
-        tx.write(new_row, [sealed], row.version, outbox)
-        self._facts.advance(row, sealed.hash, facts)
-        return _Outcome(event, refused=type is EventType.REFUSED)
-
-    def _refuse(
-        self,
-        tx: Transaction,
-        row: StreamRow,
-        definition: LifecycleDefinition,
-        name: str,
-        actor: Actor,
-        data: Mapping[str, Any],
-        findings: Sequence[Finding],
-        plugins: Sequence[PluginInfo],
-        now: datetime,
-    ) -> _Outcome:
-        return self._append(
-            tx, row, definition, EventType.REFUSED, name, actor, row.state,
-            data, findings, plugins, None, now,
-        )  # fmt: skip

@@ -1,82 +1,113 @@
-"""Between stored rows and the public records: streams and events."""
+"""Between stored rows and the public records: drafts, sealed events, streams."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any
 
+from attrs import field, frozen
+
 from ..audit import SealedEvent, seal
-from ..core import Actor, Event, EventType, Finding, PluginInfo, Role, Stream
+from ..core import (
+    Actor,
+    Event,
+    EventType,
+    Finding,
+    Moment,
+    PluginInfo,
+    Role,
+    Stream,
+    as_tuple,
+    canonical_bytes,
+)
 from ..lifecycles import LifecycleDefinition
 from ..store import StreamRow
 
-__all__ = ["decoded", "event_from_sealed", "new_event", "seal_event", "stream_of"]
+__all__ = [
+    "Draft",
+    "decoded",
+    "event_from_sealed",
+    "event_of",
+    "facts_json",
+    "opened_row",
+    "seal_draft",
+    "stream_of",
+]
 
 
-def stream_of(row: StreamRow, facts: Mapping[str, Any]) -> Stream:
-    """The public view of a projection row with its (parsed) facts."""
-    return Stream(
-        id=row.id,
-        kind=row.kind,
-        lifecycle=row.lifecycle,
-        definition=row.definition,
-        state=row.state,
-        version=row.version,
-        head_hash=row.head_hash,
-        facts=facts,
-    )
+@frozen(kw_only=True)
+class Draft:
+    """An event decided on and not yet sealed: what the pipeline hands to the log.
+
+    Attributes:
+        stream_id: The stream it goes on.
+        seq: Its place in the stream (the stream's version after it).
+        type: opened, transitioned, recorded or refused.
+        name: The lifecycle, trigger or fact.
+        actor: Who gave the command.
+        from_state: The state before.
+        to_state: The state after.
+        definition: The definition in force.
+        data: The command's validated data.
+        findings: Every finding to record with it.
+        plugins: The plugins that took part (sorted by name, unique).
+        moment: When: the local date goes in the body, the UTC stamp in the header.
+        prev_hash: The hash of the stream's previous event.
+    """
+
+    stream_id: str
+    seq: int
+    type: EventType
+    name: str
+    actor: Actor
+    from_state: str
+    to_state: str
+    definition: LifecycleDefinition
+    data: Mapping[str, Any]
+    findings: tuple[Finding, ...] = field(default=(), converter=as_tuple)
+    plugins: tuple[PluginInfo, ...] = field(default=(), converter=as_tuple)
+    moment: Moment
+    prev_hash: str
 
 
-def seal_event(
-    stream_id: str,
-    seq: int,
-    type: EventType,
-    name: str,
-    now: datetime,
-    stamp: str,
-    actor: Actor,
-    from_state: str,
-    to_state: str,
-    definition: LifecycleDefinition,
-    plugins: Sequence[PluginInfo],
-    data: Mapping[str, Any],
-    findings: Sequence[Finding],
-    prev_hash: str,
-) -> SealedEvent:
-    """Seal one event of a command: *now* is local (its date goes in the body), *stamp* UTC."""
+def seal_draft(draft: Draft) -> SealedEvent:
+    """Seal *draft*: its canonical header and body, chained after its previous hash."""
     return seal(
-        stream_id=stream_id,
-        seq=seq,
-        type=type.value,
-        name=name,
-        occurred_at=stamp,
-        actor_id=actor.id,
-        actor_role=actor.role.value,
-        from_state=from_state,
-        to_state=to_state,
-        lifecycle=definition.name,
-        definition=definition.digest,
-        plugins=[p.to_json() for p in plugins],
+        stream_id=draft.stream_id,
+        seq=draft.seq,
+        type=draft.type.value,
+        name=draft.name,
+        occurred_at=draft.moment.stamp,
+        actor_id=draft.actor.id,
+        actor_role=draft.actor.role.value,
+        from_state=draft.from_state,
+        to_state=draft.to_state,
+        lifecycle=draft.definition.name,
+        definition=draft.definition.digest,
+        plugins=[p.to_json() for p in draft.plugins],
         body={
-            "data": dict(data),
-            "date": now.date().isoformat(),
-            "findings": [f.to_json() for f in findings],
+            "data": draft.data,
+            "date": draft.moment.day,
+            "findings": [f.to_json() for f in draft.findings],
         },
-        prev_hash=prev_hash,
+        prev_hash=draft.prev_hash,
     )
 
 
-def new_event(
+def event_of(sealed: SealedEvent, draft: Draft) -> Event:
+    """The public record of an event just sealed, from what the command already has."""
+    return _event(sealed, draft.actor, draft.data, draft.findings, draft.plugins)
+
+
+def _event(
     sealed: SealedEvent,
     actor: Actor,
     data: Mapping[str, Any],
-    findings: Sequence[Finding],
-    plugins: Sequence[PluginInfo],
+    findings: tuple[Finding, ...],
+    plugins: tuple[PluginInfo, ...],
 ) -> Event:
-    """The public record of an event just sealed, from what the command already has."""
     return Event(
         stream_id=sealed.stream_id,
         seq=sealed.seq,
@@ -87,12 +118,25 @@ def new_event(
         from_state=sealed.from_state,
         to_state=sealed.to_state,
         definition=sealed.definition,
-        data=MappingProxyType(dict(data)),  # read-only: the log is what counts
-        findings=tuple(findings),
-        plugins=tuple(plugins),
+        data=data,
+        findings=findings,
+        plugins=plugins,
         hash=sealed.hash,
         prev_hash=sealed.prev_hash,
         body_hash=sealed.body_hash,
+    )
+
+
+def event_from_sealed(sealed: SealedEvent) -> Event:
+    """The public record of a stored event."""
+    header = json.loads(sealed.header)
+    body = json.loads(sealed.body) if sealed.body is not None else {"data": {}, "findings": []}
+    return _event(
+        sealed,
+        Actor(sealed.actor_id, Role(sealed.actor_role)),
+        body["data"],
+        tuple(Finding.from_json(f) for f in body["findings"]),
+        tuple(PluginInfo(name, version) for name, version in header["plugins"]),
     )
 
 
@@ -102,14 +146,36 @@ def decoded(sealed: SealedEvent) -> dict[str, Any]:
     return {"type": sealed.type, "name": sealed.name, "body": body}
 
 
-def event_from_sealed(sealed: SealedEvent) -> Event:
-    """The public record of a stored event."""
-    header = json.loads(sealed.header)
-    body = json.loads(sealed.body) if sealed.body is not None else {"data": {}, "findings": []}
-    return new_event(
-        sealed,
-        Actor(sealed.actor_id, Role(sealed.actor_role)),
-        body["data"],
-        [Finding.from_json(f) for f in body["findings"]],
-        [PluginInfo(name, version) for name, version in header["plugins"]],
+def facts_json(facts: Mapping[str, Any]) -> str:
+    """The canonical JSON of *facts*, as the projection row stores it."""
+    return canonical_bytes(facts).decode()
+
+
+def opened_row(definition: LifecycleDefinition, sealed: SealedEvent, facts: str) -> StreamRow:
+    """The projection row of a stream whose first event is *sealed*."""
+    return StreamRow(
+        id=sealed.stream_id,
+        kind=definition.kind,
+        lifecycle=definition.name,
+        definition=definition.digest,
+        state=sealed.to_state,
+        version=sealed.seq,
+        head_hash=sealed.hash,
+        facts=facts,
+        opened_at=sealed.occurred_at,
+        updated_at=sealed.occurred_at,
+    )
+
+
+def stream_of(row: StreamRow, facts: Mapping[str, Any] | None = None) -> Stream:
+    """The public view of a projection row; *facts* parsed already, or read from the row."""
+    return Stream(
+        id=row.id,
+        kind=row.kind,
+        lifecycle=row.lifecycle,
+        definition=row.definition,
+        state=row.state,
+        version=row.version,
+        head_hash=row.head_hash,
+        facts=json.loads(row.facts) if facts is None else facts,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from ..core import (
@@ -78,8 +79,8 @@ class Registry:
 
     @property
     def lifecycles(self) -> Mapping[str, LifecycleDefinition]:
-        """Every definition, by name: the built-in ones, the given ones, the plugins'."""
-        return dict(self._definitions)
+        """Every definition by name (read-only): the built-in, the given, the plugins'."""
+        return MappingProxyType(self._definitions)
 
     def lifecycle(self, name: str) -> LifecycleDefinition:
         """The definition called *name*.

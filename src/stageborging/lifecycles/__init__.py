@@ -12,7 +12,7 @@ from ._fields import FieldKind, FieldSpec, validate_data
 from ._files import definition_from_data, load_definition
 from ._machine import CompiledMachine
 from ._model import Effect, FactSpec, Guard, LifecycleDefinition, Transition
-from ._projection import apply, effects_of, fold, freeze, initial_facts
+from ._projection import apply, effects_of, fold, initial_facts
 from ._proof import CASE_PHASES, FINAL_PHASES, INTERNSHIP_PHASES, PHASES, find_bypass
 from ._render import to_mermaid, to_table
 from .case import case
@@ -51,7 +51,6 @@ __all__ = [
     "effects_of",
     "find_bypass",
     "fold",
-    "freeze",
     "hbo_stage",
     "initial_facts",
     "load_definition",

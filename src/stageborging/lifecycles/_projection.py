@@ -9,29 +9,14 @@ this after every step of random command sequences).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 from typing import Any
 
 from ..core import EventType
 from ._model import Effect, LifecycleDefinition
 
-__all__ = ["apply", "effects_of", "fold", "freeze", "initial_facts"]
+__all__ = ["apply", "effects_of", "fold", "initial_facts"]
 
 Facts = dict[str, Any]
-
-
-def freeze(facts: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A read-only view of *facts* (as json.loads makes them: exact dicts and lists)."""
-    return MappingProxyType(
-        {k: freeze(v) if type(v) is dict else _frozen_list(v) if type(v) is list else v
-         for k, v in facts.items()}
-    )  # fmt: skip
-
-
-def _frozen_list(value: list[Any]) -> tuple[Any, ...]:
-    return tuple(
-        freeze(v) if type(v) is dict else _frozen_list(v) if type(v) is list else v for v in value
-    )
 
 
 def initial_facts(details: Mapping[str, Any]) -> Facts:

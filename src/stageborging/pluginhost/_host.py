@@ -30,9 +30,10 @@ from ..core import (
     check_canonical_value,
     check_identifier,
     finding,
+    freeze,
     get_logger,
 )
-from ..lifecycles import LifecycleDefinition, Transition, freeze
+from ..lifecycles import LifecycleDefinition, Transition
 from ._answers import RecognitionAnswer
 
 __all__ = ["PluginHost", "plugin_name"]

@@ -1,22 +1,28 @@
-"""The hard rules: role checks and the guards DOMAIN.md marks *hard*, evaluated on a
-command before the lifecycle moves."""
+"""The hard rules and the decision: what a command would do (its move), the role check,
+the guards DOMAIN.md marks *hard*, and the plugins' checks, before the lifecycle moves."""
 
-from ._guards import (
-    Command,
+from ._decision import decide
+from ._guards import GUARD_CHECKS, Command, check_role, evaluate_guards, required_parties
+from ._moves import (
+    Move,
     check_actor,
     check_input,
-    check_role,
-    evaluate_guards,
-    required_parties,
-    transition_input,
+    resolve_fact,
+    resolve_open,
+    resolve_trigger,
 )
 
 __all__ = [
+    "GUARD_CHECKS",
     "Command",
+    "Move",
     "check_actor",
     "check_input",
     "check_role",
+    "decide",
     "evaluate_guards",
     "required_parties",
-    "transition_input",
+    "resolve_fact",
+    "resolve_open",
+    "resolve_trigger",
 ]

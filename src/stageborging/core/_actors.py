@@ -1,0 +1,72 @@
+"""Who acts: pseudonymous ids and roles."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from attrs import field, frozen
+
+from ._convert import parse_enum
+from ._errors import InvalidInput
+
+__all__ = ["IDENTIFIER", "Actor", "Role", "check_identifier", "parse_role"]
+
+#: Pseudonymous ids from the student information system: letters, digits and
+#: ``. _ : -``, at most 128 characters. No spaces, so no names slip in.
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
+
+
+def check_identifier(field_name: str, value: object) -> str:
+    """Return *value* if it is a well-formed pseudonymous id, else raise InvalidInput."""
+    if not isinstance(value, str) or IDENTIFIER.fullmatch(value) is None:
+        raise InvalidInput(
+            field_name,
+            value,
+            "must be a pseudonymous id: 1-128 letters, digits or '._:-', no spaces",
+        )
+    return value
+
+
+class Role(StrEnum):
+    """Who an actor is in a command (DOMAIN §3)."""
+
+    STUDENT = "student"
+    COACH = "coach"
+    PLACEMENT_OFFICE = "placement_office"
+    TEAM_LEAD = "team_lead"
+    EXAM_COMMITTEE = "exam_committee"
+    WORKPLACE_SUPERVISOR = "workplace_supervisor"
+    EMPLOYER = "employer"
+    GUARDIAN = "guardian"
+    CONFIDENTIAL_ADVISOR = "confidential_advisor"
+    AUDITOR = "auditor"
+    SYSTEM = "system"
+
+
+def parse_role(field_name: str, value: object) -> Role:
+    """*value* as a :class:`Role`, else InvalidInput naming *field_name* and the known roles."""
+    return parse_enum(Role, field_name, value, "role")
+
+
+def _actor_role(value: str) -> Role:
+    return parse_role("actor.role", value)
+
+
+def _actor_id(value: str) -> str:
+    return check_identifier("actor.id", value)
+
+
+@frozen
+class Actor:
+    """Who fires a command: a pseudonymous id and exactly one role.
+
+    Raises:
+        InvalidInput: the id is not a pseudonymous id, or the role is unknown.
+    """
+
+    id: str = field(converter=_actor_id)
+    role: Role = field(converter=_actor_role)
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "role": self.role.value}

@@ -1,0 +1,109 @@
+"""The log and what it adds up to: events, streams (their projection) and counts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from attrs import field, frozen
+
+from ._actors import Actor
+from ._findings import Finding, PluginInfo
+from ._frozen import freeze
+
+__all__ = ["Event", "EventType", "Statistics", "Stream"]
+
+
+class EventType(StrEnum):
+    """The kinds of event on a stream."""
+
+    OPENED = "opened"
+    TRANSITIONED = "transitioned"
+    RECORDED = "recorded"
+    REFUSED = "refused"
+
+
+@frozen
+class Event:
+    """One entry of a stream's audit log, as read back from the store.
+
+    Attributes:
+        stream_id: The stream (internship or case) it belongs to.
+        seq: Its position in the stream, from 1.
+        type: opened, transitioned, recorded (a fact) or refused.
+        name: The lifecycle, trigger or fact name.
+        occurred_at: When it was recorded (UTC).
+        actor: Who fired the command.
+        from_state: The state before.
+        to_state: The state after (equal to ``from_state`` unless transitioned).
+        definition: The digest of the lifecycle definition in force.
+        data: The validated command data (codes, ids, dates; never free text),
+            read-only: mappings are read-only maps, lists are tuples.
+        findings: The findings recorded with it (all of them for a refusal).
+        plugins: The plugins that took part in the decision.
+        hash: This event's chain hash (hex).
+        prev_hash: The previous event's chain hash.
+        body_hash: The hash of the body (data and findings).
+    """
+
+    stream_id: str
+    seq: int
+    type: EventType
+    name: str
+    occurred_at: datetime
+    actor: Actor
+    from_state: str
+    to_state: str
+    definition: str
+    data: Mapping[str, Any] = field(converter=freeze)
+    findings: tuple[Finding, ...]
+    plugins: tuple[PluginInfo, ...]
+    hash: str
+    prev_hash: str
+    body_hash: str
+
+
+@frozen
+class Stream:
+    """The current state of one stream (its projection).
+
+    Attributes:
+        id: The stream id.
+        kind: ``internship`` or ``case``.
+        lifecycle: The name of its lifecycle definition.
+        definition: That definition's digest.
+        state: The current state.
+        version: The number of events on the stream (refusals included).
+        head_hash: The hash of its last event.
+        facts: What the stream knows besides its state: the opening details,
+            agreement version and signatures, hours, consent …; read-only all
+            the way down (mappings are read-only maps, lists are tuples).
+    """
+
+    id: str
+    kind: str
+    lifecycle: str
+    definition: str
+    state: str
+    version: int
+    head_hash: str
+    facts: Mapping[str, Any] = field(converter=freeze)
+
+
+@frozen
+class Statistics:
+    """Counts queried from the database (the demo's summary, monitoring later).
+
+    Attributes:
+        states: lifecycle name -> state -> number of streams in it.
+        events: The number of events written.
+        events_by_type: Event type -> number of events.
+        refusals: Finding code -> number of refusals it blocked.
+    """
+
+    states: Mapping[str, Mapping[str, int]] = field(converter=freeze)
+    events: int
+    events_by_type: Mapping[str, int] = field(converter=freeze)
+    refusals: Mapping[str, int] = field(converter=freeze)

@@ -1,0 +1,252 @@
+"""The one command pipeline: load → decide → seal → write.
+
+Opening a stream, firing a transition and recording a fact all go through it, and so
+do their dry runs (load → decide, nothing written). The engine facade only checks
+its arguments, runs the pipeline in the store's transaction and logs the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import tzinfo
+from typing import Any
+
+from attrs import frozen
+
+from ..audit import GENESIS
+from ..core import (
+    Actor,
+    Clock,
+    ConcurrencyConflict,
+    Decision,
+    DefinitionError,
+    DefinitionMismatch,
+    Event,
+    EventType,
+    Finding,
+    InvalidInput,
+    Moment,
+    PluginInfo,
+    StreamNotFound,
+    freeze,
+)
+from ..lifecycles import CompiledMachine, LifecycleDefinition, apply, initial_facts
+from ..rules import (
+    Command,
+    Move,
+    check_input,
+    decide,
+    resolve_fact,
+    resolve_trigger,
+)
+from ..store import Store, StreamRow, Transaction
+from ._facts_cache import FactsCache
+from ._records import Draft, event_of, facts_json, opened_row, seal_draft, stream_of
+from ._registry import Registry
+
+__all__ = ["Outcome", "Pipeline"]
+
+#: The hook that may return notifications after each kind of event.
+_AFTER_HOOKS = {
+    EventType.TRANSITIONED: "stageborging_after_transition",
+    EventType.RECORDED: "stageborging_after_record",
+}
+_RESOLVERS = {EventType.TRANSITIONED: resolve_trigger, EventType.RECORDED: resolve_fact}
+
+
+@frozen
+class Outcome:
+    """What one unit of work produced; a refusal is raised after its commit."""
+
+    event: Event
+    refused: bool = False
+
+
+class Pipeline:
+    """The steps every command takes, over one registry, store, clock and timezone."""
+
+    def __init__(self, registry: Registry, store: Store, clock: Clock, tz: tzinfo) -> None:
+        self._registry = registry
+        self._host = registry.host
+        self._store = store
+        self._clock = clock
+        self._tz = tz
+        self._machines: dict[str, CompiledMachine] = {}
+        self.facts = FactsCache()
+
+    # -- load ----------------------------------------------------------------
+
+    def moment(self) -> Moment:
+        """Read the clock once: the command's local time and its UTC stamp."""
+        return Moment.read(self._clock, self._tz)
+
+    def definition_of(self, row: StreamRow) -> LifecycleDefinition:
+        """The definition the stream of *row* was opened under, as this engine has it."""
+        definition = self._registry.lifecycles.get(row.lifecycle)
+        if definition is None:
+            raise DefinitionError(row.lifecycle, "lifecycle", "not loaded in this engine")
+        if definition.digest != row.definition:
+            raise DefinitionMismatch(row.id, row.lifecycle, row.definition, definition.digest)
+        return definition
+
+    def machine(self, definition: LifecycleDefinition) -> CompiledMachine:
+        """The compiled ``transitions`` machine of *definition*, built once."""
+        machine = self._machines.get(definition.digest)
+        if machine is None:
+            machine = self._machines[definition.digest] = CompiledMachine(definition)
+        return machine
+
+    def load(
+        self, tx: Transaction, stream_id: str, expected_version: int | None
+    ) -> tuple[StreamRow, LifecycleDefinition]:
+        """The stream's row, locked for *tx*, and its definition."""
+        row = tx.load(stream_id)
+        if row is None:
+            raise StreamNotFound(stream_id)
+        if expected_version is not None and expected_version != row.version:
+            raise ConcurrencyConflict(stream_id, expected_version, row.version)
+        return row, self.definition_of(row)
+
+    # -- decide --------------------------------------------------------------
+
+    def decide(
+        self,
+        row: StreamRow,
+        definition: LifecycleDefinition,
+        facts: dict[str, Any],
+        actor: Actor,
+        move: Move,
+        moment: Moment,
+    ) -> tuple[list[Finding], list[PluginInfo]]:
+        """Every finding on *move*, and the plugins that took part."""
+        cmd = Command(
+            definition=definition,
+            state=row.state,
+            facts=facts,
+            actor=actor,
+            move=move,
+            now=moment.local,
+        )
+        return decide(cmd, self._host, lambda: stream_of(row, self.facts.frozen(row, facts)))
+
+    def dry_run(
+        self,
+        stream_id: str,
+        type: EventType,
+        name: str,
+        actor: Actor,
+        data: Mapping[str, Any] | None,
+    ) -> Decision:
+        """The decision *name* would get now; nothing is written."""
+        moment = self.moment()
+        row = self._store.read_stream(stream_id)
+        if row is None:
+            raise StreamNotFound(stream_id)
+        definition = self.definition_of(row)
+        move = _RESOLVERS[type](definition, row.state, name, data)
+        facts = self.facts.facts(row)
+        check_input(move, facts)
+        findings, plugins = self.decide(row, definition, facts, actor, move, moment)
+        return Decision(
+            allowed=not any(f.blocks for f in findings),
+            findings=tuple(findings),
+            from_state=row.state,
+            to_state=move.dest,
+            plugins=tuple(plugins),
+        )
+
+    # -- seal and write ------------------------------------------------------
+
+    def open(
+        self,
+        tx: Transaction,
+        definition: LifecycleDefinition,
+        stream_id: str,
+        actor: Actor,
+        move: Move,
+        moment: Moment,
+    ) -> Outcome:
+        """Write the ``opened`` event of a new stream and its first projection row."""
+        if tx.load(stream_id) is not None:
+            raise InvalidInput("stream_id", stream_id, "a stream with this id exists")
+        draft = Draft(
+            stream_id=stream_id,
+            seq=1,
+            type=EventType.OPENED,
+            name=definition.name,
+            actor=actor,
+            from_state=definition.initial,
+            to_state=definition.initial,
+            definition=definition,
+            data=move.data,
+            moment=moment,
+            prev_hash=GENESIS,
+        )
+        sealed = seal_draft(draft)
+        tx.write(opened_row(definition, sealed, facts_json(initial_facts(move.data))), [sealed], 0)
+        return Outcome(event_of(sealed, draft))
+
+    def command(
+        self,
+        tx: Transaction,
+        stream_id: str,
+        type: EventType,
+        name: str,
+        actor: Actor,
+        data: Mapping[str, Any] | None,
+        expected_version: int | None,
+    ) -> Outcome:
+        """Fire a trigger or record a fact: load, decide, seal and write, in *tx*."""
+        moment = self.moment()  # read under the lock: time runs forward along the stream
+        row, definition = self.load(tx, stream_id, expected_version)
+        move = _RESOLVERS[type](definition, row.state, name, data)
+        facts = self.facts.facts(row)
+        check_input(move, facts)
+        findings, plugins = self.decide(row, definition, facts, actor, move, moment)
+        new_facts: dict[str, Any] | None = None
+        if any(f.blocks for f in findings):
+            type, dest = EventType.REFUSED, row.state
+        elif type is EventType.TRANSITIONED:
+            dest = self.machine(definition).move(row.state, name)
+        else:
+            dest = row.state
+        if type is not EventType.REFUSED and move.effects:
+            new_facts = apply(facts, move.effects, move.data, moment.day)
+        draft = Draft(
+            stream_id=row.id,
+            seq=row.version + 1,
+            type=type,
+            name=name,
+            actor=actor,
+            from_state=row.state,
+            to_state=dest,
+            definition=definition,
+            data=move.data,
+            findings=findings,
+            plugins=plugins,
+            moment=moment,
+            prev_hash=row.head_hash,
+        )
+        return self._append(tx, row, draft, new_facts)
+
+    def _append(
+        self, tx: Transaction, row: StreamRow, draft: Draft, facts: dict[str, Any] | None
+    ) -> Outcome:
+        """Seal *draft* and write it with the new projection; *facts* None: unchanged."""
+        sealed = seal_draft(draft)
+        new_row = row._replace(
+            state=draft.to_state,
+            version=sealed.seq,
+            head_hash=sealed.hash,
+            facts=row.facts if facts is None else facts_json(facts),
+            updated_at=sealed.occurred_at,
+        )
+        event = event_of(sealed, draft)
+        hook = _AFTER_HOOKS.get(draft.type)
+        outbox = []
+        if hook is not None and self._host.implemented(hook):
+            after = freeze(self.facts.facts(row) if facts is None else facts)
+            outbox = self._host.notifications(hook, stream_of(new_row, after), event)
+        tx.write(new_row, [sealed], row.version, outbox)
+        self.facts.advance(row, sealed.hash, facts)
+        return Outcome(event, refused=draft.type is EventType.REFUSED)

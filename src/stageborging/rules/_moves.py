@@ -1,0 +1,121 @@
+"""A command resolved against its stream's definition and state: what it would do.
+
+Opening a stream, firing a transition and recording a fact become one :class:`Move`
+each, so the rest of the pipeline (decide, seal, write) treats them alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import field, frozen
+
+from ..core import Actor, EventType, InvalidInput, InvalidTransition, Role, as_tuple, freeze
+from ..lifecycles import Effect, FactSpec, Guard, LifecycleDefinition, Transition, validate_data
+
+__all__ = ["Move", "check_actor", "check_input", "resolve_fact", "resolve_open", "resolve_trigger"]
+
+
+@frozen(kw_only=True)
+class Move:
+    """What a command would do, its data validated.
+
+    Attributes:
+        type: ``opened``, ``transitioned`` or ``recorded``.
+        name: The lifecycle (opened), trigger (transitioned) or fact (recorded).
+        dest: The state after it (the same state for a fact).
+        roles: Who may do it.
+        guards: The hard rules it carries.
+        effects: What it changes in the stream's facts.
+        data: Its validated data, in canonical form.
+        spec: The transition or fact it is (``None`` for opening).
+    """
+
+    type: EventType
+    name: str
+    dest: str
+    roles: tuple[Role, ...] = field(converter=as_tuple)
+    guards: tuple[Guard, ...] = field(default=(), converter=as_tuple)
+    effects: tuple[Effect, ...] = field(default=(), converter=as_tuple)
+    data: Mapping[str, Any] = field(converter=freeze)
+    spec: Transition | FactSpec | None = None
+
+
+def check_actor(actor: object) -> Actor:
+    """*actor* if it is an :class:`Actor`, else InvalidInput."""
+    if not isinstance(actor, Actor):
+        raise InvalidInput("actor", actor, "must be a stageborging.Actor (id and role)")
+    return actor
+
+
+def resolve_open(definition: LifecycleDefinition, data: Mapping[str, Any] | None) -> Move:
+    """Opening a stream under *definition* with *data* (its ``open_fields``)."""
+    return Move(
+        type=EventType.OPENED,
+        name=definition.name,
+        dest=definition.initial,
+        roles=definition.open_roles,
+        data=validate_data(definition.open_fields, data),
+    )
+
+
+def resolve_trigger(
+    definition: LifecycleDefinition, state: str, trigger: str, data: Mapping[str, Any] | None
+) -> Move:
+    """Firing *trigger* from *state*; InvalidInput when the trigger or its data is off."""
+    transition = definition.transitions_by_trigger.get(trigger)
+    if transition is None:
+        known = ", ".join(definition.transitions_by_trigger)
+        raise InvalidInput("trigger", trigger, f"unknown trigger; known: {known}")
+    if state not in transition.sources:
+        raise InvalidTransition(trigger, state, definition.triggers_from(state))
+    return Move(
+        type=EventType.TRANSITIONED,
+        name=trigger,
+        dest=transition.dest,
+        roles=transition.roles,
+        guards=transition.guards,
+        effects=transition.effects,
+        data=validate_data(transition.fields, data),
+        spec=transition,
+    )
+
+
+def resolve_fact(
+    definition: LifecycleDefinition, state: str, fact: str, data: Mapping[str, Any] | None
+) -> Move:
+    """Recording *fact* in *state*; InvalidInput when the fact, the state or its data is off."""
+    spec = definition.facts_by_name.get(fact)
+    if spec is None:
+        known = ", ".join(definition.facts_by_name) or "none"
+        raise InvalidInput("fact", fact, f"unknown fact; known: {known}")
+    allowed = definition.fact_states(spec)
+    if state not in allowed:
+        raise InvalidInput(
+            "fact", fact, f"not recorded in state {state!r} (only in: {', '.join(allowed)})"
+        )
+    return Move(
+        type=EventType.RECORDED,
+        name=fact,
+        dest=state,
+        roles=spec.roles,
+        guards=spec.guards,
+        effects=(spec.effect,),
+        data=validate_data(spec.fields, data),
+        spec=spec,
+    )
+
+
+def check_input(move: Move, facts: Mapping[str, Any]) -> None:
+    """Input checks that need the stream's facts; raise InvalidInput, write nothing."""
+    applications = facts.get("applications", {})
+    for effect in move.effects:
+        if effect is Effect.APPLICATION_SENT and move.data["application"] in applications:
+            raise InvalidInput(
+                "data.application", move.data["application"], "an application with this id exists"
+            )
+        if effect is Effect.APPLICATION_OUTCOME and move.data["application"] not in applications:
+            raise InvalidInput(
+                "data.application", move.data["application"], "no application with this id was sent"
+            )
