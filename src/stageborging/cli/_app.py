@@ -1,0 +1,73 @@
+"""The root ``stageborging`` group: library errors as messages, logging on stderr.
+
+Exit codes: 0 success, 1 a verified problem (a broken audit chain), 2 usage
+errors and databases that cannot be opened.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+import structlog
+
+from .. import __version__
+from ..core import LOGGER_NAME
+from ..exceptions import StageborgingError
+from ._audit import audit
+from ._demo import demo
+from ._lifecycle import lifecycle
+from ._new_plugin import new_plugin
+from ._plugins import plugins
+
+__all__ = ["main"]
+
+
+def _configure_logging(verbose: int) -> None:
+    """Render the library's log lines on stderr (the library itself never configures)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.dev.ConsoleRenderer(colors=False),
+            ],
+            foreign_pre_chain=[
+                structlog.stdlib.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso"),
+                structlog.stdlib.ExtraAdder(),
+            ],
+        )
+    )
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.handlers = [h for h in logger.handlers if isinstance(h, logging.NullHandler)]
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+class _Failure(click.ClickException):
+    """A library error shown as ``error: …`` with exit status 2 (not a traceback)."""
+
+    exit_code = 2
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StageborgingError as exc:
+            raise _Failure(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="stageborging")
+@click.option("-v", "--verbose", count=True, help="Log one line per command on stderr.")
+def main(verbose: int) -> None:
+    """Safeguard internships: run the demo, show lifecycles, verify the audit log."""
+    _configure_logging(verbose)
+
+
+for _command in (demo, audit, lifecycle, plugins, new_plugin):
+    main.add_command(_command)

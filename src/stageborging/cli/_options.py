@@ -1,0 +1,94 @@
+"""What the commands share: ``--db``, the plugin options and the registry they build."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .. import Registry
+
+__all__ = ["db_option", "plugin_options", "registry", "warn_unmatched"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_DB_HELP = "The SQLite database file [default: $STAGEBORGING_DB, else ./stageborging.db]."
+_BLOCK_HELP = "A plugin not to load, by name (repeatable); 'stageborging plugins' lists the names."
+_CONFIG_HELP = (
+    "A TOML file of plugin settings, one table per plugin: [my-plugin] threshold = 3 "
+    "gives the plugins {'my-plugin': {'threshold': 3}}."
+)
+
+
+def db_option(function: F) -> F:
+    """``--db FILE``, from ``$STAGEBORGING_DB``, else ``./stageborging.db``."""
+    return click.option(
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="STAGEBORGING_DB",
+        default="stageborging.db",
+        show_envvar=True,
+        help=_DB_HELP,
+    )(function)
+
+
+def _read_config(
+    ctx: click.Context, param: click.Parameter, path: Path | None
+) -> dict[str, Any] | None:
+    """The settings in the TOML file *path*: a usage error names the file and the problem."""
+    if path is None:
+        return None
+    try:
+        with path.open("rb") as file:
+            data = tomllib.load(file)
+    except OSError as exc:
+        raise click.BadParameter(f"{path}: cannot be read: {exc.strerror}", ctx, param) from None
+    except ValueError as exc:  # tomllib.TOMLDecodeError, or bytes that are not UTF-8
+        raise click.BadParameter(f"{path}: not valid TOML: {exc}", ctx, param) from None
+    loose = [key for key, value in data.items() if not isinstance(value, dict)]
+    if loose:
+        raise click.BadParameter(
+            f"{path}: {', '.join(map(repr, loose))} is not in a table; "
+            "settings go in one table per plugin, e.g. [my-plugin]",
+            ctx,
+            param,
+        )
+    return data
+
+
+def plugin_options(function: F) -> F:
+    """``--block NAME`` (repeatable) and ``--config FILE`` (``$STAGEBORGING_CONFIG``)."""
+    function = click.option(
+        "--config",
+        "config",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        envvar="STAGEBORGING_CONFIG",
+        show_envvar=True,
+        callback=_read_config,
+        help=_CONFIG_HELP,
+    )(function)
+    return click.option("--block", "block", multiple=True, metavar="NAME", help=_BLOCK_HELP)(
+        function
+    )
+
+
+def registry(block: tuple[str, ...], config: Mapping[str, Any] | None) -> Registry:
+    """The installation's plugins (installed ones included) and lifecycles; no database.
+
+    A blocked name that matches no plugin is a warning on stderr (a typo blocks nothing).
+    """
+    found = Registry(entry_points=True, block=block, config=config)
+    warn_unmatched(block, found)
+    return found
+
+
+def warn_unmatched(block: tuple[str, ...], found: Registry) -> None:
+    """Warn about each ``--block`` name that matched no plugin of *found*."""
+    blocked = {p.name for p in found.plugin_problems}
+    for name in dict.fromkeys(block):
+        if name not in blocked:
+            click.echo(f"warning: --block {name}: no plugin of that name", err=True)
