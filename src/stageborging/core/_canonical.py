@@ -11,7 +11,7 @@ fraction of the cost.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["canonical_bytes", "check_canonical_value"]
@@ -22,19 +22,9 @@ _encoder = json.JSONEncoder(
 )
 
 
-def _make_encode() -> Callable[[Any], str]:
-    # The C encoder behind json.dumps, called directly: half the cost of
-    # JSONEncoder.encode for small objects. Same settings; falls back where absent.
-    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-    if c_make_encoder is None:  # pragma: no cover - CPython always has it
-        return _encoder.encode
-    iterencode = c_make_encoder(
-        None, _encoder.default, json.encoder.encode_basestring, None, ":", ",", True, False, False
-    )
-    return lambda value: "".join(iterencode(value, 0))
-
-
-_encode = _make_encode()
+#: The public encoder's own method; ``json.dumps`` with these settings would re-check
+#: its arguments on every call.
+_encode = _encoder.encode
 
 
 def check_canonical_value(value: Any, where: str = "value") -> None:
