@@ -80,6 +80,20 @@ def test_digest_is_stable_and_content_addressed() -> None:
     assert other.digest != small().digest
 
 
+#: The digests of the built-in definitions: events in existing databases are stamped
+#: with them, so a refactoring of the model must never change them.
+BUILTIN_DIGESTS = {
+    "mbo_bpv": "23d35a337614e22f20dac68d5e3e91845c628a48b1770b9777af409e244621a1",
+    "hbo_stage": "cd9fb85b416b5a3f00966247c8f543ad3ca165a964bb28a411d3df02b5626add",
+    "case": "66ac0e414d845278d36e3f3af51f49885de411529a220bca57cae3a2ea838e6f",
+}
+
+
+def test_builtin_digests_are_pinned() -> None:
+    """The built-in definitions keep the digests existing databases are stamped with."""
+    assert {d.name: d.digest for d in builtin()} == BUILTIN_DIGESTS
+
+
 @pytest.mark.parametrize(
     ("overrides", "element", "problem"),
     [
