@@ -13,7 +13,8 @@ from types import MappingProxyType
 from typing import Any
 
 from ..core import EventType
-from ._model import Effect, LifecycleDefinition
+from ._definition import LifecycleDefinition
+from ._model import Effect
 
 __all__ = ["apply", "effects_of", "fold", "freeze", "initial_facts"]
 
