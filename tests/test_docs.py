@@ -97,7 +97,9 @@ def test_custom_lifecycle_example_shows_each_refusal() -> None:
     """Validation refuses each broken variant with a message naming the element."""
     output = (EXAMPLES / "custom_lifecycle.out").read_text(encoding="utf-8")
     for message in [
-        "transition 'confirm_signatures': must carry the hard guard 'signatures'",
+        "a hard guard dropped: lifecycle 'roc_bpv', phase 'active': "
+        "reachable without the signatures guard: orientation",
+        "-draft_agreement-> agreement_pending -confirm_signatures-> ready_to_start -start-> active",
         "state 'limbo': unreachable from 'orientation'",
         "transition 'reopen': leaves final state 'completed'",
         "transition 'nudge': unknown role 'dean'",

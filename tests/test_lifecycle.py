@@ -10,15 +10,27 @@ import pytest
 from conftest import PLACEMENT_OFFICE, STUDENT
 from stageborging import (
     DefinitionError,
+    Education,
+    Effect,
     Engine,
     FactSpec,
     FieldKind,
     FieldSpec,
     Guard,
+    Kind,
     LifecycleDefinition,
     Transition,
+    UnguardedPath,
 )
-from stageborging.lifecycles import builtin, case, hbo_stage, mbo_bpv, to_mermaid, to_table
+from stageborging.lifecycles import (
+    builtin,
+    case,
+    definition_from_data,
+    hbo_stage,
+    mbo_bpv,
+    to_mermaid,
+    to_table,
+)
 
 
 def small(**overrides: Any) -> LifecycleDefinition:
@@ -78,6 +90,57 @@ def test_digest_is_stable_and_content_addressed() -> None:
         ]
     )
     assert other.digest != small().digest
+
+
+#: The digests of the built-in definitions: events in existing databases are stamped
+#: with them, so a refactoring of the model must never change them.
+BUILTIN_DIGESTS = {
+    "mbo_bpv": "23d35a337614e22f20dac68d5e3e91845c628a48b1770b9777af409e244621a1",
+    "hbo_stage": "cd9fb85b416b5a3f00966247c8f543ad3ca165a964bb28a411d3df02b5626add",
+    "case": "66ac0e414d845278d36e3f3af51f49885de411529a220bca57cae3a2ea838e6f",
+}
+
+
+def test_builtin_digests_are_pinned() -> None:
+    """The built-in definitions keep the digests existing databases are stamped with."""
+    assert {d.name: d.digest for d in builtin()} == BUILTIN_DIGESTS
+
+
+def test_kind_and_education_are_enums_with_the_old_values() -> None:
+    """kind and education hold Kind and Education members, equal to their values."""
+    assert mbo_bpv().kind is Kind.INTERNSHIP
+    assert mbo_bpv().education is Education.MBO
+    assert hbo_stage().education is Education.HBO
+    assert case().kind is Kind.CASE
+    assert case().education is Education.NONE
+    assert small(kind="internship", education="hbo").education is Education.HBO
+    assert mbo_bpv().kind == "internship"
+    assert mbo_bpv().to_json()["kind"] == "internship"
+    assert type(mbo_bpv().to_json()["education"]) is str
+
+
+def test_definitions_are_immutable_hashable_values() -> None:
+    """Tuples only, all the way down: equal definitions are equal and hash equal."""
+    base = mbo_bpv()
+    again = definition_from_data(base.to_json())
+    assert again == base
+    assert hash(again) == hash(base)
+    assert {base, again, attrs.evolve(base)} == {base}
+    assert hash(small()) == hash(small())
+    assert hash(small()) != hash(small(name="other"))
+    built = small()
+    parts = [built.states, built.final, built.transitions, built.open_roles, built.open_fields]
+    parts += [built.phases, *(t.sources for t in built.transitions)]
+    assert all(type(part) is tuple for part in parts)
+    for transition in base.transitions:
+        assert hash(transition) == hash(attrs.evolve(transition))
+        assert all(type(f.codes) is tuple for f in transition.fields)
+    for fact in base.facts:
+        assert hash(fact) == hash(attrs.evolve(fact))
+    with pytest.raises(TypeError):
+        base.phase_of["orientation"] = "searching"  # type: ignore[index]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        base.name = "other"  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(
@@ -140,6 +203,7 @@ def test_digest_is_stable_and_content_addressed() -> None:
             "declared twice",
         ),
         ({"kind": "thing"}, "kind", "not one of"),
+        ({"education": "college"}, "education", "'college' is not one of mbo, hbo, none"),
         ({"education": "none"}, "education", "an internship is 'mbo'"),
         (
             {
@@ -171,29 +235,42 @@ def test_validation_names_the_offending_element(
     assert problem in info.value.problem
 
 
-def _without_guard(definition: LifecycleDefinition, trigger: str) -> LifecycleDefinition:
+def _without(definition: LifecycleDefinition, trigger: str, attribute: str) -> LifecycleDefinition:
+    """*definition* renamed, with the guards or effects of *trigger* dropped."""
     transitions = [
-        attrs.evolve(t, guards=()) if t.trigger == trigger else t for t in definition.transitions
+        attrs.evolve(t, **{attribute: ()}) if t.trigger == trigger else t
+        for t in definition.transitions
     ]
     return attrs.evolve(definition, name="custom", transitions=transitions)
 
 
 @pytest.mark.parametrize(
-    ("base", "trigger", "guard"),
+    ("base", "trigger", "attribute", "rule"),
     [
-        (mbo_bpv, "confirm_signatures", "signatures"),
-        (mbo_bpv, "start", "no_retroactive_start"),
-        (mbo_bpv, "verify_employer", "recognition"),
-        (hbo_stage, "verify_employer", "assignment_approval"),
-        (mbo_bpv, "terminate", "reason_code"),
-        (mbo_bpv, "complete", "assessment_decision"),
-        (case, "close", "reporter_feedback"),
+        (mbo_bpv, "confirm_signatures", "guards", Guard.SIGNATURES),
+        (mbo_bpv, "start", "guards", Guard.NO_RETROACTIVE_START),
+        (mbo_bpv, "verify_employer", "guards", Guard.RECOGNITION),
+        (hbo_stage, "verify_employer", "guards", Guard.ASSIGNMENT_APPROVAL),
+        (mbo_bpv, "terminate", "guards", Guard.REASON_CODE),
+        (mbo_bpv, "complete", "guards", Guard.ASSESSMENT_DECISION),
+        (case, "close", "guards", Guard.REPORTER_FEEDBACK),
+        (mbo_bpv, "cancel_placement", "guards", Guard.REASON_CODE),
+        (hbo_stage, "cancel_placement", "guards", Guard.REASON_CODE),
+        (mbo_bpv, "amend_agreement", "effects", Effect.NEW_AGREEMENT),
+        (case, "give_consent", "effects", Guard.CONSENT),
+        (case, "withdraw_consent", "effects", Effect.WITHDRAW_CONSENT),
     ],
 )
-def test_custom_definitions_must_carry_the_hard_guards(base: Any, trigger: str, guard: str) -> None:
-    """An institution's variant that drops a hard guard is refused on load."""
-    with pytest.raises(DefinitionError, match=f"must carry the hard guard '{guard}'"):
-        _without_guard(base(), trigger)
+def test_custom_definitions_that_drop_a_hard_rule_are_refused_naming_it(
+    base: Any, trigger: str, attribute: str, rule: Guard | Effect
+) -> None:
+    """A variant that drops a hard guard or effect is refused with UnguardedPath naming it."""
+    with pytest.raises(UnguardedPath) as info:
+        _without(base(), trigger, attribute)
+    bypass = info.value.bypass
+    assert bypass.rule == rule.value
+    assert trigger in [step for step, _, _ in bypass.path]
+    assert f"reachable without the {rule.value} guard: {bypass.describe()}" in str(info.value)
 
 
 def test_consent_facts_must_carry_the_consent_guard() -> None:

@@ -22,6 +22,7 @@ from stageborging import (
     hookimpl,
 )
 from stageborging.lifecycles import (
+    CASE_PHASES,
     FINAL_PHASES,
     INTERNSHIP_PHASES,
     builtin,
@@ -85,7 +86,7 @@ def with_transitions(base: LifecycleDefinition, *extra: Transition, name: str = 
             case,
             Transition("investigate", ["intake_held"], "investigating", ["confidential_advisor"]),
             "investigating",
-            "consent (the give_consent effect)",
+            "consent",
             ("investigate", "intake_held", "investigating"),
         ),
     ],
@@ -162,8 +163,25 @@ def test_a_plugin_variant_that_skips_signing_is_refused_at_start_up(db_path: Pat
 
 # -- the proof agrees with brute force ---------------------------------------------
 
-GUARDS = ["signatures", "no_retroactive_start", "recognition", "reason_code", "assessment_decision"]
-EFFECTS = ["new_agreement", "set_employer", "clear_placement", "confirm_agreement"]
+GUARDS = [
+    "signatures",
+    "no_retroactive_start",
+    "recognition",
+    "assignment_approval",
+    "reason_code",
+    "assessment_decision",
+    "reporter_feedback",
+    "consent",
+]
+EFFECTS = [
+    "new_agreement",
+    "set_employer",
+    "clear_placement",
+    "confirm_agreement",
+    "give_consent",
+    "withdraw_consent",
+]
+PLACEMENT = {"placement_proposed", "employer_verified", "agreement_pending", "ready_to_start"}
 PROTECTED = {
     "employer_verified": {"V"},
     "agreement_pending": {"V"},
@@ -172,27 +190,39 @@ PROTECTED = {
     "suspended": {"S", "R", "V"},
     "assessment": {"S", "R", "V"},
     "completed": {"S", "R", "V"},
+    "investigating": {"K"},
 }
-ENTRY = {
-    "suspended": "reason_code",
-    "terminated": "reason_code",
-    "completed": "assessment_decision",
-}
+#: (phases entered, phases left or None for any, what the entering transition carries)
+ENTRY = [
+    ({"suspended", "terminated"}, None, ("guards", "reason_code")),
+    ({"completed"}, None, ("guards", "assessment_decision")),
+    ({"closed"}, None, ("guards", "reporter_feedback")),
+    ({"orientation", "searching", "assisted_search"}, PLACEMENT, ("guards", "reason_code")),
+    ({"agreement_pending"}, {"agreement_pending", "ready_to_start"}, ("effects", "new_agreement")),
+    ({"registered_only"}, {"investigating"}, ("effects", "withdraw_consent")),
+]
 
 
 def brute_force_finds_bypass(
-    initial: str, transitions: list[Transition], phase: dict[str, str]
+    initial: str, transitions: list[Transition], phase: dict[str, str], education: str
 ) -> bool:
     """Enumerate every simple path of (state, rules passed) from the start, by depth-first search.
 
-    Written from the rules' statement alone: a guard passes its rule; a new
-    agreement undoes signatures and start; a new or cleared placement undoes all three.
+    Written from the rules' statement alone: a guard passes its rule (the placement
+    check is recognition for mbo, assignment approval for hbo); the give_consent
+    effect gives consent; a new agreement undoes signatures and start; a new or
+    cleared placement undoes all three; withdrawn consent undoes consent. Some
+    entries need the entering transition itself to carry a guard or an effect.
     """
-    grants = {"signatures": "S", "no_retroactive_start": "R", "recognition": "V"}
+    placement_check = {"mbo": "recognition", "hbo": "assignment_approval"}.get(education)
+    grants = {"signatures": "S", "no_retroactive_start": "R"}
+    if placement_check:
+        grants[placement_check] = "V"
     undo = {
         "new_agreement": {"S", "R"},
         "set_employer": {"S", "R", "V"},
         "clear_placement": {"S", "R", "V"},
+        "withdraw_consent": {"K"},
     }
 
     def walk(state: str, rules: frozenset[str], visited: set[tuple[str, frozenset[str]]]) -> bool:
@@ -200,11 +230,15 @@ def brute_force_finds_bypass(
             if state not in t.sources:
                 continue
             now = {grants[g] for g in t.guards if g in grants} | rules
+            if "give_consent" in t.effects:
+                now.add("K")
             for effect in t.effects:
                 now -= undo.get(effect, set())
             into = phase[t.dest]
-            if ENTRY.get(into) and ENTRY[into] not in t.guards:
-                return True
+            for entered, left, (attribute, needed) in ENTRY:
+                applies = into in entered and (left is None or phase[state] in left)
+                if applies and needed not in getattr(t, attribute):
+                    return True
             if not PROTECTED.get(into, set()) <= now:
                 return True
             node = (t.dest, frozenset(now))
@@ -218,13 +252,18 @@ def brute_force_finds_bypass(
 
 @st.composite
 def definitions(draw: st.DrawFn) -> dict[str, Any]:
-    """Random internship graphs: reachable, without dead ends, guards placed at random."""
+    """Random internship (mbo, hbo) and case graphs: reachable, without dead ends, guards
+    and effects placed at random."""
+    kind, education = draw(st.sampled_from([("internship", "mbo"), ("internship", "hbo"),
+                                            ("case", "none")]))  # fmt: skip
+    known = INTERNSHIP_PHASES if kind == "internship" else CASE_PHASES
     n = draw(st.integers(3, 7))
     states = [f"s{i}" for i in range(n)]
-    open_phases = [p for p in INTERNSHIP_PHASES if p not in FINAL_PHASES]
-    phases = {"s0": draw(st.sampled_from(open_phases)), states[-1]: "withdrawn"}
+    open_phases = [p for p in known if p not in FINAL_PHASES]
+    last = "withdrawn" if kind == "internship" else "closed"
+    phases = {"s0": draw(st.sampled_from(open_phases)), states[-1]: last}
     for state in states[1:-1]:
-        phases[state] = draw(st.sampled_from(INTERNSHIP_PHASES))
+        phases[state] = draw(st.sampled_from(known))
     final = [s for s in states if phases[s] in FINAL_PHASES]
     sources = [s for s in states if s not in final]
     edges = [(draw(st.sampled_from([s for s in states[:i] if s in sources])), states[i])
@@ -235,6 +274,8 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
     transitions = []
     for k, (source, dest) in enumerate(edges):
         guards = draw(st.lists(st.sampled_from(GUARDS), unique=True, max_size=3))
+        if kind == "case" and "reporter_feedback" not in guards and draw(st.booleans()):
+            guards.append("reporter_feedback")  # else few random cases could ever close
         fields = (
             [FieldSpec("reason", FieldKind.CODE, codes=("x",))] if "reason_code" in guards else []
         )
@@ -242,8 +283,8 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
         transitions.append(Transition(f"t{k}", [source], dest, ["coach"], guards, fields, effects))
     return {
         "name": "random",
-        "kind": "internship",
-        "education": "mbo",
+        "kind": kind,
+        "education": education,
         "states": states,
         "initial": "s0",
         "final": final,
@@ -257,7 +298,9 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
 def test_the_validator_accepts_exactly_what_brute_force_proves(spec: dict[str, Any]) -> None:
     """For thousands of random definitions, accepted iff no path reaches a phase unguarded."""
     phase = {state: spec["phases"].get(state, state) for state in spec["states"]}
-    expected = brute_force_finds_bypass(spec["initial"], spec["transitions"], phase)
+    expected = brute_force_finds_bypass(
+        spec["initial"], spec["transitions"], phase, spec["education"]
+    )
     try:
         LifecycleDefinition(**spec)
     except UnguardedPath:

@@ -124,8 +124,8 @@ def test_a_plugin_lifecycle_that_drops_a_hard_guard_stops_start_up(
     with pytest.raises(PluginError) as info:
         Engine(db_path, entry_points=True)
     assert info.value.plugin == "quick-bpv"
-    assert "transition 'confirm_signatures'" in str(info.value)
-    assert "signatures" in str(info.value)
+    assert "-confirm_signatures-> ready_to_start -start-> active" in str(info.value)
+    assert "reachable without the signatures guard" in str(info.value)
 
 
 def test_a_plugin_that_fails_to_import_is_reported_not_fatal(

@@ -64,6 +64,7 @@ LIFECYCLE_SOURCES = (
     "lifecycles/internship.py",
     "lifecycles/case.py",
     "lifecycles/_model.py",
+    "lifecycles/_definition.py",
     "lifecycles/_render.py",
 )
 

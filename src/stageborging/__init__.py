@@ -49,11 +49,13 @@ from .exceptions import (
 )
 from .hookspecs import hookimpl
 from .lifecycles import (
+    Education,
     Effect,
     FactSpec,
     FieldKind,
     FieldSpec,
     Guard,
+    Kind,
     LifecycleDefinition,
     Transition,
 )
@@ -69,6 +71,7 @@ __all__ = [
     "Decision",
     "DefinitionError",
     "DefinitionMismatch",
+    "Education",
     "Effect",
     "Engine",
     "Event",
@@ -81,6 +84,7 @@ __all__ = [
     "GuidanceStep",
     "InvalidInput",
     "InvalidTransition",
+    "Kind",
     "LifecycleDefinition",
     "Notification",
     "OutboxEntry",

@@ -1,5 +1,6 @@
-"""Lifecycles as data: the model, validation and proof, the facts projection, the compiled
-``transitions`` machine, renderings, definition files, and the built-in definitions.
+"""Lifecycles as data: the model, the definition, its validation, the hard rules and their
+proof, the facts projection, the compiled ``transitions`` machine, renderings,
+definition files, and the built-in definitions.
 
 The built-in definitions are built on first use and cached: ``mbo_bpv()``,
 ``hbo_stage()`` and ``case()``; :func:`builtin` returns all of them. Nothing here
@@ -8,10 +9,11 @@ knows of storage or plugins.
 
 from __future__ import annotations
 
+from ._definition import LifecycleDefinition
 from ._fields import FieldKind, FieldSpec, validate_data
 from ._files import definition_from_data, load_definition
 from ._machine import CompiledMachine
-from ._model import Effect, FactSpec, Guard, LifecycleDefinition, Transition
+from ._model import Education, Effect, FactSpec, Guard, Kind, Transition
 from ._projection import apply, effects_of, fold, initial_facts
 from ._proof import CASE_PHASES, FINAL_PHASES, INTERNSHIP_PHASES, PHASES, find_bypass
 from ._render import to_mermaid, to_table
@@ -37,11 +39,13 @@ __all__ = [
     "SUSPEND_REASONS",
     "TERMINATE_REASONS",
     "CompiledMachine",
+    "Education",
     "Effect",
     "FactSpec",
     "FieldKind",
     "FieldSpec",
     "Guard",
+    "Kind",
     "LifecycleDefinition",
     "Transition",
     "apply",

@@ -6,14 +6,14 @@ log holds only ids, codes, dates and integers: no free text, no floats.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from attrs import field, frozen
 
-from ..core import InvalidInput, check_identifier
+from ..core import InvalidInput, as_tuple, check_identifier, parse_enum
 
 __all__ = ["FieldKind", "FieldSpec", "validate_data"]
 
@@ -31,16 +31,8 @@ class FieldKind(StrEnum):
     INT = "int"  #: an integer within ``minimum`` … ``maximum``
 
 
-def _kind(value: str) -> FieldKind:
-    try:
-        return FieldKind(value)
-    except ValueError:
-        known = ", ".join(k.value for k in FieldKind)
-        raise InvalidInput("kind", value, f"unknown field kind; known: {known}") from None
-
-
-def _codes(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(values)
+def _kind(value: FieldKind | str) -> FieldKind:
+    return parse_enum(FieldKind, "kind", value, noun="field kind")
 
 
 @frozen
@@ -60,7 +52,7 @@ class FieldSpec:
     name: str
     kind: FieldKind = field(converter=_kind)
     required: bool = True
-    codes: tuple[str, ...] = field(default=(), converter=_codes)
+    codes: tuple[str, ...] = field(default=(), converter=as_tuple)
     minimum: int | None = None
     maximum: int | None = None
     not_before: str | None = None

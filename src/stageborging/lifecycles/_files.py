@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..core import DefinitionError
+from ._definition import LifecycleDefinition
 from ._fields import FieldSpec
-from ._model import FactSpec, LifecycleDefinition, Transition
+from ._model import FactSpec, Transition
 
 __all__ = ["definition_from_data", "load_definition"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from transitions import Machine, MachineError
 
 from ..core import InvalidTransition
-from ._model import LifecycleDefinition
+from ._definition import LifecycleDefinition
 
 __all__ = ["CompiledMachine"]
 

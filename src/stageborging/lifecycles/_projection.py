@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..core import EventType
-from ._model import Effect, LifecycleDefinition
+from ._definition import LifecycleDefinition
+from ._model import Effect
 
 __all__ = ["apply", "effects_of", "fold", "initial_facts"]
 

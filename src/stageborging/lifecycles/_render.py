@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._model import LifecycleDefinition, Transition
+    from ._definition import LifecycleDefinition
+    from ._model import Transition
 
 __all__ = ["to_mermaid", "to_table"]
 

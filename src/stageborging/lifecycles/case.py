@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import cache
 
 from ..core import Role
+from ._definition import LifecycleDefinition
 from ._fields import FieldKind, FieldSpec
-from ._model import Effect, FactSpec, Guard, LifecycleDefinition, Transition
+from ._model import Effect, FactSpec, Guard, Kind, Transition
 from ._proof import CASE_PHASES
 
 __all__ = ["GROUNDS", "OUTCOMES", "REFERRAL_TARGETS", "case"]
@@ -36,7 +37,7 @@ def case() -> LifecycleDefinition:
     """A discrimination report: hearing and referral only with the reporter's consent."""
     return LifecycleDefinition(
         name="case",
-        kind="case",
+        kind=Kind.CASE,
         description="Melding stagediscriminatie",
         states=CASE_PHASES,  # the default states are the canonical phases themselves
         initial="received",

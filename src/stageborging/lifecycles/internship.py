@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import cache
 
 from ..core import Role
+from ._definition import LifecycleDefinition
 from ._fields import FieldKind, FieldSpec
-from ._model import Effect, FactSpec, Guard, LifecycleDefinition, Transition
+from ._hardrules import PLACEMENT_CHECK
+from ._model import Education, Effect, FactSpec, Guard, Kind, Transition
 from ._proof import INTERNSHIP_PHASES
 
 __all__ = [
@@ -71,8 +73,8 @@ def _reason(codes: tuple[str, ...]) -> FieldSpec:
     return FieldSpec("reason", FieldKind.CODE, codes=codes)
 
 
-def _transitions(education: str, agreement_fields: tuple[str, ...]) -> tuple[Transition, ...]:
-    verify_guard = Guard.RECOGNITION if education == "mbo" else Guard.ASSIGNMENT_APPROVAL
+def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tuple[Transition, ...]:
+    verify_guard = PLACEMENT_CHECK[education]
     return (
         Transition("begin_search", ["orientation"], "searching", [S, C, P]),
         Transition("request_assistance", ["searching"], "assisted_search", [S, C, P, X]),
@@ -167,7 +169,7 @@ def _transitions(education: str, agreement_fields: tuple[str, ...]) -> tuple[Tra
     )
 
 
-def _facts(education: str) -> tuple[FactSpec, ...]:
+def _facts(education: Education) -> tuple[FactSpec, ...]:
     facts = [
         FactSpec(
             "application_sent",
@@ -234,7 +236,7 @@ def _facts(education: str) -> tuple[FactSpec, ...]:
             states=["assessment"],
         ),
     ]
-    if education == "hbo":
+    if education is Education.HBO:
         facts.append(
             FactSpec(
                 "assignment_decision",
@@ -264,14 +266,14 @@ def mbo_bpv() -> LifecycleDefinition:
     """The MBO work placement (BPV): SBB recognition is checked for the crebo."""
     return LifecycleDefinition(
         name="mbo_bpv",
-        kind="internship",
-        education="mbo",
+        kind=Kind.INTERNSHIP,
+        education=Education.MBO,
         description="MBO beroepspraktijkvorming (BPV)",
         states=STATES,
         initial="orientation",
         final=FINAL,
-        transitions=_transitions("mbo", AGREEMENT_FIELDS_MBO),
-        facts=_facts("mbo"),
+        transitions=_transitions(Education.MBO, AGREEMENT_FIELDS_MBO),
+        facts=_facts(Education.MBO),
         open_roles=[C, P, X],
         open_fields=(
             *_COMMON_OPEN,
@@ -288,14 +290,14 @@ def hbo_stage() -> LifecycleDefinition:
     """The higher-education internship (stage): the programme approves the assignment."""
     return LifecycleDefinition(
         name="hbo_stage",
-        kind="internship",
-        education="hbo",
+        kind=Kind.INTERNSHIP,
+        education=Education.HBO,
         description="HBO/WO stage",
         states=STATES,
         initial="orientation",
         final=FINAL,
-        transitions=_transitions("hbo", AGREEMENT_FIELDS_HBO),
-        facts=_facts("hbo"),
+        transitions=_transitions(Education.HBO, AGREEMENT_FIELDS_HBO),
+        facts=_facts(Education.HBO),
         open_roles=[C, P, X],
         open_fields=(*_COMMON_OPEN, *_DATES_OPEN),
     )

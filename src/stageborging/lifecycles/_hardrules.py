@@ -1,0 +1,169 @@
+"""The hard rules (DOMAIN.md, *hard*) as one table, keyed by :class:`Guard` and :class:`Effect`.
+
+The validation and the proof both read this table; nothing else knows which
+rule a phase needs. Rules are about *phases* (what a state means), never about
+trigger names, so a variant that renames a step keeps its rules:
+
+* **entry rules**: a transition into a phase (optionally only when leaving
+  certain phases) must itself carry a guard or an effect;
+* **path rules**: every way into a phase must have passed these guards since
+  the facts they vouch for last changed; an effect *voids* what it changes;
+* **fact rules**: a fact with this effect must carry this guard;
+* **field rules**: a guard needs a required field of this name and kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import TYPE_CHECKING
+
+from attrs import frozen
+
+from ._fields import FieldKind
+from ._model import Education, Effect, Guard
+
+if TYPE_CHECKING:
+    from ._model import Transition
+
+__all__ = [
+    "ENTRY_RULES",
+    "FACT_RULES",
+    "FIELD_RULES",
+    "PASSED_BY",
+    "PATH_RULES",
+    "PLACEMENT_CHECK",
+    "PLACEMENT_PHASES",
+    "VOIDS",
+    "EntryRule",
+    "PathRule",
+    "carries",
+    "path_guards",
+    "tracked_guards",
+]
+
+#: The phases of an internship between a proposed placement and its start.
+PLACEMENT_PHASES = frozenset(
+    {"placement_proposed", "employer_verified", "agreement_pending", "ready_to_start"}
+)
+#: The guard that checks a placement, by education.
+PLACEMENT_CHECK: Mapping[Education, Guard] = {
+    Education.MBO: Guard.RECOGNITION,
+    Education.HBO: Guard.ASSIGNMENT_APPROVAL,
+}
+
+
+def carries(transition: Transition, rule: Guard | Effect) -> bool:
+    """Whether *transition* carries *rule*: a guard among its guards, an effect among its effects.
+
+    Guards and effects are told apart by type: ``Guard.ASSESSMENT_DECISION``
+    and ``Effect.ASSESSMENT_DECISION`` share a value but are not the same rule.
+    """
+    return rule in (transition.guards if isinstance(rule, Guard) else transition.effects)
+
+
+@frozen
+class EntryRule:
+    """A transition into a phase of *into*, leaving a phase of *leaving* (any when
+    empty), must carry *needs* itself."""
+
+    into: frozenset[str]
+    needs: Guard | Effect
+    leaving: frozenset[str] = frozenset()
+
+    def applies(self, source_phase: str, dest_phase: str) -> bool:
+        return dest_phase in self.into and (not self.leaving or source_phase in self.leaving)
+
+
+@frozen
+class PathRule:
+    """Every way into a phase of *phases* must have passed *guards* (and the
+    education's placement check, when *placement*) since they were last voided."""
+
+    phases: frozenset[str]
+    guards: tuple[Guard, ...] = ()
+    placement: bool = False
+
+    def needs(self, education: Education) -> tuple[Guard, ...]:
+        check = PLACEMENT_CHECK.get(education) if self.placement else None
+        return self.guards if check is None else (*self.guards, check)
+
+
+ENTRY_RULES: tuple[EntryRule, ...] = (
+    EntryRule(frozenset({"suspended", "terminated"}), Guard.REASON_CODE),
+    EntryRule(frozenset({"completed"}), Guard.ASSESSMENT_DECISION),
+    EntryRule(frozenset({"closed"}), Guard.REPORTER_FEEDBACK),
+    # a cancellation: back from a placement to a search
+    EntryRule(
+        frozenset({"orientation", "searching", "assisted_search"}),
+        Guard.REASON_CODE,
+        leaving=PLACEMENT_PHASES,
+    ),
+    # an amendment: a new agreement replaces the pending or confirmed one
+    EntryRule(
+        frozenset({"agreement_pending"}),
+        Effect.NEW_AGREEMENT,
+        leaving=frozenset({"agreement_pending", "ready_to_start"}),
+    ),
+    # consent withdrawn ends the investigation
+    EntryRule(
+        frozenset({"registered_only"}),
+        Effect.WITHDRAW_CONSENT,
+        leaving=frozenset({"investigating"}),
+    ),
+)
+
+#: The first guard missing, in each rule's order, is the one a counterexample names.
+PATH_RULES: tuple[PathRule, ...] = (
+    PathRule(
+        frozenset({"employer_verified", "agreement_pending", "ready_to_start"}), placement=True
+    ),
+    PathRule(
+        frozenset({"active", "suspended", "assessment", "completed"}),
+        (Guard.NO_RETROACTIVE_START, Guard.SIGNATURES),
+        placement=True,
+    ),
+    PathRule(frozenset({"investigating"}), (Guard.CONSENT,)),
+)
+
+#: What a transition must carry to pass a path rule's guard.
+PASSED_BY: Mapping[Guard, Guard | Effect] = {
+    Guard.SIGNATURES: Guard.SIGNATURES,
+    Guard.NO_RETROACTIVE_START: Guard.NO_RETROACTIVE_START,
+    Guard.RECOGNITION: Guard.RECOGNITION,
+    Guard.ASSIGNMENT_APPROVAL: Guard.ASSIGNMENT_APPROVAL,
+    Guard.CONSENT: Effect.GIVE_CONSENT,  # consent is granted by the give_consent effect
+}
+
+_AGREEMENT = (Guard.SIGNATURES, Guard.NO_RETROACTIVE_START)
+#: The path guards an effect voids: they vouched for facts it changes.
+VOIDS: Mapping[Effect, tuple[Guard, ...]] = {
+    Effect.NEW_AGREEMENT: _AGREEMENT,
+    Effect.SET_EMPLOYER: (*_AGREEMENT, *PLACEMENT_CHECK.values()),
+    Effect.CLEAR_PLACEMENT: (*_AGREEMENT, *PLACEMENT_CHECK.values()),
+    Effect.WITHDRAW_CONSENT: (Guard.CONSENT,),
+}
+
+#: A fact with this effect must carry this guard.
+FACT_RULES: Mapping[Effect, Guard] = {
+    Effect.EMPLOYER_HEARING: Guard.CONSENT,
+    Effect.EXTERNAL_REFERRAL: Guard.CONSENT,
+    Effect.SIGNATURE: Guard.SIGNATURE_PARTY,
+}
+
+#: A transition with this guard needs a required field of this name and kind.
+FIELD_RULES: Mapping[Guard, tuple[str, FieldKind]] = {
+    Guard.REASON_CODE: ("reason", FieldKind.CODE),
+}
+
+
+@cache
+def path_guards(phase: str, education: Education) -> tuple[Guard, ...]:
+    """The guards every way into *phase* must have passed, in the order they are named."""
+    return tuple(g for rule in PATH_RULES if phase in rule.phases for g in rule.needs(education))
+
+
+@cache
+def tracked_guards(education: Education) -> tuple[Guard, ...]:
+    """The path guards the proof tracks for *education*: those some phase needs."""
+    return tuple(dict.fromkeys(g for rule in PATH_RULES for g in rule.needs(education)))
