@@ -52,6 +52,7 @@ from ..lifecycles import (
     initial_facts,
     validate_data,
 )
+from ..outbox import entries as outbox_entries
 from ..pluginhost import RecognitionAnswer
 from ..rules import (
     Command,
@@ -702,7 +703,7 @@ class Engine:
         hook = _AFTER_HOOKS.get(type)
         if hook is not None and self._plugins.implemented(hook):
             after = freeze(self._facts.facts(row) if facts is None else facts)
-            outbox = self._plugins.notifications(hook, stream_of(new_row, after), event)
+            outbox = outbox_entries(self._plugins, hook, stream_of(new_row, after), event)
         tx.write(new_row, [sealed], row.version, outbox)
         self._facts.advance(row, sealed.hash, facts)
         return _Outcome(event, refused=type is EventType.REFUSED)
