@@ -25,8 +25,11 @@ from stageborging import (
     PluginError,
     Refused,
     Stream,
+    guidance,
     hookimpl,
+    outbox,
 )
+from stageborging.pluginhost import PluginHost
 from stageborging.store._sqlite import _Transaction
 
 
@@ -325,3 +328,58 @@ def test_notification_hooks_cannot_change_the_event(db_path: Path, clock: FakeCl
         to_active(engine, clock, sid)
         event = engine.fire(sid, "suspend", actor=COACH, data={"reason": "illness"})
         assert event.data == {"reason": "illness"} == engine.history(sid)[-1].data
+
+
+def test_outbox_entries_skip_a_plugin_returning_no_notifications(
+    db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The outbox domain builds the entries; one bad plugin is logged by type and skipped."""
+
+    class ReturnsText:
+        name = "returns-text"
+
+        @hookimpl
+        def stageborging_after_transition(self) -> str:
+            return "tell the coach"
+
+    with engine_with(db_path, clock) as engine:
+        sid = open_mbo(engine)
+        event = engine.fire(sid, "begin_search", actor=STUDENT)
+        stream = engine.stream(sid)
+    notification = Notification("email", "coach", "search.begun")
+
+    class Tells:
+        name = "tells"
+
+        @hookimpl
+        def stageborging_after_transition(self) -> list[Notification]:
+            return [notification, notification]
+
+    host = PluginHost([Tells(), ReturnsText(), Broken()], defaults=False)
+    with caplog.at_level(logging.WARNING, logger="stageborging"):
+        entries = outbox.entries(host, "stageborging_after_transition", stream, event)
+    assert [e.key for e in entries] == [f"{sid}:{event.seq}:tells:0", f"{sid}:{event.seq}:tells:1"]
+    assert entries[0].key == outbox.idempotency_key(event, "tells", 0)
+    assert [(e.plugin, e.seq, e.notification) for e in entries] == [("tells", 2, notification)] * 2
+    skipped = [r.getMessage() for r in caplog.records]
+    assert skipped == ["notifications skipped"] * 2
+    assert "tell the coach" not in caplog.text
+    assert "smtp down" not in caplog.text
+
+
+def test_guidance_collect_steps_names_the_plugin(db_path: Path) -> None:
+    class NotAStep:
+        name = "not-a-step"
+
+        @hookimpl
+        def stageborging_guidance_steps(self) -> list[str]:
+            return ["search_check_in"]
+
+    with Engine(db_path) as engine:
+        definitions = engine.lifecycles
+    host = PluginHost([NotAStep()])
+    with pytest.raises(PluginError) as info:
+        guidance.collect_steps(host, definitions)
+    assert info.value.plugin == "not-a-step"
+    assert "not a GuidanceStep" in info.value.problem
+    assert guidance.collect_steps(PluginHost(), definitions) == ()

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
+import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -233,3 +238,103 @@ def test_listing_plugins_creates_no_database(site: Path, tmp_path: Path) -> None
     result = CliRunner().invoke(main, ["plugins", "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "none.db").exists()
+
+
+def test_an_installed_plugin_without_hooks_is_reported_not_fatal(site: Path, db_path: Path) -> None:
+    """An entry point whose module marks nothing with @hookimpl would silently do nothing."""
+    install(site, "forgot-hookimpl", "forgot_plugin", "def stageborging_check_transition(): ...")
+    install(site, "acme-stageborging", "acme_plugin", ACME)
+    with Engine(db_path, entry_points=True) as engine:
+        (problem,) = engine.plugin_problems
+        assert problem.name == "forgot-hookimpl"
+        assert "implements no stageborging hook; forgot @hookimpl?" in problem.problem
+        assert "acme-stageborging" in [p.name for p in engine.plugins]
+
+
+# -- the version of a plugin passed as a module -------------------------------------------
+
+PLAIN_PLUGIN = """
+from stageborging import hookimpl
+
+
+@hookimpl
+def stageborging_check_transition(transition):
+    return None
+"""
+
+
+def dist_info(site: Path, name: str, version: str, record: list[str], **files: str) -> None:
+    """A .dist-info in *site* whose RECORD lists *record* (and no top_level.txt)."""
+    info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8"
+    )
+    lines = [*record, f"{info.name}/METADATA,,", f"{info.name}/RECORD,,"]
+    (info / "RECORD").write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    for filename, text in files.items():
+        (info / filename.replace("_json", ".json")).write_text(text, encoding="utf-8")
+
+
+def version_of(module: str) -> str:
+    """The version the host records for *module*, passed as a plugin."""
+    return PluginHost([importlib.import_module(module)], defaults=False).plugins[0].version
+
+
+def test_a_module_of_an_editable_install_has_its_distributions_version(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editable install maps no top-level name to its distribution: its files decide."""
+    source = tmp_path / "checkout" / "src"
+    (source / "roc_editable").mkdir(parents=True)
+    (source / "roc_editable" / "__init__.py").write_text("", encoding="utf-8")
+    (source / "roc_editable" / "plugin.py").write_text(PLAIN_PLUGIN, encoding="utf-8")
+    (site / "_roc_editable.pth").write_text(f"{source}\n", encoding="utf-8")
+    url = json.dumps({"url": (tmp_path / "checkout").as_uri(), "dir_info": {"editable": True}})
+    dist_info(site, "roc-editable", "2.4.1", ["_roc_editable.pth,,"], direct_url_json=url)
+    monkeypatch.syspath_prepend(str(source))  # what the .pth does at interpreter start
+    assert importlib.metadata.packages_distributions().get("roc_editable") is None
+    assert version_of("roc_editable.plugin") == "2.4.1"
+
+
+def test_each_module_of_a_namespace_package_has_its_own_distributions_version(
+    site: Path,
+) -> None:
+    """Two distributions share the namespace ``roc_ns``: each plugin module gets its own."""
+    for part, version in (("flags", "1.0.0"), ("hours", "3.1.0")):
+        (site / "roc_ns" / part).mkdir(parents=True)
+        (site / "roc_ns" / part / "__init__.py").write_text(PLAIN_PLUGIN, encoding="utf-8")
+        record = [f"roc_ns/{part}/__init__.py,,"]
+        dist_info(site, f"roc-ns-{part}", version, record, top_level_txt="roc_ns\n")
+    assert version_of("roc_ns.flags") == "1.0.0"
+    assert version_of("roc_ns.hours") == "3.1.0"
+
+
+def test_a_module_of_a_distribution_pip_installed_has_its_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real distribution, built with hatchling and installed by pip into a directory."""
+    project = tmp_path / "roc-real"
+    (project / "src" / "roc_real").mkdir(parents=True)
+    (project / "src" / "roc_real" / "__init__.py").write_text(PLAIN_PLUGIN, encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        textwrap.dedent("""
+            [build-system]
+            requires = ["hatchling"]
+            build-backend = "hatchling.build"
+
+            [project]
+            name = "roc-real"
+            version = "0.7.2"
+        """),
+        encoding="utf-8",
+    )
+    target = tmp_path / "target"
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--no-index", "--target", str(target), str(project)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    monkeypatch.syspath_prepend(str(target))
+    assert version_of("roc_real") == "0.7.2"

@@ -1,63 +1,78 @@
-"""A plugin with settings (stageborging_configure): the host passes them to the engine."""
+"""A plugin with settings: read in each hook from plugin_config, checked at start-up."""
 
 import tempfile
 from pathlib import Path
 
 from stageborging import Actor, Engine, Finding, PluginError, hookimpl
 
+DEFAULT_MINIMUM = 4  # when the host sets nothing
+
+
+def minimum(settings):
+    """The minimum in *settings* (this plugin's part of the host's config), else the default."""
+    value = settings.get("minimum", DEFAULT_MINIMUM)
+    if not isinstance(value, int) or value < 0:
+        raise ValueError(f"minimum must be a whole number, not {value!r}")
+    return value
+
 
 class MinimumApplications:
-    """Warn when a student asks for assisted search after fewer applications than set."""
+    """Warn when a student asks for assisted search after fewer applications than set.
+
+    It keeps no settings of its own: each engine passes its own in ``plugin_config``,
+    so one instance serves two institutions with different minimums.
+    """
 
     name = "roc-minimum-applications"
 
-    def __init__(self) -> None:
-        self.minimum = 4  # the default when the host sets nothing
+    @hookimpl
+    def stageborging_configure(self, plugin_config):
+        minimum(plugin_config)  # a setting it cannot use stops the engine at start-up
 
     @hookimpl
-    def stageborging_configure(self, config):
-        settings = config.get(self.name, {})
-        minimum = settings.get("minimum", self.minimum)
-        if not isinstance(minimum, int) or minimum < 0:
-            raise ValueError(f"minimum must be a whole number, not {minimum!r}")
-        self.minimum = minimum
-
-    @hookimpl
-    def stageborging_check_transition(self, stream, transition):
+    def stageborging_check_transition(self, stream, transition, plugin_config):
         if transition.trigger != "request_assistance":
             return None
-        sent = len(stream.facts.get("applications", {}))
-        if sent >= self.minimum:
+        sent, needed = len(stream.facts.get("applications", {})), minimum(plugin_config)
+        if sent >= needed:
             return None
         return [
             Finding(
                 "roc.few_applications",
                 "warn",
-                f"Only {sent} applications before asking for assisted search.",
-                f"Pas {sent} sollicitaties voor de vraag om begeleid zoeken.",
+                f"Only {sent} of {needed} applications before asking for assisted search.",
+                f"Pas {sent} van {needed} sollicitaties voor de vraag om begeleid zoeken.",
+                params={"sent": str(sent), "needed": str(needed)},
             )
         ]
 
 
-def main() -> None:
+def ask_for_assistance(engine: Engine) -> str:
     office, student = Actor("po-1", "placement_office"), Actor("stu-1", "student")
     details = {"student": "stu-1", "programme": "ict", "planned_start": "2027-02-01",
                "planned_end": "2027-06-30", "planned_hours": 640}  # fmt: skip
-    config = {"roc-minimum-applications": {"minimum": 2}}
+    sid = engine.open("hbo_stage", actor=office, data=details).stream_id
+    engine.fire(sid, "begin_search", actor=student)
+    application = {"application": "a-1", "employer": "lb-1"}
+    engine.record(sid, "application_sent", actor=student, data=application)
+    event = engine.fire(sid, "request_assistance", actor=student)
+    return f"{event.to_state} {[f.message for f in event.findings]}"
+
+
+def main() -> None:
+    plugin = MinimumApplications()  # one plugin, two institutions of a school group
+    north = {"roc-minimum-applications": {"minimum": 1}}
+    south = {"roc-minimum-applications": {"minimum": 3}}
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "school.db"
-        with Engine(db, plugins=[MinimumApplications()], config=config) as engine:
-            sid = engine.open("hbo_stage", actor=office, data=details).stream_id
-            engine.fire(sid, "begin_search", actor=student)
-            engine.record(
-                sid, "application_sent", actor=student,
-                data={"application": "a-1", "employer": "lb-1"},
-            )  # fmt: skip
-            event = engine.fire(sid, "request_assistance", actor=student)
-            print(event.to_state, [f.code for f in event.findings])
+        with (
+            Engine(Path(tmp) / "north.db", plugins=[plugin], config=north) as first,
+            Engine(Path(tmp) / "south.db", plugins=[plugin], config=south) as second,
+        ):
+            print("north:", ask_for_assistance(first))
+            print("south:", ask_for_assistance(second))
         try:
-            Engine(db, plugins=[MinimumApplications()], config={"roc-minimum-applications": {
-                "minimum": "four"}})  # fmt: skip
+            bad = {"roc-minimum-applications": {"minimum": "four"}}
+            Engine(Path(tmp) / "west.db", plugins=[plugin], config=bad)
         except PluginError as error:
             print(f"refused to start: {error}")
 

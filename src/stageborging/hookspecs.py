@@ -15,6 +15,13 @@ and marked with :data:`hookimpl`::
 Implementations may accept any subset of a spec's arguments, by name. Hooks are
 always called with keyword arguments, so new arguments can be added to a spec
 without breaking existing plugins.
+
+Every hook also offers the opt-in argument ``plugin_config``: the settings the
+calling engine holds for *this* plugin (``Engine(config={name: {...}})``, keyed
+by the plugin's name; an empty mapping when it holds none), read-only all the
+way down. Read settings from it in each hook rather than keeping them in module
+globals: one plugin module serving two engines in one process (two institutions
+of a school group) then never mixes their settings.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from .core import Actor, Event, Finding, GuidanceStep, Notification, Role, Stream
-    from .lifecycles import LifecycleDefinition, Transition
+    from .lifecycles import FactSpec, LifecycleDefinition, Transition
 
 __all__ = [
     "PROJECT",
@@ -35,6 +42,7 @@ __all__ = [
     "hookspec",
     "stageborging_after_record",
     "stageborging_after_transition",
+    "stageborging_check_record",
     "stageborging_check_transition",
     "stageborging_configure",
     "stageborging_guidance_steps",
@@ -59,6 +67,7 @@ def stageborging_check_transition(
     actor: Actor,
     data: Mapping[str, Any],
     now: datetime,
+    plugin_config: Mapping[str, Any],
 ) -> Iterable[Finding] | None:
     """Check a proposed transition before the lifecycle moves.
 
@@ -78,6 +87,8 @@ def stageborging_check_transition(
         now: The engine clock's current time, timezone-aware, in the engine's
             timezone (``Europe/Amsterdam`` unless configured): date rules use
             ``now.date()``.
+        plugin_config: This engine's settings for your plugin, read-only
+            (:ref:`plugin-config`).
 
     Returns:
         An iterable of :class:`~stageborging.Finding` (severity ``block``
@@ -91,8 +102,49 @@ def stageborging_check_transition(
     raise NotImplementedError  # pragma: no cover - a spec, never called
 
 
+@hookspec
+def stageborging_check_record(
+    stream: Stream,
+    fact: FactSpec,
+    actor: Actor,
+    data: Mapping[str, Any],
+    now: datetime,
+    plugin_config: Mapping[str, Any],
+) -> Iterable[Finding] | None:
+    """Check a fact before it is recorded.
+
+    The counterpart of :func:`stageborging_check_transition` for
+    :meth:`Engine.record <stageborging.Engine.record>`: called once the fact's
+    data is valid, the fact may be recorded in the stream's state, and the role
+    check and the fact's hard guards ran. Every implementation is called, each
+    on its own (collect-all).
+
+    Args:
+        stream: The stream as it is now, before the fact (read-only).
+        fact: The fact being recorded: its ``name``, ``roles``, ``effect``,
+            ``fields``, ``guards``, ``states``.
+        actor: Who records it (pseudonymous id and role).
+        data: The validated fact data (codes, ids, ISO dates, integers), read-only.
+        now: The engine clock's current time, timezone-aware, in the engine's
+            timezone.
+        plugin_config: This engine's settings for your plugin, read-only
+            (:ref:`plugin-config`).
+
+    Returns:
+        An iterable of :class:`~stageborging.Finding` (``block`` refuses the
+        fact; ``warn`` and ``info`` are recorded with the event), or ``None``.
+        The finding's ``source`` is set to the plugin's name.
+
+    An implementation that raises, or returns anything but findings, produces
+    a blocking ``check.failed`` finding naming the plugin: checks fail closed.
+    """
+    raise NotImplementedError  # pragma: no cover - a spec, never called
+
+
 @hookspec(firstresult=True)
-def stageborging_verify_recognition(employer: str, qualification: str, on: date) -> bool | None:
+def stageborging_verify_recognition(
+    employer: str, qualification: str, on: date, plugin_config: Mapping[str, Any]
+) -> bool | None:
     """Say whether an employer is recognised (by SBB) for a qualification.
 
     Called for ``verify_employer`` in lifecycles with the ``recognition`` guard
@@ -104,6 +156,8 @@ def stageborging_verify_recognition(employer: str, qualification: str, on: date)
         employer: The employer's (leerbedrijf's) id as proposed.
         qualification: The student's qualification code (crebo).
         on: The date the recognition must hold.
+        plugin_config: This engine's settings for your plugin, read-only
+            (:ref:`plugin-config`).
 
     Returns:
         ``True`` when recognised, ``False`` when not, ``None`` when this
@@ -116,16 +170,20 @@ def stageborging_verify_recognition(employer: str, qualification: str, on: date)
 
 
 @hookspec(historic=True)
-def stageborging_configure(config: Mapping[str, Any]) -> None:
-    """Receive the plugin settings the host gave the engine.
+def stageborging_configure(config: Mapping[str, Any], plugin_config: Mapping[str, Any]) -> None:
+    """Check the plugin settings the host gave the engine, at start-up.
 
     Called once for every plugin when the engine starts, with the mapping passed
     as ``Engine(config=...)`` (empty by default), and, because the hook is
-    *historic*, also for any plugin registered later. Read the settings under a
-    key of your own (your plugin's name is a good one) and ignore the rest.
+    *historic*, also for any plugin registered later. Validate your settings
+    here, so that a bad one stops the engine at once; read them in each hook
+    from ``plugin_config`` (your part of ``config``, under your plugin's name),
+    not from a module global set here.
 
     Args:
-        config: The host's plugin settings (read-only).
+        config: The host's settings for every plugin (read-only).
+        plugin_config: This engine's settings for your plugin, read-only
+            (:ref:`plugin-config`).
 
     Returns:
         Nothing. Raise to refuse a setting you cannot use: the engine does not
@@ -135,13 +193,19 @@ def stageborging_configure(config: Mapping[str, Any]) -> None:
 
 
 @hookspec
-def stageborging_lifecycles() -> Iterable[LifecycleDefinition] | None:
+def stageborging_lifecycles(
+    plugin_config: Mapping[str, Any],
+) -> Iterable[LifecycleDefinition] | None:
     """Contribute lifecycle definitions: an institution's own variants.
 
     Called once when the engine starts. Each definition is validated like the
     built-in ones (it must carry the hard guards) and must have a name no other
     definition has; streams are then opened under it with
     :meth:`Engine.open <stageborging.Engine.open>`.
+
+    Args:
+        plugin_config: This engine's settings for your plugin, read-only
+            (:ref:`plugin-config`).
 
     Returns:
         An iterable of :class:`~stageborging.LifecycleDefinition`, or ``None``.
@@ -153,7 +217,9 @@ def stageborging_lifecycles() -> Iterable[LifecycleDefinition] | None:
 
 
 @hookspec
-def stageborging_after_transition(stream: Stream, event: Event) -> Iterable[Notification] | None:
+def stageborging_after_transition(
+    stream: Stream, event: Event, plugin_config: Mapping[str, Any]
+) -> Iterable[Notification] | None:
     """Say whom to notify after a transition went ahead.
 
     Called in the command's transaction, after the ``transitioned`` event is
@@ -167,6 +233,8 @@ def stageborging_after_transition(stream: Stream, event: Event) -> Iterable[Noti
         event: The ``transitioned`` event just recorded: its ``name`` is the
             trigger, ``from_state``/``to_state`` the move, ``data`` the
             command data, ``seq`` its place in the stream.
+        plugin_config: This engine's settings for your plugin, read-only
+            (:ref:`plugin-config`).
 
     Returns:
         An iterable of :class:`~stageborging.Notification`, or ``None``.
@@ -179,7 +247,9 @@ def stageborging_after_transition(stream: Stream, event: Event) -> Iterable[Noti
 
 
 @hookspec
-def stageborging_after_record(stream: Stream, event: Event) -> Iterable[Notification] | None:
+def stageborging_after_record(
+    stream: Stream, event: Event, plugin_config: Mapping[str, Any]
+) -> Iterable[Notification] | None:
     """Say whom to notify after a fact was recorded.
 
     Like :func:`stageborging_after_transition`, for ``recorded`` events
@@ -190,6 +260,8 @@ def stageborging_after_record(stream: Stream, event: Event) -> Iterable[Notifica
     Args:
         stream: The stream after the fact (read-only).
         event: The ``recorded`` event.
+        plugin_config: This engine's settings for your plugin, read-only
+            (:ref:`plugin-config`).
 
     Returns:
         An iterable of :class:`~stageborging.Notification`, or ``None``.
@@ -198,7 +270,9 @@ def stageborging_after_record(stream: Stream, event: Event) -> Iterable[Notifica
 
 
 @hookspec
-def stageborging_guidance_steps() -> Iterable[GuidanceStep] | None:
+def stageborging_guidance_steps(
+    plugin_config: Mapping[str, Any],
+) -> Iterable[GuidanceStep] | None:
     """Register the institution's guidance steps, with their deadlines and escalation.
 
     Called once when the engine starts; the steps of every plugin are collected
@@ -208,6 +282,10 @@ def stageborging_guidance_steps() -> Iterable[GuidanceStep] | None:
     :class:`~stageborging.exceptions.PluginError`. (The mechanism that tracks the
     deadlines and records guidance gaps arrives in a later release.)
 
+    Args:
+        plugin_config: This engine's settings for your plugin, read-only
+            (:ref:`plugin-config`).
+
     Returns:
         An iterable of :class:`~stageborging.GuidanceStep`, or ``None``.
     """
@@ -215,7 +293,9 @@ def stageborging_guidance_steps() -> Iterable[GuidanceStep] | None:
 
 
 @hookspec(firstresult=True)
-def stageborging_recipients(role: Role, stream: Stream) -> Sequence[str] | None:
+def stageborging_recipients(
+    role: Role, stream: Stream, plugin_config: Mapping[str, Any]
+) -> Sequence[str] | None:
     """Say who holds a role for a stream: the pseudonymous ids a notification goes to.
 
     Called by :meth:`Engine.recipients <stageborging.Engine.recipients>` (and
@@ -226,6 +306,8 @@ def stageborging_recipients(role: Role, stream: Stream) -> Sequence[str] | None:
     Args:
         role: The role to resolve (``coach``, ``team_lead`` …).
         stream: The stream the notification is about (read-only).
+        plugin_config: This engine's settings for your plugin, read-only
+            (:ref:`plugin-config`).
 
     Returns:
         The pseudonymous ids of the people holding the role (possibly empty),

@@ -31,6 +31,7 @@ from ..core import (
     freeze,
 )
 from ..lifecycles import CompiledMachine, LifecycleDefinition, apply, initial_facts
+from ..outbox import entries as outbox_entries
 from ..rules import (
     Command,
     Move,
@@ -246,7 +247,7 @@ class Pipeline:
         outbox = []
         if hook is not None and self._host.implemented(hook):
             after = freeze(self.facts.facts(row) if facts is None else facts)
-            outbox = self._host.notifications(hook, stream_of(new_row, after), event)
+            outbox = outbox_entries(self._host, hook, stream_of(new_row, after), event)
         tx.write(new_row, [sealed], row.version, outbox)
         self.facts.advance(row, sealed.hash, facts)
         return Outcome(event, refused=draft.type is EventType.REFUSED)

@@ -15,6 +15,7 @@ from ..core import (
     PluginProblem,
     PluginStatus,
 )
+from ..guidance import collect_steps
 from ..lifecycles import LifecycleDefinition, builtin
 from ..pluginhost import PluginHost
 
@@ -68,7 +69,7 @@ class Registry:
                 self._add_lifecycle(definition)
             except DefinitionError as exc:
                 raise PluginError(plugin, str(exc)) from None
-        self._guidance = self.host.guidance_steps(self._definitions)
+        self._guidance = collect_steps(self.host, self._definitions)
 
     def _add_lifecycle(self, definition: object) -> None:
         if not isinstance(definition, LifecycleDefinition):

@@ -1,7 +1,10 @@
 """The plugin host of one engine: registration (explicit plugins, entry points, the block
-list), isolated and fail-closed hook calls, and the built-in default plugins."""
+list, refusal of what cannot work), isolated and fail-closed hook calls with each
+plugin's own settings, and the built-in default plugins."""
 
-from ._answers import RecognitionAnswer
-from ._host import PluginHost, plugin_name
+from ._answers import Answer, RecognitionAnswer
+from ._calls import Accept
+from ._host import PluginHost
+from ._register import plugin_name
 
-__all__ = ["PluginHost", "RecognitionAnswer", "plugin_name"]
+__all__ = ["Accept", "Answer", "PluginHost", "RecognitionAnswer", "plugin_name"]

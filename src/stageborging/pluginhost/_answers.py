@@ -1,10 +1,33 @@
-"""What a first-answer hook said, for the rules that asked."""
+"""What the plugins said: one implementation's answer, and the recognition verifier's."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from attrs import frozen
 
-__all__ = ["RecognitionAnswer"]
+from ..core import PluginInfo
+
+__all__ = ["Answer", "RecognitionAnswer"]
+
+
+@frozen
+class Answer:
+    """One implementation's answer to one call: its value, or the exception it raised.
+
+    ``error`` is None when the call returned: then ``value`` is what it returned
+    (after the caller's ``accept`` check). Log and record only ``error_type``: an
+    exception's message may carry personal data.
+    """
+
+    plugin: PluginInfo
+    value: Any = None
+    error: Exception | None = None
+
+    @property
+    def error_type(self) -> str:
+        """The exception's type name ("" when the call returned)."""
+        return "" if self.error is None else type(self.error).__name__
 
 
 @frozen

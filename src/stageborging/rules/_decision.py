@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 from ..core import EventType, Finding, PluginInfo, Stream
-from ..lifecycles import Transition
+from ..lifecycles import FactSpec, Transition
 from ..pluginhost import PluginHost, RecognitionAnswer
 from ._guards import Command, check_role, evaluate_guards
 
@@ -15,6 +15,7 @@ __all__ = ["decide"]
 #: The check hook that sees each kind of move.
 _CHECK_HOOKS = {
     EventType.TRANSITIONED: "stageborging_check_transition",
+    EventType.RECORDED: "stageborging_check_record",
 }
 
 
@@ -38,8 +39,13 @@ def decide(
     hook = _CHECK_HOOKS.get(cmd.move.type)
     if hook is not None and host.implemented(hook):
         spec = cmd.move.spec
-        assert isinstance(spec, Transition)
-        checked, plugins = host.check_transition(stream(), spec, cmd.actor, cmd.move.data, cmd.now)
+        if isinstance(spec, Transition):
+            checked, plugins = host.check_transition(
+                stream(), spec, cmd.actor, cmd.move.data, cmd.now
+            )
+        else:
+            assert isinstance(spec, FactSpec)  # a recorded move always has its fact
+            checked, plugins = host.check_record(stream(), spec, cmd.actor, cmd.move.data, cmd.now)
         findings.extend(checked)
     verifiers = [host.info(name) for name in answered if name in host]
     if verifiers:  # the checks' plugins come sorted and unique; keep them so

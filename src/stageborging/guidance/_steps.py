@@ -1,0 +1,80 @@
+"""Collecting the plugins' guidance steps, validated against the known lifecycles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..core import GuidanceStep, PluginError, PluginInfo
+from ..lifecycles import LifecycleDefinition
+from ..pluginhost import PluginHost
+
+__all__ = ["collect_steps"]
+
+_ANCHORS = ("planned_start", "planned_end")
+
+
+def collect_steps(
+    host: PluginHost, definitions: Mapping[str, LifecycleDefinition]
+) -> tuple[GuidanceStep, ...]:
+    """Every plugin's guidance steps, by name, validated against the known *definitions*.
+
+    Raises:
+        PluginError: naming the plugin whose hook failed, returned something that is
+            no guidance step, or whose step is invalid or takes a name already taken.
+    """
+    steps: dict[str, GuidanceStep] = {}
+    for answer in host.call("stageborging_guidance_steps", {}, _steps):
+        try:
+            if answer.error is not None:
+                raise answer.error
+            for step in answer.value or ():
+                check_step(step, definitions)
+                if step.name in steps:
+                    raise ValueError(f"a guidance step named {step.name!r} exists")
+                steps[step.name] = step
+        except Exception as exc:
+            raise PluginError(
+                answer.plugin.name, f"stageborging_guidance_steps: {type(exc).__name__}: {exc}"
+            ) from None
+    return tuple(steps[name] for name in sorted(steps))
+
+
+def _steps(info: PluginInfo, returned: Any) -> tuple[GuidanceStep, ...]:
+    steps = tuple(returned)
+    for step in steps:
+        if not isinstance(step, GuidanceStep):
+            raise TypeError(f"returned a {type(step).__name__}, not a GuidanceStep")
+    return steps
+
+
+def check_step(step: GuidanceStep, definitions: Mapping[str, LifecycleDefinition]) -> None:
+    """Raise ValueError when *step* names an unknown lifecycle, anchor or completion."""
+    applies = [definitions[n] for n in step.lifecycles if n in definitions]
+    unknown = [n for n in step.lifecycles if n not in definitions]
+    if unknown:
+        raise ValueError(f"step {step.name!r}: unknown lifecycle {unknown[0]!r}")
+    if not applies:
+        applies = [d for d in definitions.values() if d.kind == "internship"]
+    for definition in applies:
+        if step.anchor.startswith("entered:"):
+            state = step.anchor.removeprefix("entered:")
+            if state not in definition.states:
+                raise ValueError(
+                    f"step {step.name!r}: anchor state {state!r} is not in {definition.name!r}"
+                )
+        elif step.anchor not in _ANCHORS:
+            raise ValueError(
+                f"step {step.name!r}: anchor {step.anchor!r} is not entered:STATE, "
+                "planned_start or planned_end"
+            )
+        elif definition.kind != "internship":
+            raise ValueError(
+                f"step {step.name!r}: {definition.name!r} has no planned dates for {step.anchor!r}"
+            )
+        names = set(definition.transitions_by_trigger) | set(definition.facts_by_name)
+        missing = [n for n in step.done_by if n not in names]
+        if missing:
+            raise ValueError(
+                f"step {step.name!r}: {missing[0]!r} is no trigger or fact of {definition.name!r}"
+            )

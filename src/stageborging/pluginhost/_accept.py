@@ -1,0 +1,34 @@
+"""The answers of the asking hooks, checked: each raises when an answer is malformed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core import PluginInfo, check_identifier
+from ..lifecycles import LifecycleDefinition
+
+__all__ = ["NotAnAnswer", "definitions", "ids", "recognition"]
+
+
+class NotAnAnswer(TypeError):
+    """A recognition verifier answered with neither a bool nor None."""
+
+
+def recognition(info: PluginInfo, answer: Any) -> bool:
+    if not isinstance(answer, bool):  # "no", 0 …: never guess, fail closed
+        raise NotAnAnswer(f"returned {type(answer).__name__}")
+    return answer
+
+
+def ids(info: PluginInfo, answer: Any) -> tuple[str, ...]:
+    if isinstance(answer, str):
+        raise TypeError("returned a string, not a list of ids")
+    return tuple(check_identifier("recipient", a) for a in answer)
+
+
+def definitions(info: PluginInfo, contributed: Any) -> tuple[LifecycleDefinition, ...]:
+    found = tuple(contributed)
+    for definition in found:
+        if not isinstance(definition, LifecycleDefinition):
+            raise TypeError(f"returned a {type(definition).__name__}")
+    return found

@@ -1,0 +1,79 @@
+"""What registration refuses: the checks a plugin passes before the host calls it."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Mapping
+from typing import Any
+
+import pluggy
+
+from ..core import InvalidInput, PluginError
+
+__all__ = ["NoHooks", "admit", "frozen_settings", "own_settings", "plugin_name"]
+
+
+class NoHooks(PluginError):
+    """The plugin implements no stageborging hook (so it would silently do nothing)."""
+
+    def __init__(self, plugin: str) -> None:
+        super().__init__(plugin, "implements no stageborging hook; forgot @hookimpl?")
+
+
+def plugin_name(plugin: object) -> str:
+    """The name a plugin is registered under: its ``name`` attribute, else its import path."""
+    name = getattr(plugin, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    if isinstance(plugin, types.ModuleType):
+        return plugin.__name__
+    cls = plugin if isinstance(plugin, type) else type(plugin)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def admit(manager: pluggy.PluginManager, plugin: object, name: str) -> None:
+    """Raise :class:`PluginError` unless the registered *plugin* is one the host can call.
+
+    Every hook must have a spec (a misspelled one is named), at least one must be
+    implemented, and no implementation may be a wrapper: the host calls each
+    implementation on its own, so a wrapper (``wrapper=True`` or
+    ``hookwrapper=True``) would never wrap anything.
+    """
+    try:
+        manager.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(name, str(exc)) from None
+    callers = [c for c in manager.get_hookcallers(plugin) or () if c.spec is not None]
+    if not callers:
+        raise NoHooks(name)
+    for hook in sorted(callers, key=lambda c: c.name):
+        for impl in hook.get_hookimpls():
+            if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper):
+                kind = "wrapper=True" if impl.wrapper else "hookwrapper=True"
+                raise PluginError(
+                    name,
+                    f"{hook.name} is a hook wrapper ({kind}); stageborging calls each "
+                    "implementation on its own and cannot wrap: implement it plainly",
+                )
+
+
+def frozen_settings(value: Any) -> Any:
+    """*value* read-only all the way down: mappings become mapping proxies, lists tuples."""
+    if isinstance(value, Mapping):
+        return types.MappingProxyType({k: frozen_settings(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(frozen_settings(v) for v in value)
+    if isinstance(value, set | frozenset):
+        return frozenset(frozen_settings(v) for v in value)
+    return value
+
+
+_EMPTY: Mapping[str, Any] = types.MappingProxyType({})
+
+
+def own_settings(config: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """The settings *config* (already frozen) holds for the plugin *name*: ``{}`` if none."""
+    own = config.get(name, _EMPTY)
+    if not isinstance(own, Mapping):
+        raise InvalidInput(f"config[{name!r}]", own, "a plugin's settings must be a mapping")
+    return own
