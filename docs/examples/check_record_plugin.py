@@ -1,36 +1,34 @@
 """A fact check (stageborging_check_record), with its settings and a failing check."""
 
 import tempfile
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from stageborging import Actor, Engine, Finding, hookimpl
-from stageborging.pluginhost import PluginHost
+from stageborging import Actor, Engine, Finding, Refused, hookimpl
 
 
-class HoursPerEntry:
-    """Block an hours entry above the cap the host sets; warn on one near it."""
+class ApplicationCap:
+    """Block an application past the cap the host sets; warn on the last one before it."""
 
-    name = "roc-hours-per-entry"
+    name = "roc-application-cap"
 
     @hookimpl
-    def stageborging_check_record(self, fact, data, plugin_config):
-        if fact.name != "hours":
+    def stageborging_check_record(self, stream, fact, plugin_config):
+        if fact.name != "application_sent":
             return None
-        cap = plugin_config.get("cap", 80)  # this engine's setting, else the default
-        if data["hours"] > cap:
+        cap = plugin_config.get("cap", 40)  # this engine's setting, else the default
+        sent = len(stream.facts.get("applications", {}))
+        if sent >= cap:
             return [
                 Finding(
-                    "roc.hours_over_cap",
+                    "roc.applications_capped",
                     "block",
-                    f"More than {cap} hours in one entry.",
-                    f"Meer dan {cap} uur in een keer.",
+                    f"{cap} applications sent: ask for assisted search.",
+                    f"{cap} sollicitaties verstuurd: vraag om begeleid zoeken.",
                     params={"cap": str(cap)},
                 )
             ]
-        if data["hours"] > cap * 3 // 4:
-            return [Finding("roc.hours_near_cap", "warn", "Many hours in one entry.")]
+        if sent == cap - 1:
+            return [Finding("roc.applications_near_cap", "warn", "The last application.")]
         return None
 
 
@@ -44,23 +42,28 @@ class BrokenCheck:
         raise ConnectionError("register unavailable")
 
 
-student = Actor("stu-4711", "student")
+office, student = Actor("po-1", "placement_office"), Actor("stu-4711", "student")
 details = {"student": "stu-4711", "programme": "ict", "planned_start": "2027-02-01",
            "planned_end": "2027-06-30", "planned_hours": 640}  # fmt: skip
-now = datetime(2027, 3, 1, 12, tzinfo=ZoneInfo("Europe/Amsterdam"))
+settings = {"roc-application-cap": {"cap": 2}}
 
-with tempfile.TemporaryDirectory() as tmp, Engine(Path(tmp) / "a.db") as engine:
-    sid = engine.open("hbo_stage", actor=Actor("po-1", "placement_office"), data=details).stream_id
-    stream, hours = engine.stream(sid), engine.lifecycle("hbo_stage").facts_by_name["hours"]
+with tempfile.TemporaryDirectory() as tmp:
+    with Engine(Path(tmp) / "a.db", plugins=[ApplicationCap()], config=settings) as engine:
+        sid = engine.open("hbo_stage", actor=office, data=details).stream_id
+        engine.fire(sid, "begin_search", actor=student)
+        for n in (1, 2, 3):
+            data = {"application": f"a{n}", "employer": f"lb-{n}"}
+            decision = engine.check_record(sid, "application_sent", actor=student, data=data)
+            codes = [f"{f.code} ({f.severity})" for f in decision.findings] or ["nothing to say"]
+            print(f"application {n}: {', '.join(codes)}")
+            try:
+                engine.record(sid, "application_sent", actor=student, data=data)
+            except Refused as refusal:
+                print(f"  refused and recorded as event {refusal.event.seq}")
 
-# The engine asks its plugin host, with its own settings, before it records a fact:
-host = PluginHost([HoursPerEntry()], config={"roc-hours-per-entry": {"cap": 40}})
-for amount in (24, 36, 60):
-    findings, plugins = host.check_record(stream, hours, student, {"hours": amount}, now)
-    codes = [f"{f.code} ({f.severity})" for f in findings] or ["nothing to say"]
-    print(f"{amount} hours: {', '.join(codes)}; asked {', '.join(p.name for p in plugins)}")
-
-broken = PluginHost([BrokenCheck()])
-findings, _ = broken.check_record(stream, hours, student, {"hours": 8}, now)
-for f in findings:
-    print(f"fail closed: {f.code} ({f.severity}) from {f.source}: {f.message}")
+    with Engine(Path(tmp) / "b.db", plugins=[BrokenCheck()]) as engine:
+        sid = engine.open("hbo_stage", actor=office, data=details).stream_id
+        engine.fire(sid, "begin_search", actor=student)
+        data = {"application": "a1", "employer": "lb-1"}
+        for f in engine.check_record(sid, "application_sent", actor=student, data=data).findings:
+            print(f"fail closed: {f.code} ({f.severity}) from {f.source}: {f.message}")
