@@ -21,24 +21,21 @@ from typing import Any
 
 import pytest
 
-from conftest import (
+from stageborging import Engine, Refused, VerifyReport, verify_database
+from stageborging.audit import GENESIS, seal
+from stageborging.core import canonical_bytes
+from stageborging.lifecycles import hbo_stage, mbo_bpv
+from stageborging.testing import FakeClock
+from support import (
     ADVISOR,
     COACH,
     EMPLOYER,
     PLACEMENT_OFFICE,
     STUDENT,
-    FakeClock,
     Recognises,
+    journey,
     mbo_details,
-    open_mbo,
-    sign_all,
-    to_active,
-    to_agreement_pending,
 )
-from stageborging import Engine, Refused, VerifyReport, verify_database
-from stageborging.audit import GENESIS, seal
-from stageborging.core import canonical_bytes
-from stageborging.lifecycles import hbo_stage, mbo_bpv
 
 EVENT_COLUMNS = (
     "stream_id",
@@ -77,7 +74,7 @@ def _build(path: Path) -> dict[str, int]:
             stream_id=ACTIVE,
             data=_mbo_data(),
         ).stream_id
-        to_active(engine, clock, sid)  # events 1-10
+        journey(engine, clock).to_active(sid)  # events 1-10
         with pytest.raises(Refused):  # event 11: finish before the end date or hours
             engine.fire(sid, "finish", actor=COACH)
         engine.record(sid, "hours", actor=STUDENT, data={"hours": 40})  # 12
@@ -132,15 +129,15 @@ def _build(path: Path) -> dict[str, int]:
         pending = engine.open(
             "mbo_bpv", actor=PLACEMENT_OFFICE, stream_id=PENDING, data=_mbo_data(student="stu-6")
         ).stream_id
-        to_agreement_pending(engine, pending, employer="emp-2")
+        journey(engine).to_agreement_pending(pending, employer="emp-2")
         engine.record(
             pending, "signature", actor=EMPLOYER, data={"party": "employer", "agreement_version": 1}
         )
 
-        # A stream with a random id, opened with the conftest helper.
-        other = open_mbo(engine, student="stu-7")
-        to_agreement_pending(engine, other)
-        sign_all(engine, other)
+        # A stream with a random id, opened with the journey.
+        other = journey(engine).open(student="stu-7")
+        journey(engine).to_agreement_pending(other)
+        journey(engine).sign(other)
         engine.fire(other, "withdraw", actor=PLACEMENT_OFFICE)
 
         report = engine.verify()

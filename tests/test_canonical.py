@@ -17,10 +17,10 @@ import rfc8785
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import STUDENT, open_mbo, to_agreement_pending
 from stageborging import Engine, InvalidInput, Refused
 from stageborging.audit import GENESIS, SealedEvent, StreamRow, seal, verify_rows
 from stageborging.core import canonical_bytes, check_canonical_value
+from support import STUDENT, journey
 
 MAX_INT = 2**53 - 1
 
@@ -319,8 +319,8 @@ def test_engine_never_seals_integers_outside_the_canonical_subset(
     ``agreement_version``) once accepted any integer, and the refusal that
     followed sealed it into the body, outside the canonical subset.
     """
-    sid = open_mbo(engine)
-    to_agreement_pending(engine, sid)
+    sid = journey(engine).open()
+    journey(engine).to_agreement_pending(sid)
     with contextlib.suppress(InvalidInput, Refused):
         engine.record(
             sid,

@@ -100,10 +100,10 @@ def test_demo_starts_fresh_but_never_overwrites_real_data(tmp_path: Path) -> Non
     assert runner.invoke(main, ["demo", "--db", str(path), "--students", "3"]).exit_code == 0
     assert verify_database(path).streams == 5  # three students and the two cases, not ten
     real = tmp_path / "school.db"
-    from conftest import open_mbo
+    from support import journey
 
     with Engine(real) as engine:
-        open_mbo(engine)
+        journey(engine).open()
     result = runner.invoke(main, ["demo", "--db", str(real), "--students", "3"])
     assert result.exit_code == 2
     assert "not from the demo" in result.output

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import PLACEMENT_OFFICE, FakeClock, mbo_details
 from stageborging import Engine
 from stageborging.cli import main
+from stageborging.testing import FakeClock
+from support import PLACEMENT_OFFICE, mbo_details
 from test_plugin_loading import install
 
 #: Refuses to start without its settings; names its lifecycle after them.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import io
 import json
@@ -230,7 +231,10 @@ def test_testing_page_documents_every_public_name_and_fixture() -> None:
     entries = re.findall(r"^\.\. auto(?:class|function):: (\w+)$", text, re.MULTILINE)
     for name in testing_module.__all__:
         assert name in entries, f"{name} is not documented in testing.rst"
-    fixtures = [name for name in vars(testing_module) if name.startswith("stageborging_")]
+    plugins = [importlib.import_module(name) for name in testing_module.pytest_plugins]
+    fixtures = [
+        name for module in plugins for name in vars(module) if name.startswith("stageborging_")
+    ]
     assert fixtures, "the kit has no fixtures?"
     for name in fixtures:
         assert f"\n.. fixture:: {name}\n" in text, f"fixture {name} is not documented"
@@ -372,7 +376,9 @@ def _dedent(block: str) -> str:
 
 def _python(*args: str, cwd: Path, path: Path) -> subprocess.Popen[str]:
     """Start ``python ARGS`` in *cwd* with *path* on ``PYTHONPATH``."""
-    env = dict(os.environ, PYTHONPATH=str(path), PYTHONDONTWRITEBYTECODE="1", COLUMNS="200")
+    inherited = os.environ.get("PYTHONPATH", "").split(os.pathsep)  # as the tests see it
+    paths = os.pathsep.join([str(path), *(os.path.abspath(p) for p in inherited if p)])
+    env = dict(os.environ, PYTHONPATH=paths, PYTHONDONTWRITEBYTECODE="1", COLUMNS="200")
     return subprocess.Popen(
         [sys.executable, *args], cwd=cwd, env=env, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -7,7 +7,6 @@ from typing import Any
 import attrs
 import pytest
 
-from conftest import PLACEMENT_OFFICE, STUDENT
 from stageborging import (
     DefinitionError,
     Education,
@@ -31,6 +30,7 @@ from stageborging.lifecycles import (
     to_mermaid,
     to_table,
 )
+from support import PLACEMENT_OFFICE, STUDENT
 
 
 def small(**overrides: Any) -> LifecycleDefinition:
@@ -311,7 +311,7 @@ def test_a_custom_definition_runs_in_the_engine(db_path: Any, clock: Any) -> Non
         ),
     )
     with Engine(db_path, lifecycles=[extra], clock=clock) as engine:
-        from conftest import mbo_details
+        from support import mbo_details
 
         sid = engine.open("roc_bpv", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
         assert engine.stream(sid).state == "intake"

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import PLACEMENT_OFFICE, FakeClock, mbo_details
 from stageborging import DefinitionError, Engine, UnguardedPath
 from stageborging.cli import main
 from stageborging.lifecycles import builtin, definition_from_data, load_definition
+from stageborging.testing import FakeClock
+from support import PLACEMENT_OFFICE, mbo_details
 
 EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "roc_bpv.toml"
 

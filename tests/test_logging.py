@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import STUDENT, open_mbo
 from stageborging import Engine, InvalidInput
+from support import STUDENT, journey
 
 
 def test_a_host_that_configures_nothing_sees_nothing(tmp_path: Path) -> None:
@@ -36,7 +36,7 @@ def test_one_record_per_command_with_its_context(
 ) -> None:
     """Each command logs stream, command, outcome and duration; never ids of people."""
     caplog.set_level(logging.INFO, logger="stageborging")
-    sid = open_mbo(engine)
+    sid = journey(engine).open()
     engine.fire(sid, "begin_search", actor=STUDENT)
     with pytest.raises(InvalidInput):
         engine.fire(sid, "start", actor=STUDENT)
@@ -59,7 +59,7 @@ def test_invalid_input_logs_the_field_not_the_value(
 ) -> None:
     """The log names the offending field but never echoes the value (it may be personal)."""
     caplog.set_level(logging.INFO, logger="stageborging")
-    sid = open_mbo(engine)
+    sid = journey(engine).open()
     engine.fire(sid, "begin_search", actor=STUDENT)
     with pytest.raises(InvalidInput):
         engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "Bakkerij Jansen"})

@@ -8,14 +8,6 @@ from typing import Any
 
 import pytest
 
-from conftest import (
-    COACH,
-    STUDENT,
-    FakeClock,
-    Recognises,
-    open_mbo,
-    to_active,
-)
 from stageborging import (
     Engine,
     Event,
@@ -31,6 +23,8 @@ from stageborging import (
 )
 from stageborging.pluginhost import PluginHost
 from stageborging.store._sqlite import _Transaction
+from stageborging.testing import FakeClock
+from support import COACH, STUDENT, Recognises, journey
 
 
 class TellsTheCoach:
@@ -62,11 +56,12 @@ def engine_with(db_path: Path, clock: FakeClock, *plugins: object) -> Engine:
     return Engine(db_path, plugins=[Recognises(), *plugins], clock=clock)
 
 
+@pytest.mark.hook("stageborging_after_transition")
 def test_notifications_are_queued_with_their_event(db_path: Path, clock: FakeClock) -> None:
     """The outbox row is written in the command's transaction, keyed by stream, seq, plugin."""
     with engine_with(db_path, clock, TellsTheCoach()) as engine:
-        sid = open_mbo(engine)
-        to_active(engine, clock, sid)
+        sid = journey(engine).open()
+        journey(engine, clock).to_active(sid)
         assert engine.notifications(sid) == ()
         event = engine.fire(sid, "suspend", actor=COACH, data={"reason": "illness"})
         (entry,) = engine.notifications(sid)
@@ -79,11 +74,12 @@ def test_notifications_are_queued_with_their_event(db_path: Path, clock: FakeClo
     assert entry.created_at.startswith("2027-02-01T")
 
 
+@pytest.mark.hook("stageborging_after_record")
 def test_facts_can_notify_too(db_path: Path, clock: FakeClock) -> None:
     """An unsafe midterm review reaches the confidential advisor."""
     with engine_with(db_path, clock, TellsTheCoach()) as engine:
-        sid = open_mbo(engine)
-        to_active(engine, clock, sid)
+        sid = journey(engine).open()
+        journey(engine, clock).to_active(sid)
         engine.record(sid, "midterm_review", actor=COACH, data={"social_safety": "safe"})
         assert engine.notifications(sid) == ()
         engine.record(sid, "midterm_review", actor=COACH, data={"social_safety": "unsafe"})
@@ -94,21 +90,22 @@ def test_facts_can_notify_too(db_path: Path, clock: FakeClock) -> None:
 def test_a_refusal_queues_nothing(db_path: Path, clock: FakeClock) -> None:
     """Refused commands change nothing, so they notify nobody through these hooks."""
     with engine_with(db_path, clock, TellsTheCoach()) as engine:
-        sid = open_mbo(engine)
-        to_active(engine, clock, sid)
+        sid = journey(engine).open()
+        journey(engine, clock).to_active(sid)
         with pytest.raises(Refused):
             engine.fire(sid, "suspend", actor=STUDENT, data={"reason": "illness"})
         assert engine.notifications() == ()
 
 
+@pytest.mark.hook("stageborging_after_transition")
 def test_a_broken_notifier_never_blocks_the_student(
     db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The command goes ahead, other plugins' notifications are queued, the failure is logged."""
     caplog.set_level(logging.WARNING, logger="stageborging")
     with engine_with(db_path, clock, Broken(), TellsTheCoach()) as engine:
-        sid = open_mbo(engine)
-        to_active(engine, clock, sid)
+        sid = journey(engine).open()
+        journey(engine, clock).to_active(sid)
         caplog.clear()
         event = engine.fire(sid, "suspend", actor=COACH, data={"reason": "illness"})
         assert event.to_state == "suspended"
@@ -125,8 +122,8 @@ def test_event_and_notification_commit_together(
 ) -> None:
     """A crash after the outbox insert leaves neither the event nor the notification."""
     with engine_with(db_path, clock, TellsTheCoach()) as engine:
-        sid = open_mbo(engine)
-        to_active(engine, clock, sid)
+        sid = journey(engine).open()
+        journey(engine, clock).to_active(sid)
         version = engine.stream(sid).version
         original = _Transaction.write
 
@@ -183,6 +180,7 @@ SIGNATURES = GuidanceStep(
 )
 
 
+@pytest.mark.hook("stageborging_guidance_steps")
 def test_guidance_steps_are_collected(db_path: Path) -> None:
     """Every plugin's steps are listed by name."""
     with Engine(db_path, plugins=[Steps(CHECK_IN, SIGNATURES)]) as engine:
@@ -240,10 +238,11 @@ class Fallback:
         return ["office-desk"] if role == "placement_office" else []
 
 
+@pytest.mark.hook("stageborging_recipients")
 def test_recipients_come_from_the_first_plugin_that_knows(db_path: Path, clock: FakeClock) -> None:
     """A plugin answering None passes the question on; nobody knowing gives ()."""
     with Engine(db_path, plugins=[Fallback(), Directory()], clock=clock) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         assert engine.recipients("coach", sid) == ("coach-of-prog-ict",)
         assert engine.recipients("placement_office", sid) == ("office-desk",)
         assert engine.recipients("team_lead", sid) == ()
@@ -251,6 +250,7 @@ def test_recipients_come_from_the_first_plugin_that_knows(db_path: Path, clock: 
             engine.recipients("mother", sid)
 
 
+@pytest.mark.hook("stageborging_recipients")
 def test_recipients_must_be_pseudonymous_ids(db_path: Path, clock: FakeClock) -> None:
     """A plugin answering with names is skipped (logged), not passed on to delivery."""
 
@@ -262,7 +262,7 @@ def test_recipients_must_be_pseudonymous_ids(db_path: Path, clock: FakeClock) ->
             return ["Jan Jansen"]
 
     with Engine(db_path, plugins=[Fallback(), Names()], clock=clock) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         assert engine.recipients("placement_office", sid) == ("office-desk",)
 
 
@@ -299,6 +299,7 @@ def test_notifications_of_an_unknown_stream(db_path: Path) -> None:
         engine.notifications("no-such-stream")
 
 
+@pytest.mark.hook("stageborging_recipients")
 def test_a_recipients_string_is_not_a_list_of_ids(db_path: Path, clock: FakeClock) -> None:
     """Returning "coach3" instead of ["coach3"] is a malformed answer, skipped."""
 
@@ -310,9 +311,10 @@ def test_a_recipients_string_is_not_a_list_of_ids(db_path: Path, clock: FakeCloc
             return "coach3"
 
     with Engine(db_path, plugins=[Stringy()], clock=clock) as engine:
-        assert engine.recipients("coach", open_mbo(engine)) == ()
+        assert engine.recipients("coach", journey(engine).open()) == ()
 
 
+@pytest.mark.hook("stageborging_after_transition")
 def test_notification_hooks_cannot_change_the_event(db_path: Path, clock: FakeClock) -> None:
     """The event a hook sees is read-only: what the caller gets is what the log holds."""
 
@@ -324,8 +326,8 @@ def test_notification_hooks_cannot_change_the_event(db_path: Path, clock: FakeCl
             event.data["reason"] = "other"  # type: ignore[index]
 
     with engine_with(db_path, clock, Meddler()) as engine:
-        sid = open_mbo(engine)
-        to_active(engine, clock, sid)
+        sid = journey(engine).open()
+        journey(engine, clock).to_active(sid)
         event = engine.fire(sid, "suspend", actor=COACH, data={"reason": "illness"})
         assert event.data == {"reason": "illness"} == engine.history(sid)[-1].data
 
@@ -343,7 +345,7 @@ def test_outbox_entries_skip_a_plugin_returning_no_notifications(
             return "tell the coach"
 
     with engine_with(db_path, clock) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         event = engine.fire(sid, "begin_search", actor=STUDENT)
         stream = engine.stream(sid)
     notification = Notification("email", "coach", "search.begun")

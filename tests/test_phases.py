@@ -153,6 +153,7 @@ class ShortcutVariant:
         return [with_transitions(mbo_bpv(), shortcut, name="roc_fast")]
 
 
+@pytest.mark.hook("stageborging_lifecycles")
 def test_a_plugin_variant_that_skips_signing_is_refused_at_start_up(db_path: Path) -> None:
     """The engine does not start, naming the plugin and the path that skips the signatures."""
     with pytest.raises(PluginError) as info:

@@ -8,7 +8,6 @@ from pathlib import Path
 import attrs
 import pytest
 
-from conftest import PLACEMENT_OFFICE, STUDENT, FakeClock, Recognises, mbo_details
 from stageborging import (
     Actor,
     Effect,
@@ -16,11 +15,15 @@ from stageborging import (
     FactSpec,
     FieldKind,
     FieldSpec,
+    Finding,
     Guard,
     Refused,
     StageborgingError,
+    hookimpl,
 )
 from stageborging.lifecycles import mbo_bpv
+from stageborging.testing import FakeClock
+from support import PLACEMENT_OFFICE, STUDENT, Recognises, mbo_details
 
 OUTSIDER = Actor("emp-9", "employer")
 
@@ -81,3 +84,39 @@ def test_a_naive_clock_is_refused_before_anything_is_written(db_path: Path) -> N
         with pytest.raises(StageborgingError, match="naive"):
             engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details())
         assert engine.statistics().events == 0
+
+
+class NoWeekendHours:
+    """A fact check: no applications are recorded on a Saturday or Sunday."""
+
+    name = "test-no-weekend-hours"
+
+    @hookimpl
+    def stageborging_check_record(self, fact: FactSpec, now: datetime) -> list[Finding] | None:
+        if fact.name == "application_sent" and now.weekday() >= 5:
+            return [
+                Finding("local.weekend", "block", "Not at the weekend.", "Niet in het weekend.")
+            ]
+        return None
+
+
+@pytest.mark.hook("stageborging_check_record")
+def test_a_plugin_refuses_a_fact_with_findings(db_path: Path, clock: FakeClock) -> None:
+    """record() runs the plugins' fact checks: a block is a recorded refusal naming the plugin."""
+    with Engine(db_path, plugins=[NoWeekendHours()], clock=clock) as engine:
+        sid = engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        data = {"application": "a1", "employer": "e1"}
+        clock.set("2027-01-16")  # a Saturday
+        decision = engine.check_record(sid, "application_sent", actor=STUDENT, data=data)
+        assert [(f.code, f.source) for f in decision.blocking] == [
+            ("local.weekend", "test-no-weekend-hours")
+        ]
+        assert "test-no-weekend-hours" in [p.name for p in decision.plugins]
+        with pytest.raises(Refused) as refused:
+            engine.record(sid, "application_sent", actor=STUDENT, data=data)
+        assert refused.value.event is not None
+        assert refused.value.event.type == "refused"
+        clock.set("2027-01-18")  # a Monday
+        event = engine.record(sid, "application_sent", actor=STUDENT, data=data)
+        assert "test-no-weekend-hours" in [p.name for p in event.plugins]

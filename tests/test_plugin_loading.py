@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import PLACEMENT_OFFICE, STUDENT, FakeClock, mbo_details
 from stageborging import Engine, PluginError, hookimpl
 from stageborging.cli import main
 from stageborging.pluginhost import PluginHost
+from stageborging.testing import FakeClock
+from support import PLACEMENT_OFFICE, STUDENT, mbo_details
 
 ACME = """
 import attrs
@@ -96,6 +97,7 @@ def test_entry_points_are_off_unless_asked_for(site: Path, db_path: Path) -> Non
         assert "acme_bpv" not in engine.lifecycles
 
 
+@pytest.mark.hook("stageborging_lifecycles")
 def test_a_plugin_lifecycle_is_validated_and_usable(
     site: Path, db_path: Path, clock: FakeClock
 ) -> None:
@@ -109,6 +111,7 @@ def test_a_plugin_lifecycle_is_validated_and_usable(
         assert engine.verify().ok
 
 
+@pytest.mark.hook("stageborging_lifecycles")
 def test_a_plugin_lifecycle_that_drops_a_hard_guard_stops_start_up(
     site: Path, db_path: Path
 ) -> None:
@@ -172,6 +175,7 @@ def test_a_misspelled_hook_in_an_installed_plugin_fails_at_start_up(
         Engine(db_path, entry_points=True)
 
 
+@pytest.mark.hook("stageborging_configure")
 def test_a_plugin_refusing_its_settings_stops_start_up(db_path: Path) -> None:
     """A configure hook that raises is an error naming the plugin."""
 
@@ -188,6 +192,7 @@ def test_a_plugin_refusing_its_settings_stops_start_up(db_path: Path) -> None:
     Engine(db_path, plugins=[Strict()], config={"strict": {}}).close()
 
 
+@pytest.mark.hook("stageborging_configure")
 def test_configure_is_historic() -> None:
     """A plugin registered after start-up is configured with the same settings."""
     seen: list[object] = []

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import PLACEMENT_OFFICE, STUDENT, FakeClock, mbo_details, open_mbo
 from stageborging import (
     Engine,
     FactSpec,
@@ -24,6 +23,8 @@ from stageborging import (
     hookspecs,
 )
 from stageborging.pluginhost import PluginHost
+from stageborging.testing import FakeClock
+from support import PLACEMENT_OFFICE, STUDENT, journey, mbo_details
 
 HOOKS = sorted(name for name in hookspecs.__all__ if name.startswith("stageborging_"))
 NOW = datetime(2027, 3, 1, 12, tzinfo=ZoneInfo("Europe/Amsterdam"))
@@ -225,7 +226,7 @@ def test_one_module_plugin_in_two_engines_sees_each_engines_settings(
         Engine(tmp_path / "w.db", plugins=[module], clock=clock) as third,
     ):
         for engine in (first, second, third):
-            engine.fire(open_mbo(engine), "begin_search", actor=STUDENT)
+            engine.fire(journey(engine).open(), "begin_search", actor=STUDENT)
     (_, seen_north), (_, seen_south), (_, seen_none) = SEEN
     assert dict(seen_north) == {"minimum": 1, "codes": ("a", "b")}
     assert dict(seen_south) == {"minimum": 3}
@@ -286,6 +287,7 @@ class BrokenFactCheck:
         raise ConnectionError("down")
 
 
+@pytest.mark.hook("stageborging_check_record")
 def test_check_record_collects_every_plugins_findings_and_fails_closed(
     db_path: Path, clock: FakeClock
 ) -> None:

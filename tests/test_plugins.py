@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from conftest import COACH, STUDENT, FakeClock, open_mbo
 from stageborging import Engine, Finding, PluginError, Refused, Severity, Transition, hookimpl
+from stageborging.testing import FakeClock
+from support import COACH, STUDENT, journey
 
 
 class Warns:
@@ -56,10 +57,11 @@ def engine_with(db_path: Path, clock: FakeClock, *plugins: object) -> Engine:
     return Engine(db_path, plugins=list(plugins), clock=clock)
 
 
+@pytest.mark.hook("stageborging_check_transition")
 def test_warnings_are_recorded_with_the_plugin_name(db_path: Path, clock: FakeClock) -> None:
     """A warn finding lets the transition pass and is kept on its event."""
     with engine_with(db_path, clock, Warns()) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         event = engine.fire(sid, "begin_search", actor=STUDENT)
         assert event.to_state == "searching"
         (finding,) = event.findings
@@ -72,10 +74,11 @@ def test_warnings_are_recorded_with_the_plugin_name(db_path: Path, clock: FakeCl
         assert "warns" in {p.name for p in event.plugins}
 
 
+@pytest.mark.hook("stageborging_check_transition")
 def test_a_blocking_check_refuses(db_path: Path, clock: FakeClock) -> None:
     """A block finding refuses the transition; its Dutch text falls back to English."""
     with engine_with(db_path, clock, Blocks()) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         with pytest.raises(Refused) as info:
             engine.fire(sid, "begin_search", actor=STUDENT)
     (finding,) = info.value.findings
@@ -83,12 +86,13 @@ def test_a_blocking_check_refuses(db_path: Path, clock: FakeClock) -> None:
     assert finding.message_nl == "Not today."
 
 
+@pytest.mark.hook("stageborging_check_transition")
 def test_a_raising_check_fails_closed_without_hiding_others(
     db_path: Path, clock: FakeClock
 ) -> None:
     """A plugin that raises blocks, named; other plugins' findings are still reported."""
     with engine_with(db_path, clock, Warns(), Raises()) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         with pytest.raises(Refused) as info:
             engine.fire(sid, "begin_search", actor=STUDENT)
     by_source = {f.source: f for f in info.value.findings}
@@ -101,19 +105,21 @@ def test_a_raising_check_fails_closed_without_hiding_others(
     assert {p.name for p in info.value.event.plugins} >= {"raises", "warns"}
 
 
+@pytest.mark.hook("stageborging_check_transition")
 def test_a_check_returning_junk_fails_closed(db_path: Path, clock: FakeClock) -> None:
     """Returning something other than findings is a blocking finding naming the plugin."""
     with engine_with(db_path, clock, ReturnsJunk()) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         with pytest.raises(Refused) as info:
             engine.fire(sid, "begin_search", actor=STUDENT)
     assert info.value.findings[0].params["plugin"] == "junk"
 
 
+@pytest.mark.hook("stageborging_check_transition")
 def test_checks_cannot_change_the_stream(db_path: Path, clock: FakeClock) -> None:
     """The stream a check sees is read-only: trying to change it fails closed."""
     with engine_with(db_path, clock, Mutates()) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         with pytest.raises(Refused):
             engine.fire(sid, "begin_search", actor=STUDENT)
         assert engine.stream(sid).facts["details"]["student"] == "stu-1"
@@ -159,11 +165,12 @@ def test_defaults_can_be_switched_off(db_path: Path, clock: FakeClock) -> None:
     """defaults=False drops the default rules (finish before the end date passes)."""
     with Engine(db_path, clock=clock, defaults=False, plugins=[]) as engine:
         assert [p.name for p in engine.plugins] == []
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         event = engine.fire(sid, "begin_search", actor=STUDENT)
         assert event.plugins == ()
 
 
+@pytest.mark.hook("stageborging_check_transition")
 def test_plugins_see_the_proposed_data(db_path: Path, clock: FakeClock) -> None:
     """A check receives the validated command data and the actor."""
     seen: list[Any] = []
@@ -176,7 +183,7 @@ def test_plugins_see_the_proposed_data(db_path: Path, clock: FakeClock) -> None:
             seen.append((actor, dict(data), stream.state))
 
     with engine_with(db_path, clock, Spy()) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         engine.fire(sid, "begin_search", actor=STUDENT)
         engine.fire(sid, "propose_placement", actor=COACH, data={"employer": "emp-7"})
     assert seen == [(STUDENT, {}, "orientation"), (COACH, {"employer": "emp-7"}, "searching")]
@@ -208,7 +215,7 @@ def test_finding_params_must_be_strings(db_path: Path, clock: FakeClock) -> None
             return [Finding("counts.n", "info", "n", params={"n": 2})]  # type: ignore[dict-item]
 
     with engine_with(db_path, clock, Counts()) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         with pytest.raises(Refused) as info:
             engine.fire(sid, "begin_search", actor=STUDENT)
     assert info.value.findings[0].params == {"plugin": "counts", "error": "InvalidInput"}

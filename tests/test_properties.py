@@ -37,17 +37,6 @@ from hypothesis.stateful import (
     rule,
 )
 
-from conftest import (
-    ADVISOR,
-    COACH,
-    EMPLOYER,
-    EXAM,
-    GUARDIAN,
-    PLACEMENT_OFFICE,
-    STUDENT,
-    FakeClock,
-    Recognises,
-)
 from stageborging import (
     Actor,
     Effect,
@@ -64,6 +53,8 @@ from stageborging import (
     StreamNotFound,
 )
 from stageborging.core import canonical_bytes, check_canonical_value
+from stageborging.testing import FakeClock
+from support import ADVISOR, COACH, EMPLOYER, EXAM, GUARDIAN, PLACEMENT_OFFICE, STUDENT, Recognises
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 EMPLOYERS = ("emp-1", "emp-1", "emp-2", "emp-unrecognised")

@@ -9,15 +9,6 @@ from typing import Any
 import attrs
 import pytest
 
-from conftest import (
-    PLACEMENT_OFFICE,
-    STUDENT,
-    FakeClock,
-    Recognises,
-    mbo_details,
-    open_mbo,
-    to_agreement_pending,
-)
 from stageborging import (
     DefinitionError,
     DefinitionMismatch,
@@ -31,6 +22,8 @@ from stageborging import (
     hookimpl,
 )
 from stageborging.lifecycles import definition_from_data, mbo_bpv
+from stageborging.testing import FakeClock
+from support import PLACEMENT_OFFICE, STUDENT, Recognises, journey, mbo_details
 
 
 def test_verification_sees_one_snapshot_while_commands_run(db_path: Path, clock: FakeClock) -> None:
@@ -40,7 +33,7 @@ def test_verification_sees_one_snapshot_while_commands_run(db_path: Path, clock:
 
         def write() -> None:
             while not stop.is_set():
-                sid = open_mbo(writer_engine)
+                sid = journey(writer_engine).open()
                 writer_engine.fire(sid, "begin_search", actor=STUDENT)
 
         writer = threading.Thread(target=write)
@@ -65,9 +58,9 @@ def test_a_check_cannot_change_the_data_that_is_sealed(db_path: Path, clock: Fak
                 data["fields_present"].append("INJECTED")
 
     with Engine(db_path, plugins=[Recognises(), Meddler()], clock=clock) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         with pytest.raises(Refused) as info:
-            to_agreement_pending(engine, sid)
+            journey(engine).to_agreement_pending(sid)
         assert info.value.findings[-1].params["plugin"] == "meddler"
         assert "INJECTED" not in str(engine.history(sid)[-1].data)
 
@@ -83,7 +76,7 @@ def test_a_verifier_answering_no_string_fails_closed(db_path: Path, clock: FakeC
             return "no"
 
     with Engine(db_path, plugins=[Sloppy()], clock=clock) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         engine.fire(sid, "begin_search", actor=STUDENT)
         engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "e-1"})
         with pytest.raises(Refused) as info:
@@ -112,7 +105,7 @@ def test_a_plugin_finding_must_fit_the_log(
             return [finding]
 
     with Engine(db_path, plugins=[Writes()], clock=clock) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         decision = engine.check(sid, "begin_search", actor=STUDENT)
         assert [f.code for f in decision.blocking] == ["check.failed"]
         with pytest.raises(Refused):
@@ -123,14 +116,14 @@ def test_a_full_disk_is_a_store_error(db_path: Path, clock: FakeClock) -> None:
     """When SQLite gives up (database full), the caller gets a StoreError, nothing half written."""
     store = SQLiteStore(db_path)
     with Engine(store, clock=clock) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         version = engine.stream(sid).version
         (pages,) = store._connection().execute("PRAGMA page_count").fetchone()
         store._connection().execute(f"PRAGMA max_page_count = {pages}")
 
         def fill() -> None:
             for _ in range(500):
-                open_mbo(engine)
+                journey(engine).open()
 
         with pytest.raises(StoreError, match="full"):
             fill()
@@ -159,7 +152,7 @@ def test_replay_refuses_a_changed_definition(db_path: Path, clock: FakeClock) ->
 def test_an_in_memory_engine_works_from_any_thread(clock: FakeClock) -> None:
     """ ":memory:" is one database for every thread of the engine."""
     with Engine(":memory:", clock=clock) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         seen: list[str] = []
         thread = threading.Thread(target=lambda: seen.append(engine.stream(sid).state))
         thread.start()
@@ -170,7 +163,7 @@ def test_an_in_memory_engine_works_from_any_thread(clock: FakeClock) -> None:
 def test_a_closed_engine_says_so(db_path: Path, clock: FakeClock) -> None:
     """Commands after close() are an error, not a silent reconnect."""
     engine = Engine(db_path, clock=clock)
-    sid = open_mbo(engine)
+    sid = journey(engine).open()
     engine.close()
     with pytest.raises(StoreError, match="closed"):
         engine.stream(sid)

@@ -6,23 +6,6 @@ from typing import Any
 
 import pytest
 
-from conftest import (
-    ADVISOR,
-    ALL_MBO_FIELDS,
-    COACH,
-    EMPLOYER,
-    EXAM,
-    GUARDIAN,
-    PLACEMENT_OFFICE,
-    STUDENT,
-    SYSTEM,
-    FakeClock,
-    mbo_details,
-    open_mbo,
-    sign_all,
-    to_active,
-    to_agreement_pending,
-)
 from stageborging import (
     Actor,
     Engine,
@@ -32,6 +15,20 @@ from stageborging import (
     Refused,
     StreamNotFound,
     hookimpl,
+)
+from stageborging.testing import FakeClock
+from support import (
+    ADVISOR,
+    ALL_MBO_FIELDS,
+    COACH,
+    EMPLOYER,
+    EXAM,
+    GUARDIAN,
+    PLACEMENT_OFFICE,
+    STUDENT,
+    SYSTEM,
+    journey,
+    mbo_details,
 )
 
 
@@ -50,7 +47,7 @@ def snapshot(engine: Engine, sid: str) -> tuple[Any, ...]:
 
 def test_a_role_not_allowed_is_refused_and_recorded(engine: Engine) -> None:
     """A coach cannot verify an employer; the attempt is in the log."""
-    sid = open_mbo(engine)
+    sid = journey(engine).open()
     engine.fire(sid, "begin_search", actor=STUDENT)
     engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
     with pytest.raises(Refused) as info:
@@ -77,8 +74,8 @@ def test_open_by_a_role_not_allowed_is_refused_without_a_stream(engine: Engine) 
 
 def test_confirm_needs_every_required_signature(engine: Engine) -> None:
     """Without the employer's signature the agreement cannot be confirmed."""
-    sid = open_mbo(engine)
-    to_agreement_pending(engine, sid)
+    sid = journey(engine).open()
+    journey(engine).to_agreement_pending(sid)
     engine.record(
         sid, "signature", actor=STUDENT, data={"party": "student", "agreement_version": 1}
     )
@@ -99,9 +96,9 @@ def test_confirm_needs_every_required_signature(engine: Engine) -> None:
 
 def test_a_minor_needs_the_guardian_signature(engine: Engine) -> None:
     """A student not yet 18 on the planned start needs a guardian's signature too."""
-    sid = open_mbo(engine, turns_18_on="2027-03-01")
-    to_agreement_pending(engine, sid)
-    sign_all(engine, sid)
+    sid = journey(engine).open(turns_18_on="2027-03-01")
+    journey(engine).to_agreement_pending(sid)
+    journey(engine).sign(sid, "student", "employer", "school")  # not the guardian
     with pytest.raises(Refused) as info:
         engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
     assert info.value.findings[0].params["missing"] == "guardian"
@@ -113,17 +110,17 @@ def test_a_minor_needs_the_guardian_signature(engine: Engine) -> None:
 
 def test_a_student_of_18_on_the_start_date_needs_no_guardian(engine: Engine) -> None:
     """Turning 18 on the planned start day itself makes the student an adult then."""
-    sid = open_mbo(engine, turns_18_on="2027-02-01")
-    to_agreement_pending(engine, sid)
-    sign_all(engine, sid)
+    sid = journey(engine).open(turns_18_on="2027-02-01")
+    journey(engine).to_agreement_pending(sid)
+    journey(engine).sign(sid)
     engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
 
 
 def test_an_amended_agreement_voids_earlier_signatures(engine: Engine) -> None:
     """After an amendment, signatures on version 1 no longer count."""
-    sid = open_mbo(engine)
-    to_agreement_pending(engine, sid)
-    sign_all(engine, sid)
+    sid = journey(engine).open()
+    journey(engine).to_agreement_pending(sid)
+    journey(engine).sign(sid)
     engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
     event = engine.fire(sid, "amend_agreement", actor=PLACEMENT_OFFICE, data={"document": "pok-2"})
     assert event.to_state == "agreement_pending"
@@ -136,7 +133,7 @@ def test_an_amended_agreement_voids_earlier_signatures(engine: Engine) -> None:
     with pytest.raises(Refused) as info:
         engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
     assert info.value.findings[0].params["missing"] == "student, school, employer"
-    sign_all(engine, sid, version=2)
+    journey(engine).sign(sid, version=2)
     engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
 
 
@@ -146,8 +143,8 @@ def test_an_amended_agreement_voids_earlier_signatures(engine: Engine) -> None:
 )
 def test_only_the_party_may_sign_for_itself(engine: Engine, actor: Actor, party: str) -> None:
     """A signature's party must match the role that records it (DOMAIN §3)."""
-    sid = open_mbo(engine)
-    to_agreement_pending(engine, sid)
+    sid = journey(engine).open()
+    journey(engine).to_agreement_pending(sid)
     with pytest.raises(Refused) as info:
         engine.record(sid, "signature", actor=actor, data={"party": party, "agreement_version": 1})
     assert refusal(info) & {"signature.wrong_party", "role.not_allowed"}
@@ -155,7 +152,7 @@ def test_only_the_party_may_sign_for_itself(engine: Engine, actor: Actor, party:
 
 def test_no_signature_before_an_agreement_exists(engine: Engine) -> None:
     """Signing while still searching is invalid: signatures belong to a pending agreement."""
-    sid = open_mbo(engine)
+    sid = journey(engine).open()
     with pytest.raises(InvalidInput) as info:
         engine.record(
             sid, "signature", actor=STUDENT, data={"party": "student", "agreement_version": 1}
@@ -169,9 +166,9 @@ def test_no_signature_before_an_agreement_exists(engine: Engine) -> None:
 
 def test_no_start_before_the_planned_start_date(engine: Engine, clock: FakeClock) -> None:
     """Start is refused until the planned start date is reached."""
-    sid = open_mbo(engine)
-    to_agreement_pending(engine, sid)
-    sign_all(engine, sid)
+    sid = journey(engine).open()
+    journey(engine).to_agreement_pending(sid)
+    journey(engine).sign(sid)
     engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
     with pytest.raises(Refused) as info:
         engine.fire(sid, "start", actor=COACH)
@@ -182,9 +179,9 @@ def test_no_start_before_the_planned_start_date(engine: Engine, clock: FakeClock
 
 def test_no_retroactive_start(engine: Engine, clock: FakeClock) -> None:
     """An agreement confirmed after the planned start cannot start the internship."""
-    sid = open_mbo(engine)
-    to_agreement_pending(engine, sid)
-    sign_all(engine, sid)
+    sid = journey(engine).open()
+    journey(engine).to_agreement_pending(sid)
+    journey(engine).sign(sid)
     clock.set("2027-02-03")
     engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
     with pytest.raises(Refused) as info:
@@ -198,9 +195,10 @@ def test_no_retroactive_start(engine: Engine, clock: FakeClock) -> None:
 # -- recognition and assignment ---------------------------------------------------
 
 
+@pytest.mark.hook("stageborging_verify_recognition")
 def test_unrecognised_employer_is_refused(engine: Engine) -> None:
     """The verifier's 'not recognised' refuses verify_employer, naming the plugin."""
-    sid = open_mbo(engine)
+    sid = journey(engine).open()
     engine.fire(sid, "begin_search", actor=STUDENT)
     engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-unrecognised"})
     with pytest.raises(Refused) as info:
@@ -215,7 +213,7 @@ def test_unrecognised_employer_is_refused(engine: Engine) -> None:
 def test_without_a_verifier_recognition_fails_closed(db_path: Any, clock: FakeClock) -> None:
     """No verifier configured: verify_employer is refused with a clear finding."""
     with Engine(db_path, clock=clock) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         engine.fire(sid, "begin_search", actor=STUDENT)
         engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
         with pytest.raises(Refused) as info:
@@ -224,6 +222,7 @@ def test_without_a_verifier_recognition_fails_closed(db_path: Any, clock: FakeCl
     assert "No recognition verifier is configured" in info.value.findings[0].message
 
 
+@pytest.mark.hook("stageborging_verify_recognition")
 def test_a_verifier_that_answers_none_passes_to_the_next(db_path: Any, clock: FakeClock) -> None:
     """Verifiers are asked in turn until one knows the employer."""
 
@@ -242,13 +241,14 @@ def test_a_verifier_that_answers_none_passes_to_the_next(db_path: Any, clock: Fa
             return True
 
     with Engine(db_path, plugins=[Sure(), Unsure()], clock=clock) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         engine.fire(sid, "begin_search", actor=STUDENT)
         engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
         event = engine.fire(sid, "verify_employer", actor=SYSTEM)
     assert "sure" in {p.name for p in event.plugins}
 
 
+@pytest.mark.hook("stageborging_verify_recognition")
 def test_a_verifier_that_raises_refuses_naming_the_plugin(db_path: Any, clock: FakeClock) -> None:
     """A broken recognition verifier refuses (fail closed) and is named."""
 
@@ -260,7 +260,7 @@ def test_a_verifier_that_raises_refuses_naming_the_plugin(db_path: Any, clock: F
             raise ConnectionError("register offline")
 
     with Engine(db_path, plugins=[Broken()], clock=clock) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         engine.fire(sid, "begin_search", actor=STUDENT)
         engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
         with pytest.raises(Refused) as info:
@@ -304,8 +304,8 @@ def test_a_new_placement_needs_a_new_approval(engine: Engine) -> None:
 
 def test_complete_needs_an_assessment_decision(engine: Engine, clock: FakeClock) -> None:
     """The exam committee completes only after recording its decision."""
-    sid = open_mbo(engine)
-    to_active(engine, clock, sid)
+    sid = journey(engine).open()
+    journey(engine, clock).to_active(sid)
     clock.set("2027-06-30")
     engine.fire(sid, "finish", actor=COACH)
     with pytest.raises(Refused) as info:
@@ -318,8 +318,8 @@ def test_complete_needs_an_assessment_decision(engine: Engine, clock: FakeClock)
 @pytest.mark.parametrize("trigger", ["suspend", "terminate"])
 def test_a_reason_code_is_required(engine: Engine, clock: FakeClock, trigger: str) -> None:
     """Suspending or terminating without a reason code is invalid input; nothing is written."""
-    sid = open_mbo(engine)
-    to_active(engine, clock, sid)
+    sid = journey(engine).open()
+    journey(engine, clock).to_active(sid)
     before = snapshot(engine, sid)
     with pytest.raises(InvalidInput) as info:
         engine.fire(sid, trigger, actor=COACH)
@@ -329,8 +329,8 @@ def test_a_reason_code_is_required(engine: Engine, clock: FakeClock, trigger: st
 
 def test_the_reason_is_recorded_as_a_code(engine: Engine, clock: FakeClock) -> None:
     """The reason code is part of the audited event."""
-    sid = open_mbo(engine)
-    to_active(engine, clock, sid)
+    sid = journey(engine).open()
+    journey(engine, clock).to_active(sid)
     event = engine.fire(sid, "terminate", actor=COACH, data={"reason": "discrimination"})
     assert engine.history(sid)[-1].data == {"reason": "discrimination"} == event.data
     assert engine.fire(sid, "seek_replacement", actor=SYSTEM).to_state == "assisted_search"
@@ -403,8 +403,8 @@ def test_close_needs_feedback_to_the_reporter(engine: Engine) -> None:
 
 def test_a_refusal_carries_every_finding_in_both_languages(engine: Engine) -> None:
     """All blocking findings are reported at once, each in English and Dutch."""
-    sid = open_mbo(engine, turns_18_on="2027-05-01")
-    to_agreement_pending(engine, sid)
+    sid = journey(engine).open(turns_18_on="2027-05-01")
+    journey(engine).to_agreement_pending(sid)
     with pytest.raises(Refused) as info:
         engine.fire(sid, "confirm_signatures", actor=COACH)  # wrong role and no signatures
     assert refusal(info) == {"role.not_allowed", "signatures.missing"}
@@ -420,8 +420,8 @@ def test_a_refusal_carries_every_finding_in_both_languages(engine: Engine) -> No
 
 def test_a_refusal_changes_nothing_but_its_event(engine: Engine) -> None:
     """State and facts stay; the version grows by the one refusal event."""
-    sid = open_mbo(engine)
-    to_agreement_pending(engine, sid)
+    sid = journey(engine).open()
+    journey(engine).to_agreement_pending(sid)
     state, version, _, facts = snapshot(engine, sid)
     with pytest.raises(Refused):
         engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
@@ -465,7 +465,7 @@ def test_invalid_input_names_the_field_and_writes_nothing(
     engine: Engine, call: Any, field: str
 ) -> None:
     """Malformed input raises InvalidInput naming the field; the stream is untouched."""
-    sid = open_mbo(engine)
+    sid = journey(engine).open()
     before = snapshot(engine, sid)
     events = engine.statistics().events
     with pytest.raises(InvalidInput) as info:
@@ -478,7 +478,7 @@ def test_invalid_input_names_the_field_and_writes_nothing(
 
 def test_invalid_transition_names_what_is_allowed(engine: Engine) -> None:
     """Firing from the wrong state says which triggers are allowed there."""
-    sid = open_mbo(engine)
+    sid = journey(engine).open()
     with pytest.raises(InvalidTransition) as info:
         engine.fire(sid, "start", actor=COACH)
     assert info.value.state == "orientation"
@@ -519,28 +519,28 @@ def test_unknown_role_is_invalid_input() -> None:
 
 def test_dry_run_reports_without_writing(engine: Engine) -> None:
     """check() gives the decision and findings and leaves the stream as it was."""
-    sid = open_mbo(engine)
-    to_agreement_pending(engine, sid)
+    sid = journey(engine).open()
+    journey(engine).to_agreement_pending(sid)
     before = snapshot(engine, sid)
     decision = engine.check(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
     assert not decision.allowed
     assert [f.code for f in decision.blocking] == ["signatures.missing"]
     assert (decision.from_state, decision.to_state) == ("agreement_pending", "ready_to_start")
     assert snapshot(engine, sid) == before
-    sign_all(engine, sid)
+    journey(engine).sign(sid)
     assert engine.check(sid, "confirm_signatures", actor=PLACEMENT_OFFICE).allowed
 
 
 def test_every_event_is_stamped_with_the_definition_digest(engine: Engine) -> None:
     """An auditor can tell which definition was in force for each event."""
-    sid = open_mbo(engine)
-    to_agreement_pending(engine, sid)
+    sid = journey(engine).open()
+    journey(engine).to_agreement_pending(sid)
     assert {e.definition for e in engine.history(sid)} == {engine.lifecycle("mbo_bpv").digest}
 
 
 def test_default_rules_check_the_agreement_fields(engine: Engine) -> None:
     """draft_agreement is refused (by the default rules) when required fields are missing."""
-    sid = open_mbo(engine)
+    sid = journey(engine).open()
     engine.fire(sid, "begin_search", actor=STUDENT)
     engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
     engine.fire(sid, "verify_employer", actor=PLACEMENT_OFFICE)
@@ -555,6 +555,7 @@ def test_default_rules_check_the_agreement_fields(engine: Engine) -> None:
     assert finding.params == {"missing": "work_processes"}
 
 
+@pytest.mark.hook("stageborging_verify_recognition")
 def test_an_employer_no_verifier_knows_is_refused(db_path: Any, clock: FakeClock) -> None:
     """Verifiers exist but none knows the employer: a finding that says exactly that."""
 
@@ -566,7 +567,7 @@ def test_an_employer_no_verifier_knows_is_refused(db_path: Any, clock: FakeClock
             return True if employer == "emp-known" else None
 
     with Engine(db_path, plugins=[Partial()], clock=clock) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         engine.fire(sid, "begin_search", actor=STUDENT)
         engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-other"})
         with pytest.raises(Refused) as info:
@@ -577,8 +578,8 @@ def test_an_employer_no_verifier_knows_is_refused(db_path: Any, clock: FakeClock
 
 def test_integers_stay_within_the_canonical_range(engine: Engine) -> None:
     """An unbounded integer field still refuses values JSON cannot carry exactly."""
-    sid = open_mbo(engine)
-    to_agreement_pending(engine, sid)
+    sid = journey(engine).open()
+    journey(engine).to_agreement_pending(sid)
     with pytest.raises(InvalidInput) as info:
         engine.record(
             sid, "signature", actor=STUDENT, data={"party": "student", "agreement_version": 2**53}

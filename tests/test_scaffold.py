@@ -16,7 +16,10 @@ from stageborging.cli import main
 def run(*args: str, cwd: Path, site: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     if site is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
+        inherited = env.get("PYTHONPATH", "").split(os.pathsep)  # as the tests see it
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(site), *(os.path.abspath(p) for p in inherited if p)]
+        )
     return subprocess.run(
         [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )

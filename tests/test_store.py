@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from conftest import COACH, STUDENT, FakeClock, Recognises, open_mbo, to_active
 from stageborging import (
     ConcurrencyConflict,
     Engine,
@@ -21,6 +20,8 @@ from stageborging import (
 )
 from stageborging.store import _schema
 from stageborging.store._sqlite import _Transaction
+from stageborging.testing import FakeClock
+from support import COACH, STUDENT, Recognises, journey
 
 
 def test_a_new_database_gets_the_current_schema(db_path: Path) -> None:
@@ -94,7 +95,7 @@ def test_synchronous_is_full_by_default_and_configurable(db_path: Path) -> None:
 
 def test_events_are_append_only(engine: Engine, db_path: Path) -> None:
     """UPDATE and DELETE on events are refused by triggers (defence in depth)."""
-    open_mbo(engine)
+    journey(engine).open()
     conn = sqlite3.connect(db_path)
     for statement in ("UPDATE events SET name = 'x'", "DELETE FROM events"):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -103,7 +104,7 @@ def test_events_are_append_only(engine: Engine, db_path: Path) -> None:
 
 def test_expected_version_detects_a_stale_premise(engine: Engine) -> None:
     """A caller acting on an old version gets a conflict, and nothing is written."""
-    sid = open_mbo(engine)
+    sid = journey(engine).open()
     seen = engine.stream(sid).version
     engine.fire(sid, "begin_search", actor=STUDENT)
     with pytest.raises(ConcurrencyConflict) as info:
@@ -119,7 +120,7 @@ def test_a_failure_inside_the_transaction_writes_nothing(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A crash after the event insert and before the projection update leaves no trace."""
-    sid = open_mbo(engine)
+    sid = journey(engine).open()
     before = engine.stream(sid)
     original = _Transaction.write
 
@@ -139,8 +140,8 @@ def test_a_failure_inside_the_transaction_writes_nothing(
 def test_concurrent_commands_on_one_stream_serialise(db_path: Path, clock: FakeClock) -> None:
     """Threads with their own engines recording on one stream lose nothing."""
     with Engine(db_path, clock=clock, plugins=[Recognises()]) as setup:
-        sid = open_mbo(setup)
-        to_active(setup, clock, sid)
+        sid = journey(setup).open()
+        journey(setup, clock).to_active(sid)
         start_version = setup.stream(sid).version
     workers, each = 4, 15
     errors: list[BaseException] = []
@@ -170,7 +171,7 @@ def test_concurrent_commands_on_one_stream_serialise(db_path: Path, clock: FakeC
 def test_a_busy_database_is_retried(db_path: Path, clock: FakeClock) -> None:
     """A writer that holds the lock briefly delays a command; it does not fail it."""
     with Engine(SQLiteStore(db_path, busy_timeout=0.05, retries=50), clock=clock) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         blocker = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
         blocker.execute("BEGIN IMMEDIATE")
         release = threading.Timer(0.3, lambda: blocker.execute("COMMIT"))
@@ -187,7 +188,7 @@ def test_a_database_busy_beyond_the_retries_is_a_store_error(
 ) -> None:
     """Bounded retries: a lock held for good ends in a StoreError, nothing written."""
     with Engine(SQLiteStore(db_path, busy_timeout=0.01, retries=2), clock=clock) as engine:
-        sid = open_mbo(engine)
+        sid = journey(engine).open()
         blocker = sqlite3.connect(db_path, isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")
         try:
@@ -200,7 +201,7 @@ def test_a_database_busy_beyond_the_retries_is_a_store_error(
 
 def test_verify_database_reads_without_writing(engine: Engine, db_path: Path) -> None:
     """verify_database opens read-only and reports an intact log."""
-    open_mbo(engine)
+    journey(engine).open()
     engine.close()
     mtime = db_path.stat().st_mtime_ns
     report = verify_database(db_path)
@@ -211,16 +212,16 @@ def test_verify_database_reads_without_writing(engine: Engine, db_path: Path) ->
 
 def test_an_engine_sees_what_another_engine_wrote(db_path: Path, clock: FakeClock) -> None:
     """Facts written by another engine (process, host) are never served stale."""
-    from conftest import PLACEMENT_OFFICE, sign_all, to_agreement_pending
+    from support import PLACEMENT_OFFICE, journey
 
     with (
         Engine(db_path, clock=clock, plugins=[Recognises()]) as first,
         Engine(db_path, clock=clock) as second,
     ):
-        sid = open_mbo(first)
-        to_agreement_pending(first, sid)
+        sid = journey(first).open()
+        journey(first).to_agreement_pending(sid)
         assert not first.check(sid, "confirm_signatures", actor=PLACEMENT_OFFICE).allowed
-        sign_all(second, sid)
+        journey(second).sign(sid)
         assert first.check(sid, "confirm_signatures", actor=PLACEMENT_OFFICE).allowed
         first.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
         second.fire(sid, "amend_agreement", actor=PLACEMENT_OFFICE, data={"document": "pok-2"})

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-import pytest
+import subprocess
+import sys
+import textwrap
 
-from stageborging import Engine, Finding, Notification, Refused, hookimpl
+import pytest
+from attrs import evolve
+
+from stageborging import (
+    Actor,
+    Engine,
+    Finding,
+    InvalidTransition,
+    Notification,
+    Refused,
+    hookimpl,
+)
 from stageborging.testing import (
+    Cast,
     FakeClock,
     Journey,
+    KitRegister,
     assert_intact,
     assert_recorded,
     assert_refused,
@@ -60,10 +75,9 @@ def test_registered_adds_a_plugin_for_a_block(
     assert "no-friday-starts" not in {p.name for p in stageborging_engine.plugins}
 
 
+@pytest.mark.hook("stageborging_check_transition", "stageborging_after_transition")
 def test_a_journey_with_audit_assertions(tmp_path, stageborging_clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     """Drive the kit's journey; a Friday start is refused and recorded, then goes ahead."""
-    from stageborging.testing import KitRegister
-
     started = Notification("email", "coach", "internship.started")
     with Engine(tmp_path / "x.db", plugins=[KitRegister()], clock=stageborging_clock) as engine:
         with registered(engine, NoFridayStarts()), registered(engine, TellsCoach()):
@@ -84,6 +98,82 @@ def test_a_journey_with_audit_assertions(tmp_path, stageborging_clock: FakeClock
         assert_intact(engine)
         with pytest.raises(AssertionError, match=r"no refusal with code 'x\.y'"):
             assert_refused(engine, internship, "x.y")
+
+
+def test_the_journey_in_small_steps(tmp_path, stageborging_clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    """Each step moves one internship on, MBO and HBO; the start waits for the planned date."""
+    with Engine(tmp_path / "x.db", plugins=[KitRegister()], clock=stageborging_clock) as engine:
+        journey = Journey(engine, stageborging_clock)
+        mbo = journey.open()
+        assert journey.to_agreement_pending(mbo)
+        assert engine.stream(mbo).state == "agreement_pending"
+        assert journey.sign(mbo)
+        assert journey.confirm(mbo)
+        assert engine.stream(mbo).state == "ready_to_start"
+        assert journey.start(mbo)
+        assert (engine.stream(mbo).state, stageborging_clock().date().isoformat()) == (
+            "active",
+            "2027-02-01",
+        )
+        hbo = journey.open("hbo_stage", planned_start="2027-03-01", turns_18_on="2027-05-01")
+        assert "qualification" not in engine.stream(hbo).facts["details"]
+        assert journey.to_active(hbo)  # the coach approves the assignment; a guardian signs
+        assert engine.stream(hbo).state == "active"
+        signed = [e.data["party"] for e in engine.history(hbo) if e.name == "signature"]
+        assert signed == ["student", "employer", "school", "guardian"]
+        assert_recorded(engine, hbo, "assignment_decision")
+        assert stageborging_clock().date().isoformat() == "2027-03-01"
+        assert_intact(engine)
+
+
+def test_a_refused_step_raises_or_returns_false(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A refusal raises; with keep_going the step stops there and says so; the cast acts."""
+    office = Actor("roc-po-7", "placement_office")
+    with Engine(tmp_path / "x.db", plugins=[KitRegister()], clock=FakeClock()) as engine:
+        strict = Journey(engine, cast=evolve(Cast(), office=office), employer="kit-unrecognised")
+        sid = strict.open()
+        with pytest.raises(Refused):
+            strict.to_agreement_pending(sid)
+        assert_refused(engine, sid, "recognition.not_recognised")
+        assert {e.actor for e in engine.history(sid) if e.name == "verify_employer"} == {office}
+        lenient = Journey(engine, keep_going=True)
+        other = lenient.open()
+        assert lenient.to_agreement_pending(other)
+        assert lenient.sign(other, "student")
+        assert not lenient.confirm(other)  # two signatures are missing
+        with pytest.raises(InvalidTransition):  # a step the state does not allow still raises
+            lenient.search(other)
+        assert engine.stream(other).state == "agreement_pending"
+
+
+def test_the_journey_and_the_demo_run_without_pytest(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The kit's journey, clock and helpers, and the demo built on them, need no pytest."""
+    program = textwrap.dedent(
+        f"""
+        import sys
+        sys.modules["pytest"] = None  # any import of pytest now fails
+        import stageborging.cli
+        import stageborging.testing as kit
+        from click.testing import CliRunner
+        try:
+            kit.PluginContract
+        except ImportError:
+            pass
+        else:
+            raise SystemExit("the contract should need pytest")
+        db = {str(tmp_path / "demo.db")!r}
+        result = CliRunner().invoke(stageborging.cli.main, ["demo", "--db", db, "--students", "5"])
+        print(result.output)
+        raise SystemExit(result.exit_code)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Demo cohort of 5 students" in done.stdout
+    assert "Audit log: intact" in done.stdout
+    assert "pytest" not in done.stderr
 
 
 def test_the_pytest_plugin_and_the_contract_suite(pytester: pytest.Pytester) -> None:
@@ -183,6 +273,7 @@ def test_the_contract_catches_a_failing_notification_hook(pytester: pytest.Pytes
     )
 
 
+@pytest.mark.hook("stageborging_configure")
 def test_settings_reach_the_kit_engine(pytester: pytest.Pytester) -> None:
     """Overriding stageborging_config gives the kit's engine its plugin settings."""
     pytester.makepyfile(

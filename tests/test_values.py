@@ -6,15 +6,16 @@ import pickle
 
 import pytest
 
-from conftest import COACH, FakeClock, open_mbo, to_active
 from stageborging import Engine, Finding, InvalidInput, Notification
 from stageborging.core import FrozenMap, freeze
+from stageborging.testing import FakeClock
+from support import COACH, journey
 
 
 def test_events_and_streams_are_hashable_and_read_only(engine: Engine, clock: FakeClock) -> None:
     """A caller can keep, share and hash what the engine returns; nobody can change it."""
-    sid = open_mbo(engine)
-    to_active(engine, clock, sid)
+    sid = journey(engine, clock).open()
+    journey(engine, clock).to_active(sid)
     event = engine.fire(sid, "suspend", actor=COACH, data={"reason": "illness"})
     stream = engine.stream(sid)
     assert hash(event) == hash(engine.history(sid)[-1])

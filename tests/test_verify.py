@@ -9,9 +9,10 @@ from pathlib import Path
 import attrs
 import pytest
 
-from conftest import PLACEMENT_OFFICE, FakeClock, mbo_details, open_mbo, to_agreement_pending
 from stageborging import Engine, Transition, verify_database
 from stageborging.lifecycles import mbo_bpv
+from stageborging.testing import FakeClock
+from support import PLACEMENT_OFFICE, journey, mbo_details
 
 
 def tamper(db_path: Path, *statements: str) -> None:
@@ -25,8 +26,8 @@ def tamper(db_path: Path, *statements: str) -> None:
 
 def test_forged_facts_are_caught(engine: Engine, db_path: Path) -> None:
     """Signatures written into the projection, not the log, break verification."""
-    sid = open_mbo(engine)
-    to_agreement_pending(engine, sid)
+    sid = journey(engine).open()
+    journey(engine).to_agreement_pending(sid)
     facts = engine.stream(sid).facts
     version = engine.stream(sid).version
     engine.close()
@@ -40,7 +41,7 @@ def test_forged_facts_are_caught(engine: Engine, db_path: Path) -> None:
 @pytest.mark.parametrize("column", ["opened_at", "updated_at", "kind"])
 def test_every_projection_column_is_checked(engine: Engine, db_path: Path, column: str) -> None:
     """Timestamps and kind of the projection row must agree with the events."""
-    sid = open_mbo(engine)
+    sid = journey(engine).open()
     engine.close()
     tamper(db_path, f"UPDATE streams SET {column} = 'x' WHERE id = '{sid}'")
     report = verify_database(db_path)
@@ -51,7 +52,7 @@ def test_every_projection_column_is_checked(engine: Engine, db_path: Path, colum
 @pytest.mark.parametrize("column", ["header", "body"])
 def test_text_instead_of_bytes_is_a_break(engine: Engine, db_path: Path, column: str) -> None:
     """A column rewritten as TEXT is reported as a break, not a crash."""
-    sid = open_mbo(engine)
+    sid = journey(engine).open()
     engine.close()
     tamper(db_path, f"UPDATE events SET {column} = CAST({column} AS TEXT)")
     report = verify_database(db_path)

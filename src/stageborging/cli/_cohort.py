@@ -17,10 +17,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from attrs import define, field
+from attrs import define, evolve, field
 
 from .. import Actor, Engine, Refused, hookimpl
-from ..lifecycles import AGREEMENT_FIELDS_HBO, AGREEMENT_FIELDS_MBO
+from ..testing import Cast, Journey
 
 __all__ = [
     "PHASES",
@@ -55,6 +55,11 @@ ADVISOR = Actor("demo-vp-1", "confidential_advisor")
 SYSTEM = Actor("demo-sis", "system")
 EMPLOYER = Actor("demo-employer-1", "employer")
 GUARDIAN = Actor("demo-guardian-1", "guardian")
+#: Who signs and fires the journey's steps (the student is each student's own).
+CAST = Cast(
+    office=OFFICE, student=Actor("demo-student", "student"), employer=EMPLOYER, coach=COACH,
+    guardian=GUARDIAN, exam=EXAM, advisor=ADVISOR,
+)  # fmt: skip
 
 #: Every scenario appears at least once, in this order, before random ones.
 SPECIAL = (
@@ -79,7 +84,8 @@ WEIGHTS = {
     "no_placement": 1,
 }
 
-Journey = Generator[None, None, None]
+#: One student's (or case's) year: a phase's commands, then a yield until the next phase.
+Year = Generator[None, None, None]
 
 
 class DemoClock:
@@ -125,51 +131,33 @@ class _Student:
     scenario: str
     sid: str = ""
     actor: Actor = field(init=False)
+    steps: Journey = field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self.actor = Actor(f"demo-student-{self.number:04d}", "student")
+        # A refusal is part of the story (the engine records it), so the steps go on.
+        cast = evolve(CAST, student=self.actor)
+        self.steps = Journey(self.engine, cast=cast, keep_going=True)
 
     # helpers ---------------------------------------------------------------
 
     def fire(self, trigger: str, actor: Actor, **data: Any) -> bool:
         """Fire; a refusal is part of the story (it is recorded), so it returns False."""
-        try:
-            self.engine.fire(self.sid, trigger, actor=actor, data=data or None)
-        except Refused:
-            return False
-        return True
+        return self.steps.fire(self.sid, trigger, actor, data or None) is not None
 
     def record(self, fact: str, actor: Actor, **data: Any) -> bool:
-        try:
-            self.engine.record(self.sid, fact, actor=actor, data=data)
-        except Refused:
-            return False
-        return True
-
-    def sign(self, version: int, *parties: str) -> None:
-        who = {"student": self.actor, "school": OFFICE, "employer": EMPLOYER, "guardian": GUARDIAN}
-        for party in parties:
-            self.record("signature", who[party], party=party, agreement_version=version)
+        return self.steps.record(self.sid, fact, actor, data) is not None
 
     def place(self, employer: str) -> None:
         """Propose, verify and draft; an unrecognised employer is refused and replaced."""
-        self.fire("propose_placement", self.actor, employer=employer)
-        if self.lifecycle == "hbo_stage":
-            self.record("assignment_decision", COACH, outcome="approved")
-        if not self.fire("verify_employer", OFFICE):
+        if not self.steps.place(self.sid, employer):
             self.fire("cancel_placement", OFFICE, reason="not_recognised")
-            self.fire("propose_placement", self.actor, employer=f"demo-employer-{self.number}b")
-            if self.lifecycle == "hbo_stage":
-                self.record("assignment_decision", COACH, outcome="approved")
-            self.fire("verify_employer", OFFICE)
-        fields = AGREEMENT_FIELDS_MBO if self.lifecycle == "mbo_bpv" else AGREEMENT_FIELDS_HBO
-        self.fire(
-            "draft_agreement", OFFICE, document=f"doc-{self.number}", fields_present=list(fields)
-        )
+            self.steps.place(self.sid, f"demo-employer-{self.number}b")
+        self.steps.draft(self.sid, f"doc-{self.number}")
 
-    # the journey -------------------------------------------------------------
+    # the year ----------------------------------------------------------------
 
-    def journey(self) -> Journey:
+    def journey(self) -> Year:
         data: dict[str, Any] = {
             "student": self.actor.id,
             "programme": "demo-programme-ict" if self.number % 2 else "demo-programme-care",
@@ -181,9 +169,9 @@ class _Student:
             data.update(qualification="25604", level=self.rng.choice((2, 3, 4)), track="BOL")
         if self.scenario == "minor":
             data["turns_18_on"] = "2027-05-20"
-        self.sid = self.engine.open(self.lifecycle, actor=COACH, data=data).stream_id
+        self.sid = self.steps.open(self.lifecycle, actor=COACH, **data)
         yield  # search
-        self.fire("begin_search", self.actor)
+        self.steps.search(self.sid)
         for n in range(self.rng.randint(2, 6)):
             application = f"app-{self.number}-{n}"
             self.record("application_sent", self.actor, application=application, employer=f"e-{n}")
@@ -201,7 +189,7 @@ class _Student:
         yield  # agreement
         self._agreement()
         yield  # start
-        self.fire("start", COACH)
+        self.steps.start(self.sid)
         self.record("guidance_contact", COACH, moment="begin")
         yield  # midterm
         self.record("hours", self.actor, hours=PLANNED_HOURS // 2)
@@ -227,27 +215,27 @@ class _Student:
         self.fire("complete", EXAM)
 
     def _agreement(self) -> None:
-        parties = ["student", "school", "employer"] + (
-            ["guardian"] if self.scenario == "minor" else []
-        )
+        sid, sign, confirm = self.sid, self.steps.sign, self.steps.confirm
         if self.scenario == "missing_signature":
-            self.sign(1, "student", "school")
-            self.fire("confirm_signatures", OFFICE)  # refused: the employer has not signed
-            self.sign(1, "employer")
+            sign(sid, "student", "school", version=1)
+            confirm(sid)  # refused: the employer has not signed
+            sign(sid, "employer", version=1)
         else:
-            self.sign(1, *parties)
-        self.fire("confirm_signatures", OFFICE)
+            sign(sid, "student", "school", "employer", version=1)
+            if self.scenario == "minor":
+                sign(sid, "guardian", version=1)
+        confirm(sid)
         if self.scenario == "amended_not_resigned":
             self.fire("amend_agreement", OFFICE, document=f"doc-{self.number}-v2")
-            self.sign(1, "student")  # refused: version 1 is no longer current
-            self.sign(2, "school")
-            self.fire("confirm_signatures", OFFICE)  # refused: student and employer missing
-            self.sign(2, "student", "employer")
-            self.fire("confirm_signatures", OFFICE)
+            sign(sid, "student", version=1)  # refused: version 1 is no longer current
+            sign(sid, "school", version=2)
+            confirm(sid)  # refused: student and employer missing
+            sign(sid, "student", "employer", version=2)
+            confirm(sid)
 
 
-def _case_journeys(engine: Engine, internship: str | None) -> list[Journey]:
-    def with_consent() -> Journey:
+def _case_journeys(engine: Engine, internship: str | None) -> list[Year]:
+    def with_consent() -> Year:
         sid = engine.open(
             "case",
             actor=Actor("demo-student-case-1", "student"),
@@ -264,7 +252,7 @@ def _case_journeys(engine: Engine, internship: str | None) -> list[Journey]:
         engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "in_person"})
         engine.fire(sid, "close", actor=ADVISOR)
 
-    def without_consent() -> Journey:
+    def without_consent() -> Year:
         sid = engine.open(
             "case", actor=Actor("demo-student-case-2", "student"), data={"phase": "search"}
         ).stream_id

@@ -141,8 +141,7 @@ _TESTS = '''\
 
 import pytest
 from stageborging import Actor
-from stageborging.lifecycles import AGREEMENT_FIELDS_MBO
-from stageborging.testing import KitRegister, PluginContract, notifications
+from stageborging.testing import Journey, KitRegister, PluginContract, notifications
 
 from {package} import plugin as the_plugin
 
@@ -183,23 +182,11 @@ def test_the_guidance_step_is_registered(stageborging_engine):
 
 
 def test_termination_notifies_the_coach(stageborging_engine, stageborging_clock):
-    engine = stageborging_engine
-    sid = engine.open("mbo_bpv", actor=OFFICE, data=DETAILS).stream_id
-    engine.fire(sid, "begin_search", actor=STUDENT)
-    engine.fire(sid, "propose_placement", actor=STUDENT, data={{"employer": "lb-1"}})
-    engine.fire(sid, "verify_employer", actor=OFFICE)
-    fields = list(AGREEMENT_FIELDS_MBO)  # what a BPV agreement must contain
-    engine.fire(sid, "draft_agreement", actor=OFFICE,
-                data={{"document": "d1", "fields_present": fields}})
-    for actor, party in ((STUDENT, "student"), (Actor("e-1", "employer"), "employer"),
-                         (OFFICE, "school")):
-        engine.record(sid, "signature", actor=actor,
-                      data={{"party": party, "agreement_version": 1}})
-    engine.fire(sid, "confirm_signatures", actor=OFFICE)
-    stageborging_clock.set("2027-02-01")  # the kit's clock: the planned start date
-    engine.fire(sid, "start", actor=COACH)
-    engine.fire(sid, "terminate", actor=COACH, data={{"reason": "mismatch"}})
-    (sent,) = notifications(engine, sid)
+    journey = Journey(stageborging_engine, stageborging_clock)  # the kit's steps and actors
+    sid = journey.open(**DETAILS)
+    journey.to_active(sid)  # placed, signed, and started on the planned start date
+    stageborging_engine.fire(sid, "terminate", actor=COACH, data={{"reason": "mismatch"}})
+    (sent,) = notifications(stageborging_engine, sid)
     assert (sent.recipient_role, sent.template) == ("coach", "{package}.terminated")
 '''
 

@@ -1,0 +1,60 @@
+"""Helpers for tests: a plugin for the duration of a block, the outbox, the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .. import Engine, Event, EventType, Notification
+
+__all__ = ["assert_intact", "assert_recorded", "assert_refused", "notifications", "registered"]
+
+
+@contextmanager
+def registered(engine: Engine, plugin: object) -> Iterator[str]:
+    """Register *plugin* on *engine* for the duration of the block; yields its name.
+
+    For hooks called per command (checks, verifiers, notifications, recipients).
+    Lifecycles and guidance steps are collected when an engine starts: pass
+    such plugins to the engine itself.
+    """
+    name = engine.register_plugin(plugin)
+    try:
+        yield name
+    finally:
+        engine.unregister_plugin(name)
+
+
+def notifications(engine: Engine, stream_id: str | None = None) -> list[Notification]:
+    """The notifications plugins queued (pending in the outbox), oldest first."""
+    return [entry.notification for entry in engine.notifications(stream_id)]
+
+
+def assert_refused(engine: Engine, stream_id: str, code: str) -> Event:
+    """Assert that a refusal blocked by a finding with *code* was recorded; return it."""
+    for event in reversed(engine.history(stream_id)):
+        if event.type is EventType.REFUSED and any(
+            f.code == code and f.blocks for f in event.findings
+        ):
+            return event
+    refusals = [
+        (e.seq, e.name, [f.code for f in e.findings if f.blocks])
+        for e in engine.history(stream_id)
+        if e.type is EventType.REFUSED
+    ]
+    raise AssertionError(f"no refusal with code {code!r} on {stream_id}; refusals: {refusals}")
+
+
+def assert_recorded(engine: Engine, stream_id: str, name: str) -> Event:
+    """Assert that a transition or fact called *name* went ahead; return the last one."""
+    for event in reversed(engine.history(stream_id)):
+        if event.name == name and event.type in (EventType.TRANSITIONED, EventType.RECORDED):
+            return event
+    names = [e.name for e in engine.history(stream_id)]
+    raise AssertionError(f"no event {name!r} went ahead on {stream_id}; events: {names}")
+
+
+def assert_intact(engine: Engine) -> None:
+    """Assert that every hash chain and projection in the engine's database verifies."""
+    report = engine.verify()
+    assert report.ok, "audit log broken: " + "; ".join(str(b) for b in report.breaks)

@@ -1,0 +1,129 @@
+"""The contract suite every plugin should pass (a pytest test class to subclass)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .. import Engine, Finding, Notification, Severity
+from ..exceptions import InvalidInput, Refused
+from ._assertions import assert_intact
+from ._clock import FakeClock
+from ._journey import Journey, KitRegister
+
+__all__ = ["PluginContract"]
+
+
+_CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
+#: What personal data looks like in a message: an e-mail address, a phone or
+#: citizen service number, a postcode, or one of the journey's own ids.
+_PERSONAL = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.]+|\b\d{9,}\b|\b\d{4}\s?[A-Z]{2}\b|kit-(student|employer|coach|po)"
+)
+
+
+def _name_of(engine: Engine) -> str:
+    """The name the plugin under test is registered under: the explicit one not the kit's."""
+    names = [
+        status.name
+        for status in engine.plugin_status()
+        if status.source == "explicit" and status.name != KitRegister.name
+    ]
+    return names[0] if names else ""
+
+
+class PluginContract:
+    """Tests every plugin should pass. Subclass it and provide a ``plugin`` fixture.
+
+    The suite registers your plugin on an engine, drives the :class:`Journey`
+    and, before every transition, dry-runs it twice. It checks that the plugin
+    registers (hook names and arguments valid), that its findings are
+    well-formed (a dotted lowercase code, a known severity, an English and a
+    Dutch message), hold no personal data, and are deterministic (the same
+    answer when asked twice), and that what it queues is well-formed.
+    """
+
+    @pytest.fixture
+    def plugin(self) -> object:
+        """Override: return an instance (or module) of your plugin."""
+        raise NotImplementedError("override the 'plugin' fixture with your plugin")
+
+    @pytest.fixture
+    def plugin_config(self) -> dict[str, Any]:
+        """Override: the settings your plugin needs (``Engine(config=...)``)."""
+        return {}
+
+    @pytest.fixture
+    def contract_engine(
+        self, tmp_path: Path, plugin: object, plugin_config: dict[str, Any]
+    ) -> Iterator[tuple[Engine, FakeClock]]:
+        clock = FakeClock()
+        plugins = [KitRegister(), plugin]
+        path = tmp_path / "contract.db"
+        with Engine(path, plugins=plugins, clock=clock, config=plugin_config) as engine:
+            yield engine, clock
+
+    def _decisions(self, engine: Engine, clock: FakeClock) -> list[list[Finding]]:
+        name = _name_of(engine)
+        decisions = []
+        for sid, kind, trigger, actor, data in Journey(engine, clock).steps():
+            try:
+                if kind == "fire":
+                    first = engine.check(sid, trigger, actor=actor, data=data)
+                    second = engine.check(sid, trigger, actor=actor, data=data)
+                    assert first == second, f"{trigger}: two dry runs disagree: {first} / {second}"
+                    decisions.append([f for f in first.findings if f.source == name])
+                    engine.fire(sid, trigger, actor=actor, data=data)
+                else:
+                    engine.record(sid, trigger, actor=actor, data=data)
+            except (Refused, InvalidInput):
+                continue
+        return decisions
+
+    def test_registers_cleanly(self, contract_engine: tuple[Engine, FakeClock]) -> None:
+        """The plugin's hooks exist and take only arguments their specs have."""
+        engine, _ = contract_engine
+        assert engine.plugin_problems == ()
+
+    def test_findings_are_well_formed(self, contract_engine: tuple[Engine, FakeClock]) -> None:
+        """Every finding has a dotted code, a known severity and a message in both languages."""
+        engine, clock = contract_engine
+        for findings in self._decisions(engine, clock):
+            for finding in findings:
+                assert _CODE.fullmatch(finding.code), (
+                    f"code {finding.code!r} is not dotted lowercase"
+                )
+                assert finding.severity in Severity
+                assert finding.message.strip(), f"{finding.code}: empty message"
+                assert finding.message_nl.strip(), f"{finding.code}: empty Dutch message"
+
+    def test_findings_hold_no_personal_data(
+        self, contract_engine: tuple[Engine, FakeClock]
+    ) -> None:
+        """Messages and params carry codes, never addresses, numbers or the people's ids."""
+        engine, clock = contract_engine
+        for findings in self._decisions(engine, clock):
+            for finding in findings:
+                text = " ".join([finding.message, finding.message_nl, *finding.params.values()])
+                match = _PERSONAL.search(text)
+                assert match is None, f"{finding.code}: looks like personal data: {match.group()!r}"
+
+    def test_notifications_are_well_formed(
+        self, contract_engine: tuple[Engine, FakeClock], caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """The notification hooks never fail: what they return is notifications, queued."""
+        engine, clock = contract_engine
+        caplog.set_level(logging.WARNING, logger="stageborging")
+        Journey(engine, clock).run()
+        skipped = [r for r in caplog.records if r.getMessage() == "notifications skipped"]
+        assert not skipped, "notification hook failed: " + ", ".join(
+            f"{getattr(r, 'hook', '?')}: {getattr(r, 'error', '?')}" for r in skipped
+        )
+        for entry in engine.notifications(pending=False):
+            assert isinstance(entry.notification, Notification)
+        assert_intact(engine)

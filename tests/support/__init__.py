@@ -1,0 +1,88 @@
+"""What the tests share: their actors, opening data, a recognition verifier, their journey.
+
+Tests import it as ``from support import ...`` (the tests folder is on the path).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrs import evolve
+
+from stageborging import Actor, Engine, hookimpl
+from stageborging.lifecycles import AGREEMENT_FIELDS_MBO
+from stageborging.testing import Cast, FakeClock, Journey
+
+__all__ = [
+    "ADVISOR",
+    "ALL_MBO_FIELDS",
+    "CAST",
+    "COACH",
+    "EMPLOYER",
+    "EXAM",
+    "GUARDIAN",
+    "PLACEMENT_OFFICE",
+    "STUDENT",
+    "SYSTEM",
+    "Recognises",
+    "journey",
+    "mbo_details",
+]
+
+PLACEMENT_OFFICE = Actor("po-1", "placement_office")
+COACH = Actor("coach-1", "coach")
+STUDENT = Actor("stu-1", "student")
+EMPLOYER = Actor("emp-signatory-1", "employer")
+GUARDIAN = Actor("guardian-1", "guardian")
+EXAM = Actor("exam-1", "exam_committee")
+ADVISOR = Actor("vp-1", "confidential_advisor")
+SYSTEM = Actor("sis-sync", "system")
+
+#: The tests' actors in the kit's journey.
+CAST = evolve(
+    Cast(),
+    office=PLACEMENT_OFFICE, student=STUDENT, employer=EMPLOYER, coach=COACH,
+    guardian=GUARDIAN, exam=EXAM, advisor=ADVISOR,
+)  # fmt: skip
+
+ALL_MBO_FIELDS = list(AGREEMENT_FIELDS_MBO)
+
+
+class Recognises:
+    """A recognition verifier plugin: every employer except those listed is recognised."""
+
+    name = "test-recognition"
+
+    def __init__(self, *unrecognised: str) -> None:
+        self.unrecognised = set(unrecognised)
+
+    @hookimpl
+    def stageborging_verify_recognition(self, employer: str) -> bool:
+        return employer not in self.unrecognised
+
+
+def mbo_details(**overrides: Any) -> dict[str, Any]:
+    """Opening data of an adult MBO student starting on 2027-02-01."""
+    data: dict[str, Any] = {
+        "student": "stu-1",
+        "programme": "prog-ict",
+        "qualification": "25604",
+        "level": 4,
+        "track": "BOL",
+        "planned_start": "2027-02-01",
+        "planned_end": "2027-06-30",
+        "planned_hours": 400,
+    }
+    data.update(overrides)
+    return data
+
+
+def journey(engine: Engine, clock: FakeClock | None = None) -> Journey:
+    """The kit's journey with the tests' actors, opening data, employer and document.
+
+    ``journey(engine).open()`` opens an MBO internship, ``.to_agreement_pending(sid)``,
+    ``.sign(sid)``, ``.to_active(sid)`` (with the clock) drive it on.
+    """
+    return Journey(
+        engine, clock, cast=CAST, details=mbo_details(), employer="emp-1", document="pok-1"
+    )
