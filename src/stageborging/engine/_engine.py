@@ -11,44 +11,35 @@ from datetime import tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..audit import VerifyReport
 from ..core import (
     LOGGER_NAME,
     Actor,
     Clock,
     ConcurrencyConflict,
     Decision,
-    DefinitionMismatch,
     Event,
     EventType,
     GuidanceStep,
     InvalidInput,
-    OutboxEntry,
     PluginInfo,
     PluginProblem,
     PluginStatus,
     Refused,
-    Role,
-    Statistics,
-    Stream,
-    StreamNotFound,
     check_identifier,
-    freeze,
     get_logger,
-    parse_role,
     utc_now,
 )
-from ..lifecycles import LifecycleDefinition, fold
+from ..lifecycles import LifecycleDefinition
 from ..rules import Command, check_actor, check_role, resolve_open
-from ..store import SQLiteStore, Store, StreamRow, Transaction
+from ..store import SQLiteStore, Store, Transaction
 from ._pipeline import Outcome, Pipeline
-from ._records import decoded, event_from_sealed, facts_json, stream_of
+from ._reads import Reads
 from ._registry import Registry
 
 __all__ = ["Engine"]
 
 
-class Engine:
+class Engine(Reads):
     """Open streams, fire transitions, record facts and read them back.
 
     Args:
@@ -174,6 +165,11 @@ class Engine:
         if name not in self._plugins:
             raise InvalidInput("name", name, "no plugin is registered under this name")
         self._plugins.unregister(name)
+
+    @property
+    def guidance_steps(self) -> tuple[GuidanceStep, ...]:
+        """The guidance steps the plugins registered, by name."""
+        return self.registry.guidance_steps
 
     # -- commands ----------------------------------------------------------
 
@@ -329,107 +325,6 @@ class Engine:
         """
         actor = check_actor(actor)
         return self._pipeline.dry_run(stream_id, EventType.RECORDED, fact, actor, data)
-
-    # -- reads -------------------------------------------------------------
-
-    def stream(self, stream_id: str) -> Stream:
-        """The stream's current state and facts (its stored projection).
-
-        Raises:
-            StreamNotFound: no stream has this id.
-        """
-        row = self.store.read_stream(stream_id)
-        if row is None:
-            raise StreamNotFound(stream_id)
-        return stream_of(row)
-
-    def history(self, stream_id: str) -> tuple[Event, ...]:
-        """Every event of the stream, oldest first, refusals included.
-
-        Raises:
-            StreamNotFound: no stream has this id.
-        """
-        sealed = self.store.read_events(stream_id)
-        if not sealed:
-            raise StreamNotFound(stream_id)
-        return tuple(event_from_sealed(s) for s in sealed)
-
-    def replay(self, stream_id: str) -> Stream:
-        """Rebuild the stream's projection from its events alone.
-
-        Equal to :meth:`stream` unless the database was tampered with.
-
-        Raises:
-            StreamNotFound: no stream has this id.
-            DefinitionMismatch: the stream's definition is not the one loaded.
-        """
-        sealed = self.store.read_events(stream_id)
-        if not sealed:
-            raise StreamNotFound(stream_id)
-        first, last = sealed[0], sealed[-1]
-        definition = self.registry.lifecycles.get(first.lifecycle)
-        if definition is None or definition.digest != last.definition:
-            loaded = "" if definition is None else definition.digest
-            raise DefinitionMismatch(stream_id, first.lifecycle, last.definition, loaded)
-        facts = fold(definition, (decoded(event) for event in sealed))
-        row = StreamRow(
-            id=stream_id,
-            kind=definition.kind,
-            lifecycle=definition.name,
-            definition=last.definition,
-            state=last.to_state,
-            version=last.seq,
-            head_hash=last.hash,
-            facts=facts_json(facts),
-            opened_at=first.occurred_at,
-            updated_at=last.occurred_at,
-        )
-        return stream_of(row)
-
-    def notifications(
-        self, stream_id: str | None = None, *, pending: bool = True
-    ) -> tuple[OutboxEntry, ...]:
-        """The outbox: notifications plugins returned, oldest first.
-
-        Args:
-            stream_id: Only those of this stream; all streams by default.
-            pending: Only those not yet delivered (default), else all.
-
-        Raises:
-            StreamNotFound: *stream_id* names no stream.
-        """
-        if stream_id is not None and self.store.read_stream(stream_id) is None:
-            raise StreamNotFound(stream_id)
-        return tuple(self.store.outbox(stream_id, pending))
-
-    @property
-    def guidance_steps(self) -> tuple[GuidanceStep, ...]:
-        """The guidance steps the plugins registered, by name."""
-        return self.registry.guidance_steps
-
-    def recipients(self, role: Role | str, stream_id: str) -> tuple[str, ...]:
-        """Who holds *role* for the stream, as the ``stageborging_recipients`` plugins say.
-
-        Returns:
-            Their pseudonymous ids; empty when no plugin knows.
-
-        Raises:
-            StreamNotFound: no stream has this id.
-            InvalidInput: the role is unknown.
-        """
-        row = self.store.read_stream(stream_id)
-        if row is None:
-            raise StreamNotFound(stream_id)
-        stream = stream_of(row, freeze(self._pipeline.facts.facts(row)))
-        return self._plugins.recipients(parse_role("role", role), stream)
-
-    def statistics(self) -> Statistics:
-        """Streams per lifecycle and state, events per type, refusals per finding code."""
-        return self.store.statistics()
-
-    def verify(self) -> VerifyReport:
-        """Recompute every chain and check every column (see ``stageborging audit verify``)."""
-        return self.store.verify(self.registry.lifecycles.values())
 
     # -- internals ---------------------------------------------------------
 

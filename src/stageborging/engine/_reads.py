@@ -1,0 +1,127 @@
+"""What an engine reads: streams, their events, the outbox, counts and verification."""
+
+from __future__ import annotations
+
+from ..audit import VerifyReport
+from ..core import (
+    DefinitionMismatch,
+    Event,
+    OutboxEntry,
+    Role,
+    Statistics,
+    Stream,
+    StreamNotFound,
+    freeze,
+    parse_role,
+)
+from ..lifecycles import fold
+from ..pluginhost import PluginHost
+from ..store import Store, StreamRow
+from ._pipeline import Pipeline
+from ._records import decoded, event_from_sealed, facts_json, stream_of
+from ._registry import Registry
+
+__all__ = ["Reads"]
+
+
+class Reads:
+    """The read side of :class:`~stageborging.Engine`: nothing here writes."""
+
+    store: Store
+    registry: Registry
+    _plugins: PluginHost
+    _pipeline: Pipeline
+
+    def stream(self, stream_id: str) -> Stream:
+        """The stream's current state and facts (its stored projection).
+
+        Raises:
+            StreamNotFound: no stream has this id.
+        """
+        row = self.store.read_stream(stream_id)
+        if row is None:
+            raise StreamNotFound(stream_id)
+        return stream_of(row)
+
+    def history(self, stream_id: str) -> tuple[Event, ...]:
+        """Every event of the stream, oldest first, refusals included.
+
+        Raises:
+            StreamNotFound: no stream has this id.
+        """
+        sealed = self.store.read_events(stream_id)
+        if not sealed:
+            raise StreamNotFound(stream_id)
+        return tuple(event_from_sealed(s) for s in sealed)
+
+    def replay(self, stream_id: str) -> Stream:
+        """Rebuild the stream's projection from its events alone.
+
+        Equal to :meth:`stream` unless the database was tampered with.
+
+        Raises:
+            StreamNotFound: no stream has this id.
+            DefinitionMismatch: the stream's definition is not the one loaded.
+        """
+        sealed = self.store.read_events(stream_id)
+        if not sealed:
+            raise StreamNotFound(stream_id)
+        first, last = sealed[0], sealed[-1]
+        definition = self.registry.lifecycles.get(first.lifecycle)
+        if definition is None or definition.digest != last.definition:
+            loaded = "" if definition is None else definition.digest
+            raise DefinitionMismatch(stream_id, first.lifecycle, last.definition, loaded)
+        facts = fold(definition, (decoded(event) for event in sealed))
+        row = StreamRow(
+            id=stream_id,
+            kind=definition.kind,
+            lifecycle=definition.name,
+            definition=last.definition,
+            state=last.to_state,
+            version=last.seq,
+            head_hash=last.hash,
+            facts=facts_json(facts),
+            opened_at=first.occurred_at,
+            updated_at=last.occurred_at,
+        )
+        return stream_of(row)
+
+    def notifications(
+        self, stream_id: str | None = None, *, pending: bool = True
+    ) -> tuple[OutboxEntry, ...]:
+        """The outbox: notifications plugins returned, oldest first.
+
+        Args:
+            stream_id: Only those of this stream; all streams by default.
+            pending: Only those not yet delivered (default), else all.
+
+        Raises:
+            StreamNotFound: *stream_id* names no stream.
+        """
+        if stream_id is not None and self.store.read_stream(stream_id) is None:
+            raise StreamNotFound(stream_id)
+        return tuple(self.store.outbox(stream_id, pending))
+
+    def recipients(self, role: Role | str, stream_id: str) -> tuple[str, ...]:
+        """Who holds *role* for the stream, as the ``stageborging_recipients`` plugins say.
+
+        Returns:
+            Their pseudonymous ids; empty when no plugin knows.
+
+        Raises:
+            StreamNotFound: no stream has this id.
+            InvalidInput: the role is unknown.
+        """
+        row = self.store.read_stream(stream_id)
+        if row is None:
+            raise StreamNotFound(stream_id)
+        stream = stream_of(row, freeze(self._pipeline.facts.facts(row)))
+        return self._plugins.recipients(parse_role("role", role), stream)
+
+    def statistics(self) -> Statistics:
+        """Streams per lifecycle and state, events per type, refusals per finding code."""
+        return self.store.statistics()
+
+    def verify(self) -> VerifyReport:
+        """Recompute every chain and check every column (see ``stageborging audit verify``)."""
+        return self.store.verify(self.registry.lifecycles.values())
