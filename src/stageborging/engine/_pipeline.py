@@ -45,7 +45,7 @@ from ._facts_cache import FactsCache
 from ._records import Draft, event_of, facts_json, opened_row, seal_draft, stream_of
 from ._registry import Registry
 
-__all__ = ["Outcome", "Pipeline"]
+__all__ = ["Outcome", "Pipeline", "Verdict"]
 
 #: The hook that may return notifications after each kind of event.
 _AFTER_HOOKS = {
@@ -53,6 +53,22 @@ _AFTER_HOOKS = {
     EventType.RECORDED: "stageborging_after_record",
 }
 _RESOLVERS = {EventType.TRANSITIONED: resolve_trigger, EventType.RECORDED: resolve_fact}
+
+
+@frozen
+class Verdict:
+    """What a command would do on its stream, and every finding on it."""
+
+    definition: LifecycleDefinition
+    move: Move
+    facts: dict[str, Any]
+    findings: tuple[Finding, ...]
+    plugins: tuple[PluginInfo, ...]
+
+    @property
+    def blocked(self) -> bool:
+        """True when a finding refuses the command."""
+        return any(f.blocks for f in self.findings)
 
 
 @frozen
@@ -97,29 +113,35 @@ class Pipeline:
             machine = self._machines[definition.digest] = CompiledMachine(definition)
         return machine
 
-    def load(
-        self, tx: Transaction, stream_id: str, expected_version: int | None
-    ) -> tuple[StreamRow, LifecycleDefinition]:
-        """The stream's row, locked for *tx*, and its definition."""
+    def load(self, tx: Transaction, stream_id: str, expected_version: int | None) -> StreamRow:
+        """The stream's row, locked for *tx*."""
         row = tx.load(stream_id)
         if row is None:
             raise StreamNotFound(stream_id)
         if expected_version is not None and expected_version != row.version:
             raise ConcurrencyConflict(stream_id, expected_version, row.version)
-        return row, self.definition_of(row)
+        return row
 
     # -- decide --------------------------------------------------------------
 
     def decide(
         self,
         row: StreamRow,
-        definition: LifecycleDefinition,
-        facts: dict[str, Any],
+        type: EventType,
+        name: str,
         actor: Actor,
-        move: Move,
+        data: Mapping[str, Any] | None,
         moment: Moment,
-    ) -> tuple[list[Finding], list[PluginInfo]]:
-        """Every finding on *move*, and the plugins that took part."""
+    ) -> Verdict:
+        """What firing or recording *name* on the stream of *row* would do, and every finding.
+
+        Raises:
+            InvalidInput: the trigger or fact, the state or the data is off.
+        """
+        definition = self.definition_of(row)
+        move = _RESOLVERS[type](definition, row.state, name, data)
+        facts = self.facts.facts(row)
+        check_input(move, facts)
         cmd = Command(
             definition=definition,
             state=row.state,
@@ -128,7 +150,10 @@ class Pipeline:
             move=move,
             now=moment.local,
         )
-        return decide(cmd, self._host, lambda: stream_of(row, self.facts.frozen(row, facts)))
+        findings, plugins = decide(
+            cmd, self._host, lambda: stream_of(row, self.facts.frozen(row, facts))
+        )
+        return Verdict(definition, move, facts, tuple(findings), tuple(plugins))
 
     def dry_run(
         self,
@@ -143,17 +168,13 @@ class Pipeline:
         row = self._store.read_stream(stream_id)
         if row is None:
             raise StreamNotFound(stream_id)
-        definition = self.definition_of(row)
-        move = _RESOLVERS[type](definition, row.state, name, data)
-        facts = self.facts.facts(row)
-        check_input(move, facts)
-        findings, plugins = self.decide(row, definition, facts, actor, move, moment)
+        verdict = self.decide(row, type, name, actor, data, moment)
         return Decision(
-            allowed=not any(f.blocks for f in findings),
-            findings=tuple(findings),
+            allowed=not verdict.blocked,
+            findings=verdict.findings,
             from_state=row.state,
-            to_state=move.dest,
-            plugins=tuple(plugins),
+            to_state=verdict.move.dest,
+            plugins=verdict.plugins,
         )
 
     # -- seal and write ------------------------------------------------------
@@ -199,20 +220,19 @@ class Pipeline:
     ) -> Outcome:
         """Fire a trigger or record a fact: load, decide, seal and write, in *tx*."""
         moment = self.moment()  # read under the lock: time runs forward along the stream
-        row, definition = self.load(tx, stream_id, expected_version)
-        move = _RESOLVERS[type](definition, row.state, name, data)
-        facts = self.facts.facts(row)
-        check_input(move, facts)
-        findings, plugins = self.decide(row, definition, facts, actor, move, moment)
+        row = self.load(tx, stream_id, expected_version)
+        verdict = self.decide(row, type, name, actor, data, moment)
+        move = verdict.move
         new_facts: dict[str, Any] | None = None
-        if any(f.blocks for f in findings):
+        if verdict.blocked:
             type, dest = EventType.REFUSED, row.state
-        elif type is EventType.TRANSITIONED:
-            dest = self.machine(definition).move(row.state, name)
         else:
-            dest = row.state
-        if type is not EventType.REFUSED and move.effects:
-            new_facts = apply(facts, move.effects, move.data, moment.day)
+            if type is EventType.TRANSITIONED:
+                dest = self.machine(verdict.definition).move(row.state, name)
+            else:
+                dest = row.state
+            if move.effects:
+                new_facts = apply(verdict.facts, move.effects, move.data, moment.day)
         draft = Draft(
             stream_id=row.id,
             seq=row.version + 1,
@@ -221,10 +241,10 @@ class Pipeline:
             actor=actor,
             from_state=row.state,
             to_state=dest,
-            definition=definition,
+            definition=verdict.definition,
             data=move.data,
-            findings=findings,
-            plugins=plugins,
+            findings=verdict.findings,
+            plugins=verdict.plugins,
             moment=moment,
             prev_hash=row.head_hash,
         )
