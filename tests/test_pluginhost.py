@@ -121,9 +121,10 @@ def test_call_order_is_pluggys_with_tryfirst_and_trylast() -> None:
     """The host calls implementations in the order pluggy's own hook call would."""
     called: list[str] = []
 
-    def check(name: str) -> Callable[[], None]:
-        def function() -> None:
+    def check(name: str) -> Callable[[], list[object]]:
+        def function() -> list[object]:
             called.append(name)
+            return []  # an answer (None would be "nothing to say", which gives none)
 
         return function
 

@@ -5,7 +5,15 @@ independent verifier. Pure functions over rows: nothing here knows of the engine
 or a database.
 """
 
-from ._chain import GENESIS, HEADER_VERSION, SealedEvent, StreamRow, header_bytes, seal
+from ._chain import (
+    GENESIS,
+    HEADER_VERSION,
+    SealedEvent,
+    StreamRow,
+    body_bytes,
+    header_bytes,
+    seal,
+)
 from ._verify import Break, VerifyReport, verify_rows
 
 __all__ = [
@@ -15,6 +23,7 @@ __all__ = [
     "SealedEvent",
     "StreamRow",
     "VerifyReport",
+    "body_bytes",
     "header_bytes",
     "seal",
     "verify_rows",

@@ -20,7 +20,15 @@ from typing import Any, NamedTuple
 
 from ..core import canonical_bytes
 
-__all__ = ["GENESIS", "HEADER_VERSION", "SealedEvent", "StreamRow", "header_bytes", "seal"]
+__all__ = [
+    "GENESIS",
+    "HEADER_VERSION",
+    "SealedEvent",
+    "StreamRow",
+    "body_bytes",
+    "header_bytes",
+    "seal",
+]
 
 #: The ``prev`` of a stream's first event.
 GENESIS = "0" * 64
@@ -71,11 +79,12 @@ class StreamRow(NamedTuple):
     updated_at: str
 
 
+_MAX_INT = 2**53 - 1
 _q = encode_basestring  # a JSON string literal, non-ASCII kept: as canonical JSON writes it
 
 
 @functools.lru_cache(maxsize=256)
-def _plugins_json(plugins: tuple[tuple[str, ...], ...]) -> str:
+def _plugins_json(plugins: tuple[Sequence[str], ...]) -> str:
     # The same few plugin sets recur on every event: encode each set once.
     return ",".join(f"[{','.join(_q(part) for part in p)}]" for p in plugins)
 
@@ -106,7 +115,9 @@ def header_bytes(
     """
     if isinstance(seq, bool) or not isinstance(seq, int) or abs(seq) >= 2**53:
         raise ValueError(f"seq {seq!r} is not a canonical integer")
-    plugin_list = _plugins_json(tuple(tuple(p) for p in plugins))
+    plugin_list = _plugins_json(
+        plugins if isinstance(plugins, tuple) else tuple(tuple(p) for p in plugins)
+    )
     text = (
         f'{{"actor":{{"id":{_q(actor_id)},"role":{_q(actor_role)}}},'
         f'"body_hash":{_q(body_hash)},"definition":{_q(definition)},"from":{_q(from_state)},'
@@ -115,6 +126,42 @@ def header_bytes(
         f'"time":{_q(occurred_at)},"to":{_q(to_state)},"type":{_q(type)},"v":{HEADER_VERSION}}}'
     )
     return text.encode("utf-8")
+
+
+def _flat_json(data: Mapping[str, Any]) -> str | None:
+    """*data* as canonical JSON when it is flat (ASCII keys; strings, integers, lists of
+    strings as values), else None."""
+    parts = []
+    for key in sorted(data):
+        if type(key) is not str or not key.isascii():
+            return None
+        value = data[key]
+        kind = type(value)
+        if kind is str:
+            parts.append(f"{_q(key)}:{_q(value)}")
+        elif kind is int and -_MAX_INT <= value <= _MAX_INT:
+            parts.append(f"{_q(key)}:{value}")
+        elif (kind is tuple or kind is list) and all(type(item) is str for item in value):
+            parts.append(f"{_q(key)}:[{','.join(map(_q, value))}]")
+        else:
+            return None
+    return "{" + ",".join(parts) + "}"
+
+
+def body_bytes(body: Mapping[str, Any]) -> bytes:
+    """The canonical JSON bytes of an event body.
+
+    Most bodies are flat data, the date and no findings: those are written out
+    directly, like the header, at a quarter of the cost; every other body goes
+    through :func:`~stageborging.core.canonical_bytes`. The test suite proves the
+    result equals RFC 8785 for arbitrary bodies.
+    """
+    data, day, findings = body.get("data"), body.get("date"), body.get("findings")
+    if len(body) == 3 and type(day) is str and type(findings) is list and not findings:
+        flat = _flat_json(data) if isinstance(data, Mapping) else None
+        if flat is not None:
+            return f'{{"data":{flat},"date":{_q(day)},"findings":[]}}'.encode()
+    return canonical_bytes(body)
 
 
 def seal(
@@ -135,8 +182,8 @@ def seal(
     prev_hash: str,
 ) -> SealedEvent:
     """Encode *body* and the header canonically and chain them after *prev_hash*."""
-    body_bytes = canonical_bytes(body)
-    body_hash = hashlib.sha256(body_bytes).hexdigest()
+    body_encoded = body_bytes(body)
+    body_hash = hashlib.sha256(body_encoded).hexdigest()
     header = header_bytes(
         stream_id=stream_id,
         seq=seq,
@@ -166,7 +213,7 @@ def seal(
         lifecycle=lifecycle,
         definition=definition,
         header=header,
-        body=body_bytes,
+        body=body_encoded,
         body_hash=body_hash,
         prev_hash=prev_hash,
         hash=hashlib.sha256(header).hexdigest(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from attrs import field, frozen
 
@@ -44,9 +44,11 @@ def string_params(params: Mapping[str, str], *, ids: bool = False) -> FrozenMap:
     return FrozenMap(params)
 
 
-@frozen
-class PluginInfo:
-    """A plugin that took part in a decision: its name and distribution version."""
+class PluginInfo(NamedTuple):
+    """A plugin that took part in a decision: its name and distribution version.
+
+    A named tuple: it is sealed into every event header as ``[name, version]``.
+    """
 
     name: str
     version: str

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
-
-from attrs import frozen
+from typing import NamedTuple
 
 from ._errors import StageborgingError
 
@@ -34,8 +33,7 @@ def rfc3339(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-@frozen
-class Moment:
+class Moment(NamedTuple):
     """One reading of the clock: local time for date rules, and the log's UTC stamp.
 
     Attributes:

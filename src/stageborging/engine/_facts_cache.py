@@ -37,14 +37,10 @@ class FactsCache:
         self._size = size
         self._entries: dict[str, _Entry] = {}
 
-    def _current(self, row: StreamRow) -> _Entry | None:
-        entry = self._entries.get(row.id)
-        return entry if entry is not None and entry.head == row.head_hash else None
-
     def facts(self, row: StreamRow) -> dict[str, Any]:
         """The row's facts, parsed from its JSON at most once per version."""
-        entry = self._current(row)
-        if entry is not None:
+        entry = self._entries.get(row.id)
+        if entry is not None and entry.head == row.head_hash:
             return entry.facts
         facts: dict[str, Any] = json.loads(row.facts)
         self._put(row.id, _Entry(row.head_hash, facts, None))
@@ -52,8 +48,8 @@ class FactsCache:
 
     def frozen(self, row: StreamRow, facts: dict[str, Any]) -> Mapping[str, Any]:
         """A read-only view of *facts* (the row's), made at most once per version."""
-        entry = self._current(row)
-        if entry is not None and entry.view is not None:
+        entry = self._entries.get(row.id)
+        if entry is not None and entry.head == row.head_hash and entry.view is not None:
             return entry.view
         view: Mapping[str, Any] = freeze(facts)
         self._put(row.id, _Entry(row.head_hash, facts, view))
@@ -64,8 +60,8 @@ class FactsCache:
         if facts is not None:
             self._put(row.id, _Entry(head, facts, None))
             return
-        entry = self._current(row)
-        if entry is not None:
+        entry = self._entries.get(row.id)
+        if entry is not None and entry.head == row.head_hash:
             self._put(row.id, _Entry(head, entry.facts, entry.view))
 
     def _put(self, stream_id: str, entry: _Entry) -> None:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import tzinfo
-from typing import Any
-
-from attrs import frozen
+from typing import Any, NamedTuple
 
 from ..audit import GENESIS
 from ..core import (
@@ -55,8 +53,7 @@ _AFTER_HOOKS = {
 _RESOLVERS = {EventType.TRANSITIONED: resolve_trigger, EventType.RECORDED: resolve_fact}
 
 
-@frozen
-class Verdict:
+class Verdict(NamedTuple):
     """What a command would do on its stream, and every finding on it."""
 
     definition: LifecycleDefinition
@@ -71,8 +68,7 @@ class Verdict:
         return any(f.blocks for f in self.findings)
 
 
-@frozen
-class Outcome:
+class Outcome(NamedTuple):
     """What one unit of work produced; a refusal is raised after its commit."""
 
     event: Event
@@ -83,7 +79,7 @@ class Pipeline:
     """The steps every command takes, over one registry, store, clock and timezone."""
 
     def __init__(self, registry: Registry, store: Store, clock: Clock, tz: tzinfo) -> None:
-        self._registry = registry
+        self._lifecycles = registry.lifecycles  # a live, read-only view
         self._host = registry.host
         self._store = store
         self._clock = clock
@@ -99,7 +95,7 @@ class Pipeline:
 
     def definition_of(self, row: StreamRow) -> LifecycleDefinition:
         """The definition the stream of *row* was opened under, as this engine has it."""
-        definition = self._registry.lifecycles.get(row.lifecycle)
+        definition = self._lifecycles.get(row.lifecycle)
         if definition is None:
             raise DefinitionError(row.lifecycle, "lifecycle", "not loaded in this engine")
         if definition.digest != row.definition:
@@ -255,12 +251,17 @@ class Pipeline:
     ) -> Outcome:
         """Seal *draft* and write it with the new projection; *facts* None: unchanged."""
         sealed = seal_draft(draft)
-        new_row = row._replace(
-            state=draft.to_state,
-            version=sealed.seq,
-            head_hash=sealed.hash,
-            facts=row.facts if facts is None else facts_json(facts),
-            updated_at=sealed.occurred_at,
+        new_row = StreamRow(
+            row.id,
+            row.kind,
+            row.lifecycle,
+            row.definition,
+            draft.to_state,
+            sealed.seq,
+            sealed.hash,
+            row.facts if facts is None else facts_json(facts),
+            row.opened_at,
+            sealed.occurred_at,
         )
         event = event_of(sealed, draft)
         hook = _AFTER_HOOKS.get(draft.type)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
-
-from attrs import field, frozen
+from typing import Any, NamedTuple
 
 from ..audit import SealedEvent, seal
 from ..core import (
@@ -19,7 +17,6 @@ from ..core import (
     PluginInfo,
     Role,
     Stream,
-    as_tuple,
     canonical_bytes,
 )
 from ..lifecycles import LifecycleDefinition
@@ -37,8 +34,7 @@ __all__ = [
 ]
 
 
-@frozen(kw_only=True)
-class Draft:
+class Draft(NamedTuple):
     """An event decided on and not yet sealed: what the pipeline hands to the log.
 
     Attributes:
@@ -51,10 +47,10 @@ class Draft:
         to_state: The state after.
         definition: The definition in force.
         data: The command's validated data.
-        findings: Every finding to record with it.
-        plugins: The plugins that took part (sorted by name, unique).
         moment: When: the local date goes in the body, the UTC stamp in the header.
         prev_hash: The hash of the stream's previous event.
+        findings: Every finding to record with it.
+        plugins: The plugins that took part (sorted by name, unique).
     """
 
     stream_id: str
@@ -66,10 +62,10 @@ class Draft:
     to_state: str
     definition: LifecycleDefinition
     data: Mapping[str, Any]
-    findings: tuple[Finding, ...] = field(default=(), converter=as_tuple)
-    plugins: tuple[PluginInfo, ...] = field(default=(), converter=as_tuple)
     moment: Moment
     prev_hash: str
+    findings: tuple[Finding, ...] = ()
+    plugins: tuple[PluginInfo, ...] = ()
 
 
 def seal_draft(draft: Draft) -> SealedEvent:
@@ -86,7 +82,7 @@ def seal_draft(draft: Draft) -> SealedEvent:
         to_state=draft.to_state,
         lifecycle=draft.definition.name,
         definition=draft.definition.digest,
-        plugins=[p.to_json() for p in draft.plugins],
+        plugins=draft.plugins,
         body={
             "data": draft.data,
             "date": draft.moment.day,

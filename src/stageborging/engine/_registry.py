@@ -69,6 +69,7 @@ class Registry:
                 self._add_lifecycle(definition)
             except DefinitionError as exc:
                 raise PluginError(plugin, str(exc)) from None
+        self._lifecycles = MappingProxyType(self._definitions)
         self._guidance = collect_steps(self.host, self._definitions)
 
     def _add_lifecycle(self, definition: object) -> None:
@@ -81,7 +82,7 @@ class Registry:
     @property
     def lifecycles(self) -> Mapping[str, LifecycleDefinition]:
         """Every definition by name (read-only): the built-in, the given, the plugins'."""
-        return MappingProxyType(self._definitions)
+        return self._lifecycles
 
     def lifecycle(self, name: str) -> LifecycleDefinition:
         """The definition called *name*.

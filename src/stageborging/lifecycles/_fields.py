@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from ..core import InvalidInput, as_tuple, check_identifier, parse_enum
+from ..core import FrozenMap, InvalidInput, as_tuple, check_identifier, parse_enum
 
 __all__ = ["FieldKind", "FieldSpec", "validate_data"]
 
@@ -94,7 +94,7 @@ def _convert(spec: FieldSpec, name: str, value: Any) -> Any:
         for item in value:
             if item not in spec.codes:
                 raise InvalidInput(name, item, f"unknown code; allowed: {', '.join(spec.codes)}")
-        return sorted(set(value))
+        return tuple(sorted(set(value)))
     if kind is FieldKind.DATE:
         if isinstance(value, date) and not hasattr(value, "hour"):
             return value.isoformat()
@@ -118,10 +118,10 @@ def _convert(spec: FieldSpec, name: str, value: Any) -> Any:
 
 def validate_data(
     specs: tuple[FieldSpec, ...], data: Mapping[str, Any] | None, prefix: str = "data"
-) -> dict[str, Any]:
-    """Check *data* against *specs* and return it in its canonical form.
+) -> Mapping[str, Any]:
+    """Check *data* against *specs* and return it in its canonical, read-only form.
 
-    Dates become ISO strings, code lists become sorted lists. Absent optional
+    Dates become ISO strings, code lists become sorted tuples. Absent optional
     fields are left out.
 
     Raises:
@@ -152,4 +152,4 @@ def validate_data(
                 result[spec.name],
                 f"must not be before {other} ({result[other]})",
             )
-    return result
+    return FrozenMap(result)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from attrs import frozen
 
@@ -11,13 +11,13 @@ from ..core import PluginInfo
 __all__ = ["Answer", "RecognitionAnswer"]
 
 
-@frozen
-class Answer:
+class Answer(NamedTuple):
     """One implementation's answer to one call: its value, or the exception it raised.
 
     ``error`` is None when the call returned: then ``value`` is what it returned
     (after the caller's ``accept`` check). Log and record only ``error_type``: an
-    exception's message may carry personal data.
+    exception's message may carry personal data. (A named tuple: one is made per
+    plugin per command.)
     """
 
     plugin: PluginInfo

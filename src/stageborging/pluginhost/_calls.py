@@ -69,9 +69,10 @@ def call(
 
     An implementation that raises (or whose answer *accept* refuses) gives an
     answer with its ``error``; the others are still called. For a ``firstresult``
-    hook the calls stop at the first value that is not None, or at the first
-    failure unless *skip_failures*: the answers then end with the one that
-    decided.
+    hook every implementation asked has an answer, and the calls stop at the first
+    value that is not None, or at the first failure unless *skip_failures*: the
+    answers then end with the one that decided. For the other hooks an
+    implementation that returned None (nothing to say) gives no answer.
     """
     answers: list[Answer] = []
     for impl in hook.impls:
@@ -84,7 +85,10 @@ def call(
             if hook.firstresult and not skip_failures:
                 break
             continue
-        answers.append(Answer(impl.plugin, value))
-        if hook.firstresult and value is not None:
-            break
+        if hook.firstresult:
+            answers.append(Answer(impl.plugin, value))
+            if value is not None:
+                break
+        elif value is not None:
+            answers.append(Answer(impl.plugin, value))
     return answers

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
-
-from attrs import frozen
+from typing import Any, NamedTuple
 
 from ..core import Actor, Finding, Role, finding
 from ..lifecycles import Guard, LifecycleDefinition
@@ -34,8 +32,7 @@ Verifier = Callable[[str, str, date], RecognitionAnswer]
 Check = Callable[["Command", Verifier], list["Finding"]]
 
 
-@frozen(kw_only=True)
-class Command:
+class Command(NamedTuple):
     """One command under evaluation: everything a rule may read.
 
     Attributes:

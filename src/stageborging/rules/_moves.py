@@ -7,38 +7,36 @@ each, so the rest of the pipeline (decide, seal, write) treats them alike.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from attrs import field, frozen
-
-from ..core import Actor, EventType, InvalidInput, InvalidTransition, Role, as_tuple, freeze
+from ..core import Actor, EventType, InvalidInput, InvalidTransition, Role
 from ..lifecycles import Effect, FactSpec, Guard, LifecycleDefinition, Transition, validate_data
 
 __all__ = ["Move", "check_actor", "check_input", "resolve_fact", "resolve_open", "resolve_trigger"]
 
 
-@frozen(kw_only=True)
-class Move:
-    """What a command would do, its data validated.
+class Move(NamedTuple):
+    """What a command would do, its data validated (built by the ``resolve_*`` functions,
+    which give tuples and read-only data).
 
     Attributes:
         type: ``opened``, ``transitioned`` or ``recorded``.
         name: The lifecycle (opened), trigger (transitioned) or fact (recorded).
         dest: The state after it (the same state for a fact).
         roles: Who may do it.
+        data: Its validated data, in canonical form.
         guards: The hard rules it carries.
         effects: What it changes in the stream's facts.
-        data: Its validated data, in canonical form.
         spec: The transition or fact it is (``None`` for opening).
     """
 
     type: EventType
     name: str
     dest: str
-    roles: tuple[Role, ...] = field(converter=as_tuple)
-    guards: tuple[Guard, ...] = field(default=(), converter=as_tuple)
-    effects: tuple[Effect, ...] = field(default=(), converter=as_tuple)
-    data: Mapping[str, Any] = field(converter=freeze)
+    roles: tuple[Role, ...]
+    data: Mapping[str, Any]
+    guards: tuple[Guard, ...] = ()
+    effects: tuple[Effect, ...] = ()
     spec: Transition | FactSpec | None = None
 
 
