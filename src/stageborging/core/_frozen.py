@@ -46,6 +46,10 @@ class FrozenMap(dict[str, Any]):
         return (FrozenMap, (dict(self),))
 
 
+#: Values that are immutable already: returned as they are, without a call per leaf.
+_LEAVES = frozenset({str, int, bool, float, type(None)})
+
+
 def freeze(value: Any) -> Any:
     """*value* with every mapping a :class:`FrozenMap` and every list a tuple, recursively.
 
@@ -53,12 +57,12 @@ def freeze(value: Any) -> Any:
     they are; so is a FrozenMap, which is frozen all the way down already.
     """
     kind = type(value)
-    if kind is FrozenMap:
+    if kind is FrozenMap or kind in _LEAVES:
         return value
-    if kind is dict or (isinstance(value, Mapping) and kind is not str):
-        return FrozenMap({key: freeze(item) for key, item in value.items()})
+    if kind is dict or isinstance(value, Mapping):
+        return FrozenMap({k: v if type(v) in _LEAVES else freeze(v) for k, v in value.items()})
     if kind is list or kind is tuple:
-        return tuple(freeze(item) for item in value)
+        return tuple([v if type(v) in _LEAVES else freeze(v) for v in value])
     if kind is set or kind is frozenset:
         return frozenset(freeze(item) for item in value)
     return value
