@@ -158,7 +158,7 @@ def body_bytes(body: Mapping[str, Any]) -> bytes:
     """
     data, day, findings = body.get("data"), body.get("date"), body.get("findings")
     if len(body) == 3 and type(day) is str and type(findings) is list and not findings:
-        flat = _flat_json(data) if isinstance(data, Mapping) else None
+        flat = _flat_json(data) if isinstance(data, dict) else None  # FrozenMap too
         if flat is not None:
             return f'{{"data":{flat},"date":{_q(day)},"findings":[]}}'.encode()
     return canonical_bytes(body)

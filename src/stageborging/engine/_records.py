@@ -73,11 +73,11 @@ def seal_draft(draft: Draft) -> SealedEvent:
     return seal(
         stream_id=draft.stream_id,
         seq=draft.seq,
-        type=draft.type.value,
+        type=str(draft.type),
         name=draft.name,
         occurred_at=draft.moment.stamp,
         actor_id=draft.actor.id,
-        actor_role=draft.actor.role.value,
+        actor_role=str(draft.actor.role),
         from_state=draft.from_state,
         to_state=draft.to_state,
         lifecycle=draft.definition.name,

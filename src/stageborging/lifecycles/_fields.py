@@ -128,7 +128,7 @@ def validate_data(
         InvalidInput: naming the first unknown, missing or malformed field.
     """
     data = {} if data is None else data
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise InvalidInput(prefix, data, "must be a mapping of field names to values")
     known = {spec.name: spec for spec in specs}
     for key in data:
