@@ -38,10 +38,12 @@ class Moment(NamedTuple):
 
     Attributes:
         local: The time in the engine's timezone (``now.date()`` is the calendar day).
+        utc: The same instant in UTC (an event's ``occurred_at``).
         stamp: The same instant in RFC 3339 UTC, as sealed into the event header.
     """
 
     local: datetime
+    utc: datetime
     stamp: str
 
     @classmethod
@@ -49,7 +51,7 @@ class Moment(NamedTuple):
         """Read *clock* once; raise :class:`StageborgingError` when it returns a naive time."""
         raw = clock()
         stamp = rfc3339(raw)  # checks awareness before astimezone() would guess a zone
-        return cls(raw.astimezone(tz), stamp)
+        return cls(raw.astimezone(tz), raw.astimezone(UTC), stamp)
 
     @property
     def day(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core import freeze
 from ..store import StreamRow
@@ -12,15 +12,12 @@ from ..store import StreamRow
 __all__ = ["FactsCache"]
 
 
-class _Entry:
+class _Entry(NamedTuple):
     """One stream's facts at one head: parsed, and their read-only view once asked for."""
 
-    __slots__ = ("facts", "head", "view")
-
-    def __init__(self, head: str, facts: dict[str, Any], view: Mapping[str, Any] | None) -> None:
-        self.head = head
-        self.facts = facts
-        self.view = view
+    head: str
+    facts: dict[str, Any]
+    view: Mapping[str, Any] | None
 
 
 class FactsCache:

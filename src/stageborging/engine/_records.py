@@ -94,11 +94,12 @@ def seal_draft(draft: Draft) -> SealedEvent:
 
 def event_of(sealed: SealedEvent, draft: Draft) -> Event:
     """The public record of an event just sealed, from what the command already has."""
-    return _event(sealed, draft.actor, draft.data, draft.findings, draft.plugins)
+    return _event(sealed, draft.moment.utc, draft.actor, draft.data, draft.findings, draft.plugins)
 
 
 def _event(
     sealed: SealedEvent,
+    occurred_at: datetime,
     actor: Actor,
     data: Mapping[str, Any],
     findings: tuple[Finding, ...],
@@ -109,7 +110,7 @@ def _event(
         seq=sealed.seq,
         type=EventType(sealed.type),
         name=sealed.name,
-        occurred_at=datetime.fromisoformat(sealed.occurred_at),
+        occurred_at=occurred_at,
         actor=actor,
         from_state=sealed.from_state,
         to_state=sealed.to_state,
@@ -129,6 +130,7 @@ def event_from_sealed(sealed: SealedEvent) -> Event:
     body = json.loads(sealed.body) if sealed.body is not None else {"data": {}, "findings": []}
     return _event(
         sealed,
+        datetime.fromisoformat(sealed.occurred_at),
         Actor(sealed.actor_id, Role(sealed.actor_role)),
         body["data"],
         tuple(Finding.from_json(f) for f in body["findings"]),
