@@ -57,3 +57,84 @@ def test_plugins_register_and_unregister_through_the_engine(tmp_path: Path) -> N
         assert name not in [p.name for p in engine.plugins]
         with pytest.raises(InvalidInput, match="name"):
             engine.unregister_plugin(name)
+
+
+class Steps:
+    name = "late-steps"
+
+    @hookimpl
+    def stageborging_guidance_steps(self) -> list[object]:
+        return []
+
+
+class Half:
+    """One marked hook, one that forgot @hookimpl."""
+
+    name = "half"
+
+    @hookimpl
+    def stageborging_check_transition(self) -> None:
+        return None
+
+    def stageborging_after_transition(self) -> None:  # never called: not marked
+        return None
+
+
+def test_a_plugin_added_late_may_not_implement_start_up_hooks(tmp_path: Path) -> None:
+    """Guidance steps and lifecycles are collected once; a late plugin offering them is refused."""
+    with Engine(tmp_path / "e.db") as engine:
+        with pytest.raises(PluginError, match="stageborging_guidance_steps is collected"):
+            engine.register_plugin(Steps())
+        assert "late-steps" not in [p.name for p in engine.plugins]
+    with Engine(tmp_path / "f.db", plugins=[Steps()]) as engine:  # at start-up: fine
+        assert "late-steps" in [p.name for p in engine.plugins]
+
+
+@pytest.mark.parametrize(
+    ("plugin", "name", "problem"),
+    [
+        (None, None, "is no plugin"),
+        ("stageborging.defaults", None, "is no plugin"),
+        (Quiet(), "stageborging", "hard rules"),
+        (Half(), None, "stageborging_after_transition is not marked with @hookimpl"),
+    ],
+)
+def test_what_cannot_be_a_plugin_is_refused_by_name(
+    tmp_path: Path, plugin: object, name: str | None, problem: str
+) -> None:
+    """Nothing, a string, the hard rules' own name, an unmarked hook: each a PluginError."""
+    with Engine(tmp_path / "e.db") as engine:
+        before = engine.plugins
+        with pytest.raises(PluginError, match=problem):
+            engine.register_plugin(plugin, name=name)
+        assert engine.plugins == before
+
+
+@pytest.mark.parametrize("name", [5, "", "two words", "line\nbreak"])
+def test_a_plugin_name_must_be_well_formed(tmp_path: Path, name: object) -> None:
+    """register_plugin(name=...) takes names like ids: the field is named, nothing registered."""
+    with Engine(tmp_path / "e.db") as engine:
+        with pytest.raises(InvalidInput) as info:
+            engine.register_plugin(Quiet(), name=name)  # type: ignore[arg-type]
+        assert info.value.field == "name"
+        assert "quiet" not in [p.name for p in engine.plugins]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"plugins": None}, "plugins"),
+        ({"lifecycles": "mbo_bpv"}, "lifecycles"),
+        ({"block": "stageborging.defaults"}, "block"),
+        ({"block": [5]}, "block"),
+        ({"config": "x"}, "config"),
+        ({"config": [1]}, "config"),
+    ],
+)
+def test_registry_arguments_of_the_wrong_shape_are_named(
+    arguments: dict[str, object], field: str
+) -> None:
+    """A string where a list of names belongs, settings that are no mapping: InvalidInput."""
+    with pytest.raises(InvalidInput) as info:
+        Registry(**arguments)  # type: ignore[arg-type]
+    assert info.value.field == field

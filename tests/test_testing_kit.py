@@ -243,6 +243,35 @@ def test_the_contract_suite_catches_bad_plugins(pytester: pytest.Pytester) -> No
     result.stdout.fnmatch_lines(["*two dry runs disagree*"])
 
 
+@pytest.mark.hook("stageborging_check_record")
+def test_the_contract_checks_a_plugins_fact_checks_too(pytester: pytest.Pytester) -> None:
+    """A fact check that leaks personal data fails the contract, like a transition check."""
+    pytester.makepyfile(
+        test_facts="""
+        import pytest
+        from stageborging import Finding, hookimpl
+        from stageborging.testing import PluginContract
+
+        class LeakyFacts:
+            name = "leaky-facts"
+
+            @hookimpl
+            def stageborging_check_record(self, fact):
+                if fact.name == "hours":
+                    return [Finding("leaky.hours", "warn", "Mail jan@roc.nl", "Mail jan@roc.nl")]
+                return None
+
+        class TestLeakyFacts(PluginContract):
+            @pytest.fixture
+            def plugin(self):
+                return LeakyFacts()
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*leaky.hours: looks like personal data*"])
+
+
 def test_the_contract_catches_a_failing_notification_hook(pytester: pytest.Pytester) -> None:
     """A notification hook that raises is skipped by the engine, but fails the contract."""
     pytester.makepyfile(

@@ -11,7 +11,7 @@ DEFAULT_MINIMUM = 4  # when the host sets nothing
 def minimum(settings):
     """The minimum in *settings* (this plugin's part of the host's config), else the default."""
     value = settings.get("minimum", DEFAULT_MINIMUM)
-    if not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"minimum must be a whole number, not {value!r}")
     return value
 

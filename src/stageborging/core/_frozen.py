@@ -21,7 +21,8 @@ class FrozenMap(dict[str, Any]):
     A ``dict`` underneath, so that ``json`` encodes it like any mapping and reads
     cost what a dict's do; every method that would change it raises
     ``TypeError``. Its hash is that of its items, so its values must be hashable
-    (:func:`freeze` makes them so).
+    (:func:`freeze` makes them so). Like any read-only Python value it guards
+    against mistakes, not against code that calls ``dict.__setitem__`` on it.
     """
 
     __slots__ = ("_hash",)

@@ -149,15 +149,28 @@ class Engine(Reads):
 
         For hooks called per command (checks, verifiers, notifications,
         recipients): lifecycles and guidance steps are collected when the
-        registry is built. The plugin is configured as it registers.
+        registry is built. The plugin is configured as it registers. It is
+        registered on this engine's :class:`Registry`, so every engine that
+        shares the registry calls it too.
+
+        Args:
+            plugin: A module or an instance with ``@hookimpl`` methods.
+            name: The name to register it under (a pseudonymous-id-like code:
+                letters, digits, ``._:-``); its ``name`` attribute, else its
+                import path, by default.
 
         Raises:
-            PluginError: the plugin is malformed, or its name is taken.
+            PluginError: the plugin is malformed, its name is taken, or it
+                implements a hook collected at start-up (lifecycles, guidance
+                steps): pass such a plugin to the engine or registry instead.
+            InvalidInput: *name* is not a well-formed name.
         """
-        return self._plugins.register(plugin, name=name, source="explicit")
+        if name is not None:
+            check_identifier("name", name)
+        return self._plugins.register(plugin, name=name, source="explicit", late=True)
 
     def unregister_plugin(self, name: str) -> None:
-        """Remove the plugin registered as *name*.
+        """Remove the plugin registered as *name* (from every engine sharing the registry).
 
         Raises:
             InvalidInput: no plugin has that name.

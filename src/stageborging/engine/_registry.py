@@ -26,7 +26,10 @@ class Registry:
     """The plugins and lifecycles of an installation: what an :class:`Engine` runs on.
 
     The command line lists lifecycles and plugins from a registry without opening a
-    database; an engine builds one from its arguments, or is given one.
+    database; an engine builds one from its arguments, or is given one. Engines that
+    share a registry share its plugins and their settings (``plugin_config``): give
+    two institutions with different settings a registry each (two engines built
+    with their own ``config=`` have one each).
 
     Args:
         plugins: Plugins to register: modules or instances with
@@ -44,6 +47,8 @@ class Registry:
             ``stageborging_configure`` hook.
 
     Raises:
+        InvalidInput: an argument has the wrong shape (a string where a list of
+            names belongs, settings that are not a mapping).
         PluginError: a plugin is malformed, or its lifecycles or guidance steps are.
         DefinitionError: a given definition is malformed, or two share a name.
     """
@@ -58,6 +63,7 @@ class Registry:
         block: Iterable[str] = (),
         config: Mapping[str, Any] | None = None,
     ) -> None:
+        block = _names(plugins, lifecycles, block, config)
         self.host = PluginHost(
             plugins, defaults=defaults, entry_points=entry_points, block=block, config=config
         )
@@ -114,3 +120,18 @@ class Registry:
     def plugin_problems(self) -> tuple[PluginProblem, ...]:
         """The plugins that were not loaded (blocked, or failing to import), and why."""
         return tuple(self.host.problems)
+
+
+def _names(plugins: object, lifecycles: object, block: object, config: object) -> tuple[str, ...]:
+    """The block list as a tuple; InvalidInput naming the first argument of the wrong shape."""
+    for field, value in (("plugins", plugins), ("lifecycles", lifecycles), ("block", block)):
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+            raise InvalidInput(field, type(value).__name__, "must be a list")
+    if config is not None and not isinstance(config, Mapping):
+        raise InvalidInput("config", type(config).__name__, "must be a mapping of settings")
+    assert isinstance(block, Iterable)  # checked above
+    names: tuple[object, ...] = tuple(block)
+    for name in names:
+        if not isinstance(name, str):
+            raise InvalidInput("block", name, "must be a list of plugin names")
+    return tuple(str(name) for name in names)

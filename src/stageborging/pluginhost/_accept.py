@@ -21,8 +21,8 @@ def recognition(info: PluginInfo, answer: Any) -> bool:
 
 
 def ids(info: PluginInfo, answer: Any) -> tuple[str, ...]:
-    if isinstance(answer, str):
-        raise TypeError("returned a string, not a list of ids")
+    if not isinstance(answer, (list, tuple)):
+        raise TypeError(f"returned a {type(answer).__name__}, not a list of ids")
     return tuple(check_identifier("recipient", a) for a in answer)
 
 

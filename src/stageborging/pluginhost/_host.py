@@ -31,9 +31,13 @@ from ._findings import own_findings
 from ._register import NoHooks, admit, frozen_settings, own_settings, plugin_name
 from ._versions import UNVERSIONED, plugin_version
 
-__all__ = ["PluginHost"]
+__all__ = ["RESERVED", "PluginHost"]
 
 _BLOCKED = "blocked by configuration; not loaded"
+#: Hooks called once, when the registry is built.
+_AT_START = frozenset({"stageborging_lifecycles", "stageborging_guidance_steps"})
+#: The source of the hard rules' findings: no plugin may take it.
+RESERVED = "stageborging"
 
 
 class PluginHost:
@@ -109,14 +113,21 @@ class PluginHost:
         name: str | None = None,
         version: str | None = None,
         source: str = "explicit",
+        late: bool = False,
     ) -> str:
         """Register *plugin* and configure it; raise :class:`PluginError` if it is malformed.
 
         A misspelled hook, an argument the spec lacks, no hook at all, a hook
         wrapper, a name already taken, a class instead of an instance, or a
         configure hook that raises: each is an error naming the plugin (and the hook).
+        *late* (a plugin added to a running engine) also refuses the hooks that are
+        collected once, when the registry is built: they would never be called.
         """
+        if plugin is None or isinstance(plugin, (str, bytes, int, float, list, tuple, dict)):
+            raise PluginError(repr(plugin)[:40], "is no plugin: give a module or an instance")
         name = name or plugin_name(plugin)
+        if name == RESERVED:
+            raise PluginError(name, "is the name of stageborging's own hard rules; choose another")
         if isinstance(plugin, type):
             raise PluginError(name, "is a class; register an instance of it")
         if self.manager.has_plugin(name) or self.manager.is_registered(plugin):
@@ -127,6 +138,14 @@ class PluginHost:
             raise PluginError(name, str(exc)) from None
         try:
             admit(self.manager, plugin, name)
+            if late:
+                hooks = {c.name for c in self.manager.get_hookcallers(plugin) or ()}
+                for hook in sorted(hooks & _AT_START):
+                    raise PluginError(
+                        name,
+                        f"{hook} is collected when the registry is built; pass the plugin "
+                        "to Engine(plugins=...) or Registry(...) instead",
+                    )
             own = own_settings(self._config, name)
             self._configure(plugin, name, own)
         except BaseException:

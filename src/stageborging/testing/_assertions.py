@@ -15,8 +15,9 @@ def registered(engine: Engine, plugin: object) -> Iterator[str]:
     """Register *plugin* on *engine* for the duration of the block; yields its name.
 
     For hooks called per command (checks, verifiers, notifications, recipients).
-    Lifecycles and guidance steps are collected when an engine starts: pass
-    such plugins to the engine itself.
+    Lifecycles and guidance steps are collected when an engine starts: a plugin
+    implementing them is refused with :class:`~stageborging.exceptions.PluginError`;
+    pass such plugins to the engine itself.
     """
     name = engine.register_plugin(plugin)
     try:

@@ -41,7 +41,7 @@ class PluginContract:
     """Tests every plugin should pass. Subclass it and provide a ``plugin`` fixture.
 
     The suite registers your plugin on an engine, drives the :class:`Journey`
-    and, before every transition, dry-runs it twice. It checks that the plugin
+    and, before every transition and fact, dry-runs it twice. It checks that the plugin
     registers (hook names and arguments valid), that its findings are
     well-formed (a dotted lowercase code, a known severity, an English and a
     Dutch message), hold no personal data, and are deterministic (the same
@@ -71,16 +71,19 @@ class PluginContract:
     def _decisions(self, engine: Engine, clock: FakeClock) -> list[list[Finding]]:
         name = _name_of(engine)
         decisions = []
-        for sid, kind, trigger, actor, data in Journey(engine, clock).steps():
+        for sid, kind, command, actor, data in Journey(engine, clock).steps():
+            # Transitions and facts alike: dry-run twice, then do it.
+            check, do = (
+                (engine.check, engine.fire)
+                if kind == "fire"
+                else (engine.check_record, engine.record)
+            )
             try:
-                if kind == "fire":
-                    first = engine.check(sid, trigger, actor=actor, data=data)
-                    second = engine.check(sid, trigger, actor=actor, data=data)
-                    assert first == second, f"{trigger}: two dry runs disagree: {first} / {second}"
-                    decisions.append([f for f in first.findings if f.source == name])
-                    engine.fire(sid, trigger, actor=actor, data=data)
-                else:
-                    engine.record(sid, trigger, actor=actor, data=data)
+                first = check(sid, command, actor=actor, data=data)
+                second = check(sid, command, actor=actor, data=data)
+                assert first == second, f"{command}: two dry runs disagree: {first} / {second}"
+                decisions.append([f for f in first.findings if f.source == name])
+                do(sid, command, actor=actor, data=data)
             except (Refused, InvalidInput):
                 continue
         return decisions
