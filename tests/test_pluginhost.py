@@ -297,8 +297,8 @@ def test_check_record_collects_every_plugins_findings_and_fails_closed(
         stream = engine.stream(sid)
         hours = engine.lifecycle("mbo_bpv").facts_by_name["hours"]
     host = PluginHost([CapsHours(), BrokenFactCheck()], config={"caps-hours": {"cap": 8}})
-    assert host.checks_records
-    assert not PluginHost().checks_records
+    assert host.implemented("stageborging_check_record")
+    assert not PluginHost().implemented("stageborging_check_record")
     findings, plugins = host.check_record(stream, hours, STUDENT, {"hours": 9}, NOW)
     assert [(f.code, f.source, f.params) for f in findings] == [
         ("check.failed", "broken-fact-check", {"plugin": "broken-fact-check",

@@ -203,18 +203,6 @@ class PluginHost:
         """True when any plugin implements *hook*."""
         return bool(self._hook(hook).impls)
 
-    @property
-    def checks_transitions(self) -> bool:
-        """True when any plugin implements ``stageborging_check_transition``."""
-        return self.implemented("stageborging_check_transition")
-
-    @property
-    def checks_records(self) -> bool:
-        """True when any plugin implements ``stageborging_check_record``."""
-        return self.implemented("stageborging_check_record")
-
-    # -- calls -------------------------------------------------------------------------
-
     def _hook(self, name: str) -> Hook:
         cached = self._hooks.get(name)
         if cached is None:
