@@ -1,11 +1,13 @@
-"""Renderings of a lifecycle definition for people: a Mermaid diagram and a table."""
+"""Renderings of a lifecycle definition for people: a Mermaid diagram and tables."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ._definition import LifecycleDefinition
+    from ._fields import FieldSpec
     from ._model import Transition
 
 __all__ = ["to_mermaid", "to_table"]
@@ -22,43 +24,64 @@ def to_mermaid(definition: LifecycleDefinition) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_table(definition: LifecycleDefinition) -> str:
-    """A plain-text table: trigger, from, to, roles, guards and fields per transition."""
-    header = ("trigger", "from", "to", "roles", "guards", "data")
-    open_states = {s for s in definition.states if s not in definition.final}
-
-    def sources(t: Transition) -> str:
-        return "any non-final state" if set(t.sources) == open_states else ", ".join(t.sources)
-
-    rows = [
-        (
-            t.trigger,
-            sources(t),
-            t.dest,
-            ", ".join(str(r) for r in t.roles),
-            ", ".join(g.value for g in t.guards) or "-",
-            "; ".join(f.describe() for f in t.fields) or "-",
-        )
-        for t in definition.transitions
-    ]
+def _columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """*rows* under *header* in aligned columns (the last one unpadded), with a rule."""
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
 
     def line(row: tuple[str, ...]) -> str:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         return "  ".join([*cells, row[-1]]).rstrip()
 
+    rule = (*("-" * w for w in widths), "-" * len(header[-1]))
+    return [line(header), line(rule), *(line(row) for row in rows)]
+
+
+def _fields(specs: tuple[FieldSpec, ...]) -> str:
+    return "; ".join(spec.describe() for spec in specs) or "-"
+
+
+def _names(values: tuple[object, ...]) -> str:
+    return ", ".join(str(v) for v in values) or "-"
+
+
+def to_table(definition: LifecycleDefinition) -> str:
+    """Plain-text tables of everything a definition says.
+
+    The transitions (from, to, roles, guards, effects, data), the facts (roles,
+    effect, guards, the states they may be recorded in, data), the opening data
+    and who may open, and the phases of states that are not phases themselves.
+    """
+    open_states = {s for s in definition.states if s not in definition.final}
+
+    def sources(t: Transition) -> str:
+        return "any non-final state" if set(t.sources) == open_states else ", ".join(t.sources)
+
+    transitions = [
+        (t.trigger, sources(t), t.dest, _names(t.roles), _names(t.guards), _names(t.effects),
+         _fields(t.fields))
+        for t in definition.transitions
+    ]  # fmt: skip
+    facts = [
+        (f.name, _names(f.roles), str(f.effect), _names(f.guards),
+         ", ".join(definition.fact_states(f)), _fields(f.fields))
+        for f in definition.facts
+    ]  # fmt: skip
     title = f"{definition.name} ({definition.kind}; {definition.description or 'custom'})"
     summary = (
         f"initial: {definition.initial}; final: {', '.join(definition.final)}; "
         f"digest: {definition.digest[:16]}"
     )
-    facts = [
-        f"  {f.name}: {', '.join(str(r) for r in f.roles)}"
-        + (f" [{', '.join(g.value for g in f.guards)}]" if f.guards else "")
-        for f in definition.facts
-    ]
-    parts = [title, summary, "", line(header), line((*("-" * w for w in widths), "----"))]
-    parts.extend(line(row) for row in rows)
+    parts = [title, summary, ""]
+    parts += _columns(("trigger", "from", "to", "roles", "guards", "effects", "data"), transitions)
     if facts:
-        parts.extend(["", "facts (recorded without a state change):", *facts])
+        parts += ["", "facts (recorded without a state change):"]
+        parts += _columns(("fact", "roles", "effect", "guards", "states", "data"), facts)
+    parts += [
+        "",
+        f"opened by: {_names(definition.open_roles)}",
+        f"opening data: {_fields(definition.open_fields)}",
+    ]
+    mapped = [(s, p) for s, p in definition.phase_of.items() if s != p]
+    if mapped:
+        parts.append("phases: " + ", ".join(f"{s} = {p}" for s, p in mapped))
     return "\n".join(parts) + "\n"
