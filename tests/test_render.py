@@ -33,9 +33,6 @@ def test_the_table_shows_every_part_of_a_definition(definition: LifecycleDefinit
 
 def test_states_that_map_to_another_phase_are_listed() -> None:
     """A variant's own states show the canonical phase they stand for."""
-    import attrs
-
-    from stageborging.lifecycles import mbo_bpv
 
     base = mbo_bpv()
     variant = attrs.evolve(
