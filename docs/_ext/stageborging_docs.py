@@ -35,14 +35,13 @@ prints each command's ``--help`` stands in for it.
 from __future__ import annotations
 
 import importlib
-import sqlite3
 import tempfile
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 import click
+import reference
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
@@ -54,7 +53,7 @@ import stageborging
 import stageborging.cli._scaffold
 import stageborging.core
 import stageborging.lifecycles
-from stageborging import Actor, Engine, FieldKind, FieldSpec, LifecycleDefinition
+from stageborging import FieldKind, FieldSpec, LifecycleDefinition
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +214,7 @@ class FindingsDirective(_RstDirective):
     has_content = True
 
     def run(self) -> list[nodes.Node]:
-        self.env.note_dependency(str(SOURCES / "_messages.py"))
+        self.env.note_dependency(str(SOURCES / "core" / "_messages.py"))
         advice: dict[str, list[str]] = {}
         current: list[str] | None = None
         for line in self.content:
@@ -243,31 +242,10 @@ class FindingsDirective(_RstDirective):
 class AuditExampleDirective(_RstDirective):
     """``.. stageborging-audit-example::``: the stored bytes and hashes of two real events."""
 
-    STREAM = "internship-0001"
-
     def run(self) -> list[nodes.Node]:
-        for name in ("audit/_chain.py", "_canonical.py", "_engine.py"):
+        for name in ("audit/_chain.py", "core/_canonical.py", "engine/_records.py"):
             self.env.note_dependency(str(SOURCES / name))
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "example.db"
-            with Engine(path, clock=lambda: datetime(2027, 1, 11, 9, 30, tzinfo=UTC)) as engine:
-                details = {
-                    "student": "stu-4711",
-                    "programme": "ict",
-                    "planned_start": "2027-02-01",
-                    "planned_end": "2027-06-30",
-                    "planned_hours": 640,
-                }
-                office = Actor("po-17", "placement_office")
-                engine.open("hbo_stage", actor=office, data=details, stream_id=self.STREAM)
-                engine.fire(self.STREAM, "begin_search", actor=Actor("stu-4711", "student"))
-            conn = sqlite3.connect(path)
-            try:
-                rows = conn.execute(
-                    "SELECT seq, header, body, body_hash, prev_hash, hash FROM events ORDER BY seq"
-                ).fetchall()
-            finally:
-                conn.close()
+        rows = reference.audit_rows()
         lines: list[str] = []
         for seq, header, body, body_hash, prev_hash, hash_ in rows:
             lines += [f".. rubric:: Event {seq}", "", "``body`` column (bytes):", ""]
@@ -300,7 +278,7 @@ class ScaffoldDirective(SphinxDirective):
     option_spec: ClassVar[dict[str, Any]] = {"plugin": directives.unchanged_required}
 
     def run(self) -> list[nodes.Node]:
-        self.env.note_dependency(str(SOURCES / "_scaffold.py"))
+        self.env.note_dependency(str(SOURCES / "cli" / "_scaffold.py"))
         name = self.options.get("plugin", SCAFFOLD_PLUGIN)
         try:
             files = scaffold_files(name)
