@@ -23,11 +23,12 @@ version = ".".join(__version__.split(".")[:2])
 
 #: Diagrams and the CLI reference use these when installed (the ``docs`` extra);
 #: without them the docs still build, with literal diagrams and ``--help`` texts.
-OPTIONAL_EXTENSIONS = ("sphinxcontrib.mermaid", "sphinx_click")
+OPTIONAL_EXTENSIONS = ("sphinx_click",)
 
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
+    "sphinx.ext.graphviz",  # lifecycle diagrams as SVG, drawn by Graphviz's dot at build time
     *(name for name in OPTIONAL_EXTENSIONS if importlib.util.find_spec(name) is not None),
     # last, so that it knows which optional extensions were loaded
     "stageborging_docs",
@@ -44,15 +45,8 @@ napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_use_ivar = True
 
-html_theme = "alabaster"
+html_theme = "furo"  # a current, responsive theme (attrs, pip and urllib3 use it)
 html_static_path = ["_static"]
 html_css_files = ["custom.css"]
 html_title = f"stageborging {release}"
-html_theme_options = {
-    "description": "Safeguard internships: a lifecycle engine with plugin hooks and a "
-    "tamper-evident audit log.",
-    "fixed_sidebar": True,
-    # the lifecycle tables are wide
-    "page_width": "1280px",
-    "body_max_width": "none",
-}
+graphviz_output_format = "svg"

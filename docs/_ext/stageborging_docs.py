@@ -1,7 +1,8 @@
 """Sphinx directives that render stageborging's own data, so the docs cannot drift.
 
 ``.. stageborging-lifecycle:: NAME``
-    The Mermaid diagram (from ``stageborging.lifecycles.to_mermaid``) and the
+    The diagram (``stageborging.lifecycles.to_dot``, drawn as SVG by Graphviz at
+    build time, so it is a picture without any script or network) and the
     tables of transitions, facts, opening fields and code lists of a built-in
     lifecycle definition. ``:parts:`` picks some of ``diagram, transitions,
     facts, open, codes`` (default: all).
@@ -27,14 +28,16 @@
 ``.. fixture:: NAME`` and ``:fixture:`NAME```
     Describe a pytest fixture (the testing kit's), and refer to it.
 
-When ``sphinxcontrib.mermaid`` is not installed, diagrams become literal
-blocks; when ``sphinx_click`` is not installed, a ``click`` directive that
-prints each command's ``--help`` stands in for it.
+The diagrams need Graphviz's ``dot`` on the path (Debian's ``graphviz``;
+``.ci/run`` installs it). When ``sphinx_click`` is not installed, a ``click``
+directive that prints each command's ``--help`` stands in for it.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging as stdlib_logging
+import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -122,11 +125,16 @@ class _RstDirective(SphinxDirective):
         self.state.nested_parse(StringList(lines, source=source), self.content_offset, container)
         return list(container.children)
 
-    def mermaid(self, code: str) -> list[str]:
+    def graphviz(self, code: str, alt: str) -> list[str]:
+        """A diagram drawn by Graphviz's ``dot`` at build time: an image, no script to read it.
+
+        Without ``dot`` on the path the DOT source is shown instead (and said once).
+        """
         body = ["   " + line for line in code.splitlines()]
-        if "sphinxcontrib.mermaid" in self.env.app.extensions:
-            return [".. mermaid::", "", *body, ""]
-        return [".. code-block:: text", "", *body, ""]
+        if shutil.which(self.env.config.graphviz_dot) is None:
+            logger.info("graphviz's dot not found: lifecycle diagrams shown as DOT text", once=True)
+            return [".. code-block:: text", "", *body, ""]
+        return [".. graphviz::", f"   :alt: {alt}", "", *body, ""]
 
 
 class LifecycleDirective(_RstDirective):
@@ -153,7 +161,8 @@ class LifecycleDirective(_RstDirective):
         return self.parse_lines(lines)
 
     def _diagram(self, d: LifecycleDefinition) -> list[str]:
-        return self.mermaid(stageborging.lifecycles.to_mermaid(d))
+        alt = f"The states and transitions of {d.name}, with the guards each transition carries."
+        return self.graphviz(stageborging.lifecycles.to_dot(d), alt)
 
     def _transitions(self, d: LifecycleDefinition) -> list[str]:
         open_states = {s for s in d.states if s not in d.final}
@@ -326,6 +335,9 @@ class HelpFallback(_RstDirective):
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    # The directives run the engine for their examples: its one line per command is
+    # not the build's output, whatever logging the theme sets up.
+    stdlib_logging.getLogger("stageborging").setLevel(stdlib_logging.WARNING)
     app.add_directive("stageborging-lifecycle", LifecycleDirective)
     app.add_directive("stageborging-findings", FindingsDirective)
     app.add_directive("stageborging-audit-example", AuditExampleDirective)

@@ -16,7 +16,7 @@ from ._machine import CompiledMachine
 from ._model import Education, Effect, FactSpec, Guard, Kind, Transition
 from ._projection import apply, effects_of, fold, initial_facts
 from ._proof import CASE_PHASES, FINAL_PHASES, INTERNSHIP_PHASES, PHASES, find_bypass
-from ._render import to_mermaid, to_table
+from ._render import to_dot, to_mermaid, to_table
 from .case import case
 from .internship import (
     AGREEMENT_FIELDS_HBO,
@@ -59,6 +59,7 @@ __all__ = [
     "initial_facts",
     "load_definition",
     "mbo_bpv",
+    "to_dot",
     "to_mermaid",
     "to_table",
     "validate_data",

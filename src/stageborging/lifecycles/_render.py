@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from ._fields import FieldSpec
     from ._model import Transition
 
-__all__ = ["to_mermaid", "to_table"]
+__all__ = ["to_dot", "to_mermaid", "to_table"]
 
 
 def to_mermaid(definition: LifecycleDefinition) -> str:
@@ -21,6 +21,37 @@ def to_mermaid(definition: LifecycleDefinition) -> str:
         for source in t.sources:
             lines.append(f"    {source} --> {t.dest}: {t.trigger}{guards}")
     lines.extend(f"    {state} --> [*]" for state in definition.final)
+    return "\n".join(lines) + "\n"
+
+
+def _dot_id(text: str) -> str:
+    """*text* as a quoted DOT identifier."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def to_dot(definition: LifecycleDefinition) -> str:
+    """A Graphviz ``digraph`` of *definition*: final states drawn double, guards in brackets.
+
+    For pictures rendered where the diagram is read without a script (the
+    documentation draws it with Graphviz's ``dot`` at build time).
+    """
+    lines = [
+        f"digraph {_dot_id(definition.name)} {{",
+        "    rankdir=LR;",
+        '    node [shape=box, style=rounded, fontname="Helvetica", fontsize=10];',
+        '    edge [fontname="Helvetica", fontsize=9];',
+        '    "__start__" [shape=point, width=0.15, label=""];',
+    ]
+    for state in definition.states:
+        extra = ", peripheries=2" if state in definition.final else ""
+        lines.append(f"    {_dot_id(state)} [label={_dot_id(state)}{extra}];")
+    lines.append(f'    "__start__" -> {_dot_id(definition.initial)};')
+    for t in definition.transitions:
+        guards = f" [{', '.join(g.value for g in t.guards)}]" if t.guards else ""
+        label = _dot_id(t.trigger + guards)
+        for source in t.sources:
+            lines.append(f"    {_dot_id(source)} -> {_dot_id(t.dest)} [label={label}];")
+    lines.append("}")
     return "\n".join(lines) + "\n"
 
 
