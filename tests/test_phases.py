@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from stageborging import (
     DefinitionError,
     Engine,
+    FactSpec,
     FieldKind,
     FieldSpec,
     LifecycleDefinition,
@@ -115,6 +116,112 @@ def test_signatures_before_an_amendment_do_not_count() -> None:
     assert "confirm_signatures" not in path[path.index("re_ready") :]
 
 
+def with_facts(base: LifecycleDefinition, *extra: FactSpec, name: str = "variant") -> Any:
+    return attrs.evolve(base, name=name, facts=(*base.facts, *extra))
+
+
+def refused_bypass(definition: Any) -> Any:
+    with pytest.raises(UnguardedPath) as info:
+        definition()
+    return info.value
+
+
+def test_a_fact_that_swaps_the_employer_after_verification_is_refused() -> None:
+    """A fact changing the employer in agreement_pending voids recognition: the path names it."""
+    swap = FactSpec(
+        "swap_employer",
+        ["placement_office"],
+        "set_employer",
+        fields=[FieldSpec("employer", FieldKind.ID)],
+        states=["agreement_pending"],
+    )
+    error = refused_bypass(lambda: with_facts(mbo_bpv(), swap))
+    bypass = error.bypass
+    assert (bypass.phase, bypass.state, bypass.rule) == (
+        "agreement_pending",
+        "agreement_pending",
+        "recognition",
+    )
+    assert bypass.path[-1] == ("swap_employer", "agreement_pending", "agreement_pending")
+    assert bypass.describe() == (
+        "orientation -begin_search-> searching -propose_placement-> placement_proposed"
+        " -verify_employer-> employer_verified -draft_agreement-> agreement_pending"
+        " -swap_employer-> agreement_pending"
+    )
+    assert "agreement_pending -swap_employer-> agreement_pending" in str(error)
+
+
+def test_a_new_agreement_recorded_as_a_fact_before_the_start_needs_new_signatures() -> None:
+    """A fact drafting agreement version 2 in ready_to_start, confirmed by another, then
+    start: the proof finds the start without signatures on the new agreement."""
+    redraft = FactSpec(
+        "redraft",
+        ["placement_office"],
+        "new_agreement",
+        fields=[FieldSpec("document", FieldKind.ID)],
+        states=["ready_to_start"],
+    )
+    reconfirm = FactSpec(
+        "reconfirm", ["placement_office"], "confirm_agreement", states=["ready_to_start"]
+    )
+    bypass = refused_bypass(lambda: with_facts(mbo_bpv(), redraft, reconfirm)).bypass
+    assert (bypass.phase, bypass.rule) == ("active", "signatures")
+    assert bypass.path[-2:] == (
+        ("redraft", "ready_to_start", "ready_to_start"),
+        ("start", "ready_to_start", "active"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("effect", "state", "rule"),
+    [
+        ("set_employer", "active", "recognition"),
+        ("clear_placement", "suspended", "recognition"),
+        ("set_employer", "ready_to_start", "recognition"),
+        ("new_agreement", "active", "signatures"),
+        ("new_agreement", "assessment", "signatures"),
+    ],
+)
+def test_a_fact_that_voids_a_rule_of_its_protected_phase_is_itself_a_bypass(
+    effect: str, state: str, rule: str
+) -> None:
+    """Recorded in a protected phase, a fact may not void a rule that phase needs."""
+    fact = FactSpec("change", ["placement_office"], effect, states=[state])
+    bypass = refused_bypass(lambda: with_facts(mbo_bpv(), fact)).bypass
+    assert (bypass.phase, bypass.state, bypass.rule) == (state, state, rule)
+    assert bypass.path[-1] == ("change", state, state)
+
+
+def test_a_fact_withdrawing_consent_during_the_investigation_is_refused() -> None:
+    """Consent withdrawn by a fact, while the case stays investigating, is a bypass."""
+    fact = FactSpec(
+        "consent_withdrawn", ["confidential_advisor"], "withdraw_consent", states=["investigating"]
+    )
+    bypass = refused_bypass(lambda: with_facts(case(), fact)).bypass
+    assert (bypass.phase, bypass.rule) == ("investigating", "consent")
+    assert bypass.path[-1] == ("consent_withdrawn", "investigating", "investigating")
+
+
+ELSEWHERE = ["searching", "placement_proposed", "terminated"]
+
+
+@pytest.mark.parametrize(
+    ("base", "fact"),
+    [
+        (mbo_bpv, FactSpec("other_employer", ["coach"], "set_employer", states=ELSEWHERE)),
+        (hbo_stage, FactSpec("redraft", ["coach"], "new_agreement", states=["agreement_pending"])),
+        (case, FactSpec("consent_noted", ["confidential_advisor"], "give_consent")),
+        (mbo_bpv, FactSpec("note", ["coach"], "guidance_contact")),
+    ],
+    ids=["employer-before-the-check", "agreement-before-signing", "consent", "harmless"],
+)
+def test_a_fact_whose_rules_come_again_on_every_way_on_is_accepted(
+    base: Any, fact: FactSpec
+) -> None:
+    """A new employer before its check, a new agreement before its signing: the rules follow."""
+    assert find_bypass(with_facts(base(), fact)) is None
+
+
 def test_new_states_need_a_phase() -> None:
     """A state that is no phase name must be mapped to one."""
     pause = Transition("pause", ["searching"], "paused", ["coach"])
@@ -182,6 +289,8 @@ EFFECTS = [
     "give_consent",
     "withdraw_consent",
 ]
+#: fact effects that change nothing a path guard vouches for
+HARMLESS = ["hours", "guidance_contact", "assignment_decision"]
 PLACEMENT = {"placement_proposed", "employer_verified", "agreement_pending", "ready_to_start"}
 PROTECTED = {
     "employer_verified": {"V"},
@@ -205,7 +314,11 @@ ENTRY = [
 
 
 def brute_force_finds_bypass(
-    initial: str, transitions: list[Transition], phase: dict[str, str], education: str
+    initial: str,
+    transitions: list[Transition],
+    phase: dict[str, str],
+    education: str,
+    facts: tuple[tuple[set[str], list[str], str], ...] = (),
 ) -> bool:
     """Enumerate every simple path of (state, rules passed) from the start, by depth-first search.
 
@@ -214,6 +327,9 @@ def brute_force_finds_bypass(
     effect gives consent; a new agreement undoes signatures and start; a new or
     cleared placement undoes all three; withdrawn consent undoes consent. Some
     entries need the entering transition itself to carry a guard or an effect.
+    A fact (the states it may be recorded in, its guards, its effect) stays in its
+    state: its guards and effect pass and undo rules as a transition's do, no entry
+    applies, and it may not undo a rule of its state's phase that the way had passed.
     """
     placement_check = {"mbo": "recognition", "hbo": "assignment_approval"}.get(education)
     grants = {"signatures": "S", "no_retroactive_start": "R"}
@@ -227,6 +343,18 @@ def brute_force_finds_bypass(
     }
 
     def walk(state: str, rules: frozenset[str], visited: set[tuple[str, frozenset[str]]]) -> bool:
+        for states, guards, effect in facts:
+            if state not in states:
+                continue
+            now = {grants[g] for g in guards if g in grants} | rules
+            if effect == "give_consent":
+                now.add("K")
+            now -= undo.get(effect, set())
+            if PROTECTED.get(phase[state], set()) & rules - now:
+                return True
+            node = (state, frozenset(now))
+            if node not in visited and walk(state, node[1], visited | {node}):
+                return True
         for t in transitions:
             if state not in t.sources:
                 continue
@@ -254,7 +382,7 @@ def brute_force_finds_bypass(
 @st.composite
 def definitions(draw: st.DrawFn) -> dict[str, Any]:
     """Random internship (mbo, hbo) and case graphs: reachable, without dead ends, guards
-    and effects placed at random."""
+    and effects placed at random, and facts with random effects, guards and states."""
     kind, education = draw(st.sampled_from([("internship", "mbo"), ("internship", "hbo"),
                                             ("case", "none")]))  # fmt: skip
     known = INTERNSHIP_PHASES if kind == "internship" else CASE_PHASES
@@ -282,6 +410,15 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
         )
         effects = draw(st.lists(st.sampled_from(EFFECTS), unique=True, max_size=2))
         transitions.append(Transition(f"t{k}", [source], dest, ["coach"], guards, fields, effects))
+    fact = st.tuples(
+        st.sampled_from([*EFFECTS, *HARMLESS]),
+        st.lists(st.sampled_from(GUARDS), unique=True, max_size=2),
+        st.lists(st.sampled_from(sources), unique=True, max_size=3),  # none: every non-final
+    )
+    facts = [
+        FactSpec(f"f{k}", ["coach"], effect, guards=guards, states=where)
+        for k, (effect, guards, where) in enumerate(draw(st.lists(fact, max_size=3)))
+    ]
     return {
         "name": "random",
         "kind": kind,
@@ -290,6 +427,7 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
         "initial": "s0",
         "final": final,
         "transitions": transitions,
+        "facts": facts,
         "phases": phases,
     }
 
@@ -299,8 +437,13 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
 def test_the_validator_accepts_exactly_what_brute_force_proves(spec: dict[str, Any]) -> None:
     """For thousands of random definitions, accepted iff no path reaches a phase unguarded."""
     phase = {state: spec["phases"].get(state, state) for state in spec["states"]}
+    final = set(spec["final"])
+    facts = tuple(
+        (set(f.states or [s for s in spec["states"] if s not in final]), list(f.guards), f.effect)
+        for f in spec["facts"]
+    )
     expected = brute_force_finds_bypass(
-        spec["initial"], spec["transitions"], phase, spec["education"]
+        spec["initial"], spec["transitions"], phase, spec["education"], facts
     )
     try:
         LifecycleDefinition(**spec)

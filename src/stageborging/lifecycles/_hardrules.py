@@ -7,7 +7,8 @@ trigger names, so a variant that renames a step keeps its rules:
 * **entry rules**: a transition into a phase (optionally only when leaving
   certain phases) must itself carry a guard or an effect;
 * **path rules**: every way into a phase must have passed these guards since
-  the facts they vouch for last changed; an effect *voids* what it changes;
+  the facts they vouch for last changed; an effect *voids* what it changes,
+  whether a transition or a recorded fact carries it;
 * **fact rules**: a fact with this effect must carry this guard;
 * **field rules**: a guard needs a required field of this name and kind.
 """
@@ -16,15 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from attrs import frozen
 
 from ._fields import FieldKind
 from ._model import Education, Effect, Guard
-
-if TYPE_CHECKING:
-    from ._model import Transition
 
 __all__ = [
     "ENTRY_RULES",
@@ -35,6 +33,7 @@ __all__ = [
     "PLACEMENT_CHECK",
     "PLACEMENT_PHASES",
     "VOIDS",
+    "Carrier",
     "EntryRule",
     "PathRule",
     "carries",
@@ -53,13 +52,23 @@ PLACEMENT_CHECK: Mapping[Education, Guard] = {
 }
 
 
-def carries(transition: Transition, rule: Guard | Effect) -> bool:
-    """Whether *transition* carries *rule*: a guard among its guards, an effect among its effects.
+class Carrier(Protocol):
+    """What carries hard rules: a transition, or a step of the proof (a transition or a fact)."""
+
+    @property
+    def guards(self) -> tuple[Guard, ...]: ...
+
+    @property
+    def effects(self) -> tuple[Effect, ...]: ...
+
+
+def carries(carrier: Carrier, rule: Guard | Effect) -> bool:
+    """Whether *carrier* carries *rule*: a guard among its guards, an effect among its effects.
 
     Guards and effects are told apart by type: ``Guard.ASSESSMENT_DECISION``
     and ``Effect.ASSESSMENT_DECISION`` share a value but are not the same rule.
     """
-    return rule in (transition.guards if isinstance(rule, Guard) else transition.effects)
+    return rule in (carrier.guards if isinstance(rule, Guard) else carrier.effects)
 
 
 @frozen
@@ -136,11 +145,12 @@ PASSED_BY: Mapping[Guard, Guard | Effect] = {
 }
 
 _AGREEMENT = (Guard.SIGNATURES, Guard.NO_RETROACTIVE_START)
-#: The path guards an effect voids: they vouched for facts it changes.
+#: The path guards an effect voids, on a transition or a fact: they vouched for what it changes.
+#: A fact that voids several is refused naming the first (a new employer: its check).
 VOIDS: Mapping[Effect, tuple[Guard, ...]] = {
     Effect.NEW_AGREEMENT: _AGREEMENT,
-    Effect.SET_EMPLOYER: (*_AGREEMENT, *PLACEMENT_CHECK.values()),
-    Effect.CLEAR_PLACEMENT: (*_AGREEMENT, *PLACEMENT_CHECK.values()),
+    Effect.SET_EMPLOYER: (*PLACEMENT_CHECK.values(), *_AGREEMENT),
+    Effect.CLEAR_PLACEMENT: (*PLACEMENT_CHECK.values(), *_AGREEMENT),
     Effect.WITHDRAW_CONSENT: (Guard.CONSENT,),
 }
 

@@ -9,11 +9,19 @@ last changed, the placement check (recognition for MBO, assignment approval
 for HBO) since the placement last changed, and consent (the ``give_consent``
 effect) since it was last withdrawn.
 
+Recording a fact is a move too: a self-loop in every state the fact may be
+recorded in (:meth:`~._definition.LifecycleDefinition.fact_states`), whose
+guards pass and whose effect voids exactly as a transition's would. A fact
+enters no phase, so entry rules do not apply to it, but it may not void a
+path guard its state's phase needs: ``set_employer`` recorded in
+``agreement_pending`` leaves that phase without the placement check.
+
 Entering a phase without a rule it needs, or by a transition that lacks the
-guard or effect its entry rule asks for, is a *bypass*, reported with the
-shortest way there: the counterexample. Because the exploration is over
-(state, guards passed) pairs, walks through cycles count too, not only simple
-paths.
+guard or effect its entry rule asks for, or recording a fact that voids a
+rule its phase needs, is a *bypass*, reported with the shortest way there:
+the counterexample, where a fact appears as ``state -fact-> state``. Because
+the exploration is over (state, guards passed) pairs, walks through cycles
+count too, not only simple paths.
 """
 
 from __future__ import annotations
@@ -22,13 +30,22 @@ from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from attrs import frozen
+
 from ..core import Bypass
-from ._hardrules import ENTRY_RULES, PASSED_BY, VOIDS, carries, path_guards, tracked_guards
-from ._model import Education, Guard, Kind
+from ._hardrules import (
+    ENTRY_RULES,
+    PASSED_BY,
+    VOIDS,
+    Carrier,
+    carries,
+    path_guards,
+    tracked_guards,
+)
+from ._model import Education, Effect, Guard, Kind
 
 if TYPE_CHECKING:
     from ._definition import LifecycleDefinition
-    from ._model import Effect, Transition
 
 __all__ = ["CASE_PHASES", "FINAL_PHASES", "INTERNSHIP_PHASES", "PHASES", "find_bypass"]
 
@@ -63,17 +80,45 @@ PHASES: Mapping[Kind, tuple[str, ...]] = {
 FINAL_PHASES = frozenset({"completed", "withdrawn", "closed"})
 
 
-def passes(
-    transition: Transition, passed: frozenset[Guard], education: Education
-) -> frozenset[Guard]:
-    """The path guards passed after *transition*, given *passed* before it."""
-    gained = {g for g in tracked_guards(education) if carries(transition, PASSED_BY[g])}
-    lost = {g for effect in transition.effects for g in VOIDS.get(effect, ())}
+@frozen
+class Step:
+    """One move the proof explores: a transition, or a fact recorded (a self-loop)."""
+
+    name: str
+    dest: str
+    guards: tuple[Guard, ...]
+    effects: tuple[Effect, ...]
+    fact: bool = False
+
+
+def passes(carrier: Carrier, passed: frozenset[Guard], education: Education) -> frozenset[Guard]:
+    """The path guards passed after *carrier* (a transition or a fact), given *passed* before it.
+
+    Its guards are checked before its effects apply, so a guard it passes and
+    an effect that voids it leave the guard not passed.
+    """
+    gained = {g for g in tracked_guards(education) if carries(carrier, PASSED_BY[g])}
+    lost = {g for effect in carrier.effects for g in VOIDS.get(effect, ())}
     return frozenset((passed | gained) - lost)
 
 
+def fact_problem(
+    fact: Carrier, phase: str, passed: frozenset[Guard], education: Education
+) -> Guard | None:
+    """The path guard of *phase* that *fact*, recorded having passed *passed*, voids, if any.
+
+    A fact enters no phase, so only what it breaks counts against it: a guard
+    the phase needs, passed before the fact and voided by its effect (the
+    first its effect names). A protected initial state, which no way enters,
+    is not a fact's doing.
+    """
+    needed = path_guards(phase, education)
+    voided = (g for effect in fact.effects for g in VOIDS.get(effect, ()))
+    return next((g for g in voided if g in needed and g in passed), None)
+
+
 def entry_problem(
-    transition: Transition,
+    transition: Carrier,
     source_phase: str,
     dest_phase: str,
     passed: frozenset[Guard],
@@ -90,20 +135,30 @@ def entry_problem(
     return next((g for g in path_guards(dest_phase, education) if g not in passed), None)
 
 
+def steps_from(definition: LifecycleDefinition) -> dict[str, list[Step]]:
+    """Every state's moves: its transitions, then the facts it may record, in definition order."""
+    steps: dict[str, list[Step]] = {s: [] for s in definition.states}
+    for t in definition.transitions:
+        for source in t.sources:
+            steps[source].append(Step(t.trigger, t.dest, t.guards, t.effects))
+    for fact in definition.facts:
+        for state in definition.fact_states(fact):
+            steps[state].append(Step(fact.name, state, fact.guards, (fact.effect,), fact=True))
+    return steps
+
+
 def find_bypass(definition: LifecycleDefinition) -> Bypass | None:
     """The shortest way into a phase that misses a hard rule, or None.
 
-    Explores (state, guards passed) pairs breadth first from the initial state.
+    Explores (state, guards passed) pairs breadth first from the initial state,
+    through transitions and recorded facts.
     """
     phase_of = definition.phase_of
     education = definition.education
-    by_source: dict[str, list[Transition]] = {s: [] for s in definition.states}
-    for t in definition.transitions:
-        for source in t.sources:
-            by_source[source].append(t)
+    by_source = steps_from(definition)
     Node = tuple[str, frozenset[Guard]]
     start: Node = (definition.initial, frozenset())
-    parent: dict[Node, tuple[Node, Transition]] = {}
+    parent: dict[Node, tuple[Node, Step]] = {}
     seen = {start}
     queue = deque([start])
     while queue:
@@ -111,13 +166,17 @@ def find_bypass(definition: LifecycleDefinition) -> Bypass | None:
         state, passed = node
         for t in by_source[state]:
             after = passes(t, passed, education)
-            problem = entry_problem(t, phase_of[state], phase_of[t.dest], after, education)
+            problem: Guard | Effect | None
+            if t.fact:
+                problem = fact_problem(t, phase_of[state], passed, education)
+            else:
+                problem = entry_problem(t, phase_of[state], phase_of[t.dest], after, education)
             if problem is not None:
-                path = [(t.trigger, state, t.dest)]
+                path = [(t.name, state, t.dest)]
                 back = node
                 while back in parent:
                     back, via = parent[back]
-                    path.append((via.trigger, back[0], via.dest))
+                    path.append((via.name, back[0], via.dest))
                 return Bypass(phase_of[t.dest], t.dest, problem.value, tuple(reversed(path)))
             nxt = (t.dest, after)
             if nxt not in seen:
