@@ -326,7 +326,8 @@ def brute_force_finds_bypass(
     check is recognition for mbo, assignment approval for hbo); the give_consent
     effect gives consent; a new agreement undoes signatures and start; a new or
     cleared placement undoes all three; withdrawn consent undoes consent. Some
-    entries need the entering transition itself to carry a guard or an effect.
+    entries need the entering transition itself to carry a guard or an effect, and
+    opening a stream passes nothing, so the initial state's phase may need none.
     A fact (the states it may be recorded in, its guards, its effect) stays in its
     state: its guards and effect pass and undo rules as a transition's do, no entry
     applies, and it may not undo a rule of its state's phase that the way had passed.
@@ -375,6 +376,11 @@ def brute_force_finds_bypass(
                 return True
         return False
 
+    # Opening passes nothing: the initial phase may need no rule, nor an entry guard.
+    if PROTECTED.get(phase[initial]) or any(
+        left is None and phase[initial] in entered for entered, left, _ in ENTRY
+    ):
+        return True
     start = (initial, frozenset[str]())
     return walk(*start, {start})
 
@@ -451,3 +457,24 @@ def test_the_validator_accepts_exactly_what_brute_force_proves(spec: dict[str, A
         assert expected, "refused, but brute force finds no bypass"
         return
     assert not expected, "accepted, but brute force finds a bypass"
+
+
+@pytest.mark.parametrize(("phase", "rule"), [("active", "no_retroactive_start"),
+                                             ("suspended", "reason_code")])  # fmt: skip
+def test_a_stream_cannot_be_opened_straight_into_a_protected_phase(phase: str, rule: str) -> None:
+    """Opening passes no guard: an initial state in a protected phase is a bypass of length 0."""
+    base = mbo_bpv()
+    with pytest.raises(UnguardedPath) as refused:
+        attrs.evolve(
+            base,
+            name="opened_early",
+            states=("started", *base.states),
+            initial="started",
+            phases={"started": phase},
+            transitions=(
+                *base.transitions,
+                Transition("to_orientation", ["started"], "orientation", ["coach"]),
+            ),
+        )
+    assert (refused.value.bypass.phase, refused.value.bypass.rule) == (phase, rule)
+    assert refused.value.bypass.path == ()

@@ -147,6 +147,18 @@ def steps_from(definition: LifecycleDefinition) -> dict[str, list[Step]]:
     return steps
 
 
+def _opening_problem(phase: str, education: Education) -> Guard | Effect | None:
+    """The rule missed by opening a stream straight into *phase*, if any.
+
+    Opening passes no guard and carries no effect, so the initial state's phase may
+    need no path guard, nor an entry rule that applies whatever phase is left.
+    """
+    for rule in ENTRY_RULES:
+        if not rule.leaving and phase in rule.into:
+            return rule.needs
+    return next(iter(path_guards(phase, education)), None)
+
+
 def find_bypass(definition: LifecycleDefinition) -> Bypass | None:
     """The shortest way into a phase that misses a hard rule, or None.
 
@@ -155,6 +167,9 @@ def find_bypass(definition: LifecycleDefinition) -> Bypass | None:
     """
     phase_of = definition.phase_of
     education = definition.education
+    opened = _opening_problem(phase_of[definition.initial], education)
+    if opened is not None:  # opening enters the initial state with nothing passed
+        return Bypass(phase_of[definition.initial], definition.initial, opened.value, ())
     by_source = steps_from(definition)
     Node = tuple[str, frozenset[Guard]]
     start: Node = (definition.initial, frozenset())
