@@ -76,14 +76,17 @@ def test_warnings_are_recorded_with_the_plugin_name(db_path: Path, clock: FakeCl
 
 @pytest.mark.hook("stageborging_check_transition")
 def test_a_blocking_check_refuses(db_path: Path, clock: FakeClock) -> None:
-    """A block finding refuses the transition; its Dutch text falls back to English."""
+    """A block finding refuses the transition; a Dutch text it lacks is sealed empty,
+    never as the English one passed off as Dutch."""
     with engine_with(db_path, clock, Blocks()) as engine:
         sid = journey(engine).open()
         with pytest.raises(Refused) as info:
             engine.fire(sid, "begin_search", actor=STUDENT)
+        sealed = engine.history(sid)[-1].findings
     (finding,) = info.value.findings
     assert finding.source == "blocks"
-    assert finding.message_nl == "Not today."
+    assert (finding.message, finding.message_nl) == ("Not today.", "")
+    assert sealed == (finding,)
 
 
 @pytest.mark.hook("stageborging_check_transition")

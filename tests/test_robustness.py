@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,31 +86,40 @@ def test_a_verifier_answering_no_string_fails_closed(db_path: Path, clock: FakeC
 
 
 @pytest.mark.parametrize(
-    "finding",
+    "make",
     [
-        Finding("local.x", "warn", "bad \ud800 text"),
-        Finding("local.x", "warn", "ok", params={"who": "Jan Jansen"}),
-        Finding("Local X", "warn", "ok"),
+        lambda: Finding("local.x", "warn", "bad \ud800 text"),
+        lambda: Finding("local.x", "warn", "ok", params={"who": "Jan Jansen"}),
+        lambda: Finding("Local X", "warn", "ok"),
+        lambda: Finding("local.x", "warn", "ok", params={"jan@example.nl": "x"}),
+        lambda: Finding("local.x", "warn", "ok", params={"\ud800": "x"}),
+        lambda: Finding("local.x", "warn", {"text": "a dict"}),
+        lambda: Finding("local.x", "warn", None),
+        lambda: Finding("local.x", "warn", 3),
+        lambda: Finding("local.x", "warn", "ok", message_nl=None),
     ],
 )
 def test_a_plugin_finding_must_fit_the_log(
-    db_path: Path, clock: FakeClock, finding: Finding
+    db_path: Path, clock: FakeClock, make: Callable[[], Finding]
 ) -> None:
-    """Unencodable text, names in params, or a code with spaces: refused, not sealed."""
+    """Unencodable text, names in params, a code with spaces, a param name like an
+    address or a message that is no string: refused, not sealed."""
 
     class Writes:
         name = "writes"
 
         @hookimpl
         def stageborging_check_transition(self) -> list[Finding]:
-            return [finding]
+            return [make()]
 
     with Engine(db_path, plugins=[Writes()], clock=clock) as engine:
         sid = journey(engine).open()
         decision = engine.check(sid, "begin_search", actor=STUDENT)
         assert [f.code for f in decision.blocking] == ["check.failed"]
-        with pytest.raises(Refused):
+        with pytest.raises(Refused) as info:
             engine.fire(sid, "begin_search", actor=STUDENT)
+        assert [f.code for f in info.value.findings] == ["check.failed"]
+        assert engine.verify().ok
 
 
 def test_a_full_disk_is_a_store_error(db_path: Path, clock: FakeClock) -> None:

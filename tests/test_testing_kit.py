@@ -331,3 +331,69 @@ def test_settings_reach_the_kit_engine(pytester: pytest.Pytester) -> None:
         """
     )
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('return [Finding("roc.note", "info", "Training first.")]', "*empty Dutch message*"),
+        ('return [Finding("roc.note", "info", " ", "Eerst training.")]', "*empty message*"),
+        ('raise KeyError("student")', "*the plugin's check failed: KeyError*"),
+        ('return [Finding("roc.note", "info", None, "Tekst.")]', "*check failed: InvalidInput*"),
+    ],
+    ids=["no-dutch", "blank-english", "raises", "malformed"],
+)
+def test_the_contract_fails_findings_that_are_not_well_formed(
+    pytester: pytest.Pytester, body: str, message: str
+) -> None:
+    """No Dutch (the engine fills none in), a blank message or a failing check fails it."""
+    pytester.makepyfile(
+        test_findings=f"""
+        import pytest
+        from stageborging import Finding, hookimpl
+        from stageborging.testing import PluginContract
+
+        class Sloppy:
+            name = "sloppy"
+
+            @hookimpl
+            def stageborging_check_transition(self, transition):
+                if transition.trigger == "begin_search":
+                    {body}
+                return None
+
+        class TestSloppy(PluginContract):
+            @pytest.fixture
+            def plugin(self):
+                return Sloppy()
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "findings_are_well_formed")
+    result.assert_outcomes(failed=1, deselected=3)
+    result.stdout.fnmatch_lines([message])
+
+
+def test_the_contract_fails_a_plugin_that_does_not_register(pytester: pytest.Pytester) -> None:
+    """A misspelled hook fails the registration test by name (the others cannot run)."""
+    pytester.makepyfile(
+        test_misspelled="""
+        import pytest
+        from stageborging import hookimpl
+        from stageborging.testing import PluginContract
+
+        class Misspelled:
+            name = "misspelled"
+
+            @hookimpl
+            def stageborging_check_transitions(self, transition):
+                return None
+
+        class TestMisspelled(PluginContract):
+            @pytest.fixture
+            def plugin(self):
+                return Misspelled()
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "registers_cleanly")
+    result.assert_outcomes(failed=1, deselected=3)
+    result.stdout.fnmatch_lines(["*the plugin does not register*stageborging_check_transitions*"])

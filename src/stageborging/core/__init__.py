@@ -4,10 +4,20 @@ identifiers, the error tree, canonical JSON, the message catalogue and logging.
 Nothing here knows of lifecycles, storage or plugins.
 """
 
-from ._actors import IDENTIFIER, Actor, Role, check_identifier, parse_role
+from ._actors import (
+    IDENTIFIER,
+    NAME,
+    Actor,
+    Role,
+    check_identifier,
+    check_name,
+    key_field,
+    parse_role,
+)
 from ._canonical import canonical_bytes, check_canonical_value
 from ._convert import as_tuple, parse_enum
 from ._errors import (
+    EXCERPT,
     Bypass,
     ConcurrencyConflict,
     DefinitionError,
@@ -21,6 +31,7 @@ from ._errors import (
     StoreError,
     StreamNotFound,
     UnguardedPath,
+    excerpt,
 )
 from ._events import Event, EventType, Statistics, Stream
 from ._findings import Decision, Finding, PluginInfo, Severity
@@ -30,12 +41,14 @@ from ._logging import LOGGER_NAME, get_logger
 from ._messages import CATALOGUE, finding
 from ._notifications import Notification, OutboxEntry
 from ._plugins import PluginProblem, PluginStatus
-from ._time import Clock, Moment, rfc3339, utc_now
+from ._time import Clock, Moment, parse_date, rfc3339, utc_now
 
 __all__ = [
     "CATALOGUE",
+    "EXCERPT",
     "IDENTIFIER",
     "LOGGER_NAME",
+    "NAME",
     "Actor",
     "Bypass",
     "Clock",
@@ -71,9 +84,13 @@ __all__ = [
     "canonical_bytes",
     "check_canonical_value",
     "check_identifier",
+    "check_name",
+    "excerpt",
     "finding",
     "freeze",
     "get_logger",
+    "key_field",
+    "parse_date",
     "parse_enum",
     "parse_role",
     "rfc3339",

@@ -10,11 +10,42 @@ from attrs import field, frozen
 from ._convert import parse_enum
 from ._errors import InvalidInput
 
-__all__ = ["IDENTIFIER", "Actor", "Role", "check_identifier", "parse_role"]
+__all__ = [
+    "IDENTIFIER",
+    "NAME",
+    "Actor",
+    "Role",
+    "check_identifier",
+    "check_name",
+    "key_field",
+    "parse_role",
+]
 
 #: Pseudonymous ids from the student information system: letters, digits and
 #: ``. _ : -``, at most 128 characters. No spaces, so no names slip in.
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
+
+
+#: Names of fields and params: ASCII letters, digits and ``_``, at most 64 characters.
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def check_name(field_name: str, value: object) -> str:
+    """Return *value* if it is a well-formed field or param name, else raise InvalidInput."""
+    if not isinstance(value, str) or NAME.fullmatch(value) is None:
+        raise InvalidInput(field_name, value, "must be a name: 1-64 ASCII letters, digits or '_'")
+    return value
+
+
+def key_field(prefix: str, key: object) -> str:
+    """``prefix.key`` when *key* is shaped like a name, else *prefix*.
+
+    An error's ``field`` is logged, so a key that may be a value (a sentence, an
+    address, a megabyte) never becomes part of it.
+    """
+    if isinstance(key, str) and NAME.fullmatch(key) is not None:
+        return f"{prefix}.{key}"
+    return prefix
 
 
 def check_identifier(field_name: str, value: object) -> str:

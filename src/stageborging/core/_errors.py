@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ._findings import Finding
 
 __all__ = [
+    "EXCERPT",
     "Bypass",
     "ConcurrencyConflict",
     "DefinitionError",
@@ -25,6 +26,7 @@ __all__ = [
     "StoreError",
     "StreamNotFound",
     "UnguardedPath",
+    "excerpt",
 ]
 
 
@@ -32,11 +34,39 @@ class StageborgingError(Exception):
     """Base class of every error raised by stageborging."""
 
 
+#: How much of a rejected value an error message quotes, in characters.
+EXCERPT = 80
+
+
+def excerpt(value: object) -> str:
+    """A bounded, printable glimpse of *value* for an error message (never the whole).
+
+    A string is quoted as ``repr`` (control characters and lone surrogates escaped)
+    and cut to :data:`EXCERPT` characters ending in ``…``; a number or a constant is
+    shown when short; anything else by its kind only (``<list>``), since its ``repr``
+    may be long, raise, or carry what it holds.
+    """
+    if isinstance(value, str):
+        text = repr(value[:EXCERPT])
+        if len(value) > EXCERPT or len(text) > EXCERPT:
+            text = text[: EXCERPT - 1] + "…"
+        return text
+    if value is None or isinstance(value, (bool, float)):
+        return repr(value)
+    if isinstance(value, int):
+        bits = value.bit_length()
+        return repr(value) if bits <= 64 else f"<int of {bits} bits>"
+    return f"<{type(value).__name__[:EXCERPT]}>"
+
+
 class InvalidInput(StageborgingError, ValueError):
     """A command's input is malformed; nothing was written.
 
+    The message names the field and quotes at most :data:`EXCERPT` characters of the
+    value (control characters escaped), or only its kind (``<list>``).
+
     Attributes:
-        field: The name of the offending field (e.g. ``"data.reason"``).
+        field: The name of the offending field (e.g. ``"data.reason"``); never a value.
         value: The value that was given.
     """
 
@@ -44,7 +74,7 @@ class InvalidInput(StageborgingError, ValueError):
         self.field = field
         self.value = value
         self.problem = problem
-        super().__init__(f"{field}={value!r}: {problem}")
+        super().__init__(f"{field}={excerpt(value)}: {problem}")
 
 
 class StreamNotFound(InvalidInput, LookupError):

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from attrs import field, frozen
 
-from ._actors import check_identifier
+from ._actors import check_identifier, check_name, key_field
 from ._convert import parse_enum
 from ._errors import InvalidInput
 from ._frozen import FrozenMap
@@ -28,20 +28,52 @@ def _severity(value: object) -> Severity:
     return parse_enum(Severity, "severity", value)
 
 
+def check_text(field_name: str, value: object) -> str:
+    """*value* if it is a string UTF-8 can carry (no lone surrogate), else InvalidInput."""
+    if not isinstance(value, str):
+        raise InvalidInput(field_name, value, "must be a string")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(field_name, value, "holds a lone surrogate") from None
+    return value
+
+
 def string_params(params: Mapping[str, str], *, ids: bool = False) -> FrozenMap:
     """*params* as a read-only map of names to strings; InvalidInput naming the first bad one.
 
+    Names are names (letters, digits, ``_``); values are strings UTF-8 can carry.
     With *ids*, every value must also be a pseudonymous id or code (no spaces):
     what notifications carry.
     """
     if not isinstance(params, Mapping):
-        raise InvalidInput("params", type(params).__name__, "must map names to strings")
+        raise InvalidInput("params", params, "must map names to strings")
     for key, value in params.items():
-        if not isinstance(key, str) or not isinstance(value, str):
-            raise InvalidInput(f"params.{key}", value, "must map names to strings (codes, ids)")
+        check_name("params", key)
+        if not isinstance(value, str):
+            raise InvalidInput(key_field("params", key), value, "must be a string (a code, an id)")
         if ids:
             check_identifier(f"params.{key}", value)
+        else:
+            check_text(f"params.{key}", value)
     return FrozenMap(params)
+
+
+def _code(value: str) -> str:
+    return check_identifier("code", value)
+
+
+def _message(value: str) -> str:
+    return check_text("message", value)
+
+
+def _message_nl(value: str) -> str:
+    return check_text("message_nl", value)
+
+
+def _source(value: str) -> str:
+    return check_text("source", value)
 
 
 class PluginInfo(NamedTuple):
@@ -61,20 +93,24 @@ class PluginInfo(NamedTuple):
 class Finding:
     """One observation of a rule or check about a command.
 
+    Every field is checked as the finding is made (:class:`InvalidInput` naming the
+    first bad one): it is sealed into the log as it is.
+
     Attributes:
         code: A stable dotted code from the documented lists (``signatures.missing``).
         severity: ``block`` refuses the command; ``warn`` and ``info`` are recorded.
         message: English text for people. Never personal data.
-        message_nl: The same in Dutch.
+        message_nl: The same in Dutch; empty when a plugin gave none.
         source: ``"stageborging"`` for hard rules, else the plugin's name.
-        params: Codes that filled the message (``{"missing": "guardian"}``), read-only.
+        params: Codes that filled the message (``{"missing": "guardian"}``), read-only;
+            the names are names (letters, digits, ``_``).
     """
 
-    code: str
+    code: str = field(converter=_code)
     severity: Severity = field(converter=_severity)
-    message: str
-    message_nl: str = ""
-    source: str = "stageborging"
+    message: str = field(converter=_message)
+    message_nl: str = field(default="", converter=_message_nl)
+    source: str = field(default="stageborging", converter=_source)
     params: Mapping[str, str] = field(factory=FrozenMap, converter=string_params)
 
     @property

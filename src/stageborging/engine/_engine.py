@@ -38,6 +38,23 @@ from ._registry import Registry
 
 __all__ = ["Engine"]
 
+#: What a store must offer; an object without it is no database.
+_STORE_METHODS = ("run", "read_stream", "read_events", "outbox", "close")
+
+
+def _store(db: object) -> Store:
+    """*db* as a store: a path opens SQLite; anything else must look like a Store."""
+    if isinstance(db, (str, os.PathLike)):
+        return SQLiteStore(db)
+    if not all(callable(getattr(db, method, None)) for method in _STORE_METHODS):
+        raise InvalidInput("db", db, "must be a database path or a Store")
+    return db  # type: ignore[return-value]  # Store is a protocol: checked by its methods
+
+
+def _is_int(value: object) -> bool:
+    """An int that is not a bool (True is no version)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
 
 class Engine(Reads):
     """Open streams, fire transitions, record facts and read them back.
@@ -61,7 +78,12 @@ class Engine(Reads):
             (:class:`Registry`, which takes the five arguments above); give
             either a registry or those arguments.
         clock: Returns the current time (timezone-aware); tests pass a fake.
-        timezone: Where dates are judged (start date reached, …).
+        timezone: Where dates are judged (start date reached, …): a
+            ``tzinfo`` such as ``ZoneInfo("Europe/Amsterdam")`` (the default).
+
+    Raises:
+        InvalidInput: an argument has the wrong kind (a number as *db*, a string
+            as *timezone*, a clock that cannot be called …); nothing is opened.
 
     Every command is one database transaction: either its event, projection
     and (refusals included) everything else commit together, or nothing is
@@ -97,13 +119,18 @@ class Engine(Reads):
             )
         elif not isinstance(registry, Registry):
             raise InvalidInput("registry", type(registry).__name__, "must be a Registry")
+        if not callable(clock):
+            raise InvalidInput("clock", clock, "must be callable, returning an aware datetime")
+        if timezone is not None and not isinstance(timezone, tzinfo):
+            raise InvalidInput("timezone", timezone, "must be a tzinfo, e.g. ZoneInfo(...)")
         self.registry = registry
         self._plugins = registry.host
-        self.store: Store = db if not isinstance(db, (str, os.PathLike)) else SQLiteStore(db)
+        self.store: Store = _store(db)
         tz = timezone if timezone is not None else ZoneInfo("Europe/Amsterdam")
         self._pipeline = Pipeline(registry, self.store, clock, tz)
         self._log = get_logger()
         self._stdlog = logging.getLogger(LOGGER_NAME)
+        self._known: frozenset[str] | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -318,6 +345,7 @@ class Engine(Reads):
             InvalidTransition: the trigger is not allowed from the current state.
         """
         actor = check_actor(actor)
+        check_identifier("stream_id", stream_id)
         return self._pipeline.dry_run(stream_id, EventType.TRANSITIONED, trigger, actor, data)
 
     def check_record(
@@ -337,6 +365,7 @@ class Engine(Reads):
             InvalidInput: as :meth:`record` (unknown fact, wrong state, bad data).
         """
         actor = check_actor(actor)
+        check_identifier("stream_id", stream_id)
         return self._pipeline.dry_run(stream_id, EventType.RECORDED, fact, actor, data)
 
     # -- internals ---------------------------------------------------------
@@ -352,7 +381,16 @@ class Engine(Reads):
     ) -> Event:
         started = time.perf_counter()
         try:
+            check_identifier("stream_id", stream_id)
+        except InvalidInput as exc:
+            self._log_command("-", name, "invalid", started, field=exc.field)
+            raise
+        try:
             actor = check_actor(actor)
+            if expected_version is not None and not _is_int(expected_version):
+                raise InvalidInput(
+                    "expected_version", expected_version, "must be an integer (a stream version)"
+                )
         except InvalidInput as exc:
             self._log_command(stream_id, name, "invalid", started, field=exc.field)
             raise
@@ -362,6 +400,16 @@ class Engine(Reads):
             return pipeline.command(tx, stream_id, type, name, actor, data, expected_version)
 
         return self._run(stream_id, name, work, started).event
+
+    def _commands(self) -> frozenset[str]:
+        """Every trigger and fact name of the loaded lifecycles (built on first need)."""
+        if self._known is None:
+            self._known = frozenset(
+                name
+                for definition in self.registry.lifecycles.values()
+                for name in (*definition.transitions_by_trigger, *definition.facts_by_name)
+            )
+        return self._known
 
     def _run(
         self, stream_id: str, command: str, work: Callable[[Transaction], Outcome], started: float
@@ -386,6 +434,10 @@ class Engine(Reads):
         # Checked first so that a host that configured no logging pays nothing.
         if not self._stdlog.isEnabledFor(logging.INFO):
             return
+        if outcome in ("invalid", "conflict") and command != "open":
+            # The caller's name for the command is logged only when it names a
+            # trigger or fact: otherwise it may be anything (a name, a megabyte).
+            command = command if command in self._commands() else "-"
         self._log.info(
             "command",
             stream=stream_id,

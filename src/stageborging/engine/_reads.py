@@ -6,11 +6,13 @@ from ..audit import VerifyReport
 from ..core import (
     DefinitionMismatch,
     Event,
+    InvalidInput,
     OutboxEntry,
     Role,
     Statistics,
     Stream,
     StreamNotFound,
+    check_identifier,
     freeze,
     parse_role,
 )
@@ -37,8 +39,9 @@ class Reads:
 
         Raises:
             StreamNotFound: no stream has this id.
+            InvalidInput: *stream_id* is not a pseudonymous id.
         """
-        row = self.store.read_stream(stream_id)
+        row = self.store.read_stream(check_identifier("stream_id", stream_id))
         if row is None:
             raise StreamNotFound(stream_id)
         return stream_of(row)
@@ -48,8 +51,9 @@ class Reads:
 
         Raises:
             StreamNotFound: no stream has this id.
+            InvalidInput: *stream_id* is not a pseudonymous id.
         """
-        sealed = self.store.read_events(stream_id)
+        sealed = self.store.read_events(check_identifier("stream_id", stream_id))
         if not sealed:
             raise StreamNotFound(stream_id)
         return tuple(event_from_sealed(s) for s in sealed)
@@ -61,9 +65,10 @@ class Reads:
 
         Raises:
             StreamNotFound: no stream has this id.
+            InvalidInput: *stream_id* is not a pseudonymous id.
             DefinitionMismatch: the stream's definition is not the one loaded.
         """
-        sealed = self.store.read_events(stream_id)
+        sealed = self.store.read_events(check_identifier("stream_id", stream_id))
         if not sealed:
             raise StreamNotFound(stream_id)
         first, last = sealed[0], sealed[-1]
@@ -97,9 +102,15 @@ class Reads:
 
         Raises:
             StreamNotFound: *stream_id* names no stream.
+            InvalidInput: *stream_id* is not a pseudonymous id, *pending* no bool.
         """
-        if stream_id is not None and self.store.read_stream(stream_id) is None:
+        if (
+            stream_id is not None
+            and self.store.read_stream(check_identifier("stream_id", stream_id)) is None
+        ):
             raise StreamNotFound(stream_id)
+        if not isinstance(pending, bool):
+            raise InvalidInput("pending", pending, "must be True or False")
         return tuple(self.store.outbox(stream_id, pending))
 
     def recipients(self, role: Role | str, stream_id: str) -> tuple[str, ...]:
@@ -110,13 +121,15 @@ class Reads:
 
         Raises:
             StreamNotFound: no stream has this id.
+            InvalidInput: *stream_id* is not a pseudonymous id.
             InvalidInput: the role is unknown.
         """
-        row = self.store.read_stream(stream_id)
+        role = parse_role("role", role)
+        row = self.store.read_stream(check_identifier("stream_id", stream_id))
         if row is None:
             raise StreamNotFound(stream_id)
         stream = stream_of(row, freeze(self._pipeline.facts.facts(row)))
-        return self._plugins.recipients(parse_role("role", role), stream)
+        return self._plugins.recipients(role, stream)
 
     def statistics(self) -> Statistics:
         """Streams per lifecycle and state, events per type, refusals per finding code."""

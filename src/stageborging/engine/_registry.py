@@ -96,11 +96,11 @@ class Registry:
         Raises:
             InvalidInput: no definition has that name.
         """
-        try:
-            return self._definitions[name]
-        except KeyError:
+        definition = self._definitions.get(name) if isinstance(name, str) else None
+        if definition is None:
             known = ", ".join(self._definitions)
-            raise InvalidInput("lifecycle", name, f"unknown lifecycle; known: {known}") from None
+            raise InvalidInput("lifecycle", name, f"unknown lifecycle; known: {known}")
+        return definition
 
     @property
     def guidance_steps(self) -> tuple[GuidanceStep, ...]:

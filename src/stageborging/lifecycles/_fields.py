@@ -7,13 +7,20 @@ log holds only ids, codes, dates and integers: no free text, no floats.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from attrs import field, frozen
 
-from ..core import FrozenMap, InvalidInput, as_tuple, check_identifier, parse_enum
+from ..core import (
+    FrozenMap,
+    InvalidInput,
+    as_tuple,
+    check_identifier,
+    key_field,
+    parse_date,
+    parse_enum,
+)
 
 __all__ = ["FieldKind", "FieldSpec", "validate_data"]
 
@@ -92,18 +99,11 @@ def _convert(spec: FieldSpec, name: str, value: Any) -> Any:
         if not value:
             raise InvalidInput(name, value, "must not be empty")
         for item in value:
-            if item not in spec.codes:
+            if not isinstance(item, str) or item not in spec.codes:
                 raise InvalidInput(name, item, f"unknown code; allowed: {', '.join(spec.codes)}")
         return tuple(sorted(set(value)))
     if kind is FieldKind.DATE:
-        if isinstance(value, date) and not hasattr(value, "hour"):
-            return value.isoformat()
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value).isoformat()
-            except ValueError:
-                pass
-        raise InvalidInput(name, value, "must be a date (YYYY-MM-DD)")
+        return parse_date(name, value)
     # FieldKind.INT
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(name, value, "must be an integer")
@@ -134,7 +134,9 @@ def validate_data(
     for key in data:
         if key not in known:
             allowed = ", ".join(known) or "no fields"
-            raise InvalidInput(f"{prefix}.{key}", data[key], f"unknown field; allowed: {allowed}")
+            # The key is the caller's, so it is quoted (bounded) and named in the
+            # field only when it is shaped like a field name.
+            raise InvalidInput(key_field(prefix, key), key, f"unknown field; allowed: {allowed}")
     result: dict[str, Any] = {}
     for spec in specs:
         name = f"{prefix}.{spec.name}"

@@ -62,7 +62,9 @@ def resolve_trigger(
     definition: LifecycleDefinition, state: str, trigger: str, data: Mapping[str, Any] | None
 ) -> Move:
     """Firing *trigger* from *state*; InvalidInput when the trigger or its data is off."""
-    transition = definition.transitions_by_trigger.get(trigger)
+    transition = (
+        definition.transitions_by_trigger.get(trigger) if isinstance(trigger, str) else None
+    )
     if transition is None:
         known = ", ".join(definition.transitions_by_trigger)
         raise InvalidInput("trigger", trigger, f"unknown trigger; known: {known}")
@@ -84,7 +86,7 @@ def resolve_fact(
     definition: LifecycleDefinition, state: str, fact: str, data: Mapping[str, Any] | None
 ) -> Move:
     """Recording *fact* in *state*; InvalidInput when the fact, the state or its data is off."""
-    spec = definition.facts_by_name.get(fact)
+    spec = definition.facts_by_name.get(fact) if isinstance(fact, str) else None
     if spec is None:
         known = ", ".join(definition.facts_by_name) or "none"
         raise InvalidInput("fact", fact, f"unknown fact; known: {known}")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from .. import Engine, Finding, Notification, Severity
-from ..exceptions import InvalidInput, Refused
+from ..exceptions import InvalidInput, PluginError, Refused
 from ._assertions import assert_intact
 from ._clock import FakeClock
 from ._journey import Journey, KitRegister
@@ -42,10 +42,11 @@ class PluginContract:
 
     The suite registers your plugin on an engine, drives the :class:`Journey`
     and, before every transition and fact, dry-runs it twice. It checks that the plugin
-    registers (hook names and arguments valid), that its findings are
-    well-formed (a dotted lowercase code, a known severity, an English and a
-    Dutch message), hold no personal data, and are deterministic (the same
-    answer when asked twice), and that what it queues is well-formed.
+    registers (hook names and arguments valid), that its checks never fail and
+    their findings are well-formed (a dotted lowercase code, a known severity, an
+    English and a Dutch message: the engine fills in neither), hold no personal
+    data, and are deterministic (the same answer when asked twice), and that what
+    it queues is well-formed.
     """
 
     @pytest.fixture
@@ -88,16 +89,36 @@ class PluginContract:
                 continue
         return decisions
 
-    def test_registers_cleanly(self, contract_engine: tuple[Engine, FakeClock]) -> None:
+    def test_registers_cleanly(
+        self, tmp_path: Path, plugin: object, plugin_config: dict[str, Any]
+    ) -> None:
         """The plugin's hooks exist and take only arguments their specs have."""
-        engine, _ = contract_engine
-        assert engine.plugin_problems == ()
+        # Built here, not by the fixture: a refused plugin fails this test by name
+        # instead of erroring in a fixture.
+        try:
+            engine = Engine(
+                tmp_path / "registers.db",
+                plugins=[KitRegister(), plugin],
+                clock=FakeClock(),
+                config=plugin_config,
+            )
+        except PluginError as exc:
+            pytest.fail(f"the plugin does not register: {exc}")
+        with engine:
+            assert engine.plugin_problems == ()
 
     def test_findings_are_well_formed(self, contract_engine: tuple[Engine, FakeClock]) -> None:
-        """Every finding has a dotted code, a known severity and a message in both languages."""
+        """Every finding has a dotted code, a known severity and a message in both languages.
+
+        The findings are the plugin's own: the engine fills in no language, and a
+        check that raised or returned something malformed (``check.failed``) fails.
+        """
         engine, clock = contract_engine
         for findings in self._decisions(engine, clock):
             for finding in findings:
+                assert finding.code != "check.failed", (
+                    f"the plugin's check failed: {finding.params.get('error')}"
+                )
                 assert _CODE.fullmatch(finding.code), (
                     f"code {finding.code!r} is not dotted lowercase"
                 )

@@ -1,0 +1,568 @@
+"""The public boundary: bad input is a library error naming the field, and nothing is written.
+
+Every entry point is fuzzed with hostile values (wrong kinds, huge numbers, lone
+surrogates, sentences, megabytes); only :class:`StageborgingError` may escape, and the
+database is the same afterwards. Plugins' answers are fuzzed the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stageborging import (
+    Actor,
+    ConcurrencyConflict,
+    Engine,
+    Finding,
+    InvalidInput,
+    Notification,
+    Refused,
+    StageborgingError,
+    hookimpl,
+)
+from stageborging.core import EXCERPT, excerpt
+from stageborging.testing import FakeClock
+from support import PLACEMENT_OFFICE, STUDENT, Recognises, mbo_details
+
+#: Values of every wrong kind, and strings a careless host might pass.
+HOSTILE = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "\ud800",
+            "x\udfff",
+            "Jan Jansen 0612345678",
+            "jan@example.nl",
+            "",
+            " ",
+            "\x00",
+            "a\x1b[31m",
+            "x" * 300,
+            "20270201",
+            "2027-W05-1",
+            "2027W091",
+            "begin_search",
+            "mbo_bpv",
+        ]
+    ),
+    st.integers(),
+    st.integers(min_value=2**63, max_value=2**80),
+    st.floats(),
+    st.booleans(),
+    st.none(),
+    st.binary(max_size=8),
+    st.lists(st.integers(), max_size=3),
+    st.lists(st.text(max_size=3), max_size=2).map(tuple),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+    st.dates(),
+    st.datetimes(),
+    st.builds(object),
+)
+
+FUZZ = settings(
+    max_examples=int(__import__("os").environ.get("FUZZ_N", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+def dump(path: Path) -> list[str]:
+    """Every table of the database as SQL text (a fresh connection: what is committed)."""
+    connection = sqlite3.connect(path)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
+
+
+def refuses_cleanly(path: Path, call: Callable[[], object]) -> None:
+    """*call* may succeed; if it fails, with a library error only, and nothing written.
+
+    A refusal is the exception: it is recorded before it is raised, by design.
+    """
+    before = dump(path)
+    try:
+        call()
+    except Refused:
+        return
+    except StageborgingError:
+        assert dump(path) == before
+    except Exception as exc:  # pragma: no cover - the failure this test exists for
+        pytest.fail(f"a raw {type(exc).__name__} escaped: {exc!r}"[:300])
+
+
+@pytest.fixture
+def fuzzed(tmp_path: Path) -> Iterator[tuple[Engine, Path, str]]:
+    """An engine, its database and a stream in ``searching``."""
+    path = tmp_path / "fuzz.db"
+    with Engine(path, plugins=[Recognises()], clock=FakeClock()) as engine:
+        sid = engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        yield engine, path, sid
+
+
+# -- what was seen ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stream_id", ["\ud800", 2**70, ["a"], None, b"a", 1.5])
+@pytest.mark.parametrize(
+    "entry",
+    ["fire", "record", "check", "check_record", "stream", "history", "replay", "recipients"],
+)
+def test_a_malformed_stream_id_is_invalid_input(
+    fuzzed: tuple[Engine, Path, str], entry: str, stream_id: Any
+) -> None:
+    """Every entry point that takes a stream id names ``stream_id``, writes nothing."""
+    engine, path, _ = fuzzed
+    calls: dict[str, Callable[[], object]] = {
+        "fire": lambda: engine.fire(stream_id, "propose_placement", actor=STUDENT),
+        "record": lambda: engine.record(stream_id, "hours", actor=STUDENT),
+        "check": lambda: engine.check(stream_id, "propose_placement", actor=STUDENT),
+        "check_record": lambda: engine.check_record(stream_id, "hours", actor=STUDENT),
+        "stream": lambda: engine.stream(stream_id),
+        "history": lambda: engine.history(stream_id),
+        "replay": lambda: engine.replay(stream_id),
+        "recipients": lambda: engine.recipients("coach", stream_id),
+    }
+    before = dump(path)
+    with pytest.raises(InvalidInput) as info:
+        calls[entry]()
+    assert info.value.field == "stream_id"
+    assert dump(path) == before
+
+
+def test_notifications_of_a_malformed_stream_id_are_invalid_input(
+    fuzzed: tuple[Engine, Path, str],
+) -> None:
+    """``notifications(["a"])`` names the field instead of failing in the database."""
+    engine, _, sid = fuzzed
+    with pytest.raises(InvalidInput) as info:
+        engine.notifications(["a"])  # type: ignore[arg-type]
+    assert info.value.field == "stream_id"
+    with pytest.raises(InvalidInput) as info:
+        engine.notifications(sid, pending="yes")  # type: ignore[arg-type]
+    assert info.value.field == "pending"
+
+
+@pytest.mark.parametrize("name", [["x"], {"x": 1}, None, 3])
+def test_a_trigger_fact_or_lifecycle_of_the_wrong_kind_is_invalid_input(
+    fuzzed: tuple[Engine, Path, str], name: Any
+) -> None:
+    """A list as a trigger, fact or lifecycle is unknown, not an unhashable TypeError."""
+    engine, _, sid = fuzzed
+    with pytest.raises(InvalidInput) as info:
+        engine.fire(sid, name, actor=STUDENT)
+    assert info.value.field == "trigger"
+    with pytest.raises(InvalidInput) as info:
+        engine.record(sid, name, actor=STUDENT)
+    assert info.value.field == "fact"
+    with pytest.raises(InvalidInput) as info:
+        engine.open(name, actor=PLACEMENT_OFFICE, data=mbo_details())
+    assert info.value.field == "lifecycle"
+    with pytest.raises(InvalidInput) as info:
+        engine.lifecycle(name)
+    assert info.value.field == "lifecycle"
+
+
+@pytest.mark.parametrize("version", [True, False, 1.0, "1", [1]])
+def test_an_expected_version_must_be_an_integer(
+    fuzzed: tuple[Engine, Path, str], version: Any
+) -> None:
+    """True, 1.0 or "1" as a version is invalid input: neither accepted nor a conflict."""
+    engine, path, sid = fuzzed
+    before = dump(path)
+    with pytest.raises(InvalidInput) as info:
+        engine.fire(
+            sid,
+            "propose_placement",
+            actor=STUDENT,
+            data={"employer": "emp-1"},
+            expected_version=version,
+        )
+    assert info.value.field == "expected_version"
+    assert dump(path) == before
+    with pytest.raises(ConcurrencyConflict):
+        engine.fire(sid, "propose_placement", actor=STUDENT, expected_version=1)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"timezone": "Europe/Amsterdam"}, "timezone"),
+        ({"db": 123}, "db"),
+        ({"db": None}, "db"),
+        ({"clock": 3}, "clock"),
+        ({"config": [1]}, "config"),
+    ],
+)
+def test_the_engine_checks_its_arguments_when_built(
+    tmp_path: Path, arguments: dict[str, Any], field: str
+) -> None:
+    """A wrong kind of argument fails at ``Engine(...)``, not at the first command."""
+    arguments = {"db": tmp_path / "x.db", **arguments}
+    with pytest.raises(InvalidInput) as info:
+        Engine(**arguments)
+    assert info.value.field == field
+
+
+def test_a_clock_that_returns_no_datetime_is_a_library_error(tmp_path: Path) -> None:
+    """A clock returning a string fails the command with a StageborgingError, nothing written."""
+    with Engine(tmp_path / "x.db", clock=lambda: "2027-02-01") as engine:  # type: ignore[arg-type,return-value]
+        with pytest.raises(StageborgingError, match="clock returned str"):
+            engine.open("case", actor=PLACEMENT_OFFICE, data={"phase": "search"})
+        assert engine.statistics().events == 0
+
+
+@pytest.mark.parametrize("day", ["20270201", "2027-W05-1", "2027W091", "2027-2-1", "٢٠٢٧-٠٢-٠١"])
+def test_a_date_is_written_yyyy_mm_dd_only(fuzzed: tuple[Engine, Path, str], day: str) -> None:
+    """Other ISO 8601 forms Python would parse are refused, as the docs say."""
+    engine, _, _ = fuzzed
+    with pytest.raises(InvalidInput) as info:
+        engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details(planned_start=day))
+    assert info.value.field == "data.planned_start"
+    assert "YYYY-MM-DD" in str(info.value)
+
+
+def test_a_date_is_a_day_not_an_instant(fuzzed: tuple[Engine, Path, str]) -> None:
+    """A ``date`` is taken, a ``datetime`` is not: a date field holds a calendar day."""
+    engine, _, _ = fuzzed
+    opened = engine.open(
+        "mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details(planned_start=date(2027, 2, 1))
+    )
+    assert opened.data["planned_start"] == "2027-02-01"
+    with pytest.raises(InvalidInput):
+        engine.open(
+            "mbo_bpv",
+            actor=PLACEMENT_OFFICE,
+            data=mbo_details(planned_start=datetime(2027, 2, 1, 9)),
+        )
+
+
+# -- error messages and the operational log -------------------------------------------
+
+MEGABYTE = "Jan Jansen 0612345678 " * (2**20 // 22)
+
+
+def test_an_error_message_quotes_a_bounded_excerpt() -> None:
+    """At most 80 characters of the value, control characters escaped; other kinds by kind."""
+    message = str(InvalidInput("data.reason", "a\x1b[31m\n" + MEGABYTE, "unknown code"))
+    assert "\x1b" not in message
+    assert "\n" not in message
+    quoted = message.removeprefix("data.reason=").removesuffix(": unknown code")
+    assert len(quoted) <= EXCERPT
+    assert quoted.endswith("…")
+    assert excerpt(["Jan Jansen"]) == "<list>"
+    assert excerpt(2**70) == "<int of 71 bits>"
+    assert excerpt("\ud800") == "'\\ud800'"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda e, sid, v: e.fire(sid, v, actor=STUDENT), id="trigger"),
+        pytest.param(lambda e, sid, v: e.record(sid, v, actor=STUDENT), id="fact"),
+        pytest.param(lambda e, sid, v: e.fire(v, "begin_search", actor=STUDENT), id="stream"),
+        pytest.param(
+            lambda e, sid, v: e.fire(sid, "propose_placement", actor=STUDENT, data={v: "x"}),
+            id="data-key",
+        ),
+        pytest.param(
+            lambda e, sid, v: e.fire(sid, "propose_placement", actor=STUDENT, data={"employer": v}),
+            id="data-value",
+        ),
+        pytest.param(
+            lambda e, sid, v: e.open(
+                "mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details(), stream_id=v
+            ),
+            id="open-stream-id",
+        ),
+        pytest.param(
+            lambda e, sid, v: e.open(v, actor=PLACEMENT_OFFICE, data=mbo_details()),
+            id="lifecycle",
+        ),
+    ],
+)
+@pytest.mark.parametrize("value", ["Jan Jansen 0612345678", MEGABYTE], ids=["name", "megabyte"])
+def test_the_log_names_the_field_never_the_value(
+    fuzzed: tuple[Engine, Path, str],
+    caplog: pytest.LogCaptureFixture,
+    call: Callable[[Engine, str, str], object],
+    value: str,
+) -> None:
+    """A rejected trigger, fact, stream id or field logs its name and outcome, not the value."""
+    engine, _, sid = fuzzed
+    caplog.set_level(logging.INFO, logger="stageborging")
+    with pytest.raises(InvalidInput) as info:
+        call(engine, sid, value)
+    assert len(str(info.value)) < 400  # bounded, however long the value
+    (record,) = [r for r in caplog.records if getattr(r, "outcome", None) == "invalid"]
+    text = repr(vars(record)) + record.getMessage()
+    assert "Jansen" not in text
+    assert len(text) < 2000
+    assert record.field == info.value.field  # type: ignore[attr-defined]
+    assert record.command in {"-", "open", "propose_placement", "begin_search"}  # type: ignore[attr-defined]
+
+
+def test_a_known_command_is_still_logged_by_name(
+    fuzzed: tuple[Engine, Path, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A trigger that exists but is not allowed here is logged: it is a code."""
+    engine, _, sid = fuzzed
+    caplog.set_level(logging.INFO, logger="stageborging")
+    with pytest.raises(InvalidInput):
+        engine.fire(sid, "start", actor=STUDENT)
+    (record,) = [r for r in caplog.records if getattr(r, "outcome", None) == "invalid"]
+    assert (record.stream, record.command, record.field) == (sid, "start", "trigger")  # type: ignore[attr-defined]
+
+
+# -- the fuzz --------------------------------------------------------------------------
+
+
+@FUZZ
+@given(
+    argument=st.sampled_from(
+        [
+            "db",
+            "plugins",
+            "lifecycles",
+            "defaults",
+            "block",
+            "config",
+            "registry",
+            "clock",
+            "timezone",
+        ]
+    ),
+    value=HOSTILE,
+)
+def test_the_engine_constructor_raises_only_library_errors(
+    fuzzed: tuple[Engine, Path, str], argument: str, value: Any
+) -> None:
+    """``Engine(...)`` with any one argument of a hostile kind: a library error or an engine."""
+    _, path, _ = fuzzed
+    if argument == "db" and isinstance(value, str):
+        value = 123  # a string is a path: it would create a file where the test runs
+    arguments: dict[str, Any] = {"db": path, "clock": FakeClock(), argument: value}
+
+    def build() -> None:
+        Engine(**arguments).close()
+
+    refuses_cleanly(path, build)
+
+
+COMMANDS = ["fire", "record", "check", "check_record"]
+
+
+@FUZZ
+@given(
+    entry=st.sampled_from(COMMANDS),
+    position=st.sampled_from(
+        [
+            "stream_id",
+            "name",
+            "actor",
+            "data",
+            "data.employer",
+            "data.application",
+            "expected_version",
+        ]
+    ),
+    value=HOSTILE,
+)
+def test_commands_raise_only_library_errors_and_write_nothing(
+    fuzzed: tuple[Engine, Path, str], entry: str, position: str, value: Any
+) -> None:
+    """fire, record and their dry runs, one hostile argument at a time."""
+    engine, path, sid = fuzzed
+    name = "propose_placement" if entry in ("fire", "check") else "application_sent"
+    data: Any = {"employer": "emp-1"}
+    if name == "application_sent":
+        data["application"] = "app-1"
+    arguments: dict[str, Any] = {"actor": STUDENT}
+    target: Any = sid
+    if position == "stream_id":
+        target = value
+    elif position == "name":
+        name = value
+    elif position == "data":
+        data = value
+    elif position.startswith("data."):
+        data = {**data, position.removeprefix("data."): value}
+    elif position == "actor":
+        arguments["actor"] = value
+    if position == "expected_version" and entry in ("fire", "record"):
+        arguments["expected_version"] = value
+    method = getattr(engine, entry)
+    refuses_cleanly(path, lambda: method(target, name, data=data, **arguments))
+
+
+@FUZZ
+@given(
+    position=st.sampled_from(["lifecycle", "actor", "data", "field", "stream_id"]),
+    field=st.sampled_from(list(mbo_details())),
+    value=HOSTILE,
+)
+def test_open_raises_only_library_errors_and_writes_nothing(
+    fuzzed: tuple[Engine, Path, str], position: str, field: str, value: Any
+) -> None:
+    """open, one hostile argument (or opening field) at a time."""
+    engine, path, _ = fuzzed
+    arguments: dict[str, Any] = {"actor": PLACEMENT_OFFICE, "data": mbo_details()}
+    lifecycle: Any = "mbo_bpv"
+    if position == "lifecycle":
+        lifecycle = value
+    elif position == "field":
+        arguments["data"] = mbo_details(**{field: value})
+    else:
+        arguments[position] = value
+    refuses_cleanly(path, lambda: engine.open(lifecycle, **arguments))
+
+
+@FUZZ
+@given(
+    entry=st.sampled_from(
+        ["stream", "history", "replay", "notifications", "pending", "recipients", "role"]
+    ),
+    value=HOSTILE,
+)
+def test_reads_raise_only_library_errors(
+    fuzzed: tuple[Engine, Path, str], entry: str, value: Any
+) -> None:
+    """stream, history, replay, notifications and recipients with a hostile argument."""
+    engine, path, sid = fuzzed
+    calls: dict[str, Callable[[], object]] = {
+        "stream": lambda: engine.stream(value),
+        "history": lambda: engine.history(value),
+        "replay": lambda: engine.replay(value),
+        "notifications": lambda: engine.notifications(value),
+        "pending": lambda: engine.notifications(sid, pending=value),
+        "recipients": lambda: engine.recipients("coach", value),
+        "role": lambda: engine.recipients(value, sid),
+    }
+    refuses_cleanly(path, calls[entry])
+
+
+class Quiet:
+    """A plugin with one harmless hook, to register under a fuzzed name."""
+
+    @hookimpl
+    def stageborging_recipients(self) -> None:
+        return None
+
+
+@FUZZ
+@given(as_name=st.booleans(), value=HOSTILE)
+def test_register_plugin_raises_only_library_errors(
+    fuzzed: tuple[Engine, Path, str], as_name: bool, value: Any
+) -> None:
+    """A hostile plugin, or a good plugin under a hostile name."""
+    engine, path, _ = fuzzed
+
+    def register() -> None:
+        name = (
+            engine.register_plugin(Quiet(), name=value)
+            if as_name
+            else engine.register_plugin(value)
+        )
+        engine.unregister_plugin(name)
+
+    refuses_cleanly(path, register)
+
+
+class Answers:
+    """A plugin whose every hook answers what the test sets (a callable: made in the hook)."""
+
+    name = "fuzzed-answers"
+
+    def __init__(self) -> None:
+        self.answer: Callable[[], Any] = lambda: None
+
+    @hookimpl
+    def stageborging_check_transition(self) -> Any:
+        return self.answer()
+
+    @hookimpl
+    def stageborging_check_record(self) -> Any:
+        return self.answer()
+
+    @hookimpl
+    def stageborging_verify_recognition(self) -> Any:
+        return self.answer()
+
+    @hookimpl
+    def stageborging_recipients(self) -> Any:
+        return self.answer()
+
+    @hookimpl
+    def stageborging_after_transition(self) -> Any:
+        return self.answer()
+
+    @hookimpl
+    def stageborging_after_record(self) -> Any:
+        return self.answer()
+
+
+def _finding(code: Any, severity: Any, message: Any, message_nl: Any, params: Any) -> Any:
+    return lambda: [Finding(code, severity, message, message_nl, params=params)]
+
+
+ANSWERS = st.one_of(
+    HOSTILE.map(lambda value: lambda: value),
+    st.lists(HOSTILE, max_size=3).map(lambda value: lambda: value),
+    st.builds(
+        _finding,
+        code=st.one_of(st.just("roc.x"), HOSTILE),
+        severity=st.one_of(st.sampled_from(["block", "warn", "info"]), HOSTILE),
+        message=st.one_of(st.just("Text."), HOSTILE),
+        message_nl=st.one_of(st.just("Tekst."), HOSTILE),
+        params=st.one_of(
+            st.just({}),
+            HOSTILE,
+            st.dictionaries(HOSTILE.filter(lambda k: isinstance(k, str)), HOSTILE, max_size=2),
+        ),
+    ),
+    st.builds(
+        lambda channel, role, template: lambda: [Notification(channel, role, template)],
+        st.one_of(st.just("email"), HOSTILE),
+        st.one_of(st.just("coach"), HOSTILE),
+        st.one_of(st.just("x.y"), HOSTILE),
+    ),
+)
+
+
+@FUZZ
+@given(answer=ANSWERS, entry=st.sampled_from(["check", "fire", "check_record", "record"]))
+def test_whatever_plugins_answer_only_library_errors_escape(
+    tmp_path_factory: pytest.TempPathFactory, answer: Callable[[], Any], entry: str
+) -> None:
+    """Findings, verdicts, recipients and notifications of any shape: refused or recorded."""
+    plugin = Answers()
+    path = tmp_path_factory.mktemp("answers") / "answers.db"
+    with Engine(path, plugins=[plugin], clock=FakeClock()) as engine:
+        sid = engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+        plugin.answer = answer
+        office = Actor("po-1", "placement_office")
+        calls: dict[str, Callable[[], object]] = {
+            "check": lambda: engine.check(sid, "verify_employer", actor=office),
+            "fire": lambda: engine.fire(sid, "verify_employer", actor=office),
+            "check_record": lambda: engine.check_record(
+                sid, "guidance_contact", actor=office, data={"moment": "begin"}
+            ),
+            "record": lambda: engine.record(
+                sid, "guidance_contact", actor=office, data={"moment": "begin"}
+            ),
+        }
+        refuses_cleanly(path, calls[entry])
+        refuses_cleanly(path, lambda: engine.recipients("coach", sid))
+        assert engine.verify().ok
