@@ -7,6 +7,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -215,3 +216,40 @@ def test_library_errors_are_messages_not_tracebacks(runner: CliRunner, tmp_path:
     assert result.exit_code == 2
     assert "cannot open database" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["audit", "verify"], ["demo", "--students", "1"]])
+@pytest.mark.parametrize("where", ["long", "under_a_file"])
+def test_a_db_path_the_system_refuses_is_a_usage_error(
+    tmp_path: Path, command: list[str], where: str
+) -> None:
+    """A 5,000-character path, or one under a file: exit 2 naming the problem, no traceback."""
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    db = "x" * 5000 if where == "long" else str(blocker / "s.db")
+    result = CliRunner().invoke(main, [*command, "--db", db])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Invalid value for '--db'" in result.output
+    assert ("File name too long" if where == "long" else "Not a directory") in result.output
+    assert "(5000 characters)" in result.output or where != "long"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_an_os_error_on_a_path_is_one_line() -> None:
+    """Any command's operating-system error on a path is 'Error: PATH: reason', exit 2."""
+    from stageborging.cli._app import _Group  # the root group's error handling
+
+    @click.group(cls=_Group)
+    def root() -> None:
+        """A root like stageborging's."""
+
+    @root.command()
+    def write() -> None:
+        raise PermissionError(13, "Permission denied", "/srv/" + "d" * 300 + "/x.db")
+
+    result = CliRunner().invoke(root, ["write"])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: /srv/ddd")
+    assert result.output.endswith("(310 characters): Permission denied\n")
+    assert len(result.output.splitlines()) == 1

@@ -6,11 +6,13 @@ import json
 import sqlite3
 from pathlib import Path
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
-from stageborging import Engine
+from stageborging import Engine, load_definition
 from stageborging.cli import main
+from stageborging.lifecycles import mbo_bpv
 from stageborging.testing import FakeClock
 from support import PLACEMENT_OFFICE, mbo_details
 from test_plugin_loading import install
@@ -42,6 +44,7 @@ COMMANDS = {
     "audit verify": ["audit", "verify"],
     "lifecycle show": ["lifecycle", "show"],
     "lifecycle check": ["lifecycle", "check", "mbo_bpv"],
+    "lifecycle export": ["lifecycle", "export", "mbo_bpv"],
     "plugins": ["plugins"],
 }
 
@@ -77,6 +80,16 @@ def test_config_reaches_an_installed_plugin(runner: CliRunner, tuned: Path) -> N
     checked = runner.invoke(main, ["lifecycle", "check", "tuned_bpv", "--config", str(tuned)])
     assert checked.exit_code == 0, checked.output
     assert checked.output.startswith("tuned_bpv: sound")
+
+
+def test_export_writes_a_plugins_lifecycle(runner: CliRunner, tuned: Path, tmp_path: Path) -> None:
+    """A plugin's lifecycle exports like a built-in, and the file loads back to its digest."""
+    out = tmp_path / "tuned.toml"
+    argv = ["lifecycle", "export", "tuned_bpv", "--out", str(out), "--config", str(tuned)]
+    result = runner.invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    expected = attrs.evolve(mbo_bpv(), name="tuned_bpv")
+    assert load_definition(out).digest == expected.digest
 
 
 def test_config_defaults_to_the_environment_variable(

@@ -86,3 +86,89 @@ def test_the_scaffold_installs_and_passes_its_own_tests(tmp_path: Path) -> None:
     line = next(line for line in listed.stdout.splitlines() if line.startswith("roc-flags"))
     assert line.split() == ["roc-flags", "0.1.0", "entry", "point"]
     assert "stageborging_guidance_steps" in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("a" * 300, "at most 64"),
+        ("import", "is a Python keyword"),
+        ("class", "is a Python keyword"),
+        ("stageborging", "is stageborging itself"),
+        ("json", "would hide the standard-library module"),
+    ],
+)
+def test_new_plugin_writes_nothing_for_a_name_it_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, message: str
+) -> None:
+    """A name too long, a keyword, stageborging itself or a standard module: exit 2, no files."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["new-plugin", name])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert len(result.output.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "too_long"])
+def test_new_plugin_in_a_place_it_cannot_write(tmp_path: Path, where: str) -> None:
+    """--dir under a file, or too long a path: one line, exit 2, nothing left behind."""
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    target = blocker / "roc" if where == "under_a_file" else tmp_path / ("d" * 300)
+    result = CliRunner().invoke(main, ["new-plugin", "roc-flags", "--dir", str(target)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ")
+    assert "cannot be written" in result.output
+    assert len(result.output.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anywhere")
+def test_new_plugin_in_a_read_only_folder(tmp_path: Path) -> None:
+    """A folder without write permission: one line, exit 2."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        result = CliRunner().invoke(main, ["new-plugin", "roc-flags", "--dir", str(locked / "r")])
+    finally:
+        locked.chmod(0o700)
+    assert result.exit_code == 2, result.output
+    assert "Permission denied" in result.output
+    assert list(locked.iterdir()) == []
+
+
+def test_new_plugin_appears_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write failing halfway (a full disk) leaves no partial package and no new folders."""
+    real = Path.write_text
+    calls: list[Path] = []
+
+    def fill_up(self: Path, *args: object, **kwargs: object) -> int:
+        calls.append(self)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device", str(self))
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", fill_up)
+    target = tmp_path / "new" / "deeper" / "roc-flags"
+    result = CliRunner().invoke(main, ["new-plugin", "roc-flags", "--dir", str(target)])
+    assert result.exit_code == 2, result.output
+    assert "No space left on device" in result.output
+    assert len(calls) == 3
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_plugin_fills_an_empty_folder(tmp_path: Path) -> None:
+    """An existing empty folder is used; the package gets the usual permissions."""
+    target = tmp_path / "empty"
+    target.mkdir()
+    result = CliRunner().invoke(main, ["new-plugin", "roc-flags", "--dir", str(target)])
+    assert result.exit_code == 0, result.output
+    assert (target / "src" / "roc_flags" / "plugin.py").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["empty"]
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    assert target.stat().st_mode & 0o777 == probe.stat().st_mode & 0o777

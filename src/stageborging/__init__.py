@@ -58,6 +58,7 @@ from .lifecycles import (
     Kind,
     LifecycleDefinition,
     Transition,
+    load_definition,
 )
 from .store import SQLiteStore, verify_database
 
@@ -108,5 +109,6 @@ __all__ = [
     "VerifyReport",
     "__version__",
     "hookimpl",
+    "load_definition",
     "verify_database",
 ]

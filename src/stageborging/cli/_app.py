@@ -1,7 +1,8 @@
 """The root ``stageborging`` group: library errors as messages, logging on stderr.
 
-Exit codes: 0 success, 1 a verified problem (a broken audit chain), 2 usage
-errors and databases that cannot be opened.
+Exit codes: 0 success, 1 a verified problem (a broken audit chain, an unsound
+lifecycle), 2 usage errors, files and databases that cannot be opened, read or
+written (an operating-system error on a path is one line, never a traceback).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ._audit import audit
 from ._demo import demo
 from ._lifecycle import lifecycle
 from ._new_plugin import new_plugin
+from ._options import printable, shown_path
 from ._plugins import plugins
 
 __all__ = ["main"]
@@ -58,7 +60,10 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except StageborgingError as exc:
-            raise _Failure(str(exc)) from None
+            raise _Failure(printable(str(exc))) from None
+        except OSError as exc:  # a path the system refuses: too long, not writable …
+            where = f"{shown_path(exc.filename)}: " if exc.filename is not None else ""
+            raise _Failure(f"{where}{exc.strerror or exc}") from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
+from ._options import shown_path
 from ._scaffold import write_plugin
 
 __all__ = ["new_plugin"]
@@ -29,6 +31,11 @@ def new_plugin(name: str, directory: Path | None) -> None:
     stageborging, and ``stageborging plugins`` lists it.
     """
     target = directory if directory is not None else Path(name)
-    for path in write_plugin(name, target):
+    try:
+        written = write_plugin(name, target)
+    except OSError as exc:  # nothing was written: the package appears whole or not at all
+        click.echo(f"error: {shown_path(target)}: cannot be written: {exc.strerror}", err=True)
+        sys.exit(2)
+    for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"\nnext: pip install -e '{target}[tests]' && python -m pytest {target}")

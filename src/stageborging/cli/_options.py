@@ -11,7 +11,14 @@ import click
 
 from .. import Registry
 
-__all__ = ["db_option", "plugin_options", "registry", "warn_unmatched"]
+__all__ = [
+    "db_option",
+    "plugin_options",
+    "printable",
+    "registry",
+    "shown_path",
+    "warn_unmatched",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,6 +30,42 @@ _CONFIG_HELP = (
 )
 
 
+#: How many characters of a path a message shows (a path can be thousands long).
+_PATH_SHOWN = 80
+
+
+def printable(text: str) -> str:
+    """*text* on one line that any terminal can print: line breaks, other control
+    characters and lone surrogates (from undecodable file names) as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def shown_path(path: str | Path) -> str:
+    """*path* for a message: printable, and its middle cut out when it is long."""
+    text = printable(str(path))
+    if len(text) <= _PATH_SHOWN:
+        return text
+    half = _PATH_SHOWN // 2
+    return f"{text[:half]}…{text[-half:]} ({len(text)} characters)"
+
+
+def _usable_path(ctx: click.Context, param: click.Parameter, path: Path) -> Path:
+    """*path*, if the system can look it up (it need not exist): else a usage error.
+
+    A name too long, a parent that is a file, or a folder that may not be read
+    is a one-line error with exit status 2 before any command opens the file.
+    """
+    try:
+        path.stat()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise click.BadParameter(f"{shown_path(path)}: {exc.strerror}", ctx, param) from None
+    return path
+
+
 def db_option(function: F) -> F:
     """``--db FILE``, from ``$STAGEBORGING_DB``, else ``./stageborging.db``."""
     return click.option(
@@ -32,6 +75,7 @@ def db_option(function: F) -> F:
         envvar="STAGEBORGING_DB",
         default="stageborging.db",
         show_envvar=True,
+        callback=_usable_path,
         help=_DB_HELP,
     )(function)
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import keyword
 import re
+import secrets
+import shutil
+import sys
 from pathlib import Path
 
 from ..__about__ import __version__
@@ -11,6 +16,8 @@ from ..exceptions import InvalidInput
 __all__ = ["write_plugin"]
 
 _NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+#: Longer names make paths some systems refuse (the package folder repeats the name).
+_MAX_NAME = 64
 
 _PYPROJECT = """\
 [build-system]
@@ -191,20 +198,52 @@ def test_termination_notifies_the_coach(stageborging_engine, stageborging_clock)
 '''
 
 
+def _check_name(name: str) -> str:
+    """The package name of the plugin *name*, once *name* is one pip and Python accept.
+
+    Raises:
+        InvalidInput: the name is malformed, too long, or its package would be a
+            Python keyword, a standard-library module or stageborging itself.
+    """
+    if len(name) > _MAX_NAME or not _NAME.fullmatch(name):
+        raise InvalidInput(
+            "name",
+            name if len(name) <= _MAX_NAME else f"{name[:_MAX_NAME]}…",
+            f"use lowercase letters, digits and single hyphens (at most {_MAX_NAME}), "
+            "like 'roc-flags'",
+        )
+    package = name.replace("-", "_")
+    if keyword.iskeyword(package):
+        raise InvalidInput("name", name, "is a Python keyword: the package could not be imported")
+    if package == "stageborging":
+        raise InvalidInput("name", name, "is stageborging itself: name the plugin for what it does")
+    if package in sys.stdlib_module_names:
+        raise InvalidInput("name", name, "would hide the standard-library module of that name")
+    return package
+
+
+def _missing_parents(directory: Path) -> list[Path]:
+    """The ancestors of *directory* that do not exist yet, the outermost first."""
+    missing = [p for p in directory.parents if not p.exists()]
+    return missing[::-1]
+
+
 def write_plugin(name: str, directory: Path) -> list[Path]:
     """Write a plugin package called *name* into *directory*; return the files written.
 
+    Nothing is written unless all of it is: the files go into a temporary folder
+    beside *directory*, which is renamed into place at the end.
+
     Raises:
         InvalidInput: the name is not a lowercase distribution name
-            (``roc-flags``), or *directory* exists and is not empty.
+            (``roc-flags``) of at most 64 characters, its package would be a
+            Python keyword, a standard-library module or ``stageborging``, or
+            *directory* exists and is not an empty folder.
+        OSError: *directory* cannot be written (nothing is left behind).
     """
-    if not _NAME.fullmatch(name):
-        raise InvalidInput(
-            "name", name, "use lowercase letters, digits and single hyphens, like 'roc-flags'"
-        )
-    if directory.exists() and any(directory.iterdir()):
-        raise InvalidInput("dir", str(directory), "exists and is not empty")
-    package = name.replace("-", "_")
+    package = _check_name(name)
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise InvalidInput("dir", str(directory), "exists and is not empty (or not a folder)")
     values = {
         "name": name,
         "package": package,
@@ -218,10 +257,29 @@ def write_plugin(name: str, directory: Path) -> list[Path]:
         f"src/{package}/plugin.py": _PLUGIN,
         "tests/test_plugin.py": _TESTS,
     }
-    written = []
-    for relative, template in files.items():
-        path = directory / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(template.format(**values), encoding="utf-8")
-        written.append(path)
-    return written
+    created = _missing_parents(directory)
+    staging: Path | None = None
+    emptied = False
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        # Made like any folder (not mkdtemp's owner-only mode), as the package will be.
+        staging = directory.parent / f".stageborging-new-plugin-{secrets.token_hex(8)}"
+        staging.mkdir()
+        for relative, template in files.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(template.format(**values), encoding="utf-8")
+        emptied = directory.exists()
+        if emptied:
+            directory.rmdir()  # empty (checked above): the rename needs its place
+        staging.rename(directory)
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if emptied:
+            directory.mkdir(exist_ok=True)  # the empty folder the user gave, as it was
+        for parent in reversed(created):
+            with contextlib.suppress(OSError):
+                parent.rmdir()
+        raise
+    return [directory / relative for relative in files]

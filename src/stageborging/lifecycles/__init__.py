@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from ._definition import LifecycleDefinition
 from ._fields import FieldKind, FieldSpec, validate_data
-from ._files import definition_from_data, load_definition
+from ._files import (
+    definition_from_data,
+    definition_to_toml,
+    load_definition,
+    read_definition_data,
+)
 from ._machine import CompiledMachine
 from ._model import Education, Effect, FactSpec, Guard, Kind, Transition
 from ._projection import apply, effects_of, fold, initial_facts
@@ -52,6 +57,7 @@ __all__ = [
     "builtin",
     "case",
     "definition_from_data",
+    "definition_to_toml",
     "effects_of",
     "find_bypass",
     "fold",
@@ -59,6 +65,7 @@ __all__ = [
     "initial_facts",
     "load_definition",
     "mbo_bpv",
+    "read_definition_data",
     "to_dot",
     "to_mermaid",
     "to_table",
