@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import runpy
 import shutil
 import sqlite3
 from pathlib import Path
@@ -54,6 +55,11 @@ EVENT_COLUMNS = (
     "body_hash",
     "prev_hash",
     "hash",
+)
+
+#: The functions of the independent verifier the docs show (docs/examples).
+INDEPENDENT = runpy.run_path(
+    str(Path(__file__).parent.parent / "docs" / "examples" / "independent_verifier.py")
 )
 
 # Fixed stream ids, so that the order in which breaks are reported is known.
@@ -208,9 +214,15 @@ def _row(path: Path, stream_id: str, seq: int) -> dict[str, Any]:
     return dict(row)
 
 
-def _verify(path: Path) -> VerifyReport:
-    """verify_database(path), checked to agree with Engine.verify() on the same file."""
+def _verify(path: Path, semantic: bool = False) -> VerifyReport:
+    """verify_database(path), checked to agree with Engine.verify() on the same file and
+    with the independent verifier of the docs (which sees no break where only the
+    lifecycle's semantics, the facts and the kind, show one: *semantic*)."""
     report = verify_database(path)
+    streams, events, breaks = INDEPENDENT["verify"](str(path))
+    expected = set() if semantic else {(b.stream_id, b.seq) for b in report.breaks}
+    assert {(stream, seq) for stream, seq, _ in breaks} == expected
+    assert (streams, events) == (report.streams, report.events)
     with Engine(path) as engine:
         assert engine.verify().breaks == report.breaks
     return report
@@ -607,7 +619,7 @@ def test_changed_projection_column_is_caught(
         assert isinstance(value, int)
         value = last + value
     _attack(db, (f"UPDATE streams SET {column} = ? WHERE id = ?", (value, ACTIVE)))
-    report = _verify(db)
+    report = _verify(db, semantic=column in ("kind", "facts"))
     assert [(b.stream_id, b.seq) for b in report.breaks] == [(ACTIVE, last + seq_offset)]
     assert "projection" in report.breaks[0].problem
     assert column in report.breaks[0].problem
@@ -651,7 +663,7 @@ def test_forged_signatures_in_facts_are_caught(db: Path, counts: dict[str, int])
         )
     finally:
         conn.close()
-    report = _verify(db)
+    report = _verify(db, semantic=True)
     assert [(b.stream_id, b.seq) for b in report.breaks] == [(PENDING, counts[PENDING])]
     assert "facts" in report.breaks[0].problem
     with Engine(db, plugins=[Recognises()]) as engine:
@@ -756,3 +768,141 @@ def test_whole_stream_recomputed_is_not_detectable_without_checkpoints(db: Path)
     _attack(db, *statements)
     _rewrite_facts(db, CASE)
     assert _verify(db).ok
+
+
+# -- the format's rules, on events re-sealed to hide every other trace ---------------------
+
+
+def _json(value: object) -> bytes:
+    """JSON bytes as the canonical recipe writes them, floats and booleans kept as given."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _reseal(path: Path, stream: str, seq: int, header: dict[str, Any], body: bytes) -> None:
+    """Store *header* and *body* as event (*stream*, *seq*), its columns following the
+    header, with a valid hash; a last event takes the projection row along."""
+    raw = header if isinstance(header, bytes) else _json(header)
+    actor = header["actor"] if isinstance(header["actor"], dict) else {}
+    values = {
+        "type": header["type"], "name": header["name"], "occurred_at": header["time"],
+        "actor_id": actor.get("id"), "actor_role": actor.get("role"),
+        "from_state": header["from"], "to_state": header["to"],
+        "lifecycle": header["lifecycle"], "definition": header["definition"],
+        "body_hash": header["body_hash"], "header": raw, "body": body, "hash": _sha(raw),
+    }  # fmt: skip
+    assignments = ", ".join(f"{column} = ?" for column in values)
+    _attack(
+        path,
+        (
+            f"UPDATE events SET {assignments} WHERE stream_id = ? AND seq = ?",
+            (*values.values(), stream, seq),
+        ),
+        (
+            "UPDATE streams SET head_hash = ?, state = ?, definition = ?, updated_at = ? "
+            "WHERE id = ? AND version = ?",
+            (_sha(raw), header["to"], header["definition"], header["time"], stream, seq),
+        ),
+    )
+
+
+def _plugins_unsorted(h: dict[str, Any]) -> None:
+    h["plugins"] = [["zeta", "1.0"], ["alpha", "1.0"]]
+
+
+#: name -> (what is done to the decoded header of ACTIVE's last event, a ``recorded`` one)
+HEADER_RULES: dict[str, Any] = {
+    "an extra key": lambda h: h.update(extra="x"),
+    "no plugins key": lambda h: h.pop("plugins"),
+    "v is true": lambda h: h.update(v=True),
+    "v is 1.0": lambda h: h.update(v=1.0),
+    "seq is a float": lambda h: h.update(seq=float(h["seq"])),
+    "type is no event type": lambda h: h.update(type="amended"),
+    "a recorded event changes the state": lambda h: h.update(to="completed"),
+    "plugins not sorted": _plugins_unsorted,
+    "a plugin pair of three": lambda h: h.update(plugins=[["a", "1", "x"]]),
+    "time without fraction": lambda h: h.update(time=h["time"][:19] + "Z"),
+    "definition not a digest": lambda h: h.update(definition=h["definition"].upper()),
+    "actor with an extra key": lambda h: h["actor"].update(extra="x"),
+    "actor id a number": lambda h: h["actor"].update(id=7),
+}
+
+
+@pytest.mark.parametrize("name", HEADER_RULES)
+def test_a_header_breaking_the_format_is_caught(
+    db: Path, counts: dict[str, int], name: str
+) -> None:
+    """A header the format page forbids is a break, even re-sealed with every trace hidden."""
+    last = counts[ACTIVE]
+    row = _row(db, ACTIVE, last)
+    header = json.loads(row["header"])
+    assert header["type"] == "recorded"
+    HEADER_RULES[name](header)
+    _reseal(db, ACTIVE, last, header, row["body"])
+    report = _verify(db)
+    assert [(b.stream_id, b.seq) for b in report.breaks] == [(ACTIVE, last)]
+
+
+def test_a_header_not_in_canonical_form_is_caught(db: Path, counts: dict[str, int]) -> None:
+    """The same header with whitespace (not canonical JSON) is a break."""
+    last = counts[ACTIVE]
+    row = _row(db, ACTIVE, last)
+    header = json.loads(row["header"])
+    spaced = json.dumps(header, ensure_ascii=False, sort_keys=True).encode()
+    _attack(
+        db,
+        (
+            "UPDATE events SET header = ?, hash = ? WHERE stream_id = ? AND seq = ?",
+            (spaced, _sha(spaced), ACTIVE, last),
+        ),
+        ("UPDATE streams SET head_hash = ? WHERE id = ?", (_sha(spaced), ACTIVE)),
+    )
+    report = _verify(db)
+    assert [(b.stream_id, b.seq) for b in report.breaks] == [(ACTIVE, last)]
+    assert "canonical" in report.breaks[0].problem
+
+
+def test_an_opened_event_naming_plugins_is_caught(db: Path) -> None:
+    """Plugins take no part in opening a stream: a header saying so is caught at seq 1."""
+    row = _row(db, CASE, 1)
+    header = json.loads(row["header"])
+    header["plugins"] = [["someone", "1.0"]]
+    _reseal(db, CASE, 1, header, row["body"])
+    report = _verify(db)
+    assert [(b.stream_id, b.seq) for b in report.breaks] == [(CASE, 1)]
+
+
+_BLOCK = {
+    "code": "x.y", "severity": "block", "message": "m", "message_nl": "m", "source": "s",
+    "params": {},
+}  # fmt: skip
+
+#: name -> (the event: ACTIVE's last, a recorded one, or a refused one; the body change)
+BODY_RULES: dict[str, tuple[int | None, Any]] = {
+    "an extra key": (None, lambda b: b.update(extra=1)),
+    "no date": (None, lambda b: b.pop("date")),
+    "a date with a time": (None, lambda b: b.update(date=b["date"] + "T00:00")),
+    "data not an object": (None, lambda b: b.update(data=[])),
+    "a blocking finding on a recorded event": (None, lambda b: b["findings"].append(_BLOCK)),
+    "a finding without params": (
+        None,
+        lambda b: b["findings"].append({k: v for k, v in _BLOCK.items() if k != "params"}),
+    ),
+    "a refused event without a blocking finding": (11, lambda b: b.update(findings=[])),
+    "a float in the data": (None, lambda b: b["data"].update(hours=1.5)),
+}
+
+
+@pytest.mark.parametrize("name", BODY_RULES)
+def test_a_body_breaking_the_format_is_caught(db: Path, counts: dict[str, int], name: str) -> None:
+    """A body the format page forbids is a break, even with its hash and the chain renewed."""
+    seq, change = BODY_RULES[name]
+    seq = seq or counts[ACTIVE]
+    row = _row(db, ACTIVE, seq)
+    body = json.loads(row["body"])
+    change(body)
+    raw = _json(body)
+    header = json.loads(row["header"])
+    header["body_hash"] = _sha(raw)
+    _reseal(db, ACTIVE, seq, header, raw)
+    report = _verify(db)
+    assert [(b.stream_id, b.seq) for b in report.breaks] == [(ACTIVE, seq)]

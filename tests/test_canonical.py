@@ -179,8 +179,15 @@ identifiers = st.text(string.ascii_letters + string.digits + "._:-", min_size=1,
 states = st.sampled_from(["orientation", "searching", "active", "received", "closed"])
 small_values = st.recursive(scalars, lambda children: st.lists(children, max_size=3), max_leaves=4)
 bodies = st.fixed_dictionaries(
-    {"data": st.dictionaries(ascii_keys, small_values, max_size=3), "findings": st.just([])}
+    {
+        "data": st.dictionaries(ascii_keys, small_values, max_size=3),
+        "date": st.just("2027-01-10"),
+        "findings": st.just([]),
+    }
 )
+#: What a refused event's body holds besides (the format page: at least one ``block``).
+BLOCK = {"code": "x.y", "severity": "block", "message": "m", "message_nl": "m",
+         "source": "stageborging", "params": {}}  # fmt: skip
 
 
 @st.composite
@@ -194,7 +201,8 @@ def event_specs(draw: st.DrawFn) -> dict[str, Any]:
         "actor_id": draw(identifiers),
         "actor_role": draw(st.sampled_from(["student", "coach", "placement_office", "system"])),
         "to_state": draw(states),
-        "plugins": draw(st.lists(st.tuples(identifiers, identifiers), max_size=2)),
+        # sorted by name, each once, as the format page says
+        "plugins": sorted(draw(st.dictionaries(identifiers, identifiers, max_size=2)).items()),
         "body": draw(bodies),
     }
 
@@ -218,7 +226,10 @@ def seal_stream(stream_id: str, specs: list[dict[str, Any]]) -> list[SealedEvent
             lifecycle="mbo_bpv",
             definition="d" * 64,
             plugins=spec.get("plugins", []),
-            body=spec.get("body", {"data": {}, "findings": []}),
+            body={
+                **spec.get("body", {"data": {}, "date": "2027-01-10", "findings": []}),
+                **({"findings": [BLOCK]} if spec["type"] == "refused" else {}),
+            },
             prev_hash=prev_hash,
         )
         events.append(sealed)

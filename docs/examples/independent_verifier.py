@@ -7,6 +7,7 @@ Run without an argument, it first builds a small database with stageborging.
 
 import hashlib
 import json
+import re
 import sqlite3
 import sys
 from contextlib import closing
@@ -18,34 +19,103 @@ COLUMNS = {"stream": "stream_id", "seq": "seq", "type": "type", "name": "name",
            "time": "occurred_at", "from": "from_state", "to": "to_state",
            "lifecycle": "lifecycle", "definition": "definition",
            "body_hash": "body_hash", "prev": "prev_hash"}  # fmt: skip
+HEADER_KEYS = {*COLUMNS, "v", "actor", "plugins"}
+FINDING_KEYS = {"code", "severity", "message", "message_nl", "source", "params"}
+HEX64, TIME = re.compile(r"[0-9a-f]{64}\Z"), re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\Z")
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def no_float(text: str) -> float:
+    raise ValueError(f"{text} is not an integer")
+
+
+def small_int(text: str) -> int:
+    if abs(int(text)) >= 2**53:
+        raise ValueError(f"{text} is outside ±(2**53 - 1)")
+    return int(text)
+
+
+def canonical(raw: bytes) -> dict | None:
+    """The JSON object *raw* encodes, if it is canonical JSON, else None."""
+    try:
+        value = json.loads(raw, parse_float=no_float, parse_int=small_int, parse_constant=no_float)
+        encoded = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                             allow_nan=False).encode("utf-8")  # fmt: skip
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) and encoded == raw else None
+
+
+def header_fits(h: dict) -> bool:
+    """The header's keys, types and values follow the format page."""
+    strings = [h.get(k) for k in COLUMNS if k != "seq"]
+    actor, plugins = h.get("actor"), h.get("plugins")
+    return (h.keys() == HEADER_KEYS and type(h["v"]) is int and h["v"] == 1
+            and type(h["seq"]) is int and all(type(v) is str for v in strings)
+            and h["type"] in ("opened", "transitioned", "recorded", "refused")
+            and bool(TIME.match(h["time"]))
+            and all(HEX64.match(h[k]) for k in ("definition", "body_hash", "prev"))
+            and isinstance(actor, dict) and actor.keys() == {"id", "role"}
+            and all(type(v) is str for v in actor.values())
+            and isinstance(plugins, list)
+            and all(isinstance(p, list) and len(p) == 2 and all(type(x) is str for x in p)
+                    for p in plugins)
+            and [p[0] for p in plugins] == sorted({p[0] for p in plugins})
+            and not (plugins and h["type"] == "opened")
+            and (h["type"] == "transitioned" or h["from"] == h["to"]))  # fmt: skip
+
+
+def body_fits(b: dict, type_: str) -> bool:
+    """The body's keys and findings follow the format page."""
+    findings = b.get("findings")
+    if b.keys() != {"data", "date", "findings"} or not isinstance(findings, list):
+        return False
+    if not (isinstance(b["data"], dict) and type(b["date"]) is str
+            and re.match(r"\d{4}-\d\d-\d\d\Z", b["date"])):  # fmt: skip
+        return False
+    if not all(isinstance(f, dict) and f.keys() == FINDING_KEYS
+               and all(type(f[k]) is str for k in FINDING_KEYS - {"params"})
+               and f["severity"] in ("block", "warn", "info") and isinstance(f["params"], dict)
+               and all(type(v) is str for v in f["params"].values())
+               for f in findings):  # fmt: skip
+        return False
+    blocks = sum(f["severity"] == "block" for f in findings)
+    return (blocks > 0) == (type_ == "refused") and not (type_ == "opened" and findings)
+
+
 def check_event(e: sqlite3.Row, prev: sqlite3.Row | None) -> str | None:
     """The first problem of event *e*, given the stream's previous event."""
     expected = 1 if prev is None else prev["seq"] + 1
+    if type(e["seq"]) is not int or any(
+        type(e[c]) is not str
+        for c in (*COLUMNS.values(), "actor_id", "actor_role", "hash")
+        if c != "seq"
+    ):
+        return "a column holds a value of the wrong type"
     if e["seq"] != expected:
         return f"expected seq {expected}, found seq {e['seq']}"
     if not isinstance(e["header"], bytes) or sha256(e["header"]) != e["hash"]:
         return "hash does not match the stored header bytes"
-    try:
-        header = json.loads(e["header"])
-    except ValueError:
-        return "header is not valid JSON"
-    if not isinstance(header, dict) or header.get("v") != 1:
-        return "not a version 1 header"
+    header = canonical(e["header"])
+    if header is None or not header_fits(header):
+        return "not a version 1 header in canonical JSON"
     for key, column in COLUMNS.items():
-        if header.get(key) != e[column]:
+        if header[key] != e[column]:
             return f"column {column} disagrees with the header"
-    if header.get("actor") != {"id": e["actor_id"], "role": e["actor_role"]}:
+    if header["actor"] != {"id": e["actor_id"], "role": e["actor_role"]}:
         return "actor columns disagree with the header"
     if not isinstance(e["body"], bytes) or sha256(e["body"]) != e["body_hash"]:
         return "body is missing or does not match its hash"
+    body = canonical(e["body"])
+    if body is None or not body_fits(body, e["type"]):
+        return "not a body in canonical JSON"
     if prev is None and (e["prev_hash"] != GENESIS or e["type"] != "opened"):
         return "the stream does not start with an 'opened' event on the genesis hash"
+    if prev is not None and e["type"] == "opened":
+        return "an 'opened' event after the first"
     if prev is not None and (e["prev_hash"], e["from_state"]) != (prev["hash"], prev["to_state"]):
         return "does not continue the previous event (prev_hash or from_state)"
     return None
@@ -53,15 +123,22 @@ def check_event(e: sqlite3.Row, prev: sqlite3.Row | None) -> str | None:
 
 def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
     """Return (streams, events, breaks): the first broken link of each broken stream."""
-    with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)) as db:
+    # Write nothing beside the file: without a -wal, the file alone is the database.
+    mode = "ro" if Path(f"{path}-wal").exists() else "ro&immutable=1"
+    with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode={mode}", uri=True)) as db:
         db.row_factory = sqlite3.Row
-        heads = {row["id"]: row for row in db.execute("SELECT * FROM streams")}
+        if not 1 <= db.execute("PRAGMA user_version").fetchone()[0] <= 3:
+            raise sqlite3.DatabaseError("not a stageborging database of schema version 1 to 3")
+        heads = {str(row["id"]): row for row in db.execute("SELECT * FROM streams")}
         events = db.execute("SELECT * FROM events ORDER BY stream_id, seq").fetchall()
-    streams: dict[str, list[sqlite3.Row]] = {}
+    streams: dict[object, list[sqlite3.Row]] = {}
     for event in events:
         streams.setdefault(event["stream_id"], []).append(event)
-    breaks = [(sid, 1, "projection row without events") for sid in heads.keys() - streams.keys()]
-    for sid, chain in streams.items():
+    breaks = [
+        (sid, 1, "projection row without events") for sid in heads.keys() - set(map(str, streams))
+    ]
+    for stream_id, chain in streams.items():
+        sid = str(stream_id)  # a tampered row may hold a number
         for prev, event in zip([None, *chain], chain, strict=False):
             if problem := check_event(event, prev):
                 breaks.append((sid, 1 if prev is None else prev["seq"] + 1, problem))
@@ -70,6 +147,8 @@ def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
             last, head = chain[-1], heads.get(sid)
             if head is None:
                 breaks.append((sid, 1, "events without a projection row"))
+            elif any(type(head[c]) is not (int if c == "version" else str) for c in head.keys()):  # noqa: SIM118 (a Row)
+                breaks.append((sid, last["seq"], "a projection column of the wrong type"))
             elif head["version"] != last["seq"]:
                 breaks.append((sid, max(head["version"], last["seq"]), "projection version"))
             elif (head["head_hash"], head["state"], head["definition"], head["lifecycle"],
@@ -78,7 +157,7 @@ def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
                 chain[0]["occurred_at"], last["occurred_at"]
             ):  # fmt: skip
                 breaks.append((sid, last["seq"], "projection disagrees with the last event"))
-    return len(heads.keys() | streams.keys()), len(events), sorted(breaks)
+    return len(heads.keys() | set(map(str, streams))), len(events), sorted(breaks)
 
 
 def build_demo_database(path: Path) -> None:
@@ -106,7 +185,7 @@ def report(path: str) -> int:
     """Print the breaks and a summary; return the exit status."""
     try:
         streams, events, breaks = verify(path)
-    except sqlite3.Error as error:
+    except (sqlite3.Error, IndexError) as error:  # IndexError: a column is missing
         print(f"error: {path}: {error}", file=sys.stderr)
         return 2
     for sid, seq, problem in breaks:

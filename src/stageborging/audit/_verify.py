@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from attrs import frozen
 
-from ..core import canonical_bytes
+from ..core import canonical_bytes, check_canonical_value
 from ..lifecycles import LifecycleDefinition, apply, effects_of, initial_facts
 from ._chain import GENESIS, HEADER_VERSION, SealedEvent, StreamRow
 
@@ -71,41 +72,143 @@ _COLUMNS = (
     ("body_hash", "body_hash"),
     ("prev", "prev_hash"),
 )
+#: Every key of a header, each exactly once.
+_HEADER_KEYS = frozenset({*(key for key, _ in _COLUMNS), "v", "actor", "plugins"})
+_BODY_KEYS = frozenset({"data", "date", "findings"})
+_FINDING_KEYS = frozenset({"code", "severity", "message", "message_nl", "source", "params"})
+_TYPES = frozenset({"opened", "transitioned", "recorded", "refused"})
+_SEVERITIES = frozenset({"block", "warn", "info"})
+_TEXT_COLUMNS = tuple(f for f in SealedEvent._fields if f not in ("seq", "header", "body"))
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+def _canonical(raw: bytes, what: str) -> tuple[Any, str | None]:
+    """The JSON value of *raw*, or the reason it is not canonical JSON."""
+    try:
+        value = json.loads(raw)
+        if not isinstance(value, dict):
+            return None, f"{what} is not a JSON object"
+        check_canonical_value(value)
+        if canonical_bytes(value) != raw:
+            return None, f"{what} is not canonical JSON"
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError):  # a hostile database
+        return None, f"{what} is not valid canonical JSON"
+    return value, None
+
+
+def _header_problem(header: dict[str, Any]) -> str | None:
+    """What is wrong with a decoded header, by the rules of the format, or None."""
+    if header.keys() != _HEADER_KEYS:
+        return "header keys are not exactly those of the format"
+    if type(header["v"]) is not int or header["v"] != HEADER_VERSION:
+        return f"header is not a version {HEADER_VERSION} event header"
+    if type(header["seq"]) is not int:
+        return "header seq is not an integer"
+    for key in ("stream", "type", "name", "time", "from", "to", "lifecycle", "definition",
+                "body_hash", "prev"):  # fmt: skip
+        if type(header[key]) is not str:
+            return f"header {key} is not a string"
+    if header["type"] not in _TYPES:
+        return f"header type {header['type']!r} is not an event type"
+    if not _TIME.match(header["time"]):
+        return "header time is not YYYY-MM-DDTHH:MM:SS.ffffffZ"
+    for key in ("definition", "body_hash", "prev"):
+        if not _HEX64.match(header[key]):
+            return f"header {key} is not a lowercase SHA-256 hex digest"
+    actor = header["actor"]
+    if (
+        not isinstance(actor, dict)
+        or actor.keys() != {"id", "role"}
+        or not all(type(v) is str for v in actor.values())
+    ):
+        return 'header actor is not {"id": …, "role": …}'
+    plugins = header["plugins"]
+    if not isinstance(plugins, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(type(part) is str for part in p)
+        for p in plugins
+    ):
+        return "header plugins is not a list of [name, version] pairs"
+    names = [p[0] for p in plugins]
+    if names != sorted(set(names)):
+        return "header plugins are not sorted by name, each once"
+    if plugins and header["type"] == "opened":
+        return "an opened event names plugins"
+    if header["type"] != "transitioned" and header["from"] != header["to"]:
+        return f"a {header['type']} event changes the state"
+    return None
+
+
+def _body_problem(body: dict[str, Any], type_: str) -> str | None:
+    """What is wrong with a decoded body, by the rules of the format, or None."""
+    if body.keys() != _BODY_KEYS:
+        return "body keys are not data, date and findings"
+    if not isinstance(body["data"], dict):
+        return "body data is not an object"
+    if type(body["date"]) is not str or not _DATE.match(body["date"]):
+        return "body date is not YYYY-MM-DD"
+    findings = body["findings"]
+    if not isinstance(findings, list) or not all(
+        isinstance(f, dict)
+        and f.keys() == _FINDING_KEYS
+        and all(type(f[k]) is str for k in _FINDING_KEYS - {"params"})
+        and f["severity"] in _SEVERITIES
+        and isinstance(f["params"], dict)
+        and all(type(v) is str for v in f["params"].values())
+        for f in findings
+    ):
+        return "body findings are not findings"
+    blocks = sum(f["severity"] == "block" for f in findings)
+    if type_ == "refused" and not blocks:
+        return "a refused event has no blocking finding"
+    if type_ != "refused" and blocks:
+        return f"a {type_} event has a blocking finding"
+    if type_ == "opened" and findings:
+        return "an opened event has findings"
+    return None
 
 
 def _check_event(event: SealedEvent, expected_seq: int, prev: SealedEvent | None) -> str | None:
-    stored: tuple[object, object] = (event.header, event.body)  # a tampered row may hold TEXT
-    if not isinstance(stored[0], bytes) or not isinstance(stored[1], (bytes, type(None))):
+    stored: tuple[object, ...] = tuple(event)  # a tampered row may hold any type anywhere
+    if not isinstance(stored[11], bytes) or not isinstance(stored[12], (bytes, type(None))):
         return "header or body is not stored as bytes"
+    if type(stored[1]) is not int:
+        return "column seq is not an integer"
+    for column in _TEXT_COLUMNS:
+        if type(getattr(event, column)) is not str:
+            return f"column {column} is not text"
     if event.seq != expected_seq:
         return f"expected seq {expected_seq}, found seq {event.seq} (an event is missing)"
     if hashlib.sha256(event.header).hexdigest() != event.hash:
         return "hash does not match the stored header bytes"
-    try:
-        header: Any = json.loads(event.header)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # a hostile database too
-        return "header is not valid JSON"
-    if not isinstance(header, dict) or header.get("v") != HEADER_VERSION:
-        return f"header is not a version {HEADER_VERSION} event header"
+    header, problem = _canonical(event.header, "header")
+    if problem is None:
+        problem = _header_problem(header)
+    if problem is not None:
+        return problem
     for key, attribute in _COLUMNS:
-        if header.get(key) != getattr(event, attribute):
+        if header[key] != getattr(event, attribute):
             return f"column {attribute} disagrees with the hashed header"
-    actor = header.get("actor")
-    if not isinstance(actor, dict) or (actor.get("id"), actor.get("role")) != (
-        event.actor_id,
-        event.actor_role,
-    ):
+    if (header["actor"]["id"], header["actor"]["role"]) != (event.actor_id, event.actor_role):
         return "columns actor_id/actor_role disagree with the hashed header"
     if event.body is None:
         return "body is missing"
     if hashlib.sha256(event.body).hexdigest() != event.body_hash:
         return "body does not match its hash"
+    body, problem = _canonical(event.body, "body")
+    if problem is None:
+        problem = _body_problem(body, event.type)
+    if problem is not None:
+        return problem
     if prev is None:
         if event.prev_hash != GENESIS:
             return "first event does not start from the genesis hash"
         if event.type != "opened":
             return "first event is not an 'opened' event"
     else:
+        if event.type == "opened":
+            return "an 'opened' event after the first"
         if event.prev_hash != prev.hash:
             return "prev_hash does not match the previous event's hash"
         if event.from_state != prev.to_state:
@@ -113,12 +216,19 @@ def _check_event(event: SealedEvent, expected_seq: int, prev: SealedEvent | None
     return None
 
 
+#: StreamRow field -> the type its column must hold
+_HEAD_TYPES = {f: (int if f == "version" else str) for f in StreamRow._fields}
+
+
 def _check_head(
     head: StreamRow | None, first: SealedEvent, last: SealedEvent, facts: str | None
 ) -> Break | None:
-    stream = last.stream_id
+    stream = str(last.stream_id)
     if head is None:
         return Break(stream, 1, "events exist but the stream has no projection row")
+    for column, kind in _HEAD_TYPES.items():
+        if type(getattr(head, column)) is not kind:
+            return Break(stream, last.seq, f"projection column {column} holds the wrong type")
     if head.version != last.seq:
         seq = max(head.version, last.seq)
         return Break(stream, seq, f"projection version {head.version}, last event seq {last.seq}")
@@ -155,7 +265,7 @@ class _StreamCheck:
             problem = self._fold(self.definition, event, event.body)
         if problem is not None:
             self.broken = True
-            return Break(event.stream_id, expected, problem)
+            return Break(str(event.stream_id), expected, problem)
         self.first = self.first or event
         self.prev = event
         return None
@@ -177,7 +287,7 @@ class _StreamCheck:
         if self.broken or self.first is None or self.prev is None:
             return None
         if head is not None and self.definition is not None and head.kind != self.definition.kind:
-            return Break(self.stream_id, self.prev.seq, "projection column kind disagrees")
+            return Break(str(self.stream_id), self.prev.seq, "projection column kind disagrees")
         facts = None if self.facts is None else canonical_bytes(self.facts).decode()
         return _check_head(head, self.first, self.prev, facts)
 
@@ -226,8 +336,8 @@ def verify_rows(
             if problem is not None:
                 breaks.append(problem)
     finish()
-    for stream_id in sorted(set(heads) - seen):
-        breaks.append(Break(stream_id, 1, "the stream has a projection row but no events"))
+    for stream_id in sorted(set(heads) - seen, key=str):
+        breaks.append(Break(str(stream_id), 1, "the stream has a projection row but no events"))
     breaks.sort(key=lambda b: b.stream_id)
     warnings = tuple(
         f"facts not recomputed for streams under definition {digest[:12]}…: "

@@ -2,12 +2,13 @@
 
 ``PRAGMA user_version`` holds the schema version. Opening a database for
 writing applies every missing migration in one transaction; a database newer
-than this library is refused. Audit commands open read-only and never migrate.
+than this library is refused. Audit commands open read-only and never migrate:
+they verify any version from 1 on, as long as the verified columns are there.
 """
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+__all__ = ["APPEND_ONLY_TRIGGERS", "MIGRATIONS", "SCHEMA_VERSION", "VERIFIED_COLUMNS"]
 
 #: MIGRATIONS[i] brings a database from version i to version i + 1.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -84,5 +85,32 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX outbox_pending ON outbox (delivered_at, next_attempt_at)",
     ),
+    (
+        # INSERT OR REPLACE (and REPLACE INTO) deletes the row it collides with
+        # without firing DELETE triggers: refuse such an insert before it runs.
+        # Defence in depth like the two triggers above, not a security boundary.
+        """
+        CREATE TRIGGER events_no_replace BEFORE INSERT ON events
+        WHEN EXISTS (
+            SELECT 1 FROM events
+            WHERE (stream_id = NEW.stream_id AND seq = NEW.seq) OR position = NEW.position
+        )
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END
+        """,
+    ),
 )
+#: The triggers that keep the events table append-only (defence in depth).
+APPEND_ONLY_TRIGGERS = frozenset({"events_no_update", "events_no_delete", "events_no_replace"})
+#: The columns verification reads, by table.
+VERIFIED_COLUMNS = {
+    "events": (
+        "stream_id", "seq", "type", "name", "occurred_at", "actor_id", "actor_role",
+        "from_state", "to_state", "lifecycle", "definition", "header", "body", "body_hash",
+        "prev_hash", "hash",
+    ),
+    "streams": (
+        "id", "kind", "lifecycle", "definition", "state", "version", "head_hash", "facts",
+        "opened_at", "updated_at",
+    ),
+}  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

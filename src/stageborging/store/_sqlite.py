@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -28,7 +30,7 @@ from ..core import (
     StoreError,
 )
 from ..lifecycles import LifecycleDefinition
-from ._schema import MIGRATIONS, SCHEMA_VERSION
+from ._schema import APPEND_ONLY_TRIGGERS, MIGRATIONS, SCHEMA_VERSION, VERIFIED_COLUMNS
 
 __all__ = ["SQLiteStore", "Synchronous"]
 
@@ -145,7 +147,12 @@ class SQLiteStore:
             (durable on a process crash, faster) or ``EXTRA``.
         busy_timeout: Seconds to wait for another writer before an attempt fails.
         retries: How many times a transient failure (busy, locked) is retried.
-        read_only: Open without write access and never migrate (audit).
+        read_only: Open without write access and never migrate (audit). Nothing is
+            written beside the file either: a file without a ``-wal`` beside it (a
+            closed database, an auditor's one-file copy) is read as immutable, without
+            locks or side files; a live database (``-wal`` and ``-shm``) is read
+            through its shared memory; a ``-wal`` without ``-shm`` (a two-file copy) is
+            copied into a temporary folder and read there.
 
     Raises:
         StoreError: the file cannot be opened or is not a stageborging database.
@@ -177,45 +184,110 @@ class SQLiteStore:
             if str(path) == ":memory:"
             else None
         )
-        conn = self._connection()
+        self._copy: tempfile.TemporaryDirectory[str] | None = None
+        self._immutable = False
+        self._state: tuple[object, ...] = ()
         try:
+            if read_only:
+                self._choose_read_mode()
+            conn = self._connection()
             if not read_only:
                 self._migrate(conn)
             else:
-                self._check_version(conn)
+                self._check_readable(conn)
         except BaseException:
             self.close()
             raise
 
     # -- connections -------------------------------------------------------
 
+    def _file_state(self) -> tuple[object, ...]:
+        """What says whether the file (or its journal) changed since the read mode was chosen."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return ()
+        sides = tuple(Path(f"{self.path}{s}").exists() for s in ("-wal", "-shm", "-journal"))
+        return (st.st_ino, st.st_size, st.st_mtime_ns, *sides)
+
+    def _choose_read_mode(self) -> None:
+        """Pick how to read the file without writing anything beside it (see the class)."""
+        if not self.path.is_file():
+            raise StoreError(f"{self.path}: no such database file")
+        self._state = self._file_state()
+        wal, shm, journal = (Path(f"{self.path}{s}") for s in ("-wal", "-shm", "-journal"))
+        # Without a -wal (and no hot rollback journal) the file alone is the database:
+        # immutable=1 takes no locks and creates no -wal or -shm, so a copy in a folder
+        # nobody may write to verifies too. A writer appearing meanwhile is noticed by
+        # _file_state and the verification is repeated (see verify).
+        self._immutable = not wal.exists() and not journal.exists()
+        if wal.exists() and not shm.exists():
+            # Committed events may be in the -wal, and reading it would create a -shm
+            # beside it: read a private copy of both files instead.
+            self._copy = tempfile.TemporaryDirectory(prefix="stageborging-verify-")
+            copy = Path(self._copy.name) / "copy.db"
+            try:
+                shutil.copyfile(self.path, copy)
+                shutil.copyfile(wal, f"{copy}-wal")
+            except OSError as exc:
+                raise StoreError(f"{self.path}: cannot copy it to read it ({exc})") from None
+
+    def _source(self) -> Path:
+        return self.path if self._copy is None else Path(self._copy.name) / "copy.db"
+
     def _connect(self) -> sqlite3.Connection:
         try:
             if self.read_only:
-                if not self.path.is_file():
-                    raise StoreError(f"{self.path}: no such database file")
-                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                mode = "mode=ro&immutable=1" if self._immutable else "mode=ro"
+                uri = f"{self._source().resolve().as_uri()}?{mode}"
                 conn = sqlite3.connect(
                     uri, uri=True, isolation_level=None, timeout=self._busy_timeout,
                     check_same_thread=False,
                 )  # fmt: skip
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             elif self._memory is not None:
                 # One in-memory database for every thread's connection (shared cache).
                 conn = sqlite3.connect(
                     self._memory, uri=True, isolation_level=None, timeout=self._busy_timeout,
                     check_same_thread=False,
                 )  # fmt: skip
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             else:
                 conn = sqlite3.connect(
                     self.path, isolation_level=None, timeout=self._busy_timeout,
                     check_same_thread=False,
                 )  # fmt: skip
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute(f"PRAGMA synchronous={self.synchronous}")
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                self._patiently(conn, self._set_up)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open database ({exc})") from None
         return conn
+
+    def _set_up(self, conn: sqlite3.Connection) -> None:
+        # Switching a new file to WAL needs an exclusive lock and does not wait for
+        # one (the busy handler is not called): _patiently waits and retries.
+        conn.execute("PRAGMA journal_mode=WAL").fetchone()
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+    def _patiently(self, conn: sqlite3.Connection, step: Callable[[sqlite3.Connection], T]) -> T:
+        """Run *step* as a command would run: wait up to the busy timeout for a lock,
+        then retry up to ``retries`` times, for steps SQLite does not wait in itself."""
+        attempt = 0
+        deadline = time.monotonic() + self._busy_timeout
+        pause = 0.001
+        while True:
+            try:
+                return step(conn)
+            except sqlite3.OperationalError as exc:
+                if not _is_transient(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    if attempt >= self._retries:
+                        raise
+                    attempt += 1
+                    deadline = time.monotonic() + self._busy_timeout
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -230,8 +302,14 @@ class SQLiteStore:
 
     def close(self) -> None:
         """Close every connection this store opened (in any thread)."""
+        self._disconnect()
+        self._closed = True
+        if self._copy is not None:
+            self._copy.cleanup()
+            self._copy = None
+
+    def _disconnect(self) -> None:
         with self._lock:
-            self._closed = True
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
@@ -246,14 +324,26 @@ class SQLiteStore:
                 f"{self.path}: schema version {version} is newer than this library "
                 f"understands ({SCHEMA_VERSION}); upgrade stageborging"
             )
-        if self.read_only and version < SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: schema version {version}, expected {SCHEMA_VERSION}; "
-                "open it once for writing to migrate it"
-                if version
-                else f"{self.path}: not a stageborging database"
-            )
         return int(version)
+
+    def _check_readable(self, conn: sqlite3.Connection) -> None:
+        """Refuse, with the reason, a file verification cannot read as ours."""
+        try:
+            version = self._check_version(conn)
+            if version < 1:
+                raise StoreError(f"{self.path}: not a stageborging database (schema version 0)")
+            for table, needed in VERIFIED_COLUMNS.items():
+                columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                if not columns:
+                    raise StoreError(f"{self.path}: not a stageborging database (no table {table})")
+                missing = [c for c in needed if c not in columns]
+                if missing:
+                    raise StoreError(
+                        f"{self.path}: not a stageborging database "
+                        f"(table {table} has no column {missing[0]})"
+                    )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the database ({exc})") from None
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         def work(conn: sqlite3.Connection) -> None:
@@ -326,16 +416,35 @@ class SQLiteStore:
         """Verify every stream (see :func:`~stageborging.audit.verify_rows`) in one snapshot.
 
         Events and projection rows are read in one read transaction, so a
-        command committing meanwhile is either wholly seen or not at all.
+        command committing meanwhile is either wholly seen or not at all. A file
+        read as immutable that changed meanwhile (a writer started) is verified
+        again, through the writer's shared memory.
+
+        Raises:
+            StoreError: the file cannot be read (garbled pages, I/O errors).
         """
+        definitions = tuple(definitions)
+        for _ in range(3):
+            report = self._verify_once(definitions)
+            if not self._immutable or self._file_state() == self._state:
+                return report
+            self._disconnect()
+            self._choose_read_mode()
+            self._check_readable(self._connection())
+        raise StoreError(f"{self.path}: the file kept changing while it was verified")
+
+    def _verify_once(self, definitions: tuple[LifecycleDefinition, ...]) -> VerifyReport:
         conn = self._connection()
-        conn.execute("BEGIN")
         try:
-            heads = self.stream_heads()
-            report = verify_rows(self.iter_events(), heads, definitions)
-            guarded = self.append_only_guards()
-        finally:
-            conn.execute("COMMIT")
+            conn.execute("BEGIN")
+            try:
+                heads = self.stream_heads()
+                report = verify_rows(self.iter_events(), heads, definitions)
+                guarded = self.append_only_guards()
+            finally:
+                _rollback(conn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the database ({exc})") from None
         if not guarded:
             warning = "the append-only triggers on the events table are missing"
             report = evolve(report, warnings=(*report.warnings, warning))
@@ -352,14 +461,14 @@ class SQLiteStore:
         return {row[0]: StreamRow._make(row) for row in rows}
 
     def append_only_guards(self) -> bool:
-        """True when the triggers that refuse UPDATE and DELETE on events are in place."""
+        """True when the triggers that refuse UPDATE, DELETE and REPLACE on events are in place."""
         names = {
             row[0]
             for row in self._connection().execute(
                 "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
             )
         }
-        return {"events_no_update", "events_no_delete"} <= names
+        return names >= APPEND_ONLY_TRIGGERS
 
     def outbox(self, stream_id: str | None = None, pending: bool = True) -> list[OutboxEntry]:
         where, params = [], []
