@@ -95,8 +95,8 @@ def test_digest_is_stable_and_content_addressed() -> None:
 #: The digests of the built-in definitions: events in existing databases are stamped
 #: with them, so a refactoring of the model must never change them.
 BUILTIN_DIGESTS = {
-    "mbo_bpv": "23d35a337614e22f20dac68d5e3e91845c628a48b1770b9777af409e244621a1",
-    "hbo_stage": "cd9fb85b416b5a3f00966247c8f543ad3ca165a964bb28a411d3df02b5626add",
+    "mbo_bpv": "7b6c74af9c5abc96d826b0707f38830bc19b2d83d72b786f9b3cef4103830e0a",
+    "hbo_stage": "517f791eaa6e55a69f33d73821e65f490939e5f3cc50849a88cc07e89aa8b253",
     "case": "66ac0e414d845278d36e3f3af51f49885de411529a220bca57cae3a2ea838e6f",
 }
 
@@ -333,7 +333,9 @@ def test_mermaid_is_a_state_diagram_of_every_transition() -> None:
     lines = text.splitlines()
     assert lines[0] == "stateDiagram-v2"
     assert "    [*] --> orientation" in lines
-    assert "    ready_to_start --> active: start [no_retroactive_start]" in lines
+    assert (
+        "    ready_to_start --> active: start [no_retroactive_start, employment_contract]" in lines
+    )
     edges = [line for line in lines if ": " in line]
     assert len(edges) == sum(len(t.sources) for t in mbo_bpv().transitions)
     assert "    completed --> [*]" in lines
@@ -347,3 +349,47 @@ def test_table_lists_every_trigger_and_fact() -> None:
     (hearing,) = [line for line in text.splitlines() if line.startswith("employer_hearing ")]
     assert hearing.split()[:4] == ["employer_hearing", "confidential_advisor", "employer_hearing",
                                    "consent"]  # fmt: skip
+
+
+def _without_guard(definition: LifecycleDefinition, trigger: str, guard: Guard) -> Any:
+    """*definition* renamed, with one guard of *trigger* dropped."""
+    transitions = [
+        attrs.evolve(t, guards=[g for g in t.guards if g is not guard])
+        if t.trigger == trigger
+        else t
+        for t in definition.transitions
+    ]
+    return attrs.evolve(definition, name="custom", transitions=transitions)
+
+
+@pytest.mark.parametrize(
+    ("trigger", "guard"),
+    [
+        ("start", Guard.EMPLOYMENT_CONTRACT),
+        ("confirm_signatures", Guard.MINOR_HOURS),
+        ("repeat_placement", Guard.ASSESSMENT_FAILED),
+        ("repeat_placement", Guard.REASON_CODE),
+    ],
+)
+def test_the_proof_covers_the_guards_of_the_review_of_dutch_practice(
+    trigger: str, guard: Guard
+) -> None:
+    """Dropping the BBL contract, the minor's hours or the repeat's guards is refused by name."""
+    with pytest.raises(UnguardedPath) as info:
+        _without_guard(mbo_bpv(), trigger, guard)
+    bypass = info.value.bypass
+    assert bypass.rule == guard.value
+    assert trigger in [step for step, _, _ in bypass.path]
+
+
+def test_a_repeat_without_a_new_agreement_is_refused() -> None:
+    """Going back from the assessment to an agreement needs a new agreement version."""
+    with pytest.raises(UnguardedPath) as info:
+        _without(mbo_bpv(), "repeat_placement", "effects")
+    assert info.value.bypass.rule == Effect.NEW_AGREEMENT.value
+
+
+def test_hbo_needs_no_employment_contract_guard() -> None:
+    """The employment-contract rule is for MBO (BBL) only: hbo_stage's start has no such guard."""
+    (start,) = (t for t in hbo_stage().transitions if t.trigger == "start")
+    assert Guard.EMPLOYMENT_CONTRACT not in start.guards

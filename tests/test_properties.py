@@ -54,7 +54,16 @@ from stageborging import (
 )
 from stageborging.core import canonical_bytes, check_canonical_value
 from stageborging.testing import FakeClock
-from support import ADVISOR, COACH, EMPLOYER, EXAM, GUARDIAN, PLACEMENT_OFFICE, STUDENT, Recognises
+from support import (
+    ADVISOR,
+    ASSESSOR,
+    COACH,
+    EMPLOYER,
+    GUARDIAN,
+    PLACEMENT_OFFICE,
+    STUDENT,
+    Recognises,
+)
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 EMPLOYERS = ("emp-1", "emp-1", "emp-2", "emp-unrecognised")
@@ -101,11 +110,15 @@ def local_day(moment: datetime) -> str:
     return moment.astimezone(AMSTERDAM).date().isoformat()
 
 
-def required_parties(details: Mapping[str, Any]) -> set[str]:
-    """Student, school and employer; guardian too for a minor on the planned start."""
-    parties = {"student", "school", "employer"}
+def is_minor(details: Mapping[str, Any], day: str) -> bool:
     turns_18 = details.get("turns_18_on")
-    if turns_18 is not None and turns_18 > details["planned_start"]:
+    return turns_18 is not None and turns_18 > day
+
+
+def required_parties(details: Mapping[str, Any], day: str) -> set[str]:
+    """Student, school and employer; guardian too for a minor on *day* (the confirmation)."""
+    parties = {"student", "school", "employer"}
+    if is_minor(details, day):
         parties.add("guardian")
     return parties
 
@@ -123,7 +136,11 @@ def check_history(definition: LifecycleDefinition, events: Sequence[Event]) -> N
     agreement = 0  # the current agreement version
     signed: dict[int, set[str]] = {}  # agreement version -> parties that signed it
     confirmed_on: str | None = None
-    consent = feedback = assessed = approved = False
+    hours_per_week: int | None = None  # of the current agreement
+    employer: str | None = None
+    contract: str | None = None  # the employer of the recorded employment contract
+    assessed: str | None = None  # the current assessment decision
+    consent = feedback = approved = False
     for seq, (prev, event) in enumerate(itertools.pairwise(events), start=2):
         assert event.seq == seq
         assert event.from_state == prev.to_state
@@ -145,7 +162,9 @@ def check_history(definition: LifecycleDefinition, events: Sequence[Event]) -> N
                 assert event.data["agreement_version"] == agreement, "signed a stale version"
                 signed.setdefault(agreement, set()).add(party)
             elif event.name == "assessment_decision":
-                assessed = True
+                assessed = event.data["outcome"]
+            elif event.name == "employment_contract":
+                contract = event.data["employer"]
             elif event.name == "assignment_decision":
                 approved = event.data["outcome"] == "approved"
             elif event.name in ("employer_hearing", "external_referral"):
@@ -164,12 +183,19 @@ def check_history(definition: LifecycleDefinition, events: Sequence[Event]) -> N
             agreement += 1
             signed[agreement] = set()
             confirmed_on = None
+            hours_per_week = event.data.get("hours_per_week")
+        if Effect.REPEAT_PERIOD in transition.effects:
+            assert assessed == "failed", "a period repeated without a failed assessment"
+            details = {**details, **{k: event.data[k] for k in ("planned_start", "planned_end")}}
+            assessed = None
         if Effect.CLEAR_PLACEMENT in transition.effects:
             signed[agreement] = set()
             confirmed_on = None
             approved = False
+            employer = None
         if Effect.SET_EMPLOYER in transition.effects:
             approved = False
+            employer = event.data["employer"]
         if Effect.CONFIRM_AGREEMENT in transition.effects:
             confirmed_on = local_day(event.occurred_at)
         if event.name == "give_consent":
@@ -179,17 +205,25 @@ def check_history(definition: LifecycleDefinition, events: Sequence[Event]) -> N
         if event.name == "verify_employer" and definition.education == "hbo":
             assert approved, "HBO employer verified without an approved assignment"
         if event.to_state == "ready_to_start":
-            assert required_parties(details) <= signed.get(agreement, set())
+            day = local_day(event.occurred_at)
+            assert required_parties(details, day) <= signed.get(agreement, set())
+            if is_minor(details, day):
+                assert hours_per_week is not None, "a minor's hours a week unknown"
+                assert hours_per_week <= 45, "a minor's agreement above 45 hours a week"
         if event.to_state == "active":
-            missing = required_parties(details) - signed.get(agreement, set())
             assert agreement >= 1, "active without an agreement"
+            assert confirmed_on is not None, "active without a confirmed agreement"
+            missing = required_parties(details, confirmed_on) - signed.get(agreement, set())
             assert not missing, f"active without the signatures of {sorted(missing)}"
         if event.name == "start":
             assert confirmed_on is not None, "started on an unconfirmed agreement"
             assert confirmed_on <= details["planned_start"], "retroactive start"
             assert local_day(event.occurred_at) >= details["planned_start"], "started too early"
+            if details.get("track") == "BBL":
+                assert employer is not None, "BBL started without an employer"
+                assert contract == employer, "BBL started without an employment contract"
         if event.to_state == "completed":
-            assert assessed, "completed without an assessment decision"
+            assert assessed == "passed", "completed without a passed assessment"
         if event.to_state == "closed":
             assert feedback, "closed without feedback to the reporter"
 
@@ -397,8 +431,12 @@ class EngineMachine(RuleBasedStateMachine):
             details["qualification"] = data.draw(st.sampled_from(IDS["qualification"]))
             details["level"] = data.draw(st.integers(1, 4))
             details["track"] = data.draw(st.sampled_from(["BOL", "BBL"]))
-        if rare(data, 25):  # a minor on the planned start, or an adult by then
-            turns_18 = start + timedelta(days=data.draw(st.integers(-100, 300)))
+        # MBO requires the date (absent never means adult); HBO: mostly left out
+        if lifecycle == "mbo_bpv" or rare(data, 25):
+            if rare(data, 25):  # a minor around the confirmation, or an adult by then
+                turns_18 = start + timedelta(days=data.draw(st.integers(-100, 300)))
+            else:
+                turns_18 = start - timedelta(days=data.draw(st.integers(200, 2000)))
             details["turns_18_on"] = turns_18.isoformat()
         if malformed and rare(data, 8):  # a field replaced, dropped or added
             spec = data.draw(st.sampled_from(self.definitions[lifecycle].open_fields))
@@ -583,11 +621,25 @@ class EngineMachine(RuleBasedStateMachine):
         if state == "employer_verified":
             fields = definition.transitions_by_trigger["draft_agreement"].fields
             codes = next(f.codes for f in fields if f.name == "fields_present")
-            agreement = {"document": "pok-1", "fields_present": list(codes)}
-            return [("fire", "draft_agreement", PLACEMENT_OFFICE, agreement)]
+            hours = data.draw(st.sampled_from([32, 40, 45, 50]), label="hours a week")
+            agreement = {
+                "document": "pok-1",
+                "fields_present": list(codes),
+                "hours_per_week": hours,
+            }
+            steps = [("fire", "draft_agreement", PLACEMENT_OFFICE, agreement)]
+            if details.get("track") == "BBL":
+                contract = {"employer": facts["employer"]}
+                steps.insert(0, ("record", "employment_contract", PLACEMENT_OFFICE, contract))
+            return steps
         if state == "agreement_pending":
-            missing = sorted(required_parties(details) - set(facts.get("signatures", [])))
+            today = self.today().isoformat()
+            missing = sorted(required_parties(details, today) - set(facts.get("signatures", [])))
             confirm = ("fire", "confirm_signatures", PLACEMENT_OFFICE, None)
+            amend = {"document": "pok-2", "hours_per_week": 32}
+            if is_minor(details, today) and (facts.get("hours_per_week") or 0) > 45:
+                # confirming must be refused; an amendment with fewer hours goes ahead
+                return [confirm, ("fire", "amend_agreement", PLACEMENT_OFFICE, amend)]
             if missing:  # confirming early must be refused
                 party = missing[0]
                 signature = {"party": party, "agreement_version": version}
@@ -601,7 +653,12 @@ class EngineMachine(RuleBasedStateMachine):
                 self.clock.now = start
             return [
                 ("fire", "start", COACH, None),
-                ("fire", "amend_agreement", PLACEMENT_OFFICE, {"document": "pok-2"}),
+                (
+                    "fire",
+                    "amend_agreement",
+                    PLACEMENT_OFFICE,
+                    {"document": "pok-2", "hours_per_week": 32},
+                ),
             ]
         if state == "active":
             hours = int(facts.get("hours", 0))
@@ -619,10 +676,19 @@ class EngineMachine(RuleBasedStateMachine):
                 ("fire", "terminate", COACH, {"reason": "unsafe"}),
             ]
         if state == "assessment":
-            complete = ("fire", "complete", EXAM, None)
+            complete = ("fire", "complete", ASSESSOR, None)
             if not facts.get("assessment"):  # completing early must be refused
-                decision = {"outcome": "passed"}
-                return [("record", "assessment_decision", EXAM, decision), complete]
+                outcome = data.draw(st.sampled_from(["passed", "passed", "failed"]))
+                decision = {"outcome": outcome}
+                return [("record", "assessment_decision", ASSESSOR, decision), complete]
+            if facts["assessment"] == "failed":  # completing must be refused; a repeat goes
+                later = self.today() + timedelta(days=14)
+                repeat = {
+                    "reason": "work_processes_not_shown", "document": "pok-3",
+                    "hours_per_week": 32, "planned_start": later.isoformat(),
+                    "planned_end": (later + timedelta(days=60)).isoformat(),
+                }  # fmt: skip
+                return [complete, ("fire", "repeat_placement", COACH, repeat)]
             return [complete]
         if state == "terminated":
             return [("fire", "seek_replacement", COACH, None)]

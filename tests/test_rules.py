@@ -16,13 +16,14 @@ from stageborging import (
     StreamNotFound,
     hookimpl,
 )
-from stageborging.testing import FakeClock
+from stageborging.testing import FakeClock, Journey
 from support import (
     ADVISOR,
     ALL_MBO_FIELDS,
+    ASSESSOR,
+    CAST,
     COACH,
     EMPLOYER,
-    EXAM,
     GUARDIAN,
     PLACEMENT_OFFICE,
     STUDENT,
@@ -95,7 +96,7 @@ def test_confirm_needs_every_required_signature(engine: Engine) -> None:
 
 
 def test_a_minor_needs_the_guardian_signature(engine: Engine) -> None:
-    """A student not yet 18 on the planned start needs a guardian's signature too."""
+    """A student not yet 18 on the day of the confirmation needs a guardian's signature too."""
     sid = journey(engine).open(turns_18_on="2027-03-01")
     journey(engine).to_agreement_pending(sid)
     journey(engine).sign(sid, "student", "employer", "school")  # not the guardian
@@ -108,12 +109,105 @@ def test_a_minor_needs_the_guardian_signature(engine: Engine) -> None:
     engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
 
 
-def test_a_student_of_18_on_the_start_date_needs_no_guardian(engine: Engine) -> None:
-    """Turning 18 on the planned start day itself makes the student an adult then."""
-    sid = journey(engine).open(turns_18_on="2027-02-01")
+def test_a_student_of_18_on_the_confirmation_day_needs_no_guardian(
+    engine: Engine, clock: FakeClock
+) -> None:
+    """Turning 18 on the day of the confirmation itself makes the student an adult then."""
+    sid = journey(engine).open(turns_18_on="2027-01-20")
     journey(engine).to_agreement_pending(sid)
-    journey(engine).sign(sid)
+    journey(engine).sign(sid, "student", "employer", "school")
+    clock.set("2027-01-20")
     engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+
+
+def test_the_guardian_is_judged_on_the_confirmation_day_not_the_start(engine: Engine) -> None:
+    """A student who turns 18 between the confirmation and the start still needs the guardian."""
+    sid = journey(engine).open(turns_18_on="2027-01-25")  # confirmed 01-10, starts 02-01
+    journey(engine).to_agreement_pending(sid)
+    journey(engine).sign(sid, "student", "employer", "school")
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+    assert refusal(info) == {"signatures.missing"}
+    assert info.value.findings[0].params["missing"] == "guardian"
+
+
+def test_mbo_requires_the_date_the_student_turns_18(engine: Engine) -> None:
+    """Opening an MBO internship without turns_18_on is invalid: absent never means adult."""
+    details = mbo_details()
+    del details["turns_18_on"]
+    with pytest.raises(InvalidInput, match="turns_18_on"):
+        engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=details)
+
+
+@pytest.mark.parametrize(("hours", "allowed"), [(45, True), (46, False)])
+def test_a_minor_works_at_most_45_hours_a_week(engine: Engine, hours: int, allowed: bool) -> None:
+    """A minor's agreement above 45 hours a week cannot be confirmed (Arbeidstijdenwet)."""
+    steps = Journey(engine, cast=CAST, details={**mbo_details(), "hours_per_week": hours})
+    sid = steps.open(turns_18_on="2027-05-01")
+    steps.to_agreement_pending(sid, "emp-1")
+    steps.sign(sid)
+    if allowed:
+        engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+        return
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+    assert refusal(info) == {"agreement.minor_hours"}
+    assert info.value.findings[0].params == {"hours": "46", "limit": "45"}
+
+
+def test_an_adult_may_be_planned_above_45_hours_a_week(engine: Engine) -> None:
+    """The 45-hour limit is for minors only."""
+    steps = Journey(engine, cast=CAST, details={**mbo_details(), "hours_per_week": 50})
+    sid = steps.open()
+    assert steps.to_ready_to_start(sid, "emp-1")
+
+
+def test_the_agreement_states_its_hours_a_week(engine: Engine) -> None:
+    """draft_agreement without hours_per_week is invalid input."""
+    sid = journey(engine).open()
+    journey(engine).search(sid)
+    journey(engine).place(sid)
+    with pytest.raises(InvalidInput, match="hours_per_week"):
+        engine.fire(
+            sid, "draft_agreement", actor=PLACEMENT_OFFICE,
+            data={"document": "pok-1", "fields_present": ALL_MBO_FIELDS},
+        )  # fmt: skip
+
+
+def test_a_bbl_placement_starts_only_with_an_employment_contract(
+    engine: Engine, clock: FakeClock
+) -> None:
+    """BBL: start is refused until the employment contract with the employer is recorded."""
+    sid = journey(engine).open(track="BBL")
+    journey(engine).to_ready_to_start(sid)
+    clock.set("2027-02-01")
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "start", actor=COACH)
+    assert refusal(info) == {"start.no_employment_contract"}
+    assert info.value.findings[0].params == {"employer": "emp-1"}
+    engine.record(sid, "employment_contract", actor=EMPLOYER, data={"employer": "emp-1"})
+    assert engine.fire(sid, "start", actor=COACH).to_state == "active"
+
+
+def test_a_bbl_contract_with_another_employer_does_not_count(
+    engine: Engine, clock: FakeClock
+) -> None:
+    """The employment contract must be with the placement's own employer."""
+    sid = journey(engine).open(track="BBL")
+    journey(engine).to_agreement_pending(sid)
+    engine.record(sid, "employment_contract", actor=EMPLOYER, data={"employer": "emp-other"})
+    journey(engine).sign(sid)
+    journey(engine).confirm(sid)
+    clock.set("2027-02-01")
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "start", actor=COACH)
+    assert refusal(info) == {"start.no_employment_contract"}
+
+
+def test_a_bol_placement_needs_no_employment_contract(engine: Engine, clock: FakeClock) -> None:
+    """BOL: the student is no employee; start goes ahead without a contract."""
+    sid = journey(engine).open(track="BOL")
+    assert journey(engine, clock).to_active(sid)
 
 
 def test_an_amended_agreement_voids_earlier_signatures(engine: Engine) -> None:
@@ -122,7 +216,8 @@ def test_an_amended_agreement_voids_earlier_signatures(engine: Engine) -> None:
     journey(engine).to_agreement_pending(sid)
     journey(engine).sign(sid)
     engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
-    event = engine.fire(sid, "amend_agreement", actor=PLACEMENT_OFFICE, data={"document": "pok-2"})
+    amended = {"document": "pok-2", "hours_per_week": 32}
+    event = engine.fire(sid, "amend_agreement", actor=PLACEMENT_OFFICE, data=amended)
     assert event.to_state == "agreement_pending"
     assert engine.stream(sid).facts["agreement_version"] == 2
     with pytest.raises(Refused) as info:
@@ -303,16 +398,16 @@ def test_a_new_placement_needs_a_new_approval(engine: Engine) -> None:
 
 
 def test_complete_needs_an_assessment_decision(engine: Engine, clock: FakeClock) -> None:
-    """The exam committee completes only after recording its decision."""
+    """The assessor completes only after recording a passed decision."""
     sid = journey(engine).open()
     journey(engine, clock).to_active(sid)
     clock.set("2027-06-30")
     engine.fire(sid, "finish", actor=COACH)
     with pytest.raises(Refused) as info:
-        engine.fire(sid, "complete", actor=EXAM)
+        engine.fire(sid, "complete", actor=ASSESSOR)
     assert refusal(info) == {"assessment.missing"}
-    engine.record(sid, "assessment_decision", actor=EXAM, data={"outcome": "passed"})
-    assert engine.fire(sid, "complete", actor=EXAM).to_state == "completed"
+    engine.record(sid, "assessment_decision", actor=ASSESSOR, data={"outcome": "passed"})
+    assert engine.fire(sid, "complete", actor=ASSESSOR).to_state == "completed"
 
 
 @pytest.mark.parametrize("trigger", ["suspend", "terminate"])
@@ -548,7 +643,7 @@ def test_default_rules_check_the_agreement_fields(engine: Engine) -> None:
     with pytest.raises(Refused) as info:
         engine.fire(
             sid, "draft_agreement", actor=PLACEMENT_OFFICE,
-            data={"document": "pok-1", "fields_present": fields},
+            data={"document": "pok-1", "fields_present": fields, "hours_per_week": 32},
         )  # fmt: skip
     (finding,) = info.value.findings
     assert (finding.code, finding.source) == ("agreement.fields_missing", "stageborging.defaults")
@@ -585,3 +680,81 @@ def test_integers_stay_within_the_canonical_range(engine: Engine) -> None:
             sid, "signature", actor=STUDENT, data={"party": "student", "agreement_version": 2**53}
         )
     assert info.value.field == "data.agreement_version"
+
+
+def _to_assessment(engine: Engine, clock: FakeClock) -> str:
+    sid = journey(engine).open()
+    journey(engine, clock).to_active(sid)
+    engine.record(sid, "hours", actor=STUDENT, data={"hours": 400})
+    clock.set("2027-06-30")
+    engine.fire(sid, "finish", actor=COACH)
+    return sid
+
+
+def test_the_assessor_completes_not_the_exam_committee(engine: Engine, clock: FakeClock) -> None:
+    """By default the school's assessor decides and completes; the exam committee may not."""
+    sid = _to_assessment(engine, clock)
+    exam = Actor("exam-1", "exam_committee")
+    with pytest.raises(Refused) as info:
+        engine.record(sid, "assessment_decision", actor=exam, data={"outcome": "passed"})
+    assert refusal(info) == {"role.not_allowed"}
+    engine.record(sid, "assessment_decision", actor=ASSESSOR, data={"outcome": "passed"})
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "complete", actor=exam)
+    assert refusal(info) == {"role.not_allowed"}
+
+
+def test_a_failed_assessment_never_completes(engine: Engine, clock: FakeClock) -> None:
+    """complete is refused after a failed decision: the assessment_decision guard needs passed."""
+    sid = _to_assessment(engine, clock)
+    engine.record(sid, "assessment_decision", actor=ASSESSOR, data={"outcome": "failed"})
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "complete", actor=ASSESSOR)
+    assert refusal(info) == {"assessment.failed"}
+    assert engine.stream(sid).state == "assessment"
+
+
+REPEAT = {
+    "reason": "work_processes_not_shown",
+    "document": "pok-2",
+    "hours_per_week": 32,
+    "planned_start": "2027-09-01",
+    "planned_end": "2027-12-20",
+}
+
+
+def test_a_repeat_needs_a_failed_assessment(engine: Engine, clock: FakeClock) -> None:
+    """repeat_placement is refused without a failed decision, or after a passed one."""
+    sid = _to_assessment(engine, clock)
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "repeat_placement", actor=COACH, data=REPEAT)
+    assert refusal(info) == {"repeat.not_failed"}
+    engine.record(sid, "assessment_decision", actor=ASSESSOR, data={"outcome": "passed"})
+    with pytest.raises(Refused) as info:
+        engine.fire(sid, "repeat_placement", actor=COACH, data=REPEAT)
+    assert refusal(info) == {"repeat.not_failed"}
+
+
+def test_a_failed_assessment_leads_to_a_repeated_period(engine: Engine, clock: FakeClock) -> None:
+    """After a failure the period is repeated: new agreement, new dates, signed and passed again."""
+    sid = _to_assessment(engine, clock)
+    engine.record(sid, "assessment_decision", actor=ASSESSOR, data={"outcome": "failed"})
+    event = engine.fire(sid, "repeat_placement", actor=COACH, data=REPEAT)
+    assert (event.to_state, event.data["reason"]) == ("agreement_pending", REPEAT["reason"])
+    facts = engine.stream(sid).facts
+    assert facts["agreement_version"] == 2
+    assert facts["signatures"] == ()
+    assert facts["assessment"] is None
+    assert facts["repeats"] == 1
+    assert facts["hours"] == 400  # the hours worked stay on record
+    assert (facts["details"]["planned_start"], facts["details"]["planned_end"]) == (
+        "2027-09-01",
+        "2027-12-20",
+    )
+    journey(engine).sign(sid)
+    journey(engine).confirm(sid)
+    journey(engine, clock).start(sid)
+    clock.set("2027-12-20")
+    engine.fire(sid, "finish", actor=COACH)
+    engine.record(sid, "assessment_decision", actor=ASSESSOR, data={"outcome": "passed"})
+    assert engine.fire(sid, "complete", actor=ASSESSOR).to_state == "completed"

@@ -224,6 +224,11 @@ def test_an_engine_sees_what_another_engine_wrote(db_path: Path, clock: FakeCloc
         journey(second).sign(sid)
         assert first.check(sid, "confirm_signatures", actor=PLACEMENT_OFFICE).allowed
         first.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
-        second.fire(sid, "amend_agreement", actor=PLACEMENT_OFFICE, data={"document": "pok-2"})
+        second.fire(
+            sid,
+            "amend_agreement",
+            actor=PLACEMENT_OFFICE,
+            data={"document": "pok-2", "hours_per_week": 32},
+        )
         assert first.stream(sid).facts["signatures"] == ()
         assert not first.check(sid, "confirm_signatures", actor=PLACEMENT_OFFICE).allowed

@@ -36,8 +36,8 @@ office, coach = Actor("po-17", "placement_office"), Actor("coach-3", "coach")
 student, employer = Actor("stu-4711", "student"), Actor("emp-signatory-9", "employer")
 details = {"student": "stu-4711", "programme": "ict", "planned_start": "2027-02-01",
            "planned_end": "2027-06-30", "planned_hours": 640}  # fmt: skip
-AGREEMENT = ["parties", "assignment", "dates", "hours", "workplace_supervisor", "assessment",
-             "termination_conditions"]  # fmt: skip
+AGREEMENT = ["parties", "assignment", "dates", "hours", "allowance", "workplace_supervisor",
+             "assessment", "termination_conditions"]  # fmt: skip
 
 
 def to_active(engine: Engine, sid: str) -> None:
@@ -48,7 +48,7 @@ def to_active(engine: Engine, sid: str) -> None:
     engine.fire(sid, "verify_employer", actor=office)
     engine.fire(
         sid, "draft_agreement", actor=office,
-        data={"document": "pok-118", "fields_present": AGREEMENT},
+        data={"document": "pok-118", "fields_present": AGREEMENT, "hours_per_week": 32},
     )  # fmt: skip
     for actor, party in [(student, "student"), (employer, "employer"), (office, "school")]:
         engine.record(sid, "signature", actor=actor, data={"party": party, "agreement_version": 1})

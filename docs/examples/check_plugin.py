@@ -60,6 +60,7 @@ details = {
     "planned_start": "2027-02-01",
     "planned_end": "2027-06-30",
     "planned_hours": 640,
+    "turns_18_on": "2025-09-01",
 }
 flags = EmployerFlags({"lb-7": "watch", "lb-9": "review_before_new_placement"})
 

@@ -11,6 +11,7 @@ details = {
     "planned_start": "2027-02-01",
     "planned_end": "2027-06-30",
     "planned_hours": 640,
+    "turns_18_on": "2025-09-01",
 }
 student, coach = Actor("stu-4711", "student"), Actor("coach-3", "coach")
 

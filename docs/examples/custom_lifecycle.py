@@ -90,6 +90,7 @@ with (
         "planned_start": "2027-02-01",
         "planned_end": "2027-06-30",
         "planned_hours": 640,
+        "turns_18_on": "2025-09-01",
     }
     sid = engine.open("roc_bpv", actor=coach, data=details).stream_id
     engine.fire(sid, "begin_search", actor=student)

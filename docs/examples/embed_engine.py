@@ -37,7 +37,7 @@ employer = Actor("emp-signatory-9", "employer")
 coach = Actor("coach-3", "coach")
 
 AGREEMENT = [
-    "parties", "qualification", "level", "track", "dates", "hours",
+    "parties", "qualification", "level", "track", "dates", "hours", "allowance",
     "workplace_supervisor", "work_processes", "assessment", "termination_conditions",
 ]  # fmt: skip
 
@@ -60,6 +60,7 @@ def main() -> None:
                 "planned_start": "2027-02-01",
                 "planned_end": "2027-06-30",
                 "planned_hours": 640,
+                "turns_18_on": "2025-09-01",  # required for MBO: a date in the past is an adult
             },
         )
         sid = opened.stream_id
@@ -73,7 +74,7 @@ def main() -> None:
             sid,
             "draft_agreement",
             actor=office,
-            data={"document": "pok-2027-118", "fields_present": AGREEMENT},
+            data={"document": "pok-2027-118", "fields_present": AGREEMENT, "hours_per_week": 32},
         )
         for actor, party in [(student, "student"), (office, "school")]:
             engine.record(

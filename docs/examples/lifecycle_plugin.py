@@ -55,7 +55,7 @@ def main() -> None:
     office = Actor("po-1", "placement_office")
     details = {"student": "stu-1", "programme": "ict", "qualification": "25604", "level": 4,
                "track": "BOL", "planned_start": "2027-02-01", "planned_end": "2027-06-30",
-               "planned_hours": 640}  # fmt: skip
+               "planned_hours": 640, "turns_18_on": "2025-09-01"}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "school.db"
         with Engine(db, plugins=[RocIntake()]) as engine:

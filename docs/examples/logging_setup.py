@@ -16,6 +16,7 @@ details = {
     "planned_start": "2027-02-01",
     "planned_end": "2027-06-30",
     "planned_hours": 640,
+    "turns_18_on": "2025-09-01",
 }
 office = Actor("po-17", "placement_office")
 

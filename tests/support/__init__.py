@@ -16,6 +16,7 @@ from stageborging.testing import Cast, FakeClock, Journey
 __all__ = [
     "ADVISOR",
     "ALL_MBO_FIELDS",
+    "ASSESSOR",
     "CAST",
     "COACH",
     "EMPLOYER",
@@ -35,6 +36,7 @@ STUDENT = Actor("stu-1", "student")
 EMPLOYER = Actor("emp-signatory-1", "employer")
 GUARDIAN = Actor("guardian-1", "guardian")
 EXAM = Actor("exam-1", "exam_committee")
+ASSESSOR = Actor("assessor-1", "assessor")
 ADVISOR = Actor("vp-1", "confidential_advisor")
 SYSTEM = Actor("sis-sync", "system")
 
@@ -42,7 +44,7 @@ SYSTEM = Actor("sis-sync", "system")
 CAST = evolve(
     Cast(),
     office=PLACEMENT_OFFICE, student=STUDENT, employer=EMPLOYER, coach=COACH,
-    guardian=GUARDIAN, exam=EXAM, advisor=ADVISOR,
+    guardian=GUARDIAN, exam=EXAM, assessor=ASSESSOR, advisor=ADVISOR,
 )  # fmt: skip
 
 ALL_MBO_FIELDS = list(AGREEMENT_FIELDS_MBO)
@@ -62,7 +64,7 @@ class Recognises:
 
 
 def mbo_details(**overrides: Any) -> dict[str, Any]:
-    """Opening data of an adult MBO student starting on 2027-02-01."""
+    """Opening data of an MBO student, 18 since 2025-09-01, starting on 2027-02-01."""
     data: dict[str, Any] = {
         "student": "stu-1",
         "programme": "prog-ict",
@@ -72,6 +74,7 @@ def mbo_details(**overrides: Any) -> dict[str, Any]:
         "planned_start": "2027-02-01",
         "planned_end": "2027-06-30",
         "planned_hours": 400,
+        "turns_18_on": "2025-09-01",
     }
     data.update(overrides)
     return data

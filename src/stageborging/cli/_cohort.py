@@ -51,6 +51,7 @@ PLANNED_HOURS = 640
 OFFICE = Actor("demo-po-1", "placement_office")
 COACH = Actor("demo-coach-1", "coach")
 EXAM = Actor("demo-exam-1", "exam_committee")
+ASSESSOR = Actor("demo-assessor-1", "assessor")
 ADVISOR = Actor("demo-vp-1", "confidential_advisor")
 SYSTEM = Actor("demo-sis", "system")
 EMPLOYER = Actor("demo-employer-1", "employer")
@@ -58,7 +59,7 @@ GUARDIAN = Actor("demo-guardian-1", "guardian")
 #: Who signs and fires the journey's steps (the student is each student's own).
 CAST = Cast(
     office=OFFICE, student=Actor("demo-student", "student"), employer=EMPLOYER, coach=COACH,
-    guardian=GUARDIAN, exam=EXAM, advisor=ADVISOR,
+    guardian=GUARDIAN, exam=EXAM, assessor=ASSESSOR, advisor=ADVISOR,
 )  # fmt: skip
 
 #: Every scenario appears at least once, in this order, before random ones.
@@ -164,6 +165,7 @@ class _Student:
             "planned_start": PLANNED_START,
             "planned_end": PLANNED_END,
             "planned_hours": PLANNED_HOURS,
+            "turns_18_on": "2026-03-02",  # an adult by the agreement in January
         }
         if self.lifecycle == "mbo_bpv":
             data.update(qualification="25604", level=self.rng.choice((2, 3, 4)), track="BOL")
@@ -211,8 +213,8 @@ class _Student:
         self.record("guidance_contact", COACH, moment="end")
         self.fire("finish", COACH)
         yield  # assessment
-        self.record("assessment_decision", EXAM, outcome="passed")
-        self.fire("complete", EXAM)
+        self.record("assessment_decision", ASSESSOR, outcome="passed")
+        self.fire("complete", ASSESSOR)
 
     def _agreement(self) -> None:
         sid, sign, confirm = self.sid, self.steps.sign, self.steps.confirm
@@ -226,7 +228,9 @@ class _Student:
                 sign(sid, "guardian", version=1)
         confirm(sid)
         if self.scenario == "amended_not_resigned":
-            self.fire("amend_agreement", OFFICE, document=f"doc-{self.number}-v2")
+            self.fire(
+                "amend_agreement", OFFICE, document=f"doc-{self.number}-v2", hours_per_week=32
+            )
             sign(sid, "student", version=1)  # refused: version 1 is no longer current
             sign(sid, "school", version=2)
             confirm(sid)  # refused: student and employer missing

@@ -158,7 +158,7 @@ COACH = Actor("coach-1", "coach")
 DETAILS = {{
     "student": "stu-1", "programme": "ict", "qualification": "25604", "level": 4,
     "track": "BOL", "planned_start": "2027-02-01", "planned_end": "2027-06-30",
-    "planned_hours": 400,
+    "planned_hours": 400, "turns_18_on": "2025-09-01",
 }}
 
 

@@ -67,6 +67,7 @@ class Role(StrEnum):
     PLACEMENT_OFFICE = "placement_office"
     TEAM_LEAD = "team_lead"
     EXAM_COMMITTEE = "exam_committee"
+    ASSESSOR = "assessor"
     WORKPLACE_SUPERVISOR = "workplace_supervisor"
     EMPLOYER = "employer"
     GUARDIAN = "guardian"

@@ -78,6 +78,30 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
         "No assessment decision has been recorded.",
         "Er is geen beoordelingsbesluit vastgelegd.",
     ),
+    "assessment.failed": (
+        "The assessment failed, so the internship cannot be completed; repeat the placement "
+        "period instead.",
+        "De beoordeling is onvoldoende, dus de stage kan niet worden afgerond; herhaal de "
+        "stageperiode.",
+    ),
+    "repeat.not_failed": (
+        "{command} needs a failed assessment; none is recorded.",
+        "{command} vereist een onvoldoende beoordeling; die is niet vastgelegd.",
+    ),
+    "start.no_employment_contract": (
+        "A BBL placement needs an employment contract with employer {employer} before it starts.",
+        "Een BBL-plaatsing vereist een arbeidsovereenkomst met leerbedrijf {employer} vóór de "
+        "start.",
+    ),
+    "agreement.minor_hours": (
+        "The agreement plans {hours} hours a week; a student under 18 may work at most {limit}.",
+        "De overeenkomst plant {hours} uur per week; een student onder de 18 mag ten hoogste "
+        "{limit} uur werken.",
+    ),
+    "agreement.hours_unknown": (
+        "The agreement does not state the hours a week, which a student under 18 needs.",
+        "De overeenkomst noemt geen uren per week; die zijn nodig voor een student onder de 18.",
+    ),
     "consent.missing": (
         "The reporter has not given consent, so {command} is not allowed.",
         "De melder heeft geen toestemming gegeven; {command} is niet toegestaan.",

@@ -92,8 +92,12 @@ class PathRule:
     phases: frozenset[str]
     guards: tuple[Guard, ...] = ()
     placement: bool = False
+    #: The educations the rule applies to; empty means every one.
+    educations: frozenset[Education] = frozenset()
 
     def needs(self, education: Education) -> tuple[Guard, ...]:
+        if self.educations and education not in self.educations:
+            return ()
         check = PLACEMENT_CHECK.get(education) if self.placement else None
         return self.guards if check is None else (*self.guards, check)
 
@@ -108,11 +112,26 @@ ENTRY_RULES: tuple[EntryRule, ...] = (
         Guard.REASON_CODE,
         leaving=PLACEMENT_PHASES,
     ),
-    # an amendment: a new agreement replaces the pending or confirmed one
+    # an amendment, or a repeat after a failed assessment: a new agreement replaces the
+    # pending, confirmed or finished one
     EntryRule(
         frozenset({"agreement_pending"}),
         Effect.NEW_AGREEMENT,
-        leaving=frozenset({"agreement_pending", "ready_to_start"}),
+        leaving=frozenset(
+            {"agreement_pending", "ready_to_start", "active", "suspended", "assessment"}
+        ),
+    ),
+    # a repeat: back from the assessment to a new placement period only when it failed,
+    # with a reason code
+    EntryRule(
+        PLACEMENT_PHASES | {"orientation", "searching", "assisted_search"},
+        Guard.ASSESSMENT_FAILED,
+        leaving=frozenset({"assessment"}),
+    ),
+    EntryRule(
+        PLACEMENT_PHASES | {"orientation", "searching", "assisted_search"},
+        Guard.REASON_CODE,
+        leaving=frozenset({"assessment"}),
     ),
     # consent withdrawn ends the investigation
     EntryRule(
@@ -129,8 +148,14 @@ PATH_RULES: tuple[PathRule, ...] = (
     ),
     PathRule(
         frozenset({"active", "suspended", "assessment", "completed"}),
-        (Guard.NO_RETROACTIVE_START, Guard.SIGNATURES),
+        (Guard.NO_RETROACTIVE_START, Guard.SIGNATURES, Guard.MINOR_HOURS),
         placement=True,
+    ),
+    # a BBL student is an employee of the leerbedrijf before the placement starts
+    PathRule(
+        frozenset({"active", "suspended", "assessment", "completed"}),
+        (Guard.EMPLOYMENT_CONTRACT,),
+        educations=frozenset({Education.MBO}),
     ),
     PathRule(frozenset({"investigating"}), (Guard.CONSENT,)),
 )
@@ -141,16 +166,19 @@ PASSED_BY: Mapping[Guard, Guard | Effect] = {
     Guard.NO_RETROACTIVE_START: Guard.NO_RETROACTIVE_START,
     Guard.RECOGNITION: Guard.RECOGNITION,
     Guard.ASSIGNMENT_APPROVAL: Guard.ASSIGNMENT_APPROVAL,
+    Guard.MINOR_HOURS: Guard.MINOR_HOURS,
+    Guard.EMPLOYMENT_CONTRACT: Guard.EMPLOYMENT_CONTRACT,
     Guard.CONSENT: Effect.GIVE_CONSENT,  # consent is granted by the give_consent effect
 }
 
-_AGREEMENT = (Guard.SIGNATURES, Guard.NO_RETROACTIVE_START)
+_AGREEMENT = (Guard.SIGNATURES, Guard.NO_RETROACTIVE_START, Guard.MINOR_HOURS)
 #: The path guards an effect voids, on a transition or a fact: they vouched for what it changes.
 #: A fact that voids several is refused naming the first (a new employer: its check).
 VOIDS: Mapping[Effect, tuple[Guard, ...]] = {
     Effect.NEW_AGREEMENT: _AGREEMENT,
-    Effect.SET_EMPLOYER: (*PLACEMENT_CHECK.values(), *_AGREEMENT),
-    Effect.CLEAR_PLACEMENT: (*PLACEMENT_CHECK.values(), *_AGREEMENT),
+    Effect.REPEAT_PERIOD: _AGREEMENT,  # new dates: the start is judged again
+    Effect.SET_EMPLOYER: (*PLACEMENT_CHECK.values(), *_AGREEMENT, Guard.EMPLOYMENT_CONTRACT),
+    Effect.CLEAR_PLACEMENT: (*PLACEMENT_CHECK.values(), *_AGREEMENT, Guard.EMPLOYMENT_CONTRACT),
     Effect.WITHDRAW_CONSENT: (Guard.CONSENT,),
 }
 

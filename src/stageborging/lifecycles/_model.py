@@ -35,7 +35,7 @@ class Guard(StrEnum):
     """Hard rules a transition or fact can carry (DOMAIN.md, *hard*)."""
 
     #: signatures of student, school and employer on the current agreement
-    #: version, plus guardian when the student is a minor on the planned start
+    #: version, plus guardian when the student is a minor on the day it is confirmed
     SIGNATURES = "signatures"
     #: the start date is reached and the agreement was confirmed no later than it
     NO_RETROACTIVE_START = "no_retroactive_start"
@@ -45,8 +45,14 @@ class Guard(StrEnum):
     ASSIGNMENT_APPROVAL = "assignment_approval"
     #: a reason code from the transition's list is required
     REASON_CODE = "reason_code"
-    #: an assessment decision has been recorded
+    #: a passed assessment decision has been recorded
     ASSESSMENT_DECISION = "assessment_decision"
+    #: the assessment failed: only then is a placement period repeated
+    ASSESSMENT_FAILED = "assessment_failed"
+    #: a BBL placement has an employment contract with its employer recorded
+    EMPLOYMENT_CONTRACT = "employment_contract"
+    #: a student under 18 on the day the agreement is confirmed works at most 45 hours a week
+    MINOR_HOURS = "minor_hours"
     #: the reporter of a case has given consent (and not withdrawn it)
     CONSENT = "consent"
     #: feedback to the reporter has been recorded
@@ -75,6 +81,8 @@ class Effect(StrEnum):
     EMPLOYER_HEARING = "employer_hearing"
     EXTERNAL_REFERRAL = "external_referral"
     REPORTER_FEEDBACK = "reporter_feedback"
+    EMPLOYMENT_CONTRACT = "employment_contract"
+    REPEAT_PERIOD = "repeat_period"
 
 
 class Kind(StrEnum):

@@ -74,7 +74,19 @@ def apply(
             _clear_agreement(new)
         elif effect is Effect.NEW_AGREEMENT:
             new["agreement_version"] = new.get("agreement_version", 0) + 1
+            new["hours_per_week"] = data.get("hours_per_week")
             _clear_agreement(new)
+        elif effect is Effect.REPEAT_PERIOD:
+            # a new placement period after a failed assessment: new dates, no decision yet;
+            # the hours worked stay on record
+            new["details"] = {
+                **new["details"],
+                **{k: data[k] for k in ("planned_start", "planned_end") if k in data},
+            }
+            new["assessment"] = None
+            new["repeats"] = new.get("repeats", 0) + 1
+        elif effect is Effect.EMPLOYMENT_CONTRACT:
+            new["employment_contract"] = data["employer"]
         elif effect is Effect.CONFIRM_AGREEMENT:
             new["agreement_confirmed_on"] = day
         elif effect is Effect.GIVE_CONSENT:

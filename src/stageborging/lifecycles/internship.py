@@ -15,6 +15,7 @@ __all__ = [
     "AGREEMENT_FIELDS_HBO",
     "AGREEMENT_FIELDS_MBO",
     "CANCEL_REASONS",
+    "REPEAT_REASONS",
     "SUSPEND_REASONS",
     "TERMINATE_REASONS",
     "hbo_stage",
@@ -40,6 +41,8 @@ TERMINATE_REASONS = (
     "employer_closed",
     "mismatch",
 )
+#: Why a placement period is repeated after a failed assessment.
+REPEAT_REASONS = ("work_processes_not_shown", "hours_not_met", "other")
 #: What a placement agreement (POK) must contain, as codes (DOMAIN §4, draft_agreement).
 AGREEMENT_FIELDS_MBO = (
     "parties",
@@ -48,6 +51,7 @@ AGREEMENT_FIELDS_MBO = (
     "track",
     "dates",
     "hours",
+    "allowance",
     "workplace_supervisor",
     "work_processes",
     "assessment",
@@ -58,6 +62,7 @@ AGREEMENT_FIELDS_HBO = (
     "assignment",
     "dates",
     "hours",
+    "allowance",
     "workplace_supervisor",
     "assessment",
     "termination_conditions",
@@ -73,8 +78,16 @@ def _reason(codes: tuple[str, ...]) -> FieldSpec:
     return FieldSpec("reason", FieldKind.CODE, codes=codes)
 
 
+#: The agreement's planned hours a week (the minor_hours guard reads them).
+_HOURS_PER_WEEK = FieldSpec("hours_per_week", FieldKind.INT, minimum=1, maximum=60)
+
+
 def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tuple[Transition, ...]:
     verify_guard = PLACEMENT_CHECK[education]
+    # a BBL student is employed by the leerbedrijf: MBO only (the guard passes for BOL)
+    start_guards = [Guard.NO_RETROACTIVE_START]
+    if education is Education.MBO:
+        start_guards.append(Guard.EMPLOYMENT_CONTRACT)
     return (
         Transition("begin_search", ["orientation"], "searching", [S, C, P]),
         Transition("request_assistance", ["searching"], "assisted_search", [S, C, P, X]),
@@ -102,6 +115,7 @@ def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tup
             fields=[
                 FieldSpec("document", FieldKind.ID),
                 FieldSpec("fields_present", FieldKind.CODES, codes=agreement_fields),
+                _HOURS_PER_WEEK,
             ],
             effects=[Effect.NEW_AGREEMENT],
         ),
@@ -110,7 +124,7 @@ def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tup
             ["agreement_pending"],
             "ready_to_start",
             [P, X],
-            guards=[Guard.SIGNATURES],
+            guards=[Guard.SIGNATURES, Guard.MINOR_HOURS],
             effects=[Effect.CONFIRM_AGREEMENT],
         ),
         Transition(
@@ -118,12 +132,10 @@ def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tup
             ["agreement_pending", "ready_to_start"],
             "agreement_pending",
             [P],
-            fields=[FieldSpec("document", FieldKind.ID)],
+            fields=[FieldSpec("document", FieldKind.ID), _HOURS_PER_WEEK],
             effects=[Effect.NEW_AGREEMENT],
         ),
-        Transition(
-            "start", ["ready_to_start"], "active", [C, P, X], guards=[Guard.NO_RETROACTIVE_START]
-        ),
+        Transition("start", ["ready_to_start"], "active", [C, P, X], guards=start_guards),
         Transition(
             "suspend",
             ["active"],
@@ -138,8 +150,23 @@ def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tup
             "complete",
             ["assessment"],
             "completed",
-            [Role.EXAM_COMMITTEE],
+            [Role.ASSESSOR],
             guards=[Guard.ASSESSMENT_DECISION],
+        ),
+        Transition(
+            "repeat_placement",
+            ["assessment"],
+            "agreement_pending",
+            [C, P],
+            guards=[Guard.ASSESSMENT_FAILED, Guard.REASON_CODE],
+            fields=[
+                _reason(REPEAT_REASONS),
+                FieldSpec("document", FieldKind.ID),
+                _HOURS_PER_WEEK,
+                FieldSpec("planned_start", FieldKind.DATE),
+                FieldSpec("planned_end", FieldKind.DATE, not_before="planned_start"),
+            ],
+            effects=[Effect.NEW_AGREEMENT, Effect.REPEAT_PERIOD],
         ),
         Transition(
             "cancel_placement",
@@ -230,12 +257,22 @@ def _facts(education: Education) -> tuple[FactSpec, ...]:
         ),
         FactSpec(
             "assessment_decision",
-            [Role.EXAM_COMMITTEE],
+            [Role.ASSESSOR],
             Effect.ASSESSMENT_DECISION,
             fields=[FieldSpec("outcome", FieldKind.CODE, codes=("passed", "failed"))],
             states=["assessment"],
         ),
     ]
+    if education is Education.MBO:
+        facts.append(
+            FactSpec(
+                "employment_contract",
+                [P, C, Role.EMPLOYER],
+                Effect.EMPLOYMENT_CONTRACT,
+                fields=[FieldSpec("employer", FieldKind.ID)],
+                states=["employer_verified", "agreement_pending", "ready_to_start"],
+            )
+        )
     if education is Education.HBO:
         facts.append(
             FactSpec(
@@ -257,8 +294,11 @@ _DATES_OPEN = (
     FieldSpec("planned_start", FieldKind.DATE),
     FieldSpec("planned_end", FieldKind.DATE, not_before="planned_start"),
     FieldSpec("planned_hours", FieldKind.INT, minimum=1, maximum=10_000),
-    FieldSpec("turns_18_on", FieldKind.DATE, required=False),
 )
+#: MBO: the date the student turns 18 is required (absent must not mean adult); an
+#: adult student gives a date in the past.
+_TURNS_18_MBO = FieldSpec("turns_18_on", FieldKind.DATE)
+_TURNS_18_HBO = FieldSpec("turns_18_on", FieldKind.DATE, required=False)
 
 
 @cache
@@ -281,6 +321,7 @@ def mbo_bpv() -> LifecycleDefinition:
             FieldSpec("level", FieldKind.INT, minimum=1, maximum=4),
             FieldSpec("track", FieldKind.CODE, codes=("BOL", "BBL")),
             *_DATES_OPEN,
+            _TURNS_18_MBO,
         ),
     )
 
@@ -299,5 +340,5 @@ def hbo_stage() -> LifecycleDefinition:
         transitions=_transitions(Education.HBO, AGREEMENT_FIELDS_HBO),
         facts=_facts(Education.HBO),
         open_roles=[C, P, X],
-        open_fields=(*_COMMON_OPEN, *_DATES_OPEN),
+        open_fields=(*_COMMON_OPEN, *_DATES_OPEN, _TURNS_18_HBO),
     )

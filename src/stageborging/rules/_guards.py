@@ -78,23 +78,35 @@ def check_role(cmd: Command) -> list[Finding]:
     return [finding("role.not_allowed", role=cmd.actor.role, command=cmd.name, allowed=allowed)]
 
 
+#: The most hours a week a student under 18 may work (Arbeidstijdenwet).
+MINOR_MAX_HOURS_PER_WEEK = 45
+
+
 def _is_minor_on(details: Mapping[str, Any], day: str) -> bool:
+    # Capacity counts on the day of signing. A definition whose opening data has no
+    # date (HBO: optional) treats the student as an adult; mbo_bpv requires it.
     turns_18 = details.get("turns_18_on")
     return turns_18 is not None and turns_18 > day
 
 
-def required_parties(facts: Mapping[str, Any]) -> list[str]:
-    """The parties that must sign: guardian too for a minor on the planned start."""
-    details = facts["details"]
+def required_parties(facts: Mapping[str, Any], day: str) -> list[str]:
+    """The parties that must sign: guardian too for a minor on *day* (ISO date).
+
+    *day* is the day the agreement is confirmed: capacity counts at signing.
+    """
     parties = ["student", "school", "employer"]
-    if _is_minor_on(details, details.get("planned_start", "")):
+    if _is_minor_on(facts["details"], day):
         parties.append("guardian")
     return parties
 
 
+def _today(cmd: Command) -> str:
+    return cmd.now.date().isoformat()
+
+
 def _signatures(cmd: Command) -> list[Finding]:
     signed = set(cmd.facts.get("signatures", []))
-    missing = [p for p in required_parties(cmd.facts) if p not in signed]
+    missing = [p for p in required_parties(cmd.facts, _today(cmd)) if p not in signed]
     if not missing:
         return []
     version = cmd.facts.get("agreement_version", 0)
@@ -121,8 +133,37 @@ def _assignment_approval(cmd: Command) -> list[Finding]:
     return [finding("assignment.not_approved")]
 
 
+def _minor_hours(cmd: Command) -> list[Finding]:
+    if not _is_minor_on(cmd.facts["details"], _today(cmd)):
+        return []
+    hours = cmd.facts.get("hours_per_week")
+    if hours is None:  # fail closed: a minor's hours must be known
+        return [finding("agreement.hours_unknown")]
+    if hours > MINOR_MAX_HOURS_PER_WEEK:
+        return [finding("agreement.minor_hours", hours=hours, limit=MINOR_MAX_HOURS_PER_WEEK)]
+    return []
+
+
+def _employment_contract(cmd: Command) -> list[Finding]:
+    if cmd.facts["details"].get("track") != "BBL":
+        return []
+    employer = cmd.facts.get("employer")
+    if employer is not None and cmd.facts.get("employment_contract") == employer:
+        return []
+    return [finding("start.no_employment_contract", employer=employer or "-")]
+
+
 def _assessment(cmd: Command) -> list[Finding]:
-    return [] if cmd.facts.get("assessment") else [finding("assessment.missing")]
+    outcome = cmd.facts.get("assessment")
+    if outcome == "passed":
+        return []
+    return [finding("assessment.failed" if outcome == "failed" else "assessment.missing")]
+
+
+def _assessment_failed(cmd: Command) -> list[Finding]:
+    if cmd.facts.get("assessment") == "failed":
+        return []
+    return [finding("repeat.not_failed", command=cmd.name)]
 
 
 def _consent(cmd: Command) -> list[Finding]:
@@ -194,6 +235,9 @@ GUARD_CHECKS: Mapping[Guard, Check] = {
     Guard.RECOGNITION: _recognition,
     Guard.ASSIGNMENT_APPROVAL: _only_facts(_assignment_approval),
     Guard.ASSESSMENT_DECISION: _only_facts(_assessment),
+    Guard.ASSESSMENT_FAILED: _only_facts(_assessment_failed),
+    Guard.EMPLOYMENT_CONTRACT: _only_facts(_employment_contract),
+    Guard.MINOR_HOURS: _only_facts(_minor_hours),
     Guard.CONSENT: _only_facts(_consent),
     Guard.REPORTER_FEEDBACK: _only_facts(_feedback),
     Guard.SIGNATURE_PARTY: _only_facts(_signature_party),

@@ -7,7 +7,7 @@ with it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from attrs import frozen
@@ -18,11 +18,13 @@ from ._clock import FakeClock
 __all__ = ["Cast", "Journey", "KitRegister", "Step"]
 
 START = "2027-02-01"
-#: Opening data of an adult MBO student starting on 2027-02-01 (the student comes
-#: from the cast); a definition gets the fields it has.
+#: Opening data of an adult MBO student (18 since 2025-09-01) starting on 2027-02-01
+#: (the student comes from the cast); a definition gets the fields it has. The
+#: agreement's hours a week (``hours_per_week``) are drafted, not opened.
 _DETAILS: dict[str, Any] = {
     "programme": "kit-ict", "qualification": "25604", "level": 4, "track": "BOL",
     "planned_start": START, "planned_end": "2027-06-30", "planned_hours": 400,
+    "turns_18_on": "2025-09-01", "hours_per_week": 32,
 }  # fmt: skip
 
 
@@ -34,6 +36,7 @@ _KIT = {
     "coach": Actor("kit-coach", "coach"),
     "guardian": Actor("kit-guardian", "guardian"),
     "exam": Actor("kit-exam", "exam_committee"),
+    "assessor": Actor("kit-assessor", "assessor"),
     "advisor": Actor("kit-advisor", "confidential_advisor"),
 }
 
@@ -51,6 +54,7 @@ class Cast:
     coach: Actor = _KIT["coach"]
     guardian: Actor = _KIT["guardian"]
     exam: Actor = _KIT["exam"]
+    assessor: Actor = _KIT["assessor"]
     advisor: Actor = _KIT["advisor"]
 
     def signer(self, party: str) -> Actor:
@@ -173,9 +177,9 @@ class Journey:
     ) -> str:
         """Open an internship and return its stream id.
 
-        The opening data is the kit's (an adult student of the cast, planned
-        from 2027-02-01 to 2027-06-30, 400 hours; for ``mbo_bpv`` also
-        qualification 25604, level 4, BOL), limited to the fields the
+        The opening data is the kit's (a student of the cast who turned 18 on
+        2025-09-01, planned from 2027-02-01 to 2027-06-30, 400 hours; for
+        ``mbo_bpv`` also qualification 25604, level 4, BOL), limited to the fields the
         definition has, then the journey's *details*, then these *details*.
         The placement office opens it unless *actor* is given.
         """
@@ -201,15 +205,18 @@ class Journey:
         return self._go(self._placing(stream_id, employer or self.employer))
 
     def draft(self, stream_id: str, document: str | None = None) -> bool:
-        """The office drafts the agreement, with every field the definition asks for."""
+        """The office drafts the agreement, with every field the definition asks for.
+
+        The hours a week are the journey's ``hours_per_week`` detail (32 unless given).
+        """
         return self._go(self._drafting(stream_id, document or self.document))
 
     def sign(self, stream_id: str, *parties: str, version: int | None = None) -> bool:
         """Record the signatures of *parties* on agreement *version*.
 
         By default: every party that must sign (student, employer, school, and
-        the guardian of a student who is a minor on the planned start), on the
-        current version.
+        the guardian of a student who is under 18 today, taken as the day the
+        agreement is confirmed), on the current version.
         """
         return self._go(self._signing(stream_id, parties, version))
 
@@ -254,20 +261,28 @@ class Journey:
         lifecycle = self.engine.lifecycle(self.engine.stream(sid).lifecycle)
         (draft,) = (t for t in lifecycle.transitions if t.trigger == "draft_agreement")
         (present,) = (spec for spec in draft.fields if spec.name == "fields_present")
-        data = {"document": document, "fields_present": list(present.codes)}
+        data = {
+            "document": document,
+            "fields_present": list(present.codes),
+            "hours_per_week": {**_DETAILS, **self._details}["hours_per_week"],
+        }
         yield Step(sid, "fire", "draft_agreement", self.cast.office, data)
 
     def _signing(self, sid: str, parties: tuple[str, ...], version: int | None) -> Iterator[Step]:
         facts = self.engine.stream(sid).facts
         if not parties:
-            details = facts["details"]
-            turns_18 = details.get("turns_18_on")
-            minor = turns_18 is not None and turns_18 > details.get("planned_start", "")
+            # the guardian signs for a student under 18 on the day of confirmation (today)
+            turns_18 = facts["details"].get("turns_18_on")
+            minor = turns_18 is not None and turns_18 > self._today()
             parties = ("student", "employer", "school", *(["guardian"] if minor else []))
         current = facts.get("agreement_version", 0) if version is None else version
         for party in parties:
             data = {"party": party, "agreement_version": current}
             yield Step(sid, "record", "signature", self.cast.signer(party), data)
+
+    def _today(self) -> str:
+        now = self.clock() if self.clock is not None else datetime.now(UTC)
+        return now.date().isoformat()
 
     def _confirming(self, sid: str) -> Iterator[Step]:
         yield Step(sid, "fire", "confirm_signatures", self.cast.office, None)
@@ -310,8 +325,8 @@ class Journey:
         yield Step(sid, "record", "hours", student, {"hours": 400})
         yield Step(sid, "record", "midterm_review", coach, {"social_safety": "safe"})
         yield Step(sid, "fire", "finish", coach, None)
-        yield Step(sid, "record", "assessment_decision", cast.exam, {"outcome": "passed"})
-        yield Step(sid, "fire", "complete", cast.exam, None)
+        yield Step(sid, "record", "assessment_decision", cast.assessor, {"outcome": "passed"})
+        yield Step(sid, "fire", "complete", cast.assessor, None)
         # a second internship, planned from today: assisted search, then a termination
         # and a replacement search
         dates: dict[str, Any] = {}
