@@ -67,6 +67,8 @@ def test_demo_tells_every_story(demo_db: Path) -> None:
         "signatures.missing",
         "signature.stale_version",
         "consent.missing",
+        "start.no_employment_contract",
+        "assessment.failed",
     } <= set(stats.refusals)
     assert stats.states["case"] == {"closed": 2}
     assert (
@@ -77,6 +79,7 @@ def test_demo_tells_every_story(demo_db: Path) -> None:
     conn = sqlite3.connect(demo_db)
     names = {row[0] for row in conn.execute("SELECT DISTINCT name FROM events")}
     assert {"suspend", "resume", "terminate", "seek_replacement", "withdraw"} <= names
+    assert {"employment_contract", "repeat_placement"} <= names
     consent = {row[0] for row in conn.execute("SELECT name FROM events WHERE lifecycle='case'")}
     assert {"give_consent", "register_only", "employer_hearing"} <= consent
 

@@ -72,6 +72,8 @@ SPECIAL = (
     "termination",
     "withdrawal",
     "no_placement",
+    "bbl",
+    "failed_assessment",
 )
 WEIGHTS = {
     "normal": 70,
@@ -83,6 +85,8 @@ WEIGHTS = {
     "termination": 2,
     "withdrawal": 2,
     "no_placement": 1,
+    "bbl": 4,
+    "failed_assessment": 2,
 }
 
 #: One student's (or case's) year: a phase's commands, then a yield until the next phase.
@@ -120,7 +124,8 @@ def scenarios(students: int, seed: int) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     names, weights = list(WEIGHTS), list(WEIGHTS.values())
     picked = [*SPECIAL[:students], *rng.choices(names, weights, k=max(0, students - len(SPECIAL)))]
-    return [(s, "hbo_stage" if rng.random() < 0.25 else "mbo_bpv") for s in picked]
+    # a BBL student is MBO by definition
+    return [(s, "hbo_stage" if rng.random() < 0.25 and s != "bbl" else "mbo_bpv") for s in picked]
 
 
 @define
@@ -168,7 +173,8 @@ class _Student:
             "turns_18_on": "2026-03-02",  # an adult by the agreement in January
         }
         if self.lifecycle == "mbo_bpv":
-            data.update(qualification="25604", level=self.rng.choice((2, 3, 4)), track="BOL")
+            track = "BBL" if self.scenario == "bbl" else "BOL"
+            data.update(qualification="25604", level=self.rng.choice((2, 3, 4)), track=track)
         if self.scenario == "minor":
             data["turns_18_on"] = "2027-05-20"
         self.sid = self.steps.open(self.lifecycle, actor=COACH, **data)
@@ -191,6 +197,10 @@ class _Student:
         yield  # agreement
         self._agreement()
         yield  # start
+        if self.scenario == "bbl" and not self.steps.start(self.sid):
+            # refused: a BBL student is an employee; the contract is recorded, then the start
+            employer = self.steps.engine.stream(self.sid).facts["employer"]
+            self.record("employment_contract", EMPLOYER, employer=employer)
         self.steps.start(self.sid)
         self.record("guidance_contact", COACH, moment="begin")
         yield  # midterm
@@ -213,6 +223,15 @@ class _Student:
         self.record("guidance_contact", COACH, moment="end")
         self.fire("finish", COACH)
         yield  # assessment
+        if self.scenario == "failed_assessment":
+            self.record("assessment_decision", ASSESSOR, outcome="failed")
+            self.fire("complete", ASSESSOR)  # refused: a failed assessment never completes
+            self.fire(
+                "repeat_placement", COACH, reason="work_processes_not_shown",
+                document=f"doc-{self.number}-repeat", hours_per_week=32,
+                planned_start="2027-09-06", planned_end="2027-12-17",
+            )  # fmt: skip
+            return
         self.record("assessment_decision", ASSESSOR, outcome="passed")
         self.fire("complete", ASSESSOR)
 

@@ -47,9 +47,11 @@ def demo(
 
     Most students complete their internship; some meet refusals (an
     unrecognised employer, a missing signature, an amended agreement not
-    re-signed), one is suspended and resumes, one is terminated and seeks a
-    replacement, one withdraws; one discrimination report is handled with the
-    reporter's consent and one without. The database is made fresh each run;
+    re-signed, a BBL start before the employment contract is recorded), one
+    is suspended and resumes, one is terminated and seeks a replacement, one
+    withdraws, one fails the assessment and repeats the placement period from
+    September; one discrimination report is handled with the reporter's
+    consent and one without. The database is made fresh each run;
     an existing file that holds anything but demo data is never overwritten.
     The demo runs with its own recognition register (``demo-register``, which
     cannot be blocked) and the built-in plugins; installed plugins are not
