@@ -4,10 +4,11 @@ Every state of a definition maps to one canonical *phase*, named after the
 states of the default definitions. The proof explores every way through the
 definition's graph while tracking which path guards of the hard rules
 (:mod:`._hardrules`) the way has passed since the facts they vouch for last
-changed: the signatures and no-retroactive-start guards since the agreement
-last changed, the placement check (recognition for MBO, assignment approval
-for HBO) since the placement last changed, and consent (the ``give_consent``
-effect) since it was last withdrawn.
+changed: the signatures, no-retroactive-start and minor's-hours guards since
+the agreement (or the period's dates) last changed, the placement check
+(recognition for MBO, assignment approval for HBO) and, for MBO, the BBL
+employment contract since the placement last changed, and consent (the
+``give_consent`` effect) since it was last withdrawn.
 
 Recording a fact is a move too: a self-loop in every state the fact may be
 recorded in (:meth:`~._definition.LifecycleDefinition.fact_states`), whose
