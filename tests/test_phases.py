@@ -320,7 +320,7 @@ def brute_force_finds_bypass(
     education: str,
     facts: tuple[tuple[set[str], list[str], str], ...] = (),
 ) -> bool:
-    """Enumerate every simple path of (state, rules passed) from the start, by depth-first search.
+    """Search every (state, rules passed) reachable from the start, depth first.
 
     Written from the rules' statement alone: a guard passes its rule (the placement
     check is recognition for mbo, assignment approval for hbo); the give_consent
@@ -343,7 +343,9 @@ def brute_force_finds_bypass(
         "withdraw_consent": {"K"},
     }
 
-    def walk(state: str, rules: frozenset[str], visited: set[tuple[str, frozenset[str]]]) -> bool:
+    visited: set[tuple[str, frozenset[str]]] = set()
+
+    def walk(state: str, rules: frozenset[str]) -> bool:
         for states, guards, effect in facts:
             if state not in states:
                 continue
@@ -354,8 +356,10 @@ def brute_force_finds_bypass(
             if PROTECTED.get(phase[state], set()) & rules - now:
                 return True
             node = (state, frozenset(now))
-            if node not in visited and walk(state, node[1], visited | {node}):
-                return True
+            if node not in visited:
+                visited.add(node)
+                if walk(state, node[1]):
+                    return True
         for t in transitions:
             if state not in t.sources:
                 continue
@@ -372,8 +376,10 @@ def brute_force_finds_bypass(
             if not PROTECTED.get(into, set()) <= now:
                 return True
             node = (t.dest, frozenset(now))
-            if node not in visited and walk(t.dest, node[1], visited | {node}):
-                return True
+            if node not in visited:
+                visited.add(node)
+                if walk(t.dest, node[1]):
+                    return True
         return False
 
     # Opening passes nothing: the initial phase may need no rule, nor an entry guard.
@@ -381,8 +387,8 @@ def brute_force_finds_bypass(
         left is None and phase[initial] in entered for entered, left, _ in ENTRY
     ):
         return True
-    start = (initial, frozenset[str]())
-    return walk(*start, {start})
+    visited.add((initial, frozenset()))
+    return walk(initial, frozenset())
 
 
 @st.composite
