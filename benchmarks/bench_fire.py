@@ -68,6 +68,7 @@ MBO_DETAILS: Final[Mapping[str, object]] = {
     "planned_start": "2027-02-01",
     "planned_end": "2027-06-30",
     "planned_hours": 400,
+    "turns_18_on": "2008-03-01",  # an adult on the day the agreement is confirmed
 }
 SUSPEND_DATA: Final[Mapping[str, object]] = {"reason": "illness"}
 
@@ -222,7 +223,11 @@ def drive_to_active(path: Path, count: int) -> list[str]:
                 sid,
                 "draft_agreement",
                 actor=PLACEMENT_OFFICE,
-                data={"document": "pok-1", "fields_present": list(AGREEMENT_FIELDS_MBO)},
+                data={
+                    "document": "pok-1",
+                    "fields_present": list(AGREEMENT_FIELDS_MBO),
+                    "hours_per_week": 32,
+                },
             )
             for actor, party in (
                 (STUDENT, "student"),

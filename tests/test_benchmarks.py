@@ -1,0 +1,25 @@
+"""The benchmark keeps running as the library changes (its figures are not asserted)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def test_bench_fire_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A tiny run of bench_fire prints every figure, so a change to the API cannot break it."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_fire
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    args = ["--n", "5", "--streams", "2", "--block", "5", "--memory-n", "3"]
+    assert bench_fire.main([*args, "--db-dir", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    for line in ("engine cpu per fire NORMAL median", "fire/floor ratio (FULL)",
+                 "verify_database throughput", "target dry-run"):  # fmt: skip
+        assert line in printed
