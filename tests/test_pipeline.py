@@ -22,8 +22,8 @@ from stageborging import (
     hookimpl,
 )
 from stageborging.lifecycles import mbo_bpv
-from stageborging.testing import FakeClock
-from support import PLACEMENT_OFFICE, STUDENT, Recognises, mbo_details
+from stageborging.testing import FakeClock, Journey
+from support import CAST, PLACEMENT_OFFICE, STUDENT, Recognises, mbo_details
 
 OUTSIDER = Actor("emp-9", "employer")
 
@@ -120,3 +120,20 @@ def test_a_plugin_refuses_a_fact_with_findings(db_path: Path, clock: FakeClock) 
         clock.set("2027-01-18")  # a Monday
         event = engine.record(sid, "application_sent", actor=STUDENT, data=data)
         assert "test-no-weekend-hours" in [p.name for p in event.plugins]
+
+
+def test_an_mbo_variant_without_the_18th_birthday_fails_closed(
+    db_path: Path, clock: FakeClock
+) -> None:
+    """No turns_18_on in the opening data: the signatures rule refuses, never assumes an adult."""
+    base = mbo_bpv()
+    fields = tuple(f for f in base.open_fields if f.name != "turns_18_on")
+    variant = attrs.evolve(base, name="no_birthday", open_fields=fields)
+    details = {k: v for k, v in mbo_details().items() if k != "turns_18_on"}
+    with Engine(db_path, plugins=[Recognises()], lifecycles=[variant], clock=clock) as engine:
+        sid = engine.open("no_birthday", actor=PLACEMENT_OFFICE, data=details).stream_id
+        journey = Journey(engine, clock, cast=CAST, employer="emp-1")
+        assert journey.to_agreement_pending(sid)
+        assert journey.sign(sid, "student", "school", "employer")
+        decision = engine.check(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+        assert [f.code for f in decision.blocking] == ["signatures.age_unknown"]

@@ -24,6 +24,12 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
         "Signatures missing on agreement version {version}: {missing}.",
         "Handtekeningen ontbreken op versie {version} van de overeenkomst: {missing}.",
     ),
+    "signatures.age_unknown": (
+        "The date the student turns 18 is not recorded, so whether a guardian must sign "
+        "cannot be judged.",
+        "De datum waarop de student 18 wordt ontbreekt; of een ouder of voogd moet tekenen, "
+        "is niet te beoordelen.",
+    ),
     "signature.no_agreement": (
         "There is no agreement to sign yet.",
         "Er is nog geen overeenkomst om te ondertekenen.",

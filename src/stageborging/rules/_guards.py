@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from ..core import Actor, Finding, Role, finding
-from ..lifecycles import Guard, LifecycleDefinition
+from ..lifecycles import Education, Guard, LifecycleDefinition
 from ..pluginhost import RecognitionAnswer
 from ._moves import Move
 
@@ -105,6 +105,9 @@ def _today(cmd: Command) -> str:
 
 
 def _signatures(cmd: Command) -> list[Finding]:
+    if cmd.definition.education is Education.MBO and "turns_18_on" not in cmd.facts["details"]:
+        # Whether a guardian must sign cannot be judged: refuse, never assume an adult.
+        return [finding("signatures.age_unknown")]
     signed = set(cmd.facts.get("signatures", []))
     missing = [p for p in required_parties(cmd.facts, _today(cmd)) if p not in signed]
     if not missing:
