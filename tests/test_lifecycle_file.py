@@ -443,9 +443,49 @@ def test_every_definition_file_has_a_verdict(data: Any) -> None:
     assert sum(bool(VERDICT.match(line)) for line in lines) == 1
     if result.exit_code != 1:
         assert len(lines) == 1
-    assert (result.exit_code == 0) == (definition is not None)
+    builtins = {d.name: d.digest for d in builtin()}
+    clash = definition is not None and builtins.get(definition.name, definition.digest) != (
+        definition.digest
+    )  # a changed definition under a built-in's name is refused, not sound
+    assert (result.exit_code == 0) == (definition is not None and not clash)
     if definition is not None:  # sound means usable: the digest, machine and renderings work
         assert len(definition.digest) == 64
         assert CompiledMachine(definition).definition is definition
         assert definition.table()
         assert definition.mermaid()
+
+
+def test_a_not_before_naming_no_date_field_is_refused(tmp_path: Path) -> None:
+    """A misspelled not_before would silently drop the date rule: it is refused by name."""
+
+    def typo(data: dict[str, Any]) -> None:
+        for spec in data["open_fields"]:
+            if spec["name"] == "planned_end":
+                spec["not_before"] = "planned_strat"
+
+    result = check(write_json(tmp_path / "typo.json", {**changed(typo), "name": "roc_typo"}))
+    assert result.exit_code == 1
+    assert "not_before 'planned_strat' is no date field" in result.output
+
+
+def test_a_key_given_twice_in_json_is_malformed(tmp_path: Path) -> None:
+    """JSON would keep the last of two equal keys without a word: the file is refused."""
+    text = json.dumps(bpv_data())[:-1] + ', "name": "other"}'
+    (tmp_path / "twice.json").write_text(text, encoding="utf-8")
+    result = check(tmp_path / "twice.json")
+    assert result.exit_code == 2
+    assert "given twice" in result.output
+
+
+def test_a_changed_definition_under_a_built_in_name_is_refused(tmp_path: Path) -> None:
+    """A file that keeps the name mbo_bpv but differs from it is no sound variant."""
+
+    def one_role_less(data: dict[str, Any]) -> None:
+        data["transitions"][0]["roles"] = data["transitions"][0]["roles"][:1]
+
+    data = {**changed(one_role_less), "name": "mbo_bpv"}
+    result = check(write_json(tmp_path / "same_name.json", data))
+    assert result.exit_code == 1
+    assert "a variant needs a name of its own" in result.output
+    unchanged = write_json(tmp_path / "same.json", bpv_data(name="mbo_bpv"))
+    assert check(unchanged).exit_code == 0  # the built-in itself, exported, is sound

@@ -85,14 +85,20 @@ def hooks() -> str:
     return "\n".join(lines)
 
 
-def _help(command: click.Command, prog: str, lines: list[str]) -> None:
-    with click.Context(command, info_name=prog, terminal_width=88) as ctx:
+def _help(
+    command: click.Command, prog: str, lines: list[str], parent: click.Context | None = None
+) -> None:
+    # Each command's context under its group's, as when the command runs (``-h`` too).
+    settings = {"terminal_width": 88, **command.context_settings}
+    with click.Context(
+        command, info_name=prog.rsplit(" ", 1)[-1], parent=parent, **settings
+    ) as ctx:
         text = command.get_help(ctx)
-    lines += [f"## `{prog}`", "", "```text", text, "```", ""]
-    if isinstance(command, click.Group):
-        for name, sub in sorted(command.commands.items()):
-            if not sub.hidden:
-                _help(sub, f"{prog} {name}", lines)
+        lines += [f"## `{prog}`", "", "```text", text, "```", ""]
+        if isinstance(command, click.Group):
+            for name, sub in sorted(command.commands.items()):
+                if not sub.hidden:
+                    _help(sub, f"{prog} {name}", lines, ctx)
 
 
 def cli() -> str:

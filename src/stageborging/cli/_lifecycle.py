@@ -74,6 +74,14 @@ def check(name_or_file: str, block: tuple[str, ...], config: dict[str, Any] | No
             except DefinitionError as error:
                 _malformed(name_or_file, error)
             definition = definition_from_data(data, source=Path(name_or_file).name)
+            taken = registry(block, config).lifecycles.get(definition.name)
+            if taken is not None and taken.digest != definition.digest:
+                raise DefinitionError(
+                    definition.name,
+                    "name",
+                    "is the name of a lifecycle that exists (built in or from a plugin) and "
+                    "differs from it; a variant needs a name of its own",
+                )
         else:
             definition = registry(block, config).lifecycle(name_or_file)
     except DefinitionError as error:

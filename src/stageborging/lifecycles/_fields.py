@@ -80,8 +80,12 @@ class FieldSpec:
         text = f"{self.name}: {self.kind.value}"
         if self.codes:
             text += f" ({'|'.join(self.codes)})"
-        if self.kind is FieldKind.INT and (self.minimum is not None or self.maximum is not None):
+        if self.kind is FieldKind.INT and self.minimum is not None and self.maximum is not None:
             text += f" [{self.minimum}..{self.maximum}]"
+        elif self.kind is FieldKind.INT and self.minimum is not None:
+            text += f" [at least {self.minimum}]"
+        elif self.kind is FieldKind.INT and self.maximum is not None:
+            text += f" [at most {self.maximum}]"
         return text if self.required else text + ", optional"
 
 

@@ -280,6 +280,16 @@ def definition_from_data(data: Mapping[str, Any], source: str = "data") -> Lifec
     return _build(_checked(data, source), source)
 
 
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict; a key given twice is an error (the second would win)."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"key {key!r} is given twice")
+        seen.add(key)
+    return dict(pairs)
+
+
 def read_definition_data(path: str | Path) -> dict[str, Any]:
     """Read a ``.json`` or ``.toml`` definition file and check its keys, without building it.
 
@@ -299,7 +309,11 @@ def read_definition_data(path: str | Path) -> dict[str, Any]:
         raise DefinitionError(path.name, "file", "use a .json or .toml file")
     try:
         text = path.read_text(encoding="utf-8")
-        data: Any = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+        data: Any = (
+            tomllib.loads(text)
+            if path.suffix == ".toml"
+            else json.loads(text, object_pairs_hook=_no_repeated_keys)
+        )
     except OSError as exc:
         raise DefinitionError(path.name, "file", f"cannot be read: {exc.strerror}") from None
     except RecursionError:
