@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
-from ..core import canonical_bytes
+from ..core import MAX_INT, canonical_bytes
 
 __all__ = [
     "GENESIS",
@@ -79,7 +79,6 @@ class StreamRow(NamedTuple):
     updated_at: str
 
 
-_MAX_INT = 2**53 - 1
 _q = encode_basestring  # a JSON string literal, non-ASCII kept: as canonical JSON writes it
 
 
@@ -113,7 +112,7 @@ def header_bytes(
     :func:`~stageborging._canonical.canonical_bytes` of the same header (and so
     RFC 8785) for arbitrary values.
     """
-    if isinstance(seq, bool) or not isinstance(seq, int) or abs(seq) >= 2**53:
+    if isinstance(seq, bool) or not isinstance(seq, int) or abs(seq) > MAX_INT:
         raise ValueError(f"seq {seq!r} is not a canonical integer")
     plugin_list = _plugins_json(
         plugins if isinstance(plugins, tuple) else tuple(tuple(p) for p in plugins)
@@ -139,7 +138,7 @@ def _flat_json(data: Mapping[str, Any]) -> str | None:
         kind = type(value)
         if kind is str:
             parts.append(f"{_q(key)}:{_q(value)}")
-        elif kind is int and -_MAX_INT <= value <= _MAX_INT:
+        elif kind is int and -MAX_INT <= value <= MAX_INT:
             parts.append(f"{_q(key)}:{value}")
         elif (kind is tuple or kind is list) and all(type(item) is str for item in value):
             parts.append(f"{_q(key)}:[{','.join(map(_q, value))}]")

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from attrs import frozen
 
-from ..core import canonical_bytes
+from ..core import MAX_INT, canonical_bytes
 from ..lifecycles import LifecycleDefinition, apply, effects_of, initial_facts
 from ._chain import GENESIS, HEADER_VERSION, SealedEvent, StreamRow
 
@@ -90,7 +90,7 @@ def _no_float(text: str) -> NoReturn:
 
 def _int53(text: str) -> int:
     value = int(text)
-    if abs(value) > 2**53 - 1:
+    if abs(value) > MAX_INT:
         raise ValueError("an integer outside ±(2**53 - 1)")
     return value
 

@@ -14,7 +14,7 @@ from ._actors import (
     key_field,
     parse_role,
 )
-from ._canonical import canonical_bytes, check_canonical_value
+from ._canonical import MAX_INT, canonical_bytes, check_canonical_value
 from ._convert import as_tuple, parse_enum
 from ._errors import (
     EXCERPT,
@@ -48,6 +48,7 @@ __all__ = [
     "EXCERPT",
     "IDENTIFIER",
     "LOGGER_NAME",
+    "MAX_INT",
     "NAME",
     "Actor",
     "Bypass",

@@ -14,9 +14,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["canonical_bytes", "check_canonical_value"]
+__all__ = ["MAX_INT", "canonical_bytes", "check_canonical_value"]
 
-_MAX_INT = 2**53 - 1
+#: The largest integer magnitude of the canonical subset (RFC 8785, I-JSON).
+MAX_INT = 2**53 - 1
 _encoder = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 )
@@ -37,7 +38,7 @@ def check_canonical_value(value: Any, where: str = "value") -> None:
                 raise ValueError(f"{where}: lone surrogate in string") from None
         return
     if isinstance(value, int):
-        if abs(value) > _MAX_INT:
+        if abs(value) > MAX_INT:
             raise ValueError(f"{where}: integer {value} outside ±(2**53 - 1)")
         return
     if isinstance(value, (list, tuple)):

@@ -13,6 +13,7 @@ from typing import Any
 from attrs import field, frozen
 
 from ..core import (
+    MAX_INT,
     FrozenMap,
     InvalidInput,
     as_tuple,
@@ -23,9 +24,6 @@ from ..core import (
 )
 
 __all__ = ["FieldKind", "FieldSpec", "validate_data"]
-
-#: Integers beyond this leave the canonical JSON subset (RFC 8785, I-JSON).
-_MAX_INT = 2**53 - 1
 
 
 class FieldKind(StrEnum):
@@ -111,8 +109,8 @@ def _convert(spec: FieldSpec, name: str, value: Any) -> Any:
     # FieldKind.INT
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(name, value, "must be an integer")
-    minimum = -_MAX_INT if spec.minimum is None else spec.minimum
-    maximum = _MAX_INT if spec.maximum is None else spec.maximum
+    minimum = -MAX_INT if spec.minimum is None else spec.minimum
+    maximum = MAX_INT if spec.maximum is None else spec.maximum
     if value < minimum:
         raise InvalidInput(name, value, f"must be at least {minimum}")
     if value > maximum:

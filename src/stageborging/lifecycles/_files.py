@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ..core import IDENTIFIER, DefinitionError, Role
+from ..core import IDENTIFIER, MAX_INT, DefinitionError, Role
 from ._definition import LifecycleDefinition
 from ._fields import FieldKind, FieldSpec
 from ._model import Education, Effect, FactSpec, Guard, Kind, Transition
@@ -32,8 +32,6 @@ __all__ = [
     "read_definition_data",
 ]
 
-#: Integers beyond this leave the canonical JSON subset the digest is made of.
-_MAX_INT = 2**53 - 1
 #: How much of a wrong value an error message shows.
 _SHOWN = 40
 #: A key TOML (and a key path) can show unquoted.
@@ -117,7 +115,7 @@ def _integer_or_null(value: Any, path: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Malformed(path, f"must be an integer or null, not {_what(value)}")
-    if abs(value) > _MAX_INT:
+    if abs(value) > MAX_INT:
         raise _Malformed(path, "must be within ±(2**53 - 1)")
     return value
 

@@ -28,7 +28,7 @@ from . import _accept
 from ._answers import Answer, RecognitionAnswer
 from ._calls import Accept, Hook, Impl, call, caller
 from ._findings import own_findings
-from ._register import NoHooks, admit, frozen_settings, own_settings, plugin_name
+from ._register import NoHooks, admit, own_settings, plugin_name
 from ._versions import UNVERSIONED, plugin_version
 
 __all__ = ["RESERVED", "PluginHost"]
@@ -61,7 +61,7 @@ class PluginHost:
     ) -> None:
         self.manager = pluggy.PluginManager(hookspecs.PROJECT)
         self.manager.add_hookspecs(hookspecs)
-        self._config: Mapping[str, Any] = frozen_settings(dict(config or {}))
+        self._config: Mapping[str, Any] = freeze(dict(config or {}))  # read-only, all the way
         self._infos: dict[str, PluginInfo] = {}
         self._sources: dict[str, str] = {}
         self._log = get_logger()

@@ -8,9 +8,9 @@ from typing import Any
 
 import pluggy
 
-from ..core import InvalidInput, PluginError
+from ..core import FrozenMap, InvalidInput, PluginError
 
-__all__ = ["NoHooks", "admit", "frozen_settings", "own_settings", "plugin_name"]
+__all__ = ["NoHooks", "admit", "own_settings", "plugin_name"]
 
 
 class NoHooks(PluginError):
@@ -74,18 +74,7 @@ def admit(manager: pluggy.PluginManager, plugin: object, name: str) -> None:
                 )
 
 
-def frozen_settings(value: Any) -> Any:
-    """*value* read-only all the way down: mappings become mapping proxies, lists tuples."""
-    if isinstance(value, Mapping):
-        return types.MappingProxyType({k: frozen_settings(v) for k, v in value.items()})
-    if isinstance(value, list | tuple):
-        return tuple(frozen_settings(v) for v in value)
-    if isinstance(value, set | frozenset):
-        return frozenset(frozen_settings(v) for v in value)
-    return value
-
-
-_EMPTY: Mapping[str, Any] = types.MappingProxyType({})
+_EMPTY: Mapping[str, Any] = FrozenMap()
 
 
 def own_settings(config: Mapping[str, Any], name: str) -> Mapping[str, Any]:
