@@ -26,3 +26,16 @@ def test_no_stale_file_lingers() -> None:
     """Every file in docs/reference/ is one the generator writes (or its README)."""
     present = {p.name for p in reference.REFERENCE.iterdir()} - {"README.md"}
     assert present == set(reference.files())
+
+
+def test_every_built_in_version_ships_with_the_package() -> None:
+    """The current version of each built-in has its release file, so a later release reads
+    the streams stamped with it; every release file loads to the digest in its name."""
+    from stageborging.lifecycles import builtin, release_file_name, released
+
+    assert {release_file_name(d) for d in builtin()} <= {
+        p.name for p in reference.RELEASES.iterdir()
+    }, "a built-in changed: run python docs/_ext/reference.py to add its release file"
+    for definition in released():
+        assert (reference.RELEASES / release_file_name(definition)).is_file()
+    assert {d.digest for d in builtin()} <= {d.digest for d in released()}

@@ -24,7 +24,7 @@ from stageborging import (
 )
 from stageborging.lifecycles import definition_from_data, mbo_bpv
 from stageborging.testing import FakeClock
-from support import PLACEMENT_OFFICE, STUDENT, Recognises, journey, mbo_details
+from support import PLACEMENT_OFFICE, STUDENT, Recognises, as_schema_3, journey, mbo_details
 
 
 def test_verification_sees_one_snapshot_while_commands_run(db_path: Path, clock: FakeClock) -> None:
@@ -140,11 +140,14 @@ def test_a_full_disk_is_a_store_error(db_path: Path, clock: FakeClock) -> None:
         assert engine.stream(sid).version == version
 
 
-def test_replay_refuses_a_changed_definition(db_path: Path, clock: FakeClock) -> None:
-    """A stream opened under another definition of the same name is not folded blindly."""
+def test_replay_folds_each_event_under_the_version_stamped_on_it(
+    db_path: Path, clock: FakeClock
+) -> None:
+    """A stream opened under last year's file replays under it, though the file changed."""
     variant = attrs.evolve(mbo_bpv(), name="variant")
     with Engine(db_path, clock=clock, lifecycles=[variant]) as engine:
         sid = engine.open("variant", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
+        engine.fire(sid, "begin_search", actor=STUDENT)
     changed = attrs.evolve(
         variant,
         transitions=(
@@ -152,11 +155,26 @@ def test_replay_refuses_a_changed_definition(db_path: Path, clock: FakeClock) ->
             Transition("pause_search", ["searching"], "orientation", ["coach"]),
         ),
     )
-    with (
-        Engine(db_path, clock=clock, lifecycles=[changed]) as other,
-        pytest.raises(DefinitionMismatch),
-    ):
-        other.replay(sid)
+    with Engine(db_path, clock=clock, lifecycles=[changed]) as other:
+        assert other.replay(sid) == other.stream(sid)
+        assert other.stream(sid).definition == variant.digest
+
+
+def test_replay_refuses_a_version_nobody_knows(db_path: Path, clock: FakeClock) -> None:
+    """A version neither the engine nor the database has is never folded blindly."""
+    variant = attrs.evolve(mbo_bpv(), name="variant")
+    with Engine(db_path, clock=clock, lifecycles=[variant]) as engine:
+        sid = engine.open("variant", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
+    as_schema_3(db_path)
+    changed = attrs.evolve(variant, description="changed", open_roles=["placement_office"])
+    with Engine(db_path, clock=clock, lifecycles=[changed]) as other:
+        with pytest.raises(DefinitionMismatch, match="does not know that version") as info:
+            other.replay(sid)
+        assert info.value.stored_digest == variant.digest
+        assert info.value.loaded_digest == changed.digest
+        with pytest.raises(DefinitionMismatch):
+            other.fire(sid, "begin_search", actor=STUDENT)
+        assert other.stream(sid).version == 1
 
 
 def test_an_in_memory_engine_works_from_any_thread(clock: FakeClock) -> None:

@@ -12,7 +12,7 @@ import pytest
 from stageborging import Engine, Transition, verify_database
 from stageborging.lifecycles import mbo_bpv
 from stageborging.testing import FakeClock
-from support import PLACEMENT_OFFICE, journey, mbo_details
+from support import PLACEMENT_OFFICE, as_schema_3, journey, mbo_details
 
 
 def tamper(db_path: Path, *statements: str) -> None:
@@ -60,10 +60,10 @@ def test_text_instead_of_bytes_is_a_break(engine: Engine, db_path: Path, column:
     assert "not stored as bytes" in report.breaks[0].problem
 
 
-def test_streams_of_unknown_definitions_are_chain_checked_with_a_warning(
+def test_the_database_keeps_the_definitions_an_auditor_needs(
     db_path: Path, clock: FakeClock
 ) -> None:
-    """An auditor without the institution's definition still verifies the chain."""
+    """An auditor without the institution's file still checks every event and the facts."""
     custom = attrs.evolve(
         mbo_bpv(),
         name="roc_bpv",
@@ -74,9 +74,26 @@ def test_streams_of_unknown_definitions_are_chain_checked_with_a_warning(
     )
     with Engine(db_path, lifecycles=[custom], clock=clock) as engine:
         engine.open("roc_bpv", actor=PLACEMENT_OFFICE, data=mbo_details())
-        assert engine.verify().warnings == ()
+        assert engine.verify().judged
     report = verify_database(db_path)
     assert report.ok
-    assert len(report.warnings) == 1
-    assert custom.digest[:12] in report.warnings[0]
-    assert verify_database(db_path, definitions=[custom]).warnings == ()
+    assert report.judged
+    assert report.warnings == ()
+
+
+def test_streams_of_unknown_versions_are_chain_checked_and_named(
+    db_path: Path, clock: FakeClock
+) -> None:
+    """A database of an earlier release, without the institution's definition: the chains
+    are verified, and the version that could not be judged is named."""
+    custom = attrs.evolve(mbo_bpv(), name="roc_bpv")
+    with Engine(db_path, lifecycles=[custom], clock=clock) as engine:
+        engine.open("roc_bpv", actor=PLACEMENT_OFFICE, data=mbo_details())
+    as_schema_3(db_path)
+    report = verify_database(db_path)
+    assert report.ok
+    assert not report.judged
+    assert [(u.lifecycle, u.digest, u.streams) for u in report.unknown] == [
+        ("roc_bpv", custom.digest, 1)
+    ]
+    assert verify_database(db_path, definitions=[custom]).judged

@@ -6,6 +6,11 @@ GitHub draws), the finding catalogue in English and Dutch, every hook's signatur
 and documentation, every command's ``--help``, and the audit format's worked
 example (the bytes and hashes of two real events). A test fails when a file is not
 what this module would write, so the files never drift from the code.
+
+It also adds the file of a changed built-in definition to
+``src/stageborging/lifecycles/releases/`` (and never removes one), so every
+version a release shipped stays readable; a test fails when a built-in's current
+version has no file there.
 """
 
 from __future__ import annotations
@@ -170,12 +175,34 @@ def files() -> dict[str, str]:
     return written
 
 
+#: Where every built-in definition version a release shipped is kept.
+RELEASES = Path(stageborging.lifecycles.__file__).resolve().parent / "releases"
+_RELEASE_NOTE = (
+    "# A built-in definition as a release of stageborging shipped it. Never edit or remove\n"
+    "# this file: streams stamped with its digest are read under it until they migrate.\n"
+)
+
+
+def release_files() -> dict[str, str]:
+    """The release file of every current built-in definition: ``{file name: text}``."""
+    return {
+        stageborging.lifecycles.release_file_name(d): _RELEASE_NOTE
+        + stageborging.lifecycles.definition_to_toml(d)
+        for d in stageborging.lifecycles.builtin()
+    }
+
+
 def main_() -> int:
-    """Write every file (the command run by hand after a change)."""
+    """Write every file (the command run by hand after a change); add, never remove, the
+    release file of a changed built-in definition."""
     REFERENCE.mkdir(exist_ok=True)
     for name, text in files().items():
         (REFERENCE / name).write_text(text, encoding="utf-8")
         print(f"wrote {REFERENCE / name}")
+    for name, text in release_files().items():
+        if not (RELEASES / name).exists():
+            (RELEASES / name).write_text(text, encoding="utf-8")
+            print(f"added {RELEASES / name}")
     return 0
 
 

@@ -55,7 +55,7 @@ def header_fits(h: dict) -> bool:
     actor, plugins = h.get("actor"), h.get("plugins")
     return (h.keys() == HEADER_KEYS and type(h["v"]) is int and h["v"] == 1
             and type(h["seq"]) is int and all(type(v) is str for v in strings)
-            and h["type"] in ("opened", "transitioned", "recorded", "refused")
+            and h["type"] in ("opened", "transitioned", "recorded", "refused", "migrated")
             and bool(TIME.match(h["time"]))
             and all(HEX64.match(h[k]) for k in ("definition", "body_hash", "prev"))
             and isinstance(actor, dict) and actor.keys() == {"id", "role"}
@@ -64,8 +64,8 @@ def header_fits(h: dict) -> bool:
             and all(isinstance(p, list) and len(p) == 2 and all(type(x) is str for x in p)
                     for p in plugins)
             and [p[0] for p in plugins] == sorted({p[0] for p in plugins})
-            and not (plugins and h["type"] == "opened")
-            and (h["type"] == "transitioned" or h["from"] == h["to"]))  # fmt: skip
+            and not (plugins and h["type"] in ("opened", "migrated"))
+            and (h["type"] in ("transitioned", "migrated") or h["from"] == h["to"]))  # fmt: skip
 
 
 def body_fits(b: dict, type_: str) -> bool:
@@ -83,7 +83,18 @@ def body_fits(b: dict, type_: str) -> bool:
                for f in findings):  # fmt: skip
         return False
     blocks = sum(f["severity"] == "block" for f in findings)
-    return (blocks > 0) == (type_ == "refused") and not (type_ == "opened" and findings)
+    if (blocks > 0) != (type_ == "refused") or (type_ in ("opened", "migrated") and findings):
+        return False
+    return type_ != "migrated" or migration_fits(b["data"])
+
+
+def migration_fits(d: dict) -> bool:
+    """A migration's data: the versions before and after, the state mapping, a reason code."""
+    return (d.keys() == {"from", "to", "mapping", "reason"}
+            and all(type(d[k]) is str and HEX64.match(d[k]) for k in ("from", "to"))
+            and d["from"] != d["to"] and type(d["reason"]) is str
+            and isinstance(d["mapping"], dict)
+            and all(type(v) is str for v in d["mapping"].values()))  # fmt: skip
 
 
 def check_event(e: sqlite3.Row, prev: sqlite3.Row | None) -> str | None:
@@ -116,27 +127,58 @@ def check_event(e: sqlite3.Row, prev: sqlite3.Row | None) -> str | None:
         return "the stream does not start with an 'opened' event on the genesis hash"
     if prev is not None and e["type"] == "opened":
         return "an 'opened' event after the first"
-    if prev is not None and (e["prev_hash"], e["from_state"]) != (prev["hash"], prev["to_state"]):
-        return "does not continue the previous event (prev_hash or from_state)"
+    if prev is not None and (e["prev_hash"], e["from_state"], e["lifecycle"]) != (
+        prev["hash"], prev["to_state"], prev["lifecycle"]
+    ):  # fmt: skip
+        return "does not continue the previous event (prev_hash, from_state or lifecycle)"
+    if prev is not None and e["type"] == "migrated":
+        d = body["data"]
+        if (d["from"], d["to"]) != (prev["definition"], e["definition"]):
+            return "the migration's from and to are not the versions before and after it"
+        if d["mapping"].get(e["from_state"], e["from_state"]) != e["to_state"]:
+            return "the migration's to_state is not its mapping of from_state"
+    elif prev is not None and e["definition"] != prev["definition"]:
+        return "the definition version changes without a migration event"
     return None
 
 
+def digest_of(definition: dict) -> str:
+    """A definition's digest: SHA-256 of its canonical JSON without the description."""
+    stamped = {key: value for key, value in definition.items() if key != "description"}
+    return sha256(json.dumps(stamped, ensure_ascii=False, sort_keys=True,
+                             separators=(",", ":")).encode("utf-8"))  # fmt: skip
+
+
+def definition_problems(db: sqlite3.Connection) -> list[str]:
+    """Each stored definition must hash to its digest (schema 4 on; none before)."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'definitions'").fetchone():
+        return []
+    problems = []
+    for row in db.execute("SELECT digest, data FROM definitions"):
+        data = canonical(row["data"]) if isinstance(row["data"], bytes) else None
+        if data is None or digest_of(data) != row["digest"]:
+            problems.append(f"definition {str(row['digest'])[:12]} does not hash to its digest")
+    return problems
+
+
 def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
-    """Return (streams, events, breaks): the first broken link of each broken stream."""
+    """Return (streams, events, breaks): the first broken link of each broken stream (a
+    stored definition that does not hash to its digest is a break of stream ``-``)."""
     # Write nothing beside the file: without a -wal, the file alone is the database.
     mode = "ro" if Path(f"{path}-wal").exists() else "ro&immutable=1"
     with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode={mode}", uri=True)) as db:
         db.row_factory = sqlite3.Row
-        if not 1 <= db.execute("PRAGMA user_version").fetchone()[0] <= 3:
-            raise sqlite3.DatabaseError("not a stageborging database of schema version 1 to 3")
+        if not 1 <= db.execute("PRAGMA user_version").fetchone()[0] <= 4:
+            raise sqlite3.DatabaseError("not a stageborging database of schema version 1 to 4")
         heads = {str(row["id"]): row for row in db.execute("SELECT * FROM streams")}
         events = db.execute("SELECT * FROM events ORDER BY stream_id, seq").fetchall()
+        stored = definition_problems(db)
     streams: dict[object, list[sqlite3.Row]] = {}
     for event in events:
         streams.setdefault(event["stream_id"], []).append(event)
     breaks = [
         (sid, 1, "projection row without events") for sid in heads.keys() - set(map(str, streams))
-    ]
+    ] + [("-", 0, problem) for problem in stored]
     for stream_id, chain in streams.items():
         sid = str(stream_id)  # a tampered row may hold a number
         for prev, event in zip([None, *chain], chain, strict=False):

@@ -14,7 +14,7 @@ hooks for institutions and a tamper-evident audit log for auditors::
 import logging
 
 from .__about__ import __version__
-from .audit import Break, VerifyReport
+from .audit import Break, UnknownVersion, VerifyReport
 from .core import (
     Actor,
     Decision,
@@ -22,6 +22,7 @@ from .core import (
     EventType,
     Finding,
     GuidanceStep,
+    MigrationStep,
     Notification,
     OutboxEntry,
     PluginInfo,
@@ -31,6 +32,7 @@ from .core import (
     Severity,
     Statistics,
     Stream,
+    Version,
 )
 from .engine import Engine, Registry
 from .exceptions import (
@@ -87,6 +89,7 @@ __all__ = [
     "InvalidTransition",
     "Kind",
     "LifecycleDefinition",
+    "MigrationStep",
     "Notification",
     "OutboxEntry",
     "PluginError",
@@ -106,7 +109,9 @@ __all__ = [
     "StreamNotFound",
     "Transition",
     "UnguardedPath",
+    "UnknownVersion",
     "VerifyReport",
+    "Version",
     "__version__",
     "hookimpl",
     "load_definition",

@@ -8,7 +8,7 @@ Catch :class:`StageborgingError` to handle them all::
     │   └── InvalidTransition                 trigger not allowed from the current state
     ├── DefinitionError (ValueError)          a lifecycle definition is malformed
     │   └── UnguardedPath                     a way into a protected phase skips a hard rule
-    ├── DefinitionMismatch                    a stream was opened under another definition
+    ├── DefinitionMismatch                    a stream's definition version is unknown or unsafe
     ├── Refused                               a rule or check blocked the command;
     │                                         the refusal itself was recorded
     ├── ConcurrencyConflict                   ``expected_version`` no longer matches

@@ -5,6 +5,9 @@ Tests import it as ``from support import ...`` (the tests folder is on the path)
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 from attrs import evolve
@@ -89,3 +92,15 @@ def journey(engine: Engine, clock: FakeClock | None = None) -> Journey:
     return Journey(
         engine, clock, cast=CAST, details=mbo_details(), employer="emp-1", document="pok-1"
     )
+
+
+def as_schema_3(path: Path) -> None:
+    """Make the database at *path* what a release before stored versions made: schema 3,
+    no definitions table (its streams' versions are then known only to engines and
+    verifiers that have the definitions)."""
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(
+            "DROP TRIGGER definitions_no_update; DROP TRIGGER definitions_no_delete;"
+            "DROP TRIGGER definitions_keep_first; DROP TABLE definitions;"
+            "PRAGMA user_version = 3;"
+        )

@@ -14,7 +14,7 @@ from ._chain import (
     header_bytes,
     seal,
 )
-from ._verify import Break, VerifyReport, verify_rows
+from ._verify import Break, UnknownVersion, VerifyReport, verify_rows
 
 __all__ = [
     "GENESIS",
@@ -22,6 +22,7 @@ __all__ = [
     "Break",
     "SealedEvent",
     "StreamRow",
+    "UnknownVersion",
     "VerifyReport",
     "body_bytes",
     "header_bytes",

@@ -21,7 +21,7 @@ from ..core import MAX_INT, canonical_bytes
 from ..lifecycles import LifecycleDefinition, apply, effects_of, initial_facts
 from ._chain import GENESIS, HEADER_VERSION, SealedEvent, StreamRow
 
-__all__ = ["Break", "VerifyReport", "verify_rows"]
+__all__ = ["Break", "UnknownVersion", "VerifyReport", "verify_rows"]
 
 
 @frozen
@@ -37,6 +37,26 @@ class Break:
 
 
 @frozen
+class UnknownVersion:
+    """A definition version some streams are stamped with that the verifier does not know.
+
+    Their chains and columns are verified all the same; what needs the
+    definition (the events fit it, the facts recompute) could not be judged.
+    """
+
+    lifecycle: str
+    digest: str
+    streams: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.streams} stream(s) under {self.lifecycle} version {self.digest}: "
+            "unknown to this verifier, so their events were not checked against it "
+            "nor their facts recomputed"
+        )
+
+
+@frozen
 class VerifyReport:
     """The result of a verification.
 
@@ -45,17 +65,30 @@ class VerifyReport:
         events: How many events were checked.
         breaks: The first broken link of every broken stream, in stream order.
         warnings: Things that weaken the defences without breaking a chain.
+        unknown: The definition versions streams are stamped with that the
+            verifier does not know (it cannot judge those streams fully).
+        problems: What is broken outside any stream (a stored definition that
+            does not hash to its digest).
+        versions: How many definition versions the verifier knew.
     """
 
     streams: int
     events: int
     breaks: tuple[Break, ...]
     warnings: tuple[str, ...] = ()
+    unknown: tuple[UnknownVersion, ...] = ()
+    problems: tuple[str, ...] = ()
+    versions: int = 0
 
     @property
     def ok(self) -> bool:
-        """True when every chain and every projection is intact."""
-        return not self.breaks
+        """True when every chain, every projection and every stored definition is intact."""
+        return not self.breaks and not self.problems
+
+    @property
+    def judged(self) -> bool:
+        """True when every stream's definition versions were known to the verifier."""
+        return not self.unknown
 
 
 #: header key -> SealedEvent attribute it must equal
@@ -76,7 +109,10 @@ _COLUMNS = (
 _HEADER_KEYS = frozenset({*(key for key, _ in _COLUMNS), "v", "actor", "plugins"})
 _BODY_KEYS = frozenset({"data", "date", "findings"})
 _FINDING_KEYS = frozenset({"code", "severity", "message", "message_nl", "source", "params"})
-_TYPES = frozenset({"opened", "transitioned", "recorded", "refused"})
+_TYPES = frozenset({"opened", "transitioned", "recorded", "refused", "migrated"})
+_MIGRATION_KEYS = frozenset({"from", "to", "mapping", "reason"})
+#: The event types that may change the state.
+_MOVES = frozenset({"transitioned", "migrated"})
 _SEVERITIES = frozenset({"block", "warn", "info"})
 _TEXT_COLUMNS = tuple(f for f in SealedEvent._fields if f not in ("seq", "header", "body"))
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
@@ -160,9 +196,9 @@ def _header_problem(header: dict[str, Any]) -> str | None:
     names = [p[0] for p in plugins]
     if names != sorted(set(names)):
         return "header plugins are not sorted by name, each once"
-    if plugins and header["type"] == "opened":
-        return "an opened event names plugins"
-    if header["type"] != "transitioned" and header["from"] != header["to"]:
+    if plugins and header["type"] in ("opened", "migrated"):
+        return f"an {header['type']} event names plugins"
+    if header["type"] not in _MOVES and header["from"] != header["to"]:
         return f"a {header['type']} event changes the state"
     return None
 
@@ -191,55 +227,113 @@ def _body_problem(body: dict[str, Any], type_: str) -> str | None:
         return "a refused event has no blocking finding"
     if type_ != "refused" and blocks:
         return f"a {type_} event has a blocking finding"
-    if type_ == "opened" and findings:
-        return "an opened event has findings"
+    if type_ in ("opened", "migrated") and findings:
+        return f"an {type_} event has findings"
+    if type_ == "migrated":
+        return _migration_problem(body["data"])
     return None
 
 
-def _check_event(event: SealedEvent, expected_seq: int, prev: SealedEvent | None) -> str | None:
+def _migration_problem(data: dict[str, Any]) -> str | None:
+    """What is wrong with the data of a migration, by the rules of the format, or None."""
+    if data.keys() != _MIGRATION_KEYS:
+        return "migration data keys are not from, to, mapping and reason"
+    if not all(type(data[k]) is str and _HEX64.match(data[k]) for k in ("from", "to")):
+        return "migration from and to are not SHA-256 hex digests"
+    if data["from"] == data["to"]:
+        return "a migration to the version it comes from"
+    mapping = data["mapping"]
+    if not isinstance(mapping, dict) or not all(type(v) is str for v in mapping.values()):
+        return "migration mapping is not an object of state names"
+    if type(data["reason"]) is not str:
+        return "migration reason is not a string"
+    return None
+
+
+def _check_event(
+    event: SealedEvent, expected_seq: int, prev: SealedEvent | None
+) -> tuple[str | None, dict[str, Any]]:
+    """What is wrong with *event* after *prev*, by the format alone, and its decoded body."""
     stored: tuple[object, ...] = tuple(event)  # a tampered row may hold any type anywhere
     if not isinstance(stored[11], bytes) or not isinstance(stored[12], (bytes, type(None))):
-        return "header or body is not stored as bytes"
+        return "header or body is not stored as bytes", {}
     if type(stored[1]) is not int:
-        return "column seq is not an integer"
+        return "column seq is not an integer", {}
     for column in _TEXT_COLUMNS:
         if type(getattr(event, column)) is not str:
-            return f"column {column} is not text"
+            return f"column {column} is not text", {}
     if event.seq != expected_seq:
-        return f"expected seq {expected_seq}, found seq {event.seq} (an event is missing)"
+        return f"expected seq {expected_seq}, found seq {event.seq} (an event is missing)", {}
     if hashlib.sha256(event.header).hexdigest() != event.hash:
-        return "hash does not match the stored header bytes"
+        return "hash does not match the stored header bytes", {}
     header, problem = _canonical(event.header, "header")
     if problem is None:
         problem = _header_problem(header)
     if problem is not None:
-        return problem
+        return problem, {}
     for key, attribute in _COLUMNS:
         if header[key] != getattr(event, attribute):
-            return f"column {attribute} disagrees with the hashed header"
+            return f"column {attribute} disagrees with the hashed header", {}
     if (header["actor"]["id"], header["actor"]["role"]) != (event.actor_id, event.actor_role):
-        return "columns actor_id/actor_role disagree with the hashed header"
+        return "columns actor_id/actor_role disagree with the hashed header", {}
     if event.body is None:
-        return "body is missing"
+        return "body is missing", {}
     if hashlib.sha256(event.body).hexdigest() != event.body_hash:
-        return "body does not match its hash"
+        return "body does not match its hash", {}
     body, problem = _canonical(event.body, "body")
     if problem is None:
         problem = _body_problem(body, event.type)
     if problem is not None:
-        return problem
+        return problem, {}
+    return _link_problem(event, prev, body), body
+
+
+def _link_problem(event: SealedEvent, prev: SealedEvent | None, body: dict[str, Any]) -> str | None:
+    """What is wrong with how *event* continues *prev* (None: the first event)."""
     if prev is None:
         if event.prev_hash != GENESIS:
             return "first event does not start from the genesis hash"
         if event.type != "opened":
             return "first event is not an 'opened' event"
-    else:
-        if event.type == "opened":
-            return "an 'opened' event after the first"
-        if event.prev_hash != prev.hash:
-            return "prev_hash does not match the previous event's hash"
-        if event.from_state != prev.to_state:
-            return "from_state does not continue the previous event's to_state"
+        return None
+    if event.type == "opened":
+        return "an 'opened' event after the first"
+    if event.prev_hash != prev.hash:
+        return "prev_hash does not match the previous event's hash"
+    if event.from_state != prev.to_state:
+        return "from_state does not continue the previous event's to_state"
+    if event.lifecycle != prev.lifecycle:
+        return "the lifecycle changes along the stream"
+    if event.type == "migrated":
+        data = body["data"]
+        if data["from"] != prev.definition or data["to"] != event.definition:
+            return "the migration's from and to are not the versions before and after it"
+        if data["mapping"].get(event.from_state, event.from_state) != event.to_state:
+            return "the migration's to_state is not its mapping of from_state"
+    elif event.definition != prev.definition:
+        return "the definition version changes without a migration event"
+    return None
+
+
+def _fit_problem(definition: LifecycleDefinition, event: SealedEvent) -> str | None:
+    """What in *event* its stamped *definition* does not allow, or None."""
+    kind, name, source, dest = event.type, event.name, event.from_state, event.to_state
+    if kind == "opened":
+        if name != definition.name or dest != definition.initial:
+            return "the opened event does not open its definition in its initial state"
+        return None
+    if kind == "migrated":
+        return None if dest in definition.states else f"state {dest!r} is not in its version"
+    transition = definition.transitions_by_trigger.get(name)
+    fact = definition.facts_by_name.get(name)
+    if kind == "transitioned":
+        if transition is None or source not in transition.sources or dest != transition.dest:
+            return f"{name!r} is no transition of its version from {source!r} to {dest!r}"
+    elif kind == "recorded":
+        if fact is None or source not in definition.fact_states(fact):
+            return f"{name!r} is no fact of its version recorded in {source!r}"
+    elif transition is None and fact is None:  # refused: a command of its version
+        return f"{name!r} is no command of its version"
     return None
 
 
@@ -277,19 +371,22 @@ def _check_head(
 class _StreamCheck:
     """The running verification of one stream, event by event."""
 
-    def __init__(self, stream_id: str, definition: LifecycleDefinition | None) -> None:
+    def __init__(self, stream_id: str, known: Mapping[str, LifecycleDefinition]) -> None:
         self.stream_id = stream_id
-        self.definition = definition
+        self.known = known
         self.first: SealedEvent | None = None
         self.prev: SealedEvent | None = None
         self.broken = False
         self.facts: dict[str, Any] | None = None
+        #: The first version of the stream the verifier does not know, if any.
+        self.unknown: str | None = None
+        self.definition: LifecycleDefinition | None = None
 
     def add(self, event: SealedEvent) -> Break | None:
         expected = 1 if self.prev is None else self.prev.seq + 1
-        problem = _check_event(event, expected, self.prev)
-        if problem is None and self.definition is not None and event.body is not None:
-            problem = self._fold(self.definition, event, event.body)
+        problem, body = _check_event(event, expected, self.prev)
+        if problem is None and self.unknown is None:
+            problem = self._judge(event, body)
         if problem is not None:
             self.broken = True
             return Break(str(event.stream_id), expected, problem)
@@ -297,16 +394,26 @@ class _StreamCheck:
         self.prev = event
         return None
 
-    def _fold(self, definition: LifecycleDefinition, event: SealedEvent, raw: bytes) -> str | None:
+    def _judge(self, event: SealedEvent, body: dict[str, Any]) -> str | None:
+        """Check *event* against the version stamped on it and fold it into the facts."""
+        if self.definition is None or event.definition != self.definition.digest:
+            self.definition = self.known.get(event.definition)
+            if self.definition is None:  # from here on the stream cannot be judged
+                self.unknown = event.definition
+                self.facts = None
+                return None
+        definition = self.definition
+        problem = _fit_problem(definition, event)
+        if problem is not None:
+            return problem
         try:
-            body = json.loads(raw)  # RecursionError below: a hostile body
             if event.type == "opened":
                 self.facts = initial_facts(body["data"])
                 return None
             effects = effects_of(definition, event.type, event.name)
             if effects and self.facts is not None:
                 self.facts = apply(self.facts, effects, body["data"], body["date"])
-        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return "body does not fit the lifecycle definition"
         return None
 
@@ -329,34 +436,38 @@ def verify_rows(
     Args:
         events: Every stored event, ordered by stream id and seq.
         heads: The projection rows by stream id.
-        definitions: The lifecycle definitions the verifier knows. Streams under
-            one of them also have their ``facts`` column recomputed from their
-            events; for others a warning says the facts were not checked.
+        definitions: The definition versions the verifier knows (any number of
+            versions of one lifecycle). Each event is checked against the
+            version stamped on it (its trigger or fact, states and effects) and
+            each stream's ``facts`` column is recomputed event by event, across
+            its migrations. Streams with an event under a version not among
+            them are listed in :attr:`VerifyReport.unknown`.
 
     Returns:
         A report naming the first broken link of each broken stream.
     """
     known = {d.digest: d for d in definitions}
     breaks: list[Break] = []
-    unknown: set[str] = set()
+    unknown: dict[tuple[str, str], int] = {}
     seen: set[str] = set()
     count = 0
     check: _StreamCheck | None = None
 
     def finish() -> None:
-        if check is not None:
-            problem = check.finish(heads.get(check.stream_id))
-            if problem is not None:
-                breaks.append(problem)
+        if check is None:
+            return
+        problem = check.finish(heads.get(check.stream_id))
+        if problem is not None:
+            breaks.append(problem)
+        elif check.unknown is not None and check.first is not None:
+            key = (str(check.first.lifecycle), check.unknown)
+            unknown[key] = unknown.get(key, 0) + 1
 
     for event in events:
         count += 1
         if check is None or event.stream_id != check.stream_id:
             finish()
-            definition = known.get(event.definition)
-            if definition is None:
-                unknown.add(event.definition)
-            check = _StreamCheck(event.stream_id, definition)
+            check = _StreamCheck(event.stream_id, known)
             seen.add(event.stream_id)
         if not check.broken:
             problem = check.add(event)
@@ -366,11 +477,13 @@ def verify_rows(
     for stream_id in sorted(set(heads) - seen, key=str):
         breaks.append(Break(str(stream_id), 1, "the stream has a projection row but no events"))
     breaks.sort(key=lambda b: b.stream_id)
-    warnings = tuple(
-        f"facts not recomputed for streams under definition {digest[:12]}…: "
-        "unknown to this verifier"
-        for digest in sorted(unknown)
-    )
     return VerifyReport(
-        streams=len(seen | set(heads)), events=count, breaks=tuple(breaks), warnings=warnings
+        streams=len(seen | set(heads)),
+        events=count,
+        breaks=tuple(breaks),
+        unknown=tuple(
+            UnknownVersion(lifecycle, digest, n)
+            for (lifecycle, digest), n in sorted(unknown.items())
+        ),
+        versions=len(known),
     )

@@ -20,6 +20,7 @@ from ..exceptions import StageborgingError
 from ._audit import audit
 from ._demo import demo
 from ._lifecycle import lifecycle
+from ._migrate import migrate
 from ._new_plugin import new_plugin
 from ._options import printable, shown_path
 from ._plugins import plugins
@@ -74,5 +75,6 @@ def main(verbose: int) -> None:
     _configure_logging(verbose)
 
 
+lifecycle.add_command(migrate)
 for _command in (demo, audit, lifecycle, plugins, new_plugin):
     main.add_command(_command)

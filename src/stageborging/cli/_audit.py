@@ -48,12 +48,19 @@ def _known_lifecycles(
 def verify(db: Path, fmt: str, block: tuple[str, ...], config: dict[str, Any] | None) -> None:
     """Recompute every stream's hash chain and check every stored column.
 
+    Each event is checked against the version of its definition stamped on it
+    (its trigger or fact, its states) and every stream's facts are recomputed
+    event by event, across migrations. The versions known are those the
+    database stored, every built-in version a release shipped, and those of
+    installed plugins.
+
     Exit status: 0 intact, 1 broken (the stream and sequence number of the
     first broken link of each broken stream are printed), 2 the database
-    cannot be opened. What this cannot see on its own (a cut-off tail with a
-    rewritten projection, a whole stream recomputed) is explained in the docs.
-    Lifecycles of installed plugins are known too, so their streams' facts are
-    recomputed as well.
+    cannot be opened, or streams are under a definition version this verifier
+    does not know (the digests are printed: their chains are intact, but the
+    events could not be judged against their definition). What this cannot see
+    on its own (a cut-off tail with a rewritten projection, a whole stream
+    recomputed) is explained in the docs.
     """
     try:
         report = verify_database(db, _known_lifecycles(block, config))
@@ -63,10 +70,17 @@ def verify(db: Path, fmt: str, block: tuple[str, ...], config: dict[str, Any] | 
     if fmt == "json":
         payload = {
             "ok": report.ok,
+            "judged": report.judged,
             "streams": report.streams,
             "events": report.events,
+            "versions": report.versions,
             "breaks": [
                 {"stream": b.stream_id, "seq": b.seq, "problem": b.problem} for b in report.breaks
+            ],
+            "problems": list(report.problems),
+            "unknown": [
+                {"lifecycle": u.lifecycle, "digest": u.digest, "streams": u.streams}
+                for u in report.unknown
             ],
             "warnings": list(report.warnings),
         }
@@ -74,10 +88,20 @@ def verify(db: Path, fmt: str, block: tuple[str, ...], config: dict[str, Any] | 
     else:
         for warning in report.warnings:
             click.echo(f"warning: {warning}", err=True)
-        if report.ok:
+        if report.ok and report.judged:
             click.echo(f"intact: {report.streams} streams, {report.events} events verified")
+        elif report.ok:
+            click.echo(
+                f"CANNOT JUDGE: chains intact ({report.streams} streams, {report.events} "
+                "events), but some definition versions are unknown to this verifier"
+            )
         else:
-            click.echo(f"BROKEN: {len(report.breaks)} of {report.streams} streams")
+            broken = len(report.breaks)
+            click.echo(f"BROKEN: {broken} of {report.streams} streams")
             for brk in report.breaks:
                 click.echo(f"  {brk}")
-    sys.exit(0 if report.ok else 1)
+            for problem in report.problems:
+                click.echo(f"  {problem}")
+        for unknown in report.unknown:
+            click.echo(f"  {unknown}")
+    sys.exit(0 if report.ok and report.judged else 1 if not report.ok else 2)

@@ -42,6 +42,7 @@ from ._messages import CATALOGUE, finding
 from ._notifications import Notification, OutboxEntry
 from ._plugins import PluginProblem, PluginStatus
 from ._time import Clock, Moment, parse_date, rfc3339, utc_now
+from ._versions import MigrationStep, Version
 
 __all__ = [
     "CATALOGUE",
@@ -64,6 +65,7 @@ __all__ = [
     "GuidanceStep",
     "InvalidInput",
     "InvalidTransition",
+    "MigrationStep",
     "Moment",
     "Notification",
     "OutboxEntry",
@@ -81,6 +83,7 @@ __all__ = [
     "Stream",
     "StreamNotFound",
     "UnguardedPath",
+    "Version",
     "as_tuple",
     "canonical_bytes",
     "check_canonical_value",

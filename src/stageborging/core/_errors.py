@@ -160,34 +160,52 @@ class UnguardedPath(DefinitionError):
 
 
 class DefinitionMismatch(StageborgingError):
-    """A stream was opened under a definition whose digest differs from the loaded one.
+    """The version of its definition a stream is under cannot take the command.
 
-    Changing a definition under running streams is an explicit migration, never
-    silent.
+    Either the engine does not know the version (its digest is in no loaded
+    definition, no release of this package and not in the database), or this
+    release's hard rules refuse it (``reason`` says which). Reads, verification
+    and migration still work; :meth:`Engine.migrate` moves the stream on.
+
+    Attributes:
+        stream_id: The stream.
+        definition: The lifecycle's name.
+        stored_digest: The digest the stream is under.
+        loaded_digest: The digest of the loaded (current) definition, if any.
+        reason: Why that version cannot be used.
     """
 
-    def __init__(self, stream_id: str, definition: str, stored: str, loaded: str) -> None:
+    def __init__(
+        self, stream_id: str, definition: str, stored: str, loaded: str, reason: str = ""
+    ) -> None:
         self.stream_id = stream_id
         self.definition = definition
         self.stored_digest = stored
         self.loaded_digest = loaded
+        self.reason = reason or (
+            "this engine does not know that version: give it the definition file of that"
+            " version (or open the database it was stored in)"
+        )
+        current = f" (the current version is {loaded[:12]}…)" if loaded else ""
         super().__init__(
-            f"stream {stream_id!r} was opened under {definition!r} with digest "
-            f"{stored[:12]}…, but the loaded definition has digest {loaded[:12]}…"
+            f"stream {stream_id!r} is under version {stored[:12]}… of {definition!r}"
+            f"{current}: {self.reason}"
         )
 
 
 class Refused(StageborgingError):
     """A hard rule or a plugin check blocked the command.
 
-    The refusal was recorded as an event on the stream before this was raised.
+    The refusal was recorded as an event on the stream before this was raised
+    (except for ``open`` and ``migrate``, see ``event``).
 
     Attributes:
         stream_id: The stream the command was for.
         command: The trigger or fact name.
         findings: Every finding, blocking or not.
-        event: The recorded refusal event; ``None`` for a refused ``open``,
-            which has no stream to record on.
+        event: The recorded refusal event; ``None`` for a refused ``open``
+            (there is no stream to record on) and a refused ``migrate`` (a
+            migration refused changes nothing, on the stream or in its log).
     """
 
     def __init__(

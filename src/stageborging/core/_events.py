@@ -23,6 +23,7 @@ class EventType(StrEnum):
     TRANSITIONED = "transitioned"
     RECORDED = "recorded"
     REFUSED = "refused"
+    MIGRATED = "migrated"
 
 
 @frozen
@@ -32,13 +33,16 @@ class Event:
     Attributes:
         stream_id: The stream (internship or case) it belongs to.
         seq: Its position in the stream, from 1.
-        type: opened, transitioned, recorded (a fact) or refused.
-        name: The lifecycle, trigger or fact name.
+        type: opened, transitioned, recorded (a fact), refused or migrated (to
+            another version of its definition).
+        name: The lifecycle, trigger or fact name (``migrate`` for a migration).
         occurred_at: When it was recorded (UTC).
         actor: Who fired the command.
         from_state: The state before.
-        to_state: The state after (equal to ``from_state`` unless transitioned).
-        definition: The digest of the lifecycle definition in force.
+        to_state: The state after (equal to ``from_state`` unless transitioned
+            or migrated).
+        definition: The digest of the lifecycle definition in force (after a
+            migration: the version migrated to).
         data: The validated command data (codes, ids, dates; never free text),
             read-only: mappings are read-only maps, lists are tuples.
         findings: The findings recorded with it (all of them for a refusal).

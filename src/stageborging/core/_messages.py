@@ -128,6 +128,44 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
         "The end date {end} is not reached and the hours ({hours} of {planned}) are not met.",
         "De einddatum {end} is niet bereikt en de uren ({hours} van {planned}) zijn niet gehaald.",
     ),
+    "migrate.final": (
+        "The stream has ended in {state}: it stays under the version it ended under.",
+        "De stroom is beëindigd in {state}: hij blijft onder de versie waaronder hij eindigde.",
+    ),
+    "migrate.already": (
+        "The stream is already under version {version}.",
+        "De stroom valt al onder versie {version}.",
+    ),
+    "migrate.state_gone": (
+        "State {state} does not exist in version {version}: map it to a state of that version.",
+        "Toestand {state} bestaat niet in versie {version}: wijs hem toe aan een toestand "
+        "van die versie.",
+    ),
+    "migrate.ends_stream": (
+        "A migration may not end the stream: {state} is a final state of version {version}.",
+        "Een migratie mag de stroom niet beëindigen: {state} is een eindtoestand van "
+        "versie {version}.",
+    ),
+    "migrate.entry_rule": (
+        "Moving from phase {source} into phase {phase} needs {rule}, which only a "
+        "transition carries: map {state} to a state of phase {source}, or fire the "
+        "transition first.",
+        "Van fase {source} naar fase {phase} vraagt {rule}, wat alleen een overgang "
+        "draagt: wijs {state} toe aan een toestand van fase {source}, of voer de "
+        "overgang eerst uit.",
+    ),
+    "migrate.unknown_version": (
+        "Version {version} of this stream is unknown to this engine: give it that "
+        "version's definition file.",
+        "Versie {version} van deze stroom is onbekend voor deze engine: geef hem het "
+        "definitiebestand van die versie.",
+    ),
+    "migrate.unsafe_state": (
+        "Version {version} allows {state} (phase {phase}) only after the {guard} guard, "
+        "which this stream has not passed and its facts do not satisfy.",
+        "Versie {version} staat {state} (fase {phase}) alleen toe na de controle {guard}, "
+        "die deze stroom niet heeft doorlopen en waaraan zijn gegevens niet voldoen.",
+    ),
 }
 
 

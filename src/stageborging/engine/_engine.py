@@ -32,9 +32,11 @@ from ..core import (
 from ..lifecycles import LifecycleDefinition
 from ..rules import Command, check_actor, check_role, resolve_open
 from ..store import SQLiteStore, Store, Transaction
+from ._migrations import Migrations
 from ._pipeline import Outcome, Pipeline
 from ._reads import Reads
 from ._registry import Registry
+from ._versions import Versions
 
 __all__ = ["Engine"]
 
@@ -56,7 +58,7 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-class Engine(Reads):
+class Engine(Reads, Migrations):
     """Open streams, fire transitions, record facts and read them back.
 
     Args:
@@ -72,10 +74,11 @@ class Engine(Reads):
             ``stageborging_configure`` hook.
         lifecycles: An institution's own definitions, besides the built-in
             ``mbo_bpv``, ``hbo_stage`` and ``case``.
+        builtins: Load the built-in lifecycles (default True).
         defaults: Register the built-in *default* rules (required agreement
             fields, finish conditions). Hard rules always apply.
         registry: The plugins and lifecycles to run on, built beforehand
-            (:class:`Registry`, which takes the five arguments above); give
+            (:class:`Registry`, which takes the six arguments above); give
             either a registry or those arguments.
         clock: Returns the current time (timezone-aware); tests pass a fake.
         timezone: Where dates are judged (start date reached, …): a
@@ -96,6 +99,7 @@ class Engine(Reads):
         *,
         plugins: Sequence[object] = (),
         lifecycles: Iterable[LifecycleDefinition] = (),
+        builtins: bool = True,
         defaults: bool = True,
         entry_points: bool = False,
         block: Iterable[str] = (),
@@ -108,12 +112,15 @@ class Engine(Reads):
             registry = Registry(
                 plugins,
                 lifecycles=lifecycles,
+                builtins=builtins,
                 defaults=defaults,
                 entry_points=entry_points,
                 block=block,
                 config=config,
             )
-        elif plugins or lifecycles or not defaults or entry_points or block or config:
+        elif (
+            plugins or lifecycles or not builtins or not defaults or entry_points or block or config
+        ):
             raise InvalidInput(
                 "registry", type(registry).__name__, "give a registry or plugin arguments, not both"
             )
@@ -127,7 +134,7 @@ class Engine(Reads):
         self._plugins = registry.host
         self.store: Store = _store(db)
         tz = timezone if timezone is not None else ZoneInfo("Europe/Amsterdam")
-        self._pipeline = Pipeline(registry, self.store, clock, tz)
+        self._pipeline = Pipeline(registry, self.store, clock, tz, Versions(registry, self.store))
         self._log = get_logger()
         self._stdlog = logging.getLogger(LOGGER_NAME)
         self._known: frozenset[str] | None = None
@@ -416,6 +423,7 @@ class Engine(Reads):
     ) -> Outcome:
         try:
             outcome = self.store.run(work)
+            self._pipeline.committed()
         except InvalidInput as exc:
             self._log_command(stream_id, command, "invalid", started, field=exc.field)
             raise

@@ -11,13 +11,12 @@ from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Any, NamedTuple
 
-from ..audit import GENESIS
+from ..audit import GENESIS, SealedEvent
 from ..core import (
     Actor,
     Clock,
     ConcurrencyConflict,
     Decision,
-    DefinitionError,
     DefinitionMismatch,
     Event,
     EventType,
@@ -28,13 +27,14 @@ from ..core import (
     StreamNotFound,
     freeze,
 )
-from ..lifecycles import CompiledMachine, LifecycleDefinition, apply, initial_facts
+from ..lifecycles import Carrier, CompiledMachine, LifecycleDefinition, apply, initial_facts
 from ..outbox import entries as outbox_entries
 from ..rules import (
     Command,
     Move,
     check_input,
     decide,
+    judge_migration,
     resolve_fact,
     resolve_trigger,
 )
@@ -42,6 +42,7 @@ from ..store import Store, StreamRow, Transaction
 from ._facts_cache import FactsCache
 from ._records import Draft, event_of, facts_json, opened_row, seal_draft, stream_of
 from ._registry import Registry
+from ._versions import Versions
 
 __all__ = ["Outcome", "Pipeline", "Verdict"]
 
@@ -78,14 +79,34 @@ class Outcome(NamedTuple):
 class Pipeline:
     """The steps every command takes, over one registry, store, clock and timezone."""
 
-    def __init__(self, registry: Registry, store: Store, clock: Clock, tz: tzinfo) -> None:
-        self._lifecycles = registry.lifecycles  # a live, read-only view
+    def __init__(
+        self, registry: Registry, store: Store, clock: Clock, tz: tzinfo, versions: Versions
+    ) -> None:
         self._host = registry.host
+        self.versions = versions
+        #: None until the current definitions are known to be stored in the database.
+        self._stored: bool | None = None
         self._store = store
         self._clock = clock
         self._tz = tz
         self._machines: dict[str, CompiledMachine] = {}
         self.facts = FactsCache()
+
+    # -- versions ------------------------------------------------------------
+
+    def _store_versions(self, tx: Transaction, moment: Moment) -> None:
+        """Store the current definitions in the transaction of the engine's first write."""
+        if self._stored:
+            return
+        rows = self.versions.unstored(moment.stamp)
+        if rows:
+            tx.add_definitions(rows)
+        self._stored = False  # stored once this transaction commits
+
+    def committed(self) -> None:
+        """The engine's transaction committed: what it stored is in the database."""
+        if self._stored is False:
+            self._stored = True
 
     # -- load ----------------------------------------------------------------
 
@@ -94,13 +115,12 @@ class Pipeline:
         return Moment.read(self._clock, self._tz)
 
     def definition_of(self, row: StreamRow) -> LifecycleDefinition:
-        """The definition the stream of *row* was opened under, as this engine has it."""
-        definition = self._lifecycles.get(row.lifecycle)
-        if definition is None:
-            raise DefinitionError(row.lifecycle, "lifecycle", "not loaded in this engine")
-        if definition.digest != row.definition:
-            raise DefinitionMismatch(row.id, row.lifecycle, row.definition, definition.digest)
-        return definition
+        """The version of its definition the stream of *row* is under, if it takes commands.
+
+        Raises:
+            DefinitionMismatch: the version is unknown, or this release refuses it.
+        """
+        return self.versions.of(row)
 
     def machine(self, definition: LifecycleDefinition) -> CompiledMachine:
         """The compiled ``transitions`` machine of *definition*, built once."""
@@ -201,6 +221,7 @@ class Pipeline:
             prev_hash=GENESIS,
         )
         sealed = seal_draft(draft)
+        self._store_versions(tx, moment)
         tx.write(opened_row(definition, sealed, facts_json(initial_facts(move.data))), [sealed], 0)
         return Outcome(event_of(sealed, draft))
 
@@ -255,7 +276,7 @@ class Pipeline:
             row.id,
             row.kind,
             row.lifecycle,
-            row.definition,
+            sealed.definition,
             draft.to_state,
             sealed.seq,
             sealed.hash,
@@ -269,6 +290,101 @@ class Pipeline:
         if hook is not None and self._host.implemented(hook):
             after = freeze(self.facts.facts(row) if facts is None else facts)
             outbox = outbox_entries(self._host, hook, stream_of(new_row, after), event)
+        self._store_versions(tx, draft.moment)
         tx.write(new_row, [sealed], row.version, outbox)
         self.facts.advance(row, sealed.hash, facts)
         return Outcome(event, refused=draft.type is EventType.REFUSED)
+
+    # -- migrate -------------------------------------------------------------
+
+    def plan_migration(
+        self,
+        row: StreamRow,
+        events: list[SealedEvent],
+        target: LifecycleDefinition,
+        mapping: Mapping[str, str],
+        actor: Actor,
+        moment: Moment,
+    ) -> tuple[LifecycleDefinition, str, list[Finding]]:
+        """The version *row* is under, the state it would migrate to, and every finding.
+
+        Raises:
+            DefinitionMismatch: the engine does not know the stream's version.
+            InvalidInput: *target* is another kind of definition than the stream's.
+        """
+        source = self.versions.get(row.definition)
+        if source is None:
+            current = self.versions.current(row.lifecycle)
+            loaded = "" if current is None else current.digest
+            raise DefinitionMismatch(row.id, row.lifecycle, row.definition, loaded)
+        if (target.kind, target.education) != (source.kind, source.education):
+            raise InvalidInput(
+                "to",
+                target.digest[:12],
+                f"is a {target.kind}/{target.education} definition; the stream is a "
+                f"{source.kind}/{source.education} one",
+            )
+        history = [step for step in map(self._carrier, events) if step is not None]
+        dest, findings = judge_migration(
+            source,
+            target,
+            row.state,
+            mapping,
+            self.facts.facts(row),
+            history,
+            actor,
+            moment.local,
+        )
+        return source, dest, findings
+
+    def _carrier(self, event: SealedEvent) -> Carrier | None:
+        """What an accepted move carried, as the version stamped on it had it."""
+        if event.type not in (EventType.TRANSITIONED, EventType.RECORDED):
+            return None
+        definition = self.versions.get(event.definition)
+        if definition is None:  # an unknown version vouches for nothing
+            return None
+        if event.type == EventType.TRANSITIONED:
+            return definition.transitions_by_trigger.get(event.name)
+        return definition.facts_by_name.get(event.name)
+
+    def migrate(
+        self,
+        tx: Transaction,
+        stream_id: str,
+        target: LifecycleDefinition,
+        mapping: Mapping[str, str],
+        actor: Actor,
+        reason: str,
+        expected_version: int | None,
+    ) -> tuple[Outcome | None, str, str, list[Finding]]:
+        """Migrate the stream to *target* in *tx*, unless a finding refuses it.
+
+        Returns:
+            The outcome (None when refused: nothing is written), the version the
+            stream was under, the state it moves to, and every finding.
+        """
+        moment = self.moment()
+        row = self.load(tx, stream_id, expected_version)
+        source, dest, findings = self.plan_migration(
+            row, tx.read_events(stream_id), target, mapping, actor, moment
+        )
+        if any(f.blocks for f in findings):
+            return None, row.definition, dest, findings
+        applied = {old: new for old, new in mapping.items() if old in source.states}
+        draft = Draft(
+            stream_id=row.id,
+            seq=row.version + 1,
+            type=EventType.MIGRATED,
+            name="migrate",
+            actor=actor,
+            from_state=row.state,
+            to_state=dest,
+            definition=target,
+            data=freeze(
+                {"from": row.definition, "to": target.digest, "mapping": applied, "reason": reason}
+            ),
+            moment=moment,
+            prev_hash=row.head_hash,
+        )
+        return self._append(tx, row, draft, None), row.definition, dest, findings

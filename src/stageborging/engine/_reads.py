@@ -12,11 +12,12 @@ from ..core import (
     Statistics,
     Stream,
     StreamNotFound,
+    Version,
     check_identifier,
     freeze,
     parse_role,
 )
-from ..lifecycles import fold
+from ..lifecycles import LifecycleDefinition, fold
 from ..pluginhost import PluginHost
 from ..store import Store, StreamRow
 from ._pipeline import Pipeline
@@ -59,28 +60,35 @@ class Reads:
         return tuple(event_from_sealed(s) for s in sealed)
 
     def replay(self, stream_id: str) -> Stream:
-        """Rebuild the stream's projection from its events alone.
+        """Rebuild the stream's projection from its events alone, each event under the
+        version of its definition stamped on it (across migrations).
 
         Equal to :meth:`stream` unless the database was tampered with.
 
         Raises:
             StreamNotFound: no stream has this id.
             InvalidInput: *stream_id* is not a pseudonymous id.
-            DefinitionMismatch: the stream's definition is not the one loaded.
+            DefinitionMismatch: an event is under a version this engine does not know.
         """
         sealed = self.store.read_events(check_identifier("stream_id", stream_id))
         if not sealed:
             raise StreamNotFound(stream_id)
         first, last = sealed[0], sealed[-1]
-        definition = self.registry.lifecycles.get(first.lifecycle)
-        if definition is None or definition.digest != last.definition:
-            loaded = "" if definition is None else definition.digest
-            raise DefinitionMismatch(stream_id, first.lifecycle, last.definition, loaded)
-        facts = fold(definition, (decoded(event) for event in sealed))
+        versions = self._pipeline.versions
+
+        def definition_of(digest: str) -> LifecycleDefinition:
+            definition = versions.get(digest)
+            if definition is None:
+                current = versions.current(first.lifecycle)
+                loaded = "" if current is None else current.digest
+                raise DefinitionMismatch(stream_id, first.lifecycle, digest, loaded)
+            return definition
+
+        facts = fold((decoded(event) for event in sealed), definition_of)
         row = StreamRow(
             id=stream_id,
-            kind=definition.kind,
-            lifecycle=definition.name,
+            kind=definition_of(last.definition).kind,
+            lifecycle=last.lifecycle,
             definition=last.definition,
             state=last.to_state,
             version=last.seq,
@@ -136,5 +144,24 @@ class Reads:
         return self.store.statistics()
 
     def verify(self) -> VerifyReport:
-        """Recompute every chain and check every column (see ``stageborging audit verify``)."""
-        return self.store.verify(self.registry.lifecycles.values())
+        """Recompute every chain and check every column (see ``stageborging audit verify``),
+        each event against the version of its definition stamped on it."""
+        return self.store.verify(self._pipeline.versions.all())
+
+    def versions(self, lifecycle: str | None = None) -> tuple[Version, ...]:
+        """Every version of the lifecycles' definitions that streams are under, and the
+        current ones, with how many streams (and running streams) each holds.
+
+        A version that is not current and holds running streams is *pending*: a
+        migration (:meth:`~stageborging.Engine.migrate`) would move them on.
+
+        Args:
+            lifecycle: Only this lifecycle's versions.
+
+        Raises:
+            InvalidInput: *lifecycle* is not a name.
+        """
+        if lifecycle is not None:
+            check_identifier("lifecycle", lifecycle)
+        found = self._pipeline.versions.summary()
+        return tuple(v for v in found if lifecycle is None or v.lifecycle == lifecycle)

@@ -139,9 +139,14 @@ def event_from_sealed(sealed: SealedEvent) -> Event:
 
 
 def decoded(sealed: SealedEvent) -> dict[str, Any]:
-    """What the facts fold reads of a stored event: type, name and decoded body."""
+    """What the facts fold reads of a stored event: type, name, version and decoded body."""
     body = json.loads(sealed.body) if sealed.body is not None else {}
-    return {"type": sealed.type, "name": sealed.name, "body": body}
+    return {
+        "type": sealed.type,
+        "name": sealed.name,
+        "definition": sealed.definition,
+        "body": body,
+    }
 
 
 def facts_json(facts: Mapping[str, Any]) -> str:

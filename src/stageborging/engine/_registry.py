@@ -16,7 +16,7 @@ from ..core import (
     PluginStatus,
 )
 from ..guidance import collect_steps
-from ..lifecycles import LifecycleDefinition, builtin
+from ..lifecycles import LifecycleDefinition, builtin, released
 from ..pluginhost import PluginHost
 
 __all__ = ["Registry"]
@@ -36,6 +36,10 @@ class Registry:
             :data:`~stageborging.hookimpl` methods (not classes).
         lifecycles: An institution's own definitions, besides the built-in
             ``mbo_bpv``, ``hbo_stage`` and ``case``.
+        builtins: Load the built-in lifecycles (default). Without them an
+            installation runs only its own (and its plugins') definitions;
+            versions of the built-ins that releases shipped stay known, so their
+            streams are still read and verified.
         defaults: Register the built-in *default* rules (required agreement
             fields, finish conditions). Hard rules always apply.
         entry_points: Also load the plugins installed distributions declare in
@@ -58,6 +62,7 @@ class Registry:
         plugins: Sequence[object] = (),
         *,
         lifecycles: Iterable[LifecycleDefinition] = (),
+        builtins: bool = True,
         defaults: bool = True,
         entry_points: bool = False,
         block: Iterable[str] = (),
@@ -67,8 +72,10 @@ class Registry:
         self.host = PluginHost(
             plugins, defaults=defaults, entry_points=entry_points, block=block, config=config
         )
+        if not isinstance(builtins, bool):
+            raise InvalidInput("builtins", builtins, "must be True or False")
         self._definitions: dict[str, LifecycleDefinition] = {}
-        for definition in (*builtin(), *lifecycles):
+        for definition in (*(builtin() if builtins else ()), *lifecycles):
             self._add_lifecycle(definition)
         for plugin, definition in self.host.lifecycles():
             try:
@@ -76,6 +83,8 @@ class Registry:
             except DefinitionError as exc:
                 raise PluginError(plugin, str(exc)) from None
         self._lifecycles = MappingProxyType(self._definitions)
+        current = {d.digest: d for d in self._definitions.values()}
+        self._versions = MappingProxyType({d.digest: d for d in released()} | current)
         self._guidance = collect_steps(self.host, self._definitions)
 
     def _add_lifecycle(self, definition: object) -> None:
@@ -87,8 +96,14 @@ class Registry:
 
     @property
     def lifecycles(self) -> Mapping[str, LifecycleDefinition]:
-        """Every definition by name (read-only): the built-in, the given, the plugins'."""
+        """Every current definition by name (read-only): the built-in, the given, the plugins'."""
         return self._lifecycles
+
+    @property
+    def versions(self) -> Mapping[str, LifecycleDefinition]:
+        """Every definition version known without a database, by digest (read-only): the
+        current ones and every built-in version a release of this package shipped."""
+        return self._versions
 
     def lifecycle(self, name: str) -> LifecycleDefinition:
         """The definition called *name*.

@@ -17,11 +17,29 @@ from ._files import (
     load_definition,
     read_definition_data,
 )
+from ._hardrules import Carrier
 from ._machine import CompiledMachine
 from ._model import Education, Effect, FactSpec, Guard, Kind, Transition
 from ._projection import apply, effects_of, fold, initial_facts
-from ._proof import CASE_PHASES, FINAL_PHASES, INTERNSHIP_PHASES, PHASES, find_bypass
+from ._proof import (
+    CASE_PHASES,
+    FINAL_PHASES,
+    INTERNSHIP_PHASES,
+    PHASES,
+    find_bypass,
+    migration_needs,
+    passed_along,
+)
 from ._render import to_dot, to_mermaid, to_table
+from ._versions import (
+    PastDefinition,
+    digest_of,
+    load_version,
+    read_stored,
+    release_file_name,
+    released,
+    unsafe_reason,
+)
 from .case import case
 from .internship import (
     AGREEMENT_FIELDS_HBO,
@@ -43,6 +61,7 @@ __all__ = [
     "PHASES",
     "SUSPEND_REASONS",
     "TERMINATE_REASONS",
+    "Carrier",
     "CompiledMachine",
     "Education",
     "Effect",
@@ -52,23 +71,32 @@ __all__ = [
     "Guard",
     "Kind",
     "LifecycleDefinition",
+    "PastDefinition",
     "Transition",
     "apply",
     "builtin",
     "case",
     "definition_from_data",
     "definition_to_toml",
+    "digest_of",
     "effects_of",
     "find_bypass",
     "fold",
     "hbo_stage",
     "initial_facts",
     "load_definition",
+    "load_version",
     "mbo_bpv",
+    "migration_needs",
+    "passed_along",
     "read_definition_data",
+    "read_stored",
+    "release_file_name",
+    "released",
     "to_dot",
     "to_mermaid",
     "to_table",
+    "unsafe_reason",
     "validate_data",
 ]
 

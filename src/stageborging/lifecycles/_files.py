@@ -26,6 +26,7 @@ from ._fields import FieldKind, FieldSpec
 from ._model import Education, Effect, FactSpec, Guard, Kind, Transition
 
 __all__ = [
+    "build_checked",
     "definition_from_data",
     "definition_to_toml",
     "load_definition",
@@ -245,18 +246,29 @@ def _with_fields(item: Mapping[str, Any]) -> dict[str, Any]:
     return {**item, "fields": [FieldSpec(**f) for f in item.get("fields", ())]}
 
 
-def _build(data: dict[str, Any], source: str) -> LifecycleDefinition:
+def _build(
+    data: dict[str, Any],
+    source: str,
+    factory: Callable[..., LifecycleDefinition] = LifecycleDefinition,
+) -> LifecycleDefinition:
     """The definition of checked *data*: only its validation can still refuse it."""
     values = dict(data)
     values["transitions"] = [Transition(**_with_fields(t)) for t in data["transitions"]]
     values["facts"] = [FactSpec(**_with_fields(f)) for f in data.get("facts", ())]
     values["open_fields"] = [FieldSpec(**f) for f in data.get("open_fields", ())]
     try:
-        return LifecycleDefinition(**values)
+        return factory(**values)
     except DefinitionError:
         raise
     except (TypeError, ValueError, KeyError) as exc:  # a value the schema let through
         raise DefinitionError(data["name"], source, f"malformed: {exc}") from None
+
+
+def build_checked(
+    data: Mapping[str, Any], source: str, factory: Callable[..., LifecycleDefinition]
+) -> LifecycleDefinition:
+    """Check *data* against the file schema, then build it with *factory*."""
+    return _build(_checked(data, source), source, factory)
 
 
 def definition_from_data(data: Mapping[str, Any], source: str = "data") -> LifecycleDefinition:

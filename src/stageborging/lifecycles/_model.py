@@ -180,6 +180,11 @@ class FactSpec:
     guards: tuple[Guard, ...] = field(default=(), converter=_guards)
     states: tuple[str, ...] = field(default=(), converter=as_tuple)
 
+    @property
+    def effects(self) -> tuple[Effect, ...]:
+        """Its one effect, as a transition's are given (so the hard rules read both alike)."""
+        return (self.effect,)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,

@@ -8,7 +8,7 @@ this after every step of random command sequences).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..core import EventType
@@ -25,9 +25,14 @@ def initial_facts(details: Mapping[str, Any]) -> Facts:
     return {"details": dict(details)}
 
 
-def fold(definition: LifecycleDefinition, events: Iterable[Mapping[str, Any]]) -> Facts:
-    """The facts after *events*, each a mapping with ``type``, ``name`` and ``body``.
+def fold(
+    events: Iterable[Mapping[str, Any]], definition_of: Callable[[str], LifecycleDefinition]
+) -> Facts:
+    """The facts after *events*: mappings of ``type``, ``name``, ``definition`` and ``body``.
 
+    ``definition`` is the digest the event was stamped with: *definition_of* gives
+    the definition that says what the event's effects are, so a stream that was
+    migrated is folded event by event under the version in force at the time.
     ``body`` is the decoded event body: ``data`` and ``date`` (the institution's
     calendar date of the event) are what effects read. The first event must be
     the ``opened`` one.
@@ -35,7 +40,7 @@ def fold(definition: LifecycleDefinition, events: Iterable[Mapping[str, Any]]) -
     iterator = iter(events)
     facts = initial_facts(next(iterator)["body"]["data"])
     for event in iterator:
-        effects = effects_of(definition, event["type"], event["name"])
+        effects = effects_of(definition_of(event["definition"]), event["type"], event["name"])
         if effects:
             body = event["body"]
             facts = apply(facts, effects, body["data"], body["date"])

@@ -28,7 +28,7 @@ count too, not only simple paths.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from attrs import frozen
@@ -48,7 +48,15 @@ from ._model import Education, Effect, Guard, Kind
 if TYPE_CHECKING:
     from ._definition import LifecycleDefinition
 
-__all__ = ["CASE_PHASES", "FINAL_PHASES", "INTERNSHIP_PHASES", "PHASES", "find_bypass"]
+__all__ = [
+    "CASE_PHASES",
+    "FINAL_PHASES",
+    "INTERNSHIP_PHASES",
+    "PHASES",
+    "find_bypass",
+    "migration_needs",
+    "passed_along",
+]
 
 INTERNSHIP_PHASES = (
     "orientation",
@@ -101,6 +109,36 @@ def passes(carrier: Carrier, passed: frozenset[Guard], education: Education) -> 
     gained = {g for g in tracked_guards(education) if carries(carrier, PASSED_BY[g])}
     lost = {g for effect in carrier.effects for g in VOIDS.get(effect, ())}
     return frozenset((passed | gained) - lost)
+
+
+def passed_along(carriers: Iterable[Carrier], education: Education) -> frozenset[Guard]:
+    """The path guards passed after the accepted moves *carriers*, from an opening.
+
+    What the proof tracks along every way through a graph, taken along the way
+    one stream actually went (each move as the definition it was stamped with had it).
+    """
+    passed: frozenset[Guard] = frozenset()
+    for carrier in carriers:
+        passed = passes(carrier, passed, education)
+    return passed
+
+
+def migration_needs(
+    source_phase: str, dest_phase: str, passed: frozenset[Guard], education: Education
+) -> tuple[Guard | Effect | None, tuple[Guard, ...]]:
+    """What a migration from *source_phase* into *dest_phase* lacks, having passed *passed*.
+
+    A migration is a move that carries no guard and no effect: it keeps the facts
+    and the guards passed. It returns the entry rule it would break (a phase
+    change only a transition may make, or None) and the path guards of
+    *dest_phase* the stream has not passed (the rules layer may still find them
+    witnessed by the recorded facts).
+    """
+    entry: Guard | Effect | None = None
+    if source_phase != dest_phase:
+        entry = next((r.needs for r in ENTRY_RULES if r.applies(source_phase, dest_phase)), None)
+    missing = tuple(g for g in path_guards(dest_phase, education) if g not in passed)
+    return entry, missing
 
 
 def fact_problem(

@@ -15,7 +15,7 @@ from ._proof import FINAL_PHASES, PHASES, find_bypass
 if TYPE_CHECKING:
     from ._definition import LifecycleDefinition
 
-__all__ = ["validate"]
+__all__ = ["check_rules", "check_sound", "validate"]
 
 
 def _fail(defn: LifecycleDefinition, element: str, problem: str) -> DefinitionError:
@@ -165,6 +165,21 @@ def _check_phases(defn: LifecycleDefinition) -> None:
         raise UnguardedPath(defn.name, bypass)
 
 
+def check_sound(defn: LifecycleDefinition) -> None:
+    """Check that *defn* is a well-formed machine: structure and graph, no hard rules.
+
+    A definition stamped by an earlier release must pass this to be read at all.
+    """
+    _check_structure(defn)
+    _check_graph(defn)
+
+
+def check_rules(defn: LifecycleDefinition) -> None:
+    """Check the hard rules on a sound *defn*: fields, facts, phases and the proof."""
+    _check_fields_and_facts(defn)
+    _check_phases(defn)
+
+
 def validate(defn: LifecycleDefinition) -> None:
     """Check that *defn* is sound; raise :class:`DefinitionError` if not.
 
@@ -175,7 +190,5 @@ def validate(defn: LifecycleDefinition) -> None:
     proof that no way into a phase skips a hard rule (:class:`UnguardedPath`
     with its counterexample).
     """
-    _check_structure(defn)
-    _check_graph(defn)
-    _check_fields_and_facts(defn)
-    _check_phases(defn)
+    check_sound(defn)
+    check_rules(defn)

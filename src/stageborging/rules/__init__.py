@@ -3,6 +3,7 @@ the guards DOMAIN.md marks *hard*, and the plugins' checks, before the lifecycle
 
 from ._decision import decide
 from ._guards import GUARD_CHECKS, Command, check_role, evaluate_guards, required_parties
+from ._migration import MIGRATE_ROLES, judge_migration
 from ._moves import (
     Move,
     check_actor,
@@ -14,6 +15,7 @@ from ._moves import (
 
 __all__ = [
     "GUARD_CHECKS",
+    "MIGRATE_ROLES",
     "Command",
     "Move",
     "check_actor",
@@ -21,6 +23,7 @@ __all__ = [
     "check_role",
     "decide",
     "evaluate_guards",
+    "judge_migration",
     "required_parties",
     "resolve_fact",
     "resolve_open",

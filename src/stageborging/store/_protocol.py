@@ -7,15 +7,35 @@ serialises commands on one stream and retries transient errors.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from ..audit import SealedEvent, StreamRow, VerifyReport
 from ..core import OutboxEntry, Statistics
 from ..lifecycles import LifecycleDefinition
 
-__all__ = ["Store", "StreamRow", "Transaction"]
+__all__ = ["DefinitionRow", "Store", "StreamRow", "Transaction", "VersionCount"]
 
 T = TypeVar("T")
+
+
+class DefinitionRow(NamedTuple):
+    """A definition version as a database stores it."""
+
+    digest: str
+    lifecycle: str
+    #: The canonical JSON of ``LifecycleDefinition.to_json()``.
+    data: bytes
+    #: When it was first stored (RFC 3339, UTC).
+    stored_at: str
+
+
+class VersionCount(NamedTuple):
+    """How many streams of a lifecycle are under one version, in one state."""
+
+    lifecycle: str
+    digest: str
+    state: str
+    streams: int
 
 
 class Transaction(Protocol):
@@ -23,6 +43,9 @@ class Transaction(Protocol):
 
     def load(self, stream_id: str) -> StreamRow | None:
         """The stream's projection row, locked for this transaction; None if absent."""
+
+    def read_events(self, stream_id: str) -> list[SealedEvent]:
+        """The stream's events in order, as this transaction sees them."""
 
     def write(
         self,
@@ -33,6 +56,9 @@ class Transaction(Protocol):
     ) -> None:
         """Append *events*, store *row* and queue *outbox*, if the stream is still
         at *previous_version* (0: the stream is new)."""
+
+    def add_definitions(self, rows: Sequence[DefinitionRow]) -> None:
+        """Store definition versions; one already stored keeps its first row."""
 
 
 class Store(Protocol):
@@ -52,7 +78,17 @@ class Store(Protocol):
         """Every event, ordered by stream id and seq (for verification)."""
 
     def verify(self, definitions: Iterable[LifecycleDefinition] = ()) -> VerifyReport:
-        """Verify every stream in one consistent snapshot of the database."""
+        """Verify every stream in one consistent snapshot of the database, against
+        *definitions* and the versions the database stored."""
+
+    def definitions(self) -> list[DefinitionRow]:
+        """Every stored definition version, oldest first (none before schema 4)."""
+
+    def versions(self) -> list[VersionCount]:
+        """How many streams are under each version of each lifecycle, by state."""
+
+    def streams_under(self, digest: str) -> list[str]:
+        """The ids of the streams under the version *digest*, in id order."""
 
     def stream_heads(self) -> dict[str, StreamRow]:
         """The verifiable columns of every projection row."""

@@ -98,6 +98,35 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         BEGIN SELECT RAISE(ABORT, 'events are append-only'); END
         """,
     ),
+    (
+        # Every definition version the database's events are stamped with, as the
+        # canonical JSON of LifecycleDefinition.to_json(), so a version stays readable
+        # after the file or the release that defined it is gone. Its digest is the
+        # SHA-256 of that JSON less the description: a changed row is noticed.
+        """
+        CREATE TABLE definitions (
+            digest     TEXT PRIMARY KEY,
+            lifecycle  TEXT NOT NULL,
+            data       BLOB NOT NULL,
+            stored_at  TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TRIGGER definitions_no_update BEFORE UPDATE ON definitions
+        BEGIN SELECT RAISE(ABORT, 'definitions are append-only'); END
+        """,
+        """
+        CREATE TRIGGER definitions_no_delete BEFORE DELETE ON definitions
+        BEGIN SELECT RAISE(ABORT, 'definitions are append-only'); END
+        """,
+        # A version stored twice keeps its first row, whatever the INSERT's conflict
+        # clause (REPLACE would delete it without a DELETE trigger firing).
+        """
+        CREATE TRIGGER definitions_keep_first BEFORE INSERT ON definitions
+        WHEN EXISTS (SELECT 1 FROM definitions WHERE digest = NEW.digest)
+        BEGIN SELECT RAISE(IGNORE); END
+        """,
+    ),
 )
 #: The triggers that keep the events table append-only (defence in depth).
 APPEND_ONLY_TRIGGERS = frozenset({"events_no_update", "events_no_delete", "events_no_replace"})

@@ -14,7 +14,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -23,13 +23,15 @@ from attrs import evolve
 from ..audit import SealedEvent, StreamRow, VerifyReport, verify_rows
 from ..core import (
     ConcurrencyConflict,
+    DefinitionError,
     Notification,
     OutboxEntry,
     SchemaVersionError,
     Statistics,
     StoreError,
 )
-from ..lifecycles import LifecycleDefinition
+from ..lifecycles import LifecycleDefinition, load_version, read_stored
+from ._protocol import DefinitionRow, VersionCount
 from ._schema import APPEND_ONLY_TRIGGERS, MIGRATIONS, SCHEMA_VERSION, VERIFIED_COLUMNS
 
 __all__ = ["SQLiteStore", "Synchronous"]
@@ -58,6 +60,9 @@ _OUTBOX_COLUMNS = (
 _INSERT_OUTBOX = (
     "INSERT INTO outbox (key, stream_id, seq, plugin, channel, recipient_role, template, "
     "params, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_DEFINITION = (
+    "INSERT INTO definitions (digest, lifecycle, data, stored_at) VALUES (?, ?, ?, ?)"
 )
 _TRANSIENT = ("database is locked", "database is busy", "database table is locked")
 
@@ -97,6 +102,35 @@ def _is_transient(exc: sqlite3.OperationalError) -> bool:
     return any(text in str(exc) for text in _TRANSIENT)
 
 
+def _stored_versions(
+    rows: Iterable[DefinitionRow], given: Mapping[str, LifecycleDefinition]
+) -> tuple[dict[str, LifecycleDefinition], list[str], list[str]]:
+    """The stored versions this release reads (those *given* are not built again), the
+    rows altered, and the versions it cannot read."""
+    known: dict[str, LifecycleDefinition] = {}
+    altered: list[str] = []
+    unreadable: list[str] = []
+    for row in rows:
+        stored: tuple[object, ...] = tuple(row)  # a tampered row may hold any type
+        if not all(type(v) is str for v in (row.digest, row.lifecycle)) or not isinstance(
+            stored[2], bytes
+        ):
+            altered.append("definitions table: a row holds the wrong types")
+            continue
+        try:
+            data = read_stored(row.digest, row.lifecycle, row.data)
+        except DefinitionError as exc:
+            altered.append(f"definitions table: {exc}")
+            continue
+        if row.digest in given:
+            continue
+        try:
+            known[row.digest] = load_version(data, f"stored version {row.digest[:12]}")
+        except DefinitionError as exc:
+            unreadable.append(f"this release cannot read a stored version: {exc}")
+    return known, altered, unreadable
+
+
 class _Transaction:
     __slots__ = ("_conn",)
 
@@ -108,6 +142,12 @@ class _Transaction:
             f"SELECT {_STREAM_COLUMNS} FROM streams WHERE id = ?", (stream_id,)
         ).fetchone()
         return None if row is None else StreamRow._make(row)
+
+    def read_events(self, stream_id: str) -> list[SealedEvent]:
+        rows = self._conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY seq", (stream_id,)
+        )
+        return list(map(SealedEvent._make, rows))
 
     def write(
         self,
@@ -135,6 +175,10 @@ class _Transaction:
         )  # fmt: skip
         if cursor.rowcount != 1:  # pragma: no cover - BEGIN IMMEDIATE makes this unreachable
             raise ConcurrencyConflict(row.id, previous_version, -1)
+
+    def add_definitions(self, rows: Sequence[DefinitionRow]) -> None:
+        # the definitions_keep_first trigger ignores a version stored already
+        self._conn.executemany(_INSERT_DEFINITION, rows)
 
 
 class SQLiteStore:
@@ -407,10 +451,7 @@ class SQLiteStore:
         return _Transaction(self._connection()).load(stream_id)
 
     def read_events(self, stream_id: str) -> list[SealedEvent]:
-        rows = self._connection().execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY seq", (stream_id,)
-        )
-        return list(map(SealedEvent._make, rows))
+        return _Transaction(self._connection()).read_events(stream_id)
 
     def verify(self, definitions: Iterable[LifecycleDefinition] = ()) -> VerifyReport:
         """Verify every stream (see :func:`~stageborging.audit.verify_rows`) in one snapshot.
@@ -438,16 +479,25 @@ class SQLiteStore:
         try:
             conn.execute("BEGIN")
             try:
+                known = {d.digest: d for d in definitions}
+                stored, problems, unreadable = _stored_versions(self.definitions(), known)
+                known |= stored
                 heads = self.stream_heads()
-                report = verify_rows(self.iter_events(), heads, definitions)
+                report = verify_rows(self.iter_events(), heads, known.values())
                 guarded = self.append_only_guards()
             finally:
                 _rollback(conn)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot read the database ({exc})") from None
+        warnings = list(unreadable)
         if not guarded:
-            warning = "the append-only triggers on the events table are missing"
-            report = evolve(report, warnings=(*report.warnings, warning))
+            warnings.append("the append-only triggers on the events table are missing")
+        if problems or warnings:
+            report = evolve(
+                report,
+                problems=(*report.problems, *problems),
+                warnings=(*report.warnings, *warnings),
+            )
         return report
 
     def iter_events(self) -> Iterator[SealedEvent]:
@@ -469,6 +519,30 @@ class SQLiteStore:
             )
         }
         return names >= APPEND_ONLY_TRIGGERS
+
+    def definitions(self) -> list[DefinitionRow]:
+        conn = self._connection()
+        if not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'definitions'"
+        ).fetchone():
+            return []  # a database of schema 3 or older, read by an auditor
+        rows = conn.execute(
+            "SELECT digest, lifecycle, data, stored_at FROM definitions ORDER BY stored_at, digest"
+        )
+        return list(map(DefinitionRow._make, rows))
+
+    def versions(self) -> list[VersionCount]:
+        rows = self._connection().execute(
+            "SELECT lifecycle, definition, state, count(*) FROM streams "
+            "GROUP BY lifecycle, definition, state ORDER BY lifecycle, definition, state"
+        )
+        return list(map(VersionCount._make, rows))
+
+    def streams_under(self, digest: str) -> list[str]:
+        rows = self._connection().execute(
+            "SELECT id FROM streams WHERE definition = ? ORDER BY id", (digest,)
+        )
+        return [row[0] for row in rows]
 
     def outbox(self, stream_id: str | None = None, pending: bool = True) -> list[OutboxEntry]:
         where, params = [], []

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable
 
 from ..audit import VerifyReport
-from ..lifecycles import LifecycleDefinition, builtin
+from ..lifecycles import LifecycleDefinition, builtin, released
 from ._sqlite import SQLiteStore
 
 __all__ = ["verify_database"]
@@ -19,14 +19,16 @@ def verify_database(
 
     Args:
         path: The database file.
-        definitions: The lifecycle definitions whose streams also get their
-            ``facts`` recomputed from the events; the built-in ones by default.
+        definitions: Definition versions the verifier knows besides those the
+            database stored and every built-in version a release shipped (the
+            built-in ones are always known). Events under a version known are
+            checked against it and their streams' ``facts`` recomputed.
 
     Raises:
         StoreError: the file cannot be opened as a stageborging database.
     """
     store = SQLiteStore(path, read_only=True)
     try:
-        return store.verify(builtin() if definitions is None else definitions)
+        return store.verify((*builtin(), *released(), *(definitions or ())))
     finally:
         store.close()

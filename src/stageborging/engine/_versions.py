@@ -1,0 +1,147 @@
+"""Every version of a definition an engine can use: current, released, and stored.
+
+The current versions are the registry's (new streams are opened under them);
+the versions releases of this package shipped come with it; every other version
+is read from the database, which stores each definition an engine runs in the
+transaction of the engine's first command. A stream keeps the version it is
+under until it is migrated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..core import (
+    DefinitionError,
+    DefinitionMismatch,
+    InvalidInput,
+    Version,
+    canonical_bytes,
+)
+from ..lifecycles import LifecycleDefinition, load_version, read_stored, unsafe_reason
+from ..store import DefinitionRow, Store, StreamRow
+from ._registry import Registry
+
+__all__ = ["Versions"]
+
+
+class Versions:
+    """The definition versions of one engine, by digest."""
+
+    def __init__(self, registry: Registry, store: Store) -> None:
+        self._current = registry.lifecycles
+        self._known: dict[str, LifecycleDefinition] = dict(registry.versions)
+        self._store = store
+        self._unreadable: dict[str, str] = {}
+
+    def unstored(self, stored_at: str) -> list[DefinitionRow]:
+        """The rows of the current definitions the database does not hold yet."""
+        stored = self._read_stored()
+        return [
+            DefinitionRow(d.digest, d.name, canonical_bytes(d.to_json()), stored_at)
+            for d in self._current.values()
+            if d.digest not in stored
+        ]
+
+    def _read_stored(self) -> set[str]:
+        """Read the stored versions this engine does not know yet; every stored digest."""
+        digests = set()
+        for row in self._store.definitions():
+            digests.add(row.digest)
+            if row.digest in self._known or row.digest in self._unreadable:
+                continue
+            try:
+                data = read_stored(row.digest, row.lifecycle, row.data)
+                self._known[row.digest] = load_version(data, f"stored version {row.digest[:12]}")
+            except DefinitionError as exc:
+                self._unreadable[row.digest] = exc.problem
+        return digests
+
+    def get(self, digest: str) -> LifecycleDefinition | None:
+        """The version *digest*, or None when neither this engine nor its database has it."""
+        definition = self._known.get(digest)
+        if definition is None and digest not in self._unreadable:
+            self._read_stored()  # another engine may have stored it since this one started
+            definition = self._known.get(digest)
+        return definition
+
+    def find(self, lifecycle: str, prefix: str) -> LifecycleDefinition | None:
+        """The one version of *lifecycle* whose digest starts with *prefix*, if any.
+
+        Raises:
+            InvalidInput: the prefix names more than one version.
+        """
+        for attempt in range(2):
+            matches = [
+                d for digest, d in self._known.items()
+                if d.name == lifecycle and digest.startswith(prefix)
+            ]  # fmt: skip
+            if len(matches) > 1:
+                raise InvalidInput("to", prefix, "names more than one version; give more digits")
+            if matches or attempt:
+                break
+            self._read_stored()
+        return matches[0] if matches else None
+
+    def current(self, lifecycle: str) -> LifecycleDefinition | None:
+        """The version new streams of *lifecycle* are opened under."""
+        return self._current.get(lifecycle)
+
+    def of(self, row: StreamRow) -> LifecycleDefinition:
+        """The version the stream of *row* is under, if it may take commands.
+
+        Raises:
+            DefinitionMismatch: the version is unknown, or this release's hard rules
+                refuse it.
+        """
+        definition = self._known.get(row.definition) or self.get(row.definition)
+        current = self._current.get(row.lifecycle)
+        loaded = "" if current is None else current.digest
+        if definition is None:
+            reason = self._unreadable.get(row.definition, "")
+            raise DefinitionMismatch(row.id, row.lifecycle, row.definition, loaded, reason)
+        unsafe = unsafe_reason(definition)
+        if unsafe is not None:
+            raise DefinitionMismatch(
+                row.id,
+                row.lifecycle,
+                row.definition,
+                loaded,
+                f"this release's hard rules refuse that version ({unsafe}); migrate the "
+                "stream to a version they accept",
+            )
+        return definition
+
+    def all(self) -> Iterable[LifecycleDefinition]:
+        """Every version known, stored ones included."""
+        self._read_stored()
+        return tuple(self._known.values())
+
+    def summary(self) -> tuple[Version, ...]:
+        """Every version streams of the database are under, and every current one."""
+        self._read_stored()
+        counts: dict[tuple[str, str], list[int]] = {}
+        for lifecycle, digest, state, streams in self._store.versions():
+            definition = self._known.get(digest)
+            ended = definition is not None and state in definition.final
+            total = counts.setdefault((lifecycle, digest), [0, 0])
+            total[0] += streams
+            total[1] += 0 if ended else streams
+        for definition in self._current.values():
+            counts.setdefault((definition.name, definition.digest), [0, 0])
+        versions = []
+        for (lifecycle, digest), (streams, running) in sorted(counts.items()):
+            definition = self._known.get(digest)
+            current = self._current.get(lifecycle)
+            versions.append(
+                Version(
+                    lifecycle=lifecycle,
+                    digest=digest,
+                    current=current is not None and current.digest == digest,
+                    known=definition is not None,
+                    unsafe=None if definition is None else unsafe_reason(definition),
+                    streams=streams,
+                    running=running,
+                )
+            )
+        return tuple(versions)
