@@ -147,11 +147,11 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
         "versie {version}.",
     ),
     "migrate.entry_rule": (
-        "Moving from phase {source} into phase {phase} needs {rule}, which only a "
-        "transition carries: map {state} to a state of phase {source}, or fire the "
+        "Moving from phase {from_phase} into phase {phase} needs {rule}, which only a "
+        "transition carries: map {state} to a state of phase {from_phase}, or fire the "
         "transition first.",
-        "Van fase {source} naar fase {phase} vraagt {rule}, wat alleen een overgang "
-        "draagt: wijs {state} toe aan een toestand van fase {source}, of voer de "
+        "Van fase {from_phase} naar fase {phase} vraagt {rule}, wat alleen een overgang "
+        "draagt: wijs {state} toe aan een toestand van fase {from_phase}, of voer de "
         "overgang eerst uit.",
     ),
     "migrate.unknown_version": (

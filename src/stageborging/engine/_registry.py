@@ -16,7 +16,7 @@ from ..core import (
     PluginStatus,
 )
 from ..guidance import collect_steps
-from ..lifecycles import LifecycleDefinition, builtin, released
+from ..lifecycles import LifecycleDefinition, builtin, released, unsafe_reason
 from ..pluginhost import PluginHost
 
 __all__ = ["Registry"]
@@ -90,6 +90,9 @@ class Registry:
     def _add_lifecycle(self, definition: object) -> None:
         if not isinstance(definition, LifecycleDefinition):
             raise DefinitionError(repr(definition), "lifecycles", "not a LifecycleDefinition")
+        unsafe = unsafe_reason(definition)
+        if unsafe is not None:  # a past version is read, never run as the current one
+            raise DefinitionError(definition.name, "lifecycles", f"refused: {unsafe}")
         if definition.name in self._definitions:
             raise DefinitionError(definition.name, "name", "a lifecycle with this name exists")
         self._definitions[definition.name] = definition

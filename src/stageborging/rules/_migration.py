@@ -84,7 +84,7 @@ def judge_migration(
         findings.append(
             finding(
                 "migrate.entry_rule",
-                source=old_phase,
+                from_phase=old_phase,
                 phase=new_phase,
                 rule=entry.value,
                 state=state,
