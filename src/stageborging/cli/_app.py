@@ -20,7 +20,7 @@ from ..exceptions import StageborgingError
 from ._audit import audit
 from ._demo import demo
 from ._lifecycle import lifecycle
-from ._migrate import migrate
+from ._migrate import add_version, migrate
 from ._new_plugin import new_plugin
 from ._options import printable, shown_path
 from ._plugins import plugins
@@ -76,5 +76,6 @@ def main(verbose: int) -> None:
 
 
 lifecycle.add_command(migrate)
+lifecycle.add_command(add_version)
 for _command in (demo, audit, lifecycle, plugins, new_plugin):
     main.add_command(_command)

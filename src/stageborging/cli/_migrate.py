@@ -12,10 +12,10 @@ import click
 from ..core import Actor, MigrationStep, Version
 from ..engine import Engine, Registry
 from ..exceptions import DefinitionError
-from ..lifecycles import load_definition
+from ..lifecycles import load_definition, load_version, read_definition_data
 from ._options import db_option, plugin_options, printable, shown_path, warn_unmatched
 
-__all__ = ["migrate"]
+__all__ = ["add_version", "migrate"]
 
 _SHORT = 12
 
@@ -45,7 +45,7 @@ def _status(version: Version) -> str:
     if version.current:
         return "current"
     if not version.known:
-        return "unknown: give the engine this version's definition file"
+        return "unknown: store its definition file (stageborging lifecycle add-version)"
     if not version.running:
         return "ended streams only (they keep this version)"
     suffix = " (refused by this release's hard rules)" if version.unsafe else ""
@@ -214,3 +214,32 @@ def migrate(
         )
         _show(steps, name, dry_run, fmt)
     sys.exit(0 if all(s.allowed for s in steps) else 1)
+
+
+@click.command("add-version")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+def add_version(file: Path, db: Path) -> None:
+    """Store FILE in the database as a version of its lifecycle, without making it current.
+
+    For streams under a version the engine does not know (last year's file,
+    a database of an earlier release): store that version's definition file,
+    and its streams can be read, verified and migrated. A file this release's
+    hard rules refuse is stored too (its streams stay read-only until they are
+    migrated). Storing a version twice is harmless.
+
+    Exit status: 0 stored; 2 a file that cannot be read or is no definition, or
+    a database that cannot be opened.
+    """
+    if not db.is_file():
+        click.echo(f"error: {shown_path(db)}: no such database file", err=True)
+        sys.exit(2)
+    try:
+        definition = load_version(read_definition_data(file), file.name)
+    except DefinitionError as exc:
+        click.echo(f"error: {shown_path(file)}: {printable(str(exc))}", err=True)
+        sys.exit(2)
+    with Engine(db) as engine:
+        version = engine.add_version(definition)
+    state = "current" if version.current else f"{version.running} running stream(s) under it"
+    click.echo(f"{printable(version.lifecycle)} version {version.digest[:_SHORT]} stored ({state})")

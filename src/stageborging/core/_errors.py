@@ -183,8 +183,8 @@ class DefinitionMismatch(StageborgingError):
         self.stored_digest = stored
         self.loaded_digest = loaded
         self.reason = reason or (
-            "this engine does not know that version: give it the definition file of that"
-            " version (or open the database it was stored in)"
+            "this engine does not know that version: store that version's definition"
+            " (Engine.add_version, stageborging lifecycle add-version)"
         )
         current = f" (the current version is {loaded[:12]}…)" if loaded else ""
         super().__init__(

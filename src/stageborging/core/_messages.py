@@ -155,10 +155,10 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
         "overgang eerst uit.",
     ),
     "migrate.unknown_version": (
-        "Version {version} of this stream is unknown to this engine: give it that "
-        "version's definition file.",
-        "Versie {version} van deze stroom is onbekend voor deze engine: geef hem het "
-        "definitiebestand van die versie.",
+        "Version {version} of this stream is unknown to this engine: store that "
+        "version's definition file first (lifecycle add-version).",
+        "Versie {version} van deze stroom is onbekend voor deze engine: sla eerst het "
+        "definitiebestand van die versie op (lifecycle add-version).",
     ),
     "migrate.unsafe_state": (
         "Version {version} allows {state} (phase {phase}) only after the {guard} guard, "

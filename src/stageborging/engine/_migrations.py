@@ -20,6 +20,7 @@ from ..core import (
     MigrationStep,
     Refused,
     StreamNotFound,
+    Version,
     check_identifier,
     finding,
     key_field,
@@ -120,6 +121,29 @@ class Migrations:
         except _Refusal:
             self._log_command(stream_id, "migrate", "refused", started)
             raise Refused(stream_id, "migrate", refusal, None) from None
+
+    def add_version(self, definition: LifecycleDefinition) -> Version:
+        """Store a version of a definition in the database without making it current.
+
+        For streams under a version the engine does not know (a database of an
+        earlier release, last year's file that is gone): give it that version's
+        definition (:func:`~stageborging.lifecycles.load_version` reads a file
+        even when this release's hard rules refuse it) and its streams are read,
+        verified and migrated from then on. Storing a version twice is harmless.
+
+        Returns:
+            The version, with the streams under it.
+
+        Raises:
+            InvalidInput: *definition* is not a lifecycle definition.
+        """
+        if not isinstance(definition, LifecycleDefinition):
+            raise InvalidInput(
+                "definition", definition, "must be a LifecycleDefinition (see load_version)"
+            )
+        pipeline = self._pipeline
+        pipeline.versions.add(definition, pipeline.moment().stamp)
+        return next(v for v in pipeline.versions.summary() if v.digest == definition.digest)
 
     def check_migrate(
         self,

@@ -43,11 +43,12 @@ class Versions:
             if d.digest not in stored
         ]
 
-    def _read_stored(self) -> set[str]:
-        """Read the stored versions this engine does not know yet; every stored digest."""
-        digests = set()
+    def _read_stored(self) -> dict[str, str]:
+        """Read the stored versions this engine does not know yet; every stored digest
+        with its lifecycle's name."""
+        digests = {}
         for row in self._store.definitions():
-            digests.add(row.digest)
+            digests[row.digest] = row.lifecycle
             if row.digest in self._known or row.digest in self._unreadable:
                 continue
             try:
@@ -56,6 +57,15 @@ class Versions:
             except DefinitionError as exc:
                 self._unreadable[row.digest] = exc.problem
         return digests
+
+    def add(self, definition: LifecycleDefinition, stored_at: str) -> None:
+        """Store *definition* as a version of the database (a past one, typically)."""
+        row = DefinitionRow(
+            definition.digest, definition.name, canonical_bytes(definition.to_json()), stored_at
+        )
+        self._store.run(lambda tx: tx.add_definitions([row]))
+        self._known.setdefault(definition.digest, definition)
+        self._unreadable.pop(definition.digest, None)
 
     def get(self, digest: str) -> LifecycleDefinition | None:
         """The version *digest*, or None when neither this engine nor its database has it."""
@@ -118,9 +128,11 @@ class Versions:
         return tuple(self._known.values())
 
     def summary(self) -> tuple[Version, ...]:
-        """Every version streams of the database are under, and every current one."""
-        self._read_stored()
-        counts: dict[tuple[str, str], list[int]] = {}
+        """Every version the database stored or has streams under, and every current one."""
+        stored = self._read_stored()
+        counts: dict[tuple[str, str], list[int]] = {
+            (lifecycle, digest): [0, 0] for digest, lifecycle in stored.items()
+        }
         for lifecycle, digest, state, streams in self._store.versions():
             definition = self._known.get(digest)
             ended = definition is not None and state in definition.final
