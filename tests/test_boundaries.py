@@ -31,7 +31,7 @@ from stageborging import (
 )
 from stageborging.core import EXCERPT, excerpt
 from stageborging.testing import FakeClock
-from support import PLACEMENT_OFFICE, STUDENT, Recognises, mbo_details
+from support import PLACEMENT_OFFICE, STUDENT, SYSTEM, Recognises, mbo_details
 
 #: Values of every wrong kind, and strings a careless host might pass.
 HOSTILE = st.one_of(
@@ -566,3 +566,53 @@ def test_whatever_plugins_answer_only_library_errors_escape(
         refuses_cleanly(path, calls[entry])
         refuses_cleanly(path, lambda: engine.recipients("coach", sid))
         assert engine.verify().ok
+
+
+@FUZZ
+@given(
+    entry=st.sampled_from(["migrate", "check_migrate", "migrate_all", "versions", "add_version"]),
+    position=st.sampled_from(
+        [
+            "target",
+            "actor",
+            "reason",
+            "to",
+            "mapping",
+            "mapping.key",
+            "mapping.value",
+            "only_from",
+            "dry_run",
+            "expected_version",
+        ]
+    ),
+    value=HOSTILE,
+)
+def test_migrations_raise_only_library_errors_and_write_nothing(
+    fuzzed: tuple[Engine, Path, str], entry: str, position: str, value: Any
+) -> None:
+    """migrate, its dry run, the bulk migration, the version list and add_version, one
+    hostile argument at a time."""
+    engine, path, sid = fuzzed
+    target: Any = "mbo_bpv" if entry in ("migrate_all", "versions") else sid
+    arguments: dict[str, Any] = {"actor": SYSTEM, "reason": "fuzz", "mapping": {}}
+    if position == "target":
+        target = value
+    elif position == "mapping.key":
+        try:
+            arguments["mapping"] = {value: "searching"}
+        except TypeError:  # a list is no key of a dict
+            arguments["mapping"] = {str(value): "searching"}
+    elif position == "mapping.value":
+        arguments["mapping"] = {"searching": value}
+    else:
+        arguments[position] = value
+    allowed = {
+        "migrate": {"actor", "reason", "to", "mapping", "expected_version"},
+        "check_migrate": {"actor", "to", "mapping"},
+        "migrate_all": {"actor", "reason", "to", "mapping", "only_from", "dry_run"},
+        "versions": set(),
+        "add_version": set(),
+    }[entry]
+    arguments = {k: v for k, v in arguments.items() if k in allowed}
+    method = getattr(engine, entry)
+    refuses_cleanly(path, lambda: method(target, **arguments))

@@ -104,7 +104,10 @@ class Versions:
             DefinitionMismatch: the version is unknown, or this release's hard rules
                 refuse it.
         """
-        definition = self._known.get(row.definition) or self.get(row.definition)
+        definition = self._known.get(row.definition)
+        if definition is not None and type(definition) is LifecycleDefinition:
+            return definition  # the hot path: a version that passes this release's rules
+        definition = definition or self.get(row.definition)
         current = self._current.get(row.lifecycle)
         loaded = "" if current is None else current.digest
         if definition is None:
