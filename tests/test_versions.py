@@ -40,12 +40,13 @@ from stageborging.lifecycles import (
     builtin,
     case,
     definition_to_toml,
+    fold,
     hbo_stage,
     load_version,
     mbo_bpv,
     released,
 )
-from stageborging.lifecycles._hardrules import ENTRY_RULES, PASSED_BY, VOIDS, path_guards
+from stageborging.lifecycles._hardrules import PASSED_BY, VOIDS, path_guards
 from stageborging.rules import GUARD_CHECKS, Command, Move
 from stageborging.store import SCHEMA_VERSION
 from stageborging.testing import FakeClock
@@ -191,16 +192,24 @@ def test_an_altered_stored_version_breaks_the_audit(db_path: Path, clock: FakeCl
         conn.execute("DROP TRIGGER definitions_no_update")
         conn.execute(
             "UPDATE definitions SET data = ? WHERE lifecycle = 'variant'",
-            (json.dumps(laxer).encode(),),
+            (canonical_bytes(laxer),),
         )
         conn.commit()
     report = verify_database(db_path)
     assert not report.ok
     assert "does not hash to its digest" in report.problems[0]
+    with closing(sqlite3.connect(db_path)) as conn:  # the same data, not canonical: altered
+        conn.execute(
+            "UPDATE definitions SET data = ? WHERE lifecycle = 'variant'",
+            (json.dumps(variant.to_json(), indent=1).encode(),),
+        )
+        conn.commit()
+    assert "is not canonical JSON" in verify_database(db_path).problems[0]
     assert [u.digest for u in report.unknown] == [variant.digest]
     result = CliRunner().invoke(main, ["audit", "verify", "--db", str(db_path)])
     assert result.exit_code == 1
-    assert "does not hash to its digest" in result.output
+    assert "BROKEN: 0 of 1 streams, 1 stored definition(s)" in result.output
+    assert "is not canonical JSON" in result.output
 
 
 # -- versions side by side -----------------------------------------------------------
@@ -299,35 +308,46 @@ def test_a_migration_is_a_recorded_event_and_the_stream_runs_on_the_new_version(
 def test_a_migration_into_a_state_without_its_hard_rules_is_refused_with_the_reason(
     db_path: Path, clock: FakeClock
 ) -> None:
-    """Mapping an agreement still being signed into ``active`` is refused: the stream never
-    passed the signatures or the no-retroactive-start guard, and its facts do not vouch."""
-    old, new = mbo_bpv(), with_pause(mbo_bpv())
-    with engine_with(db_path, clock, old) as engine:
-        sid = journey(engine).open()
-        journey(engine).to_agreement_pending(sid)
-        journey(engine).sign(sid, "student")
-    with engine_with(db_path, clock, new) as engine:
-        before = engine.stream(sid)
-        decision = engine.check_migrate(sid, actor=SYSTEM, mapping={"agreement_pending": "active"})
-        assert not decision.allowed
+    """An internship that became active under laxer rules, without the employer's
+    signature: migrating it to a version of this release is refused (the new rules let a
+    stream into ``active`` only after the signatures guard, which it never passed and its
+    facts do not satisfy), and nothing is written. Signed, it migrates."""
+    lax = _without_signatures_guard()
+    with engine_with(db_path, clock, mbo_bpv()) as engine:
+        unsigned = journey(engine, clock).open()
+        journey(engine, clock).to_active(unsigned)
+    _restamp(db_path, lax, drop="signature")  # written under the laxer version
+    with engine_with(db_path, clock, mbo_bpv()) as engine:
+        before = engine.stream(unsigned)
+        assert (before.state, before.facts["signatures"]) == ("active", ())
+        decision = engine.check_migrate(unsigned, actor=SYSTEM)
         codes = [f.code for f in decision.blocking]
-        assert codes[0] == "migrate.unsafe_state"
-        assert "signatures.missing" in codes
-        assert "start.agreement_unconfirmed" in codes
-        assert decision.blocking[0].params["guard"] == "no_retroactive_start"
+        assert codes == ["migrate.unsafe_state", "signatures.missing"]
+        assert decision.blocking[0].params["guard"] == "signatures"
         with pytest.raises(Refused):
-            engine.migrate(
-                sid, actor=SYSTEM, reason=REASON, mapping={"agreement_pending": "active"}
-            )
-        assert engine.stream(sid) == before
-        assert len(engine.history(sid)) == before.version
-        engine.migrate(sid, actor=SYSTEM, reason=REASON)  # the same state: allowed
-        assert engine.stream(sid).state == "agreement_pending"
+            engine.migrate(unsigned, actor=SYSTEM, reason=REASON)
+        assert engine.stream(unsigned) == before
+        assert engine.verify().ok
+
+
+def _without_signatures_guard() -> PastDefinition:
+    """``mbo_bpv`` as a laxer earlier release might have had it: no signatures guard."""
+
+    def unsigned(t: Transition) -> Transition:
+        return attrs.evolve(t, guards=[g for g in t.guards if g != "signatures"])
+
+    # the proof refuses it as a current definition: build it as a past one
+    return PastDefinition(
+        **{
+            **attrs.asdict(mbo_bpv(), recurse=False),
+            "transitions": tuple(map(unsigned, mbo_bpv().transitions)),
+        }
+    )
 
 
 def test_each_refusal_reason(db_path: Path, clock: FakeClock) -> None:
-    """Role, an ended stream, a mapping that ends it, a phase change only a transition may
-    make, and a guard no fact can witness (recognition) each refuse, naming why."""
+    """Role, an ended stream, a mapping that ends it or changes its phase each refuse,
+    naming why."""
     old, new = mbo_bpv(), with_pause(mbo_bpv())
     with engine_with(db_path, clock, old) as engine:
         searching = journey(engine).open()
@@ -345,9 +365,8 @@ def test_each_refusal_reason(db_path: Path, clock: FakeClock) -> None:
         assert codes(searching, STUDENT) == ["role.not_allowed"]
         assert codes(ended) == ["migrate.final"]
         assert codes(searching, searching="withdrawn") == ["migrate.ends_stream"]
-        assert codes(active, active="suspended") == ["migrate.entry_rule"]
-        # recognition is asked of a verifier at the time: only the history vouches for it
-        assert codes(searching, searching="employer_verified") == ["migrate.unsafe_state"]
+        assert codes(active, active="suspended") == ["migrate.phase_change"]
+        assert codes(searching, searching="employer_verified") == ["migrate.phase_change"]
         assert codes(active) == []
         assert codes(searching) == []
         for sid, actor in ((searching, COACH), (ended, SYSTEM)):
@@ -368,7 +387,7 @@ def test_bad_migration_input_names_the_argument(db_path: Path, clock: FakeClock)
             ({"reason": None}, "reason"),
             ({"mapping": ["orientation"]}, "mapping"),
             ({"mapping": {"orientation": "nowhere"}}, "mapping.orientation"),
-            ({"mapping": {"nowhere": "searching"}}, "mapping.nowhere"),
+            ({"mapping": {"nowhere": "searching"}}, "mapping"),
             ({"mapping": {"orientation": 3}}, "mapping.orientation"),
             ({"actor": "system"}, "actor"),
             ({"expected_version": "1"}, "expected_version"),
@@ -390,16 +409,7 @@ def test_a_past_version_the_hard_rules_now_refuse_is_read_and_migrated_not_run(
     """A version stamped under laxer rules (here: ``start`` without the signatures guard)
     is read and verified, takes no command, and its streams migrate only where safe."""
 
-    def unsigned(t: Transition) -> Transition:
-        return attrs.evolve(t, guards=[g for g in t.guards if g != "signatures"])
-
-    # the proof refuses it as a current definition: build it as a past one
-    lax = PastDefinition(
-        **{
-            **attrs.asdict(mbo_bpv(), recurse=False),
-            "transitions": tuple(map(unsigned, mbo_bpv().transitions)),
-        }
-    )
+    lax = _without_signatures_guard()
     assert lax.unsafe is not None
     assert "signatures" in lax.unsafe
     with pytest.raises(DefinitionError, match="refused"):
@@ -423,9 +433,14 @@ def test_a_past_version_the_hard_rules_now_refuse_is_read_and_migrated_not_run(
         assert engine.verify().judged
 
 
-def _restamp(db: Path, past: LifecycleDefinition) -> None:
-    """Rewrite every mbo_bpv stream of *db* as if it had been written under *past*: what a
-    database of an earlier release holds (its chains are sealed again, so they verify)."""
+def _restamp(db: Path, past: LifecycleDefinition, drop: str | None = None) -> None:
+    """Rewrite every mbo_bpv stream of *db* as if an earlier release had written it under
+    *past*, without the events recording the fact *drop*: sealed again, so the chains
+    verify, with the projection refolded."""
+    columns = (
+        "stream_id, seq, type, name, occurred_at, actor_id, actor_role, from_state, to_state,"
+        " lifecycle, definition, header, body, body_hash, prev_hash, hash"
+    )
     with closing(sqlite3.connect(db)) as conn:
         conn.executescript(
             "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;"
@@ -436,31 +451,38 @@ def _restamp(db: Path, past: LifecycleDefinition) -> None:
             (past.digest, canonical_bytes(past.to_json())),
         )
         rows = conn.execute(
-            "SELECT stream_id, seq, type, name, occurred_at, actor_id, actor_role, from_state,"
+            "SELECT stream_id, type, name, occurred_at, actor_id, actor_role, from_state,"
             " to_state, header, body FROM events WHERE lifecycle = 'mbo_bpv'"
             " ORDER BY stream_id, seq"
         ).fetchall()
-        prev: dict[str, str] = {}
-        for sid, seq, type_, name, at, actor_id, role, source, dest, header, body in rows:
+        conn.execute("DELETE FROM events WHERE lifecycle = 'mbo_bpv'")
+        chains: dict[str, list[Any]] = {}
+        for sid, type_, name, at, actor_id, role, source, dest, header, body in rows:
+            if type_ == "recorded" and name == drop:
+                continue
+            chain = chains.setdefault(sid, [])
             sealed = seal(
-                stream_id=sid, seq=seq, type=type_, name=name, occurred_at=at,
+                stream_id=sid, seq=len(chain) + 1, type=type_, name=name, occurred_at=at,
                 actor_id=actor_id, actor_role=role, from_state=source, to_state=dest,
                 lifecycle="mbo_bpv", definition=past.digest,
                 plugins=[tuple(p) for p in json.loads(header)["plugins"]],
-                body=json.loads(body), prev_hash=prev.get(sid, "0" * 64),
+                body=json.loads(body), prev_hash=chain[-1].hash if chain else "0" * 64,
             )  # fmt: skip
-            prev[sid] = sealed.hash
+            chain.append(sealed)
+            conn.execute(f"INSERT INTO events ({columns}) VALUES ({', '.join('?' * 16)})", sealed)
+        for sid, chain in chains.items():
+            events = [
+                {"type": e.type, "name": e.name, "definition": e.definition,
+                 "body": json.loads(e.body)}
+                for e in chain
+            ]  # fmt: skip
+            facts = fold(events, lambda digest: past)
             conn.execute(
-                "UPDATE events SET definition = ?, header = ?, body_hash = ?, prev_hash = ?,"
-                " hash = ? WHERE stream_id = ? AND seq = ?",
-                (past.digest, sealed.header, sealed.body_hash, sealed.prev_hash, sealed.hash,
-                 sid, seq),
+                "UPDATE streams SET definition = ?, head_hash = ?, version = ?, facts = ?,"
+                " updated_at = ? WHERE id = ?",
+                (past.digest, chain[-1].hash, len(chain), canonical_bytes(facts).decode(),
+                 chain[-1].occurred_at, sid),
             )  # fmt: skip
-        for sid, head in prev.items():
-            conn.execute(
-                "UPDATE streams SET definition = ?, head_hash = ? WHERE id = ?",
-                (past.digest, head, sid),
-            )
         conn.commit()
 
 
@@ -544,8 +566,8 @@ def test_random_streams_migrate_to_a_random_version_safely(
 ) -> None:
     """Every chain verifies and replays; a moved stream sits where the new version's
     hard rules allow it; a refused one is untouched; and a stream is refused exactly
-    when its state is gone or final, a phase change needs a transition, or the oracle
-    finds a hard guard neither passed nor witnessed."""
+    when its state is gone or final, its phase would change, or the oracle finds a hard
+    guard neither passed nor witnessed."""
     target, renames = change
     db = tmp_path_factory.mktemp("migrate") / "m.db"
     clock = FakeClock()
@@ -589,11 +611,7 @@ def test_random_streams_migrate_to_a_random_version_safely(
             dest = applied.get(old.state, old.state)
             gone = dest not in target.states or dest in target.final
             source, phase = A.phase_of[old.state], None if gone else target.phase_of[dest]
-            entry = (
-                phase is not None
-                and phase != source
-                and any(r.applies(source, phase) for r in ENTRY_RULES)
-            )
+            entry = phase is not None and phase != source
             unsafe = not gone and _unsafe_guard(engine, sid, target, dest, local(clock)) is not None
             assert step.allowed is not (gone or entry or unsafe), step.findings
             if step.allowed:
@@ -606,7 +624,7 @@ def test_random_streams_migrate_to_a_random_version_safely(
                 assert stream == old  # a refused migration changes nothing
             event(
                 "moved" if step.allowed else "refused: gone" if gone
-                else "refused: entry rule" if entry else "refused: unsafe"
+                else "refused: phase" if entry else "refused: unsafe"
             )  # fmt: skip
 
 
@@ -656,7 +674,8 @@ def test_the_command_line_lists_and_migrates_a_changed_definition_file(
         main, [*base, "roc_bpv", "--map", "searching=nowhere", "--dry-run"]
     )
     assert unknown_state.exit_code == 2
-    assert "mapping.searching" in unknown_state.output
+    assert "--map" in unknown_state.output
+    assert "'nowhere': is not a state of version" in unknown_state.output
     assert "Traceback" not in unknown_state.output
 
     done = runner.invoke(
@@ -691,3 +710,37 @@ def test_audit_verify_exits_2_naming_a_version_it_cannot_judge(
     assert json.loads(as_json.stdout)["unknown"] == [
         {"lifecycle": "variant", "digest": variant.digest, "streams": 1}
     ]
+
+
+def test_a_version_nobody_knew_is_stored_and_its_streams_migrate(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """``lifecycle add-version`` stores last year's file as a past version: its streams are
+    judged by the audit again and migrate; a file that is no definition is refused."""
+    db = tmp_path / "old.db"
+    last_year = attrs.evolve(mbo_bpv(), name="roc_bpv")
+    with Engine(db, clock=clock, lifecycles=[last_year]) as engine:
+        sid = engine.open("roc_bpv", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
+    as_schema_3(db)
+    runner = CliRunner()
+    assert runner.invoke(main, ["audit", "verify", "--db", str(db)]).exit_code == 2
+    old_file = tmp_path / "roc_bpv-2026.toml"
+    old_file.write_text(definition_to_toml(last_year), encoding="utf-8")
+    junk = tmp_path / "junk.toml"
+    junk.write_text('name = "roc_bpv"\nkind = 3\n', encoding="utf-8")
+    refused = runner.invoke(main, ["lifecycle", "add-version", "--db", str(db), str(junk)])
+    assert refused.exit_code == 2
+    assert "kind" in refused.output
+    assert "Traceback" not in refused.output
+    stored = runner.invoke(main, ["lifecycle", "add-version", "--db", str(db), str(old_file)])
+    assert stored.exit_code == 0, stored.output
+    assert f"roc_bpv version {last_year.digest[:12]} stored (1 running stream(s)" in stored.output
+    assert runner.invoke(main, ["audit", "verify", "--db", str(db)]).exit_code == 0
+    with Engine(db, clock=clock, lifecycles=[with_pause(last_year)]) as engine:
+        assert engine.add_version(last_year).streams == 1  # twice is harmless
+        engine.migrate(sid, actor=SYSTEM, reason=REASON)
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        engine.fire(sid, "pause_search", actor=COACH)
+        with pytest.raises(InvalidInput) as info:
+            engine.add_version("roc_bpv.toml")  # type: ignore[arg-type]
+        assert info.value.field == "definition"

@@ -150,13 +150,14 @@ def digest_of(definition: dict) -> str:
 
 
 def definition_problems(db: sqlite3.Connection) -> list[str]:
-    """Each stored definition must hash to its digest (schema 4 on; none before)."""
+    """Each stored definition is canonical JSON that hashes to its digest and names its
+    lifecycle (schema 4 on; none before)."""
     if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'definitions'").fetchone():
         return []
     problems = []
-    for row in db.execute("SELECT digest, data FROM definitions"):
+    for row in db.execute("SELECT digest, lifecycle, data FROM definitions"):
         data = canonical(row["data"]) if isinstance(row["data"], bytes) else None
-        if data is None or digest_of(data) != row["digest"]:
+        if data is None or digest_of(data) != row["digest"] or data.get("name") != row["lifecycle"]:
             problems.append(f"definition {str(row['digest'])[:12]} does not hash to its digest")
     return problems
 

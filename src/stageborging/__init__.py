@@ -14,7 +14,7 @@ hooks for institutions and a tamper-evident audit log for auditors::
 import logging
 
 from .__about__ import __version__
-from .audit import Break, UnknownVersion, VerifyReport
+from .audit import Break, StampedVersion, VerifyReport
 from .core import (
     Actor,
     Decision,
@@ -103,13 +103,13 @@ __all__ = [
     "SchemaVersionError",
     "Severity",
     "StageborgingError",
+    "StampedVersion",
     "Statistics",
     "StoreError",
     "Stream",
     "StreamNotFound",
     "Transition",
     "UnguardedPath",
-    "UnknownVersion",
     "VerifyReport",
     "Version",
     "__version__",

@@ -14,15 +14,15 @@ from ._chain import (
     header_bytes,
     seal,
 )
-from ._verify import Break, UnknownVersion, VerifyReport, verify_rows
+from ._verify import Break, StampedVersion, VerifyReport, verify_rows
 
 __all__ = [
     "GENESIS",
     "HEADER_VERSION",
     "Break",
     "SealedEvent",
+    "StampedVersion",
     "StreamRow",
-    "UnknownVersion",
     "VerifyReport",
     "body_bytes",
     "header_bytes",

@@ -17,11 +17,18 @@ from typing import Any, NoReturn
 
 from attrs import frozen
 
-from ..core import MAX_INT, canonical_bytes
-from ..lifecycles import LifecycleDefinition, apply, effects_of, initial_facts
+from ..core import IDENTIFIER, MAX_INT, Role, canonical_bytes
+from ..lifecycles import (
+    MIGRATE_ROLES,
+    LifecycleDefinition,
+    apply,
+    effects_of,
+    initial_facts,
+    unsafe_reason,
+)
 from ._chain import GENESIS, HEADER_VERSION, SealedEvent, StreamRow
 
-__all__ = ["Break", "UnknownVersion", "VerifyReport", "verify_rows"]
+__all__ = ["Break", "StampedVersion", "VerifyReport", "verify_rows"]
 
 
 @frozen
@@ -37,18 +44,27 @@ class Break:
 
 
 @frozen
-class UnknownVersion:
-    """A definition version some streams are stamped with that the verifier does not know.
+class StampedVersion:
+    """A definition version streams are stamped with: compare its digest with the one
+    the institution published.
 
-    Their chains and columns are verified all the same; what needs the
-    definition (the events fit it, the facts recompute) could not be judged.
+    Attributes:
+        lifecycle: The definition's name.
+        digest: The version's digest.
+        streams: How many streams have events under it.
+        known: False when the verifier does not know the version: the chains and
+            columns of those streams are verified all the same, but what needs the
+            definition (the events fit it, the facts recompute) could not be judged.
     """
 
     lifecycle: str
     digest: str
     streams: int
+    known: bool = True
 
     def __str__(self) -> str:
+        if self.known:
+            return f"{self.streams} stream(s) under {self.lifecycle} version {self.digest}"
         return (
             f"{self.streams} stream(s) under {self.lifecycle} version {self.digest}: "
             "unknown to this verifier, so their events were not checked against it "
@@ -65,8 +81,7 @@ class VerifyReport:
         events: How many events were checked.
         breaks: The first broken link of every broken stream, in stream order.
         warnings: Things that weaken the defences without breaking a chain.
-        unknown: The definition versions streams are stamped with that the
-            verifier does not know (it cannot judge those streams fully).
+        stamped: Every definition version the streams' events are stamped with.
         problems: What is broken outside any stream (a stored definition that
             does not hash to its digest).
         versions: How many definition versions the verifier knew.
@@ -76,7 +91,7 @@ class VerifyReport:
     events: int
     breaks: tuple[Break, ...]
     warnings: tuple[str, ...] = ()
-    unknown: tuple[UnknownVersion, ...] = ()
+    stamped: tuple[StampedVersion, ...] = ()
     problems: tuple[str, ...] = ()
     versions: int = 0
 
@@ -84,6 +99,11 @@ class VerifyReport:
     def ok(self) -> bool:
         """True when every chain, every projection and every stored definition is intact."""
         return not self.breaks and not self.problems
+
+    @property
+    def unknown(self) -> tuple[StampedVersion, ...]:
+        """The stamped versions the verifier does not know (it cannot judge their streams)."""
+        return tuple(v for v in self.stamped if not v.known)
 
     @property
     def judged(self) -> bool:
@@ -111,6 +131,7 @@ _BODY_KEYS = frozenset({"data", "date", "findings"})
 _FINDING_KEYS = frozenset({"code", "severity", "message", "message_nl", "source", "params"})
 _TYPES = frozenset({"opened", "transitioned", "recorded", "refused", "migrated"})
 _MIGRATION_KEYS = frozenset({"from", "to", "mapping", "reason"})
+_ROLES = frozenset(r.value for r in Role)
 #: The event types that may change the state.
 _MOVES = frozenset({"transitioned", "migrated"})
 _SEVERITIES = frozenset({"block", "warn", "info"})
@@ -197,7 +218,11 @@ def _header_problem(header: dict[str, Any]) -> str | None:
     if names != sorted(set(names)):
         return "header plugins are not sorted by name, each once"
     if plugins and header["type"] in ("opened", "migrated"):
-        return f"an {header['type']} event names plugins"
+        return f"an {header['type']} event names plugins".replace("an migrated", "a migrated")
+    if header["type"] == "migrated" and header["name"] != "migrate":
+        return "a migrated event is not named 'migrate'"
+    if header["actor"]["role"] not in _ROLES:
+        return f"header actor role {header['actor']['role']!r} is not a role"
     if header["type"] not in _MOVES and header["from"] != header["to"]:
         return f"a {header['type']} event changes the state"
     return None
@@ -228,7 +253,7 @@ def _body_problem(body: dict[str, Any], type_: str) -> str | None:
     if type_ != "refused" and blocks:
         return f"a {type_} event has a blocking finding"
     if type_ in ("opened", "migrated") and findings:
-        return f"an {type_} event has findings"
+        return f"{'an' if type_ == 'opened' else 'a'} {type_} event has findings"
     if type_ == "migrated":
         return _migration_problem(body["data"])
     return None
@@ -243,10 +268,13 @@ def _migration_problem(data: dict[str, Any]) -> str | None:
     if data["from"] == data["to"]:
         return "a migration to the version it comes from"
     mapping = data["mapping"]
-    if not isinstance(mapping, dict) or not all(type(v) is str for v in mapping.values()):
+    if not isinstance(mapping, dict) or not all(
+        type(v) is str and IDENTIFIER.fullmatch(v) and IDENTIFIER.fullmatch(k)
+        for k, v in mapping.items()
+    ):
         return "migration mapping is not an object of state names"
-    if type(data["reason"]) is not str:
-        return "migration reason is not a string"
+    if type(data["reason"]) is not str or not IDENTIFIER.fullmatch(data["reason"]):
+        return "migration reason is not a code"
     return None
 
 
@@ -315,25 +343,59 @@ def _link_problem(event: SealedEvent, prev: SealedEvent | None, body: dict[str, 
     return None
 
 
-def _fit_problem(definition: LifecycleDefinition, event: SealedEvent) -> str | None:
-    """What in *event* its stamped *definition* does not allow, or None."""
+def _fit_problem(
+    definition: LifecycleDefinition, event: SealedEvent, before: LifecycleDefinition | None
+) -> str | None:
+    """What in *event* its stamped *definition* does not allow, or None.
+
+    *before* is the version of the previous event, when the verifier knows it (for a
+    migration: the version migrated from).
+    """
     kind, name, source, dest = event.type, event.name, event.from_state, event.to_state
+    role = event.actor_role
+    if definition.name != event.lifecycle:
+        return f"the event's lifecycle is not the name of its version ({definition.name!r})"
     if kind == "opened":
         if name != definition.name or dest != definition.initial:
             return "the opened event does not open its definition in its initial state"
-        return None
+        return None if role in definition.open_roles else f"role {role!r} may not open it"
     if kind == "migrated":
-        return None if dest in definition.states else f"state {dest!r} is not in its version"
+        return _migration_fit(definition, event, before)
     transition = definition.transitions_by_trigger.get(name)
     fact = definition.facts_by_name.get(name)
     if kind == "transitioned":
         if transition is None or source not in transition.sources or dest != transition.dest:
             return f"{name!r} is no transition of its version from {source!r} to {dest!r}"
+        if role not in transition.roles:
+            return f"role {role!r} may not fire {name!r}"
     elif kind == "recorded":
         if fact is None or source not in definition.fact_states(fact):
             return f"{name!r} is no fact of its version recorded in {source!r}"
+        if role not in fact.roles:
+            return f"role {role!r} may not record {name!r}"
     elif transition is None and fact is None:  # refused: a command of its version
         return f"{name!r} is no command of its version"
+    return None
+
+
+def _migration_fit(
+    definition: LifecycleDefinition, event: SealedEvent, before: LifecycleDefinition | None
+) -> str | None:
+    """What a migration into *definition* from *before* breaks of the migration rules."""
+    source, dest = event.from_state, event.to_state
+    if event.actor_role not in MIGRATE_ROLES:
+        return f"role {event.actor_role!r} may not migrate"
+    if dest not in definition.states:
+        return f"state {dest!r} is not in its version"
+    if dest in definition.final:
+        return "a migration ends the stream"
+    if unsafe_reason(definition) is not None:
+        return "a migration into a version this release's hard rules refuse"
+    if before is not None:
+        if source in before.final:
+            return "a migration of a stream that had ended"
+        if before.phase_of.get(source) != definition.phase_of[dest]:
+            return "a migration changes the stream's phase"
     return None
 
 
@@ -380,11 +442,15 @@ class _StreamCheck:
         self.facts: dict[str, Any] | None = None
         #: The first version of the stream the verifier does not know, if any.
         self.unknown: str | None = None
+        #: Every (lifecycle, digest) the stream's events are stamped with.
+        self.versions: set[tuple[str, str]] = set()
         self.definition: LifecycleDefinition | None = None
 
     def add(self, event: SealedEvent) -> Break | None:
         expected = 1 if self.prev is None else self.prev.seq + 1
         problem, body = _check_event(event, expected, self.prev)
+        if problem is None:
+            self.versions.add((str(event.lifecycle), str(event.definition)))
         if problem is None and self.unknown is None:
             problem = self._judge(event, body)
         if problem is not None:
@@ -396,14 +462,14 @@ class _StreamCheck:
 
     def _judge(self, event: SealedEvent, body: dict[str, Any]) -> str | None:
         """Check *event* against the version stamped on it and fold it into the facts."""
-        if self.definition is None or event.definition != self.definition.digest:
-            self.definition = self.known.get(event.definition)
-            if self.definition is None:  # from here on the stream cannot be judged
+        before = definition = self.definition
+        if definition is None or event.definition != definition.digest:
+            definition = self.definition = self.known.get(event.definition)
+            if definition is None:  # from here on the stream cannot be judged
                 self.unknown = event.definition
                 self.facts = None
                 return None
-        definition = self.definition
-        problem = _fit_problem(definition, event)
+        problem = _fit_problem(definition, event, before)
         if problem is not None:
             return problem
         try:
@@ -448,7 +514,7 @@ def verify_rows(
     """
     known = {d.digest: d for d in definitions}
     breaks: list[Break] = []
-    unknown: dict[tuple[str, str], int] = {}
+    stamped: dict[tuple[str, str], int] = {}
     seen: set[str] = set()
     count = 0
     check: _StreamCheck | None = None
@@ -459,9 +525,8 @@ def verify_rows(
         problem = check.finish(heads.get(check.stream_id))
         if problem is not None:
             breaks.append(problem)
-        elif check.unknown is not None and check.first is not None:
-            key = (str(check.first.lifecycle), check.unknown)
-            unknown[key] = unknown.get(key, 0) + 1
+        for key in check.versions:
+            stamped[key] = stamped.get(key, 0) + 1
 
     for event in events:
         count += 1
@@ -481,9 +546,9 @@ def verify_rows(
         streams=len(seen | set(heads)),
         events=count,
         breaks=tuple(breaks),
-        unknown=tuple(
-            UnknownVersion(lifecycle, digest, n)
-            for (lifecycle, digest), n in sorted(unknown.items())
+        stamped=tuple(
+            StampedVersion(lifecycle, digest, n, digest in known)
+            for (lifecycle, digest), n in sorted(stamped.items())
         ),
         versions=len(known),
     )

@@ -82,6 +82,15 @@ def verify(db: Path, fmt: str, block: tuple[str, ...], config: dict[str, Any] | 
                 {"lifecycle": u.lifecycle, "digest": u.digest, "streams": u.streams}
                 for u in report.unknown
             ],
+            "stamped": [
+                {
+                    "lifecycle": v.lifecycle,
+                    "digest": v.digest,
+                    "streams": v.streams,
+                    "known": v.known,
+                }
+                for v in report.stamped
+            ],
             "warnings": list(report.warnings),
         }
         click.echo(json.dumps(payload, indent=2))
@@ -96,8 +105,10 @@ def verify(db: Path, fmt: str, block: tuple[str, ...], config: dict[str, Any] | 
                 "events), but some definition versions are unknown to this verifier"
             )
         else:
-            broken = len(report.breaks)
-            click.echo(f"BROKEN: {broken} of {report.streams} streams")
+            broken = f"{len(report.breaks)} of {report.streams} streams"
+            if report.problems:
+                broken += f", {len(report.problems)} stored definition(s)"
+            click.echo(f"BROKEN: {broken}")
             for brk in report.breaks:
                 click.echo(f"  {brk}")
             for problem in report.problems:

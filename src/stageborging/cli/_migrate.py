@@ -9,15 +9,20 @@ from typing import Any
 
 import click
 
-from ..core import Actor, MigrationStep, Version
+from ..core import Actor, MigrationStep, Version, excerpt
 from ..engine import Engine, Registry
-from ..exceptions import DefinitionError
+from ..exceptions import DefinitionError, InvalidInput
 from ..lifecycles import load_definition, load_version, read_definition_data
 from ._options import db_option, plugin_options, printable, shown_path, warn_unmatched
 
 __all__ = ["add_version", "migrate"]
 
 _SHORT = 12
+#: The option that gave each argument of Engine.migrate_all.
+_OPTIONS = {
+    "only_from": "--from", "to": "--to", "mapping": "--map", "reason": "--reason",
+    "actor": "--actor", "lifecycle": "NAME",
+}  # fmt: skip
 
 
 def _mapping(ctx: click.Context, param: click.Parameter, pairs: tuple[str, ...]) -> dict[str, str]:
@@ -41,15 +46,22 @@ def _actor(ctx: click.Context, param: click.Parameter, value: str | None) -> Act
     return Actor(actor_id, role)
 
 
-def _status(version: Version) -> str:
+def _status(version: Version, loaded: bool) -> str:
     if version.current:
         return "current"
     if not version.known:
         return "unknown: store its definition file (stageborging lifecycle add-version)"
+    unsafe = f"; refused by this release's hard rules: {version.unsafe}" if version.unsafe else ""
+    if not version.streams:
+        return f"stored, no streams{unsafe}"
     if not version.running:
-        return "ended streams only (they keep this version)"
-    suffix = " (refused by this release's hard rules)" if version.unsafe else ""
-    return f"pending: {version.running} running stream(s) to migrate{suffix}"
+        return f"ended streams only (they keep this version){unsafe}"
+    if not loaded:
+        return (
+            f"{version.running} running stream(s); no current version loaded to migrate "
+            "them to (give --lifecycle FILE)"
+        )
+    return f"pending: {version.running} running stream(s) to migrate{unsafe}"
 
 
 def _list(engine: Engine, fmt: str) -> None:
@@ -66,10 +78,12 @@ def _list(engine: Engine, fmt: str) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     click.echo(f"{'LIFECYCLE':<16} {'VERSION':<{_SHORT}}  {'STREAMS':>7} {'RUNNING':>7}  STATUS")
+    loaded = {v.lifecycle for v in versions if v.current}
     for v in versions:
+        status = printable(_status(v, v.lifecycle in loaded))
         click.echo(
             f"{printable(v.lifecycle):<16} {v.digest[:_SHORT]}  {v.streams:>7} {v.running:>7}"
-            f"  {_status(v)}"
+            f"  {status}"
         )
     pending = [v for v in versions if v.pending]
     if not pending:
@@ -103,7 +117,12 @@ def _show(steps: tuple[MigrationStep, ...], name: str, dry_run: bool, fmt: str) 
         ]  # fmt: skip
         click.echo(json.dumps(rows, indent=2))
         return
-    target = steps[0].to_version[:_SHORT] if steps else "-"
+    if not steps:
+        click.echo(
+            f"{printable(name)}: nothing to migrate (no running stream is under another version)"
+        )
+        return
+    target = steps[0].to_version[:_SHORT]
     click.echo(f"{printable(name)}: {len(steps)} running stream(s) to version {target}")
     for s in steps:
         move = f"{s.from_state} -> {s.to_state}"
@@ -203,15 +222,22 @@ def migrate(
             ]
             if missing:
                 raise click.UsageError(f"{' and '.join(missing)} needed (or --dry-run)")
-        steps = engine.migrate_all(
-            name,
-            actor=actor or Actor("dry-run", "system"),
-            reason=reason or "dry_run",
-            to=to,
-            mapping=mapping,
-            only_from=only_from,
-            dry_run=dry_run,
-        )
+        try:
+            steps = engine.migrate_all(
+                name,
+                actor=actor or Actor("dry-run", "system"),
+                reason=reason or "dry_run",
+                to=to,
+                mapping=mapping,
+                only_from=only_from,
+                dry_run=dry_run,
+            )
+        except InvalidInput as exc:
+            option = _OPTIONS.get(exc.field.partition(".")[0])
+            if option is None:
+                raise
+            shown = printable(f"{excerpt(exc.value)}: {exc.problem}")
+            raise click.BadParameter(shown, param_hint=option) from None
         _show(steps, name, dry_run, fmt)
     sys.exit(0 if all(s.allowed for s in steps) else 1)
 

@@ -146,13 +146,13 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
         "Een migratie mag de stroom niet beëindigen: {state} is een eindtoestand van "
         "versie {version}.",
     ),
-    "migrate.entry_rule": (
-        "Moving from phase {from_phase} into phase {phase} needs {rule}, which only a "
-        "transition carries: map {state} to a state of phase {from_phase}, or fire the "
-        "transition first.",
-        "Van fase {from_phase} naar fase {phase} vraagt {rule}, wat alleen een overgang "
-        "draagt: wijs {state} toe aan een toestand van fase {from_phase}, of voer de "
-        "overgang eerst uit.",
+    "migrate.phase_change": (
+        "A migration keeps a stream's phase: {state} is in phase {phase}, the stream in "
+        "phase {from_phase}. Map it to a state of phase {from_phase}, or fire the "
+        "transition that changes the phase.",
+        "Een migratie houdt de fase van een stroom: {state} valt in fase {phase}, de "
+        "stroom in fase {from_phase}. Wijs een toestand van fase {from_phase} toe, of "
+        "voer de overgang uit die de fase verandert.",
     ),
     "migrate.unknown_version": (
         "Version {version} of this stream is unknown to this engine: store that "

@@ -24,7 +24,11 @@ class Version:
         unsafe: Why this release's hard rules refuse the version (its streams
             take no command until migrated), or None.
         streams: How many streams are under it.
-        running: How many of them have not ended (those a migration would move).
+        running: How many of them have not ended (those a migration would move);
+            all of them when the version is unknown (which states are final is
+            in the definition).
+        pending: True when running streams are under it, it is not current, and
+            the engine runs a current version of the lifecycle to migrate them to.
     """
 
     lifecycle: str
@@ -34,11 +38,7 @@ class Version:
     unsafe: str | None
     streams: int
     running: int
-
-    @property
-    def pending(self) -> bool:
-        """True when running streams are under a version that is not the current one."""
-        return not self.current and self.running > 0
+    pending: bool
 
 
 @frozen

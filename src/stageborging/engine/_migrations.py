@@ -100,7 +100,8 @@ class Migrations:
             if row is None:
                 raise StreamNotFound(stream_id)
             target = self._target(row.lifecycle, to)
-            self._check_mapping(mapping, (row.definition,), target)
+            if row.definition != target.digest:  # else refused: migrate.already
+                self._check_mapping(mapping, (row.definition,), target)
         except InvalidInput as exc:
             self._log_command(stream_id, "migrate", "invalid", started, field=exc.field)
             raise
@@ -127,9 +128,11 @@ class Migrations:
 
         For streams under a version the engine does not know (a database of an
         earlier release, last year's file that is gone): give it that version's
-        definition (:func:`~stageborging.lifecycles.load_version` reads a file
-        even when this release's hard rules refuse it) and its streams are read,
-        verified and migrated from then on. Storing a version twice is harmless.
+        definition (``load_version(read_definition_data(path))`` builds it from a
+        file even when this release's hard rules refuse it) and its streams are
+        read, verified and migrated from then on. Any sound definition is
+        stored; it helps the streams stamped with its digest. Storing a version
+        twice is harmless.
 
         Returns:
             The version, with the streams under it.
@@ -166,7 +169,8 @@ class Migrations:
         if row is None:
             raise StreamNotFound(stream_id)
         target = self._target(row.lifecycle, to)
-        self._check_mapping(mapping, (row.definition,), target)
+        if row.definition != target.digest:  # else refused: migrate.already
+            self._check_mapping(mapping, (row.definition,), target)
         pipeline = self._pipeline
         _, dest, findings = pipeline.plan_migration(
             row, self.store.read_events(stream_id), target, mapping, actor, pipeline.moment()
@@ -296,9 +300,7 @@ class Migrations:
         old = {state for d in map(versions.get, sources) if d is not None for state in d.states}
         for key, value in mapping.items():
             if old and key not in old:
-                raise InvalidInput(
-                    key_field("mapping", key), key, "is not a state of the version(s) migrated from"
-                )
+                raise InvalidInput("mapping", key, "names no state of the version(s) migrated from")
             if value not in target.states:
                 known = ", ".join(target.states)
                 raise InvalidInput(
@@ -313,14 +315,14 @@ class _Refusal(Exception):
 
 
 def _prefix(field: str, given: object) -> str:
-    """*given* if it may name a version: a digest, or a prefix of one."""
-    if not isinstance(given, str) or len(given) < MIN_PREFIX or not set(given) <= _HEX:
+    """*given* if it may name a version: a digest, or a prefix of one (in lowercase)."""
+    if not isinstance(given, str) or len(given) < MIN_PREFIX or not set(given.lower()) <= _HEX:
         raise InvalidInput(
             field,
             given,
-            f"must be 'current' or a version digest (at least {MIN_PREFIX} lowercase hex digits)",
+            f"must be 'current' or a version digest (at least {MIN_PREFIX} hex digits)",
         )
-    return given
+    return given.lower()
 
 
 def _arguments(actor: object, mapping: object) -> tuple[Actor, dict[str, str]]:

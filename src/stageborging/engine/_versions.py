@@ -157,6 +157,7 @@ class Versions:
                     unsafe=None if definition is None else unsafe_reason(definition),
                     streams=streams,
                     running=running,
+                    pending=current is not None and current.digest != digest and running > 0,
                 )
             )
         return tuple(versions)

@@ -32,6 +32,7 @@ from ._proof import (
 )
 from ._render import to_dot, to_mermaid, to_table
 from ._versions import (
+    MIGRATE_ROLES,
     PastDefinition,
     digest_of,
     load_version,
@@ -58,6 +59,7 @@ __all__ = [
     "CASE_PHASES",
     "FINAL_PHASES",
     "INTERNSHIP_PHASES",
+    "MIGRATE_ROLES",
     "PHASES",
     "SUSPEND_REASONS",
     "TERMINATE_REASONS",

@@ -124,21 +124,16 @@ def passed_along(carriers: Iterable[Carrier], education: Education) -> frozenset
 
 
 def migration_needs(
-    source_phase: str, dest_phase: str, passed: frozenset[Guard], education: Education
-) -> tuple[Guard | Effect | None, tuple[Guard, ...]]:
-    """What a migration from *source_phase* into *dest_phase* lacks, having passed *passed*.
+    phase: str, passed: frozenset[Guard], education: Education
+) -> tuple[Guard, ...]:
+    """The path guards of *phase* a stream that has passed *passed* lacks.
 
-    A migration is a move that carries no guard and no effect: it keeps the facts
-    and the guards passed. It returns the entry rule it would break (a phase
-    change only a transition may make, or None) and the path guards of
-    *dest_phase* the stream has not passed (the rules layer may still find them
-    witnessed by the recorded facts).
+    A migration keeps a stream's phase and carries no guard and no effect: it keeps
+    the facts and the guards passed. What the new version's rules ask of the phase
+    and the stream never passed, the rules layer may still find witnessed by the
+    recorded facts.
     """
-    entry: Guard | Effect | None = None
-    if source_phase != dest_phase:
-        entry = next((r.needs for r in ENTRY_RULES if r.applies(source_phase, dest_phase)), None)
-    missing = tuple(g for g in path_guards(dest_phase, education) if g not in passed)
-    return entry, missing
+    return tuple(g for g in path_guards(phase, education) if g not in passed)
 
 
 def fact_problem(

@@ -27,12 +27,13 @@ from typing import Any
 
 from attrs import frozen
 
-from ..core import DefinitionError, canonical_bytes
+from ..core import DefinitionError, Role, canonical_bytes
 from ._definition import LifecycleDefinition
 from ._files import build_checked, definition_from_data
 from ._validation import check_rules, check_sound
 
 __all__ = [
+    "MIGRATE_ROLES",
     "PastDefinition",
     "digest_of",
     "load_version",
@@ -41,6 +42,11 @@ __all__ = [
     "released",
     "unsafe_reason",
 ]
+
+
+#: Who may migrate a stream to another version: the system (a SIS job, the command
+#: line) and the school staff who answer for the lifecycle.
+MIGRATE_ROLES = (Role.SYSTEM, Role.PLACEMENT_OFFICE, Role.TEAM_LEAD)
 
 
 @frozen
@@ -110,8 +116,11 @@ def read_stored(digest: str, lifecycle: str, data: bytes) -> dict[str, Any]:
     source = f"stored version {digest[:12]}"
     try:
         value = json.loads(data)
+        canonical = canonical_bytes(value) == data
     except (ValueError, TypeError, RecursionError):
-        raise DefinitionError(lifecycle, source, "is not JSON (altered)") from None
+        canonical = False
+    if not canonical:
+        raise DefinitionError(lifecycle, source, "is not canonical JSON (altered)")
     if not isinstance(value, dict) or digest_of(value) != digest:
         raise DefinitionError(lifecycle, source, "does not hash to its digest (altered)")
     if value.get("name") != lifecycle:

@@ -3,7 +3,7 @@ the guards DOMAIN.md marks *hard*, and the plugins' checks, before the lifecycle
 
 from ._decision import decide
 from ._guards import GUARD_CHECKS, Command, check_role, evaluate_guards, required_parties
-from ._migration import MIGRATE_ROLES, judge_migration
+from ._migration import judge_migration
 from ._moves import (
     Move,
     check_actor,
@@ -15,7 +15,6 @@ from ._moves import (
 
 __all__ = [
     "GUARD_CHECKS",
-    "MIGRATE_ROLES",
     "Command",
     "Move",
     "check_actor",

@@ -1,14 +1,15 @@
 """The judgement of a migration: may a stream move to another version of its definition?
 
 A migration is a move that carries no guard and no effect (the proof's view,
-:func:`~stageborging.lifecycles.migration_needs`). It keeps the stream's facts
-and what its history passed, and places it in the state its mapping names. It
-is refused when that state is gone or final, when it changes the phase through
-a door only a transition may use, or when the new version lets a stream into
-that state only after a hard guard the stream has not passed since the facts it
-vouches for last changed, and that the recorded facts do not satisfy either
-(recognition is asked of a verifier at the time, never recorded, so only the
-history can vouch for it).
+:func:`~stageborging.lifecycles.migration_needs`). It keeps the stream's facts,
+what its history passed and its **phase** (what its state means): it places the
+stream in the state its mapping names, of the same phase. Changing the phase is
+what transitions do, with their guards and effects. It is refused when that
+state is gone, final or of another phase, or when the new version's hard rules
+let a stream into that phase only after a guard the stream has not passed since
+the facts it vouches for last changed, and that the recorded facts do not
+satisfy either (recognition is asked of a verifier at the time, never recorded,
+so only the history can vouch for it).
 """
 
 from __future__ import annotations
@@ -17,17 +18,21 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from ..core import Actor, EventType, Finding, Role, finding
-from ..lifecycles import Carrier, Guard, LifecycleDefinition, migration_needs, passed_along
+from ..core import Actor, EventType, Finding, finding
+from ..lifecycles import (
+    MIGRATE_ROLES,
+    Carrier,
+    Guard,
+    LifecycleDefinition,
+    migration_needs,
+    passed_along,
+)
 from ..pluginhost import RecognitionAnswer
 from ._guards import GUARD_CHECKS, Command
 from ._moves import Move
 
 __all__ = ["MIGRATE_ROLES", "judge_migration"]
 
-#: Who may migrate a stream: the system (a SIS job, the command line) and school staff
-#: who answer for the lifecycle.
-MIGRATE_ROLES = (Role.SYSTEM, Role.PLACEMENT_OFFICE, Role.TEAM_LEAD)
 #: Guards no recorded fact can satisfy: only an accepted move in the history vouches.
 _HISTORY_ONLY = frozenset({Guard.RECOGNITION})
 
@@ -77,19 +82,12 @@ def judge_migration(
         return dest, [*findings, finding("migrate.ends_stream", state=dest, version=version)]
     education = target.education
     old_phase, new_phase = source.phase_of[state], target.phase_of[dest]
-    entry, missing = migration_needs(
-        old_phase, new_phase, passed_along(history, education), education
-    )
-    if entry is not None:
-        findings.append(
-            finding(
-                "migrate.entry_rule",
-                from_phase=old_phase,
-                phase=new_phase,
-                rule=entry.value,
-                state=state,
-            )
-        )
+    if old_phase != new_phase:
+        return dest, [
+            *findings,
+            finding("migrate.phase_change", from_phase=old_phase, phase=new_phase, state=dest),
+        ]
+    missing = migration_needs(new_phase, passed_along(history, education), education)
     move = Move(type=EventType.MIGRATED, name="migrate", dest=dest, roles=MIGRATE_ROLES, data={})
     cmd = Command(definition=target, state=dest, facts=facts, actor=actor, move=move, now=now)
     for guard in missing:

@@ -8,7 +8,14 @@ they verify any version from 1 on, as long as the verified columns are there.
 
 from __future__ import annotations
 
-__all__ = ["APPEND_ONLY_TRIGGERS", "MIGRATIONS", "SCHEMA_VERSION", "VERIFIED_COLUMNS"]
+__all__ = [
+    "APPEND_ONLY_TRIGGERS",
+    "DEFINITIONS_SINCE",
+    "DEFINITION_TRIGGERS",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "VERIFIED_COLUMNS",
+]
 
 #: MIGRATIONS[i] brings a database from version i to version i + 1.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -130,6 +137,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 #: The triggers that keep the events table append-only (defence in depth).
 APPEND_ONLY_TRIGGERS = frozenset({"events_no_update", "events_no_delete", "events_no_replace"})
+#: The triggers that keep the definitions table append-only (schema 4 on).
+DEFINITION_TRIGGERS = frozenset(
+    {"definitions_no_update", "definitions_no_delete", "definitions_keep_first"}
+)
+#: The schema version that added the definitions table.
+DEFINITIONS_SINCE = 4
 #: The columns verification reads, by table.
 VERIFIED_COLUMNS = {
     "events": (

@@ -30,9 +30,16 @@ from ..core import (
     Statistics,
     StoreError,
 )
-from ..lifecycles import LifecycleDefinition, load_version, read_stored
+from ..lifecycles import LifecycleDefinition, load_version, read_stored, unsafe_reason
 from ._protocol import DefinitionRow, VersionCount
-from ._schema import APPEND_ONLY_TRIGGERS, MIGRATIONS, SCHEMA_VERSION, VERIFIED_COLUMNS
+from ._schema import (
+    APPEND_ONLY_TRIGGERS,
+    DEFINITION_TRIGGERS,
+    DEFINITIONS_SINCE,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    VERIFIED_COLUMNS,
+)
 
 __all__ = ["SQLiteStore", "Synchronous"]
 
@@ -112,8 +119,8 @@ def _stored_versions(
     unreadable: list[str] = []
     for row in rows:
         stored: tuple[object, ...] = tuple(row)  # a tampered row may hold any type
-        if not all(type(v) is str for v in (row.digest, row.lifecycle)) or not isinstance(
-            stored[2], bytes
+        if not all(type(v) is str for v in (row.digest, row.lifecycle, row.stored_at)) or (
+            not isinstance(stored[2], bytes)
         ):
             altered.append("definitions table: a row holds the wrong types")
             continue
@@ -376,7 +383,10 @@ class SQLiteStore:
             version = self._check_version(conn)
             if version < 1:
                 raise StoreError(f"{self.path}: not a stageborging database (schema version 0)")
-            for table, needed in VERIFIED_COLUMNS.items():
+            tables = dict(VERIFIED_COLUMNS)
+            if version >= DEFINITIONS_SINCE:
+                tables["definitions"] = ("digest", "lifecycle", "data", "stored_at")
+            for table, needed in tables.items():
                 columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
                 if not columns:
                     raise StoreError(f"{self.path}: not a stageborging database (no table {table})")
@@ -485,6 +495,7 @@ class SQLiteStore:
                 heads = self.stream_heads()
                 report = verify_rows(self.iter_events(), heads, known.values())
                 guarded = self.append_only_guards()
+                definitions_guarded = self._definitions_guarded()
             finally:
                 _rollback(conn)
         except sqlite3.Error as exc:
@@ -492,6 +503,16 @@ class SQLiteStore:
         warnings = list(unreadable)
         if not guarded:
             warnings.append("the append-only triggers on the events table are missing")
+        if not definitions_guarded:
+            warnings.append("the append-only triggers on the definitions table are missing")
+        unsafe = sorted(
+            {v.digest[:12] for v in report.stamped if v.known and unsafe_reason(known[v.digest])}
+        )
+        if unsafe:
+            warnings.append(
+                "streams are under versions this release's hard rules refuse (read-only "
+                f"until migrated): {', '.join(unsafe)}"
+            )
         if problems or warnings:
             report = evolve(
                 report,
@@ -543,6 +564,20 @@ class SQLiteStore:
             "SELECT id FROM streams WHERE definition = ? ORDER BY id", (digest,)
         )
         return [row[0] for row in rows]
+
+    def _definitions_guarded(self) -> bool:
+        """True when the definitions table has its triggers, or the schema predates it."""
+        conn = self._connection()
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version < DEFINITIONS_SINCE:
+            return True
+        names = {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'definitions'"
+            )
+        }
+        return names >= DEFINITION_TRIGGERS
 
     def outbox(self, stream_id: str | None = None, pending: bool = True) -> list[OutboxEntry]:
         where, params = [], []
