@@ -141,6 +141,39 @@ def test_a_database_of_the_previous_release_opens_with_every_stream_usable(
     assert result.exit_code == 0, result.output
 
 
+def test_a_changed_built_in_migrates_the_previous_release_database(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """The previous release's database under a release whose ``mbo_bpv`` changed (a state
+    renamed): its running internships are pending, migrate with recorded events, and the
+    audit of the result exits 0."""
+    db = tmp_path / "old.db"
+    shutil.copyfile(FIXTURE, db)
+    changed = renamed(with_pause(mbo_bpv()), {"assisted_search": "guided_search"})
+    with engine_with(db, clock, changed) as engine:
+        (pending,) = [v for v in engine.versions("mbo_bpv") if v.pending]
+        assert pending.digest == mbo_bpv().digest
+        dry = engine.migrate_all("mbo_bpv", actor=SYSTEM, reason=REASON, dry_run=True)
+        assert {f.code for step in dry for f in step.findings} == {"migrate.state_gone"}
+        steps = engine.migrate_all(
+            "mbo_bpv",
+            actor=SYSTEM,
+            reason=REASON,
+            mapping={"assisted_search": "guided_search"},
+        )
+        assert steps
+        assert all(step.allowed for step in steps)
+        for step in steps:
+            assert step.event is not None
+            assert step.event.type is EventType.MIGRATED
+            assert engine.stream(step.stream_id).definition == changed.digest
+        assert not any(v.pending for v in engine.versions())
+    result = CliRunner().invoke(main, ["audit", "verify", "--db", str(db), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    stamped = {(v["lifecycle"], v["digest"]) for v in json.loads(result.stdout)["stamped"]}
+    assert ("mbo_bpv", changed.digest) in stamped
+
+
 def test_the_current_definitions_are_stored_with_the_first_command(
     db_path: Path, clock: FakeClock
 ) -> None:
