@@ -33,6 +33,8 @@ class Versions:
         self._known: dict[str, LifecycleDefinition] = dict(registry.versions)
         self._store = store
         self._unreadable: dict[str, str] = {}
+        #: Stored versions not built yet, by digest.
+        self._rows: dict[str, DefinitionRow] = {}
 
     def unstored(self, stored_at: str) -> list[DefinitionRow]:
         """The rows of the current definitions the database does not hold yet."""
@@ -43,20 +45,31 @@ class Versions:
             if d.digest not in stored
         ]
 
-    def _read_stored(self) -> dict[str, str]:
-        """Read the stored versions this engine does not know yet; every stored digest
-        with its lifecycle's name."""
+    def _read_stored(self, build: bool = False) -> dict[str, str]:
+        """Every stored digest with its lifecycle's name; the rows of versions this engine
+        does not know yet are kept, and built now when *build* (else when first asked for:
+        building one runs its validation)."""
         digests = {}
         for row in self._store.definitions():
             digests[row.digest] = row.lifecycle
-            if row.digest in self._known or row.digest in self._unreadable:
-                continue
-            try:
-                data = read_stored(row.digest, row.lifecycle, row.data)
-                self._known[row.digest] = load_version(data, f"stored version {row.digest[:12]}")
-            except DefinitionError as exc:
-                self._unreadable[row.digest] = exc.problem
+            if row.digest not in self._known and row.digest not in self._unreadable:
+                self._rows[row.digest] = row
+        if build:
+            for digest in list(self._rows):
+                self._build(digest)
         return digests
+
+    def _build(self, digest: str) -> LifecycleDefinition | None:
+        """The stored version *digest*, built from its row (once)."""
+        row = self._rows.pop(digest, None)
+        if row is None:
+            return self._known.get(digest)
+        try:
+            data = read_stored(row.digest, row.lifecycle, row.data)
+            self._known[digest] = load_version(data, f"stored version {digest[:12]}")
+        except DefinitionError as exc:
+            self._unreadable[digest] = exc.problem
+        return self._known.get(digest)
 
     def add(self, definition: LifecycleDefinition, stored_at: str) -> None:
         """Store *definition* as a version of the database (a past one, typically)."""
@@ -66,13 +79,15 @@ class Versions:
         self._store.run(lambda tx: tx.add_definitions([row]))
         self._known.setdefault(definition.digest, definition)
         self._unreadable.pop(definition.digest, None)
+        self._rows.pop(definition.digest, None)
 
     def get(self, digest: str) -> LifecycleDefinition | None:
         """The version *digest*, or None when neither this engine nor its database has it."""
         definition = self._known.get(digest)
         if definition is None and digest not in self._unreadable:
-            self._read_stored()  # another engine may have stored it since this one started
-            definition = self._known.get(digest)
+            if digest not in self._rows:
+                self._read_stored()  # another engine may have stored it since this one started
+            definition = self._build(digest)
         return definition
 
     def find(self, lifecycle: str, prefix: str) -> LifecycleDefinition | None:
@@ -90,7 +105,7 @@ class Versions:
                 raise InvalidInput("to", prefix, "names more than one version; give more digits")
             if matches or attempt:
                 break
-            self._read_stored()
+            self._read_stored(build=True)
         return matches[0] if matches else None
 
     def current(self, lifecycle: str) -> LifecycleDefinition | None:
@@ -127,12 +142,12 @@ class Versions:
 
     def all(self) -> Iterable[LifecycleDefinition]:
         """Every version known, stored ones included."""
-        self._read_stored()
+        self._read_stored(build=True)
         return tuple(self._known.values())
 
     def summary(self) -> tuple[Version, ...]:
         """Every version the database stored or has streams under, and every current one."""
-        stored = self._read_stored()
+        stored = self._read_stored(build=True)
         counts: dict[tuple[str, str], list[int]] = {
             (lifecycle, digest): [0, 0] for digest, lifecycle in stored.items()
         }
