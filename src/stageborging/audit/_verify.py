@@ -394,6 +394,9 @@ def _migration_fit(
     if before is not None:
         if source in before.final:
             return "a migration of a stream that had ended"
+        mapping = json.loads(event.body or b"{}")["data"]["mapping"]
+        if not set(mapping) <= set(before.states):
+            return "the migration's mapping names a state its old version does not have"
         if before.phase_of.get(source) != definition.phase_of[dest]:
             return "a migration changes the stream's phase"
     return None

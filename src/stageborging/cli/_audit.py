@@ -113,6 +113,6 @@ def verify(db: Path, fmt: str, block: tuple[str, ...], config: dict[str, Any] | 
                 click.echo(f"  {brk}")
             for problem in report.problems:
                 click.echo(f"  {problem}")
-        for unknown in report.unknown:
-            click.echo(f"  {unknown}")
+        for version in report.stamped:
+            click.echo(f"  {version}")
     sys.exit(0 if report.ok and report.judged else 1 if not report.ok else 2)

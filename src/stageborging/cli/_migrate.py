@@ -86,9 +86,16 @@ def _list(engine: Engine, fmt: str) -> None:
             f"  {status}"
         )
     pending = [v for v in versions if v.pending]
-    if not pending:
+    stuck = [v for v in versions if v.running and not v.current and not v.pending]
+    if stuck:
+        click.echo(
+            f"{sum(v.running for v in stuck)} running stream(s) cannot be migrated yet: "
+            "see their status (store an unknown version with lifecycle add-version; give "
+            "your own lifecycle's current file with --lifecycle FILE)."
+        )
+    if not pending and not stuck:
         click.echo("Nothing to migrate: every running stream is under its current version.")
-    else:
+    elif pending:
         names = sorted({v.lifecycle for v in pending})
         click.echo(
             "Migrate with: stageborging lifecycle migrate --db PATH NAME --actor ROLE:ID "
@@ -236,6 +243,8 @@ def migrate(
             option = _OPTIONS.get(exc.field.partition(".")[0])
             if option is None:
                 raise
+            if exc.field == "lifecycle" and not files:
+                exc.problem += "; for your own lifecycle give its file with --lifecycle FILE"
             shown = printable(f"{excerpt(exc.value)}: {exc.problem}")
             raise click.BadParameter(shown, param_hint=option) from None
         _show(steps, name, dry_run, fmt)

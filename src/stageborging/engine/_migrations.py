@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 
 from ..core import (
+    IDENTIFIER,
     Actor,
     Decision,
     DefinitionMismatch,
@@ -79,7 +80,10 @@ class Migrations:
 
         Raises:
             InvalidInput: a malformed argument, an unknown target version, a
-                mapping naming a state neither version has.
+                mapping whose key is no state of the stream's version or whose
+                value is no state of the target (checked only when the stream
+                is not under the target already: then it is refused,
+                ``migrate.already``).
             DefinitionMismatch: the engine does not know the stream's version.
             ConcurrencyConflict: ``expected_version`` is stale.
             Refused: a rule refused the migration (``event`` is None: nothing
@@ -89,7 +93,7 @@ class Migrations:
         try:
             check_identifier("stream_id", stream_id)
             actor, mapping = _arguments(actor, mapping)
-            reason = check_identifier("reason", reason)
+            reason = _code("reason", reason)
             if expected_version is not None and (
                 not isinstance(expected_version, int) or isinstance(expected_version, bool)
             ):
@@ -130,9 +134,9 @@ class Migrations:
         earlier release, last year's file that is gone): give it that version's
         definition (``load_version(read_definition_data(path))`` builds it from a
         file even when this release's hard rules refuse it) and its streams are
-        read, verified and migrated from then on. Any sound definition is
-        stored; it helps the streams stamped with its digest. Storing a version
-        twice is harmless.
+        read, verified and migrated from then on. Any definition this release
+        can read is stored (one its hard rules refuse too); it helps the streams
+        stamped with its digest. Storing a version twice is harmless.
 
         Returns:
             The version, with the streams under it.
@@ -212,7 +216,7 @@ class Migrations:
             InvalidInput: a malformed argument, an unknown lifecycle or version.
         """
         actor, mapping = _arguments(actor, mapping)
-        reason = check_identifier("reason", reason)
+        reason = _code("reason", reason)
         if not isinstance(dry_run, bool):
             raise InvalidInput("dry_run", dry_run, "must be True or False")
         target = self._target(check_identifier("lifecycle", lifecycle), to)
@@ -317,12 +321,18 @@ class _Refusal(Exception):
 def _prefix(field: str, given: object) -> str:
     """*given* if it may name a version: a digest, or a prefix of one (in lowercase)."""
     if not isinstance(given, str) or len(given) < MIN_PREFIX or not set(given.lower()) <= _HEX:
+        current = "'current' or " if field == "to" else ""
         raise InvalidInput(
-            field,
-            given,
-            f"must be 'current' or a version digest (at least {MIN_PREFIX} hex digits)",
+            field, given, f"must be {current}a version digest (at least {MIN_PREFIX} hex digits)"
         )
     return given.lower()
+
+
+def _code(field: str, value: object) -> str:
+    """*value* if it is a code or state name (letters, digits, ``._:-``), else InvalidInput."""
+    if not isinstance(value, str) or IDENTIFIER.fullmatch(value) is None:
+        raise InvalidInput(field, value, "must be a code: 1-128 letters, digits or '._:-'")
+    return value
 
 
 def _arguments(actor: object, mapping: object) -> tuple[Actor, dict[str, str]]:
@@ -334,6 +344,6 @@ def _arguments(actor: object, mapping: object) -> tuple[Actor, dict[str, str]]:
         raise InvalidInput("mapping", mapping, "must be a mapping of old state -> new state")
     checked: dict[str, str] = {}
     for key, value in mapping.items():
-        check_identifier("mapping", key)
-        checked[key] = check_identifier(key_field("mapping", key), value)
+        _code("mapping", key)
+        checked[key] = _code(key_field("mapping", key), value)
     return checked_actor, checked

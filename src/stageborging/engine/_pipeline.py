@@ -321,8 +321,8 @@ class Pipeline:
             raise InvalidInput(
                 "to",
                 target.digest[:12],
-                f"is a {target.kind}/{target.education} definition; the stream is a "
-                f"{source.kind}/{source.education} one",
+                f"is of kind {target.kind}/{target.education}; the stream's version is "
+                f"{source.kind}/{source.education}",
             )
         history = [step for step in map(self._carrier, events) if step is not None]
         dest, findings = judge_migration(
