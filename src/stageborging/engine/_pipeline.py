@@ -17,7 +17,6 @@ from ..core import (
     Clock,
     ConcurrencyConflict,
     Decision,
-    DefinitionMismatch,
     Event,
     EventType,
     Finding,
@@ -312,11 +311,7 @@ class Pipeline:
             DefinitionMismatch: the engine does not know the stream's version.
             InvalidInput: *target* is another kind of definition than the stream's.
         """
-        source = self.versions.get(row.definition)
-        if source is None:
-            current = self.versions.current(row.lifecycle)
-            loaded = "" if current is None else current.digest
-            raise DefinitionMismatch(row.id, row.lifecycle, row.definition, loaded)
+        source = self.versions.require(row.id, row.lifecycle, row.definition)
         if (target.kind, target.education) != (source.kind, source.education):
             raise InvalidInput(
                 "to",

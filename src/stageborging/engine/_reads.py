@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ..audit import VerifyReport
 from ..core import (
-    DefinitionMismatch,
     Event,
     InvalidInput,
     OutboxEntry,
@@ -77,12 +76,7 @@ class Reads:
         versions = self._pipeline.versions
 
         def definition_of(digest: str) -> LifecycleDefinition:
-            definition = versions.get(digest)
-            if definition is None:
-                current = versions.current(first.lifecycle)
-                loaded = "" if current is None else current.digest
-                raise DefinitionMismatch(stream_id, first.lifecycle, digest, loaded)
-            return definition
+            return versions.require(stream_id, first.lifecycle, digest)
 
         facts = fold((decoded(event) for event in sealed), definition_of)
         row = StreamRow(

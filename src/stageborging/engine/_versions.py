@@ -122,23 +122,36 @@ class Versions:
         definition = self._known.get(row.definition)
         if definition is not None and type(definition) is LifecycleDefinition:
             return definition  # the hot path: a version that passes this release's rules
-        definition = definition or self.get(row.definition)
-        current = self._current.get(row.lifecycle)
-        loaded = "" if current is None else current.digest
-        if definition is None:
-            reason = self._unreadable.get(row.definition, "")
-            raise DefinitionMismatch(row.id, row.lifecycle, row.definition, loaded, reason)
+        definition = self.require(row.id, row.lifecycle, row.definition)
         unsafe = unsafe_reason(definition)
         if unsafe is not None:
-            raise DefinitionMismatch(
+            raise self._mismatch(
                 row.id,
                 row.lifecycle,
                 row.definition,
-                loaded,
                 f"this release's hard rules refuse that version ({unsafe}); migrate the "
                 "stream to a version they accept",
             )
         return definition
+
+    def require(self, stream_id: str, lifecycle: str, digest: str) -> LifecycleDefinition:
+        """The version *digest* of a stream, which may be one this release refuses.
+
+        Raises:
+            DefinitionMismatch: neither the engine nor its database has the version.
+        """
+        definition = self.get(digest)
+        if definition is None:
+            reason = self._unreadable.get(digest, "")
+            raise self._mismatch(stream_id, lifecycle, digest, reason)
+        return definition
+
+    def _mismatch(
+        self, stream_id: str, lifecycle: str, digest: str, reason: str
+    ) -> DefinitionMismatch:
+        current = self._current.get(lifecycle)
+        loaded = "" if current is None else current.digest
+        return DefinitionMismatch(stream_id, lifecycle, digest, loaded, reason)
 
     def all(self) -> Iterable[LifecycleDefinition]:
         """Every version known, stored ones included."""
