@@ -7,31 +7,34 @@ by default makes every committed command survive a power cut.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
-from attrs import evolve
-
-from ..audit import SealedEvent, StreamRow, VerifyReport, verify_rows
+from ..audit import SealedEvent, StreamRow, VerifyReport
 from ..core import (
     ConcurrencyConflict,
-    DefinitionError,
-    Notification,
     OutboxEntry,
     SchemaVersionError,
     Statistics,
     StoreError,
 )
-from ..lifecycles import LifecycleDefinition, load_version, read_stored, unsafe_reason
+from ..lifecycles import LifecycleDefinition
 from ._protocol import DefinitionRow, VersionCount
+from ._rows import (
+    EVENT_COLUMNS,
+    OUTBOX_COLUMNS,
+    STREAM_COLUMNS,
+    outbox_entry,
+    outbox_row,
+    verify_snapshot,
+)
 from ._schema import (
     APPEND_ONLY_TRIGGERS,
     DEFINITION_TRIGGERS,
@@ -46,23 +49,11 @@ __all__ = ["SQLiteStore", "Synchronous"]
 T = TypeVar("T")
 Synchronous = Literal["FULL", "NORMAL", "EXTRA"]
 
-# In the field order of SealedEvent and StreamRow, which are built from rows as they come.
-_EVENT_COLUMNS = (
-    "stream_id, seq, type, name, occurred_at, actor_id, actor_role, from_state, to_state, "
-    "lifecycle, definition, header, body, body_hash, prev_hash, hash"
-)
-_STREAM_COLUMNS = (
-    "id, kind, lifecycle, definition, state, version, head_hash, facts, opened_at, updated_at"
-)
-_INSERT_EVENT = f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 16)})"
-_INSERT_STREAM = f"INSERT INTO streams ({_STREAM_COLUMNS}) VALUES ({', '.join('?' * 10)})"
+_INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join('?' * 16)})"
+_INSERT_STREAM = f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join('?' * 10)})"
 _UPDATE_STREAM = (
     "UPDATE streams SET state = ?, version = ?, head_hash = ?, facts = ?, definition = ?, "
     "updated_at = ? WHERE id = ? AND version = ?"
-)
-_OUTBOX_COLUMNS = (
-    "key, stream_id, seq, plugin, channel, recipient_role, template, params, created_at, "
-    "delivered_at, attempts"
 )
 _INSERT_OUTBOX = (
     "INSERT INTO outbox (key, stream_id, seq, plugin, channel, recipient_role, template, "
@@ -72,30 +63,6 @@ _INSERT_DEFINITION = (
     "INSERT INTO definitions (digest, lifecycle, data, stored_at) VALUES (?, ?, ?, ?)"
 )
 _TRANSIENT = ("database is locked", "database is busy", "database table is locked")
-
-
-def _outbox_row(entry: OutboxEntry) -> tuple[object, ...]:
-    note = entry.notification
-    return (
-        entry.key, entry.stream_id, entry.seq, entry.plugin, note.channel,
-        note.recipient_role.value, note.template, json.dumps(dict(note.params), sort_keys=True),
-        entry.created_at,
-    )  # fmt: skip
-
-
-def _outbox_entry(row: tuple[Any, ...]) -> OutboxEntry:
-    key, stream_id, seq, plugin, channel, role, template, params = row[:8]
-    created_at, delivered_at, attempts = row[8:]
-    return OutboxEntry(
-        key=key,
-        stream_id=stream_id,
-        seq=seq,
-        plugin=plugin,
-        notification=Notification(channel, role, template, json.loads(params)),
-        created_at=created_at,
-        delivered_at=delivered_at,
-        attempts=attempts,
-    )
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -109,35 +76,6 @@ def _is_transient(exc: sqlite3.OperationalError) -> bool:
     return any(text in str(exc) for text in _TRANSIENT)
 
 
-def _stored_versions(
-    rows: Iterable[DefinitionRow], given: Mapping[str, LifecycleDefinition]
-) -> tuple[dict[str, LifecycleDefinition], list[str], list[str]]:
-    """The stored versions this release reads (those *given* are not built again), the
-    rows altered, and the versions it cannot read."""
-    known: dict[str, LifecycleDefinition] = {}
-    altered: list[str] = []
-    unreadable: list[str] = []
-    for row in rows:
-        stored: tuple[object, ...] = tuple(row)  # a tampered row may hold any type
-        if not all(type(v) is str for v in (row.digest, row.lifecycle, row.stored_at)) or (
-            not isinstance(stored[2], bytes)
-        ):
-            altered.append("definitions table: a row holds the wrong types")
-            continue
-        try:
-            data = read_stored(row.digest, row.lifecycle, row.data)
-        except DefinitionError as exc:
-            altered.append(f"definitions table: {exc}")
-            continue
-        if row.digest in given:
-            continue
-        try:
-            known[row.digest] = load_version(data, f"stored version {row.digest[:12]}")
-        except DefinitionError as exc:
-            unreadable.append(f"this release cannot read a stored version: {exc}")
-    return known, altered, unreadable
-
-
 class _Transaction:
     __slots__ = ("_conn",)
 
@@ -146,13 +84,13 @@ class _Transaction:
 
     def load(self, stream_id: str) -> StreamRow | None:
         row = self._conn.execute(
-            f"SELECT {_STREAM_COLUMNS} FROM streams WHERE id = ?", (stream_id,)
+            f"SELECT {STREAM_COLUMNS} FROM streams WHERE id = ?", (stream_id,)
         ).fetchone()
         return None if row is None else StreamRow._make(row)
 
     def read_events(self, stream_id: str) -> list[SealedEvent]:
         rows = self._conn.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY seq", (stream_id,)
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY seq", (stream_id,)
         )
         return list(map(SealedEvent._make, rows))
 
@@ -165,7 +103,7 @@ class _Transaction:
     ) -> None:
         conn = self._conn
         if outbox:
-            conn.executemany(_INSERT_OUTBOX, [_outbox_row(entry) for entry in outbox])
+            conn.executemany(_INSERT_OUTBOX, [outbox_row(entry) for entry in outbox])
         if len(events) == 1:
             conn.execute(_INSERT_EVENT, events[0])
         else:
@@ -489,46 +427,30 @@ class SQLiteStore:
         try:
             conn.execute("BEGIN")
             try:
-                known = {d.digest: d for d in definitions}
-                stored, problems, unreadable = _stored_versions(self.definitions(), known)
-                known |= stored
-                heads = self.stream_heads()
-                report = verify_rows(self.iter_events(), heads, known.values())
-                guarded = self.append_only_guards()
-                definitions_guarded = self._definitions_guarded()
+                report = verify_snapshot(
+                    definitions,
+                    self.definitions(),
+                    self.stream_heads(),
+                    self.iter_events(),
+                    {
+                        "events": self.append_only_guards(),
+                        "definitions": self._definitions_guarded(),
+                    },
+                )
             finally:
                 _rollback(conn)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot read the database ({exc})") from None
-        warnings = list(unreadable)
-        if not guarded:
-            warnings.append("the append-only triggers on the events table are missing")
-        if not definitions_guarded:
-            warnings.append("the append-only triggers on the definitions table are missing")
-        unsafe = sorted(
-            {v.digest[:12] for v in report.stamped if v.known and unsafe_reason(known[v.digest])}
-        )
-        if unsafe:
-            warnings.append(
-                "streams are under versions this release's hard rules refuse (read-only "
-                f"until migrated): {', '.join(unsafe)}"
-            )
-        if problems or warnings:
-            report = evolve(
-                report,
-                problems=(*report.problems, *problems),
-                warnings=(*report.warnings, *warnings),
-            )
         return report
 
     def iter_events(self) -> Iterator[SealedEvent]:
         rows = self._connection().execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY stream_id, seq"
+            f"SELECT {EVENT_COLUMNS} FROM events ORDER BY stream_id, seq"
         )
         yield from map(SealedEvent._make, rows)
 
     def stream_heads(self) -> dict[str, StreamRow]:
-        rows = self._connection().execute(f"SELECT {_STREAM_COLUMNS} FROM streams")
+        rows = self._connection().execute(f"SELECT {STREAM_COLUMNS} FROM streams")
         return {row[0]: StreamRow._make(row) for row in rows}
 
     def append_only_guards(self) -> bool:
@@ -588,9 +510,9 @@ class SQLiteStore:
             where.append("delivered_at IS NULL")
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self._connection().execute(
-            f"SELECT {_OUTBOX_COLUMNS} FROM outbox {clause} ORDER BY id", params
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox {clause} ORDER BY id", params
         )
-        return [_outbox_entry(row) for row in rows]
+        return [outbox_entry(row) for row in rows]
 
     def statistics(self) -> Statistics:
         conn = self._connection()

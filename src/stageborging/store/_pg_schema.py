@@ -1,0 +1,132 @@
+"""The PostgreSQL schema and its forward migrations: the same versions as SQLite's.
+
+Table ``stageborging_schema`` holds the version (one row). Opening a database for
+writing takes a transaction-scoped advisory lock before it reads the version, so
+of several processes starting at once on an empty database one migrates and the
+others wait, then find the schema current. Audit connections never migrate.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATION_LOCK", "PG_MIGRATIONS"]
+
+#: The advisory lock key that serialises schema migrations (any constant of our own).
+MIGRATION_LOCK = 0x5354_4247  # "STBG"
+
+_APPEND_ONLY = """
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION '{table} are append-only'; END $$
+"""
+
+#: PG_MIGRATIONS[i] brings a database from version i to version i + 1 (as SQLite's do).
+PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE streams (
+            id          text PRIMARY KEY,
+            kind        text NOT NULL,
+            lifecycle   text NOT NULL,
+            definition  text NOT NULL,
+            state       text NOT NULL,
+            version     integer NOT NULL,
+            head_hash   text NOT NULL,
+            facts       text NOT NULL,
+            opened_at   text NOT NULL,
+            updated_at  text NOT NULL
+        )
+        """,
+        "CREATE INDEX streams_by_state ON streams (lifecycle, state)",
+        """
+        CREATE TABLE events (
+            position    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            stream_id   text NOT NULL,
+            seq         integer NOT NULL,
+            type        text NOT NULL,
+            name        text NOT NULL,
+            occurred_at text NOT NULL,
+            actor_id    text NOT NULL,
+            actor_role  text NOT NULL,
+            from_state  text NOT NULL,
+            to_state    text NOT NULL,
+            lifecycle   text NOT NULL,
+            definition  text NOT NULL,
+            header      bytea NOT NULL,
+            body        bytea,
+            body_hash   text NOT NULL,
+            prev_hash   text NOT NULL,
+            hash        text NOT NULL,
+            UNIQUE (stream_id, seq)
+        )
+        """,
+        "CREATE INDEX events_by_type ON events (type, name)",
+        # Defence in depth, not a security boundary (as on SQLite): the chain detects.
+        _APPEND_ONLY.format(name="stageborging_events_append_only", table="events"),
+        """
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        FOR EACH ROW EXECUTE FUNCTION stageborging_events_append_only()
+        """,
+        """
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        FOR EACH ROW EXECUTE FUNCTION stageborging_events_append_only()
+        """,
+    ),
+    (
+        """
+        CREATE TABLE outbox (
+            id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            key             text NOT NULL UNIQUE,
+            stream_id       text NOT NULL,
+            seq             integer NOT NULL,
+            plugin          text NOT NULL,
+            channel         text NOT NULL,
+            recipient_role  text NOT NULL,
+            template        text NOT NULL,
+            params          text NOT NULL,
+            created_at      text NOT NULL,
+            attempts        integer NOT NULL DEFAULT 0,
+            next_attempt_at text,
+            delivered_at    text,
+            last_error      text
+        )
+        """,
+        "CREATE INDEX outbox_pending ON outbox (delivered_at, next_attempt_at)",
+    ),
+    (
+        # SQLite's third trigger refuses INSERT OR REPLACE; PostgreSQL has no such
+        # statement, and TRUNCATE is its way around the row triggers: refuse it.
+        """
+        CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+        FOR EACH STATEMENT EXECUTE FUNCTION stageborging_events_append_only()
+        """,
+    ),
+    (
+        """
+        CREATE TABLE definitions (
+            digest     text PRIMARY KEY,
+            lifecycle  text NOT NULL,
+            data       bytea NOT NULL,
+            stored_at  text NOT NULL
+        )
+        """,
+        _APPEND_ONLY.format(name="stageborging_definitions_append_only", table="definitions"),
+        """
+        CREATE TRIGGER definitions_no_update BEFORE UPDATE ON definitions
+        FOR EACH ROW EXECUTE FUNCTION stageborging_definitions_append_only()
+        """,
+        """
+        CREATE TRIGGER definitions_no_delete BEFORE DELETE ON definitions
+        FOR EACH ROW EXECUTE FUNCTION stageborging_definitions_append_only()
+        """,
+        """
+        CREATE TRIGGER definitions_no_truncate BEFORE TRUNCATE ON definitions
+        FOR EACH STATEMENT EXECUTE FUNCTION stageborging_definitions_append_only()
+        """,
+    ),
+)
+#: The triggers that keep each table append-only, as verification looks for them.
+PG_TRIGGERS = {
+    "events": frozenset({"events_no_update", "events_no_delete", "events_no_truncate"}),
+    "definitions": frozenset(
+        {"definitions_no_update", "definitions_no_delete", "definitions_no_truncate"}
+    ),
+}

@@ -1,0 +1,132 @@
+"""What every backend shares: the column order of rows, the outbox row mapping, and the
+verification of one consistent snapshot (stored definitions, projections, events)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from attrs import evolve
+
+from ..audit import SealedEvent, StreamRow, VerifyReport, verify_rows
+from ..core import DefinitionError, Notification, OutboxEntry
+from ..lifecycles import LifecycleDefinition, load_version, read_stored, unsafe_reason
+from ._protocol import DefinitionRow
+
+__all__ = [
+    "EVENT_COLUMNS",
+    "OUTBOX_COLUMNS",
+    "STREAM_COLUMNS",
+    "outbox_entry",
+    "outbox_row",
+    "verify_snapshot",
+]
+
+# In the field order of SealedEvent and StreamRow, which are built from rows as they come.
+EVENT_COLUMNS = (
+    "stream_id, seq, type, name, occurred_at, actor_id, actor_role, from_state, to_state, "
+    "lifecycle, definition, header, body, body_hash, prev_hash, hash"
+)
+STREAM_COLUMNS = (
+    "id, kind, lifecycle, definition, state, version, head_hash, facts, opened_at, updated_at"
+)
+OUTBOX_COLUMNS = (
+    "key, stream_id, seq, plugin, channel, recipient_role, template, params, created_at, "
+    "delivered_at, attempts"
+)
+
+
+def outbox_row(entry: OutboxEntry) -> tuple[object, ...]:
+    """The values of an outbox insert, in the order of the first nine OUTBOX_COLUMNS."""
+    note = entry.notification
+    return (
+        entry.key, entry.stream_id, entry.seq, entry.plugin, note.channel,
+        note.recipient_role.value, note.template, json.dumps(dict(note.params), sort_keys=True),
+        entry.created_at,
+    )  # fmt: skip
+
+
+def outbox_entry(row: tuple[Any, ...]) -> OutboxEntry:
+    """An outbox entry from a row of OUTBOX_COLUMNS."""
+    key, stream_id, seq, plugin, channel, role, template, params = row[:8]
+    created_at, delivered_at, attempts = row[8:]
+    return OutboxEntry(
+        key=key,
+        stream_id=stream_id,
+        seq=seq,
+        plugin=plugin,
+        notification=Notification(channel, role, template, json.loads(params)),
+        created_at=created_at,
+        delivered_at=delivered_at,
+        attempts=attempts,
+    )
+
+
+def _stored_versions(
+    rows: Iterable[DefinitionRow], given: Mapping[str, LifecycleDefinition]
+) -> tuple[dict[str, LifecycleDefinition], list[str], list[str]]:
+    """The stored versions this release reads (those *given* are not built again), the
+    rows altered, and the versions it cannot read."""
+    known: dict[str, LifecycleDefinition] = {}
+    altered: list[str] = []
+    unreadable: list[str] = []
+    for row in rows:
+        stored: tuple[object, ...] = tuple(row)  # a tampered row may hold any type
+        if not all(type(v) is str for v in (row.digest, row.lifecycle, row.stored_at)) or (
+            not isinstance(stored[2], bytes)
+        ):
+            altered.append("definitions table: a row holds the wrong types")
+            continue
+        try:
+            data = read_stored(row.digest, row.lifecycle, row.data)
+        except DefinitionError as exc:
+            altered.append(f"definitions table: {exc}")
+            continue
+        if row.digest in given:
+            continue
+        try:
+            known[row.digest] = load_version(data, f"stored version {row.digest[:12]}")
+        except DefinitionError as exc:
+            unreadable.append(f"this release cannot read a stored version: {exc}")
+    return known, altered, unreadable
+
+
+def verify_snapshot(
+    definitions: Iterable[LifecycleDefinition],
+    stored: Iterable[DefinitionRow],
+    heads: Mapping[str, StreamRow],
+    events: Iterator[SealedEvent],
+    guarded: Mapping[str, bool],
+) -> VerifyReport:
+    """Verify what one snapshot of a database holds (see :func:`verify_rows`).
+
+    Args:
+        definitions: The versions the verifier knows besides the stored ones.
+        stored: The database's stored definition rows.
+        heads: Its projection rows by stream id.
+        events: Its events, ordered by stream id and seq.
+        guarded: Per table, whether its append-only triggers are in place.
+    """
+    known = {d.digest: d for d in definitions}
+    readable, problems, warnings = _stored_versions(stored, known)
+    known |= readable
+    report = verify_rows(events, heads, known.values())
+    for table, present in guarded.items():
+        if not present:
+            warnings.append(f"the append-only triggers on the {table} table are missing")
+    unsafe = sorted(
+        {v.digest[:12] for v in report.stamped if v.known and unsafe_reason(known[v.digest])}
+    )
+    if unsafe:
+        warnings.append(
+            "streams are under versions this release's hard rules refuse (read-only "
+            f"until migrated): {', '.join(unsafe)}"
+        )
+    if problems or warnings:
+        report = evolve(
+            report,
+            problems=(*report.problems, *problems),
+            warnings=(*report.warnings, *warnings),
+        )
+    return report
