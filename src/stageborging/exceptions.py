@@ -14,11 +14,14 @@ Catch :class:`StageborgingError` to handle them all::
     ├── ConcurrencyConflict                   ``expected_version`` no longer matches
     ├── PluginError                           a plugin cannot be loaded or is malformed
     └── StoreError                            the database cannot be used
-        └── SchemaVersionError                the database is newer than this library
+        ├── SchemaVersionError                the database is newer than this library
+        └── OutcomeUnknown                    the connection was lost while committing:
+                                              read the stream before repeating
 
 Every class carries the context needed to act on it as attributes, and its
 message names the field and value that caused it. Errors of the underlying
-libraries (``transitions.MachineError``, ``sqlite3.Error``) never reach callers.
+libraries (``transitions.MachineError``, ``sqlite3.Error``, ``psycopg.Error``) never reach
+callers.
 """
 
 from .core._errors import (
@@ -27,6 +30,7 @@ from .core._errors import (
     DefinitionMismatch,
     InvalidInput,
     InvalidTransition,
+    OutcomeUnknown,
     PluginError,
     Refused,
     SchemaVersionError,
@@ -42,6 +46,7 @@ __all__ = [
     "DefinitionMismatch",
     "InvalidInput",
     "InvalidTransition",
+    "OutcomeUnknown",
     "PluginError",
     "Refused",
     "SchemaVersionError",

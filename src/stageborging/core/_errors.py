@@ -19,6 +19,7 @@ __all__ = [
     "DefinitionMismatch",
     "InvalidInput",
     "InvalidTransition",
+    "OutcomeUnknown",
     "PluginError",
     "Refused",
     "SchemaVersionError",
@@ -249,6 +250,12 @@ class PluginError(StageborgingError):
 
 class StoreError(StageborgingError):
     """The database cannot be opened or used."""
+
+
+class OutcomeUnknown(StoreError):
+    """The connection was lost while the database committed: the command may or may not
+    have been written. Read the stream (its version and head hash) before repeating it;
+    it was not retried, since that could record a fact twice."""
 
 
 class SchemaVersionError(StoreError):

@@ -31,7 +31,7 @@ from ..core import (
 )
 from ..lifecycles import LifecycleDefinition
 from ..rules import Command, check_actor, check_role, resolve_open
-from ..store import SQLiteStore, Store, Transaction
+from ..store import Store, Transaction, open_store
 from ._migrations import Migrations
 from ._pipeline import Outcome, Pipeline
 from ._reads import Reads
@@ -45,9 +45,10 @@ _STORE_METHODS = ("run", "read_stream", "read_events", "outbox", "close")
 
 
 def _store(db: object) -> Store:
-    """*db* as a store: a path opens SQLite; anything else must look like a Store."""
+    """*db* as a store: a path opens SQLite, a ``postgresql://`` URL PostgreSQL; anything
+    else must look like a Store."""
     if isinstance(db, (str, os.PathLike)):
-        return SQLiteStore(db)
+        return open_store(db)
     if not all(callable(getattr(db, method, None)) for method in _STORE_METHODS):
         raise InvalidInput("db", db, "must be a database path or a Store")
     return db  # type: ignore[return-value]  # Store is a protocol: checked by its methods
@@ -62,7 +63,9 @@ class Engine(Reads, Migrations):
     """Open streams, fire transitions, record facts and read them back.
 
     Args:
-        db: A database path (SQLite, created when absent) or a :class:`Store`.
+        db: A database path (SQLite, created when absent), a ``postgresql://``
+            URL (PostgreSQL, its schema created or migrated when needed; needs
+            the ``postgres`` extra), or a :class:`Store`.
         plugins: Plugins to register: modules or instances with
             :data:`~stageborging.hookimpl` methods (not classes).
         entry_points: Also load the plugins installed distributions declare in

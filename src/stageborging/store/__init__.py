@@ -1,6 +1,10 @@
-"""Storage of streams and events: the unit-of-work protocol, its SQLite backend and the
-schema migrations. The store knows nothing of plugins or rules."""
+"""Storage of streams and events: the unit-of-work protocol, its SQLite and PostgreSQL
+backends and their schema migrations. The store knows nothing of plugins or rules.
 
+The PostgreSQL backend is imported only when a ``postgresql://`` URL is opened
+(:func:`open_store`), so SQLite users need no psycopg."""
+
+from ._open import is_url, open_store
 from ._protocol import DefinitionRow, Store, StreamRow, Transaction, VersionCount
 from ._schema import MIGRATIONS, SCHEMA_VERSION
 from ._sqlite import SQLiteStore, Synchronous
@@ -16,5 +20,7 @@ __all__ = [
     "Synchronous",
     "Transaction",
     "VersionCount",
+    "is_url",
+    "open_store",
     "verify_database",
 ]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from ..audit import VerifyReport
 from ..lifecycles import LifecycleDefinition, builtin, released
-from ._sqlite import SQLiteStore
+from ._open import open_store
 
 __all__ = ["verify_database"]
 
@@ -15,10 +15,11 @@ __all__ = ["verify_database"]
 def verify_database(
     path: str | os.PathLike[str], definitions: Iterable[LifecycleDefinition] | None = None
 ) -> VerifyReport:
-    """Open the SQLite database at *path* read-only and verify every stream.
+    """Open the database at *path* read-only and verify every stream.
 
     Args:
-        path: The database file.
+        path: The SQLite database file, or a ``postgresql://`` URL (read through
+            read-only transactions; never migrated).
         definitions: Definition versions the verifier knows besides those the
             database stored and every built-in version a release shipped (the
             built-in ones are always known). Events under a version known are
@@ -27,7 +28,7 @@ def verify_database(
     Raises:
         StoreError: the file cannot be opened as a stageborging database.
     """
-    store = SQLiteStore(path, read_only=True)
+    store = open_store(path, read_only=True)
     try:
         return store.verify((*builtin(), *released(), *(definitions or ())))
     finally:

@@ -1,0 +1,34 @@
+"""Open a store from what a user gives: a file path (SQLite) or a ``postgresql://`` URL."""
+
+from __future__ import annotations
+
+import os
+
+from ..core import StoreError
+from ._protocol import Store
+from ._sqlite import SQLiteStore
+
+__all__ = ["is_url", "open_store"]
+
+_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_url(db: object) -> bool:
+    """True when *db* is a PostgreSQL URL (anything else is a file path)."""
+    return isinstance(db, str) and db.startswith(_SCHEMES)
+
+
+def open_store(db: str | os.PathLike[str], *, read_only: bool = False) -> Store:
+    """The store *db* names: a PostgreSQL URL, else an SQLite file.
+
+    Raises:
+        StoreError: the database cannot be opened, or PostgreSQL support is not
+            installed (``pip install 'stageborging[postgres]'``).
+    """
+    if not is_url(db):
+        return SQLiteStore(db, read_only=read_only)
+    try:
+        from ._postgres import PostgresStore
+    except ImportError:
+        raise StoreError("PostgreSQL needs psycopg: pip install 'stageborging[postgres]'") from None
+    return PostgresStore(str(db), read_only=read_only)

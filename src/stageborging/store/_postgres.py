@@ -1,0 +1,415 @@
+"""The PostgreSQL store: many processes on many hosts share one database.
+
+psycopg 3 with a connection pool (psycopg_pool). Each command is one transaction
+at READ COMMITTED that locks its stream's projection row (``SELECT … FOR
+UPDATE``), so commands on one stream serialise and commands on different streams
+run side by side. Transient failures before the commit (a serialisation
+failure, a deadlock, a lost connection, a concurrent insert of the same new
+stream) are retried a bounded number of times; a connection lost *during* the
+commit leaves the outcome unknown and raises :class:`~stageborging.OutcomeUnknown`,
+never a blind retry.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from ..audit import SealedEvent, StreamRow, VerifyReport
+from ..core import (
+    ConcurrencyConflict,
+    OutboxEntry,
+    OutcomeUnknown,
+    SchemaVersionError,
+    Statistics,
+    StoreError,
+)
+from ..lifecycles import LifecycleDefinition
+from ._pg_schema import MIGRATION_LOCK, PG_MIGRATIONS, PG_TRIGGERS
+from ._protocol import DefinitionRow, VersionCount
+from ._rows import (
+    EVENT_COLUMNS,
+    OUTBOX_COLUMNS,
+    STREAM_COLUMNS,
+    outbox_entry,
+    outbox_row,
+    verify_snapshot,
+)
+
+__all__ = ["PostgresStore"]
+
+T = TypeVar("T")
+
+SCHEMA_VERSION = len(PG_MIGRATIONS)
+_INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})"
+_INSERT_STREAM = f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})"
+_UPDATE_STREAM = (
+    "UPDATE streams SET state = %s, version = %s, head_hash = %s, facts = %s, "
+    "definition = %s, updated_at = %s WHERE id = %s AND version = %s"
+)
+_INSERT_OUTBOX = (
+    "INSERT INTO outbox (key, stream_id, seq, plugin, channel, recipient_role, template, "
+    "params, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_INSERT_DEFINITION = (
+    "INSERT INTO definitions (digest, lifecycle, data, stored_at) VALUES (%s, %s, %s, %s) "
+    "ON CONFLICT (digest) DO NOTHING"
+)
+#: Failures after which the whole command may run again: nothing of it was committed.
+_TRANSIENT = (
+    pg_errors.SerializationFailure,
+    pg_errors.DeadlockDetected,
+    pg_errors.LockNotAvailable,
+    pg_errors.UniqueViolation,  # two commands opened the same new stream at once
+)
+
+
+def _shown(url: str) -> str:
+    """The database URL without a password, for messages."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "postgresql://…"
+    host, db = info.get("host", "localhost"), info.get("dbname", "")
+    return f"postgresql://{info.get('user', '')}@{host}:{info.get('port', 5432)}/{db}"
+
+
+class _Transaction:
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def load(self, stream_id: str) -> StreamRow | None:
+        row = self._conn.execute(
+            f"SELECT {STREAM_COLUMNS} FROM streams WHERE id = %s FOR UPDATE", (stream_id,)
+        ).fetchone()
+        return None if row is None else StreamRow._make(row)
+
+    def read_events(self, stream_id: str) -> list[SealedEvent]:
+        rows = self._conn.execute(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = %s ORDER BY seq", (stream_id,)
+        ).fetchall()
+        return [SealedEvent._make(row) for row in rows]
+
+    def write(
+        self,
+        row: StreamRow,
+        events: Sequence[SealedEvent],
+        previous_version: int,
+        outbox: Sequence[OutboxEntry] = (),
+    ) -> None:
+        with self._conn.cursor() as cursor:
+            if outbox:
+                cursor.executemany(_INSERT_OUTBOX, [outbox_row(entry) for entry in outbox])
+            cursor.executemany(_INSERT_EVENT, [tuple(event) for event in events])
+            if previous_version == 0:
+                cursor.execute(_INSERT_STREAM, tuple(row))
+                return
+            cursor.execute(
+                _UPDATE_STREAM,
+                (
+                    row.state, row.version, row.head_hash, row.facts, row.definition,
+                    row.updated_at, row.id, previous_version,
+                ),
+            )  # fmt: skip
+            if cursor.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
+                raise ConcurrencyConflict(row.id, previous_version, -1)
+
+    def add_definitions(self, rows: Sequence[DefinitionRow]) -> None:
+        with self._conn.cursor() as cursor:
+            cursor.executemany(_INSERT_DEFINITION, [tuple(row) for row in rows])
+
+
+class PostgresStore:
+    """A store in a PostgreSQL database, shared by any number of processes and hosts.
+
+    Args:
+        url: A libpq connection URL, ``postgresql://user@host:5432/dbname``
+            (parameters such as ``?options=-csearch_path%3Dschool`` choose a schema).
+        min_size: Connections the pool keeps open.
+        max_size: The most connections the pool opens (size it to the threads
+            that run commands at once).
+        timeout: Seconds to wait for a free connection, and to connect.
+        retries: How many times a transient failure is retried.
+        read_only: Connect for reading only (audit): every transaction is
+            ``READ ONLY`` and the schema is never migrated.
+
+    Raises:
+        StoreError: the database cannot be reached, or is not a stageborging one.
+        SchemaVersionError: the database is newer than this library.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 4,
+        timeout: float = 10.0,
+        retries: int = 5,
+        read_only: bool = False,
+    ) -> None:
+        self.url = url
+        self.read_only = read_only
+        self._retries = retries
+        self._shown = _shown(url)
+        try:
+            self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+                url,
+                min_size=min_size,
+                max_size=max_size,
+                timeout=timeout,
+                kwargs={"autocommit": False, "connect_timeout": max(1, int(timeout))},
+                open=False,
+            )
+            self._pool.open(wait=True, timeout=timeout)
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise StoreError(f"{self._shown}: cannot connect ({exc})") from None
+        try:
+            if read_only:
+                self._check_readable()
+            else:
+                self._migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- schema ------------------------------------------------------------
+
+    def _version(self, conn: psycopg.Connection[Any]) -> int:
+        exists = conn.execute("SELECT to_regclass('stageborging_schema')").fetchone()
+        if exists is None or exists[0] is None:
+            return 0
+        row = conn.execute("SELECT version FROM stageborging_schema").fetchone()
+        version = 0 if row is None else int(row[0])
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self._shown}: schema version {version} is newer than this library "
+                f"understands ({SCHEMA_VERSION}); upgrade stageborging"
+            )
+        return version
+
+    def _migrate(self) -> None:
+        def work(conn: psycopg.Connection[Any]) -> None:
+            # one process migrates; the others wait here, then find the schema current
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            version = self._version(conn)
+            if version == 0:
+                if conn.execute("SELECT to_regclass('events')").fetchone() not in (None, (None,)):
+                    raise StoreError(f"{self._shown}: not a stageborging database")
+                conn.execute("CREATE TABLE stageborging_schema (version integer NOT NULL)")
+                conn.execute("INSERT INTO stageborging_schema VALUES (0)")
+            for statements in PG_MIGRATIONS[version:]:
+                for statement in statements:
+                    conn.execute(statement)
+            conn.execute("UPDATE stageborging_schema SET version = %s", (SCHEMA_VERSION,))
+
+        self._in_transaction(work)
+
+    def _check_readable(self) -> None:
+        def work(conn: psycopg.Connection[Any]) -> None:
+            if self._version(conn) < 1:
+                raise StoreError(f"{self._shown}: not a stageborging database (no schema)")
+
+        self._read(work)
+
+    # -- transactions ------------------------------------------------------
+
+    def _in_transaction(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                with self._pool.connection() as conn:
+                    try:
+                        result = work(conn)
+                    except BaseException:
+                        conn.rollback()
+                        raise
+                    try:
+                        conn.commit()
+                    except psycopg.OperationalError as exc:
+                        raise OutcomeUnknown(
+                            f"{self._shown}: the connection was lost while committing ({exc}); "
+                            "the command may or may not have been written: read the stream "
+                            "(its version and head hash) before you repeat it"
+                        ) from None
+                    return result
+            except _TRANSIENT:
+                if attempt >= self._retries:
+                    raise StoreError(f"{self._shown}: gave up after {attempt} retries") from None
+            except OutcomeUnknown:
+                raise
+            except psycopg.OperationalError as exc:  # lost before the commit: nothing written
+                if attempt >= self._retries:
+                    raise StoreError(f"{self._shown}: {exc}") from None
+            except PoolTimeout as exc:
+                raise StoreError(f"{self._shown}: no free connection ({exc})") from None
+            except psycopg.Error as exc:
+                raise StoreError(f"{self._shown}: {exc}") from None
+            attempt += 1
+            time.sleep(0.005 * attempt)
+
+    def _read(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """Run *work* in one read-only REPEATABLE READ transaction: one snapshot."""
+        try:
+            with self._pool.connection() as conn:
+                try:
+                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    return work(conn)
+                finally:
+                    conn.rollback()
+        except PoolTimeout as exc:
+            raise StoreError(f"{self._shown}: no free connection ({exc})") from None
+        except psycopg.Error as exc:
+            raise StoreError(f"{self._shown}: cannot read the database ({exc})") from None
+
+    def run(self, work: Callable[[_Transaction], T]) -> T:
+        """Run *work* in one transaction (see :class:`Store`)."""
+        if self.read_only:
+            raise StoreError(f"{self._shown}: opened read-only")
+        return self._in_transaction(lambda conn: work(_Transaction(conn)))
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._pool.close()
+
+    # -- reads -------------------------------------------------------------
+
+    def read_stream(self, stream_id: str) -> StreamRow | None:
+        def work(conn: psycopg.Connection[Any]) -> StreamRow | None:
+            row = conn.execute(
+                f"SELECT {STREAM_COLUMNS} FROM streams WHERE id = %s", (stream_id,)
+            ).fetchone()
+            return None if row is None else StreamRow._make(row)
+
+        return self._read(work)
+
+    def read_events(self, stream_id: str) -> list[SealedEvent]:
+        return self._read(lambda conn: _Transaction(conn).read_events(stream_id))
+
+    def iter_events(self) -> Iterator[SealedEvent]:
+        rows = self._read(
+            lambda conn: conn.execute(
+                f"SELECT {EVENT_COLUMNS} FROM events ORDER BY stream_id, seq"
+            ).fetchall()
+        )
+        return (SealedEvent._make(row) for row in rows)
+
+    def stream_heads(self) -> dict[str, StreamRow]:
+        return self._read(self._heads)
+
+    @staticmethod
+    def _heads(conn: psycopg.Connection[Any]) -> dict[str, StreamRow]:
+        rows = conn.execute(f"SELECT {STREAM_COLUMNS} FROM streams").fetchall()
+        return {row[0]: StreamRow._make(row) for row in rows}
+
+    def verify(self, definitions: Iterable[LifecycleDefinition] = ()) -> VerifyReport:
+        """Verify every stream in one REPEATABLE READ snapshot of the database."""
+        given = tuple(definitions)
+
+        def work(conn: psycopg.Connection[Any]) -> VerifyReport:
+            with conn.cursor(name="stageborging_verify") as events:  # streamed, not held
+                events.itersize = 2000
+                events.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY stream_id, seq")
+                return verify_snapshot(
+                    given,
+                    self._definitions(conn),
+                    self._heads(conn),
+                    (SealedEvent._make(row) for row in events),
+                    {table: self._guarded(conn, table) for table in PG_TRIGGERS},
+                )
+
+        return self._read(work)
+
+    @staticmethod
+    def _guarded(conn: psycopg.Connection[Any], table: str) -> bool:
+        names = {
+            row[0]
+            for row in conn.execute(
+                "SELECT tgname FROM pg_trigger "
+                "WHERE tgrelid = to_regclass(%s) AND tgenabled <> 'D'",
+                (table,),
+            )
+        }
+        return names >= PG_TRIGGERS[table]
+
+    def definitions(self) -> list[DefinitionRow]:
+        return self._read(self._definitions)
+
+    @staticmethod
+    def _definitions(conn: psycopg.Connection[Any]) -> list[DefinitionRow]:
+        rows = conn.execute(
+            "SELECT digest, lifecycle, data, stored_at FROM definitions ORDER BY stored_at, digest"
+        ).fetchall()
+        return [DefinitionRow._make(row) for row in rows]
+
+    def versions(self) -> list[VersionCount]:
+        rows = self._read(
+            lambda conn: conn.execute(
+                "SELECT lifecycle, definition, state, count(*) FROM streams "
+                "GROUP BY lifecycle, definition, state ORDER BY lifecycle, definition, state"
+            ).fetchall()
+        )
+        return [VersionCount(lc, digest, state, int(n)) for lc, digest, state, n in rows]
+
+    def streams_under(self, digest: str) -> list[str]:
+        rows = self._read(
+            lambda conn: conn.execute(
+                "SELECT id FROM streams WHERE definition = %s ORDER BY id", (digest,)
+            ).fetchall()
+        )
+        return [row[0] for row in rows]
+
+    def outbox(self, stream_id: str | None = None, pending: bool = True) -> list[OutboxEntry]:
+        where, params = [], []
+        if stream_id is not None:
+            where.append("stream_id = %s")
+            params.append(stream_id)
+        if pending:
+            where.append("delivered_at IS NULL")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._read(
+            lambda conn: conn.execute(
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox {clause} ORDER BY id",
+                params,
+            ).fetchall()
+        )
+        return [outbox_entry(row) for row in rows]
+
+    def statistics(self) -> Statistics:
+        def work(conn: psycopg.Connection[Any]) -> Statistics:
+            states: dict[str, dict[str, int]] = {}
+            for lifecycle, state, count in conn.execute(
+                "SELECT lifecycle, state, count(*) FROM streams GROUP BY lifecycle, state"
+            ):
+                states.setdefault(lifecycle, {})[state] = int(count)
+            by_type = {
+                t: int(n)
+                for t, n in conn.execute("SELECT type, count(*) FROM events GROUP BY type")
+            }
+            refusals = {
+                code: int(n)
+                for code, n in conn.execute(
+                    """
+                    SELECT f->>'code', count(*)
+                    FROM events,
+                         jsonb_array_elements(convert_from(body, 'UTF8')::jsonb->'findings') f
+                    WHERE type = 'refused' AND f->>'severity' = 'block'
+                    GROUP BY 1 ORDER BY 2 DESC, 1
+                    """
+                )
+            }
+            return Statistics(
+                states=states,
+                events=sum(by_type.values()),
+                events_by_type=by_type,
+                refusals=refusals,
+            )
+
+        return self._read(work)
