@@ -5,6 +5,8 @@ Shared helpers live in the ``support`` package next to this file.
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,3 +31,35 @@ def db_path(tmp_path: Path) -> Path:
 def engine(db_path: Path, clock: FakeClock) -> Iterator[Engine]:
     with Engine(db_path, plugins=[Recognises("emp-unrecognised")], clock=clock) as eng:
         yield eng
+
+
+#: The environment variable naming the PostgreSQL server the contract runs on (.ci/run sets it).
+POSTGRES_DSN = "STAGEBORGING_TEST_POSTGRES_DSN"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each backend, as the ``db`` an engine or store takes.
+
+    PostgreSQL: a schema of its own in the server ``$STAGEBORGING_TEST_POSTGRES_DSN``
+    names, dropped afterwards, so parallel runs never collide; skipped without it.
+    """
+    if request.param == "sqlite":
+        yield str(tmp_path / "contract.db")
+        return
+    dsn = os.environ.get(POSTGRES_DSN)
+    if not dsn:
+        pytest.skip(f"PostgreSQL: set {POSTGRES_DSN} (e.g. postgresql://postgres@127.0.0.1/test)")
+    psycopg = pytest.importorskip("psycopg", reason="PostgreSQL: psycopg is not installed")
+    schema = f"contract_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL at {POSTGRES_DSN} is not reachable: {exc}")
+    separator = "&" if "?" in dsn else "?"
+    try:
+        yield f"{dsn}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")

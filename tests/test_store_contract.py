@@ -1,0 +1,272 @@
+"""The store contract: what every backend does the same, run on SQLite and PostgreSQL.
+
+Every capability adds its tables and queries here, so each is built once against one
+contract and runs on both backends from its first day (PostgreSQL tests skip, saying
+why, where no server is configured).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import attrs
+import pytest
+
+from stageborging import (
+    ConcurrencyConflict,
+    Engine,
+    InvalidInput,
+    Refused,
+    StoreError,
+    Transition,
+    verify_database,
+)
+from stageborging.audit import seal
+from stageborging.lifecycles import mbo_bpv
+from stageborging.store import DefinitionRow, Store, open_store
+from stageborging.testing import FakeClock
+from support import (
+    COACH,
+    PLACEMENT_OFFICE,
+    STUDENT,
+    SYSTEM,
+    Recognises,
+    journey,
+    mbo_details,
+)
+
+
+@pytest.fixture
+def engine(backend: str, clock: FakeClock) -> Iterator[Engine]:
+    with Engine(backend, plugins=[Recognises("emp-unrecognised")], clock=clock) as eng:
+        yield eng
+
+
+@pytest.fixture
+def store(backend: str) -> Iterator[Store]:
+    opened = open_store(backend)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+# -- the engine on each backend --------------------------------------------------------
+
+
+def test_a_journey_is_recorded_replayed_and_verified(engine: Engine, clock: FakeClock) -> None:
+    sid = journey(engine, clock).open()
+    journey(engine, clock).to_active(sid)
+    engine.record(sid, "hours", actor=STUDENT, data={"hours": 40})
+    stream = engine.stream(sid)
+    assert (stream.state, stream.version, stream.facts["hours"]) == ("active", 11, 40)
+    assert [e.seq for e in engine.history(sid)] == list(range(1, 12))
+    assert engine.replay(sid) == stream
+    report = engine.verify()
+    assert report.ok
+    assert report.judged
+    assert (report.streams, report.events) == (1, 11)
+
+
+def test_a_refusal_is_recorded_and_nothing_else_moves(engine: Engine, clock: FakeClock) -> None:
+    sid = journey(engine, clock).open()
+    journey(engine, clock).search(sid)
+    engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-unrecognised"})
+    with pytest.raises(Refused) as refused:
+        engine.fire(sid, "verify_employer", actor=PLACEMENT_OFFICE)
+    assert refused.value.event is not None
+    assert engine.stream(sid).state == "placement_proposed"
+    assert engine.statistics().refusals == {"recognition.not_recognised": 1}
+
+
+def test_a_stale_expected_version_conflicts_and_writes_nothing(engine: Engine) -> None:
+    sid = journey(engine).open()
+    with pytest.raises(ConcurrencyConflict):
+        engine.fire(sid, "begin_search", actor=STUDENT, expected_version=7)
+    assert engine.stream(sid).version == 1
+    engine.fire(sid, "begin_search", actor=STUDENT, expected_version=1)
+    assert engine.stream(sid).version == 2
+
+
+def test_bad_input_is_the_same_named_error(engine: Engine) -> None:
+    with pytest.raises(InvalidInput) as info:
+        engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details(level=9))
+    assert info.value.field == "data.level"
+    sid = journey(engine).open()
+    with pytest.raises(InvalidInput) as taken:
+        engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details(), stream_id=sid)
+    assert taken.value.field == "stream_id"
+    assert engine.statistics().events == 1
+
+
+def test_commands_on_one_stream_from_threads_serialise(backend: str, clock: FakeClock) -> None:
+    """Threads recording on one stream: every command applies; the chain stays linear."""
+    with Engine(backend, clock=clock) as engine:
+        sid = journey(engine).open()
+        engine.fire(sid, "begin_search", actor=STUDENT)
+
+        def record(n: int) -> None:
+            for i in range(5):
+                data = {"application": f"a{n}-{i}", "employer": "e1"}
+                engine.record(sid, "application_sent", actor=STUDENT, data=data)
+
+        threads = [threading.Thread(target=record, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert engine.stream(sid).version == 22
+        assert len(engine.stream(sid).facts["applications"]) == 20
+        assert engine.verify().ok
+
+
+def test_versions_and_migrations(backend: str, clock: FakeClock) -> None:
+    variant = attrs.evolve(mbo_bpv(), name="variant")
+    with Engine(backend, clock=clock, lifecycles=[variant]) as engine:
+        sid = engine.open("variant", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
+    pause = Transition("pause_search", ["searching"], "orientation", ["coach"])
+    changed = attrs.evolve(variant, transitions=(*variant.transitions, pause))
+    with Engine(backend, clock=clock, lifecycles=[changed]) as engine:
+        (pending,) = [v for v in engine.versions("variant") if v.pending]
+        assert pending.digest == variant.digest
+        event = engine.migrate(sid, actor=SYSTEM, reason="school_year_2027")
+        assert event.definition == changed.digest
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        engine.fire(sid, "pause_search", actor=COACH)
+        assert engine.replay(sid) == engine.stream(sid)
+    report = verify_database(backend)
+    assert report.ok
+    assert {v.digest for v in report.stamped} == {variant.digest, changed.digest}
+
+
+def test_notifications_are_written_with_their_event(backend: str, clock: FakeClock) -> None:
+    from stageborging import Notification, hookimpl
+
+    class Tells:
+        name = "test-tells"
+
+        @hookimpl
+        def stageborging_after_transition(self) -> list[Notification]:
+            return [Notification("email", "coach", "moved", {"step": "search"})]
+
+    with Engine(backend, clock=clock, plugins=[Tells()]) as engine:
+        sid = journey(engine).open()
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        (entry,) = engine.notifications(sid)
+        assert (entry.seq, entry.plugin, entry.notification.template) == (2, "test-tells", "moved")
+        assert entry.delivered_at is None
+
+
+# -- the store itself ------------------------------------------------------------------
+
+
+def test_a_stored_version_keeps_its_first_row(store: Store) -> None:
+    row = DefinitionRow("d" * 64, "variant", b"{}", "2027-01-10T09:00:00.000000Z")
+    store.run(lambda tx: tx.add_definitions([row]))
+    store.run(lambda tx: tx.add_definitions([row._replace(data=b"[]")]))
+    assert store.definitions() == [row]
+
+
+def test_events_are_append_only(backend: str, clock: FakeClock) -> None:
+    """The database itself refuses to change or delete an event (defence in depth)."""
+    with Engine(backend, clock=clock) as engine:
+        journey(engine).open()
+    if backend.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(backend, autocommit=True) as conn:
+            for statement in ("UPDATE events SET name = 'x'", "DELETE FROM events"):
+                with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                    conn.execute(statement)
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                conn.execute("TRUNCATE events")
+    else:
+        import sqlite3
+
+        with sqlite3.connect(backend) as conn:
+            for statement in ("UPDATE events SET name = 'x'", "DELETE FROM events"):
+                with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                    conn.execute(statement)
+
+
+def test_a_tampered_event_is_a_break(backend: str, clock: FakeClock) -> None:
+    with Engine(backend, clock=clock) as engine:
+        sid = journey(engine).open()
+        engine.fire(sid, "begin_search", actor=STUDENT)
+    statements = (
+        "ALTER TABLE events DISABLE TRIGGER events_no_update",
+        "UPDATE events SET to_state = 'active' WHERE seq = 2",
+    )
+    if backend.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(backend, autocommit=True) as conn:
+            for statement in statements:
+                conn.execute(statement)  # type: ignore[call-overload]
+    else:
+        import sqlite3
+
+        with sqlite3.connect(backend) as conn:
+            conn.execute("DROP TRIGGER events_no_update")
+            conn.execute(statements[1])
+    report = verify_database(backend)
+    assert [(b.stream_id, b.seq) for b in report.breaks] == [(sid, 2)]
+    assert "missing" in " ".join(report.warnings)
+
+
+def test_a_read_only_store_writes_nothing(backend: str, clock: FakeClock) -> None:
+    with Engine(backend, clock=clock) as engine:
+        journey(engine).open()
+    reader = open_store(backend, read_only=True)
+    try:
+        with pytest.raises(StoreError, match="read-only"):
+            reader.run(lambda tx: None)
+        assert reader.verify().ok
+        assert reader.statistics().events == 1
+    finally:
+        reader.close()
+
+
+def test_concurrent_first_starts_on_an_empty_database_all_succeed(backend: str) -> None:
+    """Several engines opening one empty database at once: one migrates, the others wait."""
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            open_store(backend).close()
+        except BaseException as exc:  # pragma: no cover - the failure this test is for
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert verify_database(backend).ok
+
+
+def test_events_written_by_hand_are_read_back_in_order(store: Store) -> None:
+    """The store keeps what it is given: sealed events read back in seq order."""
+    from stageborging.audit import GENESIS, StreamRow
+
+    prev, sealed = GENESIS, []
+    for seq in (1, 2):
+        event = seal(
+            stream_id="s-1", seq=seq, type="opened" if seq == 1 else "recorded",
+            name="case" if seq == 1 else "reporter_feedback",
+            occurred_at="2027-01-10T09:00:00.000000Z", actor_id="a-1",
+            actor_role="confidential_advisor", from_state="received", to_state="received",
+            lifecycle="case", definition="0" * 64, plugins=(),
+            body={"data": {}, "date": "2027-01-10", "findings": []}, prev_hash=prev,
+        )  # fmt: skip
+        prev = event.hash
+        sealed.append(event)
+    row = StreamRow("s-1", "case", "case", "0" * 64, "received", 2, prev, "{}", "t", "t")
+    store.run(lambda tx: tx.write(row, sealed, 0))
+    assert store.read_events("s-1") == sealed
+    assert list(store.iter_events()) == sealed
+    assert store.read_stream("s-1") == row
+    assert store.streams_under("0" * 64) == ["s-1"]
+    assert [tuple(v) for v in store.versions()] == [("case", "0" * 64, "received", 1)]
