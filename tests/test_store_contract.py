@@ -270,3 +270,21 @@ def test_events_written_by_hand_are_read_back_in_order(store: Store) -> None:
     assert store.read_stream("s-1") == row
     assert store.streams_under("0" * 64) == ["s-1"]
     assert [tuple(v) for v in store.versions()] == [("case", "0" * 64, "received", 1)]
+
+
+def test_the_demo_then_audit_verify_on_each_backend(backend: str) -> None:
+    """``stageborging demo --db DB`` then ``stageborging audit verify --db DB`` exits 0."""
+    from click.testing import CliRunner
+
+    from stageborging.cli import main
+
+    runner = CliRunner()
+    demo = runner.invoke(main, ["demo", "--db", backend, "--students", "6"])
+    assert demo.exit_code == 0, demo.output
+    assert "Audit log: intact" in demo.output
+    verified = runner.invoke(main, ["audit", "verify", "--db", backend])
+    assert verified.exit_code == 0, verified.output
+    if backend.startswith("postgresql"):  # its log cannot be deleted: a second run is refused
+        again = runner.invoke(main, ["demo", "--db", backend, "--students", "6"])
+        assert again.exit_code == 2
+        assert "needs an empty database" in again.output

@@ -45,7 +45,7 @@ def _known_lifecycles(
     help="Output for people or for tools.",
 )
 @plugin_options
-def verify(db: Path, fmt: str, block: tuple[str, ...], config: dict[str, Any] | None) -> None:
+def verify(db: Path | str, fmt: str, block: tuple[str, ...], config: dict[str, Any] | None) -> None:
     """Recompute every stream's hash chain and check every stored column.
 
     Each event is checked against the version of its definition stamped on it

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from .. import Engine, Registry, verify_database
+from ..store import open_store
 from ._cohort import (
     PHASES,
     DemoClock,
@@ -21,6 +22,25 @@ from ._cohort import (
 from ._options import db_option, plugin_options, warn_unmatched
 
 __all__ = ["demo"]
+
+
+def _empty_or_refuse(url: str) -> None:
+    """The demo on PostgreSQL needs an empty database: its log cannot be deleted."""
+    store = open_store(url)
+    try:
+        events = store.statistics().events
+    finally:
+        store.close()
+    if events:
+        raise click.UsageError(
+            f"{_shown_url(url)} holds {events} events; the demo needs an empty database "
+            "(the log is append-only: nothing is ever deleted). Give an empty database or "
+            "schema, e.g. postgresql://…/db?options=-csearch_path%3Ddemo"
+        )
+
+
+def _shown_url(url: str) -> str:
+    return url.split("?", 1)[0].rsplit("@", 1)[-1]
 
 
 @click.command()
@@ -41,7 +61,7 @@ __all__ = ["demo"]
 )
 @plugin_options
 def demo(
-    db: Path, students: int, seed: int, block: tuple[str, ...], config: dict[str, Any] | None
+    db: Path | str, students: int, seed: int, block: tuple[str, ...], config: dict[str, Any] | None
 ) -> None:
     """Drive a seeded demo cohort through a school year, then verify the audit log.
 
@@ -62,7 +82,9 @@ def demo(
             f"{DemoRegister.name!r}: the demo needs its recognition register",
             param_hint="'--block'",
         )
-    if db.exists() and not holds_only_demo_data(db):
+    if isinstance(db, str):
+        _empty_or_refuse(db)
+    elif db.exists() and not holds_only_demo_data(db):
         raise click.UsageError(
             f"{db} exists and holds data that is not from the demo; "
             "choose another --db (the demo starts from a fresh database)"
@@ -70,7 +92,7 @@ def demo(
     # Plugins first: settings a plugin refuses stop the demo before any file changes.
     registry = Registry([DemoRegister()], block=block, config=config)
     warn_unmatched(block, registry)
-    if db.exists():
+    if isinstance(db, Path) and db.exists():
         remove_database(db)
     clock = DemoClock()
     started = time.perf_counter()

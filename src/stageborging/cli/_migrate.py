@@ -181,7 +181,7 @@ def _show(steps: tuple[MigrationStep, ...], name: str, dry_run: bool, fmt: str) 
 @plugin_options
 def migrate(
     name: str | None,
-    db: Path,
+    db: Path | str,
     only_from: str | None,
     to: str,
     mapping: dict[str, str],
@@ -207,7 +207,7 @@ def migrate(
     Exit status: 0 every stream moved (or would); 1 some were refused; 2 bad
     input or a database that cannot be opened.
     """
-    if not db.is_file():
+    if isinstance(db, Path) and not db.is_file():
         click.echo(f"error: {shown_path(db)}: no such database file", err=True)
         sys.exit(2)
     definitions = []
@@ -254,7 +254,7 @@ def migrate(
 @click.command("add-version")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @db_option
-def add_version(file: Path, db: Path) -> None:
+def add_version(file: Path, db: Path | str) -> None:
     """Store FILE in the database as a version of its lifecycle, without making it current.
 
     For streams under a version the engine does not know (last year's file,
@@ -266,7 +266,7 @@ def add_version(file: Path, db: Path) -> None:
     Exit status: 0 stored; 2 a file that cannot be read or is no definition, or
     a database that cannot be opened.
     """
-    if not db.is_file():
+    if isinstance(db, Path) and not db.is_file():
         click.echo(f"error: {shown_path(db)}: no such database file", err=True)
         sys.exit(2)
     try:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from .. import Registry
+from ..store import is_url
 
 __all__ = [
     "db_option",
@@ -22,7 +23,10 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_DB_HELP = "The SQLite database file [default: $STAGEBORGING_DB, else ./stageborging.db]."
+_DB_HELP = (
+    "The SQLite database file, or a postgresql:// URL [default: $STAGEBORGING_DB, "
+    "else ./stageborging.db]."
+)
 _BLOCK_HELP = "A plugin not to load, by name (repeatable); 'stageborging plugins' lists the names."
 _CONFIG_HELP = (
     "A TOML file of plugin settings, one table per plugin: [my-plugin] threshold = 3 "
@@ -51,6 +55,13 @@ def shown_path(path: str | Path) -> str:
     return f"{text[:half]}…{text[-half:]} ({len(text)} characters)"
 
 
+def _usable_db(ctx: click.Context, param: click.Parameter, value: str) -> Path | str:
+    """A ``postgresql://`` URL as given, else a path the system can look up."""
+    if is_url(value):
+        return value
+    return _usable_path(ctx, param, Path(value))
+
+
 def _usable_path(ctx: click.Context, param: click.Parameter, path: Path) -> Path:
     """*path*, if the system can look it up (it need not exist): else a usage error.
 
@@ -67,15 +78,16 @@ def _usable_path(ctx: click.Context, param: click.Parameter, path: Path) -> Path
 
 
 def db_option(function: F) -> F:
-    """``--db FILE``, from ``$STAGEBORGING_DB``, else ``./stageborging.db``."""
+    """``--db FILE|URL``, from ``$STAGEBORGING_DB``, else ``./stageborging.db``: a Path,
+    or a ``postgresql://`` URL as a string."""
     return click.option(
         "--db",
         "db",
-        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE|URL",
         envvar="STAGEBORGING_DB",
         default="stageborging.db",
         show_envvar=True,
-        callback=_usable_path,
+        callback=_usable_db,
         help=_DB_HELP,
     )(function)
 
