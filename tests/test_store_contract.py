@@ -288,3 +288,33 @@ def test_the_demo_then_audit_verify_on_each_backend(backend: str) -> None:
         again = runner.invoke(main, ["demo", "--db", backend, "--students", "6"])
         assert again.exit_code == 2
         assert "needs an empty database" in again.output
+
+
+def test_postgresql_retries_a_connection_lost_before_the_commit(backend: str) -> None:
+    """The server ends the command's connection mid-transaction (pg_terminate_backend):
+    nothing of it was committed, so it runs again, once, and is written once."""
+    if not backend.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite has no connection to lose")
+    import psycopg
+
+    victim = f"{backend}&application_name=stageborging-victim"
+    store = open_store(victim)
+    row = DefinitionRow("e" * 64, "variant", b"{}", "2027-01-10T09:00:00.000000Z")
+    attempts: list[int] = []
+
+    def work(tx: object) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            with psycopg.connect(backend, autocommit=True) as killer:
+                killer.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'stageborging-victim'"
+                )
+        tx.add_definitions([row])  # type: ignore[attr-defined]
+
+    try:
+        store.run(work)
+        assert len(attempts) == 2
+        assert store.definitions() == [row]
+    finally:
+        store.close()
