@@ -12,6 +12,7 @@ from ._verify import verify_database
 
 __all__ = [
     "MIGRATIONS",
+    "PostgresStore",
     "SCHEMA_VERSION",
     "DefinitionRow",
     "SQLiteStore",
@@ -24,3 +25,12 @@ __all__ = [
     "open_store",
     "verify_database",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``PostgresStore`` is imported on first use: SQLite users need no psycopg."""
+    if name == "PostgresStore":
+        from ._postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
