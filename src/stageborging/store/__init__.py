@@ -12,9 +12,9 @@ from ._verify import verify_database
 
 __all__ = [
     "MIGRATIONS",
-    "PostgresStore",
     "SCHEMA_VERSION",
     "DefinitionRow",
+    "PostgresStore",
     "SQLiteStore",
     "Store",
     "StreamRow",
