@@ -23,3 +23,17 @@ def test_bench_fire_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     for line in ("engine cpu per fire NORMAL median", "fire/floor ratio (FULL)",
                  "verify_database throughput", "target dry-run"):  # fmt: skip
         assert line in printed
+
+
+def test_bench_scale_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    """A tiny run of bench_scale (one process, SQLite, and PostgreSQL where configured)."""
+    sys.path.insert(0, str(BENCHMARKS))  # kept while it runs: its processes import it too
+    try:
+        import bench_scale
+
+        assert bench_scale.main(["--n", "4", "--procs", "1"]) == 0
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    printed = capsys.readouterr().out
+    assert "sqlite fire 1 proc" in printed
+    assert "sqlite engine/floor ratio 1 proc" in printed
