@@ -13,11 +13,11 @@ Every figure is one ``name: value unit`` line; lines starting with ``#`` are con
   start together and the figure is every command of every process over the slowest
   process's time.
 * **floor**: the SQL one transition cannot avoid, written by hand (psycopg or
-  sqlite3), one transaction per transition: lock and read the stream row, insert one
-  event row of the same size, update the projection row, commit.
+  sqlite3), one transaction per transition: lock and read the stream row, (PostgreSQL)
+  take the transaction's log position, insert one event row of the same size, update
+  the projection row, commit.
 
-This first version measures the store as it is: the global-order mechanism and the
-batched figures of the PostgreSQL issue are still to come and will change them.
+A first version: the batched figures of the PostgreSQL issue are still to come.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from stageborging import Actor, Engine
+from stageborging.store._pg_schema import LOG_POSITION
 from stageborging.testing import FakeClock, Journey, KitRegister
 
 COACH = Actor("coach-1", "coach")
@@ -97,10 +98,11 @@ def floor_worker(db: str, worker: int, streams: int, n: int, start: Any, out: An
         mark = "?"
     ids = _floor_rows(worker, streams)
     versions = dict.fromkeys(ids, 1)
+    columns = 17 if postgres else 16
     insert = (
         "INSERT INTO events (stream_id, seq, type, name, occurred_at, actor_id, actor_role, "
-        "from_state, to_state, lifecycle, definition, header, body, body_hash, prev_hash, hash) "
-        f"VALUES ({', '.join([mark] * 16)})"
+        "from_state, to_state, lifecycle, definition, header, body, body_hash, prev_hash, hash"
+        f"{', position' if postgres else ''}) VALUES ({', '.join([mark] * columns)})"
     )
     select = f"SELECT version, head_hash, facts FROM streams WHERE id = {mark}"
     update = (
@@ -118,12 +120,14 @@ def floor_worker(db: str, worker: int, streams: int, n: int, start: Any, out: An
         version, head, _ = cursor.fetchone()
         digest = hashlib.sha256(f"{sid}{version}".encode()).hexdigest()
         state = "suspended" if version % 2 else "active"
-        conn.execute(
-            insert,
-            (sid, version + 1, "transitioned", "suspend", "2027-02-01T09:00:00.000000Z",
-             "coach-1", "coach", "active", state, "mbo_bpv", "0" * 64, _HEADER, _BODY,
-             digest, head, digest),
+        values: tuple[Any, ...] = (
+            sid, version + 1, "transitioned", "suspend", "2027-02-01T09:00:00.000000Z",
+            "coach-1", "coach", "active", state, "mbo_bpv", "0" * 64, _HEADER, _BODY,
+            digest, head, digest,
         )  # fmt: skip
+        if postgres:  # the log position the store takes: the transaction's id, shifted
+            values += (conn.execute(LOG_POSITION).fetchone()[0],)
+        conn.execute(insert, values)
         conn.execute(update, (state, version + 1, digest, _FACTS, "2027-02-01", sid, version))
         conn.commit() if postgres else conn.execute("COMMIT")
         versions[sid] = version + 1

@@ -318,3 +318,48 @@ def test_postgresql_retries_a_connection_lost_before_the_commit(backend: str) ->
         assert store.definitions() == [row]
     finally:
         store.close()
+
+
+def test_a_reader_following_the_log_never_misses_an_event(backend: str) -> None:
+    """Writers in threads on their own streams, a reader resuming from the last position it
+    saw: it sees every event exactly once, in increasing positions, although commits
+    finish in another order than positions are handed out."""
+    writers, commands = 4, 15
+    done = threading.Event()
+    seen: list[tuple[int, str, int]] = []
+    with Engine(backend, clock=FakeClock()) as engine:
+
+        def write() -> None:
+            sid = journey(engine).open()
+            for i in range(commands):
+                data = {"application": f"a{i}", "employer": "e1"}
+                if i == 0:
+                    engine.fire(sid, "begin_search", actor=STUDENT)
+                else:
+                    engine.record(sid, "application_sent", actor=STUDENT, data=data)
+
+        def follow() -> None:
+            position = 0
+            while True:
+                finished = done.is_set()  # read before the batch: a last pass after the end
+                batch = engine.store.events_after(position, 7)
+                for position, event in batch:
+                    seen.append((position, event.stream_id, event.seq))
+                if finished and not batch:
+                    return
+
+        reader = threading.Thread(target=follow)
+        reader.start()
+        threads = [threading.Thread(target=write) for _ in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        done.set()
+        reader.join(timeout=60)
+        assert not reader.is_alive()
+        positions = [p for p, _, _ in seen]
+        assert positions == sorted(set(positions))  # increasing, each once
+        everything = {(e.stream_id, e.seq) for e in engine.store.iter_events()}
+        assert {(sid, seq) for _, sid, seq in seen} == everything
+        assert len(everything) == writers * (commands + 1)

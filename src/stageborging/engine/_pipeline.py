@@ -97,9 +97,7 @@ class Pipeline:
         """Store the current definitions in the transaction of the engine's first write."""
         if self._stored:
             return
-        rows = self.versions.unstored(moment.stamp)
-        if rows:
-            tx.add_definitions(rows)
+        tx.add_definitions(self.versions.current_rows(moment.stamp))
         self._stored = False  # stored once this transaction commits
 
     def committed(self) -> None:
@@ -235,6 +233,19 @@ class Pipeline:
         expected_version: int | None,
     ) -> Outcome:
         """Fire a trigger or record a fact: load, decide, seal and write, in *tx*."""
+        with self.versions.through(tx):
+            return self._command(tx, stream_id, type, name, actor, data, expected_version)
+
+    def _command(
+        self,
+        tx: Transaction,
+        stream_id: str,
+        type: EventType,
+        name: str,
+        actor: Actor,
+        data: Mapping[str, Any] | None,
+        expected_version: int | None,
+    ) -> Outcome:
         moment = self.moment()  # read under the lock: time runs forward along the stream
         row = self.load(tx, stream_id, expected_version)
         verdict = self.decide(row, type, name, actor, data, moment)
@@ -359,6 +370,19 @@ class Pipeline:
             The outcome (None when refused: nothing is written), the version the
             stream was under, the state it moves to, and every finding.
         """
+        with self.versions.through(tx):
+            return self._migrate(tx, stream_id, target, mapping, actor, reason, expected_version)
+
+    def _migrate(
+        self,
+        tx: Transaction,
+        stream_id: str,
+        target: LifecycleDefinition,
+        mapping: Mapping[str, str],
+        actor: Actor,
+        reason: str,
+        expected_version: int | None,
+    ) -> tuple[Outcome | None, str, str, list[Finding]]:
         moment = self.moment()
         row = self.load(tx, stream_id, expected_version)
         source, dest, findings = self.plan_migration(

@@ -9,7 +9,9 @@ under until it is migrated.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from ..core import (
     DefinitionError,
@@ -19,7 +21,7 @@ from ..core import (
     canonical_bytes,
 )
 from ..lifecycles import LifecycleDefinition, load_version, read_stored, unsafe_reason
-from ..store import DefinitionRow, Store, StreamRow
+from ..store import DefinitionRow, Store, StreamRow, Transaction
 from ._registry import Registry
 
 __all__ = ["Versions"]
@@ -35,22 +37,33 @@ class Versions:
         self._unreadable: dict[str, str] = {}
         #: Stored versions not built yet, by digest.
         self._rows: dict[str, DefinitionRow] = {}
+        #: Per thread: the transaction to read stored versions through, if any.
+        self._local = threading.local()
 
-    def unstored(self, stored_at: str) -> list[DefinitionRow]:
-        """The rows of the current definitions the database does not hold yet."""
-        stored = self._read_stored()
+    def current_rows(self, stored_at: str) -> list[DefinitionRow]:
+        """The rows of the current definitions (the database keeps those it has)."""
         return [
             DefinitionRow(d.digest, d.name, canonical_bytes(d.to_json()), stored_at)
             for d in self._current.values()
-            if d.digest not in stored
         ]
+
+    @contextmanager
+    def through(self, tx: Transaction) -> Iterator[None]:
+        """Read stored versions through *tx* while this thread runs it (a pooled
+        store would otherwise need a second connection inside the transaction)."""
+        self._local.source = tx.definitions
+        try:
+            yield
+        finally:
+            self._local.source = None
 
     def _read_stored(self, build: bool = False) -> dict[str, str]:
         """Every stored digest with its lifecycle's name; the rows of versions this engine
         does not know yet are kept, and built now when *build* (else when first asked for:
         building one runs its validation)."""
         digests = {}
-        for row in self._store.definitions():
+        source = getattr(self._local, "source", None) or self._store.definitions
+        for row in source():
             digests[row.digest] = row.lifecycle
             if row.digest not in self._known and row.digest not in self._unreadable:
                 self._rows[row.digest] = row

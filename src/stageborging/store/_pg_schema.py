@@ -8,10 +8,28 @@ others wait, then find the schema current. Audit connections never migrate.
 
 from __future__ import annotations
 
-__all__ = ["MIGRATION_LOCK", "PG_MIGRATIONS"]
+__all__ = [
+    "FOLLOW_LIMIT",
+    "LOG_POSITION",
+    "MIGRATION_LOCK",
+    "PG_MIGRATIONS",
+    "PG_TRIGGERS",
+    "TX_BITS",
+]
 
 #: The advisory lock key that serialises schema migrations (any constant of our own).
 MIGRATION_LOCK = 0x5354_4247  # "STBG"
+
+#: Bits of a position that number the events of one transaction (up to 2**20 each).
+TX_BITS = 20
+#: The first position of the writing transaction: its id, shifted. Transaction ids are
+#: handed out in order but commit in any order, so a reader follows the log only up
+#: to the oldest transaction still running (FOLLOW_LIMIT): every event below it has
+#: committed or never will, so none can appear there later. No write waits for
+#: another; a long transaction delays readers, never makes them skip.
+LOG_POSITION = f"SELECT pg_current_xact_id()::text::bigint << {TX_BITS}"
+#: The position below which the log is final for this reader's snapshot.
+FOLLOW_LIMIT = f"pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {TX_BITS}"
 
 _APPEND_ONLY = """
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -38,7 +56,7 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX streams_by_state ON streams (lifecycle, state)",
         """
         CREATE TABLE events (
-            position    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            position    bigint PRIMARY KEY,  -- transaction-ordered: see LOG_POSITION
             stream_id   text NOT NULL,
             seq         integer NOT NULL,
             type        text NOT NULL,

@@ -30,7 +30,14 @@ from ..core import (
     StoreError,
 )
 from ..lifecycles import LifecycleDefinition
-from ._pg_schema import MIGRATION_LOCK, PG_MIGRATIONS, PG_TRIGGERS
+from ._pg_schema import (
+    FOLLOW_LIMIT,
+    LOG_POSITION,
+    MIGRATION_LOCK,
+    PG_MIGRATIONS,
+    PG_TRIGGERS,
+    TX_BITS,
+)
 from ._protocol import DefinitionRow, VersionCount
 from ._rows import (
     EVENT_COLUMNS,
@@ -46,7 +53,7 @@ __all__ = ["PostgresStore"]
 T = TypeVar("T")
 
 SCHEMA_VERSION = len(PG_MIGRATIONS)
-_INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})"
+_INSERT_EVENT = f"INSERT INTO events (position, {EVENT_COLUMNS}) VALUES ({', '.join(['%s'] * 17)})"
 _INSERT_STREAM = f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})"
 _UPDATE_STREAM = (
     "UPDATE streams SET state = %s, version = %s, head_hash = %s, facts = %s, "
@@ -80,10 +87,23 @@ def _shown(url: str) -> str:
 
 
 class _Transaction:
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "_next")
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
+        self._next: int | None = None  # the next position of this transaction
+
+    def _positions(self, count: int) -> range:
+        """*count* log positions of this transaction, in order (see LOG_POSITION)."""
+        if self._next is None:
+            row = self._conn.execute(LOG_POSITION).fetchone()
+            assert row is not None
+            self._next = int(row[0])
+        first = self._next
+        self._next += count
+        if self._next - first >= 1 << TX_BITS:  # pragma: no cover - a million events at once
+            raise StoreError(f"one transaction may write at most {1 << TX_BITS} events")
+        return range(first, first + count)
 
     def load(self, stream_id: str) -> StreamRow | None:
         row = self._conn.execute(
@@ -107,7 +127,13 @@ class _Transaction:
         with self._conn.cursor() as cursor:
             if outbox:
                 cursor.executemany(_INSERT_OUTBOX, [outbox_row(entry) for entry in outbox])
-            cursor.executemany(_INSERT_EVENT, [tuple(event) for event in events])
+            cursor.executemany(
+                _INSERT_EVENT,
+                [
+                    (p, *event)
+                    for p, event in zip(self._positions(len(events)), events, strict=True)
+                ],
+            )
             if previous_version == 0:
                 cursor.execute(_INSERT_STREAM, tuple(row))
                 return
@@ -124,6 +150,9 @@ class _Transaction:
     def add_definitions(self, rows: Sequence[DefinitionRow]) -> None:
         with self._conn.cursor() as cursor:
             cursor.executemany(_INSERT_DEFINITION, [tuple(row) for row in rows])
+
+    def definitions(self) -> list[DefinitionRow]:
+        return PostgresStore._definitions(self._conn)
 
 
 class PostgresStore:
@@ -300,6 +329,21 @@ class PostgresStore:
             ).fetchall()
         )
         return (SealedEvent._make(row) for row in rows)
+
+    def events_after(self, position: int, limit: int) -> list[tuple[int, SealedEvent]]:
+        """Up to *limit* events after *position* in the global order, never skipping one
+        that commits later: only as far as the oldest transaction still running."""
+
+        def work(conn: psycopg.Connection[Any]) -> list[tuple[int, SealedEvent]]:
+            rows = conn.execute(
+                f"SELECT position, {EVENT_COLUMNS} FROM events "
+                f"WHERE position > %s AND position < {FOLLOW_LIMIT} "
+                "ORDER BY position LIMIT %s",
+                (position, limit),
+            ).fetchall()
+            return [(int(row[0]), SealedEvent._make(row[1:])) for row in rows]
+
+        return self._read(work)
 
     def stream_heads(self) -> dict[str, StreamRow]:
         return self._read(self._heads)

@@ -60,6 +60,9 @@ class Transaction(Protocol):
     def add_definitions(self, rows: Sequence[DefinitionRow]) -> None:
         """Store definition versions; one already stored keeps its first row."""
 
+    def definitions(self) -> list[DefinitionRow]:
+        """Every stored definition version, as this transaction sees them."""
+
 
 class Store(Protocol):
     """A database holding streams, events and outbox rows (deadlines arrive later)."""
@@ -76,6 +79,14 @@ class Store(Protocol):
 
     def iter_events(self) -> Iterator[SealedEvent]:
         """Every event, ordered by stream id and seq (for verification)."""
+
+    def events_after(self, position: int, limit: int) -> list[tuple[int, SealedEvent]]:
+        """Up to *limit* (position, event) pairs after *position* in the global order.
+
+        The order never skips: an event that commits later never gets a position
+        below one already returned, so a reader that resumes from the last position
+        it saw misses nothing. Positions increase but need not be consecutive.
+        """
 
     def verify(self, definitions: Iterable[LifecycleDefinition] = ()) -> VerifyReport:
         """Verify every stream in one consistent snapshot of the database, against

@@ -125,6 +125,17 @@ class _Transaction:
         # the definitions_keep_first trigger ignores a version stored already
         self._conn.executemany(_INSERT_DEFINITION, rows)
 
+    def definitions(self) -> list[DefinitionRow]:
+        conn = self._conn
+        if not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'definitions'"
+        ).fetchone():
+            return []  # a database of schema 3 or older, read by an auditor
+        rows = conn.execute(
+            "SELECT digest, lifecycle, data, stored_at FROM definitions ORDER BY stored_at, digest"
+        )
+        return list(map(DefinitionRow._make, rows))
+
 
 class SQLiteStore:
     """A store in one SQLite file.
@@ -449,6 +460,16 @@ class SQLiteStore:
         )
         yield from map(SealedEvent._make, rows)
 
+    def events_after(self, position: int, limit: int) -> list[tuple[int, SealedEvent]]:
+        """Up to *limit* events after *position* in the global order. One writer at a time
+        takes positions in commit order, so none that commits later is ever skipped."""
+        rows = self._connection().execute(
+            f"SELECT position, {EVENT_COLUMNS} FROM events WHERE position > ? "
+            "ORDER BY position LIMIT ?",
+            (position, limit),
+        )
+        return [(row[0], SealedEvent._make(row[1:])) for row in rows]
+
     def stream_heads(self) -> dict[str, StreamRow]:
         rows = self._connection().execute(f"SELECT {STREAM_COLUMNS} FROM streams")
         return {row[0]: StreamRow._make(row) for row in rows}
@@ -464,15 +485,7 @@ class SQLiteStore:
         return names >= APPEND_ONLY_TRIGGERS
 
     def definitions(self) -> list[DefinitionRow]:
-        conn = self._connection()
-        if not conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'definitions'"
-        ).fetchone():
-            return []  # a database of schema 3 or older, read by an auditor
-        rows = conn.execute(
-            "SELECT digest, lifecycle, data, stored_at FROM definitions ORDER BY stored_at, digest"
-        )
-        return list(map(DefinitionRow._make, rows))
+        return _Transaction(self._connection()).definitions()
 
     def versions(self) -> list[VersionCount]:
         rows = self._connection().execute(
