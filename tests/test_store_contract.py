@@ -363,3 +363,28 @@ def test_a_reader_following_the_log_never_misses_an_event(backend: str) -> None:
         everything = {(e.stream_id, e.seq) for e in engine.store.iter_events()}
         assert {(sid, seq) for _, sid, seq in seen} == everything
         assert len(everything) == writers * (commands + 1)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"min_size": 5, "max_size": 2}, "min_size"),
+        ({"max_size": 0}, "max_size"),
+        ({"timeout": -1}, "timeout"),
+        ({"timeout": "10"}, "timeout"),
+        ({"retries": True}, "retries"),
+        ({"read_only": "yes"}, "read_only"),
+        ({"url": "sqlite:///x.db"}, "url"),
+    ],
+)
+def test_a_postgres_store_names_the_argument_it_cannot_use(
+    arguments: dict[str, object], field: str
+) -> None:
+    """Checked before any connection is made, so no server is needed."""
+    pytest.importorskip("psycopg", reason="PostgreSQL: psycopg is not installed")
+    from stageborging.store import PostgresStore
+
+    given: dict[str, object] = {"url": "postgresql://nobody@127.0.0.1:1/none", **arguments}
+    with pytest.raises(InvalidInput) as info:
+        PostgresStore(**given)  # type: ignore[arg-type]
+    assert info.value.field == field

@@ -23,6 +23,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from ..audit import SealedEvent, StreamRow, VerifyReport
 from ..core import (
     ConcurrencyConflict,
+    InvalidInput,
     OutboxEntry,
     OutcomeUnknown,
     SchemaVersionError,
@@ -84,6 +85,31 @@ def _shown(url: str) -> str:
         return "postgresql://…"
     host, db = info.get("host", "localhost"), info.get("dbname", "")
     return f"postgresql://{info.get('user', '')}@{host}:{info.get('port', 5432)}/{db}"
+
+
+def _check_arguments(
+    url: object,
+    min_size: object,
+    max_size: object,
+    timeout: object,
+    retries: object,
+    read_only: object,
+) -> None:
+    """InvalidInput naming the first argument of PostgresStore that cannot be used."""
+    if not isinstance(url, str) or not url.startswith(("postgresql://", "postgres://")):
+        raise InvalidInput("url", url, "must be a postgresql:// URL")
+    for field, value, low in (("min_size", min_size, 0), ("max_size", max_size, 1),
+                              ("retries", retries, 0)):  # fmt: skip
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise InvalidInput(field, value, f"must be an integer of at least {low}")
+    assert isinstance(min_size, int)
+    assert isinstance(max_size, int)
+    if min_size > max_size:
+        raise InvalidInput("min_size", min_size, f"must not exceed max_size ({max_size})")
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
+        raise InvalidInput("timeout", timeout, "must be a number of seconds above 0")
+    if not isinstance(read_only, bool):
+        raise InvalidInput("read_only", read_only, "must be True or False")
 
 
 class _Transaction:
@@ -170,6 +196,7 @@ class PostgresStore:
             ``READ ONLY`` and the schema is never migrated.
 
     Raises:
+        InvalidInput: an argument has the wrong kind or size (naming it).
         StoreError: the database cannot be reached, or is not a stageborging one.
         SchemaVersionError: the database is newer than this library.
     """
@@ -184,6 +211,7 @@ class PostgresStore:
         retries: int = 5,
         read_only: bool = False,
     ) -> None:
+        _check_arguments(url, min_size, max_size, timeout, retries, read_only)
         self.url = url
         self.read_only = read_only
         self._retries = retries
