@@ -14,7 +14,7 @@ import pytest
 
 from stageborging import Engine
 from stageborging.testing import FakeClock
-from support import Recognises
+from support import POSTGRES_DSN, Recognises
 
 
 @pytest.fixture
@@ -31,10 +31,6 @@ def db_path(tmp_path: Path) -> Path:
 def engine(db_path: Path, clock: FakeClock) -> Iterator[Engine]:
     with Engine(db_path, plugins=[Recognises("emp-unrecognised")], clock=clock) as eng:
         yield eng
-
-
-#: The environment variable naming the PostgreSQL server the contract runs on (.ci/run sets it).
-POSTGRES_DSN = "STAGEBORGING_TEST_POSTGRES_DSN"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

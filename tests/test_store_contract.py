@@ -7,6 +7,7 @@ why, where no server is configured).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 
@@ -29,6 +30,7 @@ from stageborging.testing import FakeClock
 from support import (
     COACH,
     PLACEMENT_OFFICE,
+    POSTGRES_DSN,
     STUDENT,
     SYSTEM,
     Recognises,
@@ -388,3 +390,30 @@ def test_a_postgres_store_names_the_argument_it_cannot_use(
     with pytest.raises(InvalidInput) as info:
         PostgresStore(**given)  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("position", "limit", "field"),
+    [(None, 10, "position"), ("0", 10, "position"), (-1, 10, "position"),
+     (0, 0, "limit"), (0, -5, "limit"), (0, True, "limit")],
+)  # fmt: skip
+def test_following_the_log_names_a_bad_position_or_limit(
+    store: Store, position: object, limit: object, field: str
+) -> None:
+    """Both backends refuse the same way: a follower never silently reads nothing."""
+    with pytest.raises(InvalidInput) as info:
+        store.events_after(position, limit)  # type: ignore[arg-type]
+    assert info.value.field == field
+
+
+def test_messages_never_show_a_password() -> None:
+    from stageborging.store import shown_db
+
+    url = "postgresql://school:S3cret@db.example.nl:5432/internships?options=x"
+    assert "S3cret" not in shown_db(url)
+    assert shown_db(url).startswith("postgresql://school@db.example.nl:5432/internships")
+    if os.environ.get(POSTGRES_DSN):
+        pytest.importorskip("psycopg")
+        with pytest.raises(StoreError) as info:
+            open_store("postgresql://school:S3cret@127.0.0.1:1/none")
+        assert "S3cret" not in str(info.value)

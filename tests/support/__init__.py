@@ -26,12 +26,16 @@ __all__ = [
     "EXAM",
     "GUARDIAN",
     "PLACEMENT_OFFICE",
+    "POSTGRES_DSN",
     "STUDENT",
     "SYSTEM",
     "Recognises",
     "journey",
     "mbo_details",
 ]
+
+#: The environment variable naming the PostgreSQL server the contract runs on (.ci/run sets it).
+POSTGRES_DSN = "STAGEBORGING_TEST_POSTGRES_DSN"
 
 PLACEMENT_OFFICE = Actor("po-1", "placement_office")
 COACH = Actor("coach-1", "coach")

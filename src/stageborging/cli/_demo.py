@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from .. import Engine, Registry, verify_database
-from ..store import open_store
+from ..store import open_store, shown_db
 from ._cohort import (
     PHASES,
     DemoClock,
@@ -33,14 +33,10 @@ def _empty_or_refuse(url: str) -> None:
         store.close()
     if events:
         raise click.UsageError(
-            f"{_shown_url(url)} holds {events} events; the demo needs an empty database "
-            "(the log is append-only: nothing is ever deleted). Give an empty database or "
+            f"{shown_db(url).split('?', 1)[0]} holds {events} events; the demo needs an empty "
+            "database (the log is append-only: nothing is ever deleted). Give an empty database or "
             "schema, e.g. postgresql://…/db?options=-csearch_path%3Ddemo"
         )
-
-
-def _shown_url(url: str) -> str:
-    return url.split("?", 1)[0].rsplit("@", 1)[-1]
 
 
 @click.command()
@@ -110,7 +106,8 @@ def demo(
         stats = engine.statistics()
     elapsed = time.perf_counter() - started
     report = verify_database(db)
-    click.echo(f"\nDemo cohort of {students} students (seed {seed}) in {db}, {elapsed:.1f} s\n")
+    shown = shown_db(db)
+    click.echo(f"\nDemo cohort of {students} students (seed {seed}) in {shown}, {elapsed:.1f} s\n")
     for lifecycle, states in sorted(stats.states.items()):
         noun = "cases" if lifecycle == "case" else "students"
         click.echo(f"{lifecycle}: {sum(states.values())} {noun}")

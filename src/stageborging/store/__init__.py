@@ -4,7 +4,7 @@ backends and their schema migrations. The store knows nothing of plugins or rule
 The PostgreSQL backend is imported only when a ``postgresql://`` URL is opened
 (:func:`open_store`), so SQLite users need no psycopg."""
 
-from ._open import is_url, open_store
+from ._open import is_url, open_store, shown_db
 from ._protocol import DefinitionRow, Store, StreamRow, Transaction, VersionCount
 from ._schema import MIGRATIONS, SCHEMA_VERSION
 from ._sqlite import SQLiteStore, Synchronous
@@ -23,6 +23,7 @@ __all__ = [
     "VersionCount",
     "is_url",
     "open_store",
+    "shown_db",
     "verify_database",
 ]
 

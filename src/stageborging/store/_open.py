@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 
 from ..core import StoreError
 from ._protocol import Store
 from ._sqlite import SQLiteStore
 
-__all__ = ["is_url", "open_store"]
+__all__ = ["is_url", "open_store", "shown_db"]
 
 _SCHEMES = ("postgresql://", "postgres://")
+_PASSWORD = re.compile(r"^(\w+://[^:/@?]*):[^@/?]*@")
+
+
+def shown_db(db: str | os.PathLike[str]) -> str:
+    """*db* for a message: a URL without its password (a path as it is)."""
+    text = os.fspath(db)
+    return _PASSWORD.sub(r"\1@", text) if is_url(text) else text
 
 
 def is_url(db: object) -> bool:

@@ -44,6 +44,7 @@ from ._rows import (
     EVENT_COLUMNS,
     OUTBOX_COLUMNS,
     STREAM_COLUMNS,
+    check_page,
     outbox_entry,
     outbox_row,
     verify_snapshot,
@@ -54,6 +55,8 @@ __all__ = ["PostgresStore"]
 T = TypeVar("T")
 
 SCHEMA_VERSION = len(PG_MIGRATIONS)
+#: The longest wait for a connection, in seconds (a day).
+_MAX_TIMEOUT = 86_400
 _INSERT_EVENT = f"INSERT INTO events (position, {EVENT_COLUMNS}) VALUES ({', '.join(['%s'] * 17)})"
 _INSERT_STREAM = f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})"
 _UPDATE_STREAM = (
@@ -78,13 +81,21 @@ _TRANSIENT = (
 
 
 def _shown(url: str) -> str:
-    """The database URL without a password, for messages."""
+    """The database URL without a password, for messages (its schema option included)."""
     try:
         info = psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError:
         return "postgresql://…"
     host, db = info.get("host", "localhost"), info.get("dbname", "")
-    return f"postgresql://{info.get('user', '')}@{host}:{info.get('port', 5432)}/{db}"
+    shown = f"postgresql://{info.get('user', '')}@{host}:{info.get('port', 5432)}/{db}"
+    options = str(info.get("options", ""))
+    return f"{shown} ({options.strip()})" if options else shown
+
+
+def _line(exc: BaseException) -> str:
+    """The first line of a driver's message (the server's detail lines stay out)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _check_arguments(
@@ -97,7 +108,8 @@ def _check_arguments(
 ) -> None:
     """InvalidInput naming the first argument of PostgresStore that cannot be used."""
     if not isinstance(url, str) or not url.startswith(("postgresql://", "postgres://")):
-        raise InvalidInput("url", url, "must be a postgresql:// URL")
+        shown = url.split("://", 1)[0] + "://…" if isinstance(url, str) else url
+        raise InvalidInput("url", shown, "must be a postgresql:// URL")
     for field, value, low in (("min_size", min_size, 0), ("max_size", max_size, 1),
                               ("retries", retries, 0)):  # fmt: skip
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
@@ -106,8 +118,12 @@ def _check_arguments(
     assert isinstance(max_size, int)
     if min_size > max_size:
         raise InvalidInput("min_size", min_size, f"must not exceed max_size ({max_size})")
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
-        raise InvalidInput("timeout", timeout, "must be a number of seconds above 0")
+    if (
+        not isinstance(timeout, (int, float))
+        or isinstance(timeout, bool)
+        or not 0 < timeout <= _MAX_TIMEOUT
+    ):
+        raise InvalidInput("timeout", timeout, f"must be seconds above 0, at most {_MAX_TIMEOUT}")
     if not isinstance(read_only, bool):
         raise InvalidInput("read_only", read_only, "must be True or False")
 
@@ -216,6 +232,12 @@ class PostgresStore:
         self.read_only = read_only
         self._retries = retries
         self._shown = _shown(url)
+        try:  # one connection first: a bad URL or server fails at once, with its reason
+            psycopg.connect(url, connect_timeout=max(1, int(timeout))).close()
+        except psycopg.ProgrammingError:
+            raise InvalidInput("url", self._shown, "is not a valid connection URL") from None
+        except psycopg.Error as exc:
+            raise StoreError(f"{self._shown}: cannot connect ({_line(exc)})") from None
         try:
             self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
                 url,
@@ -227,7 +249,7 @@ class PostgresStore:
             )
             self._pool.open(wait=True, timeout=timeout)
         except (psycopg.Error, PoolTimeout) as exc:
-            raise StoreError(f"{self._shown}: cannot connect ({exc})") from None
+            raise StoreError(f"{self._shown}: cannot connect ({_line(exc)})") from None
         try:
             if read_only:
                 self._check_readable()
@@ -243,8 +265,10 @@ class PostgresStore:
         exists = conn.execute("SELECT to_regclass('stageborging_schema')").fetchone()
         if exists is None or exists[0] is None:
             return 0
-        row = conn.execute("SELECT version FROM stageborging_schema").fetchone()
-        version = 0 if row is None else int(row[0])
+        rows = conn.execute("SELECT version FROM stageborging_schema").fetchall()
+        if len(rows) != 1 or type(rows[0][0]) is not int:
+            raise StoreError(f"{self._shown}: not a stageborging database (its schema version)")
+        version = int(rows[0][0])
         if version > SCHEMA_VERSION:
             raise SchemaVersionError(
                 f"{self._shown}: schema version {version} is newer than this library "
@@ -272,7 +296,10 @@ class PostgresStore:
     def _check_readable(self) -> None:
         def work(conn: psycopg.Connection[Any]) -> None:
             if self._version(conn) < 1:
-                raise StoreError(f"{self._shown}: not a stageborging database (no schema)")
+                raise StoreError(
+                    f"{self._shown}: no stageborging tables on its search_path (an empty "
+                    "schema, one that does not exist, or a role without USAGE on it)"
+                )
 
         self._read(work)
 
@@ -304,27 +331,40 @@ class PostgresStore:
                 raise
             except psycopg.OperationalError as exc:  # lost before the commit: nothing written
                 if attempt >= self._retries:
-                    raise StoreError(f"{self._shown}: {exc}") from None
+                    raise StoreError(f"{self._shown}: {_line(exc)}") from None
             except PoolTimeout as exc:
-                raise StoreError(f"{self._shown}: no free connection ({exc})") from None
+                raise StoreError(f"{self._shown}: no free connection ({_line(exc)})") from None
             except psycopg.Error as exc:
-                raise StoreError(f"{self._shown}: {exc}") from None
+                raise StoreError(f"{self._shown}: {_line(exc)}") from None
             attempt += 1
             time.sleep(0.005 * attempt)
 
     def _read(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
-        """Run *work* in one read-only REPEATABLE READ transaction: one snapshot."""
-        try:
-            with self._pool.connection() as conn:
-                try:
-                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    return work(conn)
-                finally:
-                    conn.rollback()
-        except PoolTimeout as exc:
-            raise StoreError(f"{self._shown}: no free connection ({exc})") from None
-        except psycopg.Error as exc:
-            raise StoreError(f"{self._shown}: cannot read the database ({exc})") from None
+        """Run *work* in one read-only REPEATABLE READ transaction: one snapshot.
+
+        A connection lost (a server restart) is retried: reading twice is harmless.
+        """
+        attempt = 0
+        while True:
+            try:
+                with self._pool.connection() as conn:
+                    try:
+                        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                        return work(conn)
+                    finally:
+                        if not conn.closed:
+                            conn.rollback()
+            except PoolTimeout as exc:
+                raise StoreError(f"{self._shown}: no free connection ({_line(exc)})") from None
+            except psycopg.OperationalError as exc:
+                if attempt >= self._retries:
+                    raise StoreError(f"{self._shown}: cannot read ({_line(exc)})") from None
+            except psycopg.Error as exc:
+                raise StoreError(
+                    f"{self._shown}: cannot read the database ({_line(exc)})"
+                ) from None
+            attempt += 1
+            time.sleep(0.005 * attempt)
 
     def run(self, work: Callable[[_Transaction], T]) -> T:
         """Run *work* in one transaction (see :class:`Store`)."""
@@ -361,6 +401,7 @@ class PostgresStore:
     def events_after(self, position: int, limit: int) -> list[tuple[int, SealedEvent]]:
         """Up to *limit* events after *position* in the global order, never skipping one
         that commits later: only as far as the oldest transaction still running."""
+        position, limit = check_page(position, limit)
 
         def work(conn: psycopg.Connection[Any]) -> list[tuple[int, SealedEvent]]:
             rows = conn.execute(

@@ -10,7 +10,7 @@ from typing import Any
 from attrs import evolve
 
 from ..audit import SealedEvent, StreamRow, VerifyReport, verify_rows
-from ..core import DefinitionError, Notification, OutboxEntry
+from ..core import DefinitionError, InvalidInput, Notification, OutboxEntry
 from ..lifecycles import LifecycleDefinition, load_version, read_stored, unsafe_reason
 from ._protocol import DefinitionRow
 
@@ -18,6 +18,7 @@ __all__ = [
     "EVENT_COLUMNS",
     "OUTBOX_COLUMNS",
     "STREAM_COLUMNS",
+    "check_page",
     "outbox_entry",
     "outbox_row",
     "verify_snapshot",
@@ -35,6 +36,16 @@ OUTBOX_COLUMNS = (
     "key, stream_id, seq, plugin, channel, recipient_role, template, params, created_at, "
     "delivered_at, attempts"
 )
+
+
+def check_page(position: object, limit: object) -> tuple[int, int]:
+    """A position and a page size to read the log by, else InvalidInput naming which."""
+    for field, value, low in (("position", position, 0), ("limit", limit, 1)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise InvalidInput(field, value, f"must be an integer of at least {low}")
+    assert isinstance(position, int)
+    assert isinstance(limit, int)
+    return position, limit
 
 
 def outbox_row(entry: OutboxEntry) -> tuple[object, ...]:

@@ -31,6 +31,7 @@ from ._rows import (
     EVENT_COLUMNS,
     OUTBOX_COLUMNS,
     STREAM_COLUMNS,
+    check_page,
     outbox_entry,
     outbox_row,
     verify_snapshot,
@@ -463,6 +464,7 @@ class SQLiteStore:
     def events_after(self, position: int, limit: int) -> list[tuple[int, SealedEvent]]:
         """Up to *limit* events after *position* in the global order. One writer at a time
         takes positions in commit order, so none that commits later is ever skipped."""
+        position, limit = check_page(position, limit)
         rows = self._connection().execute(
             f"SELECT position, {EVENT_COLUMNS} FROM events WHERE position > ? "
             "ORDER BY position LIMIT ?",
