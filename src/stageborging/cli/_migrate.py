@@ -13,6 +13,7 @@ from ..core import Actor, MigrationStep, Version, excerpt
 from ..engine import Engine, Registry
 from ..exceptions import DefinitionError, InvalidInput
 from ..lifecycles import load_definition, load_version, read_definition_data
+from ..store import open_store
 from ._options import db_option, plugin_options, printable, shown_path, warn_unmatched
 
 __all__ = ["add_version", "migrate"]
@@ -219,10 +220,11 @@ def migrate(
             sys.exit(2)
     found = Registry(entry_points=True, block=block, config=config, lifecycles=definitions)
     warn_unmatched(block, found)
-    with Engine(db, registry=found) as engine:
-        if name is None:
+    if name is None:  # listing reads only: it never creates or migrates a schema
+        with Engine(open_store(db, read_only=True), registry=found) as engine:
             _list(engine, fmt)
-            return
+        return
+    with Engine(db, registry=found) as engine:
         if not dry_run:
             missing = [
                 opt for opt, value in (("--actor", actor), ("--reason", reason)) if not value
