@@ -218,7 +218,7 @@ def _header_problem(header: dict[str, Any]) -> str | None:
     if names != sorted(set(names)):
         return "header plugins are not sorted by name, each once"
     if plugins and header["type"] in ("opened", "migrated"):
-        return f"an {header['type']} event names plugins".replace("an migrated", "a migrated")
+        return f"{'an' if header['type'] == 'opened' else 'a'} {header['type']} event names plugins"
     if header["type"] == "migrated" and header["name"] != "migrate":
         return "a migrated event is not named 'migrate'"
     if header["actor"]["role"] not in _ROLES:
@@ -344,9 +344,12 @@ def _link_problem(event: SealedEvent, prev: SealedEvent | None, body: dict[str, 
 
 
 def _fit_problem(
-    definition: LifecycleDefinition, event: SealedEvent, before: LifecycleDefinition | None
+    definition: LifecycleDefinition,
+    event: SealedEvent,
+    data: dict[str, Any],
+    before: LifecycleDefinition | None,
 ) -> str | None:
-    """What in *event* its stamped *definition* does not allow, or None.
+    """What in *event* (its decoded body *data*) its stamped *definition* does not allow.
 
     *before* is the version of the previous event, when the verifier knows it (for a
     migration: the version migrated from).
@@ -360,7 +363,7 @@ def _fit_problem(
             return "the opened event does not open its definition in its initial state"
         return None if role in definition.open_roles else f"role {role!r} may not open it"
     if kind == "migrated":
-        return _migration_fit(definition, event, before)
+        return _migration_fit(definition, event, data["mapping"], before)
     transition = definition.transitions_by_trigger.get(name)
     fact = definition.facts_by_name.get(name)
     if kind == "transitioned":
@@ -379,7 +382,10 @@ def _fit_problem(
 
 
 def _migration_fit(
-    definition: LifecycleDefinition, event: SealedEvent, before: LifecycleDefinition | None
+    definition: LifecycleDefinition,
+    event: SealedEvent,
+    mapping: dict[str, str],
+    before: LifecycleDefinition | None,
 ) -> str | None:
     """What a migration into *definition* from *before* breaks of the migration rules."""
     source, dest = event.from_state, event.to_state
@@ -394,7 +400,6 @@ def _migration_fit(
     if before is not None:
         if source in before.final:
             return "a migration of a stream that had ended"
-        mapping = json.loads(event.body or b"{}")["data"]["mapping"]
         if not set(mapping) <= set(before.states):
             return "the migration's mapping names a state its old version does not have"
         if before.phase_of.get(source) != definition.phase_of[dest]:
@@ -472,7 +477,7 @@ class _StreamCheck:
                 self.unknown = event.definition
                 self.facts = None
                 return None
-        problem = _fit_problem(definition, event, before)
+        problem = _fit_problem(definition, event, body["data"], before)
         if problem is not None:
             return problem
         try:

@@ -30,7 +30,7 @@ from ..core import (
     utc_now,
 )
 from ..lifecycles import LifecycleDefinition
-from ..rules import Command, check_actor, check_role, resolve_open
+from ..rules import Command, check_actor, check_expected_version, check_role, resolve_open
 from ..store import Store, Transaction, open_store
 from ._migrations import Migrations
 from ._pipeline import Outcome, Pipeline
@@ -52,11 +52,6 @@ def _store(db: object) -> Store:
     if not all(callable(getattr(db, method, None)) for method in _STORE_METHODS):
         raise InvalidInput("db", db, "must be a database path or a Store")
     return db  # type: ignore[return-value]  # Store is a protocol: checked by its methods
-
-
-def _is_int(value: object) -> bool:
-    """An int that is not a bool (True is no version)."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class Engine(Reads, Migrations):
@@ -397,10 +392,7 @@ class Engine(Reads, Migrations):
             raise
         try:
             actor = check_actor(actor)
-            if expected_version is not None and not _is_int(expected_version):
-                raise InvalidInput(
-                    "expected_version", expected_version, "must be an integer (a stream version)"
-                )
+            check_expected_version(expected_version)
         except InvalidInput as exc:
             self._log_command(stream_id, name, "invalid", started, field=exc.field)
             raise
@@ -425,8 +417,7 @@ class Engine(Reads, Migrations):
         self, stream_id: str, command: str, work: Callable[[Transaction], Outcome], started: float
     ) -> Outcome:
         try:
-            outcome = self.store.run(work)
-            self._pipeline.committed()
+            outcome = self._pipeline.run(work)
         except InvalidInput as exc:
             self._log_command(stream_id, command, "invalid", started, field=exc.field)
             raise

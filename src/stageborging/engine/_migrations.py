@@ -27,7 +27,7 @@ from ..core import (
     key_field,
 )
 from ..lifecycles import LifecycleDefinition, unsafe_reason
-from ..rules import check_actor
+from ..rules import check_actor, check_expected_version
 from ..store import Store, Transaction
 from ._pipeline import Outcome, Pipeline
 
@@ -94,12 +94,7 @@ class Migrations:
             check_identifier("stream_id", stream_id)
             actor, mapping = _arguments(actor, mapping)
             reason = _code("reason", reason)
-            if expected_version is not None and (
-                not isinstance(expected_version, int) or isinstance(expected_version, bool)
-            ):
-                raise InvalidInput(
-                    "expected_version", expected_version, "must be an integer (a stream version)"
-                )
+            check_expected_version(expected_version)
             row = self.store.read_stream(stream_id)
             if row is None:
                 raise StreamNotFound(stream_id)

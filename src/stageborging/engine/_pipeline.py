@@ -7,9 +7,9 @@ its arguments, runs the pipeline in the store's transaction and logs the outcome
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import tzinfo
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from ..audit import GENESIS, SealedEvent
 from ..core import (
@@ -44,6 +44,8 @@ from ._registry import Registry
 from ._versions import Versions
 
 __all__ = ["Outcome", "Pipeline", "Verdict"]
+
+T = TypeVar("T")
 
 #: The hook that may return notifications after each kind of event.
 _AFTER_HOOKS = {
@@ -100,10 +102,17 @@ class Pipeline:
         tx.add_definitions(self.versions.current_rows(moment.stamp))
         self._stored = False  # stored once this transaction commits
 
-    def committed(self) -> None:
-        """The engine's transaction committed: what it stored is in the database."""
-        if self._stored is False:
+    def run(self, work: Callable[[Transaction], T]) -> T:
+        """Run *work* in one store transaction, reading stored versions through it."""
+
+        def within(tx: Transaction) -> T:
+            with self.versions.through(tx):
+                return work(tx)
+
+        result = self._store.run(within)
+        if self._stored is False:  # what the transaction stored is in the database now
             self._stored = True
+        return result
 
     # -- load ----------------------------------------------------------------
 
@@ -233,19 +242,6 @@ class Pipeline:
         expected_version: int | None,
     ) -> Outcome:
         """Fire a trigger or record a fact: load, decide, seal and write, in *tx*."""
-        with self.versions.through(tx):
-            return self._command(tx, stream_id, type, name, actor, data, expected_version)
-
-    def _command(
-        self,
-        tx: Transaction,
-        stream_id: str,
-        type: EventType,
-        name: str,
-        actor: Actor,
-        data: Mapping[str, Any] | None,
-        expected_version: int | None,
-    ) -> Outcome:
         moment = self.moment()  # read under the lock: time runs forward along the stream
         row = self.load(tx, stream_id, expected_version)
         verdict = self.decide(row, type, name, actor, data, moment)
@@ -370,19 +366,6 @@ class Pipeline:
             The outcome (None when refused: nothing is written), the version the
             stream was under, the state it moves to, and every finding.
         """
-        with self.versions.through(tx):
-            return self._migrate(tx, stream_id, target, mapping, actor, reason, expected_version)
-
-    def _migrate(
-        self,
-        tx: Transaction,
-        stream_id: str,
-        target: LifecycleDefinition,
-        mapping: Mapping[str, str],
-        actor: Actor,
-        reason: str,
-        expected_version: int | None,
-    ) -> tuple[Outcome | None, str, str, list[Finding]]:
         moment = self.moment()
         row = self.load(tx, stream_id, expected_version)
         source, dest, findings = self.plan_migration(

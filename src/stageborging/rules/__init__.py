@@ -7,6 +7,7 @@ from ._migration import judge_migration
 from ._moves import (
     Move,
     check_actor,
+    check_expected_version,
     check_input,
     resolve_fact,
     resolve_open,
@@ -18,6 +19,7 @@ __all__ = [
     "Command",
     "Move",
     "check_actor",
+    "check_expected_version",
     "check_input",
     "check_role",
     "decide",

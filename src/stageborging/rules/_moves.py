@@ -12,7 +12,15 @@ from typing import Any, NamedTuple
 from ..core import Actor, EventType, InvalidInput, InvalidTransition, Role
 from ..lifecycles import Effect, FactSpec, Guard, LifecycleDefinition, Transition, validate_data
 
-__all__ = ["Move", "check_actor", "check_input", "resolve_fact", "resolve_open", "resolve_trigger"]
+__all__ = [
+    "Move",
+    "check_actor",
+    "check_expected_version",
+    "check_input",
+    "resolve_fact",
+    "resolve_open",
+    "resolve_trigger",
+]
 
 
 class Move(NamedTuple):
@@ -45,6 +53,12 @@ def check_actor(actor: object) -> Actor:
     if not isinstance(actor, Actor):
         raise InvalidInput("actor", actor, "must be a stageborging.Actor (id and role)")
     return actor
+
+
+def check_expected_version(value: object) -> None:
+    """InvalidInput unless *value* is None or an integer (True is no version)."""
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise InvalidInput("expected_version", value, "must be an integer (a stream version)")
 
 
 def resolve_open(definition: LifecycleDefinition, data: Mapping[str, Any] | None) -> Move:
