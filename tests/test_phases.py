@@ -280,9 +280,13 @@ GUARDS = [
     "assessment_decision",
     "reporter_feedback",
     "consent",
+    "minor_hours",
+    "employment_contract",
+    "assessment_failed",
 ]
 EFFECTS = [
     "new_agreement",
+    "repeat_period",
     "set_employer",
     "clear_placement",
     "confirm_agreement",
@@ -296,19 +300,28 @@ PROTECTED = {
     "employer_verified": {"V"},
     "agreement_pending": {"V"},
     "ready_to_start": {"V"},
-    "active": {"S", "R", "V"},
-    "suspended": {"S", "R", "V"},
-    "assessment": {"S", "R", "V"},
-    "completed": {"S", "R", "V"},
+    "active": {"S", "R", "M", "V"},
+    "suspended": {"S", "R", "M", "V"},
+    "assessment": {"S", "R", "M", "V"},
+    "completed": {"S", "R", "M", "V"},
     "investigating": {"K"},
 }
+#: MBO: a BBL student is an employee before the placement starts (E), in these phases too.
+STARTED = {"active", "suspended", "assessment", "completed"}
+SEARCH = {"orientation", "searching", "assisted_search"}
 #: (phases entered, phases left or None for any, what the entering transition carries)
 ENTRY = [
     ({"suspended", "terminated"}, None, ("guards", "reason_code")),
     ({"completed"}, None, ("guards", "assessment_decision")),
     ({"closed"}, None, ("guards", "reporter_feedback")),
-    ({"orientation", "searching", "assisted_search"}, PLACEMENT, ("guards", "reason_code")),
-    ({"agreement_pending"}, {"agreement_pending", "ready_to_start"}, ("effects", "new_agreement")),
+    (SEARCH, PLACEMENT, ("guards", "reason_code")),
+    (
+        {"agreement_pending"},
+        {"agreement_pending", "ready_to_start", "active", "suspended", "assessment"},
+        ("effects", "new_agreement"),
+    ),
+    (PLACEMENT | SEARCH, {"assessment"}, ("guards", "assessment_failed")),
+    (PLACEMENT | SEARCH, {"assessment"}, ("guards", "reason_code")),
     ({"registered_only"}, {"investigating"}, ("effects", "withdraw_consent")),
 ]
 
@@ -323,9 +336,11 @@ def brute_force_finds_bypass(
     """Search every (state, rules passed) reachable from the start, depth first.
 
     Written from the rules' statement alone: a guard passes its rule (the placement
-    check is recognition for mbo, assignment approval for hbo); the give_consent
-    effect gives consent; a new agreement undoes signatures and start; a new or
-    cleared placement undoes all three; withdrawn consent undoes consent. Some
+    check is recognition for mbo, assignment approval for hbo; mbo also needs the
+    BBL employment contract once started); the give_consent effect gives consent; a
+    new agreement or a repeated period undoes signatures, start and a minor's hours;
+    a new or cleared placement undoes those, the placement check and the contract;
+    withdrawn consent undoes consent. Some
     entries need the entering transition itself to carry a guard or an effect, and
     opening a stream passes nothing, so the initial state's phase may need none.
     A fact (the states it may be recorded in, its guards, its effect) stays in its
@@ -333,13 +348,18 @@ def brute_force_finds_bypass(
     applies, and it may not undo a rule of its state's phase that the way had passed.
     """
     placement_check = {"mbo": "recognition", "hbo": "assignment_approval"}.get(education)
-    grants = {"signatures": "S", "no_retroactive_start": "R"}
+    grants = {"signatures": "S", "no_retroactive_start": "R", "minor_hours": "M"}
     if placement_check:
         grants[placement_check] = "V"
+    protected = dict(PROTECTED)
+    if education == "mbo":
+        grants["employment_contract"] = "E"
+        protected.update({p: PROTECTED[p] | {"E"} for p in STARTED})
     undo = {
-        "new_agreement": {"S", "R"},
-        "set_employer": {"S", "R", "V"},
-        "clear_placement": {"S", "R", "V"},
+        "new_agreement": {"S", "R", "M"},
+        "repeat_period": {"S", "R", "M"},
+        "set_employer": {"S", "R", "M", "V", "E"},
+        "clear_placement": {"S", "R", "M", "V", "E"},
         "withdraw_consent": {"K"},
     }
 
@@ -353,7 +373,7 @@ def brute_force_finds_bypass(
             if effect == "give_consent":
                 now.add("K")
             now -= undo.get(effect, set())
-            if PROTECTED.get(phase[state], set()) & rules - now:
+            if protected.get(phase[state], set()) & rules - now:
                 return True
             node = (state, frozenset(now))
             if node not in visited:
@@ -373,7 +393,7 @@ def brute_force_finds_bypass(
                 applies = into in entered and (left is None or phase[state] in left)
                 if applies and needed not in getattr(t, attribute):
                     return True
-            if not PROTECTED.get(into, set()) <= now:
+            if not protected.get(into, set()) <= now:
                 return True
             node = (t.dest, frozenset(now))
             if node not in visited:
@@ -383,7 +403,7 @@ def brute_force_finds_bypass(
         return False
 
     # Opening passes nothing: the initial phase may need no rule, nor an entry guard.
-    if PROTECTED.get(phase[initial]) or any(
+    if protected.get(phase[initial]) or any(
         left is None and phase[initial] in entered for entered, left, _ in ENTRY
     ):
         return True
