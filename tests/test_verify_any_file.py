@@ -209,6 +209,22 @@ def _garble(first_page: int, fill: bytes) -> Callable[[Path], None]:
     return damage
 
 
+def _garble_table(table: str) -> Callable[[Path], None]:
+    """Overwrite the root page of *table*: the schema stays readable, the rows do not."""
+
+    def damage(path: Path) -> None:
+        with closing(sqlite3.connect(path)) as conn:
+            (root,) = conn.execute(
+                "SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)
+            ).fetchone()
+        data = bytearray(path.read_bytes())
+        page = int.from_bytes(data[16:18], "big") or 65536
+        data[(root - 1) * page : root * page] = b"\xff" * page
+        path.write_bytes(bytes(data))
+
+    return damage
+
+
 def _empty_with_version(path: Path) -> None:
     path.unlink()
     with closing(sqlite3.connect(path)) as conn:
@@ -225,7 +241,7 @@ UNREADABLE: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "an empty file with our user_version": (_empty_with_version, "no table"),
     "schema version 0": (_sql("PRAGMA user_version = 0"), "not a stageborging database"),
-    "garbled pages": (_garble(1, b"\xff"), "cannot read the database"),
+    "garbled pages": (_garble_table("events"), "cannot read the database"),
     "a garbled first page": (_garble(0, b"\x5a"), "cannot open database"),
     "an empty file": (lambda path: path.write_bytes(b""), "not a stageborging database"),
 }

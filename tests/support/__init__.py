@@ -106,5 +106,6 @@ def as_schema_3(path: Path) -> None:
         conn.executescript(
             "DROP TRIGGER definitions_no_update; DROP TRIGGER definitions_no_delete;"
             "DROP TRIGGER definitions_keep_first; DROP TABLE definitions;"
-            "PRAGMA user_version = 3;"
+            "DROP TABLE deadlines; ALTER TABLE outbox DROP COLUMN leased_by;"
+            "ALTER TABLE outbox DROP COLUMN leased_until; PRAGMA user_version = 3;"
         )

@@ -63,7 +63,11 @@ class OutboxEntry:
         notification: What to send.
         created_at: When the event was recorded (RFC 3339, UTC).
         delivered_at: When it was delivered; ``None`` while pending.
-        attempts: Delivery attempts so far.
+        attempts: Delivery attempts so far (each lease counts as one).
+        next_attempt_at: When it may be tried again; ``None``: at once.
+        last_error: The code of the last failed attempt; ``None`` if none failed.
+        leased_by: The worker that last leased it; ``None`` if never leased.
+        leased_until: When that lease ends (RFC 3339, UTC).
     """
 
     key: str
@@ -74,3 +78,7 @@ class OutboxEntry:
     created_at: str
     delivered_at: str | None = None
     attempts: int = 0
+    next_attempt_at: str | None = None
+    last_error: str | None = None
+    leased_by: str | None = None
+    leased_until: str | None = None

@@ -5,7 +5,15 @@ The PostgreSQL backend is imported only when a ``postgresql://`` URL is opened
 (:func:`open_store`), so SQLite users need no psycopg."""
 
 from ._open import is_url, open_store, shown_db
-from ._protocol import DefinitionRow, Store, StreamRow, Transaction, VersionCount
+from ._protocol import (
+    Closing,
+    DeadlineRow,
+    DefinitionRow,
+    Store,
+    StreamRow,
+    Transaction,
+    VersionCount,
+)
 from ._schema import MIGRATIONS, SCHEMA_VERSION
 from ._sqlite import SQLiteStore, Synchronous
 from ._verify import verify_database
@@ -13,6 +21,8 @@ from ._verify import verify_database
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "Closing",
+    "DeadlineRow",
     "DefinitionRow",
     "PostgresStore",
     "SQLiteStore",

@@ -140,6 +140,24 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         FOR EACH STATEMENT EXECUTE FUNCTION stageborging_definitions_append_only()
         """,
     ),
+    (
+        "ALTER TABLE outbox ADD COLUMN leased_by text, ADD COLUMN leased_until text",
+        """
+        CREATE TABLE deadlines (
+            id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            key         text NOT NULL UNIQUE,
+            stream_id   text NOT NULL,
+            step        text NOT NULL,
+            due_at      text NOT NULL,
+            created_at  text NOT NULL,
+            status      text NOT NULL,
+            closed_at   text,
+            data        text NOT NULL
+        )
+        """,
+        "CREATE INDEX deadlines_open_due ON deadlines (due_at, id) WHERE status = 'open'",
+        "CREATE INDEX deadlines_by_stream ON deadlines (stream_id, due_at)",
+    ),
 )
 #: The triggers that keep each table append-only, as verification looks for them.
 PG_TRIGGERS = {

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg
@@ -39,14 +40,26 @@ from ._pg_schema import (
     PG_TRIGGERS,
     TX_BITS,
 )
-from ._protocol import DefinitionRow, VersionCount
+from ._protocol import Closing, DeadlineRow, DefinitionRow, VersionCount
 from ._rows import (
+    CLAIM_DUE,
+    CLOSE_DEADLINE,
     EVENT_COLUMNS,
-    OUTBOX_COLUMNS,
+    INSERT_DEADLINE,
     STREAM_COLUMNS,
+    check_closing,
+    check_count,
+    check_deadlines,
+    check_keys,
+    check_moment,
     check_page,
+    deadline_query,
+    lease_statement,
     outbox_entry,
+    outbox_query,
     outbox_row,
+    pg_style,
+    settle_statement,
     verify_snapshot,
 )
 
@@ -71,6 +84,10 @@ _INSERT_DEFINITION = (
     "INSERT INTO definitions (digest, lifecycle, data, stored_at) VALUES (%s, %s, %s, %s) "
     "ON CONFLICT (digest) DO NOTHING"
 )
+_INSERT_DEADLINE = pg_style(INSERT_DEADLINE)
+# Rows another transaction claimed are skipped, not waited for: claimers run side by side.
+_CLAIM_DUE = pg_style(CLAIM_DUE) + " FOR UPDATE SKIP LOCKED"
+_CLOSE_DEADLINE = pg_style(CLOSE_DEADLINE)
 #: Failures after which the whole command may run again: nothing of it was committed.
 _TRANSIENT = (
     pg_errors.SerializationFailure,
@@ -195,6 +212,27 @@ class _Transaction:
 
     def definitions(self) -> list[DefinitionRow]:
         return PostgresStore._definitions(self._conn)
+
+    def schedule(self, deadlines: Sequence[DeadlineRow]) -> None:
+        rows = check_deadlines(deadlines)
+        if rows:
+            with self._conn.cursor() as cursor:
+                cursor.executemany(_INSERT_DEADLINE, rows)
+
+    def claim_due(self, now: datetime, limit: int) -> list[DeadlineRow]:
+        rows = self._conn.execute(
+            _CLAIM_DUE, (check_moment("now", now), check_count("limit", limit, 1))
+        ).fetchall()
+        return [DeadlineRow._make(row) for row in rows]
+
+    def close_deadlines(self, keys: Sequence[str], status: Closing, at: datetime) -> int:
+        closing, stamp = check_closing(status), check_moment("at", at)
+        closed = 0
+        with self._conn.cursor() as cursor:
+            for key in check_keys(keys):
+                cursor.execute(_CLOSE_DEADLINE, (closing, stamp, key))
+                closed += cursor.rowcount
+        return closed
 
 
 class PostgresStore:
@@ -368,9 +406,12 @@ class PostgresStore:
 
     def run(self, work: Callable[[_Transaction], T]) -> T:
         """Run *work* in one transaction (see :class:`Store`)."""
+        return self._write(lambda conn: work(_Transaction(conn)))
+
+    def _write(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
         if self.read_only:
             raise StoreError(f"{self._shown}: opened read-only")
-        return self._in_transaction(lambda conn: work(_Transaction(conn)))
+        return self._in_transaction(work)
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -480,20 +521,44 @@ class PostgresStore:
         return [row[0] for row in rows]
 
     def outbox(self, stream_id: str | None = None, pending: bool = True) -> list[OutboxEntry]:
-        where, params = [], []
-        if stream_id is not None:
-            where.append("stream_id = %s")
-            params.append(stream_id)
-        if pending:
-            where.append("delivered_at IS NULL")
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = self._read(
-            lambda conn: conn.execute(
-                f"SELECT {OUTBOX_COLUMNS} FROM outbox {clause} ORDER BY id",
-                params,
-            ).fetchall()
-        )
+        statement, params = outbox_query(stream_id, pending)
+        rows = self._read(lambda conn: conn.execute(pg_style(statement), params).fetchall())
         return [outbox_entry(row) for row in rows]
+
+    def deadlines(self, stream_id: str | None = None, open_only: bool = True) -> list[DeadlineRow]:
+        statement, params = deadline_query(stream_id, open_only)
+        rows = self._read(lambda conn: conn.execute(pg_style(statement), params).fetchall())
+        return [DeadlineRow._make(row) for row in rows]
+
+    def lease_outbox(
+        self,
+        owner: str,
+        now: datetime,
+        lease_for: timedelta,
+        limit: int,
+        channel: str | None = None,
+    ) -> list[OutboxEntry]:
+        """Lease pending entries to *owner* (see :class:`Store`); concurrent leases skip
+        the rows another lease is taking (``FOR UPDATE SKIP LOCKED``)."""
+        statement, params = lease_statement(
+            owner, now, lease_for, limit, channel, "FOR UPDATE SKIP LOCKED"
+        )
+        rows = self._write(lambda conn: conn.execute(pg_style(statement), params).fetchall())
+        return [outbox_entry(row[1:]) for row in sorted(rows)]
+
+    def settle_outbox(
+        self,
+        key: str,
+        owner: str,
+        at: datetime,
+        *,
+        delivered: bool,
+        retry_at: datetime | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """End *owner*'s lease on entry *key* (see :class:`Store`)."""
+        statement, params = settle_statement(key, owner, at, delivered, retry_at, error)
+        return bool(self._write(lambda conn: conn.execute(pg_style(statement), params).rowcount))
 
     def statistics(self) -> Statistics:
         def work(conn: psycopg.Connection[Any]) -> Statistics:

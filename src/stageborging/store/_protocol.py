@@ -7,13 +7,22 @@ serialises commands on one stream and retries transient errors.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import NamedTuple, Protocol, TypeVar
+from datetime import datetime, timedelta
+from typing import Literal, NamedTuple, Protocol, TypeVar
 
 from ..audit import SealedEvent, StreamRow, VerifyReport
 from ..core import OutboxEntry, Statistics
 from ..lifecycles import LifecycleDefinition
 
-__all__ = ["DefinitionRow", "Store", "StreamRow", "Transaction", "VersionCount"]
+__all__ = [
+    "Closing",
+    "DeadlineRow",
+    "DefinitionRow",
+    "Store",
+    "StreamRow",
+    "Transaction",
+    "VersionCount",
+]
 
 T = TypeVar("T")
 
@@ -27,6 +36,34 @@ class DefinitionRow(NamedTuple):
     data: bytes
     #: When it was first stored (RFC 3339, UTC).
     stored_at: str
+
+
+#: How a deadline closes: met, no longer applying, or missed (and escalated).
+Closing = Literal["done", "cancelled", "missed"]
+
+
+class DeadlineRow(NamedTuple):
+    """A deadline as a database stores it: due work the store's claims hand out.
+
+    The store keeps these rows and claims them; what a deadline means (its guidance
+    step, who acts, what escalates) is the scheduler's, kept in ``data``.
+    """
+
+    #: Unique: the scheduler's name for it (scheduling the same key again does nothing).
+    key: str
+    stream_id: str
+    #: The guidance step (or other kind of work) it belongs to.
+    step: str
+    #: When it falls due (RFC 3339, UTC, as the log writes times).
+    due_at: str
+    #: When it was scheduled (RFC 3339, UTC).
+    created_at: str
+    #: ``open`` until closed ``done``, ``cancelled`` or ``missed``.
+    status: str = "open"
+    #: When it was closed (RFC 3339, UTC); None while open.
+    closed_at: str | None = None
+    #: JSON the scheduler keeps with it (for example the step's version).
+    data: str = "{}"
 
 
 class VersionCount(NamedTuple):
@@ -63,9 +100,25 @@ class Transaction(Protocol):
     def definitions(self) -> list[DefinitionRow]:
         """Every stored definition version, as this transaction sees them."""
 
+    def schedule(self, deadlines: Sequence[DeadlineRow]) -> None:
+        """Store open *deadlines*; one whose key is stored already is left as it is."""
+
+    def claim_due(self, now: datetime, limit: int) -> list[DeadlineRow]:
+        """Claim up to *limit* open deadlines due at *now* or earlier, earliest first.
+
+        The claim lasts as long as this transaction: a concurrent claimer never gets
+        the same rows (PostgreSQL skips rows locked by another claim; SQLite runs one
+        writer at a time). Close what was handled in the same transaction, together
+        with the events it caused, and each deadline is handled exactly once; roll
+        back and the rows are due again.
+        """
+
+    def close_deadlines(self, keys: Sequence[str], status: Closing, at: datetime) -> int:
+        """Close the open deadlines among *keys* as *status*; how many were open."""
+
 
 class Store(Protocol):
-    """A database holding streams, events and outbox rows (deadlines arrive later)."""
+    """A database holding streams, events, stored definitions, outbox rows and deadlines."""
 
     def run(self, work: Callable[[Transaction], T]) -> T:
         """Run *work* in one write transaction, retrying transient errors a bounded
@@ -106,6 +159,44 @@ class Store(Protocol):
 
     def outbox(self, stream_id: str | None = None, pending: bool = True) -> list[OutboxEntry]:
         """Outbox entries, oldest first: of one stream or all, pending only or all."""
+
+    def deadlines(self, stream_id: str | None = None, open_only: bool = True) -> list[DeadlineRow]:
+        """Deadlines, earliest due first: of one stream or all, open only or all."""
+
+    def lease_outbox(
+        self,
+        owner: str,
+        now: datetime,
+        lease_for: timedelta,
+        limit: int,
+        channel: str | None = None,
+    ) -> list[OutboxEntry]:
+        """Lease up to *limit* pending entries to *owner* until ``now + lease_for``.
+
+        The lease outlives this call's own short transaction: deliver after it, then
+        :meth:`settle_outbox`. An entry is leasable when it is undelivered, its retry
+        time (if any) has come and no lease on it runs at *now*, so two live workers
+        never hold the same entry, and one whose worker died is leased again once its
+        lease expires. Each lease counts as an attempt. Oldest first; of one
+        *channel* or all.
+        """
+
+    def settle_outbox(
+        self,
+        key: str,
+        owner: str,
+        at: datetime,
+        *,
+        delivered: bool,
+        retry_at: datetime | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """End *owner*'s lease on entry *key*: delivered at *at*, or due again at
+        *retry_at* (at once when None) after *error* (a short code, never content).
+
+        Returns False, changing nothing, when *owner* no longer holds the lease (it
+        expired and another worker leased the entry) or the entry was delivered.
+        """
 
     def statistics(self) -> Statistics:
         """Streams per lifecycle and state, events per type, refusals per finding code."""

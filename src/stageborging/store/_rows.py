@@ -5,22 +5,44 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from attrs import evolve
 
 from ..audit import SealedEvent, StreamRow, VerifyReport, verify_rows
-from ..core import DefinitionError, InvalidInput, Notification, OutboxEntry
+from ..core import (
+    DefinitionError,
+    InvalidInput,
+    Notification,
+    OutboxEntry,
+    check_identifier,
+    rfc3339,
+)
 from ..lifecycles import LifecycleDefinition, load_version, read_stored, unsafe_reason
-from ._protocol import DefinitionRow
+from ._protocol import DeadlineRow, DefinitionRow
 
 __all__ = [
+    "CLAIM_DUE",
+    "CLOSE_DEADLINE",
+    "DEADLINE_COLUMNS",
     "EVENT_COLUMNS",
+    "INSERT_DEADLINE",
     "OUTBOX_COLUMNS",
     "STREAM_COLUMNS",
+    "check_closing",
+    "check_count",
+    "check_deadlines",
+    "check_keys",
+    "check_moment",
     "check_page",
+    "deadline_query",
+    "lease_statement",
     "outbox_entry",
+    "outbox_query",
     "outbox_row",
+    "pg_style",
+    "settle_statement",
     "verify_snapshot",
 ]
 
@@ -34,18 +56,169 @@ STREAM_COLUMNS = (
 )
 OUTBOX_COLUMNS = (
     "key, stream_id, seq, plugin, channel, recipient_role, template, params, created_at, "
-    "delivered_at, attempts"
+    "delivered_at, attempts, next_attempt_at, last_error, leased_by, leased_until"
 )
+#: In the field order of DeadlineRow.
+DEADLINE_COLUMNS = "key, stream_id, step, due_at, created_at, status, closed_at, data"
+# Statements both backends run, written in qmark style (the PostgreSQL store converts
+# them with pg_style): the work queues' claims and leases.
+INSERT_DEADLINE = (
+    f"INSERT INTO deadlines ({DEADLINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (key) DO NOTHING"
+)
+#: Open deadlines due by a time, earliest first (PostgreSQL adds FOR UPDATE SKIP LOCKED).
+CLAIM_DUE = (
+    f"SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE status = 'open' AND due_at <= ? "
+    "ORDER BY due_at, id LIMIT ?"
+)
+CLOSE_DEADLINE = "UPDATE deadlines SET status = ?, closed_at = ? WHERE key = ? AND status = 'open'"
+#: Lease the oldest leasable entries: {channel} narrows them, {lock} is PostgreSQL's.
+LEASE_OUTBOX = (
+    "UPDATE outbox SET leased_by = ?, leased_until = ?, attempts = attempts + 1 "
+    "WHERE id IN (SELECT id FROM outbox WHERE delivered_at IS NULL "
+    "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+    "AND (leased_until IS NULL OR leased_until <= ?) {channel} ORDER BY id LIMIT ? {lock}) "
+    f"RETURNING id, {OUTBOX_COLUMNS}"
+)
+#: Only the worker whose lease is current settles: a lease taken over is not its own.
+_HELD = "WHERE key = ? AND leased_by = ? AND leased_until IS NOT NULL AND delivered_at IS NULL"
+SETTLE_DELIVERED = f"UPDATE outbox SET delivered_at = ?, leased_until = NULL {_HELD}"
+SETTLE_RETRY = f"UPDATE outbox SET next_attempt_at = ?, last_error = ?, leased_until = NULL {_HELD}"
+#: The longest lease, in seconds (a day): a longer one is a mistake, not a plan.
+MAX_LEASE = 86_400
+_CLOSINGS = ("done", "cancelled", "missed")
+
+
+def pg_style(statement: str) -> str:
+    """A qmark statement with PostgreSQL's placeholders (the statements hold no literal ?)."""
+    return statement.replace("?", "%s")
+
+
+def deadline_query(stream_id: str | None, open_only: bool) -> tuple[str, list[object]]:
+    """The qmark query of Store.deadlines and its parameters."""
+    where: list[str] = []
+    params: list[object] = []
+    if stream_id is not None:
+        where.append("stream_id = ?")
+        params.append(stream_id)
+    if open_only:
+        where.append("status = 'open'")
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return f"SELECT {DEADLINE_COLUMNS} FROM deadlines {clause} ORDER BY due_at, id", params
+
+
+def outbox_query(stream_id: str | None, pending: bool) -> tuple[str, list[object]]:
+    """The qmark query of Store.outbox and its parameters."""
+    where: list[str] = []
+    params: list[object] = []
+    if stream_id is not None:
+        where.append("stream_id = ?")
+        params.append(stream_id)
+    if pending:
+        where.append("delivered_at IS NULL")
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return f"SELECT {OUTBOX_COLUMNS} FROM outbox {clause} ORDER BY id", params
+
+
+def check_keys(keys: object) -> list[str]:
+    """Deadline keys to close, else InvalidInput naming ``keys``."""
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, Iterable):
+        raise InvalidInput("keys", keys, "must be a sequence of deadline keys")
+    found = list(keys)
+    for key in found:
+        if not isinstance(key, str) or not key:
+            raise InvalidInput("keys", key, "must be a deadline key")
+    return found
+
+
+def check_count(field: str, value: object, low: int) -> int:
+    """*value* as an integer of at least *low*, else InvalidInput naming *field*."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise InvalidInput(field, value, f"must be an integer of at least {low}")
+    return value
 
 
 def check_page(position: object, limit: object) -> tuple[int, int]:
     """A position and a page size to read the log by, else InvalidInput naming which."""
-    for field, value, low in (("position", position, 0), ("limit", limit, 1)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise InvalidInput(field, value, f"must be an integer of at least {low}")
-    assert isinstance(position, int)
-    assert isinstance(limit, int)
-    return position, limit
+    return check_count("position", position, 0), check_count("limit", limit, 1)
+
+
+def check_moment(field: str, value: object) -> str:
+    """An aware datetime as the log writes times (RFC 3339 UTC), else InvalidInput."""
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise InvalidInput(field, value, "must be a timezone-aware datetime")
+    return rfc3339(value)
+
+
+def check_closing(status: object) -> str:
+    """How a deadline closes, else InvalidInput naming ``status``."""
+    if status not in _CLOSINGS:
+        raise InvalidInput("status", status, f"must be one of {', '.join(_CLOSINGS)}")
+    assert isinstance(status, str)
+    return status
+
+
+def check_deadlines(deadlines: object) -> list[tuple[object, ...]]:
+    """Deadline rows to schedule, as insert values, else InvalidInput naming the field."""
+    if isinstance(deadlines, (str, bytes)) or not isinstance(deadlines, Iterable):
+        raise InvalidInput("deadlines", deadlines, "must be a sequence of DeadlineRow")
+    rows: list[tuple[object, ...]] = []
+    for item in deadlines:
+        if not isinstance(item, DeadlineRow):
+            raise InvalidInput("deadlines", item, "must be a DeadlineRow")
+        for name in ("key", "stream_id", "due_at", "created_at"):
+            value = getattr(item, name)
+            if not isinstance(value, str) or not value:
+                raise InvalidInput(name, value, "must be a non-empty string")
+        check_identifier("step", item.step)
+        if item.status != "open" or item.closed_at is not None:
+            raise InvalidInput("status", item.status, "a deadline is scheduled open")
+        try:
+            json.loads(item.data)
+        except (TypeError, ValueError):
+            raise InvalidInput("data", item.data, "must be a JSON text") from None
+        rows.append(tuple(item))
+    return rows
+
+
+def lease_statement(
+    owner: object, now: object, lease_for: object, limit: object, channel: object, lock: str
+) -> tuple[str, tuple[object, ...]]:
+    """The qmark statement of a lease and its parameters, else InvalidInput naming the
+    argument; *lock* is what the backend adds to the row selection."""
+    owner = check_identifier("owner", owner)
+    start = check_moment("now", now)
+    if not isinstance(lease_for, timedelta) or not timedelta(0) < lease_for <= timedelta(
+        seconds=MAX_LEASE
+    ):
+        raise InvalidInput("lease_for", lease_for, "must be a timedelta above 0, at most a day")
+    limit = check_count("limit", limit, 1)
+    assert isinstance(now, datetime)  # checked by check_moment
+    until = rfc3339(now + lease_for)
+    statement = LEASE_OUTBOX.format(channel="" if channel is None else "AND channel = ?", lock=lock)
+    if channel is None:
+        return statement, (owner, until, start, start, limit)
+    return statement, (owner, until, start, start, check_identifier("channel", channel), limit)
+
+
+def settle_statement(
+    key: object, owner: object, at: object, delivered: object, retry_at: object, error: object
+) -> tuple[str, tuple[object, ...]]:
+    """The qmark statement that settles a lease and its parameters, else InvalidInput
+    naming the argument."""
+    if not isinstance(key, str) or not key:
+        raise InvalidInput("key", key, "must be an outbox key")
+    owner = check_identifier("owner", owner)
+    stamp = check_moment("at", at)
+    if not isinstance(delivered, bool):
+        raise InvalidInput("delivered", delivered, "must be True or False")
+    if delivered:
+        if retry_at is not None or error is not None:
+            raise InvalidInput("retry_at", retry_at, "a delivered entry is not retried")
+        return SETTLE_DELIVERED, (stamp, key, owner)
+    retry = None if retry_at is None else check_moment("retry_at", retry_at)
+    code = None if error is None else check_identifier("error", error)
+    return SETTLE_RETRY, (retry, code, key, owner)
 
 
 def outbox_row(entry: OutboxEntry) -> tuple[object, ...]:
@@ -61,7 +234,7 @@ def outbox_row(entry: OutboxEntry) -> tuple[object, ...]:
 def outbox_entry(row: tuple[Any, ...]) -> OutboxEntry:
     """An outbox entry from a row of OUTBOX_COLUMNS."""
     key, stream_id, seq, plugin, channel, role, template, params = row[:8]
-    created_at, delivered_at, attempts = row[8:]
+    created_at, delivered_at, attempts, next_attempt_at, last_error, leased_by = row[8:14]
     return OutboxEntry(
         key=key,
         stream_id=stream_id,
@@ -71,6 +244,10 @@ def outbox_entry(row: tuple[Any, ...]) -> OutboxEntry:
         created_at=created_at,
         delivered_at=delivered_at,
         attempts=attempts,
+        next_attempt_at=next_attempt_at,
+        last_error=last_error,
+        leased_by=leased_by,
+        leased_until=row[14],
     )
 
 

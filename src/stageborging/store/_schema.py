@@ -134,6 +134,27 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         BEGIN SELECT RAISE(IGNORE); END
         """,
     ),
+    (
+        # Work queues: deadlines claimed inside a command's transaction, outbox entries
+        # leased by a worker beyond its transaction (see Store.lease_outbox).
+        "ALTER TABLE outbox ADD COLUMN leased_by TEXT",
+        "ALTER TABLE outbox ADD COLUMN leased_until TEXT",
+        """
+        CREATE TABLE deadlines (
+            id          INTEGER PRIMARY KEY,
+            key         TEXT NOT NULL UNIQUE,
+            stream_id   TEXT NOT NULL,
+            step        TEXT NOT NULL,
+            due_at      TEXT NOT NULL,
+            created_at  TEXT NOT NULL,
+            status      TEXT NOT NULL,
+            closed_at   TEXT,
+            data        TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX deadlines_open_due ON deadlines (due_at, id) WHERE status = 'open'",
+        "CREATE INDEX deadlines_by_stream ON deadlines (stream_id, due_at)",
+    ),
 )
 #: The triggers that keep the events table append-only (defence in depth).
 APPEND_ONLY_TRIGGERS = frozenset({"events_no_update", "events_no_delete", "events_no_replace"})

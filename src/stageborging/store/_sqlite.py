@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -26,14 +27,25 @@ from ..core import (
     StoreError,
 )
 from ..lifecycles import LifecycleDefinition
-from ._protocol import DefinitionRow, VersionCount
+from ._protocol import Closing, DeadlineRow, DefinitionRow, VersionCount
 from ._rows import (
+    CLAIM_DUE,
+    CLOSE_DEADLINE,
     EVENT_COLUMNS,
-    OUTBOX_COLUMNS,
+    INSERT_DEADLINE,
     STREAM_COLUMNS,
+    check_closing,
+    check_count,
+    check_deadlines,
+    check_keys,
+    check_moment,
     check_page,
+    deadline_query,
+    lease_statement,
     outbox_entry,
+    outbox_query,
     outbox_row,
+    settle_statement,
     verify_snapshot,
 )
 from ._schema import (
@@ -136,6 +148,23 @@ class _Transaction:
             "SELECT digest, lifecycle, data, stored_at FROM definitions ORDER BY stored_at, digest"
         )
         return list(map(DefinitionRow._make, rows))
+
+    def schedule(self, deadlines: Sequence[DeadlineRow]) -> None:
+        self._conn.executemany(INSERT_DEADLINE, check_deadlines(deadlines))
+
+    def claim_due(self, now: datetime, limit: int) -> list[DeadlineRow]:
+        # BEGIN IMMEDIATE: no other writer runs until this transaction ends
+        rows = self._conn.execute(
+            CLAIM_DUE, (check_moment("now", now), check_count("limit", limit, 1))
+        )
+        return list(map(DeadlineRow._make, rows))
+
+    def close_deadlines(self, keys: Sequence[str], status: Closing, at: datetime) -> int:
+        closing, stamp = check_closing(status), check_moment("at", at)
+        cursor = self._conn.executemany(
+            CLOSE_DEADLINE, [(closing, stamp, key) for key in check_keys(keys)]
+        )
+        return cursor.rowcount
 
 
 class SQLiteStore:
@@ -401,9 +430,12 @@ class SQLiteStore:
 
     def run(self, work: Callable[[_Transaction], T]) -> T:
         """Run *work* in one ``BEGIN IMMEDIATE`` transaction (see :class:`Store`)."""
+        return self._write(lambda conn: work(_Transaction(conn)))
+
+    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only")
-        return self._in_transaction(self._connection(), lambda conn: work(_Transaction(conn)))
+        return self._in_transaction(self._connection(), work)
 
     # -- reads -------------------------------------------------------------
 
@@ -517,17 +549,39 @@ class SQLiteStore:
         return names >= DEFINITION_TRIGGERS
 
     def outbox(self, stream_id: str | None = None, pending: bool = True) -> list[OutboxEntry]:
-        where, params = [], []
-        if stream_id is not None:
-            where.append("stream_id = ?")
-            params.append(stream_id)
-        if pending:
-            where.append("delivered_at IS NULL")
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = self._connection().execute(
-            f"SELECT {OUTBOX_COLUMNS} FROM outbox {clause} ORDER BY id", params
-        )
+        rows = self._connection().execute(*outbox_query(stream_id, pending))
         return [outbox_entry(row) for row in rows]
+
+    def deadlines(self, stream_id: str | None = None, open_only: bool = True) -> list[DeadlineRow]:
+        rows = self._connection().execute(*deadline_query(stream_id, open_only))
+        return list(map(DeadlineRow._make, rows))
+
+    def lease_outbox(
+        self,
+        owner: str,
+        now: datetime,
+        lease_for: timedelta,
+        limit: int,
+        channel: str | None = None,
+    ) -> list[OutboxEntry]:
+        """Lease pending entries to *owner* (see :class:`Store`); one writer at a time."""
+        statement, params = lease_statement(owner, now, lease_for, limit, channel, "")
+        rows = self._write(lambda conn: conn.execute(statement, params).fetchall())
+        return [outbox_entry(row[1:]) for row in sorted(rows)]
+
+    def settle_outbox(
+        self,
+        key: str,
+        owner: str,
+        at: datetime,
+        *,
+        delivered: bool,
+        retry_at: datetime | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """End *owner*'s lease on entry *key* (see :class:`Store`)."""
+        statement, params = settle_statement(key, owner, at, delivered, retry_at, error)
+        return bool(self._write(lambda conn: conn.execute(statement, params).rowcount))
 
     def statistics(self) -> Statistics:
         conn = self._connection()
