@@ -13,16 +13,22 @@ Every figure is one ``name: value unit`` line; lines starting with ``#`` are con
   start together and the figure is every command of every process over the slowest
   process's time.
 * **floor**: the SQL one transition cannot avoid, written by hand (psycopg or
-  sqlite3), one transaction per transition: lock and read the stream row, (PostgreSQL)
-  take the transaction's log position, insert one event row of the same size, update
-  the projection row, commit.
+  sqlite3), one transaction per transition: lock and read the stream row, insert one
+  event row of the same size, update the projection row, commit. As the store does it:
+  on PostgreSQL the log position is computed in the insert and the two writes go in
+  one round trip (pipeline mode).
 
-A first version: the batched figures of the PostgreSQL issue are still to come.
+* **batched open / fire**: one process opens internships with ``Engine.batch()``, so
+  many commands share one transaction (``--batch`` per transaction), then fires
+  ``begin_search`` on each of them the same way; beside it the **batched floor**: the
+  same rows written by hand, as many per transaction (an open: insert its event and its
+  stream row; a fire: lock and read the row, insert the event, update the row).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -43,6 +49,11 @@ from stageborging.testing import FakeClock, Journey, KitRegister
 
 COACH = Actor("coach-1", "coach")
 SUSPEND = {"reason": "illness"}
+DETAILS = {  # an MBO internship's opening data
+    "student": "stu-1", "programme": "prog-ict", "qualification": "25604", "level": 4,
+    "track": "BOL", "planned_start": "2027-02-01", "planned_end": "2027-06-30",
+    "planned_hours": 400, "turns_18_on": "2025-09-01",
+}  # fmt: skip
 
 
 def emit(name: str, value: float | str, unit: str = "") -> None:
@@ -80,6 +91,21 @@ _BODY = b'{"data":{"reason":"illness"},"date":"2027-02-01","findings":[]}'
 _FACTS = "{" + '"details":{},' * 0 + '"x":"' + "y" * 600 + '"}'
 
 
+def _insert_event(postgres: bool) -> str:
+    """The event insert the store runs (on PostgreSQL its position is computed in it)."""
+    columns = "stream_id, seq, type, name, occurred_at, actor_id, actor_role, from_state, "
+    columns += "to_state, lifecycle, definition, header, body, body_hash, prev_hash, hash"
+    if postgres:
+        marks = ", ".join(["%s"] * 16)
+        return f"INSERT INTO events ({columns}, position) VALUES ({marks}, {LOG_POSITION} + %s)"
+    return f"INSERT INTO events ({columns}) VALUES ({', '.join('?' * 16)})"
+
+
+def _writes(conn: Any, postgres: bool) -> Any:
+    """What the store wraps a command's writes in: one round trip (PostgreSQL pipeline)."""
+    return conn.pipeline() if postgres else contextlib.nullcontext()
+
+
 def _floor_rows(worker: int, streams: int) -> list[str]:
     return [f"floor-{worker}-{i}" for i in range(streams)]
 
@@ -98,12 +124,7 @@ def floor_worker(db: str, worker: int, streams: int, n: int, start: Any, out: An
         mark = "?"
     ids = _floor_rows(worker, streams)
     versions = dict.fromkeys(ids, 1)
-    columns = 17 if postgres else 16
-    insert = (
-        "INSERT INTO events (stream_id, seq, type, name, occurred_at, actor_id, actor_role, "
-        "from_state, to_state, lifecycle, definition, header, body, body_hash, prev_hash, hash"
-        f"{', position' if postgres else ''}) VALUES ({', '.join([mark] * columns)})"
-    )
+    insert = _insert_event(postgres)
     select = f"SELECT version, head_hash, facts FROM streams WHERE id = {mark}"
     update = (
         f"UPDATE streams SET state = {mark}, version = {mark}, head_hash = {mark}, "
@@ -125,10 +146,11 @@ def floor_worker(db: str, worker: int, streams: int, n: int, start: Any, out: An
             "coach-1", "coach", "active", state, "mbo_bpv", "0" * 64, _HEADER, _BODY,
             digest, head, digest,
         )  # fmt: skip
-        if postgres:  # the log position the store takes: the transaction's id, shifted
-            values += (conn.execute(LOG_POSITION).fetchone()[0],)
-        conn.execute(insert, values)
-        conn.execute(update, (state, version + 1, digest, _FACTS, "2027-02-01", sid, version))
+        if postgres:  # the log position: the transaction's id, shifted, plus its index
+            values += (0,)
+        with _writes(conn, postgres):
+            conn.execute(insert, values)
+            conn.execute(update, (state, version + 1, digest, _FACTS, "2027-02-01", sid, version))
         conn.commit() if postgres else conn.execute("COMMIT")
         versions[sid] = version + 1
     out.put(time.perf_counter() - began)
@@ -155,11 +177,99 @@ def seed_floor(db: str, workers: int, streams: int) -> None:
             conn.executemany(f"INSERT INTO streams VALUES ({', '.join('?' * 10)})", rows)
 
 
+def batch_engine_worker(db: str, n: int, size: int, start: Any, out: Any) -> None:
+    """Open *n* internships in batches of *size*, then fire ``begin_search`` on each."""
+    clock = FakeClock()
+    office, student = Actor("po-1", "placement_office"), Actor("stu-1", "student")
+    with Engine(db, plugins=[KitRegister()], clock=clock) as engine:
+        start.wait()
+        began = time.perf_counter()
+        sids: list[str] = []
+        for first in range(0, n, size):
+            with engine.batch() as batch:
+                sids += [batch.open("mbo_bpv", actor=office, data=DETAILS)
+                         for _ in range(min(size, n - first))]  # fmt: skip
+            assert not batch.failed
+        opened = time.perf_counter()
+        for first in range(0, n, size):
+            with engine.batch() as batch:
+                for sid in sids[first : first + size]:
+                    batch.fire(sid, "begin_search", actor=student)
+            assert not batch.failed
+        out.put((opened - began, time.perf_counter() - opened))
+
+
+def batch_floor_worker(db: str, n: int, size: int, start: Any, out: Any) -> None:
+    """The same rows as batch_engine_worker, written by hand, *size* per transaction."""
+    postgres = db.startswith("postgresql://")
+    mark = "%s" if postgres else "?"
+    if postgres:
+        import psycopg
+
+        conn: Any = psycopg.connect(db)
+    else:
+        conn = sqlite3.connect(db, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+    insert_event = _insert_event(postgres)
+    insert_stream = f"INSERT INTO streams VALUES ({', '.join([mark] * 10)})"
+    select = f"SELECT version, head_hash FROM streams WHERE id = {mark}"
+    update = (
+        f"UPDATE streams SET state = {mark}, version = {mark}, head_hash = {mark}, "
+        f"updated_at = {mark} WHERE id = {mark} AND version = {mark}"
+    )
+    ids = [f"floor-{i}" for i in range(n)]
+
+    def event(sid: str, seq: int, name: str, prev: str, index: int) -> tuple[Any, ...]:
+        digest = hashlib.sha256(f"{sid}{seq}".encode()).hexdigest()
+        values = (
+            sid, seq, "opened" if seq == 1 else "transitioned", name,
+            "2027-02-01T09:00:00.000000Z", "po-1", "placement_office", "orientation",
+            "searching", "mbo_bpv", "0" * 64, _HEADER, _BODY, digest, prev, digest,
+        )  # fmt: skip
+        return (*values, index) if postgres else values
+
+    def transaction(work: Callable[[list[str]], None], chunk: list[str]) -> None:
+        if not postgres:
+            conn.execute("BEGIN IMMEDIATE")
+        work(chunk)
+        conn.commit() if postgres else conn.execute("COMMIT")
+
+    def open_some(chunk: list[str]) -> None:
+        for index, sid in enumerate(chunk):
+            conn.execute(select + (" FOR UPDATE" if postgres else ""), (sid,)).fetchone()
+            with _writes(conn, postgres):
+                conn.execute(insert_event, event(sid, 1, "mbo_bpv", "0" * 64, index))
+                conn.execute(insert_stream, (
+                    sid, "internship", "mbo_bpv", "0" * 64, "orientation", 1, "0" * 64,
+                    _FACTS, "t", "t",
+                ))  # fmt: skip
+
+    def fire_some(chunk: list[str]) -> None:
+        for index, sid in enumerate(chunk):
+            cursor = conn.execute(select + (" FOR UPDATE" if postgres else ""), (sid,))
+            version, head = cursor.fetchone()
+            with _writes(conn, postgres):
+                conn.execute(insert_event, event(sid, version + 1, "begin_search", head, index))
+                conn.execute(update, ("searching", version + 1, "h", "t", sid, version))
+
+    start.wait()
+    began = time.perf_counter()
+    for first in range(0, n, size):
+        transaction(open_some, ids[first : first + size])
+    opened = time.perf_counter()
+    for first in range(0, n, size):
+        transaction(fire_some, ids[first : first + size])
+    out.put((opened - began, time.perf_counter() - opened))
+    conn.close()
+
+
 # -- running processes together --------------------------------------------------------
 
 
-def together(target: Callable[..., None], args: Sequence[tuple[Any, ...]]) -> float:
-    """Run one process per argument tuple, started together: the slowest one's seconds."""
+def together(target: Callable[..., None], args: Sequence[tuple[Any, ...]]) -> Any:
+    """Run one process per argument tuple, started together: the slowest one's result
+    (seconds, or a tuple of seconds)."""
     context = multiprocessing.get_context("spawn")
     start, out = context.Event(), context.Queue()
     processes = [context.Process(target=target, args=(*a, start, out)) for a in args]
@@ -167,7 +277,7 @@ def together(target: Callable[..., None], args: Sequence[tuple[Any, ...]]) -> fl
         process.start()
     time.sleep(0.5 + 0.5 * len(processes))  # let every process finish its setting up
     start.set()
-    elapsed: list[float] = []
+    elapsed: list[Any] = []
     while len(elapsed) < len(processes):
         try:
             elapsed.append(out.get(timeout=1))
@@ -204,10 +314,25 @@ def bench(label: str, new_db: Callable[[], str], procs: Sequence[int], n: int) -
         emit(f"{label} floor scaling {high}/{low}", rates["floor"][high] / rates["floor"][low], "x")
 
 
+def bench_batches(label: str, new_db: Callable[[], str], n: int, size: int) -> None:
+    db = new_db()
+    engine_open, engine_fire = together(batch_engine_worker, [(db, n, size)])
+    db = new_db()
+    Engine(db).close()  # the schema
+    floor_open, floor_fire = together(batch_floor_worker, [(db, n, size)])
+    for what, engine_s, floor_s in (("open", engine_open, floor_open),
+                                    ("fire", engine_fire, floor_fire)):  # fmt: skip
+        emit(f"{label} batched {what} (batch {size})", n / engine_s, f"{what}s/s")
+        emit(f"{label} batched {what} floor", n / floor_s, f"{what}s/s")
+        emit(f"{label} batched {what} engine share of floor", floor_s / engine_s)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--n", type=int, default=400, help="fires per process")
     parser.add_argument("--procs", default="1,4", help="process counts, comma-separated")
+    parser.add_argument("--batch", type=int, default=500, help="commands per batch")
+    parser.add_argument("--batched", type=int, default=4000, help="streams opened in batches")
     parser.add_argument("--dsn", default=os.environ.get("STAGEBORGING_TEST_POSTGRES_DSN"))
     args = parser.parse_args(argv)
     procs = [int(p) for p in args.procs.split(",")]
@@ -215,6 +340,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         files = iter(range(1_000_000))
         bench("sqlite", lambda: str(Path(tmp) / f"s{next(files)}.db"), procs, args.n)
+        bench_batches(
+            "sqlite", lambda: str(Path(tmp) / f"s{next(files)}.db"), args.batched, args.batch
+        )
     if not args.dsn:
         print("# PostgreSQL skipped: no --dsn and no $STAGEBORGING_TEST_POSTGRES_DSN")
         return 0
@@ -232,6 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         bench("postgresql", new_schema, procs, args.n)
+        bench_batches("postgresql", new_schema, args.batched, args.batch)
     finally:
         with psycopg.connect(args.dsn, autocommit=True) as conn:
             for schema in schemas:

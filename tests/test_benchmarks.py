@@ -31,9 +31,11 @@ def test_bench_scale_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None
     try:
         import bench_scale
 
-        assert bench_scale.main(["--n", "4", "--procs", "1"]) == 0
+        assert bench_scale.main(["--n", "4", "--procs", "1", "--batched", "6", "--batch", "4"]) == 0
     finally:
         sys.path.remove(str(BENCHMARKS))
     printed = capsys.readouterr().out
     assert "sqlite fire 1 proc" in printed
     assert "sqlite engine/floor ratio 1 proc" in printed
+    assert "sqlite batched open engine share of floor" in printed
+    assert "sqlite batched fire engine share of floor" in printed

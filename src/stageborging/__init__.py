@@ -17,6 +17,7 @@ from .__about__ import __version__
 from .audit import Break, StampedVersion, VerifyReport
 from .core import (
     Actor,
+    BatchResult,
     Decision,
     Event,
     EventType,
@@ -34,7 +35,7 @@ from .core import (
     Stream,
     Version,
 )
-from .engine import Engine, Registry
+from .engine import Batch, Engine, Registry
 from .exceptions import (
     ConcurrencyConflict,
     DefinitionError,
@@ -70,6 +71,8 @@ logging.getLogger("stageborging").addHandler(logging.NullHandler())
 
 __all__ = [
     "Actor",
+    "Batch",
+    "BatchResult",
     "Break",
     "ConcurrencyConflict",
     "Decision",

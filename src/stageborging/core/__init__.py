@@ -14,6 +14,7 @@ from ._actors import (
     key_field,
     parse_role,
 )
+from ._batch import BatchResult
 from ._canonical import MAX_INT, canonical_bytes, check_canonical_value
 from ._convert import as_tuple, parse_enum
 from ._errors import (
@@ -53,6 +54,7 @@ __all__ = [
     "MAX_INT",
     "NAME",
     "Actor",
+    "BatchResult",
     "Bypass",
     "Clock",
     "ConcurrencyConflict",

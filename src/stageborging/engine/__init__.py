@@ -1,6 +1,7 @@
 """The engine: the public facade over lifecycles, rules, plugins, store and audit."""
 
+from ._batch import Batch
 from ._engine import Engine
 from ._registry import Registry
 
-__all__ = ["Engine", "Registry"]
+__all__ = ["Batch", "Engine", "Registry"]

@@ -32,6 +32,7 @@ from ..core import (
 from ..lifecycles import LifecycleDefinition
 from ..rules import Command, check_actor, check_expected_version, check_role, resolve_open
 from ..store import Store, Transaction, open_store
+from ._batch import Batch
 from ._migrations import Migrations
 from ._pipeline import Outcome, Pipeline
 from ._reads import Reads
@@ -39,6 +40,9 @@ from ._registry import Registry
 from ._versions import Versions
 
 __all__ = ["Engine"]
+
+#: One command's part of a transaction.
+Work = Callable[[Transaction], Outcome]
 
 #: What a store must offer; an object without it is no database.
 _STORE_METHODS = ("run", "read_stream", "read_events", "outbox", "close")
@@ -246,28 +250,8 @@ class Engine(Reads, Migrations):
                 written: there is no stream to record a refusal on).
         """
         started = time.perf_counter()
-        try:
-            actor = check_actor(actor)
-            definition = self.lifecycle(lifecycle)
-            move = resolve_open(definition, data)
-            sid = (
-                uuid.uuid4().hex if stream_id is None else check_identifier("stream_id", stream_id)
-            )
-        except InvalidInput as exc:
-            self._log_command("-", "open", "invalid", started, field=exc.field)
-            raise
-        pipeline = self._pipeline
-        moment = pipeline.moment()
-        cmd = Command(
-            definition=definition, state="", facts={}, actor=actor, move=move, now=moment.local
-        )
-        role_findings = check_role(cmd)
-        if role_findings:
-            self._log_command(sid, "open", "refused", started)
-            raise Refused(sid, "open", role_findings, None)
-        return self._run(
-            sid, "open", lambda tx: pipeline.open(tx, definition, sid, actor, move, moment), started
-        ).event
+        sid, work = self._open_work(lifecycle, actor, data, stream_id, started)
+        return self._run(sid, "open", work, started).event
 
     def fire(
         self,
@@ -373,9 +357,53 @@ class Engine(Reads, Migrations):
         check_identifier("stream_id", stream_id)
         return self._pipeline.dry_run(stream_id, EventType.RECORDED, fact, actor, data)
 
+    def batch(self) -> Batch:
+        """Many commands in one transaction, for bulk work such as a SIS sync.
+
+        ``with engine.batch() as batch:`` queues :meth:`Batch.open`,
+        :meth:`Batch.fire` and :meth:`Batch.record`; leaving the block runs them
+        in order, in one transaction, with every rule, refusal and event exactly
+        as single commands. A command that fails on the database's state
+        (invalid there, conflicting, refused) gets its error in its
+        :class:`BatchResult`, writes nothing of its own (a refusal records its
+        ``refused`` event, as always), and leaves the others unharmed; a database
+        failure rolls the whole batch back. See :class:`Batch`.
+        """
+        return Batch(self)
+
     # -- internals ---------------------------------------------------------
 
-    def _command(
+    def _open_work(
+        self,
+        lifecycle: str,
+        actor: Actor,
+        data: Mapping[str, Any],
+        stream_id: str | None,
+        started: float,
+    ) -> tuple[str, Work]:
+        """Check an open's arguments and its actor's role; the new id and its work."""
+        try:
+            actor = check_actor(actor)
+            definition = self.lifecycle(lifecycle)
+            move = resolve_open(definition, data)
+            sid = (
+                uuid.uuid4().hex if stream_id is None else check_identifier("stream_id", stream_id)
+            )
+        except InvalidInput as exc:
+            self._log_command("-", "open", "invalid", started, field=exc.field)
+            raise
+        pipeline = self._pipeline
+        moment = pipeline.moment()
+        cmd = Command(
+            definition=definition, state="", facts={}, actor=actor, move=move, now=moment.local
+        )
+        role_findings = check_role(cmd)
+        if role_findings:
+            self._log_command(sid, "open", "refused", started)
+            raise Refused(sid, "open", role_findings, None)
+        return sid, lambda tx: pipeline.open(tx, definition, sid, actor, move, moment)
+
+    def _command_work(
         self,
         stream_id: str,
         type: EventType,
@@ -383,8 +411,9 @@ class Engine(Reads, Migrations):
         actor: Actor,
         data: Mapping[str, Any] | None,
         expected_version: int | None,
-    ) -> Event:
-        started = time.perf_counter()
+        started: float,
+    ) -> Work:
+        """Check a fire's or record's arguments; its work."""
         try:
             check_identifier("stream_id", stream_id)
         except InvalidInput as exc:
@@ -401,6 +430,19 @@ class Engine(Reads, Migrations):
         def work(tx: Transaction) -> Outcome:
             return pipeline.command(tx, stream_id, type, name, actor, data, expected_version)
 
+        return work
+
+    def _command(
+        self,
+        stream_id: str,
+        type: EventType,
+        name: str,
+        actor: Actor,
+        data: Mapping[str, Any] | None,
+        expected_version: int | None,
+    ) -> Event:
+        started = time.perf_counter()
+        work = self._command_work(stream_id, type, name, actor, data, expected_version, started)
         return self._run(stream_id, name, work, started).event
 
     def _commands(self) -> frozenset[str]:
@@ -413,9 +455,7 @@ class Engine(Reads, Migrations):
             )
         return self._known
 
-    def _run(
-        self, stream_id: str, command: str, work: Callable[[Transaction], Outcome], started: float
-    ) -> Outcome:
+    def _run(self, stream_id: str, command: str, work: Work, started: float) -> Outcome:
         try:
             outcome = self._pipeline.run(work)
         except InvalidInput as exc:

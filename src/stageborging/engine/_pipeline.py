@@ -7,6 +7,7 @@ its arguments, runs the pipeline in the store's transaction and logs the outcome
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from datetime import tzinfo
 from typing import Any, NamedTuple, TypeVar
@@ -87,6 +88,8 @@ class Pipeline:
         self.versions = versions
         #: None until the current definitions are known to be stored in the database.
         self._stored: bool | None = None
+        #: The transaction (of this thread) that stores them, until it commits.
+        self._storing = threading.local()
         self._store = store
         self._clock = clock
         self._tz = tz
@@ -97,9 +100,10 @@ class Pipeline:
 
     def _store_versions(self, tx: Transaction, moment: Moment) -> None:
         """Store the current definitions in the transaction of the engine's first write."""
-        if self._stored:
+        if self._stored or getattr(self._storing, "tx", None) is tx:
             return
         tx.add_definitions(self.versions.current_rows(moment.stamp))
+        self._storing.tx = tx  # once per transaction (a retry is a new one)
         self._stored = False  # stored once this transaction commits
 
     def run(self, work: Callable[[Transaction], T]) -> T:
@@ -109,7 +113,10 @@ class Pipeline:
             with self.versions.through(tx):
                 return work(tx)
 
-        result = self._store.run(within)
+        try:
+            result = self._store.run(within)
+        finally:
+            self._storing.tx = None
         if self._stored is False:  # what the transaction stored is in the database now
             self._stored = True
         return result

@@ -22,12 +22,13 @@ MIGRATION_LOCK = 0x5354_4247  # "STBG"
 
 #: Bits of a position that number the events of one transaction (up to 2**20 each).
 TX_BITS = 20
-#: The first position of the writing transaction: its id, shifted. Transaction ids are
+#: The first position of the writing transaction: its id, shifted (each event adds its
+#: index within the transaction, in the same INSERT). Transaction ids are
 #: handed out in order but commit in any order, so a reader follows the log only up
 #: to the oldest transaction still running (FOLLOW_LIMIT): every event below it has
 #: committed or never will, so none can appear there later. No write waits for
 #: another; a long transaction delays readers, never makes them skip.
-LOG_POSITION = f"SELECT pg_current_xact_id()::text::bigint << {TX_BITS}"
+LOG_POSITION = f"(pg_current_xact_id()::text::bigint << {TX_BITS})"
 #: The position below which the log is final for this reader's snapshot.
 FOLLOW_LIMIT = f"pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {TX_BITS}"
 

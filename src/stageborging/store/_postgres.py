@@ -70,7 +70,10 @@ T = TypeVar("T")
 SCHEMA_VERSION = len(PG_MIGRATIONS)
 #: The longest wait for a connection, in seconds (a day).
 _MAX_TIMEOUT = 86_400
-_INSERT_EVENT = f"INSERT INTO events (position, {EVENT_COLUMNS}) VALUES ({', '.join(['%s'] * 17)})"
+_INSERT_EVENT = (
+    f"INSERT INTO events (position, {EVENT_COLUMNS}) "
+    f"VALUES ({LOG_POSITION} + %s, {', '.join(['%s'] * 16)})"
+)
 _INSERT_STREAM = f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})"
 _UPDATE_STREAM = (
     "UPDATE streams SET state = %s, version = %s, head_hash = %s, facts = %s, "
@@ -146,21 +149,17 @@ def _check_arguments(
 
 
 class _Transaction:
-    __slots__ = ("_conn", "_next")
+    __slots__ = ("_conn", "_written")
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
-        self._next: int | None = None  # the next position of this transaction
+        self._written = 0  # events this transaction wrote: the next one's index in it
 
-    def _positions(self, count: int) -> range:
-        """*count* log positions of this transaction, in order (see LOG_POSITION)."""
-        if self._next is None:
-            row = self._conn.execute(LOG_POSITION).fetchone()
-            assert row is not None
-            self._next = int(row[0])
-        first = self._next
-        self._next += count
-        if self._next - first >= 1 << TX_BITS:  # pragma: no cover - a million events at once
+    def _indexes(self, count: int) -> range:
+        """The places in this transaction of its next *count* events (see LOG_POSITION)."""
+        first = self._written
+        self._written += count
+        if self._written > 1 << TX_BITS:  # pragma: no cover - a million events at once
             raise StoreError(f"one transaction may write at most {1 << TX_BITS} events")
         return range(first, first + count)
 
@@ -183,28 +182,26 @@ class _Transaction:
         previous_version: int,
         outbox: Sequence[OutboxEntry] = (),
     ) -> None:
-        with self._conn.cursor() as cursor:
+        # One round trip for every statement of the write (pipeline mode).
+        with self._conn.pipeline(), self._conn.cursor() as cursor:
             if outbox:
                 cursor.executemany(_INSERT_OUTBOX, [outbox_row(entry) for entry in outbox])
             cursor.executemany(
                 _INSERT_EVENT,
-                [
-                    (p, *event)
-                    for p, event in zip(self._positions(len(events)), events, strict=True)
-                ],
+                [(i, *event) for i, event in zip(self._indexes(len(events)), events, strict=True)],
             )
             if previous_version == 0:
                 cursor.execute(_INSERT_STREAM, tuple(row))
                 return
-            cursor.execute(
+            update = self._conn.execute(
                 _UPDATE_STREAM,
                 (
                     row.state, row.version, row.head_hash, row.facts, row.definition,
                     row.updated_at, row.id, previous_version,
                 ),
             )  # fmt: skip
-            if cursor.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
-                raise ConcurrencyConflict(row.id, previous_version, -1)
+        if update.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
+            raise ConcurrencyConflict(row.id, previous_version, -1)
 
     def add_definitions(self, rows: Sequence[DefinitionRow]) -> None:
         with self._conn.cursor() as cursor:
