@@ -28,7 +28,21 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def engine(db_path: Path, clock: FakeClock) -> Iterator[Engine]:
+def db(backend: str) -> str:
+    """A fresh database of each backend (see ``backend``): the engine suite runs on both."""
+    return backend
+
+
+@pytest.fixture
+def engine(db: str, clock: FakeClock) -> Iterator[Engine]:
+    """An engine on a fresh database of each backend, with the fake clock."""
+    with Engine(db, plugins=[Recognises("emp-unrecognised")], clock=clock) as eng:
+        yield eng
+
+
+@pytest.fixture
+def file_engine(db_path: Path, clock: FakeClock) -> Iterator[Engine]:
+    """An engine on the SQLite file ``db_path``, for tests that open the file themselves."""
     with Engine(db_path, plugins=[Recognises("emp-unrecognised")], clock=clock) as eng:
         yield eng
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+import sys
 from typing import Any
 
 import pytest
@@ -22,7 +22,6 @@ from stageborging import (
     outbox,
 )
 from stageborging.pluginhost import PluginHost
-from stageborging.store._sqlite import _Transaction
 from stageborging.testing import FakeClock
 from support import COACH, STUDENT, Recognises, journey
 
@@ -52,14 +51,14 @@ class Broken:
         raise ConnectionError("smtp down")
 
 
-def engine_with(db_path: Path, clock: FakeClock, *plugins: object) -> Engine:
-    return Engine(db_path, plugins=[Recognises(), *plugins], clock=clock)
+def engine_with(db: str, clock: FakeClock, *plugins: object) -> Engine:
+    return Engine(db, plugins=[Recognises(), *plugins], clock=clock)
 
 
 @pytest.mark.hook("stageborging_after_transition")
-def test_notifications_are_queued_with_their_event(db_path: Path, clock: FakeClock) -> None:
+def test_notifications_are_queued_with_their_event(db: str, clock: FakeClock) -> None:
     """The outbox row is written in the command's transaction, keyed by stream, seq, plugin."""
-    with engine_with(db_path, clock, TellsTheCoach()) as engine:
+    with engine_with(db, clock, TellsTheCoach()) as engine:
         sid = journey(engine).open()
         journey(engine, clock).to_active(sid)
         assert engine.notifications(sid) == ()
@@ -75,9 +74,9 @@ def test_notifications_are_queued_with_their_event(db_path: Path, clock: FakeClo
 
 
 @pytest.mark.hook("stageborging_after_record")
-def test_facts_can_notify_too(db_path: Path, clock: FakeClock) -> None:
+def test_facts_can_notify_too(db: str, clock: FakeClock) -> None:
     """An unsafe midterm review reaches the confidential advisor."""
-    with engine_with(db_path, clock, TellsTheCoach()) as engine:
+    with engine_with(db, clock, TellsTheCoach()) as engine:
         sid = journey(engine).open()
         journey(engine, clock).to_active(sid)
         engine.record(sid, "midterm_review", actor=COACH, data={"social_safety": "safe"})
@@ -87,9 +86,9 @@ def test_facts_can_notify_too(db_path: Path, clock: FakeClock) -> None:
     assert entry.notification.recipient_role == "confidential_advisor"
 
 
-def test_a_refusal_queues_nothing(db_path: Path, clock: FakeClock) -> None:
+def test_a_refusal_queues_nothing(db: str, clock: FakeClock) -> None:
     """Refused commands change nothing, so they notify nobody through these hooks."""
-    with engine_with(db_path, clock, TellsTheCoach()) as engine:
+    with engine_with(db, clock, TellsTheCoach()) as engine:
         sid = journey(engine).open()
         journey(engine, clock).to_active(sid)
         with pytest.raises(Refused):
@@ -99,11 +98,11 @@ def test_a_refusal_queues_nothing(db_path: Path, clock: FakeClock) -> None:
 
 @pytest.mark.hook("stageborging_after_transition")
 def test_a_broken_notifier_never_blocks_the_student(
-    db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    db: str, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The command goes ahead, other plugins' notifications are queued, the failure is logged."""
     caplog.set_level(logging.WARNING, logger="stageborging")
-    with engine_with(db_path, clock, Broken(), TellsTheCoach()) as engine:
+    with engine_with(db, clock, Broken(), TellsTheCoach()) as engine:
         sid = journey(engine).open()
         journey(engine, clock).to_active(sid)
         caplog.clear()
@@ -118,20 +117,22 @@ def test_a_broken_notifier_never_blocks_the_student(
 
 
 def test_event_and_notification_commit_together(
-    db_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    db: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A crash after the outbox insert leaves neither the event nor the notification."""
-    with engine_with(db_path, clock, TellsTheCoach()) as engine:
+    with engine_with(db, clock, TellsTheCoach()) as engine:
         sid = journey(engine).open()
         journey(engine, clock).to_active(sid)
         version = engine.stream(sid).version
-        original = _Transaction.write
+        # the backend's own transaction class: its write succeeds, then the process fails
+        transaction = sys.modules[type(engine.store).__module__]._Transaction  # type: ignore[attr-defined]
+        original = transaction.write
 
-        def crash(self: _Transaction, *args: Any) -> None:
+        def crash(self: Any, *args: Any) -> None:
             original(self, *args)
             raise OSError("disk full")
 
-        monkeypatch.setattr(_Transaction, "write", crash)
+        monkeypatch.setattr(transaction, "write", crash)
         with pytest.raises(OSError, match="disk full"):
             engine.fire(sid, "suspend", actor=COACH, data={"reason": "illness"})
         monkeypatch.undo()
@@ -181,9 +182,9 @@ SIGNATURES = GuidanceStep(
 
 
 @pytest.mark.hook("stageborging_guidance_steps")
-def test_guidance_steps_are_collected(db_path: Path) -> None:
+def test_guidance_steps_are_collected(db: str) -> None:
     """Every plugin's steps are listed by name."""
-    with Engine(db_path, plugins=[Steps(CHECK_IN, SIGNATURES)]) as engine:
+    with Engine(db, plugins=[Steps(CHECK_IN, SIGNATURES)]) as engine:
         assert [s.name for s in engine.guidance_steps] == ["all_signatures", "search_check_in"]
 
 
@@ -203,21 +204,21 @@ def test_guidance_steps_are_collected(db_path: Path) -> None:
     ],
 )
 def test_a_malformed_guidance_step_stops_start_up(
-    db_path: Path, step: GuidanceStep, problem: str
+    db: str, step: GuidanceStep, problem: str
 ) -> None:
     """Steps are checked against the lifecycles when the engine starts, naming the plugin."""
     with pytest.raises(PluginError) as info:
-        Engine(db_path, plugins=[Steps(step)])
+        Engine(db, plugins=[Steps(step)])
     assert info.value.plugin == "roc-steps"
     assert problem in str(info.value)
 
 
-def test_guidance_step_names_are_unique(db_path: Path) -> None:
+def test_guidance_step_names_are_unique(db: str) -> None:
     """Two plugins registering the same step name is an error naming the second."""
     other = Steps(CHECK_IN)
     other.name = "other-steps"
     with pytest.raises(PluginError, match="a guidance step named 'search_check_in' exists"):
-        Engine(db_path, plugins=[Steps(CHECK_IN), other])
+        Engine(db, plugins=[Steps(CHECK_IN), other])
 
 
 class Directory:
@@ -239,9 +240,9 @@ class Fallback:
 
 
 @pytest.mark.hook("stageborging_recipients")
-def test_recipients_come_from_the_first_plugin_that_knows(db_path: Path, clock: FakeClock) -> None:
+def test_recipients_come_from_the_first_plugin_that_knows(db: str, clock: FakeClock) -> None:
     """A plugin answering None passes the question on; nobody knowing gives ()."""
-    with Engine(db_path, plugins=[Fallback(), Directory()], clock=clock) as engine:
+    with Engine(db, plugins=[Fallback(), Directory()], clock=clock) as engine:
         sid = journey(engine).open()
         assert engine.recipients("coach", sid) == ("coach-of-prog-ict",)
         assert engine.recipients("placement_office", sid) == ("office-desk",)
@@ -251,7 +252,7 @@ def test_recipients_come_from_the_first_plugin_that_knows(db_path: Path, clock: 
 
 
 @pytest.mark.hook("stageborging_recipients")
-def test_recipients_must_be_pseudonymous_ids(db_path: Path, clock: FakeClock) -> None:
+def test_recipients_must_be_pseudonymous_ids(db: str, clock: FakeClock) -> None:
     """A plugin answering with names is skipped (logged), not passed on to delivery."""
 
     class Names:
@@ -261,7 +262,7 @@ def test_recipients_must_be_pseudonymous_ids(db_path: Path, clock: FakeClock) ->
         def stageborging_recipients(self) -> list[str]:
             return ["Jan Jansen"]
 
-    with Engine(db_path, plugins=[Fallback(), Names()], clock=clock) as engine:
+    with Engine(db, plugins=[Fallback(), Names()], clock=clock) as engine:
         sid = journey(engine).open()
         assert engine.recipients("placement_office", sid) == ("office-desk",)
 
@@ -285,22 +286,22 @@ def test_guidance_step_days_are_whole_numbers(kwargs: dict[str, Any], field: str
     assert info.value.field == field
 
 
-def test_a_case_step_cannot_count_from_planned_dates(db_path: Path) -> None:
+def test_a_case_step_cannot_count_from_planned_dates(db: str) -> None:
     """Cases have no planned start: such a step is refused when the engine starts."""
     step = GuidanceStep("x", "planned_start", 1, "close", "confidential_advisor", ("case",))
     assert step.done_by == ("close",)  # a single name is a one-name tuple
     with pytest.raises(PluginError, match="has no planned dates"):
-        Engine(db_path, plugins=[Steps(step)])
+        Engine(db, plugins=[Steps(step)])
 
 
-def test_notifications_of_an_unknown_stream(db_path: Path) -> None:
+def test_notifications_of_an_unknown_stream(db: str) -> None:
     """Asking for an unknown stream's outbox is an error, like every other read."""
-    with Engine(db_path) as engine, pytest.raises(InvalidInput, match="stream_id"):
+    with Engine(db) as engine, pytest.raises(InvalidInput, match="stream_id"):
         engine.notifications("no-such-stream")
 
 
 @pytest.mark.hook("stageborging_recipients")
-def test_a_recipients_string_is_not_a_list_of_ids(db_path: Path, clock: FakeClock) -> None:
+def test_a_recipients_string_is_not_a_list_of_ids(db: str, clock: FakeClock) -> None:
     """Returning "coach3" instead of ["coach3"] is a malformed answer, skipped."""
 
     class Stringy:
@@ -310,12 +311,12 @@ def test_a_recipients_string_is_not_a_list_of_ids(db_path: Path, clock: FakeCloc
         def stageborging_recipients(self) -> str:
             return "coach3"
 
-    with Engine(db_path, plugins=[Stringy()], clock=clock) as engine:
+    with Engine(db, plugins=[Stringy()], clock=clock) as engine:
         assert engine.recipients("coach", journey(engine).open()) == ()
 
 
 @pytest.mark.hook("stageborging_after_transition")
-def test_notification_hooks_cannot_change_the_event(db_path: Path, clock: FakeClock) -> None:
+def test_notification_hooks_cannot_change_the_event(db: str, clock: FakeClock) -> None:
     """The event a hook sees is read-only: what the caller gets is what the log holds."""
 
     class Meddler:
@@ -325,7 +326,7 @@ def test_notification_hooks_cannot_change_the_event(db_path: Path, clock: FakeCl
         def stageborging_after_transition(self, event: Event) -> None:
             event.data["reason"] = "other"  # type: ignore[index]
 
-    with engine_with(db_path, clock, Meddler()) as engine:
+    with engine_with(db, clock, Meddler()) as engine:
         sid = journey(engine).open()
         journey(engine, clock).to_active(sid)
         event = engine.fire(sid, "suspend", actor=COACH, data={"reason": "illness"})
@@ -333,7 +334,7 @@ def test_notification_hooks_cannot_change_the_event(db_path: Path, clock: FakeCl
 
 
 def test_outbox_entries_skip_a_plugin_returning_no_notifications(
-    db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    db: str, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The outbox domain builds the entries; one bad plugin is logged by type and skipped."""
 
@@ -344,7 +345,7 @@ def test_outbox_entries_skip_a_plugin_returning_no_notifications(
         def stageborging_after_transition(self) -> str:
             return "tell the coach"
 
-    with engine_with(db_path, clock) as engine:
+    with engine_with(db, clock) as engine:
         sid = journey(engine).open()
         event = engine.fire(sid, "begin_search", actor=STUDENT)
         stream = engine.stream(sid)
@@ -369,7 +370,7 @@ def test_outbox_entries_skip_a_plugin_returning_no_notifications(
     assert "smtp down" not in caplog.text
 
 
-def test_guidance_collect_steps_names_the_plugin(db_path: Path) -> None:
+def test_guidance_collect_steps_names_the_plugin(db: str) -> None:
     class NotAStep:
         name = "not-a-step"
 
@@ -377,7 +378,7 @@ def test_guidance_collect_steps_names_the_plugin(db_path: Path) -> None:
         def stageborging_guidance_steps(self) -> list[str]:
             return ["search_check_in"]
 
-    with Engine(db_path) as engine:
+    with Engine(db) as engine:
         definitions = engine.lifecycles
     host = PluginHost([NotAStep()])
     with pytest.raises(PluginError) as info:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import attrs
 import pytest
@@ -41,12 +40,10 @@ def _with_recognition_fact() -> object:
     return attrs.evolve(mbo_bpv(), name="recheck", facts=(*mbo_bpv().facts, recheck))
 
 
-def test_a_verifier_consulted_for_a_fact_is_named_on_its_event(
-    db_path: Path, clock: FakeClock
-) -> None:
+def test_a_verifier_consulted_for_a_fact_is_named_on_its_event(db: str, clock: FakeClock) -> None:
     """record() decides like fire(): the recognition verifier it asked shows in event.plugins."""
     with Engine(
-        db_path, plugins=[Recognises()], lifecycles=[_with_recognition_fact()], clock=clock
+        db, plugins=[Recognises()], lifecycles=[_with_recognition_fact()], clock=clock
     ) as engine:
         sid = engine.open("recheck", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
         engine.fire(sid, "begin_search", actor=STUDENT)
@@ -78,9 +75,9 @@ def test_record_has_a_dry_run_that_writes_nothing(engine: Engine) -> None:
     assert engine.stream(sid).version == version + 1  # the refusal itself is recorded
 
 
-def test_a_naive_clock_is_refused_before_anything_is_written(db_path: Path) -> None:
+def test_a_naive_clock_is_refused_before_anything_is_written(db: str) -> None:
     """The clock is read once per command; a time without a zone stops it, writing nothing."""
-    with Engine(db_path, clock=lambda: datetime(2027, 1, 10, 9, 0)) as engine:
+    with Engine(db, clock=lambda: datetime(2027, 1, 10, 9, 0)) as engine:
         with pytest.raises(StageborgingError, match="naive"):
             engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details())
         assert engine.statistics().events == 0
@@ -101,9 +98,9 @@ class NoWeekendHours:
 
 
 @pytest.mark.hook("stageborging_check_record")
-def test_a_plugin_refuses_a_fact_with_findings(db_path: Path, clock: FakeClock) -> None:
+def test_a_plugin_refuses_a_fact_with_findings(db: str, clock: FakeClock) -> None:
     """record() runs the plugins' fact checks: a block is a recorded refusal naming the plugin."""
-    with Engine(db_path, plugins=[NoWeekendHours()], clock=clock) as engine:
+    with Engine(db, plugins=[NoWeekendHours()], clock=clock) as engine:
         sid = engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
         engine.fire(sid, "begin_search", actor=STUDENT)
         data = {"application": "a1", "employer": "e1"}
@@ -122,15 +119,13 @@ def test_a_plugin_refuses_a_fact_with_findings(db_path: Path, clock: FakeClock) 
         assert "test-no-weekend-hours" in [p.name for p in event.plugins]
 
 
-def test_an_mbo_variant_without_the_18th_birthday_fails_closed(
-    db_path: Path, clock: FakeClock
-) -> None:
+def test_an_mbo_variant_without_the_18th_birthday_fails_closed(db: str, clock: FakeClock) -> None:
     """No turns_18_on in the opening data: the signatures rule refuses, never assumes an adult."""
     base = mbo_bpv()
     fields = tuple(f for f in base.open_fields if f.name != "turns_18_on")
     variant = attrs.evolve(base, name="no_birthday", open_fields=fields)
     details = {k: v for k, v in mbo_details().items() if k != "turns_18_on"}
-    with Engine(db_path, plugins=[Recognises()], lifecycles=[variant], clock=clock) as engine:
+    with Engine(db, plugins=[Recognises()], lifecycles=[variant], clock=clock) as engine:
         sid = engine.open("no_birthday", actor=PLACEMENT_OFFICE, data=details).stream_id
         journey = Journey(engine, clock, cast=CAST, employer="emp-1")
         assert journey.to_agreement_pending(sid)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,14 +52,14 @@ class Mutates:
         stream.facts["details"]["student"] = "someone-else"
 
 
-def engine_with(db_path: Path, clock: FakeClock, *plugins: object) -> Engine:
-    return Engine(db_path, plugins=list(plugins), clock=clock)
+def engine_with(db: str, clock: FakeClock, *plugins: object) -> Engine:
+    return Engine(db, plugins=list(plugins), clock=clock)
 
 
 @pytest.mark.hook("stageborging_check_transition")
-def test_warnings_are_recorded_with_the_plugin_name(db_path: Path, clock: FakeClock) -> None:
+def test_warnings_are_recorded_with_the_plugin_name(db: str, clock: FakeClock) -> None:
     """A warn finding lets the transition pass and is kept on its event."""
-    with engine_with(db_path, clock, Warns()) as engine:
+    with engine_with(db, clock, Warns()) as engine:
         sid = journey(engine).open()
         event = engine.fire(sid, "begin_search", actor=STUDENT)
         assert event.to_state == "searching"
@@ -75,10 +74,10 @@ def test_warnings_are_recorded_with_the_plugin_name(db_path: Path, clock: FakeCl
 
 
 @pytest.mark.hook("stageborging_check_transition")
-def test_a_blocking_check_refuses(db_path: Path, clock: FakeClock) -> None:
+def test_a_blocking_check_refuses(db: str, clock: FakeClock) -> None:
     """A block finding refuses the transition; a Dutch text it lacks is sealed empty,
     never as the English one passed off as Dutch."""
-    with engine_with(db_path, clock, Blocks()) as engine:
+    with engine_with(db, clock, Blocks()) as engine:
         sid = journey(engine).open()
         with pytest.raises(Refused) as info:
             engine.fire(sid, "begin_search", actor=STUDENT)
@@ -90,11 +89,9 @@ def test_a_blocking_check_refuses(db_path: Path, clock: FakeClock) -> None:
 
 
 @pytest.mark.hook("stageborging_check_transition")
-def test_a_raising_check_fails_closed_without_hiding_others(
-    db_path: Path, clock: FakeClock
-) -> None:
+def test_a_raising_check_fails_closed_without_hiding_others(db: str, clock: FakeClock) -> None:
     """A plugin that raises blocks, named; other plugins' findings are still reported."""
-    with engine_with(db_path, clock, Warns(), Raises()) as engine:
+    with engine_with(db, clock, Warns(), Raises()) as engine:
         sid = journey(engine).open()
         with pytest.raises(Refused) as info:
             engine.fire(sid, "begin_search", actor=STUDENT)
@@ -109,9 +106,9 @@ def test_a_raising_check_fails_closed_without_hiding_others(
 
 
 @pytest.mark.hook("stageborging_check_transition")
-def test_a_check_returning_junk_fails_closed(db_path: Path, clock: FakeClock) -> None:
+def test_a_check_returning_junk_fails_closed(db: str, clock: FakeClock) -> None:
     """Returning something other than findings is a blocking finding naming the plugin."""
-    with engine_with(db_path, clock, ReturnsJunk()) as engine:
+    with engine_with(db, clock, ReturnsJunk()) as engine:
         sid = journey(engine).open()
         with pytest.raises(Refused) as info:
             engine.fire(sid, "begin_search", actor=STUDENT)
@@ -119,16 +116,16 @@ def test_a_check_returning_junk_fails_closed(db_path: Path, clock: FakeClock) ->
 
 
 @pytest.mark.hook("stageborging_check_transition")
-def test_checks_cannot_change_the_stream(db_path: Path, clock: FakeClock) -> None:
+def test_checks_cannot_change_the_stream(db: str, clock: FakeClock) -> None:
     """The stream a check sees is read-only: trying to change it fails closed."""
-    with engine_with(db_path, clock, Mutates()) as engine:
+    with engine_with(db, clock, Mutates()) as engine:
         sid = journey(engine).open()
         with pytest.raises(Refused):
             engine.fire(sid, "begin_search", actor=STUDENT)
         assert engine.stream(sid).facts["details"]["student"] == "stu-1"
 
 
-def test_a_misspelled_hook_fails_at_start_up(db_path: Path) -> None:
+def test_a_misspelled_hook_fails_at_start_up(db: str) -> None:
     """A typo in a hook name is an error naming the plugin and the hook."""
 
     class Typo:
@@ -139,12 +136,12 @@ def test_a_misspelled_hook_fails_at_start_up(db_path: Path) -> None:
             return None
 
     with pytest.raises(PluginError) as info:
-        Engine(db_path, plugins=[Typo()])
+        Engine(db, plugins=[Typo()])
     assert info.value.plugin == "typo-plugin"
     assert "stageborging_check_transiton" in str(info.value)
 
 
-def test_a_wrong_argument_name_fails_at_start_up(db_path: Path) -> None:
+def test_a_wrong_argument_name_fails_at_start_up(db: str) -> None:
     """An implementation asking for an argument the spec lacks is refused."""
 
     class BadArgs:
@@ -155,18 +152,18 @@ def test_a_wrong_argument_name_fails_at_start_up(db_path: Path) -> None:
             return None
 
     with pytest.raises(PluginError, match="bad-args"):
-        Engine(db_path, plugins=[BadArgs()])
+        Engine(db, plugins=[BadArgs()])
 
 
-def test_two_plugins_with_one_name_are_refused(db_path: Path) -> None:
+def test_two_plugins_with_one_name_are_refused(db: str) -> None:
     """Plugin names identify plugins in the log, so they are unique."""
     with pytest.raises(PluginError, match="warns"):
-        Engine(db_path, plugins=[Warns(), Warns()])
+        Engine(db, plugins=[Warns(), Warns()])
 
 
-def test_defaults_can_be_switched_off(db_path: Path, clock: FakeClock) -> None:
+def test_defaults_can_be_switched_off(db: str, clock: FakeClock) -> None:
     """defaults=False drops the default rules (finish before the end date passes)."""
-    with Engine(db_path, clock=clock, defaults=False, plugins=[]) as engine:
+    with Engine(db, clock=clock, defaults=False, plugins=[]) as engine:
         assert [p.name for p in engine.plugins] == []
         sid = journey(engine).open()
         event = engine.fire(sid, "begin_search", actor=STUDENT)
@@ -174,7 +171,7 @@ def test_defaults_can_be_switched_off(db_path: Path, clock: FakeClock) -> None:
 
 
 @pytest.mark.hook("stageborging_check_transition")
-def test_plugins_see_the_proposed_data(db_path: Path, clock: FakeClock) -> None:
+def test_plugins_see_the_proposed_data(db: str, clock: FakeClock) -> None:
     """A check receives the validated command data and the actor."""
     seen: list[Any] = []
 
@@ -185,7 +182,7 @@ def test_plugins_see_the_proposed_data(db_path: Path, clock: FakeClock) -> None:
         def stageborging_check_transition(self, actor: Any, data: Any, stream: Any) -> None:
             seen.append((actor, dict(data), stream.state))
 
-    with engine_with(db_path, clock, Spy()) as engine:
+    with engine_with(db, clock, Spy()) as engine:
         sid = journey(engine).open()
         engine.fire(sid, "begin_search", actor=STUDENT)
         engine.fire(sid, "propose_placement", actor=COACH, data={"employer": "emp-7"})
@@ -201,13 +198,13 @@ def test_plugin_versions_come_from_their_distribution(engine: Engine) -> None:
     assert versions["test-recognition"] == "unversioned"
 
 
-def test_a_class_instead_of_an_instance_is_refused(db_path: Path) -> None:
+def test_a_class_instead_of_an_instance_is_refused(db: str) -> None:
     """Passing the class by mistake is an error at start-up, not a check failing forever."""
     with pytest.raises(PluginError, match="register an instance"):
-        Engine(db_path, plugins=[Warns])
+        Engine(db, plugins=[Warns])
 
 
-def test_finding_params_must_be_strings(db_path: Path, clock: FakeClock) -> None:
+def test_finding_params_must_be_strings(db: str, clock: FakeClock) -> None:
     """A plugin putting a number in params fails closed, named, instead of a bad log entry."""
 
     class Counts:
@@ -217,7 +214,7 @@ def test_finding_params_must_be_strings(db_path: Path, clock: FakeClock) -> None
         def stageborging_check_transition(self) -> list[Finding]:
             return [Finding("counts.n", "info", "n", params={"n": 2})]  # type: ignore[dict-item]
 
-    with engine_with(db_path, clock, Counts()) as engine:
+    with engine_with(db, clock, Counts()) as engine:
         sid = journey(engine).open()
         with pytest.raises(Refused) as info:
             engine.fire(sid, "begin_search", actor=STUDENT)

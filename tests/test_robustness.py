@@ -27,9 +27,9 @@ from stageborging.testing import FakeClock
 from support import PLACEMENT_OFFICE, STUDENT, Recognises, as_schema_3, journey, mbo_details
 
 
-def test_verification_sees_one_snapshot_while_commands_run(db_path: Path, clock: FakeClock) -> None:
+def test_verification_sees_one_snapshot_while_commands_run(db: str, clock: FakeClock) -> None:
     """Verifying while another thread writes never reports a false break."""
-    with Engine(db_path, clock=clock) as writer_engine, Engine(db_path, clock=clock) as reader:
+    with Engine(db, clock=clock) as writer_engine, Engine(db, clock=clock) as reader:
         stop = threading.Event()
 
         def write() -> None:
@@ -47,7 +47,7 @@ def test_verification_sees_one_snapshot_while_commands_run(db_path: Path, clock:
     assert all(report.ok for report in reports), [r.breaks for r in reports if not r.ok]
 
 
-def test_a_check_cannot_change_the_data_that_is_sealed(db_path: Path, clock: FakeClock) -> None:
+def test_a_check_cannot_change_the_data_that_is_sealed(db: str, clock: FakeClock) -> None:
     """Nested command data is read-only to plugins too: a meddling check fails closed."""
 
     class Meddler:
@@ -58,7 +58,7 @@ def test_a_check_cannot_change_the_data_that_is_sealed(db_path: Path, clock: Fak
             if "fields_present" in data:
                 data["fields_present"].append("INJECTED")
 
-    with Engine(db_path, plugins=[Recognises(), Meddler()], clock=clock) as engine:
+    with Engine(db, plugins=[Recognises(), Meddler()], clock=clock) as engine:
         sid = journey(engine).open()
         with pytest.raises(Refused) as info:
             journey(engine).to_agreement_pending(sid)
@@ -66,7 +66,7 @@ def test_a_check_cannot_change_the_data_that_is_sealed(db_path: Path, clock: Fak
         assert "INJECTED" not in str(engine.history(sid)[-1].data)
 
 
-def test_a_verifier_answering_no_string_fails_closed(db_path: Path, clock: FakeClock) -> None:
+def test_a_verifier_answering_no_string_fails_closed(db: str, clock: FakeClock) -> None:
     """Only True or False count as an answer; "no" is not "recognised"."""
 
     class Sloppy:
@@ -76,7 +76,7 @@ def test_a_verifier_answering_no_string_fails_closed(db_path: Path, clock: FakeC
         def stageborging_verify_recognition(self) -> str:
             return "no"
 
-    with Engine(db_path, plugins=[Sloppy()], clock=clock) as engine:
+    with Engine(db, plugins=[Sloppy()], clock=clock) as engine:
         sid = journey(engine).open()
         engine.fire(sid, "begin_search", actor=STUDENT)
         engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "e-1"})
@@ -100,7 +100,7 @@ def test_a_verifier_answering_no_string_fails_closed(db_path: Path, clock: FakeC
     ],
 )
 def test_a_plugin_finding_must_fit_the_log(
-    db_path: Path, clock: FakeClock, make: Callable[[], Finding]
+    db: str, clock: FakeClock, make: Callable[[], Finding]
 ) -> None:
     """Unencodable text, names in params, a code with spaces, a param name like an
     address or a message that is no string: refused, not sealed."""
@@ -112,7 +112,7 @@ def test_a_plugin_finding_must_fit_the_log(
         def stageborging_check_transition(self) -> list[Finding]:
             return [make()]
 
-    with Engine(db_path, plugins=[Writes()], clock=clock) as engine:
+    with Engine(db, plugins=[Writes()], clock=clock) as engine:
         sid = journey(engine).open()
         decision = engine.check(sid, "begin_search", actor=STUDENT)
         assert [f.code for f in decision.blocking] == ["check.failed"]
@@ -140,12 +140,10 @@ def test_a_full_disk_is_a_store_error(db_path: Path, clock: FakeClock) -> None:
         assert engine.stream(sid).version == version
 
 
-def test_replay_folds_each_event_under_the_version_stamped_on_it(
-    db_path: Path, clock: FakeClock
-) -> None:
+def test_replay_folds_each_event_under_the_version_stamped_on_it(db: str, clock: FakeClock) -> None:
     """A stream opened under last year's file replays under it, though the file changed."""
     variant = attrs.evolve(mbo_bpv(), name="variant")
-    with Engine(db_path, clock=clock, lifecycles=[variant]) as engine:
+    with Engine(db, clock=clock, lifecycles=[variant]) as engine:
         sid = engine.open("variant", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
         engine.fire(sid, "begin_search", actor=STUDENT)
     changed = attrs.evolve(
@@ -155,7 +153,7 @@ def test_replay_folds_each_event_under_the_version_stamped_on_it(
             Transition("pause_search", ["searching"], "orientation", ["coach"]),
         ),
     )
-    with Engine(db_path, clock=clock, lifecycles=[changed]) as other:
+    with Engine(db, clock=clock, lifecycles=[changed]) as other:
         assert other.replay(sid) == other.stream(sid)
         assert other.stream(sid).definition == variant.digest
 
@@ -188,9 +186,9 @@ def test_an_in_memory_engine_works_from_any_thread(clock: FakeClock) -> None:
         assert seen == ["orientation"]
 
 
-def test_a_closed_engine_says_so(db_path: Path, clock: FakeClock) -> None:
+def test_a_closed_engine_says_so(db: str, clock: FakeClock) -> None:
     """Commands after close() are an error, not a silent reconnect."""
-    engine = Engine(db_path, clock=clock)
+    engine = Engine(db, clock=clock)
     sid = journey(engine).open()
     engine.close()
     with pytest.raises(StoreError, match="closed"):

@@ -305,9 +305,9 @@ def test_unrecognised_employer_is_refused(engine: Engine) -> None:
     assert "test-recognition" in {p.name for p in info.value.event.plugins}
 
 
-def test_without_a_verifier_recognition_fails_closed(db_path: Any, clock: FakeClock) -> None:
+def test_without_a_verifier_recognition_fails_closed(db: Any, clock: FakeClock) -> None:
     """No verifier configured: verify_employer is refused with a clear finding."""
-    with Engine(db_path, clock=clock) as engine:
+    with Engine(db, clock=clock) as engine:
         sid = journey(engine).open()
         engine.fire(sid, "begin_search", actor=STUDENT)
         engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
@@ -318,7 +318,7 @@ def test_without_a_verifier_recognition_fails_closed(db_path: Any, clock: FakeCl
 
 
 @pytest.mark.hook("stageborging_verify_recognition")
-def test_a_verifier_that_answers_none_passes_to_the_next(db_path: Any, clock: FakeClock) -> None:
+def test_a_verifier_that_answers_none_passes_to_the_next(db: Any, clock: FakeClock) -> None:
     """Verifiers are asked in turn until one knows the employer."""
 
     class Unsure:
@@ -335,7 +335,7 @@ def test_a_verifier_that_answers_none_passes_to_the_next(db_path: Any, clock: Fa
         def stageborging_verify_recognition(self) -> bool:
             return True
 
-    with Engine(db_path, plugins=[Sure(), Unsure()], clock=clock) as engine:
+    with Engine(db, plugins=[Sure(), Unsure()], clock=clock) as engine:
         sid = journey(engine).open()
         engine.fire(sid, "begin_search", actor=STUDENT)
         engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
@@ -344,7 +344,7 @@ def test_a_verifier_that_answers_none_passes_to_the_next(db_path: Any, clock: Fa
 
 
 @pytest.mark.hook("stageborging_verify_recognition")
-def test_a_verifier_that_raises_refuses_naming_the_plugin(db_path: Any, clock: FakeClock) -> None:
+def test_a_verifier_that_raises_refuses_naming_the_plugin(db: Any, clock: FakeClock) -> None:
     """A broken recognition verifier refuses (fail closed) and is named."""
 
     class Broken:
@@ -354,7 +354,7 @@ def test_a_verifier_that_raises_refuses_naming_the_plugin(db_path: Any, clock: F
         def stageborging_verify_recognition(self) -> bool:
             raise ConnectionError("register offline")
 
-    with Engine(db_path, plugins=[Broken()], clock=clock) as engine:
+    with Engine(db, plugins=[Broken()], clock=clock) as engine:
         sid = journey(engine).open()
         engine.fire(sid, "begin_search", actor=STUDENT)
         engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
@@ -651,7 +651,7 @@ def test_default_rules_check_the_agreement_fields(engine: Engine) -> None:
 
 
 @pytest.mark.hook("stageborging_verify_recognition")
-def test_an_employer_no_verifier_knows_is_refused(db_path: Any, clock: FakeClock) -> None:
+def test_an_employer_no_verifier_knows_is_refused(db: Any, clock: FakeClock) -> None:
     """Verifiers exist but none knows the employer: a finding that says exactly that."""
 
     class Partial:
@@ -661,7 +661,7 @@ def test_an_employer_no_verifier_knows_is_refused(db_path: Any, clock: FakeClock
         def stageborging_verify_recognition(self, employer: str) -> bool | None:
             return True if employer == "emp-known" else None
 
-    with Engine(db_path, plugins=[Partial()], clock=clock) as engine:
+    with Engine(db, plugins=[Partial()], clock=clock) as engine:
         sid = journey(engine).open()
         engine.fire(sid, "begin_search", actor=STUDENT)
         engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-other"})

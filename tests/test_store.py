@@ -24,6 +24,12 @@ from stageborging.testing import FakeClock
 from support import COACH, STUDENT, Recognises, journey
 
 
+@pytest.fixture
+def engine(file_engine: Engine) -> Engine:
+    """The tests of this module read and alter the SQLite file themselves."""
+    return file_engine
+
+
 def test_a_new_database_gets_the_current_schema(db_path: Path) -> None:
     """Opening a path that does not exist creates the database and its schema."""
     SQLiteStore(db_path).close()

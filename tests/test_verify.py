@@ -15,6 +15,12 @@ from stageborging.testing import FakeClock
 from support import PLACEMENT_OFFICE, as_schema_3, journey, mbo_details
 
 
+@pytest.fixture
+def engine(file_engine: Engine) -> Engine:
+    """The tests of this module read and alter the SQLite file themselves."""
+    return file_engine
+
+
 def tamper(db_path: Path, *statements: str) -> None:
     conn = sqlite3.connect(db_path)
     conn.execute("DROP TRIGGER IF EXISTS events_no_update")

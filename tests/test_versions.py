@@ -248,13 +248,13 @@ def test_an_altered_stored_version_breaks_the_audit(db_path: Path, clock: FakeCl
 # -- versions side by side -----------------------------------------------------------
 
 
-def test_streams_keep_their_version_and_its_commands(db_path: Path, clock: FakeClock) -> None:
+def test_streams_keep_their_version_and_its_commands(db: str, clock: FakeClock) -> None:
     """After a change, old streams take the old version's commands, new ones the new."""
     old, new = mbo_bpv(), with_pause(mbo_bpv())
-    with engine_with(db_path, clock, old) as engine:
+    with engine_with(db, clock, old) as engine:
         before = journey(engine).open()
         journey(engine).search(before)
-    with engine_with(db_path, clock, new) as engine:
+    with engine_with(db, clock, new) as engine:
         after = journey(engine).open()
         journey(engine).search(after)
         assert engine.stream(before).definition == old.digest
@@ -297,16 +297,16 @@ def test_a_version_the_engine_does_not_know_takes_no_command(
 
 
 def test_a_migration_is_a_recorded_event_and_the_stream_runs_on_the_new_version(
-    db_path: Path, clock: FakeClock
+    db: str, clock: FakeClock
 ) -> None:
     old = mbo_bpv()
     new = renamed(with_pause(old), {"searching": "looking"})
-    with engine_with(db_path, clock, old) as engine:
+    with engine_with(db, clock, old) as engine:
         sid = journey(engine).open()
         journey(engine).search(sid)
         application = {"application": "a1", "employer": "e1"}
         engine.record(sid, "application_sent", actor=STUDENT, data=application)
-    with engine_with(db_path, clock, new) as engine:
+    with engine_with(db, clock, new) as engine:
         before = engine.stream(sid)
         with pytest.raises(Refused) as refused:
             engine.migrate(sid, actor=SYSTEM, reason=REASON)
@@ -333,7 +333,7 @@ def test_a_migration_is_a_recorded_event_and_the_stream_runs_on_the_new_version(
         with pytest.raises(Refused) as again:
             engine.migrate(sid, actor=SYSTEM, reason=REASON)
         assert [f.code for f in again.value.findings] == ["migrate.already"]
-    report = verify_database(db_path)
+    report = verify_database(db)
     assert report.ok
     assert report.judged
 
@@ -378,11 +378,11 @@ def _without_signatures_guard() -> PastDefinition:
     )
 
 
-def test_each_refusal_reason(db_path: Path, clock: FakeClock) -> None:
+def test_each_refusal_reason(db: str, clock: FakeClock) -> None:
     """Role, an ended stream, a mapping that ends it or changes its phase each refuse,
     naming why."""
     old, new = mbo_bpv(), with_pause(mbo_bpv())
-    with engine_with(db_path, clock, old) as engine:
+    with engine_with(db, clock, old) as engine:
         searching = journey(engine).open()
         journey(engine).search(searching)
         ended = journey(engine).open()
@@ -394,7 +394,7 @@ def test_each_refusal_reason(db_path: Path, clock: FakeClock) -> None:
         decision = engine.check_migrate(sid, actor=actor, mapping=mapping)
         return [f.code for f in decision.blocking]
 
-    with engine_with(db_path, clock, new) as engine:
+    with engine_with(db, clock, new) as engine:
         assert codes(searching, STUDENT) == ["role.not_allowed"]
         assert codes(ended) == ["migrate.final"]
         assert codes(searching, searching="withdrawn") == ["migrate.ends_stream"]
@@ -407,11 +407,11 @@ def test_each_refusal_reason(db_path: Path, clock: FakeClock) -> None:
                 engine.migrate(sid, actor=actor, reason=REASON)
 
 
-def test_bad_migration_input_names_the_argument(db_path: Path, clock: FakeClock) -> None:
+def test_bad_migration_input_names_the_argument(db: str, clock: FakeClock) -> None:
     old, new = mbo_bpv(), with_pause(mbo_bpv())
-    with engine_with(db_path, clock, old) as engine:
+    with engine_with(db, clock, old) as engine:
         sid = journey(engine).open()
-    with engine_with(db_path, clock, new) as engine:
+    with engine_with(db, clock, new) as engine:
         cases: list[tuple[dict[str, Any], str]] = [
             ({"to": "nothex!!"}, "to"),
             ({"to": "0123abcd"}, "to"),
