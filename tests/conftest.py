@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from stageborging import Engine
+from stageborging.store import Store, open_store
 from stageborging.testing import FakeClock
 from support import POSTGRES_DSN, Recognises
 
@@ -38,6 +39,16 @@ def engine(db: str, clock: FakeClock) -> Iterator[Engine]:
     """An engine on a fresh database of each backend, with the fake clock."""
     with Engine(db, plugins=[Recognises("emp-unrecognised")], clock=clock) as eng:
         yield eng
+
+
+@pytest.fixture
+def store(backend: str) -> Iterator[Store]:
+    """The store of a fresh database of each backend."""
+    opened = open_store(backend)
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ with the documented rule for a failing command. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +24,6 @@ from stageborging import (
 )
 from stageborging.testing import FakeClock
 from support import COACH, PLACEMENT_OFFICE, STUDENT, Recognises, mbo_details
-
-
-@pytest.fixture
-def engine(backend: str, clock: FakeClock) -> Iterator[Engine]:
-    with Engine(backend, plugins=[Recognises("emp-unrecognised")], clock=clock) as eng:
-        yield eng
 
 
 def kinds(results: list[BatchResult]) -> list[str | None]:

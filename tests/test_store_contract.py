@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 
 import attrs
 import pytest
@@ -33,26 +32,9 @@ from support import (
     POSTGRES_DSN,
     STUDENT,
     SYSTEM,
-    Recognises,
     journey,
     mbo_details,
 )
-
-
-@pytest.fixture
-def engine(backend: str, clock: FakeClock) -> Iterator[Engine]:
-    with Engine(backend, plugins=[Recognises("emp-unrecognised")], clock=clock) as eng:
-        yield eng
-
-
-@pytest.fixture
-def store(backend: str) -> Iterator[Store]:
-    opened = open_store(backend)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
 
 # -- the engine on each backend --------------------------------------------------------
 

@@ -12,7 +12,6 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier, Event
@@ -28,15 +27,6 @@ from support import STUDENT, journey
 _CONTEXT = multiprocessing.get_context("spawn")
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
-
-
-@pytest.fixture
-def store(backend: str) -> Iterator[Store]:
-    opened = open_store(backend)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def deadline(key: str, due: datetime, stream_id: str = "s-1") -> DeadlineRow:

@@ -116,12 +116,8 @@ class Batch:
         Raises:
             InvalidInput: a malformed stream id, actor or ``expected_version``.
         """
-        self._check_open()
-        work = self._engine._command_work(
-            stream_id, EventType.TRANSITIONED, trigger, actor, data, expected_version,
-            time.perf_counter(),
-        )  # fmt: skip
-        self._queued.append(_Queued(stream_id, trigger, work))
+        self._queue_command(stream_id, EventType.TRANSITIONED, trigger, actor, data,
+                            expected_version)  # fmt: skip
 
     def record(
         self,
@@ -137,12 +133,22 @@ class Batch:
         Raises:
             InvalidInput: a malformed stream id, actor or ``expected_version``.
         """
+        self._queue_command(stream_id, EventType.RECORDED, fact, actor, data, expected_version)
+
+    def _queue_command(
+        self,
+        stream_id: str,
+        type: EventType,
+        name: str,
+        actor: Actor,
+        data: Mapping[str, Any] | None,
+        expected_version: int | None,
+    ) -> None:
         self._check_open()
         work = self._engine._command_work(
-            stream_id, EventType.RECORDED, fact, actor, data, expected_version,
-            time.perf_counter(),
-        )  # fmt: skip
-        self._queued.append(_Queued(stream_id, fact, work))
+            stream_id, type, name, actor, data, expected_version, time.perf_counter()
+        )
+        self._queued.append(_Queued(stream_id, name, work))
 
     def _check_open(self) -> None:
         """InvalidInput when the batch ran already or is full."""

@@ -94,30 +94,29 @@ def pg_style(statement: str) -> str:
     return statement.replace("?", "%s")
 
 
-def deadline_query(stream_id: str | None, open_only: bool) -> tuple[str, list[object]]:
-    """The qmark query of Store.deadlines and its parameters."""
-    where: list[str] = []
+def _filtered(
+    select: str, stream_id: str | None, only: str | None, order: str
+) -> tuple[str, list[object]]:
+    """*select* narrowed to one stream (when given) and to the condition *only*."""
+    where = [] if only is None else [only]
     params: list[object] = []
     if stream_id is not None:
-        where.append("stream_id = ?")
+        where.insert(0, "stream_id = ?")
         params.append(stream_id)
-    if open_only:
-        where.append("status = 'open'")
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    return f"SELECT {DEADLINE_COLUMNS} FROM deadlines {clause} ORDER BY due_at, id", params
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    return f"{select}{clause} ORDER BY {order}", params
+
+
+def deadline_query(stream_id: str | None, open_only: bool) -> tuple[str, list[object]]:
+    """The qmark query of Store.deadlines and its parameters."""
+    only = "status = 'open'" if open_only else None
+    return _filtered(f"SELECT {DEADLINE_COLUMNS} FROM deadlines", stream_id, only, "due_at, id")
 
 
 def outbox_query(stream_id: str | None, pending: bool) -> tuple[str, list[object]]:
     """The qmark query of Store.outbox and its parameters."""
-    where: list[str] = []
-    params: list[object] = []
-    if stream_id is not None:
-        where.append("stream_id = ?")
-        params.append(stream_id)
-    if pending:
-        where.append("delivered_at IS NULL")
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    return f"SELECT {OUTBOX_COLUMNS} FROM outbox {clause} ORDER BY id", params
+    only = "delivered_at IS NULL" if pending else None
+    return _filtered(f"SELECT {OUTBOX_COLUMNS} FROM outbox", stream_id, only, "id")
 
 
 def check_keys(keys: object) -> list[str]:
