@@ -227,7 +227,7 @@ _COMMANDS: list[tuple[str, str, Any, dict[str, Any] | None]] = [
     ("fire", "withdraw", PLACEMENT_OFFICE, None),
     ("fire", "start", COACH, None),
     ("fire", "no_such_trigger", COACH, None),
-    ("record", "guidance_contact", COACH, {"moment": "intake"}),
+    ("record", "guidance_contact", COACH, {"moment": "begin"}),
     ("record", "application_sent", STUDENT, {"application": "app-1", "employer": "emp-1"}),
     ("record", "signature", STUDENT, {"party": "student", "agreement_version": 1}),
 ]

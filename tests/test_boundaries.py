@@ -83,7 +83,14 @@ def dump(path: Path | str) -> list[str]:
         with psycopg.connect(str(path)) as conn:
             return [
                 repr(row)
-                for table in ("stageborging_schema", "streams", "events", "outbox", "definitions")
+                for table in (
+                    "stageborging_schema",
+                    "streams",
+                    "events",
+                    "outbox",
+                    "definitions",
+                    "deadlines",
+                )
                 for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1")  # type: ignore[call-overload]
             ]
     connection = sqlite3.connect(path)
@@ -625,3 +632,108 @@ def test_migrations_raise_only_library_errors_and_write_nothing(
     arguments = {k: v for k, v in arguments.items() if k in allowed}
     method = getattr(engine, entry)
     refuses_cleanly(path, lambda: method(target, **arguments))
+
+
+@FUZZ
+@given(
+    entry=st.sampled_from(["open", "fire", "record"]),
+    position=st.sampled_from(["target", "name", "actor", "data", "expected_version"]),
+    value=HOSTILE,
+)
+def test_batches_raise_only_library_errors_and_write_nothing_of_a_bad_command(
+    fuzzed: tuple[Engine, str, str], entry: str, position: str, value: Any
+) -> None:
+    """A batch with one hostile command between two good ones: queuing it raises a library
+    error (and queues nothing) or it runs and fails on its own; the good ones apply."""
+    engine, _, sid = fuzzed
+    before = engine.statistics().events
+    batch = engine.batch()
+    batch.record(sid, "guidance_contact", actor=Actor("coach-1", "coach"),
+                 data={"moment": "begin"})  # fmt: skip
+    names = {"open": "mbo_bpv", "fire": "propose_placement", "record": "application_sent"}
+    arguments: dict[str, Any] = {"actor": PLACEMENT_OFFICE if entry == "open" else STUDENT}
+    arguments["data"] = {
+        "open": mbo_details(),
+        "fire": {"employer": "emp-1"},
+        "record": {"employer": "emp-1", "application": "app-1"},
+    }[entry]
+    target: Any = names[entry] if entry == "open" else sid
+    name: Any = names[entry]
+    if position == "target":
+        target = value
+    elif position == "name" and entry != "open":
+        name = value
+    elif position in ("actor", "data") or (position == "expected_version" and entry != "open"):
+        arguments[position] = value
+    queue = getattr(batch, entry)
+    try:
+        if entry == "open":
+            queue(target, **arguments)
+        else:
+            queue(target, name, **arguments)
+    except StageborgingError:
+        pass
+    except Exception as exc:  # pragma: no cover - the failure this test exists for
+        pytest.fail(f"a raw {type(exc).__name__} escaped: {exc!r}"[:300])
+    batch.record(sid, "guidance_contact", actor=Actor("coach-1", "coach"),
+                 data={"moment": "middle"})  # fmt: skip
+    results = batch.run()
+    assert results[0].ok
+    assert results[-1].ok
+    assert engine.statistics().events == before + sum(r.event is not None for r in results)
+    assert engine.verify().ok
+
+
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=__import__("datetime").UTC)
+
+
+@FUZZ
+@given(
+    entry=st.sampled_from(
+        ["lease_outbox", "settle_outbox", "deadlines", "claim_due", "schedule", "close_deadlines"]
+    ),
+    position=st.integers(0, 5),
+    value=HOSTILE,
+)
+def test_work_queues_raise_only_library_errors_and_write_nothing(
+    fuzzed: tuple[Engine, str, str], entry: str, position: int, value: Any
+) -> None:
+    """The claiming primitives of the store contract, one hostile argument at a time."""
+    from datetime import timedelta
+
+    from stageborging.store import DeadlineRow
+
+    engine, path, _ = fuzzed
+    store = engine.store
+    row = DeadlineRow("d-1", "s-1", "search_check_in", "2027-03-01T09:00:00.000000Z",
+                      "2027-03-01T09:00:00.000000Z")  # fmt: skip
+    good: dict[str, list[Any]] = {
+        "lease_outbox": ["w-1", NOW, timedelta(minutes=5), 10, "email"],
+        "settle_outbox": ["s-1:2:p:0", "w-1", NOW, False, NOW, "smtp.timeout"],
+        "deadlines": ["s-1", True],
+        "claim_due": [NOW, 10],
+        "schedule": [[row]],
+        "close_deadlines": [["d-1"], "done", NOW],
+    }
+    arguments = good[entry]
+    arguments[position % len(arguments)] = value
+    calls: dict[str, Callable[[], object]] = {
+        "lease_outbox": lambda: store.lease_outbox(*arguments),
+        "settle_outbox": lambda: store.settle_outbox(
+            *arguments[:3], delivered=arguments[3], retry_at=arguments[4], error=arguments[5]
+        ),
+        "deadlines": lambda: store.deadlines(*arguments),
+        "claim_due": lambda: store.run(lambda tx: tx.claim_due(*arguments)),
+        "schedule": lambda: store.run(lambda tx: tx.schedule(*arguments)),
+        "close_deadlines": lambda: store.run(lambda tx: tx.close_deadlines(*arguments)),
+    }
+    if entry in ("lease_outbox", "schedule", "settle_outbox"):
+        try:  # these may write when every argument is good: compare only a refusal
+            before = dump(path)
+            calls[entry]()
+        except StageborgingError:
+            assert dump(path) == before
+        except Exception as exc:  # pragma: no cover - the failure this test exists for
+            pytest.fail(f"a raw {type(exc).__name__} escaped: {exc!r}"[:300])
+        return
+    refuses_cleanly(path, calls[entry])

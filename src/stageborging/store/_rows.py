@@ -4,6 +4,7 @@ verification of one consistent snapshot (stored definitions, projections, events
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,7 @@ __all__ = [
     "check_closing",
     "check_count",
     "check_deadlines",
+    "check_key",
     "check_keys",
     "check_moment",
     "check_page",
@@ -87,6 +89,12 @@ SETTLE_RETRY = f"UPDATE outbox SET next_attempt_at = ?, last_error = ?, leased_u
 #: The longest lease, in seconds (a day): a longer one is a mistake, not a plan.
 MAX_LEASE = 86_400
 _CLOSINGS = ("done", "cancelled", "missed")
+#: The largest integer both databases store (a signed 64-bit one).
+_LARGEST = 2**63 - 1
+#: A queue key: what schedulers and the outbox make of ids and codes.
+_KEY = re.compile(r"[A-Za-z0-9._:-]{1,512}")
+#: A time as the log writes it (RFC 3339 UTC, microseconds): it sorts as it compares.
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 
 
 def pg_style(statement: str) -> str:
@@ -94,10 +102,25 @@ def pg_style(statement: str) -> str:
     return statement.replace("?", "%s")
 
 
+def check_key(field: str, value: object) -> str:
+    """A queue key (letters, digits, ``._:-``; 1-512), else InvalidInput naming *field*."""
+    if not isinstance(value, str) or _KEY.fullmatch(value) is None:
+        raise InvalidInput(field, value, "must be a key: 1-512 letters, digits or '._:-'")
+    return value
+
+
+def _check_flag(field: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(field, value, "must be True or False")
+    return value
+
+
 def _filtered(
-    select: str, stream_id: str | None, only: str | None, order: str
+    select: str, stream_id: object, only: str | None, order: str
 ) -> tuple[str, list[object]]:
     """*select* narrowed to one stream (when given) and to the condition *only*."""
+    if stream_id is not None:
+        check_identifier("stream_id", stream_id)
     where = [] if only is None else [only]
     params: list[object] = []
     if stream_id is not None:
@@ -109,13 +132,13 @@ def _filtered(
 
 def deadline_query(stream_id: str | None, open_only: bool) -> tuple[str, list[object]]:
     """The qmark query of Store.deadlines and its parameters."""
-    only = "status = 'open'" if open_only else None
+    only = "status = 'open'" if _check_flag("open_only", open_only) else None
     return _filtered(f"SELECT {DEADLINE_COLUMNS} FROM deadlines", stream_id, only, "due_at, id")
 
 
 def outbox_query(stream_id: str | None, pending: bool) -> tuple[str, list[object]]:
     """The qmark query of Store.outbox and its parameters."""
-    only = "delivered_at IS NULL" if pending else None
+    only = "delivered_at IS NULL" if _check_flag("pending", pending) else None
     return _filtered(f"SELECT {OUTBOX_COLUMNS} FROM outbox", stream_id, only, "id")
 
 
@@ -123,17 +146,13 @@ def check_keys(keys: object) -> list[str]:
     """Deadline keys to close, else InvalidInput naming ``keys``."""
     if isinstance(keys, (str, bytes)) or not isinstance(keys, Iterable):
         raise InvalidInput("keys", keys, "must be a sequence of deadline keys")
-    found = list(keys)
-    for key in found:
-        if not isinstance(key, str) or not key:
-            raise InvalidInput("keys", key, "must be a deadline key")
-    return found
+    return [check_key("keys", key) for key in keys]
 
 
 def check_count(field: str, value: object, low: int) -> int:
-    """*value* as an integer of at least *low*, else InvalidInput naming *field*."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise InvalidInput(field, value, f"must be an integer of at least {low}")
+    """*value* as an integer from *low* to a database's largest, else InvalidInput."""
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= _LARGEST:
+        raise InvalidInput(field, value, f"must be an integer from {low} to {_LARGEST}")
     return value
 
 
@@ -165,17 +184,23 @@ def check_deadlines(deadlines: object) -> list[tuple[object, ...]]:
     for item in deadlines:
         if not isinstance(item, DeadlineRow):
             raise InvalidInput("deadlines", item, "must be a DeadlineRow")
-        for name in ("key", "stream_id", "due_at", "created_at"):
-            value = getattr(item, name)
-            if not isinstance(value, str) or not value:
-                raise InvalidInput(name, value, "must be a non-empty string")
+        check_key("key", item.key)
+        check_identifier("stream_id", item.stream_id)
         check_identifier("step", item.step)
+        for name in ("due_at", "created_at"):
+            value = getattr(item, name)
+            if not isinstance(value, str) or _STAMP.fullmatch(value) is None:
+                raise InvalidInput(name, value, "must be a time as the log writes it "
+                                   "(2027-03-01T09:00:00.000000Z; see rfc3339)")  # fmt: skip
         if item.status != "open" or item.closed_at is not None:
             raise InvalidInput("status", item.status, "a deadline is scheduled open")
         try:
             json.loads(item.data)
-        except (TypeError, ValueError):
+            item.data.encode("utf-8")
+        except (TypeError, ValueError, AttributeError):
             raise InvalidInput("data", item.data, "must be a JSON text") from None
+        if "\x00" in item.data:
+            raise InvalidInput("data", item.data, "must not hold a NUL character")
         rows.append(tuple(item))
     return rows
 
@@ -205,8 +230,7 @@ def settle_statement(
 ) -> tuple[str, tuple[object, ...]]:
     """The qmark statement that settles a lease and its parameters, else InvalidInput
     naming the argument."""
-    if not isinstance(key, str) or not key:
-        raise InvalidInput("key", key, "must be an outbox key")
+    check_key("key", key)
     owner = check_identifier("owner", owner)
     stamp = check_moment("at", at)
     if not isinstance(delivered, bool):
