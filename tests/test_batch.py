@@ -3,6 +3,7 @@ with the documented rule for a failing command. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stageborging import (
+    Batch,
     BatchResult,
     ConcurrencyConflict,
     Engine,
@@ -288,3 +290,67 @@ def test_a_batch_writes_exactly_what_single_commands_write(
                 logs.append((errors, log, [engine.stream(s) for s in _STREAMS[:2]]))
                 assert engine.verify().ok
     assert logs[0] == logs[1]
+
+
+# -- what integrators trip on ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("queue", "field"),
+    [
+        (lambda b, sid: b.fire(sid, {"trigger": "begin_search"}, actor=STUDENT), "trigger"),
+        (lambda b, sid: b.fire(sid, None, actor=STUDENT), "trigger"),
+        (lambda b, sid: b.record(sid, 5, actor=STUDENT), "fact"),
+        (lambda b, sid: b.fire(sid, "begin_search", actor=STUDENT, data="x"), "data"),
+    ],
+)
+def test_a_name_or_data_of_the_wrong_kind_raises_as_it_is_queued(
+    engine: Engine, caplog: pytest.LogCaptureFixture, queue: Any, field: str
+) -> None:
+    """With logging on, too: a dict from a JSON payload is no trigger, and nothing runs."""
+    caplog.set_level(logging.INFO, logger="stageborging")
+    sid = engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
+    batch = engine.batch()
+    with pytest.raises(InvalidInput) as error:
+        queue(batch, sid)
+    assert error.value.field == field
+    assert len(batch) == 0
+    with pytest.raises(InvalidInput) as error:
+        engine.fire(sid, ["begin_search"], actor=STUDENT)  # type: ignore[arg-type]
+    assert error.value.field == "trigger"
+    assert engine.stream(sid).version == 1
+
+
+def test_a_batch_whose_block_raised_never_runs(engine: Engine) -> None:
+    batch = engine.batch()
+
+    def sync() -> None:
+        with batch:
+            batch.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details())
+            raise KeyError("row 17")
+
+    with pytest.raises(KeyError):
+        sync()
+    with pytest.raises(InvalidInput, match="abandoned"):
+        batch.run()
+    assert engine.statistics().events == 0
+    with pytest.raises(InvalidInput) as error:
+        Batch("engine")  # type: ignore[arg-type]
+    assert error.value.field == "engine"
+
+
+def test_a_batch_logs_one_line_of_the_command_format(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The batch's own line carries command, outcome and duration like every command line,
+    so one log format fits both."""
+    caplog.set_level(logging.INFO, logger="stageborging")
+    with engine.batch() as batch:
+        sid = batch.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details())
+        batch.fire(sid, "start", actor=COACH)
+    lines = [vars(r) for r in caplog.records if r.name == "stageborging"]
+    assert [(line["command"], line["outcome"]) for line in lines] == [
+        ("open", "ok"), ("start", "invalid"), ("batch", "partly"),
+    ]  # fmt: skip
+    assert all("duration_ms" in line for line in lines)
+    assert (lines[-1]["commands"], lines[-1]["failed"]) == (2, 1)

@@ -13,6 +13,7 @@ import pytest
 from stageborging import (
     ConcurrencyConflict,
     Engine,
+    InvalidInput,
     SchemaVersionError,
     SQLiteStore,
     StoreError,
@@ -95,8 +96,9 @@ def test_synchronous_is_full_by_default_and_configurable(db_path: Path) -> None:
         store = SQLiteStore(db_path, synchronous=mode)  # type: ignore[arg-type]
         assert store._connection().execute("PRAGMA synchronous").fetchone() == (expected,)
         store.close()
-    with pytest.raises(StoreError, match="synchronous"):
+    with pytest.raises(InvalidInput) as error:
         SQLiteStore(db_path, synchronous="OFF")  # type: ignore[arg-type]
+    assert error.value.field == "synchronous"
 
 
 def test_events_are_append_only(engine: Engine, db_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 
 import attrs
 import pytest
@@ -399,3 +400,74 @@ def test_messages_never_show_a_password() -> None:
         with pytest.raises(StoreError) as info:
             open_store("postgresql://school:S3cret@127.0.0.1:1/none")
         assert "S3cret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"synchronous": "OFF"}, "synchronous"),
+        ({"busy_timeout": "5"}, "busy_timeout"),
+        ({"busy_timeout": -1}, "busy_timeout"),
+        ({"busy_timeout": float("nan")}, "busy_timeout"),
+        ({"retries": -1}, "retries"),
+        ({"retries": 2.5}, "retries"),
+        ({"read_only": "no"}, "read_only"),
+    ],
+)
+def test_an_sqlite_store_names_the_argument_it_cannot_use(
+    tmp_path: Path, arguments: dict[str, object], field: str
+) -> None:
+    from stageborging import SQLiteStore
+
+    with pytest.raises(InvalidInput) as error:
+        SQLiteStore(tmp_path / "x.db", **arguments)  # type: ignore[arg-type]
+    assert error.value.field == field
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("db", [None, 5, "host=127.0.0.1 port=1 password=Sekr1t dbname=test"])
+def test_open_store_names_a_database_it_cannot_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db: object
+) -> None:
+    """Neither a path nor a URL (a libpq keyword string is no file name) is InvalidInput,
+    and no file is made, whose name would hold a password."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidInput) as error:
+        open_store(db)  # type: ignore[arg-type]
+    assert error.value.field == "db"
+    assert "Sekr1t" not in str(error.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_url_with_a_nul_is_refused(backend: str) -> None:
+    if not backend.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: a URL")
+    with pytest.raises(InvalidInput) as error:
+        open_store(backend.replace("/test", "/te\x00st"))
+    assert error.value.field == "url"
+
+
+def test_a_command_waits_for_a_free_connection_only_its_timeout(backend: str) -> None:
+    """The pool's timeout is the wait: a command finding no free connection fails with a
+    StoreError saying so, not after a retry for every attempt."""
+    if not backend.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: a connection pool")
+    from stageborging.store import PostgresStore
+
+    store = PostgresStore(backend, max_size=1, timeout=0.2, retries=5)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(tx: object) -> None:
+        holding.set()
+        release.wait(30)
+
+    holder = threading.Thread(target=lambda: store.run(hold))
+    holder.start()
+    try:
+        assert holding.wait(30)
+        with pytest.raises(StoreError, match="no free connection"):
+            store.run(lambda tx: None)
+    finally:
+        release.set()
+        holder.join()
+        store.close()

@@ -30,7 +30,7 @@ HOUR = timedelta(hours=1)
 
 
 def deadline(key: str, due: datetime, stream_id: str = "s-1") -> DeadlineRow:
-    return DeadlineRow(key, stream_id, "search_check_in", rfc3339(due), rfc3339(NOW))
+    return DeadlineRow.make(key, stream_id, "search_check_in", due, NOW)
 
 
 class Tells:
@@ -107,6 +107,20 @@ def test_scheduling_a_key_again_keeps_the_first_row(store: Store) -> None:
         (lambda tx: tx.schedule([deadline("a", NOW)._replace(step="two words")]), "step"),
         (lambda tx: tx.schedule([deadline("a", NOW)._replace(data="{no")]), "data"),
         (lambda tx: tx.schedule([deadline("a", NOW)._replace(status="done")]), "status"),
+        (lambda tx: tx.schedule([deadline("a", NOW)._replace(closed_at="x")]), "closed_at"),
+        (lambda tx: tx.schedule([deadline("a", NOW), deadline("a", NOW)]), "key"),
+        (lambda tx: tx.schedule([deadline("a", NOW)._replace(key="a b")]), "key"),
+        (lambda tx: tx.schedule([deadline("a", NOW)._replace(stream_id="\ud800")]), "stream_id"),
+        (
+            lambda tx: tx.schedule(
+                [deadline("a", NOW)._replace(due_at="2020-13-01T00:00:00.000000Z")]
+            ),
+            "due_at",
+        ),
+        (
+            lambda tx: tx.schedule([deadline("a", NOW)._replace(due_at=NOW.isoformat())]),
+            "due_at",
+        ),
     ],
 )
 def test_bad_claims_are_named_and_write_nothing(store: Store, call: object, field: str) -> None:
@@ -118,6 +132,28 @@ def test_bad_claims_are_named_and_write_nothing(store: Store, call: object, fiel
         store.run(work)
     assert error.value.field == field
     assert store.deadlines(open_only=False) == []
+
+
+def test_a_transaction_kept_beyond_its_work_refuses_to_work(store: Store) -> None:
+    kept: list[Transaction] = []
+    store.run(kept.append)
+    with pytest.raises(StoreError, match="transaction has ended"):
+        kept[0].claim_due(NOW, 5)
+    with pytest.raises(StoreError, match="transaction has ended"):
+        kept[0].schedule([deadline("late", NOW)])
+    assert store.deadlines() == []
+    with pytest.raises(InvalidInput) as error:
+        store.run(None)  # type: ignore[arg-type]
+    assert error.value.field == "work"
+    assert store.run(lambda tx: tx.claim_due(NOW, 5)) == []  # the store is unharmed
+
+
+def test_deadline_rows_are_made_from_aware_datetimes() -> None:
+    row = DeadlineRow.make("a", "s-1", "search_check_in", NOW, NOW)
+    assert (row.due_at, row.status, row.closed_at) == ("2027-03-01T09:00:00.000000Z", "open", None)
+    with pytest.raises(InvalidInput) as error:
+        DeadlineRow.make("a", "s-1", "search_check_in", datetime(2027, 3, 1), NOW)
+    assert error.value.field == "due_at"
 
 
 def _claim_until_empty(backend: str, barrier: Barrier, handled: Queue[list[str]]) -> None:
@@ -242,6 +278,8 @@ def test_a_bad_lease_is_named(store: Store, arguments: dict[str, object], field:
         ({"delivered": "yes"}, "delivered"),
         ({"retry_at": NOW}, "retry_at"),
         ({"delivered": False, "error": "a long story"}, "error"),
+        ({"delivered": False, "retry_at": NOW - HOUR}, "retry_at"),
+        ({"key": "\ud800"}, "key"),
     ],
 )
 def test_a_bad_settlement_is_named(store: Store, arguments: dict[str, object], field: str) -> None:

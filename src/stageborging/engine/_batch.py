@@ -63,9 +63,12 @@ class Batch:
     """
 
     def __init__(self, engine: Engine) -> None:
+        if not hasattr(engine, "_pipeline"):
+            raise InvalidInput("engine", engine, "must be an Engine (use engine.batch())")
         self._engine = engine
         self._queued: list[_Queued] = []
         self._results: list[BatchResult] | None = None
+        self._abandoned = False
 
     def __len__(self) -> int:
         return len(self._queued)
@@ -81,6 +84,8 @@ class Batch:
     ) -> None:
         if exc_type is None:
             self.run()
+        else:  # the block failed: what it queued must not run later by accident
+            self._abandoned = True
 
     def open(
         self,
@@ -150,10 +155,15 @@ class Batch:
         )
         self._queued.append(_Queued(stream_id, name, work))
 
-    def _check_open(self) -> None:
-        """InvalidInput when the batch ran already or is full."""
+    def _check_runnable(self) -> None:
+        if self._abandoned:
+            raise InvalidInput("batch", len(self._queued), "was abandoned: its block raised")
         if self._results is not None:
             raise InvalidInput("batch", len(self._queued), "has run: start a new batch")
+
+    def _check_open(self) -> None:
+        """InvalidInput when the batch ran already, was abandoned or is full."""
+        self._check_runnable()
         if len(self._queued) >= MAX_BATCH:
             raise InvalidInput("batch", len(self._queued), f"takes at most {MAX_BATCH} commands")
 
@@ -180,8 +190,7 @@ class Batch:
             StoreError: the database failed; nothing of the batch was written.
             InvalidInput: the batch has run already.
         """
-        if self._results is not None:
-            raise InvalidInput("batch", len(self._queued), "has run: start a new batch")
+        self._check_runnable()
         engine = self._engine
         started = time.perf_counter()
         queued = tuple(self._queued)
@@ -205,11 +214,14 @@ class Batch:
             engine._log_command(result.stream_id, result.command, _outcome(result), started,
                                 **_field(result))  # fmt: skip
         failed = sum(not result.ok for result in self._results)
-        engine._log.info(
+        engine._log.info(  # the fields of a command line too, so one log format fits both
             "batch",
+            stream="-",
+            command="batch",
+            outcome="ok" if not failed else "partly",
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
             commands=len(self._results),
             failed=failed,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
         )
         return list(self._results)
 

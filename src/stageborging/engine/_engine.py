@@ -58,6 +58,16 @@ def _store(db: object) -> Store:
     return db  # type: ignore[return-value]  # Store is a protocol: checked by its methods
 
 
+def _check_kinds(type: EventType, name: object, data: object) -> None:
+    """InvalidInput when a command's name is no string or its data no mapping (hosts pass
+    what their own data held: a list from a JSON payload is no trigger)."""
+    if not isinstance(name, str):
+        what = "trigger" if type is EventType.TRANSITIONED else "fact"
+        raise InvalidInput(what, name, f"must be a {what} name (a string)")
+    if data is not None and not isinstance(data, Mapping):
+        raise InvalidInput("data", data, "must be a mapping of field names to values")
+
+
 class Engine(Reads, Migrations):
     """Open streams, fire transitions, record facts and read them back.
 
@@ -420,6 +430,7 @@ class Engine(Reads, Migrations):
             self._log_command("-", name, "invalid", started, field=exc.field)
             raise
         try:
+            _check_kinds(type, name, data)
             actor = check_actor(actor)
             check_expected_version(expected_version)
         except InvalidInput as exc:
@@ -479,7 +490,8 @@ class Engine(Reads, Migrations):
         if outcome in ("invalid", "conflict") and command != "open":
             # The caller's name for the command is logged only when it names a
             # trigger or fact: otherwise it may be anything (a name, a megabyte).
-            command = command if command in self._commands() else "-"
+            known = isinstance(command, str) and command in self._commands()
+            command = command if known else "-"
         self._log.info(
             "command",
             stream=stream_id,

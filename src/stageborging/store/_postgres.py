@@ -44,6 +44,7 @@ from ._protocol import Closing, DeadlineRow, DefinitionRow, VersionCount
 from ._rows import (
     CLAIM_DUE,
     CLOSE_DEADLINE,
+    ENDED,
     EVENT_COLUMNS,
     INSERT_DEADLINE,
     STREAM_COLUMNS,
@@ -53,6 +54,7 @@ from ._rows import (
     check_keys,
     check_moment,
     check_page,
+    check_work,
     deadline_query,
     lease_statement,
     outbox_entry,
@@ -130,6 +132,8 @@ def _check_arguments(
     if not isinstance(url, str) or not url.startswith(("postgresql://", "postgres://")):
         shown = url.split("://", 1)[0] + "://…" if isinstance(url, str) else url
         raise InvalidInput("url", shown, "must be a postgresql:// URL")
+    if "\x00" in url:
+        raise InvalidInput("url", _shown(url.replace("\x00", "")), "must not hold a NUL character")
     for field, value, low in (("min_size", min_size, 0), ("max_size", max_size, 1),
                               ("retries", retries, 0)):  # fmt: skip
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
@@ -149,11 +153,17 @@ def _check_arguments(
 
 
 class _Transaction:
-    __slots__ = ("_conn", "_written")
+    __slots__ = ("_live", "_written")
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self._conn = conn
+        self._live: psycopg.Connection[Any] | None = conn
         self._written = 0  # events this transaction wrote: the next one's index in it
+
+    @property
+    def _conn(self) -> psycopg.Connection[Any]:
+        if self._live is None:
+            raise StoreError(ENDED)
+        return self._live
 
     def _indexes(self, count: int) -> range:
         """The places in this transaction of its next *count* events (see LOG_POSITION)."""
@@ -364,11 +374,11 @@ class PostgresStore:
                     raise StoreError(f"{self._shown}: gave up after {attempt} retries") from None
             except OutcomeUnknown:
                 raise
+            except PoolTimeout as exc:  # an OperationalError too, but waited for long enough
+                raise StoreError(f"{self._shown}: no free connection ({_line(exc)})") from None
             except psycopg.OperationalError as exc:  # lost before the commit: nothing written
                 if attempt >= self._retries:
                     raise StoreError(f"{self._shown}: {_line(exc)}") from None
-            except PoolTimeout as exc:
-                raise StoreError(f"{self._shown}: no free connection ({_line(exc)})") from None
             except psycopg.Error as exc:
                 raise StoreError(f"{self._shown}: {_line(exc)}") from None
             attempt += 1
@@ -403,7 +413,16 @@ class PostgresStore:
 
     def run(self, work: Callable[[_Transaction], T]) -> T:
         """Run *work* in one transaction (see :class:`Store`)."""
-        return self._write(lambda conn: work(_Transaction(conn)))
+        check_work(work)
+
+        def within(conn: psycopg.Connection[Any]) -> T:
+            tx = _Transaction(conn)
+            try:
+                return work(tx)
+            finally:
+                tx._live = None  # kept beyond its transaction, it refuses to work
+
+        return self._write(within)
 
     def _write(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
         if self.read_only:

@@ -62,8 +62,29 @@ class DeadlineRow(NamedTuple):
     status: str = "open"
     #: When it was closed (RFC 3339, UTC); None while open.
     closed_at: str | None = None
-    #: JSON the scheduler keeps with it (for example the step's version).
+    #: JSON the scheduler keeps with it (for example the step's version): codes and
+    #: ids only, never free text (it is no part of the encrypted log).
     data: str = "{}"
+
+    @classmethod
+    def make(
+        cls,
+        key: str,
+        stream_id: str,
+        step: str,
+        due_at: datetime,
+        created_at: datetime,
+        data: str = "{}",
+    ) -> DeadlineRow:
+        """An open deadline from aware datetimes (written as the log writes times).
+
+        Raises:
+            InvalidInput: a time is naive or no datetime.
+        """
+        from ._rows import check_moment  # the rows module builds on this one
+
+        return cls(key, stream_id, step, check_moment("due_at", due_at),
+                   check_moment("created_at", created_at), data=data)  # fmt: skip
 
 
 class VersionCount(NamedTuple):

@@ -27,6 +27,7 @@ __all__ = [
     "CLAIM_DUE",
     "CLOSE_DEADLINE",
     "DEADLINE_COLUMNS",
+    "ENDED",
     "EVENT_COLUMNS",
     "INSERT_DEADLINE",
     "OUTBOX_COLUMNS",
@@ -38,6 +39,7 @@ __all__ = [
     "check_keys",
     "check_moment",
     "check_page",
+    "check_work",
     "deadline_query",
     "lease_statement",
     "outbox_entry",
@@ -97,6 +99,16 @@ _KEY = re.compile(r"[A-Za-z0-9._:-]{1,512}")
 _STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 
 
+#: What a transaction kept beyond the work it was given says when it is used.
+ENDED = "the transaction has ended: use it only inside the work given to Store.run"
+
+
+def check_work(work: object) -> None:
+    """InvalidInput unless *work* can be called with a transaction."""
+    if not callable(work):
+        raise InvalidInput("work", work, "must be callable, taking the transaction")
+
+
 def pg_style(statement: str) -> str:
     """A qmark statement with PostgreSQL's placeholders (the statements hold no literal ?)."""
     return statement.replace("?", "%s")
@@ -107,6 +119,19 @@ def check_key(field: str, value: object) -> str:
     if not isinstance(value, str) or _KEY.fullmatch(value) is None:
         raise InvalidInput(field, value, "must be a key: 1-512 letters, digits or '._:-'")
     return value
+
+
+def check_stamp(field: str, value: object) -> str:
+    """A time as the log writes it (``2027-03-01T09:00:00.000000Z``), else InvalidInput."""
+    if isinstance(value, str) and _STAMP.fullmatch(value) is not None:
+        try:
+            datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+            return value
+        except ValueError:
+            pass
+    raise InvalidInput(
+        field, value, "must be a time as the log writes it: 2027-03-01T09:00:00.000000Z"
+    )
 
 
 def _check_flag(field: str, value: object) -> bool:
@@ -181,19 +206,22 @@ def check_deadlines(deadlines: object) -> list[tuple[object, ...]]:
     if isinstance(deadlines, (str, bytes)) or not isinstance(deadlines, Iterable):
         raise InvalidInput("deadlines", deadlines, "must be a sequence of DeadlineRow")
     rows: list[tuple[object, ...]] = []
+    keys: set[str] = set()
     for item in deadlines:
         if not isinstance(item, DeadlineRow):
             raise InvalidInput("deadlines", item, "must be a DeadlineRow")
-        check_key("key", item.key)
+        if check_key("key", item.key) in keys:
+            raise InvalidInput("key", item.key, "is given twice")
+        keys.add(item.key)
         check_identifier("stream_id", item.stream_id)
         check_identifier("step", item.step)
         for name in ("due_at", "created_at"):
             value = getattr(item, name)
-            if not isinstance(value, str) or _STAMP.fullmatch(value) is None:
-                raise InvalidInput(name, value, "must be a time as the log writes it "
-                                   "(2027-03-01T09:00:00.000000Z; see rfc3339)")  # fmt: skip
-        if item.status != "open" or item.closed_at is not None:
+            check_stamp(name, value)
+        if item.status != "open":
             raise InvalidInput("status", item.status, "a deadline is scheduled open")
+        if item.closed_at is not None:
+            raise InvalidInput("closed_at", item.closed_at, "a deadline is scheduled open")
         try:
             json.loads(item.data)
             item.data.encode("utf-8")
@@ -240,6 +268,8 @@ def settle_statement(
             raise InvalidInput("retry_at", retry_at, "a delivered entry is not retried")
         return SETTLE_DELIVERED, (stamp, key, owner)
     retry = None if retry_at is None else check_moment("retry_at", retry_at)
+    if retry is not None and retry < stamp:
+        raise InvalidInput("retry_at", retry_at, "must not be before the attempt (at)")
     code = None if error is None else check_identifier("error", error)
     return SETTLE_RETRY, (retry, code, key, owner)
 

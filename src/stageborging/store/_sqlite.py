@@ -21,6 +21,7 @@ from typing import Literal, TypeVar
 from ..audit import SealedEvent, StreamRow, VerifyReport
 from ..core import (
     ConcurrencyConflict,
+    InvalidInput,
     OutboxEntry,
     SchemaVersionError,
     Statistics,
@@ -31,6 +32,7 @@ from ._protocol import Closing, DeadlineRow, DefinitionRow, VersionCount
 from ._rows import (
     CLAIM_DUE,
     CLOSE_DEADLINE,
+    ENDED,
     EVENT_COLUMNS,
     INSERT_DEADLINE,
     STREAM_COLUMNS,
@@ -40,6 +42,7 @@ from ._rows import (
     check_keys,
     check_moment,
     check_page,
+    check_work,
     deadline_query,
     lease_statement,
     outbox_entry,
@@ -75,7 +78,28 @@ _INSERT_OUTBOX = (
 _INSERT_DEFINITION = (
     "INSERT INTO definitions (digest, lifecycle, data, stored_at) VALUES (?, ?, ?, ?)"
 )
+#: The longest wait for another writer, in seconds (a day).
+_MAX_WAIT = 86_400
 _TRANSIENT = ("database is locked", "database is busy", "database table is locked")
+
+
+def _check_arguments(
+    path: object, synchronous: object, busy_timeout: object, retries: object, read_only: object
+) -> None:
+    """InvalidInput naming the first argument of SQLiteStore that cannot be used."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidInput("path", path, "must be a database file path")
+    if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+        raise InvalidInput("synchronous", synchronous, "must be FULL, NORMAL or EXTRA")
+    if (
+        not isinstance(busy_timeout, (int, float))
+        or isinstance(busy_timeout, bool)
+        or not 0 <= busy_timeout <= _MAX_WAIT
+    ):
+        raise InvalidInput("busy_timeout", busy_timeout, f"must be seconds from 0 to {_MAX_WAIT}")
+    check_count("retries", retries, 0)
+    if not isinstance(read_only, bool):
+        raise InvalidInput("read_only", read_only, "must be True or False")
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -90,10 +114,16 @@ def _is_transient(exc: sqlite3.OperationalError) -> bool:
 
 
 class _Transaction:
-    __slots__ = ("_conn",)
+    __slots__ = ("_live",)
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+        self._live: sqlite3.Connection | None = conn
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._live is None:
+            raise StoreError(ENDED)
+        return self._live
 
     def load(self, stream_id: str) -> StreamRow | None:
         row = self._conn.execute(
@@ -185,6 +215,7 @@ class SQLiteStore:
             copied into a temporary folder and read there.
 
     Raises:
+        InvalidInput: an argument has the wrong kind or size (naming it).
         StoreError: the file cannot be opened or is not a stageborging database.
         SchemaVersionError: the database is newer than this library.
     """
@@ -198,8 +229,7 @@ class SQLiteStore:
         retries: int = 5,
         read_only: bool = False,
     ) -> None:
-        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
-            raise StoreError(f"synchronous={synchronous!r}: use FULL, NORMAL or EXTRA")
+        _check_arguments(path, synchronous, busy_timeout, retries, read_only)
         self.path = Path(path)
         self.synchronous = synchronous
         self.read_only = read_only
@@ -430,7 +460,16 @@ class SQLiteStore:
 
     def run(self, work: Callable[[_Transaction], T]) -> T:
         """Run *work* in one ``BEGIN IMMEDIATE`` transaction (see :class:`Store`)."""
-        return self._write(lambda conn: work(_Transaction(conn)))
+        check_work(work)
+
+        def within(conn: sqlite3.Connection) -> T:
+            tx = _Transaction(conn)
+            try:
+                return work(tx)
+            finally:
+                tx._live = None  # kept beyond its transaction, it refuses to work
+
+        return self._write(within)
 
     def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         if self.read_only:
