@@ -122,7 +122,8 @@ class Transaction(Protocol):
         """Every stored definition version, as this transaction sees them."""
 
     def schedule(self, deadlines: Sequence[DeadlineRow]) -> None:
-        """Store open *deadlines*; one whose key is stored already is left as it is."""
+        """Store open *deadlines*; one whose key is stored already is left as it is
+        (scheduling is idempotent), a key given twice in one call is InvalidInput."""
 
     def claim_due(self, now: datetime, limit: int) -> list[DeadlineRow]:
         """Claim up to *limit* open deadlines due at *now* or earlier, earliest first.
@@ -135,7 +136,8 @@ class Transaction(Protocol):
         """
 
     def close_deadlines(self, keys: Sequence[str], status: Closing, at: datetime) -> int:
-        """Close the open deadlines among *keys* as *status*; how many were open."""
+        """Close the open deadlines among *keys* as *status* (``done``, ``cancelled``
+        or ``missed``); how many were open."""
 
 
 class Store(Protocol):
@@ -216,7 +218,8 @@ class Store(Protocol):
         *retry_at* (at once when None) after *error* (a short code, never content).
 
         Returns False, changing nothing, when *owner* no longer holds the lease (it
-        expired and another worker leased the entry) or the entry was delivered.
+        expired and another worker leased the entry) or the entry was delivered. A
+        lease that expired but that nobody took over still settles (True).
         """
 
     def statistics(self) -> Statistics:
