@@ -5,8 +5,6 @@ Shared helpers live in the ``support`` package next to this file.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from stageborging import Engine
 from stageborging.store import Store, open_store
 from stageborging.testing import FakeClock
-from support import POSTGRES_DSN, Recognises
+from support import POSTGRES_DSN, Recognises, postgres_dsn, postgres_schema
 
 
 @pytest.fixture
@@ -68,19 +66,16 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield str(tmp_path / "contract.db")
         return
-    dsn = os.environ.get(POSTGRES_DSN)
+    dsn = postgres_dsn()
     if not dsn:
         pytest.skip(f"PostgreSQL: set {POSTGRES_DSN} (e.g. postgresql://postgres@127.0.0.1/test)")
     psycopg = pytest.importorskip("psycopg", reason="PostgreSQL: psycopg is not installed")
-    schema = f"contract_{uuid.uuid4().hex[:12]}"
     try:
-        with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
+        schema = postgres_schema(dsn)
+        url = schema.__enter__()
     except psycopg.OperationalError as exc:
         pytest.skip(f"PostgreSQL at {POSTGRES_DSN} is not reachable: {exc}")
-    separator = "&" if "?" in dsn else "?"
     try:
-        yield f"{dsn}{separator}options=-csearch_path%3D{schema}"
+        yield url
     finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        schema.__exit__(None, None, None)

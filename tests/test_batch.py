@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,16 @@ from stageborging import (
     hookimpl,
 )
 from stageborging.testing import FakeClock
-from support import COACH, PLACEMENT_OFFICE, STUDENT, Recognises, mbo_details
+from support import (
+    COACH,
+    PLACEMENT_OFFICE,
+    POSTGRES_DSN,
+    STUDENT,
+    Recognises,
+    mbo_details,
+    postgres_dsn,
+    postgres_schema,
+)
 
 
 def kinds(results: list[BatchResult]) -> list[str | None]:
@@ -268,6 +278,21 @@ def _run_batched(engine: Engine, script: list[tuple[str, int, int | None]]) -> l
     return kinds(batch.results)
 
 
+def _compare(dbs: list[str], script: list[tuple[str, int, int | None]]) -> None:
+    """Run *script* one by one on ``dbs[0]`` and as a batch on ``dbs[1]``: the same."""
+    logs = []
+    for db, run in zip(dbs, (_run_singly, _run_batched), strict=True):
+        with Engine(db, clock=FakeClock(), plugins=[Recognises("emp-unrecognised")]) as engine:
+            for sid in _STREAMS[:2]:
+                engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details(),
+                            stream_id=sid)  # fmt: skip
+            errors = run(engine, script)
+            log = [engine.store.read_events(sid) for sid in _STREAMS[:2]]
+            logs.append((errors, log, [engine.stream(s) for s in _STREAMS[:2]]))
+            assert engine.verify().ok
+    assert logs[0] == logs[1]
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(script=commands)
 def test_a_batch_writes_exactly_what_single_commands_write(
@@ -275,21 +300,22 @@ def test_a_batch_writes_exactly_what_single_commands_write(
 ) -> None:
     """Every error, event and hash of a batch equals running its commands one by one
     (same ids, same clock): the batch changes the transaction, nothing else."""
-    logs = []
     with tempfile.TemporaryDirectory() as folder:
-        for mode in ("single", "batch"):
-            clock = FakeClock()
-            with Engine(Path(folder) / f"{mode}.db", clock=clock,
-                        plugins=[Recognises("emp-unrecognised")]) as engine:  # fmt: skip
-                for sid in _STREAMS[:2]:
-                    engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details(),
-                                stream_id=sid)  # fmt: skip
-                run = _run_singly if mode == "single" else _run_batched
-                errors = run(engine, script)
-                log = [engine.store.read_events(sid) for sid in _STREAMS[:2]]
-                logs.append((errors, log, [engine.stream(s) for s in _STREAMS[:2]]))
-                assert engine.verify().ok
-    assert logs[0] == logs[1]
+        _compare([str(Path(folder) / f"{mode}.db") for mode in ("single", "batch")], script)
+
+
+@pytest.mark.skipif(postgres_dsn() is None, reason=f"PostgreSQL: set {POSTGRES_DSN}")
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(script=commands)
+def test_a_batch_on_postgresql_writes_exactly_what_single_commands_write(
+    script: list[tuple[str, int, int | None]],
+) -> None:
+    """The same on PostgreSQL, where a batch locks its streams first and reads them from
+    its own transaction's rows."""
+    dsn = postgres_dsn()
+    assert dsn is not None
+    with postgres_schema(dsn) as single, postgres_schema(dsn) as batched:
+        _compare([single, batched], script)
 
 
 # -- what integrators trip on ---------------------------------------------------------------
@@ -354,3 +380,34 @@ def test_a_batch_logs_one_line_of_the_command_format(
     ]  # fmt: skip
     assert all("duration_ms" in line for line in lines)
     assert (lines[-1]["commands"], lines[-1]["failed"]) == (2, 1)
+
+
+def test_batches_opening_the_same_streams_at_once_open_each_once(backend: str) -> None:
+    """Two engines batch-open the same ids at the same moment: each id is opened by one
+    of them, the other's command for it is its own InvalidInput (on PostgreSQL the losing
+    batch's insert fails and the whole batch runs again, finding the streams there)."""
+    ids = [f"sync-{i}" for i in range(20)]
+    Engine(backend).close()
+    start = threading.Barrier(2)
+    outcomes: list[list[BatchResult]] = []
+
+    def sync() -> None:
+        with Engine(backend, clock=FakeClock()) as engine:
+            batch = engine.batch()
+            for sid in ids:
+                batch.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details(), stream_id=sid)
+            start.wait()
+            outcomes.append(batch.run())
+
+    threads = [threading.Thread(target=sync) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for index in range(len(ids)):
+        first, second = (results[index] for results in outcomes)
+        assert first.ok != second.ok
+        assert isinstance((second if first.ok else first).error, InvalidInput)
+    with Engine(backend, clock=FakeClock()) as engine:
+        assert engine.statistics().events == len(ids)
+        assert engine.verify().ok

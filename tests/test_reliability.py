@@ -173,6 +173,52 @@ def test_processes_on_different_streams_all_succeed(backend: str) -> None:
         assert {engine.stream(sid).state for sid in sids} == {"assisted_search"}
 
 
+def _batches_on_shared_streams(
+    db: str, sids: list[str], rounds: int, seed: int, barrier: Barrier, out: Queue[int]
+) -> None:
+    """Record a guidance contact on every shared stream, in a shuffled order, in one batch
+    per round; report how many applied."""
+    order = random.Random(seed)
+    with Engine(db, plugins=plugins(), clock=FakeClock()) as engine:
+        barrier.wait()
+        applied = 0
+        for _ in range(rounds):
+            with engine.batch() as batch:
+                for sid in order.sample(sids, len(sids)):
+                    batch.record(sid, "guidance_contact", actor=COACH, data={"moment": "middle"})
+            applied += sum(result.ok for result in batch.results)
+        out.put(applied)
+
+
+def test_batches_on_the_same_streams_from_processes_all_apply(backend: str) -> None:
+    """Batches lock their streams in one order, so processes batching on the same streams
+    in any order never deadlock or lose a command, and each stream's chain stays linear."""
+    clock = FakeClock()
+    with Engine(backend, plugins=plugins(), clock=clock) as engine:
+        sids = [journey(engine, clock).open() for _ in range(6)]
+    workers, rounds = 3, 4
+    barrier = _CONTEXT.Barrier(workers)
+    out: Queue[int] = _CONTEXT.Queue()
+    processes = [
+        _CONTEXT.Process(
+            target=_batches_on_shared_streams, args=(backend, sids, rounds, i, barrier, out)
+        )
+        for i in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    applied = [out.get(timeout=120) for _ in range(workers)]
+    for process in processes:
+        process.join(60)
+        assert process.exitcode == 0
+    assert applied == [rounds * len(sids)] * workers
+    with Engine(backend, clock=clock) as engine:
+        for sid in sids:
+            history = engine.history(sid)
+            assert [e.seq for e in history] == list(range(1, 2 + workers * rounds))
+    assert_consistent(backend)
+
+
 # -- SIGKILL in the middle of commands --------------------------------------------------
 
 

@@ -5,8 +5,11 @@ Tests import it as ``from support import ...`` (the tests folder is on the path)
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from contextlib import closing
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +35,35 @@ __all__ = [
     "Recognises",
     "journey",
     "mbo_details",
+    "postgres_dsn",
+    "postgres_schema",
 ]
 
 #: The environment variable naming the PostgreSQL server the contract runs on (.ci/run sets it).
 POSTGRES_DSN = "STAGEBORGING_TEST_POSTGRES_DSN"
+
+
+@contextmanager
+def postgres_schema(dsn: str) -> Iterator[str]:
+    """A URL of a fresh schema of its own on the server *dsn* names, dropped afterwards,
+    so parallel runs never collide."""
+    import psycopg
+
+    schema = f"contract_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")  # type: ignore[call-overload]
+    separator = "&" if "?" in dsn else "?"
+    try:
+        yield f"{dsn}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")  # type: ignore[call-overload]
+
+
+def postgres_dsn() -> str | None:
+    """The test server's DSN, or None where none is configured."""
+    return os.environ.get(POSTGRES_DSN) or None
+
 
 PLACEMENT_OFFICE = Actor("po-1", "placement_office")
 COACH = Actor("coach-1", "coach")

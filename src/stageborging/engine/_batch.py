@@ -196,6 +196,7 @@ class Batch:
         queued = tuple(self._queued)
 
         def work(tx: Transaction) -> list[BatchResult]:
+            tx.lock([step.stream_id for step in queued])  # one round trip, not one each
             results = []  # built afresh when a transient failure runs the batch again
             for index, (sid, command, step) in enumerate(queued):
                 try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext, suppress
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -153,11 +154,30 @@ def _check_arguments(
 
 
 class _Transaction:
-    __slots__ = ("_live", "_written")
+    __slots__ = ("_live", "_pipeline", "_rows", "_updates", "_written")
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._live: psycopg.Connection[Any] | None = conn
         self._written = 0  # events this transaction wrote: the next one's index in it
+        #: Stream rows this transaction has locked (None: there was no such stream).
+        self._rows: dict[str, StreamRow | None] = {}
+        #: Held open from lock() to the end: the writes of a batch go in one round trip.
+        self._pipeline: AbstractContextManager[Any] | None = None
+        #: The projection updates sent in that pipeline, checked when it syncs.
+        self._updates: list[tuple[psycopg.Cursor[Any], str, int]] = []
+
+    def finish(self, failed: BaseException | None) -> None:
+        """End the batch's pipeline (sending what it holds) before the commit or the
+        rollback; after a failure its own errors give way to the first one."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is None:
+            return
+        if failed is not None:
+            with suppress(psycopg.Error):
+                pipeline.__exit__(type(failed), failed, failed.__traceback__)
+            return
+        pipeline.__exit__(None, None, None)
+        self._check_updates()
 
     @property
     def _conn(self) -> psycopg.Connection[Any]:
@@ -174,10 +194,29 @@ class _Transaction:
         return range(first, first + count)
 
     def load(self, stream_id: str) -> StreamRow | None:
+        if stream_id in self._rows:
+            return self._rows[stream_id]
         row = self._conn.execute(
             f"SELECT {STREAM_COLUMNS} FROM streams WHERE id = %s FOR UPDATE", (stream_id,)
         ).fetchone()
         return None if row is None else StreamRow._make(row)
+
+    def lock(self, stream_ids: Sequence[str]) -> None:
+        wanted = sorted(set(stream_ids) - self._rows.keys())  # in id order: no deadlock
+        for first in range(0, len(wanted), 1000):
+            chunk = wanted[first : first + 1000]
+            rows = self._conn.execute(
+                f"SELECT {STREAM_COLUMNS} FROM streams WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                (chunk,),
+            ).fetchall()
+            found = {row[0]: StreamRow._make(row) for row in rows}
+            # an absent stream cannot be locked: opening it meets a concurrent open of the
+            # same id at the insert, which fails and runs the transaction again
+            self._rows.update((sid, found.get(sid)) for sid in chunk)
+        if self._pipeline is None:  # what follows reads locked rows: writes need not wait
+            pipeline = self._conn.pipeline()
+            pipeline.__enter__()
+            self._pipeline = pipeline
 
     def read_events(self, stream_id: str) -> list[SealedEvent]:
         rows = self._conn.execute(
@@ -192,26 +231,39 @@ class _Transaction:
         previous_version: int,
         outbox: Sequence[OutboxEntry] = (),
     ) -> None:
-        # One round trip for every statement of the write (pipeline mode).
-        with self._conn.pipeline(), self._conn.cursor() as cursor:
+        # One round trip for every statement of the write (pipeline mode); in a batch the
+        # pipeline stays open, and the writes of every command go together at its end.
+        conn = self._conn
+        with nullcontext() if self._pipeline else conn.pipeline():
+            cursor = conn.cursor()
             if outbox:
                 cursor.executemany(_INSERT_OUTBOX, [outbox_row(entry) for entry in outbox])
-            cursor.executemany(
-                _INSERT_EVENT,
-                [(i, *event) for i, event in zip(self._indexes(len(events)), events, strict=True)],
-            )
+            values = [(i, *e) for i, e in zip(self._indexes(len(events)), events, strict=True)]
+            if len(values) == 1:
+                cursor.execute(_INSERT_EVENT, values[0])
+            else:
+                cursor.executemany(_INSERT_EVENT, values)
             if previous_version == 0:
                 cursor.execute(_INSERT_STREAM, tuple(row))
-                return
-            update = self._conn.execute(
-                _UPDATE_STREAM,
-                (
-                    row.state, row.version, row.head_hash, row.facts, row.definition,
-                    row.updated_at, row.id, previous_version,
-                ),
-            )  # fmt: skip
-        if update.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
-            raise ConcurrencyConflict(row.id, previous_version, -1)
+            else:
+                update = conn.execute(
+                    _UPDATE_STREAM,
+                    (
+                        row.state, row.version, row.head_hash, row.facts, row.definition,
+                        row.updated_at, row.id, previous_version,
+                    ),
+                )  # fmt: skip
+                self._updates.append((update, row.id, previous_version))
+        if self._pipeline is None:
+            self._check_updates()
+        if row.id in self._rows:
+            self._rows[row.id] = row
+
+    def _check_updates(self) -> None:
+        updates, self._updates = self._updates, []
+        for update, stream_id, previous in updates:
+            if update.rowcount != 1:  # pragma: no cover - the row locks make this unreachable
+                raise ConcurrencyConflict(stream_id, previous, -1)
 
     def add_definitions(self, rows: Sequence[DefinitionRow]) -> None:
         with self._conn.cursor() as cursor:
@@ -418,7 +470,13 @@ class PostgresStore:
         def within(conn: psycopg.Connection[Any]) -> T:
             tx = _Transaction(conn)
             try:
-                return work(tx)
+                result = work(tx)
+            except BaseException as exc:
+                tx.finish(exc)
+                raise
+            else:
+                tx.finish(None)
+                return result
             finally:
                 tx._live = None  # kept beyond its transaction, it refuses to work
 

@@ -131,6 +131,9 @@ class _Transaction:
         ).fetchone()
         return None if row is None else StreamRow._make(row)
 
+    def lock(self, stream_ids: Sequence[str]) -> None:
+        """Nothing to do: BEGIN IMMEDIATE holds the whole database, and reads are local."""
+
     def read_events(self, stream_id: str) -> list[SealedEvent]:
         rows = self._conn.execute(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY seq", (stream_id,)
