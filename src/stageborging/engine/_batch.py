@@ -119,7 +119,8 @@ class Batch:
         """Queue :meth:`Engine.fire`.
 
         Raises:
-            InvalidInput: a malformed stream id, actor or ``expected_version``.
+            InvalidInput: a malformed stream id, actor or ``expected_version``, a
+                trigger that is no string, data that is no mapping; nothing is queued.
         """
         self._queue_command(stream_id, EventType.TRANSITIONED, trigger, actor, data,
                             expected_version)  # fmt: skip
@@ -136,7 +137,8 @@ class Batch:
         """Queue :meth:`Engine.record`.
 
         Raises:
-            InvalidInput: a malformed stream id, actor or ``expected_version``.
+            InvalidInput: a malformed stream id, actor or ``expected_version``, a
+                fact that is no string, data that is no mapping; nothing is queued.
         """
         self._queue_command(stream_id, EventType.RECORDED, fact, actor, data, expected_version)
 
