@@ -446,7 +446,17 @@ def test_open_raises_only_library_errors_and_writes_nothing(
 @FUZZ
 @given(
     entry=st.sampled_from(
-        ["stream", "history", "replay", "notifications", "pending", "recipients", "role"]
+        [
+            "stream",
+            "history",
+            "replay",
+            "notifications",
+            "pending",
+            "recipients",
+            "role",
+            "events_since",
+            "events_limit",
+        ]
     ),
     value=HOSTILE,
 )
@@ -463,6 +473,8 @@ def test_reads_raise_only_library_errors(
         "pending": lambda: engine.notifications(sid, pending=value),
         "recipients": lambda: engine.recipients("coach", value),
         "role": lambda: engine.recipients(value, sid),
+        "events_since": lambda: engine.events_since(value),
+        "events_limit": lambda: engine.events_since(0, value),
     }
     refuses_cleanly(path, calls[entry])
 

@@ -19,6 +19,7 @@ from ..core import LOGGER_NAME
 from ..exceptions import StageborgingError
 from ._audit import audit
 from ._demo import demo
+from ._events import events
 from ._lifecycle import lifecycle
 from ._migrate import add_version, migrate
 from ._new_plugin import new_plugin
@@ -77,5 +78,5 @@ def main(verbose: int) -> None:
 
 lifecycle.add_command(migrate)
 lifecycle.add_command(add_version)
-for _command in (demo, audit, lifecycle, plugins, new_plugin):
+for _command in (demo, audit, events, lifecycle, plugins, new_plugin):
     main.add_command(_command)

@@ -35,7 +35,7 @@ from ._errors import (
     UnguardedPath,
     excerpt,
 )
-from ._events import Event, EventType, Statistics, Stream
+from ._events import Event, EventType, FeedEntry, Statistics, Stream
 from ._findings import Decision, Finding, PluginInfo, Severity
 from ._frozen import FrozenMap, freeze
 from ._guidance import GuidanceStep
@@ -63,6 +63,7 @@ __all__ = [
     "DefinitionMismatch",
     "Event",
     "EventType",
+    "FeedEntry",
     "Finding",
     "FrozenMap",
     "GuidanceStep",

@@ -13,7 +13,7 @@ from ._actors import Actor
 from ._findings import Finding, PluginInfo
 from ._frozen import freeze
 
-__all__ = ["Event", "EventType", "Statistics", "Stream"]
+__all__ = ["Event", "EventType", "FeedEntry", "Statistics", "Stream"]
 
 
 class EventType(StrEnum):
@@ -111,3 +111,19 @@ class Statistics:
     events: int
     events_by_type: Mapping[str, int] = field(converter=freeze)
     refusals: Mapping[str, int] = field(converter=freeze)
+
+
+@frozen
+class FeedEntry:
+    """One event of the change feed (``Engine.events_since``), with its place in the
+    database's global order.
+
+    Attributes:
+        position: The event's position in the global order: positions increase
+            but are not consecutive. Keep the last one you handled and resume
+            after it; no event that commits later gets a lower one.
+        event: The event, as :meth:`Engine.history` returns it.
+    """
+
+    position: int
+    event: Event

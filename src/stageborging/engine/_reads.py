@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..audit import VerifyReport
 from ..core import (
     Event,
+    FeedEntry,
     InvalidInput,
     OutboxEntry,
     Role,
@@ -23,7 +24,10 @@ from ._pipeline import Pipeline
 from ._records import decoded, event_from_sealed, facts_json, stream_of
 from ._registry import Registry
 
-__all__ = ["Reads"]
+__all__ = ["FEED_PAGE", "Reads"]
+
+#: The most events one page of the change feed holds.
+FEED_PAGE = 10_000
 
 
 class Reads:
@@ -57,6 +61,28 @@ class Reads:
         if not sealed:
             raise StreamNotFound(stream_id)
         return tuple(event_from_sealed(s) for s in sealed)
+
+    def events_since(self, position: int = 0, limit: int = 1000) -> tuple[FeedEntry, ...]:
+        """The change feed: up to *limit* events after *position* in the database's
+        global order, oldest first, every stream's.
+
+        A consumer (a SIS mirroring state, a data warehouse, its own notifications)
+        keeps the position of the last entry it handled and asks again from there:
+        it never misses an event, also one that commits later than events after it
+        (on PostgreSQL the feed stops short of transactions still running). An
+        empty page means it has caught up for now. Positions increase but are not
+        consecutive; 0 starts at the beginning.
+
+        Raises:
+            InvalidInput: *position* is no integer of at least 0, or *limit* no
+                integer from 1 to 10,000.
+        """
+        if isinstance(limit, int) and not isinstance(limit, bool) and limit > FEED_PAGE:
+            raise InvalidInput("limit", limit, f"must be an integer from 1 to {FEED_PAGE}")
+        return tuple(
+            FeedEntry(found, event_from_sealed(sealed))
+            for found, sealed in self.store.events_after(position, limit)
+        )
 
     def replay(self, stream_id: str) -> Stream:
         """Rebuild the stream's projection from its events alone, each event under the
