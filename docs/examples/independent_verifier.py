@@ -169,8 +169,8 @@ def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
     mode = "ro" if Path(f"{path}-wal").exists() else "ro&immutable=1"
     with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode={mode}", uri=True)) as db:
         db.row_factory = sqlite3.Row
-        if not 1 <= db.execute("PRAGMA user_version").fetchone()[0] <= 5:
-            raise sqlite3.DatabaseError("not a stageborging database of schema version 1 to 5")
+        if not 1 <= db.execute("PRAGMA user_version").fetchone()[0] <= 6:
+            raise sqlite3.DatabaseError("not a stageborging database of schema version 1 to 6")
         heads = {str(row["id"]): row for row in db.execute("SELECT * FROM streams")}
         events = db.execute("SELECT * FROM events ORDER BY stream_id, seq").fetchall()
         stored = definition_problems(db)

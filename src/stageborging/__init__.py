@@ -34,6 +34,7 @@ from .core import (
     Severity,
     Statistics,
     Stream,
+    StreamPage,
     Version,
 )
 from .engine import Batch, Engine, Registry
@@ -115,6 +116,7 @@ __all__ = [
     "StoreError",
     "Stream",
     "StreamNotFound",
+    "StreamPage",
     "Transition",
     "UnguardedPath",
     "VerifyReport",

@@ -135,5 +135,10 @@ def as_schema_3(path: Path) -> None:
             "DROP TRIGGER definitions_no_update; DROP TRIGGER definitions_no_delete;"
             "DROP TRIGGER definitions_keep_first; DROP TABLE definitions;"
             "DROP TABLE deadlines; ALTER TABLE outbox DROP COLUMN leased_by;"
-            "ALTER TABLE outbox DROP COLUMN leased_until; PRAGMA user_version = 3;"
+            "ALTER TABLE outbox DROP COLUMN leased_until;"
+            "DROP INDEX streams_by_lifecycle_state; DROP INDEX streams_by_updated;"
+            "DROP INDEX streams_by_programme; DROP INDEX streams_by_qualification;"
+            "DROP INDEX streams_by_student; DROP INDEX streams_by_employer;"
+            "CREATE INDEX streams_by_state ON streams (lifecycle, state);"
+            "PRAGMA user_version = 3;"
         )

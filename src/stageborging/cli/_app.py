@@ -25,6 +25,7 @@ from ._migrate import add_version, migrate
 from ._new_plugin import new_plugin
 from ._options import printable, shown_path
 from ._plugins import plugins
+from ._streams import streams
 
 __all__ = ["main"]
 
@@ -78,5 +79,5 @@ def main(verbose: int) -> None:
 
 lifecycle.add_command(migrate)
 lifecycle.add_command(add_version)
-for _command in (demo, audit, events, lifecycle, plugins, new_plugin):
+for _command in (demo, audit, events, streams, lifecycle, plugins, new_plugin):
     main.add_command(_command)

@@ -35,7 +35,7 @@ from ._errors import (
     UnguardedPath,
     excerpt,
 )
-from ._events import Event, EventType, FeedEntry, Statistics, Stream
+from ._events import Event, EventType, FeedEntry, Statistics, Stream, StreamPage
 from ._findings import Decision, Finding, PluginInfo, Severity
 from ._frozen import FrozenMap, freeze
 from ._guidance import GuidanceStep
@@ -87,6 +87,7 @@ __all__ = [
     "StoreError",
     "Stream",
     "StreamNotFound",
+    "StreamPage",
     "UnguardedPath",
     "Version",
     "as_tuple",

@@ -13,7 +13,7 @@ from ._actors import Actor
 from ._findings import Finding, PluginInfo
 from ._frozen import freeze
 
-__all__ = ["Event", "EventType", "FeedEntry", "Statistics", "Stream"]
+__all__ = ["Event", "EventType", "FeedEntry", "Statistics", "Stream", "StreamPage"]
 
 
 class EventType(StrEnum):
@@ -127,3 +127,18 @@ class FeedEntry:
 
     position: int
     event: Event
+
+
+@frozen
+class StreamPage:
+    """One page of a stream query (``Engine.streams``).
+
+    Attributes:
+        streams: The streams found, in stream id order, each as ``Engine.stream``
+            returns it.
+        next: The cursor of the next page (pass it as ``after``); None when this
+            page is the last.
+    """
+
+    streams: tuple[Stream, ...]
+    next: str | None

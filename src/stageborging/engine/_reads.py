@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date, datetime
+
 from ..audit import VerifyReport
 from ..core import (
     Event,
@@ -12,6 +15,7 @@ from ..core import (
     Statistics,
     Stream,
     StreamNotFound,
+    StreamPage,
     Version,
     check_identifier,
     freeze,
@@ -21,6 +25,7 @@ from ..lifecycles import LifecycleDefinition, fold
 from ..pluginhost import PluginHost
 from ..store import Store, StreamRow
 from ._pipeline import Pipeline
+from ._queries import stream_query
 from ._records import decoded, event_from_sealed, facts_json, stream_of
 from ._registry import Registry
 
@@ -49,6 +54,56 @@ class Reads:
         if row is None:
             raise StreamNotFound(stream_id)
         return stream_of(row)
+
+    def streams(
+        self,
+        *,
+        lifecycle: str | None = None,
+        state: str | Sequence[str] | None = None,
+        programme: str | None = None,
+        qualification: str | None = None,
+        level: int | None = None,
+        track: str | None = None,
+        student: str | None = None,
+        employer: str | None = None,
+        planned_from: date | str | None = None,
+        planned_to: date | str | None = None,
+        updated_since: datetime | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> StreamPage:
+        """The streams matching every filter given, a page at a time, in stream id order.
+
+        Args:
+            lifecycle: Its lifecycle (``mbo_bpv``, ``hbo_stage``, ``case`` …).
+            state: Its state, or any of several states.
+            programme, qualification, level, track, student: From the opening
+                details (the student's pseudonymous id, the programme code …).
+            employer: The employer of its current placement.
+            planned_from, planned_to: The planned start on or after, on or before
+                this day (a ``date`` or ``YYYY-MM-DD``).
+            updated_since: An event written at or after this time (aware).
+            limit: Streams per page, 1 to 1,000.
+            after: The cursor of the page before (``StreamPage.next``).
+
+        Returns:
+            The page: its streams (as :meth:`stream` returns them) and the cursor of
+            the next page, None after the last. The cursor is the last stream's id,
+            so paging is stable while streams are written: a stream is never shown
+            twice, and one that matches from the start is never skipped.
+
+        Raises:
+            InvalidInput: an argument of the wrong kind (naming it).
+        """
+        query, cursor, size = stream_query(
+            lifecycle=lifecycle, state=state, programme=programme,
+            qualification=qualification, level=level, track=track, student=student,
+            employer=employer, planned_from=planned_from, planned_to=planned_to,
+            updated_since=updated_since, limit=limit, after=after,
+        )  # fmt: skip
+        rows = self.store.streams(query, cursor, size + 1)
+        found = tuple(stream_of(row) for row in rows[:size])
+        return StreamPage(found, found[-1].id if len(rows) > size else None)
 
     def history(self, stream_id: str) -> tuple[Event, ...]:
         """Every event of the stream, oldest first, refusals included.

@@ -159,6 +159,19 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX deadlines_open_due ON deadlines (due_at, id) WHERE status = 'open'",
         "CREATE INDEX deadlines_by_stream ON deadlines (stream_id, due_at)",
     ),
+    (
+        # As SQLite's: stream queries by state, last change and the facts' selective keys.
+        "DROP INDEX streams_by_state",  # the next one serves its queries too
+        "CREATE INDEX streams_by_lifecycle_state ON streams (lifecycle, state, id)",
+        "CREATE INDEX streams_by_updated ON streams (updated_at, id)",
+        "CREATE INDEX streams_by_programme ON streams "
+        "(((facts::jsonb) -> 'details' ->> 'programme'), id)",
+        "CREATE INDEX streams_by_qualification ON streams "
+        "(((facts::jsonb) -> 'details' ->> 'qualification'), id)",
+        "CREATE INDEX streams_by_student ON streams "
+        "(((facts::jsonb) -> 'details' ->> 'student'), id)",
+        "CREATE INDEX streams_by_employer ON streams (((facts::jsonb) ->> 'employer'), id)",
+    ),
 )
 #: The triggers that keep each table append-only, as verification looks for them.
 PG_TRIGGERS = {

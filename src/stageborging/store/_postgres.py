@@ -41,7 +41,7 @@ from ._pg_schema import (
     PG_TRIGGERS,
     TX_BITS,
 )
-from ._protocol import Closing, DeadlineRow, DefinitionRow, VersionCount
+from ._protocol import Closing, DeadlineRow, DefinitionRow, StreamQuery, VersionCount
 from ._rows import (
     CLAIM_DUE,
     CLOSE_DEADLINE,
@@ -61,8 +61,10 @@ from ._rows import (
     outbox_entry,
     outbox_query,
     outbox_row,
+    pg_fact,
     pg_style,
     settle_statement,
+    stream_query,
     verify_snapshot,
 )
 
@@ -528,6 +530,11 @@ class PostgresStore:
             return [(int(row[0]), SealedEvent._make(row[1:])) for row in rows]
 
         return self._read(work)
+
+    def streams(self, query: StreamQuery, after: str | None, limit: int) -> list[StreamRow]:
+        statement, params = stream_query(query, after, limit, pg_fact, as_text=True)
+        rows = self._read(lambda conn: conn.execute(pg_style(statement), params).fetchall())
+        return [StreamRow._make(row) for row in rows]
 
     def stream_heads(self) -> dict[str, StreamRow]:
         return self._read(self._heads)

@@ -19,6 +19,7 @@ __all__ = [
     "DeadlineRow",
     "DefinitionRow",
     "Store",
+    "StreamQuery",
     "StreamRow",
     "Transaction",
     "VersionCount",
@@ -85,6 +86,31 @@ class DeadlineRow(NamedTuple):
 
         return cls(key, stream_id, step, check_moment("due_at", due_at),
                    check_moment("created_at", created_at), data=data)  # fmt: skip
+
+
+class StreamQuery(NamedTuple):
+    """What :meth:`Store.streams` filters on: every field given must match.
+
+    The keys of the opening details and the employer are read from the stream's facts
+    (``details.programme`` …, ``employer``); the store indexes those it may be asked
+    for selectively. Dates are ``YYYY-MM-DD``, times RFC 3339 UTC, as the log writes them.
+    """
+
+    lifecycle: str | None = None
+    #: Any of these states (none: every state).
+    states: tuple[str, ...] = ()
+    programme: str | None = None
+    qualification: str | None = None
+    level: int | None = None
+    track: str | None = None
+    student: str | None = None
+    employer: str | None = None
+    #: The planned start on or after this day.
+    planned_from: str | None = None
+    #: The planned start on or before this day.
+    planned_to: str | None = None
+    #: Changed (an event written) at or after this time.
+    updated_since: str | None = None
 
 
 class VersionCount(NamedTuple):
@@ -181,6 +207,10 @@ class Store(Protocol):
 
     def streams_under(self, digest: str) -> list[str]:
         """The ids of the streams under the version *digest*, in id order."""
+
+    def streams(self, query: StreamQuery, after: str | None, limit: int) -> list[StreamRow]:
+        """Up to *limit* projection rows matching *query*, in stream id order, after the
+        id *after* (None: from the first): a stable cursor, whatever is written meanwhile."""
 
     def stream_heads(self) -> dict[str, StreamRow]:
         """The verifiable columns of every projection row."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from ..core import (
     rfc3339,
 )
 from ..lifecycles import LifecycleDefinition, load_version, read_stored, unsafe_reason
-from ._protocol import DeadlineRow, DefinitionRow
+from ._protocol import DeadlineRow, DefinitionRow, StreamQuery
 
 __all__ = [
     "CLAIM_DUE",
@@ -29,8 +29,10 @@ __all__ = [
     "DEADLINE_COLUMNS",
     "ENDED",
     "EVENT_COLUMNS",
+    "INDEXED_KEYS",
     "INSERT_DEADLINE",
     "OUTBOX_COLUMNS",
+    "QUERY_PATHS",
     "STREAM_COLUMNS",
     "check_closing",
     "check_count",
@@ -45,8 +47,11 @@ __all__ = [
     "outbox_entry",
     "outbox_query",
     "outbox_row",
+    "pg_fact",
     "pg_style",
     "settle_statement",
+    "sqlite_fact",
+    "stream_query",
     "verify_snapshot",
 ]
 
@@ -112,6 +117,77 @@ def check_work(work: object) -> None:
 def pg_style(statement: str) -> str:
     """A qmark statement with PostgreSQL's placeholders (the statements hold no literal ?)."""
     return statement.replace("?", "%s")
+
+
+#: The facts a stream query reads, as JSON paths into ``streams.facts``.
+QUERY_PATHS = {
+    "programme": ("details", "programme"),
+    "qualification": ("details", "qualification"),
+    "level": ("details", "level"),
+    "track": ("details", "track"),
+    "student": ("details", "student"),
+    "employer": ("employer",),
+    "planned_start": ("details", "planned_start"),
+}
+#: The query keys each backend indexes (with the stream id, for the cursor's order): the
+#: selective ones tested for equality. A filter on level or track, or a window of planned
+#: starts, finds its page in id order (a page of a common value fills quickly).
+INDEXED_KEYS = ("programme", "qualification", "student", "employer")
+
+
+def sqlite_fact(key: str) -> str:
+    """SQLite's expression for a query key (as its expression index is written)."""
+    return f"json_extract(facts, '$.{'.'.join(QUERY_PATHS[key])}')"
+
+
+def pg_fact(key: str) -> str:
+    """PostgreSQL's expression for a query key, as text (as its expression index is written)."""
+    *parents, leaf = QUERY_PATHS[key]
+    path = "".join(f" -> '{p}'" for p in parents)
+    return f"((facts::jsonb){path} ->> '{leaf}')"
+
+
+def stream_query(
+    query: StreamQuery,
+    after: str | None,
+    limit: int,
+    fact: Callable[[str], str],
+    as_text: bool,
+) -> tuple[str, list[object]]:
+    """The qmark select of Store.streams and its parameters; *fact* gives a key's
+    expression, *as_text* whether it yields text (PostgreSQL) or JSON's own types."""
+    where: list[str] = []
+    params: list[object] = []
+
+    def equals(expression: str, value: object) -> None:
+        where.append(f"{expression} = ?")
+        params.append(str(value) if as_text else value)
+
+    if query.lifecycle is not None:
+        where.append("lifecycle = ?")
+        params.append(query.lifecycle)
+    if query.states:
+        where.append(f"state IN ({', '.join('?' * len(query.states))})")
+        params.extend(query.states)
+    for key in ("programme", "qualification", "level", "track", "student", "employer"):
+        value = getattr(query, key)
+        if value is not None:
+            equals(fact(key), value)
+    if query.planned_from is not None:
+        where.append(f"{fact('planned_start')} >= ?")
+        params.append(query.planned_from)
+    if query.planned_to is not None:
+        where.append(f"{fact('planned_start')} <= ?")
+        params.append(query.planned_to)
+    if query.updated_since is not None:
+        where.append("updated_at >= ?")
+        params.append(query.updated_since)
+    if after is not None:
+        where.append("id > ?")
+        params.append(after)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    params.append(limit)
+    return f"SELECT {STREAM_COLUMNS} FROM streams{clause} ORDER BY id LIMIT ?", params
 
 
 def check_key(field: str, value: object) -> str:

@@ -155,6 +155,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX deadlines_open_due ON deadlines (due_at, id) WHERE status = 'open'",
         "CREATE INDEX deadlines_by_stream ON deadlines (stream_id, due_at)",
     ),
+    (
+        # Stream queries (Store.streams), in stream id order for the cursor: by state, by
+        # time of the last change, and by the selective keys of the facts. Written out
+        # (a migration never changes); a test checks they match the queries' expressions.
+        "DROP INDEX streams_by_state",  # the next one serves its queries too
+        "CREATE INDEX streams_by_lifecycle_state ON streams (lifecycle, state, id)",
+        "CREATE INDEX streams_by_updated ON streams (updated_at, id)",
+        "CREATE INDEX streams_by_programme ON streams "
+        "(json_extract(facts, '$.details.programme'), id)",
+        "CREATE INDEX streams_by_qualification ON streams "
+        "(json_extract(facts, '$.details.qualification'), id)",
+        "CREATE INDEX streams_by_student ON streams (json_extract(facts, '$.details.student'), id)",
+        "CREATE INDEX streams_by_employer ON streams (json_extract(facts, '$.employer'), id)",
+    ),
 )
 #: The triggers that keep the events table append-only (defence in depth).
 APPEND_ONLY_TRIGGERS = frozenset({"events_no_update", "events_no_delete", "events_no_replace"})

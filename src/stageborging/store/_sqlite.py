@@ -28,7 +28,7 @@ from ..core import (
     StoreError,
 )
 from ..lifecycles import LifecycleDefinition
-from ._protocol import Closing, DeadlineRow, DefinitionRow, VersionCount
+from ._protocol import Closing, DeadlineRow, DefinitionRow, StreamQuery, VersionCount
 from ._rows import (
     CLAIM_DUE,
     CLOSE_DEADLINE,
@@ -49,6 +49,8 @@ from ._rows import (
     outbox_query,
     outbox_row,
     settle_statement,
+    sqlite_fact,
+    stream_query,
     verify_snapshot,
 )
 from ._schema import (
@@ -545,6 +547,10 @@ class SQLiteStore:
             (position, limit),
         )
         return [(row[0], SealedEvent._make(row[1:])) for row in rows]
+
+    def streams(self, query: StreamQuery, after: str | None, limit: int) -> list[StreamRow]:
+        statement, params = stream_query(query, after, limit, sqlite_fact, as_text=False)
+        return list(map(StreamRow._make, self._connection().execute(statement, params)))
 
     def stream_heads(self) -> dict[str, StreamRow]:
         rows = self._connection().execute(f"SELECT {STREAM_COLUMNS} FROM streams")
