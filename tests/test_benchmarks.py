@@ -39,3 +39,17 @@ def test_bench_scale_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None
     assert "sqlite engine/floor ratio 1 proc" in printed
     assert "sqlite batched open engine share of floor" in printed
     assert "sqlite batched fire engine share of floor" in printed
+
+
+def test_bench_queries_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    """A tiny run of bench_queries prints a first-page figure per query and backend."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_queries
+
+        assert bench_queries.main(["--streams", "300", "--repeat", "1"]) == 0
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    printed = capsys.readouterr().out
+    assert "sqlite first page, student" in printed
+    assert "sqlite first page, planned-start window" in printed

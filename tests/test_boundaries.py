@@ -749,3 +749,19 @@ def test_work_queues_raise_only_library_errors_and_write_nothing(
             pytest.fail(f"a raw {type(exc).__name__} escaped: {exc!r}"[:300])
         return
     refuses_cleanly(path, calls[entry])
+
+
+@FUZZ
+@given(
+    argument=st.sampled_from(
+        ["lifecycle", "state", "programme", "qualification", "level", "track", "student",
+         "employer", "planned_from", "planned_to", "updated_since", "limit", "after"]
+    ),
+    value=HOSTILE,
+)  # fmt: skip
+def test_stream_queries_raise_only_library_errors(
+    fuzzed: tuple[Engine, str, str], argument: str, value: Any
+) -> None:
+    """``Engine.streams`` with one hostile filter: a page or a library error."""
+    engine, path, _ = fuzzed
+    refuses_cleanly(path, lambda: engine.streams(**{argument: value}))

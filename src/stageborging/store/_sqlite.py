@@ -7,6 +7,7 @@ by default makes every committed command survive a power cut.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -366,7 +367,16 @@ class SQLiteStore:
         return conn
 
     def close(self) -> None:
-        """Close every connection this store opened (in any thread)."""
+        """Close every connection this store opened (in any thread).
+
+        A writer first lets SQLite refresh the statistics its query planner uses
+        (``PRAGMA optimize``: cheap, and only where they have gone stale), so that
+        stream queries keep choosing their indexes as the database grows.
+        """
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and not self.read_only and not conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):  # a busy or broken file: close anyway
+                conn.execute("PRAGMA optimize")
         self._disconnect()
         self._closed = True
         if self._copy is not None:
