@@ -19,7 +19,6 @@ from stageborging import (
     ConcurrencyConflict,
     Engine,
     InvalidInput,
-    Notification,
     Refused,
     StoreError,
     StreamNotFound,
@@ -32,6 +31,7 @@ from support import (
     POSTGRES_DSN,
     STUDENT,
     Recognises,
+    Tells,
     mbo_details,
     postgres_dsn,
     postgres_schema,
@@ -173,13 +173,6 @@ def test_a_database_failure_rolls_the_whole_batch_back(engine: Engine, backend: 
 def test_notifications_of_a_batch_are_written_with_their_events(
     backend: str, clock: FakeClock
 ) -> None:
-    class Tells:
-        name = "test-tells"
-
-        @hookimpl
-        def stageborging_after_transition(self) -> list[Notification]:
-            return [Notification("email", "coach", "moved", {"step": "search"})]
-
     with Engine(backend, clock=clock, plugins=[Tells()]) as engine:
         with engine.batch() as batch:
             sids = [batch.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details()) for _ in "ab"]

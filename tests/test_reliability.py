@@ -26,27 +26,16 @@ from stageborging import (
     Engine,
     Finding,
     InvalidTransition,
-    Notification,
     OutcomeUnknown,
     Refused,
     StoreError,
     hookimpl,
 )
 from stageborging.testing import FakeClock
-from support import COACH, PLACEMENT_OFFICE, STUDENT, Recognises, journey, mbo_details
+from support import COACH, PLACEMENT_OFFICE, STUDENT, Recognises, Tells, journey, mbo_details
 
 _CONTEXT = multiprocessing.get_context("spawn")
 SUSPEND = {"reason": "illness"}
-
-
-class Tells:
-    """Every transition queues one notification (so a torn write would leave an orphan)."""
-
-    name = "test-tells"
-
-    @hookimpl
-    def stageborging_after_transition(self) -> list[Notification]:
-        return [Notification("email", "coach", "moved", {"step": "search"})]
 
 
 class Dawdles:

@@ -33,6 +33,7 @@ from support import (
     POSTGRES_DSN,
     STUDENT,
     SYSTEM,
+    Tells,
     journey,
     mbo_details,
 )
@@ -126,15 +127,6 @@ def test_versions_and_migrations(backend: str, clock: FakeClock) -> None:
 
 
 def test_notifications_are_written_with_their_event(backend: str, clock: FakeClock) -> None:
-    from stageborging import Notification, hookimpl
-
-    class Tells:
-        name = "test-tells"
-
-        @hookimpl
-        def stageborging_after_transition(self) -> list[Notification]:
-            return [Notification("email", "coach", "moved", {"step": "search"})]
-
     with Engine(backend, clock=clock, plugins=[Tells()]) as engine:
         sid = journey(engine).open()
         engine.fire(sid, "begin_search", actor=STUDENT)

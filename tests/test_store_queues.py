@@ -9,22 +9,25 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import signal
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier, Event
+from typing import Any, TypeVar
 
 import pytest
 
-from stageborging import Engine, InvalidInput, Notification, StoreError, hookimpl
+from stageborging import Engine, InvalidInput, StoreError
 from stageborging.core import rfc3339
 from stageborging.store import DeadlineRow, Store, Transaction, open_store
 from stageborging.testing import FakeClock
-from support import STUDENT, journey
+from support import STUDENT, Tells, journey
 
 _CONTEXT = multiprocessing.get_context("spawn")
+T = TypeVar("T")
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
@@ -33,14 +36,20 @@ def deadline(key: str, due: datetime, stream_id: str = "s-1") -> DeadlineRow:
     return DeadlineRow.make(key, stream_id, "search_check_in", due, NOW)
 
 
-class Tells:
-    """Every transition queues one e-mail to the coach."""
-
-    name = "test-tells"
-
-    @hookimpl
-    def stageborging_after_transition(self) -> list[Notification]:
-        return [Notification("email", "coach", "moved", {"step": "search"})]
+def collect(processes: list[Any], reports: Queue[T]) -> list[T]:
+    """Start *processes* and gather what they report until every one has ended well."""
+    for process in processes:
+        process.start()
+    found: list[T] = []
+    while any(p.is_alive() for p in processes) or not reports.empty():
+        try:
+            found.append(reports.get(timeout=0.2))
+        except queue.Empty:  # look again while a worker still runs
+            continue
+    for process in processes:
+        process.join(30)
+        assert process.exitcode == 0
+    return found
 
 
 def queue_notifications(backend: str, streams: int) -> list[str]:
@@ -191,17 +200,7 @@ def test_several_processes_claiming_handle_each_deadline_exactly_once(
         _CONTEXT.Process(target=_claim_until_empty, args=(backend, barrier, handled))
         for _ in range(workers)
     ]
-    for process in processes:
-        process.start()
-    batches: list[list[str]] = []
-    while any(p.is_alive() for p in processes) or not handled.empty():
-        try:
-            batches.append(handled.get(timeout=0.2))
-        except Exception:  # queue.Empty: look again while a worker still runs
-            continue
-    for process in processes:
-        process.join(30)
-        assert process.exitcode == 0
+    batches = collect(processes, handled)
     counts = Counter(key for batch in batches for key in batch)
     assert sorted(counts) == keys
     assert set(counts.values()) == {1}
@@ -326,17 +325,7 @@ def test_several_processes_leasing_never_deliver_one_entry_twice(
         _CONTEXT.Process(target=_deliver_until_empty, args=(backend, f"w{i}", barrier, delivered))
         for i in range(workers)
     ]
-    for process in processes:
-        process.start()
-    seen: list[tuple[str, str]] = []
-    while any(p.is_alive() for p in processes) or not delivered.empty():
-        try:
-            seen.append(delivered.get(timeout=0.2))
-        except Exception:  # queue.Empty: look again while a worker still runs
-            continue
-    for process in processes:
-        process.join(30)
-        assert process.exitcode == 0
+    seen = collect(processes, delivered)
     counts = Counter(key for key, _ in seen)
     assert sorted(counts) == sorted(keys)
     assert set(counts.values()) == {1}

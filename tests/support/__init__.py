@@ -15,7 +15,7 @@ from typing import Any
 
 from attrs import evolve
 
-from stageborging import Actor, Engine, hookimpl
+from stageborging import Actor, Engine, Notification, hookimpl
 from stageborging.lifecycles import AGREEMENT_FIELDS_MBO
 from stageborging.testing import Cast, FakeClock, Journey
 
@@ -33,6 +33,7 @@ __all__ = [
     "STUDENT",
     "SYSTEM",
     "Recognises",
+    "Tells",
     "journey",
     "mbo_details",
     "postgres_dsn",
@@ -83,6 +84,16 @@ CAST = evolve(
 )  # fmt: skip
 
 ALL_MBO_FIELDS = list(AGREEMENT_FIELDS_MBO)
+
+
+class Tells:
+    """Every transition queues one e-mail to the coach (outbox rows to claim and count)."""
+
+    name = "test-tells"
+
+    @hookimpl
+    def stageborging_after_transition(self) -> list[Notification]:
+        return [Notification("email", "coach", "moved", {"step": "search"})]
 
 
 class Recognises:
