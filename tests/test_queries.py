@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from stageborging import Engine, InvalidInput, Stream
 from stageborging.cli import main
 from stageborging.store import StreamQuery
-from stageborging.store._rows import INDEXED_KEYS, pg_fact, sqlite_fact, stream_query
+from stageborging.store._queries import INDEXED_KEYS, pg_fact, sqlite_fact, stream_query
 from stageborging.testing import FakeClock
 from support import PLACEMENT_OFFICE, STUDENT, mbo_details
 

@@ -42,29 +42,33 @@ from ._pg_schema import (
     TX_BITS,
 )
 from ._protocol import Closing, DeadlineRow, DefinitionRow, StreamQuery, VersionCount
-from ._rows import (
+from ._queries import (
+    pg_fact,
+    stream_query,
+)
+from ._queues import (
     CLAIM_DUE,
     CLOSE_DEADLINE,
-    ENDED,
-    EVENT_COLUMNS,
     INSERT_DEADLINE,
-    STREAM_COLUMNS,
     check_closing,
-    check_count,
     check_deadlines,
     check_keys,
+    deadline_query,
+    lease_statement,
+    settle_statement,
+)
+from ._rows import (
+    ENDED,
+    EVENT_COLUMNS,
+    STREAM_COLUMNS,
+    check_count,
     check_moment,
     check_page,
     check_work,
-    deadline_query,
-    lease_statement,
     outbox_entry,
     outbox_query,
     outbox_row,
-    pg_fact,
     pg_style,
-    settle_statement,
-    stream_query,
     verify_snapshot,
 )
 

@@ -30,28 +30,32 @@ from ..core import (
 )
 from ..lifecycles import LifecycleDefinition
 from ._protocol import Closing, DeadlineRow, DefinitionRow, StreamQuery, VersionCount
-from ._rows import (
+from ._queries import (
+    sqlite_fact,
+    stream_query,
+)
+from ._queues import (
     CLAIM_DUE,
     CLOSE_DEADLINE,
-    ENDED,
-    EVENT_COLUMNS,
     INSERT_DEADLINE,
-    STREAM_COLUMNS,
     check_closing,
-    check_count,
     check_deadlines,
     check_keys,
+    deadline_query,
+    lease_statement,
+    settle_statement,
+)
+from ._rows import (
+    ENDED,
+    EVENT_COLUMNS,
+    STREAM_COLUMNS,
+    check_count,
     check_moment,
     check_page,
     check_work,
-    deadline_query,
-    lease_statement,
     outbox_entry,
     outbox_query,
     outbox_row,
-    settle_statement,
-    sqlite_fact,
-    stream_query,
     verify_snapshot,
 )
 from ._schema import (

@@ -1,0 +1,184 @@
+"""The work queues both backends keep: deadlines claimed inside a transaction, outbox
+entries leased beyond it; their statements (qmark style) and the checks of their rows."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from ..core import (
+    InvalidInput,
+    check_identifier,
+    rfc3339,
+)
+from ._protocol import DeadlineRow
+from ._rows import OUTBOX_COLUMNS, check_count, check_flag, check_moment, filtered
+
+__all__ = [
+    "CLAIM_DUE",
+    "CLOSE_DEADLINE",
+    "DEADLINE_COLUMNS",
+    "INSERT_DEADLINE",
+    "LEASE_OUTBOX",
+    "MAX_LEASE",
+    "SETTLE_DELIVERED",
+    "SETTLE_RETRY",
+    "check_closing",
+    "check_deadlines",
+    "check_key",
+    "check_keys",
+    "check_stamp",
+    "deadline_query",
+    "lease_statement",
+    "settle_statement",
+]
+
+#: In the field order of DeadlineRow.
+DEADLINE_COLUMNS = "key, stream_id, step, due_at, created_at, status, closed_at, data"
+# Statements both backends run, written in qmark style (the PostgreSQL store converts
+# them with pg_style): the work queues' claims and leases.
+INSERT_DEADLINE = (
+    f"INSERT INTO deadlines ({DEADLINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (key) DO NOTHING"
+)
+#: Open deadlines due by a time, earliest first (PostgreSQL adds FOR UPDATE SKIP LOCKED).
+CLAIM_DUE = (
+    f"SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE status = 'open' AND due_at <= ? "
+    "ORDER BY due_at, id LIMIT ?"
+)
+CLOSE_DEADLINE = "UPDATE deadlines SET status = ?, closed_at = ? WHERE key = ? AND status = 'open'"
+#: Lease the oldest leasable entries: {channel} narrows them, {lock} is PostgreSQL's.
+LEASE_OUTBOX = (
+    "UPDATE outbox SET leased_by = ?, leased_until = ?, attempts = attempts + 1 "
+    "WHERE id IN (SELECT id FROM outbox WHERE delivered_at IS NULL "
+    "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+    "AND (leased_until IS NULL OR leased_until <= ?) {channel} ORDER BY id LIMIT ? {lock}) "
+    f"RETURNING id, {OUTBOX_COLUMNS}"
+)
+#: Only the worker whose lease is current settles: a lease taken over is not its own.
+_HELD = "WHERE key = ? AND leased_by = ? AND leased_until IS NOT NULL AND delivered_at IS NULL"
+SETTLE_DELIVERED = f"UPDATE outbox SET delivered_at = ?, leased_until = NULL {_HELD}"
+SETTLE_RETRY = f"UPDATE outbox SET next_attempt_at = ?, last_error = ?, leased_until = NULL {_HELD}"
+#: The longest lease, in seconds (a day): a longer one is a mistake, not a plan.
+MAX_LEASE = 86_400
+_CLOSINGS = ("done", "cancelled", "missed")
+#: A queue key: what schedulers and the outbox make of ids and codes.
+_KEY = re.compile(r"[A-Za-z0-9._:-]{1,512}")
+#: A time as the log writes it (RFC 3339 UTC, microseconds): it sorts as it compares.
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+
+
+def check_key(field: str, value: object) -> str:
+    """A queue key (letters, digits, ``._:-``; 1-512), else InvalidInput naming *field*."""
+    if not isinstance(value, str) or _KEY.fullmatch(value) is None:
+        raise InvalidInput(field, value, "must be a key: 1-512 letters, digits or '._:-'")
+    return value
+
+
+def check_stamp(field: str, value: object) -> str:
+    """A time as the log writes it (``2027-03-01T09:00:00.000000Z``), else InvalidInput."""
+    if isinstance(value, str) and _STAMP.fullmatch(value) is not None:
+        try:
+            datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+            return value
+        except ValueError:
+            pass
+    raise InvalidInput(
+        field, value, "must be a time as the log writes it: 2027-03-01T09:00:00.000000Z"
+    )
+
+
+def deadline_query(stream_id: str | None, open_only: bool) -> tuple[str, list[object]]:
+    """The qmark query of Store.deadlines and its parameters."""
+    only = "status = 'open'" if check_flag("open_only", open_only) else None
+    return filtered(f"SELECT {DEADLINE_COLUMNS} FROM deadlines", stream_id, only, "due_at, id")
+
+
+def check_keys(keys: object) -> list[str]:
+    """Deadline keys to close, else InvalidInput naming ``keys``."""
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, Iterable):
+        raise InvalidInput("keys", keys, "must be a sequence of deadline keys")
+    return [check_key("keys", key) for key in keys]
+
+
+def check_closing(status: object) -> str:
+    """How a deadline closes, else InvalidInput naming ``status``."""
+    if status not in _CLOSINGS:
+        raise InvalidInput("status", status, f"must be one of {', '.join(_CLOSINGS)}")
+    assert isinstance(status, str)
+    return status
+
+
+def check_deadlines(deadlines: object) -> list[tuple[object, ...]]:
+    """Deadline rows to schedule, as insert values, else InvalidInput naming the field."""
+    if isinstance(deadlines, (str, bytes)) or not isinstance(deadlines, Iterable):
+        raise InvalidInput("deadlines", deadlines, "must be a sequence of DeadlineRow")
+    rows: list[tuple[object, ...]] = []
+    keys: set[str] = set()
+    for item in deadlines:
+        if not isinstance(item, DeadlineRow):
+            raise InvalidInput("deadlines", item, "must be a DeadlineRow")
+        if check_key("key", item.key) in keys:
+            raise InvalidInput("key", item.key, "is given twice")
+        keys.add(item.key)
+        check_identifier("stream_id", item.stream_id)
+        check_identifier("step", item.step)
+        for name in ("due_at", "created_at"):
+            value = getattr(item, name)
+            check_stamp(name, value)
+        if item.status != "open":
+            raise InvalidInput("status", item.status, "a deadline is scheduled open")
+        if item.closed_at is not None:
+            raise InvalidInput("closed_at", item.closed_at, "a deadline is scheduled open")
+        try:
+            json.loads(item.data)
+            item.data.encode("utf-8")
+        except (TypeError, ValueError, AttributeError):
+            raise InvalidInput("data", item.data, "must be a JSON text") from None
+        if "\x00" in item.data:
+            raise InvalidInput("data", item.data, "must not hold a NUL character")
+        rows.append(tuple(item))
+    return rows
+
+
+def lease_statement(
+    owner: object, now: object, lease_for: object, limit: object, channel: object, lock: str
+) -> tuple[str, tuple[object, ...]]:
+    """The qmark statement of a lease and its parameters, else InvalidInput naming the
+    argument; *lock* is what the backend adds to the row selection."""
+    owner = check_identifier("owner", owner)
+    start = check_moment("now", now)
+    if not isinstance(lease_for, timedelta) or not timedelta(0) < lease_for <= timedelta(
+        seconds=MAX_LEASE
+    ):
+        raise InvalidInput("lease_for", lease_for, "must be a timedelta above 0, at most a day")
+    limit = check_count("limit", limit, 1)
+    assert isinstance(now, datetime)  # checked by check_moment
+    until = rfc3339(now + lease_for)
+    statement = LEASE_OUTBOX.format(channel="" if channel is None else "AND channel = ?", lock=lock)
+    if channel is None:
+        return statement, (owner, until, start, start, limit)
+    return statement, (owner, until, start, start, check_identifier("channel", channel), limit)
+
+
+def settle_statement(
+    key: object, owner: object, at: object, delivered: object, retry_at: object, error: object
+) -> tuple[str, tuple[object, ...]]:
+    """The qmark statement that settles a lease and its parameters, else InvalidInput
+    naming the argument."""
+    check_key("key", key)
+    owner = check_identifier("owner", owner)
+    stamp = check_moment("at", at)
+    if not isinstance(delivered, bool):
+        raise InvalidInput("delivered", delivered, "must be True or False")
+    if delivered:
+        if retry_at is not None or error is not None:
+            raise InvalidInput("retry_at", retry_at, "a delivered entry is not retried")
+        return SETTLE_DELIVERED, (stamp, key, owner)
+    retry = None if retry_at is None else check_moment("retry_at", retry_at)
+    if retry is not None and retry < stamp:
+        raise InvalidInput("retry_at", retry_at, "must not be before the attempt (at)")
+    code = None if error is None else check_identifier("error", error)
+    return SETTLE_RETRY, (retry, code, key, owner)
