@@ -208,3 +208,23 @@ def test_the_streams_command_lists_and_pages(backend: str) -> None:
     bad = runner.invoke(main, ["streams", "--db", backend, "--planned-from", "1 feb"])
     assert bad.exit_code == 2
     assert "planned_from" in bad.output
+
+
+def test_an_empty_or_unordered_state_filter_is_refused(engine: Engine) -> None:
+    """An empty list would silently match every stream; a set or dict has no meaning here."""
+    for value in ([], {"searching": 1}, {"searching"}):
+        with pytest.raises(InvalidInput) as error:
+            engine.streams(state=value)  # type: ignore[arg-type]
+        assert error.value.field == "state"
+
+
+def test_the_streams_command_filters_by_last_change(backend: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["demo", "--db", backend, "--students", "2"]).exit_code == 0
+    future = runner.invoke(main, ["streams", "--db", backend, "--updated-since",
+                                  "2999-01-01", "--format", "json"])  # fmt: skip
+    assert future.exit_code == 0, future.output
+    assert json.loads(future.output)["streams"] == []
+    past = runner.invoke(main, ["streams", "--db", backend, "--updated-since",
+                                "2000-01-01T00:00:00Z", "--format", "json"])  # fmt: skip
+    assert len(json.loads(past.output)["streams"]) > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +241,47 @@ def test_an_engine_sees_what_another_engine_wrote(db_path: Path, clock: FakeCloc
         )
         assert first.stream(sid).facts["signatures"] == ()
         assert not first.check(sid, "confirm_signatures", actor=PLACEMENT_OFFICE).allowed
+
+
+def test_a_damaged_file_read_is_a_store_error(engine: Engine, db_path: Path) -> None:
+    """Reads name the file and the reason, as writes do: no raw sqlite3 error."""
+    sid = journey(engine).open()
+    engine.store.close()  # its log checkpointed into the file
+    with closing(sqlite3.connect(db_path)) as conn:
+        (root,) = conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'events'"
+        ).fetchone()
+    data = bytearray(db_path.read_bytes())
+    page = int.from_bytes(data[16:18], "big") or 65536
+    data[(root - 1) * page : root * page] = b"\xff" * page
+    db_path.write_bytes(bytes(data))
+    Path(f"{db_path}-wal").unlink(missing_ok=True)
+    reader = SQLiteStore(db_path, read_only=True)
+    try:
+        with pytest.raises(StoreError, match="cannot read the database"):
+            reader.read_events(sid)
+        with pytest.raises(StoreError, match="cannot read the database"):
+            reader.events_after(0, 10)
+    finally:
+        reader.close()
+
+
+def test_a_store_inherited_through_a_fork_refuses_to_work(db_path: Path) -> None:
+    """A forked child must open its own store: an inherited SQLite connection could
+    corrupt the file, so the inherited store says so instead."""
+    import os
+
+    store = SQLiteStore(db_path)
+    store.read_stream("s-1")  # a connection in this process
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status, touch nothing else
+        try:
+            store.read_stream("s-1")
+        except StoreError as exc:
+            store.close()
+            os._exit(0 if "another process" in str(exc) else 1)
+        os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.read_stream("s-1") is None  # the parent's store is unharmed
+    store.close()

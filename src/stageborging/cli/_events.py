@@ -67,7 +67,8 @@ def events(db: Path | str, since: int, limit: int, fmt: str) -> None:
     Every stream's events, oldest first, each with its position. Keep the
     position of the last event you handled and pass it as --since next time:
     no event is ever missed, also not one that commits later than events after
-    it. Fewer events than --limit means the feed has caught up for now.
+    it. A page shorter than --limit (or empty) means the feed has caught up
+    for now: ask again later from the last position.
 
     Read-only: the database is never changed or migrated.
     """

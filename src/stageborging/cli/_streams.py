@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,13 @@ from ..store import open_store
 from ._options import db_option, printable
 
 __all__ = ["streams"]
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A time from the command line: UTC unless it carries an offset."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 def stream_record(stream: Stream) -> dict[str, Any]:
@@ -42,6 +50,11 @@ def stream_record(stream: Stream) -> dict[str, Any]:
 @click.option("--employer", help="The employer of the current placement.")
 @click.option("--planned-from", help="The planned start on or after this day (YYYY-MM-DD).")
 @click.option("--planned-to", help="The planned start on or before this day (YYYY-MM-DD).")
+@click.option(
+    "--updated-since",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"]),
+    help="An event written at or after this time (UTC unless an offset is given).",
+)
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True,
               help="Streams per page.")  # fmt: skip
 @click.option("--after", help="The cursor of the page before (the 'next' of its output).")
@@ -65,6 +78,7 @@ def streams(
     employer: str | None,
     planned_from: str | None,
     planned_to: str | None,
+    updated_since: datetime | None,
     limit: int,
     after: str | None,
     fmt: str,
@@ -79,7 +93,7 @@ def streams(
             lifecycle=lifecycle, state=states or None, programme=programme,
             qualification=qualification, level=level, track=track, student=student,
             employer=employer, planned_from=planned_from, planned_to=planned_to,
-            limit=limit, after=after,
+            updated_since=_aware(updated_since), limit=limit, after=after,
         )  # fmt: skip
     if fmt == "json":
         payload = {"streams": [stream_record(s) for s in page.streams], "next": page.next}

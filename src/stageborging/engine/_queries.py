@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from ..core import InvalidInput, check_identifier, parse_date, rfc3339
@@ -23,8 +22,10 @@ def _states(value: object) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         return (check_identifier("state", value),)
-    if not isinstance(value, Iterable) or isinstance(value, (bytes, bytearray)):
-        raise InvalidInput("state", value, "must be a state or a sequence of states")
+    if not isinstance(value, (list, tuple)):
+        raise InvalidInput("state", value, "must be a state or a list of states")
+    if not value:
+        raise InvalidInput("state", value, "give at least one state (or none: every state)")
     return tuple(check_identifier("state", state) for state in value)
 
 
@@ -60,7 +61,7 @@ def stream_query(
     naming the first argument that cannot be used."""
     if level is not None and (not isinstance(level, int) or isinstance(level, bool)
                               or not 0 <= level <= 99):  # fmt: skip
-        raise InvalidInput("level", level, "must be a whole number (the qualification level)")
+        raise InvalidInput("level", level, "must be a whole number from 0 to 99 (the level)")
     query = StreamQuery(
         lifecycle=_code("lifecycle", lifecycle),
         states=_states(state),

@@ -132,7 +132,7 @@ class Reads:
             InvalidInput: *position* is no integer of at least 0, or *limit* no
                 integer from 1 to 10,000.
         """
-        if isinstance(limit, int) and not isinstance(limit, bool) and limit > FEED_PAGE:
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= FEED_PAGE:
             raise InvalidInput("limit", limit, f"must be an integer from 1 to {FEED_PAGE}")
         return tuple(
             FeedEntry(found, event_from_sealed(sealed))

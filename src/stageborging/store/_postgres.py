@@ -12,6 +12,7 @@ never a blind retry.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext, suppress
@@ -333,6 +334,7 @@ class PostgresStore:
         _check_arguments(url, min_size, max_size, timeout, retries, read_only)
         self.url = url
         self.read_only = read_only
+        self._pid = os.getpid()
         self._retries = retries
         self._shown = _shown(url)
         try:  # one connection first: a bad URL or server fails at once, with its reason
@@ -408,7 +410,16 @@ class PostgresStore:
 
     # -- transactions ------------------------------------------------------
 
+    def _check_process(self) -> None:
+        """Refuse a pool inherited through fork(): its sockets belong to the parent."""
+        if os.getpid() != self._pid:
+            raise StoreError(
+                f"{self._shown}: this store was opened in another process (before a fork); "
+                "open the engine in this process, after the fork"
+            )
+
     def _in_transaction(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        self._check_process()
         attempt = 0
         while True:
             try:
@@ -447,6 +458,7 @@ class PostgresStore:
 
         A connection lost (a server restart) is retried: reading twice is harmless.
         """
+        self._check_process()
         attempt = 0
         while True:
             try:

@@ -8,6 +8,7 @@ by default makes every committed command survive a power cut.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import sqlite3
@@ -17,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, ParamSpec, TypeVar
 
 from ..audit import SealedEvent, StreamRow, VerifyReport
 from ..core import (
@@ -70,6 +71,7 @@ from ._schema import (
 __all__ = ["SQLiteStore", "Synchronous"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 Synchronous = Literal["FULL", "NORMAL", "EXTRA"]
 
 _INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join('?' * 16)})"
@@ -107,6 +109,22 @@ def _check_arguments(
     check_count("retries", retries, 0)
     if not isinstance(read_only, bool):
         raise InvalidInput("read_only", read_only, "must be True or False")
+
+
+def _reading(method: Callable[P, T]) -> Callable[P, T]:
+    """A read of the store whose SQLite errors (a damaged file, an I/O error) become a
+    StoreError naming the file, as the store's writes do."""
+
+    @functools.wraps(method)
+    def read(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            store = args[0]
+            assert isinstance(store, SQLiteStore)
+            raise StoreError(f"{store.path}: cannot read the database ({exc})") from None
+
+    return read
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -249,6 +267,7 @@ class SQLiteStore:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._pid = os.getpid()
         self._memory = (
             f"file:stageborging-{id(self)}?mode=memory&cache=shared"
             if str(path) == ":memory:"
@@ -360,6 +379,13 @@ class SQLiteStore:
                 pause = min(pause * 2, 0.05)
 
     def _connection(self) -> sqlite3.Connection:
+        if os.getpid() != self._pid:
+            # SQLite connections must not cross fork(): the child would share the
+            # parent's locks and could corrupt the file. Refuse rather than risk it.
+            raise StoreError(
+                f"{self.path}: this store was opened in another process (before a fork); "
+                "open the engine in this process, after the fork"
+            )
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             if self._closed:
@@ -377,6 +403,10 @@ class SQLiteStore:
         (``PRAGMA optimize``: cheap, and only where they have gone stale), so that
         stream queries keep choosing their indexes as the database grows.
         """
+        if os.getpid() != self._pid:  # inherited through a fork: leave the parent's alone
+            self._connections.clear()
+            self._closed = True
+            return
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None and not self.read_only and not conn.in_transaction:
             with contextlib.suppress(sqlite3.Error):  # a busy or broken file: close anyway
@@ -497,9 +527,11 @@ class SQLiteStore:
 
     # -- reads -------------------------------------------------------------
 
+    @_reading
     def read_stream(self, stream_id: str) -> StreamRow | None:
         return _Transaction(self._connection()).load(stream_id)
 
+    @_reading
     def read_events(self, stream_id: str) -> list[SealedEvent]:
         return _Transaction(self._connection()).read_events(stream_id)
 
@@ -546,11 +578,15 @@ class SQLiteStore:
         return report
 
     def iter_events(self) -> Iterator[SealedEvent]:
-        rows = self._connection().execute(
-            f"SELECT {EVENT_COLUMNS} FROM events ORDER BY stream_id, seq"
-        )
-        yield from map(SealedEvent._make, rows)
+        try:
+            rows = self._connection().execute(
+                f"SELECT {EVENT_COLUMNS} FROM events ORDER BY stream_id, seq"
+            )
+            yield from map(SealedEvent._make, rows)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the database ({exc})") from None
 
+    @_reading
     def events_after(self, position: int, limit: int) -> list[tuple[int, SealedEvent]]:
         """Up to *limit* events after *position* in the global order. One writer at a time
         takes positions in commit order, so none that commits later is ever skipped."""
@@ -562,14 +598,17 @@ class SQLiteStore:
         )
         return [(row[0], SealedEvent._make(row[1:])) for row in rows]
 
+    @_reading
     def streams(self, query: StreamQuery, after: str | None, limit: int) -> list[StreamRow]:
         statement, params = stream_query(query, after, limit, sqlite_fact, as_text=False)
         return list(map(StreamRow._make, self._connection().execute(statement, params)))
 
+    @_reading
     def stream_heads(self) -> dict[str, StreamRow]:
         rows = self._connection().execute(f"SELECT {STREAM_COLUMNS} FROM streams")
         return {row[0]: StreamRow._make(row) for row in rows}
 
+    @_reading
     def append_only_guards(self) -> bool:
         """True when the triggers that refuse UPDATE, DELETE and REPLACE on events are in place."""
         names = {
@@ -580,9 +619,11 @@ class SQLiteStore:
         }
         return names >= APPEND_ONLY_TRIGGERS
 
+    @_reading
     def definitions(self) -> list[DefinitionRow]:
         return _Transaction(self._connection()).definitions()
 
+    @_reading
     def versions(self) -> list[VersionCount]:
         rows = self._connection().execute(
             "SELECT lifecycle, definition, state, count(*) FROM streams "
@@ -590,6 +631,7 @@ class SQLiteStore:
         )
         return list(map(VersionCount._make, rows))
 
+    @_reading
     def streams_under(self, digest: str) -> list[str]:
         rows = self._connection().execute(
             "SELECT id FROM streams WHERE definition = ? ORDER BY id", (digest,)
@@ -610,10 +652,12 @@ class SQLiteStore:
         }
         return names >= DEFINITION_TRIGGERS
 
+    @_reading
     def outbox(self, stream_id: str | None = None, pending: bool = True) -> list[OutboxEntry]:
         rows = self._connection().execute(*outbox_query(stream_id, pending))
         return [outbox_entry(row) for row in rows]
 
+    @_reading
     def deadlines(self, stream_id: str | None = None, open_only: bool = True) -> list[DeadlineRow]:
         rows = self._connection().execute(*deadline_query(stream_id, open_only))
         return list(map(DeadlineRow._make, rows))
@@ -645,6 +689,7 @@ class SQLiteStore:
         statement, params = settle_statement(key, owner, at, delivered, retry_at, error)
         return bool(self._write(lambda conn: conn.execute(statement, params).rowcount))
 
+    @_reading
     def statistics(self) -> Statistics:
         conn = self._connection()
         states: dict[str, dict[str, int]] = {}
