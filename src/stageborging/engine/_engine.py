@@ -30,7 +30,14 @@ from ..core import (
     utc_now,
 )
 from ..lifecycles import LifecycleDefinition
-from ..rules import Command, check_actor, check_expected_version, check_role, resolve_open
+from ..rules import (
+    Command,
+    check_actor,
+    check_expected_version,
+    check_kinds,
+    check_role,
+    resolve_open,
+)
 from ..store import Store, Transaction, open_store
 from ._batch import Batch
 from ._migrations import Migrations
@@ -56,16 +63,6 @@ def _store(db: object) -> Store:
     if not all(callable(getattr(db, method, None)) for method in _STORE_METHODS):
         raise InvalidInput("db", db, "must be a database path or a Store")
     return db  # type: ignore[return-value]  # Store is a protocol: checked by its methods
-
-
-def _check_kinds(type: EventType, name: object, data: object) -> None:
-    """InvalidInput when a command's name is no string or its data no mapping (hosts pass
-    what their own data held: a list from a JSON payload is no trigger)."""
-    if not isinstance(name, str):
-        what = "trigger" if type is EventType.TRANSITIONED else "fact"
-        raise InvalidInput(what, name, f"must be a {what} name (a string)")
-    if data is not None and not isinstance(data, Mapping):
-        raise InvalidInput("data", data, "must be a mapping of field names to values")
 
 
 class Engine(Reads, Migrations):
@@ -430,7 +427,7 @@ class Engine(Reads, Migrations):
             self._log_command("-", name, "invalid", started, field=exc.field)
             raise
         try:
-            _check_kinds(type, name, data)
+            check_kinds(type, name, data)
             actor = check_actor(actor)
             check_expected_version(expected_version)
         except InvalidInput as exc:

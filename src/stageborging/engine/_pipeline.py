@@ -86,8 +86,8 @@ class Pipeline:
     ) -> None:
         self._host = registry.host
         self.versions = versions
-        #: None until the current definitions are known to be stored in the database.
-        self._stored: bool | None = None
+        #: True once a transaction that stored the current definitions has committed.
+        self._stored = False
         #: The transaction (of this thread) that stores them, until it commits.
         self._storing = threading.local()
         self._store = store
@@ -104,21 +104,21 @@ class Pipeline:
             return
         tx.add_definitions(self.versions.current_rows(moment.stamp))
         self._storing.tx = tx  # once per transaction (a retry is a new one)
-        self._stored = False  # stored once this transaction commits
 
     def run(self, work: Callable[[Transaction], T]) -> T:
         """Run *work* in one store transaction, reading stored versions through it."""
 
         def within(tx: Transaction) -> T:
+            self._storing.tx = None  # each attempt stores anew: a retry's is another
             with self.versions.through(tx):
                 return work(tx)
 
         try:
             result = self._store.run(within)
+            if getattr(self._storing, "tx", None) is not None:  # this thread's commit stored
+                self._stored = True
         finally:
             self._storing.tx = None
-        if self._stored is False:  # what the transaction stored is in the database now
-            self._stored = True
         return result
 
     # -- load ----------------------------------------------------------------

@@ -17,6 +17,7 @@ __all__ = [
     "check_actor",
     "check_expected_version",
     "check_input",
+    "check_kinds",
     "resolve_fact",
     "resolve_open",
     "resolve_trigger",
@@ -59,6 +60,16 @@ def check_expected_version(value: object) -> None:
     """InvalidInput unless *value* is None or an integer (True is no version)."""
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
         raise InvalidInput("expected_version", value, "must be an integer (a stream version)")
+
+
+def check_kinds(type: EventType, name: object, data: object) -> None:
+    """InvalidInput when a command's name is no string or its data no mapping (hosts pass
+    what their own data held: a list from a JSON payload is no trigger)."""
+    if not isinstance(name, str):
+        what = "trigger" if type is EventType.TRANSITIONED else "fact"
+        raise InvalidInput(what, name, f"must be a {what} name (a string)")
+    if data is not None and not isinstance(data, Mapping):
+        raise InvalidInput("data", data, "must be a mapping of field names to values")
 
 
 def resolve_open(definition: LifecycleDefinition, data: Mapping[str, Any] | None) -> Move:

@@ -61,6 +61,7 @@ from ._queues import (
 from ._rows import (
     ENDED,
     EVENT_COLUMNS,
+    FORKED,
     STREAM_COLUMNS,
     check_count,
     check_moment,
@@ -413,10 +414,7 @@ class PostgresStore:
     def _check_process(self) -> None:
         """Refuse a pool inherited through fork(): its sockets belong to the parent."""
         if os.getpid() != self._pid:
-            raise StoreError(
-                f"{self._shown}: this store was opened in another process (before a fork); "
-                "open the engine in this process, after the fork"
-            )
+            raise StoreError(f"{self._shown}: {FORKED}")
 
     def _in_transaction(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
         self._check_process()

@@ -26,6 +26,7 @@ from ._protocol import DefinitionRow
 __all__ = [
     "ENDED",
     "EVENT_COLUMNS",
+    "FORKED",
     "OUTBOX_COLUMNS",
     "STREAM_COLUMNS",
     "check_count",
@@ -57,6 +58,11 @@ OUTBOX_COLUMNS = (
 _LARGEST = 2**63 - 1
 #: What a transaction kept beyond the work it was given says when it is used.
 ENDED = "the transaction has ended: use it only inside the work given to Store.run"
+#: What a store used in a process it was not opened in (after a fork) says.
+FORKED = (
+    "this store was opened in another process (before a fork); open the engine in this "
+    "process, after the fork"
+)
 
 
 def check_work(work: object) -> None:

@@ -49,6 +49,7 @@ from ._queues import (
 from ._rows import (
     ENDED,
     EVENT_COLUMNS,
+    FORKED,
     STREAM_COLUMNS,
     check_count,
     check_moment,
@@ -122,7 +123,7 @@ def _reading(method: Callable[P, T]) -> Callable[P, T]:
         except sqlite3.Error as exc:
             store = args[0]
             assert isinstance(store, SQLiteStore)
-            raise StoreError(f"{store.path}: cannot read the database ({exc})") from None
+            raise store._unreadable(exc) from None
 
     return read
 
@@ -382,10 +383,7 @@ class SQLiteStore:
         if os.getpid() != self._pid:
             # SQLite connections must not cross fork(): the child would share the
             # parent's locks and could corrupt the file. Refuse rather than risk it.
-            raise StoreError(
-                f"{self.path}: this store was opened in another process (before a fork); "
-                "open the engine in this process, after the fork"
-            )
+            raise StoreError(f"{self.path}: {FORKED}")
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             if self._closed:
@@ -455,7 +453,7 @@ class SQLiteStore:
                         f"(table {table} has no column {missing[0]})"
                     )
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot read the database ({exc})") from None
+            raise self._unreadable(exc) from None
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         def work(conn: sqlite3.Connection) -> None:
@@ -574,7 +572,7 @@ class SQLiteStore:
             finally:
                 _rollback(conn)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot read the database ({exc})") from None
+            raise self._unreadable(exc) from None
         return report
 
     def iter_events(self) -> Iterator[SealedEvent]:
@@ -584,7 +582,11 @@ class SQLiteStore:
             )
             yield from map(SealedEvent._make, rows)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot read the database ({exc})") from None
+            raise self._unreadable(exc) from None
+
+    def _unreadable(self, exc: sqlite3.Error) -> StoreError:
+        """The error of a read the file did not allow (damaged pages, I/O errors)."""
+        return StoreError(f"{self.path}: cannot read the database ({exc})")
 
     @_reading
     def events_after(self, position: int, limit: int) -> list[tuple[int, SealedEvent]]:
