@@ -31,6 +31,10 @@ from typing import Any
 
 from stageborging import Engine
 
+#: The stream columns the rows below fill (the institution keeps its default).
+STREAM_COLUMNS = (
+    "id, kind, lifecycle, definition, state, version, head_hash, facts, opened_at, updated_at"
+)
 STATES = ["orientation", "searching", "assisted_search", "placement_proposed", "active",
           "completed", "terminated", "withdrawn"]  # fmt: skip
 QUERIES: dict[str, dict[str, Any]] = {
@@ -73,7 +77,9 @@ def rows(count: int) -> Iterator[tuple[Any, ...]]:
 def fill_sqlite(path: str, count: int) -> None:
     Engine(path).close()
     with sqlite3.connect(path) as conn:
-        conn.executemany(f"INSERT INTO streams VALUES ({', '.join('?' * 10)})", rows(count))
+        conn.executemany(
+            f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join('?' * 10)})", rows(count)
+        )
         conn.execute("ANALYZE")
 
 
@@ -82,7 +88,10 @@ def fill_postgres(url: str, count: int) -> None:
 
     Engine(url).close()
     with psycopg.connect(url) as conn:
-        with conn.cursor() as cursor, cursor.copy("COPY streams FROM STDIN") as copy:
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(f"COPY streams ({STREAM_COLUMNS}) FROM STDIN") as copy,
+        ):
             for row in rows(count):
                 copy.write_row(row)
         conn.execute("ANALYZE streams")

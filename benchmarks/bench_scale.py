@@ -91,6 +91,10 @@ def engine_worker(db: str, streams: int, n: int, start: Any, out: Any) -> None:
 _HEADER = b"x" * 420  # about the size of a real header
 _BODY = b'{"data":{"reason":"illness"},"date":"2027-02-01","findings":[]}'
 _FACTS = "{" + '"details":{},' * 0 + '"x":"' + "y" * 600 + '"}'
+#: The stream columns the floor fills (the institution keeps its default).
+STREAM_COLUMNS = (
+    "id, kind, lifecycle, definition, state, version, head_hash, facts, opened_at, updated_at"
+)
 
 
 def _insert_event(postgres: bool) -> str:
@@ -172,11 +176,13 @@ def seed_floor(db: str, workers: int, streams: int) -> None:
 
         with psycopg.connect(db) as conn:
             conn.cursor().executemany(
-                f"INSERT INTO streams VALUES ({', '.join(['%s'] * 10)})", rows
+                f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})", rows
             )
     else:
         with sqlite3.connect(db) as conn:
-            conn.executemany(f"INSERT INTO streams VALUES ({', '.join('?' * 10)})", rows)
+            conn.executemany(
+                f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join('?' * 10)})", rows
+            )
 
 
 def batch_engine_worker(db: str, n: int, size: int, start: Any, out: Any) -> None:
@@ -214,7 +220,7 @@ def batch_floor_worker(db: str, n: int, size: int, start: Any, out: Any) -> None
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
     insert_event = _insert_event(postgres)
-    insert_stream = f"INSERT INTO streams VALUES ({', '.join([mark] * 10)})"
+    insert_stream = f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join([mark] * 10)})"
     select = f"SELECT version, head_hash FROM streams WHERE id = {mark}"
     update = (
         f"UPDATE streams SET state = {mark}, version = {mark}, head_hash = {mark}, "

@@ -55,6 +55,8 @@ EVENT_COLUMNS = (
     "body_hash",
     "prev_hash",
     "hash",
+    "command_id",
+    "institution",
 )
 
 #: The functions of the independent verifier the docs show (docs/examples).
@@ -273,6 +275,10 @@ def _forged(column: str, row: dict[str, Any], path: Path) -> object:
         body = json.loads(row["body"])
         body["data"] = {**body["data"], "forged": "yes"}
         return canonical_bytes(body)
+    if column == "command_id":  # a command the event never was
+        return _other(str(row["command_id"]), "msg-1", "msg-2")
+    if column == "institution":  # moved to another school
+        return _other(row["institution"], "roc-b", "roc-a")
     if column == "body_hash":
         return _sha(b'{"data":{},"findings":[]}')
     if column == "prev_hash":
@@ -556,7 +562,7 @@ def test_inserted_forged_event_with_rewritten_projection_is_caught(
     )
     values = tuple(getattr(forged, c) for c in EVENT_COLUMNS)
     statements.append(
-        (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * 16)})", values)
+        (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})", values)
     )
     statements.append(("UPDATE streams SET version = ? WHERE id = ?", (last + 1, ACTIVE)))
     _attack(db, *statements)
@@ -755,7 +761,7 @@ def test_whole_stream_recomputed_is_not_detectable_without_checkpoints(db: Path)
         values = tuple(getattr(sealed, c) for c in EVENT_COLUMNS)
         statements.append(
             (
-                f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * 16)})",
+                f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
                 values,
             )
         )

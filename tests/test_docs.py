@@ -510,7 +510,7 @@ TAMPERINGS: dict[str, tuple[Callable[[sqlite3.Connection], None], bool]] = {
     "a header byte changed": (
         _sql(
             *NO_TRIGGERS,
-            f"UPDATE events SET header = CAST(replace(CAST(header AS TEXT), '\"v\":1', '\"v\":2')"
+            f"UPDATE events SET header = CAST(replace(CAST(header AS TEXT), '\"v\":2', '\"v\":3')"
             f" AS BLOB) WHERE position = {MIDDLE}",
         ),
         True,

@@ -23,11 +23,18 @@ FIELDS = (
     fields=st.fixed_dictionaries(dict.fromkeys(FIELDS, text)),
     seq=st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1),
     plugins=st.lists(st.tuples(text, text), max_size=4),
+    command_id=st.none() | text,
+    institution=text,
 )
 def test_header_bytes_equal_canonical_json(
-    fields: dict[str, str], seq: int, plugins: list[tuple[str, str]]
+    fields: dict[str, str],
+    seq: int,
+    plugins: list[tuple[str, str]],
+    command_id: str | None,
+    institution: str,
 ) -> None:
-    """For any values, the fast header equals canonical_bytes and rfc8785 of the same dict."""
+    """For any values, the fast header equals canonical_bytes and rfc8785 of the same dict;
+    the command id and the institution are keys only when given."""
     header: dict[str, Any] = {
         "v": HEADER_VERSION,
         "stream": fields["stream_id"],
@@ -44,7 +51,13 @@ def test_header_bytes_equal_canonical_json(
         "body_hash": fields["body_hash"],
         "prev": fields["prev_hash"],
     }
-    fast = header_bytes(seq=seq, plugins=plugins, **fields)
+    if command_id is not None:
+        header["command"] = command_id
+    if institution:
+        header["institution"] = institution
+    fast = header_bytes(
+        seq=seq, plugins=plugins, command_id=command_id, institution=institution, **fields
+    )
     assert fast == canonical_bytes(header) == rfc8785.dumps(header)
 
 

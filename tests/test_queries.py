@@ -15,9 +15,13 @@ from stageborging import Engine, InvalidInput, Stream
 from stageborging.cli import main
 from stageborging.store import StreamQuery
 from stageborging.store._queries import INDEXED_KEYS, pg_fact, sqlite_fact, stream_query
+from stageborging.store._rows import Columns
+from stageborging.store._schema import SCHEMA_VERSION
 from stageborging.testing import FakeClock
 from support import PLACEMENT_OFFICE, STUDENT, mbo_details
 
+#: What the stores select from a database of the current schema.
+CURRENT = Columns.of(SCHEMA_VERSION)
 PROGRAMMES = ("prog-ict", "prog-care")
 STARTS = ("2027-02-01", "2027-09-01")
 
@@ -174,7 +178,7 @@ def test_a_query_by_a_selective_key_uses_its_index(cohort: tuple[Engine, list[st
     if backend.startswith("postgresql"):
         import psycopg
 
-        statement, params = stream_query(query, None, 10, pg_fact, as_text=True)
+        statement, params = stream_query(query, None, 10, pg_fact, as_text=True, columns=CURRENT)
         with psycopg.connect(backend) as conn:
             conn.execute("SET enable_seqscan = off")
             plan = "\n".join(
@@ -183,7 +187,7 @@ def test_a_query_by_a_selective_key_uses_its_index(cohort: tuple[Engine, list[st
     else:
         import sqlite3
 
-        statement, params = stream_query(query, None, 10, sqlite_fact, as_text=False)
+        statement, params = stream_query(query, None, 10, sqlite_fact, as_text=False, columns=CURRENT)
         with sqlite3.connect(backend) as conn:
             plan = "\n".join(
                 str(row) for row in conn.execute("EXPLAIN QUERY PLAN " + statement, params)

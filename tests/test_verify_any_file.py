@@ -172,7 +172,7 @@ def test_an_older_schema_gains_the_replace_trigger_when_opened_for_writing(
         # a new (stream, seq) but the position of an existing row
         "INSERT OR REPLACE INTO events SELECT position, stream_id, 99, type, name, occurred_at,"
         " actor_id, actor_role, from_state, to_state, lifecycle, definition, header, body,"
-        " body_hash, prev_hash, hash FROM events WHERE seq = 1",
+        " body_hash, prev_hash, hash, command_id, institution FROM events WHERE seq = 1",
     ],
 )
 def test_replace_into_events_is_refused(copy: Path, statement: str) -> None:

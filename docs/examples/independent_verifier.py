@@ -20,6 +20,9 @@ COLUMNS = {"stream": "stream_id", "seq": "seq", "type": "type", "name": "name",
            "lifecycle": "lifecycle", "definition": "definition",
            "body_hash": "body_hash", "prev": "prev_hash"}  # fmt: skip
 HEADER_KEYS = {*COLUMNS, "v", "actor", "plugins"}
+#: keys a version 2 header may add (each an id) -> the events column that holds it
+OPTIONAL = {"command": "command_id", "institution": "institution"}
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}\Z")
 FINDING_KEYS = {"code", "severity", "message", "message_nl", "source", "params"}
 HEX64, TIME = re.compile(r"[0-9a-f]{64}\Z"), re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\Z")
 
@@ -53,7 +56,10 @@ def header_fits(h: dict) -> bool:
     """The header's keys, types and values follow the format page."""
     strings = [h.get(k) for k in COLUMNS if k != "seq"]
     actor, plugins = h.get("actor"), h.get("plugins")
-    return (h.keys() == HEADER_KEYS and type(h["v"]) is int and h["v"] == 1
+    extra = h.keys() - HEADER_KEYS
+    return (h.keys() >= HEADER_KEYS and extra <= OPTIONAL.keys()
+            and type(h["v"]) is int and h["v"] in (1, 2) and not (h["v"] == 1 and extra)
+            and all(type(h[k]) is str and ID.match(h[k]) for k in extra)
             and type(h["seq"]) is int and all(type(v) is str for v in strings)
             and h["type"] in ("opened", "transitioned", "recorded", "refused", "migrated")
             and bool(TIME.match(h["time"]))
@@ -97,6 +103,14 @@ def migration_fits(d: dict) -> bool:
             and all(type(v) is str for v in d["mapping"].values()))  # fmt: skip
 
 
+def optional(row: sqlite3.Row, column: str) -> object:
+    """A column of schema 7 on; before it, what the schema meant (no command id, no
+    institution)."""
+    if column in row.keys():  # noqa: SIM118 (a Row)
+        return row[column]
+    return None if column == "command_id" else ""
+
+
 def check_event(e: sqlite3.Row, prev: sqlite3.Row | None) -> str | None:
     """The first problem of event *e*, given the stream's previous event."""
     expected = 1 if prev is None else prev["seq"] + 1
@@ -112,10 +126,14 @@ def check_event(e: sqlite3.Row, prev: sqlite3.Row | None) -> str | None:
         return "hash does not match the stored header bytes"
     header = canonical(e["header"])
     if header is None or not header_fits(header):
-        return "not a version 1 header in canonical JSON"
+        return "not a version 1 or 2 header in canonical JSON"
     for key, column in COLUMNS.items():
         if header[key] != e[column]:
             return f"column {column} disagrees with the header"
+    if header.get("command") != optional(e, "command_id"):
+        return "column command_id disagrees with the header"
+    if header.get("institution", "") != optional(e, "institution"):
+        return "column institution disagrees with the header"
     if header["actor"] != {"id": e["actor_id"], "role": e["actor_role"]}:
         return "actor columns disagree with the header"
     if not isinstance(e["body"], bytes) or sha256(e["body"]) != e["body_hash"]:
@@ -127,10 +145,11 @@ def check_event(e: sqlite3.Row, prev: sqlite3.Row | None) -> str | None:
         return "the stream does not start with an 'opened' event on the genesis hash"
     if prev is not None and e["type"] == "opened":
         return "an 'opened' event after the first"
-    if prev is not None and (e["prev_hash"], e["from_state"], e["lifecycle"]) != (
-        prev["hash"], prev["to_state"], prev["lifecycle"]
+    if prev is not None and (e["prev_hash"], e["from_state"], e["lifecycle"],
+                             optional(e, "institution")) != (
+        prev["hash"], prev["to_state"], prev["lifecycle"], optional(prev, "institution")
     ):  # fmt: skip
-        return "does not continue the previous event (prev_hash, from_state or lifecycle)"
+        return "does not continue the previous event (prev, from_state, lifecycle, institution)"
     if prev is not None and e["type"] == "migrated":
         d = body["data"]
         if (d["from"], d["to"]) != (prev["definition"], e["definition"]):
@@ -169,8 +188,8 @@ def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
     mode = "ro" if Path(f"{path}-wal").exists() else "ro&immutable=1"
     with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode={mode}", uri=True)) as db:
         db.row_factory = sqlite3.Row
-        if not 1 <= db.execute("PRAGMA user_version").fetchone()[0] <= 6:
-            raise sqlite3.DatabaseError("not a stageborging database of schema version 1 to 6")
+        if not 1 <= db.execute("PRAGMA user_version").fetchone()[0] <= 7:
+            raise sqlite3.DatabaseError("not a stageborging database of schema version 1 to 7")
         heads = {str(row["id"]): row for row in db.execute("SELECT * FROM streams")}
         events = db.execute("SELECT * FROM events ORDER BY stream_id, seq").fetchall()
         stored = definition_problems(db)
@@ -182,8 +201,13 @@ def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
     ] + [("-", 0, problem) for problem in stored]
     for stream_id, chain in streams.items():
         sid = str(stream_id)  # a tampered row may hold a number
+        commands = [optional(e, "command_id") for e in chain]
         for prev, event in zip([None, *chain], chain, strict=False):
-            if problem := check_event(event, prev):
+            problem = check_event(event, prev)
+            command = optional(event, "command_id")
+            if problem is None and command is not None and commands.count(command) > 1:
+                problem = "a command id names a second event on the stream"  # one per stream
+            if problem:
                 breaks.append((sid, 1 if prev is None else prev["seq"] + 1, problem))
                 break
         else:  # the whole chain holds: the projection row must agree with its last event
@@ -195,9 +219,9 @@ def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
             elif head["version"] != last["seq"]:
                 breaks.append((sid, max(head["version"], last["seq"]), "projection version"))
             elif (head["head_hash"], head["state"], head["definition"], head["lifecycle"],
-                  head["opened_at"], head["updated_at"]) != (
+                  head["opened_at"], head["updated_at"], optional(head, "institution")) != (
                 last["hash"], last["to_state"], last["definition"], last["lifecycle"],
-                chain[0]["occurred_at"], last["occurred_at"]
+                chain[0]["occurred_at"], last["occurred_at"], optional(chain[0], "institution")
             ):  # fmt: skip
                 breaks.append((sid, last["seq"], "projection disagrees with the last event"))
     return len(heads.keys() | set(map(str, streams))), len(events), sorted(breaks)

@@ -32,8 +32,9 @@ __all__ = [
 
 #: The ``prev`` of a stream's first event.
 GENESIS = "0" * 64
-#: The header format version (``"v"``).
-HEADER_VERSION = 1
+#: The header format version (``"v"``) this release writes. Version 2 is version 1 with
+#: two optional keys: ``command`` (the caller's command id) and ``institution``.
+HEADER_VERSION = 2
 
 
 class SealedEvent(NamedTuple):
@@ -59,6 +60,10 @@ class SealedEvent(NamedTuple):
     body_hash: str
     prev_hash: str
     hash: str
+    #: The caller's id for the command that wrote it (idempotent retries), if given.
+    command_id: str | None = None
+    #: The institution of its stream ("" for none).
+    institution: str = ""
 
 
 class StreamRow(NamedTuple):
@@ -77,6 +82,8 @@ class StreamRow(NamedTuple):
     facts: str  # canonical JSON of the facts projection
     opened_at: str
     updated_at: str
+    #: The institution the stream belongs to ("" for none).
+    institution: str = ""
 
 
 _q = encode_basestring  # a JSON string literal, non-ASCII kept: as canonical JSON writes it
@@ -104,6 +111,8 @@ def header_bytes(
     plugins: Sequence[Sequence[str]],
     body_hash: str,
     prev_hash: str,
+    command_id: str | None = None,
+    institution: str = "",
 ) -> bytes:
     """The canonical JSON bytes of an event header.
 
@@ -117,9 +126,12 @@ def header_bytes(
     plugin_list = _plugins_json(
         plugins if isinstance(plugins, tuple) else tuple(tuple(p) for p in plugins)
     )
+    command = "" if command_id is None else f'"command":{_q(command_id)},'
+    owner = f'"institution":{_q(institution)},' if institution else ""
     text = (
         f'{{"actor":{{"id":{_q(actor_id)},"role":{_q(actor_role)}}},'
-        f'"body_hash":{_q(body_hash)},"definition":{_q(definition)},"from":{_q(from_state)},'
+        f'"body_hash":{_q(body_hash)},{command}"definition":{_q(definition)},'
+        f'"from":{_q(from_state)},{owner}'
         f'"lifecycle":{_q(lifecycle)},"name":{_q(name)},"plugins":[{plugin_list}],'
         f'"prev":{_q(prev_hash)},"seq":{seq},"stream":{_q(stream_id)},'
         f'"time":{_q(occurred_at)},"to":{_q(to_state)},"type":{_q(type)},"v":{HEADER_VERSION}}}'
@@ -179,6 +191,8 @@ def seal(
     plugins: Sequence[Sequence[str]],
     body: Mapping[str, Any],
     prev_hash: str,
+    command_id: str | None = None,
+    institution: str = "",
 ) -> SealedEvent:
     """Encode *body* and the header canonically and chain them after *prev_hash*."""
     body_encoded = body_bytes(body)
@@ -198,6 +212,8 @@ def seal(
         plugins=plugins,
         body_hash=body_hash,
         prev_hash=prev_hash,
+        command_id=command_id,
+        institution=institution,
     )
     return SealedEvent(
         stream_id=stream_id,
@@ -216,4 +232,6 @@ def seal(
         body_hash=body_hash,
         prev_hash=prev_hash,
         hash=hashlib.sha256(header).hexdigest(),
+        command_id=command_id,
+        institution=institution,
     )

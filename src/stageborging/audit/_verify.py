@@ -125,8 +125,10 @@ _COLUMNS = (
     ("body_hash", "body_hash"),
     ("prev", "prev_hash"),
 )
-#: Every key of a header, each exactly once.
+#: Every key of a version 1 header, each exactly once.
 _HEADER_KEYS = frozenset({*(key for key, _ in _COLUMNS), "v", "actor", "plugins"})
+#: The keys a version 2 header may add: each, when present, an identifier.
+_OPTIONAL_KEYS = frozenset({"command", "institution"})
 _BODY_KEYS = frozenset({"data", "date", "findings"})
 _FINDING_KEYS = frozenset({"code", "severity", "message", "message_nl", "source", "params"})
 _TYPES = frozenset({"opened", "transitioned", "recorded", "refused", "migrated"})
@@ -135,7 +137,9 @@ _ROLES = frozenset(r.value for r in Role)
 #: The event types that may change the state.
 _MOVES = frozenset({"transitioned", "migrated"})
 _SEVERITIES = frozenset({"block", "warn", "info"})
-_TEXT_COLUMNS = tuple(f for f in SealedEvent._fields if f not in ("seq", "header", "body"))
+_TEXT_COLUMNS = tuple(
+    f for f in SealedEvent._fields if f not in ("seq", "header", "body", "command_id")
+)
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
@@ -184,10 +188,16 @@ def _canonical(raw: bytes, what: str) -> tuple[Any, str | None]:
 
 def _header_problem(header: dict[str, Any]) -> str | None:
     """What is wrong with a decoded header, by the rules of the format, or None."""
-    if header.keys() != _HEADER_KEYS:
+    keys = header.keys()
+    if not _HEADER_KEYS <= keys <= _HEADER_KEYS | _OPTIONAL_KEYS:
         return "header keys are not exactly those of the format"
-    if type(header["v"]) is not int or header["v"] != HEADER_VERSION:
-        return f"header is not a version {HEADER_VERSION} event header"
+    if type(header["v"]) is not int or header["v"] not in range(1, HEADER_VERSION + 1):
+        return "header is not a version 1 or 2 event header"
+    if header["v"] == 1 and keys & _OPTIONAL_KEYS:
+        return "a version 1 header has a command or institution key"
+    for key in sorted(keys & _OPTIONAL_KEYS):
+        if type(header[key]) is not str or not IDENTIFIER.fullmatch(header[key]):
+            return f"header {key} is not an identifier"
     if type(header["seq"]) is not int:
         return "header seq is not an integer"
     for key in ("stream", "type", "name", "time", "from", "to", "lifecycle", "definition",
@@ -302,6 +312,10 @@ def _check_event(
     for key, attribute in _COLUMNS:
         if header[key] != getattr(event, attribute):
             return f"column {attribute} disagrees with the hashed header", {}
+    if header.get("command") != event.command_id:
+        return "column command_id disagrees with the hashed header", {}
+    if header.get("institution", "") != event.institution:
+        return "column institution disagrees with the hashed header", {}
     if (header["actor"]["id"], header["actor"]["role"]) != (event.actor_id, event.actor_role):
         return "columns actor_id/actor_role disagree with the hashed header", {}
     if event.body is None:
@@ -332,6 +346,8 @@ def _link_problem(event: SealedEvent, prev: SealedEvent | None, body: dict[str, 
         return "from_state does not continue the previous event's to_state"
     if event.lifecycle != prev.lifecycle:
         return "the lifecycle changes along the stream"
+    if event.institution != prev.institution:
+        return "the institution changes along the stream"
     if event.type == "migrated":
         data = body["data"]
         if data["from"] != prev.definition or data["to"] != event.definition:
@@ -428,6 +444,7 @@ def _check_head(
         (head.state, last.to_state, "state"),
         (head.definition, last.definition, "definition"),
         (head.lifecycle, last.lifecycle, "lifecycle"),
+        (head.institution, first.institution, "institution"),
         (head.opened_at, first.occurred_at, "opened_at"),
         (head.updated_at, last.occurred_at, "updated_at"),
         (head.facts, head.facts if facts is None else facts, "facts"),
@@ -453,10 +470,16 @@ class _StreamCheck:
         #: Every (lifecycle, digest) the stream's events are stamped with.
         self.versions: set[tuple[str, str]] = set()
         self.definition: LifecycleDefinition | None = None
+        #: The command ids seen on the stream: each names one command.
+        self.commands: set[str] = set()
 
     def add(self, event: SealedEvent) -> Break | None:
         expected = 1 if self.prev is None else self.prev.seq + 1
         problem, body = _check_event(event, expected, self.prev)
+        if problem is None and event.command_id is not None:
+            if event.command_id in self.commands:
+                problem = "a command id names a second event on the stream"
+            self.commands.add(event.command_id)
         if problem is None:
             self.versions.add((str(event.lifecycle), str(event.definition)))
         if problem is None and self.unknown is None:

@@ -50,6 +50,9 @@ class Event:
         hash: This event's chain hash (hex).
         prev_hash: The previous event's chain hash.
         body_hash: The hash of the body (data and findings).
+        command_id: The caller's id for the command that wrote it (see
+            "Idempotent commands" in the integration guide); None when not given.
+        institution: The institution its stream belongs to ("" for none).
     """
 
     stream_id: str
@@ -67,6 +70,8 @@ class Event:
     hash: str
     prev_hash: str
     body_hash: str
+    command_id: str | None = None
+    institution: str = ""
 
 
 @frozen
@@ -84,6 +89,7 @@ class Stream:
         facts: What the stream knows besides its state: the opening details,
             agreement version and signatures, hours, consent …; read-only all
             the way down (mappings are read-only maps, lists are tuples).
+        institution: The institution it belongs to ("" for none).
     """
 
     id: str
@@ -94,6 +100,7 @@ class Stream:
     version: int
     head_hash: str
     facts: Mapping[str, Any] = field(converter=freeze)
+    institution: str = ""
 
 
 @frozen

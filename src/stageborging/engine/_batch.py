@@ -94,6 +94,8 @@ class Batch:
         actor: Actor,
         data: Mapping[str, Any],
         stream_id: str | None = None,
+        command_id: str | None = None,
+        institution: str | None = None,
     ) -> str:
         """Queue :meth:`Engine.open`; the new stream's id, to fire on in the same batch.
 
@@ -103,7 +105,9 @@ class Batch:
             Refused: the actor's role may not open this lifecycle (nothing queued).
         """
         self._check_open()
-        sid, work = self._engine._open_work(lifecycle, actor, data, stream_id, time.perf_counter())
+        sid, work = self._engine._open_work(
+            lifecycle, actor, data, stream_id, command_id, institution, time.perf_counter()
+        )
         self._queued.append(_Queued(sid, "open", work))
         return sid
 
@@ -115,15 +119,17 @@ class Batch:
         actor: Actor,
         data: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
+        command_id: str | None = None,
     ) -> None:
         """Queue :meth:`Engine.fire`.
 
         Raises:
-            InvalidInput: a malformed stream id, actor or ``expected_version``, a
-                trigger that is no string, data that is no mapping; nothing is queued.
+            InvalidInput: a malformed stream id, actor, ``expected_version`` or
+                ``command_id``, a trigger that is no string, data that is no
+                mapping; nothing is queued.
         """
         self._queue_command(stream_id, EventType.TRANSITIONED, trigger, actor, data,
-                            expected_version)  # fmt: skip
+                            expected_version, command_id)  # fmt: skip
 
     def record(
         self,
@@ -133,14 +139,17 @@ class Batch:
         actor: Actor,
         data: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
+        command_id: str | None = None,
     ) -> None:
         """Queue :meth:`Engine.record`.
 
         Raises:
-            InvalidInput: a malformed stream id, actor or ``expected_version``, a
-                fact that is no string, data that is no mapping; nothing is queued.
+            InvalidInput: a malformed stream id, actor, ``expected_version`` or
+                ``command_id``, a fact that is no string, data that is no mapping;
+                nothing is queued.
         """
-        self._queue_command(stream_id, EventType.RECORDED, fact, actor, data, expected_version)
+        self._queue_command(stream_id, EventType.RECORDED, fact, actor, data,
+                            expected_version, command_id)  # fmt: skip
 
     def _queue_command(
         self,
@@ -150,10 +159,11 @@ class Batch:
         actor: Actor,
         data: Mapping[str, Any] | None,
         expected_version: int | None,
+        command_id: str | None,
     ) -> None:
         self._check_open()
         work = self._engine._command_work(
-            stream_id, type, name, actor, data, expected_version, time.perf_counter()
+            stream_id, type, name, actor, data, expected_version, command_id, time.perf_counter()
         )
         self._queued.append(_Queued(stream_id, name, work))
 

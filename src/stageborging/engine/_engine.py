@@ -44,6 +44,7 @@ from ._migrations import Migrations
 from ._pipeline import Outcome, Pipeline
 from ._reads import Reads
 from ._registry import Registry
+from ._repeats import opened_id
 from ._versions import Versions
 
 __all__ = ["Engine"]
@@ -92,6 +93,11 @@ class Engine(Reads, Migrations):
         clock: Returns the current time (timezone-aware); tests pass a fake.
         timezone: Where dates are judged (start date reached, …): a
             ``tzinfo`` such as ``ZoneInfo("Europe/Amsterdam")`` (the default).
+        institution: Bind the engine to one institution (an id of the host's,
+            such as ``"roc-a"``): it opens every stream in it, and never reads
+            or writes another institution's streams (they are not found). By
+            default it is unbound: each :meth:`open` names its institution, or
+            none.
 
     Raises:
         InvalidInput: an argument has the wrong kind (a number as *db*, a string
@@ -116,7 +122,10 @@ class Engine(Reads, Migrations):
         registry: Registry | None = None,
         clock: Clock = utc_now,
         timezone: tzinfo | None = None,
+        institution: str | None = None,
     ) -> None:
+        if institution is not None:
+            check_identifier("institution", institution)
         if registry is None:
             registry = Registry(
                 plugins,
@@ -143,7 +152,9 @@ class Engine(Reads, Migrations):
         self._plugins = registry.host
         self.store: Store = _store(db)
         tz = timezone if timezone is not None else ZoneInfo("Europe/Amsterdam")
-        self._pipeline = Pipeline(registry, self.store, clock, tz, Versions(registry, self.store))
+        self._pipeline = Pipeline(
+            registry, self.store, clock, tz, Versions(registry, self.store), institution
+        )
         self._log = get_logger()
         self._stdlog = logging.getLogger(LOGGER_NAME)
         self._known: frozenset[str] | None = None
@@ -159,6 +170,11 @@ class Engine(Reads, Migrations):
     def close(self) -> None:
         """Close the database connections."""
         self.store.close()
+
+    @property
+    def institution(self) -> str | None:
+        """The institution the engine is bound to; None when unbound."""
+        return self._pipeline.institution
 
     @property
     def lifecycles(self) -> Mapping[str, LifecycleDefinition]:
@@ -236,6 +252,8 @@ class Engine(Reads, Migrations):
         actor: Actor,
         data: Mapping[str, Any],
         stream_id: str | None = None,
+        command_id: str | None = None,
+        institution: str | None = None,
     ) -> Event:
         """Open a stream: an internship (``mbo_bpv``, ``hbo_stage``) or a case.
 
@@ -246,18 +264,30 @@ class Engine(Reads, Migrations):
             data: The definition's ``open_fields`` (for an internship: the
                 student's pseudonymous id, programme, dates, hours … and
                 nothing else about the student).
-            stream_id: A pseudonymous id of your own; a random one by default.
+            stream_id: A pseudonymous id of your own; by default a random one,
+                or, with a *command_id*, one derived from it (and the
+                institution), so that a repeated open finds its stream.
+            command_id: Your id for this command (a message id, a retry token):
+                repeating the open with it returns the first attempt's event
+                and writes nothing (see "Idempotent commands").
+            institution: The institution the stream belongs to (an id of the
+                host's); on a bound engine, its own (the default). None on an
+                unbound engine: the stream belongs to none ("").
 
         Returns:
             The ``opened`` event (``event.stream_id`` is the new stream's id).
 
         Raises:
-            InvalidInput: unknown lifecycle, malformed data or id, id in use.
+            InvalidInput: unknown lifecycle, malformed data or id, id in use, an
+                institution other than a bound engine's, a *command_id* used for
+                another command.
             Refused: the actor's role may not open this lifecycle (nothing is
                 written: there is no stream to record a refusal on).
         """
         started = time.perf_counter()
-        sid, work = self._open_work(lifecycle, actor, data, stream_id, started)
+        sid, work = self._open_work(
+            lifecycle, actor, data, stream_id, command_id, institution, started
+        )
         return self._run(sid, "open", work, started).event
 
     def fire(
@@ -268,6 +298,7 @@ class Engine(Reads, Migrations):
         actor: Actor,
         data: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
+        command_id: str | None = None,
     ) -> Event:
         """Fire *trigger* on a stream as *actor*.
 
@@ -282,18 +313,23 @@ class Engine(Reads, Migrations):
             expected_version: The stream version the caller decided on; if the
                 stream moved on since, :class:`ConcurrencyConflict` is raised
                 and nothing is written.
+            command_id: Your id for this command, unique on the stream: repeating
+                the command with it returns the first attempt's event (or raises
+                its refusal again) and writes nothing, whatever the stream did
+                since (see "Idempotent commands").
 
         Returns:
             The ``transitioned`` event; non-blocking findings are on it.
 
         Raises:
-            InvalidInput: unknown stream or trigger, malformed data.
+            InvalidInput: unknown stream or trigger, malformed data, a
+                *command_id* used on the stream for another command.
             InvalidTransition: the trigger is not allowed from the current state.
             ConcurrencyConflict: ``expected_version`` is stale.
             Refused: a rule or check blocked it; the refusal was recorded.
         """
         return self._command(
-            stream_id, EventType.TRANSITIONED, trigger, actor, data, expected_version
+            stream_id, EventType.TRANSITIONED, trigger, actor, data, expected_version, command_id
         )
 
     def record(
@@ -304,6 +340,7 @@ class Engine(Reads, Migrations):
         actor: Actor,
         data: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
+        command_id: str | None = None,
     ) -> Event:
         """Record a fact on a stream without a state change.
 
@@ -312,18 +349,22 @@ class Engine(Reads, Migrations):
         ``assessment_decision`` (and ``assignment_decision`` in ``hbo_stage``);
         of a case: ``employer_hearing``, ``external_referral``,
         ``reporter_feedback``. The same pipeline as :meth:`fire`: role, hard
-        guards, then the plugins' checks.
+        guards, then the plugins' checks. *expected_version* and *command_id*
+        work as in :meth:`fire`.
 
         Returns:
             The ``recorded`` event.
 
         Raises:
-            InvalidInput: unknown stream or fact, malformed data.
+            InvalidInput: unknown stream or fact, malformed data, a *command_id*
+                used on the stream for another command.
             ConcurrencyConflict: ``expected_version`` is stale.
             Refused: a hard rule or a plugin blocked it (wrong role, no consent,
                 a signature on a stale agreement version …); recorded.
         """
-        return self._command(stream_id, EventType.RECORDED, fact, actor, data, expected_version)
+        return self._command(
+            stream_id, EventType.RECORDED, fact, actor, data, expected_version, command_id
+        )
 
     def check(
         self,
@@ -386,6 +427,8 @@ class Engine(Reads, Migrations):
         actor: Actor,
         data: Mapping[str, Any],
         stream_id: str | None,
+        command_id: str | None,
+        institution: str | None,
         started: float,
     ) -> tuple[str, Work]:
         """Check an open's arguments and its actor's role; the new id and its work."""
@@ -393,9 +436,13 @@ class Engine(Reads, Migrations):
             actor = check_actor(actor)
             definition = self.lifecycle(lifecycle)
             move = resolve_open(definition, data)
-            sid = (
-                uuid.uuid4().hex if stream_id is None else check_identifier("stream_id", stream_id)
-            )
+            owner = self._owner(institution)
+            if command_id is not None:
+                check_identifier("command_id", command_id)
+            if stream_id is not None:
+                sid = check_identifier("stream_id", stream_id)
+            else:
+                sid = uuid.uuid4().hex if command_id is None else opened_id(owner, command_id)
         except InvalidInput as exc:
             self._log_command("-", "open", "invalid", started, field=exc.field)
             raise
@@ -408,7 +455,19 @@ class Engine(Reads, Migrations):
         if role_findings:
             self._log_command(sid, "open", "refused", started)
             raise Refused(sid, "open", role_findings, None)
-        return sid, lambda tx: pipeline.open(tx, definition, sid, actor, move, moment)
+        return sid, lambda tx: pipeline.open(
+            tx, definition, sid, actor, move, moment, command_id, owner
+        )
+
+    def _owner(self, institution: str | None) -> str:
+        """The institution an open puts its stream in ("" for none)."""
+        bound = self._pipeline.institution
+        if institution is None:
+            return "" if bound is None else bound
+        check_identifier("institution", institution)
+        if bound is not None and institution != bound:
+            raise InvalidInput("institution", institution, f"this engine is bound to {bound!r}")
+        return institution
 
     def _command_work(
         self,
@@ -418,6 +477,7 @@ class Engine(Reads, Migrations):
         actor: Actor,
         data: Mapping[str, Any] | None,
         expected_version: int | None,
+        command_id: str | None,
         started: float,
     ) -> Work:
         """Check a fire's or record's arguments; its work."""
@@ -430,13 +490,17 @@ class Engine(Reads, Migrations):
             check_kinds(type, name, data)
             actor = check_actor(actor)
             check_expected_version(expected_version)
+            if command_id is not None:
+                check_identifier("command_id", command_id)
         except InvalidInput as exc:
             self._log_command(stream_id, name, "invalid", started, field=exc.field)
             raise
         pipeline = self._pipeline
 
         def work(tx: Transaction) -> Outcome:
-            return pipeline.command(tx, stream_id, type, name, actor, data, expected_version)
+            return pipeline.command(
+                tx, stream_id, type, name, actor, data, expected_version, command_id
+            )
 
         return work
 
@@ -448,9 +512,12 @@ class Engine(Reads, Migrations):
         actor: Actor,
         data: Mapping[str, Any] | None,
         expected_version: int | None,
+        command_id: str | None,
     ) -> Event:
         started = time.perf_counter()
-        work = self._command_work(stream_id, type, name, actor, data, expected_version, started)
+        work = self._command_work(
+            stream_id, type, name, actor, data, expected_version, command_id, started
+        )
         return self._run(stream_id, name, work, started).event
 
     def _commands(self) -> frozenset[str]:
@@ -473,9 +540,9 @@ class Engine(Reads, Migrations):
             self._log_command(stream_id, command, "conflict", started)
             raise
         if outcome.refused:
-            self._log_command(stream_id, command, "refused", started)
+            self._log_command(stream_id, command, "refused", started, **_repeated(outcome))
             raise Refused(stream_id, command, outcome.event.findings, outcome.event)
-        self._log_command(stream_id, command, "ok", started)
+        self._log_command(stream_id, command, "ok", started, **_repeated(outcome))
         return outcome
 
     def _log_command(
@@ -497,3 +564,8 @@ class Engine(Reads, Migrations):
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             **extra,
         )
+
+
+def _repeated(outcome: Outcome) -> dict[str, str]:
+    """What a command's log line adds when it repeated a command id."""
+    return {"repeat": "yes"} if outcome.repeated else {}

@@ -95,7 +95,7 @@ class Migrations:
             actor, mapping = _arguments(actor, mapping)
             reason = _code("reason", reason)
             check_expected_version(expected_version)
-            row = self.store.read_stream(stream_id)
+            row = self._pipeline.visible(self.store.read_stream(stream_id))
             if row is None:
                 raise StreamNotFound(stream_id)
             target = self._target(row.lifecycle, to)
@@ -164,7 +164,7 @@ class Migrations:
         """
         check_identifier("stream_id", stream_id)
         actor, mapping = _arguments(actor, mapping)
-        row = self.store.read_stream(stream_id)
+        row = self._pipeline.visible(self.store.read_stream(stream_id))
         if row is None:
             raise StreamNotFound(stream_id)
         target = self._target(row.lifecycle, to)
@@ -218,7 +218,7 @@ class Migrations:
         versions = self._pipeline.versions
         sources = [
             v.digest
-            for v in versions.summary()
+            for v in versions.summary(self._pipeline.institution)
             if v.lifecycle == lifecycle and v.digest != target.digest and v.running
         ]
         if only_from is not None:
@@ -232,7 +232,7 @@ class Migrations:
         steps = []
         for digest in sources:
             definition = versions.get(digest)
-            for stream_id in self.store.streams_under(digest):
+            for stream_id in self.store.streams_under(digest, self._pipeline.institution):
                 row = self.store.read_stream(stream_id)
                 if row is None or (definition is not None and row.state in definition.final):
                     continue

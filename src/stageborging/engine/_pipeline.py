@@ -40,8 +40,17 @@ from ..rules import (
 )
 from ..store import Store, StreamRow, Transaction
 from ._facts_cache import FactsCache
-from ._records import Draft, event_of, facts_json, opened_row, seal_draft, stream_of
+from ._records import (
+    Draft,
+    event_from_sealed,
+    event_of,
+    facts_json,
+    opened_row,
+    seal_draft,
+    stream_of,
+)
 from ._registry import Registry
+from ._repeats import same_command
 from ._versions import Versions
 
 __all__ = ["Outcome", "Pipeline", "Verdict"]
@@ -76,15 +85,25 @@ class Outcome(NamedTuple):
 
     event: Event
     refused: bool = False
+    #: True when a repeated command id returned the event of its first attempt.
+    repeated: bool = False
 
 
 class Pipeline:
     """The steps every command takes, over one registry, store, clock and timezone."""
 
     def __init__(
-        self, registry: Registry, store: Store, clock: Clock, tz: tzinfo, versions: Versions
+        self,
+        registry: Registry,
+        store: Store,
+        clock: Clock,
+        tz: tzinfo,
+        versions: Versions,
+        institution: str | None = None,
     ) -> None:
         self._host = registry.host
+        #: The institution the engine is bound to (None: every institution's streams).
+        self.institution = institution
         self.versions = versions
         #: True once a transaction that stored the current definitions has committed.
         self._stored = False
@@ -142,14 +161,46 @@ class Pipeline:
             machine = self._machines[definition.digest] = CompiledMachine(definition)
         return machine
 
+    def visible(self, row: StreamRow | None) -> StreamRow | None:
+        """*row* if the engine may see it (its institution's, or the engine is unbound)."""
+        if row is None or (self.institution is not None and row.institution != self.institution):
+            return None
+        return row
+
     def load(self, tx: Transaction, stream_id: str, expected_version: int | None) -> StreamRow:
         """The stream's row, locked for *tx*."""
-        row = tx.load(stream_id)
+        row = self.visible(tx.load(stream_id))
         if row is None:
             raise StreamNotFound(stream_id)
-        if expected_version is not None and expected_version != row.version:
-            raise ConcurrencyConflict(stream_id, expected_version, row.version)
+        self.check_version(row, expected_version)
         return row
+
+    @staticmethod
+    def check_version(row: StreamRow, expected_version: int | None) -> None:
+        """ConcurrencyConflict when *row* moved on from the version the caller expects."""
+        if expected_version is not None and expected_version != row.version:
+            raise ConcurrencyConflict(row.id, expected_version, row.version)
+
+    def repeat(
+        self,
+        tx: Transaction,
+        row: StreamRow,
+        type: EventType,
+        name: str,
+        actor: Actor,
+        data: Mapping[str, Any] | None,
+        command_id: str | None,
+    ) -> Outcome | None:
+        """The outcome of the command's first attempt, when *command_id* wrote an event of
+        the stream already (InvalidInput if that was another command); else None."""
+        if command_id is None:
+            return None
+        earlier = tx.find_command(row.id, command_id)
+        if earlier is None:
+            return None
+        same_command(earlier, self.versions.get(earlier.definition), type, name, actor, data)
+        event = event_from_sealed(earlier)
+        return Outcome(event, refused=event.type is EventType.REFUSED, repeated=True)
 
     # -- decide --------------------------------------------------------------
 
@@ -194,7 +245,7 @@ class Pipeline:
     ) -> Decision:
         """The decision *name* would get now; nothing is written."""
         moment = self.moment()
-        row = self._store.read_stream(stream_id)
+        row = self.visible(self._store.read_stream(stream_id))
         if row is None:
             raise StreamNotFound(stream_id)
         verdict = self.decide(row, type, name, actor, data, moment)
@@ -216,9 +267,18 @@ class Pipeline:
         actor: Actor,
         move: Move,
         moment: Moment,
+        command_id: str | None = None,
+        institution: str = "",
     ) -> Outcome:
         """Write the ``opened`` event of a new stream and its first projection row."""
-        if tx.load(stream_id) is not None:
+        existing = tx.load(stream_id)
+        if existing is not None:
+            if self.visible(existing) is not None and existing.institution == institution:
+                repeated = self.repeat(
+                    tx, existing, EventType.OPENED, definition.name, actor, move.data, command_id
+                )
+                if repeated is not None:
+                    return repeated
             raise InvalidInput("stream_id", stream_id, "a stream with this id exists")
         draft = Draft(
             stream_id=stream_id,
@@ -232,6 +292,8 @@ class Pipeline:
             data=move.data,
             moment=moment,
             prev_hash=GENESIS,
+            command_id=command_id,
+            institution=institution,
         )
         sealed = seal_draft(draft)
         self._store_versions(tx, moment)
@@ -247,10 +309,19 @@ class Pipeline:
         actor: Actor,
         data: Mapping[str, Any] | None,
         expected_version: int | None,
+        command_id: str | None = None,
     ) -> Outcome:
-        """Fire a trigger or record a fact: load, decide, seal and write, in *tx*."""
+        """Fire a trigger or record a fact: load, decide, seal and write, in *tx*.
+
+        A *command_id* that wrote an event of the stream already returns that event
+        (before the version is compared: the first attempt may have moved it on).
+        """
         moment = self.moment()  # read under the lock: time runs forward along the stream
-        row = self.load(tx, stream_id, expected_version)
+        row = self.load(tx, stream_id, None)
+        repeated = self.repeat(tx, row, type, name, actor, data, command_id)
+        if repeated is not None:
+            return repeated
+        self.check_version(row, expected_version)
         verdict = self.decide(row, type, name, actor, data, moment)
         move = verdict.move
         new_facts: dict[str, Any] | None = None
@@ -277,6 +348,8 @@ class Pipeline:
             plugins=verdict.plugins,
             moment=moment,
             prev_hash=row.head_hash,
+            command_id=command_id,
+            institution=row.institution,
         )
         return self._append(tx, row, draft, new_facts)
 
@@ -296,6 +369,7 @@ class Pipeline:
             row.facts if facts is None else facts_json(facts),
             row.opened_at,
             sealed.occurred_at,
+            row.institution,
         )
         event = event_of(sealed, draft)
         hook = _AFTER_HOOKS.get(draft.type)
@@ -395,5 +469,6 @@ class Pipeline:
             ),
             moment=moment,
             prev_hash=row.head_hash,
+            institution=row.institution,
         )
         return self._append(tx, row, draft, None), row.definition, dest, findings

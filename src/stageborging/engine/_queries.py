@@ -7,7 +7,7 @@ from datetime import datetime
 from ..core import InvalidInput, check_identifier, parse_date, rfc3339
 from ..store import StreamQuery
 
-__all__ = ["QUERY_PAGE", "stream_query"]
+__all__ = ["QUERY_PAGE", "scope", "stream_query"]
 
 #: The most streams one page of a query holds.
 QUERY_PAGE = 1000
@@ -41,6 +41,18 @@ def _since(value: object) -> str | None:
     return rfc3339(value)
 
 
+def scope(bound: str | None, institution: object) -> str | None:
+    """The institution a read keeps to: a bound engine's own (naming another is
+    InvalidInput), else the one asked for ("" for the streams of none), else None (all)."""
+    if institution is not None and institution != "":
+        check_identifier("institution", institution)
+    if bound is None:
+        return institution  # type: ignore[return-value]  # checked above
+    if institution is not None and institution != bound:
+        raise InvalidInput("institution", institution, f"this engine is bound to {bound!r}")
+    return bound
+
+
 def stream_query(
     *,
     lifecycle: object,
@@ -56,6 +68,7 @@ def stream_query(
     updated_since: object,
     limit: object,
     after: object,
+    institution: str | None,
 ) -> tuple[StreamQuery, str | None, int]:
     """The query, the cursor and the page size of ``Engine.streams``, else InvalidInput
     naming the first argument that cannot be used."""
@@ -63,6 +76,7 @@ def stream_query(
                               or not 0 <= level <= 99):  # fmt: skip
         raise InvalidInput("level", level, "must be a whole number from 0 to 99 (the level)")
     query = StreamQuery(
+        institution=institution,
         lifecycle=_code("lifecycle", lifecycle),
         states=_states(state),
         programme=_code("programme", programme),

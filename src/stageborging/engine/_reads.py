@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from ..audit import VerifyReport
+from ..audit import SealedEvent, VerifyReport
 from ..core import (
     Event,
     FeedEntry,
@@ -25,7 +25,7 @@ from ..lifecycles import LifecycleDefinition, fold
 from ..pluginhost import PluginHost
 from ..store import Store, StreamRow
 from ._pipeline import Pipeline
-from ._queries import stream_query
+from ._queries import scope, stream_query
 from ._records import decoded, event_from_sealed, facts_json, stream_of
 from ._registry import Registry
 
@@ -50,10 +50,24 @@ class Reads:
             StreamNotFound: no stream has this id.
             InvalidInput: *stream_id* is not a pseudonymous id.
         """
-        row = self.store.read_stream(check_identifier("stream_id", stream_id))
+        return stream_of(self._row(stream_id))
+
+    def _row(self, stream_id: str) -> StreamRow:
+        """The stream's projection row, if the engine may see it, else StreamNotFound."""
+        row = self._pipeline.visible(
+            self.store.read_stream(check_identifier("stream_id", stream_id))
+        )
         if row is None:
             raise StreamNotFound(stream_id)
-        return stream_of(row)
+        return row
+
+    def _events(self, stream_id: str) -> list[SealedEvent]:
+        """The stream's events, if the engine may see them, else StreamNotFound."""
+        sealed = self.store.read_events(check_identifier("stream_id", stream_id))
+        bound = self._pipeline.institution
+        if not sealed or (bound is not None and sealed[0].institution != bound):
+            raise StreamNotFound(stream_id)
+        return sealed
 
     def streams(
         self,
@@ -69,6 +83,7 @@ class Reads:
         planned_from: date | str | None = None,
         planned_to: date | str | None = None,
         updated_since: datetime | None = None,
+        institution: str | None = None,
         limit: int = 100,
         after: str | None = None,
     ) -> StreamPage:
@@ -83,6 +98,8 @@ class Reads:
             planned_from, planned_to: The planned start on or after, on or before
                 this day (a ``date`` or ``YYYY-MM-DD``).
             updated_since: An event written at or after this time (aware).
+            institution: The institution it belongs to (``""``: none). A bound
+                engine reads its own institution's streams only.
             limit: Streams per page, 1 to 1,000.
             after: The cursor of the page before (``StreamPage.next``).
 
@@ -93,13 +110,15 @@ class Reads:
             twice, and one that matches from the start is never skipped.
 
         Raises:
-            InvalidInput: an argument of the wrong kind (naming it).
+            InvalidInput: an argument of the wrong kind (naming it), or another
+                institution than a bound engine's.
         """
         query, cursor, size = stream_query(
             lifecycle=lifecycle, state=state, programme=programme,
             qualification=qualification, level=level, track=track, student=student,
             employer=employer, planned_from=planned_from, planned_to=planned_to,
             updated_since=updated_since, limit=limit, after=after,
+            institution=scope(self._pipeline.institution, institution),
         )  # fmt: skip
         rows = self.store.streams(query, cursor, size + 1)
         found = tuple(stream_of(row) for row in rows[:size])
@@ -112,14 +131,14 @@ class Reads:
             StreamNotFound: no stream has this id.
             InvalidInput: *stream_id* is not a pseudonymous id.
         """
-        sealed = self.store.read_events(check_identifier("stream_id", stream_id))
-        if not sealed:
-            raise StreamNotFound(stream_id)
-        return tuple(event_from_sealed(s) for s in sealed)
+        return tuple(event_from_sealed(s) for s in self._events(stream_id))
 
-    def events_since(self, position: int = 0, limit: int = 1000) -> tuple[FeedEntry, ...]:
+    def events_since(
+        self, position: int = 0, limit: int = 1000, *, institution: str | None = None
+    ) -> tuple[FeedEntry, ...]:
         """The change feed: up to *limit* events after *position* in the database's
-        global order, oldest first, every stream's.
+        global order, oldest first, every stream's (of one *institution*, ``""`` for
+        none, when given; a bound engine's feed holds its own institution's only).
 
         A consumer (a SIS mirroring state, a data warehouse, its own notifications)
         keeps the position of the last entry it handled and asks again from there:
@@ -136,7 +155,9 @@ class Reads:
             raise InvalidInput("limit", limit, f"must be an integer from 1 to {FEED_PAGE}")
         return tuple(
             FeedEntry(found, event_from_sealed(sealed))
-            for found, sealed in self.store.events_after(position, limit)
+            for found, sealed in self.store.events_after(
+                position, limit, scope(self._pipeline.institution, institution)
+            )
         )
 
     def replay(self, stream_id: str) -> Stream:
@@ -150,9 +171,7 @@ class Reads:
             InvalidInput: *stream_id* is not a pseudonymous id.
             DefinitionMismatch: an event is under a version this engine does not know.
         """
-        sealed = self.store.read_events(check_identifier("stream_id", stream_id))
-        if not sealed:
-            raise StreamNotFound(stream_id)
+        sealed = self._events(stream_id)
         first, last = sealed[0], sealed[-1]
         versions = self._pipeline.versions
 
@@ -171,6 +190,7 @@ class Reads:
             facts=facts_json(facts),
             opened_at=first.occurred_at,
             updated_at=last.occurred_at,
+            institution=first.institution,
         )
         return stream_of(row)
 
@@ -187,14 +207,17 @@ class Reads:
             StreamNotFound: *stream_id* names no stream.
             InvalidInput: *stream_id* is not a pseudonymous id, *pending* no bool.
         """
-        if (
-            stream_id is not None
-            and self.store.read_stream(check_identifier("stream_id", stream_id)) is None
-        ):
-            raise StreamNotFound(stream_id)
+        if stream_id is not None:
+            self._row(stream_id)
         if not isinstance(pending, bool):
             raise InvalidInput("pending", pending, "must be True or False")
-        return tuple(self.store.outbox(stream_id, pending))
+        entries = self.store.outbox(stream_id, pending)
+        bound = self._pipeline.institution
+        if bound is not None and stream_id is None:
+            entries = [
+                e for e in entries if self._pipeline.visible(self.store.read_stream(e.stream_id))
+            ]
+        return tuple(entries)
 
     def recipients(self, role: Role | str, stream_id: str) -> tuple[str, ...]:
         """Who holds *role* for the stream, as the ``stageborging_recipients`` plugins say.
@@ -208,19 +231,21 @@ class Reads:
             InvalidInput: the role is unknown.
         """
         role = parse_role("role", role)
-        row = self.store.read_stream(check_identifier("stream_id", stream_id))
-        if row is None:
-            raise StreamNotFound(stream_id)
+        row = self._row(stream_id)
         stream = stream_of(row, freeze(self._pipeline.facts.facts(row)))
         return self._plugins.recipients(role, stream)
 
-    def statistics(self) -> Statistics:
-        """Streams per lifecycle and state, events per type, refusals per finding code."""
-        return self.store.statistics()
+    def statistics(self, *, institution: str | None = None) -> Statistics:
+        """Streams per lifecycle and state, events per type, refusals per finding code: of
+        every stream, or of one *institution*'s (a bound engine: its own)."""
+        return self.store.statistics(scope(self._pipeline.institution, institution))
 
     def verify(self) -> VerifyReport:
         """Recompute every chain and check every column (see ``stageborging audit verify``),
-        each event against the version of its definition stamped on it."""
+        each event against the version of its definition stamped on it.
+
+        Verification is of the whole database, every institution's streams (it is
+        an auditor's check of the log, and its report names stream ids only)."""
         return self.store.verify(self._pipeline.versions.all())
 
     def versions(self, lifecycle: str | None = None) -> tuple[Version, ...]:
@@ -238,5 +263,5 @@ class Reads:
         """
         if lifecycle is not None:
             check_identifier("lifecycle", lifecycle)
-        found = self._pipeline.versions.summary()
+        found = self._pipeline.versions.summary(self._pipeline.institution)
         return tuple(v for v in found if lifecycle is None or v.lifecycle == lifecycle)

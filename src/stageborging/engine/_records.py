@@ -51,6 +51,8 @@ class Draft(NamedTuple):
         prev_hash: The hash of the stream's previous event.
         findings: Every finding to record with it.
         plugins: The plugins that took part (sorted by name, unique).
+        command_id: The caller's id for the command, if given.
+        institution: The institution of the stream ("" for none).
     """
 
     stream_id: str
@@ -66,6 +68,8 @@ class Draft(NamedTuple):
     prev_hash: str
     findings: tuple[Finding, ...] = ()
     plugins: tuple[PluginInfo, ...] = ()
+    command_id: str | None = None
+    institution: str = ""
 
 
 def seal_draft(draft: Draft) -> SealedEvent:
@@ -89,6 +93,8 @@ def seal_draft(draft: Draft) -> SealedEvent:
             "findings": [f.to_json() for f in draft.findings],
         },
         prev_hash=draft.prev_hash,
+        command_id=draft.command_id,
+        institution=draft.institution,
     )
 
 
@@ -121,6 +127,8 @@ def _event(
         hash=sealed.hash,
         prev_hash=sealed.prev_hash,
         body_hash=sealed.body_hash,
+        command_id=sealed.command_id,
+        institution=sealed.institution,
     )
 
 
@@ -167,6 +175,7 @@ def opened_row(definition: LifecycleDefinition, sealed: SealedEvent, facts: str)
         facts=facts,
         opened_at=sealed.occurred_at,
         updated_at=sealed.occurred_at,
+        institution=sealed.institution,
     )
 
 
@@ -181,4 +190,5 @@ def stream_of(row: StreamRow, facts: Mapping[str, Any] | None = None) -> Stream:
         version=row.version,
         head_hash=row.head_hash,
         facts=json.loads(row.facts) if facts is None else facts,
+        institution=row.institution,
     )

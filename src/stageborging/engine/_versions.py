@@ -171,13 +171,14 @@ class Versions:
         self._read_stored(build=True)
         return tuple(self._known.values())
 
-    def summary(self) -> tuple[Version, ...]:
-        """Every version the database stored or has streams under, and every current one."""
+    def summary(self, institution: str | None = None) -> tuple[Version, ...]:
+        """Every version the database stored or has streams under (of *institution*, or
+        any), and every current one."""
         stored = self._read_stored(build=True)
         counts: dict[tuple[str, str], list[int]] = {
             (lifecycle, digest): [0, 0] for digest, lifecycle in stored.items()
         }
-        for lifecycle, digest, state, streams in self._store.versions():
+        for lifecycle, digest, state, streams in self._store.versions(institution):
             definition = self._known.get(digest)
             ended = definition is not None and state in definition.final
             total = counts.setdefault((lifecycle, digest), [0, 0])

@@ -172,6 +172,17 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "(((facts::jsonb) -> 'details' ->> 'student'), id)",
         "CREATE INDEX streams_by_employer ON streams (((facts::jsonb) ->> 'employer'), id)",
     ),
+    (
+        # As SQLite's: institutions and idempotent commands.
+        "ALTER TABLE events ADD COLUMN command_id text, "
+        "ADD COLUMN institution text NOT NULL DEFAULT ''",
+        "ALTER TABLE streams ADD COLUMN institution text NOT NULL DEFAULT ''",
+        "CREATE UNIQUE INDEX events_by_command ON events (stream_id, command_id) "
+        "WHERE command_id IS NOT NULL",
+        "CREATE INDEX events_by_institution ON events (institution, position)",
+        "CREATE INDEX streams_by_institution ON streams (institution, id)",
+        "CREATE INDEX streams_by_institution_state ON streams (institution, lifecycle, state, id)",
+    ),
 )
 #: The triggers that keep each table append-only, as verification looks for them.
 PG_TRIGGERS = {

@@ -63,6 +63,7 @@ from ._rows import (
     EVENT_COLUMNS,
     FORKED,
     STREAM_COLUMNS,
+    Columns,
     check_count,
     check_moment,
     check_page,
@@ -70,6 +71,7 @@ from ._rows import (
     outbox_entry,
     outbox_query,
     outbox_row,
+    owned,
     pg_style,
     verify_snapshot,
 )
@@ -83,9 +85,12 @@ SCHEMA_VERSION = len(PG_MIGRATIONS)
 _MAX_TIMEOUT = 86_400
 _INSERT_EVENT = (
     f"INSERT INTO events (position, {EVENT_COLUMNS}) "
-    f"VALUES ({LOG_POSITION} + %s, {', '.join(['%s'] * 16)})"
+    f"VALUES ({LOG_POSITION} + %s, {', '.join(['%s'] * len(SealedEvent._fields))})"
 )
-_INSERT_STREAM = f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})"
+_INSERT_STREAM = (
+    f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join(['%s'] * len(StreamRow._fields))})"
+)
+_FIND_COMMAND = f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = %s AND command_id = %s"
 _UPDATE_STREAM = (
     "UPDATE streams SET state = %s, version = %s, head_hash = %s, facts = %s, "
     "definition = %s, updated_at = %s WHERE id = %s AND version = %s"
@@ -232,6 +237,10 @@ class _Transaction:
         ).fetchall()
         return [SealedEvent._make(row) for row in rows]
 
+    def find_command(self, stream_id: str, command_id: str) -> SealedEvent | None:
+        row = self._conn.execute(_FIND_COMMAND, (stream_id, command_id)).fetchone()
+        return None if row is None else SealedEvent._make(row)
+
     def write(
         self,
         row: StreamRow,
@@ -338,6 +347,8 @@ class PostgresStore:
         self._pid = os.getpid()
         self._retries = retries
         self._shown = _shown(url)
+        #: What the reads select: a read-only store of an older schema reads its defaults.
+        self._columns = Columns.of(SCHEMA_VERSION)
         try:  # one connection first: a bad URL or server fails at once, with its reason
             psycopg.connect(url, connect_timeout=max(1, int(timeout))).close()
         except psycopg.ProgrammingError:
@@ -401,11 +412,13 @@ class PostgresStore:
 
     def _check_readable(self) -> None:
         def work(conn: psycopg.Connection[Any]) -> None:
-            if self._version(conn) < 1:
+            version = self._version(conn)
+            if version < 1:
                 raise StoreError(
                     f"{self._shown}: no stageborging tables on its search_path (an empty "
                     "schema, one that does not exist, or a role without USAGE on it)"
                 )
+            self._columns = Columns.of(version)
 
         self._read(work)
 
@@ -512,50 +525,60 @@ class PostgresStore:
     def read_stream(self, stream_id: str) -> StreamRow | None:
         def work(conn: psycopg.Connection[Any]) -> StreamRow | None:
             row = conn.execute(
-                f"SELECT {STREAM_COLUMNS} FROM streams WHERE id = %s", (stream_id,)
+                f"SELECT {self._columns.streams} FROM streams WHERE id = %s", (stream_id,)
             ).fetchone()
             return None if row is None else StreamRow._make(row)
 
         return self._read(work)
 
     def read_events(self, stream_id: str) -> list[SealedEvent]:
-        return self._read(lambda conn: _Transaction(conn).read_events(stream_id))
+        rows = self._read(
+            lambda conn: conn.execute(
+                f"SELECT {self._columns.events} FROM events WHERE stream_id = %s ORDER BY seq",
+                (stream_id,),
+            ).fetchall()
+        )
+        return [SealedEvent._make(row) for row in rows]
 
     def iter_events(self) -> Iterator[SealedEvent]:
         rows = self._read(
             lambda conn: conn.execute(
-                f"SELECT {EVENT_COLUMNS} FROM events ORDER BY stream_id, seq"
+                f"SELECT {self._columns.events} FROM events ORDER BY stream_id, seq"
             ).fetchall()
         )
         return (SealedEvent._make(row) for row in rows)
 
-    def events_after(self, position: int, limit: int) -> list[tuple[int, SealedEvent]]:
+    def events_after(
+        self, position: int, limit: int, institution: str | None = None
+    ) -> list[tuple[int, SealedEvent]]:
         """Up to *limit* events after *position* in the global order, never skipping one
         that commits later: only as far as the oldest transaction still running."""
         position, limit = check_page(position, limit)
+        where, params = owned(self._columns, institution)
 
         def work(conn: psycopg.Connection[Any]) -> list[tuple[int, SealedEvent]]:
             rows = conn.execute(
-                f"SELECT position, {EVENT_COLUMNS} FROM events "
-                f"WHERE position > %s AND position < {FOLLOW_LIMIT} "
+                f"SELECT position, {self._columns.events} FROM events "
+                f"WHERE position > %s AND position < {FOLLOW_LIMIT}{pg_style(where)} "
                 "ORDER BY position LIMIT %s",
-                (position, limit),
+                (position, *params, limit),
             ).fetchall()
             return [(int(row[0]), SealedEvent._make(row[1:])) for row in rows]
 
         return self._read(work)
 
     def streams(self, query: StreamQuery, after: str | None, limit: int) -> list[StreamRow]:
-        statement, params = stream_query(query, after, limit, pg_fact, as_text=True)
+        statement, params = stream_query(
+            query, after, limit, pg_fact, as_text=True, columns=self._columns
+        )
         rows = self._read(lambda conn: conn.execute(pg_style(statement), params).fetchall())
         return [StreamRow._make(row) for row in rows]
 
     def stream_heads(self) -> dict[str, StreamRow]:
         return self._read(self._heads)
 
-    @staticmethod
-    def _heads(conn: psycopg.Connection[Any]) -> dict[str, StreamRow]:
-        rows = conn.execute(f"SELECT {STREAM_COLUMNS} FROM streams").fetchall()
+    def _heads(self, conn: psycopg.Connection[Any]) -> dict[str, StreamRow]:
+        rows = conn.execute(f"SELECT {self._columns.streams} FROM streams").fetchall()
         return {row[0]: StreamRow._make(row) for row in rows}
 
     def verify(self, definitions: Iterable[LifecycleDefinition] = ()) -> VerifyReport:
@@ -565,7 +588,7 @@ class PostgresStore:
         def work(conn: psycopg.Connection[Any]) -> VerifyReport:
             with conn.cursor(name="stageborging_verify") as events:  # streamed, not held
                 events.itersize = 2000
-                events.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY stream_id, seq")
+                events.execute(f"SELECT {self._columns.events} FROM events ORDER BY stream_id, seq")
                 return verify_snapshot(
                     given,
                     self._definitions(conn),
@@ -598,19 +621,23 @@ class PostgresStore:
         ).fetchall()
         return [DefinitionRow._make(row) for row in rows]
 
-    def versions(self) -> list[VersionCount]:
+    def versions(self, institution: str | None = None) -> list[VersionCount]:
+        where, params = owned(self._columns, institution, "WHERE")
         rows = self._read(
             lambda conn: conn.execute(
-                "SELECT lifecycle, definition, state, count(*) FROM streams "
-                "GROUP BY lifecycle, definition, state ORDER BY lifecycle, definition, state"
+                f"SELECT lifecycle, definition, state, count(*) FROM streams{pg_style(where)} "
+                "GROUP BY lifecycle, definition, state ORDER BY lifecycle, definition, state",
+                params,
             ).fetchall()
         )
         return [VersionCount(lc, digest, state, int(n)) for lc, digest, state, n in rows]
 
-    def streams_under(self, digest: str) -> list[str]:
+    def streams_under(self, digest: str, institution: str | None = None) -> list[str]:
+        where, params = owned(self._columns, institution)
         rows = self._read(
             lambda conn: conn.execute(
-                "SELECT id FROM streams WHERE definition = %s ORDER BY id", (digest,)
+                f"SELECT id FROM streams WHERE definition = %s{pg_style(where)} ORDER BY id",
+                (digest, *params),
             ).fetchall()
         )
         return [row[0] for row in rows]
@@ -655,27 +682,34 @@ class PostgresStore:
         statement, params = settle_statement(key, owner, at, delivered, retry_at, error)
         return bool(self._write(lambda conn: conn.execute(pg_style(statement), params).rowcount))
 
-    def statistics(self) -> Statistics:
+    def statistics(self, institution: str | None = None) -> Statistics:
+        where, params = owned(self._columns, institution, "WHERE")
+        where, also = pg_style(where), pg_style(owned(self._columns, institution)[0])
+
         def work(conn: psycopg.Connection[Any]) -> Statistics:
             states: dict[str, dict[str, int]] = {}
             for lifecycle, state, count in conn.execute(
-                "SELECT lifecycle, state, count(*) FROM streams GROUP BY lifecycle, state"
+                f"SELECT lifecycle, state, count(*) FROM streams{where} GROUP BY lifecycle, state",
+                params,
             ):
                 states.setdefault(lifecycle, {})[state] = int(count)
             by_type = {
                 t: int(n)
-                for t, n in conn.execute("SELECT type, count(*) FROM events GROUP BY type")
+                for t, n in conn.execute(
+                    f"SELECT type, count(*) FROM events{where} GROUP BY type", params
+                )
             }
             refusals = {
                 code: int(n)
                 for code, n in conn.execute(
-                    """
+                    f"""
                     SELECT f->>'code', count(*)
                     FROM events,
                          jsonb_array_elements(convert_from(body, 'UTF8')::jsonb->'findings') f
-                    WHERE type = 'refused' AND f->>'severity' = 'block'
+                    WHERE type = 'refused' AND f->>'severity' = 'block'{also}
                     GROUP BY 1 ORDER BY 2 DESC, 1
-                    """
+                    """,
+                    params,
                 )
             }
             return Statistics(

@@ -96,6 +96,8 @@ class StreamQuery(NamedTuple):
     for selectively. Dates are ``YYYY-MM-DD``, times RFC 3339 UTC, as the log writes them.
     """
 
+    #: The institution the stream belongs to ("" for none).
+    institution: str | None = None
     lifecycle: str | None = None
     #: Any of these states (none: every state).
     states: tuple[str, ...] = ()
@@ -135,6 +137,9 @@ class Transaction(Protocol):
 
     def read_events(self, stream_id: str) -> list[SealedEvent]:
         """The stream's events in order, as this transaction sees them."""
+
+    def find_command(self, stream_id: str, command_id: str) -> SealedEvent | None:
+        """The event of the stream that the command *command_id* wrote, if any."""
 
     def write(
         self,
@@ -187,8 +192,11 @@ class Store(Protocol):
     def iter_events(self) -> Iterator[SealedEvent]:
         """Every event, ordered by stream id and seq (for verification)."""
 
-    def events_after(self, position: int, limit: int) -> list[tuple[int, SealedEvent]]:
-        """Up to *limit* (position, event) pairs after *position* in the global order.
+    def events_after(
+        self, position: int, limit: int, institution: str | None = None
+    ) -> list[tuple[int, SealedEvent]]:
+        """Up to *limit* (position, event) pairs after *position* in the global order,
+        of every stream or of the streams of *institution*.
 
         The order never skips: an event that commits later never gets a position
         below one already returned, so a reader that resumes from the last position
@@ -202,11 +210,13 @@ class Store(Protocol):
     def definitions(self) -> list[DefinitionRow]:
         """Every stored definition version, oldest first (none before schema 4)."""
 
-    def versions(self) -> list[VersionCount]:
-        """How many streams are under each version of each lifecycle, by state."""
+    def versions(self, institution: str | None = None) -> list[VersionCount]:
+        """How many streams (of *institution*, or all) are under each version of each
+        lifecycle, by state."""
 
-    def streams_under(self, digest: str) -> list[str]:
-        """The ids of the streams under the version *digest*, in id order."""
+    def streams_under(self, digest: str, institution: str | None = None) -> list[str]:
+        """The ids of the streams (of *institution*, or all) under the version *digest*,
+        in id order."""
 
     def streams(self, query: StreamQuery, after: str | None, limit: int) -> list[StreamRow]:
         """Up to *limit* projection rows matching *query*, in stream id order, after the
@@ -257,8 +267,9 @@ class Store(Protocol):
         lease that expired but that nobody took over still settles (True).
         """
 
-    def statistics(self) -> Statistics:
-        """Streams per lifecycle and state, events per type, refusals per finding code."""
+    def statistics(self, institution: str | None = None) -> Statistics:
+        """Streams per lifecycle and state, events per type, refusals per finding code: of
+        every stream, or of the streams of *institution*."""
 
     def close(self) -> None:
         """Release the connections."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ._protocol import StreamQuery
-from ._rows import STREAM_COLUMNS
+from ._rows import Columns
 
 __all__ = [
     "INDEXED_KEYS",
@@ -49,9 +49,11 @@ def stream_query(
     limit: int,
     fact: Callable[[str], str],
     as_text: bool,
+    columns: Columns,
 ) -> tuple[str, list[object]]:
     """The qmark select of Store.streams and its parameters; *fact* gives a key's
-    expression, *as_text* whether it yields text (PostgreSQL) or JSON's own types."""
+    expression, *as_text* whether it yields text (PostgreSQL) or JSON's own types, and
+    *columns* what the database's schema has."""
     where: list[str] = []
     params: list[object] = []
 
@@ -59,6 +61,9 @@ def stream_query(
         where.append(f"{expression} = ?")
         params.append(str(value) if as_text else value)
 
+    if query.institution is not None:
+        where.append(f"{columns.institution} = ?")
+        params.append(query.institution)
     if query.lifecycle is not None:
         where.append("lifecycle = ?")
         params.append(query.lifecycle)
@@ -83,4 +88,4 @@ def stream_query(
         params.append(after)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     params.append(limit)
-    return f"SELECT {STREAM_COLUMNS} FROM streams{clause} ORDER BY id LIMIT ?", params
+    return f"SELECT {columns.streams} FROM streams{clause} ORDER BY id LIMIT ?", params

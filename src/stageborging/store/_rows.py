@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from attrs import evolve
 
@@ -22,6 +22,7 @@ from ..core import (
 )
 from ..lifecycles import LifecycleDefinition, load_version, read_stored, unsafe_reason
 from ._protocol import DefinitionRow
+from ._schema import INSTITUTIONS_SINCE
 
 __all__ = [
     "ENDED",
@@ -29,6 +30,7 @@ __all__ = [
     "FORKED",
     "OUTBOX_COLUMNS",
     "STREAM_COLUMNS",
+    "Columns",
     "check_count",
     "check_flag",
     "check_moment",
@@ -38,6 +40,7 @@ __all__ = [
     "outbox_entry",
     "outbox_query",
     "outbox_row",
+    "owned",
     "pg_style",
     "verify_snapshot",
 ]
@@ -45,11 +48,34 @@ __all__ = [
 # In the field order of SealedEvent and StreamRow, which are built from rows as they come.
 EVENT_COLUMNS = (
     "stream_id, seq, type, name, occurred_at, actor_id, actor_role, from_state, to_state, "
-    "lifecycle, definition, header, body, body_hash, prev_hash, hash"
+    "lifecycle, definition, header, body, body_hash, prev_hash, hash, command_id, institution"
 )
 STREAM_COLUMNS = (
-    "id, kind, lifecycle, definition, state, version, head_hash, facts, opened_at, updated_at"
+    "id, kind, lifecycle, definition, state, version, head_hash, facts, opened_at, updated_at, "
+    "institution"
 )
+
+
+class Columns(NamedTuple):
+    """What a store selects from a database of one schema version."""
+
+    events: str
+    streams: str
+    #: The expression of a row's institution.
+    institution: str
+
+    @classmethod
+    def of(cls, version: int) -> Columns:
+        """The columns of schema *version*: before institutions (7), their defaults."""
+        if version >= INSTITUTIONS_SINCE:
+            return cls(EVENT_COLUMNS, STREAM_COLUMNS, "institution")
+        return cls(
+            EVENT_COLUMNS.replace("command_id, institution", "NULL, ''"),
+            STREAM_COLUMNS.replace(", institution", ", ''"),
+            "''",
+        )
+
+
 OUTBOX_COLUMNS = (
     "key, stream_id, seq, plugin, channel, recipient_role, template, params, created_at, "
     "delivered_at, attempts, next_attempt_at, last_error, leased_by, leased_until"
@@ -63,6 +89,13 @@ FORKED = (
     "this store was opened in another process (before a fork); open the engine in this "
     "process, after the fork"
 )
+
+
+def owned(columns: Columns, institution: str | None, joint: str = "AND") -> tuple[str, list[str]]:
+    """The condition (after *joint*) that keeps rows of *institution*, if one is given."""
+    if institution is None:
+        return "", []
+    return f" {joint} {columns.institution} = ?", [institution]
 
 
 def check_work(work: object) -> None:

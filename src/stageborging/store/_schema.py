@@ -12,6 +12,7 @@ __all__ = [
     "APPEND_ONLY_TRIGGERS",
     "DEFINITIONS_SINCE",
     "DEFINITION_TRIGGERS",
+    "INSTITUTIONS_SINCE",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "VERIFIED_COLUMNS",
@@ -169,6 +170,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX streams_by_student ON streams (json_extract(facts, '$.details.student'), id)",
         "CREATE INDEX streams_by_employer ON streams (json_extract(facts, '$.employer'), id)",
     ),
+    (
+        # Institutions (a stream belongs to one; "" for none) and idempotent commands
+        # (the caller's command id, unique per stream). Both are keys of the hashed
+        # header from header version 2 on; these columns serve the queries.
+        "ALTER TABLE events ADD COLUMN command_id TEXT",
+        "ALTER TABLE events ADD COLUMN institution TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE streams ADD COLUMN institution TEXT NOT NULL DEFAULT ''",
+        "CREATE UNIQUE INDEX events_by_command ON events (stream_id, command_id) "
+        "WHERE command_id IS NOT NULL",
+        "CREATE INDEX events_by_institution ON events (institution, position)",
+        "CREATE INDEX streams_by_institution ON streams (institution, id)",
+        "CREATE INDEX streams_by_institution_state ON streams (institution, lifecycle, state, id)",
+    ),
 )
 #: The triggers that keep the events table append-only (defence in depth).
 APPEND_ONLY_TRIGGERS = frozenset({"events_no_update", "events_no_delete", "events_no_replace"})
@@ -178,6 +192,8 @@ DEFINITION_TRIGGERS = frozenset(
 )
 #: The schema version that added the definitions table.
 DEFINITIONS_SINCE = 4
+#: The schema version that added the institution and command id columns.
+INSTITUTIONS_SINCE = 7
 #: The columns verification reads, by table.
 VERIFIED_COLUMNS = {
     "events": (

@@ -51,6 +51,7 @@ from ._rows import (
     EVENT_COLUMNS,
     FORKED,
     STREAM_COLUMNS,
+    Columns,
     check_count,
     check_moment,
     check_page,
@@ -58,12 +59,14 @@ from ._rows import (
     outbox_entry,
     outbox_query,
     outbox_row,
+    owned,
     verify_snapshot,
 )
 from ._schema import (
     APPEND_ONLY_TRIGGERS,
     DEFINITION_TRIGGERS,
     DEFINITIONS_SINCE,
+    INSTITUTIONS_SINCE,
     MIGRATIONS,
     SCHEMA_VERSION,
     VERIFIED_COLUMNS,
@@ -75,8 +78,13 @@ T = TypeVar("T")
 P = ParamSpec("P")
 Synchronous = Literal["FULL", "NORMAL", "EXTRA"]
 
-_INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join('?' * 16)})"
-_INSERT_STREAM = f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join('?' * 10)})"
+_INSERT_EVENT = (
+    f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join('?' * len(SealedEvent._fields))})"
+)
+_INSERT_STREAM = (
+    f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join('?' * len(StreamRow._fields))})"
+)
+_FIND_COMMAND = f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? AND command_id = ?"
 _UPDATE_STREAM = (
     "UPDATE streams SET state = ?, version = ?, head_hash = ?, facts = ?, definition = ?, "
     "updated_at = ? WHERE id = ? AND version = ?"
@@ -165,6 +173,10 @@ class _Transaction:
             f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY seq", (stream_id,)
         )
         return list(map(SealedEvent._make, rows))
+
+    def find_command(self, stream_id: str, command_id: str) -> SealedEvent | None:
+        row = self._conn.execute(_FIND_COMMAND, (stream_id, command_id)).fetchone()
+        return None if row is None else SealedEvent._make(row)
 
     def write(
         self,
@@ -277,6 +289,8 @@ class SQLiteStore:
         self._copy: tempfile.TemporaryDirectory[str] | None = None
         self._immutable = False
         self._state: tuple[object, ...] = ()
+        #: What the reads select: a read-only store of an older schema reads its defaults.
+        self._columns = Columns.of(SCHEMA_VERSION)
         try:
             if read_only:
                 self._choose_read_mode()
@@ -439,7 +453,11 @@ class SQLiteStore:
             version = self._check_version(conn)
             if version < 1:
                 raise StoreError(f"{self.path}: not a stageborging database (schema version 0)")
+            self._columns = Columns.of(version)
             tables = dict(VERIFIED_COLUMNS)
+            if version >= INSTITUTIONS_SINCE:
+                tables["events"] = (*tables["events"], "command_id", "institution")
+                tables["streams"] = (*tables["streams"], "institution")
             if version >= DEFINITIONS_SINCE:
                 tables["definitions"] = ("digest", "lifecycle", "data", "stored_at")
             for table, needed in tables.items():
@@ -527,11 +545,20 @@ class SQLiteStore:
 
     @_reading
     def read_stream(self, stream_id: str) -> StreamRow | None:
-        return _Transaction(self._connection()).load(stream_id)
+        row = (
+            self._connection()
+            .execute(f"SELECT {self._columns.streams} FROM streams WHERE id = ?", (stream_id,))
+            .fetchone()
+        )
+        return None if row is None else StreamRow._make(row)
 
     @_reading
     def read_events(self, stream_id: str) -> list[SealedEvent]:
-        return _Transaction(self._connection()).read_events(stream_id)
+        rows = self._connection().execute(
+            f"SELECT {self._columns.events} FROM events WHERE stream_id = ? ORDER BY seq",
+            (stream_id,),
+        )
+        return list(map(SealedEvent._make, rows))
 
     def verify(self, definitions: Iterable[LifecycleDefinition] = ()) -> VerifyReport:
         """Verify every stream (see :func:`~stageborging.audit.verify_rows`) in one snapshot.
@@ -578,7 +605,7 @@ class SQLiteStore:
     def iter_events(self) -> Iterator[SealedEvent]:
         try:
             rows = self._connection().execute(
-                f"SELECT {EVENT_COLUMNS} FROM events ORDER BY stream_id, seq"
+                f"SELECT {self._columns.events} FROM events ORDER BY stream_id, seq"
             )
             yield from map(SealedEvent._make, rows)
         except sqlite3.Error as exc:
@@ -589,25 +616,30 @@ class SQLiteStore:
         return StoreError(f"{self.path}: cannot read the database ({exc})")
 
     @_reading
-    def events_after(self, position: int, limit: int) -> list[tuple[int, SealedEvent]]:
+    def events_after(
+        self, position: int, limit: int, institution: str | None = None
+    ) -> list[tuple[int, SealedEvent]]:
         """Up to *limit* events after *position* in the global order. One writer at a time
         takes positions in commit order, so none that commits later is ever skipped."""
         position, limit = check_page(position, limit)
+        where, params = owned(self._columns, institution)
         rows = self._connection().execute(
-            f"SELECT position, {EVENT_COLUMNS} FROM events WHERE position > ? "
+            f"SELECT position, {self._columns.events} FROM events WHERE position > ?{where} "
             "ORDER BY position LIMIT ?",
-            (position, limit),
+            (position, *params, limit),
         )
         return [(row[0], SealedEvent._make(row[1:])) for row in rows]
 
     @_reading
     def streams(self, query: StreamQuery, after: str | None, limit: int) -> list[StreamRow]:
-        statement, params = stream_query(query, after, limit, sqlite_fact, as_text=False)
+        statement, params = stream_query(
+            query, after, limit, sqlite_fact, as_text=False, columns=self._columns
+        )
         return list(map(StreamRow._make, self._connection().execute(statement, params)))
 
     @_reading
     def stream_heads(self) -> dict[str, StreamRow]:
-        rows = self._connection().execute(f"SELECT {STREAM_COLUMNS} FROM streams")
+        rows = self._connection().execute(f"SELECT {self._columns.streams} FROM streams")
         return {row[0]: StreamRow._make(row) for row in rows}
 
     @_reading
@@ -626,17 +658,20 @@ class SQLiteStore:
         return _Transaction(self._connection()).definitions()
 
     @_reading
-    def versions(self) -> list[VersionCount]:
+    def versions(self, institution: str | None = None) -> list[VersionCount]:
+        where, params = owned(self._columns, institution, "WHERE")
         rows = self._connection().execute(
-            "SELECT lifecycle, definition, state, count(*) FROM streams "
-            "GROUP BY lifecycle, definition, state ORDER BY lifecycle, definition, state"
+            f"SELECT lifecycle, definition, state, count(*) FROM streams{where} "
+            "GROUP BY lifecycle, definition, state ORDER BY lifecycle, definition, state",
+            params,
         )
         return list(map(VersionCount._make, rows))
 
     @_reading
-    def streams_under(self, digest: str) -> list[str]:
+    def streams_under(self, digest: str, institution: str | None = None) -> list[str]:
+        where, params = owned(self._columns, institution)
         rows = self._connection().execute(
-            "SELECT id FROM streams WHERE definition = ? ORDER BY id", (digest,)
+            f"SELECT id FROM streams WHERE definition = ?{where} ORDER BY id", (digest, *params)
         )
         return [row[0] for row in rows]
 
@@ -692,22 +727,29 @@ class SQLiteStore:
         return bool(self._write(lambda conn: conn.execute(statement, params).rowcount))
 
     @_reading
-    def statistics(self) -> Statistics:
+    def statistics(self, institution: str | None = None) -> Statistics:
         conn = self._connection()
+        where, params = owned(self._columns, institution, "WHERE")
         states: dict[str, dict[str, int]] = {}
         for lifecycle, state, count in conn.execute(
-            "SELECT lifecycle, state, count(*) FROM streams GROUP BY lifecycle, state"
+            f"SELECT lifecycle, state, count(*) FROM streams{where} GROUP BY lifecycle, state",
+            params,
         ):
             states.setdefault(lifecycle, {})[state] = count
-        by_type = dict(conn.execute("SELECT type, count(*) FROM events GROUP BY type").fetchall())
+        by_type = dict(
+            conn.execute(f"SELECT type, count(*) FROM events{where} GROUP BY type", params)
+        )
+        also, params = owned(self._columns, institution)
         refusals = dict(
             conn.execute(
-                """
+                f"""
                 SELECT json_extract(f.value, '$.code'), count(*)
                 FROM events, json_each(CAST(events.body AS TEXT), '$.findings') AS f
                 WHERE events.type = 'refused' AND json_extract(f.value, '$.severity') = 'block'
+                {also}
                 GROUP BY 1 ORDER BY 2 DESC, 1
-                """
+                """,
+                params,
             ).fetchall()
         )
         return Statistics(

@@ -1,0 +1,90 @@
+"""Idempotent commands: a command repeated under its caller's command id.
+
+A command may carry a ``command_id`` of the caller's (a SIS message id, a retry
+token). The id is unique per stream and stored in the event's hashed header, so a
+repeat finds the event the first attempt wrote. The repeat gets that event back,
+and nothing new is written, when it is the same command: the same kind, name,
+actor and (validated) data. Under the same id anything else is an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..audit import SealedEvent
+from ..core import Actor, EventType, InvalidInput, canonical_bytes
+from ..lifecycles import LifecycleDefinition, validate_data
+
+__all__ = ["opened_id", "same_command"]
+
+#: What an event of each type was commanded as (a refusal: either, by its name).
+_KINDS = {
+    EventType.OPENED: frozenset({"opened"}),
+    EventType.TRANSITIONED: frozenset({"transitioned", "refused"}),
+    EventType.RECORDED: frozenset({"recorded", "refused"}),
+}
+
+
+def opened_id(institution: str, command_id: str) -> str:
+    """The id of the stream an open under *command_id* creates when it names none: the
+    same for every repeat, so a retried open finds the stream its first attempt opened."""
+    seed = f"stageborging-open\0{institution}\0{command_id}".encode()
+    return hashlib.sha256(seed).hexdigest()[:32]
+
+
+def same_command(
+    earlier: SealedEvent,
+    definition: LifecycleDefinition | None,
+    type: EventType,
+    name: str,
+    actor: Actor,
+    data: Mapping[str, Any] | None,
+) -> None:
+    """Raise InvalidInput naming ``command_id`` unless the command is the one that wrote
+    *earlier* (under its version *definition*, None when unknown)."""
+    problem = _difference(earlier, definition, type, name, actor, data)
+    if problem is not None:
+        raise InvalidInput(
+            "command_id",
+            earlier.command_id,
+            f"was used on stream {earlier.stream_id} (seq {earlier.seq}) for another "
+            f"command: {problem}",
+        )
+
+
+def _difference(
+    earlier: SealedEvent,
+    definition: LifecycleDefinition | None,
+    type: EventType,
+    name: str,
+    actor: Actor,
+    data: Mapping[str, Any] | None,
+) -> str | None:
+    if earlier.type not in _KINDS[type] or earlier.name != name:
+        return f"{earlier.type} {earlier.name!r}"
+    if definition is not None and earlier.type == "refused":
+        if type is EventType.TRANSITIONED and name not in definition.transitions_by_trigger:
+            return f"the fact {name!r}"
+        if type is EventType.RECORDED and name not in definition.facts_by_name:
+            return f"the trigger {name!r}"
+    if (earlier.actor_id, earlier.actor_role) != (actor.id, str(actor.role)):
+        return "another actor"
+    if definition is None:
+        return None  # a version this engine does not know: the name and actor must do
+    if type is EventType.OPENED:
+        fields = definition.open_fields
+    elif type is EventType.TRANSITIONED:
+        fields = definition.transitions_by_trigger[name].fields
+    else:
+        fields = definition.facts_by_name[name].fields
+    try:
+        given = canonical_bytes(validate_data(fields, data))
+    except InvalidInput:
+        return "other data"
+    stored = json.loads(earlier.body)["data"] if earlier.body is not None else None
+    if stored is not None and canonical_bytes(stored) != given:
+        return "other data"
+    return None
