@@ -59,6 +59,9 @@ EVENT_COLUMNS = (
     "institution",
 )
 
+_MARKS = ", ".join("?" * len(EVENT_COLUMNS))
+INSERT_EVENT = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({_MARKS})"
+
 #: The functions of the independent verifier the docs show (docs/examples).
 INDEPENDENT = runpy.run_path(
     str(Path(__file__).parent.parent / "docs" / "examples" / "independent_verifier.py")
@@ -562,7 +565,10 @@ def test_inserted_forged_event_with_rewritten_projection_is_caught(
     )
     values = tuple(getattr(forged, c) for c in EVENT_COLUMNS)
     statements.append(
-        (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})", values)
+        (
+            INSERT_EVENT,
+            values,
+        )
     )
     statements.append(("UPDATE streams SET version = ? WHERE id = ?", (last + 1, ACTIVE)))
     _attack(db, *statements)
@@ -761,7 +767,7 @@ def test_whole_stream_recomputed_is_not_detectable_without_checkpoints(db: Path)
         values = tuple(getattr(sealed, c) for c in EVENT_COLUMNS)
         statements.append(
             (
-                f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
+                INSERT_EVENT,
                 values,
             )
         )

@@ -356,6 +356,7 @@ def test_a_known_command_is_still_logged_by_name(
             "registry",
             "clock",
             "timezone",
+            "institution",
         ]
     ),
     value=HOSTILE,
@@ -390,6 +391,7 @@ COMMANDS = ["fire", "record", "check", "check_record"]
             "data.employer",
             "data.application",
             "expected_version",
+            "command_id",
         ]
     ),
     value=HOSTILE,
@@ -415,15 +417,17 @@ def test_commands_raise_only_library_errors_and_write_nothing(
         data = {**data, position.removeprefix("data."): value}
     elif position == "actor":
         arguments["actor"] = value
-    if position == "expected_version" and entry in ("fire", "record"):
-        arguments["expected_version"] = value
+    if position in ("expected_version", "command_id") and entry in ("fire", "record"):
+        arguments[position] = value
     method = getattr(engine, entry)
     refuses_cleanly(path, lambda: method(target, name, data=data, **arguments))
 
 
 @FUZZ
 @given(
-    position=st.sampled_from(["lifecycle", "actor", "data", "field", "stream_id"]),
+    position=st.sampled_from(
+        ["lifecycle", "actor", "data", "field", "stream_id", "command_id", "institution"]
+    ),
     field=st.sampled_from(list(mbo_details())),
     value=HOSTILE,
 )
@@ -456,6 +460,9 @@ def test_open_raises_only_library_errors_and_writes_nothing(
             "role",
             "events_since",
             "events_limit",
+            "events_institution",
+            "streams_institution",
+            "statistics_institution",
         ]
     ),
     value=HOSTILE,
@@ -475,6 +482,9 @@ def test_reads_raise_only_library_errors(
         "role": lambda: engine.recipients(value, sid),
         "events_since": lambda: engine.events_since(value),
         "events_limit": lambda: engine.events_since(0, value),
+        "events_institution": lambda: engine.events_since(0, institution=value),
+        "streams_institution": lambda: engine.streams(institution=value),
+        "statistics_institution": lambda: engine.statistics(institution=value),
     }
     refuses_cleanly(path, calls[entry])
 

@@ -202,7 +202,8 @@ def test_quickstart_commands_are_the_readme_commands() -> None:
 
 
 def test_audit_format_names_every_header_key() -> None:
-    """The header table of audit-format.rst has exactly the keys the library writes."""
+    """The header table of audit-format.rst has exactly the keys the library writes (the
+    optional ones included)."""
     sealed = stageborging.audit.seal(
         stream_id="s",
         seq=1,
@@ -218,6 +219,8 @@ def test_audit_format_names_every_header_key() -> None:
         plugins=[],
         body={"data": {}, "findings": []},
         prev_hash=stageborging.audit.GENESIS,
+        command_id="c-1",  # the optional keys too
+        institution="roc-a",
     )
     keys = set(json.loads(sealed.header))
     section = page("audit-format.rst").split("The header\n---", 1)[1].split("\nThe chain\n", 1)[0]

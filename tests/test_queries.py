@@ -187,7 +187,9 @@ def test_a_query_by_a_selective_key_uses_its_index(cohort: tuple[Engine, list[st
     else:
         import sqlite3
 
-        statement, params = stream_query(query, None, 10, sqlite_fact, as_text=False, columns=CURRENT)
+        statement, params = stream_query(
+            query, None, 10, sqlite_fact, as_text=False, columns=CURRENT
+        )
         with sqlite3.connect(backend) as conn:
             plan = "\n".join(
                 str(row) for row in conn.execute("EXPLAIN QUERY PLAN " + statement, params)

@@ -502,7 +502,9 @@ def _restamp(db: Path, past: LifecycleDefinition, drop: str | None = None) -> No
                 body=json.loads(body), prev_hash=chain[-1].hash if chain else "0" * 64,
             )  # fmt: skip
             chain.append(sealed)
-            conn.execute(f"INSERT INTO events ({columns}) VALUES ({', '.join('?' * 16)})", sealed[:16])
+            conn.execute(
+                f"INSERT INTO events ({columns}) VALUES ({', '.join('?' * 16)})", sealed[:16]
+            )
         for sid, chain in chains.items():
             events = [
                 {"type": e.type, "name": e.name, "definition": e.definition,

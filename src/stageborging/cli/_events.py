@@ -31,6 +31,8 @@ def feed_record(entry: FeedEntry) -> dict[str, Any]:
         "from_state": event.from_state,
         "to_state": event.to_state,
         "definition": event.definition,
+        "institution": event.institution,
+        "command_id": event.command_id,
         "data": event.data,
         "findings": [{"code": f.code, "severity": f.severity.value} for f in event.findings],
         "hash": event.hash,
@@ -53,6 +55,7 @@ def feed_record(entry: FeedEntry) -> dict[str, Any]:
     show_default=True,
     help="The most events to print.",
 )
+@click.option("--institution", help="Only the events of this institution's streams.")
 @click.option(
     "--format",
     "fmt",
@@ -61,7 +64,7 @@ def feed_record(entry: FeedEntry) -> dict[str, Any]:
     show_default=True,
     help="One JSON object per line (for tools), or a table (for people).",
 )
-def events(db: Path | str, since: int, limit: int, fmt: str) -> None:
+def events(db: Path | str, since: int, limit: int, institution: str | None, fmt: str) -> None:
     """Print the change feed: the events after a position in the global order.
 
     Every stream's events, oldest first, each with its position. Keep the
@@ -73,7 +76,7 @@ def events(db: Path | str, since: int, limit: int, fmt: str) -> None:
     Read-only: the database is never changed or migrated.
     """
     with Engine(open_store(db, read_only=True)) as engine:
-        page = engine.events_since(since, limit)
+        page = engine.events_since(since, limit, institution=institution)
     if fmt == "jsonl":
         for entry in page:
             click.echo(json.dumps(feed_record(entry), ensure_ascii=False, sort_keys=True))

@@ -34,12 +34,14 @@ def stream_record(stream: Stream) -> dict[str, Any]:
         "state": stream.state,
         "version": stream.version,
         "head_hash": stream.head_hash,
+        "institution": stream.institution,
         "facts": stream.facts,
     }
 
 
 @click.command()
 @db_option
+@click.option("--institution", help="The institution it belongs to ('' for none).")
 @click.option("--lifecycle", help="Its lifecycle (mbo_bpv, hbo_stage, case …).")
 @click.option("--state", "states", multiple=True, help="Its state (repeatable: any of them).")
 @click.option("--programme", help="The programme code of the opening details.")
@@ -68,6 +70,7 @@ def stream_record(stream: Stream) -> dict[str, Any]:
 )
 def streams(
     db: Path | str,
+    institution: str | None,
     lifecycle: str | None,
     states: tuple[str, ...],
     programme: str | None,
@@ -93,7 +96,8 @@ def streams(
             lifecycle=lifecycle, state=states or None, programme=programme,
             qualification=qualification, level=level, track=track, student=student,
             employer=employer, planned_from=planned_from, planned_to=planned_to,
-            updated_since=_aware(updated_since), limit=limit, after=after,
+            updated_since=_aware(updated_since), institution=institution, limit=limit,
+            after=after,
         )  # fmt: skip
     if fmt == "json":
         payload = {"streams": [stream_record(s) for s in page.streams], "next": page.next}
