@@ -61,7 +61,8 @@ def header_fits(h: dict) -> bool:
             and type(h["v"]) is int and h["v"] in (1, 2) and not (h["v"] == 1 and extra)
             and all(type(h[k]) is str and ID.match(h[k]) for k in extra)
             and type(h["seq"]) is int and all(type(v) is str for v in strings)
-            and h["type"] in ("opened", "transitioned", "recorded", "refused", "migrated")
+            and h["type"] in ("opened", "transitioned", "recorded", "refused", "migrated",
+                              "imported")
             and bool(TIME.match(h["time"]))
             and all(HEX64.match(h[k]) for k in ("definition", "body_hash", "prev"))
             and isinstance(actor, dict) and actor.keys() == {"id", "role"}
@@ -70,8 +71,9 @@ def header_fits(h: dict) -> bool:
             and all(isinstance(p, list) and len(p) == 2 and all(type(x) is str for x in p)
                     for p in plugins)
             and [p[0] for p in plugins] == sorted({p[0] for p in plugins})
-            and not (plugins and h["type"] in ("opened", "migrated"))
-            and (h["type"] in ("transitioned", "migrated") or h["from"] == h["to"]))  # fmt: skip
+            and not (plugins and h["type"] in ("opened", "migrated", "imported"))
+            and (h["type"] in ("transitioned", "migrated", "imported")
+                 or h["from"] == h["to"]))  # fmt: skip
 
 
 def body_fits(b: dict, type_: str) -> bool:
@@ -89,7 +91,9 @@ def body_fits(b: dict, type_: str) -> bool:
                for f in findings):  # fmt: skip
         return False
     blocks = sum(f["severity"] == "block" for f in findings)
-    if (blocks > 0) != (type_ == "refused") or (type_ in ("opened", "migrated") and findings):
+    if (blocks > 0) != (type_ == "refused") or (
+        type_ in ("opened", "migrated", "imported") and findings
+    ):
         return False
     return type_ != "migrated" or migration_fits(b["data"])
 
@@ -145,6 +149,8 @@ def check_event(e: sqlite3.Row, prev: sqlite3.Row | None) -> str | None:
         return "the stream does not start with an 'opened' event on the genesis hash"
     if prev is not None and e["type"] == "opened":
         return "an 'opened' event after the first"
+    if e["type"] == "imported" and (prev is None or prev["type"] != "opened"):
+        return "an 'imported' event that does not follow the opening"
     if prev is not None and (e["prev_hash"], e["from_state"], e["lifecycle"],
                              optional(e, "institution")) != (
         prev["hash"], prev["to_state"], prev["lifecycle"], optional(prev, "institution")

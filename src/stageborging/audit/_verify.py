@@ -17,14 +17,18 @@ from typing import Any, NoReturn
 
 from attrs import frozen
 
-from ..core import IDENTIFIER, MAX_INT, Role, canonical_bytes
+from ..core import IDENTIFIER, MAX_INT, InvalidInput, Role, canonical_bytes
 from ..lifecycles import (
+    IMPORT_ROLES,
     MIGRATE_ROLES,
     LifecycleDefinition,
     apply,
     effects_of,
+    import_needs,
+    imported_facts,
     initial_facts,
     unsafe_reason,
+    validate_evidence,
 )
 from ._chain import GENESIS, HEADER_VERSION, SealedEvent, StreamRow
 
@@ -131,11 +135,13 @@ _HEADER_KEYS = frozenset({*(key for key, _ in _COLUMNS), "v", "actor", "plugins"
 _OPTIONAL_KEYS = frozenset({"command", "institution"})
 _BODY_KEYS = frozenset({"data", "date", "findings"})
 _FINDING_KEYS = frozenset({"code", "severity", "message", "message_nl", "source", "params"})
-_TYPES = frozenset({"opened", "transitioned", "recorded", "refused", "migrated"})
+_TYPES = frozenset({"opened", "transitioned", "recorded", "refused", "migrated", "imported"})
 _MIGRATION_KEYS = frozenset({"from", "to", "mapping", "reason"})
 _ROLES = frozenset(r.value for r in Role)
 #: The event types that may change the state.
-_MOVES = frozenset({"transitioned", "migrated"})
+_MOVES = frozenset({"transitioned", "migrated", "imported"})
+#: The event types no plugin takes part in, and that carry no findings.
+_PLAIN = frozenset({"opened", "migrated", "imported"})
 _SEVERITIES = frozenset({"block", "warn", "info"})
 _TEXT_COLUMNS = tuple(
     f for f in SealedEvent._fields if f not in ("seq", "header", "body", "command_id")
@@ -227,15 +233,21 @@ def _header_problem(header: dict[str, Any]) -> str | None:
     names = [p[0] for p in plugins]
     if names != sorted(set(names)):
         return "header plugins are not sorted by name, each once"
-    if plugins and header["type"] in ("opened", "migrated"):
-        return f"{'an' if header['type'] == 'opened' else 'a'} {header['type']} event names plugins"
+    if plugins and header["type"] in _PLAIN:
+        return f"{_article(header['type'])} {header['type']} event names plugins"
     if header["type"] == "migrated" and header["name"] != "migrate":
         return "a migrated event is not named 'migrate'"
+    if header["type"] == "imported" and header["name"] != "import":
+        return "an imported event is not named 'import'"
     if header["actor"]["role"] not in _ROLES:
         return f"header actor role {header['actor']['role']!r} is not a role"
     if header["type"] not in _MOVES and header["from"] != header["to"]:
         return f"a {header['type']} event changes the state"
     return None
+
+
+def _article(type_: str) -> str:
+    return "an" if type_[0] in "aeiou" else "a"
 
 
 def _body_problem(body: dict[str, Any], type_: str) -> str | None:
@@ -262,8 +274,8 @@ def _body_problem(body: dict[str, Any], type_: str) -> str | None:
         return "a refused event has no blocking finding"
     if type_ != "refused" and blocks:
         return f"a {type_} event has a blocking finding"
-    if type_ in ("opened", "migrated") and findings:
-        return f"{'an' if type_ == 'opened' else 'a'} {type_} event has findings"
+    if type_ in _PLAIN and findings:
+        return f"{_article(type_)} {type_} event has findings"
     if type_ == "migrated":
         return _migration_problem(body["data"])
     return None
@@ -340,6 +352,8 @@ def _link_problem(event: SealedEvent, prev: SealedEvent | None, body: dict[str, 
         return None
     if event.type == "opened":
         return "an 'opened' event after the first"
+    if event.type == "imported" and (prev.type != "opened" or event.seq != 2):
+        return "an 'imported' event that does not follow the opening"
     if event.prev_hash != prev.hash:
         return "prev_hash does not match the previous event's hash"
     if event.from_state != prev.to_state:
@@ -380,6 +394,8 @@ def _fit_problem(
         return None if role in definition.open_roles else f"role {role!r} may not open it"
     if kind == "migrated":
         return _migration_fit(definition, event, data["mapping"], before)
+    if kind == "imported":
+        return _import_fit(definition, event, data)
     transition = definition.transitions_by_trigger.get(name)
     fact = definition.facts_by_name.get(name)
     if kind == "transitioned":
@@ -394,6 +410,26 @@ def _fit_problem(
             return f"role {role!r} may not record {name!r}"
     elif transition is None and fact is None:  # refused: a command of its version
         return f"{name!r} is no command of its version"
+    return None
+
+
+def _import_fit(
+    definition: LifecycleDefinition, event: SealedEvent, evidence: dict[str, Any]
+) -> str | None:
+    """What an import into *definition* breaks of the import rules: who, where, and
+    evidence that fits the state (the rules judged it when it was imported)."""
+    if event.actor_role not in IMPORT_ROLES:
+        return f"role {event.actor_role!r} may not import"
+    try:
+        needs = import_needs(definition, event.to_state)
+        valid = validate_evidence(needs, evidence)
+    except InvalidInput as exc:
+        return f"the import does not fit its version ({exc.field}: {exc.problem})"
+    if canonical_bytes(dict(valid)) != canonical_bytes(evidence):
+        return "the import's evidence is not in its canonical form"
+    missing = [name for name in needs.required if name not in valid]
+    if missing:
+        return f"the import lacks the evidence {missing[0]}"
     return None
 
 
@@ -506,6 +542,10 @@ class _StreamCheck:
         try:
             if event.type == "opened":
                 self.facts = initial_facts(body["data"])
+                return None
+            if event.type == "imported":
+                if self.facts is not None:
+                    self.facts = imported_facts(self.facts, body["data"])
                 return None
             effects = effects_of(definition, event.type, event.name)
             if effects and self.facts is not None:

@@ -20,6 +20,7 @@ from ..exceptions import StageborgingError
 from ._audit import audit
 from ._demo import demo
 from ._events import events
+from ._import import import_csv
 from ._lifecycle import lifecycle
 from ._migrate import add_version, migrate
 from ._new_plugin import new_plugin
@@ -79,5 +80,5 @@ def main(verbose: int) -> None:
 
 lifecycle.add_command(migrate)
 lifecycle.add_command(add_version)
-for _command in (demo, audit, events, streams, lifecycle, plugins, new_plugin):
+for _command in (demo, audit, events, streams, import_csv, lifecycle, plugins, new_plugin):
     main.add_command(_command)

@@ -14,7 +14,14 @@ from ..engine import Engine, Registry
 from ..exceptions import DefinitionError, InvalidInput
 from ..lifecycles import load_definition, load_version, read_definition_data
 from ..store import open_store
-from ._options import db_option, plugin_options, printable, shown_path, warn_unmatched
+from ._options import (
+    db_option,
+    parse_actor,
+    plugin_options,
+    printable,
+    shown_path,
+    warn_unmatched,
+)
 
 __all__ = ["add_version", "migrate"]
 
@@ -36,15 +43,6 @@ def _mapping(ctx: click.Context, param: click.Parameter, pairs: tuple[str, ...])
             raise click.BadParameter(f"{printable(old)!r} is mapped twice", ctx, param)
         mapping[old] = new
     return mapping
-
-
-def _actor(ctx: click.Context, param: click.Parameter, value: str | None) -> Actor | None:
-    if value is None:
-        return None
-    role, sep, actor_id = value.partition(":")
-    if not sep:
-        raise click.BadParameter(f"{printable(value)!r}: give ROLE:ID, e.g. system:sis", ctx, param)
-    return Actor(actor_id, role)
 
 
 def _status(version: Version, loaded: bool) -> str:
@@ -162,7 +160,7 @@ def _show(steps: tuple[MigrationStep, ...], name: str, dry_run: bool, fmt: str) 
     help="Move streams in state OLD to state NEW (repeatable); needed for a state that is gone.",
 )  # fmt: skip
 @click.option(
-    "--actor", "actor", metavar="ROLE:ID", callback=_actor, default=None,
+    "--actor", "actor", metavar="ROLE:ID", callback=parse_actor, default=None,
     help="Who migrates (system, placement_office or team_lead), e.g. system:sis-2027.",
 )  # fmt: skip
 @click.option(

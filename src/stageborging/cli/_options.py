@@ -10,10 +10,12 @@ from typing import Any, TypeVar
 import click
 
 from .. import Registry
+from ..core import Actor
 from ..store import is_url
 
 __all__ = [
     "db_option",
+    "parse_actor",
     "plugin_options",
     "printable",
     "registry",
@@ -53,6 +55,16 @@ def shown_path(path: str | Path) -> str:
         return text
     half = _PATH_SHOWN // 2
     return f"{text[:half]}…{text[-half:]} ({len(text)} characters)"
+
+
+def parse_actor(ctx: click.Context, param: click.Parameter, value: str | None) -> Actor | None:
+    """``--actor ROLE:ID`` as an Actor (None when not given)."""
+    if value is None:
+        return None
+    role, sep, actor_id = value.partition(":")
+    if not sep:
+        raise click.BadParameter(f"{printable(value)!r}: give ROLE:ID, e.g. system:sis", ctx, param)
+    return Actor(actor_id, role)
 
 
 def _usable_db(ctx: click.Context, param: click.Parameter, value: str) -> Path | str:

@@ -24,6 +24,7 @@ class EventType(StrEnum):
     RECORDED = "recorded"
     REFUSED = "refused"
     MIGRATED = "migrated"
+    IMPORTED = "imported"
 
 
 @frozen
@@ -33,9 +34,11 @@ class Event:
     Attributes:
         stream_id: The stream (internship or case) it belongs to.
         seq: Its position in the stream, from 1.
-        type: opened, transitioned, recorded (a fact), refused or migrated (to
-            another version of its definition).
-        name: The lifecycle, trigger or fact name (``migrate`` for a migration).
+        type: opened, transitioned, recorded (a fact), refused, migrated (to
+            another version of its definition) or imported (a running internship
+            taken over from another system, straight after its opening).
+        name: The lifecycle, trigger or fact name (``migrate`` for a migration,
+            ``import`` for an import).
         occurred_at: When it was recorded (UTC).
         actor: Who fired the command.
         from_state: The state before.

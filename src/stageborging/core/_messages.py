@@ -166,6 +166,20 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
         "Versie {version} staat {state} (fase {phase}) alleen toe na de controle {guard}, "
         "die deze stroom niet heeft doorlopen en waaraan zijn gegevens niet voldoen.",
     ),
+    "import.evidence_missing": (
+        "An internship imported in {state} needs the evidence {field}.",
+        "Een stage die wordt overgenomen in {state} heeft het bewijs {field} nodig.",
+    ),
+    "import.future_date": (
+        "The evidence {field} lies in the future ({date}).",
+        "Het bewijs {field} ligt in de toekomst ({date}).",
+    ),
+    "import.unproven": (
+        "The evidence does not satisfy the {guard} rule that every internship passes on its "
+        "way to {state}.",
+        "Het bewijs voldoet niet aan de regel {guard} die elke stage op weg naar {state} "
+        "doorloopt.",
+    ),
 }
 
 

@@ -111,6 +111,33 @@ class Batch:
         self._queued.append(_Queued(sid, "open", work))
         return sid
 
+    def import_stream(
+        self,
+        lifecycle: str,
+        *,
+        state: str,
+        actor: Actor,
+        data: Mapping[str, Any],
+        evidence: Mapping[str, Any],
+        stream_id: str | None = None,
+        command_id: str | None = None,
+        institution: str | None = None,
+    ) -> str:
+        """Queue :meth:`Engine.import_stream`; the new stream's id.
+
+        Raises:
+            InvalidInput: as :meth:`Engine.import_stream`; nothing is queued.
+            Refused: the evidence does not satisfy the state's hard rules (it is judged
+                as it is queued: it depends on nothing in the database); nothing queued.
+        """
+        self._check_open()
+        sid, work = self._engine._import_work(
+            lifecycle, state, actor, data, evidence, stream_id, command_id, institution,
+            time.perf_counter(),
+        )  # fmt: skip
+        self._queued.append(_Queued(sid, "import", work))
+        return sid
+
     def fire(
         self,
         stream_id: str,

@@ -29,13 +29,14 @@ from ..core import (
     get_logger,
     utc_now,
 )
-from ..lifecycles import LifecycleDefinition
+from ..lifecycles import LifecycleDefinition, import_needs, validate_evidence
 from ..rules import (
     Command,
     check_actor,
     check_expected_version,
     check_kinds,
     check_role,
+    judge_import,
     resolve_open,
 )
 from ..store import Store, Transaction, open_store
@@ -366,6 +367,53 @@ class Engine(Reads, Migrations):
             stream_id, EventType.RECORDED, fact, actor, data, expected_version, command_id
         )
 
+    def import_stream(
+        self,
+        lifecycle: str,
+        *,
+        state: str,
+        actor: Actor,
+        data: Mapping[str, Any],
+        evidence: Mapping[str, Any],
+        stream_id: str | None = None,
+        command_id: str | None = None,
+        institution: str | None = None,
+    ) -> Event:
+        """Take over an internship that is already running: open it straight into *state*.
+
+        For a school that adopts the library mid-year. The stream gets its ``opened``
+        event (the opening *data*, as :meth:`open` takes it) and, right after it, an
+        ``imported`` event into *state* carrying the *evidence* in place of the moves
+        it skips: the employer, the recognition answer the earlier system recorded
+        (its source and date), the agreement version with its signatures and the day
+        it was confirmed, the BBL employment contract, the hours so far, a reason.
+        Which evidence a state needs, and the hard rules it must satisfy, follow from
+        the definition (see "Importing a running year" in the integration guide).
+
+        Args:
+            lifecycle: An internship definition's name (``mbo_bpv``, ``hbo_stage`` …).
+            state: The state it is in now (not a final one).
+            actor: Who imports: the ``system`` or the ``placement_office``.
+            data: The opening data, as for :meth:`open`.
+            evidence: What the earlier system holds, by field (``source``, the
+                system's code, always).
+            stream_id, command_id, institution: As for :meth:`open`.
+
+        Returns:
+            The ``imported`` event (its ``stream_id`` is the new stream's).
+
+        Raises:
+            InvalidInput: an unknown lifecycle or state, a final state, malformed data
+                or evidence, evidence the state does not have, an id in use.
+            Refused: the evidence does not satisfy the state's hard rules, or the actor
+                may not import; nothing is written (the findings explain it).
+        """
+        started = time.perf_counter()
+        sid, work = self._import_work(
+            lifecycle, state, actor, data, evidence, stream_id, command_id, institution, started
+        )
+        return self._run(sid, "import", work, started).event
+
     def check(
         self,
         stream_id: str,
@@ -458,6 +506,46 @@ class Engine(Reads, Migrations):
         return sid, lambda tx: pipeline.open(
             tx, definition, sid, actor, move, moment, command_id, owner
         )
+
+    def _import_work(
+        self,
+        lifecycle: str,
+        state: str,
+        actor: Actor,
+        data: Mapping[str, Any],
+        evidence: Mapping[str, Any],
+        stream_id: str | None,
+        command_id: str | None,
+        institution: str | None,
+        started: float,
+    ) -> tuple[str, Work]:
+        """Check an import's arguments and judge its evidence; the new id and its work."""
+        try:
+            actor = check_actor(actor)
+            definition = self.lifecycle(lifecycle)
+            needs = import_needs(definition, state)
+            opening = resolve_open(definition, data)
+            proof = validate_evidence(needs, evidence)
+            owner = self._owner(institution)
+            if command_id is not None:
+                check_identifier("command_id", command_id)
+            if stream_id is not None:
+                sid = check_identifier("stream_id", stream_id)
+            else:
+                sid = uuid.uuid4().hex if command_id is None else opened_id(owner, command_id)
+        except InvalidInput as exc:
+            self._log_command("-", "import", "invalid", started, field=exc.field)
+            raise
+        pipeline = self._pipeline
+        moment = pipeline.moment()
+        facts, findings = judge_import(definition, needs, opening.data, proof, actor, moment.local)
+        if any(f.blocks for f in findings):
+            self._log_command(sid, "import", "refused", started)
+            raise Refused(sid, "import", findings, None)
+        return sid, lambda tx: pipeline.import_stream(
+            tx, definition, sid, actor, opening, needs.state, proof, facts, moment, command_id,
+            owner,
+        )  # fmt: skip
 
     def _owner(self, institution: str | None) -> str:
         """The institution an open puts its stream in ("" for none)."""

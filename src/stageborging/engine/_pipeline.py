@@ -50,7 +50,7 @@ from ._records import (
     stream_of,
 )
 from ._registry import Registry
-from ._repeats import same_command
+from ._repeats import same_command, same_import
 from ._versions import Versions
 
 __all__ = ["Outcome", "Pipeline", "Verdict"]
@@ -299,6 +299,65 @@ class Pipeline:
         self._store_versions(tx, moment)
         tx.write(opened_row(definition, sealed, facts_json(initial_facts(move.data))), [sealed], 0)
         return Outcome(event_of(sealed, draft))
+
+    def import_stream(
+        self,
+        tx: Transaction,
+        definition: LifecycleDefinition,
+        stream_id: str,
+        actor: Actor,
+        opening: Move,
+        state: str,
+        evidence: Mapping[str, Any],
+        facts: Mapping[str, Any],
+        moment: Moment,
+        command_id: str | None,
+        institution: str,
+    ) -> Outcome:
+        """Write a running internship's ``opened`` and ``imported`` events, judged already,
+        and its projection row (*facts*: what the evidence makes)."""
+        existing = tx.load(stream_id)
+        if existing is not None:
+            if command_id is not None and (
+                self.visible(existing) is not None and existing.institution == institution
+            ):
+                earlier = tx.find_command(stream_id, command_id)
+                if earlier is not None:
+                    opened = tx.read_events(stream_id)[0]
+                    same_import(earlier, opened, definition, state, actor, opening.data, evidence)
+                    return Outcome(event_from_sealed(earlier), repeated=True)
+            raise InvalidInput("stream_id", stream_id, "a stream with this id exists")
+        first = Draft(
+            stream_id=stream_id,
+            seq=1,
+            type=EventType.OPENED,
+            name=definition.name,
+            actor=actor,
+            from_state=definition.initial,
+            to_state=definition.initial,
+            definition=definition,
+            data=opening.data,
+            moment=moment,
+            prev_hash=GENESIS,
+            institution=institution,
+        )
+        opened = seal_draft(first)
+        draft = first._replace(
+            seq=2,
+            type=EventType.IMPORTED,
+            name="import",
+            to_state=state,
+            data=evidence,
+            prev_hash=opened.hash,
+            command_id=command_id,
+        )
+        imported = seal_draft(draft)
+        row = opened_row(definition, opened, facts_json(facts))._replace(
+            state=state, version=2, head_hash=imported.hash, updated_at=imported.occurred_at
+        )
+        self._store_versions(tx, moment)
+        tx.write(row, [opened, imported], 0)
+        return Outcome(event_of(imported, draft))
 
     def command(
         self,

@@ -16,15 +16,16 @@ from typing import Any
 
 from ..audit import SealedEvent
 from ..core import Actor, EventType, InvalidInput, canonical_bytes
-from ..lifecycles import LifecycleDefinition, validate_data
+from ..lifecycles import EVIDENCE_FIELDS, LifecycleDefinition, validate_data
 
-__all__ = ["opened_id", "same_command"]
+__all__ = ["opened_id", "same_command", "same_import"]
 
 #: What an event of each type was commanded as (a refusal: either, by its name).
 _KINDS = {
     EventType.OPENED: frozenset({"opened"}),
     EventType.TRANSITIONED: frozenset({"transitioned", "refused"}),
     EventType.RECORDED: frozenset({"recorded", "refused"}),
+    EventType.IMPORTED: frozenset({"imported"}),
 }
 
 
@@ -76,6 +77,8 @@ def _difference(
         return None  # a version this engine does not know: the name and actor must do
     if type is EventType.OPENED:
         fields = definition.open_fields
+    elif type is EventType.IMPORTED:
+        fields = EVIDENCE_FIELDS
     elif type is EventType.TRANSITIONED:
         fields = definition.transitions_by_trigger[name].fields
     else:
@@ -88,3 +91,34 @@ def _difference(
     if stored is not None and canonical_bytes(stored) != given:
         return "other data"
     return None
+
+
+def same_import(
+    earlier: SealedEvent,
+    opened: SealedEvent,
+    definition: LifecycleDefinition,
+    state: str,
+    actor: Actor,
+    data: Mapping[str, Any],
+    evidence: Mapping[str, Any],
+) -> None:
+    """Raise InvalidInput naming ``command_id`` unless the import is the one that wrote
+    *earlier* (and *opened*, its stream's opening): the same state, opening data and
+    evidence."""
+    same_command(earlier, definition, EventType.IMPORTED, "import", actor, evidence)
+    problem = None
+    if earlier.to_state != state:
+        problem = f"an import into {earlier.to_state}"
+    elif opened.name != definition.name:
+        problem = f"an import of {opened.name}"
+    elif opened.body is not None and canonical_bytes(json.loads(opened.body)["data"]) != (
+        canonical_bytes(data)
+    ):
+        problem = "other opening data"
+    if problem is not None:
+        raise InvalidInput(
+            "command_id",
+            earlier.command_id,
+            f"was used on stream {earlier.stream_id} (seq {earlier.seq}) for another "
+            f"command: {problem}",
+        )

@@ -18,6 +18,14 @@ from ._files import (
     read_definition_data,
 )
 from ._hardrules import Carrier
+from ._imports import (
+    EVIDENCE_FIELDS,
+    IMPORT_ROLES,
+    ImportNeeds,
+    import_needs,
+    imported_facts,
+    validate_evidence,
+)
 from ._machine import CompiledMachine
 from ._model import Education, Effect, FactSpec, Guard, Kind, Transition
 from ._projection import apply, effects_of, fold, initial_facts
@@ -57,7 +65,9 @@ __all__ = [
     "AGREEMENT_FIELDS_MBO",
     "CANCEL_REASONS",
     "CASE_PHASES",
+    "EVIDENCE_FIELDS",
     "FINAL_PHASES",
+    "IMPORT_ROLES",
     "INTERNSHIP_PHASES",
     "MIGRATE_ROLES",
     "PHASES",
@@ -71,6 +81,7 @@ __all__ = [
     "FieldKind",
     "FieldSpec",
     "Guard",
+    "ImportNeeds",
     "Kind",
     "LifecycleDefinition",
     "PastDefinition",
@@ -85,6 +96,8 @@ __all__ = [
     "find_bypass",
     "fold",
     "hbo_stage",
+    "import_needs",
+    "imported_facts",
     "initial_facts",
     "load_definition",
     "load_version",
@@ -100,6 +113,7 @@ __all__ = [
     "to_table",
     "unsafe_reason",
     "validate_data",
+    "validate_evidence",
 ]
 
 

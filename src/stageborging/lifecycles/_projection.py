@@ -13,6 +13,7 @@ from typing import Any
 
 from ..core import EventType
 from ._definition import LifecycleDefinition
+from ._imports import imported_facts
 from ._model import Effect
 
 __all__ = ["apply", "effects_of", "fold", "initial_facts"]
@@ -40,6 +41,9 @@ def fold(
     iterator = iter(events)
     facts = initial_facts(next(iterator)["body"]["data"])
     for event in iterator:
+        if event["type"] == EventType.IMPORTED:
+            facts = imported_facts(facts, event["body"]["data"])
+            continue
         effects = effects_of(definition_of(event["definition"]), event["type"], event["name"])
         if effects:
             body = event["body"]

@@ -3,6 +3,7 @@ the guards DOMAIN.md marks *hard*, and the plugins' checks, before the lifecycle
 
 from ._decision import decide
 from ._guards import GUARD_CHECKS, Command, check_role, evaluate_guards, required_parties
+from ._imports import judge_import
 from ._migration import judge_migration
 from ._moves import (
     Move,
@@ -26,6 +27,7 @@ __all__ = [
     "check_role",
     "decide",
     "evaluate_guards",
+    "judge_import",
     "judge_migration",
     "required_parties",
     "resolve_fact",

@@ -1,0 +1,237 @@
+"""``stageborging import``: internships already running, from a CSV file, in batches."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..core import Actor, Finding, InvalidInput, Refused, StageborgingError
+from ..engine import Engine
+from ..lifecycles import EVIDENCE_FIELDS, FieldKind, FieldSpec, LifecycleDefinition
+from ._options import db_option, parse_actor, plugin_options, printable, registry, shown_path
+
+__all__ = ["import_csv"]
+
+#: Columns that are neither opening data nor evidence.
+_META = ("lifecycle", "state", "stream_id", "command_id", "institution")
+_EVIDENCE = {spec.name: spec for spec in EVIDENCE_FIELDS}
+
+
+class _Row:
+    """One row's outcome, as printed."""
+
+    def __init__(self, line: int, outcome: str, detail: str, **record: Any) -> None:
+        self.line, self.outcome, self.detail = line, outcome, detail
+        self.record = {"row": line, "outcome": outcome, **record}
+
+
+def _value(spec: FieldSpec, field: str, text: str) -> object:
+    """A CSV cell as the field's kind takes it: integers parsed, code lists split."""
+    if spec.kind is FieldKind.INT:
+        try:
+            return int(text)
+        except ValueError:
+            raise InvalidInput(field, text, "must be a whole number") from None
+    if spec.kind is FieldKind.CODES:
+        return [code for code in text.replace(";", " ").split() if code]
+    return text
+
+
+def _arguments(
+    row: Mapping[str, str], definition: LifecycleDefinition, defaults: Mapping[str, str]
+) -> dict[str, Any]:
+    """The keyword arguments of ``import_stream`` for one row (empty cells: absent)."""
+    opening = {spec.name: spec for spec in definition.open_fields}
+    data: dict[str, object] = {}
+    evidence: dict[str, object] = {}
+    meta: dict[str, str] = {}
+    for column, cell in row.items():
+        text = (cell or "").strip()
+        if not text or column == "lifecycle":
+            continue
+        if column in _META:
+            meta[column] = text
+        elif column in opening:
+            data[column] = _value(opening[column], f"data.{column}", text)
+        elif column in _EVIDENCE:
+            evidence[column] = _value(_EVIDENCE[column], f"evidence.{column}", text)
+        else:
+            raise InvalidInput(column, text, f"is no opening field of {definition.name}")
+    if "source" in defaults:
+        evidence.setdefault("source", defaults["source"])
+    if "state" not in meta:
+        raise InvalidInput("state", None, "required: the state the internship is in")
+    institution = meta.get("institution", defaults.get("institution"))
+    return {
+        "state": meta["state"],
+        "data": data,
+        "evidence": evidence,
+        "stream_id": meta.get("stream_id"),
+        "command_id": meta.get("command_id"),
+        "institution": institution,
+    }
+
+
+def _refusal(findings: tuple[Finding, ...]) -> str:
+    return "; ".join(f"{f.code}: {f.message}" for f in findings if f.blocks)
+
+
+def _failure(line: int, error: StageborgingError) -> _Row:
+    """The outcome of a row that could not be imported."""
+    if isinstance(error, Refused):
+        codes = [f.code for f in error.findings if f.blocks]
+        return _Row(line, "refused", _refusal(error.findings), findings=codes)
+    field = error.field if isinstance(error, InvalidInput) else "-"
+    return _Row(line, "invalid", str(error), field=field, message=str(error))
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of the CSV file with their line numbers (the header is line 1)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            reader = csv.DictReader(file)
+            if not reader.fieldnames:
+                raise click.BadParameter(f"{shown_path(path)}: no header row", param_hint="FILE")
+            names = [name.strip() for name in reader.fieldnames]
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise click.BadParameter(
+                    f"{shown_path(path)}: the column {printable(repeated[0])!r} appears twice",
+                    param_hint="FILE",
+                )
+            reader.fieldnames = names
+            for row in reader:
+                if None in row:  # more cells than the header has columns
+                    raise click.BadParameter(
+                        f"{shown_path(path)}: line {reader.line_num} has more cells than "
+                        "the header",
+                        param_hint="FILE",
+                    )
+                yield reader.line_num, row
+    except UnicodeDecodeError:
+        raise click.BadParameter(f"{shown_path(path)}: not UTF-8 text", param_hint="FILE") from None
+    except csv.Error as exc:
+        raise click.BadParameter(f"{shown_path(path)}: {exc}", param_hint="FILE") from None
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+@click.option(
+    "--lifecycle", "default_lifecycle", metavar="NAME",
+    help="The lifecycle of rows without a 'lifecycle' column (mbo_bpv, hbo_stage).",
+)  # fmt: skip
+@click.option(
+    "--actor", "actor", metavar="ROLE:ID", callback=parse_actor, default="system:sis-import",
+    show_default=True, help="Who imports (system or placement_office).",
+)  # fmt: skip
+@click.option(
+    "--source", metavar="CODE",
+    help="The system imported from, for rows without a 'source' column (eduarte).",
+)  # fmt: skip
+@click.option("--institution", metavar="ID",
+              help="The institution of rows without an 'institution' column.")  # fmt: skip
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True,
+              help="Rows per transaction.")  # fmt: skip
+@click.option(
+    "--dry-run", is_flag=True,
+    help="Judge every row and write nothing (ids in use show only when it runs).",
+)  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table",
+    show_default=True, help="One line per row for people, or one JSON object per row.",
+)  # fmt: skip
+@plugin_options
+def import_csv(
+    file: Path,
+    db: Path | str,
+    default_lifecycle: str | None,
+    actor: Actor,
+    source: str | None,
+    institution: str | None,
+    batch_size: int,
+    dry_run: bool,
+    fmt: str,
+    block: tuple[str, ...],
+    config: dict[str, Any] | None,
+) -> None:
+    """Import internships that are already running from the CSV file FILE.
+
+    One row per internship: its state (column 'state'), its opening data (one
+    column per opening field: student, programme, planned_start …) and the
+    evidence the earlier system holds (employer, recognition_source,
+    recognition_checked_on, agreement_version, signatures, agreement_confirmed_on
+    …); optional columns lifecycle, stream_id, command_id, institution. Empty
+    cells are absent; signatures are parties separated by ';' or spaces.
+
+    Each row is judged as Engine.import_stream judges it and reported: imported,
+    or refused with the rules it does not satisfy. Rows are written in batches,
+    one transaction per batch. A command_id column makes running the file again
+    safe: rows imported before return their first outcome.
+
+    Exit status: 0 every row imported (or would be); 1 some rows were refused
+    or invalid; 2 a file or database that cannot be read, or bad options.
+    """
+    found = registry(block, config)
+    defaults = {k: v for k, v in (("source", source), ("institution", institution)) if v}
+    outcomes: list[_Row] = []
+    with Engine(db, registry=found) as engine:
+        rows = list(_rows(file))
+        for first in range(0, len(rows), batch_size):
+            outcomes += _import_batch(engine, rows[first : first + batch_size], actor,
+                                      default_lifecycle, defaults, dry_run)  # fmt: skip
+    for outcome in outcomes:
+        if fmt == "jsonl":
+            click.echo(json.dumps(outcome.record, ensure_ascii=False, sort_keys=True))
+        else:
+            click.echo(printable(f"row {outcome.line}: {outcome.outcome}: {outcome.detail}"))
+    imported = sum(o.outcome in ("imported", "would import") for o in outcomes)
+    if fmt == "table":
+        verb = "would import" if dry_run else "imported"
+        click.echo(f"{verb} {imported} of {len(outcomes)} row(s)")
+    sys.exit(0 if imported == len(outcomes) else 1)
+
+
+def _import_batch(
+    engine: Engine,
+    rows: list[tuple[int, dict[str, str]]],
+    actor: Actor,
+    default_lifecycle: str | None,
+    defaults: Mapping[str, str],
+    dry_run: bool,
+) -> list[_Row]:
+    """Judge and queue *rows*, run them in one transaction; one outcome per row."""
+    outcomes: dict[int, _Row] = {}
+    queued: list[tuple[int, str, str]] = []  # line, stream id, state
+    batch = engine.batch()
+    for line, row in rows:
+        try:
+            name = (row.get("lifecycle") or "").strip() or default_lifecycle
+            if not name:
+                raise InvalidInput("lifecycle", None, "required: a column or --lifecycle")
+            arguments = _arguments(row, engine.lifecycle(name), defaults)
+            sid = batch.import_stream(name, actor=actor, **arguments)
+        except StageborgingError as error:
+            outcomes[line] = _failure(line, error)
+            continue
+        queued.append((line, sid, arguments["state"]))
+    if not dry_run:
+        results = batch.run()
+    for index, (line, sid, state) in enumerate(queued):
+        if dry_run:
+            outcomes[line] = _Row(line, "would import", f"into {state}", stream_id=sid,
+                                  state=state)  # fmt: skip
+            continue
+        result = results[index]
+        if result.error is not None:
+            outcomes[line] = _failure(line, result.error)
+        else:
+            outcomes[line] = _Row(line, "imported", f"into {state} (stream {sid})",
+                                  stream_id=sid, state=state)  # fmt: skip
+    return [outcomes[line] for line, _ in rows]
