@@ -775,3 +775,46 @@ def test_stream_queries_raise_only_library_errors(
     """``Engine.streams`` with one hostile filter: a page or a library error."""
     engine, path, _ = fuzzed
     refuses_cleanly(path, lambda: engine.streams(**{argument: value}))
+
+
+@FUZZ
+@given(
+    position=st.sampled_from(["lifecycle", "state", "actor", "data", "evidence",
+                              "evidence.employer", "evidence.signatures", "evidence.hours",
+                              "stream_id", "command_id", "institution"]),
+    value=HOSTILE,
+)  # fmt: skip
+def test_import_raises_only_library_errors_and_writes_nothing(
+    fuzzed: tuple[Engine, str, str], position: str, value: Any
+) -> None:
+    """import_stream, one hostile argument (or piece of evidence) at a time."""
+    engine, path, _ = fuzzed
+    evidence: dict[str, Any] = {"source": "eduarte", "employer": "lb-1"}
+    arguments: dict[str, Any] = {"state": "placement_proposed", "actor": PLACEMENT_OFFICE,
+                                 "data": mbo_details(), "evidence": evidence}  # fmt: skip
+    lifecycle: Any = "mbo_bpv"
+    if position == "lifecycle":
+        lifecycle = value
+    elif position.startswith("evidence."):
+        evidence[position.removeprefix("evidence.")] = value
+    else:
+        arguments[position] = value
+    refuses_cleanly(path, lambda: engine.import_stream(lifecycle, **arguments))
+
+
+@FUZZ
+@given(
+    position=st.sampled_from(["stream_id", "seq", "actor", "reason", "expected_version",
+                              "command_id"]),
+    value=HOSTILE,
+)  # fmt: skip
+def test_correct_raises_only_library_errors_and_writes_nothing(
+    fuzzed: tuple[Engine, str, str], position: str, value: Any
+) -> None:
+    """correct, one hostile argument at a time."""
+    engine, path, sid = fuzzed
+    arguments: dict[str, Any] = {"stream_id": sid, "seq": 2, "actor": PLACEMENT_OFFICE,
+                                 "reason": "mistyped", position: value}  # fmt: skip
+    refuses_cleanly(
+        path, lambda: engine.correct(arguments.pop("stream_id"), arguments.pop("seq"), **arguments)
+    )

@@ -62,7 +62,7 @@ def header_fits(h: dict) -> bool:
             and all(type(h[k]) is str and ID.match(h[k]) for k in extra)
             and type(h["seq"]) is int and all(type(v) is str for v in strings)
             and h["type"] in ("opened", "transitioned", "recorded", "refused", "migrated",
-                              "imported")
+                              "imported", "corrected")
             and bool(TIME.match(h["time"]))
             and all(HEX64.match(h[k]) for k in ("definition", "body_hash", "prev"))
             and isinstance(actor, dict) and actor.keys() == {"id", "role"}
@@ -71,7 +71,7 @@ def header_fits(h: dict) -> bool:
             and all(isinstance(p, list) and len(p) == 2 and all(type(x) is str for x in p)
                     for p in plugins)
             and [p[0] for p in plugins] == sorted({p[0] for p in plugins})
-            and not (plugins and h["type"] in ("opened", "migrated", "imported"))
+            and not (plugins and h["type"] in ("opened", "migrated", "imported", "corrected"))
             and (h["type"] in ("transitioned", "migrated", "imported")
                  or h["from"] == h["to"]))  # fmt: skip
 
@@ -92,7 +92,7 @@ def body_fits(b: dict, type_: str) -> bool:
         return False
     blocks = sum(f["severity"] == "block" for f in findings)
     if (blocks > 0) != (type_ == "refused") or (
-        type_ in ("opened", "migrated", "imported") and findings
+        type_ in ("opened", "migrated", "imported", "corrected") and findings
     ):
         return False
     return type_ != "migrated" or migration_fits(b["data"])
@@ -167,6 +167,17 @@ def check_event(e: sqlite3.Row, prev: sqlite3.Row | None) -> str | None:
     return None
 
 
+def correction_problem(e: sqlite3.Row, chain: list[sqlite3.Row]) -> str | None:
+    """A correction names an earlier ``recorded`` event of its stream, not corrected before."""
+    target = json.loads(e["body"])["data"].get("seq")
+    earlier = [x for x in chain if x["seq"] == target and type(target) is int and target < e["seq"]]
+    named = [json.loads(x["body"])["data"].get("seq") for x in chain
+             if x["type"] == "corrected" and x["seq"] < e["seq"]]  # fmt: skip
+    if not earlier or earlier[0]["type"] != "recorded" or target in named:
+        return "a correction that names no earlier recorded event (or one corrected before)"
+    return None
+
+
 def digest_of(definition: dict) -> str:
     """A definition's digest: SHA-256 of its canonical JSON without the description."""
     stamped = {key: value for key, value in definition.items() if key != "description"}
@@ -213,6 +224,8 @@ def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
             command = optional(event, "command_id")
             if problem is None and command is not None and commands.count(command) > 1:
                 problem = "a command id names a second event on the stream"  # one per stream
+            if problem is None and event["type"] == "corrected":
+                problem = correction_problem(event, chain)
             if problem:
                 breaks.append((sid, 1 if prev is None else prev["seq"] + 1, problem))
                 break

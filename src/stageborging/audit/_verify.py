@@ -19,11 +19,16 @@ from attrs import frozen
 
 from ..core import IDENTIFIER, MAX_INT, InvalidInput, Role, canonical_bytes
 from ..lifecycles import (
+    CORRECTION_REASONS,
     IMPORT_ROLES,
     MIGRATE_ROLES,
     LifecycleDefinition,
     apply,
+    correct_roles,
+    corrected_seqs,
+    correction_problem,
     effects_of,
+    fold,
     import_needs,
     imported_facts,
     initial_facts,
@@ -135,13 +140,17 @@ _HEADER_KEYS = frozenset({*(key for key, _ in _COLUMNS), "v", "actor", "plugins"
 _OPTIONAL_KEYS = frozenset({"command", "institution"})
 _BODY_KEYS = frozenset({"data", "date", "findings"})
 _FINDING_KEYS = frozenset({"code", "severity", "message", "message_nl", "source", "params"})
-_TYPES = frozenset({"opened", "transitioned", "recorded", "refused", "migrated", "imported"})
+_TYPES = frozenset(
+    {"opened", "transitioned", "recorded", "refused", "migrated", "imported", "corrected"}
+)
 _MIGRATION_KEYS = frozenset({"from", "to", "mapping", "reason"})
 _ROLES = frozenset(r.value for r in Role)
 #: The event types that may change the state.
 _MOVES = frozenset({"transitioned", "migrated", "imported"})
 #: The event types no plugin takes part in, and that carry no findings.
-_PLAIN = frozenset({"opened", "migrated", "imported"})
+_PLAIN = frozenset({"opened", "migrated", "imported", "corrected"})
+#: The name each built-in command's events carry.
+_NAMES = {"migrated": "migrate", "imported": "import", "corrected": "correct"}
 _SEVERITIES = frozenset({"block", "warn", "info"})
 _TEXT_COLUMNS = tuple(
     f for f in SealedEvent._fields if f not in ("seq", "header", "body", "command_id")
@@ -235,10 +244,9 @@ def _header_problem(header: dict[str, Any]) -> str | None:
         return "header plugins are not sorted by name, each once"
     if plugins and header["type"] in _PLAIN:
         return f"{_article(header['type'])} {header['type']} event names plugins"
-    if header["type"] == "migrated" and header["name"] != "migrate":
-        return "a migrated event is not named 'migrate'"
-    if header["type"] == "imported" and header["name"] != "import":
-        return "an imported event is not named 'import'"
+    named = _NAMES.get(header["type"])
+    if named is not None and header["name"] != named:
+        return f"{_article(header['type'])} {header['type']} event is not named {named!r}"
     if header["actor"]["role"] not in _ROLES:
         return f"header actor role {header['actor']['role']!r} is not a role"
     if header["type"] not in _MOVES and header["from"] != header["to"]:
@@ -278,6 +286,12 @@ def _body_problem(body: dict[str, Any], type_: str) -> str | None:
         return f"{_article(type_)} {type_} event has findings"
     if type_ == "migrated":
         return _migration_problem(body["data"])
+    if type_ == "corrected":
+        data = body["data"]
+        if data.keys() != {"seq", "reason"} or type(data["seq"]) is not int:
+            return "correction data keys are not seq and reason"
+        if data["reason"] not in CORRECTION_REASONS:
+            return "correction reason is not a correction reason"
     return None
 
 
@@ -396,6 +410,8 @@ def _fit_problem(
         return _migration_fit(definition, event, data["mapping"], before)
     if kind == "imported":
         return _import_fit(definition, event, data)
+    if kind == "corrected":
+        return None  # judged against the stream's events (_StreamCheck._correction_fit)
     transition = definition.transitions_by_trigger.get(name)
     fact = definition.facts_by_name.get(name)
     if kind == "transitioned":
@@ -508,6 +524,8 @@ class _StreamCheck:
         self.definition: LifecycleDefinition | None = None
         #: The command ids seen on the stream: each names one command.
         self.commands: set[str] = set()
+        #: The stream's events as the facts fold reads them (a correction folds anew).
+        self.decoded: list[dict[str, Any]] = []
 
     def add(self, event: SealedEvent) -> Break | None:
         expected = 1 if self.prev is None else self.prev.seq + 1
@@ -537,9 +555,16 @@ class _StreamCheck:
                 self.facts = None
                 return None
         problem = _fit_problem(definition, event, body["data"], before)
+        if problem is None and event.type == "corrected":
+            problem = self._correction_fit(event, body["data"]["seq"])
         if problem is not None:
             return problem
+        self.decoded.append({"seq": event.seq, "type": event.type, "name": event.name,
+                             "definition": event.definition, "body": body})  # fmt: skip
         try:
+            if event.type == "corrected":
+                self.facts = fold(self.decoded, self.known.__getitem__)
+                return None
             if event.type == "opened":
                 self.facts = initial_facts(body["data"])
                 return None
@@ -552,6 +577,21 @@ class _StreamCheck:
                 self.facts = apply(self.facts, effects, body["data"], body["date"])
         except (ValueError, KeyError, TypeError, AttributeError):
             return "body does not fit the lifecycle definition"
+        return None
+
+    def _correction_fit(self, event: SealedEvent, seq: int) -> str | None:
+        """What a correction of event *seq* breaks of the correction rules, or None."""
+        target = self.decoded[seq - 1] if 1 <= seq < event.seq else None
+        version = None if target is None else self.known.get(target["definition"])
+        problem = correction_problem(
+            version, event.from_state, target, corrected_seqs(self.decoded)
+        )
+        if problem is not None:
+            return f"the correction of seq {seq} is not allowed: {problem}"
+        assert target is not None  # no problem: the event and its version are known
+        assert version is not None
+        if event.actor_role not in correct_roles(version, target["name"]):
+            return f"role {event.actor_role!r} may not correct {target['name']!r}"
         return None
 
     def finish(self, head: StreamRow | None) -> Break | None:

@@ -25,6 +25,7 @@ class EventType(StrEnum):
     REFUSED = "refused"
     MIGRATED = "migrated"
     IMPORTED = "imported"
+    CORRECTED = "corrected"
 
 
 @frozen
@@ -35,10 +36,11 @@ class Event:
         stream_id: The stream (internship or case) it belongs to.
         seq: Its position in the stream, from 1.
         type: opened, transitioned, recorded (a fact), refused, migrated (to
-            another version of its definition) or imported (a running internship
-            taken over from another system, straight after its opening).
+            another version of its definition), imported (a running internship
+            taken over from another system, straight after its opening) or
+            corrected (a recorded fact taken back: ``data["seq"]`` names it).
         name: The lifecycle, trigger or fact name (``migrate`` for a migration,
-            ``import`` for an import).
+            ``import`` for an import, ``correct`` for a correction).
         occurred_at: When it was recorded (UTC).
         actor: Who fired the command.
         from_state: The state before.

@@ -41,6 +41,7 @@ from ..rules import (
 )
 from ..store import Store, Transaction, open_store
 from ._batch import Batch
+from ._corrections import Corrections
 from ._migrations import Migrations
 from ._pipeline import Outcome, Pipeline
 from ._reads import Reads
@@ -67,7 +68,7 @@ def _store(db: object) -> Store:
     return db  # type: ignore[return-value]  # Store is a protocol: checked by its methods
 
 
-class Engine(Reads, Migrations):
+class Engine(Reads, Migrations, Corrections):
     """Open streams, fire transitions, record facts and read them back.
 
     Args:

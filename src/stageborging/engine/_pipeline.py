@@ -25,9 +25,20 @@ from ..core import (
     Moment,
     PluginInfo,
     StreamNotFound,
+    finding,
     freeze,
 )
-from ..lifecycles import Carrier, CompiledMachine, LifecycleDefinition, apply, initial_facts
+from ..lifecycles import (
+    Carrier,
+    CompiledMachine,
+    LifecycleDefinition,
+    apply,
+    correct_roles,
+    corrected_seqs,
+    correction_problem,
+    fold,
+    initial_facts,
+)
 from ..outbox import entries as outbox_entries
 from ..rules import (
     Command,
@@ -42,6 +53,7 @@ from ..store import Store, StreamRow, Transaction
 from ._facts_cache import FactsCache
 from ._records import (
     Draft,
+    decoded,
     event_from_sealed,
     event_of,
     facts_json,
@@ -440,6 +452,66 @@ class Pipeline:
         tx.write(new_row, [sealed], row.version, outbox)
         self.facts.advance(row, sealed.hash, facts)
         return Outcome(event, refused=draft.type is EventType.REFUSED)
+
+    # -- correct -------------------------------------------------------------
+
+    def correct(
+        self,
+        tx: Transaction,
+        stream_id: str,
+        data: Mapping[str, Any],
+        actor: Actor,
+        expected_version: int | None,
+        command_id: str | None,
+    ) -> tuple[Outcome | None, list[Finding]]:
+        """Take back the recorded fact ``data["seq"]`` of the stream in *tx*, unless the
+        actor may not (then nothing is written and the findings say why).
+
+        Raises:
+            InvalidInput: no such event, or one that is not corrected (naming ``seq``).
+        """
+        moment = self.moment()
+        row = self.load(tx, stream_id, None)
+        repeated = self.repeat(tx, row, EventType.CORRECTED, "correct", actor, data, command_id)
+        if repeated is not None:
+            return repeated, []
+        self.check_version(row, expected_version)
+        definition = self.definition_of(row)
+        events = [decoded(sealed) for sealed in tx.read_events(stream_id)]
+        seq = data["seq"]
+        target = events[seq - 1] if seq <= len(events) else None
+        version = None if target is None else self.versions.get(target["definition"])
+        problem = correction_problem(version, row.state, target, corrected_seqs(events))
+        if problem is not None:
+            raise InvalidInput("seq", seq, problem)
+        assert target is not None  # no problem: the event and its version are known
+        assert version is not None
+        roles = correct_roles(version, target["name"])
+        if actor.role not in roles:
+            allowed = ", ".join(str(r) for r in roles)
+            return None, [
+                finding("role.not_allowed", role=actor.role, command="correct", allowed=allowed)
+            ]
+        correction = {"seq": row.version + 1, "type": "corrected", "name": "correct",
+                      "definition": definition.digest, "body": {"data": data}}  # fmt: skip
+        facts = fold([*events, correction], lambda digest: self.versions.require(
+            row.id, row.lifecycle, digest))  # fmt: skip
+        draft = Draft(
+            stream_id=row.id,
+            seq=row.version + 1,
+            type=EventType.CORRECTED,
+            name="correct",
+            actor=actor,
+            from_state=row.state,
+            to_state=row.state,
+            definition=definition,
+            data=data,
+            moment=moment,
+            prev_hash=row.head_hash,
+            command_id=command_id,
+            institution=row.institution,
+        )
+        return self._append(tx, row, draft, facts), []
 
     # -- migrate -------------------------------------------------------------
 

@@ -147,9 +147,10 @@ def event_from_sealed(sealed: SealedEvent) -> Event:
 
 
 def decoded(sealed: SealedEvent) -> dict[str, Any]:
-    """What the facts fold reads of a stored event: type, name, version and decoded body."""
+    """What the facts fold reads of a stored event: seq, type, name, version and decoded body."""
     body = json.loads(sealed.body) if sealed.body is not None else {}
     return {
+        "seq": sealed.seq,
         "type": sealed.type,
         "name": sealed.name,
         "definition": sealed.definition,

@@ -16,7 +16,12 @@ from typing import Any
 
 from ..audit import SealedEvent
 from ..core import Actor, EventType, InvalidInput, canonical_bytes
-from ..lifecycles import EVIDENCE_FIELDS, LifecycleDefinition, validate_data
+from ..lifecycles import (
+    CORRECTION_FIELDS,
+    EVIDENCE_FIELDS,
+    LifecycleDefinition,
+    validate_data,
+)
 
 __all__ = ["opened_id", "same_command", "same_import"]
 
@@ -26,6 +31,7 @@ _KINDS = {
     EventType.TRANSITIONED: frozenset({"transitioned", "refused"}),
     EventType.RECORDED: frozenset({"recorded", "refused"}),
     EventType.IMPORTED: frozenset({"imported"}),
+    EventType.CORRECTED: frozenset({"corrected"}),
 }
 
 
@@ -79,6 +85,8 @@ def _difference(
         fields = definition.open_fields
     elif type is EventType.IMPORTED:
         fields = EVIDENCE_FIELDS
+    elif type is EventType.CORRECTED:
+        fields = CORRECTION_FIELDS
     elif type is EventType.TRANSITIONED:
         fields = definition.transitions_by_trigger[name].fields
     else:

@@ -9,6 +9,14 @@ knows of storage or plugins.
 
 from __future__ import annotations
 
+from ._corrections import (
+    CORRECTABLE,
+    CORRECTION_FIELDS,
+    CORRECTION_REASONS,
+    correct_roles,
+    corrected_seqs,
+    correction_problem,
+)
 from ._definition import LifecycleDefinition
 from ._fields import FieldKind, FieldSpec, validate_data
 from ._files import (
@@ -65,6 +73,9 @@ __all__ = [
     "AGREEMENT_FIELDS_MBO",
     "CANCEL_REASONS",
     "CASE_PHASES",
+    "CORRECTABLE",
+    "CORRECTION_FIELDS",
+    "CORRECTION_REASONS",
     "EVIDENCE_FIELDS",
     "FINAL_PHASES",
     "IMPORT_ROLES",
@@ -89,6 +100,9 @@ __all__ = [
     "apply",
     "builtin",
     "case",
+    "correct_roles",
+    "corrected_seqs",
+    "correction_problem",
     "definition_from_data",
     "definition_to_toml",
     "digest_of",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..core import EventType
+from ._corrections import corrected_seqs
 from ._definition import LifecycleDefinition
 from ._imports import imported_facts
 from ._model import Effect
@@ -36,11 +37,15 @@ def fold(
     migrated is folded event by event under the version in force at the time.
     ``body`` is the decoded event body: ``data`` and ``date`` (the institution's
     calendar date of the event) are what effects read. The first event must be
-    the ``opened`` one.
+    the ``opened`` one. An event whose ``seq`` a ``corrected`` event names is left out.
     """
-    iterator = iter(events)
+    listed = list(events)
+    corrected = corrected_seqs(listed)
+    iterator = iter(listed)
     facts = initial_facts(next(iterator)["body"]["data"])
     for event in iterator:
+        if event.get("seq") in corrected:
+            continue  # its effect is taken back: the facts are as if it was never recorded
         if event["type"] == EventType.IMPORTED:
             facts = imported_facts(facts, event["body"]["data"])
             continue
