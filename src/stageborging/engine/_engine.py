@@ -485,13 +485,7 @@ class Engine(Reads, Migrations, Corrections):
             actor = check_actor(actor)
             definition = self.lifecycle(lifecycle)
             move = resolve_open(definition, data)
-            owner = self._owner(institution)
-            if command_id is not None:
-                check_identifier("command_id", command_id)
-            if stream_id is not None:
-                sid = check_identifier("stream_id", stream_id)
-            else:
-                sid = uuid.uuid4().hex if command_id is None else opened_id(owner, command_id)
+            sid, owner = self._new_stream(stream_id, command_id, institution)
         except InvalidInput as exc:
             self._log_command("-", "open", "invalid", started, field=exc.field)
             raise
@@ -527,13 +521,7 @@ class Engine(Reads, Migrations, Corrections):
             needs = import_needs(definition, state)
             opening = resolve_open(definition, data)
             proof = validate_evidence(needs, evidence)
-            owner = self._owner(institution)
-            if command_id is not None:
-                check_identifier("command_id", command_id)
-            if stream_id is not None:
-                sid = check_identifier("stream_id", stream_id)
-            else:
-                sid = uuid.uuid4().hex if command_id is None else opened_id(owner, command_id)
+            sid, owner = self._new_stream(stream_id, command_id, institution)
         except InvalidInput as exc:
             self._log_command("-", "import", "invalid", started, field=exc.field)
             raise
@@ -547,6 +535,19 @@ class Engine(Reads, Migrations, Corrections):
             tx, definition, sid, actor, opening, needs.state, proof, facts, moment, command_id,
             owner,
         )  # fmt: skip
+
+    def _new_stream(
+        self, stream_id: str | None, command_id: str | None, institution: str | None
+    ) -> tuple[str, str]:
+        """The id and the institution of a stream about to open (InvalidInput naming the
+        argument that cannot be used): the caller's id, else one derived from the command
+        id (a repeat finds its stream), else a random one."""
+        owner = self._owner(institution)
+        if command_id is not None:
+            check_identifier("command_id", command_id)
+        if stream_id is not None:
+            return check_identifier("stream_id", stream_id), owner
+        return (uuid.uuid4().hex if command_id is None else opened_id(owner, command_id)), owner
 
     def _owner(self, institution: str | None) -> str:
         """The institution an open puts its stream in ("" for none)."""

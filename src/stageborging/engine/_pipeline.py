@@ -292,21 +292,8 @@ class Pipeline:
                 if repeated is not None:
                     return repeated
             raise InvalidInput("stream_id", stream_id, "a stream with this id exists")
-        draft = Draft(
-            stream_id=stream_id,
-            seq=1,
-            type=EventType.OPENED,
-            name=definition.name,
-            actor=actor,
-            from_state=definition.initial,
-            to_state=definition.initial,
-            definition=definition,
-            data=move.data,
-            moment=moment,
-            prev_hash=GENESIS,
-            command_id=command_id,
-            institution=institution,
-        )
+        draft = _opening(definition, stream_id, actor, move.data, moment, institution)
+        draft = draft._replace(command_id=command_id)
         sealed = seal_draft(draft)
         self._store_versions(tx, moment)
         tx.write(opened_row(definition, sealed, facts_json(initial_facts(move.data))), [sealed], 0)
@@ -339,20 +326,7 @@ class Pipeline:
                     same_import(earlier, opened, definition, state, actor, opening.data, evidence)
                     return Outcome(event_from_sealed(earlier), repeated=True)
             raise InvalidInput("stream_id", stream_id, "a stream with this id exists")
-        first = Draft(
-            stream_id=stream_id,
-            seq=1,
-            type=EventType.OPENED,
-            name=definition.name,
-            actor=actor,
-            from_state=definition.initial,
-            to_state=definition.initial,
-            definition=definition,
-            data=opening.data,
-            moment=moment,
-            prev_hash=GENESIS,
-            institution=institution,
-        )
+        first = _opening(definition, stream_id, actor, opening.data, moment, institution)
         opened = seal_draft(first)
         draft = first._replace(
             seq=2,
@@ -603,3 +577,28 @@ class Pipeline:
             institution=row.institution,
         )
         return self._append(tx, row, draft, None), row.definition, dest, findings
+
+
+def _opening(
+    definition: LifecycleDefinition,
+    stream_id: str,
+    actor: Actor,
+    data: Mapping[str, Any],
+    moment: Moment,
+    institution: str,
+) -> Draft:
+    """The ``opened`` event of a new stream, not yet sealed."""
+    return Draft(
+        stream_id=stream_id,
+        seq=1,
+        type=EventType.OPENED,
+        name=definition.name,
+        actor=actor,
+        from_state=definition.initial,
+        to_state=definition.initial,
+        definition=definition,
+        data=data,
+        moment=moment,
+        prev_hash=GENESIS,
+        institution=institution,
+    )

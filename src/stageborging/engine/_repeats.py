@@ -54,12 +54,17 @@ def same_command(
     *earlier* (under its version *definition*, None when unknown)."""
     problem = _difference(earlier, definition, type, name, actor, data)
     if problem is not None:
-        raise InvalidInput(
-            "command_id",
-            earlier.command_id,
-            f"was used on stream {earlier.stream_id} (seq {earlier.seq}) for another "
-            f"command: {problem}",
-        )
+        raise _reused(earlier, problem)
+
+
+def _reused(earlier: SealedEvent, problem: str) -> InvalidInput:
+    """The error of a command id the event *earlier* carries, given to another command."""
+    return InvalidInput(
+        "command_id",
+        earlier.command_id,
+        f"was used on stream {earlier.stream_id} (seq {earlier.seq}) for another command: "
+        f"{problem}",
+    )
 
 
 def _difference(
@@ -124,9 +129,4 @@ def same_import(
     ):
         problem = "other opening data"
     if problem is not None:
-        raise InvalidInput(
-            "command_id",
-            earlier.command_id,
-            f"was used on stream {earlier.stream_id} (seq {earlier.seq}) for another "
-            f"command: {problem}",
-        )
+        raise _reused(earlier, problem)
