@@ -357,6 +357,7 @@ def test_a_known_command_is_still_logged_by_name(
             "clock",
             "timezone",
             "institution",
+            "require_institution",
         ]
     ),
     value=HOSTILE,

@@ -225,3 +225,19 @@ def test_a_database_from_before_institutions_reads_as_of_none(
     feed = runner.invoke(main, ["events", "--db", str(db_path)])
     assert json.loads(feed.output.splitlines()[0])["institution"] == ""
     assert runner.invoke(main, ["audit", "verify", "--db", str(db_path)]).exit_code == 0
+
+
+def test_an_engine_may_require_every_open_to_name_its_institution(db: str) -> None:
+    with Engine(db, require_institution=True) as engine:
+        with pytest.raises(InvalidInput) as error:
+            engine.open("case", actor=STUDENT, data={"phase": "search"})
+        assert error.value.field == "institution"
+        with pytest.raises(InvalidInput):
+            engine.import_stream("mbo_bpv", state="searching", actor=PLACEMENT_OFFICE,
+                                 data=mbo_details(), evidence={"source": "eduarte"})  # fmt: skip
+        assert engine.statistics().events == 0
+        event = engine.open("case", actor=STUDENT, data={"phase": "search"}, institution="roc-a")
+        assert engine.stream(event.stream_id).institution == "roc-a"
+    with pytest.raises(InvalidInput) as error:
+        Engine(db, require_institution="yes")  # type: ignore[arg-type]
+    assert error.value.field == "require_institution"

@@ -100,6 +100,9 @@ class Engine(Reads, Migrations, Corrections):
             or writes another institution's streams (they are not found). By
             default it is unbound: each :meth:`open` names its institution, or
             none.
+        require_institution: On an unbound engine, refuse an :meth:`open` (or
+            import) that names no institution, for a school group whose every
+            stream must belong to one.
 
     Raises:
         InvalidInput: an argument has the wrong kind (a number as *db*, a string
@@ -125,9 +128,13 @@ class Engine(Reads, Migrations, Corrections):
         clock: Clock = utc_now,
         timezone: tzinfo | None = None,
         institution: str | None = None,
+        require_institution: bool = False,
     ) -> None:
         if institution is not None:
             check_identifier("institution", institution)
+        if not isinstance(require_institution, bool):
+            raise InvalidInput("require_institution", require_institution, "must be True or False")
+        self._require_institution = require_institution
         if registry is None:
             registry = Registry(
                 plugins,
@@ -553,6 +560,8 @@ class Engine(Reads, Migrations, Corrections):
         """The institution an open puts its stream in ("" for none)."""
         bound = self._pipeline.institution
         if institution is None:
+            if bound is None and self._require_institution:
+                raise InvalidInput("institution", None, "required by this engine")
             return "" if bound is None else bound
         check_identifier("institution", institution)
         if bound is not None and institution != bound:
