@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stageborging import ConcurrencyConflict, Engine, InvalidInput, Refused
-from stageborging.audit import seal
+from stageborging.audit import seal, verify_rows
+from stageborging.store import open_store
 from stageborging.testing import FakeClock
 from support import COACH, EMPLOYER, PLACEMENT_OFFICE, STUDENT, Recognises, journey
 
@@ -213,10 +214,10 @@ def _forge_correction(path: Path, sid: str, data: dict[str, Any], role: str = "c
 @pytest.mark.parametrize(
     ("target", "role", "problem"),
     [
-        ("transition", "coach", "only recorded facts are corrected"),
+        ("transition", "coach", "names no earlier recorded event of the stream (seq 2)"),
         ("hours", "student_of_nothing", "is not a role"),
         ("hours", "assessor", "may not correct 'hours'"),
-        ("later", "coach", "no event of the stream has this seq"),
+        ("later", "coach", "names no earlier recorded event"),
     ],
 )
 def test_a_forged_correction_is_caught_by_both_verifiers(
@@ -243,3 +244,21 @@ def test_an_honest_correction_passes_the_independent_verifier(
     file_engine.correct(sid, hours.seq, actor=COACH, reason="mistyped")
     file_engine.close()
     assert INDEPENDENT["verify"](str(db_path))[2] == []
+
+
+def test_what_a_correction_names_is_checked_without_its_version(
+    file_engine: Engine, clock: FakeClock, db_path: Path
+) -> None:
+    """A correction of the opening (or of itself) breaks the chain even for a verifier that
+    knows no version of the stream's definition: the format alone forbids it."""
+    sid = _active(file_engine, clock)
+    file_engine.close()
+    _forge_correction(db_path, sid, {"reason": "other", "seq": 1})
+    store = open_store(db_path, read_only=True)
+    try:
+        report = verify_rows(store.iter_events(), store.stream_heads(), definitions=())
+    finally:
+        store.close()
+    assert [b.problem for b in report.breaks] == [
+        "a correction names no earlier recorded event of the stream (seq 1)"
+    ]

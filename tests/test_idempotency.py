@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import runpy
+import sqlite3
 import threading
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 
 from stageborging import ConcurrencyConflict, Engine, InvalidInput, Refused
+from stageborging.audit import seal
 from stageborging.testing import FakeClock
 from support import COACH, PLACEMENT_OFFICE, STUDENT, journey, mbo_details
 
@@ -203,3 +208,36 @@ def test_concurrent_repeats_write_once(backend: str, clock: FakeClock) -> None:
         assert engine.statistics().states["case"] == {"received": 1}
         assert len({repr(r) for r in results}) == 2  # one fire and one open, each the same
         assert engine.verify().ok
+
+
+def test_a_command_id_twice_on_a_stream_breaks_it_at_the_second(
+    file_engine: Engine, db_path: Path
+) -> None:
+    """Both verifiers report a repeated command id at the event that repeats it."""
+    sid = journey(file_engine).open()
+    file_engine.fire(sid, "begin_search", actor=STUDENT, command_id="m-1")
+    file_engine.fire(sid, "request_assistance", actor=STUDENT, command_id="m-2")
+    file_engine.close()
+    with closing(sqlite3.connect(db_path)) as conn:  # re-seal seq 3 under m-1 (a forger)
+        conn.row_factory = sqlite3.Row
+        row = dict(conn.execute("SELECT * FROM events WHERE seq = 3").fetchone())
+        header = json.loads(row["header"])
+        fields = {k: row[k] for k in ("stream_id", "seq", "type", "name", "occurred_at",
+                                      "actor_id", "actor_role", "from_state", "to_state",
+                                      "lifecycle", "definition", "prev_hash")}  # fmt: skip
+        plugins = [tuple(p) for p in header["plugins"]]
+        forged = seal(**fields, plugins=plugins, body=json.loads(row["body"]), command_id="m-1")
+        conn.executescript("DROP TRIGGER events_no_update; DROP INDEX events_by_command;")
+        conn.execute("UPDATE events SET header = ?, hash = ?, command_id = ? WHERE seq = 3",
+                     (forged.header, forged.hash, "m-1"))  # fmt: skip
+        conn.execute("UPDATE streams SET head_hash = ?", (forged.hash,))
+        conn.commit()
+    with Engine(db_path) as engine:
+        breaks = engine.verify().breaks
+    assert [(b.seq, b.problem) for b in breaks] == [
+        (3, "a command id names a second event on the stream")
+    ]
+    independent = runpy.run_path(
+        str(Path(__file__).parent.parent / "docs" / "examples" / "independent_verifier.py")
+    )
+    assert [b[:2] for b in independent["verify"](str(db_path))[2]] == [(sid, 3)]

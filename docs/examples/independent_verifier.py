@@ -66,6 +66,7 @@ def header_fits(h: dict) -> bool:
             and bool(TIME.match(h["time"]))
             and all(HEX64.match(h[k]) for k in ("definition", "body_hash", "prev"))
             and isinstance(actor, dict) and actor.keys() == {"id", "role"}
+            and (h["type"] != "imported" or actor["role"] in ("system", "placement_office"))
             and all(type(v) is str for v in actor.values())
             and isinstance(plugins, list)
             and all(isinstance(p, list) and len(p) == 2 and all(type(x) is str for x in p)
@@ -95,6 +96,11 @@ def body_fits(b: dict, type_: str) -> bool:
         type_ in ("opened", "migrated", "imported", "corrected") and findings
     ):
         return False
+    if type_ == "corrected":
+        d = b["data"]
+        return (d.keys() == {"seq", "reason"} and type(d["seq"]) is int
+                and d["reason"] in ("mistyped", "duplicate", "wrong_stream", "wrong_party",
+                                    "other"))  # fmt: skip
     return type_ != "migrated" or migration_fits(b["data"])
 
 
@@ -107,15 +113,13 @@ def migration_fits(d: dict) -> bool:
             and all(type(v) is str for v in d["mapping"].values()))  # fmt: skip
 
 
-def optional(row: sqlite3.Row, column: str) -> object:
+def optional(row: dict, column: str) -> object:
     """A column of schema 7 on; before it, what the schema meant (no command id, no
     institution)."""
-    if column in row.keys():  # noqa: SIM118 (a Row)
-        return row[column]
-    return None if column == "command_id" else ""
+    return row.get(column, None if column == "command_id" else "")
 
 
-def check_event(e: sqlite3.Row, prev: sqlite3.Row | None) -> str | None:
+def check_event(e: dict, prev: dict | None) -> str | None:
     """The first problem of event *e*, given the stream's previous event."""
     expected = 1 if prev is None else prev["seq"] + 1
     if type(e["seq"]) is not int or any(
@@ -167,7 +171,22 @@ def check_event(e: sqlite3.Row, prev: sqlite3.Row | None) -> str | None:
     return None
 
 
-def correction_problem(e: sqlite3.Row, chain: list[sqlite3.Row]) -> str | None:
+def schema_row(row: sqlite3.Row, schema: int) -> dict:
+    """A row as a dict; schema 7 on, its command_id and institution columns must be there
+    (else the file cannot be read); before, they do not count."""
+    found = dict(row)
+    if schema >= 7:
+        wanted = ("command_id", "institution") if "seq" in found else ("institution",)
+        missing = [column for column in wanted if column not in found]
+        if missing:
+            raise sqlite3.DatabaseError(f"schema 7 without the column {missing[0]}")
+    else:
+        found.pop("command_id", None)
+        found.pop("institution", None)
+    return found
+
+
+def correction_problem(e: dict, chain: list[dict]) -> str | None:
     """A correction names an earlier ``recorded`` event of its stream, not corrected before."""
     target = json.loads(e["body"])["data"].get("seq")
     earlier = [x for x in chain if x["seq"] == target and type(target) is int and target < e["seq"]]
@@ -205,12 +224,16 @@ def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
     mode = "ro" if Path(f"{path}-wal").exists() else "ro&immutable=1"
     with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode={mode}", uri=True)) as db:
         db.row_factory = sqlite3.Row
-        if not 1 <= db.execute("PRAGMA user_version").fetchone()[0] <= 7:
+        schema = db.execute("PRAGMA user_version").fetchone()[0]
+        if not 1 <= schema <= 7:
             raise sqlite3.DatabaseError("not a stageborging database of schema version 1 to 7")
-        heads = {str(row["id"]): row for row in db.execute("SELECT * FROM streams")}
-        events = db.execute("SELECT * FROM events ORDER BY stream_id, seq").fetchall()
+        heads = {
+            str(row["id"]): schema_row(row, schema) for row in db.execute("SELECT * FROM streams")
+        }
+        rows = db.execute("SELECT * FROM events ORDER BY stream_id, seq")
+        events = [schema_row(row, schema) for row in rows]
         stored = definition_problems(db)
-    streams: dict[object, list[sqlite3.Row]] = {}
+    streams: dict[object, list[dict]] = {}
     for event in events:
         streams.setdefault(event["stream_id"], []).append(event)
     breaks = [
@@ -218,12 +241,13 @@ def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
     ] + [("-", 0, problem) for problem in stored]
     for stream_id, chain in streams.items():
         sid = str(stream_id)  # a tampered row may hold a number
-        commands = [optional(e, "command_id") for e in chain]
+        commands: set[object] = set()
         for prev, event in zip([None, *chain], chain, strict=False):
             problem = check_event(event, prev)
             command = optional(event, "command_id")
-            if problem is None and command is not None and commands.count(command) > 1:
+            if problem is None and command is not None and command in commands:
                 problem = "a command id names a second event on the stream"  # one per stream
+            commands.add(command)
             if problem is None and event["type"] == "corrected":
                 problem = correction_problem(event, chain)
             if problem:
@@ -233,7 +257,7 @@ def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
             last, head = chain[-1], heads.get(sid)
             if head is None:
                 breaks.append((sid, 1, "events without a projection row"))
-            elif any(type(head[c]) is not (int if c == "version" else str) for c in head.keys()):  # noqa: SIM118 (a Row)
+            elif any(type(head[c]) is not (int if c == "version" else str) for c in head):
                 breaks.append((sid, last["seq"], "a projection column of the wrong type"))
             elif head["version"] != last["seq"]:
                 breaks.append((sid, max(head["version"], last["seq"]), "projection version"))
@@ -271,7 +295,7 @@ def report(path: str) -> int:
     """Print the breaks and a summary; return the exit status."""
     try:
         streams, events, breaks = verify(path)
-    except (sqlite3.Error, IndexError) as error:  # IndexError: a column is missing
+    except (sqlite3.Error, IndexError, KeyError) as error:  # Index/KeyError: a column is missing
         print(f"error: {path}: {error}", file=sys.stderr)
         return 2
     for sid, seq, problem in breaks:

@@ -249,6 +249,8 @@ def _header_problem(header: dict[str, Any]) -> str | None:
         return f"{_article(header['type'])} {header['type']} event is not named {named!r}"
     if header["actor"]["role"] not in _ROLES:
         return f"header actor role {header['actor']['role']!r} is not a role"
+    if header["type"] == "imported" and header["actor"]["role"] not in IMPORT_ROLES:
+        return f"role {header['actor']['role']!r} may not import"
     if header["type"] not in _MOVES and header["from"] != header["to"]:
         return f"a {header['type']} event changes the state"
     return None
@@ -288,8 +290,10 @@ def _body_problem(body: dict[str, Any], type_: str) -> str | None:
         return _migration_problem(body["data"])
     if type_ == "corrected":
         data = body["data"]
-        if data.keys() != {"seq", "reason"} or type(data["seq"]) is not int:
+        if data.keys() != {"seq", "reason"}:
             return "correction data keys are not seq and reason"
+        if type(data["seq"]) is not int:
+            return "correction seq is not an integer"
         if data["reason"] not in CORRECTION_REASONS:
             return "correction reason is not a correction reason"
     return None
@@ -434,8 +438,6 @@ def _import_fit(
 ) -> str | None:
     """What an import into *definition* breaks of the import rules: who, where, and
     evidence that fits the state (the rules judged it when it was imported)."""
-    if event.actor_role not in IMPORT_ROLES:
-        return f"role {event.actor_role!r} may not import"
     try:
         needs = import_needs(definition, event.to_state)
         valid = validate_evidence(needs, evidence)
@@ -526,6 +528,9 @@ class _StreamCheck:
         self.commands: set[str] = set()
         #: The stream's events as the facts fold reads them (a correction folds anew).
         self.decoded: list[dict[str, Any]] = []
+        #: The type of each event so far, by seq - 1, and the seqs corrected.
+        self.kinds: list[str] = []
+        self.taken: set[int] = set()
 
     def add(self, event: SealedEvent) -> Break | None:
         expected = 1 if self.prev is None else self.prev.seq + 1
@@ -534,6 +539,8 @@ class _StreamCheck:
             if event.command_id in self.commands:
                 problem = "a command id names a second event on the stream"
             self.commands.add(event.command_id)
+        if problem is None and event.type == "corrected":
+            problem = self._correction_target(event, body["data"]["seq"])
         if problem is None:
             self.versions.add((str(event.lifecycle), str(event.definition)))
         if problem is None and self.unknown is None:
@@ -543,6 +550,16 @@ class _StreamCheck:
             return Break(str(event.stream_id), expected, problem)
         self.first = self.first or event
         self.prev = event
+        self.kinds.append(event.type)
+        return None
+
+    def _correction_target(self, event: SealedEvent, seq: int) -> str | None:
+        """What is wrong with the event a correction names, by the format alone."""
+        if not 1 <= seq < event.seq or self.kinds[seq - 1] != "recorded":
+            return f"a correction names no earlier recorded event of the stream (seq {seq})"
+        if seq in self.taken:
+            return f"a correction of seq {seq}, corrected already"
+        self.taken.add(seq)
         return None
 
     def _judge(self, event: SealedEvent, body: dict[str, Any]) -> str | None:
