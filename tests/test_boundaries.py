@@ -189,11 +189,12 @@ def test_a_trigger_fact_or_lifecycle_of_the_wrong_kind_is_invalid_input(
     assert info.value.field == "lifecycle"
 
 
-@pytest.mark.parametrize("version", [True, False, 1.0, "1", [1]])
+@pytest.mark.parametrize("version", [True, False, 1.0, "1", [1], -1, 2**70])
 def test_an_expected_version_must_be_an_integer(
     fuzzed: tuple[Engine, str, str], version: Any
 ) -> None:
-    """True, 1.0 or "1" as a version is invalid input: neither accepted nor a conflict."""
+    """True, 1.0, "1" or a negative version is invalid input: neither accepted nor a
+    conflict."""
     engine, path, sid = fuzzed
     before = dump(path)
     with pytest.raises(InvalidInput) as info:

@@ -378,7 +378,9 @@ def test_the_csv_import_reports_every_row_and_runs_again_safely(
     assert lines[-1] == "imported 2 of 4 row(s)"
     again = CliRunner().invoke(main, [*arguments[:1], "--format", "jsonl", *arguments[1:]])
     records = [json.loads(line) for line in again.output.splitlines()]
-    assert [r["outcome"] for r in records] == ["imported", "refused", "imported", "invalid"]
+    assert [r["outcome"] for r in records] == [
+        "already imported", "refused", "already imported", "invalid",
+    ]  # fmt: skip
     assert records[1]["findings"] == ["import.unproven", "signatures.missing"]
     with Engine(db) as engine:
         assert engine.statistics().events == 4  # the second run wrote nothing
@@ -419,20 +421,60 @@ def test_a_csv_that_cannot_be_read_is_a_usage_error(
     assert message in result.output
 
 
-def test_an_unknown_column_is_named_on_its_row(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("state,student,colour", "unknown column(s) 'colour'"),
+        ("state;student;programme", "unknown column(s) 'state;student;programme'"),
+        ("student,programme", "no 'state' column"),
+    ],
+)
+def test_a_header_an_import_cannot_take_fails_the_whole_file(
+    tmp_path: Path, header: str, message: str
+) -> None:
+    """A mistyped column or another separator is one usage error, before any row is read,
+    and never echoes a cell (it may hold a name)."""
     path = tmp_path / "odd.csv"
-    path.write_text("state,student,colour\nsearching,stu-1,red\n", encoding="utf-8")
-    arguments = ["import", "--db", str(tmp_path / "x.db"), "--lifecycle", "mbo_bpv",
-                 "--source", "x", str(path)]  # fmt: skip
+    path.write_text(f"{header}\nsearching,Jan de Vries,x\n", encoding="utf-8")
+    db = tmp_path / "x.db"
+    arguments = ["import", "--db", str(db), "--lifecycle", "mbo_bpv", "--source", "x", str(path)]
     result = CliRunner().invoke(main, arguments)
-    assert result.exit_code == 1
-    assert "row 2: invalid: colour='red': is no opening field of mbo_bpv" in result.output
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Jan de Vries" not in result.output
 
 
-def test_the_importer_must_be_allowed(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--actor", "coach:c-1", "role coach may not import"),
+        ("--lifecycle", "case", "only internships are imported"),
+        ("--lifecycle", "nope", "nope"),
+        ("--source", "two words", "source"),
+        ("--institution", "a b", "institution"),
+    ],
+)
+def test_options_no_row_can_use_are_usage_errors(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
     path = _csv(tmp_path, f"searching,{_ROW.format(n=1)},,,,,,,,,")
-    result = CliRunner().invoke(main, ["import", "--db", str(tmp_path / "x.db"), "--lifecycle",
-                                       "mbo_bpv", "--source", "x", "--actor", "coach:c-1",
-                                       str(path)])  # fmt: skip
-    assert result.exit_code == 1
-    assert "role.not_allowed" in result.output
+    arguments = {"--lifecycle": "mbo_bpv", "--source": "x", option: value}
+    flat = [item for pair in arguments.items() for item in pair]
+    result = CliRunner().invoke(main, ["import", "--db", str(tmp_path / "x.db"), *flat, str(path)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+
+
+def test_a_dry_run_creates_no_database_and_a_rerun_says_already_imported(
+    tmp_path: Path,
+) -> None:
+    path = _csv(tmp_path, f"searching,{_ROW.format(n=1)},,,,,,,,,r1")
+    db = tmp_path / "new.db"
+    arguments = ["import", "--db", str(db), "--lifecycle", "mbo_bpv", "--source", "x"]
+    dry = CliRunner().invoke(main, [*arguments, "--dry-run", str(path)])
+    assert dry.exit_code == 0, dry.output
+    assert not db.exists()
+    assert CliRunner().invoke(main, [*arguments, str(path)]).output.startswith("row 2: imported")
+    again = CliRunner().invoke(main, [*arguments, str(path)])
+    assert again.output.startswith("row 2: already imported: into searching")
+    assert again.exit_code == 0

@@ -137,7 +137,7 @@ def test_a_malformed_institution_is_named(db: str, bad: object) -> None:
             lambda: engine.streams(institution=bad),
         ):
             if bad == "":
-                continue  # "" is the filter for the streams of no institution
+                continue  # "" names no institution: as a filter, and on an unbound open
             with pytest.raises(InvalidInput) as error:
                 call()  # type: ignore[arg-type]
             assert error.value.field == "institution"
@@ -241,3 +241,12 @@ def test_an_engine_may_require_every_open_to_name_its_institution(db: str) -> No
     with pytest.raises(InvalidInput) as error:
         Engine(db, require_institution="yes")  # type: ignore[arg-type]
     assert error.value.field == "require_institution"
+
+
+def test_an_empty_institution_names_none_on_an_unbound_engine(db: str) -> None:
+    with Engine(db) as engine:
+        event = engine.open("case", actor=STUDENT, data={"phase": "search"}, institution="")
+        assert engine.stream(event.stream_id).institution == ""
+    with Engine(db, institution="roc-a") as bound, pytest.raises(InvalidInput) as error:
+        bound.open("case", actor=STUDENT, data={"phase": "search"}, institution="")
+    assert error.value.field == "institution"

@@ -5,15 +5,24 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..core import Actor, Finding, InvalidInput, Refused, StageborgingError
+from ..core import Actor, Finding, InvalidInput, Refused, StageborgingError, check_identifier
 from ..engine import Engine
-from ..lifecycles import EVIDENCE_FIELDS, FieldKind, FieldSpec, LifecycleDefinition
+from ..lifecycles import (
+    EVIDENCE_FIELDS,
+    IMPORT_ROLES,
+    FieldKind,
+    FieldSpec,
+    Kind,
+    LifecycleDefinition,
+    import_needs,
+)
+from ..store import SQLiteStore, Store, open_store
 from ._options import db_option, parse_actor, plugin_options, printable, registry, shown_path
 
 __all__ = ["import_csv"]
@@ -31,6 +40,16 @@ class _Row:
         self.record = {"row": line, "outcome": outcome, **record}
 
 
+def _store(db: Path | str, dry_run: bool) -> Store:
+    """The database to import into; for a dry run one that is never written (the file
+    read-only, or an empty database in memory when there is none yet)."""
+    if not dry_run:
+        return open_store(db)
+    if isinstance(db, Path) and not db.exists():
+        return SQLiteStore(":memory:")
+    return open_store(db, read_only=True)
+
+
 def _value(spec: FieldSpec, field: str, text: str) -> object:
     """A CSV cell as the field's kind takes it: integers parsed, code lists split."""
     if spec.kind is FieldKind.INT:
@@ -39,7 +58,7 @@ def _value(spec: FieldSpec, field: str, text: str) -> object:
         except ValueError:
             raise InvalidInput(field, text, "must be a whole number") from None
     if spec.kind is FieldKind.CODES:
-        return [code for code in text.replace(";", " ").split() if code]
+        return [code for code in text.replace(";", " ").replace(",", " ").split() if code]
     return text
 
 
@@ -61,8 +80,8 @@ def _arguments(
             data[column] = _value(opening[column], f"data.{column}", text)
         elif column in _EVIDENCE:
             evidence[column] = _value(_EVIDENCE[column], f"evidence.{column}", text)
-        else:
-            raise InvalidInput(column, text, f"is no opening field of {definition.name}")
+        else:  # a column another lifecycle of the file has: named, its cell not shown
+            raise InvalidInput(column, column, f"is no opening field of {definition.name}")
     if "source" in defaults:
         evidence.setdefault("source", defaults["source"])
     if "state" not in meta:
@@ -82,6 +101,51 @@ def _refusal(findings: tuple[Finding, ...]) -> str:
     return "; ".join(f"{f.code}: {f.message}" for f in findings if f.blocks)
 
 
+def _check_header(
+    path: Path, names: list[str], engine: Engine, default_lifecycle: str | None
+) -> None:
+    """A usage error unless every column of the header is one an import takes (before any
+    row is read: a file of another separator or a mistyped column fails as a whole)."""
+    lifecycles = [engine.lifecycle(default_lifecycle)] if default_lifecycle else []
+    if "lifecycle" in names or not lifecycles:
+        lifecycles = [d for d in engine.lifecycles.values() if d.kind is Kind.INTERNSHIP]
+    known = {*_META, *_EVIDENCE, *(f.name for d in lifecycles for f in d.open_fields)}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise click.BadParameter(
+            f"{shown_path(path)}: unknown column(s) {', '.join(map(repr, unknown))[:300]}; "
+            f"the file is comma-separated, its columns: {', '.join(sorted(known))}",
+            param_hint="FILE",
+        )
+    if "state" not in names:
+        raise click.BadParameter(f"{shown_path(path)}: no 'state' column", param_hint="FILE")
+    if "lifecycle" not in names and not default_lifecycle:
+        raise click.BadParameter(
+            f"{shown_path(path)}: no 'lifecycle' column: give --lifecycle", param_hint="FILE"
+        )
+
+
+def _check_options(
+    engine: Engine, lifecycle: str | None, actor: Actor, defaults: Mapping[str, str]
+) -> None:
+    """Usage errors for options no row can use, before any row is read."""
+    try:
+        if lifecycle is not None:
+            import_needs(engine.lifecycle(lifecycle), engine.lifecycle(lifecycle).initial)
+    except InvalidInput as exc:
+        raise click.BadParameter(printable(f"{lifecycle}: {exc.problem}"),
+                                 param_hint="--lifecycle") from None  # fmt: skip
+    for option, value in defaults.items():
+        try:
+            check_identifier(option, value)
+        except InvalidInput as exc:
+            raise click.BadParameter(printable(str(exc)), param_hint=f"--{option}") from None
+    if actor.role not in IMPORT_ROLES:
+        allowed = " or ".join(str(r) for r in IMPORT_ROLES)
+        raise click.BadParameter(f"role {actor.role} may not import ({allowed} may)",
+                                 param_hint="--actor")  # fmt: skip
+
+
 def _failure(line: int, error: StageborgingError) -> _Row:
     """The outcome of a row that could not be imported."""
     if isinstance(error, Refused):
@@ -91,14 +155,16 @@ def _failure(line: int, error: StageborgingError) -> _Row:
     return _Row(line, "invalid", str(error), field=field, message=str(error))
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """The rows of the CSV file with their line numbers (the header is line 1)."""
+def _rows(path: Path, check: Callable[[list[str]], None]) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of the CSV file with their line numbers (the header is line 1), after
+    *check* has seen the header's column names."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as file:
             reader = csv.DictReader(file)
             if not reader.fieldnames:
                 raise click.BadParameter(f"{shown_path(path)}: no header row", param_hint="FILE")
             names = [name.strip() for name in reader.fieldnames]
+            check(names)
             repeated = sorted({n for n in names if names.count(n) > 1})
             if repeated:
                 raise click.BadParameter(
@@ -168,12 +234,15 @@ def import_csv(
     evidence the earlier system holds (employer, recognition_source,
     recognition_checked_on, agreement_version, signatures, agreement_confirmed_on
     …); optional columns lifecycle, stream_id, command_id, institution. Empty
-    cells are absent; signatures are parties separated by ';' or spaces.
+    cells are absent; signatures are parties separated by ';', ',' or spaces.
+    The file is comma-separated UTF-8; a header naming a column no import takes
+    is refused before any row is read.
 
     Each row is judged as Engine.import_stream judges it and reported: imported,
     or refused with the rules it does not satisfy. Rows are written in batches,
     one transaction per batch. A command_id column makes running the file again
-    safe: rows imported before return their first outcome.
+    with the same options safe: rows imported before are reported as already
+    imported and write nothing. --dry-run writes nothing and creates no database.
 
     Exit status: 0 every row imported (or would be); 1 some rows were refused
     or invalid; 2 a file or database that cannot be read, or bad options.
@@ -181,8 +250,10 @@ def import_csv(
     found = registry(block, config)
     defaults = {k: v for k, v in (("source", source), ("institution", institution)) if v}
     outcomes: list[_Row] = []
-    with Engine(db, registry=found) as engine:
-        rows = list(_rows(file))
+    with Engine(_store(db, dry_run), registry=found) as engine:
+        _check_options(engine, default_lifecycle, actor, defaults)
+        rows = list(_rows(file, lambda names: _check_header(file, names, engine,
+                                                            default_lifecycle)))  # fmt: skip
         for first in range(0, len(rows), batch_size):
             outcomes += _import_batch(engine, rows[first : first + batch_size], actor,
                                       default_lifecycle, defaults, dry_run)  # fmt: skip
@@ -191,7 +262,7 @@ def import_csv(
             click.echo(json.dumps(outcome.record, ensure_ascii=False, sort_keys=True))
         else:
             click.echo(printable(f"row {outcome.line}: {outcome.outcome}: {outcome.detail}"))
-    imported = sum(o.outcome in ("imported", "would import") for o in outcomes)
+    imported = sum(o.outcome in ("imported", "already imported", "would import") for o in outcomes)
     if fmt == "table":
         verb = "would import" if dry_run else "imported"
         click.echo(f"{verb} {imported} of {len(outcomes)} row(s)")
@@ -232,6 +303,7 @@ def _import_batch(
         if result.error is not None:
             outcomes[line] = _failure(line, result.error)
         else:
-            outcomes[line] = _Row(line, "imported", f"into {state} (stream {sid})",
+            done = "already imported" if result.repeated else "imported"
+            outcomes[line] = _Row(line, done, f"into {state} (stream {sid})",
                                   stream_id=sid, state=state)  # fmt: skip
     return [outcomes[line] for line, _ in rows]

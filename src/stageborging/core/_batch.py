@@ -23,6 +23,8 @@ class BatchResult:
         error: What a single command would have raised (:class:`Refused`,
             :class:`InvalidInput` and its kinds, :class:`ConcurrencyConflict`,
             :class:`DefinitionMismatch`); ``None`` when it applied.
+        repeated: True when its ``command_id`` had written its event already (a
+            repeat: ``event`` is the first attempt's, nothing new was written).
     """
 
     index: int
@@ -30,6 +32,7 @@ class BatchResult:
     stream_id: str
     event: Event | None
     error: StageborgingError | None
+    repeated: bool = False
 
     @property
     def ok(self) -> bool:

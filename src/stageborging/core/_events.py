@@ -44,8 +44,8 @@ class Event:
         occurred_at: When it was recorded (UTC).
         actor: Who fired the command.
         from_state: The state before.
-        to_state: The state after (equal to ``from_state`` unless transitioned
-            or migrated).
+        to_state: The state after (equal to ``from_state`` unless transitioned,
+            migrated or imported).
         definition: The digest of the lifecycle definition in force (after a
             migration: the version migrated to).
         data: The validated command data (codes, ids, dates; never free text),

@@ -246,7 +246,9 @@ class Batch:
                 error: StageborgingError | None = None
                 if outcome.refused:
                     error = Refused(sid, command, outcome.event.findings, outcome.event)
-                results.append(BatchResult(index, command, sid, outcome.event, error))
+                results.append(
+                    BatchResult(index, command, sid, outcome.event, error, outcome.repeated)
+                )
             return results
 
         self._results = engine._pipeline.run(work) if queued else []

@@ -280,8 +280,8 @@ class Engine(Reads, Migrations, Corrections):
                 repeating the open with it returns the first attempt's event
                 and writes nothing (see "Idempotent commands").
             institution: The institution the stream belongs to (an id of the
-                host's); on a bound engine, its own (the default). None on an
-                unbound engine: the stream belongs to none ("").
+                host's); on a bound engine, its own (the default). None or
+                ``""`` on an unbound engine: the stream belongs to none.
 
         Returns:
             The ``opened`` event (``event.stream_id`` is the new stream's id).
@@ -331,8 +331,9 @@ class Engine(Reads, Migrations, Corrections):
             The ``transitioned`` event; non-blocking findings are on it.
 
         Raises:
-            InvalidInput: unknown stream or trigger, malformed data, a
-                *command_id* used on the stream for another command.
+            StreamNotFound: no stream has this id (an InvalidInput).
+            InvalidInput: unknown trigger, malformed data, a *command_id* used
+                on the stream for another command.
             InvalidTransition: the trigger is not allowed from the current state.
             ConcurrencyConflict: ``expected_version`` is stale.
             Refused: a rule or check blocked it; the refusal was recorded.
@@ -365,8 +366,9 @@ class Engine(Reads, Migrations, Corrections):
             The ``recorded`` event.
 
         Raises:
-            InvalidInput: unknown stream or fact, malformed data, a *command_id*
-                used on the stream for another command.
+            StreamNotFound: no stream has this id (an InvalidInput).
+            InvalidInput: unknown fact, malformed data, a *command_id* used on
+                the stream for another command.
             ConcurrencyConflict: ``expected_version`` is stale.
             Refused: a hard rule or a plugin blocked it (wrong role, no consent,
                 a signature on a stale agreement version …); recorded.
@@ -563,6 +565,8 @@ class Engine(Reads, Migrations, Corrections):
             if bound is None and self._require_institution:
                 raise InvalidInput("institution", None, "required by this engine")
             return "" if bound is None else bound
+        if institution == "" and bound is None and not self._require_institution:
+            return ""  # named as none
         check_identifier("institution", institution)
         if bound is not None and institution != bound:
             raise InvalidInput("institution", institution, f"this engine is bound to {bound!r}")

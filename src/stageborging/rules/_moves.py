@@ -57,9 +57,14 @@ def check_actor(actor: object) -> Actor:
 
 
 def check_expected_version(value: object) -> None:
-    """InvalidInput unless *value* is None or an integer (True is no version)."""
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-        raise InvalidInput("expected_version", value, "must be an integer (a stream version)")
+    """InvalidInput unless *value* is None or a stream version: a whole number from 0 (True
+    is no version)."""
+    if value is not None and (
+        not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63
+    ):
+        raise InvalidInput(
+            "expected_version", value, "must be a whole number from 0 (a stream version)"
+        )
 
 
 def check_kinds(type: EventType, name: object, data: object) -> None:
