@@ -31,9 +31,10 @@ from typing import Any
 
 from stageborging import Engine
 
-#: The stream columns the rows below fill (the institution keeps its default).
+#: The stream columns the rows below fill: a school group of ten institutions.
 STREAM_COLUMNS = (
-    "id, kind, lifecycle, definition, state, version, head_hash, facts, opened_at, updated_at"
+    "id, kind, lifecycle, definition, state, version, head_hash, facts, opened_at, updated_at, "
+    "institution"
 )
 STATES = ["orientation", "searching", "assisted_search", "placement_proposed", "active",
           "completed", "terminated", "withdrawn"]  # fmt: skip
@@ -47,6 +48,8 @@ QUERIES: dict[str, dict[str, Any]] = {
     "qualification + level": {"qualification": "q-31", "level": 4},
     "planned-start window": {"planned_from": "2027-02-01", "planned_to": "2027-02-28"},
     "updated since": {"updated_since": datetime(2027, 6, 1, tzinfo=UTC)},
+    "institution": {"institution": "roc-3"},
+    "institution + state": {"institution": "roc-3", "state": "searching"},
     "no filter": {},
 }
 
@@ -71,14 +74,14 @@ def rows(count: int) -> Iterator[tuple[Any, ...]]:
         updated = f"2027-{1 + n % 12:02}-{1 + n % 28:02}T09:00:00.000000Z"
         yield (f"{n:012x}{uuid.UUID(int=n).hex[:20]}", "internship", "mbo_bpv", "0" * 64,
                STATES[n % len(STATES)], 5, "0" * 64, json.dumps(facts, sort_keys=True),
-               "2027-01-01T09:00:00.000000Z", updated)  # fmt: skip
+               "2027-01-01T09:00:00.000000Z", updated, f"roc-{n % 10}")  # fmt: skip
 
 
 def fill_sqlite(path: str, count: int) -> None:
     Engine(path).close()
     with sqlite3.connect(path) as conn:
         conn.executemany(
-            f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join('?' * 10)})", rows(count)
+            f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({', '.join('?' * 11)})", rows(count)
         )
         conn.execute("ANALYZE")
 
