@@ -779,3 +779,22 @@ def test_a_version_nobody_knew_is_stored_and_its_streams_migrate(
         with pytest.raises(InvalidInput) as info:
             engine.add_version("roc_bpv.toml")  # type: ignore[arg-type]
         assert info.value.field == "definition"
+
+
+def test_a_migration_repeats_under_its_command_id(db: str, clock: FakeClock) -> None:
+    """A migration retried with its command id returns its first event, even though the
+    stream is under the new version now (else: migrate.already); reused for another
+    migration, the id is refused."""
+    old, new = mbo_bpv(), with_pause(mbo_bpv())
+    with engine_with(db, clock, old) as engine:
+        sid = journey(engine).open()
+    with engine_with(db, clock, new) as engine:
+        first = engine.migrate(sid, actor=SYSTEM, reason=REASON, command_id="mig-1")
+        again = engine.migrate(sid, actor=SYSTEM, reason=REASON, command_id="mig-1")
+        assert again == first
+        assert again.command_id == "mig-1"
+        with pytest.raises(InvalidInput) as error:
+            engine.migrate(sid, actor=SYSTEM, reason="another_reason", command_id="mig-1")
+        assert error.value.field == "command_id"
+        assert len(engine.history(sid)) == 2
+        assert engine.verify().ok

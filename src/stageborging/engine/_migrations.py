@@ -55,6 +55,7 @@ class Migrations:
         to: str = "current",
         mapping: Mapping[str, str] | None = None,
         expected_version: int | None = None,
+        command_id: str | None = None,
     ) -> Event:
         """Move a stream to another version of its definition, with a recorded event.
 
@@ -73,7 +74,7 @@ class Migrations:
             to: ``"current"`` (the version new streams get), or a digest or a
                 prefix of at least 8 of its characters.
             mapping: Old state -> new state, for states renamed or removed.
-            expected_version: As for :meth:`fire`.
+            expected_version, command_id: As for :meth:`fire`.
 
         Returns:
             The ``migrated`` event.
@@ -95,6 +96,8 @@ class Migrations:
             actor, mapping = _arguments(actor, mapping)
             reason = _code("reason", reason)
             check_expected_version(expected_version)
+            if command_id is not None:
+                check_identifier("command_id", command_id)
             row = self._pipeline.visible(self.store.read_stream(stream_id))
             if row is None:
                 raise StreamNotFound(stream_id)
@@ -109,7 +112,7 @@ class Migrations:
 
         def work(tx: Transaction) -> Outcome:
             outcome, _, _, findings = pipeline.migrate(
-                tx, stream_id, target, mapping, actor, reason, expected_version
+                tx, stream_id, target, mapping, actor, reason, expected_version, command_id
             )
             if outcome is None:
                 refusal.extend(findings)

@@ -62,7 +62,7 @@ from ._records import (
     stream_of,
 )
 from ._registry import Registry
-from ._repeats import same_command, same_import
+from ._repeats import same_command, same_import, same_migration
 from ._versions import Versions
 
 __all__ = ["Outcome", "Pipeline", "Verdict"]
@@ -545,6 +545,7 @@ class Pipeline:
         actor: Actor,
         reason: str,
         expected_version: int | None,
+        command_id: str | None = None,
     ) -> tuple[Outcome | None, str, str, list[Finding]]:
         """Migrate the stream to *target* in *tx*, unless a finding refuses it.
 
@@ -553,7 +554,13 @@ class Pipeline:
             stream was under, the state it moves to, and every finding.
         """
         moment = self.moment()
-        row = self.load(tx, stream_id, expected_version)
+        row = self.load(tx, stream_id, None)
+        earlier = None if command_id is None else tx.find_command(stream_id, command_id)
+        if earlier is not None:  # a repeat: the first attempt's migration
+            source_digest = same_migration(earlier, actor, target.digest, mapping, reason)
+            outcome = Outcome(event_from_sealed(earlier), repeated=True)
+            return outcome, source_digest, earlier.to_state, []
+        self.check_version(row, expected_version)
         source, dest, findings = self.plan_migration(
             row, tx.read_events(stream_id), target, mapping, actor, moment
         )
@@ -574,6 +581,7 @@ class Pipeline:
             ),
             moment=moment,
             prev_hash=row.head_hash,
+            command_id=command_id,
             institution=row.institution,
         )
         return self._append(tx, row, draft, None), row.definition, dest, findings

@@ -23,7 +23,7 @@ from ..lifecycles import (
     validate_data,
 )
 
-__all__ = ["opened_id", "same_command", "same_import"]
+__all__ = ["opened_id", "same_command", "same_import", "same_migration"]
 
 #: What an event of each type was commanded as (a refusal: either, by its name).
 _KINDS = {
@@ -130,3 +130,26 @@ def same_import(
         problem = "other opening data"
     if problem is not None:
         raise _reused(earlier, problem)
+
+
+def same_migration(
+    earlier: SealedEvent, actor: Actor, target: str, mapping: Mapping[str, str], reason: str
+) -> str:
+    """The version the migration that wrote *earlier* left, if it is this one (to the
+    same version, by the same actor, for the same reason, its mapping among *mapping*);
+    else InvalidInput naming ``command_id``."""
+    data = json.loads(earlier.body)["data"] if earlier.body is not None else {}
+    problem = None
+    if earlier.type != "migrated":
+        problem = f"{earlier.type} {earlier.name!r}"
+    elif (earlier.actor_id, earlier.actor_role) != (actor.id, str(actor.role)):
+        problem = "another actor"
+    elif (
+        data.get("to") != target
+        or data.get("reason") != reason
+        or any(mapping.get(old) != new for old, new in data.get("mapping", {}).items())
+    ):
+        problem = "a migration to another version, mapping or reason"
+    if problem is not None:
+        raise _reused(earlier, problem)
+    return str(data["from"])
