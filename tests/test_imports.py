@@ -442,6 +442,7 @@ def test_a_header_an_import_cannot_take_fails_the_whole_file(
     assert result.exit_code == 2
     assert message in result.output
     assert "Jan de Vries" not in result.output
+    assert not db.exists()  # refused before any database was opened
 
 
 @pytest.mark.parametrize(
@@ -452,6 +453,7 @@ def test_a_header_an_import_cannot_take_fails_the_whole_file(
         ("--lifecycle", "nope", "nope"),
         ("--source", "two words", "source"),
         ("--institution", "a b", "institution"),
+        ("--source", "", "source"),
     ],
 )
 def test_options_no_row_can_use_are_usage_errors(
@@ -463,6 +465,19 @@ def test_options_no_row_can_use_are_usage_errors(
     result = CliRunner().invoke(main, ["import", "--db", str(tmp_path / "x.db"), *flat, str(path)])
     assert result.exit_code == 2, result.output
     assert message in result.output
+    assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.parametrize("cell", ["+3", "1_000", "\u0663", "3.0"])  # " 3 " is 3: cells are trimmed
+def test_a_whole_number_cell_is_ascii_digits(tmp_path: Path, cell: str) -> None:
+    path = tmp_path / "ints.csv"
+    row = _ROW.format(n=1).replace(",4,BOL,", f",{cell},BOL,")
+    path.write_text(f"{_HEADER}\nsearching,{row},,,,,,,,,\n", encoding="utf-8")
+    arguments = ["import", "--db", str(tmp_path / "x.db"), "--lifecycle", "mbo_bpv",
+                 "--source", "x", str(path)]  # fmt: skip
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 1
+    assert "data.level" in result.output
 
 
 def test_a_dry_run_creates_no_database_and_a_rerun_says_already_imported(

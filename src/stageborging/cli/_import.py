@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import click
 
 from ..core import Actor, Finding, InvalidInput, Refused, StageborgingError, check_identifier
-from ..engine import Engine
+from ..engine import Engine, Registry
 from ..lifecycles import (
     EVIDENCE_FIELDS,
     IMPORT_ROLES,
@@ -30,6 +31,8 @@ __all__ = ["import_csv"]
 #: Columns that are neither opening data nor evidence.
 _META = ("lifecycle", "state", "stream_id", "command_id", "institution")
 _EVIDENCE = {spec.name: spec for spec in EVIDENCE_FIELDS}
+#: A whole number as a CSV cell writes it: ASCII digits, a minus sign at most.
+_WHOLE = re.compile(r"-?[0-9]{1,18}")
 
 
 class _Row:
@@ -53,10 +56,9 @@ def _store(db: Path | str, dry_run: bool) -> Store:
 def _value(spec: FieldSpec, field: str, text: str) -> object:
     """A CSV cell as the field's kind takes it: integers parsed, code lists split."""
     if spec.kind is FieldKind.INT:
-        try:
-            return int(text)
-        except ValueError:
-            raise InvalidInput(field, text, "must be a whole number") from None
+        if not _WHOLE.fullmatch(text):
+            raise InvalidInput(field, text, "must be a whole number (digits 0-9)")
+        return int(text)
     if spec.kind is FieldKind.CODES:
         return [code for code in text.replace(";", " ").replace(",", " ").split() if code]
     return text
@@ -102,7 +104,7 @@ def _refusal(findings: tuple[Finding, ...]) -> str:
 
 
 def _check_header(
-    path: Path, names: list[str], engine: Engine, default_lifecycle: str | None
+    path: Path, names: list[str], engine: Registry, default_lifecycle: str | None
 ) -> None:
     """A usage error unless every column of the header is one an import takes (before any
     row is read: a file of another separator or a mistyped column fails as a whole)."""
@@ -126,7 +128,7 @@ def _check_header(
 
 
 def _check_options(
-    engine: Engine, lifecycle: str | None, actor: Actor, defaults: Mapping[str, str]
+    engine: Registry, lifecycle: str | None, actor: Actor, defaults: Mapping[str, str]
 ) -> None:
     """Usage errors for options no row can use, before any row is read."""
     try:
@@ -234,7 +236,8 @@ def import_csv(
     evidence the earlier system holds (employer, recognition_source,
     recognition_checked_on, agreement_version, signatures, agreement_confirmed_on
     …); optional columns lifecycle, stream_id, command_id, institution. Empty
-    cells are absent; signatures are parties separated by ';', ',' or spaces.
+    cells are absent; signatures are parties separated by ';' or spaces (',' in a
+    quoted cell).
     The file is comma-separated UTF-8; a header naming a column no import takes
     is refused before any row is read.
 
@@ -248,12 +251,13 @@ def import_csv(
     or invalid; 2 a file or database that cannot be read, or bad options.
     """
     found = registry(block, config)
-    defaults = {k: v for k, v in (("source", source), ("institution", institution)) if v}
+    defaults = {
+        k: v for k, v in (("source", source), ("institution", institution)) if v is not None
+    }
+    _check_options(found, default_lifecycle, actor, defaults)  # before any database opens
+    rows = list(_rows(file, lambda names: _check_header(file, names, found, default_lifecycle)))
     outcomes: list[_Row] = []
     with Engine(_store(db, dry_run), registry=found) as engine:
-        _check_options(engine, default_lifecycle, actor, defaults)
-        rows = list(_rows(file, lambda names: _check_header(file, names, engine,
-                                                            default_lifecycle)))  # fmt: skip
         for first in range(0, len(rows), batch_size):
             outcomes += _import_batch(engine, rows[first : first + batch_size], actor,
                                       default_lifecycle, defaults, dry_run)  # fmt: skip

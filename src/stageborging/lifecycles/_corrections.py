@@ -78,7 +78,7 @@ def correction_problem(
     if target is None:
         return "no event of the stream has this seq"
     if target["type"] != "recorded":
-        return f"a {target['type']} event: only recorded facts are corrected"
+        return f"the event is {target['type']}: only recorded facts are corrected"
     if target["seq"] in corrected:
         return "corrected already"
     if definition is None:
