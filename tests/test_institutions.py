@@ -21,6 +21,7 @@ from support import (
     PLACEMENT_OFFICE,
     STUDENT,
     Recognises,
+    Tells,
     as_schema_3,
     journey,
     mbo_details,
@@ -250,3 +251,19 @@ def test_an_empty_institution_names_none_on_an_unbound_engine(db: str) -> None:
     with Engine(db, institution="roc-a") as bound, pytest.raises(InvalidInput) as error:
         bound.open("case", actor=STUDENT, data={"phase": "search"}, institution="")
     assert error.value.field == "institution"
+
+
+def test_a_bound_engines_outbox_holds_its_own_notifications_only(db: str, clock: FakeClock) -> None:
+    """The store filters the outbox by the streams' institution (both backends)."""
+    plugins = [Recognises(), Tells()]
+    with (
+        Engine(db, plugins=plugins, clock=clock, institution="roc-a") as a,
+        Engine(db, plugins=plugins, clock=clock, institution="roc-b") as b,
+        Engine(db, plugins=plugins, clock=clock) as whole,
+    ):
+        mine, theirs = journey(a).open(), journey(b).open()
+        a.fire(mine, "begin_search", actor=STUDENT)
+        b.fire(theirs, "begin_search", actor=STUDENT)
+        assert [n.stream_id for n in a.notifications()] == [mine]
+        assert [n.stream_id for n in b.notifications(pending=False)] == [theirs]
+        assert {n.stream_id for n in whole.notifications()} == {mine, theirs}

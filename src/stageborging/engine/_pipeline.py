@@ -379,23 +379,9 @@ class Pipeline:
                 dest = row.state
             if move.effects:
                 new_facts = apply(verdict.facts, move.effects, move.data, moment.day)
-        draft = Draft(
-            stream_id=row.id,
-            seq=row.version + 1,
-            type=type,
-            name=name,
-            actor=actor,
-            from_state=row.state,
-            to_state=dest,
-            definition=verdict.definition,
-            data=move.data,
-            findings=verdict.findings,
-            plugins=verdict.plugins,
-            moment=moment,
-            prev_hash=row.head_hash,
-            command_id=command_id,
-            institution=row.institution,
-        )
+        draft = _following(row, type, name, actor, dest, verdict.definition, move.data, moment,
+                           command_id)._replace(findings=verdict.findings,
+                                                plugins=verdict.plugins)  # fmt: skip
         return self._append(tx, row, draft, new_facts)
 
     def _append(
@@ -470,21 +456,8 @@ class Pipeline:
                       "definition": definition.digest, "body": {"data": data}}  # fmt: skip
         facts = fold([*events, correction], lambda digest: self.versions.require(
             row.id, row.lifecycle, digest))  # fmt: skip
-        draft = Draft(
-            stream_id=row.id,
-            seq=row.version + 1,
-            type=EventType.CORRECTED,
-            name="correct",
-            actor=actor,
-            from_state=row.state,
-            to_state=row.state,
-            definition=definition,
-            data=data,
-            moment=moment,
-            prev_hash=row.head_hash,
-            command_id=command_id,
-            institution=row.institution,
-        )
+        draft = _following(row, EventType.CORRECTED, "correct", actor, row.state, definition,
+                           data, moment, command_id)  # fmt: skip
         return self._append(tx, row, draft, facts), []
 
     # -- migrate -------------------------------------------------------------
@@ -567,23 +540,9 @@ class Pipeline:
         if any(f.blocks for f in findings):
             return None, row.definition, dest, findings
         applied = {old: new for old, new in mapping.items() if old in source.states}
-        draft = Draft(
-            stream_id=row.id,
-            seq=row.version + 1,
-            type=EventType.MIGRATED,
-            name="migrate",
-            actor=actor,
-            from_state=row.state,
-            to_state=dest,
-            definition=target,
-            data=freeze(
-                {"from": row.definition, "to": target.digest, "mapping": applied, "reason": reason}
-            ),
-            moment=moment,
-            prev_hash=row.head_hash,
-            command_id=command_id,
-            institution=row.institution,
-        )
+        data = {"from": row.definition, "to": target.digest, "mapping": applied, "reason": reason}
+        draft = _following(row, EventType.MIGRATED, "migrate", actor, dest, target, freeze(data),
+                           moment, command_id)  # fmt: skip
         return self._append(tx, row, draft, None), row.definition, dest, findings
 
 
@@ -609,4 +568,34 @@ def _opening(
         moment=moment,
         prev_hash=GENESIS,
         institution=institution,
+    )
+
+
+def _following(
+    row: StreamRow,
+    type: EventType,
+    name: str,
+    actor: Actor,
+    to_state: str,
+    definition: LifecycleDefinition,
+    data: Mapping[str, Any],
+    moment: Moment,
+    command_id: str | None,
+) -> Draft:
+    """The next event of the stream of *row*, not yet sealed: chained after its head, in
+    its institution."""
+    return Draft(
+        stream_id=row.id,
+        seq=row.version + 1,
+        type=type,
+        name=name,
+        actor=actor,
+        from_state=row.state,
+        to_state=to_state,
+        definition=definition,
+        data=data,
+        moment=moment,
+        prev_hash=row.head_hash,
+        command_id=command_id,
+        institution=row.institution,
     )

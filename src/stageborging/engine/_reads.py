@@ -211,13 +211,7 @@ class Reads:
             self._row(stream_id)
         if not isinstance(pending, bool):
             raise InvalidInput("pending", pending, "must be True or False")
-        entries = self.store.outbox(stream_id, pending)
-        bound = self._pipeline.institution
-        if bound is not None and stream_id is None:
-            entries = [
-                e for e in entries if self._pipeline.visible(self.store.read_stream(e.stream_id))
-            ]
-        return tuple(entries)
+        return tuple(self.store.outbox(stream_id, pending, self._pipeline.institution))
 
     def recipients(self, role: Role | str, stream_id: str) -> tuple[str, ...]:
         """Who holds *role* for the stream, as the ``stageborging_recipients`` plugins say.

@@ -642,8 +642,10 @@ class PostgresStore:
         )
         return [row[0] for row in rows]
 
-    def outbox(self, stream_id: str | None = None, pending: bool = True) -> list[OutboxEntry]:
-        statement, params = outbox_query(stream_id, pending)
+    def outbox(
+        self, stream_id: str | None = None, pending: bool = True, institution: str | None = None
+    ) -> list[OutboxEntry]:
+        statement, params = outbox_query(stream_id, pending, self._columns, institution)
         rows = self._read(lambda conn: conn.execute(pg_style(statement), params).fetchall())
         return [outbox_entry(row) for row in rows]
 

@@ -225,8 +225,11 @@ class Store(Protocol):
     def stream_heads(self) -> dict[str, StreamRow]:
         """The verifiable columns of every projection row."""
 
-    def outbox(self, stream_id: str | None = None, pending: bool = True) -> list[OutboxEntry]:
-        """Outbox entries, oldest first: of one stream or all, pending only or all."""
+    def outbox(
+        self, stream_id: str | None = None, pending: bool = True, institution: str | None = None
+    ) -> list[OutboxEntry]:
+        """Outbox entries, oldest first: of one stream or all (of *institution*'s streams,
+        when given), pending only or all."""
 
     def deadlines(self, stream_id: str | None = None, open_only: bool = True) -> list[DeadlineRow]:
         """Deadlines, earliest due first: of one stream or all, open only or all."""

@@ -130,10 +130,21 @@ def filtered(
     return f"{select}{clause} ORDER BY {order}", params
 
 
-def outbox_query(stream_id: str | None, pending: bool) -> tuple[str, list[object]]:
-    """The qmark query of Store.outbox and its parameters."""
-    only = "delivered_at IS NULL" if check_flag("pending", pending) else None
-    return filtered(f"SELECT {OUTBOX_COLUMNS} FROM outbox", stream_id, only, "id")
+def outbox_query(
+    stream_id: str | None, pending: bool, columns: Columns, institution: str | None = None
+) -> tuple[str, list[object]]:
+    """The qmark query of Store.outbox and its parameters (of one *institution*'s streams,
+    when given)."""
+    conditions = ["delivered_at IS NULL"] if check_flag("pending", pending) else []
+    if institution is not None:
+        conditions.append(f"stream_id IN (SELECT id FROM streams WHERE {columns.institution} = ?)")
+    statement, params = filtered(
+        f"SELECT {OUTBOX_COLUMNS} FROM outbox",
+        stream_id,
+        " AND ".join(conditions) or None,
+        "id",
+    )
+    return statement, params if institution is None else [*params, institution]
 
 
 def check_count(field: str, value: object, low: int) -> int:

@@ -690,8 +690,11 @@ class SQLiteStore:
         return names >= DEFINITION_TRIGGERS
 
     @_reading
-    def outbox(self, stream_id: str | None = None, pending: bool = True) -> list[OutboxEntry]:
-        rows = self._connection().execute(*outbox_query(stream_id, pending))
+    def outbox(
+        self, stream_id: str | None = None, pending: bool = True, institution: str | None = None
+    ) -> list[OutboxEntry]:
+        statement, params = outbox_query(stream_id, pending, self._columns, institution)
+        rows = self._connection().execute(statement, params)
         return [outbox_entry(row) for row in rows]
 
     @_reading
