@@ -11,7 +11,6 @@ import pytest
 from stageborging import (
     Engine,
     Event,
-    GuidanceStep,
     InvalidInput,
     Notification,
     PluginError,
@@ -162,65 +161,6 @@ def test_notifications_carry_codes_not_free_text(kwargs: dict[str, Any], field: 
     assert info.value.field == field
 
 
-class Steps:
-    name = "roc-steps"
-
-    def __init__(self, *steps: GuidanceStep) -> None:
-        self.steps = steps
-
-    @hookimpl
-    def stageborging_guidance_steps(self) -> tuple[GuidanceStep, ...]:
-        return self.steps
-
-
-CHECK_IN = GuidanceStep(
-    "search_check_in", "entered:searching", 14, ("guidance_contact",), "coach", repeat_days=14
-)
-SIGNATURES = GuidanceStep(
-    "all_signatures", "planned_start", -7, ("confirm_signatures",), "placement_office"
-)
-
-
-@pytest.mark.hook("stageborging_guidance_steps")
-def test_guidance_steps_are_collected(db: str) -> None:
-    """Every plugin's steps are listed by name."""
-    with Engine(db, plugins=[Steps(CHECK_IN, SIGNATURES)]) as engine:
-        assert [s.name for s in engine.guidance_steps] == ["all_signatures", "search_check_in"]
-
-
-@pytest.mark.parametrize(
-    ("step", "problem"),
-    [
-        (
-            GuidanceStep("x", "entered:looking", 1, ("guidance_contact",), "coach"),
-            "anchor state 'looking'",
-        ),
-        (GuidanceStep("x", "someday", 1, ("guidance_contact",), "coach"), "anchor 'someday'"),
-        (GuidanceStep("x", "planned_start", 1, ("coffee",), "coach"), "'coffee' is no trigger"),
-        (
-            GuidanceStep("x", "planned_start", 1, ("start",), "coach", lifecycles=("nope",)),
-            "unknown lifecycle 'nope'",
-        ),
-    ],
-)
-def test_a_malformed_guidance_step_stops_start_up(
-    db: str, step: GuidanceStep, problem: str
-) -> None:
-    """Steps are checked against the lifecycles when the engine starts, naming the plugin."""
-    with pytest.raises(PluginError) as info:
-        Engine(db, plugins=[Steps(step)])
-    assert info.value.plugin == "roc-steps"
-    assert problem in str(info.value)
-
-
-def test_guidance_step_names_are_unique(db: str) -> None:
-    """Two plugins registering the same step name is an error naming the second."""
-    other = Steps(CHECK_IN)
-    other.name = "other-steps"
-    with pytest.raises(PluginError, match="a guidance step named 'search_check_in' exists"):
-        Engine(db, plugins=[Steps(CHECK_IN), other])
-
-
 class Directory:
     name = "sis-directory"
 
@@ -265,33 +205,6 @@ def test_recipients_must_be_pseudonymous_ids(db: str, clock: FakeClock) -> None:
     with Engine(db, plugins=[Fallback(), Names()], clock=clock) as engine:
         sid = journey(engine).open()
         assert engine.recipients("placement_office", sid) == ("office-desk",)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "field"),
-    [({"offset_days": "14"}, "offset_days"), ({"repeat_days": 0}, "repeat_days")],
-)
-def test_guidance_step_days_are_whole_numbers(kwargs: dict[str, Any], field: str) -> None:
-    """Offsets are whole days; a repeat is at least one day."""
-    values: dict[str, Any] = {
-        "name": "x",
-        "anchor": "planned_start",
-        "offset_days": -7,
-        "done_by": "confirm_signatures",
-        "escalate_to": "coach",
-        **kwargs,
-    }
-    with pytest.raises(InvalidInput) as info:
-        GuidanceStep(**values)
-    assert info.value.field == field
-
-
-def test_a_case_step_cannot_count_from_planned_dates(db: str) -> None:
-    """Cases have no planned start: such a step is refused when the engine starts."""
-    step = GuidanceStep("x", "planned_start", 1, "close", "confidential_advisor", ("case",))
-    assert step.done_by == ("close",)  # a single name is a one-name tuple
-    with pytest.raises(PluginError, match="has no planned dates"):
-        Engine(db, plugins=[Steps(step)])
 
 
 def test_notifications_of_an_unknown_stream(db: str) -> None:

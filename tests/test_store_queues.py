@@ -77,11 +77,54 @@ def test_due_deadlines_are_claimed_earliest_first_and_closed_once(store: Store) 
         return keys
 
     assert store.run(handle) == ["b", "a"]
-    assert store.run(handle) == []  # closed with the work that handled them
-    assert [row.key for row in store.deadlines()] == ["late"]
+    assert store.run(handle) == []  # marked missed with the work that handled them
+    # a missed deadline stays live (overdue) until it is met or no longer applies
+    assert [(row.key, row.status) for row in store.deadlines()] == [
+        ("b", "missed"), ("a", "missed"), ("late", "open")]  # fmt: skip
     closed = {row.key: row for row in store.deadlines(open_only=False)}
     assert (closed["a"].status, closed["a"].closed_at) == ("missed", rfc3339(NOW))
-    assert store.run(lambda tx: tx.close_deadlines(["a", "late"], "done", NOW)) == 1
+    assert store.run(lambda tx: tx.close_deadlines(["a", "late"], "missed", NOW)) == 1
+    assert store.run(lambda tx: tx.close_deadlines(["a", "late", "b"], "done", NOW)) == 3
+    assert store.run(lambda tx: tx.close_deadlines(["a"], "cancelled", NOW)) == 0
+    assert store.deadlines() == []
+
+
+def test_proposals_are_never_claimed_and_claims_keep_to_an_institution(store: Store) -> None:
+    """A proposal waits for a person (due lists it); a bound engine's claim takes only its
+    institution's deadlines; a stream's live rows are read inside the transaction."""
+    store.run(
+        lambda tx: tx.schedule(
+            [
+                deadline("p", NOW - HOUR)._replace(kind="proposal", role="placement_office"),
+                deadline("x", NOW, stream_id="s-2")._replace(institution="roc-b", role="coach"),
+                deadline("y", NOW)._replace(institution="roc-a", role="coach"),
+            ]
+        )
+    )
+    assert [r.key for r in store.run(lambda tx: tx.claim_due(NOW, 10, "roc-a"))] == ["y"]
+    assert [r.key for r in store.run(lambda tx: tx.claim_due(NOW, 10))] == ["x", "y"]
+    assert [r.key for r in store.run(lambda tx: tx.live_deadlines("s-1"))] == ["p", "y"]
+    due = store.due(NOW, None, None, None, 10)
+    assert [row.key for _, row in due] == ["p", "x", "y"]
+    assert [row.key for _, row in store.due(NOW, "roc-b", None, None, 10)] == ["x"]
+    assert [row.key for _, row in store.due(NOW, None, "placement_office", None, 10)] == ["p"]
+    assert [row.key for _, row in store.due(NOW - HOUR, None, None, None, 10)] == ["p"]
+    first = due[0]
+    after = (first[1].due_at, first[0])
+    assert [row.key for _, row in store.due(NOW, None, None, after, 10)] == ["x", "y"]
+    for bad, field in (
+        (lambda: store.due("now", None, None, None, 10), "until"),
+        (lambda: store.due(NOW, "two words", None, None, 10), "institution"),
+        (lambda: store.due(NOW, None, "", None, 10), "role"),
+        (lambda: store.due(NOW, None, None, ("x", "1"), 10), "after"),
+        (lambda: store.due(NOW, None, None, None, 0), "limit"),
+        (lambda: store.run(lambda tx: tx.schedule([deadline("k", NOW)._replace(kind="x")])),
+         "kind"),
+        (lambda: store.run(lambda tx: tx.claim_due(NOW, 1, "two words")), "institution"),
+    ):  # fmt: skip
+        with pytest.raises(InvalidInput) as info:
+            bad()
+        assert info.value.field == field
 
 
 def test_a_claim_rolled_back_leaves_its_deadline_due(store: Store) -> None:
@@ -204,7 +247,7 @@ def test_several_processes_claiming_handle_each_deadline_exactly_once(
     counts = Counter(key for batch in batches for key in batch)
     assert sorted(counts) == keys
     assert set(counts.values()) == {1}
-    assert store.deadlines() == []
+    assert {row.status for row in store.deadlines(open_only=False)} == {"missed"}
 
 
 # -- leases beyond a transaction (outbox) ----------------------------------------------

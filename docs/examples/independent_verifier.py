@@ -27,6 +27,10 @@ FINDING_KEYS = {"code", "severity", "message", "message_nl", "source", "params"}
 HEX64, TIME = re.compile(r"[0-9a-f]{64}\Z"), re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\Z")
 
 
+#: The event types no plugin takes part in, and that carry no findings.
+PLAIN = ("opened", "migrated", "imported", "corrected", "escalated", "dismissed")
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -62,17 +66,18 @@ def header_fits(h: dict) -> bool:
             and all(type(h[k]) is str and ID.match(h[k]) for k in extra)
             and type(h["seq"]) is int and all(type(v) is str for v in strings)
             and h["type"] in ("opened", "transitioned", "recorded", "refused", "migrated",
-                              "imported", "corrected")
+                              "imported", "corrected", "escalated", "dismissed")
             and bool(TIME.match(h["time"]))
             and all(HEX64.match(h[k]) for k in ("definition", "body_hash", "prev"))
             and isinstance(actor, dict) and actor.keys() == {"id", "role"}
             and (h["type"] != "imported" or actor["role"] in ("system", "placement_office"))
+            and (h["type"] != "escalated" or actor["role"] == "system")
             and all(type(v) is str for v in actor.values())
             and isinstance(plugins, list)
             and all(isinstance(p, list) and len(p) == 2 and all(type(x) is str for x in p)
                     for p in plugins)
             and [p[0] for p in plugins] == sorted({p[0] for p in plugins})
-            and not (plugins and h["type"] in ("opened", "migrated", "imported", "corrected"))
+            and not (plugins and h["type"] in PLAIN)
             and (h["type"] in ("transitioned", "migrated", "imported")
                  or h["from"] == h["to"]))  # fmt: skip
 
@@ -92,16 +97,34 @@ def body_fits(b: dict, type_: str) -> bool:
                for f in findings):  # fmt: skip
         return False
     blocks = sum(f["severity"] == "block" for f in findings)
-    if (blocks > 0) != (type_ == "refused") or (
-        type_ in ("opened", "migrated", "imported", "corrected") and findings
-    ):
+    if (blocks > 0) != (type_ == "refused") or (type_ in PLAIN and findings):
         return False
     if type_ == "corrected":
         d = b["data"]
         return (d.keys() == {"seq", "reason"} and type(d["seq"]) is int
                 and d["reason"] in ("mistyped", "duplicate", "wrong_stream", "wrong_party",
                                     "other"))  # fmt: skip
+    if type_ == "escalated":
+        return escalation_fits(b["data"])
+    if type_ == "dismissed":
+        d = b["data"]
+        return (d.keys() == {"deadline", "reason"} and type(d["deadline"]) is str
+                and d["reason"] in ("student_progressing", "arranged_otherwise",
+                                    "not_applicable", "other"))  # fmt: skip
     return type_ != "migrated" or migration_fits(b["data"])
+
+
+def escalation_fits(d: dict) -> bool:
+    """A guidance gap: the deadline, when it was due, how it escalated, to whom."""
+    extra = d.keys() - {"deadline", "due", "action", "role", "version"}
+    return (d.keys() >= {"deadline", "due", "action", "role", "version"}
+            and extra <= {"trigger", "programme"}
+            and all(type(d[k]) is str for k in d)
+            and bool(re.match(r"[A-Za-z0-9._:-]{1,512}\Z", d["deadline"]))
+            and bool(TIME.match(d["due"])) and d["action"] in ("notify", "propose", "fire")
+            and bool(re.match(r"[0-9a-f]{16}\Z", d["version"]))
+            and ("trigger" in d) == (d["action"] != "notify")
+            and all(ID.match(d[k]) for k in extra | {"role"}))  # fmt: skip
 
 
 def migration_fits(d: dict) -> bool:
@@ -225,8 +248,8 @@ def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
     with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode={mode}", uri=True)) as db:
         db.row_factory = sqlite3.Row
         schema = db.execute("PRAGMA user_version").fetchone()[0]
-        if not 1 <= schema <= 7:
-            raise sqlite3.DatabaseError("not a stageborging database of schema version 1 to 7")
+        if not 1 <= schema <= 8:
+            raise sqlite3.DatabaseError("not a stageborging database of schema version 1 to 8")
         heads = {
             str(row["id"]): schema_row(row, schema) for row in db.execute("SELECT * FROM streams")
         }

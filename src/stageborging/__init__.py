@@ -37,7 +37,7 @@ from .core import (
     StreamPage,
     Version,
 )
-from .engine import Batch, Engine, Registry
+from .engine import Batch, Engine, Registry, TickReport
 from .exceptions import (
     ConcurrencyConflict,
     DefinitionError,
@@ -53,6 +53,7 @@ from .exceptions import (
     StreamNotFound,
     UnguardedPath,
 )
+from .guidance import DueItem, Gap, WorkingDays
 from .hookspecs import hookimpl
 from .lifecycles import (
     Education,
@@ -80,6 +81,7 @@ __all__ = [
     "Decision",
     "DefinitionError",
     "DefinitionMismatch",
+    "DueItem",
     "Education",
     "Effect",
     "Engine",
@@ -90,6 +92,7 @@ __all__ = [
     "FieldKind",
     "FieldSpec",
     "Finding",
+    "Gap",
     "Guard",
     "GuidanceStep",
     "InvalidInput",
@@ -117,10 +120,12 @@ __all__ = [
     "Stream",
     "StreamNotFound",
     "StreamPage",
+    "TickReport",
     "Transition",
     "UnguardedPath",
     "VerifyReport",
     "Version",
+    "WorkingDays",
     "__version__",
     "hookimpl",
     "load_definition",

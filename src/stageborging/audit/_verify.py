@@ -17,7 +17,15 @@ from typing import Any, NoReturn
 
 from attrs import frozen
 
-from ..core import IDENTIFIER, MAX_INT, InvalidInput, Role, canonical_bytes
+from ..core import (
+    ACTIONS,
+    DISMISS_REASONS,
+    IDENTIFIER,
+    MAX_INT,
+    InvalidInput,
+    Role,
+    canonical_bytes,
+)
 from ..lifecycles import (
     CORRECTION_REASONS,
     IMPORT_ROLES,
@@ -141,14 +149,21 @@ _OPTIONAL_KEYS = frozenset({"command", "institution"})
 _BODY_KEYS = frozenset({"data", "date", "findings"})
 _FINDING_KEYS = frozenset({"code", "severity", "message", "message_nl", "source", "params"})
 _TYPES = frozenset(
-    {"opened", "transitioned", "recorded", "refused", "migrated", "imported", "corrected"}
-)
+    {"opened", "transitioned", "recorded", "refused", "migrated", "imported", "corrected",
+     "escalated", "dismissed"}
+)  # fmt: skip
+#: The keys of an escalation's data: each required but trigger (with propose and fire
+#: only) and programme (the stream's, when it has one).
+_ESCALATION_KEYS = frozenset({"deadline", "due", "action", "role", "version"})
+_ESCALATION_OPTIONAL = frozenset({"trigger", "programme"})
+_DEADLINE_KEY = re.compile(r"[A-Za-z0-9._:-]{1,512}\Z")
+_HEX16 = re.compile(r"[0-9a-f]{16}\Z")
 _MIGRATION_KEYS = frozenset({"from", "to", "mapping", "reason"})
 _ROLES = frozenset(r.value for r in Role)
 #: The event types that may change the state.
 _MOVES = frozenset({"transitioned", "migrated", "imported"})
 #: The event types no plugin takes part in, and that carry no findings.
-_PLAIN = frozenset({"opened", "migrated", "imported", "corrected"})
+_PLAIN = frozenset({"opened", "migrated", "imported", "corrected", "escalated", "dismissed"})
 #: The name each built-in command's events carry.
 _NAMES = {"migrated": "migrate", "imported": "import", "corrected": "correct"}
 _SEVERITIES = frozenset({"block", "warn", "info"})
@@ -251,6 +266,8 @@ def _header_problem(header: dict[str, Any]) -> str | None:
         return f"header actor role {header['actor']['role']!r} is not a role"
     if header["type"] == "imported" and header["actor"]["role"] not in IMPORT_ROLES:
         return f"role {header['actor']['role']!r} may not import"
+    if header["type"] == "escalated" and header["actor"]["role"] != "system":
+        return "an escalated event is not recorded by the system actor"
     if header["type"] not in _MOVES and header["from"] != header["to"]:
         return f"a {header['type']} event changes the state"
     return None
@@ -288,6 +305,16 @@ def _body_problem(body: dict[str, Any], type_: str) -> str | None:
         return f"{_article(type_)} {type_} event has findings"
     if type_ == "migrated":
         return _migration_problem(body["data"])
+    if type_ == "escalated":
+        return _escalation_problem(body["data"])
+    if type_ == "dismissed":
+        data = body["data"]
+        if data.keys() != {"deadline", "reason"}:
+            return "dismissal data keys are not deadline and reason"
+        if type(data["deadline"]) is not str or not _DEADLINE_KEY.match(data["deadline"]):
+            return "dismissal deadline is not a deadline key"
+        if data["reason"] not in DISMISS_REASONS:
+            return "dismissal reason is not a dismissal reason"
     if type_ == "corrected":
         data = body["data"]
         if data.keys() != {"seq", "reason"}:
@@ -296,6 +323,29 @@ def _body_problem(body: dict[str, Any], type_: str) -> str | None:
             return "correction seq is not an integer"
         if data["reason"] not in CORRECTION_REASONS:
             return "correction reason is not a correction reason"
+    return None
+
+
+def _escalation_problem(data: dict[str, Any]) -> str | None:
+    """What is wrong with the data of an escalation (a guidance gap), or None."""
+    keys = data.keys()
+    if not _ESCALATION_KEYS <= keys <= _ESCALATION_KEYS | _ESCALATION_OPTIONAL:
+        return "escalation data keys are not deadline, due, action, role and version"
+    if type(data["deadline"]) is not str or not _DEADLINE_KEY.match(data["deadline"]):
+        return "escalation deadline is not a deadline key"
+    if type(data["due"]) is not str or not _TIME.match(data["due"]):
+        return "escalation due is not YYYY-MM-DDTHH:MM:SS.ffffffZ"
+    if data["action"] not in ACTIONS:
+        return "escalation action is not notify, propose or fire"
+    if data["role"] not in _ROLES:
+        return "escalation role is not a role"
+    if type(data["version"]) is not str or not _HEX16.match(data["version"]):
+        return "escalation version is not a step version (16 hex digits)"
+    if ("trigger" in keys) != (data["action"] != "notify"):
+        return "an escalation names a trigger exactly when it proposes or fires one"
+    for key in sorted(keys & _ESCALATION_OPTIONAL):
+        if type(data[key]) is not str or not IDENTIFIER.fullmatch(data[key]):
+            return f"escalation {key} is not an identifier"
     return None
 
 
@@ -416,6 +466,8 @@ def _fit_problem(
         return _import_fit(definition, event, data)
     if kind == "corrected":
         return None  # judged against the stream's events (_StreamCheck._correction_fit)
+    if kind in ("escalated", "dismissed"):
+        return None  # guidance steps are the institution's settings, no part of a version
     transition = definition.transitions_by_trigger.get(name)
     fact = definition.facts_by_name.get(name)
     if kind == "transitioned":

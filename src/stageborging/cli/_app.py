@@ -20,6 +20,7 @@ from ..exceptions import StageborgingError
 from ._audit import audit
 from ._demo import demo
 from ._events import events
+from ._guidance import due, guidance, tick
 from ._import import import_csv
 from ._lifecycle import lifecycle
 from ._migrate import add_version, migrate
@@ -80,5 +81,17 @@ def main(verbose: int) -> None:
 
 lifecycle.add_command(migrate)
 lifecycle.add_command(add_version)
-for _command in (demo, audit, events, streams, import_csv, lifecycle, plugins, new_plugin):
+for _command in (
+    demo,
+    audit,
+    events,
+    streams,
+    import_csv,
+    lifecycle,
+    plugins,
+    new_plugin,
+    tick,
+    due,
+    guidance,
+):
     main.add_command(_command)

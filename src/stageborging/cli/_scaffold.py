@@ -118,10 +118,11 @@ def stageborging_guidance_steps():
         GuidanceStep(
             name="{step}",
             anchor="entered:searching",
-            offset_days=14,
-            repeat_days=14,
-            done_by=("guidance_contact",),
-            escalate_to="coach",
+            role="coach",
+            offset=2,
+            unit="weeks",
+            every=2,
+            done_by="guidance_contact",
             description="Search check-in between coach and student.",
             description_nl="Zoekgesprek tussen begeleider en student.",
         )

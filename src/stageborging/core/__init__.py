@@ -38,7 +38,7 @@ from ._errors import (
 from ._events import Event, EventType, FeedEntry, Statistics, Stream, StreamPage
 from ._findings import Decision, Finding, PluginInfo, Severity
 from ._frozen import FrozenMap, freeze
-from ._guidance import GuidanceStep
+from ._guidance import ACTIONS, DISMISS_REASONS, HELPFUL_TRIGGERS, UNITS, GuidanceStep
 from ._logging import LOGGER_NAME, get_logger
 from ._messages import CATALOGUE, finding
 from ._notifications import Notification, OutboxEntry
@@ -47,12 +47,16 @@ from ._time import Clock, Moment, parse_date, rfc3339, utc_now
 from ._versions import MigrationStep, Version
 
 __all__ = [
+    "ACTIONS",
     "CATALOGUE",
+    "DISMISS_REASONS",
     "EXCERPT",
+    "HELPFUL_TRIGGERS",
     "IDENTIFIER",
     "LOGGER_NAME",
     "MAX_INT",
     "NAME",
+    "UNITS",
     "Actor",
     "BatchResult",
     "Bypass",

@@ -26,6 +26,8 @@ class EventType(StrEnum):
     MIGRATED = "migrated"
     IMPORTED = "imported"
     CORRECTED = "corrected"
+    ESCALATED = "escalated"
+    DISMISSED = "dismissed"
 
 
 @frozen
@@ -38,7 +40,10 @@ class Event:
         type: opened, transitioned, recorded (a fact), refused, migrated (to
             another version of its definition), imported (a running internship
             taken over from another system, straight after its opening) or
-            corrected (a recorded fact taken back: ``data["seq"]`` names it).
+            corrected (a recorded fact taken back: ``data["seq"]`` names it) or
+            escalated (a guidance step missed: a guidance gap, recorded by
+            ``tick``; ``name`` is the step) or dismissed (a transition a missed
+            step proposed, turned down with a reason; ``name`` is the step).
         name: The lifecycle, trigger or fact name (``migrate`` for a migration,
             ``import`` for an import, ``correct`` for a correction).
         occurred_at: When it was recorded (UTC).

@@ -1,67 +1,228 @@
-"""Guidance steps an institution registers: deadlines, who acts, and escalation."""
+"""Guidance steps an institution registers: when each is due, who acts, what completes
+it, and what happens when it is missed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 from attrs import field, frozen
 
 from ._actors import Role, check_identifier, parse_role
+from ._canonical import canonical_bytes
 from ._errors import InvalidInput
 
-__all__ = ["GuidanceStep"]
+__all__ = ["ACTIONS", "DISMISS_REASONS", "HELPFUL_TRIGGERS", "UNITS", "GuidanceStep"]
+
+#: What counts the offset and the repeat: calendar days, working days or weeks.
+UNITS = ("days", "working_days", "weeks")
+#: What happens when a step is missed: a notification to a role, a proposed
+#: transition (an item in ``due``), or a transition fired as the ``system`` actor.
+ACTIONS = ("notify", "propose", "fire")
+#: The only triggers a missed step may fire by itself: those that help the student.
+HELPFUL_TRIGGERS = ("request_assistance", "seek_replacement")
+#: Why a proposed transition is dismissed (``Engine.dismiss``): the student is making
+#: progress, help was arranged another way, it does not apply, or another reason.
+DISMISS_REASONS = ("student_progressing", "arranged_otherwise", "not_applicable", "other")
+#: The anchors that are no ``entered:STATE``.
+_ANCHORS = ("planned_start", "planned_end", "planned_hours")
+_LONGEST = 10_000  # days, working days or weeks: far beyond any programme
 
 
-def _escalate_to(value: str) -> Role:
-    return parse_role("escalate_to", value)
-
-
-def _step_name(value: str) -> str:
+def _name(value: object) -> str:
     return check_identifier("name", value)
 
 
-def _names(values: Iterable[str] | str) -> tuple[str, ...]:
-    return (values,) if isinstance(values, str) else tuple(values)
+def _role(value: object) -> Role:
+    return parse_role("role", value)
 
 
-def _whole(name: str, positive: bool = False) -> Callable[[Any, Any, Any], None]:
+def _escalate_to(value: object) -> Role | None:
+    return None if value is None else parse_role("escalate_to", value)
+
+
+def _channel(value: object) -> str:
+    return check_identifier("channel", value)
+
+
+def _names(field_name: str, values: object) -> tuple[str, ...]:
+    if isinstance(values, str):
+        values = (values,)
+    if not isinstance(values, Iterable):
+        raise InvalidInput(field_name, values, "must be a list of names")
+    return tuple(check_identifier(field_name, value) for value in values)
+
+
+def _states(values: object) -> tuple[str, ...]:
+    return _names("states", values)
+
+
+def _done_by(values: object) -> tuple[str, ...]:
+    return _names("done_by", values)
+
+
+def _lifecycles(values: object) -> tuple[str, ...]:
+    return _names("lifecycles", values)
+
+
+def _anchor(value: object) -> str:
+    if isinstance(value, str):
+        state = value.removeprefix("entered:")
+        if value in _ANCHORS or (state != value and _is_identifier(state)):
+            return value
+    raise InvalidInput(
+        "anchor", value, "must be entered:STATE, planned_start, planned_end or planned_hours"
+    )
+
+
+def _is_identifier(value: str) -> bool:
+    try:
+        check_identifier("anchor", value)
+    except InvalidInput:
+        return False
+    return True
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> Any:
     def check(instance: Any, attribute: Any, value: Any) -> None:
-        if value is None and positive:
-            return
-        if isinstance(value, bool) or not isinstance(value, int) or (positive and value < 1):
-            kind = "a whole number of at least 1" if positive else "a whole number"
-            raise InvalidInput(name, value, f"must be {kind} (days)")
+        if value not in choices:
+            raise InvalidInput(name, value, f"must be one of {', '.join(choices)}")
 
     return check
 
 
-@frozen
+def _whole(name: str, lowest: int, optional: bool = False) -> Any:
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is None and optional:
+            return
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not lowest <= abs(value) <= _LONGEST
+            or (lowest and value < 0)
+        ):
+            least = f"from {lowest} to {_LONGEST}" if lowest else f"within ±{_LONGEST}"
+            raise InvalidInput(name, value, f"must be a whole number {least}")
+
+    return check
+
+
+@frozen(kw_only=True)
 class GuidanceStep:
     """A guidance step an institution registers (``stageborging_guidance_steps``).
 
-    The deadline mechanism that tracks these arrives in a later release; this
-    release collects, validates and lists them (``Engine.guidance_steps``).
+    Entering a state where the step applies schedules a deadline in the command's own
+    transaction; leaving every such state cancels it; recording what completes it
+    closes it. A deadline that :meth:`Engine.tick <stageborging.Engine.tick>` finds
+    missed is recorded as a guidance gap (an ``escalated`` event) and escalated by
+    *action*. A missed step never blocks the student's own progress.
 
     Attributes:
         name: A unique code (``search_check_in``).
         anchor: What the deadline counts from: ``entered:STATE`` (the day the
-            stream entered a state), ``planned_start`` or ``planned_end``.
-        offset_days: Days after the anchor (negative: before it).
-        done_by: Triggers or facts that complete the step (``guidance_contact``).
-        escalate_to: The role notified when the step is missed.
+            stream entered a state), ``planned_start``, ``planned_end``, or
+            ``planned_hours`` (the day *percent* of the planned hours would be
+            worked, hours accruing evenly from the planned start to the end).
+        role: Who must act (listed for this role by ``due``).
+        offset: How many *unit* after the anchor (negative: before it); the
+            anchor day is day 0, and the deadline falls at the end of the day.
+        unit: ``days`` (calendar), ``working_days`` (no weekends, public holidays
+            or closure days) or ``weeks``.
+        percent: With ``planned_hours``: the share of the hours, 1-100.
+        every: Repeat every so many *unit* while the step applies (the next
+            deadline follows the one before it, met or missed).
+        states: The states in which the step applies; by default the anchor's
+            state for ``entered:STATE`` (required for the other anchors).
+        done_by: Triggers or facts that complete it (``guidance_contact``).
+        count: How many of them complete it (3 contacts: ``count=3``).
+        action: What a miss does: ``notify`` *escalate_to*; ``propose`` *trigger*
+            to *escalate_to* (an item in ``due`` until someone fires it or
+            dismisses it); ``fire`` *trigger* as the ``system`` actor, only for
+            ``request_assistance`` or ``seek_replacement``.
+        escalate_to: The role told of a miss (by default *role*).
+        trigger: The transition ``propose`` or ``fire`` suggests.
+        channel: The channel of the notifications (``email``).
         lifecycles: The lifecycles it applies to; empty means every internship.
-        repeat_days: Repeat every so many days while the anchor state lasts.
         description: What the step is, in English.
         description_nl: The same in Dutch.
+
+    Raises:
+        InvalidInput: a field is off, naming it: an unknown unit or action, a
+            ``fire`` of a trigger that does not help the student …
     """
 
-    name: str = field(converter=_step_name)
-    anchor: str
-    offset_days: int = field(validator=_whole("offset_days"))
-    done_by: tuple[str, ...] = field(converter=_names)
-    escalate_to: Role = field(converter=_escalate_to)
-    lifecycles: tuple[str, ...] = field(default=(), converter=_names)
-    repeat_days: int | None = field(default=None, validator=_whole("repeat_days", positive=True))
+    name: str = field(converter=_name)
+    anchor: str = field(converter=_anchor)
+    role: Role = field(converter=_role)
+    offset: int = field(default=0, validator=_whole("offset", 0))
+    unit: str = field(default="days", validator=_choice("unit", UNITS))
+    percent: int | None = field(default=None, validator=_whole("percent", 1, optional=True))
+    every: int | None = field(default=None, validator=_whole("every", 1, optional=True))
+    states: tuple[str, ...] = field(default=(), converter=_states)
+    done_by: tuple[str, ...] = field(default=(), converter=_done_by)
+    count: int = field(default=1, validator=_whole("count", 1))
+    action: str = field(default="notify", validator=_choice("action", ACTIONS))
+    escalate_to: Role | None = field(default=None, converter=_escalate_to)
+    trigger: str | None = None
+    channel: str = field(default="email", converter=_channel)
+    lifecycles: tuple[str, ...] = field(default=(), converter=_lifecycles)
     description: str = ""
     description_nl: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if (self.anchor == "planned_hours") != (self.percent is not None):
+            raise InvalidInput("percent", self.percent, "is given with planned_hours, only then")
+        if self.percent is not None and self.percent > 100:
+            raise InvalidInput("percent", self.percent, "must be from 1 to 100")
+        if not self.anchor.startswith("entered:") and not self.states:
+            raise InvalidInput("states", self.states, f"are required with {self.anchor}")
+        if self.count > 1 and not self.done_by:
+            raise InvalidInput("count", self.count, "counts done_by: name what completes it")
+        if self.action == "notify":
+            if self.trigger is not None:
+                raise InvalidInput("trigger", self.trigger, "is for propose or fire")
+        else:
+            check_identifier("trigger", self.trigger)
+        if self.action == "fire" and self.trigger not in HELPFUL_TRIGGERS:
+            raise InvalidInput(
+                "trigger",
+                self.trigger,
+                f"a missed step fires only {' or '.join(HELPFUL_TRIGGERS)} (never "
+                "withdraw, terminate or cancel_placement): propose it instead",
+            )
+        for text in ("description", "description_nl"):
+            if not isinstance(getattr(self, text), str):
+                raise InvalidInput(text, getattr(self, text), "must be a string")
+
+    @property
+    def applies_in(self) -> tuple[str, ...]:
+        """The states where the step applies."""
+        return self.states or (self.anchor.removeprefix("entered:"),)
+
+    @property
+    def notifies(self) -> Role:
+        """The role told of a miss."""
+        return self.escalate_to or self.role
+
+    def settings(self) -> dict[str, Any]:
+        """What a deadline keeps of the step it was scheduled under (codes only), with the
+        step's ``version``: a deadline follows these even when the step changes later."""
+        kept = {
+            "step": self.name,
+            "role": str(self.role),
+            "unit": self.unit,
+            "every": self.every,
+            "states": list(self.applies_in),
+            "done_by": list(self.done_by),
+            "count": self.count,
+            "action": self.action,
+            "escalate_to": str(self.notifies),
+            "trigger": self.trigger,
+            "channel": self.channel,
+            "anchor": self.anchor,
+            "offset": self.offset,
+            "percent": self.percent,
+        }
+        kept["version"] = hashlib.sha256(canonical_bytes(kept)).hexdigest()[:16]
+        return kept

@@ -3,5 +3,6 @@
 from ._batch import Batch
 from ._engine import Engine
 from ._registry import Registry
+from ._ticks import TickReport
 
-__all__ = ["Batch", "Engine", "Registry"]
+__all__ = ["Batch", "Engine", "Registry", "TickReport"]

@@ -29,6 +29,7 @@ from ..core import (
     get_logger,
     utc_now,
 )
+from ..guidance import Scheduler, WorkingDays
 from ..lifecycles import LifecycleDefinition, import_needs, validate_evidence
 from ..rules import (
     Command,
@@ -42,11 +43,13 @@ from ..rules import (
 from ..store import Store, Transaction, open_store
 from ._batch import Batch
 from ._corrections import Corrections
+from ._due import GuidanceViews
 from ._migrations import Migrations
 from ._pipeline import Outcome, Pipeline
 from ._reads import Reads
 from ._registry import Registry
 from ._repeats import opened_id
+from ._ticks import Ticks
 from ._versions import Versions
 
 __all__ = ["Engine"]
@@ -68,7 +71,7 @@ def _store(db: object) -> Store:
     return db  # type: ignore[return-value]  # Store is a protocol: checked by its methods
 
 
-class Engine(Reads, Migrations, Corrections):
+class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews):
     """Open streams, fire transitions, record facts and read them back.
 
     Args:
@@ -103,6 +106,9 @@ class Engine(Reads, Migrations, Corrections):
         require_institution: On an unbound engine, refuse an :meth:`open` (or
             import) that names no institution, for a school group whose every
             stream must belong to one.
+        calendar: The working days guidance deadlines count in
+            (:class:`~stageborging.guidance.WorkingDays`: Dutch public holidays
+            and the institution's closure days); by default the Dutch one.
 
     Raises:
         InvalidInput: an argument has the wrong kind (a number as *db*, a string
@@ -129,6 +135,7 @@ class Engine(Reads, Migrations, Corrections):
         timezone: tzinfo | None = None,
         institution: str | None = None,
         require_institution: bool = False,
+        calendar: WorkingDays | None = None,
     ) -> None:
         if institution is not None:
             check_identifier("institution", institution)
@@ -161,8 +168,13 @@ class Engine(Reads, Migrations, Corrections):
         self._plugins = registry.host
         self.store: Store = _store(db)
         tz = timezone if timezone is not None else ZoneInfo("Europe/Amsterdam")
+        if calendar is None:
+            calendar = WorkingDays()
+        elif not isinstance(calendar, WorkingDays):
+            raise InvalidInput("calendar", calendar, "must be a WorkingDays")
+        scheduler = Scheduler(registry.guidance_steps, calendar, tz)
         self._pipeline = Pipeline(
-            registry, self.store, clock, tz, Versions(registry, self.store), institution
+            registry, self.store, clock, tz, Versions(registry, self.store), scheduler, institution
         )
         self._log = get_logger()
         self._stdlog = logging.getLogger(LOGGER_NAME)

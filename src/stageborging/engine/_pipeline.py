@@ -8,7 +8,7 @@ its arguments, runs the pipeline in the store's transaction and logs the outcome
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import tzinfo
 from typing import Any, NamedTuple, TypeVar
 
@@ -23,11 +23,13 @@ from ..core import (
     Finding,
     InvalidInput,
     Moment,
+    OutboxEntry,
     PluginInfo,
     StreamNotFound,
     finding,
     freeze,
 )
+from ..guidance import Happened, Scheduler
 from ..lifecycles import (
     Carrier,
     CompiledMachine,
@@ -111,9 +113,12 @@ class Pipeline:
         clock: Clock,
         tz: tzinfo,
         versions: Versions,
+        scheduler: Scheduler,
         institution: str | None = None,
     ) -> None:
         self._host = registry.host
+        #: Keeps each stream's deadlines in step with its events, in their transaction.
+        self.scheduler = scheduler
         #: The institution the engine is bound to (None: every institution's streams).
         self.institution = institution
         self.versions = versions
@@ -296,7 +301,11 @@ class Pipeline:
         draft = draft._replace(command_id=command_id)
         sealed = seal_draft(draft)
         self._store_versions(tx, moment)
-        tx.write(opened_row(definition, sealed, facts_json(initial_facts(move.data))), [sealed], 0)
+        facts = initial_facts(move.data)
+        row = opened_row(definition, sealed, facts_json(facts))
+        tx.write(row, [sealed], 0)
+        opened = Happened.of(EventType.OPENED, definition.name, 1, None, moment)
+        self.scheduler.after(tx, definition, row, facts, opened)
         return Outcome(event_of(sealed, draft))
 
     def import_stream(
@@ -343,6 +352,8 @@ class Pipeline:
         )
         self._store_versions(tx, moment)
         tx.write(row, [opened, imported], 0)
+        happened = Happened.of(EventType.IMPORTED, "import", 2, None, moment)
+        self.scheduler.after(tx, definition, row, facts, happened)
         return Outcome(event_of(imported, draft))
 
     def command(
@@ -382,12 +393,18 @@ class Pipeline:
         draft = _following(row, type, name, actor, dest, verdict.definition, move.data, moment,
                            command_id)._replace(findings=verdict.findings,
                                                 plugins=verdict.plugins)  # fmt: skip
-        return self._append(tx, row, draft, new_facts)
+        return self.append(tx, row, draft, new_facts)
 
-    def _append(
-        self, tx: Transaction, row: StreamRow, draft: Draft, facts: dict[str, Any] | None
+    def append(
+        self,
+        tx: Transaction,
+        row: StreamRow,
+        draft: Draft,
+        facts: dict[str, Any] | None,
+        outbox: Sequence[OutboxEntry] = (),
     ) -> Outcome:
-        """Seal *draft* and write it with the new projection; *facts* None: unchanged."""
+        """Seal *draft* and write it with the new projection (*facts* None: unchanged) and
+        *outbox* besides what the plugins ask for; keep the stream's deadlines in step."""
         sealed = seal_draft(draft)
         new_row = StreamRow(
             row.id,
@@ -404,14 +421,35 @@ class Pipeline:
         )
         event = event_of(sealed, draft)
         hook = _AFTER_HOOKS.get(draft.type)
-        outbox = []
+        entries = list(outbox)
+        current = self.facts.facts(row) if facts is None else facts
         if hook is not None and self._host.implemented(hook):
-            after = freeze(self.facts.facts(row) if facts is None else facts)
-            outbox = outbox_entries(self._host, hook, stream_of(new_row, after), event)
+            after = freeze(current)
+            entries += outbox_entries(self._host, hook, stream_of(new_row, after), event)
         self._store_versions(tx, draft.moment)
-        tx.write(new_row, [sealed], row.version, outbox)
+        tx.write(new_row, [sealed], row.version, entries)
         self.facts.advance(row, sealed.hash, facts)
+        happened = Happened.of(draft.type, draft.name, sealed.seq, row.state, draft.moment)
+        self.scheduler.after(tx, draft.definition, new_row, current, happened)
         return Outcome(event, refused=draft.type is EventType.REFUSED)
+
+    def note(
+        self,
+        tx: Transaction,
+        row: StreamRow,
+        type: EventType,
+        name: str,
+        actor: Actor,
+        data: Mapping[str, Any],
+        moment: Moment,
+        outbox: Sequence[OutboxEntry] = (),
+    ) -> Outcome:
+        """Write an event that leaves the state as it is and takes no plugin (an
+        escalation), with *outbox*, on the stream of *row* locked in *tx*."""
+        definition = self.definition_of(row)
+        draft = _following(row, type, name, actor, row.state, definition, freeze(data), moment,
+                           None)  # fmt: skip
+        return self.append(tx, row, draft, None, outbox)
 
     # -- correct -------------------------------------------------------------
 
@@ -458,7 +496,7 @@ class Pipeline:
             row.id, row.lifecycle, digest))  # fmt: skip
         draft = _following(row, EventType.CORRECTED, "correct", actor, row.state, definition,
                            data, moment, command_id)  # fmt: skip
-        return self._append(tx, row, draft, facts), []
+        return self.append(tx, row, draft, facts), []
 
     # -- migrate -------------------------------------------------------------
 
@@ -543,7 +581,7 @@ class Pipeline:
         data = {"from": row.definition, "to": target.digest, "mapping": applied, "reason": reason}
         draft = _following(row, EventType.MIGRATED, "migrate", actor, dest, target, freeze(data),
                            moment, command_id)  # fmt: skip
-        return self._append(tx, row, draft, None), row.definition, dest, findings
+        return self.append(tx, row, draft, None), row.definition, dest, findings
 
 
 def _opening(

@@ -11,8 +11,6 @@ from ..pluginhost import PluginHost
 
 __all__ = ["collect_steps"]
 
-_ANCHORS = ("planned_start", "planned_end")
-
 
 def collect_steps(
     host: PluginHost, definitions: Mapping[str, LifecycleDefinition]
@@ -49,32 +47,34 @@ def _steps(info: PluginInfo, returned: Any) -> tuple[GuidanceStep, ...]:
 
 
 def check_step(step: GuidanceStep, definitions: Mapping[str, LifecycleDefinition]) -> None:
-    """Raise ValueError when *step* names an unknown lifecycle, anchor or completion."""
-    applies = [definitions[n] for n in step.lifecycles if n in definitions]
+    """Raise ValueError when *step* names an unknown lifecycle, state, trigger or fact, or
+    asks for planned dates a lifecycle does not have."""
     unknown = [n for n in step.lifecycles if n not in definitions]
     if unknown:
         raise ValueError(f"step {step.name!r}: unknown lifecycle {unknown[0]!r}")
-    if not applies:
-        applies = [d for d in definitions.values() if d.kind == "internship"]
+    applies = [definitions[n] for n in step.lifecycles] or [
+        d for d in definitions.values() if d.kind == "internship"
+    ]
     for definition in applies:
+        where = f"step {step.name!r}: {definition.name!r}"
+        states = [*step.applies_in]
         if step.anchor.startswith("entered:"):
-            state = step.anchor.removeprefix("entered:")
-            if state not in definition.states:
-                raise ValueError(
-                    f"step {step.name!r}: anchor state {state!r} is not in {definition.name!r}"
-                )
-        elif step.anchor not in _ANCHORS:
-            raise ValueError(
-                f"step {step.name!r}: anchor {step.anchor!r} is not entered:STATE, "
-                "planned_start or planned_end"
-            )
-        elif definition.kind != "internship":
-            raise ValueError(
-                f"step {step.name!r}: {definition.name!r} has no planned dates for {step.anchor!r}"
-            )
+            states.append(step.anchor.removeprefix("entered:"))
+        missing = [s for s in states if s not in definition.states]
+        if missing:
+            raise ValueError(f"{where} has no state {missing[0]!r}")
+        if not step.anchor.startswith("entered:") and definition.kind != "internship":
+            raise ValueError(f"{where} has no planned dates for {step.anchor!r}")
         names = set(definition.transitions_by_trigger) | set(definition.facts_by_name)
         missing = [n for n in step.done_by if n not in names]
         if missing:
-            raise ValueError(
-                f"step {step.name!r}: {missing[0]!r} is no trigger or fact of {definition.name!r}"
-            )
+            raise ValueError(f"{where} has no trigger or fact {missing[0]!r}")
+        if step.trigger is not None:
+            transition = definition.transitions_by_trigger.get(step.trigger)
+            if transition is None or not set(transition.sources) & set(step.applies_in):
+                raise ValueError(
+                    f"{where} has no transition {step.trigger!r} from the states the step "
+                    "applies in"
+                )
+            if step.action == "fire" and "system" not in transition.roles:
+                raise ValueError(f"{where}: the system actor may not fire {step.trigger!r}")

@@ -183,6 +183,16 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX streams_by_institution ON streams (institution, id)",
         "CREATE INDEX streams_by_institution_state ON streams (institution, lifecycle, state, id)",
     ),
+    (
+        # As SQLite's: the deadlines' kind, role and institution; guidance gaps.
+        "ALTER TABLE deadlines ADD COLUMN kind text NOT NULL DEFAULT 'deadline', "
+        "ADD COLUMN role text NOT NULL DEFAULT '', ADD COLUMN institution text NOT NULL DEFAULT ''",
+        "DROP INDEX deadlines_open_due",
+        "CREATE INDEX deadlines_due ON deadlines (due_at, id) "
+        "WHERE status = 'open' AND kind = 'deadline'",
+        "CREATE INDEX deadlines_live ON deadlines (due_at, id) WHERE status IN ('open', 'missed')",
+        "CREATE INDEX events_escalated ON events (institution, position) WHERE type = 'escalated'",
+    ),
 )
 #: The triggers that keep each table append-only, as verification looks for them.
 PG_TRIGGERS = {

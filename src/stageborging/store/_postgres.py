@@ -32,6 +32,7 @@ from ..core import (
     SchemaVersionError,
     Statistics,
     StoreError,
+    check_identifier,
 )
 from ..lifecycles import LifecycleDefinition
 from ._pg_schema import (
@@ -48,13 +49,14 @@ from ._queries import (
     stream_query,
 )
 from ._queues import (
-    CLAIM_DUE,
-    CLOSE_DEADLINE,
     INSERT_DEADLINE,
-    check_closing,
+    LIVE_DEADLINES,
     check_deadlines,
     check_keys,
+    claim_statement,
+    close_statement,
     deadline_query,
+    due_query,
     lease_statement,
     settle_statement,
 )
@@ -64,7 +66,6 @@ from ._rows import (
     FORKED,
     STREAM_COLUMNS,
     Columns,
-    check_count,
     check_moment,
     check_page,
     check_work,
@@ -104,9 +105,7 @@ _INSERT_DEFINITION = (
     "ON CONFLICT (digest) DO NOTHING"
 )
 _INSERT_DEADLINE = pg_style(INSERT_DEADLINE)
-# Rows another transaction claimed are skipped, not waited for: claimers run side by side.
-_CLAIM_DUE = pg_style(CLAIM_DUE) + " FOR UPDATE SKIP LOCKED"
-_CLOSE_DEADLINE = pg_style(CLOSE_DEADLINE)
+_LIVE_DEADLINES = pg_style(LIVE_DEADLINES)
 #: Failures after which the whole command may run again: nothing of it was committed.
 _TRANSIENT = (
     pg_errors.SerializationFailure,
@@ -295,20 +294,31 @@ class _Transaction:
             with self._conn.cursor() as cursor:
                 cursor.executemany(_INSERT_DEADLINE, rows)
 
-    def claim_due(self, now: datetime, limit: int) -> list[DeadlineRow]:
+    def claim_due(
+        self, now: datetime, limit: int, institution: str | None = None
+    ) -> list[DeadlineRow]:
+        statement, params = claim_statement(now, limit, institution)
+        # rows another transaction claimed are skipped, not waited for: claimers run
+        # side by side
         rows = self._conn.execute(
-            _CLAIM_DUE, (check_moment("now", now), check_count("limit", limit, 1))
+            pg_style(statement) + " FOR UPDATE SKIP LOCKED", params
         ).fetchall()
         return [DeadlineRow._make(row) for row in rows]
 
     def close_deadlines(self, keys: Sequence[str], status: Closing, at: datetime) -> int:
-        closing, stamp = check_closing(status), check_moment("at", at)
+        statement, stamp = pg_style(close_statement(status)), check_moment("at", at)
         closed = 0
         with self._conn.cursor() as cursor:
             for key in check_keys(keys):
-                cursor.execute(_CLOSE_DEADLINE, (closing, stamp, key))
+                cursor.execute(statement, (status, stamp, key))
                 closed += cursor.rowcount
         return closed
+
+    def live_deadlines(self, stream_id: str) -> list[DeadlineRow]:
+        rows = self._conn.execute(
+            _LIVE_DEADLINES, (check_identifier("stream_id", stream_id),)
+        ).fetchall()
+        return [DeadlineRow._make(row) for row in rows]
 
 
 class PostgresStore:
@@ -650,9 +660,40 @@ class PostgresStore:
         return [outbox_entry(row) for row in rows]
 
     def deadlines(self, stream_id: str | None = None, open_only: bool = True) -> list[DeadlineRow]:
-        statement, params = deadline_query(stream_id, open_only)
+        statement, params = deadline_query(stream_id, open_only, self._columns.deadlines)
         rows = self._read(lambda conn: conn.execute(pg_style(statement), params).fetchall())
         return [DeadlineRow._make(row) for row in rows]
+
+    def due(
+        self,
+        until: datetime,
+        institution: str | None,
+        role: str | None,
+        after: tuple[str, int] | None,
+        limit: int,
+    ) -> list[tuple[int, DeadlineRow]]:
+        statement, params = due_query(until, institution, role, after, limit)
+        if not self._columns.guidance:
+            return []  # a database from before guidance (read-only): nothing can be due
+        rows = self._read(lambda conn: conn.execute(pg_style(statement), params).fetchall())
+        return [(int(row[0]), DeadlineRow._make(row[1:])) for row in rows]
+
+    def escalations(
+        self, after: int, limit: int, institution: str | None = None
+    ) -> list[tuple[int, SealedEvent]]:
+        after, limit = check_page(after, limit)
+        where, params = owned(self._columns, institution)
+
+        def work(conn: psycopg.Connection[Any]) -> list[tuple[int, SealedEvent]]:
+            rows = conn.execute(
+                f"SELECT position, {self._columns.events} FROM events WHERE type = 'escalated' "
+                f"AND position > %s AND position < {FOLLOW_LIMIT}{pg_style(where)} "
+                "ORDER BY position LIMIT %s",
+                (after, *params, limit),
+            ).fetchall()
+            return [(int(row[0]), SealedEvent._make(row[1:])) for row in rows]
+
+        return self._read(work)
 
     def lease_outbox(
         self,

@@ -39,8 +39,9 @@ class DefinitionRow(NamedTuple):
     stored_at: str
 
 
-#: How a deadline closes: met, no longer applying, or missed (and escalated).
-Closing = Literal["done", "cancelled", "missed"]
+#: How a deadline closes: met, no longer applying, missed (escalated, and overdue until
+#: met or no longer applying), or dismissed (a proposal turned down).
+Closing = Literal["done", "cancelled", "missed", "dismissed"]
 
 
 class DeadlineRow(NamedTuple):
@@ -59,13 +60,21 @@ class DeadlineRow(NamedTuple):
     due_at: str
     #: When it was scheduled (RFC 3339, UTC).
     created_at: str
-    #: ``open`` until closed ``done``, ``cancelled`` or ``missed``.
+    #: ``open`` until ``done``, ``cancelled``, ``dismissed`` or ``missed``; a missed
+    #: one is live (overdue) until it is closed ``done`` or ``cancelled``.
     status: str = "open"
-    #: When it was closed (RFC 3339, UTC); None while open.
+    #: When it was closed or missed (RFC 3339, UTC); None while open.
     closed_at: str | None = None
     #: JSON the scheduler keeps with it (for example the step's version): codes and
     #: ids only, never free text (it is no part of the encrypted log).
     data: str = "{}"
+    #: ``deadline`` (claimed by :meth:`Transaction.claim_due` when due) or
+    #: ``proposal`` (an escalation waiting for someone to act; never claimed).
+    kind: str = "deadline"
+    #: The role that must act ("" for none).
+    role: str = ""
+    #: The institution of its stream ("" for none).
+    institution: str = ""
 
     @classmethod
     def make(
@@ -76,6 +85,10 @@ class DeadlineRow(NamedTuple):
         due_at: datetime,
         created_at: datetime,
         data: str = "{}",
+        *,
+        kind: str = "deadline",
+        role: str = "",
+        institution: str = "",
     ) -> DeadlineRow:
         """An open deadline from aware datetimes (written as the log writes times).
 
@@ -85,7 +98,8 @@ class DeadlineRow(NamedTuple):
         from ._rows import check_moment  # the rows module builds on this one
 
         return cls(key, stream_id, step, check_moment("due_at", due_at),
-                   check_moment("created_at", created_at), data=data)  # fmt: skip
+                   check_moment("created_at", created_at), data=data, kind=kind, role=role,
+                   institution=institution)  # fmt: skip
 
 
 class StreamQuery(NamedTuple):
@@ -161,8 +175,11 @@ class Transaction(Protocol):
         """Store open *deadlines*; one whose key is stored already is left as it is
         (scheduling is idempotent), a key given twice in one call is InvalidInput."""
 
-    def claim_due(self, now: datetime, limit: int) -> list[DeadlineRow]:
-        """Claim up to *limit* open deadlines due at *now* or earlier, earliest first.
+    def claim_due(
+        self, now: datetime, limit: int, institution: str | None = None
+    ) -> list[DeadlineRow]:
+        """Claim up to *limit* open deadlines due at *now* or earlier, earliest first (of
+        *institution*'s streams, when given; proposals are never claimed).
 
         The claim lasts as long as this transaction: a concurrent claimer never gets
         the same rows (PostgreSQL skips rows locked by another claim; SQLite runs one
@@ -172,8 +189,14 @@ class Transaction(Protocol):
         """
 
     def close_deadlines(self, keys: Sequence[str], status: Closing, at: datetime) -> int:
-        """Close the open deadlines among *keys* as *status* (``done``, ``cancelled``
-        or ``missed``); how many were open."""
+        """Close the live deadlines among *keys* as *status*; how many were live.
+
+        ``missed`` marks open ones only (they stay live, overdue); ``done``,
+        ``cancelled`` and ``dismissed`` close open and missed ones."""
+
+    def live_deadlines(self, stream_id: str) -> list[DeadlineRow]:
+        """The stream's live deadlines and proposals (open or missed), earliest due first,
+        as this transaction sees them."""
 
 
 class Store(Protocol):
@@ -232,7 +255,26 @@ class Store(Protocol):
         when given), pending only or all."""
 
     def deadlines(self, stream_id: str | None = None, open_only: bool = True) -> list[DeadlineRow]:
-        """Deadlines, earliest due first: of one stream or all, open only or all."""
+        """Deadlines, earliest due first: of one stream or all, live (open or missed)
+        only or all."""
+
+    def due(
+        self,
+        until: datetime,
+        institution: str | None,
+        role: str | None,
+        after: tuple[str, int] | None,
+        limit: int,
+    ) -> list[tuple[int, DeadlineRow]]:
+        """Up to *limit* live deadlines and proposals due by *until*, (row id, row) pairs
+        earliest due first, of *institution*'s streams or all, for *role* or any; *after*
+        is the ``(due_at, id)`` of the last one a previous page returned."""
+
+    def escalations(
+        self, after: int, limit: int, institution: str | None = None
+    ) -> list[tuple[int, SealedEvent]]:
+        """Up to *limit* ``escalated`` events (the guidance gaps) after the position
+        *after* in the global order, of *institution*'s streams or all."""
 
     def lease_outbox(
         self,

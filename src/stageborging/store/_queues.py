@@ -14,41 +14,51 @@ from ..core import (
     rfc3339,
 )
 from ._protocol import DeadlineRow
-from ._rows import OUTBOX_COLUMNS, check_count, check_flag, check_moment, filtered
+from ._rows import DEADLINE_COLUMNS, OUTBOX_COLUMNS, check_count, check_flag, check_moment, filtered
 
 __all__ = [
     "CLAIM_DUE",
     "CLOSE_DEADLINE",
-    "DEADLINE_COLUMNS",
     "INSERT_DEADLINE",
     "LEASE_OUTBOX",
+    "LIVE_DEADLINES",
     "MAX_LEASE",
     "SETTLE_DELIVERED",
     "SETTLE_RETRY",
     "check_closing",
     "check_deadlines",
+    "check_institution",
     "check_key",
     "check_keys",
     "check_stamp",
+    "claim_statement",
+    "close_statement",
     "deadline_query",
+    "due_query",
     "lease_statement",
     "settle_statement",
 ]
 
-#: In the field order of DeadlineRow.
-DEADLINE_COLUMNS = "key, stream_id, step, due_at, created_at, status, closed_at, data"
 # Statements both backends run, written in qmark style (the PostgreSQL store converts
 # them with pg_style): the work queues' claims and leases.
 INSERT_DEADLINE = (
-    f"INSERT INTO deadlines ({DEADLINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    f"INSERT INTO deadlines ({DEADLINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (key) DO NOTHING"
 )
 #: Open deadlines due by a time, earliest first (PostgreSQL adds FOR UPDATE SKIP LOCKED).
 CLAIM_DUE = (
-    f"SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE status = 'open' AND due_at <= ? "
-    "ORDER BY due_at, id LIMIT ?"
+    f"SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE status = 'open' AND kind = 'deadline' "
+    "AND due_at <= ?{institution} ORDER BY due_at, id LIMIT ?"
 )
-CLOSE_DEADLINE = "UPDATE deadlines SET status = ?, closed_at = ? WHERE key = ? AND status = 'open'"
+#: The condition of a live deadline (as the partial indexes state it).
+LIVE = "status IN ('open', 'missed')"
+#: Close a live deadline (missed: an open one).
+CLOSE_DEADLINE = f"UPDATE deadlines SET status = ?, closed_at = ? WHERE key = ? AND {LIVE}"
+MISS_DEADLINE = "UPDATE deadlines SET status = ?, closed_at = ? WHERE key = ? AND status = 'open'"
+#: A stream's live deadlines.
+LIVE_DEADLINES = (
+    f"SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE stream_id = ? AND {LIVE} ORDER BY due_at, id"
+)
 #: Lease the oldest leasable entries: {channel} narrows them, {lock} is PostgreSQL's.
 LEASE_OUTBOX = (
     "UPDATE outbox SET leased_by = ?, leased_until = ?, attempts = attempts + 1 "
@@ -63,11 +73,24 @@ SETTLE_DELIVERED = f"UPDATE outbox SET delivered_at = ?, leased_until = NULL {_H
 SETTLE_RETRY = f"UPDATE outbox SET next_attempt_at = ?, last_error = ?, leased_until = NULL {_HELD}"
 #: The longest lease, in seconds (a day): a longer one is a mistake, not a plan.
 MAX_LEASE = 86_400
-_CLOSINGS = ("done", "cancelled", "missed")
+_CLOSINGS = ("done", "cancelled", "missed", "dismissed")
+_KINDS = ("deadline", "proposal")
 #: A queue key: what schedulers and the outbox make of ids and codes.
 _KEY = re.compile(r"[A-Za-z0-9._:-]{1,512}")
 #: A time as the log writes it (RFC 3339 UTC, microseconds): it sorts as it compares.
 _STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+
+
+def claim_statement(
+    now: object, limit: object, institution: object
+) -> tuple[str, tuple[object, ...]]:
+    """The qmark statement of a claim and its parameters, else InvalidInput naming the
+    argument."""
+    stamp, count = check_moment("now", now), check_count("limit", limit, 1)
+    if institution is None:
+        return CLAIM_DUE.format(institution=""), (stamp, count)
+    statement = CLAIM_DUE.format(institution=" AND institution = ?")
+    return statement, (stamp, check_institution(institution), count)
 
 
 def check_key(field: str, value: object) -> str:
@@ -90,10 +113,53 @@ def check_stamp(field: str, value: object) -> str:
     )
 
 
-def deadline_query(stream_id: str | None, open_only: bool) -> tuple[str, list[object]]:
+def deadline_query(
+    stream_id: str | None, open_only: bool, columns: str = DEADLINE_COLUMNS
+) -> tuple[str, list[object]]:
     """The qmark query of Store.deadlines and its parameters."""
-    only = "status = 'open'" if check_flag("open_only", open_only) else None
-    return filtered(f"SELECT {DEADLINE_COLUMNS} FROM deadlines", stream_id, only, "due_at, id")
+    only = LIVE if check_flag("open_only", open_only) else None
+    return filtered(f"SELECT {columns} FROM deadlines", stream_id, only, "due_at, id")
+
+
+def close_statement(status: object) -> str:
+    """The qmark statement that closes a deadline as *status*, else InvalidInput."""
+    return MISS_DEADLINE if check_closing(status) == "missed" else CLOSE_DEADLINE
+
+
+def due_query(
+    until: object, institution: object, role: object, after: object, limit: object
+) -> tuple[str, list[object]]:
+    """The qmark query of Store.due and its parameters, else InvalidInput naming the
+    argument."""
+    conditions = [LIVE, "due_at <= ?"]
+    params: list[object] = [check_moment("until", until)]
+    if institution is not None:
+        conditions.append("institution = ?")
+        params.append(check_institution(institution))
+    if role is not None:
+        conditions.append("role = ?")
+        params.append(check_identifier("role", role))
+    if after is not None:
+        if (
+            not isinstance(after, tuple)
+            or len(after) != 2
+            or isinstance(after[1], bool)
+            or not isinstance(after[1], int)
+        ):
+            raise InvalidInput("after", after, "must be the (due_at, id) of a row returned")
+        conditions.append("(due_at > ? OR (due_at = ? AND id > ?))")
+        params.extend([check_stamp("after", after[0]), after[0], after[1]])
+    params.append(check_count("limit", limit, 1))
+    return (
+        f"SELECT id, {DEADLINE_COLUMNS} FROM deadlines WHERE {' AND '.join(conditions)} "
+        "ORDER BY due_at, id LIMIT ?",
+        params,
+    )
+
+
+def check_institution(value: object) -> str:
+    """An institution ("" for none), else InvalidInput naming ``institution``."""
+    return "" if value == "" else check_identifier("institution", value)
 
 
 def check_keys(keys: object) -> list[str]:
@@ -139,6 +205,11 @@ def check_deadlines(deadlines: object) -> list[tuple[object, ...]]:
             raise InvalidInput("data", item.data, "must be a JSON text") from None
         if "\x00" in item.data:
             raise InvalidInput("data", item.data, "must not hold a NUL character")
+        if item.kind not in _KINDS:
+            raise InvalidInput("kind", item.kind, f"must be one of {', '.join(_KINDS)}")
+        if item.role != "":
+            check_identifier("role", item.role)
+        check_institution(item.institution)
         rows.append(tuple(item))
     return rows
 

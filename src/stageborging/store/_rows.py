@@ -22,9 +22,10 @@ from ..core import (
 )
 from ..lifecycles import LifecycleDefinition, load_version, read_stored, unsafe_reason
 from ._protocol import DefinitionRow
-from ._schema import INSTITUTIONS_SINCE
+from ._schema import GUIDANCE_SINCE, INSTITUTIONS_SINCE
 
 __all__ = [
+    "DEADLINE_COLUMNS",
     "ENDED",
     "EVENT_COLUMNS",
     "FORKED",
@@ -55,6 +56,11 @@ STREAM_COLUMNS = (
     "institution"
 )
 
+#: In the field order of DeadlineRow.
+DEADLINE_COLUMNS = (
+    "key, stream_id, step, due_at, created_at, status, closed_at, data, kind, role, institution"
+)
+
 
 class Columns(NamedTuple):
     """What a store selects from a database of one schema version."""
@@ -63,16 +69,26 @@ class Columns(NamedTuple):
     streams: str
     #: The expression of a row's institution.
     institution: str
+    deadlines: str = DEADLINE_COLUMNS
+    #: Whether the schema keeps guidance's deadline columns (8 on): before, no row is due.
+    guidance: bool = True
 
     @classmethod
     def of(cls, version: int) -> Columns:
-        """The columns of schema *version*: before institutions (7), their defaults."""
+        """The columns of schema *version*: before institutions (7) and guidance (8),
+        their defaults."""
+        deadlines = DEADLINE_COLUMNS
+        if version < GUIDANCE_SINCE:
+            deadlines = DEADLINE_COLUMNS.replace("kind, role, institution", "'deadline', '', ''")
+        guidance = version >= GUIDANCE_SINCE
         if version >= INSTITUTIONS_SINCE:
-            return cls(EVENT_COLUMNS, STREAM_COLUMNS, "institution")
+            return cls(EVENT_COLUMNS, STREAM_COLUMNS, "institution", deadlines, guidance)
         return cls(
             EVENT_COLUMNS.replace("command_id, institution", "NULL, ''"),
             STREAM_COLUMNS.replace(", institution", ", ''"),
             "''",
+            deadlines,
+            guidance,
         )
 
 

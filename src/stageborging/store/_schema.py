@@ -12,6 +12,7 @@ __all__ = [
     "APPEND_ONLY_TRIGGERS",
     "DEFINITIONS_SINCE",
     "DEFINITION_TRIGGERS",
+    "GUIDANCE_SINCE",
     "INSTITUTIONS_SINCE",
     "MIGRATIONS",
     "SCHEMA_VERSION",
@@ -183,6 +184,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX streams_by_institution ON streams (institution, id)",
         "CREATE INDEX streams_by_institution_state ON streams (institution, lifecycle, state, id)",
     ),
+    (
+        # Guidance: a deadline's kind (a deadline tick claims, or a proposal waiting in
+        # due), the role that must act and the stream's institution; a missed deadline
+        # stays live (overdue) until it is met or no longer applies. Guidance gaps are
+        # the escalated events.
+        "ALTER TABLE deadlines ADD COLUMN kind TEXT NOT NULL DEFAULT 'deadline'",
+        "ALTER TABLE deadlines ADD COLUMN role TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE deadlines ADD COLUMN institution TEXT NOT NULL DEFAULT ''",
+        "DROP INDEX deadlines_open_due",
+        "CREATE INDEX deadlines_due ON deadlines (due_at, id) "
+        "WHERE status = 'open' AND kind = 'deadline'",
+        "CREATE INDEX deadlines_live ON deadlines (due_at, id) WHERE status IN ('open', 'missed')",
+        "CREATE INDEX events_escalated ON events (institution, position) WHERE type = 'escalated'",
+    ),
 )
 #: The triggers that keep the events table append-only (defence in depth).
 APPEND_ONLY_TRIGGERS = frozenset({"events_no_update", "events_no_delete", "events_no_replace"})
@@ -194,6 +209,8 @@ DEFINITION_TRIGGERS = frozenset(
 DEFINITIONS_SINCE = 4
 #: The schema version that added the institution and command id columns.
 INSTITUTIONS_SINCE = 7
+#: The schema version that added the deadlines' kind, role and institution.
+GUIDANCE_SINCE = 8
 #: The columns verification reads, by table.
 VERIFIED_COLUMNS = {
     "events": (

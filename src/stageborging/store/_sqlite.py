@@ -28,6 +28,7 @@ from ..core import (
     SchemaVersionError,
     Statistics,
     StoreError,
+    check_identifier,
 )
 from ..lifecycles import LifecycleDefinition
 from ._protocol import Closing, DeadlineRow, DefinitionRow, StreamQuery, VersionCount
@@ -36,13 +37,14 @@ from ._queries import (
     stream_query,
 )
 from ._queues import (
-    CLAIM_DUE,
-    CLOSE_DEADLINE,
     INSERT_DEADLINE,
-    check_closing,
+    LIVE_DEADLINES,
     check_deadlines,
     check_keys,
+    claim_statement,
+    close_statement,
     deadline_query,
+    due_query,
     lease_statement,
     settle_statement,
 )
@@ -223,19 +225,23 @@ class _Transaction:
     def schedule(self, deadlines: Sequence[DeadlineRow]) -> None:
         self._conn.executemany(INSERT_DEADLINE, check_deadlines(deadlines))
 
-    def claim_due(self, now: datetime, limit: int) -> list[DeadlineRow]:
+    def claim_due(
+        self, now: datetime, limit: int, institution: str | None = None
+    ) -> list[DeadlineRow]:
         # BEGIN IMMEDIATE: no other writer runs until this transaction ends
-        rows = self._conn.execute(
-            CLAIM_DUE, (check_moment("now", now), check_count("limit", limit, 1))
-        )
+        rows = self._conn.execute(*claim_statement(now, limit, institution))
         return list(map(DeadlineRow._make, rows))
 
     def close_deadlines(self, keys: Sequence[str], status: Closing, at: datetime) -> int:
-        closing, stamp = check_closing(status), check_moment("at", at)
+        statement, stamp = close_statement(status), check_moment("at", at)
         cursor = self._conn.executemany(
-            CLOSE_DEADLINE, [(closing, stamp, key) for key in check_keys(keys)]
+            statement, [(status, stamp, key) for key in check_keys(keys)]
         )
         return cursor.rowcount
+
+    def live_deadlines(self, stream_id: str) -> list[DeadlineRow]:
+        rows = self._conn.execute(LIVE_DEADLINES, (check_identifier("stream_id", stream_id),))
+        return list(map(DeadlineRow._make, rows))
 
 
 class SQLiteStore:
@@ -699,8 +705,36 @@ class SQLiteStore:
 
     @_reading
     def deadlines(self, stream_id: str | None = None, open_only: bool = True) -> list[DeadlineRow]:
-        rows = self._connection().execute(*deadline_query(stream_id, open_only))
-        return list(map(DeadlineRow._make, rows))
+        statement = deadline_query(stream_id, open_only, self._columns.deadlines)
+        return list(map(DeadlineRow._make, self._connection().execute(*statement)))
+
+    @_reading
+    def due(
+        self,
+        until: datetime,
+        institution: str | None,
+        role: str | None,
+        after: tuple[str, int] | None,
+        limit: int,
+    ) -> list[tuple[int, DeadlineRow]]:
+        statement, params = due_query(until, institution, role, after, limit)
+        if not self._columns.guidance:
+            return []  # a database from before guidance (read-only): nothing can be due
+        rows = self._connection().execute(statement, params)
+        return [(row[0], DeadlineRow._make(row[1:])) for row in rows]
+
+    @_reading
+    def escalations(
+        self, after: int, limit: int, institution: str | None = None
+    ) -> list[tuple[int, SealedEvent]]:
+        after, limit = check_page(after, limit)
+        where, params = owned(self._columns, institution)
+        rows = self._connection().execute(
+            f"SELECT position, {self._columns.events} FROM events WHERE type = 'escalated' "
+            f"AND position > ?{where} ORDER BY position LIMIT ?",
+            (after, *params, limit),
+        )
+        return [(row[0], SealedEvent._make(row[1:])) for row in rows]
 
     def lease_outbox(
         self,

@@ -1,0 +1,241 @@
+"""``stageborging tick``, ``due`` and ``guidance …``: deadlines escalated, work listed,
+gaps counted."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..core import DISMISS_REASONS, Actor
+from ..engine import Engine
+from ..guidance import WorkingDays
+from ..store import open_store
+from ._options import db_option, parse_actor, plugin_options, printable, registry
+
+__all__ = ["due", "guidance", "tick"]
+
+
+def _now(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """``--now`` as an aware datetime (an ISO time with its offset, or a date: its start in
+    UTC), else a usage error."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("must be an ISO time such as 2027-03-16T09:00:00+01:00") from None
+    if moment.utcoffset() is None:
+        raise click.BadParameter("must say its offset (…+01:00 or …Z): a time is a moment")
+    return moment
+
+
+def _calendar(config: dict[str, Any] | None) -> tuple[WorkingDays, dict[str, Any] | None]:
+    """The ``[calendar]`` table of the config file as working days, and the rest."""
+    if config is None or "calendar" not in config:
+        return WorkingDays(), config
+    rest = {k: v for k, v in config.items() if k != "calendar"}
+    table = dict(config["calendar"])
+    for name in ("closures", "open_days"):
+        days = table.get(name, [])
+        if not isinstance(days, list) or not all(type(d) is date for d in days):
+            raise click.BadParameter(
+                f"[calendar] {name} must be a list of dates (2027-04-26, unquoted)",
+                param_hint="--config",
+            )
+    try:
+        return WorkingDays(**table), rest
+    except TypeError:
+        known = "country, categories, closures, open_days"
+        raise click.BadParameter(f"[calendar] takes {known}", param_hint="--config") from None
+
+
+def _engine(db: Path | str, block: tuple[str, ...], config: dict[str, Any] | None,
+            read_only: bool = False, institution: str | None = None) -> Engine:  # fmt: skip
+    """An engine on *db* with the installed plugins and the config file's calendar."""
+    calendar, rest = _calendar(config)
+    found = registry(block, rest)
+    store = open_store(db, read_only=True) if read_only else db
+    return Engine(store, registry=found, calendar=calendar, institution=institution)
+
+
+_NOW = click.option(
+    "--now",
+    callback=_now,
+    metavar="ISO",
+    help="The moment to look from (an ISO time with offset); default: now.",
+)
+_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people, or JSON for tools.",
+)
+
+
+@click.command()
+@db_option
+@_NOW
+@click.option("--institution", metavar="ID", help="Only this institution's deadlines.")
+@plugin_options
+def tick(
+    db: Path | str,
+    now: datetime | None,
+    institution: str | None,
+    block: tuple[str, ...],
+    config: dict[str, Any] | None,
+) -> None:
+    """Escalate every guidance deadline due: each exactly once.
+
+    Each missed deadline is recorded as a guidance gap on its stream and
+    escalated as its step says (a notification, a proposed transition, or
+    assisted search fired for the student). Run it every few minutes (cron, a
+    systemd timer); running it again, or from several hosts at once, never
+    escalates a deadline twice. The steps come from the installed plugins;
+    the working days from the config file's [calendar] table (country,
+    categories, closures, open_days).
+    """
+    with _engine(db, block, config, institution=institution) as engine:
+        report = engine.tick(now)
+    click.echo(
+        f"missed {report.missed}: notified {report.notified}, proposed {report.proposed}, "
+        f"fired {report.fired}, refused {report.refused}; cancelled {report.cancelled}"
+    )
+
+
+@click.command()
+@db_option
+@click.option("--role", help="Only what this role must do (coach, placement_office …).")
+@click.option("--person", metavar="ID", help="Only what this person must do (a pseudonymous id).")
+@click.option("--within", type=click.IntRange(0, 366), default=0, show_default=True,
+              help="Also what falls due in so many days.")  # fmt: skip
+@click.option("--institution", metavar="ID", help="Only this institution's streams.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+              help="The most items to print.")  # fmt: skip
+@_NOW
+@_FORMAT
+@plugin_options
+def due(
+    db: Path | str,
+    role: str | None,
+    person: str | None,
+    within: int,
+    institution: str | None,
+    limit: int,
+    now: datetime | None,
+    fmt: str,
+    block: tuple[str, ...],
+    config: dict[str, Any] | None,
+) -> None:
+    """List what needs action now: overdue and due guidance steps, proposals.
+
+    Most urgent first. An overdue step (missed: the gap is recorded) stays here
+    until it is done or no longer applies; a proposal until someone fires its
+    trigger or dismisses it (stageborging guidance dismiss). --person asks the
+    recipients plugins who holds each role on each stream.
+
+    Read-only: the database is never changed or migrated.
+    """
+    with _engine(db, block, config, read_only=True) as engine:
+        items = engine.due(now, role=role, person=person, within=within,
+                           institution=institution, limit=limit)  # fmt: skip
+    if fmt == "json":
+        click.echo(json.dumps([item.to_json() for item in items], indent=2))
+        return
+    if not items:
+        click.echo("nothing due")
+        return
+    click.echo(f"{'due':16}  {'':8}  {'role':18}  {'stream':32}  step")
+    for item in items:
+        status = "proposal" if item.kind == "proposal" else ("overdue" if item.overdue else "")
+        what = item.step + (f" -> {item.trigger}" if item.trigger else "")
+        click.echo(
+            f"{item.due_at:%Y-%m-%d %H:%M}  {status:8}  {item.role.value:18}  "
+            f"{printable(item.stream_id):32}  {what}"
+        )
+
+
+@click.group()
+def guidance() -> None:
+    """Guidance steps: the gaps recorded, and proposals dismissed."""
+
+
+@guidance.command()
+@db_option
+@click.option("--institution", metavar="ID", help="Only this institution's streams.")
+@click.option("--programme", help="Only this programme.")
+@click.option("--step", help="Only this step.")
+@click.option("--list", "each", is_flag=True, help="Every gap, not the counts.")
+@_FORMAT
+def gaps(
+    db: Path | str,
+    institution: str | None,
+    programme: str | None,
+    step: str | None,
+    each: bool,
+    fmt: str,
+) -> None:
+    """Count the guidance gaps (missed steps) by programme and step.
+
+    A gap is an 'escalated' event in the audit log, recorded by tick when a
+    step's deadline passed without what completes it. Read-only.
+    """
+    with Engine(open_store(db, read_only=True)) as engine:
+        found = list(engine.guidance_gaps(institution=institution, programme=programme,
+                                          step=step))  # fmt: skip
+    if each:
+        rows = [
+            {"stream_id": g.stream_id, "programme": g.programme, "step": g.step,
+             "due_at": g.due_at.isoformat(), "recorded_at": g.recorded_at.isoformat(),
+             "action": g.action, "role": g.role.value, "institution": g.institution}
+            for g in found
+        ]  # fmt: skip
+        if fmt == "json":
+            click.echo(json.dumps(rows, indent=2))
+            return
+        for row in rows:
+            programme = printable(row["programme"] or "-")
+            click.echo(
+                f"{row['due_at'][:10]}  {programme:16}  {row['step']:28}  {row['action']:8}  "
+                f"{printable(row['stream_id'])}"
+            )
+        return
+    counts = Counter((g.programme, g.step) for g in found)
+    if fmt == "json":
+        listed = [{"programme": p, "step": s, "gaps": n} for (p, s), n in sorted(counts.items())]
+        click.echo(json.dumps(listed, indent=2))
+        return
+    click.echo(f"{'programme':16}  {'step':28}  {'gaps':>6}")
+    for (prog, name), count in sorted(counts.items()):
+        click.echo(f"{printable(prog or '-'):16}  {name:28}  {count:>6}")
+    click.echo(f"{'total':16}  {'':28}  {sum(counts.values()):>6}")
+
+
+@guidance.command()
+@db_option
+@click.argument("stream_id")
+@click.argument("step")
+@click.option("--actor", "actor", metavar="ROLE:ID", callback=parse_actor, required=True,
+              help="Who dismisses (the step's escalation role, or placement_office).")  # fmt: skip
+@click.option("--reason", type=click.Choice(DISMISS_REASONS), required=True,
+              help="Why the proposal is turned down.")  # fmt: skip
+@plugin_options
+def dismiss(
+    db: Path | str,
+    stream_id: str,
+    step: str,
+    actor: Actor,
+    reason: str,
+    block: tuple[str, ...],
+    config: dict[str, Any] | None,
+) -> None:
+    """Turn down the transition a missed STEP proposed on STREAM_ID."""
+    with _engine(db, block, config) as engine:
+        event = engine.dismiss(stream_id, step, actor=actor, reason=reason)
+    click.echo(f"dismissed {step} on {printable(stream_id)} (seq {event.seq})")

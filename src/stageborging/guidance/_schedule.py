@@ -1,0 +1,235 @@
+"""Scheduling: which deadlines an event opens, meets or cancels, in its own transaction.
+
+A deadline row keeps the settings of the step it was scheduled under (``data``): it is
+met, cancelled, escalated and repeated by those, whatever the step says later. New
+settings apply to the deadlines scheduled after them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any, NamedTuple
+
+from ..core import EventType, GuidanceStep, Moment
+from ..lifecycles import LifecycleDefinition
+from ..store import DeadlineRow, StreamRow, Transaction
+from ._calendar import WorkingDays, end_of_day
+
+__all__ = ["Happened", "Scheduler", "due_day", "settings_of"]
+
+#: The event types after which live deadlines may be met or cancelled.
+_CHANGES = frozenset({EventType.OPENED, EventType.IMPORTED, EventType.TRANSITIONED,
+                      EventType.RECORDED, EventType.MIGRATED})  # fmt: skip
+#: The event types that enter a state (a transition enters one when it changes it).
+_ENTERS = frozenset({EventType.OPENED, EventType.IMPORTED})
+
+
+class Happened(NamedTuple):
+    """What the scheduler is told of an event just written."""
+
+    type: EventType
+    name: str
+    seq: int
+    #: The state before it (None for a stream just opened or imported).
+    before: str | None
+    #: When it was recorded: its UTC time and the institution's date of it.
+    at: datetime
+    day: date
+
+    @classmethod
+    def of(
+        cls, type: EventType, name: str, seq: int, before: str | None, moment: Moment
+    ) -> Happened:
+        """What happened at the clock reading *moment*."""
+        return cls(type, name, seq, before, moment.utc, moment.local.date())
+
+
+def settings_of(row: DeadlineRow) -> dict[str, Any]:
+    """The settings a deadline row was scheduled under."""
+    kept: dict[str, Any] = json.loads(row.data)
+    return kept
+
+
+def due_day(settings: Mapping[str, Any], anchor: date, calendar: WorkingDays) -> date:
+    """The day occurrence ``settings["occurrence"]`` of a step falls on, from its *anchor*
+    day (day 0)."""
+    offset = settings["offset"] + settings["occurrence"] * (settings["every"] or 0)
+    unit = settings["unit"]
+    if unit == "working_days":
+        return calendar.add(anchor, offset)
+    return anchor + timedelta(days=offset * (7 if unit == "weeks" else 1))
+
+
+def _anchor_day(step: GuidanceStep, facts: Mapping[str, Any], day: date) -> date | None:
+    """The anchor day of *step* for a stream with *facts* entering a state on *day*."""
+    if step.anchor.startswith("entered:"):
+        return day
+    details = facts.get("details", {})
+    try:
+        start = date.fromisoformat(details["planned_start"])
+        end = date.fromisoformat(details["planned_end"])
+    except (KeyError, TypeError, ValueError):
+        return None  # no planned dates: the step cannot be timed
+    if step.anchor == "planned_start":
+        return start
+    if step.anchor == "planned_end":
+        return end
+    assert step.percent is not None  # checked by GuidanceStep
+    return start + timedelta(days=(end - start).days * step.percent // 100)
+
+
+class Scheduler:
+    """The deadlines of an engine's guidance steps, kept in step with each stream.
+
+    Args:
+        steps: The engine's guidance steps.
+        calendar: The working days deadlines count in.
+        tz: Where a deadline's day ends.
+    """
+
+    def __init__(self, steps: Sequence[GuidanceStep], calendar: WorkingDays, tz: tzinfo) -> None:
+        self.steps = tuple(steps)
+        self.calendar = calendar
+        self.tz = tz
+        self._of: dict[str, tuple[GuidanceStep, ...]] = {}
+
+    def steps_of(self, definition: LifecycleDefinition) -> tuple[GuidanceStep, ...]:
+        """The steps that apply to streams of *definition*."""
+        found = self._of.get(definition.name)
+        if found is None:
+            found = self._of[definition.name] = tuple(
+                step
+                for step in self.steps
+                if definition.name in step.lifecycles
+                or (not step.lifecycles and definition.kind == "internship")
+            )
+        return found
+
+    def after(
+        self,
+        tx: Transaction,
+        definition: LifecycleDefinition,
+        row: StreamRow,
+        facts: Mapping[str, Any],
+        happened: Happened,
+    ) -> None:
+        """Schedule, meet and cancel the deadlines of the stream of *row* (as it is after
+        the event) in *tx*: the command's own transaction."""
+        if happened.type not in _CHANGES:
+            return
+        opened = happened.type in _ENTERS
+        live = [] if opened else tx.live_deadlines(row.id)
+        closing: dict[str, list[str]] = {"done": [], "cancelled": []}
+        following: list[DeadlineRow] = []
+        for deadline in live:
+            status = self._closing(tx, row, deadline, happened)
+            if status is not None:
+                closing[status].append(deadline.key)
+                settings = settings_of(deadline)
+                if status == "done" and deadline.kind == "deadline" and settings["every"]:
+                    following.extend(self._next(settings, row, happened.at))
+        for status, keys in closing.items():
+            if keys:
+                tx.close_deadlines(keys, status, happened.at)  # type: ignore[arg-type]
+        if opened or happened.before != row.state:
+            closed = {*closing["done"], *closing["cancelled"]}
+            kept = {d.step for d in live if d.key not in closed}
+            following.extend(self._entering(definition, row, facts, happened, kept))
+        if following:
+            tx.schedule(following)
+
+    def _closing(
+        self, tx: Transaction, row: StreamRow, deadline: DeadlineRow, happened: Happened
+    ) -> str | None:
+        """How the event closes *deadline*: ``done``, ``cancelled`` or not at all (None)."""
+        settings = settings_of(deadline)
+        if deadline.kind == "proposal":
+            if happened.type is EventType.TRANSITIONED and happened.name == settings["trigger"]:
+                return "done"
+            return None if row.state in settings["states"] else "cancelled"
+        completing = (
+            happened.type in (EventType.TRANSITIONED, EventType.RECORDED)
+            and happened.name in settings["done_by"]
+        )
+        if not completing:
+            return None if row.state in settings["states"] else "cancelled"
+        if settings["count"] > 1:
+            since = settings["since"]
+            done = sum(
+                event.seq > since
+                and event.type in (EventType.TRANSITIONED, EventType.RECORDED)
+                and event.name in settings["done_by"]
+                for event in tx.read_events(row.id)
+            )
+            if done < settings["count"]:
+                return None if row.state in settings["states"] else "cancelled"
+        return "done"
+
+    def _entering(
+        self,
+        definition: LifecycleDefinition,
+        row: StreamRow,
+        facts: Mapping[str, Any],
+        happened: Happened,
+        kept: set[str],
+    ) -> list[DeadlineRow]:
+        """The deadlines of the steps that begin as the stream enters its state."""
+        rows = []
+        for step in self.steps_of(definition):
+            if step.name in kept or row.state not in step.applies_in:
+                continue
+            if step.anchor.startswith("entered:"):
+                if step.anchor != f"entered:{row.state}":
+                    continue
+            elif happened.before in step.applies_in:
+                continue  # it applied before this event: its deadline was scheduled then
+            anchor = _anchor_day(step, facts, happened.day)
+            if anchor is None:
+                continue
+            settings = step.settings() | {
+                "since": happened.seq,
+                "anchor_day": anchor.isoformat(),
+                "occurrence": 0,
+            }
+            rows.extend(self._occurrence(row, settings, happened.at))
+        return rows
+
+    def _next(self, settings: dict[str, Any], row: StreamRow, at: datetime) -> list[DeadlineRow]:
+        """The next occurrence of a repeating deadline, under its own settings."""
+        return self._occurrence(row, settings | {"occurrence": settings["occurrence"] + 1}, at)
+
+    def next_of(self, deadline: DeadlineRow, row: StreamRow, at: datetime) -> list[DeadlineRow]:
+        """The next occurrence of *deadline* if it repeats (after a miss)."""
+        settings = settings_of(deadline)
+        return self._next(settings, row, at) if settings["every"] else []
+
+    def _occurrence(
+        self, row: StreamRow, settings: dict[str, Any], at: datetime
+    ) -> list[DeadlineRow]:
+        """The deadline row of one occurrence; none when it falls before the stream was
+        opened (a student enrolled in March gets no September step)."""
+        anchor = date.fromisoformat(settings["anchor_day"])
+        opened = datetime.fromisoformat(row.opened_at)
+        day = due_day(settings, anchor, self.calendar)
+        while day < opened.astimezone(self.tz).date():
+            if not settings["every"]:
+                return []
+            settings = settings | {"occurrence": settings["occurrence"] + 1}
+            day = due_day(settings, anchor, self.calendar)
+        key = f"{row.id}:{settings['step']}:{settings['since']}:{settings['occurrence']}"
+        data = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+        due = end_of_day(day, self.tz).astimezone(UTC)
+        return [
+            DeadlineRow.make(
+                key,
+                row.id,
+                settings["step"],
+                due,
+                at,
+                data,
+                role=settings["role"],
+                institution=row.institution,
+            )
+        ]

@@ -1,0 +1,595 @@
+"""Guidance steps and deadlines: scheduled with the event that starts them, met by what
+completes them, escalated by tick exactly once, listed in due and as gaps."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import sqlite3
+from datetime import UTC, datetime
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+from typing import Any
+
+import pytest
+from attrs import evolve
+
+from stageborging import (
+    Engine,
+    EventType,
+    GuidanceStep,
+    InvalidInput,
+    PluginError,
+    Refused,
+    WorkingDays,
+)
+from stageborging.testing import FakeClock
+from support import COACH, EMPLOYER, PLACEMENT_OFFICE, STUDENT, Recognises, journey
+from support.guidance import (
+    CHECK_IN,
+    ESCALATION,
+    SIGNATURES,
+    VERIFICATION,
+    Steps,
+    steps,
+)
+
+_CONTEXT = multiprocessing.get_context("spawn")
+MONDAY = datetime(2027, 3, 1, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(MONDAY)
+
+
+def _engine(db: str, clock: FakeClock, *plugins: object, **kwargs: Any) -> Engine:
+    return Engine(db, plugins=[Recognises("emp-unrecognised"), *plugins], clock=clock, **kwargs)
+
+
+def _searching(engine: Engine, clock: FakeClock, **details: Any) -> str:
+    trip = journey(engine, clock)
+    sid = trip.open(**details)
+    trip.search(sid)
+    return sid
+
+
+def _live(engine: Engine, sid: str) -> dict[str, tuple[str, str]]:
+    """The stream's live deadlines: step -> (status, due date in UTC)."""
+    return {d.step: (d.status, d.due_at[:10]) for d in engine.store.deadlines(sid)}
+
+
+def _types(engine: Engine, sid: str) -> list[str]:
+    return [f"{e.type}:{e.name}" for e in engine.history(sid)]
+
+
+# -- the step itself -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"unit": "fortnights"}, "unit"),
+        ({"action": "shout"}, "action"),
+        ({"action": "fire", "trigger": "withdraw"}, "trigger"),
+        ({"action": "fire", "trigger": "terminate"}, "trigger"),
+        ({"action": "fire", "trigger": "cancel_placement"}, "trigger"),
+        ({"action": "propose"}, "trigger"),
+        ({"trigger": "request_assistance"}, "trigger"),
+        ({"percent": 40}, "percent"),
+        ({"offset": "14"}, "offset"),
+        ({"offset": True}, "offset"),
+        ({"every": 0}, "every"),
+        ({"count": 0}, "count"),
+        ({"count": 3, "done_by": ()}, "count"),
+        ({"role": "janitor"}, "role"),
+        ({"escalate_to": "mother"}, "escalate_to"),
+        ({"anchor": "someday"}, "anchor"),
+        ({"anchor": "planned_start"}, "states"),
+        ({"anchor": "planned_hours", "states": ("active",)}, "percent"),
+        ({"anchor": "planned_hours", "states": ("active",), "percent": 140}, "percent"),
+        ({"name": "two words"}, "name"),
+        ({"done_by": 7}, "done_by"),
+        ({"channel": ""}, "channel"),
+    ],
+)
+def test_a_malformed_step_names_its_field(changes: dict[str, Any], field: str) -> None:
+    """A step is checked as it is made: the error names the field; a missed step can
+    never fire withdraw, terminate or cancel_placement by itself."""
+    values = {"name": "x", "anchor": "entered:searching", "role": "coach", **changes}
+    with pytest.raises(InvalidInput) as info:
+        GuidanceStep(**values)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("step", "problem"),
+    [
+        (GuidanceStep(name="x", anchor="entered:looking", role="coach"), "no state 'looking'"),
+        (
+            GuidanceStep(name="x", anchor="entered:searching", role="coach", done_by="coffee"),
+            "no trigger or fact 'coffee'",
+        ),
+        (
+            GuidanceStep(name="x", anchor="entered:searching", role="coach", lifecycles="nope"),
+            "unknown lifecycle 'nope'",
+        ),
+        (
+            GuidanceStep(
+                name="x", anchor="planned_start", role="coach", states="received", lifecycles="case"
+            ),
+            "no planned dates",
+        ),
+        (
+            GuidanceStep(
+                name="x",
+                anchor="entered:active",
+                role="coach",
+                action="fire",
+                trigger="request_assistance",
+            ),
+            "no transition 'request_assistance' from the states",
+        ),
+    ],
+)
+def test_a_step_that_does_not_fit_the_lifecycles_stops_start_up(
+    db: str, step: GuidanceStep, problem: str
+) -> None:
+    """Steps are checked against the lifecycles when the engine starts, naming the plugin."""
+    with pytest.raises(PluginError) as info:
+        Engine(db, plugins=[Steps(step)])
+    assert info.value.plugin == "roc-steps"
+    assert problem in str(info.value)
+
+
+def test_step_names_are_unique_across_plugins(db: str) -> None:
+    other = Steps(CHECK_IN)
+    other.name = "other-steps"
+    with pytest.raises(PluginError, match="a guidance step named 'search_check_in' exists"):
+        Engine(db, plugins=[Steps(CHECK_IN), other])
+
+
+def test_the_engine_calendar_must_be_working_days(db: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        Engine(db, calendar="NL")  # type: ignore[arg-type]
+    assert info.value.field == "calendar"
+
+
+# -- scheduling ------------------------------------------------------------------
+
+
+@pytest.mark.hook("stageborging_guidance_steps")
+def test_entering_a_state_schedules_its_steps_in_the_same_transaction(
+    db: str, clock: FakeClock
+) -> None:
+    """begin_search on Monday 1 March: the check-in falls at the end of Monday 15 March
+    (Amsterdam time: 22:59:59 UTC in winter), the escalation six weeks on; counted from
+    the planned start, the signatures fall five working days before it."""
+    with _engine(db, clock, Steps(CHECK_IN, ESCALATION, SIGNATURES)) as engine:
+        sid = _searching(engine, clock, planned_start="2027-05-03", planned_end="2027-09-30")
+        rows = {d.step: d for d in engine.store.deadlines(sid)}
+        assert rows["search_check_in"].due_at == "2027-03-15T22:59:59.999999Z"
+        assert rows["search_escalation"].due_at == "2027-04-12T21:59:59.999999Z"  # summer time
+        # 3 May 2027 minus 5 working days: 30, 29, 28, 26 April; 27 April is King's Day
+        assert rows["all_signatures"].due_at == "2027-04-23T21:59:59.999999Z"
+        assert {d.role for d in rows.values()} == {"coach", "placement_office"}
+
+
+def test_a_refused_command_schedules_nothing(db: str, clock: FakeClock) -> None:
+    with _engine(db, clock, Steps()) as engine:
+        trip = journey(engine, clock)
+        sid = trip.open()
+        with pytest.raises(Refused):
+            engine.fire(sid, "begin_search", actor=EMPLOYER)
+        assert _types(engine, sid)[-1] == "refused:begin_search"
+        assert engine.store.deadlines(sid) == []
+
+
+def test_closure_days_move_a_working_day_deadline(db: str, clock: FakeClock) -> None:
+    """An institution's closure days do not count: a study day pushes the deadline on."""
+    step = evolve(VERIFICATION, action="notify", trigger=None)
+    closed = WorkingDays(closures=[datetime(2027, 3, 3).date()])
+    with _engine(db, clock, Steps(step), calendar=closed) as engine:
+        sid = _searching(engine, clock)
+        engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+        # Monday 1 March + 5 working days, Wednesday 3 March closed: Tuesday 9 March
+        assert engine.store.deadlines(sid)[0].due_at == "2027-03-09T22:59:59.999999Z"
+
+
+def test_leaving_the_state_cancels_and_the_completing_fact_closes(
+    db: str, clock: FakeClock
+) -> None:
+    with _engine(db, clock, Steps(VERIFICATION)) as engine:
+        sid = _searching(engine, clock)
+        engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+        engine.fire(sid, "cancel_placement", actor=STUDENT, data={"reason": "student_choice"})
+        engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-2"})
+        engine.fire(sid, "verify_employer", actor=PLACEMENT_OFFICE)
+        statuses = [d.status for d in engine.store.deadlines(sid, open_only=False)]
+        assert statuses == ["cancelled", "done"]  # one per entry into placement_proposed
+        assert engine.store.deadlines(sid) == []
+
+
+def test_a_count_closes_on_the_last_one(db: str, clock: FakeClock) -> None:
+    """Three guidance contacts while searching complete a step that asks for three."""
+    three = GuidanceStep(name="contacts", anchor="entered:searching", role="coach", offset=60,
+                         done_by="guidance_contact", count=3)  # fmt: skip
+    with _engine(db, clock, Steps(three)) as engine:
+        sid = _searching(engine, clock)
+        for seen in range(3):
+            assert _live(engine, sid) == {"contacts": ("open", "2027-04-30")}, seen
+            engine.record(sid, "guidance_contact", actor=COACH, data={"moment": "other"})
+        assert _live(engine, sid) == {}
+
+
+def test_no_deadline_falls_before_the_stream_was_opened(db: str, clock: FakeClock) -> None:
+    """A student enrolled after the step's day gets no deadline for it, and a repeating
+    step starts at its first occurrence after the opening."""
+    early = GuidanceStep(name="orientation", anchor="planned_start", role="coach", offset=-16,
+                         unit="weeks", states=("orientation", "searching"))  # fmt: skip
+    with _engine(db, clock, Steps(early)) as engine:
+        sid = journey(engine, clock).open(planned_start="2027-04-01", planned_end="2027-09-30")
+        assert _live(engine, sid) == {}  # 16 weeks before 1 April is December 2026
+
+
+def test_a_deadline_past_when_scheduled_is_due_at_the_next_tick(db: str, clock: FakeClock) -> None:
+    """Opened on 1 March for a start on 15 March, the student begins searching on the
+    10th: the signatures step (due on the 8th, after the opening) is scheduled anyway,
+    and the next tick escalates it."""
+    with _engine(db, clock, Steps(SIGNATURES)) as engine:
+        trip = journey(engine, clock)
+        sid = trip.open(planned_start="2027-03-15", planned_end="2027-06-30")
+        clock.set("2027-03-10")
+        trip.search(sid)
+        assert _live(engine, sid) == {"all_signatures": ("open", "2027-03-08")}
+        assert engine.tick().missed == 1
+
+
+# -- tick --------------------------------------------------------------------------
+
+
+def test_tick_escalates_each_missed_deadline_exactly_once(db: str, clock: FakeClock) -> None:
+    with _engine(db, clock, Steps()) as engine:
+        sid = _searching(engine, clock)
+        clock.set("2027-03-15")
+        assert engine.tick().missed == 0  # due at the end of the day, not yet
+        clock.set("2027-03-16")
+        report = engine.tick()
+        assert (report.missed, report.notified) == (1, 1)
+        assert engine.tick().missed == 0
+        assert _types(engine, sid)[-1] == "escalated:search_check_in"
+        (gap,) = engine.guidance_gaps()
+        assert (gap.step, gap.action, gap.role, gap.programme) == (
+            "search_check_in", "notify", "coach", "prog-ict")  # fmt: skip
+        assert gap.due_at == datetime(2027, 3, 15, 22, 59, 59, 999999, tzinfo=UTC)
+        (sent,) = engine.notifications(sid)
+        assert (sent.notification.template, sent.notification.recipient_role) == (
+            "guidance.missed", "coach")  # fmt: skip
+        assert dict(sent.notification.params) == {"step": "search_check_in", "due": "2027-03-15"}
+        # the missed check-in stays overdue; the next one is two weeks after it
+        check_ins = [
+            (d.key.rsplit(":", 1)[1], d.status, d.due_at[:10])
+            for d in engine.store.deadlines(sid)
+            if d.step == "search_check_in"
+        ]
+        assert check_ins == [("0", "missed", "2027-03-15"), ("1", "open", "2027-03-29")]
+        assert engine.verify().ok
+
+
+def test_a_missed_step_never_blocks_the_student(db: str, clock: FakeClock) -> None:
+    """A gap is recorded, and the student's own moves go on as before."""
+    with _engine(db, clock, Steps()) as engine:
+        sid = _searching(engine, clock)
+        clock.set("2027-03-20")
+        engine.tick()
+        event = engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "e-1"})
+        assert event.to_state == "placement_proposed"
+        assert _live(engine, sid) == {}  # the search steps no longer apply
+
+
+def test_a_fired_escalation_moves_the_student_to_assisted_search(db: str, clock: FakeClock) -> None:
+    with _engine(db, clock, Steps()) as engine:
+        sid = _searching(engine, clock)
+        engine.record(sid, "guidance_contact", actor=COACH, data={"moment": "other"})
+        clock.set("2027-04-13")
+        report = engine.tick()
+        assert report.fired == 1
+        assert engine.stream(sid).state == "assisted_search"
+        fired = engine.history(sid)[-1]
+        assert (fired.type, fired.name, fired.actor.role) == (
+            EventType.TRANSITIONED, "request_assistance", "system")  # fmt: skip
+        assert engine.tick() == type(report)()
+        assert engine.verify().ok
+
+
+def test_a_refused_fire_becomes_a_proposal(db: str, clock: FakeClock) -> None:
+    """When the rules refuse the fired trigger, the refusal is recorded and a person
+    gets the decision in due."""
+
+    class NoAssistance:
+        name = "no-assistance"
+
+        from stageborging import hookimpl
+
+        @hookimpl
+        def stageborging_check_transition(self, transition: Any) -> Any:
+            from stageborging import Finding
+
+            if transition.trigger == "request_assistance":
+                return [Finding(code="roc.busy", severity="block", message="Full.")]
+            return None
+
+    with _engine(db, clock, Steps(ESCALATION), NoAssistance()) as engine:
+        sid = _searching(engine, clock)
+        clock.set("2027-04-13")
+        report = engine.tick()
+        assert (report.missed, report.refused, report.proposed, report.fired) == (1, 1, 1, 0)
+        assert _types(engine, sid)[-2:] == [
+            "escalated:search_escalation", "refused:request_assistance"]  # fmt: skip
+        (item,) = [i for i in engine.due() if i.kind == "proposal"]
+        assert (item.trigger, item.role, item.overdue) == (
+            "request_assistance", "placement_office", True)  # fmt: skip
+
+
+def test_a_proposal_waits_in_due_until_fired_or_dismissed(db: str, clock: FakeClock) -> None:
+    with _engine(db, clock, Steps(VERIFICATION)) as engine:
+        sid = _searching(engine, clock)
+        engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+        clock.set("2027-03-10")
+        assert engine.tick().proposed == 1
+        kinds = [(i.kind, i.step, i.trigger) for i in engine.due(role="placement_office")]
+        assert kinds == [
+            ("deadline", "employer_verification", None),  # missed, still to do
+            ("proposal", "employer_verification", "cancel_placement"),
+        ]
+        with pytest.raises(Refused) as refused:
+            engine.dismiss(sid, "employer_verification", actor=STUDENT, reason="other")
+        assert refused.value.event is None
+        with pytest.raises(InvalidInput) as info:
+            engine.dismiss(sid, "employer_verification", actor=PLACEMENT_OFFICE, reason="meh")
+        assert info.value.field == "reason"
+        with pytest.raises(InvalidInput) as info:
+            engine.dismiss(sid, "no_such_step", actor=PLACEMENT_OFFICE, reason="other")
+        assert info.value.field == "step"
+        event = engine.dismiss(sid, "employer_verification", actor=PLACEMENT_OFFICE,
+                               reason="arranged_otherwise")  # fmt: skip
+        assert (event.type, dict(event.data)["reason"]) == ("dismissed", "arranged_otherwise")
+        assert [i.kind for i in engine.due(role="placement_office")] == ["deadline"]
+        engine.fire(sid, "verify_employer", actor=PLACEMENT_OFFICE)
+        assert engine.due(role="placement_office") == []
+        assert engine.verify().ok
+
+
+def test_firing_the_proposed_trigger_closes_the_proposal(db: str, clock: FakeClock) -> None:
+    with _engine(db, clock, Steps(VERIFICATION)) as engine:
+        sid = _searching(engine, clock)
+        engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+        clock.set("2027-03-10")
+        engine.tick()
+        engine.fire(sid, "cancel_placement", actor=PLACEMENT_OFFICE,
+                    data={"reason": "employer_withdrew"})  # fmt: skip
+        statuses = {(d.kind, d.status) for d in engine.store.deadlines(sid, open_only=False)}
+        assert statuses == {("deadline", "cancelled"), ("proposal", "done")}
+
+
+def test_a_deadline_keeps_the_settings_it_was_scheduled_under(db: str, clock: FakeClock) -> None:
+    """New settings mid-year apply to new deadlines: the open one escalates as scheduled."""
+    with _engine(db, clock, Steps()) as engine:
+        old = _searching(engine, clock)
+    with _engine(db, clock, steps(offset=1, escalate_to="team_lead")) as engine:
+        new = _searching(engine, clock)
+        assert _live(engine, old)["search_check_in"] == ("open", "2027-03-15")
+        assert _live(engine, new)["search_check_in"] == ("open", "2027-03-08")
+        clock.set("2027-03-16")
+        engine.tick()
+        roles = {g.stream_id: str(g.role) for g in engine.guidance_gaps()}
+        assert roles == {old: "coach", new: "team_lead"}
+
+
+# -- due and gaps --------------------------------------------------------------------
+
+
+class Coaches:
+    name = "coaches"
+
+    from stageborging import hookimpl
+
+    @hookimpl
+    def stageborging_recipients(self, role: str, stream: Any) -> list[str] | None:
+        if role == "coach":
+            return [f"coach-of-{stream.facts['details']['student']}"]
+        return None
+
+
+def test_due_lists_per_role_and_person_most_urgent_first(db: str, clock: FakeClock) -> None:
+    with _engine(db, clock, Steps(CHECK_IN, SIGNATURES), Coaches()) as engine:
+        trip = journey(engine, clock)
+        first = trip.open(student="stu-a", planned_start="2027-05-03", planned_end="2027-09-01")
+        trip.search(first)
+        second = trip.open(student="stu-b", planned_start="2027-05-03", planned_end="2027-09-01")
+        clock.advance(days=2)
+        trip.search(second)
+        assert engine.due() == []  # nothing due today
+        horizon = engine.due(within=60)
+        assert [(i.stream_id, i.step) for i in horizon] == [
+            (first, "search_check_in"), (second, "search_check_in"),
+            (first, "all_signatures"), (second, "all_signatures")]  # fmt: skip
+        assert [i.stream_id for i in engine.due(within=60, person="coach-of-stu-b")] == [second]
+        assert {i.step for i in engine.due(within=60, role="placement_office")} == {
+            "all_signatures"}  # fmt: skip
+        clock.set("2027-03-16")
+        engine.tick()
+        (overdue,) = engine.due()
+        assert (overdue.stream_id, overdue.overdue) == (first, True)
+        assert engine.due(within=60, limit=1) == [overdue]
+        for bad in ({"role": "mother"}, {"within": -1}, {"limit": 0}, {"now": "today"},
+                    {"person": "two words"}):  # fmt: skip
+            with pytest.raises(InvalidInput) as info:
+                engine.due(**bad)
+            assert info.value.field == next(iter(bad))
+
+
+def test_gaps_by_programme_step_and_institution(db: str, clock: FakeClock) -> None:
+    with _engine(db, clock, Steps(), institution="roc-a") as engine:
+        sid = _searching(engine, clock, programme="zorg")
+    with _engine(db, clock, Steps(), institution="roc-b") as other:
+        _searching(other, clock, programme="ict")
+        clock.set("2027-03-16")
+        other.tick()  # a bound engine ticks its own institution's deadlines only
+        assert [g.programme for g in other.guidance_gaps()] == ["ict"]
+    with _engine(db, clock, Steps(), institution="roc-a") as engine:
+        assert list(engine.guidance_gaps()) == []
+        engine.tick()
+        (gap,) = engine.guidance_gaps()
+        assert (gap.stream_id, gap.institution) == (sid, "roc-a")
+    with _engine(db, clock, Steps()) as everyone:
+        assert len(list(everyone.guidance_gaps())) == 2
+        assert [g.programme for g in everyone.guidance_gaps(programme="zorg")] == ["zorg"]
+        assert list(everyone.guidance_gaps(step="search_escalation")) == []
+        assert [g.institution for g in everyone.guidance_gaps(institution="roc-b")] == ["roc-b"]
+
+
+# -- at once -------------------------------------------------------------------------
+
+
+def _tick_in_a_process(db: str, barrier: Barrier, results: Queue[int]) -> None:
+    from support.guidance import Steps
+
+    with Engine(db, plugins=[Steps()]) as engine:
+        barrier.wait()
+        results.put(engine.tick(datetime(2027, 3, 16, 9, tzinfo=UTC)).missed)
+
+
+def test_two_processes_ticking_at_once_escalate_each_deadline_once(
+    db: str, clock: FakeClock
+) -> None:
+    with _engine(db, clock, Steps()) as engine:
+        trip = journey(engine, clock)
+        streams = []
+        for n in range(30):
+            sid = trip.open(student=f"stu-{n}")
+            trip.search(sid)
+            streams.append(sid)
+    barrier = _CONTEXT.Barrier(2)
+    results: Queue[int] = _CONTEXT.Queue()
+    workers = [
+        _CONTEXT.Process(target=_tick_in_a_process, args=(db, barrier, results)) for _ in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [w.exitcode for w in workers] == [0, 0]
+    assert sum(results.get(timeout=10) for _ in workers) == 30
+    with _engine(db, clock, Steps()) as engine:
+        for sid in streams:
+            assert _types(engine, sid).count("escalated:search_check_in") == 1
+        assert engine.verify().ok
+
+
+def test_schema_8_adds_the_guidance_columns(db_path: Path, clock: FakeClock) -> None:
+    with _engine(str(db_path), clock, Steps()):
+        pass
+    with sqlite3.connect(db_path) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(deadlines)")}
+    assert {"kind", "role", "institution"} <= columns
+
+
+def test_tick_needs_an_aware_now(db: str, clock: FakeClock) -> None:
+    with _engine(db, clock, Steps()) as engine, pytest.raises(InvalidInput) as info:
+        engine.tick(datetime(2027, 3, 1))
+    assert info.value.field == "now"
+
+
+# -- the command line --------------------------------------------------------------
+
+INSTALLED_STEPS = """
+from support.guidance import CHECK_IN, ESCALATION, VERIFICATION
+from stageborging import hookimpl
+
+
+@hookimpl
+def stageborging_guidance_steps():
+    return [CHECK_IN, ESCALATION, VERIFICATION]
+"""
+
+
+@pytest.fixture
+def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The steps installed as a distribution (the command line loads entry points)."""
+    from test_plugin_loading import install
+
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delenv("STAGEBORGING_CONFIG", raising=False)
+    install(site, "roc-steps", "roc_steps", INSTALLED_STEPS)
+
+
+def test_the_command_line_ticks_lists_due_counts_gaps_and_dismisses(
+    db: str, clock: FakeClock, installed: None, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from stageborging.cli import main
+
+    with _engine(db, clock, Steps(CHECK_IN, ESCALATION, VERIFICATION)) as engine:
+        sid = _searching(engine, clock, programme="zorg")
+        engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(main, [*args, "--db", db])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    listed = json.loads(run("due", "--now", "2027-03-01T12:00:00Z", "--within", "30",
+                            "--format", "json"))  # fmt: skip
+    assert [(i["step"], i["overdue"]) for i in listed] == [("employer_verification", False)]
+    assert run("tick", "--now", "2027-03-10T09:00:00+01:00").startswith("missed 1: ")
+    assert run("tick", "--now", "2027-03-10T09:00:00+01:00").startswith("missed 0: ")
+    table = run("due", "--now", "2027-03-10T09:00:00Z", "--role", "placement_office")
+    assert "overdue" in table
+    assert "proposal" in table
+    assert "employer_verification -> cancel_placement" in table
+    counts = json.loads(run("guidance", "gaps", "--format", "json"))
+    assert counts == [{"programme": "zorg", "step": "employer_verification", "gaps": 1}]
+    assert "zorg" in run("guidance", "gaps", "--list")
+    assert "dismissed employer_verification" in run(
+        "guidance", "dismiss", sid, "employer_verification", "--actor", "placement_office:po-1",
+        "--reason", "arranged_otherwise")  # fmt: skip
+    assert "proposal" not in run("due", "--now", "2027-03-10T09:00:00Z")
+    for args, needle in (
+        (["tick", "--now", "2027-03-10"], "offset"),
+        (["tick", "--now", "tomorrow"], "ISO time"),
+        (["due", "--role", "mother"], "role"),
+        (["guidance", "dismiss", sid, "nothing", "--actor", "placement_office:po-1",
+          "--reason", "other"], "no open proposal"),
+    ):  # fmt: skip
+        result = runner.invoke(main, [*args, "--db", db])
+        assert result.exit_code == 2, result.output
+        assert needle in result.output
+
+
+def test_the_calendar_comes_from_the_config_file(
+    db: str, clock: FakeClock, installed: None, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from stageborging.cli import main
+
+    config = tmp_path / "settings.toml"
+    config.write_text("[calendar]\nclosures = [2027-03-03]\n", encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[calendar]\nclosures = ["someday"]\n', encoding="utf-8")
+    with _engine(db, clock, Steps(VERIFICATION)) as engine:
+        sid = _searching(engine, clock)
+    runner = CliRunner()
+    args = ["guidance", "dismiss", sid, "employer_verification", "--actor",
+            "placement_office:po-1", "--reason", "other", "--db", db]  # fmt: skip
+    result = runner.invoke(main, [*args, "--config", str(bad)])
+    assert result.exit_code == 2
+    assert "[calendar] closures must be a list of dates" in result.output
+    result = runner.invoke(main, ["tick", "--db", db, "--config", str(config)])
+    assert result.exit_code == 0, result.output
