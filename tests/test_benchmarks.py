@@ -53,3 +53,18 @@ def test_bench_queries_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> No
     printed = capsys.readouterr().out
     assert "sqlite first page, student" in printed
     assert "sqlite first page, planned-start window" in printed
+
+
+def test_bench_tick_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    """A tiny run of bench_tick prints the idle tick, its floor and the busy rates."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_tick
+
+        assert bench_tick.main(["--idle", "200", "--due", "20", "--repeat", "1"]) == 0
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    printed = capsys.readouterr().out
+    for line in ("sqlite idle tick", "sqlite idle floor", "sqlite escalations per second",
+                 "sqlite tick share of floor"):  # fmt: skip
+        assert line in printed

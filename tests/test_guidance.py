@@ -593,3 +593,59 @@ def test_the_calendar_comes_from_the_config_file(
     assert "[calendar] closures must be a list of dates" in result.output
     result = runner.invoke(main, ["tick", "--db", db, "--config", str(config)])
     assert result.exit_code == 0, result.output
+
+
+# -- the replacement search ----------------------------------------------------------
+
+#: A start after the fixture's clock (the journey starts on the planned day).
+LATER = {"planned_start": "2027-04-01", "planned_end": "2027-09-30"}
+
+
+@pytest.mark.parametrize("reason", ["discrimination", "recognition_revoked", "unsafe",
+                                    "employer_closed"])  # fmt: skip
+def test_a_termination_the_student_did_not_cause_starts_assisted_search_at_once(
+    db: str, clock: FakeClock, reason: str
+) -> None:
+    """The student is never the one left without a place: in the same command."""
+    with _engine(db, clock) as engine:
+        trip = journey(engine, clock)
+        sid = trip.open(**LATER)
+        trip.to_active(sid)
+        before = engine.stream(sid).version
+        event = engine.fire(sid, "terminate", actor=COACH, data={"reason": reason})
+        assert event.to_state == "terminated"
+        assert engine.stream(sid).state == "assisted_search"
+        fired = engine.history(sid)[before + 1]
+        assert (fired.name, fired.actor.role, fired.seq) == (
+            "seek_replacement", "system", before + 2)  # fmt: skip
+        assert engine.verify().ok
+
+
+def test_other_terminations_and_an_engine_that_turns_it_off_leave_it_to_the_coach(
+    db: str, clock: FakeClock
+) -> None:
+    with _engine(db, clock) as engine:
+        trip = journey(engine, clock)
+        mismatch = trip.open(**LATER)
+        trip.to_active(mismatch)
+        engine.fire(mismatch, "terminate", actor=COACH, data={"reason": "mismatch"})
+        assert engine.stream(mismatch).state == "terminated"
+    with _engine(db, clock, auto_replacement=False) as engine:
+        trip = journey(engine, clock)
+        sid = trip.open(student="stu-2", **LATER)
+        trip.to_active(sid)
+        engine.fire(sid, "terminate", actor=COACH, data={"reason": "discrimination"})
+        assert engine.stream(sid).state == "terminated"
+    with pytest.raises(InvalidInput) as info:
+        Engine(db, auto_replacement="yes")  # type: ignore[arg-type]
+    assert info.value.field == "auto_replacement"
+
+
+def test_a_batch_termination_starts_the_replacement_search_too(db: str, clock: FakeClock) -> None:
+    with _engine(db, clock) as engine:
+        trip = journey(engine, clock)
+        sid = trip.open(**LATER)
+        trip.to_active(sid)
+        with engine.batch() as batch:
+            batch.fire(sid, "terminate", actor=COACH, data={"reason": "unsafe"})
+        assert engine.stream(sid).state == "assisted_search"

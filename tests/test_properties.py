@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 import hypothesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -53,6 +54,7 @@ from stageborging import (
     StreamNotFound,
 )
 from stageborging.core import canonical_bytes, check_canonical_value
+from stageborging.lifecycles import REPLACEMENT_REASONS
 from stageborging.testing import FakeClock
 from support import (
     ADVISOR,
@@ -353,9 +355,19 @@ class EngineMachine(RuleBasedStateMachine):
             hypothesis.event("outcome: invalid")
             return "invalid"
         after = self.engine.stream(stream_id)
-        last = self.engine.history(stream_id)[-1]
-        assert self.event_count() == count + 1, "a command must add exactly one event"
-        assert after.version == before.version + 1
+        history = self.engine.history(stream_id)
+        last = history[-1]
+        if refused is None and _replaced(event):
+            # the system started the replacement search in the same command
+            follow, last = last, history[-2]
+            assert (follow.name, follow.actor.role) == ("seek_replacement", "system")
+            assert self.event_count() == count + 2
+            assert after.version == before.version + 2
+            # judged below as the termination left it
+            after = attrs.evolve(after, state=event.to_state, head_hash=last.hash)
+        else:
+            assert self.event_count() == count + 1, "a command must add exactly one event"
+            assert after.version == before.version + 1
         if refused is not None:
             assert last.type is EventType.REFUSED
             assert refused.event is not None
@@ -736,3 +748,8 @@ EngineMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestEngineMachine = EngineMachine.TestCase
+
+
+def _replaced(event: Event) -> bool:
+    """Whether *event* is a termination after which the system seeks a replacement."""
+    return event.name == "terminate" and event.data.get("reason") in REPLACEMENT_REASONS

@@ -210,8 +210,8 @@ class _Student:
         if self.scenario == "suspension":
             self.fire("suspend", COACH, reason="illness")
         if self.scenario == "termination":
+            # the system starts the replacement search in the same command
             self.fire("terminate", COACH, reason="discrimination")
-            self.fire("seek_replacement", SYSTEM)
             yield  # spring: a new placement, pending a new start date
             self.place(f"demo-employer-{self.number}c")
             return

@@ -109,6 +109,11 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews):
         calendar: The working days guidance deadlines count in
             (:class:`~stageborging.guidance.WorkingDays`: Dutch public holidays
             and the institution's closure days); by default the Dutch one.
+        auto_replacement: After a termination for ``discrimination``,
+            ``recognition_revoked``, ``unsafe`` or ``employer_closed``, the
+            ``system`` actor fires ``seek_replacement`` in the same command, so the
+            student is never the one left without a place (default True; False
+            leaves it to the coach).
 
     Raises:
         InvalidInput: an argument has the wrong kind (a number as *db*, a string
@@ -136,6 +141,7 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews):
         institution: str | None = None,
         require_institution: bool = False,
         calendar: WorkingDays | None = None,
+        auto_replacement: bool = True,
     ) -> None:
         if institution is not None:
             check_identifier("institution", institution)
@@ -172,10 +178,13 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews):
             calendar = WorkingDays()
         elif not isinstance(calendar, WorkingDays):
             raise InvalidInput("calendar", calendar, "must be a WorkingDays")
+        if not isinstance(auto_replacement, bool):
+            raise InvalidInput("auto_replacement", auto_replacement, "must be True or False")
         scheduler = Scheduler(registry.guidance_steps, calendar, tz)
         self._pipeline = Pipeline(
-            registry, self.store, clock, tz, Versions(registry, self.store), scheduler, institution
-        )
+            registry, self.store, clock, tz, Versions(registry, self.store), scheduler,
+            institution, auto_replacement,
+        )  # fmt: skip
         self._log = get_logger()
         self._stdlog = logging.getLogger(LOGGER_NAME)
         self._known: frozenset[str] | None = None

@@ -25,12 +25,14 @@ from ..core import (
     Moment,
     OutboxEntry,
     PluginInfo,
+    Role,
     StreamNotFound,
     finding,
     freeze,
 )
 from ..guidance import Happened, Scheduler
 from ..lifecycles import (
+    REPLACEMENT_REASONS,
     Carrier,
     CompiledMachine,
     LifecycleDefinition,
@@ -115,7 +117,10 @@ class Pipeline:
         versions: Versions,
         scheduler: Scheduler,
         institution: str | None = None,
+        auto_replacement: bool = True,
     ) -> None:
+        #: Start the replacement search after a termination for REPLACEMENT_REASONS.
+        self.auto_replacement = auto_replacement
         self._host = registry.host
         #: Keeps each stream's deadlines in step with its events, in their transaction.
         self.scheduler = scheduler
@@ -393,7 +398,14 @@ class Pipeline:
         draft = _following(row, type, name, actor, dest, verdict.definition, move.data, moment,
                            command_id)._replace(findings=verdict.findings,
                                                 plugins=verdict.plugins)  # fmt: skip
-        return self.append(tx, row, draft, new_facts)
+        outcome = self.append(tx, row, draft, new_facts)
+        if self.auto_replacement and _needs_replacement(verdict.definition, draft):
+            # the student is never the one left without a place: the system starts the
+            # replacement search in the same transaction (refused: recorded as such)
+            system = Actor("replacement", Role.SYSTEM)
+            self.command(tx, stream_id, EventType.TRANSITIONED, "seek_replacement", system,
+                         None, None)  # fmt: skip
+        return outcome
 
     def append(
         self,
@@ -582,6 +594,17 @@ class Pipeline:
         draft = _following(row, EventType.MIGRATED, "migrate", actor, dest, target, freeze(data),
                            moment, command_id)  # fmt: skip
         return self.append(tx, row, draft, None), row.definition, dest, findings
+
+
+def _needs_replacement(definition: LifecycleDefinition, draft: Draft) -> bool:
+    """Whether *draft* terminates an internship for a reason that starts the replacement
+    search at once (``REPLACEMENT_REASONS``), where the system may start it."""
+    if draft.type is not EventType.TRANSITIONED or draft.name != "terminate":
+        return False
+    if draft.data.get("reason") not in REPLACEMENT_REASONS:
+        return False
+    seek = definition.transitions_by_trigger.get("seek_replacement")
+    return seek is not None and draft.to_state in seek.sources and Role.SYSTEM in seek.roles
 
 
 def _opening(

@@ -16,6 +16,7 @@ __all__ = [
     "AGREEMENT_FIELDS_MBO",
     "CANCEL_REASONS",
     "REPEAT_REASONS",
+    "REPLACEMENT_REASONS",
     "SUSPEND_REASONS",
     "TERMINATE_REASONS",
     "hbo_stage",
@@ -41,6 +42,10 @@ TERMINATE_REASONS = (
     "employer_closed",
     "mismatch",
 )
+#: The terminations after which the ``system`` actor starts the replacement search in the
+#: same command (DOMAIN §4: the student must never be the victim), unless the engine
+#: turns it off (``Engine(auto_replacement=False)``).
+REPLACEMENT_REASONS = ("discrimination", "recognition_revoked", "unsafe", "employer_closed")
 #: Why a placement period is repeated after a failed assessment.
 REPEAT_REASONS = ("work_processes_not_shown", "hours_not_met", "other")
 #: What a placement agreement (POK) must contain, as codes (DOMAIN §4, draft_agreement).
