@@ -649,3 +649,21 @@ def test_a_batch_termination_starts_the_replacement_search_too(db: str, clock: F
         with engine.batch() as batch:
             batch.fire(sid, "terminate", actor=COACH, data={"reason": "unsafe"})
         assert engine.stream(sid).state == "assisted_search"
+
+
+def test_the_kit_says_what_became_due_and_what_was_missed(db: str, clock: FakeClock) -> None:
+    from stageborging.testing import assert_escalated, due_steps
+
+    with _engine(db, clock, Steps()) as engine:
+        sid = _searching(engine, clock)
+        other = _searching(engine, clock, student="stu-other")
+        clock.set("2027-03-15")
+        assert due_steps(engine, sid) == ["search_check_in"]
+        assert due_steps(engine) == ["search_check_in", "search_check_in"]
+        with pytest.raises(AssertionError, match=r"no gap of step 'search_check_in'.*gaps: \[\]"):
+            assert_escalated(engine, sid, "search_check_in")
+        clock.set("2027-03-16")
+        engine.tick()
+        assert assert_escalated(engine, other, "search_check_in").actor.role == "system"
+        assert due_steps(engine, sid, within=30) == ["search_check_in", "search_check_in",
+                                                     "search_escalation"]  # fmt: skip

@@ -149,7 +149,9 @@ _TESTS = '''\
 
 import pytest
 from stageborging import Actor
-from stageborging.testing import Journey, KitRegister, PluginContract, notifications
+from stageborging.testing import (
+    Journey, KitRegister, PluginContract, assert_escalated, due_steps, notifications,
+)
 
 from {package} import plugin as the_plugin
 
@@ -185,8 +187,16 @@ def test_few_applications_give_a_warning(stageborging_engine):
     assert event.to_state == "assisted_search"  # a warning never blocks
 
 
-def test_the_guidance_step_is_registered(stageborging_engine):
-    assert "{step}" in [s.name for s in stageborging_engine.guidance_steps]
+def test_the_check_in_escalates_after_two_weeks(stageborging_engine, stageborging_clock):
+    journey = Journey(stageborging_engine, stageborging_clock)
+    sid = journey.open(**DETAILS)
+    journey.search(sid)  # entering searching schedules the step
+    stageborging_clock.advance(days=14)
+    assert due_steps(stageborging_engine, sid) == ["{step}"]
+    stageborging_clock.advance(days=1)
+    assert stageborging_engine.tick().missed == 1
+    assert_escalated(stageborging_engine, sid, "{step}")
+    assert stageborging_engine.tick().missed == 0  # exactly once
 
 
 def test_termination_notifies_the_coach(stageborging_engine, stageborging_clock):

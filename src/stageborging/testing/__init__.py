@@ -15,7 +15,9 @@ With stageborging installed, every pytest session has these fixtures:
 
 and, to use in tests: :func:`registered` (a plugin for the duration of a
 block), :func:`notifications` (what plugins queued), :func:`assert_refused`,
-:func:`assert_recorded` and :func:`assert_intact` (the audit log), a
+:func:`assert_recorded` and :func:`assert_intact` (the audit log),
+:func:`due_steps` and :func:`assert_escalated` (guidance: move the clock, ``tick``,
+and see what became due or was missed), a
 :class:`Journey` that drives internships along the lifecycles in small steps
 or as a whole story, and :class:`PluginContract`, a suite of tests every
 plugin should pass::
@@ -37,7 +39,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._assertions import assert_intact, assert_recorded, assert_refused, notifications, registered
+from ._assertions import (
+    assert_escalated,
+    assert_intact,
+    assert_recorded,
+    assert_refused,
+    due_steps,
+    notifications,
+    registered,
+)
 from ._clock import FakeClock
 from ._journey import Cast, Journey, KitRegister, Step
 
@@ -51,9 +61,11 @@ __all__ = [
     "KitRegister",
     "PluginContract",
     "Step",
+    "assert_escalated",
     "assert_intact",
     "assert_recorded",
     "assert_refused",
+    "due_steps",
     "notifications",
     "registered",
 ]

@@ -7,7 +7,15 @@ from contextlib import contextmanager
 
 from .. import Engine, Event, EventType, Notification
 
-__all__ = ["assert_intact", "assert_recorded", "assert_refused", "notifications", "registered"]
+__all__ = [
+    "assert_escalated",
+    "assert_intact",
+    "assert_recorded",
+    "assert_refused",
+    "due_steps",
+    "notifications",
+    "registered",
+]
 
 
 @contextmanager
@@ -59,3 +67,23 @@ def assert_intact(engine: Engine) -> None:
     """Assert that every hash chain and projection in the engine's database verifies."""
     report = engine.verify()
     assert report.ok, "audit log broken: " + "; ".join(str(b) for b in report.breaks)
+
+
+def due_steps(engine: Engine, stream_id: str | None = None, *, within: int = 0) -> list[str]:
+    """The guidance steps due (or overdue, or proposed) at the engine's clock, of one
+    stream or all, by name, most urgent first: what ``due`` would list."""
+    return [
+        item.step
+        for item in engine.due(within=within)
+        if stream_id is None or item.stream_id == stream_id
+    ]
+
+
+def assert_escalated(engine: Engine, stream_id: str, step: str) -> Event:
+    """Assert that *step* was missed on the stream (a tick recorded its gap); return the
+    last ``escalated`` event of it."""
+    for event in reversed(engine.history(stream_id)):
+        if event.type is EventType.ESCALATED and event.name == step:
+            return event
+    gaps = [e.name for e in engine.history(stream_id) if e.type is EventType.ESCALATED]
+    raise AssertionError(f"no gap of step {step!r} on {stream_id}; gaps: {gaps}")
