@@ -25,7 +25,7 @@ from stageborging import (
     WorkingDays,
 )
 from stageborging.testing import FakeClock
-from support import COACH, EMPLOYER, PLACEMENT_OFFICE, STUDENT, Recognises, journey
+from support import ASSESSOR, COACH, EMPLOYER, PLACEMENT_OFFICE, STUDENT, Recognises, journey
 from support.guidance import (
     CHECK_IN,
     ESCALATION,
@@ -667,3 +667,26 @@ def test_the_kit_says_what_became_due_and_what_was_missed(db: str, clock: FakeCl
         assert assert_escalated(engine, other, "search_check_in").actor.role == "system"
         assert due_steps(engine, sid, within=30) == ["search_check_in", "search_check_in",
                                                      "search_escalation"]  # fmt: skip
+
+
+def test_a_deadline_follows_the_planned_dates_when_they_change(db: str, clock: FakeClock) -> None:
+    """A repeated placement period brings new planned dates: the deadlines counted from
+    them move (a new row from the event that changed the plan), the others stay."""
+    states = ("active", "suspended", "assessment", "agreement_pending")
+    end = GuidanceStep(name="final_assessment", anchor="planned_end", role="assessor",
+                       offset=10, unit="working_days", states=states)  # fmt: skip
+    with _engine(db, clock, Steps(end)) as engine:
+        trip = journey(engine, clock)
+        sid = trip.open(planned_start="2027-03-08", planned_end="2027-05-28")
+        trip.to_active(sid)
+        engine.record(sid, "hours", actor=STUDENT, data={"hours": 400})
+        engine.fire(sid, "finish", actor=COACH)
+        assert _live(engine, sid) == {"final_assessment": ("open", "2027-06-11")}
+        engine.record(sid, "assessment_decision", actor=ASSESSOR, data={"outcome": "failed"})
+        engine.fire(sid, "repeat_placement", actor=COACH, data={
+            "reason": "hours_not_met", "document": "pok-2", "hours_per_week": 32,
+            "planned_start": "2027-06-07", "planned_end": "2027-07-30"})  # fmt: skip
+        moved = engine.store.deadlines(sid, open_only=False)[-2:]
+        assert [(d.status, d.due_at[:10]) for d in moved] == [
+            ("cancelled", "2027-06-11"), ("open", "2027-08-13")]  # fmt: skip
+        assert moved[1].key.split(":")[2] == str(engine.stream(sid).version)

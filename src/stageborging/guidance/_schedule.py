@@ -62,9 +62,11 @@ def due_day(settings: Mapping[str, Any], anchor: date, calendar: WorkingDays) ->
     return anchor + timedelta(days=offset * (7 if unit == "weeks" else 1))
 
 
-def _anchor_day(step: GuidanceStep, facts: Mapping[str, Any], day: date) -> date | None:
-    """The anchor day of *step* for a stream with *facts* entering a state on *day*."""
-    if step.anchor.startswith("entered:"):
+def _anchor_day(
+    anchor: str, percent: int | None, facts: Mapping[str, Any], day: date
+) -> date | None:
+    """The day *anchor* falls on for a stream with *facts* entering a state on *day*."""
+    if anchor.startswith("entered:"):
         return day
     details = facts.get("details", {})
     try:
@@ -72,12 +74,12 @@ def _anchor_day(step: GuidanceStep, facts: Mapping[str, Any], day: date) -> date
         end = date.fromisoformat(details["planned_end"])
     except (KeyError, TypeError, ValueError):
         return None  # no planned dates: the step cannot be timed
-    if step.anchor == "planned_start":
+    if anchor == "planned_start":
         return start
-    if step.anchor == "planned_end":
+    if anchor == "planned_end":
         return end
-    assert step.percent is not None  # checked by GuidanceStep
-    return start + timedelta(days=(end - start).days * step.percent // 100)
+    assert percent is not None  # checked by GuidanceStep
+    return start + timedelta(days=(end - start).days * percent // 100)
 
 
 class Scheduler:
@@ -123,22 +125,47 @@ class Scheduler:
         live = [] if opened else tx.live_deadlines(row.id)
         closing: dict[str, list[str]] = {"done": [], "cancelled": []}
         following: list[DeadlineRow] = []
+        rescheduled: set[str] = set()
         for deadline in live:
             status = self._closing(tx, row, deadline, happened)
-            if status is not None:
-                closing[status].append(deadline.key)
-                settings = settings_of(deadline)
-                if status == "done" and deadline.kind == "deadline" and settings["every"]:
-                    following.extend(self._next(settings, row, happened.at))
+            settings = settings_of(deadline)
+            if status is None:
+                moved = self._moved(deadline, settings, facts, happened)
+                if moved is not None:  # the plan changed: the deadline follows the new dates
+                    closing["cancelled"].append(deadline.key)
+                    following.extend(self._occurrence(row, moved, happened.at))
+                    rescheduled.add(deadline.step)
+                continue
+            closing[status].append(deadline.key)
+            if status == "done" and deadline.kind == "deadline" and settings["every"]:
+                following.extend(self._next(settings, row, happened.at))
         for status, keys in closing.items():
             if keys:
                 tx.close_deadlines(keys, status, happened.at)  # type: ignore[arg-type]
         if opened or happened.before != row.state:
             closed = {*closing["done"], *closing["cancelled"]}
-            kept = {d.step for d in live if d.key not in closed}
+            kept = {d.step for d in live if d.key not in closed} | rescheduled
             following.extend(self._entering(definition, row, facts, happened, kept))
         if following:
             tx.schedule(following)
+
+    @staticmethod
+    def _moved(
+        deadline: DeadlineRow,
+        settings: dict[str, Any],
+        facts: Mapping[str, Any],
+        happened: Happened,
+    ) -> dict[str, Any] | None:
+        """The settings of *deadline* anchored anew, when the planned dates it counts from
+        changed (a reschedule, a repeated period); None when it stays."""
+        if deadline.kind != "deadline" or deadline.status != "open":
+            return None
+        if settings["anchor"].startswith("entered:"):
+            return None
+        anchor = _anchor_day(settings["anchor"], settings["percent"], facts, happened.day)
+        if anchor is None or anchor.isoformat() == settings["anchor_day"]:
+            return None
+        return settings | {"anchor_day": anchor.isoformat(), "since": happened.seq}
 
     def _closing(
         self, tx: Transaction, row: StreamRow, deadline: DeadlineRow, happened: Happened
@@ -185,7 +212,7 @@ class Scheduler:
                     continue
             elif happened.before in step.applies_in:
                 continue  # it applied before this event: its deadline was scheduled then
-            anchor = _anchor_day(step, facts, happened.day)
+            anchor = _anchor_day(step.anchor, step.percent, facts, happened.day)
             if anchor is None:
                 continue
             settings = step.settings() | {
