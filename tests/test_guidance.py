@@ -3,9 +3,11 @@ completes them, escalated by tick exactly once, listed in due and as gaps."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import sqlite3
+import uuid
 from datetime import UTC, datetime
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
@@ -14,6 +16,8 @@ from typing import Any
 
 import pytest
 from attrs import evolve
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from stageborging import (
     Engine,
@@ -24,6 +28,7 @@ from stageborging import (
     Refused,
     WorkingDays,
 )
+from stageborging.core import rfc3339
 from stageborging.testing import FakeClock
 from support import ASSESSOR, COACH, EMPLOYER, PLACEMENT_OFFICE, STUDENT, Recognises, journey
 from support.guidance import (
@@ -690,3 +695,71 @@ def test_a_deadline_follows_the_planned_dates_when_they_change(db: str, clock: F
         assert [(d.status, d.due_at[:10]) for d in moved] == [
             ("cancelled", "2027-06-11"), ("open", "2027-08-13")]  # fmt: skip
         assert moved[1].key.split(":")[2] == str(engine.stream(sid).version)
+
+
+# -- properties ----------------------------------------------------------------------
+
+
+#: What a random walk does: a command on the stream, a move of the clock, or a tick.
+MOVES = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                ("fire", "begin_search", STUDENT, None),
+                ("fire", "request_assistance", STUDENT, None),
+                ("fire", "return_to_own_search", STUDENT, None),
+                ("fire", "propose_placement", STUDENT, {"employer": "emp-1"}),
+                ("fire", "verify_employer", PLACEMENT_OFFICE, None),
+                ("fire", "cancel_placement", STUDENT, {"reason": "student_choice"}),
+                ("record", "guidance_contact", COACH, {"moment": "other"}),
+                ("dismiss",),
+            ]
+        ),
+        st.tuples(st.just("wait"), st.integers(1, 20)),
+        st.just(("tick",)),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(moves=MOVES)
+def test_deadlines_keep_in_step_with_any_walk(tmp_path: Path, moves: list[Any]) -> None:
+    """Whatever is done in whatever order, with ticks in between: no deadline is
+    escalated twice, every live one applies in the stream's state, each gap is a
+    deadline the tick marked missed, and the log verifies."""
+    clock = FakeClock(MONDAY)
+    path = tmp_path / f"walk-{uuid.uuid4().hex}.db"
+    with _engine(str(path), clock, Steps(CHECK_IN, ESCALATION, SIGNATURES, VERIFICATION)) as engine:
+        sid = journey(engine, clock).open(planned_start="2027-05-03", planned_end="2027-09-30")
+        for move in moves:
+            if move[0] == "wait":
+                clock.advance(days=move[1])
+            elif move[0] == "tick":
+                engine.tick()
+            elif move[0] == "dismiss":
+                with contextlib.suppress(InvalidInput):
+                    engine.dismiss(sid, "employer_verification", actor=PLACEMENT_OFFICE,
+                                   reason="other")  # fmt: skip
+            else:
+                kind, name, actor, data = move
+                command = engine.fire if kind == "fire" else engine.record
+                with contextlib.suppress(InvalidInput, Refused):
+                    command(sid, name, actor=actor, data=data)
+        engine.tick()
+        state = engine.stream(sid).state
+        rows = engine.store.deadlines(sid, open_only=False)
+        for row in rows:
+            if row.status in ("open", "missed"):
+                assert state in json.loads(row.data)["states"], (row.step, state)
+        gaps = [json.loads(e.body or b"{}")["data"]["deadline"]
+                for e in engine.store.read_events(sid) if e.type == "escalated"]  # fmt: skip
+        assert len(gaps) == len(set(gaps)), "a deadline escalated twice"
+        marked = {r.key for r in rows if r.kind == "deadline" and r.closed_at is not None}
+        assert set(gaps) <= marked
+        now = rfc3339(clock.now)
+        overdue_open = [r.key for r in rows if r.status == "open" and r.kind == "deadline"
+                        and r.due_at <= now]  # fmt: skip
+        assert overdue_open == [], "a tick left a due deadline open"
+        assert engine.verify().ok
