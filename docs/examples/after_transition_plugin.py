@@ -77,6 +77,7 @@ def main() -> None:
             codes = ", ".join(f.code for f in refused.findings)
             print(f"refused (seq {refused.event.seq}): {codes}")
         engine.fire(sid, "terminate", actor=coach, data={"reason": "employer_closed"})
+        # a closed employer is no fault of the student: the system seeks a replacement at once
         print(f"state: {engine.stream(sid).state}")
 
         for entry in engine.notifications(sid):
