@@ -279,8 +279,8 @@ def stageborging_guidance_steps(
     into :attr:`Engine.guidance_steps <stageborging.Engine.guidance_steps>`.
     Names must be unique across plugins; a step naming an unknown lifecycle or
     an anchor state its lifecycles lack stops the engine with a
-    :class:`~stageborging.exceptions.PluginError`. (The mechanism that tracks the
-    deadlines and records guidance gaps arrives in a later release.)
+    :class:`~stageborging.exceptions.PluginError`. Their deadlines are scheduled,
+    met and escalated as :doc:`/guidance` describes.
 
     Args:
         plugin_config: This engine's settings for your plugin, read-only

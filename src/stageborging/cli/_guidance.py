@@ -190,12 +190,7 @@ def gaps(
         found = list(engine.guidance_gaps(institution=institution, programme=programme,
                                           step=step))  # fmt: skip
     if each:
-        rows = [
-            {"stream_id": g.stream_id, "programme": g.programme, "step": g.step,
-             "due_at": g.due_at.isoformat(), "recorded_at": g.recorded_at.isoformat(),
-             "action": g.action, "role": g.role.value, "institution": g.institution}
-            for g in found
-        ]  # fmt: skip
+        rows = [gap.to_json() for gap in found]
         if fmt == "json":
             click.echo(json.dumps(rows, indent=2))
             return

@@ -23,7 +23,7 @@ from ..core import (
 )
 from ..guidance import DueItem, Gap, end_of_day, settings_of
 from ..rules import check_actor
-from ..store import Store, Transaction
+from ..store import Store, Transaction, check_moment
 from ._pipeline import Outcome, Pipeline
 from ._queries import scope
 
@@ -71,8 +71,7 @@ class GuidanceViews:
         """
         if now is None:
             now = self._pipeline.moment().utc
-        if not isinstance(now, datetime) or now.utcoffset() is None:
-            raise InvalidInput("now", now, "must be a timezone-aware datetime")
+        check_moment("now", now)
         wanted = None if role is None else str(parse_role("role", role))
         if person is not None:
             check_identifier("person", person)

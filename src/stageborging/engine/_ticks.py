@@ -13,9 +13,9 @@ from datetime import datetime
 
 from attrs import asdict, astuple, frozen
 
-from ..core import Actor, EventType, InvalidInput, Role, get_logger
+from ..core import Actor, EventType, Role, get_logger
 from ..guidance import escalation, notice, proposal, settings_of
-from ..store import DeadlineRow, Transaction
+from ..store import DeadlineRow, Transaction, check_moment
 from ._pipeline import Pipeline
 
 __all__ = ["TickReport", "Ticks"]
@@ -71,13 +71,12 @@ class Ticks:
         """
         if now is None:
             now = self._pipeline.moment().utc
-        if not isinstance(now, datetime) or now.utcoffset() is None:
-            raise InvalidInput("now", now, "must be a timezone-aware datetime")
+        check_moment("now", now)
         total = TickReport()
         while True:
             claimed, done = self._pipeline.run(lambda tx: self._tick_batch(tx, now))
             total += done
-            if claimed < BATCH:
+            if not claimed:  # a repeat missed in this batch may be due already: claim again
                 break
         get_logger().info("tick", **asdict(total))
         return total

@@ -106,3 +106,11 @@ class Gap:
             institution=event.institution,
             position=position,
         )
+
+    def to_json(self) -> dict[str, Any]:
+        """The gap as JSON-ready values (times RFC 3339)."""
+        return {
+            "stream_id": self.stream_id, "programme": self.programme, "step": self.step,
+            "due_at": self.due_at.isoformat(), "recorded_at": self.recorded_at.isoformat(),
+            "action": self.action, "role": str(self.role), "institution": self.institution,
+        }  # fmt: skip

@@ -15,6 +15,7 @@ from ._protocol import (
     Transaction,
     VersionCount,
 )
+from ._rows import check_moment
 from ._schema import MIGRATIONS, SCHEMA_VERSION
 from ._sqlite import SQLiteStore, Synchronous
 from ._verify import verify_database
@@ -33,6 +34,7 @@ __all__ = [
     "Synchronous",
     "Transaction",
     "VersionCount",
+    "check_moment",
     "is_url",
     "open_store",
     "shown_db",
