@@ -107,8 +107,8 @@ CLAIM = ("SELECT key FROM deadlines WHERE status = 'open' AND kind = 'deadline' 
 
 
 def idle(label: str, db: str, floor: Callable[[], object], repeat: int) -> None:
-    with Engine(db, plugins=[Steps()]) as engine:
-        tick = median_ms(lambda: engine.tick(AFTER_DUE), repeat)
+    with Engine(db, plugins=[Steps()], clock=lambda: AFTER_DUE) as engine:
+        tick = median_ms(engine.tick, repeat)
     bare = median_ms(floor, repeat)
     emit(f"{label} idle tick", tick, "ms")
     emit(f"{label} idle floor (bare claim in a transaction)", bare, "ms")
@@ -130,7 +130,7 @@ def busy(label: str, db: str, count: int) -> float:
     clock = [AFTER_DUE]
     with Engine(db, plugins=[Steps()], clock=lambda: clock[0]) as engine:
         began = time.perf_counter()
-        report = engine.tick(AFTER_DUE)
+        report = engine.tick()
         seconds = time.perf_counter() - began
     assert report.missed == count, report
     rate = count / seconds

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,12 @@ from stageborging import (
     ConcurrencyConflict,
     Engine,
     Finding,
+    GuidanceStep,
     InvalidInput,
     Notification,
     Refused,
     StageborgingError,
+    WorkingDays,
     hookimpl,
 )
 from stageborging.core import EXCERPT, excerpt
@@ -65,6 +67,11 @@ HOSTILE = st.one_of(
     st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
     st.dates(),
     st.datetimes(),
+    st.datetimes(
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))]
+        )
+    ),
     st.builds(object),
 )
 
@@ -820,3 +827,82 @@ def test_correct_raises_only_library_errors_and_writes_nothing(
     refuses_cleanly(
         path, lambda: engine.correct(arguments.pop("stream_id"), arguments.pop("seq"), **arguments)
     )
+
+
+@FUZZ
+@given(
+    entry=st.sampled_from(
+        [
+            "tick",
+            "due_now",
+            "due_role",
+            "due_person",
+            "due_within",
+            "due_limit",
+            "due_institution",
+            "gaps_programme",
+            "gaps_step",
+            "gaps_after",
+            "gaps_institution",
+            "dismiss_stream",
+            "dismiss_step",
+            "dismiss_actor",
+            "dismiss_reason",
+        ]
+    ),
+    value=HOSTILE,
+)
+def test_guidance_entries_raise_only_library_errors_and_write_nothing(
+    fuzzed: tuple[Engine, str, str], entry: str, value: Any
+) -> None:
+    """tick, due, guidance_gaps and dismiss with a hostile argument."""
+    engine, path, sid = fuzzed
+    office = PLACEMENT_OFFICE
+    calls: dict[str, Callable[[], object]] = {
+        "tick": lambda: engine.tick(value),
+        "due_now": lambda: engine.due(value),
+        "due_role": lambda: engine.due(role=value),
+        "due_person": lambda: engine.due(person=value),
+        "due_within": lambda: engine.due(within=value),
+        "due_limit": lambda: engine.due(limit=value),
+        "due_institution": lambda: engine.due(institution=value),
+        "gaps_programme": lambda: list(engine.guidance_gaps(programme=value)),
+        "gaps_step": lambda: list(engine.guidance_gaps(step=value)),
+        "gaps_after": lambda: list(engine.guidance_gaps(after=value)),
+        "gaps_institution": lambda: list(engine.guidance_gaps(institution=value)),
+        "dismiss_stream": lambda: engine.dismiss(value, "x", actor=office, reason="other"),
+        "dismiss_step": lambda: engine.dismiss(sid, value, actor=office, reason="other"),
+        "dismiss_actor": lambda: engine.dismiss(sid, "x", actor=value, reason="other"),
+        "dismiss_reason": lambda: engine.dismiss(sid, "x", actor=office, reason=value),
+    }
+    refuses_cleanly(path, calls[entry])
+
+
+STEP_FIELDS = ("name", "anchor", "role", "offset", "unit", "percent", "every", "states",
+               "done_by", "count", "action", "escalate_to", "trigger", "channel",
+               "lifecycles", "description", "description_nl")  # fmt: skip
+
+
+@FUZZ
+@given(field=st.sampled_from(STEP_FIELDS), value=HOSTILE)
+def test_a_guidance_step_raises_only_library_errors(field: str, value: Any) -> None:
+    """A step made with one hostile field is made, or refused naming that field."""
+    values = {"name": "x", "anchor": "entered:searching", "role": "coach", field: value}
+    related = {"anchor": {"states", "percent"}, "action": {"trigger"}}
+    named = None
+    try:
+        GuidanceStep(**values)
+    except InvalidInput as exc:
+        named = exc.field
+    assert named in {None, field} | related.get(field, set())
+
+
+@FUZZ
+@given(field=st.sampled_from(["country", "categories", "closures", "open_days"]), value=HOSTILE)
+def test_a_calendar_raises_only_library_errors(field: str, value: Any) -> None:
+    named = None
+    try:
+        WorkingDays(**{field: value})
+    except InvalidInput as exc:
+        named = exc.field
+    assert named in (None, field)

@@ -42,6 +42,7 @@ def test_liberation_day_counts_only_in_the_category_that_names_it() -> None:
     assert NL.is_working_day(may_5)
     assert not WorkingDays(categories=("public", "optional")).is_working_day(may_5)
     assert not NL.is_working_day(date(2025, 5, 5))  # a lustrum: a public holiday
+    assert WorkingDays(categories="optional").categories == ("optional",)  # not its letters
 
 
 def test_closures_and_open_days_are_the_institutions() -> None:
@@ -85,6 +86,8 @@ def test_a_deadline_is_due_at_the_end_of_its_local_day() -> None:
         ({"categories": ("nonsense",)}, "categories"),
         ({"closures": ["2027-03-10"]}, "closures"),
         ({"open_days": [7]}, "open_days"),
+        ({"closures": 20270310}, "closures"),
+        ({"categories": 7}, "categories"),
     ],
 )
 def test_a_calendar_that_cannot_be_used_is_named(arguments: dict[str, object], field: str) -> None:

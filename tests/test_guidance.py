@@ -8,7 +8,7 @@ import json
 import multiprocessing
 import sqlite3
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -97,6 +97,11 @@ def _types(engine: Engine, sid: str) -> list[str]:
         ({"name": "two words"}, "name"),
         ({"done_by": 7}, "done_by"),
         ({"channel": ""}, "channel"),
+        ({"role": "system"}, "role"),
+        ({"escalate_to": "auditor"}, "escalate_to"),
+        ({"done_by": {"guidance_contact": 1}}, "done_by"),
+        ({"states": ("assisted_search",)}, "states"),
+        ({"anchor": "planned_hours", "states": ("active",), "percent": 0}, "percent"),
     ],
 )
 def test_a_malformed_step_names_its_field(changes: dict[str, Any], field: str) -> None:
@@ -308,6 +313,49 @@ def test_a_fired_escalation_moves_the_student_to_assisted_search(db: str, clock:
         assert engine.verify().ok
 
 
+def test_deadlines_due_together_are_all_gaps_before_a_fire_moves_the_stream(
+    db: str, clock: FakeClock
+) -> None:
+    """The fire of one step takes the stream out of the other's states: the other's miss
+    is still recorded (a gap), never cancelled unseen."""
+    from attrs import evolve
+
+    review = evolve(ESCALATION, name="a_search_review", action="notify", trigger=None)
+    with _engine(db, clock, Steps(ESCALATION, review)) as engine:
+        sid = _searching(engine, clock)
+        clock.set("2027-04-13")
+        report = engine.tick()
+        assert (report.missed, report.fired, report.notified, report.cancelled) == (2, 1, 1, 0)
+        types = _types(engine, sid)
+        assert types[-3:] == ["escalated:a_search_review", "escalated:search_escalation",
+                              "transitioned:request_assistance"]  # fmt: skip
+        assert {g.step for g in engine.guidance_gaps()} == {"a_search_review", "search_escalation"}
+        assert engine.verify().ok
+
+
+def test_a_deadline_past_the_calendar_is_never_scheduled(db: str, clock: FakeClock) -> None:
+    """Planned dates at the end of the calendar: the command goes on, no deadline is made."""
+    late = GuidanceStep(name="wrap_up", anchor="planned_end", role="coach", offset=7,
+                        states=("searching",))  # fmt: skip
+    with _engine(db, clock, Steps(late)) as engine:
+        trip = journey(engine, clock)
+        sid = trip.open(planned_start="9999-12-01", planned_end="9999-12-30")
+        trip.search(sid)
+        assert engine.stream(sid).state == "searching"
+        assert _live(engine, sid) == {}
+
+
+def test_a_tick_never_runs_ahead_of_the_engine_clock(db: str, clock: FakeClock) -> None:
+    """Escalations are recorded at the clock's time: none may come before it is due."""
+    with _engine(db, clock, Steps()) as engine:
+        _searching(engine, clock)
+        with pytest.raises(InvalidInput) as info:
+            engine.tick(datetime(2027, 4, 13, tzinfo=UTC))
+        assert info.value.field == "now"
+        assert engine.tick(MONDAY - timedelta(days=1)).missed == 0  # looking back is fine
+        assert list(engine.guidance_gaps()) == []  # the refused tick wrote nothing
+
+
 def test_a_refused_fire_becomes_a_proposal(db: str, clock: FakeClock) -> None:
     """When the rules refuse the fired trigger, the refusal is recorded and a person
     gets the decision in due."""
@@ -461,9 +509,10 @@ def test_gaps_by_programme_step_and_institution(db: str, clock: FakeClock) -> No
 def _tick_in_a_process(db: str, barrier: Barrier, results: Queue[int]) -> None:
     from support.guidance import Steps
 
-    with Engine(db, plugins=[Steps()]) as engine:
+    later = datetime(2027, 3, 16, 9, tzinfo=UTC)
+    with Engine(db, plugins=[Steps()], clock=lambda: later) as engine:
         barrier.wait()
-        results.put(engine.tick(datetime(2027, 3, 16, 9, tzinfo=UTC)).missed)
+        results.put(engine.tick().missed)
 
 
 def test_two_processes_ticking_at_once_escalate_each_deadline_once(
@@ -532,13 +581,18 @@ def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     install(site, "roc-steps", "roc_steps", INSTALLED_STEPS)
 
 
+#: A Monday before any day these tests run on: the command line ticks by the real clock.
+PAST_MONDAY = datetime(2025, 3, 3, 9, tzinfo=UTC)
+
+
 def test_the_command_line_ticks_lists_due_counts_gaps_and_dismisses(
-    db: str, clock: FakeClock, installed: None, tmp_path: Path
+    db: str, installed: None, tmp_path: Path
 ) -> None:
     from click.testing import CliRunner
 
     from stageborging.cli import main
 
+    clock = FakeClock(PAST_MONDAY)
     with _engine(db, clock, Steps(CHECK_IN, ESCALATION, VERIFICATION)) as engine:
         sid = _searching(engine, clock, programme="zorg")
         engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
@@ -549,12 +603,12 @@ def test_the_command_line_ticks_lists_due_counts_gaps_and_dismisses(
         assert result.exit_code == 0, result.output
         return result.output
 
-    listed = json.loads(run("due", "--now", "2027-03-01T12:00:00Z", "--within", "30",
+    listed = json.loads(run("due", "--now", "2025-03-03T12:00:00Z", "--within", "30",
                             "--format", "json"))  # fmt: skip
     assert [(i["step"], i["overdue"]) for i in listed] == [("employer_verification", False)]
-    assert run("tick", "--now", "2027-03-10T09:00:00+01:00").startswith("missed 1: ")
-    assert run("tick", "--now", "2027-03-10T09:00:00+01:00").startswith("missed 0: ")
-    table = run("due", "--now", "2027-03-10T09:00:00Z", "--role", "placement_office")
+    assert run("tick", "--now", "2025-03-12T09:00:00+01:00").startswith("missed 1: ")
+    assert run("tick", "--now", "2025-03-12T09:00:00+01:00").startswith("missed 0: ")
+    table = run("due", "--role", "placement_office")  # the proposal is due from the tick on
     assert "overdue" in table
     assert "proposal" in table
     assert "employer_verification -> cancel_placement" in table
@@ -564,10 +618,12 @@ def test_the_command_line_ticks_lists_due_counts_gaps_and_dismisses(
     assert "dismissed employer_verification" in run(
         "guidance", "dismiss", sid, "employer_verification", "--actor", "placement_office:po-1",
         "--reason", "arranged_otherwise")  # fmt: skip
-    assert "proposal" not in run("due", "--now", "2027-03-10T09:00:00Z")
+    assert "proposal" not in run("due")
     for args, needle in (
-        (["tick", "--now", "2027-03-10"], "offset"),
+        (["tick", "--now", "2025-03-12"], "offset"),
         (["tick", "--now", "tomorrow"], "ISO time"),
+        (["tick", "--now", "9999-12-31T23:00:00-05:00"], "now"),
+        (["due", "--now", "9999-12-30T12:00:00Z", "--within", "5"], "within"),
         (["due", "--role", "mother"], "role"),
         (["guidance", "dismiss", sid, "nothing", "--actor", "placement_office:po-1",
           "--reason", "other"], "no open proposal"),

@@ -145,18 +145,19 @@ def due(
     with _engine(db, block, config, read_only=True) as engine:
         items = engine.due(now, role=role, person=person, within=within,
                            institution=institution, limit=limit)  # fmt: skip
+        tz = engine.timezone
     if fmt == "json":
         click.echo(json.dumps([item.to_json() for item in items], indent=2))
         return
     if not items:
         click.echo("nothing due")
         return
-    click.echo(f"{'due':16}  {'':8}  {'role':18}  {'stream':32}  step")
+    click.echo(f"{'due (local time)':22}  {'':8}  {'role':18}  {'stream':32}  step")
     for item in items:
         status = "proposal" if item.kind == "proposal" else ("overdue" if item.overdue else "")
         what = item.step + (f" -> {item.trigger}" if item.trigger else "")
         click.echo(
-            f"{item.due_at:%Y-%m-%d %H:%M}  {status:8}  {item.role.value:18}  "
+            f"{item.due_at.astimezone(tz):%Y-%m-%d %H:%M %z}  {status:8}  {item.role.value:18}  "
             f"{printable(item.stream_id):32}  {what}"
         )
 

@@ -4,7 +4,7 @@ it, and what happens when it is missed."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from attrs import field, frozen
@@ -34,12 +34,20 @@ def _name(value: object) -> str:
     return check_identifier("name", value)
 
 
+def _person_role(name: str, value: object) -> Role:
+    """A role people hold: the system acts by itself and auditors only read."""
+    role = parse_role(name, value)
+    if role in (Role.SYSTEM, Role.AUDITOR):
+        raise InvalidInput(name, value, "must be a role people act in (coach, placement_office …)")
+    return role
+
+
 def _role(value: object) -> Role:
-    return parse_role("role", value)
+    return _person_role("role", value)
 
 
 def _escalate_to(value: object) -> Role | None:
-    return None if value is None else parse_role("escalate_to", value)
+    return None if value is None else _person_role("escalate_to", value)
 
 
 def _channel(value: object) -> str:
@@ -49,7 +57,7 @@ def _channel(value: object) -> str:
 def _names(field_name: str, values: object) -> tuple[str, ...]:
     if isinstance(values, str):
         values = (values,)
-    if not isinstance(values, Iterable):
+    if isinstance(values, Mapping) or not isinstance(values, Iterable):
         raise InvalidInput(field_name, values, "must be a list of names")
     return tuple(check_identifier(field_name, value) for value in values)
 
@@ -108,6 +116,13 @@ def _whole(name: str, lowest: int, optional: bool = False) -> Any:
     return check
 
 
+def _percent(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100
+    ):
+        raise InvalidInput("percent", value, "must be a whole number from 1 to 100")
+
+
 @frozen(kw_only=True)
 class GuidanceStep:
     """A guidance step an institution registers (``stageborging_guidance_steps``).
@@ -157,7 +172,7 @@ class GuidanceStep:
     role: Role = field(converter=_role)
     offset: int = field(default=0, validator=_whole("offset", 0))
     unit: str = field(default="days", validator=_choice("unit", UNITS))
-    percent: int | None = field(default=None, validator=_whole("percent", 1, optional=True))
+    percent: int | None = field(default=None, validator=_percent)
     every: int | None = field(default=None, validator=_whole("every", 1, optional=True))
     states: tuple[str, ...] = field(default=(), converter=_states)
     done_by: tuple[str, ...] = field(default=(), converter=_done_by)
@@ -172,16 +187,23 @@ class GuidanceStep:
 
     def __attrs_post_init__(self) -> None:
         if (self.anchor == "planned_hours") != (self.percent is not None):
-            raise InvalidInput("percent", self.percent, "is given with planned_hours, only then")
-        if self.percent is not None and self.percent > 100:
-            raise InvalidInput("percent", self.percent, "must be from 1 to 100")
-        if not self.anchor.startswith("entered:") and not self.states:
+            raise InvalidInput(
+                "percent", self.percent, "must be given with anchor planned_hours, and only then"
+            )
+        entered = self.anchor.removeprefix("entered:")
+        if entered == self.anchor and not self.states:
             raise InvalidInput("states", self.states, f"are required with {self.anchor}")
+        if entered != self.anchor and self.states and entered not in self.states:
+            raise InvalidInput(
+                "states", self.states, f"must hold {entered}, the state the anchor counts from"
+            )
         if self.count > 1 and not self.done_by:
             raise InvalidInput("count", self.count, "counts done_by: name what completes it")
         if self.action == "notify":
             if self.trigger is not None:
                 raise InvalidInput("trigger", self.trigger, "is for propose or fire")
+        elif self.trigger is None:
+            raise InvalidInput("trigger", None, f"is required with action {self.action}")
         else:
             check_identifier("trigger", self.trigger)
         if self.action == "fire" and self.trigger not in HELPFUL_TRIGGERS:

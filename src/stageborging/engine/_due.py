@@ -20,6 +20,7 @@ from ..core import (
     check_identifier,
     finding,
     parse_role,
+    rfc3339,
 )
 from ..guidance import DueItem, Gap, end_of_day, settings_of
 from ..rules import check_actor
@@ -62,7 +63,8 @@ class GuidanceViews:
             person: Only what this pseudonymous id must do: the items of the roles it
                 holds on each stream, as the ``stageborging_recipients`` plugins say
                 (this internship's coach …).
-            within: Also what falls due in so many days (0: by the end of today).
+            within: Also what falls due in so many days, 0 to 366 (0: by the end of
+                today).
             institution: Only this institution's streams (a bound engine: its own).
             limit: At most so many items.
 
@@ -80,7 +82,11 @@ class GuidanceViews:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidInput("limit", limit, "must be a whole number of at least 1")
         tz = self._pipeline.scheduler.tz
-        until = end_of_day(now.astimezone(tz).date() + timedelta(days=within), tz)
+        try:
+            until = end_of_day(now.astimezone(tz).date() + timedelta(days=within), tz)
+            rfc3339(until)  # as the store compares it
+        except OverflowError:
+            raise InvalidInput("within", within, "reaches past the year 9999 from now") from None
         owner = scope(self._pipeline.institution, institution)
         items: list[DueItem] = []
         after: tuple[str, int] | None = None
@@ -113,6 +119,8 @@ class GuidanceViews:
         for name, value in (("programme", programme), ("step", step)):
             if value is not None:
                 check_identifier(name, value)
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise InvalidInput("after", after, "must be a gap's position, 0 or more")
         owner = scope(self._pipeline.institution, institution)
         while True:
             page = self.store.escalations(after, _PAGE, owner)

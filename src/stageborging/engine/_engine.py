@@ -207,6 +207,11 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews):
         return self._pipeline.institution
 
     @property
+    def timezone(self) -> tzinfo:
+        """Where the engine judges dates and a deadline's day ends."""
+        return self._pipeline.scheduler.tz
+
+    @property
     def lifecycles(self) -> Mapping[str, LifecycleDefinition]:
         """Every definition this engine knows, by name."""
         return self.registry.lifecycles

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from attrs import asdict, astuple, frozen
 
-from ..core import Actor, EventType, Role, get_logger
+from ..core import Actor, EventType, InvalidInput, Role, get_logger, rfc3339
 from ..guidance import escalation, notice, proposal, settings_of
-from ..store import DeadlineRow, Transaction, check_moment
+from ..store import DeadlineRow, StreamRow, Transaction, check_moment
 from ._pipeline import Pipeline
 
 __all__ = ["TickReport", "Ticks"]
@@ -66,12 +66,26 @@ class Ticks:
         step's next deadline is scheduled. The cost grows with the deadlines due, not
         with the streams.
 
+        Several deadlines of one stream due in the same tick are all recorded as gaps
+        before any of their steps fires: a fire that moves the stream on leaves the
+        others' gaps on record (their own actions then no longer apply).
+
+        *now* may look back (a tick as of an earlier moment escalates only what was due
+        then) but never ahead of the engine's clock: escalations are recorded at the
+        clock's time, and nothing may be escalated before it is due. To simulate a year,
+        give the engine a clock (:class:`stageborging.testing.FakeClock`).
+
         Raises:
-            InvalidInput: *now* is no aware datetime.
+            InvalidInput: *now* is no aware datetime, or later than the engine's clock.
         """
+        clock = self._pipeline.moment().utc
         if now is None:
-            now = self._pipeline.moment().utc
+            now = clock
         check_moment("now", now)
+        if now > clock:
+            raise InvalidInput(
+                "now", now, f"is after the engine's clock ({rfc3339(clock)}): nothing is due yet"
+            )
         total = TickReport()
         while True:
             claimed, done = self._pipeline.run(lambda tx: self._tick_batch(tx, now))
@@ -84,45 +98,81 @@ class Ticks:
     def _tick_batch(self, tx: Transaction, now: datetime) -> tuple[int, TickReport]:
         """Claim and escalate up to a batch of deadlines due at *now*, in *tx*."""
         rows = tx.claim_due(now, BATCH, self._pipeline.institution)
-        tx.lock(sorted({row.stream_id for row in rows}))  # in id order: ticks never deadlock
-        return len(rows), sum((self._escalate(tx, row) for row in rows), TickReport())
+        by_stream: dict[str, list[DeadlineRow]] = {}
+        for row in rows:
+            by_stream.setdefault(row.stream_id, []).append(row)
+        streams = sorted(by_stream)
+        tx.lock(streams)  # in id order: ticks never deadlock
+        report = TickReport()
+        for stream_id in streams:
+            report += self._escalate(tx, stream_id, by_stream[stream_id])
+        return len(rows), report
 
-    def _escalate(self, tx: Transaction, deadline: DeadlineRow) -> TickReport:
-        """Record *deadline* as a guidance gap and escalate it, in *tx*."""
+    def _escalate(
+        self, tx: Transaction, stream_id: str, deadlines: list[DeadlineRow]
+    ) -> TickReport:
+        """Record the missed *deadlines* of one stream as guidance gaps, then escalate
+        each as its step said, in *tx*."""
         pipeline = self._pipeline
-        moment = pipeline.moment()
-        row = pipeline.visible(tx.load(deadline.stream_id))
+        report = TickReport()
+        actions: list[tuple[DeadlineRow, str]] = []
+        for deadline in deadlines:  # every gap first: a fire must not hide the others
+            moment = pipeline.moment()
+            row = pipeline.visible(tx.load(stream_id))
+            if row is None or row.state not in settings_of(deadline)["states"]:
+                tx.close_deadlines([deadline.key], "cancelled", moment.utc)
+                report += TickReport(cancelled=1)
+                continue
+            action = self._action(row, deadline)
+            data = escalation(deadline, pipeline.facts.facts(row), action)
+            outbox = [notice(row, row.version + 1, deadline, data, moment.stamp)]
+            pipeline.note(tx, row, EventType.ESCALATED, deadline.step, _system(), data, moment,
+                          outbox)  # fmt: skip
+            tx.close_deadlines([deadline.key], "missed", moment.utc)
+            report += TickReport(missed=1, notified=int(action == "notify"))
+            actions.append((deadline, action))
+        for deadline, action in actions:
+            report += self._act(tx, stream_id, deadline, action)
+        return report
+
+    def _action(self, row: StreamRow, deadline: DeadlineRow) -> str:
+        """What a miss of *deadline* does on the stream of *row*: its step's action, or
+        ``propose`` for a fire the stream's definition cannot do from its state."""
         settings = settings_of(deadline)
-        if row is None or row.state not in settings["states"]:
-            tx.close_deadlines([deadline.key], "cancelled", moment.utc)
-            return TickReport(cancelled=1)
-        action = settings["action"]
-        definition = pipeline.definition_of(row)
+        if settings["action"] != "fire":
+            return str(settings["action"])
+        definition = self._pipeline.definition_of(row)
+        transition = definition.transitions_by_trigger.get(settings["trigger"])
+        if transition is None or row.state not in transition.sources:
+            return "propose"  # the version changed: a person decides
+        return "fire"
+
+    def _act(
+        self, tx: Transaction, stream_id: str, deadline: DeadlineRow, action: str
+    ) -> TickReport:
+        """Do what the step of the missed *deadline* said, and schedule its next occurrence."""
+        pipeline = self._pipeline
+        settings = settings_of(deadline)
+        row = pipeline.load(tx, stream_id, None)
+        if row.state not in settings["states"]:
+            return TickReport()  # an earlier fire moved the stream on: the gap stays recorded
+        report = TickReport()
         if action == "fire":
-            transition = definition.transitions_by_trigger.get(settings["trigger"])
-            if transition is None or row.state not in transition.sources:
-                action = "propose"  # the version changed: a person decides
-        facts = pipeline.facts.facts(row)
-        data = escalation(deadline, facts, action)
-        outbox = [notice(row, row.version + 1, deadline, data, moment.stamp)]
-        pipeline.note(tx, row, EventType.ESCALATED, deadline.step, _system(), data, moment,
-                      outbox)  # fmt: skip
-        tx.close_deadlines([deadline.key], "missed", moment.utc)
-        report = TickReport(missed=1)
-        if action == "fire":
-            outcome = pipeline.command(
-                tx, row.id, EventType.TRANSITIONED, settings["trigger"], _system(), {}, None
-            )
-            report += TickReport(refused=1) if outcome.refused else TickReport(fired=1)
-            action = "propose" if outcome.refused else "fire"
-        after = pipeline.load(tx, row.id, None)
+            if self._action(row, deadline) == "fire":
+                outcome = pipeline.command(
+                    tx, stream_id, EventType.TRANSITIONED, settings["trigger"], _system(), {}, None
+                )
+                report += TickReport(refused=1) if outcome.refused else TickReport(fired=1)
+                action = "propose" if outcome.refused else "fire"
+            else:
+                action = "propose"
+            row = pipeline.load(tx, stream_id, None)
+        moment = pipeline.moment()
         if action == "propose":
-            tx.schedule([proposal(deadline, after, moment.utc)])
+            tx.schedule([proposal(deadline, row, moment.utc)])
             report += TickReport(proposed=1)
-        elif action == "notify":
-            report += TickReport(notified=1)
-        if after.state in settings["states"]:
-            tx.schedule(pipeline.scheduler.next_of(deadline, after, moment.utc))
+        if row.state in settings["states"]:
+            tx.schedule(pipeline.scheduler.next_of(deadline, row, moment.utc))
         return report
 
 

@@ -35,6 +35,8 @@ def _holidays(country: str, categories: tuple[str, ...], year: int) -> frozenset
 
 
 def _dates(field_name: str, values: Iterable[date]) -> frozenset[date]:
+    if not isinstance(values, Iterable):
+        raise InvalidInput(field_name, values, "must be a list of dates (datetime.date)")
     days = frozenset(values)
     for day in days:
         if not isinstance(day, date) or isinstance(day, datetime):
@@ -56,7 +58,11 @@ def _country(value: object) -> str:
     return value
 
 
-def _categories(value: Iterable[str]) -> tuple[str, ...]:
+def _categories(value: Iterable[str] | str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)  # one category, not its letters
+    if not isinstance(value, Iterable):
+        raise InvalidInput("categories", value, "must name holiday categories ('public', …)")
     found = tuple(value)
     if not found or not all(isinstance(c, str) for c in found):
         raise InvalidInput("categories", found, "must name holiday categories ('public', …)")

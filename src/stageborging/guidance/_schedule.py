@@ -238,16 +238,19 @@ class Scheduler:
         """The deadline row of one occurrence; none when it falls before the stream was
         opened (a student enrolled in March gets no September step)."""
         anchor = date.fromisoformat(settings["anchor_day"])
-        opened = datetime.fromisoformat(row.opened_at)
-        day = due_day(settings, anchor, self.calendar)
-        while day < opened.astimezone(self.tz).date():
-            if not settings["every"]:
-                return []
-            settings = settings | {"occurrence": settings["occurrence"] + 1}
+        opened = datetime.fromisoformat(row.opened_at).astimezone(self.tz).date()
+        try:
             day = due_day(settings, anchor, self.calendar)
+            while day < opened:
+                if not settings["every"]:
+                    return []
+                settings = settings | {"occurrence": settings["occurrence"] + 1}
+                day = due_day(settings, anchor, self.calendar)
+            due = end_of_day(day, self.tz).astimezone(UTC)
+        except OverflowError:
+            return []  # past the year 9999: never due
         key = f"{row.id}:{settings['step']}:{settings['since']}:{settings['occurrence']}"
         data = json.dumps(settings, sort_keys=True, separators=(",", ":"))
-        due = end_of_day(day, self.tz).astimezone(UTC)
         return [
             DeadlineRow.make(
                 key,

@@ -179,7 +179,10 @@ def check_moment(field: str, value: object) -> str:
     """An aware datetime as the log writes times (RFC 3339 UTC), else InvalidInput."""
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise InvalidInput(field, value, "must be a timezone-aware datetime")
-    return rfc3339(value)
+    try:
+        return rfc3339(value)
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it
+        raise InvalidInput(field, value, "must fall within the years 1 to 9999 in UTC") from None
 
 
 def outbox_row(entry: OutboxEntry) -> tuple[object, ...]:
