@@ -287,6 +287,7 @@ GUARDS = [
 EFFECTS = [
     "new_agreement",
     "repeat_period",
+    "reschedule",
     "set_employer",
     "clear_placement",
     "confirm_agreement",
@@ -358,6 +359,7 @@ def brute_force_finds_bypass(
     undo = {
         "new_agreement": {"S", "R", "M"},
         "repeat_period": {"S", "R", "M"},
+        "reschedule": {"S", "R", "M"},
         "set_employer": {"S", "R", "M", "V", "E"},
         "clear_placement": {"S", "R", "M", "V", "E"},
         "withdraw_consent": {"K"},

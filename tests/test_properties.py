@@ -128,6 +128,10 @@ def required_parties(details: Mapping[str, Any], day: str) -> set[str]:
 # -- the hard rules, checked independently over a stream's history ----------------
 
 
+#: What a change of plan may give (the reschedule fact, an amendment with new dates).
+PLANNED = ("planned_start", "planned_end", "planned_hours")
+
+
 def check_history(definition: LifecycleDefinition, events: Sequence[Event]) -> None:
     """Assert the hard rules over *events*, without the engine's own projection code."""
     first = events[0]
@@ -163,6 +167,8 @@ def check_history(definition: LifecycleDefinition, events: Sequence[Event]) -> N
                 assert agreement >= 1
                 assert event.data["agreement_version"] == agreement, "signed a stale version"
                 signed.setdefault(agreement, set()).add(party)
+            elif event.name == "reschedule":
+                details = {**details, **{k: event.data[k] for k in PLANNED if k in event.data}}
             elif event.name == "assessment_decision":
                 assessed = event.data["outcome"]
             elif event.name == "employment_contract":
@@ -186,6 +192,8 @@ def check_history(definition: LifecycleDefinition, events: Sequence[Event]) -> N
             signed[agreement] = set()
             confirmed_on = None
             hours_per_week = event.data.get("hours_per_week")
+        if Effect.RESCHEDULE in transition.effects:  # an amendment with new dates
+            details = {**details, **{k: event.data[k] for k in PLANNED if k in event.data}}
         if Effect.REPEAT_PERIOD in transition.effects:
             assert assessed == "failed", "a period repeated without a failed assessment"
             details = {**details, **{k: event.data[k] for k in ("planned_start", "planned_end")}}

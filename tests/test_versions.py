@@ -108,6 +108,13 @@ def local(clock: FakeClock) -> datetime:
     return clock().astimezone(ZoneInfo("Europe/Amsterdam"))
 
 
+#: The built-in versions the previous release's database is stamped with.
+PREVIOUS = {
+    "mbo_bpv": "7b6c74af9c5abc96d826b0707f38830bc19b2d83d72b786f9b3cef4103830e0a",
+    "hbo_stage": "517f791eaa6e55a69f33d73821e65f490939e5f3cc50849a88cc07e89aa8b253",
+}
+
+
 def definitions_table(db: Path) -> list[tuple[str, str]]:
     with closing(sqlite3.connect(db)) as conn:
         return conn.execute("SELECT digest, lifecycle FROM definitions ORDER BY 2").fetchall()
@@ -129,7 +136,8 @@ def test_a_database_of_the_previous_release_opens_with_every_stream_usable(
             assert engine.replay(sid) == engine.stream(sid)
         assert engine.verify().ok
         assert engine.verify().judged
-        assert not any(v.pending for v in engine.versions())
+        pending = {v.digest for v in engine.versions() if v.pending}
+        assert pending <= set(PREVIOUS.values())  # running streams wait for a migration
         running = next(
             sid for sid in ids if engine.stream(sid).state in ("assisted_search", "searching")
         )
@@ -152,7 +160,7 @@ def test_a_changed_built_in_migrates_the_previous_release_database(
     changed = renamed(with_pause(mbo_bpv()), {"assisted_search": "guided_search"})
     with engine_with(db, clock, changed) as engine:
         (pending,) = [v for v in engine.versions("mbo_bpv") if v.pending]
-        assert pending.digest == mbo_bpv().digest
+        assert pending.digest == PREVIOUS["mbo_bpv"]
         dry = engine.migrate_all("mbo_bpv", actor=SYSTEM, reason=REASON, dry_run=True)
         assert {f.code for step in dry for f in step.findings} == {"migrate.state_gone"}
         steps = engine.migrate_all(
@@ -167,7 +175,7 @@ def test_a_changed_built_in_migrates_the_previous_release_database(
             assert step.event is not None
             assert step.event.type is EventType.MIGRATED
             assert engine.stream(step.stream_id).definition == changed.digest
-        assert not any(v.pending for v in engine.versions())
+        assert not any(v.pending for v in engine.versions("mbo_bpv"))
     result = CliRunner().invoke(main, ["audit", "verify", "--db", str(db), "--format", "json"])
     assert result.exit_code == 0, result.output
     stamped = {(v["lifecycle"], v["digest"]) for v in json.loads(result.stdout)["stamped"]}

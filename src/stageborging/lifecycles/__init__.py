@@ -36,7 +36,7 @@ from ._imports import (
 )
 from ._machine import CompiledMachine
 from ._model import Education, Effect, FactSpec, Guard, Kind, Transition
-from ._projection import apply, effects_of, fold, initial_facts
+from ._projection import PLAN, apply, effects_of, fold, initial_facts
 from ._proof import (
     CASE_PHASES,
     FINAL_PHASES,
@@ -63,6 +63,8 @@ from .internship import (
     AGREEMENT_FIELDS_MBO,
     CANCEL_REASONS,
     REPLACEMENT_REASONS,
+    RESCHEDULE_REASONS,
+    RESCHEDULE_STATES,
     SUSPEND_REASONS,
     TERMINATE_REASONS,
     hbo_stage,
@@ -83,7 +85,10 @@ __all__ = [
     "INTERNSHIP_PHASES",
     "MIGRATE_ROLES",
     "PHASES",
+    "PLAN",
     "REPLACEMENT_REASONS",
+    "RESCHEDULE_REASONS",
+    "RESCHEDULE_STATES",
     "SUSPEND_REASONS",
     "TERMINATE_REASONS",
     "Carrier",

@@ -177,6 +177,7 @@ _AGREEMENT = (Guard.SIGNATURES, Guard.NO_RETROACTIVE_START, Guard.MINOR_HOURS)
 VOIDS: Mapping[Effect, tuple[Guard, ...]] = {
     Effect.NEW_AGREEMENT: _AGREEMENT,
     Effect.REPEAT_PERIOD: _AGREEMENT,  # new dates: the start is judged again
+    Effect.RESCHEDULE: _AGREEMENT,  # the same
     Effect.SET_EMPLOYER: (*PLACEMENT_CHECK.values(), *_AGREEMENT, Guard.EMPLOYMENT_CONTRACT),
     Effect.CLEAR_PLACEMENT: (*PLACEMENT_CHECK.values(), *_AGREEMENT, Guard.EMPLOYMENT_CONTRACT),
     Effect.WITHDRAW_CONSENT: (Guard.CONSENT,),

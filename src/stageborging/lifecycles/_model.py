@@ -83,6 +83,7 @@ class Effect(StrEnum):
     REPORTER_FEEDBACK = "reporter_feedback"
     EMPLOYMENT_CONTRACT = "employment_contract"
     REPEAT_PERIOD = "repeat_period"
+    RESCHEDULE = "reschedule"
 
 
 class Kind(StrEnum):

@@ -17,7 +17,10 @@ from ._definition import LifecycleDefinition
 from ._imports import imported_facts
 from ._model import Effect
 
-__all__ = ["apply", "effects_of", "fold", "initial_facts"]
+__all__ = ["PLAN", "apply", "effects_of", "fold", "initial_facts"]
+
+#: The planned dates and hours of an internship, which a reschedule changes.
+PLAN = ("planned_start", "planned_end", "planned_hours")
 
 Facts = dict[str, Any]
 
@@ -99,6 +102,16 @@ def apply(
             }
             new["assessment"] = None
             new["repeats"] = new.get("repeats", 0) + 1
+        elif effect is Effect.RESCHEDULE:
+            # a change of plan: the dates and hours given replace the planned ones; after a
+            # termination the hours worked count for the replacement unless the coach says
+            changed = {k: data[k] for k in PLAN if k in data}
+            if changed:
+                new["details"] = {**new["details"], **changed}
+            if "hours_credited" in data:
+                new["hours_credited"] = data["hours_credited"]
+            elif data.get("reason") == "replacement":
+                new["hours_credited"] = new.get("hours", 0)
         elif effect is Effect.EMPLOYMENT_CONTRACT:
             new["employment_contract"] = data["employer"]
         elif effect is Effect.CONFIRM_AGREEMENT:

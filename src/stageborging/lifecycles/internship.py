@@ -17,6 +17,8 @@ __all__ = [
     "CANCEL_REASONS",
     "REPEAT_REASONS",
     "REPLACEMENT_REASONS",
+    "RESCHEDULE_REASONS",
+    "RESCHEDULE_STATES",
     "SUSPEND_REASONS",
     "TERMINATE_REASONS",
     "hbo_stage",
@@ -48,6 +50,14 @@ TERMINATE_REASONS = (
 REPLACEMENT_REASONS = ("discrimination", "recognition_revoked", "unsafe", "employer_closed")
 #: Why a placement period is repeated after a failed assessment.
 REPEAT_REASONS = ("work_processes_not_shown", "hours_not_met", "other")
+#: Why an internship is rescheduled (new planned start, end or hours; DOMAIN §4).
+RESCHEDULE_REASONS = ("late_confirmation", "employer_request", "student_circumstances",
+                      "replacement")  # fmt: skip
+#: Where the ``reschedule`` fact may be recorded: before an agreement is drafted, and after
+#: a termination (for the replacement). With an agreement drafted or confirmed, new dates
+#: are an amendment (``amend_agreement`` with them): a new version, signed again.
+RESCHEDULE_STATES = ("orientation", "searching", "assisted_search", "placement_proposed",
+                     "employer_verified", "terminated")  # fmt: skip
 #: What a placement agreement (POK) must contain, as codes (DOMAIN §4, draft_agreement).
 AGREEMENT_FIELDS_MBO = (
     "parties",
@@ -85,6 +95,17 @@ def _reason(codes: tuple[str, ...]) -> FieldSpec:
 
 #: The agreement's planned hours a week (the minor_hours guard reads them).
 _HOURS_PER_WEEK = FieldSpec("hours_per_week", FieldKind.INT, minimum=1, maximum=60)
+
+
+def _plan(required: bool) -> tuple[FieldSpec, ...]:
+    """The fields of a change of plan: its reason, the new dates and hours (each optional:
+    what is left out stays as planned)."""
+    return (
+        FieldSpec("reason", FieldKind.CODE, codes=RESCHEDULE_REASONS, required=required),
+        FieldSpec("planned_start", FieldKind.DATE, required=False),
+        FieldSpec("planned_end", FieldKind.DATE, required=False, not_before="planned_start"),
+        FieldSpec("planned_hours", FieldKind.INT, minimum=1, maximum=10_000, required=False),
+    )
 
 
 def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tuple[Transition, ...]:
@@ -137,8 +158,8 @@ def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tup
             ["agreement_pending", "ready_to_start"],
             "agreement_pending",
             [P],
-            fields=[FieldSpec("document", FieldKind.ID), _HOURS_PER_WEEK],
-            effects=[Effect.NEW_AGREEMENT],
+            fields=[FieldSpec("document", FieldKind.ID), _HOURS_PER_WEEK, *_plan(False)],
+            effects=[Effect.NEW_AGREEMENT, Effect.RESCHEDULE],
         ),
         Transition("start", ["ready_to_start"], "active", [C, P, X], guards=start_guards),
         Transition(
@@ -221,6 +242,18 @@ def _facts(education: Education) -> tuple[FactSpec, ...]:
                     codes=("invited", "rejected", "no_response", "withdrawn"),
                 ),
             ],
+        ),
+        FactSpec(
+            "reschedule",
+            [C, P],
+            Effect.RESCHEDULE,
+            fields=[
+                *_plan(True),
+                FieldSpec(
+                    "hours_credited", FieldKind.INT, minimum=0, maximum=10_000, required=False
+                ),
+            ],
+            states=list(RESCHEDULE_STATES),
         ),
         FactSpec(
             "guidance_contact",

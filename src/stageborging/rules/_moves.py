@@ -10,7 +10,15 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ..core import Actor, EventType, InvalidInput, InvalidTransition, Role
-from ..lifecycles import Effect, FactSpec, Guard, LifecycleDefinition, Transition, validate_data
+from ..lifecycles import (
+    PLAN,
+    Effect,
+    FactSpec,
+    Guard,
+    LifecycleDefinition,
+    Transition,
+    validate_data,
+)
 
 __all__ = [
     "Move",
@@ -149,3 +157,27 @@ def check_input(move: Move, facts: Mapping[str, Any]) -> None:
             raise InvalidInput(
                 "data.application", move.data["application"], "no application with this id was sent"
             )
+        if effect is Effect.RESCHEDULE:
+            _check_plan(move.data, facts.get("details", {}))
+
+
+def _check_plan(data: Mapping[str, Any], details: Mapping[str, Any]) -> None:
+    """A change of plan names its reason and what changes, and ends after it starts."""
+    changed = [k for k in PLAN if k in data]
+    if changed and "reason" not in data:
+        raise InvalidInput(
+            "data.reason", None, f"is required with {changed[0]}: why the plan changes"
+        )
+    if "reason" in data and not changed:
+        raise InvalidInput(
+            "data.planned_start",
+            None,
+            "a reschedule gives a new planned_start, planned_end or planned_hours",
+        )
+    start = data.get("planned_start", details.get("planned_start"))
+    end = data.get("planned_end", details.get("planned_end"))
+    if start is not None and end is not None and end < start:
+        field = "data.planned_end" if "planned_end" in data else "data.planned_start"
+        raise InvalidInput(
+            field, data.get(field[5:]), f"the plan would end ({end}) before it starts ({start})"
+        )
