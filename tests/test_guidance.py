@@ -25,8 +25,10 @@ from stageborging import (
     GuidanceStep,
     InvalidInput,
     PluginError,
+    Recognition,
     Refused,
     WorkingDays,
+    hookimpl,
 )
 from stageborging.core import rfc3339
 from stageborging.testing import FakeClock
@@ -97,6 +99,12 @@ def _types(engine: Engine, sid: str) -> list[str]:
         ({"name": "two words"}, "name"),
         ({"done_by": 7}, "done_by"),
         ({"channel": ""}, "channel"),
+        ({"anchor": "applications:0", "states": ("searching",)}, "anchor"),
+        ({"anchor": "applications:101", "states": ("searching",)}, "anchor"),
+        ({"anchor": "applications:four", "states": ("searching",)}, "anchor"),
+        ({"anchor": "applications:4"}, "states"),
+        ({"programmes": ("zorg",), "excluded_programmes": ("zorg",)}, "excluded_programmes"),
+        ({"programmes": 7}, "programmes"),
         ({"role": "system"}, "role"),
         ({"escalate_to": "auditor"}, "escalate_to"),
         ({"done_by": {"guidance_contact": 1}}, "done_by"),
@@ -343,6 +351,85 @@ def test_a_deadline_past_the_calendar_is_never_scheduled(db: str, clock: FakeClo
         trip.search(sid)
         assert engine.stream(sid).state == "searching"
         assert _live(engine, sid) == {}
+
+
+def test_deadlines_wait_while_the_recognition_is_pending(db: str, clock: FakeClock) -> None:
+    """SBB decides, not the school: while the latest verification was refused as pending,
+    a due deadline is not escalated; once the answer changes it escalates or is met."""
+
+    class Register:
+        name = "register"
+        answer = Recognition.PENDING
+
+        @hookimpl
+        def stageborging_verify_recognition(self) -> Recognition:
+            return self.answer
+
+    register = Register()
+    with _engine(db, clock, Steps(VERIFICATION), register) as engine:
+        waiting, refused = _searching(engine, clock), _searching(engine, clock)
+        for sid in (waiting, refused):
+            engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+            with pytest.raises(Refused):
+                engine.fire(sid, "verify_employer", actor=PLACEMENT_OFFICE)
+        clock.set("2027-03-12")  # the five working days have passed
+        report = engine.tick()
+        assert (report.paused, report.missed) == (2, 0)
+        assert engine.tick().paused == 0  # due again tomorrow, not in this tick
+        register.answer = Recognition.NOT_LISTED
+        with pytest.raises(Refused):
+            engine.fire(refused, "verify_employer", actor=PLACEMENT_OFFICE)
+        clock.set("2027-03-14")
+        report = engine.tick()
+        assert (report.paused, report.missed) == (1, 1)
+        assert [g.stream_id for g in engine.guidance_gaps()] == [refused]
+        register.answer = Recognition.RECOGNISED
+        engine.fire(waiting, "verify_employer", actor=PLACEMENT_OFFICE)
+        assert _live(engine, waiting) == {}  # met at last, never a gap
+        assert engine.verify().ok
+
+
+def test_a_step_may_serve_some_programmes_only(db: str, clock: FakeClock) -> None:
+    """A VOG programme's earlier deadline, the others' later one: two steps."""
+    from attrs import evolve
+
+    early = evolve(ESCALATION, name="early_escalation", offset=4, programmes=("zorg",))
+    late = evolve(ESCALATION, excluded_programmes=("zorg",))
+    with _engine(db, clock, Steps(early, late)) as engine:
+        zorg, ict = _searching(engine, clock, programme="zorg"), _searching(engine, clock)
+        assert set(_live(engine, zorg)) == {"early_escalation"}
+        assert set(_live(engine, ict)) == {"search_escalation"}
+
+
+def test_the_nth_application_without_an_invitation_stalls_the_search(
+    db: str, clock: FakeClock
+) -> None:
+    """The fourth application sent while none brought an invitation schedules the stalled
+    search step that day; an invitation before it, or fewer, schedule nothing."""
+    stalled = GuidanceStep(name="search_stalled", anchor="applications:4", role="coach",
+                           states=("searching",), action="propose",
+                           trigger="request_assistance", done_by="guidance_contact")  # fmt: skip
+    with _engine(db, clock, Steps(stalled)) as engine:
+        stuck, invited = _searching(engine, clock), _searching(engine, clock)
+        for sid in (stuck, invited):
+            for n in range(3):
+                engine.record(sid, "application_sent", actor=STUDENT,
+                              data={"application": f"a-{n}", "employer": f"emp-{n}"})  # fmt: skip
+        engine.record(invited, "application_outcome", actor=STUDENT,
+                      data={"application": "a-0", "outcome": "invited"})  # fmt: skip
+        assert _live(engine, stuck) == {}
+        for sid in (stuck, invited):
+            engine.record(sid, "application_sent", actor=STUDENT,
+                          data={"application": "a-3", "employer": "emp-3"})  # fmt: skip
+        assert _live(engine, stuck) == {"search_stalled": ("open", "2027-03-01")}
+        assert _live(engine, invited) == {}
+        engine.record(stuck, "application_sent", actor=STUDENT,
+                      data={"application": "a-4", "employer": "emp-4"})  # fmt: skip
+        assert len(engine.store.deadlines(stuck)) == 1  # the fifth schedules no other
+        clock.set("2027-03-02")
+        assert engine.tick().proposed == 1
+        due = {(i.kind, i.trigger) for i in engine.due(role="coach")}
+        assert due == {("deadline", None), ("proposal", "request_assistance")}
 
 
 def test_a_tick_never_runs_ahead_of_the_engine_clock(db: str, clock: FakeClock) -> None:

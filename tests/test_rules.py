@@ -12,6 +12,7 @@ from stageborging import (
     EventType,
     InvalidInput,
     InvalidTransition,
+    Recognition,
     Refused,
     StreamNotFound,
     hookimpl,
@@ -364,6 +365,49 @@ def test_a_verifier_that_raises_refuses_naming_the_plugin(db: Any, clock: FakeCl
     assert finding.code == "recognition.verifier_failed"
     assert finding.params["plugin"] == "broken-register"
     assert "ConnectionError" in finding.params["error"]
+
+
+@pytest.mark.hook("stageborging_verify_recognition")
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        (Recognition.RECOGNISED, None),
+        ("recognised", None),
+        (Recognition.NOT_RECOGNISED, "recognition.not_recognised"),
+        (Recognition.NOT_LISTED, "recognition.not_listed"),
+        (Recognition.EXPIRED, "recognition.expired"),
+        (Recognition.NOT_YET_VALID, "recognition.not_yet_valid"),
+        ("suspended", "recognition.suspended"),
+        (Recognition.PENDING, "recognition.pending"),
+        ("maybe", "recognition.verifier_failed"),
+    ],
+)
+def test_a_verifier_may_say_why_an_employer_is_not_recognised(
+    db: Any, clock: FakeClock, answer: object, code: str | None
+) -> None:
+    """A Recognition answer (or its value) refuses with a finding naming it; a pending one
+    leaves the placement waiting in placement_proposed."""
+
+    class Register:
+        name = "register"
+
+        @hookimpl
+        def stageborging_verify_recognition(self) -> object:
+            return answer
+
+    with Engine(db, plugins=[Register()], clock=clock) as engine:
+        sid = journey(engine).open()
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+        if code is None:
+            assert engine.fire(sid, "verify_employer", actor=SYSTEM).to_state == "employer_verified"
+            return
+        with pytest.raises(Refused) as info:
+            engine.fire(sid, "verify_employer", actor=SYSTEM)
+        (finding,) = info.value.findings
+        assert finding.code == code
+        assert finding.message_nl != finding.message  # the Dutch catalogue has it too
+        assert engine.stream(sid).state == "placement_proposed"
 
 
 def test_hbo_needs_an_approved_assignment(engine: Engine) -> None:

@@ -127,6 +127,16 @@ def test_proposals_are_never_claimed_and_claims_keep_to_an_institution(store: St
         assert info.value.field == field
 
 
+def test_an_open_deadline_is_postponed_a_missed_one_is_not(store: Store) -> None:
+    """A pause moves an open deadline beyond the claim; a missed or closed one stays."""
+    store.run(lambda tx: tx.schedule([deadline("a", NOW), deadline("b", NOW)]))
+    store.run(lambda tx: tx.close_deadlines(["b"], "missed", NOW))
+    assert store.run(lambda tx: tx.postpone(["a", "b", "gone"], NOW + HOUR)) == 1
+    assert store.run(lambda tx: tx.claim_due(NOW, 10)) == []
+    assert [r.key for r in store.run(lambda tx: tx.claim_due(NOW + HOUR, 10))] == ["a"]
+    assert {r.key: r.due_at for r in store.deadlines()}["b"] == rfc3339(NOW)
+
+
 def test_a_claim_rolled_back_leaves_its_deadline_due(store: Store) -> None:
     store.run(lambda tx: tx.schedule([deadline("a", NOW)]))
 
@@ -155,6 +165,8 @@ def test_scheduling_a_key_again_keeps_the_first_row(store: Store) -> None:
         (lambda tx: tx.claim_due(NOW, 0), "limit"),
         (lambda tx: tx.close_deadlines(["a"], "escalated", NOW), "status"),
         (lambda tx: tx.close_deadlines("a", "done", NOW), "keys"),
+        (lambda tx: tx.postpone("a", NOW), "keys"),
+        (lambda tx: tx.postpone(["a"], datetime(2027, 3, 1)), "due_at"),
         (lambda tx: tx.schedule([("a", "s-1")]), "deadlines"),
         (lambda tx: tx.schedule([deadline("a", NOW)._replace(step="two words")]), "step"),
         (lambda tx: tx.schedule([deadline("a", NOW)._replace(data="{no")]), "data"),

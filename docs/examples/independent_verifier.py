@@ -28,7 +28,7 @@ HEX64, TIME = re.compile(r"[0-9a-f]{64}\Z"), re.compile(r"\d{4}-\d\d-\d\dT\d\d:\
 
 
 #: The event types no plugin takes part in, and that carry no findings.
-PLAIN = ("opened", "migrated", "imported", "corrected", "escalated", "dismissed")
+PLAIN = ("opened", "migrated", "imported", "corrected", "escalated", "dismissed", "noted")
 
 
 def sha256(data: bytes) -> str:
@@ -66,7 +66,7 @@ def header_fits(h: dict) -> bool:
             and all(type(h[k]) is str and ID.match(h[k]) for k in extra)
             and type(h["seq"]) is int and all(type(v) is str for v in strings)
             and h["type"] in ("opened", "transitioned", "recorded", "refused", "migrated",
-                              "imported", "corrected", "escalated", "dismissed")
+                              "imported", "corrected", "escalated", "dismissed", "noted")
             and bool(TIME.match(h["time"]))
             and all(HEX64.match(h[k]) for k in ("definition", "body_hash", "prev"))
             and isinstance(actor, dict) and actor.keys() == {"id", "role"}

@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .core import Actor, Event, Finding, GuidanceStep, Notification, Role, Stream
-    from .lifecycles import FactSpec, LifecycleDefinition, Transition
+    from .core import Actor, Event, Finding, GuidanceStep, Notification, Recognition, Role, Stream
+    from .lifecycles import FactSpec, InstitutionFact, LifecycleDefinition, Transition
 
 __all__ = [
     "PROJECT",
@@ -46,6 +46,7 @@ __all__ = [
     "stageborging_check_transition",
     "stageborging_configure",
     "stageborging_guidance_steps",
+    "stageborging_institution_facts",
     "stageborging_lifecycles",
     "stageborging_recipients",
     "stageborging_verify_recognition",
@@ -144,7 +145,7 @@ def stageborging_check_record(
 @hookspec(firstresult=True)
 def stageborging_verify_recognition(
     employer: str, qualification: str, on: date, plugin_config: Mapping[str, Any]
-) -> bool | None:
+) -> bool | Recognition | None:
     """Say whether an employer is recognised (by SBB) for a qualification.
 
     Called for ``verify_employer`` in lifecycles with the ``recognition`` guard
@@ -161,7 +162,12 @@ def stageborging_verify_recognition(
 
     Returns:
         ``True`` when recognised, ``False`` when not, ``None`` when this
-        implementation does not know the employer (the next one is asked).
+        implementation does not know the employer (the next one is asked); or a
+        :class:`~stageborging.Recognition` saying why not (``not_listed``,
+        ``expired``, ``not_yet_valid``, ``suspended``) or that SBB has not
+        decided yet (``pending``: the placement waits in ``placement_proposed``).
+        Each refusal's finding names it (``recognition.expired`` …). Anything
+        else (``"no"``, ``0``) refuses with ``recognition.verifier_failed``.
 
     An implementation that raises refuses the transition with
     ``recognition.verifier_failed`` naming the plugin.
@@ -288,6 +294,32 @@ def stageborging_guidance_steps(
 
     Returns:
         An iterable of :class:`~stageborging.GuidanceStep`, or ``None``.
+    """
+    raise NotImplementedError  # pragma: no cover - a spec, never called
+
+
+@hookspec
+def stageborging_institution_facts(
+    plugin_config: Mapping[str, Any],
+) -> Iterable[InstitutionFact] | None:
+    """Declare the institution's own facts (a VOG received, a reflection report).
+
+    Called once when the engine starts. Each is recorded with
+    :meth:`Engine.record <stageborging.Engine.record>` like a built-in fact, by the
+    roles and in the states it names, and written as a ``noted`` event. Its only
+    effect is its own: ``facts["noted"][name]`` counts the records and keeps the
+    values of the last one. It never changes the placement, the agreement or consent,
+    so a guidance step may be completed by it (``done_by``) and the hard rules hold
+    whatever it says. A name a built-in fact or trigger has, a name another plugin
+    declared, an unknown lifecycle or state stops the engine with a
+    :class:`~stageborging.exceptions.PluginError`.
+
+    Args:
+        plugin_config: This engine's settings for your plugin, read-only
+            (:ref:`plugin-config`).
+
+    Returns:
+        An iterable of :class:`~stageborging.InstitutionFact`, or ``None``.
     """
     raise NotImplementedError  # pragma: no cover - a spec, never called
 

@@ -31,14 +31,12 @@ from ..lifecycles import (
     IMPORT_ROLES,
     MIGRATE_ROLES,
     LifecycleDefinition,
-    apply,
+    advance,
     correct_roles,
     corrected_seqs,
     correction_problem,
-    effects_of,
     fold,
     import_needs,
-    imported_facts,
     initial_facts,
     unsafe_reason,
     validate_evidence,
@@ -150,7 +148,7 @@ _BODY_KEYS = frozenset({"data", "date", "findings"})
 _FINDING_KEYS = frozenset({"code", "severity", "message", "message_nl", "source", "params"})
 _TYPES = frozenset(
     {"opened", "transitioned", "recorded", "refused", "migrated", "imported", "corrected",
-     "escalated", "dismissed"}
+     "escalated", "dismissed", "noted"}
 )  # fmt: skip
 #: The keys of an escalation's data: each required but trigger (with propose and fire
 #: only) and programme (the stream's, when it has one).
@@ -163,7 +161,9 @@ _ROLES = frozenset(r.value for r in Role)
 #: The event types that may change the state.
 _MOVES = frozenset({"transitioned", "migrated", "imported"})
 #: The event types no plugin takes part in, and that carry no findings.
-_PLAIN = frozenset({"opened", "migrated", "imported", "corrected", "escalated", "dismissed"})
+_PLAIN = frozenset(
+    {"opened", "migrated", "imported", "corrected", "escalated", "dismissed", "noted"}
+)
 #: The name each built-in command's events carry.
 _NAMES = {"migrated": "migrate", "imported": "import", "corrected": "correct"}
 _SEVERITIES = frozenset({"block", "warn", "info"})
@@ -466,8 +466,8 @@ def _fit_problem(
         return _import_fit(definition, event, data)
     if kind == "corrected":
         return None  # judged against the stream's events (_StreamCheck._correction_fit)
-    if kind in ("escalated", "dismissed"):
-        return None  # guidance steps are the institution's settings, no part of a version
+    if kind in ("escalated", "dismissed", "noted"):
+        return None  # guidance steps and own facts are the institution's, no part of a version
     transition = definition.transitions_by_trigger.get(name)
     fact = definition.facts_by_name.get(name)
     if kind == "transitioned":
@@ -637,13 +637,8 @@ class _StreamCheck:
             if event.type == "opened":
                 self.facts = initial_facts(body["data"])
                 return None
-            if event.type == "imported":
-                if self.facts is not None:
-                    self.facts = imported_facts(self.facts, body["data"])
-                return None
-            effects = effects_of(definition, event.type, event.name)
-            if effects and self.facts is not None:
-                self.facts = apply(self.facts, effects, body["data"], body["date"])
+            if self.facts is not None:
+                self.facts = advance(self.facts, self.decoded[-1], self.known.__getitem__)
         except (ValueError, KeyError, TypeError, AttributeError):
             return "body does not fit the lifecycle definition"
         return None

@@ -105,7 +105,8 @@ def tick(
         report = engine.tick(now)
     click.echo(
         f"missed {report.missed}: notified {report.notified}, proposed {report.proposed}, "
-        f"fired {report.fired}, refused {report.refused}; cancelled {report.cancelled}"
+        f"fired {report.fired}, refused {report.refused}; cancelled {report.cancelled}, "
+        f"paused {report.paused}"
     )
 
 

@@ -43,6 +43,7 @@ from ._logging import LOGGER_NAME, get_logger
 from ._messages import CATALOGUE, finding
 from ._notifications import Notification, OutboxEntry
 from ._plugins import PluginProblem, PluginStatus
+from ._recognition import Recognition
 from ._time import Clock, Moment, parse_date, rfc3339, utc_now
 from ._versions import MigrationStep, Version
 
@@ -82,6 +83,7 @@ __all__ = [
     "PluginInfo",
     "PluginProblem",
     "PluginStatus",
+    "Recognition",
     "Refused",
     "Role",
     "SchemaVersionError",

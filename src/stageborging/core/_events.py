@@ -28,6 +28,7 @@ class EventType(StrEnum):
     CORRECTED = "corrected"
     ESCALATED = "escalated"
     DISMISSED = "dismissed"
+    NOTED = "noted"
 
 
 @frozen
@@ -43,7 +44,8 @@ class Event:
             corrected (a recorded fact taken back: ``data["seq"]`` names it) or
             escalated (a guidance step missed: a guidance gap, recorded by
             ``tick``; ``name`` is the step) or dismissed (a transition a missed
-            step proposed, turned down with a reason; ``name`` is the step).
+            step proposed, turned down with a reason; ``name`` is the step) or
+            noted (an institution fact a plugin declares; ``name`` is the fact).
         name: The lifecycle, trigger or fact name (``migrate`` for a migration,
             ``import`` for an import, ``correct`` for a correction).
         occurred_at: When it was recorded (UTC).

@@ -74,13 +74,27 @@ def _lifecycles(values: object) -> tuple[str, ...]:
     return _names("lifecycles", values)
 
 
+def _programmes(values: object) -> tuple[str, ...]:
+    return _names("programmes", values)
+
+
+def _excluded_programmes(values: object) -> tuple[str, ...]:
+    return _names("excluded_programmes", values)
+
+
 def _anchor(value: object) -> str:
     if isinstance(value, str):
         state = value.removeprefix("entered:")
         if value in _ANCHORS or (state != value and _is_identifier(state)):
             return value
+        count = value.removeprefix("applications:")
+        if count != value and count.isdigit() and count.isascii() and 1 <= int(count) <= 100:
+            return f"applications:{int(count)}"
     raise InvalidInput(
-        "anchor", value, "must be entered:STATE, planned_start, planned_end or planned_hours"
+        "anchor",
+        value,
+        "must be entered:STATE, planned_start, planned_end, planned_hours or applications:N "
+        "(N from 1 to 100)",
     )
 
 
@@ -138,7 +152,9 @@ class GuidanceStep:
         anchor: What the deadline counts from: ``entered:STATE`` (the day the
             stream entered a state), ``planned_start``, ``planned_end``, or
             ``planned_hours`` (the day *percent* of the planned hours would be
-            worked, hours accruing evenly from the planned start to the end).
+            worked, hours accruing evenly from the planned start to the end), or
+            ``applications:N`` (the day the Nth application is sent while none
+            brought an invitation: a stalled search).
         role: Who must act (listed for this role by ``due``).
         offset: How many *unit* after the anchor (negative: before it); the
             anchor day is day 0, and the deadline falls at the end of the day.
@@ -159,6 +175,10 @@ class GuidanceStep:
         trigger: The transition ``propose`` or ``fire`` suggests.
         channel: The channel of the notifications (``email``).
         lifecycles: The lifecycles it applies to; empty means every internship.
+        programmes: Only the streams of these programmes (``details["programme"]``);
+            empty means every programme.
+        excluded_programmes: Not the streams of these programmes (a step that
+            differs for some: a VOG programme's earlier deadline).
         description: What the step is, in English.
         description_nl: The same in Dutch.
 
@@ -182,6 +202,8 @@ class GuidanceStep:
     trigger: str | None = None
     channel: str = field(default="email", converter=_channel)
     lifecycles: tuple[str, ...] = field(default=(), converter=_lifecycles)
+    programmes: tuple[str, ...] = field(default=(), converter=_programmes)
+    excluded_programmes: tuple[str, ...] = field(default=(), converter=_excluded_programmes)
     description: str = ""
     description_nl: str = ""
 
@@ -191,6 +213,11 @@ class GuidanceStep:
                 "percent", self.percent, "must be given with anchor planned_hours, and only then"
             )
         entered = self.anchor.removeprefix("entered:")
+        both = set(self.programmes) & set(self.excluded_programmes)
+        if both:
+            raise InvalidInput(
+                "excluded_programmes", self.excluded_programmes, f"also in programmes: {min(both)}"
+            )
         if entered == self.anchor and not self.states:
             raise InvalidInput("states", self.states, f"are required with {self.anchor}")
         if entered != self.anchor and self.states and entered not in self.states:
@@ -221,6 +248,12 @@ class GuidanceStep:
     def applies_in(self) -> tuple[str, ...]:
         """The states where the step applies."""
         return self.states or (self.anchor.removeprefix("entered:"),)
+
+    def serves(self, programme: object) -> bool:
+        """Whether the step applies to a stream of *programme*."""
+        if self.programmes and programme not in self.programmes:
+            return False
+        return programme not in self.excluded_programmes
 
     @property
     def notifies(self) -> Role:

@@ -72,6 +72,30 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
         "Employer {employer} is not recognised for qualification {qualification}.",
         "Leerbedrijf {employer} is niet erkend voor kwalificatie {qualification}.",
     ),
+    "recognition.not_listed": (
+        "Employer {employer} is not in the recognition register for qualification {qualification}.",
+        "Leerbedrijf {employer} staat niet in het register van erkende leerbedrijven voor "
+        "kwalificatie {qualification}.",
+    ),
+    "recognition.expired": (
+        "The recognition of employer {employer} for qualification {qualification} has expired.",
+        "De erkenning van leerbedrijf {employer} voor kwalificatie {qualification} is verlopen.",
+    ),
+    "recognition.not_yet_valid": (
+        "The recognition of employer {employer} for qualification {qualification} is not "
+        "valid yet.",
+        "De erkenning van leerbedrijf {employer} voor kwalificatie {qualification} geldt nog niet.",
+    ),
+    "recognition.suspended": (
+        "The recognition of employer {employer} for qualification {qualification} is suspended.",
+        "De erkenning van leerbedrijf {employer} voor kwalificatie {qualification} is geschorst.",
+    ),
+    "recognition.pending": (
+        "The recognition of employer {employer} for qualification {qualification} is "
+        "pending: the placement waits for SBB's decision.",
+        "De erkenning van leerbedrijf {employer} voor kwalificatie {qualification} is "
+        "aangevraagd: de plaatsing wacht op het besluit van SBB.",
+    ),
     "recognition.verifier_failed": (
         "The recognition verifier of plugin {plugin} failed ({error}); refused.",
         "De erkenningscontrole van plugin {plugin} faalde ({error}); geweigerd.",

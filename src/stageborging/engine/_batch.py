@@ -27,7 +27,9 @@ __all__ = ["MAX_BATCH", "Batch"]
 #: The most commands one batch takes: one transaction should stay a bounded piece of work.
 MAX_BATCH = 100_000
 #: The errors a command can meet on the database's state: its own, not the batch's.
-_OWN_ERRORS = (InvalidInput, ConcurrencyConflict, DefinitionMismatch)
+#: A command's own failures, raised before it wrote anything (a refusal that writes
+#: nothing: an institution fact recorded by a role it does not name).
+_OWN_ERRORS = (InvalidInput, ConcurrencyConflict, DefinitionMismatch, Refused)
 
 
 class _Queued(NamedTuple):

@@ -30,7 +30,7 @@ from ..core import (
     utc_now,
 )
 from ..guidance import Scheduler, WorkingDays
-from ..lifecycles import LifecycleDefinition, import_needs, validate_evidence
+from ..lifecycles import InstitutionFact, LifecycleDefinition, import_needs, validate_evidence
 from ..rules import (
     Command,
     check_actor,
@@ -272,6 +272,12 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews):
         if name not in self._plugins:
             raise InvalidInput("name", name, "no plugin is registered under this name")
         self._plugins.unregister(name)
+
+    @property
+    def institution_facts(self) -> tuple[InstitutionFact, ...]:
+        """The institution facts the plugins declared (``stageborging_institution_facts``),
+        by name: recorded with :meth:`record`, written as ``noted`` events."""
+        return self.registry.institution_facts
 
     @property
     def guidance_steps(self) -> tuple[GuidanceStep, ...]:

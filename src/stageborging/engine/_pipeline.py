@@ -25,6 +25,7 @@ from ..core import (
     Moment,
     OutboxEntry,
     PluginInfo,
+    Refused,
     Role,
     StreamNotFound,
     finding,
@@ -35,6 +36,7 @@ from ..lifecycles import (
     REPLACEMENT_REASONS,
     Carrier,
     CompiledMachine,
+    InstitutionFact,
     LifecycleDefinition,
     apply,
     correct_roles,
@@ -42,6 +44,7 @@ from ..lifecycles import (
     correction_problem,
     fold,
     initial_facts,
+    noted,
 )
 from ..outbox import entries as outbox_entries
 from ..rules import (
@@ -51,6 +54,7 @@ from ..rules import (
     decide,
     judge_migration,
     resolve_fact,
+    resolve_noted,
     resolve_trigger,
 )
 from ..store import Store, StreamRow, Transaction
@@ -136,6 +140,18 @@ class Pipeline:
         self._tz = tz
         self._machines: dict[str, CompiledMachine] = {}
         self.facts = FactsCache()
+        #: The institution facts the plugins declared, by name.
+        self.institution_facts = {fact.name: fact for fact in registry.institution_facts}
+
+    def institution_fact(
+        self, definition: LifecycleDefinition, name: str
+    ) -> InstitutionFact | None:
+        """The institution fact *name* streams of *definition* may record, if any (a
+        built-in fact of that name comes first)."""
+        if not isinstance(name, str) or name in definition.facts_by_name:
+            return None
+        fact = self.institution_facts.get(name)
+        return fact if fact is not None and fact.applies_to(definition) else None
 
     # -- versions ------------------------------------------------------------
 
@@ -220,7 +236,11 @@ class Pipeline:
         earlier = tx.find_command(row.id, command_id)
         if earlier is None:
             return None
-        same_command(earlier, self.versions.get(earlier.definition), type, name, actor, data)
+        definition = self.versions.get(earlier.definition)
+        own = None
+        if definition is not None and type is EventType.RECORDED:
+            own = self.institution_fact(definition, name)
+        same_command(earlier, definition, type, name, actor, data, own)
         event = event_from_sealed(earlier)
         return Outcome(event, refused=event.type is EventType.REFUSED, repeated=True)
 
@@ -241,7 +261,11 @@ class Pipeline:
             InvalidInput: the trigger or fact, the state or the data is off.
         """
         definition = self.definition_of(row)
-        move = _RESOLVERS[type](definition, row.state, name, data)
+        own = self.institution_fact(definition, name) if type is EventType.RECORDED else None
+        if own is not None:
+            move = resolve_noted(definition, row.state, own, data)
+        else:
+            move = _RESOLVERS[type](definition, row.state, name, data)
         facts = self.facts.facts(row)
         check_input(move, facts)
         cmd = Command(
@@ -386,6 +410,12 @@ class Pipeline:
         verdict = self.decide(row, type, name, actor, data, moment)
         move = verdict.move
         new_facts: dict[str, Any] | None = None
+        if move.type is EventType.NOTED:  # an institution fact: its own count, no plugin
+            if verdict.blocked:  # its roles are its only rule; a refusal writes nothing
+                raise Refused(stream_id, name, verdict.findings, None)
+            draft = _following(row, EventType.NOTED, name, actor, row.state, verdict.definition,
+                               move.data, moment, command_id)  # fmt: skip
+            return self.append(tx, row, draft, noted(verdict.facts, name, move.data))
         if verdict.blocked:
             type, dest = EventType.REFUSED, row.state
         else:

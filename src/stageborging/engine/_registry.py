@@ -16,8 +16,8 @@ from ..core import (
     PluginStatus,
 )
 from ..guidance import collect_steps
-from ..lifecycles import LifecycleDefinition, builtin, released, unsafe_reason
-from ..pluginhost import PluginHost
+from ..lifecycles import InstitutionFact, LifecycleDefinition, builtin, released, unsafe_reason
+from ..pluginhost import PluginHost, collect_facts
 
 __all__ = ["Registry"]
 
@@ -85,7 +85,8 @@ class Registry:
         self._lifecycles = MappingProxyType(self._definitions)
         current = {d.digest: d for d in self._definitions.values()}
         self._versions = MappingProxyType({d.digest: d for d in released()} | current)
-        self._guidance = collect_steps(self.host, self._definitions)
+        self._facts = collect_facts(self.host, self._definitions)
+        self._guidance = collect_steps(self.host, self._definitions, self._facts)
 
     def _add_lifecycle(self, definition: object) -> None:
         if not isinstance(definition, LifecycleDefinition):
@@ -119,6 +120,11 @@ class Registry:
             known = ", ".join(self._definitions)
             raise InvalidInput("lifecycle", name, f"unknown lifecycle; known: {known}")
         return definition
+
+    @property
+    def institution_facts(self) -> tuple[InstitutionFact, ...]:
+        """The institution facts the plugins declared, by name."""
+        return self._facts
 
     @property
     def guidance_steps(self) -> tuple[GuidanceStep, ...]:

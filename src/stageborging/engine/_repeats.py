@@ -19,6 +19,7 @@ from ..core import Actor, EventType, InvalidInput, canonical_bytes
 from ..lifecycles import (
     CORRECTION_FIELDS,
     EVIDENCE_FIELDS,
+    InstitutionFact,
     LifecycleDefinition,
     validate_data,
 )
@@ -29,7 +30,7 @@ __all__ = ["opened_id", "same_command", "same_import", "same_migration"]
 _KINDS = {
     EventType.OPENED: frozenset({"opened"}),
     EventType.TRANSITIONED: frozenset({"transitioned", "refused"}),
-    EventType.RECORDED: frozenset({"recorded", "refused"}),
+    EventType.RECORDED: frozenset({"recorded", "refused", "noted"}),
     EventType.IMPORTED: frozenset({"imported"}),
     EventType.CORRECTED: frozenset({"corrected"}),
 }
@@ -49,10 +50,12 @@ def same_command(
     name: str,
     actor: Actor,
     data: Mapping[str, Any] | None,
+    own: InstitutionFact | None = None,
 ) -> None:
     """Raise InvalidInput naming ``command_id`` unless the command is the one that wrote
-    *earlier* (under its version *definition*, None when unknown)."""
-    problem = _difference(earlier, definition, type, name, actor, data)
+    *earlier* (under its version *definition*, None when unknown; *own*: the institution
+    fact the command records, if it records one)."""
+    problem = _difference(earlier, definition, type, name, actor, data, own)
     if problem is not None:
         raise _reused(earlier, problem)
 
@@ -74,6 +77,7 @@ def _difference(
     name: str,
     actor: Actor,
     data: Mapping[str, Any] | None,
+    own: InstitutionFact | None,
 ) -> str | None:
     if earlier.type not in _KINDS[type] or earlier.name != name:
         return f"{earlier.type} {earlier.name!r}"
@@ -94,8 +98,12 @@ def _difference(
         fields = CORRECTION_FIELDS
     elif type is EventType.TRANSITIONED:
         fields = definition.transitions_by_trigger[name].fields
-    else:
+    elif own is not None:
+        fields = own.fields
+    elif name in definition.facts_by_name:
         fields = definition.facts_by_name[name].fields
+    else:
+        return None  # an institution fact no plugin declares now: the name and actor must do
     try:
         given = canonical_bytes(validate_data(fields, data))
     except InvalidInput:

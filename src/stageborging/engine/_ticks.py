@@ -9,12 +9,14 @@ store's claim), and a tick that fails leaves its batch due for the next one.
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime, timedelta
 
 from attrs import asdict, astuple, frozen
 
 from ..core import Actor, EventType, InvalidInput, Role, get_logger, rfc3339
-from ..guidance import escalation, notice, proposal, settings_of
+from ..guidance import end_of_day, escalation, notice, proposal, settings_of
+from ..lifecycles import Guard, LifecycleDefinition
 from ..store import DeadlineRow, StreamRow, Transaction, check_moment
 from ._pipeline import Pipeline
 
@@ -36,6 +38,8 @@ class TickReport:
         fired: Escalated by a transition the ``system`` actor fired.
         refused: Fired transitions the rules refused (recorded, and proposed instead).
         cancelled: Deadlines claimed whose step no longer applies (closed, no gap).
+        paused: Deadlines of placements waiting for a pending recognition: not
+            escalated, due again at the end of the next day.
     """
 
     missed: int = 0
@@ -44,6 +48,7 @@ class TickReport:
     fired: int = 0
     refused: int = 0
     cancelled: int = 0
+    paused: int = 0
 
     def __add__(self, other: TickReport) -> TickReport:
         return TickReport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
@@ -116,12 +121,20 @@ class Ticks:
         pipeline = self._pipeline
         report = TickReport()
         actions: list[tuple[DeadlineRow, str]] = []
+        waiting: bool | None = None  # asked once, when a deadline of the stream applies
         for deadline in deadlines:  # every gap first: a fire must not hide the others
             moment = pipeline.moment()
             row = pipeline.visible(tx.load(stream_id))
             if row is None or row.state not in settings_of(deadline)["states"]:
                 tx.close_deadlines([deadline.key], "cancelled", moment.utc)
                 report += TickReport(cancelled=1)
+                continue
+            if waiting is None:
+                waiting = _awaits_recognition(tx, row, pipeline.definition_of(row))
+            if waiting:  # SBB decides, not the school: the deadline waits a day more
+                tomorrow = moment.local.date() + timedelta(days=1)
+                tx.postpone([deadline.key], end_of_day(tomorrow, moment.local.tzinfo or UTC))
+                report += TickReport(paused=1)
                 continue
             action = self._action(row, deadline)
             data = escalation(deadline, pipeline.facts.facts(row), action)
@@ -174,6 +187,25 @@ class Ticks:
         if row.state in settings["states"]:
             tx.schedule(pipeline.scheduler.next_of(deadline, row, moment.utc))
         return report
+
+
+def _awaits_recognition(tx: Transaction, row: StreamRow, definition: LifecycleDefinition) -> bool:
+    """Whether the stream's latest attempt at a transition it could take that checks
+    recognition was refused because the recognition is pending."""
+    triggers = {
+        t.trigger
+        for t in definition.transitions
+        if Guard.RECOGNITION in t.guards and row.state in t.sources
+    }
+    if not triggers:
+        return False
+    for event in reversed(tx.read_events(row.id)):
+        if event.name in triggers and event.type in ("transitioned", "refused"):
+            if event.type != "refused" or event.body is None:
+                return False
+            findings = json.loads(event.body)["findings"]
+            return any(f["code"] == "recognition.pending" for f in findings)
+    return False
 
 
 def _system() -> Actor:

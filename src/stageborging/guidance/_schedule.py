@@ -21,7 +21,13 @@ __all__ = ["Happened", "Scheduler", "due_day", "settings_of"]
 
 #: The event types after which live deadlines may be met or cancelled.
 _CHANGES = frozenset({EventType.OPENED, EventType.IMPORTED, EventType.TRANSITIONED,
-                      EventType.RECORDED, EventType.MIGRATED})  # fmt: skip
+                      EventType.RECORDED, EventType.NOTED, EventType.MIGRATED})  # fmt: skip
+#: The event types that may complete a step (a trigger, a fact, an institution fact).
+_COMPLETING = frozenset({EventType.TRANSITIONED, EventType.RECORDED, EventType.NOTED})
+#: The anchors that fall on the day of the event that schedules them.
+_ON_THE_DAY = ("entered:", "applications:")
+#: The fact that counts towards a stalled search (``applications:N``).
+_APPLICATION = "application_sent"
 #: The event types that enter a state (a transition enters one when it changes it).
 _ENTERS = frozenset({EventType.OPENED, EventType.IMPORTED})
 
@@ -66,7 +72,7 @@ def _anchor_day(
     anchor: str, percent: int | None, facts: Mapping[str, Any], day: date
 ) -> date | None:
     """The day *anchor* falls on for a stream with *facts* entering a state on *day*."""
-    if anchor.startswith("entered:"):
+    if anchor.startswith(_ON_THE_DAY):
         return day
     details = facts.get("details", {})
     try:
@@ -142,10 +148,12 @@ class Scheduler:
         for status, keys in closing.items():
             if keys:
                 tx.close_deadlines(keys, status, happened.at)  # type: ignore[arg-type]
+        closed = {*closing["done"], *closing["cancelled"]}
+        kept = {d.step for d in live if d.key not in closed} | rescheduled
         if opened or happened.before != row.state:
-            closed = {*closing["done"], *closing["cancelled"]}
-            kept = {d.step for d in live if d.key not in closed} | rescheduled
             following.extend(self._entering(definition, row, facts, happened, kept))
+        elif happened.type is EventType.RECORDED and happened.name == _APPLICATION:
+            following.extend(self._stalled(definition, row, facts, happened, kept))
         if following:
             tx.schedule(following)
 
@@ -160,7 +168,7 @@ class Scheduler:
         changed (a reschedule, a repeated period); None when it stays."""
         if deadline.kind != "deadline" or deadline.status != "open":
             return None
-        if settings["anchor"].startswith("entered:"):
+        if settings["anchor"].startswith(_ON_THE_DAY):
             return None
         anchor = _anchor_day(settings["anchor"], settings["percent"], facts, happened.day)
         if anchor is None or anchor.isoformat() == settings["anchor_day"]:
@@ -176,17 +184,14 @@ class Scheduler:
             if happened.type is EventType.TRANSITIONED and happened.name == settings["trigger"]:
                 return "done"
             return None if row.state in settings["states"] else "cancelled"
-        completing = (
-            happened.type in (EventType.TRANSITIONED, EventType.RECORDED)
-            and happened.name in settings["done_by"]
-        )
+        completing = happened.type in _COMPLETING and happened.name in settings["done_by"]
         if not completing:
             return None if row.state in settings["states"] else "cancelled"
         if settings["count"] > 1:
             since = settings["since"]
             done = sum(
                 event.seq > since
-                and event.type in (EventType.TRANSITIONED, EventType.RECORDED)
+                and event.type in _COMPLETING
                 and event.name in settings["done_by"]
                 for event in tx.read_events(row.id)
             )
@@ -204,8 +209,11 @@ class Scheduler:
     ) -> list[DeadlineRow]:
         """The deadlines of the steps that begin as the stream enters its state."""
         rows = []
+        programme = facts.get("details", {}).get("programme")
         for step in self.steps_of(definition):
             if step.name in kept or row.state not in step.applies_in:
+                continue
+            if not step.serves(programme) or step.anchor.startswith("applications:"):
                 continue
             if step.anchor.startswith("entered:"):
                 if step.anchor != f"entered:{row.state}":
@@ -218,6 +226,34 @@ class Scheduler:
             settings = step.settings() | {
                 "since": happened.seq,
                 "anchor_day": anchor.isoformat(),
+                "occurrence": 0,
+            }
+            rows.extend(self._occurrence(row, settings, happened.at))
+        return rows
+
+    def _stalled(
+        self,
+        definition: LifecycleDefinition,
+        row: StreamRow,
+        facts: Mapping[str, Any],
+        happened: Happened,
+        kept: set[str],
+    ) -> list[DeadlineRow]:
+        """The deadlines of the ``applications:N`` steps whose Nth application without an
+        invitation this event recorded (the search stalls)."""
+        outcomes = list(facts.get("applications", {}).values())
+        if "invited" in outcomes:
+            return []
+        rows = []
+        programme = facts.get("details", {}).get("programme")
+        for step in self.steps_of(definition):
+            if step.anchor != f"applications:{len(outcomes)}" or step.name in kept:
+                continue
+            if row.state not in step.applies_in or not step.serves(programme):
+                continue
+            settings = step.settings() | {
+                "since": happened.seq,
+                "anchor_day": happened.day.isoformat(),
                 "occurrence": 0,
             }
             rows.extend(self._occurrence(row, settings, happened.at))

@@ -6,14 +6,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core import GuidanceStep, PluginError, PluginInfo
-from ..lifecycles import LifecycleDefinition
+from ..lifecycles import InstitutionFact, LifecycleDefinition
 from ..pluginhost import PluginHost
 
 __all__ = ["collect_steps"]
 
 
 def collect_steps(
-    host: PluginHost, definitions: Mapping[str, LifecycleDefinition]
+    host: PluginHost,
+    definitions: Mapping[str, LifecycleDefinition],
+    facts: tuple[InstitutionFact, ...] = (),
 ) -> tuple[GuidanceStep, ...]:
     """Every plugin's guidance steps, by name, validated against the known *definitions*.
 
@@ -27,7 +29,7 @@ def collect_steps(
             if answer.error is not None:
                 raise answer.error
             for step in answer.value or ():
-                check_step(step, definitions)
+                check_step(step, definitions, facts)
                 if step.name in steps:
                     raise ValueError(f"a guidance step named {step.name!r} exists")
                 steps[step.name] = step
@@ -46,9 +48,14 @@ def _steps(info: PluginInfo, returned: Any) -> tuple[GuidanceStep, ...]:
     return steps
 
 
-def check_step(step: GuidanceStep, definitions: Mapping[str, LifecycleDefinition]) -> None:
-    """Raise ValueError when *step* names an unknown lifecycle, state, trigger or fact, or
-    asks for planned dates a lifecycle does not have."""
+def check_step(
+    step: GuidanceStep,
+    definitions: Mapping[str, LifecycleDefinition],
+    facts: tuple[InstitutionFact, ...] = (),
+) -> None:
+    """Raise ValueError when *step* names an unknown lifecycle, state, trigger or fact (a
+    built-in one or one of the institution *facts*), or asks for planned dates a
+    lifecycle does not have."""
     unknown = [n for n in step.lifecycles if n not in definitions]
     if unknown:
         raise ValueError(f"step {step.name!r}: unknown lifecycle {unknown[0]!r}")
@@ -63,9 +70,13 @@ def check_step(step: GuidanceStep, definitions: Mapping[str, LifecycleDefinition
         missing = [s for s in states if s not in definition.states]
         if missing:
             raise ValueError(f"{where} has no state {missing[0]!r}")
-        if not step.anchor.startswith("entered:") and definition.kind != "internship":
+        if step.anchor.startswith("applications:"):
+            if "application_sent" not in definition.facts_by_name:
+                raise ValueError(f"{where} records no applications for {step.anchor!r}")
+        elif not step.anchor.startswith("entered:") and definition.kind != "internship":
             raise ValueError(f"{where} has no planned dates for {step.anchor!r}")
-        names = set(definition.transitions_by_trigger) | set(definition.facts_by_name)
+        names = {*definition.transitions_by_trigger, *definition.facts_by_name,
+                 *(f.name for f in facts if f.applies_to(definition))}  # fmt: skip
         missing = [n for n in step.done_by if n not in names]
         if missing:
             raise ValueError(f"{where} has no trigger or fact {missing[0]!r}")

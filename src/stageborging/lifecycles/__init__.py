@@ -34,9 +34,10 @@ from ._imports import (
     imported_facts,
     validate_evidence,
 )
+from ._institution import InstitutionFact, noted
 from ._machine import CompiledMachine
 from ._model import Education, Effect, FactSpec, Guard, Kind, Transition
-from ._projection import PLAN, apply, effects_of, fold, initial_facts
+from ._projection import PLAN, advance, apply, effects_of, fold, initial_facts
 from ._proof import (
     CASE_PHASES,
     FINAL_PHASES,
@@ -100,10 +101,12 @@ __all__ = [
     "FieldSpec",
     "Guard",
     "ImportNeeds",
+    "InstitutionFact",
     "Kind",
     "LifecycleDefinition",
     "PastDefinition",
     "Transition",
+    "advance",
     "apply",
     "builtin",
     "case",
@@ -124,6 +127,7 @@ __all__ = [
     "load_version",
     "mbo_bpv",
     "migration_needs",
+    "noted",
     "passed_along",
     "read_definition_data",
     "read_stored",

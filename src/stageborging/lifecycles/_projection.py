@@ -15,9 +15,10 @@ from ..core import EventType
 from ._corrections import corrected_seqs
 from ._definition import LifecycleDefinition
 from ._imports import imported_facts
+from ._institution import noted
 from ._model import Effect
 
-__all__ = ["PLAN", "apply", "effects_of", "fold", "initial_facts"]
+__all__ = ["PLAN", "advance", "apply", "effects_of", "fold", "initial_facts"]
 
 #: The planned dates and hours of an internship, which a reschedule changes.
 PLAN = ("planned_start", "planned_end", "planned_hours")
@@ -49,14 +50,24 @@ def fold(
     for event in iterator:
         if event.get("seq") in corrected:
             continue  # its effect is taken back: the facts are as if it was never recorded
-        if event["type"] == EventType.IMPORTED:
-            facts = imported_facts(facts, event["body"]["data"])
-            continue
-        effects = effects_of(definition_of(event["definition"]), event["type"], event["name"])
-        if effects:
-            body = event["body"]
-            facts = apply(facts, effects, body["data"], body["date"])
+        facts = advance(facts, event, definition_of)
     return facts
+
+
+def advance(
+    facts: Facts,
+    event: Mapping[str, Any],
+    definition_of: Callable[[str], LifecycleDefinition],
+) -> Facts:
+    """The facts after one more *event* (as :func:`fold` reads them) that is no opening
+    and no correction."""
+    body = event["body"]
+    if event["type"] == EventType.IMPORTED:
+        return imported_facts(facts, body["data"])
+    if event["type"] == EventType.NOTED:
+        return noted(facts, event["name"], body["data"])
+    effects = effects_of(definition_of(event["definition"]), event["type"], event["name"])
+    return apply(facts, effects, body["data"], body["date"]) if effects else facts
 
 
 def effects_of(definition: LifecycleDefinition, event_type: str, name: str) -> tuple[Effect, ...]:

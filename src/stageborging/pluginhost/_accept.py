@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import PluginInfo, check_identifier
+from ..core import PluginInfo, Recognition, check_identifier
 from ..lifecycles import LifecycleDefinition
 
 __all__ = ["NotAnAnswer", "definitions", "ids", "recognition"]
@@ -14,10 +14,13 @@ class NotAnAnswer(TypeError):
     """A recognition verifier answered with neither a bool nor None."""
 
 
-def recognition(info: PluginInfo, answer: Any) -> bool:
-    if not isinstance(answer, bool):  # "no", 0 …: never guess, fail closed
-        raise NotAnAnswer(f"returned {type(answer).__name__}")
-    return answer
+def recognition(info: PluginInfo, answer: Any) -> bool | Recognition:
+    if isinstance(answer, bool):
+        return answer
+    if isinstance(answer, str) and answer in Recognition._value2member_map_:
+        return Recognition(answer)
+    # "no", 0 …: never guess, fail closed
+    raise NotAnAnswer(f"returned {type(answer).__name__}")
 
 
 def ids(info: PluginInfo, answer: Any) -> tuple[str, ...]:

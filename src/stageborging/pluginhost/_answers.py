@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 
 from attrs import frozen
 
-from ..core import PluginInfo
+from ..core import PluginInfo, Recognition
 
 __all__ = ["Answer", "RecognitionAnswer"]
 
@@ -38,3 +38,5 @@ class RecognitionAnswer:
     source: str
     error: str | None = None
     asked: int = 0  #: how many verifiers were asked when none answered
+    #: The verifier's answer when it gave a :class:`~stageborging.Recognition`.
+    status: Recognition | None = None

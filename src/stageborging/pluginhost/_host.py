@@ -17,6 +17,7 @@ from ..core import (
     PluginInfo,
     PluginProblem,
     PluginStatus,
+    Recognition,
     Role,
     Stream,
     finding,
@@ -35,7 +36,9 @@ __all__ = ["RESERVED", "PluginHost"]
 
 _BLOCKED = "blocked by configuration; not loaded"
 #: Hooks called once, when the registry is built.
-_AT_START = frozenset({"stageborging_lifecycles", "stageborging_guidance_steps"})
+_AT_START = frozenset(
+    {"stageborging_lifecycles", "stageborging_guidance_steps", "stageborging_institution_facts"}
+)
 #: The source of the hard rules' findings: no plugin may take it.
 RESERVED = "stageborging"
 
@@ -310,6 +313,9 @@ class PluginHost:
         if not answers or (answers[-1].error is None and answers[-1].value is None):
             return RecognitionAnswer(None, "stageborging", asked=len(answers))  # none answered
         last = answers[-1]
+        if isinstance(last.value, Recognition):
+            recognised = last.value is Recognition.RECOGNISED
+            return RecognitionAnswer(recognised, last.plugin.name, status=last.value)
         if last.error is None:
             return RecognitionAnswer(last.value, last.plugin.name)
         if isinstance(last.error, _accept.NotAnAnswer):  # "no", 0 …: fail closed

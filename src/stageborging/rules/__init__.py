@@ -12,6 +12,7 @@ from ._moves import (
     check_input,
     check_kinds,
     resolve_fact,
+    resolve_noted,
     resolve_open,
     resolve_trigger,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "judge_migration",
     "required_parties",
     "resolve_fact",
+    "resolve_noted",
     "resolve_open",
     "resolve_trigger",
 ]

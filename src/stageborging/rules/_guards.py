@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from ..core import Actor, Finding, Role, finding
+from ..core import Actor, Finding, Recognition, Role, finding
 from ..lifecycles import Education, Guard, LifecycleDefinition
 from ..pluginhost import RecognitionAnswer
 from ._moves import Move
@@ -206,9 +206,10 @@ def _recognition(cmd: Command, verify: Verifier) -> list[Finding]:
         return [finding("recognition.no_verifier")]
     if answer.recognised:
         return []
+    status = answer.status or Recognition.NOT_RECOGNISED
     return [
         finding(
-            "recognition.not_recognised",
+            f"recognition.{status.value}",
             source=answer.source,
             employer=employer,
             qualification=qualification,

@@ -15,6 +15,7 @@ from ..lifecycles import (
     Effect,
     FactSpec,
     Guard,
+    InstitutionFact,
     LifecycleDefinition,
     Transition,
     validate_data,
@@ -27,6 +28,7 @@ __all__ = [
     "check_input",
     "check_kinds",
     "resolve_fact",
+    "resolve_noted",
     "resolve_open",
     "resolve_trigger",
 ]
@@ -37,7 +39,8 @@ class Move(NamedTuple):
     which give tuples and read-only data).
 
     Attributes:
-        type: ``opened``, ``transitioned`` or ``recorded``.
+        type: ``opened``, ``transitioned``, ``recorded`` or ``noted`` (an
+            institution fact).
         name: The lifecycle (opened), trigger (transitioned) or fact (recorded).
         dest: The state after it (the same state for a fact).
         roles: Who may do it.
@@ -54,7 +57,7 @@ class Move(NamedTuple):
     data: Mapping[str, Any]
     guards: tuple[Guard, ...] = ()
     effects: tuple[Effect, ...] = ()
-    spec: Transition | FactSpec | None = None
+    spec: Transition | FactSpec | InstitutionFact | None = None
 
 
 def check_actor(actor: object) -> Actor:
@@ -142,6 +145,29 @@ def resolve_fact(
         effects=(spec.effect,),
         data=validate_data(spec.fields, data),
         spec=spec,
+    )
+
+
+def resolve_noted(
+    definition: LifecycleDefinition,
+    state: str,
+    fact: InstitutionFact,
+    data: Mapping[str, Any] | None,
+) -> Move:
+    """Recording the institution *fact* in *state*; InvalidInput when the state or the data
+    is off. It carries no guard and no effect of the lifecycle's: only its own count."""
+    allowed = fact.states_in(definition)
+    if state not in allowed:
+        raise InvalidInput(
+            "fact", fact.name, f"not recorded in state {state!r} (only in: {', '.join(allowed)})"
+        )
+    return Move(
+        type=EventType.NOTED,
+        name=fact.name,
+        dest=state,
+        roles=fact.roles,
+        data=validate_data(fact.fields, data),
+        spec=fact,
     )
 
 

@@ -51,6 +51,7 @@ from ._queries import (
 from ._queues import (
     INSERT_DEADLINE,
     LIVE_DEADLINES,
+    POSTPONE_DEADLINE,
     check_deadlines,
     check_keys,
     claim_statement,
@@ -319,6 +320,15 @@ class _Transaction:
             _LIVE_DEADLINES, (check_identifier("stream_id", stream_id),)
         ).fetchall()
         return [DeadlineRow._make(row) for row in rows]
+
+    def postpone(self, keys: Sequence[str], due_at: datetime) -> int:
+        statement, stamp = pg_style(POSTPONE_DEADLINE), check_moment("due_at", due_at)
+        moved = 0
+        with self._conn.cursor() as cursor:
+            for key in check_keys(keys):
+                cursor.execute(statement, (stamp, key))
+                moved += cursor.rowcount
+        return moved
 
 
 class PostgresStore:

@@ -198,6 +198,9 @@ class Transaction(Protocol):
         """The stream's live deadlines and proposals (open or missed), earliest due first,
         as this transaction sees them."""
 
+    def postpone(self, keys: Sequence[str], due_at: datetime) -> int:
+        """Make the open deadlines among *keys* due at *due_at*; how many were open."""
+
 
 class Store(Protocol):
     """A database holding streams, events, stored definitions, outbox rows and deadlines."""

@@ -55,6 +55,8 @@ LIVE = "status IN ('open', 'missed')"
 #: Close a live deadline (missed: an open one).
 CLOSE_DEADLINE = f"UPDATE deadlines SET status = ?, closed_at = ? WHERE key = ? AND {LIVE}"
 MISS_DEADLINE = "UPDATE deadlines SET status = ?, closed_at = ? WHERE key = ? AND status = 'open'"
+#: Move an open deadline (a pause: it waits for something outside the school's hands).
+POSTPONE_DEADLINE = "UPDATE deadlines SET due_at = ? WHERE key = ? AND status = 'open'"
 #: A stream's live deadlines.
 LIVE_DEADLINES = (
     f"SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE stream_id = ? AND {LIVE} ORDER BY due_at, id"

@@ -39,6 +39,7 @@ from ._queries import (
 from ._queues import (
     INSERT_DEADLINE,
     LIVE_DEADLINES,
+    POSTPONE_DEADLINE,
     check_deadlines,
     check_keys,
     claim_statement,
@@ -242,6 +243,13 @@ class _Transaction:
     def live_deadlines(self, stream_id: str) -> list[DeadlineRow]:
         rows = self._conn.execute(LIVE_DEADLINES, (check_identifier("stream_id", stream_id),))
         return list(map(DeadlineRow._make, rows))
+
+    def postpone(self, keys: Sequence[str], due_at: datetime) -> int:
+        stamp = check_moment("due_at", due_at)
+        cursor = self._conn.executemany(
+            POSTPONE_DEADLINE, [(stamp, key) for key in check_keys(keys)]
+        )
+        return cursor.rowcount
 
 
 class SQLiteStore:

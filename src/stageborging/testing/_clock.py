@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from ..core import InvalidInput
+
 __all__ = ["FakeClock"]
 
 
@@ -20,6 +22,20 @@ class FakeClock:
         """Move forward, e.g. ``advance(days=14)``."""
         self.now += timedelta(**delta)
 
-    def set(self, day: str) -> None:
-        """Jump to 09:00 UTC on *day* (``YYYY-MM-DD``)."""
-        self.now = datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC)
+    def set(self, day: str | datetime) -> None:
+        """Jump to 09:00 UTC on *day* (``YYYY-MM-DD``), or to the aware datetime *day*.
+
+        Raises:
+            InvalidInput: *day* is no date string and no aware datetime.
+        """
+        if isinstance(day, datetime):
+            if day.utcoffset() is None:
+                raise InvalidInput("day", day, "must be a timezone-aware datetime")
+            self.now = day
+            return
+        try:
+            self.now = datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC)
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                "day", day, "must be a date (YYYY-MM-DD) or an aware datetime"
+            ) from None
