@@ -27,4 +27,7 @@ def test_readme_has_exactly_two_commands_and_ci_runs_the_test_one() -> None:
     assert len(commands) == 2
     demo, tests = commands
     assert demo.endswith("stageborging demo")
+    installed = re.search(r"pip install -q -e \. (\S+) &&", demo)
+    assert installed is not None, "the demo command installs the Dutch MBO defaults too"
+    assert (ROOT / installed.group(1) / "pyproject.toml").is_file()
     assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

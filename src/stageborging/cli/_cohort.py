@@ -3,8 +3,10 @@
 Each student follows a *journey*: a generator that runs the commands of one
 phase of the school year, then yields until the next phase. The driver moves
 the clock from phase to phase, so that the log's times run forward like a real
-year: orientation in September, placements in November, signatures in January,
-start in February, assessment in July.
+year: orientation in September, placements in October, signatures in January,
+start in February, assessment in July. With guidance steps installed (the
+``mbo-defaults`` plugin) the driver ticks every day between the phases, so that
+what a student or the school leaves undone is escalated on its day.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from .. import Actor, Engine, Refused, hookimpl
 from ..testing import Cast, Journey
 
 __all__ = [
+    "GUIDANCE_PLUGIN",
+    "GUIDANCE_SETTINGS",
     "PHASES",
     "DemoClock",
     "DemoRegister",
@@ -36,12 +40,13 @@ __all__ = [
 PHASES = (
     ("orientation", date(2026, 9, 1)),
     ("search", date(2026, 10, 1)),
-    ("placement", date(2026, 11, 2)),
+    ("check-in", date(2026, 10, 14)),
+    ("placement", date(2026, 10, 26)),
     ("agreement", date(2027, 1, 11)),
     ("start", date(2027, 2, 1)),
     ("midterm", date(2027, 3, 15)),
     ("spring", date(2027, 4, 12)),
-    ("finish", date(2027, 7, 1)),
+    ("finish", date(2027, 6, 28)),
     ("assessment", date(2027, 7, 12)),
 )
 PLANNED_START = "2027-02-01"
@@ -89,6 +94,12 @@ WEIGHTS = {
     "failed_assessment": 2,
 }
 
+#: The institution facts the guided story records (the mbo-defaults plugin declares them).
+GUIDED_FACTS = frozenset({"application_training", "three_way_talk", "vog_received"})
+#: The installed plugin whose guidance steps the demo runs with, and its demo settings.
+GUIDANCE_PLUGIN = "mbo-defaults"
+GUIDANCE_SETTINGS = {"vog_programmes": ["demo-programme-care"]}
+
 #: One student's (or case's) year: a phase's commands, then a yield until the next phase.
 Year = Generator[None, None, None]
 
@@ -135,6 +146,8 @@ class _Student:
     number: int
     lifecycle: str
     scenario: str
+    #: Whether the guidance steps' facts exist (the mbo-defaults plugin is installed).
+    guided: bool = False
     sid: str = ""
     actor: Actor = field(init=False)
     steps: Journey = field(init=False)
@@ -154,6 +167,28 @@ class _Student:
     def record(self, fact: str, actor: Actor, **data: Any) -> bool:
         return self.steps.record(self.sid, fact, actor, data) is not None
 
+    def misses(self, step: str) -> bool:
+        """Whether this student (or their coach) leaves *step* undone: a few, by number."""
+        every = {"orientation_training": 9, "search_check_in": 7, "start_intake": 11}[step]
+        return self.number % every == every // 2
+
+    @property
+    def late(self) -> bool:
+        """The student whose agreement is confirmed after the planned start."""
+        return self.guided and self.scenario == "normal" and self.number % 17 == 0
+
+    def guide(self, fact: str, actor: Actor = COACH, **data: Any) -> None:
+        """Record an institution fact of the guidance steps (when they are installed)."""
+        if self.guided and self.steps.engine.stream(self.sid).lifecycle == "mbo_bpv":
+            self.record(fact, actor, **data)
+
+    def stalled(self) -> bool:
+        """Whether a missed stalled-search step proposes assisted search for the student."""
+        return any(
+            d.kind == "proposal" and d.step.startswith("search_stalled")
+            for d in self.steps.engine.store.deadlines(self.sid)
+        )
+
     def place(self, employer: str) -> None:
         """Propose, verify and draft; an unrecognised employer is refused and replaced."""
         if not self.steps.place(self.sid, employer):
@@ -167,7 +202,7 @@ class _Student:
         data: dict[str, Any] = {
             "student": self.actor.id,
             "programme": "demo-programme-ict" if self.number % 2 else "demo-programme-care",
-            "planned_start": PLANNED_START,
+            "planned_start": "2027-01-25" if self.late else PLANNED_START,
             "planned_end": PLANNED_END,
             "planned_hours": PLANNED_HOURS,
             "turns_18_on": "2026-03-02",  # an adult by the agreement in January
@@ -180,6 +215,8 @@ class _Student:
         self.sid = self.steps.open(self.lifecycle, actor=COACH, **data)
         yield  # search
         self.steps.search(self.sid)
+        if not self.misses("orientation_training"):
+            self.guide("application_training")
         for n in range(self.rng.randint(2, 6)):
             application = f"app-{self.number}-{n}"
             self.record("application_sent", self.actor, application=application, employer=f"e-{n}")
@@ -191,18 +228,34 @@ class _Student:
         if self.scenario == "withdrawal":
             self.fire("withdraw", SYSTEM)
             return
+        yield  # check-in
+        if self.guided and self.stalled():  # four applications, no invitation: help
+            self.fire("request_assistance", COACH)
+        elif not self.misses("search_check_in"):
+            self.record("guidance_contact", COACH, moment="other")
         yield  # placement
         first = "demo-unrecognised-1" if self.scenario == "unrecognised_employer" else None
         self.place(first or f"demo-employer-{self.number}")
         yield  # agreement
         self._agreement()
         yield  # start
-        if self.scenario == "bbl" and not self.steps.start(self.sid):
+        if self.late:
+            self._late_confirmation()
+            yield  # midterm: the rescheduled start has come
+        elif self.scenario == "bbl" and not self.steps.start(self.sid):
             # refused: a BBL student is an employee; the contract is recorded, then the start
             employer = self.steps.engine.stream(self.sid).facts["employer"]
             self.record("employment_contract", EMPLOYER, employer=employer)
-        self.steps.start(self.sid)
+        if not self.steps.start(self.sid) and self.guided and self.number % 26 == 0:
+            # refused: a care programme needs a certificate of conduct (VOG) first
+            self.guide("vog_received", OFFICE, issued_on="2027-01-28")
+            self.steps.start(self.sid)
         self.record("guidance_contact", COACH, moment="begin")
+        if not self.misses("start_intake"):
+            self.guide("three_way_talk")
+        if self.late:
+            yield from self._late_year()
+            return
         yield  # midterm
         self.record("hours", self.actor, hours=PLANNED_HOURS // 2)
         self.record("midterm_review", COACH, social_safety="safe")
@@ -212,7 +265,10 @@ class _Student:
         if self.scenario == "termination":
             # the system starts the replacement search in the same command
             self.fire("terminate", COACH, reason="discrimination")
-            yield  # spring: a new placement, pending a new start date
+            if self.guided:  # the replacement's dates at once; the hours worked count
+                self.record("reschedule", COACH, reason="replacement", planned_start="2027-05-03",
+                            planned_end="2027-09-24")  # fmt: skip
+            yield  # spring: a new placement on the new dates
             self.place(f"demo-employer-{self.number}c")
             return
         yield  # spring
@@ -235,8 +291,39 @@ class _Student:
         self.record("assessment_decision", ASSESSOR, outcome="passed")
         self.fire("complete", ASSESSOR)
 
+    def _late_confirmation(self) -> None:
+        """Confirmed a week after the planned start: the start is refused as retroactive;
+        the agreement is amended with new dates, signed again, confirmed."""
+        sid = self.sid
+        self.steps.confirm(sid)
+        self.steps.start(sid)  # refused: start.retroactive
+        self.fire("amend_agreement", OFFICE, document=f"doc-{self.number}-v2", hours_per_week=32,
+                  reason="late_confirmation", planned_start="2027-02-15",
+                  planned_end=PLANNED_END)  # fmt: skip
+        self.steps.sign(sid, "student", "school", "employer", version=2)
+        self.steps.confirm(sid)
+
+    def _late_year(self) -> Year:
+        """The rest of the late student's year: it started in the midterm phase."""
+        yield  # spring
+        self.record("hours", self.actor, hours=PLANNED_HOURS // 2)
+        self.record("midterm_review", COACH, social_safety="safe")
+        self.record("guidance_contact", COACH, moment="middle")
+        yield  # finish
+        self.record("hours", self.actor, hours=PLANNED_HOURS - PLANNED_HOURS // 2)
+        self.record("guidance_contact", COACH, moment="end")
+        self.fire("finish", COACH)
+        yield  # assessment
+        self.record("assessment_decision", ASSESSOR, outcome="passed")
+        self.fire("complete", ASSESSOR)
+
     def _agreement(self) -> None:
         sid, sign, confirm = self.sid, self.steps.sign, self.steps.confirm
+        if self.guided and self.number % 2 == 0 and self.number % 26:
+            self.guide("vog_received", OFFICE, issued_on="2027-01-08")  # a care programme
+        if self.late:
+            sign(sid, "student", "school", "employer", version=1)
+            return  # not confirmed before the start
         if self.scenario == "missing_signature":
             sign(sid, "student", "school", version=1)
             confirm(sid)  # refused: the employer has not signed
@@ -306,13 +393,18 @@ def run_demo(
     *progress* is called after each journey step with the phase's label and 1.
     """
     rng = random.Random(seed)
+    guided = {fact.name for fact in engine.institution_facts} >= GUIDED_FACTS
     cohort = [
-        _Student(engine, random.Random(rng.random()), n + 1, lifecycle, scenario)
+        _Student(engine, random.Random(rng.random()), n + 1, lifecycle, scenario, guided)
         for n, (scenario, lifecycle) in enumerate(scenarios(students, seed))
     ]
     journeys = [student.journey() for student in cohort]
     case_phase = next(i for i, (label, _) in enumerate(PHASES) if label == "midterm")
+    previous: date | None = None
     for index, (label, day) in enumerate(PHASES):
+        if engine.guidance_steps and previous is not None:
+            _tick_until(engine, clock, previous, day)
+        previous = day
         clock.enter(day)
         if index == case_phase:
             terminated = next((s.sid for s in cohort if s.scenario == "termination"), None)
@@ -326,6 +418,15 @@ def run_demo(
                 pass
             progress(label, 1)
         journeys = alive
+
+
+def _tick_until(engine: Engine, clock: DemoClock, first: date, last: date) -> None:
+    """Tick every day after *first* up to and including *last*: the nightly job."""
+    day = first
+    while day < last:
+        day += timedelta(days=1)
+        clock.enter(day)
+        engine.tick()
 
 
 def holds_only_demo_data(path: Path) -> bool:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 import time
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .. import Engine, Registry, verify_database
+from .. import Engine, Event, Registry, verify_database
 from ..store import open_store, shown_db
 from ._cohort import (
+    GUIDANCE_PLUGIN,
+    GUIDANCE_SETTINGS,
     PHASES,
     DemoClock,
     DemoRegister,
@@ -70,8 +75,12 @@ def demo(
     consent and one without. The database is made fresh each run;
     an existing file that holds anything but demo data is never overwritten.
     The demo runs with its own recognition register (``demo-register``, which
-    cannot be blocked) and the built-in plugins; installed plugins are not
-    loaded, so the same seed tells the same story.
+    cannot be blocked), the built-in plugins and, when it is installed, the
+    Dutch MBO defaults (``mbo-defaults``: pip install plugins/mbo-defaults):
+    then a tick every night escalates what is left undone, some students stall
+    and get assisted search, a late confirmation is rescheduled, and the
+    summary shows the guidance gaps and the reminders. No other installed
+    plugin is loaded, so the same seed tells the same story.
     """
     if DemoRegister.name in block:
         raise click.BadParameter(
@@ -86,7 +95,13 @@ def demo(
             "choose another --db (the demo starts from a fresh database)"
         )
     # Plugins first: settings a plugin refuses stop the demo before any file changes.
-    registry = Registry([DemoRegister()], block=block, config=config)
+    plugins: list[object] = [DemoRegister()]
+    guidance = _guidance_plugin(block)
+    if guidance is not None:
+        plugins.append(guidance)
+        config = {**(config or {})}
+        config[GUIDANCE_PLUGIN] = {**GUIDANCE_SETTINGS, **config.get(GUIDANCE_PLUGIN, {})}
+    registry = Registry(plugins, block=block, config=config)
     warn_unmatched(block, registry)
     if isinstance(db, Path) and db.exists():
         remove_database(db)
@@ -94,6 +109,7 @@ def demo(
     started = time.perf_counter()
     total = students * len(PHASES) + 6  # the two cases add three steps each
     with Engine(db, registry=registry, clock=clock) as engine:
+        guided = bool(engine.guidance_steps)
         with click.progressbar(
             length=total, label="Demo year", file=sys.stderr, show_pos=True, item_show_func=str
         ) as bar:
@@ -104,6 +120,14 @@ def demo(
 
             run_demo(engine, clock, students, seed, progress)
         stats = engine.statistics()
+        guidance_lines = (
+            _guidance_summary(engine)
+            if guided
+            else [
+                "\nGuidance steps: none installed (pip install plugins/mbo-defaults for the Dutch "
+                "MBO defaults: reminders, escalations and guidance gaps)"
+            ]
+        )
     elapsed = time.perf_counter() - started
     report = verify_database(db)
     shown = shown_db(db)
@@ -116,9 +140,65 @@ def demo(
     click.echo("\nRefusals by finding code:")
     for code, count in stats.refusals.items():
         click.echo(f"  {code:<28} {count:>6}")
+    for line in guidance_lines:
+        click.echo(line)
     by_type = ", ".join(f"{count} {kind}" for kind, count in sorted(stats.events_by_type.items()))
     click.echo(f"\nEvents written: {stats.events} ({by_type})")
     verdict = "intact" if report.ok else f"BROKEN ({len(report.breaks)} streams)"
     click.echo(f"Audit log: {verdict}: {report.streams} streams, {report.events} events verified")
     if not report.ok:
         sys.exit(1)
+
+
+def _guidance_plugin(block: tuple[str, ...]) -> object | None:
+    """The installed ``mbo-defaults`` plugin (its entry point), unless blocked or absent."""
+    if GUIDANCE_PLUGIN in block:
+        return None
+    for entry in importlib.metadata.entry_points(group="stageborging", name=GUIDANCE_PLUGIN):
+        try:
+            plugin: object = entry.load()
+        except Exception as exc:  # a broken install: the demo runs without it, and says so
+            click.echo(f"warning: {GUIDANCE_PLUGIN} cannot be imported: {type(exc).__name__}",
+                       err=True)  # fmt: skip
+            continue
+        return plugin
+    return None
+
+
+def _every_event(engine: Engine) -> Iterator[Event]:
+    """Every event of the database, in the global order (a page at a time)."""
+    position = 0
+    while page := engine.events_since(position, limit=10_000):
+        yield from (entry.event for entry in page)
+        position = page[-1].position
+
+
+def _guidance_summary(engine: Engine) -> list[str]:
+    """What the guidance steps did in the demo year, queried from the database."""
+    statuses = Counter(d.status for d in engine.store.deadlines(open_only=False)
+                       if d.kind == "deadline")  # fmt: skip
+    gaps = Counter(gap.step for gap in engine.guidance_gaps())
+    notices = Counter(
+        entry.notification.template
+        for entry in engine.notifications()
+        if entry.plugin == "guidance"
+    )
+    events = list(_every_event(engine))
+    changes = Counter(
+        event.name
+        for event in events
+        if event.name == "reschedule"
+        or (event.name == "amend_agreement" and "reason" in event.data)
+    )
+    lines = ["\nGuidance deadlines: " + ", ".join(
+        f"{count} {status}" for status, count in sorted(statuses.items()))]  # fmt: skip
+    lines.append(f"Guidance gaps (missed steps, escalated): {sum(gaps.values())}")
+    lines += [f"  {step:<28} {count:>6}" for step, count in sorted(gaps.items())]
+    lines.append("Notifications queued: " + ", ".join(
+        f"{count} {template}" for template, count in sorted(notices.items())))  # fmt: skip
+    assisted = sum(event.name == "request_assistance" for event in events)
+    lines.append(
+        f"Assisted search: {assisted}; changes of plan: {changes['reschedule']} reschedules, "
+        f"{changes['amend_agreement']} amended agreements with new dates"
+    )
+    return lines

@@ -165,8 +165,9 @@ class Scheduler:
         happened: Happened,
     ) -> dict[str, Any] | None:
         """The settings of *deadline* anchored anew, when the planned dates it counts from
-        changed (a reschedule, a repeated period); None when it stays."""
-        if deadline.kind != "deadline" or deadline.status != "open":
+        changed (a reschedule, a repeated period); None when it stays. An overdue one moves
+        too: its gap is recorded, and the new plan has a deadline of its own."""
+        if deadline.kind != "deadline":
             return None
         if settings["anchor"].startswith(_ON_THE_DAY):
             return None

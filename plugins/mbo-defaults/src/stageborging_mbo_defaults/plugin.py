@@ -21,7 +21,7 @@ from stageborging import (
     hookimpl,
 )
 
-from .facts import FACTS
+from .facts import FACTS, VOG_RECEIVED
 from .register import load_register
 from .settings import Settings
 from .steps import default_steps
@@ -64,8 +64,9 @@ def stageborging_verify_recognition(
 def stageborging_check_transition(
     stream: Stream, transition: Transition, plugin_config: Mapping[str, Any]
 ) -> list[Finding]:
-    """A programme that needs a VOG starts only once it is received."""
-    if transition.trigger != "start":
+    """A programme that needs a VOG starts only once it is received (MBO internships: the
+    lifecycles ``vog_received`` may be recorded in)."""
+    if transition.trigger != "start" or stream.lifecycle not in VOG_RECEIVED.lifecycles:
         return []
     programme = stream.facts["details"].get("programme")
     if programme not in Settings.of(plugin_config).vog_programmes:

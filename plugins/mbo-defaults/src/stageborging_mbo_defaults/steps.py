@@ -5,7 +5,7 @@ T is the planned start, S the day the student entered ``searching``.
 =============================  ===========================================  =======================
 step                           due                                          on a miss
 =============================  ===========================================  =======================
-``orientation_training``       T − 16 weeks, until the student is placed    coach told
+``orientation_training``       T − 16 weeks, while orienting or searching   coach told
 ``search_check_in``            every 2 weeks while searching                coach told
 ``search_stalled``             the 4th application without an invitation   assisted search
                                                                             proposed to the coach
@@ -31,7 +31,9 @@ from .settings import Settings
 
 __all__ = ["STEP_NAMES", "default_steps"]
 
-_SEARCH = ("orientation", "searching", "assisted_search")
+#: Before and during the student's own search (a replacement search after a termination,
+#: in assisted_search, is no time for the training again).
+_SEARCH = ("orientation", "searching")
 _BEFORE_SIGNED = ("searching", "assisted_search", "placement_proposed", "employer_verified",
                   "agreement_pending")  # fmt: skip
 _RUNNING = ("active", "suspended")
