@@ -105,6 +105,11 @@ def _types(engine: Engine, sid: str) -> list[str]:
         ({"anchor": "applications:4"}, "states"),
         ({"programmes": ("zorg",), "excluded_programmes": ("zorg",)}, "excluded_programmes"),
         ({"programmes": 7}, "programmes"),
+        ({"hours_below": 0}, "hours_below"),
+        ({"hours_below": 80, "done_by": "guidance_contact"}, "hours_below"),
+        ({"done_with": {"location": "on_site"}}, "done_with"),
+        ({"done_by": "guidance_contact", "done_with": ["on_site"]}, "done_with"),
+        ({"done_by": "guidance_contact", "done_with": {"location": "two words"}}, "done_with"),
         ({"role": "system"}, "role"),
         ({"escalate_to": "auditor"}, "escalate_to"),
         ({"done_by": {"guidance_contact": 1}}, "done_by"),
@@ -430,6 +435,56 @@ def test_the_nth_application_without_an_invitation_stalls_the_search(
         assert engine.tick().proposed == 1
         due = {(i.kind, i.trigger) for i in engine.due(role="coach")}
         assert due == {("deadline", None), ("proposal", "request_assistance")}
+
+
+def test_a_step_may_ask_for_a_value_of_what_completes_it(db: str, clock: FakeClock) -> None:
+    """One contact on site (Stagepact): an online one does not count, an on-site one does."""
+    visit = GuidanceStep(name="on_site_contact", anchor="entered:searching", role="coach",
+                         offset=14, done_by="guidance_contact",
+                         done_with={"location": "on_site"})  # fmt: skip
+    with _engine(db, clock, Steps(visit)) as engine:
+        sid = _searching(engine, clock)
+        engine.record(sid, "guidance_contact", actor=COACH, data={"moment": "begin"})
+        engine.record(sid, "guidance_contact", actor=COACH,
+                      data={"moment": "begin", "location": "online"})  # fmt: skip
+        assert set(_live(engine, sid)) == {"on_site_contact"}
+        engine.record(sid, "guidance_contact", actor=COACH,
+                      data={"moment": "middle", "location": "on_site"})  # fmt: skip
+        assert _live(engine, sid) == {}
+        assert engine.stream(sid).facts["on_site_contacts"] == 1
+
+
+def test_a_step_asking_for_a_field_its_fact_lacks_stops_the_engine(
+    db: str, clock: FakeClock
+) -> None:
+    visit = GuidanceStep(name="visit", anchor="entered:searching", role="coach",
+                         done_by="guidance_contact", done_with={"room": "b12"})  # fmt: skip
+    with pytest.raises(PluginError, match="takes no field 'room'"):
+        _engine(db, clock, Steps(visit))
+
+
+def test_an_hours_check_leaves_out_the_days_suspended(db: str, clock: FakeClock) -> None:
+    """400 hours planned over 150 days; 80% of the hours due for the days active so far.
+    Days suspended do not count: a student who was ill is not behind for it."""
+    check = GuidanceStep(name="hours_check", anchor="entered:active", role="coach",
+                         offset=2, every=2, unit="weeks", hours_below=80)  # fmt: skip
+    with _engine(db, clock, Steps(check)) as engine:
+        trip = journey(engine, clock)
+        sid = trip.open(planned_start="2027-03-15", planned_end="2027-08-11")
+        trip.to_active(sid)  # 15 March
+        engine.record(sid, "hours", actor=STUDENT, data={"hours": 35})
+        clock.set("2027-03-30")  # 15 days active: 40 due, 32 enough
+        assert engine.tick().met == 1
+        clock.set("2027-04-13")  # 29 days: 77 due, 62 enough; 35 recorded
+        report = engine.tick()
+        assert (report.met, report.missed) == (0, 1)
+        engine.fire(sid, "suspend", actor=COACH, data={"reason": "illness"})
+        clock.set("2027-05-03")
+        engine.fire(sid, "resume", actor=COACH)
+        engine.record(sid, "hours", actor=STUDENT, data={"hours": 60})
+        clock.set("2027-05-18")  # 29 + 15 days active: 117 due, 94 enough; 95 recorded
+        assert engine.tick().met == 1  # counting the 20 days ill, 137 would be needed
+        assert [g.due_at.date().isoformat() for g in engine.guidance_gaps()] == ["2027-04-12"]
 
 
 def test_a_tick_never_runs_ahead_of_the_engine_clock(db: str, clock: FakeClock) -> None:

@@ -187,3 +187,22 @@ class TestContract(PluginContract):
     @pytest.fixture
     def plugin_config(self) -> dict[str, object]:
         return {"mbo-defaults": {"vog_programmes": ["zorg"]}}
+
+
+def test_the_hours_check_runs_every_two_weeks_of_the_placement(
+    make_engine: MakeEngine, clock: FakeClock
+) -> None:
+    """80% of the hours due so far: on track, no gap; behind, a gap for the coach."""
+    engine = make_engine(vog_programmes=[])
+    on_track, behind = _placed(engine), _placed(engine)
+    for sid in (on_track, behind):
+        _ready(engine, sid)
+    clock.set("2027-03-01")
+    for sid in (on_track, behind):
+        engine.fire(sid, "start", actor=COACH)
+    engine.record(on_track, "hours", actor=STUDENT, data={"hours": 64})
+    engine.record(behind, "hours", actor=STUDENT, data={"hours": 20})
+    clock.set("2027-03-16")  # 15 days of 124 planned for 600 hours: 73 due, 58 enough
+    assert engine.tick().met == 1
+    gaps = [(g.stream_id, g.step) for g in engine.guidance_gaps() if g.step == "hours_check"]
+    assert gaps == [(behind, "hours_check")]

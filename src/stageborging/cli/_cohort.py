@@ -50,6 +50,8 @@ PHASES = (
     ("assessment", date(2027, 7, 12)),
 )
 PLANNED_START = "2027-02-01"
+#: The first Friday of the placements: students log hours every other Friday from then.
+FIRST_FRIDAY = date(2027, 2, 12)
 PLANNED_END = "2027-06-30"
 PLANNED_HOURS = 640
 
@@ -182,6 +184,23 @@ class _Student:
         if self.guided and self.steps.engine.stream(self.sid).lifecycle == "mbo_bpv":
             self.record(fact, actor, **data)
 
+    def log_phase_hours(self, hours: int) -> None:
+        """Half the planned hours at a time, without the guidance steps; with them the
+        student logs hours every other Friday (:meth:`log_fortnight`)."""
+        if not self.guided:
+            self.record("hours", self.actor, hours=hours)
+
+    def log_remaining_hours(self) -> None:
+        """At the end: the hours still to make up the planned hours."""
+        done = self.steps.engine.stream(self.sid).facts.get("hours", 0)
+        if done < PLANNED_HOURS:
+            self.record("hours", self.actor, hours=PLANNED_HOURS - done)
+
+    def log_fortnight(self) -> None:
+        """Two weeks of hours while active; a few students log too few (behind)."""
+        if self.sid and self.steps.engine.stream(self.sid).state == "active":
+            self.record("hours", self.actor, hours=30 if self.number % 31 == 7 else 64)
+
     def stalled(self) -> bool:
         """Whether a missed stalled-search step proposes assisted search for the student."""
         return any(
@@ -257,9 +276,9 @@ class _Student:
             yield from self._late_year()
             return
         yield  # midterm
-        self.record("hours", self.actor, hours=PLANNED_HOURS // 2)
+        self.log_phase_hours(PLANNED_HOURS // 2)
         self.record("midterm_review", COACH, social_safety="safe")
-        self.record("guidance_contact", COACH, moment="middle")
+        self.record("guidance_contact", COACH, moment="middle", location="on_site")
         if self.scenario == "suspension":
             self.fire("suspend", COACH, reason="illness")
         if self.scenario == "termination":
@@ -275,7 +294,7 @@ class _Student:
         if self.scenario == "suspension":
             self.fire("resume", COACH)
         yield  # finish
-        self.record("hours", self.actor, hours=PLANNED_HOURS - PLANNED_HOURS // 2)
+        self.log_remaining_hours()
         self.record("guidance_contact", COACH, moment="end")
         self.fire("finish", COACH)
         yield  # assessment
@@ -306,11 +325,11 @@ class _Student:
     def _late_year(self) -> Year:
         """The rest of the late student's year: it started in the midterm phase."""
         yield  # spring
-        self.record("hours", self.actor, hours=PLANNED_HOURS // 2)
+        self.log_phase_hours(PLANNED_HOURS // 2)
         self.record("midterm_review", COACH, social_safety="safe")
-        self.record("guidance_contact", COACH, moment="middle")
+        self.record("guidance_contact", COACH, moment="middle", location="on_site")
         yield  # finish
-        self.record("hours", self.actor, hours=PLANNED_HOURS - PLANNED_HOURS // 2)
+        self.log_remaining_hours()
         self.record("guidance_contact", COACH, moment="end")
         self.fire("finish", COACH)
         yield  # assessment
@@ -401,9 +420,15 @@ def run_demo(
     journeys = [student.journey() for student in cohort]
     case_phase = next(i for i, (label, _) in enumerate(PHASES) if label == "midterm")
     previous: date | None = None
+
+    def every_day(day: date) -> None:
+        if guided and day.weekday() == 4 and (day - FIRST_FRIDAY).days % 14 == 0:
+            for student in cohort:
+                student.log_fortnight()
+
     for index, (label, day) in enumerate(PHASES):
         if engine.guidance_steps and previous is not None:
-            _tick_until(engine, clock, previous, day)
+            _tick_until(engine, clock, previous, day, every_day)
         previous = day
         clock.enter(day)
         if index == case_phase:
@@ -420,12 +445,16 @@ def run_demo(
         journeys = alive
 
 
-def _tick_until(engine: Engine, clock: DemoClock, first: date, last: date) -> None:
-    """Tick every day after *first* up to and including *last*: the nightly job."""
+def _tick_until(
+    engine: Engine, clock: DemoClock, first: date, last: date, each: Callable[[date], None]
+) -> None:
+    """Every day after *first* up to and including *last*: *each* of that day, then the
+    nightly tick."""
     day = first
     while day < last:
         day += timedelta(days=1)
         clock.enter(day)
+        each(day)
         engine.tick()
 
 

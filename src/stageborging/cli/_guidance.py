@@ -106,7 +106,7 @@ def tick(
     click.echo(
         f"missed {report.missed}: notified {report.notified}, proposed {report.proposed}, "
         f"fired {report.fired}, refused {report.refused}; cancelled {report.cancelled}, "
-        f"paused {report.paused}"
+        f"paused {report.paused}, hours on track {report.met}"
     )
 
 

@@ -12,6 +12,7 @@ from attrs import field, frozen
 from ._actors import Role, check_identifier, parse_role
 from ._canonical import canonical_bytes
 from ._errors import InvalidInput
+from ._frozen import FrozenMap
 
 __all__ = ["ACTIONS", "DISMISS_REASONS", "HELPFUL_TRIGGERS", "UNITS", "GuidanceStep"]
 
@@ -74,6 +75,17 @@ def _lifecycles(values: object) -> tuple[str, ...]:
     return _names("lifecycles", values)
 
 
+def _done_with(values: object) -> Mapping[str, str]:
+    if not isinstance(values, Mapping):
+        raise InvalidInput("done_with", values, "must map field names to codes")
+    return FrozenMap(
+        {
+            check_identifier("done_with", key): check_identifier("done_with", value)
+            for key, value in values.items()
+        }
+    )
+
+
 def _programmes(values: object) -> tuple[str, ...]:
     return _names("programmes", values)
 
@@ -130,11 +142,14 @@ def _whole(name: str, lowest: int, optional: bool = False) -> Any:
     return check
 
 
-def _percent(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None and (
-        isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100
-    ):
-        raise InvalidInput("percent", value, "must be a whole number from 1 to 100")
+def _share(name: str) -> Any:
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100
+        ):
+            raise InvalidInput(name, value, "must be a whole number from 1 to 100")
+
+    return check
 
 
 @frozen(kw_only=True)
@@ -166,6 +181,8 @@ class GuidanceStep:
         states: The states in which the step applies; by default the anchor's
             state for ``entered:STATE`` (required for the other anchors).
         done_by: Triggers or facts that complete it (``guidance_contact``).
+        done_with: The values their data must hold to count (``{"location":
+            "on_site"}``: a contact at the leerbedrijf); empty: any.
         count: How many of them complete it (3 contacts: ``count=3``).
         action: What a miss does: ``notify`` *escalate_to*; ``propose`` *trigger*
             to *escalate_to* (an item in ``due`` until someone fires it or
@@ -175,6 +192,11 @@ class GuidanceStep:
         trigger: The transition ``propose`` or ``fire`` suggests.
         channel: The channel of the notifications (``email``).
         lifecycles: The lifecycles it applies to; empty means every internship.
+        hours_below: Makes the step an **hours check**: at each deadline it is met
+            when the hours recorded reach this share (1-100) of the hours planned
+            for the days the internship was active so far (pro rata over the
+            planned period; days suspended, for illness or otherwise, left out),
+            and missed when they fall short. Use it with ``every``.
         programmes: Only the streams of these programmes (``details["programme"]``);
             empty means every programme.
         excluded_programmes: Not the streams of these programmes (a step that
@@ -192,16 +214,18 @@ class GuidanceStep:
     role: Role = field(converter=_role)
     offset: int = field(default=0, validator=_whole("offset", 0))
     unit: str = field(default="days", validator=_choice("unit", UNITS))
-    percent: int | None = field(default=None, validator=_percent)
+    percent: int | None = field(default=None, validator=_share("percent"))
     every: int | None = field(default=None, validator=_whole("every", 1, optional=True))
     states: tuple[str, ...] = field(default=(), converter=_states)
     done_by: tuple[str, ...] = field(default=(), converter=_done_by)
+    done_with: Mapping[str, str] = field(factory=FrozenMap, converter=_done_with)
     count: int = field(default=1, validator=_whole("count", 1))
     action: str = field(default="notify", validator=_choice("action", ACTIONS))
     escalate_to: Role | None = field(default=None, converter=_escalate_to)
     trigger: str | None = None
     channel: str = field(default="email", converter=_channel)
     lifecycles: tuple[str, ...] = field(default=(), converter=_lifecycles)
+    hours_below: int | None = field(default=None, validator=_share("hours_below"))
     programmes: tuple[str, ...] = field(default=(), converter=_programmes)
     excluded_programmes: tuple[str, ...] = field(default=(), converter=_excluded_programmes)
     description: str = ""
@@ -226,6 +250,10 @@ class GuidanceStep:
             )
         if self.count > 1 and not self.done_by:
             raise InvalidInput("count", self.count, "counts done_by: name what completes it")
+        if self.hours_below is not None and self.done_by:
+            raise InvalidInput("hours_below", self.hours_below, "is met by the hours, not done_by")
+        if self.done_with and not self.done_by:
+            raise InvalidInput("done_with", dict(self.done_with), "qualifies done_by: name it")
         if self.action == "notify":
             if self.trigger is not None:
                 raise InvalidInput("trigger", self.trigger, "is for propose or fire")
@@ -263,7 +291,7 @@ class GuidanceStep:
     def settings(self) -> dict[str, Any]:
         """What a deadline keeps of the step it was scheduled under (codes only), with the
         step's ``version``: a deadline follows these even when the step changes later."""
-        kept = {
+        kept: dict[str, Any] = {
             "step": self.name,
             "role": str(self.role),
             "unit": self.unit,
@@ -279,5 +307,9 @@ class GuidanceStep:
             "offset": self.offset,
             "percent": self.percent,
         }
+        if self.done_with:  # only when given: the versions of steps without it stay
+            kept["done_with"] = dict(sorted(self.done_with.items()))
+        if self.hours_below is not None:
+            kept["hours_below"] = self.hours_below
         kept["version"] = hashlib.sha256(canonical_bytes(kept)).hexdigest()[:16]
         return kept

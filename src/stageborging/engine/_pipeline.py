@@ -471,7 +471,9 @@ class Pipeline:
         self._store_versions(tx, draft.moment)
         tx.write(new_row, [sealed], row.version, entries)
         self.facts.advance(row, sealed.hash, facts)
-        happened = Happened.of(draft.type, draft.name, sealed.seq, row.state, draft.moment)
+        happened = Happened.of(
+            draft.type, draft.name, sealed.seq, row.state, draft.moment, draft.data
+        )
         self.scheduler.after(tx, draft.definition, new_row, current, happened)
         return Outcome(event, refused=draft.type is EventType.REFUSED)
 

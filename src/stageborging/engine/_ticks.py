@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from attrs import asdict, astuple, frozen
 
 from ..core import Actor, EventType, InvalidInput, Role, get_logger, rfc3339
-from ..guidance import end_of_day, escalation, notice, proposal, settings_of
+from ..guidance import end_of_day, escalation, hours_on_track, notice, proposal, settings_of
 from ..lifecycles import Guard, LifecycleDefinition
 from ..store import DeadlineRow, StreamRow, Transaction, check_moment
 from ._pipeline import Pipeline
@@ -40,6 +40,7 @@ class TickReport:
         cancelled: Deadlines claimed whose step no longer applies (closed, no gap).
         paused: Deadlines of placements waiting for a pending recognition: not
             escalated, due again at the end of the next day.
+        met: Hours checks found on track (closed as done, no gap).
     """
 
     missed: int = 0
@@ -49,6 +50,7 @@ class TickReport:
     refused: int = 0
     cancelled: int = 0
     paused: int = 0
+    met: int = 0
 
     def __add__(self, other: TickReport) -> TickReport:
         return TickReport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
@@ -136,6 +138,11 @@ class Ticks:
                 tx.postpone([deadline.key], end_of_day(tomorrow, moment.local.tzinfo or UTC))
                 report += TickReport(paused=1)
                 continue
+            if self._on_track(tx, row, deadline):  # an hours check the hours meet
+                tx.close_deadlines([deadline.key], "done", moment.utc)
+                tx.schedule(pipeline.scheduler.next_of(deadline, row, moment.utc))
+                report += TickReport(met=1)
+                continue
             action = self._action(row, deadline)
             data = escalation(deadline, pipeline.facts.facts(row), action)
             outbox = [notice(row, row.version + 1, deadline, data, moment.stamp)]
@@ -147,6 +154,16 @@ class Ticks:
         for deadline, action in actions:
             report += self._act(tx, stream_id, deadline, action)
         return report
+
+    def _on_track(self, tx: Transaction, row: StreamRow, deadline: DeadlineRow) -> bool:
+        """Whether *deadline* is an hours check the recorded hours meet on its day."""
+        settings = settings_of(deadline)
+        if settings.get("hours_below") is None:
+            return False
+        tz = self._pipeline.scheduler.tz
+        day = datetime.fromisoformat(deadline.due_at).astimezone(tz).date()
+        facts = self._pipeline.facts.facts(row)
+        return hours_on_track(settings, facts, tx.read_events(row.id), day, tz)
 
     def _action(self, row: StreamRow, deadline: DeadlineRow) -> str:
         """What a miss of *deadline* does on the stream of *row*: its step's action, or

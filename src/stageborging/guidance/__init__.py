@@ -2,6 +2,7 @@
 
 from ._calendar import WorkingDays, end_of_day
 from ._escalation import TEMPLATES, escalation, notice, proposal
+from ._hours import active_days, hours_on_track
 from ._items import DueItem, Gap
 from ._schedule import Happened, Scheduler, settings_of
 from ._steps import collect_steps
@@ -13,9 +14,11 @@ __all__ = [
     "Happened",
     "Scheduler",
     "WorkingDays",
+    "active_days",
     "collect_steps",
     "end_of_day",
     "escalation",
+    "hours_on_track",
     "notice",
     "proposal",
     "settings_of",

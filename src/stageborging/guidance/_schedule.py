@@ -43,13 +43,38 @@ class Happened(NamedTuple):
     #: When it was recorded: its UTC time and the institution's date of it.
     at: datetime
     day: date
+    #: Its data (what a step's ``done_with`` reads).
+    data: Mapping[str, Any] = {}
 
     @classmethod
     def of(
-        cls, type: EventType, name: str, seq: int, before: str | None, moment: Moment
+        cls,
+        type: EventType,
+        name: str,
+        seq: int,
+        before: str | None,
+        moment: Moment,
+        data: Mapping[str, Any] | None = None,
     ) -> Happened:
-        """What happened at the clock reading *moment*."""
-        return cls(type, name, seq, before, moment.utc, moment.local.date())
+        """What happened at the clock reading *moment*, with *data*."""
+        return cls(type, name, seq, before, moment.utc, moment.local.date(), data or {})
+
+
+def _completes(settings: Mapping[str, Any], type: str, name: str, data: Mapping[str, Any]) -> bool:
+    """Whether an event of *type* and *name* with *data* completes a step of *settings*:
+    one of its ``done_by``, with the values its ``done_with`` asks for."""
+    if type not in _COMPLETING or name not in settings["done_by"]:
+        return False
+    wanted = settings.get("done_with", {})
+    return all(data.get(key) == value for key, value in wanted.items())
+
+
+def _data(body: bytes | str | None) -> Mapping[str, Any]:
+    """The data of an event body (none when it holds none)."""
+    if body is None:
+        return {}
+    data: Mapping[str, Any] = json.loads(body)["data"]
+    return data
 
 
 def settings_of(row: DeadlineRow) -> dict[str, Any]:
@@ -185,15 +210,14 @@ class Scheduler:
             if happened.type is EventType.TRANSITIONED and happened.name == settings["trigger"]:
                 return "done"
             return None if row.state in settings["states"] else "cancelled"
-        completing = happened.type in _COMPLETING and happened.name in settings["done_by"]
+        completing = _completes(settings, happened.type, happened.name, happened.data)
         if not completing:
             return None if row.state in settings["states"] else "cancelled"
         if settings["count"] > 1:
             since = settings["since"]
             done = sum(
                 event.seq > since
-                and event.type in _COMPLETING
-                and event.name in settings["done_by"]
+                and _completes(settings, event.type, event.name, _data(event.body))
                 for event in tx.read_events(row.id)
             )
             if done < settings["count"]:

@@ -78,6 +78,11 @@ def check_step(
         names = {*definition.transitions_by_trigger, *definition.facts_by_name,
                  *(f.name for f in facts if f.applies_to(definition))}  # fmt: skip
         missing = [n for n in step.done_by if n not in names]
+        if not missing and step.done_with:
+            fields = _fields_of(definition, facts, step.done_by)
+            unknown = [key for key in step.done_with if key not in fields]
+            if unknown:
+                raise ValueError(f"{where}: {step.done_by[0]!r} takes no field {unknown[0]!r}")
         if missing:
             raise ValueError(f"{where} has no trigger or fact {missing[0]!r}")
         if step.trigger is not None:
@@ -89,3 +94,20 @@ def check_step(
                 )
             if step.action == "fire" and "system" not in transition.roles:
                 raise ValueError(f"{where}: the system actor may not fire {step.trigger!r}")
+
+
+def _fields_of(
+    definition: LifecycleDefinition, facts: tuple[InstitutionFact, ...], names: tuple[str, ...]
+) -> set[str]:
+    """The field names every one of *names* (triggers, facts, institution facts) takes."""
+    own = {fact.name: fact for fact in facts}
+    taken: set[str] | None = None
+    for name in names:
+        spec = (
+            definition.transitions_by_trigger.get(name)
+            or definition.facts_by_name.get(name)
+            or own.get(name)
+        )
+        found = {field.name for field in spec.fields} if spec is not None else set()
+        taken = found if taken is None else taken & found
+    return taken or set()

@@ -140,6 +140,8 @@ def apply(
             }
         elif effect is Effect.GUIDANCE_CONTACT:
             new["contacts"] = [*new.get("contacts", []), data["moment"]]
+            if data.get("location") == "on_site":
+                new["on_site_contacts"] = new.get("on_site_contacts", 0) + 1
         elif effect is Effect.SIGNATURE:
             new["signatures"] = sorted({*new.get("signatures", []), data["party"]})
         elif effect is Effect.HOURS:

@@ -15,6 +15,7 @@ __all__ = [
     "AGREEMENT_FIELDS_HBO",
     "AGREEMENT_FIELDS_MBO",
     "CANCEL_REASONS",
+    "CONTACT_LOCATIONS",
     "REPEAT_REASONS",
     "REPLACEMENT_REASONS",
     "RESCHEDULE_REASONS",
@@ -50,6 +51,9 @@ TERMINATE_REASONS = (
 REPLACEMENT_REASONS = ("discrimination", "recognition_revoked", "unsafe", "employer_closed")
 #: Why a placement period is repeated after a failed assessment.
 REPEAT_REASONS = ("work_processes_not_shown", "hours_not_met", "other")
+#: Where a guidance contact took place: at the workplace (the leerbedrijf), at school,
+#: online or by phone (Stagepact: at least one of three on site).
+CONTACT_LOCATIONS = ("on_site", "school", "online", "phone")
 #: Why an internship is rescheduled (new planned start, end or hours; DOMAIN §4).
 RESCHEDULE_REASONS = ("late_confirmation", "employer_request", "student_circumstances",
                       "replacement")  # fmt: skip
@@ -259,7 +263,10 @@ def _facts(education: Education) -> tuple[FactSpec, ...]:
             "guidance_contact",
             [C, P, Role.WORKPLACE_SUPERVISOR],
             Effect.GUIDANCE_CONTACT,
-            fields=[FieldSpec("moment", FieldKind.CODE, codes=("begin", "middle", "end", "other"))],
+            fields=[
+                FieldSpec("moment", FieldKind.CODE, codes=("begin", "middle", "end", "other")),
+                FieldSpec("location", FieldKind.CODE, codes=CONTACT_LOCATIONS, required=False),
+            ],
         ),
         FactSpec(
             "signature",

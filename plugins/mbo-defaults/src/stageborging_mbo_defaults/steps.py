@@ -17,7 +17,10 @@ step                           due                                          on a
 ``all_signatures``             T − 5 working days                           placement office told
 ``start_intake``               2 weeks after the start                      team lead told
 ``guidance_contacts``          3 contacts by the planned end                coach told
+``on_site_contact``            1 of them on site (location ``on_site``)     coach told
 ``midterm_review``             60% of the planned hours                     coach told
+``hours_check``                every 2 weeks active: 80% of the hours due   coach told
+                               (days suspended or ill left out)
 ``final_assessment``           10 working days after the planned end        team lead told
 =============================  ===========================================  =======================
 """
@@ -119,12 +122,26 @@ def _steps(settings: Settings) -> list[GuidanceStep]:
             description_nl="Minstens drie begeleidingscontacten (begin, midden, eind).",
         ),
         GuidanceStep(
+            name="on_site_contact", anchor="planned_end", role="coach", states=_RUNNING,
+            done_by="guidance_contact", done_with={"location": "on_site"}, lifecycles=_MBO,
+            description="At least one guidance contact at the workplace (the leerbedrijf).",
+            description_nl="Minstens één begeleidingscontact op de werkplek (het leerbedrijf).",
+        ),
+        GuidanceStep(
             name="midterm_review", anchor="planned_hours", percent=60, role="coach",
             states=_RUNNING, done_by="midterm_review", lifecycles=_MBO,
             description="The midterm review, with its social-safety question, by 60% of the "
             "planned hours.",
             description_nl="De tussenevaluatie, met de vraag naar sociale veiligheid, voor 60% "
             "van de geplande uren.",
+        ),
+        GuidanceStep(
+            name="hours_check", anchor="entered:active", offset=2, every=2, unit="weeks",
+            role="coach", hours_below=80, lifecycles=_MBO,
+            description="Every two weeks: at least 80% of the hours planned for the days "
+            "active so far (days suspended or ill left out).",
+            description_nl="Elke twee weken: minstens 80% van de uren die voor de actieve "
+            "dagen gepland waren (dagen geschorst of ziek tellen niet mee).",
         ),
         GuidanceStep(
             name="final_assessment", anchor="planned_end", offset=10, unit="working_days",
@@ -155,8 +172,8 @@ def _steps(settings: Settings) -> list[GuidanceStep]:
 STEP_NAMES = (
     "orientation_training", "search_check_in", "search_stalled", "search_stalled_weeks",
     "search_escalation", "search_escalation_start", "employer_verification",
-    "all_signatures", "start_intake", "guidance_contacts", "midterm_review",
-    "final_assessment", "search_escalation_start_vog",
+    "all_signatures", "start_intake", "guidance_contacts", "on_site_contact", "midterm_review",
+    "hours_check", "final_assessment", "search_escalation_start_vog",
 )  # fmt: skip
 
 
