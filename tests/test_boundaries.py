@@ -246,6 +246,22 @@ def test_a_clock_that_returns_no_datetime_is_a_library_error(tmp_path: Path) -> 
         assert engine.statistics().events == 0
 
 
+@pytest.mark.parametrize(
+    "edge",
+    [
+        datetime(9999, 12, 31, 23, 30, tzinfo=UTC),
+        datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=2))),
+    ],
+)
+def test_a_clock_at_the_edge_of_the_calendar_is_a_library_error(
+    tmp_path: Path, edge: datetime
+) -> None:
+    with Engine(tmp_path / "x.db", clock=lambda: edge) as engine:
+        with pytest.raises(StageborgingError, match="edge of the calendar"):
+            engine.open("case", actor=PLACEMENT_OFFICE, data={"phase": "search"})
+        assert engine.statistics().events == 0
+
+
 @pytest.mark.parametrize("day", ["20270201", "2027-W05-1", "2027W091", "2027-2-1", "٢٠٢٧-٠٢-٠١"])
 def test_a_date_is_written_yyyy_mm_dd_only(fuzzed: tuple[Engine, str, str], day: str) -> None:
     """Other ISO 8601 forms Python would parse are refused, as the docs say."""

@@ -487,6 +487,20 @@ def test_an_hours_check_leaves_out_the_days_suspended(db: str, clock: FakeClock)
         assert [g.due_at.date().isoformat() for g in engine.guidance_gaps()] == ["2027-04-12"]
 
 
+def test_a_tick_after_a_long_outage_records_one_gap_per_step(db: str, clock: FakeClock) -> None:
+    """A check-in every two weeks, no tick for a year: one gap, and the next deadline is
+    the first still ahead (no backlog of a gap per period)."""
+    with _engine(db, clock, Steps(CHECK_IN)) as engine:
+        sid = _searching(engine, clock)
+        clock.set("2028-03-01")
+        assert engine.tick().missed == 1
+        live = engine.store.deadlines(sid)
+        assert sorted(d.status for d in live) == ["missed", "open"]
+        (ahead,) = [d for d in live if d.status == "open"]
+        assert "2028-03-01" <= ahead.due_at[:10] <= "2028-03-14"
+        assert engine.tick().missed == 0
+
+
 def test_a_tick_never_runs_ahead_of_the_engine_clock(db: str, clock: FakeClock) -> None:
     """Escalations are recorded at the clock's time: none may come before it is due."""
     with _engine(db, clock, Steps()) as engine:

@@ -229,3 +229,24 @@ def test_in_a_batch_a_refused_institution_fact_is_its_own_error(db: str, clock: 
         assert refused.event is None
         assert talk.ok
         assert [e.name for e in engine.history(sid)][-2:] == ["begin_search", "three_way_talk"]
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        FieldSpec("two words", FieldKind.INT),
+        FieldSpec("ci", FieldKind.CODE),
+        FieldSpec("ci", FieldKind.CODE, codes=["a b"]),
+        FieldSpec("ci", FieldKind.CODE, codes=[1, 2]),
+        FieldSpec("n", FieldKind.INT, minimum=10, maximum=1),
+        FieldSpec("n", FieldKind.INT, minimum=10**30),
+        FieldSpec("d", FieldKind.DATE, not_before="nowhere"),
+    ],
+)
+def test_a_field_that_could_never_be_recorded_or_would_leak_text_is_refused(
+    spec: FieldSpec,
+) -> None:
+    """Names and codes are identifiers, bounds integers in order, not_before a date beside."""
+    with pytest.raises(InvalidInput) as info:
+        InstitutionFact(name="weird", roles=["placement_office"], fields=[spec])
+    assert info.value.field == "fields"

@@ -145,6 +145,18 @@ def test_the_replacement_after_a_termination_is_rescheduled_credited_and_starts(
                   data={**plan, "planned_hours": 320, "hours_credited": 80})  # fmt: skip
     facts = engine.stream(sid).facts
     assert (facts["hours_credited"], facts["details"]["planned_hours"]) == (80, 320)
+    engine.record(sid, "reschedule", actor=COACH,
+                  data={"reason": "replacement", "planned_end": "2027-09-03"})  # fmt: skip
+    assert engine.stream(sid).facts["hours_credited"] == 80  # the coach's credit stays
+    for credit, problem in ((121, "worked"), (90, "planned")):
+        changes = {"hours_credited": credit, "planned_hours": 85}
+        with pytest.raises(InvalidInput, match=problem) as info:
+            engine.record(sid, "reschedule", actor=COACH,
+                          data={"reason": "replacement", **changes})  # fmt: skip
+        assert info.value.field == "data.hours_credited"
+    engine.record(sid, "reschedule", actor=COACH, data={"reason": "replacement",
+                                                        "hours_credited": 100})  # fmt: skip
+    assert engine.stream(sid).facts["hours_credited"] == 100  # a credit alone
     engine.fire(sid, "seek_replacement", actor=COACH)
     assert trip.place(sid, "emp-2")
     assert trip.draft(sid, "pok-2")
@@ -153,7 +165,7 @@ def test_the_replacement_after_a_termination_is_rescheduled_credited_and_starts(
     assert trip.start(sid)
     stream = engine.stream(sid)
     assert (stream.state, stream.facts["employer"]) == ("active", "emp-2")
-    assert stream.facts["hours_credited"] == 80
+    assert stream.facts["hours_credited"] == 100
     assert engine.replay(sid) == stream
     assert engine.verify().ok
 

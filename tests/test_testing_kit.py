@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from attrs import evolve
@@ -13,6 +15,7 @@ from stageborging import (
     Actor,
     Engine,
     Finding,
+    InvalidInput,
     InvalidTransition,
     Notification,
     Refused,
@@ -397,3 +400,22 @@ def test_the_contract_fails_a_plugin_that_does_not_register(pytester: pytest.Pyt
     result = pytester.runpytest("-p", "no:cacheprovider", "-k", "registers_cleanly")
     result.assert_outcomes(failed=1, deselected=3)
     result.stdout.fnmatch_lines(["*the plugin does not register*stageborging_check_transitions*"])
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda: FakeClock("2027-01-01"), "now"),  # type: ignore[arg-type]
+        (lambda: FakeClock(datetime(2027, 1, 1)), "now"),
+        (lambda: FakeClock().advance(days="x"), "days"),  # type: ignore[arg-type]
+        (lambda: FakeClock().advance(years=1), "years"),
+        (lambda: FakeClock().advance(days=float("nan")), "days"),
+        (lambda: FakeClock().advance(days=10**10), "delta"),
+        (lambda: FakeClock().set("someday"), "day"),
+        (lambda: FakeClock().set(datetime(2027, 1, 1)), "day"),
+    ],
+)
+def test_the_fake_clock_names_what_it_cannot_use(call: Callable[[], object], field: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        call()
+    assert info.value.field == field

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from attrs import field, frozen
@@ -16,6 +17,7 @@ __all__ = [
     "Actor",
     "Role",
     "check_identifier",
+    "check_identifiers",
     "check_name",
     "key_field",
     "parse_role",
@@ -57,6 +59,16 @@ def check_identifier(field_name: str, value: object) -> str:
             "must be a pseudonymous id: 1-128 letters, digits or '._:-', no spaces",
         )
     return value
+
+
+def check_identifiers(field_name: str, values: object) -> tuple[str, ...]:
+    """*values* (a list of names, or one name) as a tuple, each a well-formed id, else
+    InvalidInput naming *field_name*."""
+    if isinstance(values, str):
+        values = (values,)
+    if isinstance(values, Mapping) or not isinstance(values, Iterable):
+        raise InvalidInput(field_name, values, "must be a list of names")
+    return tuple(check_identifier(field_name, value) for value in values)
 
 
 class Role(StrEnum):

@@ -4,12 +4,12 @@ it, and what happens when it is missed."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from attrs import field, frozen
 
-from ._actors import Role, check_identifier, parse_role
+from ._actors import Role, check_identifier, check_identifiers, parse_role
 from ._canonical import canonical_bytes
 from ._errors import InvalidInput
 from ._frozen import FrozenMap
@@ -56,11 +56,7 @@ def _channel(value: object) -> str:
 
 
 def _names(field_name: str, values: object) -> tuple[str, ...]:
-    if isinstance(values, str):
-        values = (values,)
-    if isinstance(values, Mapping) or not isinstance(values, Iterable):
-        raise InvalidInput(field_name, values, "must be a list of names")
-    return tuple(check_identifier(field_name, value) for value in values)
+    return check_identifiers(field_name, values)
 
 
 def _states(values: object) -> tuple[str, ...]:

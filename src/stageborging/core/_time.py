@@ -74,8 +74,14 @@ class Moment(NamedTuple):
             raise StageborgingError(
                 f"the engine clock returned {type(raw).__name__}, not a datetime"
             )
-        stamp = rfc3339(raw)  # checks awareness before astimezone() would guess a zone
-        return cls(raw.astimezone(tz), raw.astimezone(UTC), stamp)
+        try:
+            stamp = rfc3339(raw)  # checks awareness before astimezone() would guess a zone
+            return cls(raw.astimezone(tz), raw.astimezone(UTC), stamp)
+        except OverflowError:
+            raise StageborgingError(
+                "the engine clock returned a time at the edge of the calendar (years 1 and "
+                "9999): no date can be judged there"
+            ) from None
 
     @property
     def day(self) -> str:

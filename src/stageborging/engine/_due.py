@@ -86,7 +86,8 @@ class GuidanceViews:
             until = end_of_day(now.astimezone(tz).date() + timedelta(days=within), tz)
             rfc3339(until)  # as the store compares it
         except OverflowError:
-            raise InvalidInput("within", within, "reaches past the year 9999 from now") from None
+            field, value = ("within", within) if within else ("now", now)
+            raise InvalidInput(field, value, "reaches past the year 9999") from None
         owner = scope(self._pipeline.institution, institution)
         items: list[DueItem] = []
         after: tuple[str, int] | None = None

@@ -276,7 +276,7 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews):
     @property
     def institution_facts(self) -> tuple[InstitutionFact, ...]:
         """The institution facts the plugins declared (``stageborging_institution_facts``),
-        by name: recorded with :meth:`record`, written as ``noted`` events."""
+        sorted by name: recorded with :meth:`record`, written as ``noted`` events."""
         return self.registry.institution_facts
 
     @property
@@ -388,14 +388,19 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews):
 
         Facts of an internship: ``application_sent``, ``application_outcome``,
         ``guidance_contact``, ``signature``, ``hours``, ``midterm_review``,
-        ``assessment_decision`` (and ``assignment_decision`` in ``hbo_stage``);
-        of a case: ``employer_hearing``, ``external_referral``,
-        ``reporter_feedback``. The same pipeline as :meth:`fire`: role, hard
-        guards, then the plugins' checks. *expected_version* and *command_id*
-        work as in :meth:`fire`.
+        ``assessment_decision``, ``reschedule`` (and ``employment_contract`` in
+        ``mbo_bpv``, ``assignment_decision`` in ``hbo_stage``); of a case:
+        ``employer_hearing``, ``external_referral``, ``reporter_feedback``. The
+        same pipeline as :meth:`fire`: role, hard guards, then the plugins'
+        checks. *expected_version* and *command_id* work as in :meth:`fire`.
+
+        An institution fact a plugin declares (:attr:`institution_facts`) is
+        recorded the same way as a ``noted`` event: its roles, states and fields
+        are its only rules (no plugin check takes part), and a role it does not
+        name is refused with nothing written.
 
         Returns:
-            The ``recorded`` event.
+            The ``recorded`` event (``noted`` for an institution fact).
 
         Raises:
             StreamNotFound: no stream has this id (an InvalidInput).

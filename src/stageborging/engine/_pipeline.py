@@ -82,7 +82,6 @@ _AFTER_HOOKS = {
     EventType.TRANSITIONED: "stageborging_after_transition",
     EventType.RECORDED: "stageborging_after_record",
 }
-_RESOLVERS = {EventType.TRANSITIONED: resolve_trigger, EventType.RECORDED: resolve_fact}
 
 
 class Verdict(NamedTuple):
@@ -264,8 +263,11 @@ class Pipeline:
         own = self.institution_fact(definition, name) if type is EventType.RECORDED else None
         if own is not None:
             move = resolve_noted(definition, row.state, own, data)
+        elif type is EventType.RECORDED:
+            others = [n for n, f in self.institution_facts.items() if f.applies_to(definition)]
+            move = resolve_fact(definition, row.state, name, data, others)
         else:
-            move = _RESOLVERS[type](definition, row.state, name, data)
+            move = resolve_trigger(definition, row.state, name, data)
         facts = self.facts.facts(row)
         check_input(move, facts)
         cmd = Command(

@@ -123,7 +123,7 @@ class Registry:
 
     @property
     def institution_facts(self) -> tuple[InstitutionFact, ...]:
-        """The institution facts the plugins declared, by name."""
+        """The institution facts the plugins declared, sorted by name."""
         return self._facts
 
     @property

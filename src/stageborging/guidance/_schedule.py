@@ -8,11 +8,12 @@ settings apply to the deadlines scheduled after them.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
-from ..core import EventType, GuidanceStep, Moment
+from ..core import EventType, GuidanceStep, InvalidInput, Moment
 from ..lifecycles import LifecycleDefinition
 from ..store import DeadlineRow, StreamRow, Transaction
 from ._calendar import WorkingDays, end_of_day
@@ -285,8 +286,30 @@ class Scheduler:
         return rows
 
     def _next(self, settings: dict[str, Any], row: StreamRow, at: datetime) -> list[DeadlineRow]:
-        """The next occurrence of a repeating deadline, under its own settings."""
-        return self._occurrence(row, settings | {"occurrence": settings["occurrence"] + 1}, at)
+        """The next occurrence of a repeating deadline, under its own settings: the first
+        after the one met or missed that is still ahead at *at* (a tick after a long
+        outage records one gap per step, not one per period missed)."""
+        following = settings | {"occurrence": settings["occurrence"] + 1}
+        return self._occurrence(row, self._ahead(following, at), at)
+
+    def _ahead(self, settings: dict[str, Any], at: datetime) -> dict[str, Any]:
+        """*settings* moved on to the first occurrence not yet due at *at*."""
+        anchor = date.fromisoformat(settings["anchor_day"])
+        today = at.astimezone(self.tz).date()
+        every, occurrence = settings["every"], settings["occurrence"]
+        try:
+            if settings["unit"] == "working_days":
+                day = due_day(settings, anchor, self.calendar)
+                while day < today:
+                    day = self.calendar.add(day, every)
+                    occurrence += 1
+            else:
+                length = 7 if settings["unit"] == "weeks" else 1
+                behind = (today - anchor).days / length - settings["offset"]
+                occurrence = max(occurrence, math.ceil(behind / every))
+        except (OverflowError, InvalidInput):
+            pass  # past the calendar: _occurrence schedules nothing
+        return settings | {"occurrence": occurrence}
 
     def next_of(self, deadline: DeadlineRow, row: StreamRow, at: datetime) -> list[DeadlineRow]:
         """The next occurrence of *deadline* if it repeats (after a miss)."""
@@ -308,8 +331,8 @@ class Scheduler:
                 settings = settings | {"occurrence": settings["occurrence"] + 1}
                 day = due_day(settings, anchor, self.calendar)
             due = end_of_day(day, self.tz).astimezone(UTC)
-        except OverflowError:
-            return []  # past the year 9999: never due
+        except (OverflowError, InvalidInput):
+            return []  # past the year 9999, or beyond any count of days: never due
         key = f"{row.id}:{settings['step']}:{settings['since']}:{settings['occurrence']}"
         data = json.dumps(settings, sort_keys=True, separators=(",", ":"))
         return [

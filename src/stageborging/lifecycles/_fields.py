@@ -23,7 +23,7 @@ from ..core import (
     parse_enum,
 )
 
-__all__ = ["FieldKind", "FieldSpec", "validate_data"]
+__all__ = ["FieldKind", "FieldSpec", "field_problem", "validate_data"]
 
 
 class FieldKind(StrEnum):
@@ -116,6 +116,45 @@ def _convert(spec: FieldSpec, name: str, value: Any) -> Any:
     if value > maximum:
         raise InvalidInput(name, value, f"must be at most {maximum}")
     return value
+
+
+def field_problem(spec: FieldSpec, siblings: tuple[FieldSpec, ...]) -> str | None:
+    """What makes *spec* (one of *siblings*) unusable, or None: a name or code that is no
+    identifier, a code field without codes, bounds that are no integers or cross, a
+    ``not_before`` that names no date field beside it."""
+    name: object = spec.name  # as given: a spec is built from anything a file holds
+    if not isinstance(name, str) or not _is_identifier(name):
+        return f"field name {name!r} is no identifier"
+    required: object = spec.required
+    if not isinstance(required, bool):
+        return f"field {name!r}: required must be True or False"
+    if spec.kind in (FieldKind.CODE, FieldKind.CODES):
+        if not spec.codes:
+            return f"field {spec.name!r} of kind {spec.kind} has no codes"
+        bad = [c for c in spec.codes if not isinstance(c, str) or not _is_identifier(c)]
+        if bad:
+            return f"field {spec.name!r}: code {bad[0]!r} is no identifier"
+    for bound in (spec.minimum, spec.maximum):
+        if bound is not None and (
+            isinstance(bound, bool) or not isinstance(bound, int) or abs(bound) > MAX_INT
+        ):
+            return f"field {spec.name!r}: bound {bound!r} is no integer within ±(2**53 - 1)"
+    if spec.minimum is not None and spec.maximum is not None and spec.minimum > spec.maximum:
+        return f"field {spec.name!r}: minimum {spec.minimum} is above maximum {spec.maximum}"
+    dates = {s.name for s in siblings if s.kind is FieldKind.DATE}
+    if spec.not_before is not None and (
+        spec.kind is not FieldKind.DATE or spec.not_before not in dates
+    ):
+        return f"field {spec.name!r}: not_before {spec.not_before!r} is no date field beside it"
+    return None
+
+
+def _is_identifier(value: str) -> bool:
+    try:
+        check_identifier("field", value)
+    except InvalidInput:
+        return False
+    return True
 
 
 def validate_data(

@@ -16,9 +16,9 @@ from typing import Any
 
 from attrs import field, frozen
 
-from ..core import InvalidInput, Role, as_tuple, check_identifier, parse_role
+from ..core import InvalidInput, Role, as_tuple, check_identifier, check_identifiers, parse_role
 from ._definition import LifecycleDefinition
-from ._fields import FieldSpec
+from ._fields import FieldSpec, field_problem
 
 __all__ = ["InstitutionFact", "noted"]
 
@@ -28,11 +28,7 @@ def _name(value: object) -> str:
 
 
 def _names(field_name: str, values: object) -> tuple[str, ...]:
-    if isinstance(values, str):
-        values = (values,)
-    if isinstance(values, Mapping) or not isinstance(values, Iterable):
-        raise InvalidInput(field_name, values, "must be a list of names")
-    return tuple(check_identifier(field_name, value) for value in values)
+    return check_identifiers(field_name, values)
 
 
 def _roles(values: object) -> tuple[Role, ...]:
@@ -52,6 +48,10 @@ def _fields(values: object) -> tuple[FieldSpec, ...]:
     names = [spec.name for spec in found]
     if len(set(names)) != len(names):
         raise InvalidInput("fields", names, "name each field once")
+    for spec in found:
+        problem = field_problem(spec, found)
+        if problem is not None:
+            raise InvalidInput("fields", spec.name, problem)
     return found
 
 

@@ -121,8 +121,8 @@ def apply(
                 new["details"] = {**new["details"], **changed}
             if "hours_credited" in data:
                 new["hours_credited"] = data["hours_credited"]
-            elif data.get("reason") == "replacement":
-                new["hours_credited"] = new.get("hours", 0)
+            elif data.get("reason") == "replacement" and "hours_credited" not in new:
+                new["hours_credited"] = new.get("hours", 0)  # a coach's credit stays
         elif effect is Effect.EMPLOYMENT_CONTRACT:
             new["employment_contract"] = data["employer"]
         elif effect is Effect.CONFIRM_AGREEMENT:

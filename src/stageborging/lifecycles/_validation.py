@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..core import IDENTIFIER, DefinitionError, Role, UnguardedPath
-from ._fields import FieldKind, FieldSpec
+from ._fields import FieldSpec, field_problem
 from ._hardrules import FACT_RULES, FIELD_RULES, PLACEMENT_CHECK
 from ._model import Education, Kind
 from ._proof import FINAL_PHASES, PHASES, find_bypass
@@ -32,21 +32,13 @@ def _check_roles(defn: LifecycleDefinition, element: str, roles: Iterable[object
 def _check_fields(defn: LifecycleDefinition, element: str, specs: Iterable[FieldSpec]) -> None:
     names: set[str] = set()
     specs = tuple(specs)
-    dates = {spec.name for spec in specs if spec.kind is FieldKind.DATE}
     for spec in specs:
         if spec.name in names:
             raise _fail(defn, element, f"field {spec.name!r} declared twice")
         names.add(spec.name)
-        if spec.kind in (FieldKind.CODE, FieldKind.CODES) and not spec.codes:
-            raise _fail(defn, element, f"field {spec.name!r} of kind {spec.kind} has no codes")
-        if spec.not_before is not None and (
-            spec.kind is not FieldKind.DATE or spec.not_before not in dates
-        ):
-            raise _fail(
-                defn,
-                element,
-                f"field {spec.name!r}: not_before {spec.not_before!r} is no date field beside it",
-            )
+        problem = field_problem(spec, specs)
+        if problem is not None:
+            raise _fail(defn, element, problem)
 
 
 def _check_structure(defn: LifecycleDefinition) -> None:

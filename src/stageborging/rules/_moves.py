@@ -6,7 +6,7 @@ each, so the rest of the pipeline (decide, seal, write) treats them alike.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from ..core import Actor, EventType, InvalidInput, InvalidTransition, Role
@@ -124,12 +124,17 @@ def resolve_trigger(
 
 
 def resolve_fact(
-    definition: LifecycleDefinition, state: str, fact: str, data: Mapping[str, Any] | None
+    definition: LifecycleDefinition,
+    state: str,
+    fact: str,
+    data: Mapping[str, Any] | None,
+    others: Iterable[str] = (),
 ) -> Move:
-    """Recording *fact* in *state*; InvalidInput when the fact, the state or its data is off."""
+    """Recording *fact* in *state*; InvalidInput when the fact, the state or its data is off
+    (an unknown fact's error lists the institution facts, *others*, too)."""
     spec = definition.facts_by_name.get(fact) if isinstance(fact, str) else None
     if spec is None:
-        known = ", ".join(definition.facts_by_name) or "none"
+        known = ", ".join([*definition.facts_by_name, *others]) or "none"
         raise InvalidInput("fact", fact, f"unknown fact; known: {known}")
     allowed = definition.fact_states(spec)
     if state not in allowed:
@@ -184,12 +189,14 @@ def check_input(move: Move, facts: Mapping[str, Any]) -> None:
                 "data.application", move.data["application"], "no application with this id was sent"
             )
         if effect is Effect.RESCHEDULE:
-            _check_plan(move.data, facts.get("details", {}))
+            _check_plan(move.data, facts)
 
 
-def _check_plan(data: Mapping[str, Any], details: Mapping[str, Any]) -> None:
-    """A change of plan names its reason and what changes, and ends after it starts."""
-    changed = [k for k in PLAN if k in data]
+def _check_plan(data: Mapping[str, Any], facts: Mapping[str, Any]) -> None:
+    """A change of plan names its reason and what changes, ends after it starts, and
+    credits no more hours than were worked or are planned."""
+    details = facts.get("details", {})
+    changed = [k for k in (*PLAN, "hours_credited") if k in data]
     if changed and "reason" not in data:
         raise InvalidInput(
             "data.reason", None, f"is required with {changed[0]}: why the plan changes"
@@ -198,8 +205,15 @@ def _check_plan(data: Mapping[str, Any], details: Mapping[str, Any]) -> None:
         raise InvalidInput(
             "data.planned_start",
             None,
-            "a reschedule gives a new planned_start, planned_end or planned_hours",
+            "a reschedule gives a new planned_start, planned_end, planned_hours or hours_credited",
         )
+    if "hours_credited" in data:
+        credit, worked = data["hours_credited"], facts.get("hours", 0)
+        planned = data.get("planned_hours", details.get("planned_hours"))
+        if credit > worked:
+            raise InvalidInput("data.hours_credited", credit, f"is more than the {worked} worked")
+        if planned is not None and credit > planned:
+            raise InvalidInput("data.hours_credited", credit, f"is more than the {planned} planned")
     start = data.get("planned_start", details.get("planned_start"))
     end = data.get("planned_end", details.get("planned_end"))
     if start is not None and end is not None and end < start:

@@ -44,6 +44,8 @@ def open_store(db: str | os.PathLike[str], *, read_only: bool = False) -> Store:
             "db", "host=…", "looks like a libpq keyword string: give a postgresql:// URL"
         )
     if not is_url(db):
+        if "\x00" in os.fspath(db):
+            raise InvalidInput("db", db, "holds a NUL character: no file can be named so")
         return SQLiteStore(db, read_only=read_only)
     try:
         from ._postgres import PostgresStore
