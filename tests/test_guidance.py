@@ -501,6 +501,24 @@ def test_a_tick_after_a_long_outage_records_one_gap_per_step(db: str, clock: Fak
         assert engine.tick().missed == 0
 
 
+def test_an_hours_check_met_again_closes_the_ones_fallen_short_of(
+    db: str, clock: FakeClock
+) -> None:
+    """Caught up: the overdue checks leave due with the next check met."""
+    check = GuidanceStep(name="hours_check", anchor="entered:active", role="coach",
+                         offset=2, every=2, unit="weeks", hours_below=80)  # fmt: skip
+    with _engine(db, clock, Steps(check)) as engine:
+        trip = journey(engine, clock)
+        sid = trip.open(planned_start="2027-03-15", planned_end="2027-08-11")
+        trip.to_active(sid)
+        clock.set("2027-03-30")
+        assert engine.tick().missed == 1  # nothing recorded yet
+        engine.record(sid, "hours", actor=STUDENT, data={"hours": 80})
+        clock.set("2027-04-13")
+        assert engine.tick().met == 1
+        assert [d.status for d in engine.store.deadlines(sid)] == ["open"]  # the next one
+
+
 def test_a_tick_never_runs_ahead_of_the_engine_clock(db: str, clock: FakeClock) -> None:
     """Escalations are recorded at the clock's time: none may come before it is due."""
     with _engine(db, clock, Steps()) as engine:
@@ -810,6 +828,35 @@ def test_the_calendar_comes_from_the_config_file(
     assert "[calendar] closures must be a list of dates" in result.output
     result = runner.invoke(main, ["tick", "--db", db, "--config", str(config)])
     assert result.exit_code == 0, result.output
+
+
+def test_a_wrong_database_path_or_config_table_is_a_usage_error(
+    db: str, installed: None, tmp_path: Path
+) -> None:
+    """A cron job with a wrong path must not tick an empty new file, nor a misspelled
+    table leave a plugin's settings silently unset."""
+    from click.testing import CliRunner
+
+    from stageborging.cli import main
+
+    Engine(db).close()  # the database exists
+    runner = CliRunner()
+    missing = tmp_path / "nowhere.db"
+    for args in (["tick"], ["guidance", "dismiss", "s-1", "x", "--actor", "coach:c-1",
+                            "--reason", "other"]):  # fmt: skip
+        result = runner.invoke(main, [*args, "--db", str(missing)])
+        assert result.exit_code == 2, result.output
+        assert "no such database file" in result.output
+        assert not missing.exists()
+    typo = tmp_path / "typo.toml"
+    typo.write_text('[roc-step]\nregister = "x.csv"\n', encoding="utf-8")
+    calendar = tmp_path / "calendar.toml"
+    calendar.write_text('[calendar]\ncountry = "XX"\n', encoding="utf-8")
+    for config, needle in ((typo, "[roc-step] names no installed plugin"),
+                           (calendar, "[calendar] country")):  # fmt: skip
+        result = runner.invoke(main, ["tick", "--db", db, "--config", str(config)])
+        assert result.exit_code == 2, result.output
+        assert needle in result.output
 
 
 # -- the replacement search ----------------------------------------------------------

@@ -132,6 +132,7 @@ def test_steps_can_be_disabled_and_changed(make_engine: MakeEngine) -> None:
     [
         ({"colour": "blue"}, "unknown setting 'colour'"),
         ({"vog_programmes": "zorg"}, "vog_programmes must be a list"),
+        ({"vog_programmes": ["zorg 1"]}, "'zorg 1' is no id"),
         ({"escalation_weeks": 0}, "escalation_weeks"),
         ({"disabled_steps": ["coffee"]}, "no default step is named 'coffee'"),
         ({"steps": {"search_check_in": {"trigger": "withdraw"}}}, "cannot be changed"),

@@ -44,6 +44,32 @@ def test_a_json_register_answers_the_same(tmp_path: Path) -> None:
     assert register.answer("lb-1", "25480", date(2027, 1, 31)) is Recognition.RECOGNISED
 
 
+@pytest.mark.parametrize(
+    ("rows", "answer"),
+    [
+        (["lb-1,25480,recognised,,", "lb-1,25480,revoked,,"], Recognition.NOT_RECOGNISED),
+        (["lb-1,25480,revoked,,", "lb-1,25480,recognised,,"], Recognition.NOT_RECOGNISED),
+        (["lb-1,25480,recognised,2020-01-01,", "lb-1,25480,suspended,2027-01-15,2027-03-01"],
+         Recognition.SUSPENDED),
+        (["lb-1,25480,recognised,,", "lb-1,25480,pending,,"], Recognition.RECOGNISED),
+        (["lb-1,25480,revoked,2027-06-01,", "lb-1,25480,recognised,2020-01-01,"],
+         Recognition.RECOGNISED),  # revoked from June: recognised on 1 February
+    ],
+)  # fmt: skip
+def test_of_several_rows_holding_the_day_the_strictest_wins(
+    tmp_path: Path, rows: list[str], answer: Recognition
+) -> None:
+    path = tmp_path / "register.csv"
+    path.write_text("employer,crebo,status,valid_from,valid_until\n" + "\n".join(rows) + "\n")
+    assert load_register(path).answer("lb-1", "25480", DAY) is answer
+
+
+def test_the_dates_may_be_left_out_and_other_columns_are_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    path.write_text("employer,crebo,status,region\nlb-1,25480,recognised,north\n")
+    assert load_register(path).answer("lb-1", "25480", DAY) is Recognition.RECOGNISED
+
+
 def test_a_changed_file_is_read_again(register: Path) -> None:
     assert load_register(register).answer("lb-200", "25480", DAY) is Recognition.PENDING
     register.write_text(

@@ -459,14 +459,16 @@ def _tick_until(
 
 
 def holds_only_demo_data(path: Path) -> bool:
-    """True when *path* is empty or holds only demo data (every actor id starts with ``demo-``)."""
+    """True when *path* is empty or holds only demo data (every actor id starts with
+    ``demo-``, but the system's own: guidance escalations and replacement searches)."""
     if path.stat().st_size == 0:
         return True
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             (foreign,) = conn.execute(
-                "SELECT count(*) FROM events WHERE actor_id NOT LIKE 'demo-%'"
+                "SELECT count(*) FROM events WHERE actor_id NOT LIKE 'demo-%' AND NOT "
+                "(actor_role = 'system' AND actor_id IN ('guidance', 'replacement'))"
             ).fetchone()
         finally:
             conn.close()

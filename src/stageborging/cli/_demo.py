@@ -100,9 +100,13 @@ def demo(
     if guidance is not None:
         plugins.append(guidance)
         config = {**(config or {})}
-        config[GUIDANCE_PLUGIN] = {**GUIDANCE_SETTINGS, **config.get(GUIDANCE_PLUGIN, {})}
+        own = {k: v for k, v in config.get(GUIDANCE_PLUGIN, {}).items() if k != "register"}
+        if own != config.get(GUIDANCE_PLUGIN, own):
+            click.echo(f"note: the demo keeps its own register; [{GUIDANCE_PLUGIN}] register "
+                       "is not used", err=True)  # fmt: skip
+        config[GUIDANCE_PLUGIN] = {**GUIDANCE_SETTINGS, **own}
     registry = Registry(plugins, block=block, config=config)
-    warn_unmatched(block, registry)
+    warn_unmatched(block, registry, config)
     if isinstance(db, Path) and db.exists():
         remove_database(db)
     clock = DemoClock()
@@ -190,15 +194,20 @@ def _guidance_summary(engine: Engine) -> list[str]:
         if event.name == "reschedule"
         or (event.name == "amend_agreement" and "reason" in event.data)
     )
-    lines = ["\nGuidance deadlines: " + ", ".join(
-        f"{count} {status}" for status, count in sorted(statuses.items()))]  # fmt: skip
-    lines.append(f"Guidance gaps (missed steps, escalated): {sum(gaps.values())}")
+    named = {"done": "met", "cancelled": "no longer applied", "missed": "still overdue",
+             "open": "not yet due"}  # fmt: skip
+    lines = ["\nGuidance deadlines (steps of the mbo-defaults plugin): " + ", ".join(
+        f"{statuses[s]} {named[s]}" for s in named if statuses[s])]  # fmt: skip
+    lines.append(f"Guidance gaps (steps missed, each escalated once): {sum(gaps.values())}")
     lines += [f"  {step:<28} {count:>6}" for step, count in sorted(gaps.items())]
+    about = {"guidance.missed": "a step missed", "guidance.proposed": "a transition proposed",
+             "guidance.fired": "a transition fired for the student"}  # fmt: skip
     lines.append("Notifications queued: " + ", ".join(
-        f"{count} {template}" for template, count in sorted(notices.items())))  # fmt: skip
+        f"{count} {about.get(t, t)}" for t, count in sorted(notices.items())))  # fmt: skip
     assisted = sum(event.name == "request_assistance" for event in events)
     lines.append(
-        f"Assisted search: {assisted}; changes of plan: {changes['reschedule']} reschedules, "
+        f"Assisted search: {assisted} students (after a stalled search, or none found); "
+        f"changes of plan: {changes['reschedule']} reschedules, "
         f"{changes['amend_agreement']} amended agreements with new dates"
     )
     return lines

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ..core import DISMISS_REASONS, Actor
+from ..core import DISMISS_REASONS, Actor, InvalidInput
 from ..engine import Engine
 from ..guidance import WorkingDays
 from ..store import open_store
@@ -52,11 +52,17 @@ def _calendar(config: dict[str, Any] | None) -> tuple[WorkingDays, dict[str, Any
     except TypeError:
         known = "country, categories, closures, open_days"
         raise click.BadParameter(f"[calendar] takes {known}", param_hint="--config") from None
+    except InvalidInput as exc:
+        raise click.BadParameter(f"[calendar] {exc.field}: {exc.problem}",
+                                 param_hint="--config") from None  # fmt: skip
 
 
 def _engine(db: Path | str, block: tuple[str, ...], config: dict[str, Any] | None,
             read_only: bool = False, institution: str | None = None) -> Engine:  # fmt: skip
-    """An engine on *db* with the installed plugins and the config file's calendar."""
+    """An engine on *db* (a database that exists: a wrong path in a cron job must not
+    tick an empty new file) with the installed plugins and the config file's calendar."""
+    if isinstance(db, Path) and not db.exists():
+        raise click.UsageError(f"{db}: no such database file")
     calendar, rest = _calendar(config)
     found = registry(block, rest)
     store = open_store(db, read_only=True) if read_only else db
@@ -95,7 +101,11 @@ def tick(
 
     Each missed deadline is recorded as a guidance gap on its stream and
     escalated as its step says (a notification, a proposed transition, or
-    assisted search fired for the student). Run it every few minutes (cron, a
+    assisted search fired for the student). "missed" counts the gaps; notified,
+    proposed and fired what each led to (a refused fire is proposed instead; a
+    step whose stream an earlier fire moved on does nothing more); "cancelled"
+    the deadlines no longer applying, "paused" those waiting for SBB's decision,
+    "met" the hours checks found on track. Run it every few minutes (cron, a
     systemd timer); running it again, or from several hosts at once, never
     escalates a deadline twice. The steps come from the installed plugins;
     the working days from the config file's [calendar] table (country,
@@ -106,7 +116,7 @@ def tick(
     click.echo(
         f"missed {report.missed}: notified {report.notified}, proposed {report.proposed}, "
         f"fired {report.fired}, refused {report.refused}; cancelled {report.cancelled}, "
-        f"paused {report.paused}, hours on track {report.met}"
+        f"paused {report.paused}, met {report.met}"
     )
 
 

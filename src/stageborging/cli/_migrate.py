@@ -217,7 +217,7 @@ def migrate(
             click.echo(f"error: {shown_path(file)}: {printable(str(exc))}", err=True)
             sys.exit(2)
     found = Registry(entry_points=True, block=block, config=config, lifecycles=definitions)
-    warn_unmatched(block, found)
+    warn_unmatched(block, found, config, strict=True)
     if name is None:  # listing reads only: it never creates or migrates a schema
         with Engine(open_store(db, read_only=True), registry=found) as engine:
             _list(engine, fmt)

@@ -150,13 +150,36 @@ def registry(block: tuple[str, ...], config: Mapping[str, Any] | None) -> Regist
     A blocked name that matches no plugin is a warning on stderr (a typo blocks nothing).
     """
     found = Registry(entry_points=True, block=block, config=config)
-    warn_unmatched(block, found)
+    warn_unmatched(block, found, config, strict=True)
     return found
 
 
-def warn_unmatched(block: tuple[str, ...], found: Registry) -> None:
-    """Warn about each ``--block`` name that matched no plugin of *found*."""
+#: The tables of a config file that hold no plugin's settings (the working days).
+OWN_TABLES = frozenset({"calendar"})
+
+
+def warn_unmatched(
+    block: tuple[str, ...],
+    found: Registry,
+    config: Mapping[str, Any] | None = None,
+    *,
+    strict: bool = False,
+) -> None:
+    """Warn about each ``--block`` name that matched no plugin of *found*; refuse (or,
+    not *strict*, warn about) a config table that names no plugin: a misspelled table
+    would leave its plugin's settings silently unset."""
     blocked = {p.name for p in found.plugin_problems}
     for name in dict.fromkeys(block):
         if name not in blocked:
             click.echo(f"warning: --block {name}: no plugin of that name", err=True)
+    known = {p.name for p in found.plugins} | blocked | set(block) | OWN_TABLES
+    stray = sorted(set(config or {}) - known)
+    if not stray:
+        return
+    problem = (
+        f"[{stray[0]}] names no installed plugin (plugins: "
+        f"{', '.join(sorted(p.name for p in found.plugins))}); check the table's name"
+    )
+    if strict:
+        raise click.BadParameter(problem, param_hint="'--config'")
+    click.echo(f"warning: --config {problem}", err=True)

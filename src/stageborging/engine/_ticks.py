@@ -40,7 +40,8 @@ class TickReport:
         cancelled: Deadlines claimed whose step no longer applies (closed, no gap).
         paused: Deadlines of placements waiting for a pending recognition: not
             escalated, due again at the end of the next day.
-        met: Hours checks found on track (closed as done, no gap).
+        met: Hours checks found on track (closed as done, no gap; the earlier
+            checks the student fell short of are then met too: caught up).
     """
 
     missed: int = 0
@@ -139,7 +140,9 @@ class Ticks:
                 report += TickReport(paused=1)
                 continue
             if self._on_track(tx, row, deadline):  # an hours check the hours meet
-                tx.close_deadlines([deadline.key], "done", moment.utc)
+                caught_up = [d.key for d in tx.live_deadlines(stream_id)
+                             if d.step == deadline.step and d.status == "missed"]  # fmt: skip
+                tx.close_deadlines([deadline.key, *caught_up], "done", moment.utc)
                 tx.schedule(pipeline.scheduler.next_of(deadline, row, moment.utc))
                 report += TickReport(met=1)
                 continue

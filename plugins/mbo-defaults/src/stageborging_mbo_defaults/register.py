@@ -17,6 +17,14 @@ column           meaning
 An employer the register does not list for the qualification is not recognised
 (``not_listed``), nor is one whose recognition ended (``expired``) or has not begun
 (``not_yet_valid``); ``pending`` is an answer too: the placement waits.
+
+**Several rows** for one employer and crebo (a renewal, a suspension, a revocation):
+the rows whose dates hold the day asked are read, and the strictest wins (fail
+closed): ``revoked``, then ``suspended``, then ``recognised``, then ``pending``. When
+no row holds the day, a later row makes it ``not_yet_valid``, else ``expired``.
+``valid_from`` and ``valid_until`` may be left out (no start, no end); columns
+besides these five are ignored. A relative path is read from the working directory
+of the process: give the engine an absolute one.
 """
 
 from __future__ import annotations
@@ -57,20 +65,15 @@ class Entry:
     valid_from: date | None
     valid_until: date | None
 
-    def on(self, day: date) -> Recognition:
-        """What this entry says about *day*."""
-        if self.status is not Recognition.RECOGNISED:
-            return self.status
-        if self.valid_from is not None and day < self.valid_from:
-            return Recognition.NOT_YET_VALID
-        if self.valid_until is not None and day > self.valid_until:
-            return Recognition.EXPIRED
-        return Recognition.RECOGNISED
+    def holds(self, day: date) -> bool:
+        """Whether the row's dates hold *day*."""
+        started = self.valid_from is None or self.valid_from <= day
+        return started and (self.valid_until is None or day <= self.valid_until)
 
 
-#: Which answer wins when one employer has several rows for one crebo: the best.
-_BEST = (Recognition.RECOGNISED, Recognition.PENDING, Recognition.SUSPENDED,
-         Recognition.NOT_YET_VALID, Recognition.EXPIRED, Recognition.NOT_RECOGNISED)  # fmt: skip
+#: Which answer wins among the rows that hold the day: the strictest (fail closed).
+_STRICTEST = (Recognition.NOT_RECOGNISED, Recognition.SUSPENDED, Recognition.RECOGNISED,
+              Recognition.PENDING)  # fmt: skip
 
 
 @frozen
@@ -84,7 +87,12 @@ class Register:
         found = self.entries.get((employer, crebo))
         if not found:
             return Recognition.NOT_LISTED
-        return min((entry.on(day) for entry in found), key=_BEST.index)
+        holding = [entry.status for entry in found if entry.holds(day)]
+        if holding:
+            return min(holding, key=_STRICTEST.index)
+        if any(e.valid_from is not None and day < e.valid_from for e in found):
+            return Recognition.NOT_YET_VALID
+        return Recognition.EXPIRED
 
 
 def _day(where: str, value: Any) -> date | None:
@@ -135,7 +143,10 @@ def _rows(path: Path) -> Iterable[tuple[str, Any]]:
         return ((f"{path} row {n}", row) for n, row in enumerate(rows, start=1))
     reader = csv.DictReader(text.splitlines())
     if reader.fieldnames is None or not set(COLUMNS[:3]) <= set(reader.fieldnames):
-        raise RegisterError(f"{path}: the header must name {', '.join(COLUMNS)}")
+        raise RegisterError(
+            f"{path}: the header must name employer, crebo and status (and may name "
+            "valid_from, valid_until)"
+        )
     return ((f"{path} line {reader.line_num}", row) for row in reader)
 
 

@@ -19,11 +19,14 @@ key                       meaning
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from attrs import frozen
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 
 __all__ = ["STEP_KEYS", "Settings"]
 
@@ -36,8 +39,11 @@ _KEYS = frozenset(
 
 
 def _names(key: str, value: object) -> tuple[str, ...]:
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
+    if not isinstance(value, list | tuple):
         raise ValueError(f"{key} must be a list of names, not {type(value).__name__}")
+    for name in value:
+        if not isinstance(name, str) or not _ID.fullmatch(name):
+            raise ValueError(f"{key}: {name!r} is no id (letters, digits, '._:-', no spaces)"[:200])
     return tuple(value)
 
 
