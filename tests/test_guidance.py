@@ -852,6 +852,9 @@ def test_a_wrong_database_path_or_config_table_is_a_usage_error(
     typo.write_text('[roc-step]\nregister = "x.csv"\n', encoding="utf-8")
     calendar = tmp_path / "calendar.toml"
     calendar.write_text('[calendar]\ncountry = "XX"\n', encoding="utf-8")
+    alone = runner.invoke(main, ["due", "--db", db, "--person", "coach-1"])
+    assert alone.exit_code == 0, alone.output
+    assert "needs a recipients plugin" in alone.stderr
     for config, needle in ((typo, "[roc-step] names no installed plugin"),
                            (calendar, "[calendar] country")):  # fmt: skip
         result = runner.invoke(main, ["tick", "--db", db, "--config", str(config)])

@@ -154,6 +154,9 @@ def due(
     Read-only: the database is never changed or migrated.
     """
     with _engine(db, block, config, read_only=True) as engine:
+        if person is not None and not engine.registry.host.implemented("stageborging_recipients"):
+            click.echo("warning: --person needs a recipients plugin (stageborging_recipients) "
+                       "to say who holds each role; none is installed", err=True)  # fmt: skip
         items = engine.due(now, role=role, person=person, within=within,
                            institution=institution, limit=limit)  # fmt: skip
         tz = engine.timezone
