@@ -13,6 +13,8 @@ Catch :class:`StageborgingError` to handle them all::
     │                                         the refusal itself was recorded
     ├── ConcurrencyConflict                   ``expected_version`` no longer matches
     ├── PluginError                           a plugin cannot be loaded or is malformed
+    ├── KeyUnavailable                        free text cannot be read: its key is erased,
+    │                                         the master key is another, or it was altered
     └── StoreError                            the database cannot be used
         ├── SchemaVersionError                the database is newer than this library
         └── OutcomeUnknown                    the connection was lost while committing:
@@ -30,6 +32,7 @@ from .core._errors import (
     DefinitionMismatch,
     InvalidInput,
     InvalidTransition,
+    KeyUnavailable,
     OutcomeUnknown,
     PluginError,
     Refused,
@@ -46,6 +49,7 @@ __all__ = [
     "DefinitionMismatch",
     "InvalidInput",
     "InvalidTransition",
+    "KeyUnavailable",
     "OutcomeUnknown",
     "PluginError",
     "Refused",

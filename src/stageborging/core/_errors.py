@@ -19,6 +19,7 @@ __all__ = [
     "DefinitionMismatch",
     "InvalidInput",
     "InvalidTransition",
+    "KeyUnavailable",
     "OutcomeUnknown",
     "PluginError",
     "Refused",
@@ -250,6 +251,20 @@ class PluginError(StageborgingError):
 
 class StoreError(StageborgingError):
     """The database cannot be opened or used."""
+
+
+class KeyUnavailable(StageborgingError):
+    """Free text cannot be read: its subject's key was erased, or the master key given is
+    not the one that wrapped it, or the ciphertext was altered.
+
+    Attributes:
+        key_id: The subject key the text was sealed under.
+    """
+
+    def __init__(self, key_id: str, problem: str) -> None:
+        self.key_id = key_id
+        self.problem = problem
+        super().__init__(f"key {excerpt(key_id)}: {problem}")
 
 
 class OutcomeUnknown(StoreError):
