@@ -235,11 +235,8 @@ class Scheduler:
     ) -> list[DeadlineRow]:
         """The deadlines of the steps that begin as the stream enters its state."""
         rows = []
-        programme = facts.get("details", {}).get("programme")
-        for step in self.steps_of(definition):
-            if step.name in kept or row.state not in step.applies_in:
-                continue
-            if not step.serves(programme) or step.anchor.startswith("applications:"):
+        for step in self._candidates(definition, row, facts, kept):
+            if step.anchor.startswith("applications:"):
                 continue
             if step.anchor.startswith("entered:"):
                 if step.anchor != f"entered:{row.state}":
@@ -247,15 +244,36 @@ class Scheduler:
             elif happened.before in step.applies_in:
                 continue  # it applied before this event: its deadline was scheduled then
             anchor = _anchor_day(step.anchor, step.percent, facts, happened.day)
-            if anchor is None:
-                continue
-            settings = step.settings() | {
-                "since": happened.seq,
-                "anchor_day": anchor.isoformat(),
-                "occurrence": 0,
-            }
-            rows.extend(self._occurrence(row, settings, happened.at))
+            if anchor is not None:
+                rows.extend(self._first(row, step, happened, anchor))
         return rows
+
+    def _candidates(
+        self,
+        definition: LifecycleDefinition,
+        row: StreamRow,
+        facts: Mapping[str, Any],
+        kept: set[str],
+    ) -> list[GuidanceStep]:
+        """The steps that apply to the stream in its state and programme, but those with a
+        live deadline (*kept*)."""
+        programme = facts.get("details", {}).get("programme")
+        return [
+            step
+            for step in self.steps_of(definition)
+            if step.name not in kept and row.state in step.applies_in and step.serves(programme)
+        ]
+
+    def _first(
+        self, row: StreamRow, step: GuidanceStep, happened: Happened, anchor: date
+    ) -> list[DeadlineRow]:
+        """The first deadline of *step*, counted from *anchor*, scheduled by *happened*."""
+        settings = step.settings() | {
+            "since": happened.seq,
+            "anchor_day": anchor.isoformat(),
+            "occurrence": 0,
+        }
+        return self._occurrence(row, settings, happened.at)
 
     def _stalled(
         self,
@@ -270,20 +288,13 @@ class Scheduler:
         outcomes = list(facts.get("applications", {}).values())
         if "invited" in outcomes:
             return []
-        rows = []
-        programme = facts.get("details", {}).get("programme")
-        for step in self.steps_of(definition):
-            if step.anchor != f"applications:{len(outcomes)}" or step.name in kept:
-                continue
-            if row.state not in step.applies_in or not step.serves(programme):
-                continue
-            settings = step.settings() | {
-                "since": happened.seq,
-                "anchor_day": happened.day.isoformat(),
-                "occurrence": 0,
-            }
-            rows.extend(self._occurrence(row, settings, happened.at))
-        return rows
+        stalled = f"applications:{len(outcomes)}"
+        return [
+            deadline
+            for step in self._candidates(definition, row, facts, kept)
+            if step.anchor == stalled
+            for deadline in self._first(row, step, happened, happened.day)
+        ]
 
     def _next(self, settings: dict[str, Any], row: StreamRow, at: datetime) -> list[DeadlineRow]:
         """The next occurrence of a repeating deadline, under its own settings: the first
