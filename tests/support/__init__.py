@@ -152,7 +152,7 @@ def as_schema_3(path: Path) -> None:
             "DROP INDEX streams_by_student; DROP INDEX streams_by_employer;"
             "CREATE INDEX streams_by_state ON streams (lifecycle, state);"
             "DROP INDEX events_by_command; DROP INDEX events_by_institution;"
-            "DROP INDEX events_escalated;"
+            "DROP INDEX events_escalated; DROP TABLE subject_keys;"
             "DROP INDEX streams_by_institution; DROP INDEX streams_by_institution_state;"
             "ALTER TABLE events DROP COLUMN command_id; ALTER TABLE events DROP COLUMN institution;"
             "ALTER TABLE streams DROP COLUMN institution;"

@@ -193,6 +193,17 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX deadlines_live ON deadlines (due_at, id) WHERE status IN ('open', 'missed')",
         "CREATE INDEX events_escalated ON events (institution, position) WHERE type = 'escalated'",
     ),
+    (
+        # As SQLite's: the subject keys.
+        """
+        CREATE TABLE subject_keys (
+            key_id      text PRIMARY KEY,
+            wrapped     bytea,
+            created_at  text NOT NULL,
+            erased_at   text
+        )
+        """,
+    ),
 )
 #: The triggers that keep each table append-only, as verification looks for them.
 PG_TRIGGERS = {

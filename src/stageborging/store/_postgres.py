@@ -35,6 +35,7 @@ from ..core import (
     check_identifier,
 )
 from ..lifecycles import LifecycleDefinition
+from ._keys import ADD_KEY, ERASE_KEY, READ_KEY, check_key_row
 from ._pg_schema import (
     FOLLOW_LIMIT,
     LOG_POSITION,
@@ -43,7 +44,7 @@ from ._pg_schema import (
     PG_TRIGGERS,
     TX_BITS,
 )
-from ._protocol import Closing, DeadlineRow, DefinitionRow, StreamQuery, VersionCount
+from ._protocol import Closing, DeadlineRow, DefinitionRow, KeyRow, StreamQuery, VersionCount
 from ._queries import (
     pg_fact,
     stream_query,
@@ -107,6 +108,7 @@ _INSERT_DEFINITION = (
 )
 _INSERT_DEADLINE = pg_style(INSERT_DEADLINE)
 _LIVE_DEADLINES = pg_style(LIVE_DEADLINES)
+_ADD_KEY, _READ_KEY, _ERASE_KEY = pg_style(ADD_KEY), pg_style(READ_KEY), pg_style(ERASE_KEY)
 #: Failures after which the whole command may run again: nothing of it was committed.
 _TRANSIENT = (
     pg_errors.SerializationFailure,
@@ -329,6 +331,18 @@ class _Transaction:
                 cursor.execute(statement, (stamp, key))
                 moved += cursor.rowcount
         return moved
+
+    def add_key(self, key_id: str, wrapped: bytes, at: datetime) -> bool:
+        cursor = self._conn.execute(_ADD_KEY, check_key_row(key_id, wrapped, at))
+        return cursor.rowcount == 1
+
+    def subject_key(self, key_id: str) -> KeyRow | None:
+        row = self._conn.execute(_READ_KEY, (check_identifier("key_id", key_id),)).fetchone()
+        return None if row is None else KeyRow.of(row)
+
+    def erase_key(self, key_id: str, at: datetime) -> bool:
+        params = (check_moment("at", at), check_identifier("key_id", key_id))
+        return self._conn.execute(_ERASE_KEY, params).rowcount == 1
 
 
 class PostgresStore:

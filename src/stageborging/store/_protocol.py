@@ -18,6 +18,7 @@ __all__ = [
     "Closing",
     "DeadlineRow",
     "DefinitionRow",
+    "KeyRow",
     "Store",
     "StreamQuery",
     "StreamRow",
@@ -42,6 +43,29 @@ class DefinitionRow(NamedTuple):
 #: How a deadline closes: met, no longer applying, missed (escalated, and overdue until
 #: met or no longer applying), or dismissed (a proposal turned down).
 Closing = Literal["done", "cancelled", "missed", "dismissed"]
+
+
+class KeyRow(NamedTuple):
+    """A subject's key as the store keeps it."""
+
+    key_id: str
+    #: The key wrapped by the master key; None once erased.
+    wrapped: bytes | None
+    #: When it was added (RFC 3339, UTC).
+    created_at: str
+    #: When it was erased (RFC 3339, UTC); None while it can be unwrapped.
+    erased_at: str | None = None
+
+    @classmethod
+    def of(cls, row: tuple[object, ...]) -> KeyRow:
+        """A key row from the columns of KEY_COLUMNS (bytes from any driver's buffer)."""
+        key_id, wrapped, created_at, erased_at = row
+        return cls(
+            str(key_id),
+            None if wrapped is None else bytes(wrapped),  # type: ignore[call-overload]
+            str(created_at),
+            None if erased_at is None else str(erased_at),
+        )
 
 
 class DeadlineRow(NamedTuple):
@@ -200,6 +224,17 @@ class Transaction(Protocol):
 
     def postpone(self, keys: Sequence[str], due_at: datetime) -> int:
         """Make the open deadlines among *keys* due at *due_at*; how many were open."""
+
+    def add_key(self, key_id: str, wrapped: bytes, at: datetime) -> bool:
+        """Keep the wrapped key of subject *key_id*; False when the subject has one already
+        (the first stays: a key is never replaced)."""
+
+    def subject_key(self, key_id: str) -> KeyRow | None:
+        """The subject's key row (its wrapped bytes None once erased); None when it has none."""
+
+    def erase_key(self, key_id: str, at: datetime) -> bool:
+        """Empty the subject's wrapped key for good, stamped *at*; False when there was none
+        to erase (no key, or erased already)."""
 
 
 class Store(Protocol):

@@ -198,6 +198,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX deadlines_live ON deadlines (due_at, id) WHERE status IN ('open', 'missed')",
         "CREATE INDEX events_escalated ON events (institution, position) WHERE type = 'escalated'",
     ),
+    (
+        # Privacy: each subject's key, wrapped by the installation's master key; erasing a
+        # subject empties its wrapped key for good (the row stays: who was erased, when).
+        """
+        CREATE TABLE subject_keys (
+            key_id      TEXT PRIMARY KEY,
+            wrapped     BLOB,
+            created_at  TEXT NOT NULL,
+            erased_at   TEXT
+        )
+        """,
+    ),
 )
 #: The triggers that keep the events table append-only (defence in depth).
 APPEND_ONLY_TRIGGERS = frozenset({"events_no_update", "events_no_delete", "events_no_replace"})
@@ -211,6 +223,8 @@ DEFINITIONS_SINCE = 4
 INSTITUTIONS_SINCE = 7
 #: The schema version that added the deadlines' kind, role and institution.
 GUIDANCE_SINCE = 8
+#: The schema version that added the subject keys.
+KEYS_SINCE = 9
 #: The columns verification reads, by table.
 VERIFIED_COLUMNS = {
     "events": (

@@ -31,7 +31,8 @@ from ..core import (
     check_identifier,
 )
 from ..lifecycles import LifecycleDefinition
-from ._protocol import Closing, DeadlineRow, DefinitionRow, StreamQuery, VersionCount
+from ._keys import ADD_KEY, ERASE_KEY, READ_KEY, check_key_row
+from ._protocol import Closing, DeadlineRow, DefinitionRow, KeyRow, StreamQuery, VersionCount
 from ._queries import (
     sqlite_fact,
     stream_query,
@@ -250,6 +251,17 @@ class _Transaction:
             POSTPONE_DEADLINE, [(stamp, key) for key in check_keys(keys)]
         )
         return cursor.rowcount
+
+    def add_key(self, key_id: str, wrapped: bytes, at: datetime) -> bool:
+        return self._conn.execute(ADD_KEY, check_key_row(key_id, wrapped, at)).rowcount == 1
+
+    def subject_key(self, key_id: str) -> KeyRow | None:
+        row = self._conn.execute(READ_KEY, (check_identifier("key_id", key_id),)).fetchone()
+        return None if row is None else KeyRow.of(row)
+
+    def erase_key(self, key_id: str, at: datetime) -> bool:
+        params = (check_moment("at", at), check_identifier("key_id", key_id))
+        return self._conn.execute(ERASE_KEY, params).rowcount == 1
 
 
 class SQLiteStore:

@@ -1,0 +1,43 @@
+"""The subject keys both backends keep: each subject's key, wrapped by the master key.
+
+The store holds wrapped keys only (it never sees a master key or a key in the clear).
+A key is added once; erasing it empties its wrapped bytes and stamps when, so that who
+was erased stays on record while nothing can unwrap their key again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..core import InvalidInput, check_identifier
+from ._rows import check_moment
+
+__all__ = [
+    "ADD_KEY",
+    "ERASE_KEY",
+    "KEY_COLUMNS",
+    "READ_KEY",
+    "check_key_row",
+]
+
+#: The largest wrapped key, in bytes: a format byte, a nonce, 32 bytes and a tag fit
+#: many times over; a provider's envelope must fit too.
+MAX_WRAPPED = 1024
+KEY_COLUMNS = "key_id, wrapped, created_at, erased_at"
+ADD_KEY = (
+    "INSERT INTO subject_keys (key_id, wrapped, created_at, erased_at) VALUES (?, ?, ?, NULL) "
+    "ON CONFLICT (key_id) DO NOTHING"
+)
+READ_KEY = f"SELECT {KEY_COLUMNS} FROM subject_keys WHERE key_id = ?"
+ERASE_KEY = (
+    "UPDATE subject_keys SET wrapped = NULL, erased_at = ? WHERE key_id = ? AND wrapped IS NOT NULL"
+)
+
+
+def check_key_row(key_id: object, wrapped: object, at: datetime) -> tuple[str, bytes, str]:
+    """The parameters of ADD_KEY, else InvalidInput naming the argument."""
+    check_identifier("key_id", key_id)
+    if not isinstance(wrapped, bytes) or not 0 < len(wrapped) <= MAX_WRAPPED:
+        raise InvalidInput("wrapped", "<key>", f"must be 1 to {MAX_WRAPPED} bytes")
+    assert isinstance(key_id, str)
+    return key_id, wrapped, check_moment("at", at)
