@@ -55,20 +55,16 @@ def _channel(value: object) -> str:
     return check_identifier("channel", value)
 
 
-def _names(field_name: str, values: object) -> tuple[str, ...]:
-    return check_identifiers(field_name, values)
-
-
 def _states(values: object) -> tuple[str, ...]:
-    return _names("states", values)
+    return check_identifiers("states", values)
 
 
 def _done_by(values: object) -> tuple[str, ...]:
-    return _names("done_by", values)
+    return check_identifiers("done_by", values)
 
 
 def _lifecycles(values: object) -> tuple[str, ...]:
-    return _names("lifecycles", values)
+    return check_identifiers("lifecycles", values)
 
 
 def _done_with(values: object) -> Mapping[str, str]:
@@ -83,11 +79,11 @@ def _done_with(values: object) -> Mapping[str, str]:
 
 
 def _programmes(values: object) -> tuple[str, ...]:
-    return _names("programmes", values)
+    return check_identifiers("programmes", values)
 
 
 def _excluded_programmes(values: object) -> tuple[str, ...]:
-    return _names("excluded_programmes", values)
+    return check_identifiers("excluded_programmes", values)
 
 
 def _anchor(value: object) -> str:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from ..core import GuidanceStep, PluginError, PluginInfo
+from ..core import GuidanceStep
 from ..lifecycles import InstitutionFact, LifecycleDefinition
-from ..pluginhost import PluginHost
+from ..pluginhost import PluginHost, collect_named
 
 __all__ = ["collect_steps"]
 
@@ -23,29 +22,13 @@ def collect_steps(
         PluginError: naming the plugin whose hook failed, returned something that is
             no guidance step, or whose step is invalid or takes a name already taken.
     """
-    steps: dict[str, GuidanceStep] = {}
-    for answer in host.call("stageborging_guidance_steps", {}, _steps):
-        try:
-            if answer.error is not None:
-                raise answer.error
-            for step in answer.value or ():
-                check_step(step, definitions, facts)
-                if step.name in steps:
-                    raise ValueError(f"a guidance step named {step.name!r} exists")
-                steps[step.name] = step
-        except Exception as exc:
-            raise PluginError(
-                answer.plugin.name, f"stageborging_guidance_steps: {type(exc).__name__}: {exc}"
-            ) from None
-    return tuple(steps[name] for name in sorted(steps))
-
-
-def _steps(info: PluginInfo, returned: Any) -> tuple[GuidanceStep, ...]:
-    steps = tuple(returned)
-    for step in steps:
-        if not isinstance(step, GuidanceStep):
-            raise TypeError(f"returned a {type(step).__name__}, not a GuidanceStep")
-    return steps
+    return collect_named(
+        host,
+        "stageborging_guidance_steps",
+        GuidanceStep,
+        "a guidance step",
+        lambda step: check_step(step, definitions, facts),
+    )
 
 
 def check_step(

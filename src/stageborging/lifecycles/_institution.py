@@ -27,12 +27,8 @@ def _name(value: object) -> str:
     return check_identifier("name", value)
 
 
-def _names(field_name: str, values: object) -> tuple[str, ...]:
-    return check_identifiers(field_name, values)
-
-
 def _roles(values: object) -> tuple[Role, ...]:
-    names = _names("roles", values)
+    names = check_identifiers("roles", values)
     if not names:
         raise InvalidInput("roles", values, "must name who may record it")
     return tuple(parse_role("roles", name) for name in names)
@@ -56,11 +52,11 @@ def _fields(values: object) -> tuple[FieldSpec, ...]:
 
 
 def _states(values: object) -> tuple[str, ...]:
-    return _names("states", values)
+    return check_identifiers("states", values)
 
 
 def _lifecycles(values: object) -> tuple[str, ...]:
-    return _names("lifecycles", values)
+    return check_identifiers("lifecycles", values)
 
 
 @frozen(kw_only=True)

@@ -4,8 +4,16 @@ plugin's own settings, and the built-in default plugins."""
 
 from ._answers import Answer, RecognitionAnswer
 from ._calls import Accept
-from ._facts import collect_facts
+from ._collect import collect_facts, collect_named
 from ._host import PluginHost
 from ._register import plugin_name
 
-__all__ = ["Accept", "Answer", "PluginHost", "RecognitionAnswer", "collect_facts", "plugin_name"]
+__all__ = [
+    "Accept",
+    "Answer",
+    "PluginHost",
+    "RecognitionAnswer",
+    "collect_facts",
+    "collect_named",
+    "plugin_name",
+]
