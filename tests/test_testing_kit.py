@@ -210,7 +210,7 @@ def test_the_pytest_plugin_and_the_contract_suite(pytester: pytest.Pytester) -> 
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
 
 
 def test_the_contract_suite_catches_bad_plugins(pytester: pytest.Pytester) -> None:
@@ -242,7 +242,7 @@ def test_the_contract_suite_catches_bad_plugins(pytester: pytest.Pytester) -> No
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, failed=2)
+    result.assert_outcomes(passed=3, failed=2)
     result.stdout.fnmatch_lines(["*two dry runs disagree*"])
 
 
@@ -271,7 +271,7 @@ def test_the_contract_checks_a_plugins_fact_checks_too(pytester: pytest.Pytester
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3, failed=1)
+    result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(["*leaky.hours: looks like personal data*"])
 
 
@@ -299,7 +299,7 @@ def test_the_contract_catches_a_failing_notification_hook(pytester: pytest.Pytes
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3, failed=1)
+    result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(
         ["*notification hook failed: stageborging_after_transition: KeyError*"]
     )
@@ -372,7 +372,7 @@ def test_the_contract_fails_findings_that_are_not_well_formed(
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "-k", "findings_are_well_formed")
-    result.assert_outcomes(failed=1, deselected=3)
+    result.assert_outcomes(failed=1, deselected=4)
     result.stdout.fnmatch_lines([message])
 
 
@@ -398,7 +398,7 @@ def test_the_contract_fails_a_plugin_that_does_not_register(pytester: pytest.Pyt
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "-k", "registers_cleanly")
-    result.assert_outcomes(failed=1, deselected=3)
+    result.assert_outcomes(failed=1, deselected=4)
     result.stdout.fnmatch_lines(["*the plugin does not register*stageborging_check_transitions*"])
 
 

@@ -28,7 +28,12 @@ HEX64, TIME = re.compile(r"[0-9a-f]{64}\Z"), re.compile(r"\d{4}-\d\d-\d\dT\d\d:\
 
 
 #: The event types no plugin takes part in, and that carry no findings.
-PLAIN = ("opened", "migrated", "imported", "corrected", "escalated", "dismissed", "noted")
+PLAIN = ("opened", "migrated", "imported", "corrected", "escalated", "dismissed", "noted",
+         "erased")  # fmt: skip
+#: The types whose body may hold sealed fields (free text), apart from their data.
+SEALS = ("opened", "transitioned", "recorded", "noted")
+ERASURE_BASES = ("no_longer_needed", "consent_withdrawn", "objection", "unlawful_processing",
+                 "legal_obligation", "retention_expired")  # fmt: skip
 
 
 def sha256(data: bytes) -> str:
@@ -66,12 +71,14 @@ def header_fits(h: dict) -> bool:
             and all(type(h[k]) is str and ID.match(h[k]) for k in extra)
             and type(h["seq"]) is int and all(type(v) is str for v in strings)
             and h["type"] in ("opened", "transitioned", "recorded", "refused", "migrated",
-                              "imported", "corrected", "escalated", "dismissed", "noted")
+                              "imported", "corrected", "escalated", "dismissed", "noted",
+                              "erased")
             and bool(TIME.match(h["time"]))
             and all(HEX64.match(h[k]) for k in ("definition", "body_hash", "prev"))
             and isinstance(actor, dict) and actor.keys() == {"id", "role"}
             and (h["type"] != "imported" or actor["role"] in ("system", "placement_office"))
             and (h["type"] != "escalated" or actor["role"] == "system")
+            and (h["type"] != "erased" or actor["role"] in ("privacy_officer", "system"))
             and all(type(v) is str for v in actor.values())
             and isinstance(plugins, list)
             and all(isinstance(p, list) and len(p) == 2 and all(type(x) is str for x in p)
@@ -84,8 +91,16 @@ def header_fits(h: dict) -> bool:
 
 def body_fits(b: dict, type_: str) -> bool:
     """The body's keys and findings follow the format page."""
-    findings = b.get("findings")
-    if b.keys() != {"data", "date", "findings"} or not isinstance(findings, list):
+    findings, sealed = b.get("findings"), b.get("sealed")
+    keys = {"data", "date", "findings"} | ({"sealed"} if type_ in SEALS else set())
+    if not {"data", "date", "findings"} <= b.keys() <= keys or not isinstance(findings, list):
+        return False
+    if "sealed" in b and not (
+        isinstance(sealed, dict) and sealed.keys() == {"key", "fields"}
+        and type(sealed["key"]) is str and ID.match(sealed["key"])
+        and isinstance(sealed["fields"], dict) and sealed["fields"]
+        and all(type(v) is str and v.startswith("st1:") for v in sealed["fields"].values())
+    ):  # fmt: skip
         return False
     if not (isinstance(b["data"], dict) and type(b["date"]) is str
             and re.match(r"\d{4}-\d\d-\d\d\Z", b["date"])):  # fmt: skip
@@ -106,6 +121,8 @@ def body_fits(b: dict, type_: str) -> bool:
                                     "other"))  # fmt: skip
     if type_ == "escalated":
         return escalation_fits(b["data"])
+    if type_ == "erased":
+        return b["data"].keys() == {"basis"} and b["data"]["basis"] in ERASURE_BASES
     if type_ == "dismissed":
         d = b["data"]
         return (d.keys() == {"deadline", "reason"} and type(d["deadline"]) is str
@@ -248,8 +265,8 @@ def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
     with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode={mode}", uri=True)) as db:
         db.row_factory = sqlite3.Row
         schema = db.execute("PRAGMA user_version").fetchone()[0]
-        if not 1 <= schema <= 9:
-            raise sqlite3.DatabaseError("not a stageborging database of schema version 1 to 8")
+        if not 1 <= schema <= 10:
+            raise sqlite3.DatabaseError("not a stageborging database of schema version 1 to 10")
         heads = {
             str(row["id"]): schema_row(row, schema) for row in db.execute("SELECT * FROM streams")
         }

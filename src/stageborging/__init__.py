@@ -19,6 +19,7 @@ from .core import (
     Actor,
     BatchResult,
     Decision,
+    Erasure,
     Event,
     EventType,
     FeedEntry,
@@ -31,6 +32,7 @@ from .core import (
     PluginProblem,
     PluginStatus,
     Recognition,
+    Revealed,
     Role,
     Severity,
     Statistics,
@@ -40,6 +42,7 @@ from .core import (
 )
 from .engine import Batch, Engine, Registry, TickReport
 from .exceptions import (
+    AccessRefused,
     ConcurrencyConflict,
     DefinitionError,
     DefinitionMismatch,
@@ -76,6 +79,7 @@ from .store import SQLiteStore, verify_database
 logging.getLogger("stageborging").addHandler(logging.NullHandler())
 
 __all__ = [
+    "AccessRefused",
     "Actor",
     "Batch",
     "BatchResult",
@@ -88,6 +92,7 @@ __all__ = [
     "Education",
     "Effect",
     "Engine",
+    "Erasure",
     "Event",
     "EventType",
     "FactSpec",
@@ -115,6 +120,7 @@ __all__ = [
     "Recognition",
     "Refused",
     "Registry",
+    "Revealed",
     "Role",
     "SQLiteStore",
     "SchemaVersionError",

@@ -15,6 +15,7 @@ Catch :class:`StageborgingError` to handle them all::
     ├── PluginError                           a plugin cannot be loaded or is malformed
     ├── KeyUnavailable                        free text cannot be read: its key is erased,
     │                                         the master key is another, or it was altered
+    ├── AccessRefused                         a read of sealed fields beyond the reader's role
     └── StoreError                            the database cannot be used
         ├── SchemaVersionError                the database is newer than this library
         └── OutcomeUnknown                    the connection was lost while committing:
@@ -27,6 +28,7 @@ callers.
 """
 
 from .core._errors import (
+    AccessRefused,
     ConcurrencyConflict,
     DefinitionError,
     DefinitionMismatch,
@@ -44,6 +46,7 @@ from .core._errors import (
 )
 
 __all__ = [
+    "AccessRefused",
     "ConcurrencyConflict",
     "DefinitionError",
     "DefinitionMismatch",

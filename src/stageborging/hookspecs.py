@@ -33,7 +33,17 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .core import Actor, Event, Finding, GuidanceStep, Notification, Recognition, Role, Stream
+    from .core import (
+        Actor,
+        Event,
+        Finding,
+        GuidanceStep,
+        KeyProvider,
+        Notification,
+        Recognition,
+        Role,
+        Stream,
+    )
     from .lifecycles import FactSpec, InstitutionFact, LifecycleDefinition, Transition
 
 __all__ = [
@@ -47,6 +57,7 @@ __all__ = [
     "stageborging_configure",
     "stageborging_guidance_steps",
     "stageborging_institution_facts",
+    "stageborging_key_provider",
     "stageborging_lifecycles",
     "stageborging_recipients",
     "stageborging_verify_recognition",
@@ -344,5 +355,29 @@ def stageborging_recipients(
     Returns:
         The pseudonymous ids of the people holding the role (possibly empty),
         or ``None`` when this implementation does not know (the next is asked).
+    """
+    raise NotImplementedError  # pragma: no cover - a spec, never called
+
+
+@hookspec(firstresult=True)
+def stageborging_key_provider(plugin_config: Mapping[str, Any]) -> KeyProvider | None:
+    """Offer the installation's key provider: a key management service (KMS) that wraps
+    and unwraps the subject keys, in place of a master key the engine holds.
+
+    Called once when the engine starts, when it was given no ``master_key``. The first
+    plugin that answers is used. The wrapped keys stay in the database (envelope
+    encryption): the service only ever sees a 32-byte subject key and its key id, and
+    must bind the two (a wrapped key moved to another id must not unwrap). Erasing a
+    subject empties their wrapped key in the database; the service keeps nothing per
+    subject. An answer without callable ``wrap`` and ``unwrap`` stops the engine with a
+    :class:`~stageborging.exceptions.PluginError`.
+
+    Args:
+        plugin_config: This engine's settings for your plugin, read-only
+            (:ref:`plugin-config`).
+
+    Returns:
+        A :class:`~stageborging.core.KeyProvider` (``wrap(key_id, subject_key) ->
+        bytes``, ``unwrap(key_id, wrapped) -> bytes``), or ``None``.
     """
     raise NotImplementedError  # pragma: no cover - a spec, never called

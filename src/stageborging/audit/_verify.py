@@ -20,6 +20,8 @@ from attrs import frozen
 from ..core import (
     ACTIONS,
     DISMISS_REASONS,
+    ERASE_ROLES,
+    ERASURE_BASES,
     IDENTIFIER,
     MAX_INT,
     InvalidInput,
@@ -30,8 +32,10 @@ from ..lifecycles import (
     CORRECTION_REASONS,
     IMPORT_ROLES,
     MIGRATE_ROLES,
+    SEALED_PREFIX,
     LifecycleDefinition,
     advance,
+    command_fields,
     correct_roles,
     corrected_seqs,
     correction_problem,
@@ -100,6 +104,9 @@ class VerifyReport:
         problems: What is broken outside any stream (a stored definition that
             does not hash to its digest).
         versions: How many definition versions the verifier knew.
+        sealed: How many events hold sealed fields (free text, a sealed code).
+        erased: How many of those are sealed under an erased subject's key: their
+            ciphertext is in the chain, and nobody can read it any more.
     """
 
     streams: int
@@ -109,6 +116,8 @@ class VerifyReport:
     stamped: tuple[StampedVersion, ...] = ()
     problems: tuple[str, ...] = ()
     versions: int = 0
+    sealed: int = 0
+    erased: int = 0
 
     @property
     def ok(self) -> bool:
@@ -145,10 +154,14 @@ _HEADER_KEYS = frozenset({*(key for key, _ in _COLUMNS), "v", "actor", "plugins"
 #: The keys a version 2 header may add: each, when present, an identifier.
 _OPTIONAL_KEYS = frozenset({"command", "institution"})
 _BODY_KEYS = frozenset({"data", "date", "findings"})
+#: A body with sealed fields has them apart from its data, with their key id.
+_SEALED_BODY_KEYS = _BODY_KEYS | {"sealed"}
+#: The event types that may carry sealed fields: a command's own data.
+_SEALS = frozenset({"opened", "transitioned", "recorded", "noted"})
 _FINDING_KEYS = frozenset({"code", "severity", "message", "message_nl", "source", "params"})
 _TYPES = frozenset(
     {"opened", "transitioned", "recorded", "refused", "migrated", "imported", "corrected",
-     "escalated", "dismissed", "noted"}
+     "escalated", "dismissed", "noted", "erased"}
 )  # fmt: skip
 #: The keys of an escalation's data: each required but trigger (with propose and fire
 #: only) and programme (the stream's, when it has one).
@@ -162,7 +175,7 @@ _ROLES = frozenset(r.value for r in Role)
 _MOVES = frozenset({"transitioned", "migrated", "imported"})
 #: The event types no plugin takes part in, and that carry no findings.
 _PLAIN = frozenset(
-    {"opened", "migrated", "imported", "corrected", "escalated", "dismissed", "noted"}
+    {"opened", "migrated", "imported", "corrected", "escalated", "dismissed", "noted", "erased"}
 )
 #: The name each built-in command's events carry.
 _NAMES = {"migrated": "migrate", "imported": "import", "corrected": "correct"}
@@ -279,8 +292,12 @@ def _article(type_: str) -> str:
 
 def _body_problem(body: dict[str, Any], type_: str) -> str | None:
     """What is wrong with a decoded body, by the rules of the format, or None."""
-    if body.keys() != _BODY_KEYS:
-        return "body keys are not data, date and findings"
+    if body.keys() != _BODY_KEYS and (body.keys() != _SEALED_BODY_KEYS or type_ not in _SEALS):
+        return "body keys are not data, date and findings (and sealed, for a command's own)"
+    if "sealed" in body:
+        problem = _sealed_problem(body["sealed"])
+        if problem is not None:
+            return problem
     if not isinstance(body["data"], dict):
         return "body data is not an object"
     if type(body["date"]) is not str or not _DATE.match(body["date"]):
@@ -315,6 +332,10 @@ def _body_problem(body: dict[str, Any], type_: str) -> str | None:
             return "dismissal deadline is not a deadline key"
         if data["reason"] not in DISMISS_REASONS:
             return "dismissal reason is not a dismissal reason"
+    if type_ == "erased" and (
+        body["data"].keys() != {"basis"} or body["data"]["basis"] not in ERASURE_BASES
+    ):
+        return "erasure data is not a basis code"
     if type_ == "corrected":
         data = body["data"]
         if data.keys() != {"seq", "reason"}:
@@ -323,6 +344,21 @@ def _body_problem(body: dict[str, Any], type_: str) -> str | None:
             return "correction seq is not an integer"
         if data["reason"] not in CORRECTION_REASONS:
             return "correction reason is not a correction reason"
+    return None
+
+
+def _sealed_problem(sealed: object) -> str | None:
+    """What is wrong with a body's sealed part, by the format, or None."""
+    if not isinstance(sealed, dict) or sealed.keys() != {"key", "fields"}:
+        return "body sealed part is not a key and fields"
+    key, fields = sealed["key"], sealed["fields"]
+    if type(key) is not str or not IDENTIFIER.fullmatch(key):
+        return "body sealed key is not a key id"
+    if not isinstance(fields, dict) or not fields:
+        return "body sealed fields are not fields"
+    for value in fields.values():
+        if type(value) is not str or not value.startswith(SEALED_PREFIX):
+            return "body sealed fields are not sealed texts"
     return None
 
 
@@ -446,12 +482,30 @@ def _fit_problem(
     event: SealedEvent,
     data: dict[str, Any],
     before: LifecycleDefinition | None,
+    sealed: Iterable[str] = (),
 ) -> str | None:
-    """What in *event* (its decoded body *data*) its stamped *definition* does not allow.
+    """What in *event* (its decoded body *data*, its *sealed* field names) its stamped
+    *definition* does not allow.
 
     *before* is the version of the previous event, when the verifier knows it (for a
     migration: the version migrated from).
     """
+    problem = _command_fit(definition, event, data, before)
+    if problem is None and sealed:
+        specs = command_fields(definition, event.type, event.name)
+        secret = {spec.name for spec in specs or () if spec.secret}
+        stray = sorted(set(sealed) - secret)
+        if stray and specs is not None:  # an institution fact's fields are not the version's
+            return f"field {stray[0]!r} is sealed, but no sealed field of its command"
+    return problem
+
+
+def _command_fit(
+    definition: LifecycleDefinition,
+    event: SealedEvent,
+    data: dict[str, Any],
+    before: LifecycleDefinition | None,
+) -> str | None:
     kind, name, source, dest = event.type, event.name, event.from_state, event.to_state
     role = event.actor_role
     if definition.name != event.lifecycle:
@@ -466,6 +520,8 @@ def _fit_problem(
         return _import_fit(definition, event, data)
     if kind == "corrected":
         return None  # judged against the stream's events (_StreamCheck._correction_fit)
+    if kind == "erased":
+        return None if role in ERASE_ROLES else f"role {role!r} may not erase"
     if kind in ("escalated", "dismissed", "noted"):
         return None  # guidance steps and own facts are the institution's, no part of a version
     transition = definition.transitions_by_trigger.get(name)
@@ -564,9 +620,17 @@ def _check_head(
 class _StreamCheck:
     """The running verification of one stream, event by event."""
 
-    def __init__(self, stream_id: str, known: Mapping[str, LifecycleDefinition]) -> None:
+    def __init__(
+        self,
+        stream_id: str,
+        known: Mapping[str, LifecycleDefinition],
+        erased_keys: frozenset[str] = frozenset(),
+    ) -> None:
         self.stream_id = stream_id
         self.known = known
+        self.erased_keys = erased_keys
+        #: How many events hold sealed fields, and how many under an erased key.
+        self.sealed = self.erased = 0
         self.first: SealedEvent | None = None
         self.prev: SealedEvent | None = None
         self.broken = False
@@ -595,6 +659,9 @@ class _StreamCheck:
             problem = self._correction_target(event, body["data"]["seq"])
         if problem is None:
             self.versions.add((str(event.lifecycle), str(event.definition)))
+            if "sealed" in body:
+                self.sealed += 1
+                self.erased += body["sealed"]["key"] in self.erased_keys
         if problem is None and self.unknown is None:
             problem = self._judge(event, body)
         if problem is not None:
@@ -623,7 +690,8 @@ class _StreamCheck:
                 self.unknown = event.definition
                 self.facts = None
                 return None
-        problem = _fit_problem(definition, event, body["data"], before)
+        sealed = body.get("sealed", {}).get("fields", ())
+        problem = _fit_problem(definition, event, body["data"], before, sealed)
         if problem is None and event.type == "corrected":
             problem = self._correction_fit(event, body["data"]["seq"])
         if problem is not None:
@@ -671,6 +739,7 @@ def verify_rows(
     events: Iterable[SealedEvent],
     heads: Mapping[str, StreamRow],
     definitions: Iterable[LifecycleDefinition] = (),
+    erased_keys: Iterable[str] = (),
 ) -> VerifyReport:
     """Verify *events* (ordered by stream id, then seq) against the projection *heads*.
 
@@ -683,15 +752,19 @@ def verify_rows(
             each stream's ``facts`` column is recomputed event by event, across
             its migrations. Streams with an event under a version not among
             them are listed in :attr:`VerifyReport.unknown`.
+        erased_keys: The key ids of the subjects erased: the events sealed under
+            them are counted in :attr:`VerifyReport.erased`.
 
     Returns:
         A report naming the first broken link of each broken stream.
     """
     known = {d.digest: d for d in definitions}
+    erased = frozenset(erased_keys)
     breaks: list[Break] = []
     stamped: dict[tuple[str, str], int] = {}
     seen: set[str] = set()
     count = 0
+    sealed = [0, 0]  # events with sealed fields, and of those under an erased key
     check: _StreamCheck | None = None
 
     def finish() -> None:
@@ -702,12 +775,14 @@ def verify_rows(
             breaks.append(problem)
         for key in check.versions:
             stamped[key] = stamped.get(key, 0) + 1
+        sealed[0] += check.sealed
+        sealed[1] += check.erased
 
     for event in events:
         count += 1
         if check is None or event.stream_id != check.stream_id:
             finish()
-            check = _StreamCheck(event.stream_id, known)
+            check = _StreamCheck(event.stream_id, known, erased)
             seen.add(event.stream_id)
         if not check.broken:
             problem = check.add(event)
@@ -726,4 +801,6 @@ def verify_rows(
             for (lifecycle, digest), n in sorted(stamped.items())
         ),
         versions=len(known),
+        sealed=sealed[0],
+        erased=sealed[1],
     )

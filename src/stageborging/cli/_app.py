@@ -27,6 +27,7 @@ from ._migrate import add_version, migrate
 from ._new_plugin import new_plugin
 from ._options import printable, shown_path
 from ._plugins import plugins
+from ._privacy import erase, keys, subject
 from ._streams import streams
 
 __all__ = ["main"]
@@ -93,5 +94,8 @@ for _command in (
     tick,
     due,
     guidance,
+    keys,
+    erase,
+    subject,
 ):
     main.add_command(_command)

@@ -13,7 +13,8 @@ import click
 from .. import LifecycleDefinition, verify_database
 from ..exceptions import PluginError, StoreError
 from ..lifecycles import builtin
-from ._options import db_option, plugin_options, registry
+from ..store import open_store
+from ._options import db_option, existing_db, plugin_options, registry
 
 __all__ = ["audit"]
 
@@ -92,6 +93,8 @@ def verify(db: Path | str, fmt: str, block: tuple[str, ...], config: dict[str, A
                 for v in report.stamped
             ],
             "warnings": list(report.warnings),
+            "sealed": report.sealed,
+            "erased": report.erased,
         }
         click.echo(json.dumps(payload, indent=2))
     else:
@@ -115,4 +118,48 @@ def verify(db: Path | str, fmt: str, block: tuple[str, ...], config: dict[str, A
                 click.echo(f"  {problem}")
         for version in report.stamped:
             click.echo(f"  {version}")
+        if report.sealed:
+            click.echo(
+                f"  sealed: {report.sealed} event(s) hold free text or sealed codes; "
+                f"{report.erased} of them erased (their subject's key is destroyed)"
+            )
     sys.exit(0 if report.ok and report.judged else 1 if not report.ok else 2)
+
+
+@audit.command()
+@db_option
+@click.option(
+    "--after",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Only entries after this position (the last one a previous page showed).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 10_000),
+    default=1000,
+    show_default=True,
+    help="At most this many entries.",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="A table for people, or JSON for tools.")  # fmt: skip
+def access(db: Path | str, after: int, limit: int, fmt: str) -> None:
+    """List the access log: every read of sealed fields (free text, a report's ground)
+    through an engine, granted or refused: when, who (role and pseudonymous id), which
+    stream and fields (SEQ.FIELD). Audit commands read it and never add to it.
+    """
+    store = open_store(existing_db(db), read_only=True)
+    try:
+        entries = store.access_log(after, limit)
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps([entry._asdict() for entry in entries], indent=2))
+        return
+    click.echo(f"{'POSITION':>8}  {'AT':<27}  {'ROLE':<22}  {'ACTOR':<16}  OUTCOME  STREAM  FIELDS")
+    for e in entries:
+        click.echo(f"{e.position:>8}  {e.at:<27}  {e.actor_role:<22}  {e.actor_id:<16}  "
+                   f"{e.outcome:<7}  {e.stream_id}  {','.join(e.fields)}")  # fmt: skip
+    if not entries:
+        click.echo("(no reads of sealed fields)", err=True)

@@ -61,6 +61,10 @@ EXAM = Actor("demo-exam-1", "exam_committee")
 ASSESSOR = Actor("demo-assessor-1", "assessor")
 ADVISOR = Actor("demo-vp-1", "confidential_advisor")
 SYSTEM = Actor("demo-sis", "system")
+PRIVACY_OFFICER = Actor("demo-dpo-1", "privacy_officer")
+#: The free text of the demo: sealed under its subject's key, never stored in the clear.
+SUSPENSION_NOTE = "Ill for two weeks; back after the spring break, as agreed with the employer."
+REPORT = "At the interview the manager asked where my parents come from, then ended it."
 EMPLOYER = Actor("demo-employer-1", "employer")
 GUARDIAN = Actor("demo-guardian-1", "guardian")
 #: Who signs and fires the journey's steps (the student is each student's own).
@@ -279,8 +283,8 @@ class _Student:
         self.log_phase_hours(PLANNED_HOURS // 2)
         self.record("midterm_review", COACH, social_safety="safe")
         self.record("guidance_contact", COACH, moment="middle", location="on_site")
-        if self.scenario == "suspension":
-            self.fire("suspend", COACH, reason="illness")
+        if self.scenario == "suspension":  # the note is sealed under the student's key
+            self.fire("suspend", COACH, reason="illness", note=SUSPENSION_NOTE)
         if self.scenario == "termination":
             # the system starts the replacement search in the same command
             self.fire("terminate", COACH, reason="discrimination")
@@ -368,12 +372,18 @@ def _case_journeys(engine: Engine, internship: str | None) -> list[Year]:
         sid = engine.open(
             "case",
             actor=Actor("demo-student-case-1", "student"),
-            data={"phase": "internship", "internship": internship or "unknown", "ground": "origin"},
+            data={
+                "phase": "internship",
+                "internship": internship or "unknown",
+                "ground": "origin",
+                "description": REPORT,
+            },
         ).stream_id
         yield
         engine.fire(sid, "acknowledge", actor=ADVISOR)
         engine.fire(sid, "hold_intake", actor=ADVISOR)
         engine.fire(sid, "give_consent", actor=ADVISOR, data={"form": "written"})
+        engine.reveal(sid, actor=ADVISOR)  # the advisor reads it: in the access log
         yield
         engine.record(sid, "employer_hearing", actor=ADVISOR, data={"held_on": "2027-04-12"})
         engine.record(sid, "external_referral", actor=ADVISOR, data={"to": "sbb_meldpunt"})
@@ -383,7 +393,9 @@ def _case_journeys(engine: Engine, internship: str | None) -> list[Year]:
 
     def without_consent() -> Year:
         sid = engine.open(
-            "case", actor=Actor("demo-student-case-2", "student"), data={"phase": "search"}
+            "case",
+            actor=Actor("demo-student-case-2", "student"),
+            data={"phase": "search", "description": "They said the position was filled."},
         ).stream_id
         yield
         engine.fire(sid, "acknowledge", actor=ADVISOR)
@@ -396,6 +408,8 @@ def _case_journeys(engine: Engine, internship: str | None) -> list[Year]:
         engine.fire(sid, "record_outcome", actor=ADVISOR, data={"outcome": "undetermined"})
         engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "written"})
         engine.fire(sid, "close", actor=ADVISOR)
+        # the reporter asks to be forgotten: their key is destroyed, the log still verifies
+        engine.erase("demo-student-case-2", actor=PRIVACY_OFFICER, basis="consent_withdrawn")
 
     return [with_consent(), without_consent()]
 

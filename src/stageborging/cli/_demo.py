@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import sys
 import time
 from collections import Counter
@@ -13,6 +14,7 @@ from typing import Any
 import click
 
 from .. import Engine, Event, Registry, verify_database
+from ..privacy import MasterKey
 from ..store import open_store, shown_db
 from ._cohort import (
     GUIDANCE_PLUGIN,
@@ -24,7 +26,7 @@ from ._cohort import (
     remove_database,
     run_demo,
 )
-from ._options import db_option, plugin_options, warn_unmatched
+from ._options import db_option, master_key_option, plugin_options, shown_path, warn_unmatched
 
 __all__ = ["demo"]
 
@@ -60,9 +62,15 @@ def _empty_or_refuse(url: str) -> None:
     type=int,
     help="Seed of the cohort's random choices; the same seed gives the same story.",
 )
+@master_key_option
 @plugin_options
 def demo(
-    db: Path | str, students: int, seed: int, block: tuple[str, ...], config: dict[str, Any] | None
+    db: Path | str,
+    students: int,
+    seed: int,
+    master_key: MasterKey | None,
+    block: tuple[str, ...],
+    config: dict[str, Any] | None,
 ) -> None:
     """Drive a seeded demo cohort through a school year, then verify the audit log.
 
@@ -72,7 +80,9 @@ def demo(
     is suspended and resumes, one is terminated and seeks a replacement, one
     withdraws, one fails the assessment and repeats the placement period from
     September; one discrimination report is handled with the reporter's
-    consent and one without. The database is made fresh each run;
+    consent and one without, whose reporter is then erased. Notes and reports are
+    free text sealed under a master key: without --key-file the demo makes one and
+    writes it beside the database (DB.key). The database is made fresh each run;
     an existing file that holds anything but demo data is never overwritten.
     The demo runs with its own recognition register (``demo-register``, which
     cannot be blocked), the built-in plugins and, when it is installed, the
@@ -109,10 +119,16 @@ def demo(
     warn_unmatched(block, registry, config)
     if isinstance(db, Path) and db.exists():
         remove_database(db)
+    key_file = None
+    if master_key is None:
+        master_key = MasterKey.generate()
+        key_file = Path(f"{db}.key") if isinstance(db, Path) else None
     clock = DemoClock()
     started = time.perf_counter()
     total = students * len(PHASES) + 6  # the two cases add three steps each
-    with Engine(db, registry=registry, clock=clock) as engine:
+    with Engine(db, registry=registry, clock=clock, master_key=master_key) as engine:
+        if key_file is not None:
+            _keep(master_key, key_file)
         guided = bool(engine.guidance_steps)
         with click.progressbar(
             length=total, label="Demo year", file=sys.stderr, show_pos=True, item_show_func=str
@@ -124,6 +140,7 @@ def demo(
 
             run_demo(engine, clock, students, seed, progress)
         stats = engine.statistics()
+        reads = len(engine.access_log(limit=10_000))
         guidance_lines = (
             _guidance_summary(engine)
             if guided
@@ -148,10 +165,27 @@ def demo(
         click.echo(line)
     by_type = ", ".join(f"{count} {kind}" for kind, count in sorted(stats.events_by_type.items()))
     click.echo(f"\nEvents written: {stats.events} ({by_type})")
+    click.echo(
+        f"Privacy: {report.sealed} events hold sealed free text ({report.erased} erased); "
+        f"{reads} read(s) in the access log (stageborging audit access)"
+    )
+    if key_file is not None:
+        click.echo(f"Master key: {shown_path(key_file)} (give it as --key-file to read the "
+                   "free text)")  # fmt: skip
+    elif isinstance(db, str):
+        click.echo("Master key: kept in memory only (give --key-file to keep one)")
     verdict = "intact" if report.ok else f"BROKEN ({len(report.breaks)} streams)"
     click.echo(f"Audit log: {verdict}: {report.streams} streams, {report.events} events verified")
     if not report.ok:
         sys.exit(1)
+
+
+def _keep(key: MasterKey, path: Path) -> None:
+    """Keep the demo's master key beside its database file, readable by its owner only."""
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(key.to_base64() + "\n")
 
 
 def _guidance_plugin(block: tuple[str, ...]) -> object | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -11,10 +12,14 @@ import click
 
 from .. import Registry
 from ..core import Actor
+from ..exceptions import InvalidInput
+from ..privacy import MasterKey
 from ..store import is_url
 
 __all__ = [
     "db_option",
+    "existing_db",
+    "master_key_option",
     "parse_actor",
     "plugin_options",
     "printable",
@@ -101,6 +106,40 @@ def db_option(function: F) -> F:
         show_envvar=True,
         callback=_usable_db,
         help=_DB_HELP,
+    )(function)
+
+
+def existing_db(db: Path | str) -> Path | str:
+    """*db*, when it is a URL or a file that exists: a wrong path must not create one."""
+    if isinstance(db, Path) and not db.exists():
+        raise click.UsageError(f"{shown_path(db)}: no such database file")
+    return db
+
+
+def _master_key(ctx: click.Context, param: click.Parameter, path: Path | None) -> MasterKey | None:
+    """The master key in the file *path*, else in ``$STAGEBORGING_MASTER_KEY``, else None."""
+    try:
+        if path is not None:
+            return MasterKey.from_file(path)
+        if "STAGEBORGING_MASTER_KEY" in os.environ:
+            return MasterKey.from_env()
+    except InvalidInput as exc:
+        raise click.BadParameter(f"{exc.field}: {exc.problem}", ctx, param) from None
+    return None
+
+
+def master_key_option(function: F) -> F:
+    """``--key-file FILE`` (``$STAGEBORGING_MASTER_KEY_FILE``), else the key itself in
+    ``$STAGEBORGING_MASTER_KEY``: the master key, or None."""
+    return click.option(
+        "--key-file",
+        "master_key",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="STAGEBORGING_MASTER_KEY_FILE",
+        show_envvar=True,
+        callback=_master_key,
+        help="The master key file (from 'stageborging keys generate'); else the key in "
+        "$STAGEBORGING_MASTER_KEY, else a key provider plugin.",
     )(function)
 
 

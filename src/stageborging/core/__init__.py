@@ -18,8 +18,10 @@ from ._actors import (
 from ._batch import BatchResult
 from ._canonical import MAX_INT, canonical_bytes, check_canonical_value
 from ._convert import as_tuple, parse_enum
+from ._erasure import ERASE_ROLES, ERASURE_BASES
 from ._errors import (
     EXCERPT,
+    AccessRefused,
     Bypass,
     ConcurrencyConflict,
     DefinitionError,
@@ -41,10 +43,12 @@ from ._events import Event, EventType, FeedEntry, Statistics, Stream, StreamPage
 from ._findings import Decision, Finding, PluginInfo, Severity
 from ._frozen import FrozenMap, freeze
 from ._guidance import ACTIONS, DISMISS_REASONS, HELPFUL_TRIGGERS, UNITS, GuidanceStep
+from ._key_provider import KeyProvider
 from ._logging import LOGGER_NAME, get_logger
 from ._messages import CATALOGUE, finding
 from ._notifications import Notification, OutboxEntry
 from ._plugins import PluginProblem, PluginStatus
+from ._privacy import Erasure, Revealed
 from ._recognition import Recognition
 from ._time import Clock, Moment, parse_date, rfc3339, utc_now
 from ._versions import MigrationStep, Version
@@ -53,6 +57,8 @@ __all__ = [
     "ACTIONS",
     "CATALOGUE",
     "DISMISS_REASONS",
+    "ERASE_ROLES",
+    "ERASURE_BASES",
     "EXCERPT",
     "HELPFUL_TRIGGERS",
     "IDENTIFIER",
@@ -60,6 +66,7 @@ __all__ = [
     "MAX_INT",
     "NAME",
     "UNITS",
+    "AccessRefused",
     "Actor",
     "BatchResult",
     "Bypass",
@@ -68,6 +75,7 @@ __all__ = [
     "Decision",
     "DefinitionError",
     "DefinitionMismatch",
+    "Erasure",
     "Event",
     "EventType",
     "FeedEntry",
@@ -76,6 +84,7 @@ __all__ = [
     "GuidanceStep",
     "InvalidInput",
     "InvalidTransition",
+    "KeyProvider",
     "KeyUnavailable",
     "MigrationStep",
     "Moment",
@@ -88,6 +97,7 @@ __all__ = [
     "PluginStatus",
     "Recognition",
     "Refused",
+    "Revealed",
     "Role",
     "SchemaVersionError",
     "Severity",

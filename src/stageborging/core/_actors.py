@@ -84,6 +84,9 @@ class Role(StrEnum):
     EMPLOYER = "employer"
     GUARDIAN = "guardian"
     CONFIDENTIAL_ADVISOR = "confidential_advisor"
+    #: The data-protection officer (functionaris gegevensbescherming): erases subjects
+    #: and answers access requests.
+    PRIVACY_OFFICER = "privacy_officer"
     AUDITOR = "auditor"
     SYSTEM = "system"
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXCERPT",
+    "AccessRefused",
     "Bypass",
     "ConcurrencyConflict",
     "DefinitionError",
@@ -265,6 +266,27 @@ class KeyUnavailable(StageborgingError):
         self.key_id = key_id
         self.problem = problem
         super().__init__(f"key {excerpt(key_id)}: {problem}")
+
+
+class AccessRefused(StageborgingError):
+    """A read beyond the reader's role: sealed fields only the roles their field names
+    (and the subject, and whoever wrote them) may read. Nothing was returned, and the
+    attempt is in the access log.
+
+    Attributes:
+        stream_id: The stream read.
+        role: The reader's role.
+        fields: The sealed fields the role may not read.
+    """
+
+    def __init__(self, stream_id: str, role: str, fields: Sequence[str]) -> None:
+        self.stream_id = stream_id
+        self.role = role
+        self.fields = tuple(fields)
+        super().__init__(
+            f"role {excerpt(role)} may not read {', '.join(self.fields)} "
+            f"on stream {excerpt(stream_id)}"
+        )
 
 
 class OutcomeUnknown(StoreError):

@@ -29,6 +29,7 @@ class EventType(StrEnum):
     ESCALATED = "escalated"
     DISMISSED = "dismissed"
     NOTED = "noted"
+    ERASED = "erased"
 
 
 @frozen
@@ -45,7 +46,9 @@ class Event:
             escalated (a guidance step missed: a guidance gap, recorded by
             ``tick``; ``name`` is the step) or dismissed (a transition a missed
             step proposed, turned down with a reason; ``name`` is the step) or
-            noted (an institution fact a plugin declares; ``name`` is the fact).
+            noted (an institution fact a plugin declares; ``name`` is the fact) or
+            erased (a subject erased: from then on the free text sealed under
+            their key is unreadable; ``data["basis"]`` is the legal basis code).
         name: The lifecycle, trigger or fact name (``migrate`` for a migration,
             ``import`` for an import, ``correct`` for a correction).
         occurred_at: When it was recorded (UTC).
@@ -65,6 +68,10 @@ class Event:
         command_id: The caller's id for the command that wrote it (see
             "Idempotent commands" in the integration guide); None when not given.
         institution: The institution its stream belongs to ("" for none).
+        sealed: The sealed fields (free text, a special-category code) as their
+            ciphertext, by field name: never the text (read it with
+            :meth:`Engine.reveal`, for the roles allowed); empty when none.
+        key_id: The subject key they are sealed under; None when nothing is sealed.
     """
 
     stream_id: str
@@ -84,6 +91,8 @@ class Event:
     body_hash: str
     command_id: str | None = None
     institution: str = ""
+    sealed: Mapping[str, str] = field(default={}, converter=freeze)
+    key_id: str | None = None
 
 
 @frozen

@@ -204,6 +204,11 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
         "Het bewijs voldoet niet aan de regel {guard} die elke stage op weg naar {state} "
         "doorloopt.",
     ),
+    "erasure.open_case": (
+        "Case {case} about this person is still open: close it before erasing.",
+        "Melding {case} over deze persoon is nog open: sluit die af voordat de gegevens "
+        "worden gewist.",
+    ),
 }
 
 

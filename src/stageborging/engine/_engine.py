@@ -21,6 +21,7 @@ from ..core import (
     EventType,
     GuidanceStep,
     InvalidInput,
+    KeyProvider,
     PluginInfo,
     PluginProblem,
     PluginStatus,
@@ -44,8 +45,10 @@ from ..store import Store, Transaction, open_store
 from ._batch import Batch
 from ._corrections import Corrections
 from ._due import GuidanceViews
+from ._keyring import Keyring
 from ._migrations import Migrations
 from ._pipeline import Outcome, Pipeline
+from ._privacy import Privacy
 from ._reads import Reads
 from ._registry import Registry
 from ._repeats import opened_id
@@ -71,7 +74,7 @@ def _store(db: object) -> Store:
     return db  # type: ignore[return-value]  # Store is a protocol: checked by its methods
 
 
-class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews):
+class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews, Privacy):
     """Open streams, fire transitions, record facts and read them back.
 
     Args:
@@ -109,6 +112,13 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews):
         calendar: The working days guidance deadlines count in
             (:class:`~stageborging.guidance.WorkingDays`: Dutch public holidays
             and the institution's closure days); by default the Dutch one.
+        master_key: What wraps the subject keys free text is sealed under: the
+            installation's :class:`~stageborging.privacy.MasterKey` (or any
+            :class:`~stageborging.core.KeyProvider`). By default the key provider a
+            plugin offers (``stageborging_key_provider``), else none: then a command
+            with free text or a sealed code raises
+            :class:`~stageborging.exceptions.KeyUnavailable` and writes nothing,
+            while every other command works (see :doc:`privacy`).
         auto_replacement: After a termination for ``discrimination``,
             ``recognition_revoked``, ``unsafe`` or ``employer_closed``, the
             ``system`` actor fires ``seek_replacement`` in the same command, so the
@@ -142,6 +152,7 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews):
         require_institution: bool = False,
         calendar: WorkingDays | None = None,
         auto_replacement: bool = True,
+        master_key: KeyProvider | None = None,
     ) -> None:
         if institution is not None:
             check_identifier("institution", institution)
@@ -170,6 +181,9 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews):
             raise InvalidInput("clock", clock, "must be callable, returning an aware datetime")
         if timezone is not None and not isinstance(timezone, tzinfo):
             raise InvalidInput("timezone", timezone, "must be a tzinfo, e.g. ZoneInfo(...)")
+        if master_key is not None and not isinstance(master_key, KeyProvider):
+            raise InvalidInput("master_key", master_key, "must be a MasterKey (wrap and unwrap)")
+        provider = master_key if master_key is not None else registry.host.key_provider()
         self.registry = registry
         self._plugins = registry.host
         self.store: Store = _store(db)
@@ -183,7 +197,7 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews):
         scheduler = Scheduler(registry.guidance_steps, calendar, tz)
         self._pipeline = Pipeline(
             registry, self.store, clock, tz, Versions(registry, self.store), scheduler,
-            institution, auto_replacement,
+            institution, auto_replacement, Keyring(provider),
         )  # fmt: skip
         self._log = get_logger()
         self._stdlog = logging.getLogger(LOGGER_NAME)

@@ -47,6 +47,7 @@ from ..lifecycles import (
     noted,
 )
 from ..outbox import entries as outbox_entries
+from ..privacy import subject_of
 from ..rules import (
     Command,
     Move,
@@ -59,6 +60,7 @@ from ..rules import (
 )
 from ..store import Store, StreamRow, Transaction
 from ._facts_cache import FactsCache
+from ._keyring import Keyring
 from ._records import (
     Draft,
     decoded,
@@ -121,7 +123,10 @@ class Pipeline:
         scheduler: Scheduler,
         institution: str | None = None,
         auto_replacement: bool = True,
+        keyring: Keyring | None = None,
     ) -> None:
+        #: The subject keys sealed fields are sealed under.
+        self.keyring = Keyring(None) if keyring is None else keyring
         #: Start the replacement search after a termination for REPLACEMENT_REASONS.
         self.auto_replacement = auto_replacement
         self._host = registry.host
@@ -322,14 +327,15 @@ class Pipeline:
         existing = tx.load(stream_id)
         if existing is not None:
             if self.visible(existing) is not None and existing.institution == institution:
+                given = {**move.data, **move.sealed}
                 repeated = self.repeat(
-                    tx, existing, EventType.OPENED, definition.name, actor, move.data, command_id
+                    tx, existing, EventType.OPENED, definition.name, actor, given, command_id
                 )
                 if repeated is not None:
                     return repeated
             raise InvalidInput("stream_id", stream_id, "a stream with this id exists")
         draft = _opening(definition, stream_id, actor, move.data, moment, institution)
-        draft = draft._replace(command_id=command_id)
+        draft = self._sealed(tx, draft._replace(command_id=command_id), move.sealed, actor)
         sealed = seal_draft(draft)
         self._store_versions(tx, moment)
         facts = initial_facts(move.data)
@@ -367,6 +373,7 @@ class Pipeline:
                     return Outcome(event_from_sealed(earlier), repeated=True)
             raise InvalidInput("stream_id", stream_id, "a stream with this id exists")
         first = _opening(definition, stream_id, actor, opening.data, moment, institution)
+        first = self._sealed(tx, first, opening.sealed, actor)
         opened = seal_draft(first)
         draft = first._replace(
             seq=2,
@@ -376,6 +383,8 @@ class Pipeline:
             data=evidence,
             prev_hash=opened.hash,
             command_id=command_id,
+            sealed={},
+            key_id=None,
         )
         imported = seal_draft(draft)
         row = opened_row(definition, opened, facts_json(facts))._replace(
@@ -417,6 +426,7 @@ class Pipeline:
                 raise Refused(stream_id, name, verdict.findings, None)
             draft = _following(row, EventType.NOTED, name, actor, row.state, verdict.definition,
                                move.data, moment, command_id)  # fmt: skip
+            draft = self._sealed(tx, draft, move.sealed)
             return self.append(tx, row, draft, noted(verdict.facts, name, move.data))
         if verdict.blocked:
             type, dest = EventType.REFUSED, row.state
@@ -430,6 +440,8 @@ class Pipeline:
         draft = _following(row, type, name, actor, dest, verdict.definition, move.data, moment,
                            command_id)._replace(findings=verdict.findings,
                                                 plugins=verdict.plugins)  # fmt: skip
+        if type is not EventType.REFUSED:  # a refused command's sealed text is not kept
+            draft = self._sealed(tx, draft, move.sealed)
         outcome = self.append(tx, row, draft, new_facts)
         if self.auto_replacement and _needs_replacement(verdict.definition, draft):
             # the student is never the one left without a place: the system starts the
@@ -438,6 +450,23 @@ class Pipeline:
             self.command(tx, stream_id, EventType.TRANSITIONED, "seek_replacement", system,
                          None, None)  # fmt: skip
         return outcome
+
+    def _sealed(
+        self, tx: Transaction, draft: Draft, values: Mapping[str, Any], opener: Actor | None = None
+    ) -> Draft:
+        """*draft* with *values* sealed under the key of its stream's subject (an opening
+        records the subject: *opener* opens it)."""
+        if opener is not None:
+            subject = subject_of(draft.data, opener)
+            tx.link_subject(draft.stream_id, subject)
+        elif values:
+            subject = tx.stream_subject(draft.stream_id) or _first_actor(tx, draft.stream_id)
+        if not values:
+            return draft
+        sealed = self.keyring.seal(
+            tx, subject, draft.stream_id, draft.seq, values, draft.moment.utc
+        )
+        return draft._replace(sealed=sealed, key_id=subject)
 
     def append(
         self,
@@ -628,6 +657,12 @@ class Pipeline:
         draft = _following(row, EventType.MIGRATED, "migrate", actor, dest, target, freeze(data),
                            moment, command_id)  # fmt: skip
         return self.append(tx, row, draft, None), row.definition, dest, findings
+
+
+def _first_actor(tx: Transaction, stream_id: str) -> str:
+    """Who opened the stream: its subject when none was recorded (a stream opened
+    before subjects were)."""
+    return tx.read_events(stream_id)[0].actor_id
 
 
 def _needs_replacement(definition: LifecycleDefinition, draft: Draft) -> bool:

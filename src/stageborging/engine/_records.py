@@ -53,6 +53,8 @@ class Draft(NamedTuple):
         plugins: The plugins that took part (sorted by name, unique).
         command_id: The caller's id for the command, if given.
         institution: The institution of the stream ("" for none).
+        sealed: The sealed fields' ciphertext, by field (empty: nothing sealed).
+        key_id: The subject key they are sealed under.
     """
 
     stream_id: str
@@ -70,10 +72,21 @@ class Draft(NamedTuple):
     plugins: tuple[PluginInfo, ...] = ()
     command_id: str | None = None
     institution: str = ""
+    sealed: Mapping[str, str] = {}
+    key_id: str | None = None
 
 
 def seal_draft(draft: Draft) -> SealedEvent:
-    """Seal *draft*: its canonical header and body, chained after its previous hash."""
+    """Seal *draft*: its canonical header and body, chained after its previous hash. Its
+    sealed fields go in the body's ``sealed`` part, with their key id; the chain covers
+    the ciphertext's hash, never the text."""
+    body: dict[str, Any] = {
+        "data": draft.data,
+        "date": draft.moment.day,
+        "findings": [f.to_json() for f in draft.findings],
+    }
+    if draft.sealed:
+        body["sealed"] = {"key": draft.key_id, "fields": draft.sealed}
     return seal(
         stream_id=draft.stream_id,
         seq=draft.seq,
@@ -87,11 +100,7 @@ def seal_draft(draft: Draft) -> SealedEvent:
         lifecycle=draft.definition.name,
         definition=draft.definition.digest,
         plugins=draft.plugins,
-        body={
-            "data": draft.data,
-            "date": draft.moment.day,
-            "findings": [f.to_json() for f in draft.findings],
-        },
+        body=body,
         prev_hash=draft.prev_hash,
         command_id=draft.command_id,
         institution=draft.institution,
@@ -100,7 +109,15 @@ def seal_draft(draft: Draft) -> SealedEvent:
 
 def event_of(sealed: SealedEvent, draft: Draft) -> Event:
     """The public record of an event just sealed, from what the command already has."""
-    return _event(sealed, draft.moment.utc, draft.actor, draft.data, draft.findings, draft.plugins)
+    return _event(
+        sealed,
+        draft.moment.utc,
+        draft.actor,
+        draft.data,
+        draft.findings,
+        draft.plugins,
+        {"key": draft.key_id, "fields": draft.sealed} if draft.sealed else None,
+    )
 
 
 def _event(
@@ -110,6 +127,7 @@ def _event(
     data: Mapping[str, Any],
     findings: tuple[Finding, ...],
     plugins: tuple[PluginInfo, ...],
+    secret: Mapping[str, Any] | None = None,
 ) -> Event:
     return Event(
         stream_id=sealed.stream_id,
@@ -129,6 +147,8 @@ def _event(
         body_hash=sealed.body_hash,
         command_id=sealed.command_id,
         institution=sealed.institution,
+        sealed={} if secret is None else secret["fields"],
+        key_id=None if secret is None else secret["key"],
     )
 
 
@@ -143,6 +163,7 @@ def event_from_sealed(sealed: SealedEvent) -> Event:
         body["data"],
         tuple(Finding.from_json(f) for f in body["findings"]),
         tuple(PluginInfo(name, version) for name, version in header["plugins"]),
+        body.get("sealed"),
     )
 
 

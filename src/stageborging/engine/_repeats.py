@@ -17,10 +17,10 @@ from typing import Any
 from ..audit import SealedEvent
 from ..core import Actor, EventType, InvalidInput, canonical_bytes
 from ..lifecycles import (
-    CORRECTION_FIELDS,
-    EVIDENCE_FIELDS,
     InstitutionFact,
     LifecycleDefinition,
+    command_fields,
+    split_sealed,
     validate_data,
 )
 
@@ -90,26 +90,21 @@ def _difference(
         return "another actor"
     if definition is None:
         return None  # a version this engine does not know: the name and actor must do
-    if type is EventType.OPENED:
-        fields = definition.open_fields
-    elif type is EventType.IMPORTED:
-        fields = EVIDENCE_FIELDS
-    elif type is EventType.CORRECTED:
-        fields = CORRECTION_FIELDS
-    elif type is EventType.TRANSITIONED:
-        fields = definition.transitions_by_trigger[name].fields
-    elif own is not None:
-        fields = own.fields
-    elif name in definition.facts_by_name:
-        fields = definition.facts_by_name[name].fields
-    else:
+    fields = own.fields if own is not None else command_fields(definition, str(type), name)
+    if fields is None:
         return None  # an institution fact no plugin declares now: the name and actor must do
     try:
-        given = canonical_bytes(validate_data(fields, data))
+        clear, sealed = split_sealed(fields, validate_data(fields, data))
     except InvalidInput:
         return "other data"
-    stored = json.loads(earlier.body)["data"] if earlier.body is not None else None
-    if stored is not None and canonical_bytes(stored) != given:
+    if earlier.body is None:
+        return None  # its body is gone: the name and actor must do
+    body = json.loads(earlier.body)
+    if canonical_bytes(body["data"]) != canonical_bytes(clear):
+        return "other data"
+    # sealed fields are compared by name: their text is sealed (and a refusal keeps none)
+    stored = set(body.get("sealed", {}).get("fields", ()))
+    if earlier.type != "refused" and stored != set(sealed):
         return "other data"
     return None
 

@@ -9,6 +9,7 @@ knows of storage or plugins.
 
 from __future__ import annotations
 
+from ._commands import command_fields
 from ._corrections import (
     CORRECTABLE,
     CORRECTION_FIELDS,
@@ -18,7 +19,7 @@ from ._corrections import (
     correction_problem,
 )
 from ._definition import LifecycleDefinition
-from ._fields import FieldKind, FieldSpec, validate_data
+from ._fields import MAX_TEXT, SEALED_PREFIX, FieldKind, FieldSpec, split_sealed, validate_data
 from ._files import (
     definition_from_data,
     definition_to_toml,
@@ -86,12 +87,14 @@ __all__ = [
     "FINAL_PHASES",
     "IMPORT_ROLES",
     "INTERNSHIP_PHASES",
+    "MAX_TEXT",
     "MIGRATE_ROLES",
     "PHASES",
     "PLAN",
     "REPLACEMENT_REASONS",
     "RESCHEDULE_REASONS",
     "RESCHEDULE_STATES",
+    "SEALED_PREFIX",
     "SUSPEND_REASONS",
     "TERMINATE_REASONS",
     "Carrier",
@@ -112,6 +115,7 @@ __all__ = [
     "apply",
     "builtin",
     "case",
+    "command_fields",
     "correct_roles",
     "corrected_seqs",
     "correction_problem",
@@ -135,6 +139,7 @@ __all__ = [
     "read_stored",
     "release_file_name",
     "released",
+    "split_sealed",
     "to_dot",
     "to_mermaid",
     "to_table",

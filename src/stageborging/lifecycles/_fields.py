@@ -1,12 +1,14 @@
 """Field specs: the typed, documented data a command may carry.
 
 Every value that reaches an event passes through :func:`validate_data`, so the
-log holds only ids, codes, dates and integers: no free text, no floats.
+log holds only ids, codes, dates and integers in the clear: no floats, and free text
+(kind ``text``) or a special-category code (``sealed``) only sealed under the subject's
+key, in the body's ``sealed`` part, never in ``data``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -16,6 +18,7 @@ from ..core import (
     MAX_INT,
     FrozenMap,
     InvalidInput,
+    Role,
     as_tuple,
     check_identifier,
     key_field,
@@ -23,7 +26,22 @@ from ..core import (
     parse_enum,
 )
 
-__all__ = ["FieldKind", "FieldSpec", "field_problem", "validate_data"]
+__all__ = [
+    "MAX_TEXT",
+    "SEALED_PREFIX",
+    "FieldKind",
+    "FieldSpec",
+    "field_problem",
+    "split_sealed",
+    "validate_data",
+]
+
+#: The longest free text, in characters (a report's description, a note).
+MAX_TEXT = 10_000
+#: What every sealed value in a body starts with: the format and its version.
+SEALED_PREFIX = "st1:"
+#: The roles that never read sealed fields: an auditor sees metadata, hashes and outcomes.
+_NO_READERS = frozenset({Role.AUDITOR, Role.SYSTEM})
 
 
 class FieldKind(StrEnum):
@@ -34,10 +52,15 @@ class FieldKind(StrEnum):
     CODES = "codes"  #: a non-empty list of codes of a documented list
     DATE = "date"  #: a calendar date (``datetime.date`` or ``YYYY-MM-DD``)
     INT = "int"  #: an integer within ``minimum`` … ``maximum``
+    TEXT = "text"  #: free text, 1 to 10,000 characters: always sealed (see :doc:`privacy`)
 
 
 def _kind(value: FieldKind | str) -> FieldKind:
     return parse_enum(FieldKind, "kind", value, noun="field kind")
+
+
+def _roles(values: Iterable[Any]) -> tuple[Role, ...]:
+    return tuple(parse_enum(Role, "readers", v, noun="role") for v in as_tuple(values))
 
 
 @frozen
@@ -52,6 +75,10 @@ class FieldSpec:
         minimum: The smallest allowed integer (``int``).
         maximum: The largest allowed integer (``int``).
         not_before: For a date: the name of another date field it may not precede.
+        sealed: For a code: special-category data (a report's ground), stored sealed
+            like free text. A ``text`` field is always sealed.
+        readers: For a sealed field: the roles that may read it, besides the subject
+            and whoever wrote it (never ``auditor`` or ``system``).
     """
 
     name: str
@@ -61,9 +88,16 @@ class FieldSpec:
     minimum: int | None = None
     maximum: int | None = None
     not_before: str | None = None
+    sealed: bool = False
+    readers: tuple[Role, ...] = field(default=(), converter=_roles)
+
+    @property
+    def secret(self) -> bool:
+        """Whether the value is stored sealed (free text, or a code marked ``sealed``)."""
+        return self.sealed or self.kind is FieldKind.TEXT
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "name": self.name,
             "kind": self.kind.value,
             "required": self.required,
@@ -72,6 +106,12 @@ class FieldSpec:
             "maximum": self.maximum,
             "not_before": self.not_before,
         }
+        # only when set: the digests of definitions written before these existed stay
+        if self.sealed:
+            data["sealed"] = True
+        if self.readers:
+            data["readers"] = [r.value for r in self.readers]
+        return data
 
     def describe(self) -> str:
         """A short human description, e.g. ``reason: code (illness|other)``."""
@@ -84,6 +124,8 @@ class FieldSpec:
             text += f" [at least {self.minimum}]"
         elif self.kind is FieldKind.INT and self.maximum is not None:
             text += f" [at most {self.maximum}]"
+        if self.sealed:
+            text += ", sealed"
         return text if self.required else text + ", optional"
 
 
@@ -106,6 +148,8 @@ def _convert(spec: FieldSpec, name: str, value: Any) -> Any:
         return tuple(sorted(set(value)))
     if kind is FieldKind.DATE:
         return parse_date(name, value)
+    if kind is FieldKind.TEXT:
+        return _text(name, value)
     # FieldKind.INT
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(name, value, "must be an integer")
@@ -115,6 +159,23 @@ def _convert(spec: FieldSpec, name: str, value: Any) -> Any:
         raise InvalidInput(name, value, f"must be at least {minimum}")
     if value > maximum:
         raise InvalidInput(name, value, f"must be at most {maximum}")
+    return value
+
+
+def _text(name: str, value: object) -> str:
+    """*value* as free text; never quoted in the error (it may be anything a person wrote)."""
+    if not isinstance(value, str):
+        raise InvalidInput(name, value, "must be a text")
+    if not value.strip():
+        raise InvalidInput(name, "<text>", "must not be empty")
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(name, "<text>", f"must be at most {MAX_TEXT} characters")
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+        raise InvalidInput(name, "<text>", "holds a control character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(name, "<text>", "holds a lone surrogate: not UTF-8") from None
     return value
 
 
@@ -139,6 +200,16 @@ def field_problem(spec: FieldSpec, siblings: tuple[FieldSpec, ...]) -> str | Non
             isinstance(bound, bool) or not isinstance(bound, int) or abs(bound) > MAX_INT
         ):
             return f"field {spec.name!r}: bound {bound!r} is no integer within ±(2**53 - 1)"
+    sealed: object = spec.sealed
+    if not isinstance(sealed, bool):
+        return f"field {name!r}: sealed must be True or False"
+    if sealed and spec.kind not in (FieldKind.CODE, FieldKind.CODES):
+        return f"field {name!r}: only a code is marked sealed (text is always sealed)"
+    if spec.readers and not spec.secret:
+        return f"field {name!r}: readers are for a sealed field (text, or a sealed code)"
+    never = [r for r in spec.readers if r in _NO_READERS]
+    if never:
+        return f"field {name!r}: role {never[0].value!r} never reads sealed fields"
     if spec.minimum is not None and spec.maximum is not None and spec.minimum > spec.maximum:
         return f"field {spec.name!r}: minimum {spec.minimum} is above maximum {spec.maximum}"
     dates = {s.name for s in siblings if s.kind is FieldKind.DATE}
@@ -196,3 +267,14 @@ def validate_data(
                 f"must not be before {other} ({result[other]})",
             )
     return FrozenMap(result)
+
+
+def split_sealed(
+    specs: tuple[FieldSpec, ...], data: Mapping[str, Any]
+) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """*data* (validated) as what is stored in the clear and what is sealed, by field."""
+    secret = {spec.name for spec in specs if spec.secret}
+    if not secret or secret.isdisjoint(data):
+        return data, FrozenMap({})
+    clear = {k: v for k, v in data.items() if k not in secret}
+    return FrozenMap(clear), FrozenMap({k: v for k, v in data.items() if k in secret})

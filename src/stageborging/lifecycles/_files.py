@@ -191,6 +191,8 @@ _FIELD = _table({
     "minimum": (_integer_or_null, False),
     "maximum": (_integer_or_null, False),
     "not_before": (_string_or_null, False),
+    "sealed": (_boolean, False),
+    "readers": (_ROLES, False),
 })  # fmt: skip
 _FIELDS = _list(_field_spec, "fields (tables)")
 _TRANSITION = _table({

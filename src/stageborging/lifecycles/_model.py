@@ -81,6 +81,7 @@ class Effect(StrEnum):
     EMPLOYER_HEARING = "employer_hearing"
     EXTERNAL_REFERRAL = "external_referral"
     REPORTER_FEEDBACK = "reporter_feedback"
+    EVIDENCE = "evidence"
     EMPLOYMENT_CONTRACT = "employment_contract"
     REPEAT_PERIOD = "repeat_period"
     RESCHEDULE = "reschedule"

@@ -158,4 +158,6 @@ def apply(
             new["referrals"] = [*new.get("referrals", []), data["to"]]
         elif effect is Effect.REPORTER_FEEDBACK:
             new["feedback_given"] = True
+        elif effect is Effect.EVIDENCE:
+            new["evidence"] = new.get("evidence", 0) + 1  # its note is sealed: only a count
     return new

@@ -27,6 +27,15 @@ OUTCOMES = ("founded", "unfounded", "undetermined", "withdrawn")
 REFERRAL_TARGETS = ("sbb_meldpunt", "antidiscrimination_bureau", "student_union", "other")
 
 CA = Role.CONFIDENTIAL_ADVISOR
+
+
+#: Free text of a report (its description, evidence notes): sealed under the key of the
+#: student it names, else the reporter's; read by the confidential advisor only (and
+#: the subject, and whoever wrote it).
+def _text(name: str) -> FieldSpec:
+    return FieldSpec(name, FieldKind.TEXT, required=False, readers=(CA,))
+
+
 #: Where a hearing or referral may be attempted; the consent guard then decides, so
 #: an attempt without consent is refused and recorded. After the outcome: no more.
 HANDLING = ("intake_held", "investigating", "registered_only")
@@ -98,6 +107,20 @@ def case() -> LifecycleDefinition:
                 ],
                 states=["outcome_recorded"],
             ),
+            FactSpec(
+                "evidence",
+                [CA],
+                Effect.EVIDENCE,
+                fields=[
+                    FieldSpec(
+                        "kind",
+                        FieldKind.CODE,
+                        codes=("statement", "message", "document", "observation", "other"),
+                    ),
+                    _text("note"),
+                ],
+                states=[s for s in CASE_PHASES if s != "closed"],
+            ),
         ),
         open_roles=[
             Role.STUDENT,
@@ -110,6 +133,11 @@ def case() -> LifecycleDefinition:
             FieldSpec("phase", FieldKind.CODE, codes=("search", "internship")),
             FieldSpec("internship", FieldKind.ID, required=False),
             FieldSpec("employer", FieldKind.ID, required=False),
-            FieldSpec("ground", FieldKind.CODE, codes=GROUNDS, required=False),
+            FieldSpec("student", FieldKind.ID, required=False),
+            # special-category data (GDPR art. 9): sealed like free text
+            FieldSpec(
+                "ground", FieldKind.CODE, codes=GROUNDS, required=False, sealed=True, readers=(CA,)
+            ),
+            _text("description"),
         ),
     )

@@ -97,6 +97,16 @@ def _reason(codes: tuple[str, ...]) -> FieldSpec:
     return FieldSpec("reason", FieldKind.CODE, codes=codes)
 
 
+#: The optional note on a suspension, a termination or a guidance contact: free text,
+#: sealed under the student's key, read by the coach, the placement office and the team
+#: lead (and the student, and whoever wrote it).
+_NOTE = FieldSpec(
+    "note",
+    FieldKind.TEXT,
+    required=False,
+    readers=(Role.COACH, Role.PLACEMENT_OFFICE, Role.TEAM_LEAD),
+)
+
 #: The agreement's planned hours a week (the minor_hours guard reads them).
 _HOURS_PER_WEEK = FieldSpec("hours_per_week", FieldKind.INT, minimum=1, maximum=60)
 
@@ -172,7 +182,7 @@ def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tup
             "suspended",
             [C, P, Role.CONFIDENTIAL_ADVISOR],
             guards=[Guard.REASON_CODE],
-            fields=[_reason(SUSPEND_REASONS)],
+            fields=[_reason(SUSPEND_REASONS), _NOTE],
         ),
         Transition("resume", ["suspended"], "active", [C, P]),
         Transition("finish", ["active"], "assessment", [C, P, X]),
@@ -213,7 +223,7 @@ def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tup
             "terminated",
             [C, P, X],
             guards=[Guard.REASON_CODE],
-            fields=[_reason(TERMINATE_REASONS)],
+            fields=[_reason(TERMINATE_REASONS), _NOTE],
         ),
         Transition(
             "seek_replacement",
@@ -266,6 +276,7 @@ def _facts(education: Education) -> tuple[FactSpec, ...]:
             fields=[
                 FieldSpec("moment", FieldKind.CODE, codes=("begin", "middle", "end", "other")),
                 FieldSpec("location", FieldKind.CODE, codes=CONTACT_LOCATIONS, required=False),
+                _NOTE,
             ],
         ),
         FactSpec(

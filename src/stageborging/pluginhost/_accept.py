@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import PluginInfo, Recognition, check_identifier
+from ..core import KeyProvider, PluginInfo, Recognition, check_identifier
 from ..lifecycles import LifecycleDefinition
 
-__all__ = ["NotAnAnswer", "definitions", "ids", "recognition"]
+__all__ = ["NotAnAnswer", "definitions", "ids", "key_provider", "recognition"]
 
 
 class NotAnAnswer(TypeError):
@@ -35,3 +35,9 @@ def definitions(info: PluginInfo, contributed: Any) -> tuple[LifecycleDefinition
         if not isinstance(definition, LifecycleDefinition):
             raise TypeError(f"returned a {type(definition).__name__}")
     return found
+
+
+def key_provider(info: PluginInfo, answer: Any) -> KeyProvider:
+    if not (callable(getattr(answer, "wrap", None)) and callable(getattr(answer, "unwrap", None))):
+        raise TypeError(f"returned a {type(answer).__name__}, without wrap and unwrap")
+    return answer  # type: ignore[no-any-return]

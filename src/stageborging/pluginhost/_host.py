@@ -13,6 +13,7 @@ from .. import hookspecs
 from ..core import (
     Actor,
     Finding,
+    KeyProvider,
     PluginError,
     PluginInfo,
     PluginProblem,
@@ -323,6 +324,22 @@ class PluginHost:
         plugin, error = last.plugin.name, last.error_type
         self._log.warning("recognition verifier failed", plugin=plugin, hook=hook, error=error)
         return RecognitionAnswer(None, plugin, error)
+
+    def key_provider(self) -> KeyProvider | None:
+        """The key provider the first answering ``stageborging_key_provider`` plugin offers.
+
+        Raises:
+            PluginError: the plugin failed, or offered no ``wrap`` and ``unwrap``.
+        """
+        hook = "stageborging_key_provider"
+        for answer in self.call(hook, {}, _accept.key_provider):
+            if answer.error is not None:
+                raise PluginError(
+                    answer.plugin.name, f"{hook} failed: {answer.error_type}: {answer.error}"
+                )
+            if answer.value is not None:
+                return answer.value  # type: ignore[no-any-return]
+        return None
 
     def recipients(self, role: Role, stream: Stream) -> tuple[str, ...]:
         """The ids the first answering ``stageborging_recipients`` plugin gives."""

@@ -8,8 +8,22 @@ covers the ciphertext, still verifies. Ids that must be found again (an employer
 reporter's) are HMACs with an installation secret, never bare hashes.
 """
 
+from ..core import KeyProvider
+from ._access import EXPORT_ROLES, may_read
 from ._keys import KEY_BYTES, MasterKey, new_subject_key
 from ._pseudonyms import Pseudonyms
 from ._sealing import open_text, seal_text
+from ._subjects import subject_of
 
-__all__ = ["KEY_BYTES", "MasterKey", "Pseudonyms", "new_subject_key", "open_text", "seal_text"]
+__all__ = [
+    "EXPORT_ROLES",
+    "KEY_BYTES",
+    "KeyProvider",
+    "MasterKey",
+    "Pseudonyms",
+    "may_read",
+    "new_subject_key",
+    "open_text",
+    "seal_text",
+    "subject_of",
+]

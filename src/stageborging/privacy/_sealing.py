@@ -17,13 +17,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..core import InvalidInput, KeyUnavailable, check_identifier
+from ..lifecycles import MAX_TEXT, SEALED_PREFIX
 
 __all__ = ["PREFIX", "open_text", "seal_text"]
 
-#: What every sealed text starts with: the format and its version.
-PREFIX = "st1:"
-#: The longest free text, in characters (a report's description, a note).
-MAX_TEXT = 10_000
+PREFIX = SEALED_PREFIX
 _NONCE = 12
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from ..core import Actor, EventType, InvalidInput, InvalidTransition, Role
+from ..core import Actor, EventType, FrozenMap, InvalidInput, InvalidTransition, Role
 from ..lifecycles import (
     PLAN,
     Effect,
     FactSpec,
+    FieldSpec,
     Guard,
     InstitutionFact,
     LifecycleDefinition,
     Transition,
+    split_sealed,
     validate_data,
 )
 
@@ -44,10 +46,13 @@ class Move(NamedTuple):
         name: The lifecycle (opened), trigger (transitioned) or fact (recorded).
         dest: The state after it (the same state for a fact).
         roles: Who may do it.
-        data: Its validated data, in canonical form.
+        data: Its validated data, in canonical form, but for its sealed fields.
         guards: The hard rules it carries.
         effects: What it changes in the stream's facts.
         spec: The transition or fact it is (``None`` for opening).
+        sealed: Its sealed fields (free text, a special-category code) in the clear:
+            the pipeline seals them before anything is written, and nothing else
+            (no rule, plugin, fact or log) ever reads them.
     """
 
     type: EventType
@@ -58,6 +63,13 @@ class Move(NamedTuple):
     guards: tuple[Guard, ...] = ()
     effects: tuple[Effect, ...] = ()
     spec: Transition | FactSpec | InstitutionFact | None = None
+    sealed: Mapping[str, Any] = FrozenMap({})
+
+
+def _data(specs: tuple[FieldSpec, ...], data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``data`` and ``sealed`` of a move whose fields are *specs*."""
+    clear, sealed = split_sealed(specs, validate_data(specs, data))
+    return {"data": clear, "sealed": sealed}
 
 
 def check_actor(actor: object) -> Actor:
@@ -95,7 +107,7 @@ def resolve_open(definition: LifecycleDefinition, data: Mapping[str, Any] | None
         name=definition.name,
         dest=definition.initial,
         roles=definition.open_roles,
-        data=validate_data(definition.open_fields, data),
+        **_data(definition.open_fields, data),
     )
 
 
@@ -118,7 +130,7 @@ def resolve_trigger(
         roles=transition.roles,
         guards=transition.guards,
         effects=transition.effects,
-        data=validate_data(transition.fields, data),
+        **_data(transition.fields, data),
         spec=transition,
     )
 
@@ -148,7 +160,7 @@ def resolve_fact(
         roles=spec.roles,
         guards=spec.guards,
         effects=(spec.effect,),
-        data=validate_data(spec.fields, data),
+        **_data(spec.fields, data),
         spec=spec,
     )
 
@@ -171,7 +183,7 @@ def resolve_noted(
         name=fact.name,
         dest=state,
         roles=fact.roles,
-        data=validate_data(fact.fields, data),
+        **_data(fact.fields, data),
         spec=fact,
     )
 

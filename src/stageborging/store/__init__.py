@@ -6,6 +6,7 @@ The PostgreSQL backend is imported only when a ``postgresql://`` URL is opened
 
 from ._open import is_url, open_store, shown_db
 from ._protocol import (
+    AccessEntry,
     Closing,
     DeadlineRow,
     DefinitionRow,
@@ -24,6 +25,7 @@ from ._verify import verify_database
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "AccessEntry",
     "Closing",
     "DeadlineRow",
     "DefinitionRow",

@@ -204,11 +204,47 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    (
+        # As SQLite's: the streams' subjects and the append-only access log.
+        """
+        CREATE TABLE stream_subjects (
+            stream_id   text PRIMARY KEY,
+            subject     text NOT NULL
+        )
+        """,
+        "CREATE INDEX stream_subjects_by_subject ON stream_subjects (subject, stream_id)",
+        """
+        INSERT INTO stream_subjects (stream_id, subject)
+        SELECT s.id, COALESCE((s.facts::jsonb) -> 'details' ->> 'student', e.actor_id)
+        FROM streams s JOIN events e ON e.stream_id = s.id AND e.seq = 1
+        """,
+        """
+        CREATE TABLE access_log (
+            position    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            at          text NOT NULL,
+            actor_id    text NOT NULL,
+            actor_role  text NOT NULL,
+            stream_id   text NOT NULL,
+            fields      text NOT NULL,
+            outcome     text NOT NULL
+        )
+        """,
+        _APPEND_ONLY.format(name="stageborging_access_log_append_only", table="access log entries"),
+        "CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log "
+        "FOR EACH ROW EXECUTE FUNCTION stageborging_access_log_append_only()",
+        "CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log "
+        "FOR EACH ROW EXECUTE FUNCTION stageborging_access_log_append_only()",
+        "CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log "
+        "FOR EACH STATEMENT EXECUTE FUNCTION stageborging_access_log_append_only()",
+    ),
 )
 #: The triggers that keep each table append-only, as verification looks for them.
 PG_TRIGGERS = {
     "events": frozenset({"events_no_update", "events_no_delete", "events_no_truncate"}),
     "definitions": frozenset(
         {"definitions_no_update", "definitions_no_delete", "definitions_no_truncate"}
+    ),
+    "access_log": frozenset(
+        {"access_log_no_update", "access_log_no_delete", "access_log_no_truncate"}
     ),
 }

@@ -35,7 +35,18 @@ from ..core import (
     check_identifier,
 )
 from ..lifecycles import LifecycleDefinition
-from ._keys import ADD_KEY, ERASE_KEY, READ_KEY, check_key_row
+from ._keys import (
+    ADD_KEY,
+    ERASE_KEY,
+    ERASED_KEYS,
+    LIVE_KEYS,
+    READ_KEY,
+    REWRAP_KEY,
+    check_key_row,
+    erase_params,
+    key_page,
+    rewrap_params,
+)
 from ._pg_schema import (
     FOLLOW_LIMIT,
     LOG_POSITION,
@@ -44,7 +55,15 @@ from ._pg_schema import (
     PG_TRIGGERS,
     TX_BITS,
 )
-from ._protocol import Closing, DeadlineRow, DefinitionRow, KeyRow, StreamQuery, VersionCount
+from ._protocol import (
+    AccessEntry,
+    Closing,
+    DeadlineRow,
+    DefinitionRow,
+    KeyRow,
+    StreamQuery,
+    VersionCount,
+)
 from ._queries import (
     pg_fact,
     stream_query,
@@ -78,6 +97,18 @@ from ._rows import (
     pg_style,
     verify_snapshot,
 )
+from ._subjects import (
+    ADD_ACCESS,
+    LINK_SUBJECT,
+    READ_ACCESS,
+    STREAM_SUBJECT,
+    SUBJECT_STREAMS,
+    SUBJECTS_PAGE,
+    access_entry,
+    access_row,
+    grouped_subjects,
+    subject_page,
+)
 
 __all__ = ["PostgresStore"]
 
@@ -109,6 +140,10 @@ _INSERT_DEFINITION = (
 _INSERT_DEADLINE = pg_style(INSERT_DEADLINE)
 _LIVE_DEADLINES = pg_style(LIVE_DEADLINES)
 _ADD_KEY, _READ_KEY, _ERASE_KEY = pg_style(ADD_KEY), pg_style(READ_KEY), pg_style(ERASE_KEY)
+_LIVE_KEYS, _REWRAP_KEY = pg_style(LIVE_KEYS), pg_style(REWRAP_KEY)
+_LINK_SUBJECT, _STREAM_SUBJECT = pg_style(LINK_SUBJECT), pg_style(STREAM_SUBJECT)
+_SUBJECT_STREAMS, _SUBJECTS_PAGE = pg_style(SUBJECT_STREAMS), pg_style(SUBJECTS_PAGE)
+_ADD_ACCESS, _READ_ACCESS = pg_style(ADD_ACCESS), pg_style(READ_ACCESS)
 #: Failures after which the whole command may run again: nothing of it was committed.
 _TRANSIENT = (
     pg_errors.SerializationFailure,
@@ -341,8 +376,41 @@ class _Transaction:
         return None if row is None else KeyRow.of(row)
 
     def erase_key(self, key_id: str, at: datetime) -> bool:
-        params = (check_moment("at", at), check_identifier("key_id", key_id))
-        return self._conn.execute(_ERASE_KEY, params).rowcount == 1
+        return self._conn.execute(_ERASE_KEY, erase_params(key_id, at)).rowcount == 1
+
+    def live_keys(self, after: str, limit: int) -> list[KeyRow]:
+        rows = self._conn.execute(_LIVE_KEYS, key_page(after, limit)).fetchall()
+        return list(map(KeyRow.of, rows))
+
+    def rewrap_key(self, key_id: str, wrapped: bytes) -> bool:
+        params = rewrap_params(key_id, wrapped)
+        return self._conn.execute(_REWRAP_KEY, params).rowcount == 1
+
+    def link_subject(self, stream_id: str, subject: str) -> None:
+        params = (check_identifier("stream_id", stream_id), check_identifier("subject", subject))
+        self._conn.execute(_LINK_SUBJECT, params)
+
+    def stream_subject(self, stream_id: str) -> str | None:
+        params = (check_identifier("stream_id", stream_id),)
+        row = self._conn.execute(_STREAM_SUBJECT, params).fetchone()
+        return None if row is None else str(row[0])
+
+    def subject_streams(self, subject: str) -> list[str]:
+        rows = self._conn.execute(_SUBJECT_STREAMS, (check_identifier("subject", subject),))
+        return [row[0] for row in rows.fetchall()]
+
+    def log_access(
+        self,
+        at: datetime,
+        actor_id: str,
+        actor_role: str,
+        stream_id: str,
+        fields: Sequence[str],
+        outcome: str,
+    ) -> None:
+        self._conn.execute(
+            _ADD_ACCESS, access_row(at, actor_id, actor_role, stream_id, fields, outcome)
+        )
 
 
 class PostgresStore:
@@ -550,6 +618,34 @@ class PostgresStore:
             raise StoreError(f"{self._shown}: opened read-only")
         return self._in_transaction(work)
 
+    def scrub(self) -> tuple[str, ...]:
+        """Leave no copy of erased keys' bytes in the table's files: an erasure's update
+        leaves the old row version behind until a vacuum; ``VACUUM FULL`` rewrites the
+        (small) keys table into new files, and a checkpoint (when the role may run one)
+        lets the server recycle the write-ahead log that held them. WAL segments already
+        archived, and backups, keep them: see the privacy docs."""
+        if self.read_only:
+            raise StoreError(f"{self._shown}: opened read-only")
+        done = []
+        try:
+            with self._pool.connection() as conn:
+                conn.autocommit = True
+                try:
+                    conn.execute("VACUUM (FULL) subject_keys")
+                    done.append("vacuum full subject_keys")
+                    try:
+                        conn.execute("CHECKPOINT")
+                        done.append("checkpoint")
+                    except pg_errors.InsufficientPrivilege:
+                        done.append(
+                            "checkpoint not allowed for this role (the server's own follows)"
+                        )
+                finally:
+                    conn.autocommit = False
+        except psycopg.Error as exc:
+            raise StoreError(f"{self._shown}: {_line(exc)}") from None
+        return tuple(done)
+
     def close(self) -> None:
         """Close every pooled connection."""
         self._pool.close()
@@ -622,13 +718,18 @@ class PostgresStore:
         def work(conn: psycopg.Connection[Any]) -> VerifyReport:
             with conn.cursor(name="stageborging_verify") as events:  # streamed, not held
                 events.itersize = 2000
+                erased = self._erased(conn)
+                tables = [t for t in PG_TRIGGERS if t != "access_log" or self._columns.subjects]
+                guarded = {table: self._guarded(conn, table) for table in tables}
+                definitions, heads = self._definitions(conn), self._heads(conn)
                 events.execute(f"SELECT {self._columns.events} FROM events ORDER BY stream_id, seq")
                 return verify_snapshot(
                     given,
-                    self._definitions(conn),
-                    self._heads(conn),
+                    definitions,
+                    heads,
                     (SealedEvent._make(row) for row in events),
-                    {table: self._guarded(conn, table) for table in PG_TRIGGERS},
+                    guarded,
+                    erased,
                 )
 
         return self._read(work)
@@ -748,6 +849,28 @@ class PostgresStore:
         """End *owner*'s lease on entry *key* (see :class:`Store`)."""
         statement, params = settle_statement(key, owner, at, delivered, retry_at, error)
         return bool(self._write(lambda conn: conn.execute(pg_style(statement), params).rowcount))
+
+    def access_log(self, after: int, limit: int) -> list[AccessEntry]:
+        after, limit = check_page(after, limit)
+        if not self._columns.subjects:
+            return []  # a database from before the access log (read-only)
+        rows = self._read(lambda conn: conn.execute(_READ_ACCESS, (after, limit)).fetchall())
+        return list(map(access_entry, rows))
+
+    def subjects(self, after: str, limit: int) -> list[tuple[str, tuple[str, ...]]]:
+        params = subject_page(after, limit)
+        if not self._columns.subjects:
+            return []
+        rows = self._read(lambda conn: conn.execute(_SUBJECTS_PAGE, params).fetchall())
+        return grouped_subjects(rows)
+
+    def erased_subjects(self) -> frozenset[str]:
+        return self._read(self._erased)
+
+    def _erased(self, conn: psycopg.Connection[Any]) -> frozenset[str]:
+        if not self._columns.subjects:
+            return frozenset()
+        return frozenset(str(row[0]) for row in conn.execute(ERASED_KEYS).fetchall())
 
     def statistics(self, institution: str | None = None) -> Statistics:
         where, params = owned(self._columns, institution, "WHERE")

@@ -15,6 +15,7 @@ from ..core import OutboxEntry, Statistics
 from ..lifecycles import LifecycleDefinition
 
 __all__ = [
+    "AccessEntry",
     "Closing",
     "DeadlineRow",
     "DefinitionRow",
@@ -66,6 +67,22 @@ class KeyRow(NamedTuple):
             str(created_at),
             None if erased_at is None else str(erased_at),
         )
+
+
+class AccessEntry(NamedTuple):
+    """One read of sealed fields through the engine, as the access log keeps it."""
+
+    #: Its place in the log's order.
+    position: int
+    #: When (RFC 3339, UTC).
+    at: str
+    actor_id: str
+    actor_role: str
+    stream_id: str
+    #: The sealed fields read, as ``SEQ.FIELD`` (``3.note``).
+    fields: tuple[str, ...]
+    #: ``granted`` or ``refused``.
+    outcome: str
 
 
 class DeadlineRow(NamedTuple):
@@ -233,8 +250,35 @@ class Transaction(Protocol):
         """The subject's key row (its wrapped bytes None once erased); None when it has none."""
 
     def erase_key(self, key_id: str, at: datetime) -> bool:
-        """Empty the subject's wrapped key for good, stamped *at*; False when there was none
-        to erase (no key, or erased already)."""
+        """Empty the subject's wrapped key for good, stamped *at* (a subject without a key
+        gets an empty row, so none is added later); False when erased already."""
+
+    def live_keys(self, after: str, limit: int) -> list[KeyRow]:
+        """Up to *limit* keys not erased, in key id order after *after* ("" for the first)."""
+
+    def rewrap_key(self, key_id: str, wrapped: bytes) -> bool:
+        """Replace a key's wrapped bytes (a master key rotation: the same key, wrapped anew);
+        False when it has none (absent or erased)."""
+
+    def link_subject(self, stream_id: str, subject: str) -> None:
+        """Record *subject* as the subject of the stream (the first one stays)."""
+
+    def stream_subject(self, stream_id: str) -> str | None:
+        """The subject of the stream; None when none is recorded."""
+
+    def subject_streams(self, subject: str) -> list[str]:
+        """The ids of the streams whose subject is *subject*, in id order."""
+
+    def log_access(
+        self,
+        at: datetime,
+        actor_id: str,
+        actor_role: str,
+        stream_id: str,
+        fields: Sequence[str],
+        outcome: str,
+    ) -> None:
+        """Append one read of sealed *fields* (``SEQ.FIELD``) to the access log."""
 
 
 class Store(Protocol):
@@ -349,6 +393,21 @@ class Store(Protocol):
         expired and another worker leased the entry) or the entry was delivered. A
         lease that expired but that nobody took over still settles (True).
         """
+
+    def access_log(self, after: int, limit: int) -> list[AccessEntry]:
+        """Up to *limit* access log entries after the position *after*, oldest first
+        (none before schema 10)."""
+
+    def subjects(self, after: str, limit: int) -> list[tuple[str, tuple[str, ...]]]:
+        """Up to *limit* subjects after *after* ("" for the first), in order, each with the
+        ids of its streams."""
+
+    def erased_subjects(self) -> frozenset[str]:
+        """The key ids (subjects) erased."""
+
+    def scrub(self) -> tuple[str, ...]:
+        """After an erasure: remove every copy of erased keys' bytes the database files
+        still hold (old row versions, the write-ahead log); what was done, in words."""
 
     def statistics(self, institution: str | None = None) -> Statistics:
         """Streams per lifecycle and state, events per type, refusals per finding code: of

@@ -22,7 +22,7 @@ from ..core import (
 )
 from ..lifecycles import LifecycleDefinition, load_version, read_stored, unsafe_reason
 from ._protocol import DefinitionRow
-from ._schema import GUIDANCE_SINCE, INSTITUTIONS_SINCE
+from ._schema import GUIDANCE_SINCE, INSTITUTIONS_SINCE, SUBJECTS_SINCE
 
 __all__ = [
     "DEADLINE_COLUMNS",
@@ -72,6 +72,8 @@ class Columns(NamedTuple):
     deadlines: str = DEADLINE_COLUMNS
     #: Whether the schema keeps guidance's deadline columns (8 on): before, no row is due.
     guidance: bool = True
+    #: Whether the schema keeps the streams' subjects and the access log (10 on).
+    subjects: bool = True
 
     @classmethod
     def of(cls, version: int) -> Columns:
@@ -80,15 +82,16 @@ class Columns(NamedTuple):
         deadlines = DEADLINE_COLUMNS
         if version < GUIDANCE_SINCE:
             deadlines = DEADLINE_COLUMNS.replace("kind, role, institution", "'deadline', '', ''")
-        guidance = version >= GUIDANCE_SINCE
+        guidance, subjects = version >= GUIDANCE_SINCE, version >= SUBJECTS_SINCE
         if version >= INSTITUTIONS_SINCE:
-            return cls(EVENT_COLUMNS, STREAM_COLUMNS, "institution", deadlines, guidance)
+            return cls(EVENT_COLUMNS, STREAM_COLUMNS, "institution", deadlines, guidance, subjects)
         return cls(
             EVENT_COLUMNS.replace("command_id, institution", "NULL, ''"),
             STREAM_COLUMNS.replace(", institution", ", ''"),
             "''",
             deadlines,
             guidance,
+            subjects,
         )
 
 
@@ -250,6 +253,7 @@ def verify_snapshot(
     heads: Mapping[str, StreamRow],
     events: Iterator[SealedEvent],
     guarded: Mapping[str, bool],
+    erased_keys: Iterable[str] = (),
 ) -> VerifyReport:
     """Verify what one snapshot of a database holds (see :func:`verify_rows`).
 
@@ -259,11 +263,12 @@ def verify_snapshot(
         heads: Its projection rows by stream id.
         events: Its events, ordered by stream id and seq.
         guarded: Per table, whether its append-only triggers are in place.
+        erased_keys: The key ids of the subjects erased.
     """
     known = {d.digest: d for d in definitions}
     readable, problems, warnings = _stored_versions(stored, known)
     known |= readable
-    report = verify_rows(events, heads, known.values())
+    report = verify_rows(events, heads, known.values(), erased_keys)
     for table, present in guarded.items():
         if not present:
             warnings.append(f"the append-only triggers on the {table} table are missing")

@@ -210,6 +210,42 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    (
+        # Privacy: the subject of each stream (whose key seals its free text, and whose
+        # erasure it records: the student, else whoever opened it), and the access log,
+        # append-only, of every read of sealed fields, granted or refused.
+        """
+        CREATE TABLE stream_subjects (
+            stream_id   TEXT PRIMARY KEY,
+            subject     TEXT NOT NULL
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX stream_subjects_by_subject ON stream_subjects (subject, stream_id)",
+        """
+        INSERT INTO stream_subjects (stream_id, subject)
+        SELECT s.id, COALESCE(json_extract(s.facts, '$.details.student'), e.actor_id)
+        FROM streams s JOIN events e ON e.stream_id = s.id AND e.seq = 1
+        """,
+        """
+        CREATE TABLE access_log (
+            position    INTEGER PRIMARY KEY AUTOINCREMENT,
+            at          TEXT NOT NULL,
+            actor_id    TEXT NOT NULL,
+            actor_role  TEXT NOT NULL,
+            stream_id   TEXT NOT NULL,
+            fields      TEXT NOT NULL,
+            outcome     TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log
+        BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END
+        """,
+        """
+        CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
+        BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END
+        """,
+    ),
 )
 #: The triggers that keep the events table append-only (defence in depth).
 APPEND_ONLY_TRIGGERS = frozenset({"events_no_update", "events_no_delete", "events_no_replace"})
@@ -225,6 +261,10 @@ INSTITUTIONS_SINCE = 7
 GUIDANCE_SINCE = 8
 #: The schema version that added the subject keys.
 KEYS_SINCE = 9
+#: The schema version that added the streams' subjects and the access log.
+SUBJECTS_SINCE = 10
+#: The triggers that keep the access log append-only.
+ACCESS_TRIGGERS = frozenset({"access_log_no_update", "access_log_no_delete"})
 #: The columns verification reads, by table.
 VERIFIED_COLUMNS = {
     "events": (

@@ -31,8 +31,27 @@ from ..core import (
     check_identifier,
 )
 from ..lifecycles import LifecycleDefinition
-from ._keys import ADD_KEY, ERASE_KEY, READ_KEY, check_key_row
-from ._protocol import Closing, DeadlineRow, DefinitionRow, KeyRow, StreamQuery, VersionCount
+from ._keys import (
+    ADD_KEY,
+    ERASE_KEY,
+    ERASED_KEYS,
+    LIVE_KEYS,
+    READ_KEY,
+    REWRAP_KEY,
+    check_key_row,
+    erase_params,
+    key_page,
+    rewrap_params,
+)
+from ._protocol import (
+    AccessEntry,
+    Closing,
+    DeadlineRow,
+    DefinitionRow,
+    KeyRow,
+    StreamQuery,
+    VersionCount,
+)
 from ._queries import (
     sqlite_fact,
     stream_query,
@@ -67,6 +86,7 @@ from ._rows import (
     verify_snapshot,
 )
 from ._schema import (
+    ACCESS_TRIGGERS,
     APPEND_ONLY_TRIGGERS,
     DEFINITION_TRIGGERS,
     DEFINITIONS_SINCE,
@@ -74,6 +94,18 @@ from ._schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
     VERIFIED_COLUMNS,
+)
+from ._subjects import (
+    ADD_ACCESS,
+    LINK_SUBJECT,
+    READ_ACCESS,
+    STREAM_SUBJECT,
+    SUBJECT_STREAMS,
+    SUBJECTS_PAGE,
+    access_entry,
+    access_row,
+    grouped_subjects,
+    subject_page,
 )
 
 __all__ = ["SQLiteStore", "Synchronous"]
@@ -145,6 +177,10 @@ def _rollback(conn: sqlite3.Connection) -> None:
     # nothing to undo, and the original error is the one to report.
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+#: How often a scrub tries a checkpoint that readers keep from completing.
+_SCRUB_ATTEMPTS = 100
 
 
 def _is_transient(exc: sqlite3.OperationalError) -> bool:
@@ -260,8 +296,44 @@ class _Transaction:
         return None if row is None else KeyRow.of(row)
 
     def erase_key(self, key_id: str, at: datetime) -> bool:
-        params = (check_moment("at", at), check_identifier("key_id", key_id))
+        params = erase_params(key_id, at)
+        # the freed bytes of the key's row are zeroed where they lie, not left in the page
+        self._conn.execute("PRAGMA secure_delete = ON")
         return self._conn.execute(ERASE_KEY, params).rowcount == 1
+
+    def live_keys(self, after: str, limit: int) -> list[KeyRow]:
+        rows = self._conn.execute(LIVE_KEYS, key_page(after, limit))
+        return list(map(KeyRow.of, rows))
+
+    def rewrap_key(self, key_id: str, wrapped: bytes) -> bool:
+        params = rewrap_params(key_id, wrapped)
+        return self._conn.execute(REWRAP_KEY, params).rowcount == 1
+
+    def link_subject(self, stream_id: str, subject: str) -> None:
+        params = (check_identifier("stream_id", stream_id), check_identifier("subject", subject))
+        self._conn.execute(LINK_SUBJECT, params)
+
+    def stream_subject(self, stream_id: str) -> str | None:
+        params = (check_identifier("stream_id", stream_id),)
+        row = self._conn.execute(STREAM_SUBJECT, params).fetchone()
+        return None if row is None else str(row[0])
+
+    def subject_streams(self, subject: str) -> list[str]:
+        rows = self._conn.execute(SUBJECT_STREAMS, (check_identifier("subject", subject),))
+        return [row[0] for row in rows]
+
+    def log_access(
+        self,
+        at: datetime,
+        actor_id: str,
+        actor_role: str,
+        stream_id: str,
+        fields: Sequence[str],
+        outcome: str,
+    ) -> None:
+        self._conn.execute(
+            ADD_ACCESS, access_row(at, actor_id, actor_role, stream_id, fields, outcome)
+        )
 
 
 class SQLiteStore:
@@ -433,6 +505,20 @@ class SQLiteStore:
             with self._lock:
                 self._connections.append(conn)
         return conn
+
+    def scrub(self) -> tuple[str, ...]:
+        """Leave no copy of erased keys' bytes in the files: the erasure zeroed them in
+        their page (``secure_delete``); a checkpoint writes that page into the database
+        file and truncates the write-ahead log, which held the page as it was."""
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only")
+        conn = self._connection()
+        for _ in range(_SCRUB_ATTEMPTS):
+            busy, _frames, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return ("secure_delete", "wal_checkpoint(TRUNCATE)")
+            time.sleep(0.05)
+        return ("secure_delete", "wal_checkpoint incomplete: a reader held the log; run again")
 
     def close(self) -> None:
         """Close every connection this store opened (in any thread).
@@ -612,15 +698,19 @@ class SQLiteStore:
         try:
             conn.execute("BEGIN")
             try:
+                guarded = {
+                    "events": self.append_only_guards(),
+                    "definitions": self._definitions_guarded(),
+                }
+                if self._columns.subjects:
+                    guarded["access_log"] = self._triggers("access_log") >= ACCESS_TRIGGERS
                 report = verify_snapshot(
                     definitions,
                     self.definitions(),
                     self.stream_heads(),
                     self.iter_events(),
-                    {
-                        "events": self.append_only_guards(),
-                        "definitions": self._definitions_guarded(),
-                    },
+                    guarded,
+                    self.erased_subjects(),
                 )
             finally:
                 _rollback(conn)
@@ -667,6 +757,12 @@ class SQLiteStore:
     def stream_heads(self) -> dict[str, StreamRow]:
         rows = self._connection().execute(f"SELECT {self._columns.streams} FROM streams")
         return {row[0]: StreamRow._make(row) for row in rows}
+
+    def _triggers(self, table: str) -> set[str]:
+        rows = self._connection().execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
+        )
+        return {row[0] for row in rows}
 
     @_reading
     def append_only_guards(self) -> bool:
@@ -782,6 +878,27 @@ class SQLiteStore:
         """End *owner*'s lease on entry *key* (see :class:`Store`)."""
         statement, params = settle_statement(key, owner, at, delivered, retry_at, error)
         return bool(self._write(lambda conn: conn.execute(statement, params).rowcount))
+
+    @_reading
+    def access_log(self, after: int, limit: int) -> list[AccessEntry]:
+        after, limit = check_page(after, limit)
+        if not self._columns.subjects:
+            return []  # a database from before the access log (read-only)
+        rows = self._connection().execute(READ_ACCESS, (after, limit))
+        return list(map(access_entry, rows))
+
+    @_reading
+    def subjects(self, after: str, limit: int) -> list[tuple[str, tuple[str, ...]]]:
+        if not self._columns.subjects:
+            return []
+        rows = self._connection().execute(SUBJECTS_PAGE, subject_page(after, limit))
+        return grouped_subjects(rows)
+
+    @_reading
+    def erased_subjects(self) -> frozenset[str]:
+        if not self._columns.subjects:
+            return frozenset()
+        return frozenset(row[0] for row in self._connection().execute(ERASED_KEYS))
 
     @_reading
     def statistics(self, institution: str | None = None) -> Statistics:

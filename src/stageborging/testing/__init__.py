@@ -11,11 +11,12 @@ With stageborging installed, every pytest session has these fixtures:
 ``stageborging_engine``
     A fresh :class:`~stageborging.Engine` on a temporary SQLite file, with the
     clock, the plugins and the settings above (entry points off, so the test
-    sees only what it asked for).
+    sees only what it asked for) and a new master key (free text is sealed).
 
 and, to use in tests: :func:`registered` (a plugin for the duration of a
 block), :func:`notifications` (what plugins queued), :func:`assert_refused`,
 :func:`assert_recorded` and :func:`assert_intact` (the audit log),
+:class:`PluginSpy` (what plugins are given: never free text),
 :func:`due_steps` and :func:`assert_escalated` (guidance: move the clock, ``tick``,
 and see what became due or was missed), a
 :class:`Journey` that drives internships along the lifecycles in small steps
@@ -40,6 +41,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._assertions import (
+    PluginSpy,
     assert_escalated,
     assert_intact,
     assert_recorded,
@@ -60,6 +62,7 @@ __all__ = [
     "Journey",
     "KitRegister",
     "PluginContract",
+    "PluginSpy",
     "Step",
     "assert_escalated",
     "assert_intact",

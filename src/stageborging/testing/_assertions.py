@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
-from .. import Engine, Event, EventType, Notification
+from .. import Actor, Engine, Event, EventType, Notification, Stream, hookimpl
 
 __all__ = [
+    "PluginSpy",
     "assert_escalated",
     "assert_intact",
     "assert_recorded",
@@ -87,3 +89,56 @@ def assert_escalated(engine: Engine, stream_id: str, step: str) -> Event:
             return event
     gaps = [e.name for e in engine.history(stream_id) if e.type is EventType.ESCALATED]
     raise AssertionError(f"no gap of step {step!r} on {stream_id}; gaps: {gaps}")
+
+
+class PluginSpy:
+    """A plugin that keeps what every per-command hook is given, to prove what plugins
+    never see: register it beside yours (every implementation of a hook gets the same
+    arguments), run commands, then :meth:`assert_never_saw` the sentence you wrote::
+
+        spy = PluginSpy()
+        with registered(engine, spy):
+            engine.fire(sid, "suspend", actor=coach, data={"reason": "illness",
+                                                           "note": "ill for two weeks"})
+        spy.assert_never_saw("ill for two weeks")
+
+    Attributes:
+        calls: ``(hook name, repr of its arguments)`` for every call, in order.
+    """
+
+    name = "kit-spy"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def _keep(self, hook: str, **arguments: object) -> None:
+        self.calls.append((hook, repr(arguments)))
+
+    @hookimpl
+    def stageborging_check_transition(
+        self, stream: Stream, transition: object, actor: Actor, data: Mapping[str, Any]
+    ) -> None:
+        self._keep("check_transition", stream=stream, transition=transition, data=data)
+
+    @hookimpl
+    def stageborging_check_record(
+        self, stream: Stream, fact: object, actor: Actor, data: Mapping[str, Any]
+    ) -> None:
+        self._keep("check_record", stream=stream, fact=fact, data=data)
+
+    @hookimpl
+    def stageborging_after_transition(self, stream: Stream, event: Event) -> None:
+        self._keep("after_transition", stream=stream, event=event)
+
+    @hookimpl
+    def stageborging_after_record(self, stream: Stream, event: Event) -> None:
+        self._keep("after_record", stream=stream, event=event)
+
+    @hookimpl
+    def stageborging_recipients(self, role: object, stream: Stream) -> None:
+        self._keep("recipients", role=role, stream=stream)
+
+    def assert_never_saw(self, text: str) -> None:
+        """Fail, naming the hook, if any call's arguments held *text*."""
+        for hook, arguments in self.calls:
+            assert text not in arguments, f"stageborging_{hook} was given the text"

@@ -12,13 +12,16 @@ import pytest
 
 from .. import Engine, Finding, Notification, Severity
 from ..exceptions import InvalidInput, PluginError, Refused
-from ._assertions import assert_intact
+from ..privacy import MasterKey
+from ._assertions import PluginSpy, assert_intact
 from ._clock import FakeClock
 from ._journey import Journey, KitRegister
 
 __all__ = ["PluginContract"]
 
 
+#: The free text the contract's story writes: no plugin may ever see it.
+SECRET = "Kit sentence: the employer said no to my headscarf (never seen by a plugin)."
 _CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 #: What personal data looks like in a message: an e-mail address, a phone or
 #: citizen service number, a postcode, or one of the journey's own ids.
@@ -32,7 +35,7 @@ def _name_of(engine: Engine) -> str:
     names = [
         status.name
         for status in engine.plugin_status()
-        if status.source == "explicit" and status.name != KitRegister.name
+        if status.source == "explicit" and status.name not in (KitRegister.name, PluginSpy.name)
     ]
     return names[0] if names else ""
 
@@ -151,3 +154,28 @@ class PluginContract:
         for entry in engine.notifications(pending=False):
             assert isinstance(entry.notification, Notification)
         assert_intact(engine)
+
+    def test_never_sees_free_text(
+        self,
+        tmp_path: Path,
+        plugin: object,
+        plugin_config: dict[str, Any],
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """The plugin never gets free text or a sealed code: the story writes a known
+        sentence into its notes and report, and no hook's arguments (watched by
+        :class:`PluginSpy`), finding, notification or log line of the plugin hold it."""
+        caplog.set_level(logging.DEBUG)
+        spy, clock = PluginSpy(), FakeClock()
+        plugins = [KitRegister(), plugin, spy]
+        with Engine(tmp_path / "sealed.db", plugins=plugins, clock=clock, config=plugin_config,
+                    master_key=MasterKey.generate()) as engine:  # fmt: skip
+            Journey(engine, clock, text=SECRET).run()
+            findings = [repr(e.findings) for s in engine.streams().streams
+                        for e in engine.history(s.id)]  # fmt: skip
+            queued = [repr(entry) for entry in engine.notifications(pending=False)]
+        assert spy.calls, "the story called no hook"
+        spy.assert_never_saw(SECRET)
+        for text in (*findings, *queued):
+            assert SECRET not in text, "a finding or notification holds the free text"
+        assert SECRET not in caplog.text, "a log line holds the free text"

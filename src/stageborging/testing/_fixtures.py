@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from .. import Engine
+from ..privacy import MasterKey
 from ._clock import FakeClock
 
 __all__ = [
@@ -44,11 +45,13 @@ def stageborging_engine(
     stageborging_plugins: list[object],
     stageborging_config: dict[str, Any],
 ) -> Iterator[Engine]:
-    """A fresh engine on a temporary SQLite file, with the fake clock, your plugins and settings."""
+    """A fresh engine on a temporary SQLite file, with the fake clock, your plugins and
+    settings, and a new master key (free text is sealed as in production)."""
     with Engine(
         tmp_path / "stageborging.db",
         plugins=stageborging_plugins,
         clock=stageborging_clock,
         config=stageborging_config,
+        master_key=MasterKey.generate(),
     ) as engine:
         yield engine

@@ -113,6 +113,10 @@ class Journey:
         employer: The employer :meth:`place` proposes unless told otherwise.
         document: The agreement document :meth:`draft` drafts.
         keep_going: Return ``False`` from a refused step instead of raising.
+        text: A free text the story writes into its notes (a guidance contact, a
+            suspension) and its report (the description, an evidence note, with a
+            sealed ground): for an engine with a master key, to see that it stays
+            sealed (:meth:`PluginContract.test_never_sees_free_text`).
     """
 
     def __init__(
@@ -125,8 +129,10 @@ class Journey:
         employer: str = "kit-employer-1",
         document: str = "d1",
         keep_going: bool = False,
+        text: str | None = None,
     ) -> None:
         self.engine = engine
+        self.text = text
         self.clock = clock
         self.cast = cast or Cast()
         self.employer = employer
@@ -319,8 +325,8 @@ class Journey:
         yield from self._signing(sid, (), None)
         yield from self._confirming(sid)
         yield from self._starting(sid)
-        yield Step(sid, "record", "guidance_contact", coach, {"moment": "begin"})
-        yield Step(sid, "fire", "suspend", coach, {"reason": "illness"})
+        yield Step(sid, "record", "guidance_contact", coach, {"moment": "begin", **self._note()})
+        yield Step(sid, "fire", "suspend", coach, {"reason": "illness", **self._note()})
         yield Step(sid, "fire", "resume", coach, None)
         yield Step(sid, "record", "hours", student, {"hours": 400})
         yield Step(sid, "record", "midterm_review", coach, {"social_safety": "safe"})
@@ -346,14 +352,23 @@ class Journey:
         yield Step(other, "fire", "terminate", coach, {"reason": "mismatch"})
         yield Step(other, "fire", "seek_replacement", coach, None)
         advisor = cast.advisor
-        case = self.engine.open("case", actor=student, data={"phase": "search"}).stream_id
+        report: dict[str, Any] = {"phase": "search"}
+        if self.text is not None:
+            report.update(description=self.text, ground="religion")
+        case = self.engine.open("case", actor=student, data=report).stream_id
         yield Step(case, "fire", "acknowledge", advisor, None)
+        if self.text is not None:
+            yield Step(case, "record", "evidence", advisor, {"kind": "statement", **self._note()})
         yield Step(case, "fire", "hold_intake", advisor, None)
         yield Step(case, "fire", "give_consent", advisor, {"form": "written"})
         yield Step(case, "record", "employer_hearing", advisor, {"held_on": "2027-02-01"})
         yield Step(case, "fire", "record_outcome", advisor, {"outcome": "founded"})
         yield Step(case, "record", "reporter_feedback", advisor, {"channel": "written"})
         yield Step(case, "fire", "close", advisor, None)
+
+    def _note(self) -> dict[str, str]:
+        """The story's note, when it writes one."""
+        return {} if self.text is None else {"note": self.text}
 
     def run(self) -> list[Event]:
         """Run every step of :meth:`steps` and return the events that went ahead.

@@ -1,0 +1,106 @@
+"""The subject keys as the engine uses them: made on first need, wrapped by the
+installation's key provider, kept in the store; and the sealing of a command's sealed
+fields under them.
+
+A text is sealed for its place: the associated data binds it to the subject's key id,
+the stream, the event's seq and the field, so a ciphertext copied anywhere else does not
+open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from ..core import FrozenMap, KeyProvider, KeyUnavailable
+from ..privacy import new_subject_key, open_text, seal_text
+from ..store import Transaction
+
+__all__ = ["Keyring", "place", "plain", "typed"]
+
+
+def place(stream_id: str, seq: int, field: str) -> str:
+    """The context a sealed field is bound to."""
+    return f"{stream_id}:{seq}:{field}"
+
+
+def plain(value: Any) -> str:
+    """A sealed field's value as the text sealed: free text or a code as it is, a list
+    of codes joined by commas (codes hold none)."""
+    return ",".join(value) if isinstance(value, tuple) else str(value)
+
+
+def typed(text: str, many: bool) -> str | tuple[str, ...]:
+    """The value *text* (as :func:`plain` made it) was: a tuple for a list of codes."""
+    return tuple(text.split(",")) if many else text
+
+
+class Keyring:
+    """The engine's subject keys, through *provider* (None: no free text can be sealed
+    or read)."""
+
+    def __init__(self, provider: KeyProvider | None) -> None:
+        self.provider = provider
+
+    def required(self, key_id: str) -> KeyProvider:
+        """The key provider; KeyUnavailable (naming *key_id*) when there is none."""
+        if self.provider is None:
+            raise KeyUnavailable(
+                key_id,
+                "no master key: give the engine one (Engine(master_key=...), "
+                "STAGEBORGING_MASTER_KEY, or a key provider plugin)",
+            )
+        return self.provider
+
+    def for_writing(self, tx: Transaction, key_id: str, at: datetime) -> bytes:
+        """The subject's key, made and stored (wrapped) in *tx* on first need.
+
+        Raises:
+            KeyUnavailable: no key provider, or the subject was erased (no text is
+                sealed for them again).
+        """
+        provider = self.required(key_id)
+        row = tx.subject_key(key_id)
+        if row is None:
+            key = new_subject_key()
+            tx.add_key(key_id, provider.wrap(key_id, key), at)
+            return key
+        if row.wrapped is None:
+            raise KeyUnavailable(key_id, "was erased: nothing is sealed for this subject again")
+        return provider.unwrap(key_id, row.wrapped)
+
+    def for_reading(self, tx: Transaction, key_id: str) -> bytes | None:
+        """The subject's key; None when it was erased (or never made).
+
+        Raises:
+            KeyUnavailable: no key provider, or it does not unwrap the stored key.
+        """
+        provider = self.required(key_id)
+        row = tx.subject_key(key_id)
+        if row is None or row.wrapped is None:
+            return None
+        return provider.unwrap(key_id, row.wrapped)
+
+    def seal(
+        self,
+        tx: Transaction,
+        key_id: str,
+        stream_id: str,
+        seq: int,
+        values: Mapping[str, Any],
+        at: datetime,
+    ) -> Mapping[str, str]:
+        """*values* (by field) sealed under the subject's key for their place on the stream."""
+        key = self.for_writing(tx, key_id, at)
+        return FrozenMap(
+            {
+                name: seal_text(key, key_id, plain(value), place(stream_id, seq, name))
+                for name, value in values.items()
+            }
+        )
+
+    @staticmethod
+    def open(key: bytes, key_id: str, stream_id: str, seq: int, name: str, sealed: str) -> str:
+        """The text of one sealed field, under the subject's *key*."""
+        return open_text(key, key_id, sealed, place(stream_id, seq, name))
