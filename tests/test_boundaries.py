@@ -32,6 +32,7 @@ from stageborging import (
     hookimpl,
 )
 from stageborging.core import EXCERPT, excerpt
+from stageborging.privacy import MasterKey
 from stageborging.testing import FakeClock
 from support import PLACEMENT_OFFICE, STUDENT, SYSTEM, Recognises, mbo_details
 
@@ -97,6 +98,9 @@ def dump(path: Path | str) -> list[str]:
                     "outbox",
                     "definitions",
                     "deadlines",
+                    "subject_keys",
+                    "stream_subjects",
+                    "access_log",
                 )
                 for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1")  # type: ignore[call-overload]
             ]
@@ -127,7 +131,8 @@ def refuses_cleanly(path: Path | str, call: Callable[[], object]) -> None:
 def fuzzed(backend: str) -> Iterator[tuple[Engine, str, str]]:
     """An engine, its database (each backend) and a stream in ``searching``."""
     path = backend
-    with Engine(path, plugins=[Recognises()], clock=FakeClock()) as engine:
+    key = MasterKey.generate()
+    with Engine(path, plugins=[Recognises()], clock=FakeClock(), master_key=key) as engine:
         sid = engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
         engine.fire(sid, "begin_search", actor=STUDENT)
         yield engine, path, sid
@@ -922,3 +927,42 @@ def test_a_calendar_raises_only_library_errors(field: str, value: Any) -> None:
     except InvalidInput as exc:
         named = exc.field
     assert named in (None, field)
+
+
+@FUZZ
+@given(
+    entry=st.sampled_from(
+        ["reveal", "erase", "erasure_due", "subject_export", "pseudonym", "rotate", "report"]
+    ),
+    position=st.integers(0, 2),
+    value=HOSTILE,
+)
+def test_privacy_entry_points_raise_only_library_errors_and_write_nothing(
+    fuzzed: tuple[Engine, str, str], entry: str, position: int, value: Any
+) -> None:
+    """Reading sealed fields, erasure, retention, access requests, pseudonyms, rotation and
+    free text itself, one hostile argument at a time."""
+    engine, path, sid = fuzzed
+    officer = Actor("dpo-1", "privacy_officer")
+    good: dict[str, list[Any]] = {
+        "reveal": [sid, Actor("coach-1", "coach"), 1],
+        "erase": ["stu-9", officer, "no_longer_needed"],
+        "erasure_due": [{"internship": 30}],
+        "subject_export": ["stu-1", officer],
+        "pseudonym": ["reporter", "stu-1"],
+        "rotate": [MasterKey.generate()],
+        "report": ["what happened"],
+    }
+    arguments = good[entry]
+    arguments[position % len(arguments)] = value
+    calls: dict[str, Callable[[], object]] = {
+        "reveal": lambda: engine.reveal(arguments[0], actor=arguments[1], seq=arguments[2]),
+        "erase": lambda: engine.erase(arguments[0], actor=arguments[1], basis=arguments[2]),
+        "erasure_due": lambda: engine.erasure_due(arguments[0]),
+        "subject_export": lambda: engine.subject_export(arguments[0], actor=arguments[1]),
+        "pseudonym": lambda: engine.pseudonym(*arguments),
+        "rotate": lambda: engine.rotate_master_key(arguments[0]),
+        "report": lambda: engine.open("case", actor=STUDENT,
+                                      data={"phase": "search", "description": arguments[0]}),
+    }  # fmt: skip
+    refuses_cleanly(path, calls[entry])

@@ -5,6 +5,7 @@ database's files."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -327,6 +328,7 @@ def _raw_files(engine: Engine) -> bytes:
     ("subject", "actor", "basis", "error", "field"),
     [
         ("two words", OFFICER, "no_longer_needed", InvalidInput, "subject"),
+        ("stu-404", OFFICER, "no_longer_needed", InvalidInput, "subject"),
         ("stu-1", OFFICER, "because", InvalidInput, "basis"),
         ("stu-1", "dpo", "no_longer_needed", InvalidInput, "actor"),
         ("stu-1", COACH, "no_longer_needed", Refused, None),
@@ -471,3 +473,52 @@ def test_a_key_provider_that_offers_nothing_usable_stops_the_engine(
 
     with pytest.raises(PluginError, match="without wrap and unwrap"):
         Engine(db, plugins=[Broken()])
+
+
+# -- pseudonyms and the command line ----------------------------------------------
+
+
+def test_pseudonyms_are_stable_keyed_and_survive_a_rotation(
+    db: str, clock: FakeClock, master_key: MasterKey
+) -> None:
+    with Engine(db, clock=clock, master_key=master_key) as engine:
+        first = engine.pseudonym("reporter", "stu-1")
+        assert first == engine.pseudonym("reporter", "stu-1")
+        assert first.startswith("p1:")
+        assert first != engine.pseudonym("employer", "stu-1")  # the kind is part of it
+        engine.rotate_master_key(new := MasterKey.generate())
+    with Engine(db, clock=clock, master_key=new) as engine:
+        assert engine.pseudonym("reporter", "stu-1") == first
+        with pytest.raises(InvalidInput) as error:
+            engine.pseudonym("reporter", "two words")
+        assert error.value.field == "value"
+        with pytest.raises(InvalidInput) as error:
+            engine.erase("stageborging.pseudonyms", actor=OFFICER, basis="no_longer_needed")
+        assert error.value.field == "subject"
+    with Engine(db, clock=clock) as engine, pytest.raises(KeyUnavailable):
+        engine.pseudonym("reporter", "stu-1")
+
+
+def test_audit_commands_never_print_free_text_and_never_write(file_engine: Engine) -> None:
+    from click.testing import CliRunner
+
+    from stageborging.cli import main
+
+    sid = _report(file_engine)
+    file_engine.reveal(sid, actor=ADVISOR)
+    path = file_engine.store.path  # type: ignore[attr-defined]
+    file_engine.close()
+    before = Path(path).read_bytes()
+    runner = CliRunner()
+    for args in (["audit", "verify"], ["audit", "verify", "--format", "json"],
+                 ["audit", "access"], ["audit", "access", "--format", "json"],
+                 ["events"]):  # fmt: skip
+        result = runner.invoke(main, [*args, "--db", str(path)])
+        assert result.exit_code == 0, result.output
+        assert SENTENCE not in result.output
+        assert "religion" not in result.output
+    verified = runner.invoke(main, ["audit", "verify", "--db", str(path)]).output
+    assert "sealed: 1 event(s)" in verified
+    access = runner.invoke(main, ["audit", "access", "--db", str(path), "--format", "json"])
+    assert [e["actor_id"] for e in json.loads(access.output)] == [ADVISOR.id]
+    assert Path(path).read_bytes() == before

@@ -203,23 +203,34 @@ class Refused(StageborgingError):
     (except for ``open`` and ``migrate``, see ``event``).
 
     Attributes:
-        stream_id: The stream the command was for.
+        stream_id: The stream the command was for (an erasure refused for an open
+            case: that case; ``-`` when no stream is concerned).
         command: The trigger or fact name.
         findings: Every finding, blocking or not.
         event: The recorded refusal event; ``None`` for a refused ``open``
             (there is no stream to record on) and a refused ``migrate`` (a
             migration refused changes nothing, on the stream or in its log).
+        subject: The subject an ``erase`` or ``export`` was for; else None.
     """
 
     def __init__(
-        self, stream_id: str, command: str, findings: Sequence[Finding], event: Event | None
+        self,
+        stream_id: str,
+        command: str,
+        findings: Sequence[Finding],
+        event: Event | None,
+        *,
+        subject: str | None = None,
     ) -> None:
         self.stream_id = stream_id
         self.command = command
         self.findings = tuple(findings)
         self.event = event
+        #: The subject a privacy command (``erase``, ``export``) was for; else None.
+        self.subject = subject
         codes = ", ".join(f.code for f in self.findings if f.blocks)
-        super().__init__(f"{command!r} on stream {stream_id!r} refused: {codes}")
+        where = f"of subject {subject!r}" if subject is not None else f"on stream {stream_id!r}"
+        super().__init__(f"{command!r} {where} refused: {codes}")
 
 
 class ConcurrencyConflict(StageborgingError):

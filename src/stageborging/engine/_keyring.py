@@ -14,10 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from ..core import FrozenMap, KeyProvider, KeyUnavailable
-from ..privacy import new_subject_key, open_text, seal_text
+from ..privacy import Pseudonyms, new_subject_key, open_text, seal_text
 from ..store import Transaction
 
-__all__ = ["Keyring", "place", "plain", "typed"]
+__all__ = ["RESERVED", "Keyring", "place", "plain", "typed"]
+
+#: Key ids the library keeps for itself: no subject has one, and none is erased.
+RESERVED = "stageborging."
+#: The key id of the installation's pseudonym secret, kept wrapped beside the subject keys.
+_PSEUDONYM_SECRET = "stageborging.pseudonyms"
 
 
 def place(stream_id: str, seq: int, field: str) -> str:
@@ -42,6 +47,14 @@ class Keyring:
 
     def __init__(self, provider: KeyProvider | None) -> None:
         self.provider = provider
+        self._pseudonyms: Pseudonyms | None = None
+
+    def pseudonyms(self, tx: Transaction, at: datetime) -> Pseudonyms:
+        """The installation's pseudonyms: their secret made on first need and kept wrapped
+        like a subject key, so that it survives a rotation of the master key unchanged."""
+        if self._pseudonyms is None:
+            self._pseudonyms = Pseudonyms(self._key(tx, _PSEUDONYM_SECRET, at))
+        return self._pseudonyms
 
     def required(self, key_id: str) -> KeyProvider:
         """The key provider; KeyUnavailable (naming *key_id*) when there is none."""
@@ -60,6 +73,11 @@ class Keyring:
             KeyUnavailable: no key provider, or the subject was erased (no text is
                 sealed for them again).
         """
+        if key_id.startswith(RESERVED):
+            raise KeyUnavailable(key_id, f"ids that start with {RESERVED!r} are reserved")
+        return self._key(tx, key_id, at)
+
+    def _key(self, tx: Transaction, key_id: str, at: datetime) -> bytes:
         provider = self.required(key_id)
         row = tx.subject_key(key_id)
         if row is None:

@@ -31,7 +31,7 @@ from ..lifecycles import FieldKind, FieldSpec, Kind, LifecycleDefinition, comman
 from ..privacy import EXPORT_ROLES, may_read
 from ..rules import check_actor
 from ..store import AccessEntry, Store, StreamRow, Transaction
-from ._keyring import typed
+from ._keyring import RESERVED, typed
 from ._pipeline import Pipeline
 from ._records import stream_of
 
@@ -185,8 +185,9 @@ class Privacy:
             basis: The legal basis code (:data:`~stageborging.core.ERASURE_BASES`).
 
         Raises:
-            InvalidInput: a malformed subject or basis; a subject erased already; on
-                an engine bound to an institution, a subject with streams in another.
+            InvalidInput: a malformed subject or basis; a subject erased already, or
+                one the database holds nothing of; on an engine bound to an
+                institution, a subject with streams in another.
             Refused: the actor may not erase (``role.not_allowed``), or a case about
                 the subject is still open (``erasure.open_case``: close it first);
                 nothing is written.
@@ -194,12 +195,14 @@ class Privacy:
         started = time.perf_counter()
         actor = check_actor(actor)
         check_identifier("subject", subject)
+        if subject.startswith(RESERVED):
+            raise InvalidInput("subject", subject, f"ids that start with {RESERVED!r} are reserved")
         if basis not in ERASURE_BASES:
             raise InvalidInput("basis", basis, f"unknown basis; known: {', '.join(ERASURE_BASES)}")
         if actor.role not in ERASE_ROLES:
             allowed = ", ".join(ERASE_ROLES)
             found = finding("role.not_allowed", role=actor.role, command="erase", allowed=allowed)
-            raise Refused(subject, "erase", [found], None)
+            raise Refused("-", "erase", [found], None, subject=subject)
         pipeline = self._pipeline
 
         def work(tx: Transaction) -> Erasure | Refused:
@@ -207,6 +210,8 @@ class Privacy:
             if key is not None and key.erased_at is not None:
                 raise InvalidInput("subject", subject, f"was erased on {key.erased_at}")
             ids = tx.subject_streams(subject)
+            if not ids and key is None:  # a typo must not erase nobody in silence
+                raise InvalidInput("subject", subject, "holds nothing here: no stream, no key")
             rows = [row for row in map(tx.load, ids) if row is not None]
             if any(pipeline.visible(row) is None for row in rows):
                 raise InvalidInput(
@@ -215,7 +220,7 @@ class Privacy:
             open_cases = [row.id for row in rows if _open_case(pipeline, row)]
             if open_cases:
                 blocked = finding("erasure.open_case", case=open_cases[0])
-                return Refused(subject, "erase", [blocked], None)
+                return Refused(open_cases[0], "erase", [blocked], None, subject=subject)
             moment = pipeline.moment()
             for row in rows:
                 pipeline.note(tx, row, EventType.ERASED, "erasure", actor, {"basis": basis},
@@ -288,7 +293,7 @@ class Privacy:
         if actor.role not in EXPORT_ROLES and actor.id != subject:
             allowed = ", ".join(sorted(EXPORT_ROLES)) + ", the subject"
             found = finding("role.not_allowed", role=actor.role, command="export", allowed=allowed)
-            raise Refused(subject, "export", [found], None)
+            raise Refused("-", "export", [found], None, subject=subject)
         pipeline = self._pipeline
 
         def work(tx: Transaction) -> dict[str, Any]:
@@ -318,6 +323,26 @@ class Privacy:
         export = pipeline.run(work)
         self._log_read("subject_export", "-", "granted")
         return export
+
+    # -- pseudonyms ------------------------------------------------------------
+
+    def pseudonym(self, kind: str, value: str) -> str:
+        """The installation's pseudonym of the id *value* of *kind*: an HMAC-SHA-256 under
+        a secret of the installation (``p1:`` and 64 hex digits), the same every time, so
+        an id that must be matched later (a reporter's, an employer's) is stored as this,
+        never as a bare hash. The secret is made on first use and kept wrapped by the
+        master key beside the subject keys.
+
+        Raises:
+            InvalidInput: *kind* or *value* is no identifier.
+            KeyUnavailable: the engine has no master key.
+        """
+        check_identifier("kind", kind)
+        check_identifier("value", value)
+        pipeline = self._pipeline
+        at = pipeline.moment().utc
+        names = pipeline.run(lambda tx: pipeline.keyring.pseudonyms(tx, at))
+        return names.of(kind, value)
 
     # -- master key ----------------------------------------------------------
 
