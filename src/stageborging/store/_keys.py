@@ -23,7 +23,6 @@ __all__ = [
     "REWRAP_KEY",
     "check_key_row",
     "erase_params",
-    "key_page",
     "rewrap_params",
 ]
 
@@ -74,12 +73,3 @@ def rewrap_params(key_id: object, wrapped: object) -> tuple[bytes, str]:
     check_identifier("key_id", key_id)
     assert isinstance(key_id, str)
     return _wrapped(wrapped), key_id
-
-
-def key_page(after: object, limit: object) -> tuple[str, int]:
-    """The parameters of LIVE_KEYS, else InvalidInput naming the argument."""
-    if not isinstance(after, str):
-        raise InvalidInput("after", after, 'must be a key id, or "" for the first page')
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= 10_000:
-        raise InvalidInput("limit", limit, "must be a whole number from 1 to 10000")
-    return after, limit

@@ -44,7 +44,6 @@ from ._keys import (
     REWRAP_KEY,
     check_key_row,
     erase_params,
-    key_page,
     rewrap_params,
 )
 from ._pg_schema import (
@@ -87,6 +86,7 @@ from ._rows import (
     FORKED,
     STREAM_COLUMNS,
     Columns,
+    check_id_page,
     check_moment,
     check_page,
     check_work,
@@ -107,7 +107,6 @@ from ._subjects import (
     access_entry,
     access_row,
     grouped_subjects,
-    subject_page,
 )
 
 __all__ = ["PostgresStore"]
@@ -379,7 +378,7 @@ class _Transaction:
         return self._conn.execute(_ERASE_KEY, erase_params(key_id, at)).rowcount == 1
 
     def live_keys(self, after: str, limit: int) -> list[KeyRow]:
-        rows = self._conn.execute(_LIVE_KEYS, key_page(after, limit)).fetchall()
+        rows = self._conn.execute(_LIVE_KEYS, check_id_page(after, limit, "key id")).fetchall()
         return list(map(KeyRow.of, rows))
 
     def rewrap_key(self, key_id: str, wrapped: bytes) -> bool:
@@ -858,7 +857,7 @@ class PostgresStore:
         return list(map(access_entry, rows))
 
     def subjects(self, after: str, limit: int) -> list[tuple[str, tuple[str, ...]]]:
-        params = subject_page(after, limit)
+        params = check_id_page(after, limit, "subject id")
         if not self._columns.subjects:
             return []
         rows = self._read(lambda conn: conn.execute(_SUBJECTS_PAGE, params).fetchall())

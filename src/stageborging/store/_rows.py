@@ -34,6 +34,7 @@ __all__ = [
     "Columns",
     "check_count",
     "check_flag",
+    "check_id_page",
     "check_moment",
     "check_page",
     "check_work",
@@ -176,6 +177,19 @@ def check_count(field: str, value: object, low: int) -> int:
 def check_page(position: object, limit: object) -> tuple[int, int]:
     """A position and a page size to read the log by, else InvalidInput naming which."""
     return check_count("position", position, 0), check_count("limit", limit, 1)
+
+
+#: The largest page of ids (keys, subjects) one call reads.
+_ID_PAGE = 10_000
+
+
+def check_id_page(after: object, limit: object, noun: str) -> tuple[str, int]:
+    """An id to read after ("" for the first page) and a page size, else InvalidInput."""
+    if not isinstance(after, str):
+        raise InvalidInput("after", after, f'must be a {noun}, or "" for the first page')
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= _ID_PAGE:
+        raise InvalidInput("limit", limit, f"must be a whole number from 1 to {_ID_PAGE}")
+    return after, limit
 
 
 def check_moment(field: str, value: object) -> str:

@@ -40,7 +40,6 @@ from ._keys import (
     REWRAP_KEY,
     check_key_row,
     erase_params,
-    key_page,
     rewrap_params,
 )
 from ._protocol import (
@@ -76,6 +75,7 @@ from ._rows import (
     STREAM_COLUMNS,
     Columns,
     check_count,
+    check_id_page,
     check_moment,
     check_page,
     check_work,
@@ -105,7 +105,6 @@ from ._subjects import (
     access_entry,
     access_row,
     grouped_subjects,
-    subject_page,
 )
 
 __all__ = ["SQLiteStore", "Synchronous"]
@@ -302,7 +301,7 @@ class _Transaction:
         return self._conn.execute(ERASE_KEY, params).rowcount == 1
 
     def live_keys(self, after: str, limit: int) -> list[KeyRow]:
-        rows = self._conn.execute(LIVE_KEYS, key_page(after, limit))
+        rows = self._conn.execute(LIVE_KEYS, check_id_page(after, limit, "key id"))
         return list(map(KeyRow.of, rows))
 
     def rewrap_key(self, key_id: str, wrapped: bytes) -> bool:
@@ -891,7 +890,7 @@ class SQLiteStore:
     def subjects(self, after: str, limit: int) -> list[tuple[str, tuple[str, ...]]]:
         if not self._columns.subjects:
             return []
-        rows = self._connection().execute(SUBJECTS_PAGE, subject_page(after, limit))
+        rows = self._connection().execute(SUBJECTS_PAGE, check_id_page(after, limit, "subject id"))
         return grouped_subjects(rows)
 
     @_reading

@@ -26,7 +26,6 @@ __all__ = [
     "access_entry",
     "access_row",
     "grouped_subjects",
-    "subject_page",
 ]
 
 LINK_SUBJECT = (
@@ -92,15 +91,6 @@ def access_entry(row: Sequence[object]) -> AccessEntry:
         tuple(str(fields).split(",")),
         str(outcome),
     )
-
-
-def subject_page(after: object, limit: object) -> tuple[str, int]:
-    """The parameters of SUBJECTS_PAGE, else InvalidInput naming the argument."""
-    if not isinstance(after, str):
-        raise InvalidInput("after", after, 'must be a subject id, or "" for the first page')
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= 10_000:
-        raise InvalidInput("limit", limit, "must be a whole number from 1 to 10000")
-    return after, limit
 
 
 def grouped_subjects(rows: Iterable[Sequence[object]]) -> list[tuple[str, tuple[str, ...]]]:
