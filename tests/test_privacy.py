@@ -147,11 +147,13 @@ def test_a_command_with_free_text_needs_a_master_key_and_writes_nothing_without(
 def test_another_master_key_reads_nothing(db: str, clock: FakeClock, master_key: MasterKey) -> None:
     with Engine(db, clock=clock, master_key=master_key) as engine:
         sid = _report(engine)
-    with (
-        Engine(db, clock=clock, master_key=MasterKey.generate()) as other,
-        pytest.raises(KeyUnavailable, match="does not unwrap"),
-    ):
-        other.reveal(sid, actor=ADVISOR)
+        before = engine.streams().streams
+    with Engine(db, clock=clock, master_key=MasterKey.generate()) as other:
+        with pytest.raises(KeyUnavailable, match="does not unwrap"):
+            other.reveal(sid, actor=ADVISOR)
+        with pytest.raises(KeyUnavailable, match="not the database's master key"):
+            _report(other, reporter=Actor("stu-2", "student"))  # a new subject's key
+        assert other.streams().streams == before  # nothing written
 
 
 @pytest.mark.parametrize(
@@ -226,7 +228,8 @@ def test_reads_beyond_a_role_are_refused_and_every_read_is_in_the_access_log(
     assert values == {"description": SENTENCE, "ground": "religion"}
     assert engine.reveal(sid, actor=WITNESS)[0].value == SENTENCE  # who wrote it
     assert engine.reveal(sid, actor=STUDENT)[0].value == SENTENCE  # whom it is about
-    for reader in (COACH, AUDITOR, PLACEMENT_OFFICE, Actor("sis", "system")):
+    impostors = (Actor("stu-1", "employer"), Actor(WITNESS.id, "student"))  # id, other role
+    for reader in (COACH, AUDITOR, PLACEMENT_OFFICE, Actor("sis", "system"), *impostors):
         with pytest.raises(AccessRefused) as refused:
             engine.reveal(sid, actor=reader)
         assert refused.value.fields == fields
@@ -240,6 +243,8 @@ def test_reads_beyond_a_role_are_refused_and_every_read_is_in_the_access_log(
         (AUDITOR.id, "refused"),
         (PLACEMENT_OFFICE.id, "refused"),
         ("sis", "refused"),
+        ("stu-1", "refused"),
+        (WITNESS.id, "refused"),
     ]
     assert all(e.stream_id == sid and e.fields == fields for e in log)
     assert engine.stream(sid).version == 1  # reads never touch the stream
@@ -292,8 +297,9 @@ def test_erasure_waits_for_open_cases_then_makes_the_text_unreadable_for_everyon
     assert (report.sealed, report.erased) == (1, 1)
     with pytest.raises(InvalidInput, match="was erased"):
         engine.erase("stu-1", actor=OFFICER, basis="consent_withdrawn")
-    with pytest.raises(KeyUnavailable, match="was erased"):
-        _report(engine)  # nothing is sealed for an erased subject again
+    with pytest.raises(InvalidInput, match="was erased") as error:
+        _report(engine)  # nothing is recorded of an erased subject again
+    assert error.value.field == "actor"
 
 
 def test_the_key_bytes_are_gone_from_the_database_files_after_erasure(engine: Engine) -> None:
@@ -347,6 +353,23 @@ def test_bad_erasures_are_named_and_write_nothing(
         assert raised.value.field == field  # type: ignore[attr-defined]
     assert engine.stream(case).version == version
     assert engine.reveal(case, actor=ADVISOR)[0].value == SENTENCE
+
+
+def test_erasure_waits_for_a_running_internship_and_refuses_new_streams(
+    engine: Engine, clock: FakeClock
+) -> None:
+    trip = journey(engine, clock)
+    sid = trip.open()
+    with pytest.raises(Refused) as refused:
+        engine.erase("stu-1", actor=OFFICER, basis="no_longer_needed")
+    assert [f.code for f in refused.value.findings] == ["erasure.running"]
+    assert refused.value.stream_id == sid
+    engine.fire(sid, "withdraw", actor=PLACEMENT_OFFICE)
+    engine.erase("stu-1", actor=OFFICER, basis="no_longer_needed")
+    with pytest.raises(InvalidInput) as error:
+        trip.open()
+    assert error.value.field == "data.student"
+    assert [s.id for s in engine.streams().streams] == [sid]
 
 
 def test_erasure_reaches_every_stream_of_the_student_and_nobody_else(
@@ -405,8 +428,10 @@ def test_a_subject_export_holds_everything_about_them_for_the_officer(engine: En
     assert opened["sealed"] == {"description": SENTENCE, "ground": "religion"}
     assert [(e.actor_id, e.outcome) for e in engine.access_log()] == [(OFFICER.id, "granted")]
     assert engine.subject_export("stu-1", actor=STUDENT)["streams"][0]["id"] == case
-    with pytest.raises(Refused):
-        engine.subject_export("stu-1", actor=COACH)
+    for actor in (COACH, Actor("stu-1", "employer")):
+        with pytest.raises(Refused) as refused:
+            engine.subject_export("stu-1", actor=actor)
+        assert refused.value.subject == "stu-1"
 
 
 def test_a_rotated_master_key_reads_everything_and_the_old_one_nothing(
@@ -425,6 +450,13 @@ def test_a_rotated_master_key_reads_everything_and_the_old_one_nothing(
         with pytest.raises(InvalidInput) as error:
             engine.rotate_master_key("a new key")  # type: ignore[arg-type]
         assert error.value.field == "new"
+        with pytest.raises(KeyUnavailable, match="not the database's master key"):
+            _report(engine, reporter=Actor("stu-3", "student"))  # the old key wraps nothing
+    with (
+        Engine(db, clock=clock, master_key=new) as engine,
+        pytest.raises(InvalidInput, match="current master key"),
+    ):
+        engine.rotate_master_key(MasterKey(bytes(new._raw)))  # type: ignore[attr-defined]
 
 
 # -- key provider hook -----------------------------------------------------------
@@ -458,7 +490,8 @@ def test_a_key_provider_plugin_seals_in_place_of_a_master_key(db: str, clock: Fa
     with Engine(db, plugins=[Kms(), Recognises()], clock=clock) as engine:
         sid = _report(engine)
         assert engine.reveal(sid, actor=ADVISOR)[0].value == SENTENCE
-    assert service.calls == 2  # one wrap, one unwrap
+    assert service.calls == 3  # the database's master check and the subject's key wrapped,
+    # then the subject's key unwrapped to read
 
 
 @pytest.mark.hook("stageborging_key_provider")

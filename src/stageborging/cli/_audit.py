@@ -157,9 +157,11 @@ def access(db: Path | str, after: int, limit: int, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps([entry._asdict() for entry in entries], indent=2))
         return
-    click.echo(f"{'POSITION':>8}  {'AT':<27}  {'ROLE':<22}  {'ACTOR':<16}  OUTCOME  STREAM  FIELDS")
+    width = max((len(e.stream_id) for e in entries), default=6)
+    click.echo(f"{'POSITION':>8}  {'AT':<27}  {'ROLE':<22}  {'ACTOR':<16}  {'OUTCOME':<7}  "
+               f"{'STREAM':<{width}}  FIELDS")  # fmt: skip
     for e in entries:
         click.echo(f"{e.position:>8}  {e.at:<27}  {e.actor_role:<22}  {e.actor_id:<16}  "
-                   f"{e.outcome:<7}  {e.stream_id}  {','.join(e.fields)}")  # fmt: skip
+                   f"{e.outcome:<7}  {e.stream_id:<{width}}  {','.join(e.fields)}")  # fmt: skip
     if not entries:
         click.echo("(no reads of sealed fields)", err=True)

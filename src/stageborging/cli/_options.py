@@ -118,13 +118,16 @@ def existing_db(db: Path | str) -> Path | str:
 
 def _master_key(ctx: click.Context, param: click.Parameter, path: Path | None) -> MasterKey | None:
     """The master key in the file *path*, else in ``$STAGEBORGING_MASTER_KEY``, else None."""
-    try:
-        if path is not None:
+    if path is not None:
+        try:
             return MasterKey.from_file(path)
-        if "STAGEBORGING_MASTER_KEY" in os.environ:
+        except InvalidInput as exc:
+            raise click.BadParameter(f"{exc.problem}", ctx, param) from None
+    if "STAGEBORGING_MASTER_KEY" in os.environ:
+        try:
             return MasterKey.from_env()
-    except InvalidInput as exc:
-        raise click.BadParameter(f"{exc.field}: {exc.problem}", ctx, param) from None
+        except InvalidInput as exc:
+            raise click.UsageError(f"$STAGEBORGING_MASTER_KEY {exc.problem}") from None
     return None
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .. import Actor, Engine
+from .. import Actor, Engine, Refused
 from ..core import ERASURE_BASES
 from ..lifecycles import Kind
 from ..privacy import MasterKey
@@ -76,12 +76,14 @@ def _retention(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> dict[str, int]:
     """``--retain KIND=DAYS`` (repeatable) as days by kind."""
-    retention = {}
+    retention: dict[str, int] = {}
     kinds = ", ".join(k.value for k in Kind)
     for value in values:
         kind, sep, days = value.partition("=")
         if not sep or kind not in Kind._value2member_map_ or not days.isdigit():
             raise click.BadParameter(f"{value!r}: give KIND=DAYS (kinds: {kinds})", ctx, param)
+        if kind in retention:
+            raise click.BadParameter(f"{kind} is given twice", ctx, param)
         retention[kind] = int(days)
     return retention
 
@@ -114,21 +116,28 @@ def erase(
 
     Destroys their key and records an 'erased' event on each of their streams: from
     then on their free text is unreadable everywhere, and the audit log still
-    verifies. A subject with an open case is refused until the case is closed.
-    With --due (and --retain) it lists the subjects whose streams all ended longer
-    ago than their kind is kept, and with --yes erases them. No master key is
-    needed: erasure destroys, it reads nothing.
+    verifies. A subject with an open case or a running internship is refused until
+    it has ended. With --due (and --retain) it lists the subjects whose streams all
+    ended longer ago than their kind is kept, and with --yes erases them, as
+    system:retention with the basis retention_expired. No master key is needed:
+    erasure destroys, it reads nothing.
     """
     if due == (subject_id is not None):
         raise click.UsageError("give a SUBJECT, or --due")
     if yes and not due:
         raise click.UsageError("--yes goes with --due")
+    if due and (actor is not None or basis is not None):
+        raise click.UsageError("--due erases as system:retention, basis retention_expired: "
+                               "leave out --actor and --basis")  # fmt: skip
     with Engine(existing_db(db), registry=registry(block, config)) as engine:
         if not due:
             if actor is None or basis is None:
                 raise click.UsageError("erasing a subject needs --actor and --basis")
             assert subject_id is not None
-            done = engine.erase(subject_id, actor=actor, basis=basis)
+            try:
+                done = engine.erase(subject_id, actor=actor, basis=basis)
+            except Refused as refused:
+                raise click.ClickException(_refusal(refused)) from None
             click.echo(f"erased {done.subject}: {len(done.streams)} stream(s); "
                        f"{', '.join(done.scrubbed)}")  # fmt: skip
             return
@@ -141,9 +150,9 @@ def erase(
             click.echo(f"{len(subjects)} subject(s) past retention; erase them with --yes",
                        err=True)  # fmt: skip
             return
-        who = actor or Actor("retention", "system")
+        who = Actor("retention", "system")
         for subject in subjects:
-            engine.erase(subject, actor=who, basis=basis or "retention_expired")
+            engine.erase(subject, actor=who, basis="retention_expired")
         click.echo(f"erased {len(subjects)} subject(s) past retention")
 
 
@@ -158,7 +167,8 @@ def subject() -> None:
 @click.option("--actor", "actor", metavar="ROLE:ID", callback=parse_actor, required=True,
               help="Who exports: privacy_officer:ID, or the subject.")  # fmt: skip
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the JSON here (default: standard output).")  # fmt: skip
+              help="Write the JSON to this new file, readable by its owner only (default: "
+              "standard output).")  # fmt: skip
 @master_key_option
 @plugin_options
 def export(
@@ -177,13 +187,36 @@ def export(
     a report's description may name other people.
     """
     found = registry(block, config)
-    with Engine(existing_db(db), master_key=master_key, registry=found) as engine:
-        data = engine.subject_export(subject_id, actor=actor)
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    if out is None:
-        click.echo(text)
-        return
-    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(text + "\n")
+    # the file first: a path that cannot be written fails before anything is read (and
+    # logged); a new file only, readable by its owner (it holds special-category data)
+    target = (
+        None
+        if out is None
+        else os.fdopen(
+            os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8"
+        )
+    )
+    try:
+        with Engine(existing_db(db), master_key=master_key, registry=found) as engine:
+            try:
+                data = engine.subject_export(subject_id, actor=actor)
+            except Refused as refused:
+                raise click.ClickException(_refusal(refused)) from None
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+        if target is None:
+            click.echo(text)
+            return
+        target.write(text + "\n")
+    except BaseException:
+        if target is not None and out is not None:
+            target.close()
+            out.unlink(missing_ok=True)  # no half-written export stays behind
+        raise
+    target.close()
     click.echo(f"wrote {len(data['streams'])} stream(s) about {subject_id} to {out}", err=True)
+
+
+def _refusal(refused: Refused) -> str:
+    """A refusal as the command line says it: what was refused, and each finding's why."""
+    reasons = "; ".join(f.message for f in refused.findings if f.blocks)
+    return f"{refused}: {reasons}"

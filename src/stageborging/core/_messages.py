@@ -204,6 +204,12 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
         "Het bewijs voldoet niet aan de regel {guard} die elke stage op weg naar {state} "
         "doorloopt.",
     ),
+    "erasure.running": (
+        "Internship {stream} of this person still runs: it ends (completed, withdrawn) "
+        "before erasing.",
+        "Stage {stream} van deze persoon loopt nog: die wordt eerst afgerond of beëindigd "
+        "voordat de gegevens worden gewist.",
+    ),
     "erasure.open_case": (
         "Case {case} about this person is still open: close it before erasing.",
         "Melding {case} over deze persoon is nog open: sluit die af voordat de gegevens "

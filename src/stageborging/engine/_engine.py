@@ -404,9 +404,9 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews, Privacy):
         ``guidance_contact``, ``signature``, ``hours``, ``midterm_review``,
         ``assessment_decision``, ``reschedule`` (and ``employment_contract`` in
         ``mbo_bpv``, ``assignment_decision`` in ``hbo_stage``); of a case:
-        ``employer_hearing``, ``external_referral``, ``reporter_feedback``. The
-        same pipeline as :meth:`fire`: role, hard guards, then the plugins'
-        checks. *expected_version* and *command_id* work as in :meth:`fire`.
+        ``employer_hearing``, ``external_referral``, ``reporter_feedback``,
+        ``evidence``. The same pipeline as :meth:`fire`: role, hard guards, then the
+        plugins' checks. *expected_version* and *command_id* work as in :meth:`fire`.
 
         An institution fact a plugin declares (:attr:`institution_facts`) is
         recorded the same way as a ``noted`` event: its roles, states and fields

@@ -23,6 +23,10 @@ __all__ = ["RESERVED", "Keyring", "place", "plain", "typed"]
 RESERVED = "stageborging."
 #: The key id of the installation's pseudonym secret, kept wrapped beside the subject keys.
 _PSEUDONYM_SECRET = "stageborging.pseudonyms"
+#: The key id of the master key's check: random bytes wrapped by the master key of the
+#: database, unwrapped before any new key is wrapped, so that another master key (or
+#: one rotated away) never wraps a key nobody else can open.
+_MASTER_CHECK = "stageborging.master"
 
 
 def place(stream_id: str, seq: int, field: str) -> str:
@@ -61,8 +65,9 @@ class Keyring:
         if self.provider is None:
             raise KeyUnavailable(
                 key_id,
-                "no master key: give the engine one (Engine(master_key=...), "
-                "STAGEBORGING_MASTER_KEY, or a key provider plugin)",
+                "no master key: give one (Engine(master_key=...) in Python; --key-file "
+                "or $STAGEBORGING_MASTER_KEY on the command line) or install a key "
+                "provider plugin",
             )
         return self.provider
 
@@ -81,6 +86,7 @@ class Keyring:
         provider = self.required(key_id)
         row = tx.subject_key(key_id)
         if row is None:
+            self._check(tx, provider, at)
             key = new_subject_key()
             tx.add_key(key_id, provider.wrap(key_id, key), at)
             return key
@@ -88,17 +94,33 @@ class Keyring:
             raise KeyUnavailable(key_id, "was erased: nothing is sealed for this subject again")
         return provider.unwrap(key_id, row.wrapped)
 
+    @staticmethod
+    def _check(tx: Transaction, provider: KeyProvider, at: datetime) -> None:
+        """KeyUnavailable unless *provider* is the database's master key (the first one
+        to wrap a key becomes it)."""
+        row = tx.subject_key(_MASTER_CHECK)
+        if row is None:
+            tx.add_key(_MASTER_CHECK, provider.wrap(_MASTER_CHECK, new_subject_key()), at)
+        elif row.wrapped is not None:
+            try:
+                provider.unwrap(_MASTER_CHECK, row.wrapped)
+            except KeyUnavailable:
+                raise KeyUnavailable(
+                    _MASTER_CHECK,
+                    "this is not the database's master key (another one, or one rotated "
+                    "away): nothing was written",
+                ) from None
+
     def for_reading(self, tx: Transaction, key_id: str) -> bytes | None:
         """The subject's key; None when it was erased (or never made).
 
         Raises:
             KeyUnavailable: no key provider, or it does not unwrap the stored key.
         """
-        provider = self.required(key_id)
         row = tx.subject_key(key_id)
         if row is None or row.wrapped is None:
-            return None
-        return provider.unwrap(key_id, row.wrapped)
+            return None  # erased: nothing to unwrap, with a master key or without
+        return self.required(key_id).unwrap(key_id, row.wrapped)
 
     def seal(
         self,

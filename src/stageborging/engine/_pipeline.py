@@ -458,6 +458,12 @@ class Pipeline:
         records the subject: *opener* opens it)."""
         if opener is not None:
             subject = subject_of(draft.data, opener)
+            erased = tx.subject_key(subject)
+            if erased is not None and erased.erased_at is not None:
+                field = "data.student" if subject == draft.data.get("student") else "actor"
+                raise InvalidInput(
+                    field, subject, "was erased: nothing is recorded about them again"
+                )
             tx.link_subject(draft.stream_id, subject)
         elif values:
             subject = tx.stream_subject(draft.stream_id) or _first_actor(tx, draft.stream_id)

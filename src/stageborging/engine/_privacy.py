@@ -172,10 +172,10 @@ class Privacy:
 
         From then on the free text and sealed codes sealed under their key are
         unreadable for everyone, everywhere (``reveal`` gives None), and nothing is
-        sealed for them again; the audit log still verifies, and says how many bodies
-        are erased. Afterwards the database removes the key's bytes from its files
-        (``Erasure.scrubbed`` says how; backups taken before keep them: see
-        :doc:`privacy`).
+        recorded about them again (a new stream of theirs is refused); the audit log
+        still verifies, and says how many bodies are erased. Afterwards the database
+        removes the key's bytes from its files (``Erasure.scrubbed`` says how;
+        backups taken before keep them: see :doc:`privacy`).
 
         Args:
             subject: The pseudonymous id: a student, or the reporter of a report that
@@ -188,9 +188,10 @@ class Privacy:
             InvalidInput: a malformed subject or basis; a subject erased already, or
                 one the database holds nothing of; on an engine bound to an
                 institution, a subject with streams in another.
-            Refused: the actor may not erase (``role.not_allowed``), or a case about
-                the subject is still open (``erasure.open_case``: close it first);
-                nothing is written.
+            Refused: the actor may not erase (``role.not_allowed``), a case about
+                the subject is still open (``erasure.open_case``: close it first), or
+                an internship of theirs still runs (``erasure.running``: it ends
+                first); nothing is written.
         """
         started = time.perf_counter()
         actor = check_actor(actor)
@@ -217,10 +218,15 @@ class Privacy:
                 raise InvalidInput(
                     "subject", subject, "has streams in another institution: erase unbound"
                 )
-            open_cases = [row.id for row in rows if _open_case(pipeline, row)]
-            if open_cases:
-                blocked = finding("erasure.open_case", case=open_cases[0])
-                return Refused(open_cases[0], "erase", [blocked], None, subject=subject)
+            running = [row for row in rows if not _ended(pipeline, row)]
+            if running:
+                row = running[0]
+                blocked = (
+                    finding("erasure.open_case", case=row.id)
+                    if row.kind == Kind.CASE
+                    else finding("erasure.running", stream=row.id)
+                )
+                return Refused(row.id, "erase", [blocked], None, subject=subject)
             moment = pipeline.moment()
             for row in rows:
                 pipeline.note(tx, row, EventType.ERASED, "erasure", actor, {"basis": basis},
@@ -279,7 +285,8 @@ class Privacy:
     def subject_export(self, subject: str, *, actor: Actor) -> dict[str, Any]:
         """Everything held about *subject*, for an access request (GDPR art. 15): each
         of their streams with its state, facts and events, the sealed fields in the
-        clear (None once erased). For the data-protection officer, or the subject.
+        clear (None once erased). For the data-protection officer, or the student
+        themselves (as a ``student``).
 
         Each stream read is recorded in the access log. Review the export before
         handing it out: a report's description may name other people.
@@ -290,7 +297,7 @@ class Privacy:
         """
         actor = check_actor(actor)
         check_identifier("subject", subject)
-        if actor.role not in EXPORT_ROLES and actor.id != subject:
+        if actor.role not in EXPORT_ROLES and actor != Actor(subject, Role.STUDENT):
             allowed = ", ".join(sorted(EXPORT_ROLES)) + ", the subject"
             found = finding("role.not_allowed", role=actor.role, command="export", allowed=allowed)
             raise Refused("-", "export", [found], None, subject=subject)
@@ -350,11 +357,13 @@ class Privacy:
         """Re-wrap every subject key under *new* (a new master key), in one transaction,
         and use it from now on; return how many keys were re-wrapped.
 
-        Keep the old master key until this returned; then destroy it (and with it the
-        wrapped keys in backups taken before, see :doc:`privacy`).
+        Stop every other engine on the database first: one still holding the old key
+        refuses to wrap a new subject key (``KeyUnavailable``) until it is given the new
+        one. Keep the old master key until this returned; then destroy it (and with it
+        the wrapped keys in backups taken before, see :doc:`privacy`).
 
         Raises:
-            InvalidInput: *new* is no key provider.
+            InvalidInput: *new* is no key provider, or the current master key itself.
             KeyUnavailable: the engine has no master key, or not the one that wrapped
                 a key: nothing is changed.
         """
@@ -362,6 +371,8 @@ class Privacy:
             raise InvalidInput("new", new, "must be a MasterKey (wrap and unwrap)")
         keyring = self._pipeline.keyring
         old = keyring.required("rotation")
+        if new is old or new == old:
+            raise InvalidInput("new", "<key>", "is the current master key: make a new one")
 
         def work(tx: Transaction) -> int:
             count, after = 0, ""
@@ -370,7 +381,7 @@ class Privacy:
                     assert row.wrapped is not None  # live keys have their bytes
                     key = old.unwrap(row.key_id, row.wrapped)
                     tx.rewrap_key(row.key_id, new.wrap(row.key_id, key))
-                    count += 1
+                    count += not row.key_id.startswith(RESERVED)  # subjects' keys only
                 after = page[-1].key_id
             return count
 
@@ -389,10 +400,15 @@ class Privacy:
             self._log.info("read", read=command, stream=stream_id, outcome=outcome)
 
 
-def _subject(tx: Transaction, events: list[SealedEvent]) -> str:
-    """The stream's subject: recorded when it opened."""
-    recorded = tx.stream_subject(events[0].stream_id)
-    return recorded if recorded is not None else events[0].actor_id
+def _subject(tx: Transaction, events: list[SealedEvent]) -> Actor:
+    """The stream's subject as a reader: the student it names, as a ``student``; else
+    whoever opened it, in the role they opened it in."""
+    opened = events[0]
+    subject = tx.stream_subject(opened.stream_id) or opened.actor_id
+    body = json.loads(opened.body) if opened.body is not None else {"data": {}}
+    if body["data"].get("student") == subject:
+        return Actor(subject, Role.STUDENT)
+    return _author(opened)
 
 
 def _author(event: SealedEvent) -> Actor:
@@ -411,12 +427,10 @@ def _fields(
     return command_fields(definition, event.type, event.name) or ()
 
 
-def _open_case(pipeline: Pipeline, row: StreamRow) -> bool:
-    """Whether *row* is a case that has not closed."""
-    if row.kind != Kind.CASE:
-        return False
+def _ended(pipeline: Pipeline, row: StreamRow) -> bool:
+    """Whether the stream of *row* is in a final state of its version."""
     definition = pipeline.versions.get(row.definition)
-    return definition is None or row.state not in definition.final
+    return definition is not None and row.state in definition.final
 
 
 def _retention(retention: object) -> dict[str, timedelta]:

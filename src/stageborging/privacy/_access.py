@@ -19,11 +19,12 @@ EXPORT_ROLES = frozenset({Role.PRIVACY_OFFICER})
 _NEVER = frozenset({Role.AUDITOR, Role.SYSTEM})
 
 
-def may_read(reader: Actor, spec: FieldSpec | None, author: Actor, subject: str) -> bool:
+def may_read(reader: Actor, spec: FieldSpec | None, author: Actor, subject: Actor) -> bool:
     """Whether *reader* may read a sealed field of *spec* (None: its version is unknown)
-    that *author* wrote on a stream about *subject*."""
+    that *author* wrote on a stream about *subject* (an id and a role: a student as a
+    ``student``, a reporter in the role they reported in)."""
     if reader.role in _NEVER:
         return False
-    if reader == author or reader.id == subject:
+    if reader in (author, subject):
         return True
     return spec is not None and reader.role in spec.readers

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import os
 import stat
 from pathlib import Path
@@ -66,6 +67,14 @@ class MasterKey:
     def __repr__(self) -> str:
         return "MasterKey(<secret>)"  # never the bytes, in a log or a traceback
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MasterKey):
+            return NotImplemented
+        return hmac.compare_digest(self._raw, other._raw)
+
+    def __hash__(self) -> int:
+        return hash(MasterKey)  # equal keys hash alike; the bytes never leave
+
     @classmethod
     def generate(cls) -> MasterKey:
         """A new random master key."""
@@ -78,6 +87,8 @@ class MasterKey:
         Raises:
             InvalidInput: the variable is unset or holds no 32-byte base64 key.
         """
+        if not isinstance(name, str):
+            raise InvalidInput("name", name, "must be the name of an environment variable")
         value = os.environ.get(name)
         if value is None:
             raise InvalidInput(name, None, "is not set: give the master key in base64")
@@ -91,6 +102,8 @@ class MasterKey:
             InvalidInput: the file cannot be read, others may read or write it, or it
                 holds no 32-byte base64 key.
         """
+        if not isinstance(path, (str, os.PathLike)):
+            raise InvalidInput("master_key_file", path, "must be a path")
         file = Path(path)
         try:
             mode = file.stat().st_mode
