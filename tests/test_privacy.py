@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -508,6 +509,17 @@ def test_a_key_provider_that_offers_nothing_usable_stops_the_engine(
         Engine(db, plugins=[Broken()])
 
 
+@pytest.mark.hook("stageborging_key_provider")
+def test_a_key_provider_cannot_join_a_running_engine(engine: Engine) -> None:
+    class Late:
+        @hookimpl
+        def stageborging_key_provider(self) -> _Service:
+            return _Service()
+
+    with pytest.raises(PluginError, match="collected when the registry is built"):
+        engine.register_plugin(Late(), name="late-kms")
+
+
 # -- pseudonyms and the command line ----------------------------------------------
 
 
@@ -555,3 +567,75 @@ def test_audit_commands_never_print_free_text_and_never_write(file_engine: Engin
     access = runner.invoke(main, ["audit", "access", "--db", str(path), "--format", "json"])
     assert [e["actor_id"] for e in json.loads(access.output)] == [ADVISOR.id]
     assert Path(path).read_bytes() == before
+
+
+# -- what verification checks of erasures, and a provider's answers ------------------
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem"),
+    [
+        ("UPDATE subject_keys SET erased_at = '2027-06-01T00:00:00.000000Z', wrapped = NULL "
+         "WHERE key_id = 'stu-2'", "subject_keys has it erased, but no erased event"),
+        ("UPDATE subject_keys SET erased_at = NULL WHERE key_id = 'stu-1'",
+         "an erased event records its erasure, but subject_keys still holds it"),
+    ],
+)  # fmt: skip
+def test_verification_compares_the_erased_events_with_the_keys_table(
+    file_engine: Engine, tamper: str, problem: str
+) -> None:
+    import sqlite3
+
+    from stageborging import verify_database
+
+    erased = _report(file_engine)
+    _close(file_engine, erased)
+    _report(file_engine, reporter=Actor("stu-2", "student"))
+    file_engine.erase("stu-1", actor=OFFICER, basis="consent_withdrawn")
+    path = file_engine.store.path  # type: ignore[attr-defined]
+    file_engine.close()
+    intact = verify_database(path)
+    assert intact.ok
+    assert (intact.sealed, intact.erased) == (2, 1)
+    with sqlite3.connect(path) as conn:
+        conn.execute(tamper)
+    report = verify_database(path)
+    assert not report.ok
+    assert any(problem in p for p in report.problems)
+
+
+class _Flaky:
+    """A key service that fails, or answers what no key is."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self._key = MasterKey.generate()
+
+    def wrap(self, key_id: str, subject_key: bytes) -> Any:
+        if self.mode == "down":
+            raise ConnectionError("the KMS is unreachable")
+        if self.mode == "text":
+            return "wrapped"
+        return self._key.wrap(key_id, subject_key)
+
+    def unwrap(self, key_id: str, wrapped: bytes) -> Any:
+        return b"short" if self.mode == "short" else self._key.unwrap(key_id, wrapped)
+
+
+@pytest.mark.parametrize(
+    ("mode", "problem"),
+    [("down", "failed to wrap (ConnectionError)"), ("text", "wrap returned str"),
+     ("short", "no 32-byte key")],
+)  # fmt: skip
+def test_a_key_service_that_fails_is_a_library_error_and_writes_nothing(
+    db: str, clock: FakeClock, mode: str, problem: str
+) -> None:
+    with Engine(db, clock=clock, master_key=_Flaky(mode)) as engine:
+        if mode == "short":  # it wraps, then cannot unwrap what it wrapped
+            sid = _report(engine)
+            with pytest.raises(KeyUnavailable, match=re.escape(problem)):
+                engine.reveal(sid, actor=ADVISOR)
+            return
+        with pytest.raises(KeyUnavailable, match=re.escape(problem)):
+            _report(engine)
+        assert engine.streams().streams == ()

@@ -105,7 +105,9 @@ class VerifyReport:
             does not hash to its digest).
         versions: How many definition versions the verifier knew.
         sealed: How many events hold sealed fields (free text, a sealed code).
-        erased: How many of those are sealed under an erased subject's key: their
+        erased: How many of those are sealed under the key of a subject an
+            ``erased`` event of the chain records as erased (the database's
+            ``subject_keys`` must agree, or a problem names the key): their
             ciphertext is in the chain, and nobody can read it any more.
     """
 
@@ -620,17 +622,13 @@ def _check_head(
 class _StreamCheck:
     """The running verification of one stream, event by event."""
 
-    def __init__(
-        self,
-        stream_id: str,
-        known: Mapping[str, LifecycleDefinition],
-        erased_keys: frozenset[str] = frozenset(),
-    ) -> None:
+    def __init__(self, stream_id: str, known: Mapping[str, LifecycleDefinition]) -> None:
         self.stream_id = stream_id
         self.known = known
-        self.erased_keys = erased_keys
-        #: How many events hold sealed fields, and how many under an erased key.
-        self.sealed = self.erased = 0
+        #: How many events hold sealed fields, by the key they are sealed under.
+        self.sealed: dict[str, int] = {}
+        #: Whether an ``erased`` event records that the stream's subject was erased.
+        self.erased = False
         self.first: SealedEvent | None = None
         self.prev: SealedEvent | None = None
         self.broken = False
@@ -657,11 +655,14 @@ class _StreamCheck:
             self.commands.add(event.command_id)
         if problem is None and event.type == "corrected":
             problem = self._correction_target(event, body["data"]["seq"])
+        if problem is None and "sealed" in body and self.erased:
+            problem = "a sealed field after the stream's subject was erased"
         if problem is None:
             self.versions.add((str(event.lifecycle), str(event.definition)))
             if "sealed" in body:
-                self.sealed += 1
-                self.erased += body["sealed"]["key"] in self.erased_keys
+                key = body["sealed"]["key"]
+                self.sealed[key] = self.sealed.get(key, 0) + 1
+            self.erased = self.erased or event.type == "erased"
         if problem is None and self.unknown is None:
             problem = self._judge(event, body)
         if problem is not None:
@@ -752,19 +753,23 @@ def verify_rows(
             each stream's ``facts`` column is recomputed event by event, across
             its migrations. Streams with an event under a version not among
             them are listed in :attr:`VerifyReport.unknown`.
-        erased_keys: The key ids of the subjects erased: the events sealed under
-            them are counted in :attr:`VerifyReport.erased`.
+        erased_keys: The key ids the database says are destroyed (``subject_keys``:
+            erased, their bytes gone). The ``erased`` events of the chain say which
+            subjects were erased; where the two disagree, a problem names the key.
+            The events sealed under keys the chain erased are counted in
+            :attr:`VerifyReport.erased`.
 
     Returns:
         A report naming the first broken link of each broken stream.
     """
     known = {d.digest: d for d in definitions}
-    erased = frozenset(erased_keys)
+    destroyed = frozenset(erased_keys)
     breaks: list[Break] = []
     stamped: dict[tuple[str, str], int] = {}
     seen: set[str] = set()
     count = 0
-    sealed = [0, 0]  # events with sealed fields, and of those under an erased key
+    sealed: dict[str, int] = {}  # events with sealed fields, by key
+    chain_erased: set[str] = set()  # the keys of streams an erased event closes
     check: _StreamCheck | None = None
 
     def finish() -> None:
@@ -775,14 +780,16 @@ def verify_rows(
             breaks.append(problem)
         for key in check.versions:
             stamped[key] = stamped.get(key, 0) + 1
-        sealed[0] += check.sealed
-        sealed[1] += check.erased
+        for key_id, n in check.sealed.items():
+            sealed[key_id] = sealed.get(key_id, 0) + n
+        if check.erased:
+            chain_erased.update(check.sealed)
 
     for event in events:
         count += 1
         if check is None or event.stream_id != check.stream_id:
             finish()
-            check = _StreamCheck(event.stream_id, known, erased)
+            check = _StreamCheck(event.stream_id, known)
             seen.add(event.stream_id)
         if not check.broken:
             problem = check.add(event)
@@ -792,6 +799,13 @@ def verify_rows(
     for stream_id in sorted(set(heads) - seen, key=str):
         breaks.append(Break(str(stream_id), 1, "the stream has a projection row but no events"))
     breaks.sort(key=lambda b: b.stream_id)
+    problems = [
+        f"subject key {key!r}: an erased event records its erasure, but subject_keys still holds it"
+        for key in sorted(chain_erased - destroyed)
+    ] + [
+        f"subject key {key!r}: subject_keys has it erased, but no erased event records it"
+        for key in sorted((destroyed & set(sealed)) - chain_erased)
+    ]
     return VerifyReport(
         streams=len(seen | set(heads)),
         events=count,
@@ -801,6 +815,7 @@ def verify_rows(
             for (lifecycle, digest), n in sorted(stamped.items())
         ),
         versions=len(known),
-        sealed=sealed[0],
-        erased=sealed[1],
+        sealed=sum(sealed.values()),
+        erased=sum(sealed[key] for key in chain_erased),
+        problems=tuple(problems),
     )

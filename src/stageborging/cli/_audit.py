@@ -53,7 +53,9 @@ def verify(db: Path | str, fmt: str, block: tuple[str, ...], config: dict[str, A
     (its trigger or fact, its states) and every stream's facts are recomputed
     event by event, across migrations. The versions known are those the
     database stored, every built-in version a release shipped, and those of
-    installed plugins.
+    installed plugins. It counts the events that hold sealed free text and
+    those whose subject was erased (from the chain's erased events, checked
+    against the keys table).
 
     Exit status: 0 intact, 1 broken (the stream and sequence number of the
     first broken link of each broken stream are printed), 2 the database

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ..core import FrozenMap, KeyProvider, KeyUnavailable
-from ..privacy import Pseudonyms, new_subject_key, open_text, seal_text
+from ..privacy import KEY_BYTES, Pseudonyms, new_subject_key, open_text, seal_text
 from ..store import Transaction
 
 __all__ = ["RESERVED", "Keyring", "place", "plain", "typed"]
@@ -88,11 +88,11 @@ class Keyring:
         if row is None:
             self._check(tx, provider, at)
             key = new_subject_key()
-            tx.add_key(key_id, provider.wrap(key_id, key), at)
+            tx.add_key(key_id, _wrap(provider, key_id, key), at)
             return key
         if row.wrapped is None:
             raise KeyUnavailable(key_id, "was erased: nothing is sealed for this subject again")
-        return provider.unwrap(key_id, row.wrapped)
+        return _unwrap(provider, key_id, row.wrapped)
 
     @staticmethod
     def _check(tx: Transaction, provider: KeyProvider, at: datetime) -> None:
@@ -100,10 +100,10 @@ class Keyring:
         to wrap a key becomes it)."""
         row = tx.subject_key(_MASTER_CHECK)
         if row is None:
-            tx.add_key(_MASTER_CHECK, provider.wrap(_MASTER_CHECK, new_subject_key()), at)
+            tx.add_key(_MASTER_CHECK, _wrap(provider, _MASTER_CHECK, new_subject_key()), at)
         elif row.wrapped is not None:
             try:
-                provider.unwrap(_MASTER_CHECK, row.wrapped)
+                _unwrap(provider, _MASTER_CHECK, row.wrapped)
             except KeyUnavailable:
                 raise KeyUnavailable(
                     _MASTER_CHECK,
@@ -120,7 +120,7 @@ class Keyring:
         row = tx.subject_key(key_id)
         if row is None or row.wrapped is None:
             return None  # erased: nothing to unwrap, with a master key or without
-        return self.required(key_id).unwrap(key_id, row.wrapped)
+        return _unwrap(self.required(key_id), key_id, row.wrapped)
 
     def seal(
         self,
@@ -144,3 +144,33 @@ class Keyring:
     def open(key: bytes, key_id: str, stream_id: str, seq: int, name: str, sealed: str) -> str:
         """The text of one sealed field, under the subject's *key*."""
         return open_text(key, key_id, sealed, place(stream_id, seq, name))
+
+
+def _wrap(provider: KeyProvider, key_id: str, key: bytes) -> bytes:
+    """*key* wrapped by *provider*; KeyUnavailable when it fails or answers no bytes."""
+    try:
+        wrapped = provider.wrap(key_id, key)
+    except KeyUnavailable:
+        raise
+    except Exception as exc:  # a KMS call that failed: named, never a raw error
+        raise KeyUnavailable(
+            key_id, f"the key provider failed to wrap ({type(exc).__name__})"
+        ) from None
+    if not isinstance(wrapped, bytes):
+        raise KeyUnavailable(key_id, f"the key provider's wrap returned {type(wrapped).__name__}")
+    return wrapped
+
+
+def _unwrap(provider: KeyProvider, key_id: str, wrapped: bytes) -> bytes:
+    """The key *provider* unwraps; KeyUnavailable when it fails or answers no 32 bytes."""
+    try:
+        key = provider.unwrap(key_id, wrapped)
+    except KeyUnavailable:
+        raise
+    except Exception as exc:
+        raise KeyUnavailable(
+            key_id, f"the key provider failed to unwrap ({type(exc).__name__})"
+        ) from None
+    if not isinstance(key, bytes) or len(key) != KEY_BYTES:
+        raise KeyUnavailable(key_id, "the key provider's unwrap returned no 32-byte key")
+    return key

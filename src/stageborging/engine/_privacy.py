@@ -90,7 +90,8 @@ class Privacy:
             AccessRefused: a field read is beyond the actor's role: nothing is
                 returned, and the refusal is in the access log.
             KeyUnavailable: the engine has no master key, or not the one that
-                wrapped the subject's key.
+                wrapped the subject's key; or a ciphertext was altered (moved from
+                another place, or changed and the chain recomputed).
         """
         actor = check_actor(actor)
         check_identifier("stream_id", stream_id)

@@ -38,7 +38,12 @@ __all__ = ["RESERVED", "PluginHost"]
 _BLOCKED = "blocked by configuration; not loaded"
 #: Hooks called once, when the registry is built.
 _AT_START = frozenset(
-    {"stageborging_lifecycles", "stageborging_guidance_steps", "stageborging_institution_facts"}
+    {
+        "stageborging_lifecycles",
+        "stageborging_guidance_steps",
+        "stageborging_institution_facts",
+        "stageborging_key_provider",
+    }
 )
 #: The source of the hard rules' findings: no plugin may take it.
 RESERVED = "stageborging"

@@ -45,7 +45,8 @@ LIVE_KEYS = (
     f"SELECT {KEY_COLUMNS} FROM subject_keys WHERE wrapped IS NOT NULL AND key_id > ? "
     "ORDER BY key_id LIMIT ?"
 )
-ERASED_KEYS = "SELECT key_id FROM subject_keys WHERE erased_at IS NOT NULL"
+#: The keys destroyed: erased, their bytes gone (what verification compares the chain with).
+ERASED_KEYS = "SELECT key_id FROM subject_keys WHERE erased_at IS NOT NULL AND wrapped IS NULL"
 REWRAP_KEY = "UPDATE subject_keys SET wrapped = ? WHERE key_id = ? AND wrapped IS NOT NULL"
 
 
