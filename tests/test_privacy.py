@@ -639,3 +639,34 @@ def test_a_key_service_that_fails_is_a_library_error_and_writes_nothing(
         with pytest.raises(KeyUnavailable, match=re.escape(problem)):
             _report(engine)
         assert engine.streams().streams == ()
+
+
+def test_a_database_of_schema_9_learns_each_streams_subject(db: str, clock: FakeClock) -> None:
+    with Engine(db, clock=clock, master_key=MasterKey.generate()) as engine:
+        internship = journey(engine).open()
+        case = engine.open("case", actor=WITNESS, data={"phase": "search"}).stream_id
+        _as_schema_9(engine)
+    with Engine(db, clock=clock) as engine:  # migrates to schema 10
+        subjects = {s: engine.store.run(lambda tx, s=s: tx.stream_subject(s))  # type: ignore[misc]
+                    for s in (internship, case)}  # fmt: skip
+        assert subjects == {internship: "stu-1", case: WITNESS.id}
+        assert engine.verify().ok
+
+
+def _as_schema_9(engine: Engine) -> None:
+    """Drop what schema 10 added, as a database of the release before held it."""
+    store = engine.store
+    if isinstance(store, SQLiteStore):
+        import sqlite3
+
+        with sqlite3.connect(store.path) as conn:
+            conn.executescript(
+                "DROP TABLE stream_subjects; DROP TRIGGER access_log_no_update;"
+                "DROP TRIGGER access_log_no_delete; DROP TABLE access_log;"
+                "PRAGMA user_version = 9;"
+            )
+        return
+    with store._pool.connection() as conn:  # type: ignore[attr-defined]
+        conn.execute("DROP TABLE stream_subjects")
+        conn.execute("DROP TABLE access_log")
+        conn.execute("UPDATE stageborging_schema SET version = 9")

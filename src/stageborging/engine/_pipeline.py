@@ -22,6 +22,7 @@ from ..core import (
     EventType,
     Finding,
     InvalidInput,
+    KeyUnavailable,
     Moment,
     OutboxEntry,
     PluginInfo,
@@ -466,7 +467,10 @@ class Pipeline:
                 )
             tx.link_subject(draft.stream_id, subject)
         elif values:
-            subject = tx.stream_subject(draft.stream_id) or _first_actor(tx, draft.stream_id)
+            recorded = tx.stream_subject(draft.stream_id)
+            if recorded is None:  # every stream has one (schema 10 recorded the older ones')
+                raise KeyUnavailable(draft.stream_id, "the stream has no subject recorded")
+            subject = recorded
         if not values:
             return draft
         sealed = self.keyring.seal(
@@ -663,12 +667,6 @@ class Pipeline:
         draft = _following(row, EventType.MIGRATED, "migrate", actor, dest, target, freeze(data),
                            moment, command_id)  # fmt: skip
         return self.append(tx, row, draft, None), row.definition, dest, findings
-
-
-def _first_actor(tx: Transaction, stream_id: str) -> str:
-    """Who opened the stream: its subject when none was recorded (a stream opened
-    before subjects were)."""
-    return tx.read_events(stream_id)[0].actor_id
 
 
 def _needs_replacement(definition: LifecycleDefinition, draft: Draft) -> bool:

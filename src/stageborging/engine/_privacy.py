@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..audit import SealedEvent
 from ..core import (
@@ -43,15 +43,14 @@ ACCESS_PAGE = 10_000
 _SUBJECT_PAGE = 500
 
 
-class _Sealed:
+class _Sealed(NamedTuple):
     """One sealed field of a stored event, with what the reading rule needs."""
 
-    __slots__ = ("event", "key_id", "name", "spec", "text")
-
-    def __init__(
-        self, event: SealedEvent, name: str, text: str, key_id: str, spec: FieldSpec | None
-    ) -> None:
-        self.event, self.name, self.text, self.key_id, self.spec = event, name, text, key_id, spec
+    event: SealedEvent
+    name: str
+    text: str
+    key_id: str
+    spec: FieldSpec | None
 
     @property
     def label(self) -> str:
