@@ -256,3 +256,22 @@ def test_an_os_error_on_a_path_is_one_line() -> None:
     assert result.output.startswith("Error: /srv/ddd")
     assert result.output.endswith("(310 characters): Permission denied\n")
     assert len(result.output.splitlines()) == 1
+
+
+def test_output_cut_short_by_its_reader_ends_quietly(tmp_path: Path) -> None:
+    """``stageborging events | head -1``: the command stops when the pipe closes, with no
+    error message (a reader that has seen enough is no failure to report)."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "d.db"
+    assert CliRunner().invoke(main, ["demo", "--db", str(db), "--students", "40"]).exit_code == 0
+    command = [sys.executable, "-m", "stageborging", "events", "--db", str(db)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        assert process.stdout.readline().startswith(b"{")
+        process.stdout.close()  # the reader goes away, as head does
+        errors = process.stderr.read()
+        process.wait(timeout=60)
+    assert errors == b""

@@ -8,6 +8,7 @@ written (an operating-system error on a path is one line, never a traceback).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
@@ -67,6 +68,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except StageborgingError as exc:
             raise _Failure(printable(str(exc))) from None
+        except BrokenPipeError:  # the reader went away (``| head``): stop, quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # nothing more to flush at exit
+            sys.exit(1)
         except OSError as exc:  # a path the system refuses: too long, not writable …
             where = f"{shown_path(exc.filename)}: " if exc.filename is not None else ""
             raise _Failure(f"{where}{exc.strerror or exc}") from None
