@@ -562,6 +562,8 @@ def test_audit_commands_never_print_free_text_and_never_write(file_engine: Engin
         assert result.exit_code == 0, result.output
         assert SENTENCE not in result.output
         assert "religion" not in result.output
+    feed = runner.invoke(main, ["events", "--db", str(path)]).output
+    assert json.loads(feed.splitlines()[0])["sealed"] == ["description", "ground"]
     verified = runner.invoke(main, ["audit", "verify", "--db", str(path)]).output
     assert "sealed: 1 event(s)" in verified
     access = runner.invoke(main, ["audit", "access", "--db", str(path), "--format", "json"])

@@ -35,6 +35,7 @@ def feed_record(entry: FeedEntry) -> dict[str, Any]:
         "command_id": event.command_id,
         "data": event.data,
         "findings": [{"code": f.code, "severity": f.severity.value} for f in event.findings],
+        "sealed": sorted(event.sealed),  # the names of its sealed fields: never their text
         "hash": event.hash,
     }
 
