@@ -68,3 +68,19 @@ def test_bench_tick_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     for line in ("sqlite idle tick", "sqlite idle floor", "sqlite escalations per second",
                  "sqlite tick share of floor"):  # fmt: skip
         assert line in printed
+
+
+def test_bench_privacy_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    """A tiny run of bench_privacy prints sealing, reading, erasure and retention figures."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_privacy
+
+        assert bench_privacy.main(["--n", "8", "--erase", "2", "--dsn", ""]) == 0
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    printed = capsys.readouterr().out
+    for line in ("sqlite sealed/plain open ratio", "sqlite reveal median",
+                 "sqlite erase median (no scrub)", "sqlite erasure_due scan",
+                 "sqlite verify (8 sealed, 2 erased)"):  # fmt: skip
+        assert line in printed

@@ -418,6 +418,22 @@ def test_retention_finds_the_subjects_whose_streams_all_ended_long_enough_ago(
     assert engine.erasure_due({"case": 30}) == ()
 
 
+def test_the_store_pages_subjects_with_their_streams_rows(engine: Engine) -> None:
+    first = _report(engine)
+    second = _report(engine)
+    other = _report(engine, reporter=Actor("stu-2", "student"))
+    page = engine.store.subjects("", 1)
+    assert [(s, sorted(r.id for r in rows)) for s, rows in page] == [
+        ("stu-1", sorted([first, second]))
+    ]
+    assert all(r.lifecycle == "case" and r.state == "received" for r in page[0][1])
+    rest = engine.store.subjects("stu-1", 10)
+    assert [(s, [r.id for r in rows]) for s, rows in rest] == [("stu-2", [other])]
+    with pytest.raises(InvalidInput) as error:
+        engine.store.subjects("", 0)
+    assert error.value.field == "limit"
+
+
 def test_a_subject_export_holds_everything_about_them_for_the_officer(engine: Engine) -> None:
     case = _report(engine)
     export = engine.subject_export("stu-1", actor=OFFICER)
@@ -672,3 +688,51 @@ def _as_schema_9(engine: Engine) -> None:
         conn.execute("DROP TABLE stream_subjects")
         conn.execute("DROP TABLE access_log")
         conn.execute("UPDATE stageborging_schema SET version = 9")
+
+
+def test_erasures_in_a_row_scrub_the_files_once_after_the_last(file_engine: Engine) -> None:
+    for n in (1, 2):
+        student = Actor(f"stu-{n}", "student")
+        _close(file_engine, _report(file_engine, reporter=student))
+    first = file_engine.erase("stu-1", actor=OFFICER, basis="retention_expired", scrub=False)
+    assert first.scrubbed == ()
+    wrapped = file_engine.store.run(lambda tx: tx.subject_key("stu-2")).wrapped
+    file_engine.erase("stu-2", actor=OFFICER, basis="retention_expired", scrub=False)
+    assert file_engine.store.scrub() == ("secure_delete", "wal_checkpoint(TRUNCATE)")
+    assert wrapped is not None
+    assert wrapped not in _raw_files(file_engine)
+    with pytest.raises(InvalidInput) as error:
+        file_engine.erase("stu-3", actor=OFFICER, basis="objection", scrub="yes")  # type: ignore[arg-type]
+    assert error.value.field == "scrub"
+
+
+def test_the_retention_command_lists_then_erases_as_the_system(db_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from click.testing import CliRunner
+
+    from stageborging.cli import main
+
+    clock = FakeClock()
+    clock.set(datetime(2020, 3, 2, 9, tzinfo=UTC))  # long before the command's today
+    with Engine(db_path, clock=clock, master_key=MasterKey.generate()) as engine:
+        _close(engine, _report(engine))
+    runner = CliRunner()
+    args = ["erase", "--due", "--db", str(db_path), "--retain", "case=365"]
+    listed = runner.invoke(main, args)
+    assert (listed.exit_code, listed.stdout) == (0, "stu-1\n")
+    mixed = runner.invoke(main, [*args, "--yes", "--actor", "privacy_officer:dpo-1"])
+    assert mixed.exit_code == 2
+    twice = runner.invoke(main, [*args, "--retain", "case=30"])
+    assert twice.exit_code == 2
+    assert "given twice" in twice.output
+    done = runner.invoke(main, [*args, "--yes"])
+    assert done.exit_code == 0, done.output
+    assert "erased 1 subject(s) past retention; secure_delete" in done.output
+    with Engine(db_path) as engine:
+        erased = [e for s in engine.streams().streams for e in engine.history(s.id)][-1]
+        assert (erased.type, erased.actor, dict(erased.data)) == (
+            EventType.ERASED,
+            Actor("retention", "system"),
+            {"basis": "retention_expired"},
+        )

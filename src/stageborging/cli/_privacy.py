@@ -151,9 +151,11 @@ def erase(
                        err=True)  # fmt: skip
             return
         who = Actor("retention", "system")
-        for subject in subjects:
-            engine.erase(subject, actor=who, basis="retention_expired")
-        click.echo(f"erased {len(subjects)} subject(s) past retention")
+        for subject in subjects:  # the files are scrubbed once, after the last
+            engine.erase(subject, actor=who, basis="retention_expired", scrub=False)
+        scrubbed = engine.store.scrub() if subjects else ()
+        click.echo(f"erased {len(subjects)} subject(s) past retention"
+                   + (f"; {', '.join(scrubbed)}" if scrubbed else ""))  # fmt: skip
 
 
 @click.group()

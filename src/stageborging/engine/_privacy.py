@@ -166,7 +166,7 @@ class Privacy:
 
     # -- erasure -----------------------------------------------------------
 
-    def erase(self, subject: str, *, actor: Actor, basis: str) -> Erasure:
+    def erase(self, subject: str, *, actor: Actor, basis: str, scrub: bool = True) -> Erasure:
         """Erase a subject: destroy their key and record an ``erased`` event on each of
         their streams (who, when, the legal *basis*), in one transaction.
 
@@ -183,6 +183,9 @@ class Privacy:
             actor: The data-protection officer (``privacy_officer``) or the
                 ``system`` (a retention job).
             basis: The legal basis code (:data:`~stageborging.core.ERASURE_BASES`).
+            scrub: Remove the key's bytes from the database files at once (default).
+                Erasing many subjects in a row, pass False and call
+                ``engine.store.scrub()`` once after the last.
 
         Raises:
             InvalidInput: a malformed subject or basis; a subject erased already, or
@@ -196,6 +199,8 @@ class Privacy:
         started = time.perf_counter()
         actor = check_actor(actor)
         check_identifier("subject", subject)
+        if not isinstance(scrub, bool):
+            raise InvalidInput("scrub", scrub, "must be True or False")
         if subject.startswith(RESERVED):
             raise InvalidInput("subject", subject, f"ids that start with {RESERVED!r} are reserved")
         if basis not in ERASURE_BASES:
@@ -238,7 +243,8 @@ class Privacy:
         if isinstance(done, Refused):
             self._log_read("erase", "-", "refused", started)
             raise done
-        erasure = Erasure(done.subject, done.streams, done.at, self.store.scrub())
+        scrubbed = self.store.scrub() if scrub else ()
+        erasure = Erasure(done.subject, done.streams, done.at, scrubbed)
         self._log_read("erase", "-", "ok", started)
         return erasure
 
@@ -259,18 +265,18 @@ class Privacy:
         due: list[str] = []
         after = ""
         while page := self.store.subjects(after, _SUBJECT_PAGE):
-            for subject, ids in page:
-                if subject not in erased and self._expired(ids, limits, now):
+            for subject, rows in page:
+                if subject not in erased and self._expired(rows, limits, now):
                     due.append(subject)
             after = page[-1][0]
         return tuple(due)
 
     def _expired(
-        self, ids: tuple[str, ...], limits: Mapping[str, timedelta], now: datetime
+        self, rows: tuple[StreamRow, ...], limits: Mapping[str, timedelta], now: datetime
     ) -> bool:
         pipeline = self._pipeline
-        for stream_id in ids:
-            row = pipeline.visible(self.store.read_stream(stream_id))
+        for stream in rows:
+            row = pipeline.visible(stream)
             if row is None or row.kind not in limits:
                 return False
             definition = pipeline.versions.get(row.definition)
@@ -278,7 +284,7 @@ class Privacy:
                 return False
             if _utc(row.updated_at) + limits[row.kind] > now:
                 return False
-        return bool(ids)
+        return bool(rows)
 
     # -- access requests -----------------------------------------------------
 

@@ -108,6 +108,9 @@ from ._subjects import (
     access_row,
     grouped_subjects,
 )
+from ._subjects import (
+    qualified_streams as _qualified,
+)
 
 __all__ = ["PostgresStore"]
 
@@ -141,7 +144,7 @@ _LIVE_DEADLINES = pg_style(LIVE_DEADLINES)
 _ADD_KEY, _READ_KEY, _ERASE_KEY = pg_style(ADD_KEY), pg_style(READ_KEY), pg_style(ERASE_KEY)
 _LIVE_KEYS, _REWRAP_KEY = pg_style(LIVE_KEYS), pg_style(REWRAP_KEY)
 _LINK_SUBJECT, _STREAM_SUBJECT = pg_style(LINK_SUBJECT), pg_style(STREAM_SUBJECT)
-_SUBJECT_STREAMS, _SUBJECTS_PAGE = pg_style(SUBJECT_STREAMS), pg_style(SUBJECTS_PAGE)
+_SUBJECT_STREAMS = pg_style(SUBJECT_STREAMS)
 _ADD_ACCESS, _READ_ACCESS = pg_style(ADD_ACCESS), pg_style(READ_ACCESS)
 #: How long a scrub waits for transactions older than an erasure, in seconds.
 _SCRUB_WAIT = 10.0
@@ -878,11 +881,12 @@ class PostgresStore:
         rows = self._read(lambda conn: conn.execute(_READ_ACCESS, (after, limit)).fetchall())
         return list(map(access_entry, rows))
 
-    def subjects(self, after: str, limit: int) -> list[tuple[str, tuple[str, ...]]]:
+    def subjects(self, after: str, limit: int) -> list[tuple[str, tuple[StreamRow, ...]]]:
         params = check_id_page(after, limit, "subject id")
         if not self._columns.subjects:
             return []
-        rows = self._read(lambda conn: conn.execute(_SUBJECTS_PAGE, params).fetchall())
+        statement = pg_style(SUBJECTS_PAGE.format(columns=_qualified(self._columns.streams)))
+        rows = self._read(lambda conn: conn.execute(statement, params).fetchall())
         return grouped_subjects(rows)
 
     def erased_subjects(self) -> frozenset[str]:

@@ -398,9 +398,9 @@ class Store(Protocol):
         """Up to *limit* access log entries after the position *after*, oldest first
         (none before schema 10)."""
 
-    def subjects(self, after: str, limit: int) -> list[tuple[str, tuple[str, ...]]]:
+    def subjects(self, after: str, limit: int) -> list[tuple[str, tuple[StreamRow, ...]]]:
         """Up to *limit* subjects after *after* ("" for the first), in order, each with the
-        ids of its streams."""
+        projection rows of its streams (in id order), read in one query."""
 
     def erased_subjects(self) -> frozenset[str]:
         """The key ids (subjects) erased."""

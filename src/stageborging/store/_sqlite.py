@@ -106,6 +106,9 @@ from ._subjects import (
     access_row,
     grouped_subjects,
 )
+from ._subjects import (
+    qualified_streams as _qualified,
+)
 
 __all__ = ["SQLiteStore", "Synchronous"]
 
@@ -887,10 +890,11 @@ class SQLiteStore:
         return list(map(access_entry, rows))
 
     @_reading
-    def subjects(self, after: str, limit: int) -> list[tuple[str, tuple[str, ...]]]:
+    def subjects(self, after: str, limit: int) -> list[tuple[str, tuple[StreamRow, ...]]]:
         if not self._columns.subjects:
             return []
-        rows = self._connection().execute(SUBJECTS_PAGE, check_id_page(after, limit, "subject id"))
+        statement = SUBJECTS_PAGE.format(columns=_qualified(self._columns.streams))
+        rows = self._connection().execute(statement, check_id_page(after, limit, "subject id"))
         return grouped_subjects(rows)
 
     @_reading

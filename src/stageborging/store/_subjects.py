@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from ..core import InvalidInput, check_identifier
-from ._protocol import AccessEntry
+from ._protocol import AccessEntry, StreamRow
 from ._rows import check_moment
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "access_entry",
     "access_row",
     "grouped_subjects",
+    "qualified_streams",
 ]
 
 LINK_SUBJECT = (
@@ -34,11 +36,12 @@ LINK_SUBJECT = (
 )
 STREAM_SUBJECT = "SELECT subject FROM stream_subjects WHERE stream_id = ?"
 SUBJECT_STREAMS = "SELECT stream_id FROM stream_subjects WHERE subject = ? ORDER BY stream_id"
-#: The subjects after one, in order, with their streams: a page of at most N subjects.
+#: The subjects after one, in order, with their streams' projection rows (the stream
+#: columns follow): a page of at most N subjects.
 SUBJECTS_PAGE = (
-    "SELECT subject, stream_id FROM stream_subjects WHERE subject IN ("
-    "SELECT DISTINCT subject FROM stream_subjects WHERE subject > ? ORDER BY subject LIMIT ?"
-    ") ORDER BY subject, stream_id"
+    "SELECT ss.subject, {columns} FROM stream_subjects ss JOIN streams s ON s.id = ss.stream_id "
+    "WHERE ss.subject IN (SELECT DISTINCT subject FROM stream_subjects WHERE subject > ? "
+    "ORDER BY subject LIMIT ?) ORDER BY ss.subject, s.id"
 )
 ACCESS_COLUMNS = "position, at, actor_id, actor_role, stream_id, fields, outcome"
 ADD_ACCESS = (
@@ -93,11 +96,21 @@ def access_entry(row: Sequence[object]) -> AccessEntry:
     )
 
 
-def grouped_subjects(rows: Iterable[Sequence[object]]) -> list[tuple[str, tuple[str, ...]]]:
-    """(subject, stream id) rows in subject order, as each subject with its streams."""
-    result: list[tuple[str, list[str]]] = []
-    for subject, stream_id in rows:
+def grouped_subjects(
+    rows: Iterable[Sequence[Any]],
+) -> list[tuple[str, tuple[StreamRow, ...]]]:
+    """(subject, stream columns…) rows in subject order, as each subject with its streams."""
+    result: list[tuple[str, list[StreamRow]]] = []
+    for subject, *columns in rows:
         if not result or result[-1][0] != subject:
             result.append((str(subject), []))
-        result[-1][1].append(str(stream_id))
-    return [(subject, tuple(ids)) for subject, ids in result]
+        result[-1][1].append(StreamRow._make(columns))
+    return [(subject, tuple(streams)) for subject, streams in result]
+
+
+def qualified_streams(columns: str) -> str:
+    """The stream columns *columns* (``id, kind, …``) of the table aliased ``s``; an
+    expression standing for a column of an older schema (``''``) as it is."""
+    return ", ".join(
+        c if not c.isidentifier() else f"s.{c}" for c in (c.strip() for c in columns.split(","))
+    )
