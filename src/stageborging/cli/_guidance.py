@@ -15,7 +15,7 @@ from ..core import DISMISS_REASONS, Actor, InvalidInput
 from ..engine import Engine
 from ..guidance import WorkingDays
 from ..store import open_store
-from ._options import db_option, parse_actor, plugin_options, printable, registry
+from ._options import db_option, existing_db, parse_actor, plugin_options, printable, registry
 
 __all__ = ["due", "guidance", "tick"]
 
@@ -61,8 +61,7 @@ def _engine(db: Path | str, block: tuple[str, ...], config: dict[str, Any] | Non
             read_only: bool = False, institution: str | None = None) -> Engine:  # fmt: skip
     """An engine on *db* (a database that exists: a wrong path in a cron job must not
     tick an empty new file) with the installed plugins and the config file's calendar."""
-    if isinstance(db, Path) and not db.exists():
-        raise click.UsageError(f"{db}: no such database file")
+    existing_db(db)
     calendar, rest = _calendar(config)
     found = registry(block, rest)
     store = open_store(db, read_only=True) if read_only else db

@@ -458,7 +458,7 @@ class Pipeline:
         """*draft* with *values* sealed under the key of its stream's subject (an opening
         records the subject: *opener* opens it)."""
         if opener is not None:
-            subject = subject_of(draft.data, opener)
+            subject = subject_of(draft.data, opener).id
             erased = tx.subject_key(subject)
             if erased is not None and erased.erased_at is not None:
                 field = "data.student" if subject == draft.data.get("student") else "actor"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -28,7 +28,7 @@ from ..core import (
     rfc3339,
 )
 from ..lifecycles import FieldKind, FieldSpec, Kind, LifecycleDefinition, command_fields
-from ..privacy import EXPORT_ROLES, may_read
+from ..privacy import EXPORT_ROLES, may_read, subject_of
 from ..rules import check_actor
 from ..store import AccessEntry, Store, StreamRow, Transaction
 from ._keyring import RESERVED, typed
@@ -64,6 +64,7 @@ class Privacy:
     _pipeline: Pipeline
     _log: Any
     _stdlog: logging.Logger
+    _log_command: Callable[..., None]
 
     # -- reads -------------------------------------------------------------
 
@@ -104,7 +105,7 @@ class Privacy:
             if seq is not None and seq > len(events):
                 raise InvalidInput("seq", seq, f"the stream has {len(events)} events")
             chosen = events if seq is None else [events[seq - 1]]
-            subject = _subject(tx, events)
+            subject = _subject(events)
             items = list(self._sealed(chosen))
             if not items:
                 return [], ()
@@ -241,11 +242,11 @@ class Privacy:
 
         done = pipeline.run(work)
         if isinstance(done, Refused):
-            self._log_read("erase", "-", "refused", started)
+            self._log_command("-", "erase", "refused", started)
             raise done
         scrubbed = self.store.scrub() if scrub else ()
         erasure = Erasure(done.subject, done.streams, done.at, scrubbed)
-        self._log_read("erase", "-", "ok", started)
+        self._log_command("-", "erase", "ok", started)
         return erasure
 
     def erasure_due(self, retention: Mapping[str, int]) -> tuple[str, ...]:
@@ -282,7 +283,7 @@ class Privacy:
             definition = pipeline.versions.get(row.definition)
             if definition is None or row.state not in definition.final:
                 return False
-            if _utc(row.updated_at) + limits[row.kind] > now:
+            if datetime.fromisoformat(row.updated_at) + limits[row.kind] > now:
                 return False
         return bool(rows)
 
@@ -395,26 +396,17 @@ class Privacy:
         keyring.provider = new
         return count
 
-    def _log_read(self, command: str, stream_id: str, outcome: str, started: float = 0.0) -> None:
-        if not self._stdlog.isEnabledFor(logging.INFO):
-            return
-        if command == "erase":  # a command: it writes events (ids and outcomes, never values)
-            duration = round((time.perf_counter() - started) * 1000, 3)
-            self._log.info("command", command=command, stream=stream_id, outcome=outcome,
-                           duration_ms=duration)  # fmt: skip
-        else:  # a read: never a value, so it is not a command line
-            self._log.info("read", read=command, stream=stream_id, outcome=outcome)
+    def _log_read(self, read: str, stream_id: str, outcome: str) -> None:
+        """One line per read of sealed fields: ids and outcomes, never a value."""
+        if self._stdlog.isEnabledFor(logging.INFO):
+            self._log.info("read", read=read, stream=stream_id, outcome=outcome)
 
 
-def _subject(tx: Transaction, events: list[SealedEvent]) -> Actor:
-    """The stream's subject as a reader: the student it names, as a ``student``; else
-    whoever opened it, in the role they opened it in."""
+def _subject(events: list[SealedEvent]) -> Actor:
+    """The stream's subject as a reader, by the rule its opening recorded it by."""
     opened = events[0]
-    subject = tx.stream_subject(opened.stream_id) or opened.actor_id
     body = json.loads(opened.body) if opened.body is not None else {"data": {}}
-    if body["data"].get("student") == subject:
-        return Actor(subject, Role.STUDENT)
-    return _author(opened)
+    return subject_of(body["data"], _author(opened))
 
 
 def _author(event: SealedEvent) -> Actor:
@@ -452,10 +444,6 @@ def _retention(retention: object) -> dict[str, timedelta]:
             raise InvalidInput(f"retention.{kind}", days, "must be days: 1 to 36500")
         limits[kind] = timedelta(days=days)
     return limits
-
-
-def _utc(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp)
 
 
 def _jsonable(value: str | tuple[str, ...] | None) -> str | list[str] | None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..core import Actor
+from ..core import Actor, Role
 
 __all__ = ["subject_of"]
 
 
-def subject_of(data: Mapping[str, Any], opener: Actor) -> str:
-    """The subject of a stream opened by *opener* with *data* (its validated opening data)."""
+def subject_of(data: Mapping[str, Any], opener: Actor) -> Actor:
+    """The subject of a stream opened by *opener* with *data* (its validated opening
+    data), as a reader: the student it names, as a ``student``; else the opener, in the
+    role they opened it in. Its ``id`` is the key id their text is sealed under."""
     student = data.get("student")
-    return student if isinstance(student, str) else opener.id
+    return Actor(student, Role.STUDENT) if isinstance(student, str) else opener

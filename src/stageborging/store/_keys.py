@@ -52,9 +52,7 @@ REWRAP_KEY = "UPDATE subject_keys SET wrapped = ? WHERE key_id = ? AND wrapped I
 
 def check_key_row(key_id: object, wrapped: object, at: datetime) -> tuple[str, bytes, str]:
     """The parameters of ADD_KEY, else InvalidInput naming the argument."""
-    check_identifier("key_id", key_id)
-    assert isinstance(key_id, str)
-    return key_id, _wrapped(wrapped), check_moment("at", at)
+    return check_identifier("key_id", key_id), _wrapped(wrapped), check_moment("at", at)
 
 
 def _wrapped(wrapped: object) -> bytes:
@@ -71,6 +69,5 @@ def erase_params(key_id: object, at: datetime) -> tuple[str, str, str]:
 
 def rewrap_params(key_id: object, wrapped: object) -> tuple[bytes, str]:
     """The parameters of REWRAP_KEY, else InvalidInput naming the argument."""
-    check_identifier("key_id", key_id)
-    assert isinstance(key_id, str)
-    return _wrapped(wrapped), key_id
+    key = check_identifier("key_id", key_id)
+    return _wrapped(wrapped), key

@@ -107,6 +107,7 @@ from ._subjects import (
     access_entry,
     access_row,
     grouped_subjects,
+    link_params,
 )
 from ._subjects import (
     qualified_streams as _qualified,
@@ -391,7 +392,7 @@ class _Transaction:
         return self._conn.execute(_REWRAP_KEY, params).rowcount == 1
 
     def link_subject(self, stream_id: str, subject: str) -> None:
-        params = (check_identifier("stream_id", stream_id), check_identifier("subject", subject))
+        params = link_params(stream_id, subject)
         self._conn.execute(_LINK_SUBJECT, params)
 
     def stream_subject(self, stream_id: str) -> str | None:

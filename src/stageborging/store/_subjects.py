@@ -27,6 +27,7 @@ __all__ = [
     "access_entry",
     "access_row",
     "grouped_subjects",
+    "link_params",
     "qualified_streams",
 ]
 
@@ -55,6 +56,11 @@ READ_ACCESS = (
 OUTCOMES = frozenset({"granted", "refused"})
 #: The longest list of fields one row names.
 _MAX_FIELDS = 4096
+
+
+def link_params(stream_id: object, subject: object) -> tuple[str, str]:
+    """The parameters of LINK_SUBJECT, else InvalidInput naming the argument."""
+    return check_identifier("stream_id", stream_id), check_identifier("subject", subject)
 
 
 def access_row(
