@@ -467,9 +467,11 @@ def bench_mode(
 
 
 def stream_ids(path: Path) -> list[str]:
+    """The internships in the database at *path* (not the employer's stream they opened)."""
     conn = sqlite3.connect(path)
     try:
-        return [str(sid) for (sid,) in conn.execute("SELECT id FROM streams ORDER BY id")]
+        query = "SELECT id FROM streams WHERE kind = 'internship' ORDER BY id"
+        return [str(sid) for (sid,) in conn.execute(query)]
     finally:
         conn.close()
 

@@ -31,6 +31,7 @@ from support import (
     ADVISOR,
     COACH,
     EMPLOYER,
+    HANDLER,
     PLACEMENT_OFFICE,
     STUDENT,
     Recognises,
@@ -127,13 +128,15 @@ def _build(path: Path) -> dict[str, int]:
 
         engine.open("case", actor=ADVISOR, stream_id=CASE, data={"phase": "search"})
         engine.fire(CASE, "acknowledge", actor=ADVISOR)
-        engine.fire(CASE, "hold_intake", actor=ADVISOR)
+        engine.fire(CASE, "hold_intake", actor=ADVISOR, data={"signposted": ["sbb_meldpunt"]})
         with pytest.raises(Refused):  # no consent yet
-            engine.record(CASE, "employer_hearing", actor=ADVISOR, data={"held_on": "2027-01-10"})
-        engine.fire(CASE, "give_consent", actor=ADVISOR, data={"form": "written"})
-        engine.record(CASE, "employer_hearing", actor=ADVISOR, data={"held_on": "2027-02-02"})
-        engine.record(CASE, "external_referral", actor=ADVISOR, data={"to": "sbb_meldpunt"})
-        engine.fire(CASE, "record_outcome", actor=ADVISOR, data={"outcome": "founded"})
+            engine.record(CASE, "employer_hearing", actor=HANDLER, data={"held_on": "2027-01-10"})
+        engine.fire(CASE, "give_consent", actor=ADVISOR,
+                    data={"form": "written", "given_by": "reporter"})  # fmt: skip
+        engine.record(CASE, "employer_hearing", actor=HANDLER, data={"held_on": "2027-02-02"})
+        engine.fire(CASE, "refer", actor=HANDLER, data={"to": "sbb_meldpunt"})
+        engine.fire(CASE, "record_external_outcome", actor=HANDLER, data={"outcome": "founded"})
+        engine.fire(CASE, "record_outcome", actor=HANDLER, data={"outcome": "founded"})
         engine.record(CASE, "reporter_feedback", actor=ADVISOR, data={"channel": "in_person"})
         engine.fire(CASE, "close", actor=ADVISOR)
 

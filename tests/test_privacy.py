@@ -44,8 +44,9 @@ def _report(engine: Engine, reporter: Actor = STUDENT, **data: Any) -> str:
 
 
 def _close(engine: Engine, sid: str) -> None:
-    for trigger in ("acknowledge", "hold_intake", "register_only"):
-        engine.fire(sid, trigger, actor=ADVISOR)
+    engine.fire(sid, "acknowledge", actor=ADVISOR)
+    engine.fire(sid, "hold_intake", actor=ADVISOR, data={"signposted": ["sbb_meldpunt"]})
+    engine.fire(sid, "register_only", actor=ADVISOR)
     engine.fire(sid, "record_outcome", actor=ADVISOR, data={"outcome": "undetermined"})
     engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "written"})
     engine.fire(sid, "close", actor=ADVISOR)

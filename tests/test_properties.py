@@ -63,6 +63,7 @@ from support import (
     COACH,
     EMPLOYER,
     GUARDIAN,
+    HANDLER,
     PLACEMENT_OFFICE,
     STUDENT,
     Recognises,
@@ -150,7 +151,7 @@ def check_history(definition: LifecycleDefinition, events: Sequence[Event]) -> N
     employer: str | None = None
     contract: str | None = None  # the employer of the recorded employment contract
     assessed: str | None = None  # the current assessment decision
-    consent = feedback = approved = False
+    consent = feedback = approved = heard = False
     for seq, (prev, event) in enumerate(itertools.pairwise(events), start=2):
         assert event.seq == seq
         assert event.from_state == prev.to_state
@@ -179,8 +180,9 @@ def check_history(definition: LifecycleDefinition, events: Sequence[Event]) -> N
                 contract = event.data["employer"]
             elif event.name == "assignment_decision":
                 approved = event.data["outcome"] == "approved"
-            elif event.name in ("employer_hearing", "external_referral"):
+            elif event.name == "employer_hearing":
                 assert consent, f"{event.name} recorded without consent"
+                heard = True
             elif event.name == "reporter_feedback":
                 feedback = True
             continue
@@ -213,9 +215,17 @@ def check_history(definition: LifecycleDefinition, events: Sequence[Event]) -> N
         if Effect.CONFIRM_AGREEMENT in transition.effects:
             confirmed_on = local_day(event.occurred_at)
         if event.name == "give_consent":
+            assert details.get("reporter") != "anonymous", "consent on an anonymous report"
             consent = True
         elif event.name == "withdraw_consent":
             consent = False
+        elif event.name == "refer":
+            assert consent, "referred without consent"
+        elif event.name == "record_external_outcome" and event.data["outcome"] == "founded":
+            heard = True
+        elif event.name == "record_outcome" and event.data["outcome"] == "founded":
+            assert heard, "founded, nobody heard"
+            assert event.from_state != "registered_only", "founded, registered only"
         if event.name == "verify_employer" and definition.education == "hbo":
             assert approved, "HBO employer verified without an approved assignment"
         if event.to_state == "ready_to_start":
@@ -278,7 +288,10 @@ class EngineMachine(RuleBasedStateMachine):
     # -- helpers ---------------------------------------------------------------
 
     def event_count(self) -> int:
-        (count,) = self.reader.execute("SELECT count(*) FROM events").fetchone()
+        """The events of the streams the machine opened (not the employers' memory)."""
+        (count,) = self.reader.execute(
+            "SELECT count(*) FROM events WHERE lifecycle != 'employer'"
+        ).fetchone()
         return int(count)
 
     def today(self) -> date:
@@ -519,6 +532,8 @@ class EngineMachine(RuleBasedStateMachine):
             )
         if rare(data, 5):
             details["description"] = f"{SECRET}: what happened"
+        if rare(data, 3):
+            details["reporter"] = data.draw(st.sampled_from(["student", "anonymous", "staff"]))
         self.open_stream("case", actor, details)
 
     @rule(data=st.data())
@@ -607,22 +622,25 @@ class EngineMachine(RuleBasedStateMachine):
 
     def case_steps(self, state: str) -> list[tuple[str, str, Actor, Any]]:
         today = self.today().isoformat()
-        hearing = ("record", "employer_hearing", ADVISOR, {"held_on": today})
-        referral = ("record", "external_referral", ADVISOR, {"to": "sbb_meldpunt"})
-        outcome = ("fire", "record_outcome", ADVISOR, {"outcome": "founded"})
-        consent = ("fire", "give_consent", ADVISOR, {"form": "written"})
+        hearing = ("record", "employer_hearing", HANDLER, {"held_on": today})
+        referral = ("fire", "refer", HANDLER, {"to": "sbb_meldpunt"})
+        outcome = ("fire", "record_outcome", HANDLER, {"outcome": "founded"})
+        undetermined = ("fire", "record_outcome", HANDLER, {"outcome": "undetermined"})
+        consent = ("fire", "give_consent", ADVISOR, {"form": "written", "given_by": "reporter"})
         feedback = ("record", "reporter_feedback", ADVISOR, {"channel": "phone"})
+        withdraw = ("fire", "withdraw_consent", ADVISOR, None)
+        intake = ("fire", "hold_intake", ADVISOR, {"signposted": ["police"]})
         return {
             "received": [("fire", "acknowledge", ADVISOR, None)],
-            "acknowledged": [("fire", "hold_intake", ADVISOR, None), hearing],
+            "acknowledged": [intake, hearing],
             "intake_held": [consent, ("fire", "register_only", ADVISOR, None), referral],
-            "investigating": [
+            "investigating": [hearing, referral, outcome, undetermined, withdraw],
+            "awaiting_external": [
+                ("fire", "record_external_outcome", HANDLER, {"outcome": "founded"}),
+                withdraw,
                 hearing,
-                referral,
-                outcome,
-                ("fire", "withdraw_consent", ADVISOR, None),
             ],
-            "registered_only": [consent, outcome, hearing],
+            "registered_only": [consent, outcome, undetermined, hearing, referral],
             "outcome_recorded": [feedback, ("fire", "close", ADVISOR, None), hearing],
             "closed": [feedback, referral],
         }[state]
@@ -731,8 +749,24 @@ class EngineMachine(RuleBasedStateMachine):
     def database_verifies(self) -> None:
         report = self.engine.verify()
         assert report.ok, report.breaks
-        assert report.streams == len(self.streams)
-        assert report.events == self.event_count()
+        employers = self.employer_streams()
+        assert report.streams == len(self.streams) + len(employers)
+        assert report.events == self.event_count() + len(employers)
+
+    def employer_streams(self) -> set[str]:
+        """The employers' streams: one for each employer a placement or a report named,
+        opened once by the system and never written again here."""
+        rows = self.reader.execute(
+            "SELECT stream_id, count(*) FROM events WHERE lifecycle = 'employer' GROUP BY 1"
+        ).fetchall()
+        assert all(count == 1 for _, count in rows), rows
+        named = self.reader.execute(
+            "SELECT DISTINCT json_extract(body, '$.data.employer') FROM events"
+            " WHERE name IN ('propose_placement', 'case') AND type != 'refused'"
+        ).fetchall()
+        expected = {f"employer:{e}" for (e,) in named if e is not None}
+        assert {sid for sid, _ in rows} == expected
+        return expected
 
     @invariant()
     def every_stream_replays_to_its_projection(self) -> None:

@@ -19,7 +19,6 @@ from stageborging import (
 )
 from stageborging.testing import FakeClock, Journey
 from support import (
-    ADVISOR,
     ALL_MBO_FIELDS,
     ASSESSOR,
     CAST,
@@ -476,65 +475,6 @@ def test_the_reason_is_recorded_as_a_code(engine: Engine, clock: FakeClock) -> N
 
 
 # -- cases -------------------------------------------------------------------------
-
-
-def open_case(engine: Engine) -> str:
-    sid = engine.open("case", actor=STUDENT, data={"phase": "search", "ground": "origin"}).stream_id
-    engine.fire(sid, "acknowledge", actor=ADVISOR)
-    engine.fire(sid, "hold_intake", actor=ADVISOR)
-    return sid
-
-
-@pytest.mark.parametrize(
-    ("fact", "data"),
-    [
-        ("employer_hearing", {"held_on": "2027-01-12"}),
-        ("external_referral", {"to": "sbb_meldpunt"}),
-    ],
-)
-def test_hearing_and_referral_need_consent(engine: Engine, fact: str, data: dict[str, str]) -> None:
-    """Without the reporter's consent, nothing is done about a report."""
-    sid = open_case(engine)
-    engine.fire(sid, "register_only", actor=ADVISOR)
-    with pytest.raises(Refused) as info:
-        engine.record(sid, fact, actor=ADVISOR, data=data)
-    assert refusal(info) == {"consent.missing"}
-    engine.fire(sid, "give_consent", actor=ADVISOR, data={"form": "written"})
-    engine.record(sid, fact, actor=ADVISOR, data=data)
-
-
-def test_no_facts_after_the_end(engine: Engine) -> None:
-    """After the outcome no hearing is held, even though consent was once given."""
-    sid = open_case(engine)
-    engine.fire(sid, "give_consent", actor=ADVISOR, data={"form": "written"})
-    engine.fire(sid, "record_outcome", actor=ADVISOR, data={"outcome": "founded"})
-    with pytest.raises(InvalidInput, match="not recorded in state 'outcome_recorded'"):
-        engine.record(sid, "employer_hearing", actor=ADVISOR, data={"held_on": "2027-01-12"})
-    engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "written"})
-    engine.fire(sid, "close", actor=ADVISOR)
-    with pytest.raises(InvalidInput, match="not recorded in state 'closed'"):
-        engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "written"})
-
-
-def test_withdrawn_consent_is_respected(engine: Engine) -> None:
-    """After consent is withdrawn, a hearing is refused again."""
-    sid = open_case(engine)
-    engine.fire(sid, "give_consent", actor=ADVISOR, data={"form": "verbal"})
-    engine.fire(sid, "withdraw_consent", actor=ADVISOR)
-    with pytest.raises(Refused):
-        engine.record(sid, "employer_hearing", actor=ADVISOR, data={"held_on": "2027-01-12"})
-
-
-def test_close_needs_feedback_to_the_reporter(engine: Engine) -> None:
-    """A case is closed only after the reporter heard back."""
-    sid = open_case(engine)
-    engine.fire(sid, "register_only", actor=ADVISOR)
-    engine.fire(sid, "record_outcome", actor=ADVISOR, data={"outcome": "undetermined"})
-    with pytest.raises(Refused) as info:
-        engine.fire(sid, "close", actor=ADVISOR)
-    assert refusal(info) == {"feedback.missing"}
-    engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "written"})
-    assert engine.fire(sid, "close", actor=ADVISOR).to_state == "closed"
 
 
 # -- explainable refusals and invalid input -----------------------------------------

@@ -52,7 +52,9 @@ def test_a_journey_is_recorded_replayed_and_verified(engine: Engine, clock: Fake
     report = engine.verify()
     assert report.ok
     assert report.judged
-    assert (report.streams, report.events) == (1, 11)
+    # and the employer's stream its placement opened, with its opening event
+    assert (report.streams, report.events) == (2, 12)
+    assert engine.stream(f"employer:{journey(engine, clock).employer}").version == 1
 
 
 def test_a_refusal_is_recorded_and_nothing_else_moves(engine: Engine, clock: FakeClock) -> None:

@@ -63,7 +63,10 @@ def test_fixtures_give_a_fresh_engine_and_a_clock(
 ) -> None:
     """The kit's engine starts empty, on the kit's clock, with the plugins asked for."""
     assert stageborging_engine.statistics().events == 0
-    assert [p.name for p in stageborging_engine.plugins] == ["stageborging.defaults"]
+    assert [p.name for p in stageborging_engine.plugins] == [
+        "stageborging.case_deadlines",
+        "stageborging.defaults",
+    ]
     stageborging_clock.advance(days=1)
     assert stageborging_clock().day == 11
 

@@ -47,7 +47,7 @@ from stageborging.lifecycles import (
     released,
 )
 from stageborging.lifecycles._hardrules import PASSED_BY, VOIDS, path_guards
-from stageborging.rules import GUARD_CHECKS, Command, Move
+from stageborging.rules import GUARD_CHECKS, Command, Context, Move
 from stageborging.store import SCHEMA_VERSION
 from stageborging.testing import FakeClock
 from support import (
@@ -515,8 +515,8 @@ def _restamp(db: Path, past: LifecycleDefinition, drop: str | None = None) -> No
             )
         for sid, chain in chains.items():
             events = [
-                {"type": e.type, "name": e.name, "definition": e.definition,
-                 "body": json.loads(e.body)}
+                {"seq": e.seq, "type": e.type, "name": e.name, "definition": e.definition,
+                 "role": e.actor_role, "body": json.loads(e.body)}
                 for e in chain
             ]  # fmt: skip
             facts = fold(events, lambda digest: past)
@@ -564,8 +564,7 @@ def _unsafe_guard(
                 else definition.facts_by_name[logged.name]
             )
             effects = spec.effects if logged.type is EventType.TRANSITIONED else (spec.effect,)
-            needed = PASSED_BY[guard]
-            if needed in spec.guards or needed in effects:
+            if any(n in spec.guards or n in effects for n in PASSED_BY[guard]):
                 passed = True
             if any(guard in VOIDS.get(effect, ()) for effect in effects):
                 passed = False
@@ -575,7 +574,7 @@ def _unsafe_guard(
             return guard
         move = Move(EventType.MIGRATED, "migrate", state, (), {})
         cmd = Command(target, state, stream.facts, SYSTEM, move, now)
-        if any(f.blocks for f in GUARD_CHECKS[guard](cmd, lambda *a: None)):  # type: ignore[arg-type,return-value]
+        if any(f.blocks for f in GUARD_CHECKS[guard](cmd, Context(lambda *a: None))):  # type: ignore[arg-type,return-value]
             return guard
     return None
 
@@ -627,7 +626,8 @@ def test_random_streams_migrate_to_a_random_version_safely(
                 command(sid, name, actor=actor, data=given_data)
             story.close()
     with engine_with(db, clock, target) as engine:
-        ids = [r[0] for r in sqlite3.connect(db).execute("SELECT id FROM streams")]
+        ids = [r[0] for r in sqlite3.connect(db).execute(
+            "SELECT id FROM streams WHERE lifecycle = 'mbo_bpv'")]  # fmt: skip
         before = {sid: engine.stream(sid) for sid in ids}
         # the renames, and random moves of states streams are in (many will be refused)
         held = sorted({s.state for s in before.values()} - set(renames) - set(A.final))

@@ -74,13 +74,15 @@ GUARDIAN = Actor("guardian-1", "guardian")
 EXAM = Actor("exam-1", "exam_committee")
 ASSESSOR = Actor("assessor-1", "assessor")
 ADVISOR = Actor("vp-1", "confidential_advisor")
+HANDLER = Actor("meldpunt-1", "case_handler")
+TEAM_LEAD = Actor("tl-1", "team_lead")
 SYSTEM = Actor("sis-sync", "system")
 
 #: The tests' actors in the kit's journey.
 CAST = evolve(
     Cast(),
     office=PLACEMENT_OFFICE, student=STUDENT, employer=EMPLOYER, coach=COACH,
-    guardian=GUARDIAN, exam=EXAM, assessor=ASSESSOR, advisor=ADVISOR,
+    guardian=GUARDIAN, exam=EXAM, assessor=ASSESSOR, advisor=ADVISOR, handler=HANDLER,
 )  # fmt: skip
 
 ALL_MBO_FIELDS = list(AGREEMENT_FIELDS_MBO)

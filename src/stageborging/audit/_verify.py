@@ -698,7 +698,8 @@ class _StreamCheck:
         if problem is not None:
             return problem
         self.decoded.append({"seq": event.seq, "type": event.type, "name": event.name,
-                             "definition": event.definition, "body": body})  # fmt: skip
+                             "definition": event.definition, "role": event.actor_role,
+                             "body": body})  # fmt: skip
         try:
             if event.type == "corrected":
                 self.facts = fold(self.decoded, self.known.__getitem__)

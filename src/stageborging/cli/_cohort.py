@@ -60,6 +60,7 @@ COACH = Actor("demo-coach-1", "coach")
 EXAM = Actor("demo-exam-1", "exam_committee")
 ASSESSOR = Actor("demo-assessor-1", "assessor")
 ADVISOR = Actor("demo-vp-1", "confidential_advisor")
+HANDLER = Actor("demo-meldpunt-1", "case_handler")
 SYSTEM = Actor("demo-sis", "system")
 PRIVACY_OFFICER = Actor("demo-dpo-1", "privacy_officer")
 #: The free text of the demo: sealed under its subject's key, never stored in the clear.
@@ -367,6 +368,10 @@ class _Student:
             confirm(sid)
 
 
+#: What the student is told of at intake (needs no consent).
+SIGNPOSTS = ["sbb_meldpunt", "student_union", "antidiscrimination_bureau"]
+
+
 def _case_journeys(engine: Engine, internship: str | None) -> list[Year]:
     def with_consent() -> Year:
         sid = engine.open(
@@ -381,13 +386,15 @@ def _case_journeys(engine: Engine, internship: str | None) -> list[Year]:
         ).stream_id
         yield
         engine.fire(sid, "acknowledge", actor=ADVISOR)
-        engine.fire(sid, "hold_intake", actor=ADVISOR)
-        engine.fire(sid, "give_consent", actor=ADVISOR, data={"form": "written"})
+        engine.fire(sid, "hold_intake", actor=ADVISOR, data={"signposted": SIGNPOSTS})
+        engine.fire(sid, "give_consent", actor=ADVISOR,
+                    data={"form": "written", "given_by": "affected_student"})  # fmt: skip
         engine.reveal(sid, actor=ADVISOR)  # the advisor reads it: in the access log
         yield
-        engine.record(sid, "employer_hearing", actor=ADVISOR, data={"held_on": "2027-04-12"})
-        engine.record(sid, "external_referral", actor=ADVISOR, data={"to": "sbb_meldpunt"})
-        engine.fire(sid, "record_outcome", actor=ADVISOR, data={"outcome": "founded"})
+        engine.record(sid, "employer_hearing", actor=HANDLER, data={"held_on": "2027-04-12"})
+        engine.fire(sid, "refer", actor=HANDLER, data={"to": "sbb_meldpunt"})
+        engine.fire(sid, "record_external_outcome", actor=HANDLER, data={"outcome": "founded"})
+        engine.fire(sid, "record_outcome", actor=HANDLER, data={"outcome": "founded"})
         engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "in_person"})
         engine.fire(sid, "close", actor=ADVISOR)
 
@@ -399,12 +406,12 @@ def _case_journeys(engine: Engine, internship: str | None) -> list[Year]:
         ).stream_id
         yield
         engine.fire(sid, "acknowledge", actor=ADVISOR)
-        engine.fire(sid, "hold_intake", actor=ADVISOR)
+        engine.fire(sid, "hold_intake", actor=ADVISOR, data={"signposted": SIGNPOSTS})
         engine.fire(sid, "register_only", actor=ADVISOR)
         yield
         # refused: the reporter wants no action, so no hearing with the employer
         with contextlib.suppress(Refused):
-            engine.record(sid, "employer_hearing", actor=ADVISOR, data={"held_on": "2027-04-12"})
+            engine.record(sid, "employer_hearing", actor=HANDLER, data={"held_on": "2027-04-12"})
         engine.fire(sid, "record_outcome", actor=ADVISOR, data={"outcome": "undetermined"})
         engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "written"})
         engine.fire(sid, "close", actor=ADVISOR)
@@ -474,7 +481,8 @@ def _tick_until(
 
 def holds_only_demo_data(path: Path) -> bool:
     """True when *path* is empty or holds only demo data (every actor id starts with
-    ``demo-``, but the system's own: guidance escalations and replacement searches)."""
+    ``demo-``, but the system's own: guidance escalations, replacement searches, employers'
+    streams opened, cascades and pattern alerts)."""
     if path.stat().st_size == 0:
         return True
     try:
@@ -482,7 +490,8 @@ def holds_only_demo_data(path: Path) -> bool:
         try:
             (foreign,) = conn.execute(
                 "SELECT count(*) FROM events WHERE actor_id NOT LIKE 'demo-%' AND NOT "
-                "(actor_role = 'system' AND actor_id IN ('guidance', 'replacement'))"
+                "(actor_role = 'system' AND actor_id IN ('guidance', 'replacement', 'employers',"
+                " 'cascade', 'patterns'))"
             ).fetchone()
         finally:
             conn.close()

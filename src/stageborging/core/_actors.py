@@ -84,6 +84,9 @@ class Role(StrEnum):
     EMPLOYER = "employer"
     GUARDIAN = "guardian"
     CONFIDENTIAL_ADVISOR = "confidential_advisor"
+    #: Holds hearings and records a case's outcome (meldpunt officer, BPV coordinator);
+    #: the confidential advisor supports the reporter and never investigates.
+    CASE_HANDLER = "case_handler"
     #: The data-protection officer (functionaris gegevensbescherming): erases subjects
     #: and answers access requests.
     PRIVACY_OFFICER = "privacy_officer"

@@ -14,7 +14,14 @@ from ._canonical import canonical_bytes
 from ._errors import InvalidInput
 from ._frozen import FrozenMap
 
-__all__ = ["ACTIONS", "DISMISS_REASONS", "HELPFUL_TRIGGERS", "UNITS", "GuidanceStep"]
+__all__ = [
+    "ACTIONS",
+    "DISMISS_REASONS",
+    "HELPFUL_TRIGGERS",
+    "STEP_KINDS",
+    "UNITS",
+    "GuidanceStep",
+]
 
 #: What counts the offset and the repeat: calendar days, working days or weeks.
 UNITS = ("days", "working_days", "weeks")
@@ -26,6 +33,8 @@ HELPFUL_TRIGGERS = ("request_assistance", "seek_replacement")
 #: Why a proposed transition is dismissed (``Engine.dismiss``): the student is making
 #: progress, help was arranged another way, it does not apply, or another reason.
 DISMISS_REASONS = ("student_progressing", "arranged_otherwise", "not_applicable", "other")
+#: The kinds of lifecycle a step may apply to by kind (an employer has no deadlines).
+STEP_KINDS = ("internship", "case")
 #: The anchors that are no ``entered:STATE``.
 _ANCHORS = ("planned_start", "planned_end", "planned_hours")
 _LONGEST = 10_000  # days, working days or weeks: far beyond any programme
@@ -183,7 +192,9 @@ class GuidanceStep:
         escalate_to: The role told of a miss (by default *role*).
         trigger: The transition ``propose`` or ``fire`` suggests.
         channel: The channel of the notifications (``email``).
-        lifecycles: The lifecycles it applies to; empty means every internship.
+        lifecycles: The lifecycles it applies to; empty means every lifecycle of *kind*.
+        kind: With no *lifecycles*: the kind of lifecycle it applies to, ``internship``
+            (the default) or ``case`` (a report's deadlines).
         hours_below: Makes the step an **hours check**: at each deadline it is met
             when the hours recorded reach this share (1-100) of the hours planned
             for the days the internship was active so far (pro rata over the
@@ -217,6 +228,7 @@ class GuidanceStep:
     trigger: str | None = None
     channel: str = field(default="email", converter=_channel)
     lifecycles: tuple[str, ...] = field(default=(), converter=_lifecycles)
+    kind: str = field(default="internship", validator=_choice("kind", STEP_KINDS))
     hours_below: int | None = field(default=None, validator=_share("hours_below"))
     programmes: tuple[str, ...] = field(default=(), converter=_programmes)
     excluded_programmes: tuple[str, ...] = field(default=(), converter=_excluded_programmes)
@@ -268,6 +280,10 @@ class GuidanceStep:
     def applies_in(self) -> tuple[str, ...]:
         """The states where the step applies."""
         return self.states or (self.anchor.removeprefix("entered:"),)
+
+    def applies_to(self, lifecycle: str, kind: str) -> bool:
+        """Whether the step applies to the streams of the lifecycle *lifecycle* of *kind*."""
+        return lifecycle in self.lifecycles if self.lifecycles else kind == self.kind
 
     def serves(self, programme: object) -> bool:
         """Whether the step applies to a stream of *programme*."""

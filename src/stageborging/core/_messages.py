@@ -133,8 +133,107 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
         "De overeenkomst noemt geen uren per week; die zijn nodig voor een student onder de 18.",
     ),
     "consent.missing": (
-        "The reporter has not given consent, so {command} is not allowed.",
-        "De melder heeft geen toestemming gegeven; {command} is niet toegestaan.",
+        "No consent has been given (or it was withdrawn), so {command} is not allowed: "
+        "the report is registered only.",
+        "Er is geen toestemming gegeven (of die is ingetrokken); {command} is niet "
+        "toegestaan: de melding wordt alleen geregistreerd.",
+    ),
+    "consent.anonymous": (
+        "An anonymous report is registered only: nobody can give consent to act on it.",
+        "Een anonieme melding wordt alleen geregistreerd: niemand kan toestemming geven om "
+        "er iets mee te doen.",
+    ),
+    "consent.not_affected_student": (
+        "The report names a student: only the affected student's consent counts.",
+        "De melding noemt een student: alleen de toestemming van de betrokken student telt.",
+    ),
+    "outcome.registered_only": (
+        "A case that is registered only can never be founded: nobody was heard.",
+        "Een melding die alleen is geregistreerd kan nooit gegrond zijn: niemand is gehoord.",
+    ),
+    "outcome.not_heard": (
+        "A case is founded only after a hearing (or an external body's founded outcome).",
+        "Een melding is pas gegrond na een hoorzitting (of een gegrond oordeel van een "
+        "externe instantie).",
+    ),
+    "employer.blocked": (
+        "The employer is blocked since {since} (raised by the {role} role, until {until}): "
+        "no new placement there.",
+        "Het leerbedrijf is geblokkeerd sinds {since} (ingesteld door de rol {role}, tot "
+        "{until}): geen nieuwe plaatsing daar.",
+    ),
+    "employer.review_required": (
+        "New placements at this employer need a review first (flag since {since}, raised by "
+        "the {role} role): record an approving placement_review.",
+        "Nieuwe plaatsingen bij dit leerbedrijf vragen eerst een beoordeling (signalering "
+        "sinds {since}, ingesteld door de rol {role}): leg een goedkeurende "
+        "placement_review vast.",
+    ),
+    "employer.review_rejected": (
+        "The review of this placement (flag since {since}) rejected it.",
+        "De beoordeling van deze plaatsing (signalering sinds {since}) heeft haar afgewezen.",
+    ),
+    "employer.recognition_revoked": (
+        "SBB revoked the employer's recognition for {qualification} as of {since}.",
+        "SBB heeft de erkenning van het leerbedrijf voor {qualification} ingetrokken per {since}.",
+    ),
+    "employer.recognition_suspended": (
+        "SBB suspended the employer's recognition for {qualification} as of {since}.",
+        "SBB heeft de erkenning van het leerbedrijf voor {qualification} geschorst per {since}.",
+    ),
+    "employer.closed": (
+        "The employer closed down on {since}.",
+        "Het leerbedrijf is gesloten per {since}.",
+    ),
+    "flag.block_basis": (
+        "A block rests only on a founded case (the confidential advisor's recommendation) "
+        "or an external decision.",
+        "Een blokkade berust alleen op een gegronde melding (de aanbeveling van de "
+        "vertrouwenspersoon) of een extern besluit.",
+    ),
+    "flag.no_recommendation": (
+        "Recommendation {seq} is not an open recommendation on this employer.",
+        "Aanbeveling {seq} is geen openstaande aanbeveling bij dit leerbedrijf.",
+    ),
+    "flag.not_recommended": (
+        "Recommendation {seq} is for {recommended}, not for a block.",
+        "Aanbeveling {seq} is voor {recommended}, niet voor een blokkade.",
+    ),
+    "flag.alert_watch_only": (
+        "A pattern alert leads at most to a watch, never to {flag}.",
+        "Een patroonsignaal leidt hoogstens tot extra aandacht (watch), nooit tot {flag}.",
+    ),
+    "flag.no_open_alert": (
+        "Alert {seq} is not an open pattern alert on this employer.",
+        "Signaal {seq} is geen openstaand patroonsignaal bij dit leerbedrijf.",
+    ),
+    "flag.basis_mismatch": (
+        "The {field} given does not match the basis {basis}.",
+        "Het opgegeven {field} past niet bij de grondslag {basis}.",
+    ),
+    "flag.expired": (
+        "The flag would expire on {expires}, which is not after today.",
+        "De signalering zou verlopen op {expires}, en dat is niet na vandaag.",
+    ),
+    "flag.not_raised": (
+        "The flag {flag} is not raised on this employer.",
+        "De signalering {flag} staat niet op dit leerbedrijf.",
+    ),
+    "recommendation.no_case": (
+        "The linked case is no case this engine knows.",
+        "De gekoppelde melding is geen melding die deze engine kent.",
+    ),
+    "recommendation.other_employer": (
+        "The linked case does not name this employer.",
+        "De gekoppelde melding noemt dit leerbedrijf niet.",
+    ),
+    "recommendation.not_founded": (
+        "A block is recommended only on a founded case.",
+        "Een blokkade wordt alleen aanbevolen bij een gegronde melding.",
+    ),
+    "alert.not_open": (
+        "Alert {seq} is not an open pattern alert on this employer.",
+        "Signaal {seq} is geen openstaand patroonsignaal bij dit leerbedrijf.",
     ),
     "feedback.missing": (
         "Feedback to the reporter has not been recorded.",

@@ -37,12 +37,15 @@ from ..lifecycles import (
     REPLACEMENT_REASONS,
     Carrier,
     CompiledMachine,
+    Effect,
     InstitutionFact,
+    Kind,
     LifecycleDefinition,
     apply,
     correct_roles,
     corrected_seqs,
     correction_problem,
+    employer_stream_id,
     fold,
     initial_facts,
     noted,
@@ -51,12 +54,15 @@ from ..outbox import entries as outbox_entries
 from ..privacy import subject_of
 from ..rules import (
     Command,
+    Linked,
+    Lookup,
     Move,
     check_input,
     decide,
     judge_migration,
     resolve_fact,
     resolve_noted,
+    resolve_open,
     resolve_trigger,
 )
 from ..store import Store, StreamRow, Transaction
@@ -79,6 +85,11 @@ from ._versions import Versions
 __all__ = ["Outcome", "Pipeline", "Verdict"]
 
 T = TypeVar("T")
+
+#: Reads a stream's row (a transaction's, locked; or the store's).
+Reader = Callable[[str], StreamRow | None]
+#: The actor that opens an employer's stream on its first reference.
+EMPLOYERS = Actor("employers", Role.SYSTEM)
 
 #: The hook that may return notifications after each kind of event.
 _AFTER_HOOKS = {
@@ -147,6 +158,11 @@ class Pipeline:
         self.facts = FactsCache()
         #: The institution facts the plugins declared, by name.
         self.institution_facts = {fact.name: fact for fact in registry.institution_facts}
+        employer = registry.lifecycles.get("employer")
+        #: The lifecycle employers' streams are opened under (None: no employer memory).
+        self.employer_definition = (
+            employer if employer is not None and employer.kind is Kind.EMPLOYER else None
+        )
 
     def institution_fact(
         self, definition: LifecycleDefinition, name: str
@@ -259,8 +275,10 @@ class Pipeline:
         actor: Actor,
         data: Mapping[str, Any] | None,
         moment: Moment,
+        read: Reader | None = None,
     ) -> Verdict:
-        """What firing or recording *name* on the stream of *row* would do, and every finding.
+        """What firing or recording *name* on the stream of *row* would do, and every finding
+        (the other streams the rules read through *read*: by default the store's rows).
 
         Raises:
             InvalidInput: the trigger or fact, the state or the data is off.
@@ -284,10 +302,62 @@ class Pipeline:
             move=move,
             now=moment.local,
         )
+        employer, linked = self.lookups(row.institution, read)
         findings, plugins = decide(
-            cmd, self._host, lambda: stream_of(row, self.facts.frozen(row, facts))
+            cmd, self._host, lambda: stream_of(row, self.facts.frozen(row, facts)), employer, linked
         )
         return Verdict(definition, move, facts, tuple(findings), tuple(plugins))
+
+    def lookups(self, institution: str, read: Reader | None = None) -> tuple[Lookup, Lookup]:
+        """What the hard rules read of other streams of *institution*: an employer by its
+        id, and any stream by its id (through *read*: by default the store's rows)."""
+        reader: Reader = self._store.read_stream if read is None else read
+
+        def linked(stream_id: str) -> Linked | None:
+            row = self.visible(reader(stream_id))
+            if row is None or row.institution != institution:
+                return None
+            return Linked(row.kind, row.state, self.facts.facts(row))
+
+        def employer(employer_id: str) -> Linked | None:
+            try:
+                stream_id = employer_stream_id(employer_id, institution)
+            except InvalidInput:  # too long to have a stream: never referenced
+                return None
+            found = linked(stream_id)
+            if found is None or found.kind != Kind.EMPLOYER:
+                return None
+            return found if found.facts["details"].get("employer") == employer_id else None
+
+        return employer, linked
+
+    def employer_stream(
+        self, tx: Transaction, employer_id: str, institution: str, moment: Moment
+    ) -> StreamRow | None:
+        """The row of the stream that holds *institution*'s memory of the employer, opened
+        in *tx* on this first reference (None when the engine keeps no employer memory).
+
+        Raises:
+            InvalidInput: the id is too long for a stream id, or it is taken by a stream
+                that is no such employer's (naming ``employer``).
+        """
+        definition = self.employer_definition
+        if definition is None:
+            return None
+        stream_id = employer_stream_id(employer_id, institution)
+        row = tx.load(stream_id)
+        if row is None:
+            move = resolve_open(definition, {"employer": employer_id})
+            self.open(tx, definition, stream_id, EMPLOYERS, move, moment, None, institution)
+            row = tx.load(stream_id)
+            assert row is not None  # just written in this transaction
+        elif (
+            row.kind != Kind.EMPLOYER
+            or row.institution != institution
+            or (self.facts.facts(row)["details"].get("employer") != employer_id)
+        ):
+            raise InvalidInput("employer", employer_id, f"its stream id {stream_id} is taken")
+        return row
 
     def dry_run(
         self,
@@ -344,6 +414,9 @@ class Pipeline:
         tx.write(row, [sealed], 0)
         opened = Happened.of(EventType.OPENED, definition.name, 1, None, moment)
         self.scheduler.after(tx, definition, row, facts, opened)
+        if definition.kind is Kind.CASE and isinstance(move.data.get("employer"), str):
+            # the first report naming an employer opens its memory
+            self.employer_stream(tx, move.data["employer"], institution, moment)
         return Outcome(event_of(sealed, draft))
 
     def import_stream(
@@ -419,7 +492,7 @@ class Pipeline:
         if repeated is not None:
             return repeated
         self.check_version(row, expected_version)
-        verdict = self.decide(row, type, name, actor, data, moment)
+        verdict = self.decide(row, type, name, actor, data, moment, tx.load)
         move = verdict.move
         new_facts: dict[str, Any] | None = None
         if move.type is EventType.NOTED:  # an institution fact: its own count, no plugin
@@ -437,13 +510,17 @@ class Pipeline:
             else:
                 dest = row.state
             if move.effects:
-                new_facts = apply(verdict.facts, move.effects, move.data, moment.day)
+                new_facts = apply(verdict.facts, move.effects, move.data, moment.day,
+                                  row.version + 1, actor.role)  # fmt: skip
         draft = _following(row, type, name, actor, dest, verdict.definition, move.data, moment,
                            command_id)._replace(findings=verdict.findings,
                                                 plugins=verdict.plugins)  # fmt: skip
         if type is not EventType.REFUSED:  # a refused command's sealed text is not kept
             draft = self._sealed(tx, draft, move.sealed)
         outcome = self.append(tx, row, draft, new_facts)
+        if type is not EventType.REFUSED and Effect.SET_EMPLOYER in move.effects:
+            # the first placement proposed there opens the employer's memory
+            self.employer_stream(tx, move.data["employer"], row.institution, moment)
         if self.auto_replacement and _needs_replacement(verdict.definition, draft):
             # the student is never the one left without a place: the system starts the
             # replacement search in the same transaction (refused: recorded as such)
@@ -458,7 +535,8 @@ class Pipeline:
         """*draft* with *values* sealed under the key of its stream's subject (an opening
         records the subject: *opener* opens it)."""
         if opener is not None:
-            subject = subject_of(draft.data, opener).id
+            kind = draft.definition.kind
+            subject = subject_of(draft.data, opener, kind, draft.stream_id).id
             erased = tx.subject_key(subject)
             if erased is not None and erased.erased_at is not None:
                 field = "data.student" if subject == draft.data.get("student") else "actor"
@@ -593,6 +671,7 @@ class Pipeline:
         mapping: Mapping[str, str],
         actor: Actor,
         moment: Moment,
+        read: Reader | None = None,
     ) -> tuple[LifecycleDefinition, str, list[Finding]]:
         """The version *row* is under, the state it would migrate to, and every finding.
 
@@ -618,6 +697,7 @@ class Pipeline:
             history,
             actor,
             moment.local,
+            self.lookups(row.institution, read)[0],
         )
         return source, dest, findings
 
@@ -658,7 +738,7 @@ class Pipeline:
             return outcome, source_digest, earlier.to_state, []
         self.check_version(row, expected_version)
         source, dest, findings = self.plan_migration(
-            row, tx.read_events(stream_id), target, mapping, actor, moment
+            row, tx.read_events(stream_id), target, mapping, actor, moment, tx.load
         )
         if any(f.blocks for f in findings):
             return None, row.definition, dest, findings

@@ -100,12 +100,12 @@ class Privacy:
         pipeline = self._pipeline
 
         def work(tx: Transaction) -> tuple[list[Revealed], tuple[str, ...]]:
-            pipeline.load(tx, stream_id, None)
+            row = pipeline.load(tx, stream_id, None)
             events = tx.read_events(stream_id)
             if seq is not None and seq > len(events):
                 raise InvalidInput("seq", seq, f"the stream has {len(events)} events")
             chosen = events if seq is None else [events[seq - 1]]
-            subject = _subject(events)
+            subject = _subject(events, row.kind)
             items = list(self._sealed(chosen))
             if not items:
                 return [], ()
@@ -402,11 +402,11 @@ class Privacy:
             self._log.info("read", read=read, stream=stream_id, outcome=outcome)
 
 
-def _subject(events: list[SealedEvent]) -> Actor:
+def _subject(events: list[SealedEvent], kind: str) -> Actor:
     """The stream's subject as a reader, by the rule its opening recorded it by."""
     opened = events[0]
     body = json.loads(opened.body) if opened.body is not None else {"data": {}}
-    return subject_of(body["data"], _author(opened))
+    return subject_of(body["data"], _author(opened), kind, opened.stream_id)
 
 
 def _author(event: SealedEvent) -> Actor:

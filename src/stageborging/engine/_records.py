@@ -168,13 +168,15 @@ def event_from_sealed(sealed: SealedEvent) -> Event:
 
 
 def decoded(sealed: SealedEvent) -> dict[str, Any]:
-    """What the facts fold reads of a stored event: seq, type, name, version and decoded body."""
+    """What the facts fold reads of a stored event: seq, type, name, version, the actor's
+    role and the decoded body."""
     body = json.loads(sealed.body) if sealed.body is not None else {}
     return {
         "seq": sealed.seq,
         "type": sealed.type,
         "name": sealed.name,
         "definition": sealed.definition,
+        "role": sealed.actor_role,
         "body": body,
     }
 

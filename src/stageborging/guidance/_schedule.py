@@ -134,10 +134,7 @@ class Scheduler:
         found = self._of.get(definition.name)
         if found is None:
             found = self._of[definition.name] = tuple(
-                step
-                for step in self.steps
-                if definition.name in step.lifecycles
-                or (not step.lifecycles and definition.kind == "internship")
+                step for step in self.steps if step.applies_to(definition.name, definition.kind)
             )
         return found
 

@@ -42,9 +42,7 @@ def check_step(
     unknown = [n for n in step.lifecycles if n not in definitions]
     if unknown:
         raise ValueError(f"step {step.name!r}: unknown lifecycle {unknown[0]!r}")
-    applies = [definitions[n] for n in step.lifecycles] or [
-        d for d in definitions.values() if d.kind == "internship"
-    ]
+    applies = [d for d in definitions.values() if step.applies_to(d.name, d.kind)]
     for definition in applies:
         where = f"step {step.name!r}: {definition.name!r}"
         states = [*step.applies_in]

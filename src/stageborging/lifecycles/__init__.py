@@ -3,7 +3,7 @@ proof, the facts projection, the compiled ``transitions`` machine, renderings,
 definition files, and the built-in definitions.
 
 The built-in definitions are built on first use and cached: ``mbo_bpv()``,
-``hbo_stage()`` and ``case()``; :func:`builtin` returns all of them. Nothing here
+``hbo_stage()``, ``case()`` and ``employer()``; :func:`builtin` returns all of them. Nothing here
 knows of storage or plugins.
 """
 
@@ -41,6 +41,7 @@ from ._model import Education, Effect, FactSpec, Guard, Kind, Transition
 from ._projection import PLAN, advance, apply, effects_of, fold, initial_facts
 from ._proof import (
     CASE_PHASES,
+    EMPLOYER_PHASES,
     FINAL_PHASES,
     INTERNSHIP_PHASES,
     PHASES,
@@ -49,6 +50,7 @@ from ._proof import (
     passed_along,
 )
 from ._render import to_dot, to_mermaid, to_table
+from ._standing import active_flags, recognition_in_effect
 from ._versions import (
     MIGRATE_ROLES,
     PastDefinition,
@@ -60,11 +62,13 @@ from ._versions import (
     unsafe_reason,
 )
 from .case import case
+from .employer import FLAGS, employer, employer_stream_id
 from .internship import (
     AGREEMENT_FIELDS_HBO,
     AGREEMENT_FIELDS_MBO,
     CANCEL_REASONS,
     CONTACT_LOCATIONS,
+    NOTICE_STATES,
     REPLACEMENT_REASONS,
     RESCHEDULE_REASONS,
     RESCHEDULE_STATES,
@@ -83,12 +87,15 @@ __all__ = [
     "CORRECTABLE",
     "CORRECTION_FIELDS",
     "CORRECTION_REASONS",
+    "EMPLOYER_PHASES",
     "EVIDENCE_FIELDS",
     "FINAL_PHASES",
+    "FLAGS",
     "IMPORT_ROLES",
     "INTERNSHIP_PHASES",
     "MAX_TEXT",
     "MIGRATE_ROLES",
+    "NOTICE_STATES",
     "PHASES",
     "PLAN",
     "REPLACEMENT_REASONS",
@@ -111,6 +118,7 @@ __all__ = [
     "LifecycleDefinition",
     "PastDefinition",
     "Transition",
+    "active_flags",
     "advance",
     "apply",
     "builtin",
@@ -123,6 +131,8 @@ __all__ = [
     "definition_to_toml",
     "digest_of",
     "effects_of",
+    "employer",
+    "employer_stream_id",
     "find_bypass",
     "fold",
     "hbo_stage",
@@ -137,6 +147,7 @@ __all__ = [
     "passed_along",
     "read_definition_data",
     "read_stored",
+    "recognition_in_effect",
     "release_file_name",
     "released",
     "split_sealed",
@@ -151,4 +162,4 @@ __all__ = [
 
 def builtin() -> tuple[LifecycleDefinition, ...]:
     """Every built-in definition, internship variants first."""
-    return (mbo_bpv(), hbo_stage(), case())
+    return (mbo_bpv(), hbo_stage(), case(), employer())

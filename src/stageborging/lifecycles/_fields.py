@@ -75,8 +75,9 @@ class FieldSpec:
         minimum: The smallest allowed integer (``int``).
         maximum: The largest allowed integer (``int``).
         not_before: For a date: the name of another date field it may not precede.
-        sealed: For a code: special-category data (a report's ground), stored sealed
-            like free text. A ``text`` field is always sealed.
+        sealed: For a code: special-category data (a report's ground); for an id: an
+            opaque link (the case a suspension is about); stored sealed like free text.
+            A ``text`` field is always sealed.
         readers: For a sealed field: the roles that may read it, besides the subject
             and whoever wrote it (never ``auditor`` or ``system``).
     """
@@ -203,8 +204,8 @@ def field_problem(spec: FieldSpec, siblings: tuple[FieldSpec, ...]) -> str | Non
     sealed: object = spec.sealed
     if not isinstance(sealed, bool):
         return f"field {name!r}: sealed must be True or False"
-    if sealed and spec.kind not in (FieldKind.CODE, FieldKind.CODES):
-        return f"field {name!r}: only a code is marked sealed (text is always sealed)"
+    if sealed and spec.kind not in (FieldKind.CODE, FieldKind.CODES, FieldKind.ID):
+        return f"field {name!r}: only a code or an id is marked sealed (text is always sealed)"
     if spec.readers and not spec.secret:
         return f"field {name!r}: readers are for a sealed field (text, or a sealed code)"
     never = [r for r in spec.readers if r in _NO_READERS]

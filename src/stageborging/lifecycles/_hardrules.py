@@ -37,6 +37,7 @@ __all__ = [
     "EntryRule",
     "PathRule",
     "carries",
+    "carries_any",
     "path_guards",
     "tracked_guards",
 ]
@@ -69,6 +70,11 @@ def carries(carrier: Carrier, rule: Guard | Effect) -> bool:
     and ``Effect.ASSESSMENT_DECISION`` share a value but are not the same rule.
     """
     return rule in (carrier.guards if isinstance(rule, Guard) else carrier.effects)
+
+
+def carries_any(carrier: Carrier, rules: tuple[Guard | Effect, ...]) -> bool:
+    """Whether *carrier* carries one of *rules*."""
+    return any(carries(carrier, rule) for rule in rules)
 
 
 @frozen
@@ -133,12 +139,14 @@ ENTRY_RULES: tuple[EntryRule, ...] = (
         Guard.REASON_CODE,
         leaving=frozenset({"assessment"}),
     ),
-    # consent withdrawn ends the investigation
+    # consent withdrawn ends the investigation, and the wait for an external body
     EntryRule(
         frozenset({"registered_only"}),
         Effect.WITHDRAW_CONSENT,
-        leaving=frozenset({"investigating"}),
+        leaving=frozenset({"investigating", "awaiting_external"}),
     ),
+    # nobody heard, nothing founded
+    EntryRule(frozenset({"outcome_recorded"}), Guard.OUTCOME_HEARD),
 )
 
 #: The first guard missing, in each rule's order, is the one a counterexample names.
@@ -157,42 +165,56 @@ PATH_RULES: tuple[PathRule, ...] = (
         (Guard.EMPLOYMENT_CONTRACT,),
         educations=frozenset({Education.MBO}),
     ),
-    PathRule(frozenset({"investigating"}), (Guard.CONSENT,)),
+    PathRule(frozenset({"investigating", "awaiting_external"}), (Guard.CONSENT,)),
 )
 
-#: What a transition must carry to pass a path rule's guard.
-PASSED_BY: Mapping[Guard, Guard | Effect] = {
-    Guard.SIGNATURES: Guard.SIGNATURES,
-    Guard.NO_RETROACTIVE_START: Guard.NO_RETROACTIVE_START,
-    Guard.RECOGNITION: Guard.RECOGNITION,
-    Guard.ASSIGNMENT_APPROVAL: Guard.ASSIGNMENT_APPROVAL,
-    Guard.MINOR_HOURS: Guard.MINOR_HOURS,
-    Guard.EMPLOYMENT_CONTRACT: Guard.EMPLOYMENT_CONTRACT,
-    Guard.CONSENT: Effect.GIVE_CONSENT,  # consent is granted by the give_consent effect
+#: What a transition must carry (any one of) to pass a path rule's guard.
+PASSED_BY: Mapping[Guard, tuple[Guard | Effect, ...]] = {
+    Guard.SIGNATURES: (Guard.SIGNATURES,),
+    Guard.NO_RETROACTIVE_START: (Guard.NO_RETROACTIVE_START,),
+    Guard.RECOGNITION: (Guard.RECOGNITION,),
+    Guard.ASSIGNMENT_APPROVAL: (Guard.ASSIGNMENT_APPROVAL,),
+    Guard.MINOR_HOURS: (Guard.MINOR_HOURS,),
+    Guard.EMPLOYMENT_CONTRACT: (Guard.EMPLOYMENT_CONTRACT,),
+    # consent is granted by the give_consent effect; a move that checks it holds it too
+    Guard.CONSENT: (Effect.GIVE_CONSENT, Guard.CONSENT),
 }
 
 _AGREEMENT = (Guard.SIGNATURES, Guard.NO_RETROACTIVE_START, Guard.MINOR_HOURS)
+#: What a new or cleared employer voids: every check of the placement.
+_PLACEMENT = (*PLACEMENT_CHECK.values(), *_AGREEMENT, Guard.EMPLOYMENT_CONTRACT)
 #: The path guards an effect voids, on a transition or a fact: they vouched for what it changes.
 #: A fact that voids several is refused naming the first (a new employer: its check).
 VOIDS: Mapping[Effect, tuple[Guard, ...]] = {
     Effect.NEW_AGREEMENT: _AGREEMENT,
     Effect.REPEAT_PERIOD: _AGREEMENT,  # new dates: the start is judged again
     Effect.RESCHEDULE: _AGREEMENT,  # the same
-    Effect.SET_EMPLOYER: (*PLACEMENT_CHECK.values(), *_AGREEMENT, Guard.EMPLOYMENT_CONTRACT),
-    Effect.CLEAR_PLACEMENT: (*PLACEMENT_CHECK.values(), *_AGREEMENT, Guard.EMPLOYMENT_CONTRACT),
+    Effect.SET_EMPLOYER: _PLACEMENT,
+    Effect.CLEAR_PLACEMENT: _PLACEMENT,
     Effect.WITHDRAW_CONSENT: (Guard.CONSENT,),
 }
 
-#: A fact with this effect must carry this guard.
+#: A transition or fact with this effect must carry this guard.
 FACT_RULES: Mapping[Effect, Guard] = {
     Effect.EMPLOYER_HEARING: Guard.CONSENT,
     Effect.EXTERNAL_REFERRAL: Guard.CONSENT,
     Effect.SIGNATURE: Guard.SIGNATURE_PARTY,
+    Effect.GIVE_CONSENT: Guard.CONSENT_GIVER,
+    Effect.RAISE_FLAG: Guard.FLAG_BASIS,
+    Effect.LIFT_FLAG: Guard.FLAG_RAISED,
+    Effect.RECOMMEND_FLAG: Guard.CASE_LINK,
+    Effect.DISMISS_ALERT: Guard.ALERT_OPEN,
 }
 
-#: A transition with this guard needs a required field of this name and kind.
-FIELD_RULES: Mapping[Guard, tuple[str, FieldKind]] = {
-    Guard.REASON_CODE: ("reason", FieldKind.CODE),
+#: A transition or fact with this guard needs required fields of these names and kinds.
+FIELD_RULES: Mapping[Guard, tuple[tuple[str, FieldKind], ...]] = {
+    Guard.REASON_CODE: (("reason", FieldKind.CODE),),
+    Guard.CONSENT_GIVER: (("given_by", FieldKind.CODE),),
+    Guard.OUTCOME_HEARD: (("outcome", FieldKind.CODE),),
+    Guard.FLAG_BASIS: (("flag", FieldKind.CODE), ("basis", FieldKind.CODE)),
+    Guard.FLAG_RAISED: (("flag", FieldKind.CODE),),
+    Guard.CASE_LINK: (("flag", FieldKind.CODE), ("case", FieldKind.ID)),
+    Guard.ALERT_OPEN: (("alert", FieldKind.INT),),
 }
 
 

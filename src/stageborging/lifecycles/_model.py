@@ -39,9 +39,12 @@ class Guard(StrEnum):
     SIGNATURES = "signatures"
     #: the start date is reached and the agreement was confirmed no later than it
     NO_RETROACTIVE_START = "no_retroactive_start"
-    #: the employer is recognised for the student's qualification (MBO)
+    #: the employer is recognised for the student's qualification (MBO), and in good
+    #: standing: not blocked, a review before new placements passed, no recorded
+    #: revocation or suspension of the recognition in effect, not closed down
     RECOGNITION = "recognition"
-    #: the programme approved the assignment (HBO)
+    #: the programme approved the assignment (HBO), at an employer in good standing (as
+    #: for ``recognition``)
     ASSIGNMENT_APPROVAL = "assignment_approval"
     #: a reason code from the transition's list is required
     REASON_CODE = "reason_code"
@@ -59,6 +62,21 @@ class Guard(StrEnum):
     REPORTER_FEEDBACK = "reporter_feedback"
     #: a signature's party matches the role that records it
     SIGNATURE_PARTY = "signature_party"
+    #: consent is the affected student's where the report names one; an anonymous
+    #: report takes no consent (it is registered only)
+    CONSENT_GIVER = "consent_giver"
+    #: an outcome ``founded`` needs someone heard: a hearing held, or an external body's
+    #: founded outcome, while consent stood (never for a case registered only)
+    OUTCOME_HEARD = "outcome_heard"
+    #: a block rests on a founded case (the confidential advisor's recommendation) or an
+    #: external decision; a flag answering a pattern alert is a watch on an open alert
+    FLAG_BASIS = "flag_basis"
+    #: a flag is lifted only while it is raised
+    FLAG_RAISED = "flag_raised"
+    #: a recommendation links a case about this employer; a block only a founded one
+    CASE_LINK = "case_link"
+    #: a pattern alert is dismissed only while it is open
+    ALERT_OPEN = "alert_open"
 
 
 class Effect(StrEnum):
@@ -85,13 +103,29 @@ class Effect(StrEnum):
     EMPLOYMENT_CONTRACT = "employment_contract"
     REPEAT_PERIOD = "repeat_period"
     RESCHEDULE = "reschedule"
+    SIGNPOSTING = "signposting"
+    EXTERNAL_OUTCOME = "external_outcome"
+    OUTCOME = "outcome"
+    PLACEMENT_REVIEW = "placement_review"
+    EMPLOYER_NOTICE = "employer_notice"
+    RAISE_FLAG = "raise_flag"
+    LIFT_FLAG = "lift_flag"
+    RECOMMEND_FLAG = "recommend_flag"
+    PATTERN_ALERT = "pattern_alert"
+    DISMISS_ALERT = "dismiss_alert"
+    RECOGNITION_REVOKED = "recognition_revoked"
+    RECOGNITION_SUSPENDED = "recognition_suspended"
+    RECOGNITION_REINSTATED = "recognition_reinstated"
+    EMPLOYER_CLOSED = "employer_closed"
 
 
 class Kind(StrEnum):
-    """What a lifecycle follows: an internship or a discrimination report (case)."""
+    """What a lifecycle follows: an internship, a discrimination report (case), or an
+    employer (a leerbedrijf: its flags and recognitions)."""
 
     INTERNSHIP = "internship"
     CASE = "case"
+    EMPLOYER = "employer"
 
 
 class Education(StrEnum):
@@ -99,7 +133,7 @@ class Education(StrEnum):
 
     MBO = "mbo"  #: vocational: the employer is recognised (``recognition``)
     HBO = "hbo"  #: higher: the programme approves the assignment (``assignment_approval``)
-    NONE = "none"  #: not an internship (a case)
+    NONE = "none"  #: not an internship (a case, an employer)
 
 
 def known_or_raw(kind: type[E], value: Any) -> Any:

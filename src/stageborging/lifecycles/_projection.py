@@ -17,6 +17,7 @@ from ._definition import LifecycleDefinition
 from ._imports import imported_facts
 from ._institution import noted
 from ._model import Effect
+from ._standing import EMPLOYER_EFFECTS, employer_effect
 
 __all__ = ["PLAN", "advance", "apply", "effects_of", "fold", "initial_facts"]
 
@@ -40,7 +41,8 @@ def fold(
     the definition that says what the event's effects are, so a stream that was
     migrated is folded event by event under the version in force at the time.
     ``body`` is the decoded event body: ``data`` and ``date`` (the institution's
-    calendar date of the event) are what effects read. The first event must be
+    calendar date of the event) are what effects read, with ``seq`` and the actor's
+    ``role``. The first event must be
     the ``opened`` one. An event whose ``seq`` a ``corrected`` event names is left out.
     """
     listed = list(events)
@@ -67,7 +69,9 @@ def advance(
     if event["type"] == EventType.NOTED:
         return noted(facts, event["name"], body["data"])
     effects = effects_of(definition_of(event["definition"]), event["type"], event["name"])
-    return apply(facts, effects, body["data"], body["date"]) if effects else facts
+    if not effects:
+        return facts
+    return apply(facts, effects, body["data"], body["date"], event["seq"], event["role"])
 
 
 def effects_of(definition: LifecycleDefinition, event_type: str, name: str) -> tuple[Effect, ...]:
@@ -84,21 +88,37 @@ def _clear_agreement(facts: Facts) -> None:
     facts["agreement_confirmed_on"] = None
 
 
+def _new_employer(facts: Facts) -> None:
+    """What a new or cleared employer takes away: the approvals, reviews and notices of
+    the last one."""
+    facts["assignment_approved"] = False
+    facts.pop("placement_review", None)
+    facts.pop("employer_notices", None)
+
+
 def apply(
-    facts: Mapping[str, Any], effects: Iterable[Effect], data: Mapping[str, Any], day: str
+    facts: Mapping[str, Any],
+    effects: Iterable[Effect],
+    data: Mapping[str, Any],
+    day: str,
+    seq: int = 0,
+    role: str = "",
 ) -> Facts:
-    """Return new facts after *effects* with the command's *data* on *day* (ISO date).
+    """Return new facts after *effects* with the command's *data* on *day* (ISO date), as
+    event *seq* of its stream by an actor in *role*.
 
     *facts* itself is not changed.
     """
     new: Facts = dict(facts)
     for effect in effects:
-        if effect is Effect.SET_EMPLOYER:
+        if effect in EMPLOYER_EFFECTS:
+            employer_effect(new, effect, data, day, seq, role)
+        elif effect is Effect.SET_EMPLOYER:
             new["employer"] = data["employer"]
-            new["assignment_approved"] = False
+            _new_employer(new)
         elif effect is Effect.CLEAR_PLACEMENT:
             new["employer"] = None
-            new["assignment_approved"] = False
+            _new_employer(new)
             _clear_agreement(new)
         elif effect is Effect.NEW_AGREEMENT:
             new["agreement_version"] = new.get("agreement_version", 0) + 1
@@ -160,4 +180,16 @@ def apply(
             new["feedback_given"] = True
         elif effect is Effect.EVIDENCE:
             new["evidence"] = new.get("evidence", 0) + 1  # its note is sealed: only a count
+        elif effect is Effect.SIGNPOSTING:
+            new["signposted"] = sorted({*new.get("signposted", []), *data["signposted"]})
+        elif effect is Effect.EXTERNAL_OUTCOME:
+            new["external_outcome"] = data["outcome"]
+        elif effect is Effect.OUTCOME:
+            new["outcome"] = data["outcome"]
+        elif effect is Effect.PLACEMENT_REVIEW:
+            new["placement_review"] = {"employer": new.get("employer"),
+                                       "decision": data["decision"], "role": role}  # fmt: skip
+        elif effect is Effect.EMPLOYER_NOTICE:
+            notice = {"notice": data["notice"], "since": data["since"]}
+            new["employer_notices"] = [*new.get("employer_notices", []), notice]
     return new

@@ -40,6 +40,7 @@ from ._hardrules import (
     VOIDS,
     Carrier,
     carries,
+    carries_any,
     path_guards,
     tracked_guards,
 )
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CASE_PHASES",
+    "EMPLOYER_PHASES",
     "FINAL_PHASES",
     "INTERNSHIP_PHASES",
     "PHASES",
@@ -78,15 +80,18 @@ CASE_PHASES = (
     "acknowledged",
     "intake_held",
     "investigating",
+    "awaiting_external",
     "registered_only",
     "outcome_recorded",
     "closed",
 )
+EMPLOYER_PHASES = ("operating", "closed_down")
 PHASES: Mapping[Kind, tuple[str, ...]] = {
     Kind.INTERNSHIP: INTERNSHIP_PHASES,
     Kind.CASE: CASE_PHASES,
+    Kind.EMPLOYER: EMPLOYER_PHASES,
 }
-FINAL_PHASES = frozenset({"completed", "withdrawn", "closed"})
+FINAL_PHASES = frozenset({"completed", "withdrawn", "closed", "closed_down"})
 
 
 @frozen
@@ -106,7 +111,7 @@ def passes(carrier: Carrier, passed: frozenset[Guard], education: Education) -> 
     Its guards are checked before its effects apply, so a guard it passes and
     an effect that voids it leave the guard not passed.
     """
-    gained = {g for g in tracked_guards(education) if carries(carrier, PASSED_BY[g])}
+    gained = {g for g in tracked_guards(education) if carries_any(carrier, PASSED_BY[g])}
     lost = {g for effect in carrier.effects for g in VOIDS.get(effect, ())}
     return frozenset((passed | gained) - lost)
 

@@ -121,22 +121,23 @@ def _check_graph(defn: LifecycleDefinition) -> None:
 
 
 def _check_fields_and_facts(defn: LifecycleDefinition) -> None:
-    """The field rules on transitions and the fact rules (see :mod:`._hardrules`)."""
-    for t in defn.transitions:
-        for guard, (name, kind) in FIELD_RULES.items():
-            if guard not in t.guards:
-                continue
-            spec = next((f for f in t.fields if f.name == name), None)
-            if spec is None or not spec.required or spec.kind is not kind:
-                raise _fail(
-                    defn,
-                    f"transition {t.trigger!r}",
-                    f"the {guard.value} guard needs a required {kind.value} field {name!r}",
-                )
-    for fact in defn.facts:
-        needed = FACT_RULES.get(fact.effect)
-        if needed is not None and needed not in fact.guards:
-            raise _fail(defn, f"fact {fact.name!r}", f"must carry the hard guard {needed.value!r}")
+    """The field rules and the effect rules on transitions and facts (see :mod:`._hardrules`)."""
+    moves = [(f"transition {t.trigger!r}", t.guards, t.effects, t.fields) for t in defn.transitions]
+    moves += [(f"fact {f.name!r}", f.guards, (f.effect,), f.fields) for f in defn.facts]
+    for element, guards, effects, fields in moves:
+        for guard in guards:
+            for name, kind in FIELD_RULES.get(guard, ()):
+                spec = next((f for f in fields if f.name == name), None)
+                if spec is None or not spec.required or spec.kind is not kind:
+                    raise _fail(
+                        defn,
+                        element,
+                        f"the {guard.value} guard needs a required {kind.value} field {name!r}",
+                    )
+        for effect in effects:
+            needed = FACT_RULES.get(effect)
+            if needed is not None and needed not in guards:
+                raise _fail(defn, element, f"must carry the hard guard {needed.value!r}")
 
 
 def _check_phases(defn: LifecycleDefinition) -> None:

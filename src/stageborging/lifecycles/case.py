@@ -10,7 +10,16 @@ from ._fields import FieldKind, FieldSpec
 from ._model import Effect, FactSpec, Guard, Kind, Transition
 from ._proof import CASE_PHASES
 
-__all__ = ["GROUNDS", "OUTCOMES", "REFERRAL_TARGETS", "case"]
+__all__ = [
+    "CONSENT_GIVERS",
+    "EXTERNAL_OUTCOMES",
+    "GROUNDS",
+    "OUTCOMES",
+    "REFERRAL_TARGETS",
+    "REPORTERS",
+    "SIGNPOSTS",
+    "case",
+]
 
 #: Self-reported grounds of a report: optional, a code, never a description.
 GROUNDS = (
@@ -23,17 +32,46 @@ GROUNDS = (
     "other",
     "not_stated",
 )
+#: Who made the report: the affected student, a witness (another student), a member of
+#: staff (coach, placement office, workplace supervisor), or someone who stays anonymous
+#: (registered only: nobody can give consent). Absent: the opener, in their own name.
+REPORTERS = ("student", "witness", "staff", "anonymous")
+#: Whose consent is recorded: the affected student's where the report names a student,
+#: else the reporter's.
+CONSENT_GIVERS = ("affected_student", "reporter")
+#: Where a student is pointed to at intake, which needs no consent (DOMAIN §8b): SBB's
+#: meldpunt, the student union (JOB, LSVb, ISO), the anti-discrimination bureau, the
+#: College voor de Rechten van de Mens, the police.
+SIGNPOSTS = (
+    "sbb_meldpunt",
+    "student_union",
+    "antidiscrimination_bureau",
+    "human_rights_college",
+    "police",
+)
 OUTCOMES = ("founded", "unfounded", "undetermined", "withdrawn")
-REFERRAL_TARGETS = ("sbb_meldpunt", "antidiscrimination_bureau", "student_union", "other")
+#: Where a case is referred, with consent: then it waits for that body's outcome.
+REFERRAL_TARGETS = (
+    "sbb_meldpunt",
+    "antidiscrimination_bureau",
+    "student_union",
+    "geschillenadviescommissie",
+    "human_rights_college",
+    "other",
+)
+#: What the external body decided.
+EXTERNAL_OUTCOMES = ("founded", "unfounded", "undetermined", "no_decision")
 
 CA = Role.CONFIDENTIAL_ADVISOR
+CH = Role.CASE_HANDLER
+#: Intake, consent and its withdrawal, feedback and closing: either of them (DOMAIN §8b).
+EITHER = [CA, CH]
 
 
-#: Free text of a report (its description, evidence notes): sealed under the key of the
-#: student it names, else the reporter's; read by the confidential advisor only (and
-#: the subject, and whoever wrote it).
-def _text(name: str) -> FieldSpec:
-    return FieldSpec(name, FieldKind.TEXT, required=False, readers=(CA,))
+#: Free text of a report: sealed under the key of the student it names, else the
+#: reporter's; read by the given roles (and the subject, and whoever wrote it).
+def _text(name: str, *readers: Role) -> FieldSpec:
+    return FieldSpec(name, FieldKind.TEXT, required=False, readers=readers)
 
 
 #: Where a hearing or referral may be attempted; the consent guard then decides, so
@@ -43,7 +81,8 @@ HANDLING = ("intake_held", "investigating", "registered_only")
 
 @cache
 def case() -> LifecycleDefinition:
-    """A discrimination report: hearing and referral only with the reporter's consent."""
+    """A discrimination report: hearing and referral only with the affected student's
+    consent; founded only when someone was heard."""
     return LifecycleDefinition(
         name="case",
         kind=Kind.CASE,
@@ -52,55 +91,83 @@ def case() -> LifecycleDefinition:
         initial="received",
         final=("closed",),
         transitions=(
-            Transition("acknowledge", ["received"], "acknowledged", [CA]),
-            Transition("hold_intake", ["acknowledged"], "intake_held", [CA]),
+            Transition("acknowledge", ["received"], "acknowledged", EITHER),
+            Transition(
+                "hold_intake",
+                ["acknowledged"],
+                "intake_held",
+                EITHER,
+                fields=[FieldSpec("signposted", FieldKind.CODES, codes=SIGNPOSTS)],
+                effects=[Effect.SIGNPOSTING],
+            ),
             Transition(
                 "give_consent",
                 ["intake_held", "registered_only"],
                 "investigating",
-                [CA],
-                fields=[FieldSpec("form", FieldKind.CODE, codes=("written", "verbal"))],
+                EITHER,
+                guards=[Guard.CONSENT_GIVER],
+                fields=[
+                    FieldSpec("form", FieldKind.CODE, codes=("written", "verbal")),
+                    FieldSpec("given_by", FieldKind.CODE, codes=CONSENT_GIVERS),
+                ],
                 effects=[Effect.GIVE_CONSENT],
             ),
-            Transition("register_only", ["intake_held"], "registered_only", [CA]),
+            Transition("register_only", ["intake_held"], "registered_only", EITHER),
             Transition(
                 "withdraw_consent",
-                ["investigating"],
+                ["investigating", "awaiting_external"],
                 "registered_only",
-                [CA],
+                EITHER,
                 effects=[Effect.WITHDRAW_CONSENT],
+            ),
+            Transition(
+                "refer",
+                HANDLING,
+                "awaiting_external",
+                [CH],
+                guards=[Guard.CONSENT],
+                fields=[FieldSpec("to", FieldKind.CODE, codes=REFERRAL_TARGETS)],
+                effects=[Effect.EXTERNAL_REFERRAL],
+            ),
+            Transition(
+                "record_external_outcome",
+                ["awaiting_external"],
+                "investigating",
+                [CH],
+                fields=[FieldSpec("outcome", FieldKind.CODE, codes=EXTERNAL_OUTCOMES)],
+                effects=[Effect.EXTERNAL_OUTCOME],
             ),
             Transition(
                 "record_outcome",
                 ["investigating", "registered_only"],
                 "outcome_recorded",
-                [CA],
+                EITHER,
+                guards=[Guard.OUTCOME_HEARD],
                 fields=[FieldSpec("outcome", FieldKind.CODE, codes=OUTCOMES)],
+                effects=[Effect.OUTCOME],
             ),
             Transition(
-                "close", ["outcome_recorded"], "closed", [CA], guards=[Guard.REPORTER_FEEDBACK]
+                "close", ["outcome_recorded"], "closed", EITHER, guards=[Guard.REPORTER_FEEDBACK]
             ),
         ),
         facts=(
             FactSpec(
                 "employer_hearing",
-                [CA],
+                [CH],
                 Effect.EMPLOYER_HEARING,
                 fields=[FieldSpec("held_on", FieldKind.DATE)],
                 guards=[Guard.CONSENT],
                 states=HANDLING,
             ),
             FactSpec(
-                "external_referral",
-                [CA],
-                Effect.EXTERNAL_REFERRAL,
-                fields=[FieldSpec("to", FieldKind.CODE, codes=REFERRAL_TARGETS)],
-                guards=[Guard.CONSENT],
-                states=HANDLING,
+                "signposting",
+                EITHER,
+                Effect.SIGNPOSTING,
+                fields=[FieldSpec("signposted", FieldKind.CODES, codes=SIGNPOSTS)],
             ),
             FactSpec(
                 "reporter_feedback",
-                [CA],
+                EITHER,
                 Effect.REPORTER_FEEDBACK,
                 fields=[
                     FieldSpec("channel", FieldKind.CODE, codes=("in_person", "written", "phone"))
@@ -109,7 +176,7 @@ def case() -> LifecycleDefinition:
             ),
             FactSpec(
                 "evidence",
-                [CA],
+                EITHER,
                 Effect.EVIDENCE,
                 fields=[
                     FieldSpec(
@@ -117,7 +184,7 @@ def case() -> LifecycleDefinition:
                         FieldKind.CODE,
                         codes=("statement", "message", "document", "observation", "other"),
                     ),
-                    _text("note"),
+                    _text("note", CA, CH),
                 ],
                 states=[s for s in CASE_PHASES if s != "closed"],
             ),
@@ -128,9 +195,11 @@ def case() -> LifecycleDefinition:
             Role.PLACEMENT_OFFICE,
             Role.WORKPLACE_SUPERVISOR,
             CA,
+            CH,
         ],
         open_fields=(
             FieldSpec("phase", FieldKind.CODE, codes=("search", "internship")),
+            FieldSpec("reporter", FieldKind.CODE, codes=REPORTERS, required=False),
             FieldSpec("internship", FieldKind.ID, required=False),
             FieldSpec("employer", FieldKind.ID, required=False),
             FieldSpec("student", FieldKind.ID, required=False),
@@ -138,6 +207,6 @@ def case() -> LifecycleDefinition:
             FieldSpec(
                 "ground", FieldKind.CODE, codes=GROUNDS, required=False, sealed=True, readers=(CA,)
             ),
-            _text("description"),
+            _text("description", CA),
         ),
     )

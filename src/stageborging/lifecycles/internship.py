@@ -16,6 +16,8 @@ __all__ = [
     "AGREEMENT_FIELDS_MBO",
     "CANCEL_REASONS",
     "CONTACT_LOCATIONS",
+    "EMPLOYER_NOTICES",
+    "NOTICE_STATES",
     "REPEAT_REASONS",
     "REPLACEMENT_REASONS",
     "RESCHEDULE_REASONS",
@@ -26,15 +28,26 @@ __all__ = [
     "mbo_bpv",
 ]
 
-SUSPEND_REASONS = ("investigation", "illness", "employer_closure", "other")
+#: Why a running placement is suspended: during the investigation of a report (with
+#: an opaque link to the case), for the student's safety (never waits for consent), …
+SUSPEND_REASONS = ("investigation", "unsafe", "illness", "employer_closure", "other")
 CANCEL_REASONS = (
     "student_choice",
     "employer_withdrew",
     "not_recognised",
     "agreement_not_signed",
     "discrimination",
+    "recognition_revoked",
+    "employer_closed",
+    "employer_blocked",
     "other",
 )
+#: What the system tells a placement about its employer: a block raised, or the
+#: recognition for the student's qualification suspended (a person decides what next).
+EMPLOYER_NOTICES = ("blocked", "recognition_suspended")
+#: The placement phases and the running ones: where an employer notice may arrive.
+NOTICE_STATES = ("placement_proposed", "employer_verified", "agreement_pending",
+                 "ready_to_start", "active", "suspended")  # fmt: skip
 TERMINATE_REASONS = (
     "student_initiative",
     "employer_initiative",
@@ -105,6 +118,12 @@ _NOTE = FieldSpec(
     FieldKind.TEXT,
     required=False,
     readers=(Role.COACH, Role.PLACEMENT_OFFICE, Role.TEAM_LEAD),
+)
+
+#: The case a suspension for an investigation is about: an opaque link, sealed under the
+#: student's key, which only the confidential advisor resolves (DOMAIN §8b).
+_CASE_LINK = FieldSpec(
+    "case", FieldKind.ID, required=False, sealed=True, readers=(Role.CONFIDENTIAL_ADVISOR,)
 )
 
 #: The agreement's planned hours a week (the minor_hours guard reads them).
@@ -182,7 +201,7 @@ def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tup
             "suspended",
             [C, P, Role.CONFIDENTIAL_ADVISOR],
             guards=[Guard.REASON_CODE],
-            fields=[_reason(SUSPEND_REASONS), _NOTE],
+            fields=[_reason(SUSPEND_REASONS), _NOTE, _CASE_LINK],
         ),
         Transition("resume", ["suspended"], "active", [C, P]),
         Transition("finish", ["active"], "assessment", [C, P, X]),
@@ -310,6 +329,23 @@ def _facts(education: Education) -> tuple[FactSpec, ...]:
                 FieldSpec("social_safety", FieldKind.CODE, codes=("safe", "concerns", "unsafe"))
             ],
             states=["active", "suspended"],
+        ),
+        FactSpec(
+            "placement_review",
+            [P, Role.TEAM_LEAD],
+            Effect.PLACEMENT_REVIEW,
+            fields=[FieldSpec("decision", FieldKind.CODE, codes=("approved", "rejected"))],
+            states=["placement_proposed"],
+        ),
+        FactSpec(
+            "employer_notice",
+            [X],
+            Effect.EMPLOYER_NOTICE,
+            fields=[
+                FieldSpec("notice", FieldKind.CODE, codes=EMPLOYER_NOTICES),
+                FieldSpec("since", FieldKind.DATE),
+            ],
+            states=NOTICE_STATES,
         ),
         FactSpec(
             "assessment_decision",

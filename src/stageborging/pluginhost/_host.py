@@ -78,9 +78,10 @@ class PluginHost:
         self._block = frozenset(block)
         self.problems: list[PluginProblem] = []
         if defaults:
-            from ._defaults import DefaultRules
+            from ._defaults import CaseDeadlines, DefaultRules
 
             self._register_unless_blocked(DefaultRules(), "built-in")
+            self._register_unless_blocked(CaseDeadlines(), "built-in")
         for plugin in plugins:
             self._register_unless_blocked(plugin, "explicit")
         if entry_points:

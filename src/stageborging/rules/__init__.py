@@ -2,7 +2,17 @@
 the guards DOMAIN.md marks *hard*, and the plugins' checks, before the lifecycle moves."""
 
 from ._decision import decide
-from ._guards import GUARD_CHECKS, Command, check_role, evaluate_guards, required_parties
+from ._guards import (
+    GUARD_CHECKS,
+    Command,
+    Context,
+    Linked,
+    Lookup,
+    check_role,
+    evaluate_guards,
+    nothing_linked,
+    required_parties,
+)
 from ._imports import judge_import
 from ._migration import judge_migration
 from ._moves import (
@@ -20,6 +30,9 @@ from ._moves import (
 __all__ = [
     "GUARD_CHECKS",
     "Command",
+    "Context",
+    "Linked",
+    "Lookup",
     "Move",
     "check_actor",
     "check_expected_version",
@@ -30,6 +43,7 @@ __all__ = [
     "evaluate_guards",
     "judge_import",
     "judge_migration",
+    "nothing_linked",
     "required_parties",
     "resolve_fact",
     "resolve_noted",

@@ -8,7 +8,7 @@ from datetime import date
 from ..core import EventType, Finding, PluginInfo, Stream
 from ..lifecycles import FactSpec, Transition
 from ..pluginhost import PluginHost, RecognitionAnswer
-from ._guards import Command, check_role, evaluate_guards
+from ._guards import Command, Context, Lookup, check_role, evaluate_guards, nothing_linked
 
 __all__ = ["decide"]
 
@@ -20,12 +20,17 @@ _CHECK_HOOKS = {
 
 
 def decide(
-    cmd: Command, host: PluginHost, stream: Callable[[], Stream]
+    cmd: Command,
+    host: PluginHost,
+    stream: Callable[[], Stream],
+    employer: Lookup = nothing_linked,
+    linked: Lookup = nothing_linked,
 ) -> tuple[list[Finding], list[PluginInfo]]:
     """Every finding on *cmd*, and the plugins that took part (sorted by name, unique).
 
     *stream* gives the read-only stream the plugins see; it is only called when a
-    plugin checks this kind of move.
+    plugin checks this kind of move. *employer* and *linked* look up the other streams
+    the hard rules read (an employer by its id, any stream by its id).
     """
     answered: list[str] = []
 
@@ -34,7 +39,7 @@ def decide(
         answered.append(answer.source)
         return answer
 
-    findings = check_role(cmd) + evaluate_guards(cmd, verify)
+    findings = check_role(cmd) + evaluate_guards(cmd, Context(verify, employer, linked))
     plugins: list[PluginInfo] = []
     hook = _CHECK_HOOKS.get(cmd.move.type)
     if hook is not None and host.implemented(hook):

@@ -12,24 +12,64 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from ..core import Actor, Finding, Recognition, Role, finding
-from ..lifecycles import Education, Guard, LifecycleDefinition
+from ..lifecycles import (
+    Education,
+    Guard,
+    Kind,
+    LifecycleDefinition,
+    active_flags,
+    recognition_in_effect,
+)
 from ..pluginhost import RecognitionAnswer
 from ._moves import Move
 
 __all__ = [
     "GUARD_CHECKS",
     "Command",
+    "Context",
+    "Linked",
+    "Lookup",
     "Verifier",
     "check_role",
     "evaluate_guards",
+    "nothing_linked",
     "required_parties",
 ]
 
 
 #: (employer, qualification, on) -> answer; supplied by the engine from the plugins.
 Verifier = Callable[[str, str, date], RecognitionAnswer]
-#: A guard's check: the command and the verifier -> findings.
-Check = Callable[["Command", Verifier], list["Finding"]]
+
+
+class Linked(NamedTuple):
+    """Another stream a hard rule reads: its kind, state and facts (read-only)."""
+
+    kind: str
+    state: str
+    facts: Mapping[str, Any]
+
+
+#: An id -> the stream it names in the command's institution, if the engine knows one.
+Lookup = Callable[[str], "Linked | None"]
+
+
+def nothing_linked(_: str) -> Linked | None:
+    """A lookup that knows no other stream."""
+    return None
+
+
+class Context(NamedTuple):
+    """What the hard rules may read besides the command: the recognition verifier, and
+    the other streams of the command's institution (an employer by its id, any stream
+    by its stream id), as the command's transaction sees them."""
+
+    verify: Verifier
+    employer: Lookup = nothing_linked
+    stream: Lookup = nothing_linked
+
+
+#: A guard's check: the command and its context -> findings.
+Check = Callable[["Command", Context], list["Finding"]]
 
 
 class Command(NamedTuple):
@@ -130,10 +170,11 @@ def _no_retroactive_start(cmd: Command) -> list[Finding]:
     return findings
 
 
-def _assignment_approval(cmd: Command) -> list[Finding]:
-    if cmd.facts.get("assignment_approved"):
-        return []
-    return [finding("assignment.not_approved")]
+def _assignment_approval(cmd: Command, ctx: Context) -> list[Finding]:
+    found = _employer_standing(cmd, ctx)
+    if not cmd.facts.get("assignment_approved"):
+        found.append(finding("assignment.not_approved"))
+    return found
 
 
 def _minor_hours(cmd: Command) -> list[Finding]:
@@ -173,6 +214,113 @@ def _consent(cmd: Command) -> list[Finding]:
     return [] if cmd.facts.get("consent") else [finding("consent.missing", command=cmd.name)]
 
 
+def _consent_giver(cmd: Command) -> list[Finding]:
+    details = cmd.facts["details"]
+    if details.get("reporter") == "anonymous":
+        return [finding("consent.anonymous")]
+    if "student" in details and cmd.data["given_by"] != "affected_student":
+        return [finding("consent.not_affected_student")]
+    return []
+
+
+def _outcome_heard(cmd: Command) -> list[Finding]:
+    if cmd.data["outcome"] != "founded":
+        return []
+    if cmd.definition.phase_of.get(cmd.state) == "registered_only":
+        return [finding("outcome.registered_only")]
+    heard = cmd.facts.get("hearings", 0) > 0 or cmd.facts.get("external_outcome") == "founded"
+    return [] if heard else [finding("outcome.not_heard")]
+
+
+def _employer_standing(cmd: Command, ctx: Context) -> list[Finding]:
+    """What the employer's stream holds against the placement (part of the placement
+    check of either education): closed down, a block, a review not passed, SBB's
+    revocation or suspension of the recognition for the student's qualification."""
+    employer = cmd.facts.get("employer")
+    if employer is None:  # the placement check names it: no employer proposed
+        return []
+    linked = ctx.employer(employer)
+    if linked is None:  # never referenced here: nothing known against it
+        return []
+    today = _today(cmd)
+    found = []
+    if "closed_on" in linked.facts:
+        found.append(finding("employer.closed", since=linked.facts["closed_on"]))
+    flags = active_flags(linked.facts, today)
+    block = flags.get("block")
+    if block is not None:
+        found.append(finding("employer.blocked", since=block["raised_on"], role=block["role"],
+                             until=block["expires_on"]))  # fmt: skip
+    review = flags.get("review_before_new_placement")
+    if review is not None:
+        done = cmd.facts.get("placement_review")
+        if done is None or done["employer"] != employer:
+            found.append(finding("employer.review_required", since=review["raised_on"],
+                                 role=review["role"]))  # fmt: skip
+        elif done["decision"] != "approved":
+            found.append(finding("employer.review_rejected", since=review["raised_on"]))
+    qualification = cmd.facts["details"].get("qualification")
+    if isinstance(qualification, str):
+        decision = recognition_in_effect(linked.facts, qualification, today)
+        if decision is not None:
+            found.append(finding(f"employer.recognition_{decision['status']}",
+                                 qualification=qualification,
+                                 since=decision["effective_on"]))  # fmt: skip
+    return found
+
+
+def _flag_basis(cmd: Command) -> list[Finding]:
+    flag, basis, data = cmd.data["flag"], cmd.data["basis"], cmd.data
+    found = []
+    for field, wanted in (("recommendation", "recommendation"), ("alert", "pattern_alert")):
+        if (field in data) != (basis == wanted):
+            found.append(finding("flag.basis_mismatch", field=field, basis=basis))
+    if flag == "block" and basis not in ("recommendation", "external_decision"):
+        found.append(finding("flag.block_basis"))
+    if basis == "recommendation" and "recommendation" in data:
+        seq = data["recommendation"]
+        open_ = [r for r in cmd.facts.get("recommendations", []) if r["seq"] == seq]
+        if not open_:
+            found.append(finding("flag.no_recommendation", seq=seq))
+        elif flag == "block" and open_[0]["flag"] != "block":
+            found.append(finding("flag.not_recommended", seq=seq, recommended=open_[0]["flag"]))
+    if basis == "pattern_alert":
+        if flag != "watch":
+            found.append(finding("flag.alert_watch_only", flag=flag))
+        seq = data.get("alert")
+        alert = cmd.facts.get("alerts", {}).get(str(seq))
+        if seq is not None and (alert is None or alert["status"] != "open"):
+            found.append(finding("flag.no_open_alert", seq=seq))
+    if data["expires_on"] <= _today(cmd):
+        found.append(finding("flag.expired", expires=data["expires_on"]))
+    return found
+
+
+def _flag_raised(cmd: Command) -> list[Finding]:
+    flag = cmd.data["flag"]
+    return [] if flag in cmd.facts.get("flags", {}) else [finding("flag.not_raised", flag=flag)]
+
+
+def _case_link(cmd: Command, ctx: Context) -> list[Finding]:
+    # The case is a sealed field: this rule reads it in the clear to check the link,
+    # and its findings never quote it.
+    linked = ctx.stream(cmd.move.sealed["case"])
+    if linked is None or linked.kind != Kind.CASE:
+        return [finding("recommendation.no_case")]
+    if linked.facts["details"].get("employer") != cmd.facts["details"]["employer"]:
+        return [finding("recommendation.other_employer")]
+    if cmd.data["flag"] == "block" and linked.facts.get("outcome") != "founded":
+        return [finding("recommendation.not_founded")]
+    return []
+
+
+def _alert_open(cmd: Command) -> list[Finding]:
+    seq = cmd.data["alert"]
+    alert = cmd.facts.get("alerts", {}).get(str(seq))
+    return [] if alert is not None and alert["status"] == "open" else [
+        finding("alert.not_open", seq=seq)]  # fmt: skip
+
+
 def _feedback(cmd: Command) -> list[Finding]:
     return [] if cmd.facts.get("feedback_given") else [finding("feedback.missing")]
 
@@ -192,12 +340,17 @@ def _signature_party(cmd: Command) -> list[Finding]:
     return findings
 
 
-def _recognition(cmd: Command, verify: Verifier) -> list[Finding]:
+def _recognition(cmd: Command, ctx: Context) -> list[Finding]:
     employer = cmd.facts.get("employer")
     if employer is None:
         return [finding("recognition.no_employer")]
+    return _employer_standing(cmd, ctx) + _recognised(cmd, ctx, employer)
+
+
+def _recognised(cmd: Command, ctx: Context, employer: str) -> list[Finding]:
+    """What the recognition verifier answers for the placement at *employer*."""
     qualification = cmd.facts["details"].get("qualification", "")
-    answer = verify(employer, qualification, cmd.now.date())
+    answer = ctx.verify(employer, qualification, cmd.now.date())
     if answer.error is not None:
         return [finding("recognition.verifier_failed", plugin=answer.source, error=answer.error)]
     if answer.recognised is None and answer.asked:
@@ -217,7 +370,7 @@ def _recognition(cmd: Command, verify: Verifier) -> list[Finding]:
     ]
 
 
-def _reason_code(cmd: Command, verify: Verifier) -> list[Finding]:
+def _reason_code(cmd: Command, ctx: Context) -> list[Finding]:
     # The code itself is a required field of the transition: input validation refused
     # a command without one before any rule ran (and the definition's validation
     # made sure the field is there).
@@ -225,7 +378,7 @@ def _reason_code(cmd: Command, verify: Verifier) -> list[Finding]:
 
 
 def _only_facts(check: Callable[[Command], list[Finding]]) -> Check:
-    def run(cmd: Command, verify: Verifier) -> list[Finding]:
+    def run(cmd: Command, ctx: Context) -> list[Finding]:
         return check(cmd)
 
     return run
@@ -237,7 +390,7 @@ GUARD_CHECKS: Mapping[Guard, Check] = {
     Guard.SIGNATURES: _only_facts(_signatures),
     Guard.NO_RETROACTIVE_START: _only_facts(_no_retroactive_start),
     Guard.RECOGNITION: _recognition,
-    Guard.ASSIGNMENT_APPROVAL: _only_facts(_assignment_approval),
+    Guard.ASSIGNMENT_APPROVAL: _assignment_approval,
     Guard.ASSESSMENT_DECISION: _only_facts(_assessment),
     Guard.ASSESSMENT_FAILED: _only_facts(_assessment_failed),
     Guard.EMPLOYMENT_CONTRACT: _only_facts(_employment_contract),
@@ -246,12 +399,18 @@ GUARD_CHECKS: Mapping[Guard, Check] = {
     Guard.REPORTER_FEEDBACK: _only_facts(_feedback),
     Guard.SIGNATURE_PARTY: _only_facts(_signature_party),
     Guard.REASON_CODE: _reason_code,
+    Guard.CONSENT_GIVER: _only_facts(_consent_giver),
+    Guard.OUTCOME_HEARD: _only_facts(_outcome_heard),
+    Guard.FLAG_BASIS: _only_facts(_flag_basis),
+    Guard.FLAG_RAISED: _only_facts(_flag_raised),
+    Guard.CASE_LINK: _case_link,
+    Guard.ALERT_OPEN: _only_facts(_alert_open),
 }
 
 
-def evaluate_guards(cmd: Command, verify: Verifier) -> list[Finding]:
+def evaluate_guards(cmd: Command, ctx: Context) -> list[Finding]:
     """Every finding of the command's hard guards, in the order they are declared."""
     findings: list[Finding] = []
     for guard in cmd.move.guards:
-        findings.extend(GUARD_CHECKS[guard](cmd, verify))
+        findings.extend(GUARD_CHECKS[guard](cmd, ctx))
     return findings

@@ -25,7 +25,7 @@ from ..lifecycles import (
     imported_facts,
     initial_facts,
 )
-from ._guards import GUARD_CHECKS, Command
+from ._guards import GUARD_CHECKS, Command, Context
 from ._moves import Move
 
 __all__ = ["judge_import"]
@@ -82,7 +82,7 @@ def judge_import(
                                  day=int(confirmed[8:10]))  # fmt: skip
         cmd = Command(definition=definition, state=needs.state, facts=facts, actor=actor,
                       move=move, now=moment)  # fmt: skip
-        witnessed = GUARD_CHECKS[guard](cmd, _unasked)
+        witnessed = GUARD_CHECKS[guard](cmd, Context(_unasked))
         if any(f.blocks for f in witnessed):
             findings.append(finding("import.unproven", guard=guard.value, state=needs.state))
             findings.extend(witnessed)

@@ -28,7 +28,7 @@ from ..lifecycles import (
     passed_along,
 )
 from ..pluginhost import RecognitionAnswer
-from ._guards import GUARD_CHECKS, Command
+from ._guards import GUARD_CHECKS, Command, Context, Lookup, nothing_linked
 from ._moves import Move
 
 __all__ = ["MIGRATE_ROLES", "judge_migration"]
@@ -50,6 +50,7 @@ def judge_migration(
     history: Sequence[Carrier],
     actor: Actor,
     now: datetime,
+    employer: Lookup = nothing_linked,
 ) -> tuple[str, list[Finding]]:
     """The state a migration from *source* to *target* puts the stream in, and every finding.
 
@@ -63,6 +64,7 @@ def judge_migration(
             it had it (transitions and facts), oldest first.
         actor: Who migrates.
         now: The engine's local time (guards judge dates by it).
+        employer: Looks up the employer's standing (the ``employer_standing`` rule).
     """
     version = target.digest[:12]
     dest = mapping.get(state, state)
@@ -90,8 +92,9 @@ def judge_migration(
     missing = migration_needs(new_phase, passed_along(history, education), education)
     move = Move(type=EventType.MIGRATED, name="migrate", dest=dest, roles=MIGRATE_ROLES, data={})
     cmd = Command(definition=target, state=dest, facts=facts, actor=actor, move=move, now=now)
+    context = Context(_no_verifier, employer)
     for guard in missing:
-        witnessed = [] if guard in _HISTORY_ONLY else GUARD_CHECKS[guard](cmd, _no_verifier)
+        witnessed = [] if guard in _HISTORY_ONLY else GUARD_CHECKS[guard](cmd, context)
         if guard in _HISTORY_ONLY or any(f.blocks for f in witnessed):
             findings.append(
                 finding(

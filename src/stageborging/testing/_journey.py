@@ -38,6 +38,7 @@ _KIT = {
     "exam": Actor("kit-exam", "exam_committee"),
     "assessor": Actor("kit-assessor", "assessor"),
     "advisor": Actor("kit-advisor", "confidential_advisor"),
+    "handler": Actor("kit-handler", "case_handler"),
 }
 
 
@@ -56,6 +57,7 @@ class Cast:
     exam: Actor = _KIT["exam"]
     assessor: Actor = _KIT["assessor"]
     advisor: Actor = _KIT["advisor"]
+    handler: Actor = _KIT["handler"]
 
     def signer(self, party: str) -> Actor:
         """The actor who signs an agreement for *party* (``student``, ``school`` …)."""
@@ -359,10 +361,12 @@ class Journey:
         yield Step(case, "fire", "acknowledge", advisor, None)
         if self.text is not None:
             yield Step(case, "record", "evidence", advisor, {"kind": "statement", **self._note()})
-        yield Step(case, "fire", "hold_intake", advisor, None)
-        yield Step(case, "fire", "give_consent", advisor, {"form": "written"})
-        yield Step(case, "record", "employer_hearing", advisor, {"held_on": "2027-02-01"})
-        yield Step(case, "fire", "record_outcome", advisor, {"outcome": "founded"})
+        yield Step(case, "fire", "hold_intake", advisor, {"signposted": ["sbb_meldpunt"]})
+        yield Step(case, "fire", "give_consent", advisor,
+                   {"form": "written", "given_by": "affected_student"})  # fmt: skip
+        handler = cast.handler
+        yield Step(case, "record", "employer_hearing", handler, {"held_on": "2027-02-01"})
+        yield Step(case, "fire", "record_outcome", handler, {"outcome": "founded"})
         yield Step(case, "record", "reporter_feedback", advisor, {"channel": "written"})
         yield Step(case, "fire", "close", advisor, None)
 
