@@ -279,7 +279,12 @@ def fire_op(engine: Engine, sids: Sequence[str]) -> Op:
 
 
 def schema_of(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
-    rows = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL")
+    """The tables, indexes and triggers (not SQLite's own statistics, which ``PRAGMA
+    optimize`` may add)."""
+    rows = conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+        " AND name NOT LIKE 'sqlite_%'"
+    )
     return {(kind, name, " ".join(sql.split())) for kind, name, sql in rows}
 
 

@@ -673,7 +673,7 @@ def test_a_database_of_schema_9_learns_each_streams_subject(db: str, clock: Fake
 
 
 def _as_schema_9(engine: Engine) -> None:
-    """Drop what schema 10 added, as a database of the release before held it."""
+    """Drop what schemas 10 and 11 added, as a database of the release before held it."""
     store = engine.store
     if isinstance(store, SQLiteStore):
         import sqlite3
@@ -682,12 +682,14 @@ def _as_schema_9(engine: Engine) -> None:
             conn.executescript(
                 "DROP TABLE stream_subjects; DROP TRIGGER access_log_no_update;"
                 "DROP TRIGGER access_log_no_delete; DROP TABLE access_log;"
-                "PRAGMA user_version = 9;"
+                "DROP TABLE jobs; DROP TABLE applications; PRAGMA user_version = 9;"
             )
         return
     with store._pool.connection() as conn:  # type: ignore[attr-defined]
         conn.execute("DROP TABLE stream_subjects")
         conn.execute("DROP TABLE access_log")
+        conn.execute("DROP TABLE jobs")
+        conn.execute("DROP TABLE applications")
         conn.execute("UPDATE stageborging_schema SET version = 9")
 
 

@@ -156,7 +156,7 @@ def as_schema_3(path: Path) -> None:
             "DROP INDEX events_by_command; DROP INDEX events_by_institution;"
             "DROP INDEX events_escalated; DROP TABLE subject_keys; DROP TABLE stream_subjects;"
             "DROP TRIGGER access_log_no_update; DROP TRIGGER access_log_no_delete;"
-            "DROP TABLE access_log;"
+            "DROP TABLE access_log; DROP TABLE jobs; DROP TABLE applications;"
             "DROP INDEX streams_by_institution; DROP INDEX streams_by_institution_state;"
             "ALTER TABLE events DROP COLUMN command_id; ALTER TABLE events DROP COLUMN institution;"
             "ALTER TABLE streams DROP COLUMN institution;"

@@ -45,6 +45,7 @@ from ..lifecycles import (
     correct_roles,
     corrected_seqs,
     correction_problem,
+    effects_of,
     employer_stream_id,
     fold,
     initial_facts,
@@ -518,9 +519,8 @@ class Pipeline:
         if type is not EventType.REFUSED:  # a refused command's sealed text is not kept
             draft = self._sealed(tx, draft, move.sealed)
         outcome = self.append(tx, row, draft, new_facts)
-        if type is not EventType.REFUSED and Effect.SET_EMPLOYER in move.effects:
-            # the first placement proposed there opens the employer's memory
-            self.employer_stream(tx, move.data["employer"], row.institution, moment)
+        if type is not EventType.REFUSED:
+            self._keep_tables(tx, row, move.effects, move.data, verdict.facts, moment)
         if self.auto_replacement and _needs_replacement(verdict.definition, draft):
             # the student is never the one left without a place: the system starts the
             # replacement search in the same transaction (refused: recorded as such)
@@ -528,6 +528,28 @@ class Pipeline:
             self.command(tx, stream_id, EventType.TRANSITIONED, "seek_replacement", system,
                          None, None)  # fmt: skip
         return outcome
+
+    def _keep_tables(
+        self,
+        tx: Transaction,
+        row: StreamRow,
+        effects: Sequence[Effect],
+        data: Mapping[str, Any],
+        facts: Mapping[str, Any],
+        moment: Moment,
+    ) -> None:
+        """Keep what the store indexes besides the projection in step with an accepted
+        move's *effects* on the stream of *row*: the employer's stream a first placement
+        there opens, and the applications the pattern statistics count."""
+        if Effect.SET_EMPLOYER in effects:
+            self.employer_stream(tx, data["employer"], row.institution, moment)
+        if Effect.APPLICATION_SENT in effects:
+            details = facts["details"]
+            tx.add_application(row.id, data["application"], data["employer"], row.institution,
+                               details.get("programme"), details.get("level"),
+                               moment.day)  # fmt: skip
+        if Effect.APPLICATION_OUTCOME in effects:
+            tx.application_outcome(row.id, data["application"], data["outcome"])
 
     def _sealed(
         self, tx: Transaction, draft: Draft, values: Mapping[str, Any], opener: Actor | None = None
@@ -659,7 +681,11 @@ class Pipeline:
             row.id, row.lifecycle, digest))  # fmt: skip
         draft = _following(row, EventType.CORRECTED, "correct", actor, row.state, definition,
                            data, moment, command_id)  # fmt: skip
-        return self.append(tx, row, draft, facts), []
+        outcome = self.append(tx, row, draft, facts)
+        if Effect.APPLICATION_OUTCOME in effects_of(version, target["type"], target["name"]):
+            app = target["body"]["data"]["application"]  # its outcome as the facts have it now
+            tx.application_outcome(row.id, app, facts.get("applications", {}).get(app))
+        return outcome, []
 
     # -- migrate -------------------------------------------------------------
 

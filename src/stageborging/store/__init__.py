@@ -7,9 +7,11 @@ The PostgreSQL backend is imported only when a ``postgresql://`` URL is opened
 from ._open import is_url, open_store, shown_db
 from ._protocol import (
     AccessEntry,
+    ApplicationCount,
     Closing,
     DeadlineRow,
     DefinitionRow,
+    JobRow,
     KeyRow,
     Store,
     StreamQuery,
@@ -26,9 +28,11 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "AccessEntry",
+    "ApplicationCount",
     "Closing",
     "DeadlineRow",
     "DefinitionRow",
+    "JobRow",
     "KeyRow",
     "PostgresStore",
     "SQLiteStore",

@@ -237,6 +237,49 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log "
         "FOR EACH STATEMENT EXECUTE FUNCTION stageborging_access_log_append_only()",
     ),
+    (
+        # As SQLite's: jobs, and the applications sent (filled from the log).
+        """
+        CREATE TABLE jobs (
+            key           text PRIMARY KEY,
+            kind          text NOT NULL,
+            stream_id     text NOT NULL,
+            institution   text NOT NULL,
+            data          text NOT NULL,
+            due_at        text NOT NULL,
+            leased_until  text,
+            created_at    text NOT NULL,
+            done_at       text
+        )
+        """,
+        "CREATE INDEX jobs_due ON jobs (due_at, key) WHERE done_at IS NULL",
+        """
+        CREATE TABLE applications (
+            stream_id    text NOT NULL,
+            application  text NOT NULL,
+            employer     text NOT NULL,
+            institution  text NOT NULL,
+            programme    text NOT NULL,
+            level        integer,
+            sent_on      text NOT NULL,
+            outcome      text,
+            PRIMARY KEY (stream_id, application)
+        )
+        """,
+        "CREATE INDEX applications_by_sent ON applications (institution, sent_on)",
+        """
+        INSERT INTO applications (stream_id, application, employer, institution, programme,
+                                  level, sent_on, outcome)
+        SELECT e.stream_id, e.b -> 'data' ->> 'application', e.b -> 'data' ->> 'employer',
+               e.institution, COALESCE((s.facts::jsonb) -> 'details' ->> 'programme', ''),
+               ((s.facts::jsonb) -> 'details' ->> 'level')::integer, e.b ->> 'date',
+               (s.facts::jsonb) -> 'applications' ->> (e.b -> 'data' ->> 'application')
+        FROM (SELECT stream_id, institution, convert_from(body, 'UTF8')::jsonb AS b FROM events
+              WHERE type = 'recorded' AND name = 'application_sent') e
+        JOIN streams s ON s.id = e.stream_id
+        ON CONFLICT (stream_id, application) DO NOTHING
+        """,
+    ),
 )
 #: The triggers that keep each table append-only, as verification looks for them.
 PG_TRIGGERS = {

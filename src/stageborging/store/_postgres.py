@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext, suppress
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -56,9 +56,11 @@ from ._pg_schema import (
 )
 from ._protocol import (
     AccessEntry,
+    ApplicationCount,
     Closing,
     DeadlineRow,
     DefinitionRow,
+    JobRow,
     KeyRow,
     StreamQuery,
     VersionCount,
@@ -72,6 +74,7 @@ from ._queues import (
     LIVE_DEADLINES,
     POSTPONE_DEADLINE,
     check_deadlines,
+    check_key,
     check_keys,
     claim_statement,
     close_statement,
@@ -86,6 +89,7 @@ from ._rows import (
     FORKED,
     STREAM_COLUMNS,
     Columns,
+    check_flag,
     check_id_page,
     check_moment,
     check_page,
@@ -96,6 +100,21 @@ from ._rows import (
     owned,
     pg_style,
     verify_snapshot,
+)
+from ._safeguarding import (
+    ADD_APPLICATION,
+    ADD_JOB,
+    APPLICATION_COUNTS,
+    CLAIM_JOBS,
+    FINISH_JOB,
+    LEASE_JOB,
+    READ_JOBS,
+    SET_OUTCOME,
+    application_params,
+    claim_params,
+    count_params,
+    job_params,
+    outcome_params,
 )
 from ._subjects import (
     ADD_ACCESS,
@@ -147,6 +166,8 @@ _LIVE_KEYS, _REWRAP_KEY = pg_style(LIVE_KEYS), pg_style(REWRAP_KEY)
 _LINK_SUBJECT, _STREAM_SUBJECT = pg_style(LINK_SUBJECT), pg_style(STREAM_SUBJECT)
 _SUBJECT_STREAMS = pg_style(SUBJECT_STREAMS)
 _ADD_ACCESS, _READ_ACCESS = pg_style(ADD_ACCESS), pg_style(READ_ACCESS)
+_ADD_JOB, _LEASE_JOB, _FINISH_JOB = pg_style(ADD_JOB), pg_style(LEASE_JOB), pg_style(FINISH_JOB)
+_ADD_APPLICATION, _SET_OUTCOME = pg_style(ADD_APPLICATION), pg_style(SET_OUTCOME)
 #: How long a scrub waits for transactions older than an erasure, in seconds.
 _SCRUB_WAIT = 10.0
 #: Failures after which the whole command may run again: nothing of it was committed.
@@ -416,6 +437,54 @@ class _Transaction:
         self._conn.execute(
             _ADD_ACCESS, access_row(at, actor_id, actor_role, stream_id, fields, outcome)
         )
+
+    def add_job(
+        self,
+        key: str,
+        kind: str,
+        stream_id: str,
+        institution: str,
+        data: Mapping[str, Any],
+        due_at: datetime,
+        at: datetime,
+    ) -> bool:
+        params = job_params(key, kind, stream_id, institution, data, due_at, at)
+        return self._conn.execute(_ADD_JOB, params).rowcount == 1
+
+    def claim_jobs(
+        self, now: datetime, lease_until: datetime, limit: int, institution: str | None = None
+    ) -> list[JobRow]:
+        until = check_moment("lease_until", lease_until)
+        where, params = claim_params(now, limit, institution)
+        # rows another claim holds are skipped, not waited for: workers run side by side
+        statement = pg_style(CLAIM_JOBS.format(institution=where, lock=" FOR UPDATE SKIP LOCKED"))
+        jobs = [JobRow._make(row) for row in self._conn.execute(statement, params).fetchall()]
+        if jobs:
+            with self._conn.cursor() as cursor:
+                cursor.executemany(_LEASE_JOB, [(until, job.key) for job in jobs])
+        return [job._replace(leased_until=until) for job in jobs]
+
+    def finish_job(self, key: str, at: datetime) -> bool:
+        params = (check_moment("at", at), check_key("key", key))
+        return self._conn.execute(_FINISH_JOB, params).rowcount == 1
+
+    def add_application(
+        self,
+        stream_id: str,
+        application: str,
+        employer: str,
+        institution: str,
+        programme: str | None,
+        level: int | None,
+        sent_on: str,
+    ) -> None:
+        params = application_params(
+            stream_id, application, employer, institution, programme, level, sent_on
+        )
+        self._conn.execute(_ADD_APPLICATION, params)
+
+    def application_outcome(self, stream_id: str, application: str, outcome: str | None) -> None:
+        self._conn.execute(_SET_OUTCOME, outcome_params(stream_id, application, outcome))
 
 
 class PostgresStore:
@@ -892,6 +961,24 @@ class PostgresStore:
 
     def erased_subjects(self) -> frozenset[str]:
         return self._read(self._erased)
+
+    def jobs(self, open_only: bool = True) -> list[JobRow]:
+        where = " WHERE done_at IS NULL" if check_flag("open_only", open_only) else ""
+        if not self._columns.safeguarding:
+            return []  # a database from before jobs (read-only)
+        statement = READ_JOBS.format(where=where)
+        rows = self._read(lambda conn: conn.execute(statement).fetchall())
+        return [JobRow._make(row) for row in rows]
+
+    def application_counts(
+        self, since: str, until: str, institution: str | None = None
+    ) -> list[ApplicationCount]:
+        where, params = count_params(since, until, institution)
+        if not self._columns.safeguarding:
+            return []
+        statement = pg_style(APPLICATION_COUNTS.format(institution=where))
+        rows = self._read(lambda conn: conn.execute(statement, params).fetchall())
+        return [ApplicationCount(*row) for row in rows]
 
     def _erased(self, conn: psycopg.Connection[Any]) -> frozenset[str]:
         if not self._columns.subjects:

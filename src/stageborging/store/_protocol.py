@@ -6,9 +6,10 @@ serialises commands on one stream and retries transient errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Literal, NamedTuple, Protocol, TypeVar
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
 from ..audit import SealedEvent, StreamRow, VerifyReport
 from ..core import OutboxEntry, Statistics
@@ -16,9 +17,11 @@ from ..lifecycles import LifecycleDefinition
 
 __all__ = [
     "AccessEntry",
+    "ApplicationCount",
     "Closing",
     "DeadlineRow",
     "DefinitionRow",
+    "JobRow",
     "KeyRow",
     "Store",
     "StreamQuery",
@@ -141,6 +144,37 @@ class DeadlineRow(NamedTuple):
         return cls(key, stream_id, step, check_moment("due_at", due_at),
                    check_moment("created_at", created_at), data=data, kind=kind, role=role,
                    institution=institution)  # fmt: skip
+
+
+class JobRow(NamedTuple):
+    """One job, in the column order of the jobs table."""
+
+    key: str
+    kind: str
+    stream_id: str
+    institution: str
+    data: str
+    due_at: str
+    leased_until: str | None
+    created_at: str
+    done_at: str | None
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """What the job's data says to do."""
+        kept: dict[str, Any] = json.loads(self.data)
+        return kept
+
+
+class ApplicationCount(NamedTuple):
+    """The applications of one programme and level at one employer in a window."""
+
+    programme: str
+    level: int | None
+    employer: str
+    #: With a known outcome (invited, rejected, no response).
+    applications: int
+    invited: int
 
 
 class StreamQuery(NamedTuple):
@@ -280,6 +314,44 @@ class Transaction(Protocol):
     ) -> None:
         """Append one read of sealed *fields* (``SEQ.FIELD``) to the access log."""
 
+    def add_job(
+        self,
+        key: str,
+        kind: str,
+        stream_id: str,
+        institution: str,
+        data: Mapping[str, Any],
+        due_at: datetime,
+        at: datetime,
+    ) -> bool:
+        """Queue a job due at *due_at*; False when one with *key* exists (queuing is
+        idempotent: the first stays)."""
+
+    def claim_jobs(
+        self, now: datetime, lease_until: datetime, limit: int, institution: str | None = None
+    ) -> list[JobRow]:
+        """Lease up to *limit* jobs due at *now* that nobody holds (never done, no lease
+        or an ended one), oldest first, until *lease_until* (of *institution*'s, when
+        given). Another claim skips them until the lease ends or they are done."""
+
+    def finish_job(self, key: str, at: datetime) -> bool:
+        """Mark the job done; False when it was done already."""
+
+    def add_application(
+        self,
+        stream_id: str,
+        application: str,
+        employer: str,
+        institution: str,
+        programme: str | None,
+        level: int | None,
+        sent_on: str,
+    ) -> None:
+        """Record an application sent (pending: no outcome yet); one recorded stays."""
+
+    def application_outcome(self, stream_id: str, application: str, outcome: str | None) -> None:
+        """Set the outcome of an application (None: pending again, after a correction)."""
+
 
 class Store(Protocol):
     """A database holding streams, events, stored definitions, outbox rows and deadlines."""
@@ -404,6 +476,16 @@ class Store(Protocol):
 
     def erased_subjects(self) -> frozenset[str]:
         """The key ids (subjects) erased."""
+
+    def jobs(self, open_only: bool = True) -> list[JobRow]:
+        """The jobs (those not done, by default), due first (none before schema 11)."""
+
+    def application_counts(
+        self, since: str, until: str, institution: str | None = None
+    ) -> list[ApplicationCount]:
+        """Per programme, level and employer: the applications sent from *since* to *until*
+        (ISO dates, inclusive) with a known outcome, and how many brought an invitation
+        (of *institution*'s streams, when given; none before schema 11)."""
 
     def scrub(self) -> tuple[str, ...]:
         """After an erasure: remove every copy of erased keys' bytes the database files

@@ -22,7 +22,7 @@ from ..core import (
 )
 from ..lifecycles import LifecycleDefinition, load_version, read_stored, unsafe_reason
 from ._protocol import DefinitionRow
-from ._schema import GUIDANCE_SINCE, INSTITUTIONS_SINCE, SUBJECTS_SINCE
+from ._schema import GUIDANCE_SINCE, INSTITUTIONS_SINCE, SAFEGUARDING_SINCE, SUBJECTS_SINCE
 
 __all__ = [
     "DEADLINE_COLUMNS",
@@ -75,6 +75,8 @@ class Columns(NamedTuple):
     guidance: bool = True
     #: Whether the schema keeps the streams' subjects and the access log (10 on).
     subjects: bool = True
+    #: Whether the schema keeps the jobs and the applications (11 on).
+    safeguarding: bool = True
 
     @classmethod
     def of(cls, version: int) -> Columns:
@@ -84,8 +86,10 @@ class Columns(NamedTuple):
         if version < GUIDANCE_SINCE:
             deadlines = DEADLINE_COLUMNS.replace("kind, role, institution", "'deadline', '', ''")
         guidance, subjects = version >= GUIDANCE_SINCE, version >= SUBJECTS_SINCE
+        safeguarding = version >= SAFEGUARDING_SINCE
         if version >= INSTITUTIONS_SINCE:
-            return cls(EVENT_COLUMNS, STREAM_COLUMNS, "institution", deadlines, guidance, subjects)
+            return cls(EVENT_COLUMNS, STREAM_COLUMNS, "institution", deadlines, guidance, subjects,
+                       safeguarding)  # fmt: skip
         return cls(
             EVENT_COLUMNS.replace("command_id, institution", "NULL, ''"),
             STREAM_COLUMNS.replace(", institution", ", ''"),
@@ -93,6 +97,7 @@ class Columns(NamedTuple):
             deadlines,
             guidance,
             subjects,
+            safeguarding,
         )
 
 

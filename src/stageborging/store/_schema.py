@@ -246,6 +246,54 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END
         """,
     ),
+    (
+        # Safeguarding: jobs that span transactions (an employer's cascade), leased by
+        # the worker that runs them; and each application sent, with its employer,
+        # programme, level, day and outcome, for the rejection-pattern statistics
+        # (filled from the log: a corrected outcome is left as the facts have it later).
+        """
+        CREATE TABLE jobs (
+            key           TEXT PRIMARY KEY,
+            kind          TEXT NOT NULL,
+            stream_id     TEXT NOT NULL,
+            institution   TEXT NOT NULL,
+            data          TEXT NOT NULL,
+            due_at        TEXT NOT NULL,
+            leased_until  TEXT,
+            created_at    TEXT NOT NULL,
+            done_at       TEXT
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX jobs_due ON jobs (due_at, key) WHERE done_at IS NULL",
+        """
+        CREATE TABLE applications (
+            stream_id    TEXT NOT NULL,
+            application  TEXT NOT NULL,
+            employer     TEXT NOT NULL,
+            institution  TEXT NOT NULL,
+            programme    TEXT NOT NULL,
+            level        INTEGER,
+            sent_on      TEXT NOT NULL,
+            outcome      TEXT,
+            PRIMARY KEY (stream_id, application)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX applications_by_sent ON applications (institution, sent_on)",
+        """
+        INSERT INTO applications (stream_id, application, employer, institution, programme,
+                                  level, sent_on, outcome)
+        SELECT e.stream_id, json_extract(e.b, '$.data.application'),
+               json_extract(e.b, '$.data.employer'), e.institution,
+               COALESCE(json_extract(s.facts, '$.details.programme'), ''),
+               json_extract(s.facts, '$.details.level'), json_extract(e.b, '$.date'),
+               (SELECT value FROM json_each(s.facts, '$.applications')
+                WHERE key = json_extract(e.b, '$.data.application'))
+        FROM (SELECT stream_id, institution, CAST(body AS TEXT) AS b FROM events
+              WHERE type = 'recorded' AND name = 'application_sent') e
+        JOIN streams s ON s.id = e.stream_id
+        ON CONFLICT (stream_id, application) DO NOTHING
+        """,
+    ),
 )
 #: The triggers that keep the events table append-only (defence in depth).
 APPEND_ONLY_TRIGGERS = frozenset({"events_no_update", "events_no_delete", "events_no_replace"})
@@ -263,6 +311,8 @@ GUIDANCE_SINCE = 8
 KEYS_SINCE = 9
 #: The schema version that added the streams' subjects and the access log.
 SUBJECTS_SINCE = 10
+#: The schema version that added the jobs and applications tables.
+SAFEGUARDING_SINCE = 11
 #: The triggers that keep the access log append-only.
 ACCESS_TRIGGERS = frozenset({"access_log_no_update", "access_log_no_delete"})
 #: The columns verification reads, by table.

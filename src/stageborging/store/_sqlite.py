@@ -15,10 +15,10 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from ..audit import SealedEvent, StreamRow, VerifyReport
 from ..core import (
@@ -44,9 +44,11 @@ from ._keys import (
 )
 from ._protocol import (
     AccessEntry,
+    ApplicationCount,
     Closing,
     DeadlineRow,
     DefinitionRow,
+    JobRow,
     KeyRow,
     StreamQuery,
     VersionCount,
@@ -60,6 +62,7 @@ from ._queues import (
     LIVE_DEADLINES,
     POSTPONE_DEADLINE,
     check_deadlines,
+    check_key,
     check_keys,
     claim_statement,
     close_statement,
@@ -75,6 +78,7 @@ from ._rows import (
     STREAM_COLUMNS,
     Columns,
     check_count,
+    check_flag,
     check_id_page,
     check_moment,
     check_page,
@@ -84,6 +88,21 @@ from ._rows import (
     outbox_row,
     owned,
     verify_snapshot,
+)
+from ._safeguarding import (
+    ADD_APPLICATION,
+    ADD_JOB,
+    APPLICATION_COUNTS,
+    CLAIM_JOBS,
+    FINISH_JOB,
+    LEASE_JOB,
+    READ_JOBS,
+    SET_OUTCOME,
+    application_params,
+    claim_params,
+    count_params,
+    job_params,
+    outcome_params,
 )
 from ._schema import (
     ACCESS_TRIGGERS,
@@ -337,6 +356,52 @@ class _Transaction:
         self._conn.execute(
             ADD_ACCESS, access_row(at, actor_id, actor_role, stream_id, fields, outcome)
         )
+
+    def add_job(
+        self,
+        key: str,
+        kind: str,
+        stream_id: str,
+        institution: str,
+        data: Mapping[str, Any],
+        due_at: datetime,
+        at: datetime,
+    ) -> bool:
+        params = job_params(key, kind, stream_id, institution, data, due_at, at)
+        return self._conn.execute(ADD_JOB, params).rowcount == 1
+
+    def claim_jobs(
+        self, now: datetime, lease_until: datetime, limit: int, institution: str | None = None
+    ) -> list[JobRow]:
+        until = check_moment("lease_until", lease_until)
+        where, params = claim_params(now, limit, institution)
+        # BEGIN IMMEDIATE: no other writer runs until this transaction ends
+        rows = self._conn.execute(CLAIM_JOBS.format(institution=where, lock=""), params)
+        jobs = list(map(JobRow._make, rows))
+        self._conn.executemany(LEASE_JOB, [(until, job.key) for job in jobs])
+        return [job._replace(leased_until=until) for job in jobs]
+
+    def finish_job(self, key: str, at: datetime) -> bool:
+        params = (check_moment("at", at), check_key("key", key))
+        return self._conn.execute(FINISH_JOB, params).rowcount == 1
+
+    def add_application(
+        self,
+        stream_id: str,
+        application: str,
+        employer: str,
+        institution: str,
+        programme: str | None,
+        level: int | None,
+        sent_on: str,
+    ) -> None:
+        params = application_params(
+            stream_id, application, employer, institution, programme, level, sent_on
+        )
+        self._conn.execute(ADD_APPLICATION, params)
+
+    def application_outcome(self, stream_id: str, application: str, outcome: str | None) -> None:
+        self._conn.execute(SET_OUTCOME, outcome_params(stream_id, application, outcome))
 
 
 class SQLiteStore:
@@ -903,6 +968,24 @@ class SQLiteStore:
         if not self._columns.subjects:
             return frozenset()
         return frozenset(row[0] for row in self._connection().execute(ERASED_KEYS))
+
+    @_reading
+    def jobs(self, open_only: bool = True) -> list[JobRow]:
+        where = " WHERE done_at IS NULL" if check_flag("open_only", open_only) else ""
+        if not self._columns.safeguarding:
+            return []  # a database from before jobs (read-only)
+        rows = self._connection().execute(READ_JOBS.format(where=where))
+        return list(map(JobRow._make, rows))
+
+    @_reading
+    def application_counts(
+        self, since: str, until: str, institution: str | None = None
+    ) -> list[ApplicationCount]:
+        where, params = count_params(since, until, institution)
+        if not self._columns.safeguarding:
+            return []
+        rows = self._connection().execute(APPLICATION_COUNTS.format(institution=where), params)
+        return [ApplicationCount(*row) for row in rows]
 
     @_reading
     def statistics(self, institution: str | None = None) -> Statistics:
