@@ -292,3 +292,64 @@ def test_connections_cut_by_the_server_leave_a_consistent_database(backend: str)
     assert cuts > 0
     assert outcomes["ok"] > 0
     assert assert_consistent(backend) > 0
+
+
+class DiesMidCascade:
+    """Kills its own process (SIGKILL) inside the cascade's second page, before it commits."""
+
+    name = "test-dies-mid-cascade"
+
+    def __init__(self, after: int) -> None:
+        self.after, self.seen = after, 0
+
+    @hookimpl
+    def stageborging_after_transition(self, event) -> None:  # type: ignore[no-untyped-def]
+        if event.name == "cancel_placement" and event.actor.role == "system":
+            self.seen += 1
+            if self.seen == self.after:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _revoke_until_killed(db: str, now: str) -> None:
+    from datetime import datetime
+
+    clock = FakeClock(datetime.fromisoformat(now))
+    with Engine(db, plugins=[Recognises(), DiesMidCascade(after=70)], clock=clock) as engine:
+        engine.revoke_recognition("emp-1", "25604", clock.now.date())
+
+
+def test_a_cascade_killed_mid_way_resumes_and_doubles_nothing(backend: str) -> None:
+    """120 placements at an employer whose recognition is revoked; the process doing it is
+    killed in its second page of 50. After the lease the next tick finishes the job: each
+    placement is cancelled exactly once and helped to an assisted search, and a repeated
+    revocation records nothing."""
+    clock = FakeClock()
+    with Engine(backend, plugins=[Recognises()], clock=clock) as engine:
+        sids = []
+        for n in range(120):
+            sid = journey(engine, clock).open(student=f"stu-{n}")
+            engine.fire(sid, "begin_search", actor=STUDENT)
+            engine.fire(sid, "propose_placement", actor=STUDENT, data={"employer": "emp-1"})
+            sids.append(sid)
+    worker = _CONTEXT.Process(target=_revoke_until_killed, args=(backend, clock.now.isoformat()))
+    worker.start()
+    worker.join(120)
+    assert worker.exitcode == -signal.SIGKILL
+    with Engine(backend, plugins=[Recognises()], clock=clock) as engine:
+        states = Counter(engine.stream(sid).state for sid in sids)
+        assert states == Counter({"assisted_search": 50, "placement_proposed": 70})
+        assert len(engine.store.jobs()) == 1  # still open, held by the dead worker's lease
+        engine.revoke_recognition("emp-1", "25604", clock.now.date())  # a repeat: no new event
+        assert engine.run_cascades().jobs == 0  # the lease still holds
+        clock.advance(minutes=11)
+        assert engine.tick().cascaded == 70
+        assert engine.store.jobs() == []
+        for sid in sids:
+            cancels = [e for e in engine.history(sid) if e.name == "cancel_placement"]
+            assert [e.data["reason"] for e in cancels] == ["recognition_revoked"]
+            assert engine.stream(sid).state == "assisted_search"
+        revocations = [e for e in engine.history("employer:emp-1")
+                       if e.name == "recognition_revoked"]  # fmt: skip
+        assert len(revocations) == 1
+        assert engine.verify().ok
+        assert all(engine.replay(sid) == engine.stream(sid) for sid in sids)

@@ -66,6 +66,7 @@ def test_fixtures_give_a_fresh_engine_and_a_clock(
     assert [p.name for p in stageborging_engine.plugins] == [
         "stageborging.case_deadlines",
         "stageborging.defaults",
+        "stageborging.safeguarding_notices",
     ]
     stageborging_clock.advance(days=1)
     assert stageborging_clock().day == 11

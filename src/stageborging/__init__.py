@@ -17,14 +17,18 @@ from .__about__ import __version__
 from .audit import Break, StampedVersion, VerifyReport
 from .core import (
     Actor,
+    Alert,
     BatchResult,
     Decision,
+    EmployerRecord,
     Erasure,
     Event,
     EventType,
     FeedEntry,
     Finding,
+    Flag,
     GuidanceStep,
+    HistoryItem,
     MigrationStep,
     Notification,
     OutboxEntry,
@@ -40,7 +44,7 @@ from .core import (
     StreamPage,
     Version,
 )
-from .engine import Batch, Engine, Registry, TickReport
+from .engine import Batch, CascadeReport, Engine, Registry, TickReport
 from .exceptions import (
     AccessRefused,
     ConcurrencyConflict,
@@ -81,9 +85,11 @@ logging.getLogger("stageborging").addHandler(logging.NullHandler())
 __all__ = [
     "AccessRefused",
     "Actor",
+    "Alert",
     "Batch",
     "BatchResult",
     "Break",
+    "CascadeReport",
     "ConcurrencyConflict",
     "Decision",
     "DefinitionError",
@@ -91,6 +97,7 @@ __all__ = [
     "DueItem",
     "Education",
     "Effect",
+    "EmployerRecord",
     "Engine",
     "Erasure",
     "Event",
@@ -100,9 +107,11 @@ __all__ = [
     "FieldKind",
     "FieldSpec",
     "Finding",
+    "Flag",
     "Gap",
     "Guard",
     "GuidanceStep",
+    "HistoryItem",
     "InstitutionFact",
     "InvalidInput",
     "InvalidTransition",

@@ -18,6 +18,7 @@ from ._actors import (
 from ._batch import BatchResult
 from ._canonical import MAX_INT, canonical_bytes, check_canonical_value
 from ._convert import as_tuple, parse_enum
+from ._employers import Alert, EmployerRecord, Flag, HistoryItem
 from ._erasure import ERASE_ROLES, ERASURE_BASES
 from ._errors import (
     EXCERPT,
@@ -68,6 +69,7 @@ __all__ = [
     "UNITS",
     "AccessRefused",
     "Actor",
+    "Alert",
     "BatchResult",
     "Bypass",
     "Clock",
@@ -75,13 +77,16 @@ __all__ = [
     "Decision",
     "DefinitionError",
     "DefinitionMismatch",
+    "EmployerRecord",
     "Erasure",
     "Event",
     "EventType",
     "FeedEntry",
     "Finding",
+    "Flag",
     "FrozenMap",
     "GuidanceStep",
+    "HistoryItem",
     "InvalidInput",
     "InvalidTransition",
     "KeyProvider",

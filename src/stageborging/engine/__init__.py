@@ -1,8 +1,9 @@
 """The engine: the public facade over lifecycles, rules, plugins, store and audit."""
 
 from ._batch import Batch
+from ._cascades import CascadeReport
 from ._engine import Engine
 from ._registry import Registry
 from ._ticks import TickReport
 
-__all__ = ["Batch", "Engine", "Registry", "TickReport"]
+__all__ = ["Batch", "CascadeReport", "Engine", "Registry", "TickReport"]

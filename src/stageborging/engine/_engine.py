@@ -26,6 +26,7 @@ from ..core import (
     PluginProblem,
     PluginStatus,
     Refused,
+    StageborgingError,
     check_identifier,
     get_logger,
     utc_now,
@@ -52,6 +53,7 @@ from ._privacy import Privacy
 from ._reads import Reads
 from ._registry import Registry
 from ._repeats import opened_id
+from ._safeguarding import Safeguarding
 from ._ticks import Ticks
 from ._versions import Versions
 
@@ -74,7 +76,7 @@ def _store(db: object) -> Store:
     return db  # type: ignore[return-value]  # Store is a protocol: checked by its methods
 
 
-class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews, Privacy):
+class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews, Privacy, Safeguarding):
     """Open streams, fire transitions, record facts and read them back.
 
     Args:
@@ -697,7 +699,17 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews, Privacy):
             self._log_command(stream_id, command, "refused", started, **_repeated(outcome))
             raise Refused(stream_id, command, outcome.event.findings, outcome.event)
         self._log_command(stream_id, command, "ok", started, **_repeated(outcome))
+        if outcome.queued:  # an employer's cascade due now: its placements follow
+            self._cascade_after(stream_id)
         return outcome
+
+    def _cascade_after(self, stream_id: str) -> None:
+        """Run the cascades due after a command on *stream_id* committed; one that fails
+        is logged and left to the next :meth:`tick` (its lease ends, nothing is lost)."""
+        try:
+            self.run_cascades()
+        except StageborgingError as exc:
+            self._log.warning("cascade postponed", stream=stream_id, error=type(exc).__name__)
 
     def _log_command(
         self, stream_id: str, command: str, outcome: str, started: float, **extra: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import tzinfo
+from datetime import date, tzinfo
 from typing import Any, NamedTuple, TypeVar
 
 from ..audit import GENESIS, SealedEvent
@@ -32,7 +32,7 @@ from ..core import (
     finding,
     freeze,
 )
-from ..guidance import Happened, Scheduler
+from ..guidance import Happened, Scheduler, start_of_day
 from ..lifecycles import (
     REPLACEMENT_REASONS,
     Carrier,
@@ -42,6 +42,7 @@ from ..lifecycles import (
     Kind,
     LifecycleDefinition,
     apply,
+    cascade_job,
     correct_roles,
     corrected_seqs,
     correction_problem,
@@ -121,6 +122,8 @@ class Outcome(NamedTuple):
     refused: bool = False
     #: True when a repeated command id returned the event of its first attempt.
     repeated: bool = False
+    #: True when it queued a job (an employer's cascade) to run after its commit.
+    queued: bool = False
 
 
 class Pipeline:
@@ -519,8 +522,9 @@ class Pipeline:
         if type is not EventType.REFUSED:  # a refused command's sealed text is not kept
             draft = self._sealed(tx, draft, move.sealed)
         outcome = self.append(tx, row, draft, new_facts)
-        if type is not EventType.REFUSED:
-            self._keep_tables(tx, row, move.effects, move.data, verdict.facts, moment)
+        if type is not EventType.REFUSED and move.effects:
+            queued = self._keep_tables(tx, row, move.effects, move.data, verdict.facts, moment)
+            outcome = outcome._replace(queued=queued)
         if self.auto_replacement and _needs_replacement(verdict.definition, draft):
             # the student is never the one left without a place: the system starts the
             # replacement search in the same transaction (refused: recorded as such)
@@ -537,10 +541,11 @@ class Pipeline:
         data: Mapping[str, Any],
         facts: Mapping[str, Any],
         moment: Moment,
-    ) -> None:
+    ) -> bool:
         """Keep what the store indexes besides the projection in step with an accepted
         move's *effects* on the stream of *row*: the employer's stream a first placement
-        there opens, and the applications the pattern statistics count."""
+        there opens, the applications the pattern statistics count, and the job of an
+        employer's cascade (True when one was queued)."""
         if Effect.SET_EMPLOYER in effects:
             self.employer_stream(tx, data["employer"], row.institution, moment)
         if Effect.APPLICATION_SENT in effects:
@@ -550,6 +555,13 @@ class Pipeline:
                                moment.day)  # fmt: skip
         if Effect.APPLICATION_OUTCOME in effects:
             tx.application_outcome(row.id, data["application"], data["outcome"])
+        job = cascade_job(effects, data, moment.day)
+        if job is None:
+            return False
+        due = max(moment.utc, start_of_day(date.fromisoformat(job["since"]), self._tz))
+        key = f"{row.id}:{row.version + 1}"
+        tx.add_job(key, "cascade", row.id, row.institution, job, due, moment.utc)
+        return True
 
     def _sealed(
         self, tx: Transaction, draft: Draft, values: Mapping[str, Any], opener: Actor | None = None

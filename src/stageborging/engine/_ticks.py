@@ -18,6 +18,7 @@ from ..core import Actor, EventType, InvalidInput, Role, get_logger, rfc3339
 from ..guidance import end_of_day, escalation, hours_on_track, notice, proposal, settings_of
 from ..lifecycles import Guard, LifecycleDefinition
 from ..store import DeadlineRow, StreamRow, Transaction, check_moment
+from ._cascades import Cascades
 from ._pipeline import Pipeline
 
 __all__ = ["TickReport", "Ticks"]
@@ -42,6 +43,8 @@ class TickReport:
             escalated, due again at the end of the next day.
         met: Hours checks found on track (closed as done, no gap; the earlier
             checks the student fell short of are then met too: caught up).
+        cascaded: Placements an employer's cascade due by now reached (cancelled,
+            terminated, or given a notice to decide on; see :meth:`run_cascades`).
     """
 
     missed: int = 0
@@ -52,13 +55,14 @@ class TickReport:
     cancelled: int = 0
     paused: int = 0
     met: int = 0
+    cascaded: int = 0
 
     def __add__(self, other: TickReport) -> TickReport:
         return TickReport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
-class Ticks:
-    """The tick command of :class:`~stageborging.Engine`."""
+class Ticks(Cascades):
+    """The tick command of :class:`~stageborging.Engine` (and the cascades it runs)."""
 
     _pipeline: Pipeline
 
@@ -73,6 +77,8 @@ class Ticks:
         actor (``fire``; refused by the rules, it is proposed instead). A repeating
         step's next deadline is scheduled. The cost grows with the deadlines due, not
         with the streams.
+
+        Then every employer cascade due by *now* runs (:meth:`run_cascades`).
 
         Several deadlines of one stream due in the same tick are all recorded as gaps
         before any of their steps fires: a fire that moves the stream on leaves the
@@ -100,6 +106,8 @@ class Ticks:
             total += done
             if not claimed:  # a repeat missed in this batch may be due already: claim again
                 break
+        cascades = self.run_cascades(now)
+        total += TickReport(cascaded=cascades.cancelled + cascades.terminated + cascades.notified)
         get_logger().info("tick", **asdict(total))
         return total
 

@@ -1,6 +1,6 @@
 """Guidance: the steps institutions register, with their deadlines and escalation."""
 
-from ._calendar import WorkingDays, end_of_day
+from ._calendar import WorkingDays, end_of_day, start_of_day
 from ._escalation import TEMPLATES, escalation, notice, proposal
 from ._hours import active_days, hours_on_track
 from ._items import DueItem, Gap
@@ -22,4 +22,5 @@ __all__ = [
     "notice",
     "proposal",
     "settings_of",
+    "start_of_day",
 ]

@@ -130,3 +130,8 @@ class WorkingDays:
 def end_of_day(day: date, tz: tzinfo) -> datetime:
     """The last moment of *day* in *tz*: when a deadline that falls on it is due."""
     return datetime.combine(day, time.max, tzinfo=tz)
+
+
+def start_of_day(day: date, tz: tzinfo) -> datetime:
+    """The first moment of *day* in *tz*: when what takes effect on it begins."""
+    return datetime.combine(day, time.min, tzinfo=tz)

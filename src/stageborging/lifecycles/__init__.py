@@ -50,7 +50,7 @@ from ._proof import (
     passed_along,
 )
 from ._render import to_dot, to_mermaid, to_table
-from ._standing import active_flags, recognition_in_effect
+from ._standing import CASCADES, active_flags, cascade_holds, cascade_job, recognition_in_effect
 from ._versions import (
     MIGRATE_ROLES,
     PastDefinition,
@@ -82,6 +82,7 @@ __all__ = [
     "AGREEMENT_FIELDS_HBO",
     "AGREEMENT_FIELDS_MBO",
     "CANCEL_REASONS",
+    "CASCADES",
     "CASE_PHASES",
     "CONTACT_LOCATIONS",
     "CORRECTABLE",
@@ -122,6 +123,8 @@ __all__ = [
     "advance",
     "apply",
     "builtin",
+    "cascade_holds",
+    "cascade_job",
     "case",
     "command_fields",
     "correct_roles",

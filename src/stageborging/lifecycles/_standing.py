@@ -19,14 +19,17 @@ show an employer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._model import Effect
 
 __all__ = [
+    "CASCADES",
     "EMPLOYER_EFFECTS",
     "active_flags",
+    "cascade_holds",
+    "cascade_job",
     "employer_effect",
     "recognition_in_effect",
 ]
@@ -107,6 +110,47 @@ def _settle_alert(new: Facts, seq: int, status: str) -> None:
     if key in alerts:
         alerts[key] = {**alerts[key], "status": status}
         new["alerts"] = alerts
+
+
+#: What an employer's event does to the placements there, by its effect: a revocation
+#: or a closure ends them (cancelled before the start, terminated after), a block or a
+#: suspension asks each placement's coach to decide.
+CASCADES = {
+    Effect.RECOGNITION_REVOKED: "revoked",
+    Effect.EMPLOYER_CLOSED: "closed",
+    Effect.RECOGNITION_SUSPENDED: "suspended",
+    Effect.RAISE_FLAG: "blocked",
+}
+
+
+def cascade_job(
+    effects: Iterable[Effect], data: Mapping[str, Any], day: str
+) -> dict[str, Any] | None:
+    """What the placements at an employer must undergo after an event with *effects* and
+    *data* on *day*: the job's action, the day it takes effect and the qualification it
+    concerns (None: nothing; a flag other than a block changes no placement)."""
+    for effect in effects:
+        action = CASCADES.get(effect)
+        if action is None or (action == "blocked" and data.get("flag") != "block"):
+            continue
+        job: dict[str, Any] = {"action": action, "since": data.get("effective_on", day)}
+        if "qualification" in data:
+            job["qualification"] = data["qualification"]
+        return job
+    return None
+
+
+def cascade_holds(facts: Mapping[str, Any], job: Mapping[str, Any], day: str) -> bool:
+    """Whether the employer's *facts* still call for the cascade *job* on *day*: the block
+    not lifted, the decision not reinstated (nor replaced), the closure recorded."""
+    action = job["action"]
+    if action == "blocked":
+        return "block" in active_flags(facts, day)
+    if action == "closed":
+        return "closed_on" in facts
+    decision = recognition_in_effect(facts, job["qualification"], day)
+    wanted = "revoked" if action == "revoked" else "suspended"
+    return decision is not None and decision["status"] == wanted
 
 
 def active_flags(facts: Mapping[str, Any], day: str) -> dict[str, Mapping[str, Any]]:

@@ -79,9 +79,11 @@ class PluginHost:
         self.problems: list[PluginProblem] = []
         if defaults:
             from ._defaults import CaseDeadlines, DefaultRules
+            from ._notices import SafeguardingNotices
 
             self._register_unless_blocked(DefaultRules(), "built-in")
             self._register_unless_blocked(CaseDeadlines(), "built-in")
+            self._register_unless_blocked(SafeguardingNotices(), "built-in")
         for plugin in plugins:
             self._register_unless_blocked(plugin, "explicit")
         if entry_points:
