@@ -32,7 +32,7 @@ def add(store: Store, key: str, due: datetime = NOW, institution: str = "") -> b
 
 
 def claim(store: Store, at: datetime = NOW, limit: int = 10, **kw: Any) -> list[str]:
-    jobs = store.run(lambda tx: tx.claim_jobs(at, at + LEASE, limit, **kw))
+    jobs = store.run(lambda tx: tx.claim_jobs("cascade", at, at + LEASE, limit, **kw))
     return [job.key for job in jobs]
 
 
@@ -53,20 +53,23 @@ def test_a_job_is_queued_once_and_held_by_one_claim_until_its_lease_ends(store: 
     assert claim(store, NOW + timedelta(days=1)) == ["job-2"]
 
 
-def test_claims_are_scoped_to_an_institution_and_limited(store: Store) -> None:
+def test_claims_are_scoped_to_a_kind_an_institution_and_limited(store: Store) -> None:
+    store.run(lambda tx: tx.add_job("daily", "patterns", "patterns", "", {}, NOW, NOW))
     for n in range(3):
         add(store, f"a-{n}", institution="roc-a")
     add(store, "b-0", institution="roc-b")
     assert claim(store, limit=2, institution="roc-a") == ["a-0", "a-1"]
     assert claim(store, institution="roc-b") == ["b-0"]
     assert claim(store) == ["a-2"]
+    jobs = store.run(lambda tx: tx.claim_jobs("patterns", NOW, NOW + LEASE, 10))
+    assert [job.key for job in jobs] == ["daily"]
 
 
 def test_a_rolled_back_claim_holds_nothing(store: Store) -> None:
     add(store, "job-1")
 
     def fails(tx: Transaction) -> None:
-        tx.claim_jobs(NOW, NOW + LEASE, 10)
+        tx.claim_jobs("cascade", NOW, NOW + LEASE, 10)
         raise RuntimeError("the worker failed before its commit")
 
     with pytest.raises(RuntimeError):

@@ -115,7 +115,8 @@ def tick(
     click.echo(
         f"missed {report.missed}: notified {report.notified}, proposed {report.proposed}, "
         f"fired {report.fired}, refused {report.refused}; cancelled {report.cancelled}, "
-        f"paused {report.paused}, met {report.met}; cascaded {report.cascaded}"
+        f"paused {report.paused}, met {report.met}; cascaded {report.cascaded}, "
+        f"alerts {report.alerts}"
     )
 
 

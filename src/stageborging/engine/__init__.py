@@ -3,7 +3,8 @@
 from ._batch import Batch
 from ._cascades import CascadeReport
 from ._engine import Engine
+from ._patterns import PatternRun
 from ._registry import Registry
 from ._ticks import TickReport
 
-__all__ = ["Batch", "CascadeReport", "Engine", "Registry", "TickReport"]
+__all__ = ["Batch", "CascadeReport", "Engine", "PatternRun", "Registry", "TickReport"]

@@ -110,7 +110,7 @@ class Cascades:
         total = CascadeReport()
         while True:
             jobs = pipeline.run(
-                lambda tx: tx.claim_jobs(now, now + LEASE, 10, pipeline.institution)
+                lambda tx: tx.claim_jobs("cascade", now, now + LEASE, 10, pipeline.institution)
             )
             for job in jobs:
                 total += self._run_job(job, now)

@@ -31,6 +31,7 @@ from ..core import (
     get_logger,
     utc_now,
 )
+from ..employers import PatternSettings
 from ..guidance import Scheduler, WorkingDays
 from ..lifecycles import InstitutionFact, LifecycleDefinition, import_needs, validate_evidence
 from ..rules import (
@@ -126,6 +127,9 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews, Privacy, Safe
             ``system`` actor fires ``seek_replacement`` in the same command, so the
             student is never the one left without a place (default True; False
             leaves it to the coach).
+        patterns: How the rejection-pattern alert is computed
+            (:class:`~stageborging.employers.PatternSettings`: a 90-day window, at
+            least 10 applications, p < 0.01 after Holm's adjustment, by default).
 
     Raises:
         InvalidInput: an argument has the wrong kind (a number as *db*, a string
@@ -155,6 +159,7 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews, Privacy, Safe
         calendar: WorkingDays | None = None,
         auto_replacement: bool = True,
         master_key: KeyProvider | None = None,
+        patterns: PatternSettings | None = None,
     ) -> None:
         if institution is not None:
             check_identifier("institution", institution)
@@ -196,6 +201,9 @@ class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews, Privacy, Safe
             raise InvalidInput("calendar", calendar, "must be a WorkingDays")
         if not isinstance(auto_replacement, bool):
             raise InvalidInput("auto_replacement", auto_replacement, "must be True or False")
+        if patterns is not None and not isinstance(patterns, PatternSettings):
+            raise InvalidInput("patterns", patterns, "must be a PatternSettings")
+        self._patterns = PatternSettings() if patterns is None else patterns
         scheduler = Scheduler(registry.guidance_steps, calendar, tz)
         self._pipeline = Pipeline(
             registry, self.store, clock, tz, Versions(registry, self.store), scheduler,

@@ -19,6 +19,7 @@ from ..guidance import end_of_day, escalation, hours_on_track, notice, proposal,
 from ..lifecycles import Guard, LifecycleDefinition
 from ..store import DeadlineRow, StreamRow, Transaction, check_moment
 from ._cascades import Cascades
+from ._patterns import Patterns
 from ._pipeline import Pipeline
 
 __all__ = ["TickReport", "Ticks"]
@@ -45,6 +46,8 @@ class TickReport:
             checks the student fell short of are then met too: caught up).
         cascaded: Placements an employer's cascade due by now reached (cancelled,
             terminated, or given a notice to decide on; see :meth:`run_cascades`).
+        alerts: Rejection-pattern alerts raised by the day's run (the first tick of a
+            day runs it; see :meth:`refresh_alerts`).
     """
 
     missed: int = 0
@@ -56,13 +59,15 @@ class TickReport:
     paused: int = 0
     met: int = 0
     cascaded: int = 0
+    alerts: int = 0
 
     def __add__(self, other: TickReport) -> TickReport:
         return TickReport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
-class Ticks(Cascades):
-    """The tick command of :class:`~stageborging.Engine` (and the cascades it runs)."""
+class Ticks(Cascades, Patterns):
+    """The tick command of :class:`~stageborging.Engine` (and the cascades and the
+    pattern run it starts)."""
 
     _pipeline: Pipeline
 
@@ -78,7 +83,8 @@ class Ticks(Cascades):
         step's next deadline is scheduled. The cost grows with the deadlines due, not
         with the streams.
 
-        Then every employer cascade due by *now* runs (:meth:`run_cascades`).
+        Then every employer cascade due by *now* runs (:meth:`run_cascades`), and the
+        first tick of a day runs the rejection-pattern statistics (:meth:`refresh_alerts`).
 
         Several deadlines of one stream due in the same tick are all recorded as gaps
         before any of their steps fires: a fire that moves the stream on leaves the
@@ -108,8 +114,24 @@ class Ticks(Cascades):
                 break
         cascades = self.run_cascades(now)
         total += TickReport(cascaded=cascades.cancelled + cascades.terminated + cascades.notified)
+        total += self._daily_patterns(now)
         get_logger().info("tick", **asdict(total))
         return total
+
+    def _daily_patterns(self, now: datetime) -> TickReport:
+        """The rejection-pattern run of *now*'s day, by the first tick of the day (a job
+        row is the day's token: two ticks at once run it once)."""
+        pipeline = self._pipeline
+        owner = pipeline.institution or ""
+        day = now.astimezone(pipeline.scheduler.tz).date().isoformat()
+        key = f"patterns:{owner}:{day}" if owner else f"patterns:{day}"
+        first = pipeline.run(lambda tx: tx.add_job(key, "patterns", "patterns", owner, {}, now,
+                                                   now))  # fmt: skip
+        if not first:
+            return TickReport()
+        run = self.refresh_alerts(now)
+        pipeline.run(lambda tx: tx.finish_job(key, now))
+        return TickReport(alerts=len(run.raised))
 
     def _tick_batch(self, tx: Transaction, now: datetime) -> tuple[int, TickReport]:
         """Claim and escalate up to a batch of deadlines due at *now*, in *tx*."""

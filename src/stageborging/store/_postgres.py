@@ -452,10 +452,15 @@ class _Transaction:
         return self._conn.execute(_ADD_JOB, params).rowcount == 1
 
     def claim_jobs(
-        self, now: datetime, lease_until: datetime, limit: int, institution: str | None = None
+        self,
+        kind: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        institution: str | None = None,
     ) -> list[JobRow]:
         until = check_moment("lease_until", lease_until)
-        where, params = claim_params(now, limit, institution)
+        where, params = claim_params(kind, now, limit, institution)
         # rows another claim holds are skipped, not waited for: workers run side by side
         statement = pg_style(CLAIM_JOBS.format(institution=where, lock=" FOR UPDATE SKIP LOCKED"))
         jobs = [JobRow._make(row) for row in self._conn.execute(statement, params).fetchall()]

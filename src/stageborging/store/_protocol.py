@@ -328,11 +328,16 @@ class Transaction(Protocol):
         idempotent: the first stays)."""
 
     def claim_jobs(
-        self, now: datetime, lease_until: datetime, limit: int, institution: str | None = None
+        self,
+        kind: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        institution: str | None = None,
     ) -> list[JobRow]:
-        """Lease up to *limit* jobs due at *now* that nobody holds (never done, no lease
-        or an ended one), oldest first, until *lease_until* (of *institution*'s, when
-        given). Another claim skips them until the lease ends or they are done."""
+        """Lease up to *limit* jobs of *kind* due at *now* that nobody holds (never done,
+        no lease or an ended one), oldest first, until *lease_until* (of *institution*'s,
+        when given). Another claim skips them until the lease ends or they are done."""
 
     def finish_job(self, key: str, at: datetime) -> bool:
         """Mark the job done; False when it was done already."""

@@ -53,7 +53,7 @@ ADD_JOB = (
 #: The due jobs nobody holds, oldest first: {institution} narrows them, {lock} is
 #: PostgreSQL's (rows another claim holds are skipped).
 CLAIM_JOBS = (
-    f"SELECT {JOB_COLUMNS} FROM jobs WHERE done_at IS NULL AND due_at <= ? "
+    f"SELECT {JOB_COLUMNS} FROM jobs WHERE done_at IS NULL AND kind = ? AND due_at <= ? "
     "AND (leased_until IS NULL OR leased_until <= ?){institution} ORDER BY due_at, key "
     "LIMIT ?{lock}"
 )
@@ -102,13 +102,14 @@ def job_params(
 
 
 def claim_params(
-    now: datetime, limit: object, institution: object
+    kind: object, now: datetime, limit: object, institution: object
 ) -> tuple[str, tuple[object, ...]]:
     """The institution condition of CLAIM_JOBS and its parameters."""
+    wanted = check_identifier("kind", kind)
     stamp, count = check_moment("now", now), check_count("limit", limit, 1)
     if institution is None:
-        return "", (stamp, stamp, count)
-    return " AND institution = ?", (stamp, stamp, check_institution(institution), count)
+        return "", (wanted, stamp, stamp, count)
+    return " AND institution = ?", (wanted, stamp, stamp, check_institution(institution), count)
 
 
 def application_params(

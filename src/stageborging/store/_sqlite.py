@@ -371,10 +371,15 @@ class _Transaction:
         return self._conn.execute(ADD_JOB, params).rowcount == 1
 
     def claim_jobs(
-        self, now: datetime, lease_until: datetime, limit: int, institution: str | None = None
+        self,
+        kind: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        institution: str | None = None,
     ) -> list[JobRow]:
         until = check_moment("lease_until", lease_until)
-        where, params = claim_params(now, limit, institution)
+        where, params = claim_params(kind, now, limit, institution)
         # BEGIN IMMEDIATE: no other writer runs until this transaction ends
         rows = self._conn.execute(CLAIM_JOBS.format(institution=where, lock=""), params)
         jobs = list(map(JobRow._make, rows))
