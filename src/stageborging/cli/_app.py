@@ -29,6 +29,7 @@ from ._new_plugin import new_plugin
 from ._options import printable, shown_path
 from ._plugins import plugins
 from ._privacy import erase, keys, subject
+from ._safeguarding import alerts, employer, report
 from ._streams import streams
 
 __all__ = ["main"]
@@ -102,5 +103,8 @@ for _command in (
     keys,
     erase,
     subject,
+    report,
+    employer,
+    alerts,
 ):
     main.add_command(_command)

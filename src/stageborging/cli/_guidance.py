@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..core import DISMISS_REASONS, Actor, InvalidInput
+from ..core import DISMISS_REASONS, Actor
 from ..engine import Engine
-from ..guidance import WorkingDays
 from ..store import open_store
-from ._options import db_option, existing_db, parse_actor, plugin_options, printable, registry
+from ._engines import configured_engine as _engine
+from ._options import db_option, parse_actor, plugin_options, printable
 
 __all__ = ["due", "guidance", "tick"]
 
@@ -32,40 +32,6 @@ def _now(ctx: click.Context, param: click.Parameter, value: str | None) -> datet
     if moment.utcoffset() is None:
         raise click.BadParameter("must say its offset (…+01:00 or …Z): a time is a moment")
     return moment
-
-
-def _calendar(config: dict[str, Any] | None) -> tuple[WorkingDays, dict[str, Any] | None]:
-    """The ``[calendar]`` table of the config file as working days, and the rest."""
-    if config is None or "calendar" not in config:
-        return WorkingDays(), config
-    rest = {k: v for k, v in config.items() if k != "calendar"}
-    table = dict(config["calendar"])
-    for name in ("closures", "open_days"):
-        days = table.get(name, [])
-        if not isinstance(days, list) or not all(type(d) is date for d in days):
-            raise click.BadParameter(
-                f"[calendar] {name} must be a list of dates (2027-04-26, unquoted)",
-                param_hint="--config",
-            )
-    try:
-        return WorkingDays(**table), rest
-    except TypeError:
-        known = "country, categories, closures, open_days"
-        raise click.BadParameter(f"[calendar] takes {known}", param_hint="--config") from None
-    except InvalidInput as exc:
-        raise click.BadParameter(f"[calendar] {exc.field}: {exc.problem}",
-                                 param_hint="--config") from None  # fmt: skip
-
-
-def _engine(db: Path | str, block: tuple[str, ...], config: dict[str, Any] | None,
-            read_only: bool = False, institution: str | None = None) -> Engine:  # fmt: skip
-    """An engine on *db* (a database that exists: a wrong path in a cron job must not
-    tick an empty new file) with the installed plugins and the config file's calendar."""
-    existing_db(db)
-    calendar, rest = _calendar(config)
-    found = registry(block, rest)
-    store = open_store(db, read_only=True) if read_only else db
-    return Engine(store, registry=found, calendar=calendar, institution=institution)
 
 
 _NOW = click.option(

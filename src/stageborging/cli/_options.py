@@ -196,8 +196,9 @@ def registry(block: tuple[str, ...], config: Mapping[str, Any] | None) -> Regist
     return found
 
 
-#: The tables of a config file that hold no plugin's settings (the working days).
-OWN_TABLES = frozenset({"calendar"})
+#: The tables of a config file that hold no plugin's settings (the working days, the
+#: rejection-pattern statistics).
+OWN_TABLES = frozenset({"calendar", "patterns"})
 
 
 def warn_unmatched(

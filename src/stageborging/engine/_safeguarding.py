@@ -25,6 +25,7 @@ from ..core import (
     InvalidInput,
     Role,
     StreamNotFound,
+    StreamPage,
     check_identifier,
 )
 from ..lifecycles import Kind, active_flags, employer_stream_id
@@ -63,6 +64,7 @@ class Safeguarding:
     _owner: Callable[[str | None], str]
     open: Callable[..., Event]
     fire: Callable[..., Event]
+    streams: Callable[..., StreamPage]
 
     # -- reports -------------------------------------------------------------
 
@@ -203,6 +205,29 @@ class Safeguarding:
             closed_on=facts.get("closed_on"),
             history=tuple(history),
         )
+
+    def open_alerts(self, *, institution: str | None = None) -> tuple[tuple[str, Alert], ...]:
+        """Every rejection-pattern alert waiting for a person's review: (employer, alert),
+        by employer.
+
+        Args:
+            institution: Whose employers (a bound engine: its own; unbound: every
+                institution's, unless one is named).
+        """
+        found: list[tuple[str, Alert]] = []
+        after = None
+        while True:
+            page = self.streams(lifecycle="employer", institution=institution, limit=500,
+                                after=after)  # fmt: skip
+            for stream in page.streams:
+                if not any(a["status"] == "open" for a in stream.facts.get("alerts", {}).values()):
+                    continue
+                employer = stream.facts["details"]["employer"]
+                record = self.employer(employer, institution=stream.institution or None)
+                found += [(employer, alert) for alert in record.open_alerts]
+            if page.next is None:
+                return tuple(found)
+            after = page.next
 
     def raise_flag(
         self,

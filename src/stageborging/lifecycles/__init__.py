@@ -61,8 +61,18 @@ from ._versions import (
     released,
     unsafe_reason,
 )
-from .case import case
-from .employer import FLAGS, employer, employer_stream_id
+from .case import REPORTERS, SIGNPOSTS, case
+from .employer import (
+    ALERT_DISMISS_REASONS,
+    CLOSE_REASONS,
+    FLAG_BASES,
+    FLAG_LIFT_REASONS,
+    FLAG_REASONS,
+    FLAGS,
+    RECOGNITION_SOURCES,
+    employer,
+    employer_stream_id,
+)
 from .internship import (
     AGREEMENT_FIELDS_HBO,
     AGREEMENT_FIELDS_MBO,
@@ -81,9 +91,11 @@ from .internship import (
 __all__ = [
     "AGREEMENT_FIELDS_HBO",
     "AGREEMENT_FIELDS_MBO",
+    "ALERT_DISMISS_REASONS",
     "CANCEL_REASONS",
     "CASCADES",
     "CASE_PHASES",
+    "CLOSE_REASONS",
     "CONTACT_LOCATIONS",
     "CORRECTABLE",
     "CORRECTION_FIELDS",
@@ -92,6 +104,9 @@ __all__ = [
     "EVIDENCE_FIELDS",
     "FINAL_PHASES",
     "FLAGS",
+    "FLAG_BASES",
+    "FLAG_LIFT_REASONS",
+    "FLAG_REASONS",
     "IMPORT_ROLES",
     "INTERNSHIP_PHASES",
     "MAX_TEXT",
@@ -99,10 +114,13 @@ __all__ = [
     "NOTICE_STATES",
     "PHASES",
     "PLAN",
+    "RECOGNITION_SOURCES",
     "REPLACEMENT_REASONS",
+    "REPORTERS",
     "RESCHEDULE_REASONS",
     "RESCHEDULE_STATES",
     "SEALED_PREFIX",
+    "SIGNPOSTS",
     "SUSPEND_REASONS",
     "TERMINATE_REASONS",
     "Carrier",
