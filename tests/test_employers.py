@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from stageborging import AccessRefused, Actor, Engine, InvalidInput, Refused
+from stageborging.employers import load_register
+from stageborging.engine import RegisterImport
 from stageborging.testing import FakeClock
 from support import ADVISOR, COACH, HANDLER, PLACEMENT_OFFICE, STUDENT, TEAM_LEAD, journey
 
@@ -298,3 +300,27 @@ def test_a_report_links_the_internship_and_its_suspension_stays_opaque(
     assert revealed.value == case
     with pytest.raises(AccessRefused):  # the placement office sees the reason code only
         engine.reveal(sid, actor=PLACEMENT_OFFICE, seq=event.seq)
+
+
+def test_a_register_that_no_longer_lists_a_recognition_revokes_it(
+    engine: Engine, clock: FakeClock, tmp_path: Any
+) -> None:
+    """The first import notes what is listed; a later one without it revokes (and
+    cascades); the same file again records nothing; listed again: reinstated."""
+    sid = journey(engine, clock).open()
+    journey(engine, clock).to_active(sid)
+    listed, gone = tmp_path / "v1.csv", tmp_path / "v2.csv"
+    listed.write_text("employer,crebo,status\nemp-1,25604,recognised\nemp-1,11111,pending\n")
+    gone.write_text("employer,crebo,status\nemp-9,25604,recognised\n")
+    first = engine.import_register(load_register(listed))
+    assert (first.employers, first.listed, first.revoked) == (1, (("emp-1", "25604"),), ())
+    assert engine.stream(sid).state == "active"
+    second = engine.import_register(load_register(gone))
+    assert second.revoked == (("emp-1", "25604"),)
+    assert engine.stream(sid).state == "assisted_search"  # terminated, replacement started
+    before = engine.statistics().events
+    assert engine.import_register(load_register(gone)) == RegisterImport(employers=1)
+    assert engine.statistics().events == before
+    third = engine.import_register(load_register(listed))
+    assert third.reinstated == (("emp-1", "25604"),)
+    assert engine.employer("emp-1").recognitions["25604"]["status"] == "reinstated"

@@ -98,7 +98,7 @@ BUILTIN_DIGESTS = {
     "mbo_bpv": "8c66708a2fc417fd0e66e377bd4d3dfba8342798a36b68a45cb2fc8dce45fb48",
     "hbo_stage": "a4fa0e707292a2e617fb3b59e38431657fc483cfff8d9b3fd95b5e8f27213adc",
     "case": "6b7c699e312100b4924c570b588d93802a4021aed745d32f55959962edb8f98e",
-    "employer": "64d2e4a0d49e01a584da732fa95f03ceee7b9bb6182eb6927a529265154564bb",
+    "employer": "72ee6a88ba11abb4bc47595ed33a0e78f4f7c072de67a5d93005b1f1141912f6",
 }
 
 

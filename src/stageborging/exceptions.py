@@ -16,6 +16,7 @@ Catch :class:`StageborgingError` to handle them all::
     ├── KeyUnavailable                        free text cannot be read: its key is erased,
     │                                         the master key is another, or it was altered
     ├── AccessRefused                         a read of sealed fields beyond the reader's role
+    ├── RegisterError (ValueError)            a recognition register file cannot be read
     └── StoreError                            the database cannot be used
         ├── SchemaVersionError                the database is newer than this library
         └── OutcomeUnknown                    the connection was lost while committing:
@@ -38,6 +39,7 @@ from .core._errors import (
     OutcomeUnknown,
     PluginError,
     Refused,
+    RegisterError,
     SchemaVersionError,
     StageborgingError,
     StoreError,
@@ -56,6 +58,7 @@ __all__ = [
     "OutcomeUnknown",
     "PluginError",
     "Refused",
+    "RegisterError",
     "SchemaVersionError",
     "StageborgingError",
     "StoreError",

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ..core import Actor, EmployerRecord, Role
+from ..employers import load_register
 from ..lifecycles import (
     ALERT_DISMISS_REASONS,
     CLOSE_REASONS,
@@ -292,6 +293,33 @@ def close(db: Path | str, employer_id: str, on: date, reason: str, actor: Actor,
         event = engine.close_employer(employer_id, on, actor=actor, reason=reason,
                                       institution=institution)  # fmt: skip
     click.echo(f"recorded the closure of {printable(employer_id)} as of {on} (seq {event.seq})")
+
+
+@employer.command("import-register")
+@db_option
+@click.argument("register_file", metavar="FILE",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))  # fmt: skip
+@click.option("--on", "on", callback=_date, metavar="DATE",
+              help="The day the register holds [default: today].")  # fmt: skip
+@_INSTITUTION
+@plugin_options
+def import_register(db: Path | str, register_file: Path, on: date | None,
+                    institution: str | None, block: tuple[str, ...],
+                    config: dict[str, Any] | None) -> None:  # fmt: skip
+    """Compare a new SBB register file (CSV or JSON: employer, crebo, status,
+    valid_from, valid_until) with the last import, for the employers known here: a
+    recognition it no longer lists is revoked (and cascades), one it marks suspended is
+    suspended, one listed again is reinstated. Importing the same file again records
+    nothing."""
+    register = load_register(register_file)
+    with configured_engine(db, block, config) as engine:
+        done = engine.import_register(register, on=on, institution=institution)
+    click.echo(f"compared {done.employers} employer(s): {len(done.listed)} listed, "
+               f"{len(done.revoked)} revoked, {len(done.suspended)} suspended, "
+               f"{len(done.reinstated)} reinstated")  # fmt: skip
+    for change in ("revoked", "suspended", "reinstated"):
+        for employer_id, qualification in getattr(done, change):
+            click.echo(f"  {change}: {printable(employer_id)} {qualification}")
 
 
 @click.command()

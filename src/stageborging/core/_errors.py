@@ -24,6 +24,7 @@ __all__ = [
     "OutcomeUnknown",
     "PluginError",
     "Refused",
+    "RegisterError",
     "SchemaVersionError",
     "StageborgingError",
     "StoreError",
@@ -259,6 +260,11 @@ class PluginError(StageborgingError):
         self.plugin = plugin
         self.problem = problem
         super().__init__(f"plugin {plugin!r}: {problem}")
+
+
+class RegisterError(StageborgingError, ValueError):
+    """A recognition register file cannot be read: the message names the file, the row
+    and the column."""
 
 
 class StoreError(StageborgingError):

@@ -5,6 +5,15 @@ from ._cascades import CascadeReport
 from ._engine import Engine
 from ._patterns import PatternRun
 from ._registry import Registry
+from ._safeguarding import RegisterImport
 from ._ticks import TickReport
 
-__all__ = ["Batch", "CascadeReport", "Engine", "PatternRun", "Registry", "TickReport"]
+__all__ = [
+    "Batch",
+    "CascadeReport",
+    "Engine",
+    "PatternRun",
+    "RegisterImport",
+    "Registry",
+    "TickReport",
+]

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from attrs import frozen
+
 from ..core import (
     Actor,
     Alert,
@@ -23,17 +25,19 @@ from ..core import (
     Flag,
     HistoryItem,
     InvalidInput,
+    Recognition,
     Role,
     StreamNotFound,
     StreamPage,
     check_identifier,
 )
+from ..employers import Register
 from ..lifecycles import Kind, active_flags, employer_stream_id
 from ..rules import check_actor
 from ..store import Store, Transaction
 from ._pipeline import Outcome, Pipeline
 
-__all__ = ["Safeguarding"]
+__all__ = ["RegisterImport", "Safeguarding"]
 
 #: The actor that records SBB's decisions when no person does (a register import).
 REGISTER = Actor("register", Role.SYSTEM)
@@ -53,6 +57,26 @@ def _day(field: str, value: object) -> str:
         except ValueError:
             pass
     raise InvalidInput(field, value, "must be a date (YYYY-MM-DD)")
+
+
+@frozen
+class RegisterImport:
+    """What one register import recorded on the employers' streams.
+
+    Attributes:
+        employers: The employers known here whose listing was compared.
+        listed: Recognitions newly listed (qualification and employer).
+        revoked: Recognitions the previous import listed and this one does not (or
+            marks revoked): recorded as revoked as of the import's day, and cascaded.
+        suspended: Recognitions the register marks suspended.
+        reinstated: Recognitions listed again after a revocation or suspension.
+    """
+
+    employers: int = 0
+    listed: tuple[tuple[str, str], ...] = ()
+    revoked: tuple[tuple[str, str], ...] = ()
+    suspended: tuple[tuple[str, str], ...] = ()
+    reinstated: tuple[tuple[str, str], ...] = ()
 
 
 class Safeguarding:
@@ -357,6 +381,50 @@ class Safeguarding:
         return self._recognition("recognition_reinstated", employer, qualification, on, actor,
                                  source, institution)  # fmt: skip
 
+    def import_register(
+        self,
+        register: Register,
+        *,
+        on: date | str | None = None,
+        institution: str | None = None,
+    ) -> RegisterImport:
+        """Compare a newly imported SBB register (:func:`~stageborging.employers.load_register`)
+        with what the last import listed, for every employer known here, and record what
+        changed as of *on* (default: today): a recognition no longer listed is revoked
+        (and cascades), one marked suspended is suspended, one listed again after a
+        revocation or suspension is reinstated, one listed for the first time is noted
+        for the next comparison. Importing the same register again records nothing.
+        """
+        day = self._pipeline.moment().day if on is None else _day("on", on)
+        when = date.fromisoformat(day)
+        owner = self._owner(institution)
+        found: dict[str, list[tuple[str, str]]] = {
+            "listed": [], "revoked": [], "suspended": [], "reinstated": []}  # fmt: skip
+        employers = 0
+        after = None
+        while True:
+            page = self.streams(lifecycle="employer", institution=owner, limit=500, after=after)
+            for stream in page.streams:
+                employers += 1
+                employer = stream.facts["details"]["employer"]
+                changes = _register_changes(register, employer, stream.facts, when)
+                for change, qualification in changes:
+                    if change == "listed":
+                        listing = {"qualification": qualification}
+                        once = f"listed:{qualification}:{day}"[:128]
+                        self._employer_command(employer, "recognition_listed", REGISTER,
+                                               listing, owner, command_id=once)  # fmt: skip
+                    else:
+                        fact = f"recognition_{change}"
+                        self._recognition(fact, employer, qualification, day, REGISTER,
+                                          "register_import", owner)  # fmt: skip
+                    found[change].append((employer, qualification))
+            if page.next is None:
+                break
+            after = page.next
+        kinds = ("listed", "revoked", "suspended", "reinstated")
+        return RegisterImport(employers, *(tuple(found[k]) for k in kinds))
+
     def close_employer(
         self,
         employer: str,
@@ -416,3 +484,28 @@ class Safeguarding:
             return pipeline.command(tx, stream_id, type, name, actor, data, None, command_id)
 
         return self._run(stream_id, name, work, started).event
+
+
+def _register_changes(
+    register: Register, employer: str, facts: Mapping[str, Any], day: date
+) -> list[tuple[str, str]]:
+    """What the register says changed for *employer* since its last import, as (change,
+    qualification): ``listed``, ``revoked``, ``suspended`` or ``reinstated``."""
+    listed = set(facts.get("listed", ()))
+    decisions = facts.get("recognitions", {})
+    recognised = register.recognised_on(employer, day)
+    changes = []
+    for qualification in sorted(recognised - listed):
+        if decisions.get(qualification, {}).get("status") in ("revoked", "suspended"):
+            changes.append(("reinstated", qualification))
+        changes.append(("listed", qualification))
+    named = {crebo for who, crebo in register.entries if who == employer}
+    for qualification in sorted((listed | named) - recognised):
+        answer = register.answer(employer, qualification, day)
+        if answer is Recognition.PENDING or (qualification not in listed and answer not in (
+            Recognition.SUSPENDED, Recognition.NOT_RECOGNISED)):  # fmt: skip
+            continue  # not decided, or never listed here and no decision against it
+        change = "suspended" if answer is Recognition.SUSPENDED else "revoked"
+        if decisions.get(qualification, {}).get("status") != change:
+            changes.append((change, qualification))
+    return changes

@@ -116,6 +116,7 @@ class Effect(StrEnum):
     RECOGNITION_REVOKED = "recognition_revoked"
     RECOGNITION_SUSPENDED = "recognition_suspended"
     RECOGNITION_REINSTATED = "recognition_reinstated"
+    RECOGNITION_LISTED = "recognition_listed"
     EMPLOYER_CLOSED = "employer_closed"
 
 

@@ -11,6 +11,8 @@ The ``employer`` lifecycle's effects keep, in the stream's facts:
   ``watch`` raised on it) or dismisses it;
 * ``recognitions``: SBB's last decision per qualification (``revoked``, ``suspended``
   or ``reinstated``) and the day it takes effect;
+* ``listed``: the qualifications the last register import listed it as recognised for
+  (a decision against one takes it off; the next import that lists it again reinstates);
 * ``closed_on``: the day it closed down.
 
 Pure functions: the rules read them through a lookup the engine gives, the reads to
@@ -47,6 +49,7 @@ EMPLOYER_EFFECTS = frozenset(
         Effect.RECOGNITION_REVOKED,
         Effect.RECOGNITION_SUSPENDED,
         Effect.RECOGNITION_REINSTATED,
+        Effect.RECOGNITION_LISTED,
         Effect.EMPLOYER_CLOSED,
     }
 )
@@ -100,6 +103,10 @@ def employer_effect(
         decision = {"status": _RECOGNITION[effect], "effective_on": data["effective_on"],
                     "seq": seq}  # fmt: skip
         new["recognitions"] = {**new.get("recognitions", {}), data["qualification"]: decision}
+        if effect is not Effect.RECOGNITION_REINSTATED:  # off the list until listed again
+            new["listed"] = [q for q in new.get("listed", []) if q != data["qualification"]]
+    elif effect is Effect.RECOGNITION_LISTED:
+        new["listed"] = sorted({*new.get("listed", []), data["qualification"]})
     elif effect is Effect.EMPLOYER_CLOSED:
         new["closed_on"] = data["effective_on"]
 

@@ -184,6 +184,14 @@ def employer() -> LifecycleDefinition:
             _recognition("recognition_revoked", Effect.RECOGNITION_REVOKED),
             _recognition("recognition_suspended", Effect.RECOGNITION_SUSPENDED),
             _recognition("recognition_reinstated", Effect.RECOGNITION_REINSTATED),
+            # a register import listed it as recognised for the qualification (what the
+            # next import is compared with)
+            FactSpec(
+                "recognition_listed",
+                [X],
+                Effect.RECOGNITION_LISTED,
+                fields=[FieldSpec("qualification", FieldKind.ID)],
+            ),
         ),
         open_roles=[
             X,
