@@ -21,6 +21,7 @@ from stageborging import (
     Refused,
     hookimpl,
 )
+from stageborging.privacy import MasterKey
 from stageborging.testing import (
     Cast,
     FakeClock,
@@ -423,3 +424,22 @@ def test_the_fake_clock_names_what_it_cannot_use(call: Callable[[], object], fie
     with pytest.raises(InvalidInput) as info:
         call()
     assert info.value.field == field
+
+
+def test_the_journey_reports_and_flags_as_a_school_does(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A case with or without consent, and an employer with a flag, for plugin tests."""
+    clock = FakeClock()
+    with Engine(tmp_path / "kit.db", clock=clock, master_key=MasterKey.generate()) as engine:
+        journey = Journey(engine, clock, employer="kit-employer-9")
+        assert engine.stream(journey.report(consent=False)).state == "registered_only"
+        assert engine.stream(journey.report()).state == "investigating"
+        founded = journey.report(founded=True)
+        assert engine.stream(founded).facts["outcome"] == "founded"
+        event = journey.flag_employer(flag="block")
+        assert event.data["basis"] == "recommendation"
+        journey.flag_employer("kit-employer-2", "review_before_new_placement")
+        assert [f.flag for f in engine.employer("kit-employer-9").flags] == ["block"]
+        sid = journey.open()
+        journey.search(sid)
+        assert not Journey(engine, clock, employer="kit-employer-9", keep_going=True).place(sid)
+        assert_refused(engine, sid, "employer.blocked")

@@ -7,7 +7,7 @@ with it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from attrs import frozen
@@ -39,6 +39,7 @@ _KIT = {
     "assessor": Actor("kit-assessor", "assessor"),
     "advisor": Actor("kit-advisor", "confidential_advisor"),
     "handler": Actor("kit-handler", "case_handler"),
+    "team_lead": Actor("kit-team-lead", "team_lead"),
 }
 
 
@@ -58,6 +59,7 @@ class Cast:
     assessor: Actor = _KIT["assessor"]
     advisor: Actor = _KIT["advisor"]
     handler: Actor = _KIT["handler"]
+    team_lead: Actor = _KIT["team_lead"]
 
     def signer(self, party: str) -> Actor:
         """The actor who signs an agreement for *party* (``student``, ``school`` …)."""
@@ -100,6 +102,11 @@ class Journey:
     when its commands went ahead. A refusal raises
     :class:`~stageborging.Refused`; with ``keep_going=True`` the step stops
     there instead and returns ``False`` (the engine has recorded the refusal).
+
+    **Safeguarding**: :meth:`report` opens a case about an employer and takes it
+    with or without consent (to ``founded``, or registered only), and
+    :meth:`flag_employer` gives an employer a flag the way a school does (a block
+    through a founded case and the confidential advisor's recommendation).
 
     **The story**: :meth:`steps` yields the commands of a complete internship,
     a terminated one and a case with consent, and :meth:`run` runs them all.
@@ -177,6 +184,62 @@ class Journey:
             if command(step.stream_id, step.name, step.actor, step.data) is None:
                 return False
         return True
+
+    # -- safeguarding ------------------------------------------------------------
+
+    def report(
+        self,
+        employer: str | None = None,
+        *,
+        consent: bool = True,
+        founded: bool = False,
+        internship: str | None = None,
+    ) -> str:
+        """Report discrimination by the cast's student about *employer* (the journey's
+        by default), acknowledged and taken in; with *consent* the case is
+        investigating (*founded*: the employer heard and the outcome ``founded``), else
+        registered only. Returns the case's stream id."""
+        cast = self.cast
+        case = self.engine.report(actor=cast.student, phase="search" if internship is None
+                                  else "internship", internship=internship,
+                                  employer=employer or self.employer).stream_id  # fmt: skip
+        self.fire(case, "acknowledge", cast.advisor)
+        self.fire(case, "hold_intake", cast.advisor, {"signposted": ["sbb_meldpunt"]})
+        if not consent:
+            self.fire(case, "register_only", cast.advisor)
+            return case
+        self.fire(case, "give_consent", cast.advisor,
+                  {"form": "written", "given_by": "affected_student"})  # fmt: skip
+        if founded:
+            self.record(case, "employer_hearing", cast.handler, {"held_on": self._today()})
+            self.fire(case, "record_outcome", cast.handler, {"outcome": "founded"})
+        return case
+
+    def flag_employer(
+        self,
+        employer: str | None = None,
+        flag: str = "block",
+        *,
+        days: int = 365,
+    ) -> Event:
+        """Give *employer* (the journey's by default) *flag* as a school does, for *days*:
+        a ``block`` through a founded case and the confidential advisor's
+        recommendation, the milder flags on the school's own observation. Returns the
+        ``raise_flag`` event."""
+        employer = employer or self.employer
+        cast = self.cast
+        day = date.fromisoformat(self._today())
+        review, expiry = day + timedelta(days=days // 2), day + timedelta(days=days)
+        if flag != "block":
+            return self.engine.raise_flag(employer, flag, actor=cast.office,
+                                          reason="discrimination", basis="school_observation",
+                                          review_on=review, expires_on=expiry)  # fmt: skip
+        case = self.report(employer, founded=True)
+        recommended = self.engine.recommend_flag(case, "block", actor=cast.advisor)
+        return self.engine.raise_flag(employer, "block", actor=cast.office,
+                                      reason="discrimination", basis="recommendation",
+                                      recommendation=recommended.seq, review_on=review,
+                                      expires_on=expiry)  # fmt: skip
 
     # -- small steps -----------------------------------------------------------
 
