@@ -246,6 +246,12 @@ class _Student:
             self.record("application_sent", self.actor, application=application, employer=f"e-{n}")
             outcome = self.rng.choice(("invited", "rejected", "no_response"))
             self.record("application_outcome", self.actor, application=application, outcome=outcome)
+        for vacancy in ("p1", "p2") if data.get("level") == 4 else ():
+            # one employer never invites them (two vacancies each): a pattern alert
+            application = f"app-{self.number}-{vacancy}"
+            self.record("application_sent", self.actor, application=application, employer=PATTERN)
+            self.record("application_outcome", self.actor, application=application,
+                        outcome="rejected")  # fmt: skip
         if self.scenario == "no_placement":
             self.fire("request_assistance", SYSTEM)
             return
@@ -370,21 +376,29 @@ class _Student:
 
 #: What the student is told of at intake (needs no consent).
 SIGNPOSTS = ["sbb_meldpunt", "student_union", "antidiscrimination_bureau"]
+#: The employers of the safeguarding stories: one whose recognition SBB revokes, one
+#: that keeps rejecting students (a pattern alert), and one a report is registered
+#: about without consent.
+REVOKED, PATTERN, QUIET = "demo-lb-revoked", "demo-lb-pattern", "demo-lb-quiet"
+
+
+def _last_employer(engine: Engine, sid: str) -> str | None:
+    """The employer the internship's last placement was proposed at."""
+    proposals = [e for e in engine.history(sid) if e.name == "propose_placement"]
+    return proposals[-1].data["employer"] if proposals else None
 
 
 def _case_journeys(engine: Engine, internship: str | None) -> list[Year]:
     def with_consent() -> Year:
-        sid = engine.open(
-            "case",
+        employer = _last_employer(engine, internship) if internship else None
+        sid = engine.report(
             actor=Actor("demo-student-case-1", "student"),
-            data={
-                "phase": "internship",
-                "internship": internship or "unknown",
-                "ground": "origin",
-                "description": REPORT,
-            },
+            phase="internship",
+            internship=internship,
+            employer=employer or "demo-employer-unknown",
+            ground="origin",
+            description=REPORT,
         ).stream_id
-        yield
         engine.fire(sid, "acknowledge", actor=ADVISOR)
         engine.fire(sid, "hold_intake", actor=ADVISOR, data={"signposted": SIGNPOSTS})
         engine.fire(sid, "give_consent", actor=ADVISOR,
@@ -397,14 +411,32 @@ def _case_journeys(engine: Engine, internship: str | None) -> list[Year]:
         engine.fire(sid, "record_outcome", actor=HANDLER, data={"outcome": "founded"})
         engine.record(sid, "reporter_feedback", actor=ADVISOR, data={"channel": "in_person"})
         engine.fire(sid, "close", actor=ADVISOR)
+        # the advisor recommends a block (the case stays sealed); the office decides
+        recommended = engine.recommend_flag(sid, "block", actor=ADVISOR)
+        blocked = engine.stream(sid).facts["details"]["employer"]
+        engine.raise_flag(blocked, "block", actor=OFFICE, reason="discrimination",
+                          basis="recommendation", recommendation=recommended.seq,
+                          review_on="2027-09-01", expires_on="2028-03-31")  # fmt: skip
+        yield
+        # a later placement proposed there is refused, saying why; another one goes ahead
+        late = _Student(engine, random.Random(0), 9001, "mbo_bpv", "normal")
+        late.sid = late.steps.open(actor=COACH, student=late.actor.id,
+                                   programme="demo-programme-ict", qualification="25604",
+                                   level=3, track="BOL", planned_start="2027-09-01",
+                                   planned_end="2028-01-31", planned_hours=PLANNED_HOURS,
+                                   turns_18_on="2026-03-02")  # fmt: skip
+        late.steps.search(late.sid)
+        if not late.steps.place(late.sid, blocked):  # refused: employer.blocked
+            late.fire("cancel_placement", OFFICE, reason="employer_blocked")
+            late.steps.place(late.sid, "demo-employer-9001")
 
     def without_consent() -> Year:
-        sid = engine.open(
-            "case",
+        sid = engine.report(
             actor=Actor("demo-student-case-2", "student"),
-            data={"phase": "search", "description": "They said the position was filled."},
+            phase="search",
+            employer=QUIET,
+            description="They said the position was filled.",
         ).stream_id
-        yield
         engine.fire(sid, "acknowledge", actor=ADVISOR)
         engine.fire(sid, "hold_intake", actor=ADVISOR, data={"signposted": SIGNPOSTS})
         engine.fire(sid, "register_only", actor=ADVISOR)
@@ -419,6 +451,25 @@ def _case_journeys(engine: Engine, internship: str | None) -> list[Year]:
         engine.erase("demo-student-case-2", actor=PRIVACY_OFFICER, basis="consent_withdrawn")
 
     return [with_consent(), without_consent()]
+
+
+def _revocation(engine: Engine, clock: DemoClock) -> Year:
+    """Three placements at an employer whose recognition SBB revokes before they start:
+    each is cancelled and the student helped to an assisted search, in one cascade."""
+    students = [_Student(engine, random.Random(n), 9100 + n, "mbo_bpv", "normal")
+                for n in range(3)]  # fmt: skip
+    for student in students:
+        student.sid = student.steps.open(actor=COACH, student=student.actor.id,
+                                         programme="demo-programme-care",
+                                         qualification="25604", level=2, track="BOL",
+                                         planned_start=PLANNED_START, planned_end=PLANNED_END,
+                                         planned_hours=PLANNED_HOURS,
+                                         turns_18_on="2026-03-02")  # fmt: skip
+        student.steps.search(student.sid)
+        student.steps.place(student.sid, REVOKED)
+    yield  # agreement: SBB's letter arrives
+    engine.revoke_recognition(REVOKED, "25604", clock().date(), actor=OFFICE,
+                              source="placement_office")  # fmt: skip
 
 
 def run_demo(
@@ -448,10 +499,12 @@ def run_demo(
                 student.log_fortnight()
 
     for index, (label, day) in enumerate(PHASES):
-        if engine.guidance_steps and previous is not None:
+        if previous is not None:  # nightly ticks: deadlines, cascades, the daily patterns
             _tick_until(engine, clock, previous, day, every_day)
         previous = day
         clock.enter(day)
+        if label == "placement":
+            journeys.append(_revocation(engine, clock))
         if index == case_phase:
             terminated = next((s.sid for s in cohort if s.scenario == "termination"), None)
             journeys.extend(_case_journeys(engine, terminated))

@@ -129,7 +129,7 @@ def demo(
     with Engine(db, registry=registry, clock=clock, master_key=master_key) as engine:
         if key_file is not None:
             _keep(master_key, key_file)
-        guided = bool(engine.guidance_steps)
+        guided = any(step.kind == "internship" for step in engine.guidance_steps)
         with click.progressbar(
             length=total, label="Demo year", file=sys.stderr, show_pos=True, item_show_func=str
         ) as bar:
@@ -141,6 +141,7 @@ def demo(
             run_demo(engine, clock, students, seed, progress)
         stats = engine.statistics()
         reads = len(engine.access_log(limit=10_000))
+        safeguarding_lines = _safeguarding_summary(engine)
         guidance_lines = (
             _guidance_summary(engine)
             if guided
@@ -154,7 +155,7 @@ def demo(
     shown = shown_db(db)
     click.echo(f"\nDemo cohort of {students} students (seed {seed}) in {shown}, {elapsed:.1f} s\n")
     for lifecycle, states in sorted(stats.states.items()):
-        noun = "cases" if lifecycle == "case" else "students"
+        noun = {"case": "cases", "employer": "employers"}.get(lifecycle, "students")
         click.echo(f"{lifecycle}: {sum(states.values())} {noun}")
         for state, count in sorted(states.items(), key=lambda item: (-item[1], item[0])):
             click.echo(f"  {state:<20} {count:>6}")
@@ -162,6 +163,8 @@ def demo(
     for code, count in stats.refusals.items():
         click.echo(f"  {code:<28} {count:>6}")
     for line in guidance_lines:
+        click.echo(line)
+    for line in safeguarding_lines:
         click.echo(line)
     by_type = ", ".join(f"{count} {kind}" for kind, count in sorted(stats.events_by_type.items()))
     click.echo(f"\nEvents written: {stats.events} ({by_type})")
@@ -178,6 +181,55 @@ def demo(
     click.echo(f"Audit log: {verdict}: {report.streams} streams, {report.events} events verified")
     if not report.ok:
         sys.exit(1)
+
+
+def _safeguarding_summary(engine: Engine) -> list[str]:
+    """What the safeguarding stories left, queried from the database: the reports, the
+    flags people raised, the cascades and the open pattern alerts."""
+    lines = ["\nSafeguarding:"]
+    cases = engine.streams(lifecycle="case", limit=1000).streams
+    for case in cases:
+        facts = case.facts
+        if facts.get("outcome") == "founded":
+            how = "founded after a hearing and SBB's outcome, with consent"
+        elif "consent" not in facts:
+            how = "registered only (no consent): the employer was never contacted"
+        else:
+            how = f"{facts.get('outcome', 'open')}"
+        lines.append(f"  report about {facts['details'].get('employer', '-')}: {how}")
+    refused = engine.statistics().refusals.get("employer.blocked", 0)
+    employers = engine.streams(lifecycle="employer", limit=1000).streams
+    for stream in employers:
+        for flag, kept in sorted(stream.facts.get("flags", {}).items()):
+            lines.append(
+                f"  {flag} on {stream.facts['details']['employer']} since {kept['raised_on']} "
+                f"by {kept['role']} ({kept['basis']}); later placements there refused: "
+                f"{refused}"
+            )
+        for qualification, decision in sorted(stream.facts.get("recognitions", {}).items()):
+            lines.append(
+                f"  SBB {decision['status']} {stream.facts['details']['employer']}'s "
+                f"recognition for {qualification} as of {decision['effective_on']}"
+            )
+    ended = Counter(
+        (event.name, event.data.get("reason"))
+        for event in _every_event(engine)
+        if event.actor.id == "cascade"
+    )
+    if ended:
+        lines.append("  cascade: " + ", ".join(
+            f"{count} {name} ({reason or 'assisted search'})"
+            for (name, reason), count in sorted(ended.items())))  # fmt: skip
+    for employer, alert in engine.open_alerts():
+        figures = alert.statistics
+        lines.append(
+            f"  pattern alert on {employer} ({figures['programme']} level "
+            f"{figures.get('level', '-')}): invited {figures['invited']} of "
+            f"{figures['applications']}, the rest {figures['others_invited']} of "
+            f"{figures['others_applications']}; p {figures['p_value']}, Holm "
+            f"{figures['adjusted_p']}: for the placement office to review"
+        )
+    return lines
 
 
 def _keep(key: MasterKey, path: Path) -> None:
