@@ -84,3 +84,20 @@ def test_bench_privacy_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> No
                  "sqlite erase median (no scrub)", "sqlite erasure_due scan",
                  "sqlite verify (8 sealed, 2 erased)"):  # fmt: skip
         assert line in printed
+
+
+def test_bench_safeguarding_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    """A tiny run of bench_safeguarding prints the cascade, notice and pattern figures."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_safeguarding
+
+        assert bench_safeguarding.main(["--placements", "6", "--applications", "200",
+                                        "--dsn", ""]) == 0  # fmt: skip
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    printed = capsys.readouterr().out
+    for line in ("sqlite revocation cascade (6 placements ended)", "sqlite cascade per placement",
+                 "sqlite block notices (6 coaches asked)", "sqlite pattern run (200 applications",
+                 "sqlite verify: ok"):  # fmt: skip
+        assert line in printed

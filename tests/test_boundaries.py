@@ -969,3 +969,63 @@ def test_privacy_entry_points_raise_only_library_errors_and_write_nothing(
                                       data={"phase": "search", "description": arguments[0]}),
     }  # fmt: skip
     refuses_cleanly(path, calls[entry])
+
+
+@FUZZ
+@given(
+    entry=st.sampled_from(
+        ["report", "employer", "raise_flag", "lift_flag", "recommend_flag", "dismiss_alert",
+         "revoke", "suspend", "reinstate", "close", "suspend_for_case", "refresh_alerts",
+         "open_alerts", "run_cascades"]
+    ),
+    position=st.integers(0, 7),
+    value=HOSTILE,
+)  # fmt: skip
+def test_safeguarding_entry_points_raise_only_library_errors_and_write_nothing(
+    fuzzed: tuple[Engine, str, str], entry: str, position: int, value: Any
+) -> None:
+    """Reports, employers' flags and recognitions, cascades and alerts, one hostile
+    argument at a time: a library error (or a recorded refusal), and nothing written."""
+    engine, path, sid = fuzzed
+    office = Actor("po-1", "placement_office")
+    good: dict[str, list[Any]] = {
+        "report": [STUDENT, "search", sid, "emp-1", None, "student", "origin", "what happened"],
+        "employer": ["emp-1"],
+        "raise_flag": ["emp-1", "watch", office, "discrimination", "school_observation",
+                       "2027-06-01", "2028-01-01", None],
+        "lift_flag": ["emp-1", "watch", office, "review_passed"],
+        "recommend_flag": ["no-case", "watch", Actor("vp-1", "confidential_advisor")],
+        "dismiss_alert": ["emp-1", 2, office, "explained"],
+        "revoke": ["emp-1", "25604", "2027-01-10", office, "sbb"],
+        "suspend": ["emp-1", "25604", "2027-01-10", office, "sbb"],
+        "reinstate": ["emp-1", "25604", "2027-01-10", office, "sbb"],
+        "close": ["emp-1", "2027-01-10", office, "closed"],
+        "suspend_for_case": ["no-case", Actor("vp-1", "confidential_advisor")],
+        "refresh_alerts": [None, None],
+        "open_alerts": [None],
+        "run_cascades": [None],
+    }
+    a = good[entry]
+    a[position % len(a)] = value
+    calls: dict[str, Callable[[], object]] = {
+        "report": lambda: engine.report(actor=a[0], phase=a[1], internship=a[2], employer=a[3],
+                                        student=a[4], reporter=a[5], ground=a[6],
+                                        description=a[7]),
+        "employer": lambda: engine.employer(a[0]),
+        "raise_flag": lambda: engine.raise_flag(a[0], a[1], actor=a[2], reason=a[3], basis=a[4],
+                                                review_on=a[5], expires_on=a[6],
+                                                recommendation=a[7]),
+        "lift_flag": lambda: engine.lift_flag(a[0], a[1], actor=a[2], reason=a[3]),
+        "recommend_flag": lambda: engine.recommend_flag(a[0], a[1], actor=a[2]),
+        "dismiss_alert": lambda: engine.dismiss_alert(a[0], a[1], actor=a[2], reason=a[3]),
+        "revoke": lambda: engine.revoke_recognition(a[0], a[1], a[2], actor=a[3], source=a[4]),
+        "suspend": lambda: engine.suspend_recognition(a[0], a[1], a[2], actor=a[3], source=a[4]),
+        "reinstate": lambda: engine.reinstate_recognition(a[0], a[1], a[2], actor=a[3],
+                                                          source=a[4]),
+        "close": lambda: engine.close_employer(a[0], a[1], actor=a[2], reason=a[3]),
+        "suspend_for_case": lambda: engine.suspend_for_case(a[0], actor=a[1]),
+        "refresh_alerts": lambda: engine.refresh_alerts(a[0], settings=a[1]),
+        "open_alerts": lambda: engine.open_alerts(institution=a[0]),
+        "run_cascades": lambda: engine.run_cascades(a[0]),
+    }  # fmt: skip
+    refuses_cleanly(path, calls[entry])
