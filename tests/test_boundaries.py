@@ -991,8 +991,16 @@ def test_safeguarding_entry_points_raise_only_library_errors_and_write_nothing(
     good: dict[str, list[Any]] = {
         "report": [STUDENT, "search", sid, "emp-1", None, "student", "origin", "what happened"],
         "employer": ["emp-1"],
-        "raise_flag": ["emp-1", "watch", office, "discrimination", "school_observation",
-                       "2027-06-01", "2028-01-01", None],
+        "raise_flag": [
+            "emp-1",
+            "watch",
+            office,
+            "discrimination",
+            "school_observation",
+            "2027-06-01",
+            "2028-01-01",
+            None,
+        ],
         "lift_flag": ["emp-1", "watch", office, "review_passed"],
         "recommend_flag": ["no-case", "watch", Actor("vp-1", "confidential_advisor")],
         "dismiss_alert": ["emp-1", 2, office, "explained"],

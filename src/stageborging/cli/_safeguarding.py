@@ -4,6 +4,7 @@ what a school knows of an employer, and the rejection-pattern alerts a person re
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -42,6 +43,8 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
     if value is None:
         return None
     try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is None:
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{printable(value)!r}: give a date YYYY-MM-DD") from None
@@ -249,8 +252,10 @@ def _recognition_command(name: str, verb: str, method: str) -> click.Command:
             event = getattr(engine, method)(employer_id, qualification, on,
                                             actor=actor or _REGISTER, source=source,
                                             institution=institution)  # fmt: skip
-            jobs = engine.store.jobs()
-        waiting = " (its cascade waits for that day: tick runs it)" if jobs else ""
+            later = verb != "reinstate" and on > event.occurred_at.astimezone(
+                engine.timezone).date()  # fmt: skip
+        waiting = " (what it does to the placements there follows on that day's first tick)" if (
+            later) else ""  # fmt: skip
         click.echo(f"recorded {name} of {printable(employer_id)} for {qualification} as of "
                    f"{on} (seq {event.seq}){waiting}")  # fmt: skip
 

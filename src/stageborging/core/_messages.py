@@ -147,6 +147,10 @@ CATALOGUE: Mapping[str, tuple[str, str]] = {
         "The report names a student: only the affected student's consent counts.",
         "De melding noemt een student: alleen de toestemming van de betrokken student telt.",
     ),
+    "consent.no_student_named": (
+        "The report names no student: the reporter gives consent (given_by reporter).",
+        "De melding noemt geen student: de melder geeft toestemming (given_by reporter).",
+    ),
     "outcome.registered_only": (
         "A case that is registered only can never be founded: nobody was heard.",
         "Een melding die alleen is geregistreerd kan nooit gegrond zijn: niemand is gehoord.",

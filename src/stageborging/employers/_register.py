@@ -35,6 +35,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -158,13 +159,16 @@ def _rows(path: Path) -> Iterable[tuple[str, Any]]:
     return ((f"{path} line {reader.line_num}", row) for row in reader)
 
 
-def load_register(path: Path) -> Register:
+def load_register(path: str | os.PathLike[str]) -> Register:
     """The register in the file at *path* (``.json``: JSON, anything else: CSV), read once
     per version of the file.
 
     Raises:
         RegisterError: naming the file, the row and the column that cannot be used.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise RegisterError(f"{path!r}: not a path"[:200])
+    path = Path(path)
     try:
         stat = path.stat()
     except OSError as exc:
@@ -178,4 +182,6 @@ def _load(path: Path, mtime_ns: int, size: int) -> Register:
     for where, row in _rows(path):
         key, entry = _entry(where, row)
         entries.setdefault(key, []).append(entry)
+    if not entries:  # a truncated export would revoke every recognition on import
+        raise RegisterError(f"{path}: holds no rows (only a header?): nothing is read from it")
     return Register({key: tuple(found) for key, found in entries.items()})

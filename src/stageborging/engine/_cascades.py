@@ -65,7 +65,8 @@ class CascadeReport:
         notified: Placements given a notice and their coach a proposal to decide on.
         skipped: Placements that had moved on, or whose lifecycle version cannot take
             the command (migrate them), or that a repeat found done already.
-        refused: Commands the rules refused (recorded on the stream).
+        refused: Commands a check refused (recorded on the stream): the coach gets a
+            proposal to decide on instead.
         void: Jobs the employer's facts no longer call for (lifted, reinstated).
     """
 
@@ -186,7 +187,10 @@ class Cascades:
                                        {"reason": _REASONS[action]}, None, command_id)  # fmt: skip
             if outcome.repeated:
                 return CascadeReport(skipped=1)
-            if outcome.refused:
+            if outcome.refused:  # a plugin's check refused it: a person decides, as after a
+                # refused guidance step (the refusal is recorded, the coach is asked)
+                notice = _REASONS[action]
+                tx.schedule([self._decision(row, job, notice, outcome, running)])
                 return CascadeReport(refused=1)
             if running:
                 return CascadeReport(terminated=1)

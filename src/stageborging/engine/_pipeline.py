@@ -409,6 +409,14 @@ class Pipeline:
                 if repeated is not None:
                     return repeated
             raise InvalidInput("stream_id", stream_id, "a stream with this id exists")
+        if (
+            definition.kind is Kind.CASE
+            and move.data.get("reporter") == "anonymous"
+            and (actor.role is Role.STUDENT)
+        ):
+            raise InvalidInput("data.reporter", "anonymous", "an anonymous report is taken in "
+                               "by the confidential advisor or a case handler, never opened "
+                               "under the reporter's own id")  # fmt: skip
         draft = _opening(definition, stream_id, actor, move.data, moment, institution)
         draft = self._sealed(tx, draft._replace(command_id=command_id), move.sealed, actor)
         sealed = seal_draft(draft)

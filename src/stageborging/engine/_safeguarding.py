@@ -9,6 +9,7 @@ its first reference, in the command's own transaction.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
@@ -36,9 +37,11 @@ from ..lifecycles import Kind, active_flags, employer_stream_id
 from ..rules import check_actor
 from ..store import Store, Transaction
 from ._pipeline import Outcome, Pipeline
+from ._records import event_from_sealed
 
 __all__ = ["RegisterImport", "Safeguarding"]
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: The actor that records SBB's decisions when no person does (a register import).
 REGISTER = Actor("register", Role.SYSTEM)
 #: The data of a history item that may be shown: codes, dates and counts only.
@@ -48,10 +51,11 @@ _SHOWN = frozenset({"flag", "reason", "basis", "review_on", "expires_on", "recom
 
 
 def _day(field: str, value: object) -> str:
-    """*value* as an ISO date, else InvalidInput naming *field*."""
-    if isinstance(value, date) and not hasattr(value, "hour"):
+    """*value* as an ISO date (a ``date`` or ``YYYY-MM-DD``), else InvalidInput naming
+    *field*."""
+    if isinstance(value, date) and not isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, str):
+    if isinstance(value, str) and _DATE.fullmatch(value):
         try:
             return date.fromisoformat(value).isoformat()
         except ValueError:
@@ -191,12 +195,13 @@ class Safeguarding:
         Raises:
             StreamNotFound: nothing was ever recorded about it here.
         """
-        stream_id = employer_stream_id(check_identifier("employer", employer),
-                                       self._owner(institution))  # fmt: skip
+        owner = self._owner(institution)
+        stream_id = employer_stream_id(check_identifier("employer", employer), owner)
         row = self._pipeline.visible(self.store.read_stream(stream_id))
-        if row is None or row.kind != Kind.EMPLOYER:
+        facts = None if row is None else self._pipeline.facts.facts(row)
+        if row is None or facts is None or row.kind != Kind.EMPLOYER or (
+            row.institution, facts["details"].get("employer")) != (owner, employer):  # fmt: skip
             raise StreamNotFound(stream_id)
-        facts = self._pipeline.facts.facts(row)
         today = self._pipeline.moment().day
         counting = active_flags(facts, today)
         flags = tuple(
@@ -395,6 +400,8 @@ class Safeguarding:
         revocation or suspension is reinstated, one listed for the first time is noted
         for the next comparison. Importing the same register again records nothing.
         """
+        if not isinstance(register, Register):
+            raise InvalidInput("register", register, "must be a Register (load_register(path))")
         day = self._pipeline.moment().day if on is None else _day("on", on)
         when = date.fromisoformat(day)
         owner = self._owner(institution)
@@ -437,9 +444,13 @@ class Safeguarding:
         """Record that the employer closed down as of *on*, and cascade as a revocation
         does, for every qualification (reason ``employer_closed``)."""
         day = _day("on", on)
+
+        def recorded(facts: Mapping[str, Any]) -> bool:
+            return facts.get("closed_on") is not None
+
         return self._employer_command(
             employer, "close", actor, {"reason": reason, "effective_on": day}, institution,
-            type=EventType.TRANSITIONED, command_id=f"close:{day}",
+            type=EventType.TRANSITIONED, already=recorded,
         )  # fmt: skip
 
     def _recognition(
@@ -453,11 +464,25 @@ class Safeguarding:
         institution: str | None,
     ) -> Event:
         day = _day("on", on)
+        check_identifier("qualification", qualification)
         data = {"qualification": qualification, "effective_on": day, "source": source}
-        # the decision's identity is its command id: repeating it records nothing twice
-        command_id = f"{fact}:{check_identifier('qualification', qualification)}:{day}"
+        status = fact.removeprefix("recognition_")
+
+        def recorded(facts: Mapping[str, Any]) -> bool:
+            # the same decision, taking effect on the same day, is the last one recorded:
+            # by whoever, it is returned and nothing is recorded twice
+            kept = facts.get("recognitions", {}).get(qualification, {})
+            if status == "reinstated" and kept.get("status") not in ("revoked", "suspended",
+                                                                      "reinstated"):  # fmt: skip
+                raise InvalidInput(
+                    "qualification",
+                    qualification,
+                    "no revocation or suspension of it is recorded to reinstate",
+                )
+            return (kept.get("status"), kept.get("effective_on")) == (status, day)
+
         return self._employer_command(employer, fact, actor, data, institution,
-                                      command_id=command_id[:128])  # fmt: skip
+                                      already=recorded)  # fmt: skip
 
     def _employer_command(
         self,
@@ -469,9 +494,12 @@ class Safeguarding:
         *,
         type: EventType = EventType.RECORDED,
         command_id: str | None = None,
+        already: Callable[[Mapping[str, Any]], bool] | None = None,
     ) -> Event:
         """Record *name* (or fire it, *type*) on the employer's stream, opened on this first
-        reference in the same transaction; its cascade runs after the commit."""
+        reference in the same transaction; its cascade runs after the commit. When
+        *already* says the employer's facts hold it, the event that recorded it is
+        returned and nothing is written."""
         started = time.perf_counter()
         check_identifier("employer", employer)
         actor = check_actor(actor)
@@ -480,7 +508,12 @@ class Safeguarding:
         pipeline = self._pipeline
 
         def work(tx: Transaction) -> Outcome:
-            pipeline.employer_stream(tx, employer, owner, pipeline.moment())
+            row = pipeline.employer_stream(tx, employer, owner, pipeline.moment())
+            if row is not None and already is not None and already(pipeline.facts.facts(row)):
+                recorded = [e for e in tx.read_events(stream_id)
+                            if e.name == name and e.type == type]  # fmt: skip
+                if recorded:
+                    return Outcome(event_from_sealed(recorded[-1]), repeated=True)
             return pipeline.command(tx, stream_id, type, name, actor, data, None, command_id)
 
         return self._run(stream_id, name, work, started).event

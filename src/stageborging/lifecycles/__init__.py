@@ -50,7 +50,14 @@ from ._proof import (
     passed_along,
 )
 from ._render import to_dot, to_mermaid, to_table
-from ._standing import CASCADES, active_flags, cascade_holds, cascade_job, recognition_in_effect
+from ._standing import (
+    CASCADES,
+    EXTERNAL_EFFECTS,
+    active_flags,
+    cascade_holds,
+    cascade_job,
+    recognition_in_effect,
+)
 from ._versions import (
     MIGRATE_ROLES,
     PastDefinition,
@@ -102,6 +109,7 @@ __all__ = [
     "CORRECTION_REASONS",
     "EMPLOYER_PHASES",
     "EVIDENCE_FIELDS",
+    "EXTERNAL_EFFECTS",
     "FINAL_PHASES",
     "FLAGS",
     "FLAG_BASES",

@@ -29,6 +29,7 @@ from ._model import Effect
 __all__ = [
     "CASCADES",
     "EMPLOYER_EFFECTS",
+    "EXTERNAL_EFFECTS",
     "active_flags",
     "cascade_holds",
     "cascade_job",
@@ -51,6 +52,22 @@ EMPLOYER_EFFECTS = frozenset(
         Effect.RECOGNITION_REINSTATED,
         Effect.RECOGNITION_LISTED,
         Effect.EMPLOYER_CLOSED,
+    }
+)
+
+#: What the school records of the world outside it, not a decision of its own: SBB's
+#: decisions, a register listing, a closure, the statistics' alert, the notice a
+#: cascade leaves. No plugin check runs on them: a check that fails (closed) must not
+#: switch a safeguard off; their roles are their only rule.
+EXTERNAL_EFFECTS = frozenset(
+    {
+        Effect.RECOGNITION_REVOKED,
+        Effect.RECOGNITION_SUSPENDED,
+        Effect.RECOGNITION_REINSTATED,
+        Effect.RECOGNITION_LISTED,
+        Effect.EMPLOYER_CLOSED,
+        Effect.PATTERN_ALERT,
+        Effect.EMPLOYER_NOTICE,
     }
 )
 

@@ -220,6 +220,9 @@ def _consent_giver(cmd: Command) -> list[Finding]:
         return [finding("consent.anonymous")]
     if "student" in details and cmd.data["given_by"] != "affected_student":
         return [finding("consent.not_affected_student")]
+    named = "student" in details or details.get("reporter") in (None, "student")
+    if not named and cmd.data["given_by"] == "affected_student":
+        return [finding("consent.no_student_named")]
     return []
 
 
