@@ -4,7 +4,6 @@ what a school knows of an employer, and the rejection-pattern alerts a person re
 from __future__ import annotations
 
 import json
-import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 
 import click
 
-from ..core import Actor, EmployerRecord, Role
+from ..core import Actor, EmployerRecord, InvalidInput, parse_date
 from ..employers import load_register
 from ..lifecycles import (
     ALERT_DISMISS_REASONS,
@@ -30,7 +29,6 @@ from ._options import db_option, master_key_option, parse_actor, plugin_options,
 
 __all__ = ["alerts", "employer", "report"]
 
-_REGISTER = Actor("register", Role.SYSTEM)
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                        show_default=True, help="How to print it.")  # fmt: skip
 _INSTITUTION = click.option("--institution", metavar="ID",
@@ -43,10 +41,8 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
     if value is None:
         return None
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is None:
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
+        return date.fromisoformat(parse_date(param.name or "date", value))
+    except InvalidInput:
         raise click.BadParameter(f"{printable(value)!r}: give a date YYYY-MM-DD") from None
 
 
@@ -249,9 +245,9 @@ def _recognition_command(name: str, verb: str, method: str) -> click.Command:
                 actor: Actor | None, institution: str | None, block: tuple[str, ...],
                 config: dict[str, Any] | None) -> None:  # fmt: skip
         with configured_engine(db, block, config) as engine:
-            event = getattr(engine, method)(employer_id, qualification, on,
-                                            actor=actor or _REGISTER, source=source,
-                                            institution=institution)  # fmt: skip
+            who = {} if actor is None else {"actor": actor}  # the engine's default: register
+            event = getattr(engine, method)(employer_id, qualification, on, source=source,
+                                            institution=institution, **who)  # fmt: skip
             later = verb != "reinstate" and on > event.occurred_at.astimezone(
                 engine.timezone).date()  # fmt: skip
         waiting = " (what it does to the placements there follows on that day's first tick)" if (

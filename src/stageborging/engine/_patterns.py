@@ -14,6 +14,7 @@ from attrs import frozen
 
 from ..core import Actor, EventType, InvalidInput, Role, get_logger
 from ..employers import PatternSettings, PatternTest, find_patterns
+from ..lifecycles import employer_stream_id
 from ..store import Store, Transaction, check_moment
 from ._pipeline import Outcome, Pipeline
 
@@ -146,7 +147,7 @@ class Patterns:
             return outcome
 
         try:
-            self._run(f"employer:{test.employer}", "pattern_alert", work, started)
+            self._run(employer_stream_id(test.employer, owner), "pattern_alert", work, started)
         except (_Known, LookupError):
             return None
         return found[0]

@@ -9,7 +9,6 @@ its first reference, in the command's own transaction.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
@@ -31,6 +30,7 @@ from ..core import (
     StreamNotFound,
     StreamPage,
     check_identifier,
+    parse_date,
 )
 from ..employers import Register
 from ..lifecycles import Kind, active_flags, employer_stream_id
@@ -41,26 +41,12 @@ from ._records import event_from_sealed
 
 __all__ = ["RegisterImport", "Safeguarding"]
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: The actor that records SBB's decisions when no person does (a register import).
 REGISTER = Actor("register", Role.SYSTEM)
 #: The data of a history item that may be shown: codes, dates and counts only.
 _SHOWN = frozenset({"flag", "reason", "basis", "review_on", "expires_on", "recommendation",
                     "alert", "qualification", "effective_on", "source", "programme", "level",
                     "applications", "invited", "p_value", "adjusted_p", "employer"})  # fmt: skip
-
-
-def _day(field: str, value: object) -> str:
-    """*value* as an ISO date (a ``date`` or ``YYYY-MM-DD``), else InvalidInput naming
-    *field*."""
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, str) and _DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value).isoformat()
-        except ValueError:
-            pass
-    raise InvalidInput(field, value, "must be a date (YYYY-MM-DD)")
 
 
 @frozen
@@ -402,7 +388,7 @@ class Safeguarding:
         """
         if not isinstance(register, Register):
             raise InvalidInput("register", register, "must be a Register (load_register(path))")
-        day = self._pipeline.moment().day if on is None else _day("on", on)
+        day = self._pipeline.moment().day if on is None else parse_date("on", on)
         when = date.fromisoformat(day)
         owner = self._owner(institution)
         found: dict[str, list[tuple[str, str]]] = {
@@ -443,7 +429,7 @@ class Safeguarding:
     ) -> Event:
         """Record that the employer closed down as of *on*, and cascade as a revocation
         does, for every qualification (reason ``employer_closed``)."""
-        day = _day("on", on)
+        day = parse_date("on", on)
 
         def recorded(facts: Mapping[str, Any]) -> bool:
             return facts.get("closed_on") is not None
@@ -463,7 +449,7 @@ class Safeguarding:
         source: str,
         institution: str | None,
     ) -> Event:
-        day = _day("on", on)
+        day = parse_date("on", on)
         check_identifier("qualification", qualification)
         data = {"qualification": qualification, "effective_on": day, "source": source}
         status = fact.removeprefix("recognition_")

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from ..core import InvalidInput, check_identifier
+from ..core import InvalidInput, check_identifier, parse_date
 from ._protocol import ApplicationCount, JobRow
 from ._queues import check_institution, check_key
 from ._rows import check_count, check_moment
@@ -131,7 +131,7 @@ def application_params(
         check_institution(institution),
         "" if programme is None else check_identifier("programme", programme),
         level,
-        _day("sent_on", sent_on),
+        parse_date("sent_on", sent_on),
     )
 
 
@@ -150,18 +150,7 @@ def count_params(
     since: object, until: object, institution: object
 ) -> tuple[str, tuple[object, ...]]:
     """The institution condition of APPLICATION_COUNTS and its parameters."""
-    first, last = _day("since", since), _day("until", until)
+    first, last = parse_date("since", since), parse_date("until", until)
     if institution is None:
         return "", (first, last)
     return " AND institution = ?", (first, last, check_institution(institution))
-
-
-def _day(field: str, value: object) -> str:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value).isoformat()
-        except ValueError:
-            pass
-    raise InvalidInput(field, value, "must be a date (YYYY-MM-DD)")
