@@ -95,8 +95,8 @@ def test_digest_is_stable_and_content_addressed() -> None:
 #: The digests of the built-in definitions: events in existing databases are stamped
 #: with them, so a refactoring of the model must never change them.
 BUILTIN_DIGESTS = {
-    "mbo_bpv": "8c66708a2fc417fd0e66e377bd4d3dfba8342798a36b68a45cb2fc8dce45fb48",
-    "hbo_stage": "a4fa0e707292a2e617fb3b59e38431657fc483cfff8d9b3fd95b5e8f27213adc",
+    "mbo_bpv": "b00b5eb3755995b8fa61adaaa35a2771e9ae561839acdae203aa9e89b274624e",
+    "hbo_stage": "072cfafa6e85ba0b8459261e4d5f721dcb72b419e97e6ef032ea13c0f115e34d",
     "case": "6b7c699e312100b4924c570b588d93802a4021aed745d32f55959962edb8f98e",
     "employer": "72ee6a88ba11abb4bc47595ed33a0e78f4f7c072de67a5d93005b1f1141912f6",
 }

@@ -25,6 +25,7 @@ from ._guidance import due, guidance, tick
 from ._import import import_csv
 from ._lifecycle import lifecycle
 from ._migrate import add_version, migrate
+from ._monitor import monitor
 from ._new_plugin import new_plugin
 from ._options import printable, shown_path
 from ._plugins import plugins
@@ -106,5 +107,6 @@ for _command in (
     report,
     employer,
     alerts,
+    monitor,
 ):
     main.add_command(_command)

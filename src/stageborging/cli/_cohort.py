@@ -54,6 +54,10 @@ PLANNED_START = "2027-02-01"
 FIRST_FRIDAY = date(2027, 2, 12)
 PLANNED_END = "2027-06-30"
 PLANNED_HOURS = 640
+#: The allowances the demo's agreements record, by student number: most at least the
+#: expenses (the Stagepact norm), some less.
+ALLOWANCES = ("expenses", "stipend", "expenses", "partial", "stipend", "expenses", "expenses",
+              "none", "stipend")  # fmt: skip
 
 OFFICE = Actor("demo-po-1", "placement_office")
 COACH = Actor("demo-coach-1", "coach")
@@ -218,7 +222,7 @@ class _Student:
         if not self.steps.place(self.sid, employer):
             self.fire("cancel_placement", OFFICE, reason="not_recognised")
             self.steps.place(self.sid, f"demo-employer-{self.number}b")
-        self.steps.draft(self.sid, f"doc-{self.number}")
+        self.steps.draft(self.sid, f"doc-{self.number}", allowance=ALLOWANCES[self.number % 9])
 
     # the year ----------------------------------------------------------------
 
@@ -289,7 +293,9 @@ class _Student:
         yield  # midterm
         self.log_phase_hours(PLANNED_HOURS // 2)
         self.record("midterm_review", COACH, social_safety="safe")
-        self.record("guidance_contact", COACH, moment="middle", location="on_site")
+        # a few coaches meet online instead of on site (the Stagepact norm missed)
+        where = "online" if self.number % 11 == 5 else "on_site"
+        self.record("guidance_contact", COACH, moment="middle", location=where)
         if self.scenario == "suspension":  # the note is sealed under the student's key
             self.fire("suspend", COACH, reason="illness", note=SUSPENSION_NOTE)
         if self.scenario == "termination":
@@ -306,7 +312,8 @@ class _Student:
             self.fire("resume", COACH)
         yield  # finish
         self.log_remaining_hours()
-        self.record("guidance_contact", COACH, moment="end")
+        if self.number % 13 != 7:  # and a few skip the closing contact
+            self.record("guidance_contact", COACH, moment="end")
         self.fire("finish", COACH)
         yield  # assessment
         if self.scenario == "failed_assessment":
@@ -341,7 +348,8 @@ class _Student:
         self.record("guidance_contact", COACH, moment="middle", location="on_site")
         yield  # finish
         self.log_remaining_hours()
-        self.record("guidance_contact", COACH, moment="end")
+        if self.number % 13 != 7:  # and a few skip the closing contact
+            self.record("guidance_contact", COACH, moment="end")
         self.fire("finish", COACH)
         yield  # assessment
         self.record("assessment_decision", ASSESSOR, outcome="passed")

@@ -49,6 +49,7 @@ from ._corrections import Corrections
 from ._due import GuidanceViews
 from ._keyring import Keyring
 from ._migrations import Migrations
+from ._monitoring import Monitoring
 from ._pipeline import Outcome, Pipeline
 from ._privacy import Privacy
 from ._reads import Reads
@@ -77,7 +78,9 @@ def _store(db: object) -> Store:
     return db  # type: ignore[return-value]  # Store is a protocol: checked by its methods
 
 
-class Engine(Reads, Migrations, Corrections, Ticks, GuidanceViews, Privacy, Safeguarding):
+class Engine(
+    Reads, Migrations, Corrections, Ticks, GuidanceViews, Privacy, Safeguarding, Monitoring
+):
     """Open streams, fire transitions, record facts and read them back.
 
     Args:

@@ -83,6 +83,7 @@ from .employer import (
 from .internship import (
     AGREEMENT_FIELDS_HBO,
     AGREEMENT_FIELDS_MBO,
+    ALLOWANCES,
     CANCEL_REASONS,
     CONTACT_LOCATIONS,
     NOTICE_STATES,
@@ -98,6 +99,7 @@ from .internship import (
 __all__ = [
     "AGREEMENT_FIELDS_HBO",
     "AGREEMENT_FIELDS_MBO",
+    "ALLOWANCES",
     "ALERT_DISMISS_REASONS",
     "CANCEL_REASONS",
     "CASCADES",

@@ -13,6 +13,7 @@ from ._proof import INTERNSHIP_PHASES
 
 __all__ = [
     "AGREEMENT_FIELDS_HBO",
+    "ALLOWANCES",
     "AGREEMENT_FIELDS_MBO",
     "CANCEL_REASONS",
     "CONTACT_LOCATIONS",
@@ -126,6 +127,12 @@ _CASE_LINK = FieldSpec(
     "case", FieldKind.ID, required=False, sealed=True, readers=(Role.CONFIDENTIAL_ADVISOR,)
 )
 
+#: The allowance an agreement records (Stagepact: at least a full expense allowance):
+#: none, part of the expenses, the full expenses (onkostenvergoeding), or a stipend beyond
+#: them (stagevergoeding). Optional; the monitor counts agreements without it apart.
+ALLOWANCES = ("none", "partial", "expenses", "stipend")
+_ALLOWANCE = FieldSpec("allowance", FieldKind.CODE, codes=ALLOWANCES, required=False)
+
 #: The agreement's planned hours a week (the minor_hours guard reads them).
 _HOURS_PER_WEEK = FieldSpec("hours_per_week", FieldKind.INT, minimum=1, maximum=60)
 
@@ -175,6 +182,7 @@ def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tup
                 FieldSpec("document", FieldKind.ID),
                 FieldSpec("fields_present", FieldKind.CODES, codes=agreement_fields),
                 _HOURS_PER_WEEK,
+                _ALLOWANCE,
             ],
             effects=[Effect.NEW_AGREEMENT],
         ),
@@ -191,7 +199,7 @@ def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tup
             ["agreement_pending", "ready_to_start"],
             "agreement_pending",
             [P],
-            fields=[FieldSpec("document", FieldKind.ID), _HOURS_PER_WEEK, *_plan(False)],
+            fields=[FieldSpec("document", FieldKind.ID), _HOURS_PER_WEEK, _ALLOWANCE, *_plan(False)],
             effects=[Effect.NEW_AGREEMENT, Effect.RESCHEDULE],
         ),
         Transition("start", ["ready_to_start"], "active", [C, P, X], guards=start_guards),
@@ -222,6 +230,7 @@ def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tup
                 _reason(REPEAT_REASONS),
                 FieldSpec("document", FieldKind.ID),
                 _HOURS_PER_WEEK,
+                _ALLOWANCE,
                 FieldSpec("planned_start", FieldKind.DATE),
                 FieldSpec("planned_end", FieldKind.DATE, not_before="planned_start"),
             ],

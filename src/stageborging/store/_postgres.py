@@ -66,6 +66,7 @@ from ._protocol import (
     VersionCount,
 )
 from ._queries import (
+    event_kinds,
     pg_fact,
     stream_query,
 )
@@ -905,15 +906,26 @@ class PostgresStore:
     def escalations(
         self, after: int, limit: int, institution: str | None = None
     ) -> list[tuple[int, SealedEvent]]:
+        return self.events_of(("escalated",), (), after, limit, institution)
+
+    def events_of(
+        self,
+        types: Sequence[str],
+        names: Sequence[str],
+        after: int,
+        limit: int,
+        institution: str | None = None,
+    ) -> list[tuple[int, SealedEvent]]:
         after, limit = check_page(after, limit)
+        kinds, kind_params = event_kinds(types, names)
         where, params = owned(self._columns, institution)
 
         def work(conn: psycopg.Connection[Any]) -> list[tuple[int, SealedEvent]]:
             rows = conn.execute(
-                f"SELECT position, {self._columns.events} FROM events WHERE type = 'escalated' "
+                f"SELECT position, {self._columns.events} FROM events WHERE {pg_style(kinds)} "
                 f"AND position > %s AND position < {FOLLOW_LIMIT}{pg_style(where)} "
                 "ORDER BY position LIMIT %s",
-                (after, *params, limit),
+                (*kind_params, after, *params, limit),
             ).fetchall()
             return [(int(row[0]), SealedEvent._make(row[1:])) for row in rows]
 

@@ -429,6 +429,18 @@ class Store(Protocol):
         earliest due first, of *institution*'s streams or all, for *role* or any; *after*
         is the ``(due_at, id)`` of the last one a previous page returned."""
 
+    def events_of(
+        self,
+        types: Sequence[str],
+        names: Sequence[str],
+        after: int,
+        limit: int,
+        institution: str | None = None,
+    ) -> list[tuple[int, SealedEvent]]:
+        """Up to *limit* events of one of *types* or with one of *names*, (position, event)
+        pairs after the position *after* in the global order, of *institution*'s streams
+        or all (what a report over the whole log reads, page by page)."""
+
     def escalations(
         self, after: int, limit: int, institution: str | None = None
     ) -> list[tuple[int, SealedEvent]]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from ..core import InvalidInput
 
 from ._protocol import StreamQuery
 from ._rows import Columns
 
 __all__ = [
     "INDEXED_KEYS",
+    "event_kinds",
     "QUERY_PATHS",
     "pg_fact",
     "sqlite_fact",
@@ -89,3 +92,19 @@ def stream_query(
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     params.append(limit)
     return f"SELECT {columns.streams} FROM streams{clause} ORDER BY id LIMIT ?", params
+
+
+def event_kinds(types: Sequence[str], names: Sequence[str]) -> tuple[str, list[str]]:
+    """The qmark condition of :meth:`Store.events_of`: an event of one of *types* or with
+    one of *names*, and its parameters."""
+    parts: list[str] = []
+    params: list[str] = []
+    for column, given in (("type", types), ("name", names)):
+        if isinstance(given, str) or not all(isinstance(v, str) for v in given):
+            raise InvalidInput(f"{column}s", given, "must be a list of strings")
+        if given:
+            parts.append(f"{column} IN ({', '.join('?' * len(given))})")
+            params.extend(given)
+    if not parts:
+        raise InvalidInput("types", types, "give event types or names (or both)")
+    return f"({' OR '.join(parts)})", params

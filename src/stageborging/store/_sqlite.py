@@ -54,6 +54,7 @@ from ._protocol import (
     VersionCount,
 )
 from ._queries import (
+    event_kinds,
     sqlite_fact,
     stream_query,
 )
@@ -916,12 +917,24 @@ class SQLiteStore:
     def escalations(
         self, after: int, limit: int, institution: str | None = None
     ) -> list[tuple[int, SealedEvent]]:
+        return self.events_of(("escalated",), (), after, limit, institution)
+
+    @_reading
+    def events_of(
+        self,
+        types: Sequence[str],
+        names: Sequence[str],
+        after: int,
+        limit: int,
+        institution: str | None = None,
+    ) -> list[tuple[int, SealedEvent]]:
         after, limit = check_page(after, limit)
+        kinds, kind_params = event_kinds(types, names)
         where, params = owned(self._columns, institution)
         rows = self._connection().execute(
-            f"SELECT position, {self._columns.events} FROM events WHERE type = 'escalated' "
+            f"SELECT position, {self._columns.events} FROM events WHERE {kinds} "
             f"AND position > ?{where} ORDER BY position LIMIT ?",
-            (after, *params, limit),
+            (*kind_params, after, *params, limit),
         )
         return [(row[0], SealedEvent._make(row[1:])) for row in rows]
 

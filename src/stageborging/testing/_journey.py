@@ -275,12 +275,15 @@ class Journey:
         """
         return self._go(self._placing(stream_id, employer or self.employer))
 
-    def draft(self, stream_id: str, document: str | None = None) -> bool:
+    def draft(
+        self, stream_id: str, document: str | None = None, *, allowance: str = "expenses"
+    ) -> bool:
         """The office drafts the agreement, with every field the definition asks for.
 
-        The hours a week are the journey's ``hours_per_week`` detail (32 unless given).
+        The hours a week are the journey's ``hours_per_week`` detail (32 unless given);
+        the *allowance* is recorded where the definition has the field.
         """
-        return self._go(self._drafting(stream_id, document or self.document))
+        return self._go(self._drafting(stream_id, document or self.document, allowance))
 
     def sign(self, stream_id: str, *parties: str, version: int | None = None) -> bool:
         """Record the signatures of *parties* on agreement *version*.
@@ -328,7 +331,7 @@ class Journey:
             yield Step(sid, "record", "assignment_decision", self.cast.coach, outcome)
         yield Step(sid, "fire", "verify_employer", self.cast.office, None)
 
-    def _drafting(self, sid: str, document: str) -> Iterator[Step]:
+    def _drafting(self, sid: str, document: str, allowance: str = "expenses") -> Iterator[Step]:
         lifecycle = self.engine.lifecycle(self.engine.stream(sid).lifecycle)
         (draft,) = (t for t in lifecycle.transitions if t.trigger == "draft_agreement")
         (present,) = (spec for spec in draft.fields if spec.name == "fields_present")
@@ -337,6 +340,8 @@ class Journey:
             "fields_present": list(present.codes),
             "hours_per_week": {**_DETAILS, **self._details}["hours_per_week"],
         }
+        if any(spec.name == "allowance" for spec in draft.fields):
+            data["allowance"] = allowance
         yield Step(sid, "fire", "draft_agreement", self.cast.office, data)
 
     def _signing(self, sid: str, parties: tuple[str, ...], version: int | None) -> Iterator[Step]:

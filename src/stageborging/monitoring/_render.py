@@ -1,0 +1,150 @@
+"""A release as text for the terminal, as JSON and as CSV (the schemas are documented
+in docs/monitoring.rst). Only published values are ever written: a hidden cell is its
+status, never its count."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from ._measures import MEASURES, Release
+from ._suppression import Status
+from ._tables import Cell, Row, Table
+
+__all__ = ["SCHEMA", "release_csv", "release_json", "release_text", "as_json"]
+
+#: The JSON document's schema id; its number changes when a field changes meaning.
+SCHEMA = "stageborging.monitor/1"
+#: How a hidden cell shows in text and CSV.
+MARKS = {Status.PRIMARY: "<n", Status.SECONDARY: "x"}
+
+
+def _figure(value: float | None, kind: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0%}" if kind == "share" else f"{value:g}"
+
+
+def _cell(cell: Cell) -> str:
+    return str(cell.value) if cell.published else MARKS[cell.status]
+
+
+def _label(row: Row) -> str:
+    return " / ".join(row.key)
+
+
+def table_text(table: Table) -> str:
+    """One table as aligned text, with its definition and its legend."""
+    head = [" / ".join(table.dimensions), *table.columns, "total", *(f.label for f in table.figures)]
+    lines = [
+        [_label(row), *map(_cell, row.cells), *(_figure(v, f.kind) for v, f in zip(row.figures, table.figures, strict=True))]
+        for row in (*table.rows, table.total)
+    ]
+    widths = [max(len(str(x)) for x in column) for column in zip(head, *lines, strict=True)]
+
+    def line(values: list[str]) -> str:
+        first, *rest = values
+        return "  ".join([first.ljust(widths[0]), *(v.rjust(w) for v, w in zip(rest, widths[1:], strict=True))])
+
+    out = [f"{table.title} ({table.unit})", line(head)]
+    out += [line(values) for values in lines]
+    out.append(f"  {table.definition}")
+    return "\n".join(out)
+
+
+def release_text(release: Release) -> str:
+    """The release as text: a header, every section's tables, what was suppressed."""
+    settings = release.settings
+    suppressed = release.suppressed
+    out = [
+        f"Monitoring at {release.at} (the log as it stood at the end of that day)",
+        f"Institution: {release.institution or 'all'}; period (planned start): "
+        f"{settings.period if settings.period.start or settings.period.end else 'all'}; "
+        f"study year {release.study_year.start} to {release.study_year.end}",
+        f"Suppression: every count from 1 to {settings.min_cell - 1} is hidden (<n), and "
+        f"more cells (x) so that none can be recomputed from the rest: "
+        f"{suppressed['primary']} primary, {suppressed['secondary']} secondary.",
+    ]
+    by_name = {t.name: t for t in release.tables}
+    for section, names in MEASURES.items():
+        out += ["", f"== {section} =="]
+        for name in names:
+            out += ["", table_text(by_name[name])]
+    return "\n".join(out) + "\n"
+
+
+def _cell_json(cell: Cell) -> dict[str, Any]:
+    return {"value": cell.value, "status": cell.status.value}
+
+
+def _row_json(table: Table, row: Row) -> dict[str, Any]:
+    cells = dict(zip((*table.columns, "total"), map(_cell_json, row.cells), strict=True))
+    figures = {f.name: v for f, v in zip(table.figures, row.figures, strict=True)}
+    return {"key": dict(zip(table.dimensions, row.key, strict=False)), "cells": cells, "figures": figures}
+
+
+def as_json(release: Release) -> dict[str, Any]:
+    """The release as a JSON-ready mapping (see docs/monitoring.rst for the schema)."""
+    settings = release.settings
+    return {
+        "schema": SCHEMA,
+        "generated_at": release.generated_at.isoformat().replace("+00:00", "Z"),
+        "at": release.at.isoformat(),
+        "institution": release.institution,
+        "period": {
+            "start": settings.period.start and settings.period.start.isoformat(),
+            "end": settings.period.end and settings.period.end.isoformat(),
+        },
+        "study_year": {
+            "start": str(release.study_year.start),
+            "end": str(release.study_year.end),
+        },
+        "min_cell": settings.min_cell,
+        "groups": settings.groups is not None,
+        "suppressed": release.suppressed,
+        "sections": {section: list(names) for section, names in MEASURES.items()},
+        "tables": [
+            {
+                "name": table.name,
+                "title": table.title,
+                "definition": table.definition,
+                "unit": table.unit,
+                "dimensions": list(table.dimensions),
+                "columns": list(table.columns),
+                "figures": [{"name": f.name, "label": f.label, "kind": f.kind} for f in table.figures],
+                "rows": [_row_json(table, row) for row in table.rows],
+                "total": _row_json(table, table.total),
+                "suppressed": {
+                    "primary": table.count(Status.PRIMARY),
+                    "secondary": table.count(Status.SECONDARY),
+                },
+            }
+            for table in release.tables
+        ],
+    }
+
+
+def release_json(release: Release) -> str:
+    """The release as one JSON document."""
+    return json.dumps(as_json(release), indent=2, ensure_ascii=False) + "\n"
+
+
+def release_csv(release: Release) -> str:
+    """The release as CSV, one line per cell and figure: ``table, row, column, value,
+    status`` (the row's key joined by `` / ``, ``Total`` for the totals; a hidden cell's
+    value is empty and its status says why)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["table", "row", "column", "value", "status"])
+    for table in release.tables:
+        for row in (*table.rows, table.total):
+            label = _label(row)
+            for column, cell in zip((*table.columns, "total"), row.cells, strict=True):
+                writer.writerow([table.name, label, column, "" if cell.value is None else cell.value,
+                                 cell.status.value])  # fmt: skip
+            for figure, value in zip(table.figures, row.figures, strict=True):
+                writer.writerow([table.name, label, figure.name, "" if value is None else f"{value:g}",
+                                 "published" if value is not None else "suppressed"])  # fmt: skip
+    return buffer.getvalue()

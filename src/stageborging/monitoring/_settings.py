@@ -1,0 +1,171 @@
+"""What one monitoring release is asked for: the threshold, the rows, the period, the
+reference date and, only when the host supplies them, the students' group splits."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Mapping
+from datetime import date
+
+from attrs import field, frozen
+
+from ..core import InvalidInput, parse_date
+
+__all__ = [
+    "DIMENSIONS",
+    "MonitorSettings",
+    "Period",
+    "load_groups",
+    "parse_period",
+]
+
+#: What a monitoring table's rows may be split by: the internship's programme, level
+#: (MBO 1-4), track (BOL/BBL), lifecycle, institution, and (only with a groups file) the
+#: group the student classified themselves in, with consent.
+DIMENSIONS = ("programme", "level", "track", "lifecycle", "institution", "group")
+#: The smallest and largest threshold a release may use (DOMAIN §7: 5, up to 10).
+THRESHOLDS = (3, 10)
+#: The most groups a file may hold, and the longest group label.
+MAX_GROUPS, MAX_LABEL = 50, 64
+
+
+@frozen
+class Period:
+    """Planned starts from *start* to *end*, inclusive (None: open on that side)."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def __contains__(self, day: object) -> bool:
+        if not isinstance(day, date):
+            return False
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+    def __str__(self) -> str:
+        return f"{self.start or ''}..{self.end or ''}"
+
+
+def parse_period(value: str) -> Period:
+    """``FROM..TO`` (ISO dates, either side may be left out) or a study year ``2026-2027``
+    (1 August to 31 July)."""
+    if not isinstance(value, str):
+        raise InvalidInput("period", value, "must be FROM..TO (ISO dates) or a study year YYYY-YYYY")
+    text = value.strip()
+    if len(text) == 9 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
+        first, second = int(text[:4]), int(text[5:])
+        if second != first + 1 or first < 1:
+            raise InvalidInput("period", value, "a study year is two years in a row: 2026-2027")
+        return Period(date(first, 8, 1), date(second, 7, 31))
+    if ".." not in text:
+        raise InvalidInput("period", value, "must be FROM..TO (ISO dates) or a study year YYYY-YYYY")
+    start_text, _, end_text = text.partition("..")
+    start = date.fromisoformat(parse_date("period", start_text)) if start_text else None
+    end = date.fromisoformat(parse_date("period", end_text)) if end_text else None
+    if start is not None and end is not None and end < start:
+        raise InvalidInput("period", value, "ends before it starts")
+    return Period(start, end)
+
+
+def load_groups(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The host's file of consented classifications: CSV with the header
+    ``student,group``, one row per pseudonymous student id. Read at query time and never
+    stored; a student it does not list is counted as ``not_stated``."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            text = handle.read(5_000_000)
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput("groups", os.fspath(path), f"cannot be read ({type(error).__name__})") from None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or [h.strip() for h in header] != ["student", "group"]:
+        raise InvalidInput("groups", os.fspath(path), "must be CSV with the header student,group")
+    groups: dict[str, str] = {}
+    for line, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        if len(row) != 2 or not row[0].strip() or not row[1].strip():
+            raise InvalidInput(f"groups line {line}", "<row>", "must hold a student id and a group")
+        student, group = row[0].strip(), row[1].strip()
+        if len(group) > MAX_LABEL or not group.isprintable():
+            raise InvalidInput(f"groups line {line}", "<group>", f"a group is a label of at most {MAX_LABEL} characters")
+        if groups.get(student, group) != group:
+            raise InvalidInput(f"groups line {line}", "<student>", "names a student twice, in two groups")
+        groups[student] = group
+    if len(set(groups.values())) > MAX_GROUPS:
+        raise InvalidInput("groups", os.fspath(path), f"holds more than {MAX_GROUPS} groups")
+    return groups
+
+
+def _threshold(value: object) -> int:
+    low, high = THRESHOLDS
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput("min_cell", value, f"must be an integer from {low} to {high}")
+    return value
+
+
+def _by(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    names = tuple(value.split(",")) if isinstance(value, str) else value
+    if not isinstance(names, tuple | list) or not names:
+        raise InvalidInput("by", value, f"must name dimensions of {', '.join(DIMENSIONS)}")
+    found = tuple(str(n).strip() for n in names)
+    for name in found:
+        if name not in DIMENSIONS:
+            raise InvalidInput("by", name, f"must be one of {', '.join(DIMENSIONS)}")
+    if len(set(found)) != len(found):
+        raise InvalidInput("by", value, "names a dimension twice")
+    return found
+
+
+def _period(value: object) -> Period:
+    if value is None:
+        return Period()
+    if isinstance(value, Period):
+        return value
+    return parse_period(value)  # type: ignore[arg-type]  # checked there
+
+
+def _groups(value: object) -> Mapping[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise InvalidInput("groups", "<groups>", "must map student ids to group labels")
+    return dict(value)
+
+
+@frozen
+class MonitorSettings:
+    """One release's settings.
+
+    Attributes:
+        min_cell: The threshold: every count from 1 to ``min_cell - 1`` is suppressed
+            (3 to 10; default 5).
+        by: The dimensions a table's rows are split by (see :data:`DIMENSIONS`); None:
+            each measure's own (programme and level; time to placement also by track).
+        period: Which internships: those whose planned start lies in it; reports and
+            alerts: those received or raised in it.
+        groups: The host's consented classifications by student id, read at query time
+            and never stored; only with them may ``group`` be in *by* (added when left
+            out).
+    """
+
+    min_cell: int = field(default=5, converter=_threshold)
+    by: tuple[str, ...] | None = field(default=None, converter=_by)
+    period: Period = field(default=Period(), converter=_period)
+    groups: Mapping[str, str] | None = field(default=None, converter=_groups)
+
+    def __attrs_post_init__(self) -> None:
+        if self.by is not None and "group" in self.by and self.groups is None:
+            raise InvalidInput("by", "group", "group splits need the host's groups file")
+
+    def dimensions(self, default: tuple[str, ...]) -> tuple[str, ...]:
+        """The row dimensions of a measure whose own are *default*."""
+        chosen = self.by if self.by is not None else default
+        if self.groups is not None and "group" not in chosen:
+            chosen = (*chosen, "group")
+        return chosen
