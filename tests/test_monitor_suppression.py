@@ -23,7 +23,10 @@ def determined(grid: list[list[int]], statuses: list[list[Status]]) -> set[tuple
     is fixed when its unit vector lies in the row space of the constraints."""
     rows, columns = len(grid), len(grid[0])
     unknowns = [
-        (i, j) for i in range(rows) for j in range(columns) if statuses[i][j] is not Status.PUBLISHED
+        (i, j)
+        for i in range(rows)
+        for j in range(columns)
+        if statuses[i][j] is not Status.PUBLISHED
     ]
     index = {cell: n for n, cell in enumerate(unknowns)}
     equations: list[list[Fraction]] = []
@@ -120,7 +123,7 @@ def test_the_same_table_gives_the_same_pattern() -> None:
     [[[1, 2]], [[1, 2, 3], [1, 2, 4]], [[1, 1, 3], [1, 1, 2]], [[-1, 1, 0], [-1, 1, 0]]],
 )
 def test_a_grid_that_is_no_table_of_counts_is_refused(grid: list[list[int]]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"table|row|column|count"):
         suppress(grid, 5)
 
 

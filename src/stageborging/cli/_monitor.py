@@ -68,5 +68,8 @@ def monitor(
         return
     out.write_text(text, encoding="utf-8")
     suppressed = release.suppressed
-    click.echo(f"wrote {out} ({len(release.tables)} tables; {suppressed['primary']} cells "
-               f"suppressed as small, {suppressed['secondary']} to protect them)", err=True)  # fmt: skip
+    click.echo(
+        f"wrote {out} ({len(release.tables)} tables; {suppressed['primary']} cells "
+        f"suppressed as small, {suppressed['secondary']} to protect them)",
+        err=True,
+    )

@@ -141,7 +141,7 @@ class Monitoring:
         position = 0
         while True:
             page = self.store.events_of(_TYPES, _NAMES, position, _PAGE, owner)
-            for position, sealed in page:
+            for _, sealed in page:
                 body: dict[str, Any] = json.loads(sealed.body) if sealed.body is not None else {}
                 data = body.get("data", {})
                 when = datetime.fromisoformat(sealed.occurred_at).astimezone(tz).date()
@@ -157,4 +157,4 @@ class Monitoring:
                 )
             if len(page) < _PAGE:
                 return
-
+            position = page[-1][0]

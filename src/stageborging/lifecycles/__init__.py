@@ -99,8 +99,8 @@ from .internship import (
 __all__ = [
     "AGREEMENT_FIELDS_HBO",
     "AGREEMENT_FIELDS_MBO",
-    "ALLOWANCES",
     "ALERT_DISMISS_REASONS",
+    "ALLOWANCES",
     "CANCEL_REASONS",
     "CASCADES",
     "CASE_PHASES",

@@ -13,8 +13,8 @@ from ._proof import INTERNSHIP_PHASES
 
 __all__ = [
     "AGREEMENT_FIELDS_HBO",
-    "ALLOWANCES",
     "AGREEMENT_FIELDS_MBO",
+    "ALLOWANCES",
     "CANCEL_REASONS",
     "CONTACT_LOCATIONS",
     "EMPLOYER_NOTICES",
@@ -199,7 +199,12 @@ def _transitions(education: Education, agreement_fields: tuple[str, ...]) -> tup
             ["agreement_pending", "ready_to_start"],
             "agreement_pending",
             [P],
-            fields=[FieldSpec("document", FieldKind.ID), _HOURS_PER_WEEK, _ALLOWANCE, *_plan(False)],
+            fields=[
+                FieldSpec("document", FieldKind.ID),
+                _HOURS_PER_WEEK,
+                _ALLOWANCE,
+                *_plan(False),
+            ],
             effects=[Effect.NEW_AGREEMENT, Effect.RESCHEDULE],
         ),
         Transition("start", ["ready_to_start"], "active", [C, P, X], guards=start_guards),

@@ -4,7 +4,7 @@ small-cell suppression that keeps them from identifying anyone."""
 from ._collect import Collector
 from ._html import release_html
 from ._measures import MEASURES, Release, measure, study_year
-from ._render import SCHEMA, as_json, release_csv, release_json, release_text
+from ._render import SCHEMA, as_json, release_csv, release_json, release_text, table_text
 from ._settings import DIMENSIONS, MonitorSettings, Period, load_groups, parse_period
 from ._suppression import Status, derivable, suppress
 from ._tables import Cell, Figure, Row, Table, Tally, build_linked
@@ -35,4 +35,5 @@ __all__ = [
     "release_text",
     "study_year",
     "suppress",
+    "table_text",
 ]

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-__all__ = ["Collector", "CaseTrack", "EmployerTrack", "InternshipTrack"]
+__all__ = ["CaseTrack", "Collector", "EmployerTrack", "InternshipTrack"]
 
 #: Where an internship has no place yet (the "without a place" measure).
 UNPLACED = ("orientation", "searching", "assisted_search", "placement_proposed")
@@ -31,6 +31,7 @@ class InternshipTrack:
 
     __slots__ = (
         "active_from",
+        "allowance",
         "applications",
         "contacts",
         "dimensions",
@@ -41,7 +42,6 @@ class InternshipTrack:
         "on_site",
         "phase",
         "planned_start",
-        "allowance",
         "student",
         "track",
     )
@@ -61,7 +61,9 @@ class InternshipTrack:
         self.active_from: date | None = None
         self.left_on: date | None = None  # when the last running placement ended
 
-    def take(self, kind: str, name: str, day: date, before: str, after: str, data: Mapping[str, Any]) -> None:
+    def take(
+        self, kind: str, name: str, day: date, before: str, after: str, data: Mapping[str, Any]
+    ) -> None:
         if after != self.phase:
             self.entered.setdefault(after, day)
             if after == "active" and before != "suspended":  # a (new) placement starts
@@ -138,7 +140,12 @@ class EmployerTrack:
     def take(self, name: str, seq: int, day: date, data: Mapping[str, Any]) -> None:
         if name == "pattern_alert":
             level = data.get("level")
-            self.alerts[seq] = [str(data.get("programme")), "" if level is None else str(level), day, "open"]
+            self.alerts[seq] = [
+                str(data.get("programme")),
+                "" if level is None else str(level),
+                day,
+                "open",
+            ]
         elif name in ("dismiss_alert", "raise_flag"):
             alert = self.alerts.get(data.get("alert"))  # type: ignore[arg-type]
             if alert is not None and alert[3] == "open":

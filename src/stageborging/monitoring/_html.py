@@ -46,8 +46,13 @@ figcaption { font-weight: 600; }
 def _cell(cell: Cell) -> str:
     if cell.published:
         return f'<td class="n">{cell.value}</td>'
-    why = "fewer than the threshold" if cell.status is Status.PRIMARY else "hidden to protect another cell"
-    return f'<td class="hidden" title="{why}"><abbr title="{why}">{escape(MARKS[cell.status])}</abbr></td>'
+    why = (
+        "fewer than the threshold"
+        if cell.status is Status.PRIMARY
+        else "hidden to protect another cell"
+    )
+    mark = escape(MARKS[cell.status])
+    return f'<td class="hidden" title="{why}"><abbr title="{why}">{mark}</abbr></td>'
 
 
 def _figure(value: float | None, kind: str) -> str:
@@ -60,14 +65,23 @@ def _figure(value: float | None, kind: str) -> str:
 def _table(table: Table) -> str:
     head = "".join(
         f'<th scope="col">{escape(h)}</th>'
-        for h in (" / ".join(table.dimensions), *table.columns, "total", *(f.label for f in table.figures))
+        for h in (
+            " / ".join(table.dimensions),
+            *table.columns,
+            "total",
+            *(f.label for f in table.figures),
+        )
     )
     body = []
     for row in (*table.rows, table.total):
         css = ' class="total"' if row is table.total else ""
         cells = "".join(map(_cell, row.cells))
-        figures = "".join(_figure(v, f.kind) for v, f in zip(row.figures, table.figures, strict=True))
-        body.append(f'<tr{css}><th scope="row">{escape(" / ".join(row.key))}</th>{cells}{figures}</tr>')
+        figures = "".join(
+            _figure(v, f.kind) for v, f in zip(row.figures, table.figures, strict=True)
+        )
+        body.append(
+            f'<tr{css}><th scope="row">{escape(" / ".join(row.key))}</th>{cells}{figures}</tr>'
+        )
     return (
         f'<section id="{table.name}"><h3>{escape(table.title)}</h3>'
         f"<table><caption>Counts of {escape(table.unit)}</caption>"
@@ -88,10 +102,13 @@ def _placement_chart(table: Table) -> str:
     parts = []
     for n, (key, (q1, median, q3)) in enumerate(rows):
         y = 10 + n * bar
-        assert q1 is not None and median is not None and q3 is not None
+        assert q1 is not None
+        assert median is not None
+        assert q3 is not None
         parts.append(
             f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">{escape(" / ".join(key))}</text>'
-            f'<rect class="box" x="{left + q1 * scale:.1f}" y="{y + 3}" width="{max((q3 - q1) * scale, 2):.1f}" '
+            f'<rect class="box" x="{left + q1 * scale:.1f}" y="{y + 3}" '
+            f'width="{max((q3 - q1) * scale, 2):.1f}" '
             f'height="{bar - 6}" fill="#9cc3e6" stroke="#1d4e89"/>'
             f'<line x1="{left + median * scale:.1f}" x2="{left + median * scale:.1f}" y1="{y + 1}" '
             f'y2="{y + bar - 1}" stroke="#1b1b1b" stroke-width="3"/>'
@@ -102,11 +119,12 @@ def _placement_chart(table: Table) -> str:
         x = left + tick * scale
         parts.append(f'<text x="{x:.1f}" y="{axis + 16}" text-anchor="middle">{tick}</text>')
     return (
-        '<figure><figcaption>Working days from searching to a confirmed place: the box runs from '
+        "<figure><figcaption>Working days from searching to a confirmed place: the box runs from "
         "the first to the third quartile, the line is the median</figcaption>"
-        f'<svg role="img" aria-labelledby="ttp-title" viewBox="0 0 {width} {height}" width="{width}" '
+        f'<svg role="img" aria-labelledby="ttp-title" viewBox="0 0 {width} {height}" '
+        f'width="{width}" '
         f'height="{height}" font-size="12"><title id="ttp-title">Time to placement by group</title>'
-        f'{"".join(parts)}</svg></figure>'
+        f"{''.join(parts)}</svg></figure>"
     )
 
 
@@ -115,7 +133,10 @@ def _without_chart(table: Table) -> str:
     rows = [r for r in (*table.rows, table.total) if all(c.published for c in r.cells)]
     rows = [r for r in rows if r.cells[-1].value]
     if not rows:
-        return '<p class="meta">No group without a place can be charted without revealing a small count.</p>'
+        return (
+            '<p class="meta">No group without a place can be charted without revealing a '
+            "small count.</p>"
+        )
     high = max(r.cells[-1].value or 0 for r in rows)
     width, left, bar = 640, 220, 22
     height = bar * len(rows) + 20
@@ -124,7 +145,10 @@ def _without_chart(table: Table) -> str:
     for n, row in enumerate(rows):
         y = 5 + n * bar
         x = float(left)
-        parts.append(f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">{escape(" / ".join(row.key))}</text>')
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">'
+            f"{escape(' / '.join(row.key))}</text>"
+        )
         for column, cell in zip(table.columns, row.cells, strict=False):
             if not cell.value:
                 continue
@@ -137,13 +161,16 @@ def _without_chart(table: Table) -> str:
             x += w
         parts.append(f'<text x="{x + 4:.1f}" y="{y + 15}">{row.cells[-1].value}</text>')
     legend = "".join(
-        f'<span><span class="swatch" style="background:{_BAND_COLOURS.get(c, "#595959")}"></span>{escape(c)}</span>'
+        f'<span><span class="swatch" style="background:{_BAND_COLOURS.get(c, "#595959")}">'
+        f"</span>{escape(c)}</span>"
         for c in table.columns
     )
     return (
         "<figure><figcaption>Without a place, by weeks before the planned start</figcaption>"
-        f'<svg role="img" aria-labelledby="wp-title" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" font-size="12"><title id="wp-title">Without a place by weeks before start</title>'
+        f'<svg role="img" aria-labelledby="wp-title" viewBox="0 0 {width} {height}" '
+        f'width="{width}" '
+        f'height="{height}" font-size="12"><title id="wp-title">'
+        "Without a place by weeks before start</title>"
         f'{"".join(parts)}</svg><p class="legend">{legend}</p></figure>'
     )
 

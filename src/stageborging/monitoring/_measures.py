@@ -73,7 +73,9 @@ class Release:
 
 
 _QUARTILES: tuple[tuple[FigureKind, str], ...] = (
-    ("quartile_1", "Q1"), ("median", "Median"), ("quartile_3", "Q3")
+    ("quartile_1", "Q1"),
+    ("median", "Median"),
+    ("quartile_3", "Q3"),
 )
 
 
@@ -83,7 +85,9 @@ def study_year(day: date) -> Period:
     return Period(date(first, 8, 1), date(first + 1, 7, 31))
 
 
-def _key(track: InternshipTrack, dims: tuple[str, ...], settings: MonitorSettings) -> tuple[str, ...]:
+def _key(
+    track: InternshipTrack, dims: tuple[str, ...], settings: MonitorSettings
+) -> tuple[str, ...]:
     values = dict(track.dimensions)
     if settings.groups is not None:
         values["group"] = settings.groups.get(track.student or "", "not_stated")
@@ -104,10 +108,7 @@ def _band(start: date | None, at: date) -> str:
 
 
 def _placement(c: Collector, s: MonitorSettings, days: WorkingDays) -> list[Table]:
-    quartiles = [
-        Figure(kind, label, kind, ["placed"], value="days")
-        for kind, label in _QUARTILES
-    ]
+    quartiles = [Figure(kind, label, kind, ["placed"], value="days") for kind, label in _QUARTILES]
     ttp = Tally(
         "time_to_placement",
         "Time to placement",
@@ -206,11 +207,21 @@ def _reports(c: Collector, s: MonitorSettings, days: WorkingDays) -> list[Table]
         dims,
         ["intake_held", "acknowledged", "not_acknowledged"],
         [
-            Figure("days_to_acknowledgement", "Median working days to acknowledgement",
-                   "median", ["intake_held", "acknowledged"], value="acknowledged"),
-            Figure("days_to_intake", "Median working days to intake", "median",
-                   ["intake_held"], value="intake"),
-        ],  # fmt: skip
+            Figure(
+                "days_to_acknowledgement",
+                "Median working days to acknowledgement",
+                "median",
+                ["intake_held", "acknowledged"],
+                value="acknowledged",
+            ),
+            Figure(
+                "days_to_intake",
+                "Median working days to intake",
+                "median",
+                ["intake_held"],
+                value="intake",
+            ),
+        ],
     )
     for case in c.cases.values():
         if case.received_on is None or case.received_on not in s.period:
@@ -280,8 +291,15 @@ def _norms(c: Collector, s: MonitorSettings, year: Period) -> list[Table]:
         "internships",
         s.dimensions(("programme", "level")),
         ["at_least_expenses", "below_expenses", "not_recorded"],
-        [Figure("norm_met", "Share meeting the norm", "share", ["at_least_expenses"],
-                of=["at_least_expenses", "below_expenses"])],  # fmt: skip
+        [
+            Figure(
+                "norm_met",
+                "Share meeting the norm",
+                "share",
+                ["at_least_expenses"],
+                of=["at_least_expenses", "below_expenses"],
+            )
+        ],
     )
     contacts = Tally(
         "guidance_contacts",
@@ -311,7 +329,9 @@ def _norms(c: Collector, s: MonitorSettings, year: Period) -> list[Table]:
             if track.allowance is None:
                 column = "not_recorded"
             else:
-                column = "at_least_expenses" if track.allowance in ALLOWANCE_MET else "below_expenses"
+                column = (
+                    "at_least_expenses" if track.allowance in ALLOWANCE_MET else "below_expenses"
+                )
             allowance.add(_key(track, allowance.dimensions, s), column)
         if track.finished:
             if track.contacts < 3:

@@ -13,7 +13,7 @@ from ._measures import MEASURES, Release
 from ._suppression import Status
 from ._tables import Cell, Row, Table
 
-__all__ = ["SCHEMA", "release_csv", "release_json", "release_text", "as_json"]
+__all__ = ["SCHEMA", "as_json", "release_csv", "release_json", "release_text", "table_text"]
 
 #: The JSON document's schema id; its number changes when a field changes meaning.
 SCHEMA = "stageborging.monitor/1"
@@ -37,16 +37,27 @@ def _label(row: Row) -> str:
 
 def table_text(table: Table) -> str:
     """One table as aligned text, with its definition and its legend."""
-    head = [" / ".join(table.dimensions), *table.columns, "total", *(f.label for f in table.figures)]
+    head = [
+        " / ".join(table.dimensions),
+        *table.columns,
+        "total",
+        *(f.label for f in table.figures),
+    ]
     lines = [
-        [_label(row), *map(_cell, row.cells), *(_figure(v, f.kind) for v, f in zip(row.figures, table.figures, strict=True))]
+        [
+            _label(row),
+            *map(_cell, row.cells),
+            *(_figure(v, f.kind) for v, f in zip(row.figures, table.figures, strict=True)),
+        ]
         for row in (*table.rows, table.total)
     ]
     widths = [max(len(str(x)) for x in column) for column in zip(head, *lines, strict=True)]
 
     def line(values: list[str]) -> str:
         first, *rest = values
-        return "  ".join([first.ljust(widths[0]), *(v.rjust(w) for v, w in zip(rest, widths[1:], strict=True))])
+        return "  ".join(
+            [first.ljust(widths[0]), *(v.rjust(w) for v, w in zip(rest, widths[1:], strict=True))]
+        )
 
     out = [f"{table.title} ({table.unit})", line(head)]
     out += [line(values) for values in lines]
@@ -82,7 +93,11 @@ def _cell_json(cell: Cell) -> dict[str, Any]:
 def _row_json(table: Table, row: Row) -> dict[str, Any]:
     cells = dict(zip((*table.columns, "total"), map(_cell_json, row.cells), strict=True))
     figures = {f.name: v for f, v in zip(table.figures, row.figures, strict=True)}
-    return {"key": dict(zip(table.dimensions, row.key, strict=False)), "cells": cells, "figures": figures}
+    return {
+        "key": dict(zip(table.dimensions, row.key, strict=False)),
+        "cells": cells,
+        "figures": figures,
+    }
 
 
 def as_json(release: Release) -> dict[str, Any]:
@@ -113,7 +128,9 @@ def as_json(release: Release) -> dict[str, Any]:
                 "unit": table.unit,
                 "dimensions": list(table.dimensions),
                 "columns": list(table.columns),
-                "figures": [{"name": f.name, "label": f.label, "kind": f.kind} for f in table.figures],
+                "figures": [
+                    {"name": f.name, "label": f.label, "kind": f.kind} for f in table.figures
+                ],
                 "rows": [_row_json(table, row) for row in table.rows],
                 "total": _row_json(table, table.total),
                 "suppressed": {
@@ -142,9 +159,10 @@ def release_csv(release: Release) -> str:
         for row in (*table.rows, table.total):
             label = _label(row)
             for column, cell in zip((*table.columns, "total"), row.cells, strict=True):
-                writer.writerow([table.name, label, column, "" if cell.value is None else cell.value,
-                                 cell.status.value])  # fmt: skip
-            for figure, value in zip(table.figures, row.figures, strict=True):
-                writer.writerow([table.name, label, figure.name, "" if value is None else f"{value:g}",
-                                 "published" if value is not None else "suppressed"])  # fmt: skip
+                value = "" if cell.value is None else str(cell.value)
+                writer.writerow([table.name, label, column, value, cell.status.value])
+            for figure, number in zip(table.figures, row.figures, strict=True):
+                shown = number is not None
+                writer.writerow([table.name, label, figure.name, f"{number:g}" if shown else "",
+                                 "published" if shown else "not_published"])  # fmt: skip
     return buffer.getvalue()

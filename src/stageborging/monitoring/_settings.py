@@ -51,7 +51,9 @@ def parse_period(value: str) -> Period:
     """``FROM..TO`` (ISO dates, either side may be left out) or a study year ``2026-2027``
     (1 August to 31 July)."""
     if not isinstance(value, str):
-        raise InvalidInput("period", value, "must be FROM..TO (ISO dates) or a study year YYYY-YYYY")
+        raise InvalidInput(
+            "period", value, "must be FROM..TO (ISO dates) or a study year YYYY-YYYY"
+        )
     text = value.strip()
     if len(text) == 9 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
         first, second = int(text[:4]), int(text[5:])
@@ -59,7 +61,9 @@ def parse_period(value: str) -> Period:
             raise InvalidInput("period", value, "a study year is two years in a row: 2026-2027")
         return Period(date(first, 8, 1), date(second, 7, 31))
     if ".." not in text:
-        raise InvalidInput("period", value, "must be FROM..TO (ISO dates) or a study year YYYY-YYYY")
+        raise InvalidInput(
+            "period", value, "must be FROM..TO (ISO dates) or a study year YYYY-YYYY"
+        )
     start_text, _, end_text = text.partition("..")
     start = date.fromisoformat(parse_date("period", start_text)) if start_text else None
     end = date.fromisoformat(parse_date("period", end_text)) if end_text else None
@@ -76,7 +80,9 @@ def load_groups(path: str | os.PathLike[str]) -> dict[str, str]:
         with open(path, encoding="utf-8", newline="") as handle:
             text = handle.read(5_000_000)
     except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput("groups", os.fspath(path), f"cannot be read ({type(error).__name__})") from None
+        raise InvalidInput(
+            "groups", os.fspath(path), f"cannot be read ({type(error).__name__})"
+        ) from None
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None or [h.strip() for h in header] != ["student", "group"]:
@@ -89,9 +95,15 @@ def load_groups(path: str | os.PathLike[str]) -> dict[str, str]:
             raise InvalidInput(f"groups line {line}", "<row>", "must hold a student id and a group")
         student, group = row[0].strip(), row[1].strip()
         if len(group) > MAX_LABEL or not group.isprintable():
-            raise InvalidInput(f"groups line {line}", "<group>", f"a group is a label of at most {MAX_LABEL} characters")
+            raise InvalidInput(
+                f"groups line {line}",
+                "<group>",
+                f"a group is a label of at most {MAX_LABEL} characters",
+            )
         if groups.get(student, group) != group:
-            raise InvalidInput(f"groups line {line}", "<student>", "names a student twice, in two groups")
+            raise InvalidInput(
+                f"groups line {line}", "<student>", "names a student twice, in two groups"
+            )
         groups[student] = group
     if len(set(groups.values())) > MAX_GROUPS:
         raise InvalidInput("groups", os.fspath(path), f"holds more than {MAX_GROUPS} groups")

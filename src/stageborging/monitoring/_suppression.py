@@ -111,7 +111,9 @@ def derivable(hidden: set[tuple[int, int]], rows: int, columns: int) -> set[tupl
     return bridges
 
 
-def _cost(grid: Sequence[Sequence[int]], cell: tuple[int, int], hidden: set[tuple[int, int]]) -> int:
+def _cost(
+    grid: Sequence[Sequence[int]], cell: tuple[int, int], hidden: set[tuple[int, int]]
+) -> int:
     """What hiding *cell* costs, or -1 when it cannot be hidden (a published zero)."""
     if cell in hidden:
         return 0
@@ -170,9 +172,7 @@ def suppress(
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
         raise ValueError("threshold must be an int >= 1")
     rows, columns = _check(grid)
-    primary = {
-        (i, j) for i in range(rows) for j in range(columns) if 0 < grid[i][j] < threshold
-    }
+    primary = {(i, j) for i in range(rows) for j in range(columns) if 0 < grid[i][j] < threshold}
     named = {"sensitive": set(sensitive), "hidden": set(hidden)}
     for name, cells in named.items():
         for i, j in cells:

@@ -239,9 +239,7 @@ def build_linked(tallies: Sequence[Tally], threshold: int) -> list[Table]:
         statuses = [
             t.statuses(threshold, hidden=[(i, len(t.columns)) for i in shared]) for t in tallies
         ]
-        now = {
-            i for s in statuses for i, row in enumerate(s) if row[-1] is not Status.PUBLISHED
-        }
+        now = {i for s in statuses for i, row in enumerate(s) if row[-1] is not Status.PUBLISHED}
         if now <= shared:
             return [t.build(threshold, s) for t, s in zip(tallies, statuses, strict=True)]
         shared |= now

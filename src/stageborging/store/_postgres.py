@@ -906,7 +906,7 @@ class PostgresStore:
     def escalations(
         self, after: int, limit: int, institution: str | None = None
     ) -> list[tuple[int, SealedEvent]]:
-        return self.events_of(("escalated",), (), after, limit, institution)
+        return self._events_of(("escalated",), (), after, limit, institution, follow=True)
 
     def events_of(
         self,
@@ -916,14 +916,29 @@ class PostgresStore:
         limit: int,
         institution: str | None = None,
     ) -> list[tuple[int, SealedEvent]]:
+        return self._events_of(types, names, after, limit, institution, follow=False)
+
+    def _events_of(
+        self,
+        types: Sequence[str],
+        names: Sequence[str],
+        after: int,
+        limit: int,
+        institution: str | None,
+        *,
+        follow: bool,
+    ) -> list[tuple[int, SealedEvent]]:
+        """The events of *types* or *names* after *after*; when *follow*, only as far as
+        the oldest transaction still running (a cursor that resumes never skips one)."""
         after, limit = check_page(after, limit)
         kinds, kind_params = event_kinds(types, names)
         where, params = owned(self._columns, institution)
+        horizon = f" AND position < {FOLLOW_LIMIT}" if follow else ""
 
         def work(conn: psycopg.Connection[Any]) -> list[tuple[int, SealedEvent]]:
             rows = conn.execute(
                 f"SELECT position, {self._columns.events} FROM events WHERE {pg_style(kinds)} "
-                f"AND position > %s AND position < {FOLLOW_LIMIT}{pg_style(where)} "
+                f"AND position > %s{horizon}{pg_style(where)} "
                 "ORDER BY position LIMIT %s",
                 (*kind_params, after, *params, limit),
             ).fetchall()

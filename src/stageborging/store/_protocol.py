@@ -439,7 +439,9 @@ class Store(Protocol):
     ) -> list[tuple[int, SealedEvent]]:
         """Up to *limit* events of one of *types* or with one of *names*, (position, event)
         pairs after the position *after* in the global order, of *institution*'s streams
-        or all (what a report over the whole log reads, page by page)."""
+        or all: what a report over the whole log reads, page by page. What is committed
+        is read; unlike :meth:`events_after` it does not wait behind transactions still
+        running, so it is no cursor to resume a feed from."""
 
     def escalations(
         self, after: int, limit: int, institution: str | None = None

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ..core import InvalidInput
-
 from ._protocol import StreamQuery
 from ._rows import Columns
 
 __all__ = [
     "INDEXED_KEYS",
-    "event_kinds",
     "QUERY_PATHS",
+    "event_kinds",
     "pg_fact",
     "sqlite_fact",
     "stream_query",

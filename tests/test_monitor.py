@@ -1,0 +1,189 @@
+"""The monitor on a real log, on SQLite and PostgreSQL: what each measure counts, that no
+published count is small, that no hidden count can be recomputed, and the boundaries."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from attrs import evolve
+
+from stageborging import Actor, Engine, InvalidInput
+from stageborging.guidance import WorkingDays
+from stageborging.monitoring import Release, Status, Table, derivable
+from stageborging.testing import Cast, FakeClock, Journey
+
+SEARCH_DAY = date(2027, 1, 10)  # the fake clock's first day
+PLACED_DAY = date(2027, 1, 25)
+
+
+def journey(engine: Engine, clock: FakeClock, n: int) -> Journey:
+    cast = evolve(Cast(), student=Actor(f"s-{n}", "student"))
+    return Journey(engine, clock, cast=cast, employer=f"emp-{n}", document=f"doc-{n}")
+
+
+@pytest.fixture
+def cohort(engine: Engine, clock: FakeClock) -> Engine:
+    """Six students of prog-a placed 15 days after they began searching, six of prog-b
+    and one of prog-c still searching (planned start 2027-02-01)."""
+    students: dict[str, list[tuple[Journey, str]]] = {"prog-a": [], "prog-b": [], "prog-c": []}
+    n = 0
+    for programme, size in (("prog-a", 6), ("prog-b", 6), ("prog-c", 1)):
+        for _ in range(size):
+            n += 1
+            steps = journey(engine, clock, n)
+            sid = steps.open(programme=programme, student=f"s-{n}")
+            assert steps.search(sid)
+            students[programme].append((steps, sid))
+    clock.advance(days=(PLACED_DAY - SEARCH_DAY).days)
+    for steps, sid in students["prog-a"]:
+        assert steps.place(sid)
+        assert steps.draft(sid)
+        assert steps.sign(sid)
+        assert steps.confirm(sid)
+    return engine
+
+
+def hidden_cells(table: Table) -> set[tuple[int, int]]:
+    rows = (*table.rows, table.total)
+    return {(i, j) for i, row in enumerate(rows) for j, cell in enumerate(row.cells)
+            if cell.status is not Status.PUBLISHED}  # fmt: skip
+
+
+def assert_safe(release: Release) -> None:
+    threshold = release.settings.min_cell
+    for table in release.tables:
+        for row in (*table.rows, table.total):
+            for cell in row.cells:
+                if cell.published:
+                    assert cell.value is not None
+                    assert not 0 < cell.value < threshold
+                else:
+                    assert cell.value is None
+        size = (len(table.rows) + 1, len(table.columns) + 1)
+        assert derivable(hidden_cells(table), *size) == set(), table.name
+
+
+def test_the_measures_count_what_the_log_holds(cohort: Engine) -> None:
+    release = cohort.monitor(PLACED_DAY)
+    assert_safe(release)
+    ttp = release.table("time_to_placement")
+    assert ttp.dimensions == ("programme", "level", "track")
+    placed = ttp.cell(("prog-a", "4", "BOL"), "placed")
+    assert placed.value == 6
+    (row,) = (r for r in ttp.rows if r.key == ("prog-a", "4", "BOL"))
+    days = WorkingDays().between(SEARCH_DAY, PLACED_DAY)
+    assert row.figures == (days, days, days)  # Q1, median, Q3: all placed on the same day
+    assert ttp.cell(("prog-c", "4", "BOL"), "not_yet_placed").status is Status.PRIMARY
+    without = release.table("without_place")
+    assert without.dimensions == ("programme", "level")
+    assert without.cell(("prog-c", "4"), "under_4_weeks").status is Status.PRIMARY
+    # prog-b's six are not small, but hidden or not, its count is never published as 1..4
+    assert without.total.cells[-1].value in (None, 7)
+    assert release.suppressed["primary"] >= 2
+    # the placed students' agreements record the kit's allowance (a full expense allowance)
+    allowance = release.table("allowance")
+    assert allowance.cell(("prog-a", "4"), "at_least_expenses").value == 6
+    assert allowance.rows[0].figures == (1.0,)
+
+
+def test_the_log_is_read_as_it_stood_at_the_reference_date(cohort: Engine) -> None:
+    earlier = cohort.monitor(PLACED_DAY - timedelta(days=1))
+    ttp = earlier.table("time_to_placement")
+    assert ttp.cell(("prog-a", "4", "BOL"), "placed").value == 0
+    assert ttp.total.cells[0].value == 0  # nobody placed yet: zeros are published
+    assert earlier.table("allowance").rows == ()
+
+
+def test_the_period_and_the_rows_are_chosen(cohort: Engine) -> None:
+    later = cohort.monitor(PLACED_DAY, period="2027-03-01..")
+    assert later.table("time_to_placement").rows == ()
+    by = cohort.monitor(PLACED_DAY, by="programme")
+    assert by.table("time_to_placement").dimensions == ("programme",)
+    assert {r.key for r in by.table("invitations").rows} <= {("prog-a",), ("prog-b",), ("prog-c",)}
+
+
+def test_group_splits_come_only_from_the_hosts_file(cohort: Engine, tmp_path: Path) -> None:
+    groups = tmp_path / "groups.csv"
+    groups.write_text("student,group\n" + "".join(f"s-{n},g{n % 2}\n" for n in range(1, 14)))
+    release = cohort.monitor(PLACED_DAY, by="programme", groups=groups)
+    ttp = release.table("time_to_placement")
+    assert ttp.dimensions == ("programme", "group")
+    assert {r.key[1] for r in ttp.rows} == {"g0", "g1"}
+    assert_safe(release)
+    # prog-a splits 3 / 3: each group too small, so neither is published
+    assert not ttp.cell(("prog-a", "g0"), "placed").published
+    with pytest.raises(InvalidInput) as raised:
+        cohort.monitor(PLACED_DAY, by="programme,group")
+    assert raised.value.field == "by"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"min_cell": 2}, "min_cell"),
+        ({"min_cell": 11}, "min_cell"),
+        ({"min_cell": True}, "min_cell"),
+        ({"by": "colour"}, "by"),
+        ({"by": "programme,programme"}, "by"),
+        ({"period": "2027-02-30.."}, "period"),
+        ({"period": "2027-2029"}, "period"),
+        ({"period": "2027-03-01..2027-02-01"}, "period"),
+        ({"at": "2027-02-30"}, "at"),
+        ({"groups": {"s-1": 3}}, "groups"),
+    ],
+)
+def test_bad_input_is_named(engine: Engine, kwargs: dict[str, object], field: str) -> None:
+    kwargs = dict(kwargs)  # the parameters are shared by both backends
+    at = kwargs.pop("at", PLACED_DAY)
+    with pytest.raises(InvalidInput) as raised:
+        engine.monitor(at, **kwargs)  # type: ignore[arg-type]
+    assert raised.value.field == field
+
+
+@pytest.mark.parametrize(
+    "text", ["group,student\ns-1,a\n", "student,group\ns-1\n", "student,group\ns-1,a\ns-1,b\n"]
+)
+def test_a_bad_groups_file_is_named(engine: Engine, tmp_path: Path, text: str) -> None:
+    path = tmp_path / "groups.csv"
+    path.write_text(text)
+    with pytest.raises(InvalidInput) as raised:
+        engine.monitor(PLACED_DAY, groups=path)
+    assert raised.value.field.startswith("groups")
+
+
+def test_reports_tables_hide_their_shared_totals_alike(engine: Engine, clock: FakeClock) -> None:
+    """The three report tables count the same reports by phase: a total one hides, all
+    hide, or the others would give it back."""
+    handler = Actor("ch-1", "case_handler")
+    for n in range(7):
+        phase = "search" if n < 6 else "internship"
+        case = engine.report(actor=Actor(f"s-{n}", "student"), phase=phase, employer="emp-1")
+        engine.fire(case.stream_id, "acknowledge", actor=handler)
+    release = engine.monitor(clock().date())
+    assert_safe(release)
+    names = ("report_outcomes", "report_consent", "report_response")
+    totals = [[row.cells[-1].status for row in release.table(n).rows] for n in names]
+    assert totals[0] == totals[1] == totals[2]
+    response = release.table("report_response")
+    assert response.cell(("internship",), "acknowledged").status is Status.PRIMARY
+
+
+def test_the_store_reads_events_by_type_or_name_in_the_global_order(cohort: Engine) -> None:
+    """The store contract's events_of, on both backends: types or names, in position
+    order, paged; a bad selector is named."""
+    store = cohort.store
+    found = store.events_of(("opened",), ("signature",), 0, 1000)
+    assert [p for p, _ in found] == sorted(p for p, _ in found)
+    assert {e.type for _, e in found} == {"opened", "recorded"}
+    assert {e.name for _, e in found if e.type == "recorded"} == {"signature"}
+    assert sum(e.type == "opened" for _, e in found) == 13
+    first = store.events_of(("opened",), (), 0, 5)
+    rest = store.events_of(("opened",), (), first[-1][0], 1000)
+    assert len(first) == 5
+    assert len(rest) == 8
+    assert store.events_of(("opened",), (), 0, 1000, institution="elsewhere") == []
+    for types, names in (((), ()), ("opened", ()), ((1,), ())):
+        with pytest.raises(InvalidInput):
+            store.events_of(types, names, 0, 10)  # type: ignore[arg-type]
