@@ -24,9 +24,9 @@ from ._cohort import (
     DemoRegister,
     holds_only_demo_data,
     remove_database,
-    run_demo,
 )
 from ._options import db_option, master_key_option, plugin_options, shown_path, warn_unmatched
+from ._year import run_demo
 
 __all__ = ["demo"]
 
@@ -80,7 +80,8 @@ def demo(
     is suspended and resumes, one is terminated and seeks a replacement, one
     withdraws, one fails the assessment and repeats the placement period from
     September; one discrimination report is handled with the reporter's
-    consent and one without, whose reporter is then erased. Notes and reports are
+    consent and one without, whose reporter is then erased, and one student in
+    ten reports one too (for the monitor to count). Notes and reports are
     free text sealed under a master key: without --key-file the demo makes one and
     writes it beside the database (DB.key). The database is made fresh each run;
     an existing file that holds anything but demo data is never overwritten.
@@ -188,8 +189,13 @@ def _safeguarding_summary(engine: Engine) -> list[str]:
     flags people raised, the cascades and the open pattern alerts."""
     lines = ["\nSafeguarding:"]
     cases = engine.streams(lifecycle="case", limit=1000).streams
+    outcomes: Counter[str] = Counter()
     for case in cases:
         facts = case.facts
+        if facts["details"].get("employer", "").startswith("demo-lb-report-"):
+            handled = "with consent" if "consent" in facts else "registered only"
+            outcomes[f"{facts.get('outcome', 'open')} ({handled})"] += 1
+            continue
         if facts.get("outcome") == "founded":
             how = "founded after a hearing and SBB's outcome, with consent"
         elif "consent" not in facts:
@@ -197,6 +203,10 @@ def _safeguarding_summary(engine: Engine) -> list[str]:
         else:
             how = f"{facts.get('outcome', 'open')}"
         lines.append(f"  report about {facts['details'].get('employer', '-')}: {how}")
+    if outcomes:
+        counted = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
+        lines.append(f"  {sum(outcomes.values())} more reports: {counted} "
+                     "(stageborging monitor counts them, small counts hidden)")  # fmt: skip
     refused = engine.statistics().refusals.get("employer.blocked", 0)
     employers = engine.streams(lifecycle="employer", limit=1000).streams
     for stream in employers:
