@@ -101,3 +101,17 @@ def test_bench_safeguarding_runs_end_to_end(capsys: pytest.CaptureFixture[str]) 
                  "sqlite block notices (6 coaches asked)", "sqlite pattern run (200 applications",
                  "sqlite verify: ok"):  # fmt: skip
         assert line in printed
+
+
+def test_bench_monitor_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    """A tiny run of bench_monitor prints its figures (SQLite; PostgreSQL where configured)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_monitor
+
+        assert bench_monitor.main(["--students", "12", "--runs", "1"]) == 0
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    out = capsys.readouterr().out
+    assert "sqlite monitor / floor:" in out
+    assert "suppression of a 200 x 10 table:" in out

@@ -52,9 +52,11 @@ def test_json_holds_every_measure_and_no_small_count(demo_db: Path) -> None:
     )
     assert hidden == document["suppressed"]["primary"] + document["suppressed"]["secondary"] > 0
     for table in document["tables"]:
+        assert table["total"]["key"] == {}
         for row in (*table["rows"], table["total"]):
             for cell in row["cells"].values():
-                assert (cell["value"] is None) == (cell["status"] != "published")
+                assert cell["status"] in ("published", "suppressed")
+                assert (cell["value"] is None) == (cell["status"] == "suppressed")
     # a higher threshold hides more
     code, output = run("monitor", "--db", str(demo_db), "--format", "json", "--min-cell", "10")
     assert all(v == 0 or v >= 10 for v in published_values(json.loads(output)))
@@ -65,16 +67,24 @@ def test_table_and_csv(demo_db: Path) -> None:
     assert code == 0, output
     for section in MEASURES:
         assert f"== {section} ==" in output
-    assert "primary" in output
-    assert "secondary" in output
+    assert "because their count is 1 to 4" in output
+    assert "<n" not in output  # every hidden cell is marked alike
     code, output = run("monitor", "--db", str(demo_db), "--format", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(output)))
-    assert {r["table"] for r in rows} == EVERY_TABLE
+    assert {r["table"] for r in rows} == EVERY_TABLE | {"release"}
+    about = {r["column"]: r["value"] for r in rows if r["table"] == "release"}
+    assert about["min_cell"] == "5"
+    assert about["schema"] == SCHEMA
+    for table in EVERY_TABLE:  # each table's definition travels with it
+        assert any(r["table"] == table and r["column"] == "definition" for r in rows)
+    assert {r["status"] for r in rows} <= {"about", "published", "suppressed", "not_published"}
+    figures = {"quartile_1", "median", "quartile_3", "days_to_acknowledgement", "days_to_intake",
+               "invitation_rate", "norm_met"}  # fmt: skip
     for r in rows:
-        if r["status"] in ("primary", "secondary"):
+        if r["status"] == "suppressed":
             assert r["value"] == ""
-        elif r["status"] == "published" and r["column"] in ("total",):
+        elif r["status"] == "published" and r["column"] not in figures:
             assert int(r["value"]) == 0 or int(r["value"]) >= 5
 
 
@@ -97,6 +107,25 @@ def test_bad_options_are_named_and_nothing_is_written(
     assert named in output
     assert "Traceback" not in output
     assert demo_db.stat().st_mtime_ns == before
+
+
+def test_out_never_overwrites_the_database(demo_db: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(demo_db.read_bytes())
+    size = copy.stat().st_size
+    for out in (copy, Path(f"{copy}.key"), demo_db):
+        code, output = run("monitor", "--db", str(copy), "--out", str(out))
+        assert code == 2, output
+        assert "--out" in output
+    assert copy.stat().st_size == size
+    code, output = run("monitor", "--db", str(copy), "--out", str(tmp_path / "no" / "m.txt"))
+    assert code == 2
+    assert "--out" in output
+    assert "cannot be written" in output
+    code, output = run("monitor", "--db", str(copy), "--out", str(tmp_path / "m.txt"))
+    assert code == 0
+    assert (tmp_path / "m.txt").read_text().startswith("Monitoring at")
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
 def test_a_missing_database_is_not_created(tmp_path: Path) -> None:
@@ -159,8 +188,9 @@ def test_the_html_page_renders_in_a_browser_without_requests_or_errors(
                 assert box["width"] > 0
                 assert box["height"] > 0
             # a hidden cell shows its mark, never a number
-            for cell in page.locator("td.hidden").all_inner_texts():
-                assert cell in ("<n", "x")
+            hidden = page.locator("td.hidden").all_inner_texts()
+            assert hidden
+            assert set(hidden) == {"x"}
             shot = page.screenshot(full_page=True)
             assert len(shot) > 10_000
             page.emulate_media(media="print")

@@ -3,6 +3,7 @@ every small count suppressed (see docs/monitoring.rst)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +11,43 @@ import click
 
 from ..monitoring import release_csv, release_html, release_json, release_text
 from ._engines import configured_engine
-from ._options import db_option, plugin_options
+from ._options import db_option, plugin_options, shown_path
 
 __all__ = ["monitor"]
 
 _RENDER = {"table": release_text, "json": release_json, "csv": release_csv, "html": release_html}
+
+
+def _guard(db: Path | str, out: Path) -> None:
+    """Refuse an --out that is the database, one of its files or its key, or any other
+    SQLite database: a release never overwrites what it reports on."""
+    target = out.resolve()
+    if "://" not in str(db):
+        base = Path(db).resolve()
+        files = {Path(f"{base}{suffix}") for suffix in ("", "-wal", "-shm", "-journal", ".key")}
+        if target in files:
+            raise click.BadParameter(f"{shown_path(out)} is the database or one of its files",
+                                     param_hint="'--out'")  # fmt: skip
+    try:
+        with open(target, "rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return
+    if head == b"SQLite format 3\x00":
+        raise click.BadParameter(f"{shown_path(out)} is a database: not overwritten",
+                                 param_hint="'--out'")  # fmt: skip
+
+
+def _write(out: Path, text: str) -> None:
+    """Write *text* to *out* whole or not at all (a temporary file beside it, renamed)."""
+    temporary = out.with_name(f".{out.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, out)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise click.BadParameter(f"{shown_path(out)}: cannot be written ({exc.strerror})",
+                                 param_hint="'--out'") from None  # fmt: skip
 
 
 @click.command()
@@ -40,7 +73,8 @@ _RENDER = {"table": release_text, "json": release_json, "csv": release_csv, "htm
               "now, never stored; adds the group split.")  # fmt: skip
 @click.option("--institution", metavar="ID", help="Whose streams (default: every institution's).")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Write to this file instead of standard output.")  # fmt: skip
+              help="Write to this file instead of standard output (never "
+              "the database or its files).")  # fmt: skip
 @plugin_options
 def monitor(
     db: Path | str,
@@ -59,6 +93,8 @@ def monitor(
     gaps, reports, employers' invitation rates and alerts, and the Stagepact norms. Only
     aggregates; every count from 1 to --min-cell - 1 is hidden, and so are the cells that
     would give one back; the output says how many, never their values."""
+    if out is not None:
+        _guard(db, out)
     with configured_engine(db, block, config, read_only=True) as engine:
         release = engine.monitor(at, min_cell=min_cell, by=by, period=period, groups=groups,
                                  institution=institution)  # fmt: skip
@@ -66,7 +102,7 @@ def monitor(
     if out is None:
         click.echo(text, nl=False)
         return
-    out.write_text(text, encoding="utf-8")
+    _write(out, text)
     suppressed = release.suppressed
     click.echo(
         f"wrote {out} ({len(release.tables)} tables; {suppressed['primary']} cells "

@@ -12,7 +12,15 @@ from typing import Any
 
 from ..core import get_logger, parse_date, utc_now
 from ..lifecycles import Kind
-from ..monitoring import Collector, MonitorSettings, Period, Release, load_groups, measure
+from ..monitoring import (
+    Collector,
+    MonitorSettings,
+    Period,
+    Release,
+    check_day,
+    load_groups,
+    measure,
+)
 from ..store import Store, StreamQuery
 from ._pipeline import Pipeline
 from ._queries import scope
@@ -27,8 +35,8 @@ _PAGE = 2000
 
 
 def _text(value: object) -> str:
-    """A dimension's value; ``-`` where the lifecycle has no such field (HBO's level)."""
-    return "-" if value is None else str(value)
+    """A dimension's value; ``n/a`` where the lifecycle has no such field (HBO's level)."""
+    return "n/a" if value is None else str(value)
 
 
 class Monitoring:
@@ -69,7 +77,7 @@ class Monitoring:
         """
         started = time.perf_counter()
         moment = self._pipeline.moment()
-        day = None if at is None else date.fromisoformat(parse_date("at", at))
+        day = None if at is None else check_day("at", date.fromisoformat(parse_date("at", at)))
         if isinstance(groups, (str, os.PathLike)):
             groups = load_groups(groups)
         settings = MonitorSettings(min_cell=min_cell, by=by, period=period, groups=groups)
@@ -116,7 +124,7 @@ class Monitoring:
                         "level": _text(details.get("level")),
                         "track": _text(details.get("track")),
                         "lifecycle": row.lifecycle,
-                        "institution": row.institution or "none",
+                        "institution": row.institution or "(none)",
                     }
                     student = details.get("student")
                     collector.internship(row.id, dimensions,

@@ -5,8 +5,16 @@ from ._collect import Collector
 from ._html import release_html
 from ._measures import MEASURES, Release, measure, study_year
 from ._render import SCHEMA, as_json, release_csv, release_json, release_text, table_text
-from ._settings import DIMENSIONS, MonitorSettings, Period, load_groups, parse_period
-from ._suppression import Status, derivable, suppress
+from ._settings import (
+    DIMENSIONS,
+    MonitorSettings,
+    Period,
+    check_day,
+    check_groups,
+    load_groups,
+    parse_period,
+)
+from ._suppression import Status, exposed, suppress
 from ._tables import Cell, Figure, Row, Table, Tally, build_linked
 
 __all__ = [
@@ -25,7 +33,9 @@ __all__ = [
     "Tally",
     "as_json",
     "build_linked",
-    "derivable",
+    "check_day",
+    "check_groups",
+    "exposed",
     "load_groups",
     "measure",
     "parse_period",

@@ -7,8 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from ._measures import BANDS, MEASURES, Release
-from ._render import MARKS
-from ._suppression import Status
+from ._render import MARK, scope_text
 from ._tables import Cell, Table
 
 __all__ = ["release_html"]
@@ -32,6 +31,7 @@ td.n { text-align: right; }
 td.hidden { background: repeating-linear-gradient(45deg, #f4f4f4, #f4f4f4 4px, #e0e0e0 4px,
             #e0e0e0 8px); text-align: center; color: #404040; }
 tr.total th, tr.total td { font-weight: 600; }
+.scroll { overflow-x: auto; }
 p.definition { color: #404040; max-width: 60rem; margin-top: .2rem; }
 figure { margin: 1rem 0; }
 figcaption { font-weight: 600; }
@@ -46,13 +46,7 @@ figcaption { font-weight: 600; }
 def _cell(cell: Cell) -> str:
     if cell.published:
         return f'<td class="n">{cell.value}</td>'
-    why = (
-        "fewer than the threshold"
-        if cell.status is Status.PRIMARY
-        else "hidden to protect another cell"
-    )
-    mark = escape(MARKS[cell.status])
-    return f'<td class="hidden" title="{why}"><abbr title="{why}">{mark}</abbr></td>'
+    return f'<td class="hidden" title="suppressed">{escape(MARK)}</td>'
 
 
 def _figure(value: float | None, kind: str) -> str:
@@ -84,8 +78,8 @@ def _table(table: Table) -> str:
         )
     return (
         f'<section id="{table.name}"><h3>{escape(table.title)}</h3>'
-        f"<table><caption>Counts of {escape(table.unit)}</caption>"
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        f'<div class="scroll"><table><caption>Counts of {escape(table.unit)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         f'<p class="definition">{escape(table.definition)}</p></section>'
     )
 
@@ -184,13 +178,13 @@ def release_html(release: Release) -> str:
     body = [
         "<header><h1>Safeguarding internships: monitoring</h1>",
         f'<p class="meta">The log as it stood at the end of {release.at}; institution: '
-        f"{escape(release.institution or 'all')}; planned starts: {escape(str(period))}; "
+        f"{escape(scope_text(release.institution))}; planned starts: {escape(str(period))}; "
         f"study year {release.study_year.start} to {release.study_year.end}; generated "
         f"{release.generated_at:%Y-%m-%d %H:%M} UTC.</p>",
-        f'<p class="summary">Every count from 1 to {settings.min_cell - 1} is hidden '
-        f"(<abbr>&lt;n</abbr>), and so are the cells marked <abbr>x</abbr>, so that none of "
-        f"them can be recomputed from the rest: {suppressed['primary']} cells hidden as small, "
-        f"{suppressed['secondary']} to protect them. Zeros are shown. Figures derived from a "
+        f'<p class="summary">Hidden cells show as <strong>{escape(MARK)}</strong>: '
+        f"{suppressed['primary']} because their count is 1 to {settings.min_cell - 1}, "
+        f"{suppressed['secondary']} so that none of those can be recomputed from the rest. "
+        "Zeros are shown. Figures derived from a "
         "hidden count (medians, shares) are not shown (–).</p></header><main>",
     ]
     for section, names in MEASURES.items():

@@ -45,7 +45,7 @@ class Release:
             where that is a study year, else the one holding the reference date.
         settings: The threshold, rows, period and whether groups were given.
         institution: Whose streams (None: every institution's).
-        tables: By section (see :data:`MEASURES`).
+        tables: Every table, in the order of the sections of :data:`MEASURES`.
     """
 
     generated_at: datetime
@@ -112,10 +112,11 @@ def _placement(c: Collector, s: MonitorSettings, days: WorkingDays) -> list[Tabl
     ttp = Tally(
         "time_to_placement",
         "Time to placement",
-        "Working days from the day an internship first entered searching to the day it "
-        "first reached ready_to_start (every signature confirmed), for the internships that "
-        "entered searching by the reference date; quartiles of those placed, shown only where "
-        "the placed count is published.",
+        "Internships that entered searching by the reference date: placed (first reached "
+        "ready_to_start, every signature confirmed, whatever happened after) or not yet "
+        "placed (still searching or placing, or withdrawn); quartiles of the working days "
+        "from the first entry to searching to the first ready_to_start of those placed, "
+        "shown only where the placed count is published.",
         "internships",
         s.dimensions(("programme", "level", "track")),
         ["placed", "not_yet_placed"],
@@ -151,7 +152,7 @@ def _guidance(c: Collector, s: MonitorSettings) -> list[Table]:
         "Guidance gaps",
         "Guidance steps missed (each escalated once, as an escalated event in the log) by the "
         "reference date, by the step, of the internships in scope.",
-        "guidance gaps",
+        "missed steps",
         s.dimensions(("programme",)),
         [],
         fixed=False,
@@ -161,7 +162,7 @@ def _guidance(c: Collector, s: MonitorSettings) -> list[Table]:
         "Escalations by kind",
         "The same missed steps (of internships and of reports) by what the escalation did: "
         "notified a role, proposed a transition, or fired it.",
-        "escalations",
+        "missed steps",
         ("step",),
         ["notify", "propose", "fire"],
         fixed=False,
@@ -249,9 +250,10 @@ def _employers(c: Collector, s: MonitorSettings) -> list[Table]:
     invitations = Tally(
         "invitations",
         "Invitation rates",
-        "Applications with a known outcome (withdrawn and unanswered ones left out; no "
-        "response counts as not invited) of the internships in scope, and the share that "
-        "brought an invitation.",
+        "Applications of the internships in scope whose outcome is recorded: invited, or "
+        "not invited (rejected, or no_response: the employer never answered); those still "
+        "awaiting an outcome and those the student withdrew are left out. The rate is the "
+        "share invited.",
         "applications",
         s.dimensions(("programme", "level")),
         ["invited", "not_invited"],
@@ -312,9 +314,10 @@ def _norms(c: Collector, s: MonitorSettings, year: Period) -> list[Table]:
         ["met", "none_on_site", "fewer_than_3"],
         [Figure("norm_met", "Share meeting the norm", "share", ["met"])],
     )
+    so_far = f"; so far, at {c.at}" if year.end is not None and c.at < year.end else ""
     hours = Tally(
         "bbl_hours",
-        f"BBL hours (at least {BBL_HOURS} in the study year)",
+        f"BBL hours (at least {BBL_HOURS} in the study year{so_far})",
         f"BBL students with a placement running in the study year {year.start} to "
         f"{year.end}, by their BPV hours recorded in it by the reference date (an hours "
         f"record counts on its until date, else the day recorded): at least {BBL_HOURS}, "

@@ -13,12 +13,26 @@ from ._measures import MEASURES, Release
 from ._suppression import Status
 from ._tables import Cell, Row, Table
 
-__all__ = ["SCHEMA", "as_json", "release_csv", "release_json", "release_text", "table_text"]
+__all__ = [
+    "MARK",
+    "SCHEMA",
+    "as_json",
+    "release_csv",
+    "release_json",
+    "release_text",
+    "scope_text",
+    "table_text",
+]
 
 #: The JSON document's schema id; its number changes when a field changes meaning.
 SCHEMA = "stageborging.monitor/1"
-#: How a hidden cell shows in text and CSV.
-MARKS = {Status.PRIMARY: "<n", Status.SECONDARY: "x"}
+#: How a hidden cell shows: alike, whatever the reason (a mark that told a small count
+#: apart would give away that it is below the threshold).
+MARK = "x"
+#: A hidden cell's status in JSON and CSV.
+SUPPRESSED = "suppressed"
+#: What a spreadsheet would run as a formula when a cell starts with it.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _figure(value: float | None, kind: str) -> str:
@@ -28,7 +42,22 @@ def _figure(value: float | None, kind: str) -> str:
 
 
 def _cell(cell: Cell) -> str:
-    return str(cell.value) if cell.published else MARKS[cell.status]
+    return str(cell.value) if cell.published else MARK
+
+
+def _status(cell: Cell) -> str:
+    return cell.status.value if cell.published else SUPPRESSED
+
+
+def scope_text(institution: str | None) -> str:
+    """How a release names its institution: all, none (streams of no institution), or
+    the one."""
+    return "all" if institution is None else "none" if institution == "" else institution
+
+
+def _safe(text: str) -> str:
+    """*text* as a spreadsheet shows it, never runs it (a leading ' before a formula)."""
+    return f"'{text}" if text.startswith(_FORMULA) else text
 
 
 def _label(row: Row) -> str:
@@ -71,12 +100,13 @@ def release_text(release: Release) -> str:
     suppressed = release.suppressed
     out = [
         f"Monitoring at {release.at} (the log as it stood at the end of that day)",
-        f"Institution: {release.institution or 'all'}; period (planned start): "
+        f"Institution: {scope_text(release.institution)}; period (planned start): "
         f"{settings.period if settings.period.start or settings.period.end else 'all'}; "
         f"study year {release.study_year.start} to {release.study_year.end}",
-        f"Suppression: every count from 1 to {settings.min_cell - 1} is hidden (<n), and "
-        f"more cells (x) so that none can be recomputed from the rest: "
-        f"{suppressed['primary']} primary, {suppressed['secondary']} secondary.",
+        f"Suppression: hidden cells show as {MARK}: {suppressed['primary']} because their "
+        f"count is 1 to {settings.min_cell - 1}, {suppressed['secondary']} so that none of "
+        "those can be recomputed from the rest; zeros are shown, figures derived from a "
+        "hidden count are not (-).",
     ]
     by_name = {t.name: t for t in release.tables}
     for section, names in MEASURES.items():
@@ -87,14 +117,15 @@ def release_text(release: Release) -> str:
 
 
 def _cell_json(cell: Cell) -> dict[str, Any]:
-    return {"value": cell.value, "status": cell.status.value}
+    return {"value": cell.value, "status": _status(cell)}
 
 
 def _row_json(table: Table, row: Row) -> dict[str, Any]:
     cells = dict(zip((*table.columns, "total"), map(_cell_json, row.cells), strict=True))
     figures = {f.name: v for f, v in zip(table.figures, row.figures, strict=True)}
+    key = {} if row is table.total else dict(zip(table.dimensions, row.key, strict=True))
     return {
-        "key": dict(zip(table.dimensions, row.key, strict=False)),
+        "key": key,
         "cells": cells,
         "figures": figures,
     }
@@ -151,18 +182,40 @@ def release_json(release: Release) -> str:
 def release_csv(release: Release) -> str:
     """The release as CSV, one line per cell and figure: ``table, row, column, value,
     status`` (the row's key joined by `` / ``, ``Total`` for the totals; a hidden cell's
-    value is empty and its status says why)."""
+    value is empty, its status ``suppressed``). Lines of status ``about`` come first: the
+    release's context (table ``release``), then each table's title, unit and definition
+    (row empty)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["table", "row", "column", "value", "status"])
+    document = as_json(release)
+    about = {
+        "at": document["at"],
+        "generated_at": document["generated_at"],
+        "institution": scope_text(release.institution),
+        "period_start": document["period"]["start"] or "",
+        "period_end": document["period"]["end"] or "",
+        "study_year_start": document["study_year"]["start"],
+        "study_year_end": document["study_year"]["end"],
+        "min_cell": document["min_cell"],
+        "groups": "yes" if document["groups"] else "no",
+        "suppressed_primary": document["suppressed"]["primary"],
+        "suppressed_secondary": document["suppressed"]["secondary"],
+        "schema": SCHEMA,
+    }
+    for name, value in about.items():
+        writer.writerow(["release", "", name, value, "about"])
+    for table in release.tables:
+        for name in ("title", "unit", "definition"):
+            writer.writerow([table.name, "", name, getattr(table, name), "about"])
     for table in release.tables:
         for row in (*table.rows, table.total):
-            label = _label(row)
+            label = _safe(_label(row))
             for column, cell in zip((*table.columns, "total"), row.cells, strict=True):
                 value = "" if cell.value is None else str(cell.value)
-                writer.writerow([table.name, label, column, value, cell.status.value])
+                writer.writerow([table.name, label, _safe(column), value, _status(cell)])
             for figure, number in zip(table.figures, row.figures, strict=True):
                 shown = number is not None
-                writer.writerow([table.name, label, figure.name, f"{number:g}" if shown else "",
+                writer.writerow([table.name, label, figure.name, repr(number) if shown else "",
                                  "published" if shown else "not_published"])  # fmt: skip
     return buffer.getvalue()

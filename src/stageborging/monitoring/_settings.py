@@ -7,7 +7,8 @@ import csv
 import io
 import os
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from attrs import field, frozen
 
@@ -17,6 +18,8 @@ __all__ = [
     "DIMENSIONS",
     "MonitorSettings",
     "Period",
+    "check_day",
+    "check_groups",
     "load_groups",
     "parse_period",
 ]
@@ -27,16 +30,48 @@ __all__ = [
 DIMENSIONS = ("programme", "level", "track", "lifecycle", "institution", "group")
 #: The smallest and largest threshold a release may use (DOMAIN §7: 5, up to 10).
 THRESHOLDS = (3, 10)
-#: The most groups a file may hold, and the longest group label.
+#: The most groups a release may split by, and the longest group label.
 MAX_GROUPS, MAX_LABEL = 50, 64
+#: Labels a group may not have: the totals' row, and what marks a student not listed.
+RESERVED = ("Total", "not_stated")
+
+
+#: The years a reference date or a period may fall in (a study year needs the next).
+YEARS = (1900, 9998)
+
+
+def check_day(name: str, value: object) -> date | None:
+    """*value* (a ``datetime.date`` or None) within :data:`YEARS`, else InvalidInput."""
+    if value is None:
+        return None
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidInput(name, value, "must be a date (datetime.date)")
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise InvalidInput(
+            name, value.isoformat(), f"must lie in the years {YEARS[0]} to {YEARS[1]}"
+        )
+    return value
+
+
+def _start(value: object) -> date | None:
+    return check_day("period", value)
 
 
 @frozen
 class Period:
-    """Planned starts from *start* to *end*, inclusive (None: open on that side)."""
+    """Planned starts from *start* to *end*, inclusive (None: open on that side).
 
-    start: date | None = None
-    end: date | None = None
+    Raises:
+        InvalidInput: a side is no date, lies outside the years 1900 to 9998, or the
+            period ends before it starts.
+    """
+
+    start: date | None = field(default=None, converter=_start)
+    end: date | None = field(default=None, converter=_start)
+
+    def __attrs_post_init__(self) -> None:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise InvalidInput("period", str(self), "ends before it starts")
 
     def __contains__(self, day: object) -> bool:
         if not isinstance(day, date):
@@ -57,7 +92,7 @@ def parse_period(value: str) -> Period:
     text = value.strip()
     if len(text) == 9 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
         first, second = int(text[:4]), int(text[5:])
-        if second != first + 1 or first < 1:
+        if second != first + 1 or not YEARS[0] <= first < YEARS[1]:
             raise InvalidInput("period", value, "a study year is two years in a row: 2026-2027")
         return Period(date(first, 8, 1), date(second, 7, 31))
     if ".." not in text:
@@ -72,42 +107,66 @@ def parse_period(value: str) -> Period:
     return Period(start, end)
 
 
+def check_groups(groups: Mapping[Any, Any], source: str) -> dict[str, str]:
+    """*groups* as the release takes them: pseudonymous ids to labels, at most
+    :data:`MAX_GROUPS` labels of at most :data:`MAX_LABEL` printable characters, none of
+    them ``Total`` (the totals' row). *source* names them in an error (never a value:
+    the labels are special-category data)."""
+    found: dict[str, str] = {}
+    for student, group in groups.items():
+        if not isinstance(student, str) or not student.strip():
+            raise InvalidInput("groups", source, "a student is a pseudonymous id (a string)")
+        if not isinstance(group, str) or not group.strip():
+            raise InvalidInput("groups", source, "a group is a label (a non-empty string)")
+        label = group.strip()
+        if len(label) > MAX_LABEL or not label.isprintable():
+            problem = f"a group is a label of at most {MAX_LABEL} printable characters"
+            raise InvalidInput("groups", source, problem)
+        if label in RESERVED:
+            raise InvalidInput("groups", source, f"a group may not be called {label!r}")
+        found[student.strip()] = label
+    if len(set(found.values())) > MAX_GROUPS:
+        raise InvalidInput("groups", source, f"holds more than {MAX_GROUPS} groups")
+    return found
+
+
 def load_groups(path: str | os.PathLike[str]) -> dict[str, str]:
-    """The host's file of consented classifications: CSV with the header
-    ``student,group``, one row per pseudonymous student id. Read at query time and never
-    stored; a student it does not list is counted as ``not_stated``."""
+    """The host's file of consented classifications: CSV (comma or semicolon, UTF-8 with
+    or without a byte-order mark) with the header ``student,group``, one row per
+    pseudonymous student id; at most 50 groups, labels of at most 64 characters. Read at
+    query time and never stored; a student it does not list counts as ``not_stated``."""
+    shown = os.fspath(path)
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            text = handle.read(5_000_000)
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            text = handle.read(5_000_001)
     except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput(
-            "groups", os.fspath(path), f"cannot be read ({type(error).__name__})"
-        ) from None
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None or [h.strip() for h in header] != ["student", "group"]:
-        raise InvalidInput("groups", os.fspath(path), "must be CSV with the header student,group")
-    groups: dict[str, str] = {}
-    for line, row in enumerate(reader, start=2):
-        if not row:
-            continue
-        if len(row) != 2 or not row[0].strip() or not row[1].strip():
-            raise InvalidInput(f"groups line {line}", "<row>", "must hold a student id and a group")
-        student, group = row[0].strip(), row[1].strip()
-        if len(group) > MAX_LABEL or not group.isprintable():
-            raise InvalidInput(
-                f"groups line {line}",
-                "<group>",
-                f"a group is a label of at most {MAX_LABEL} characters",
-            )
-        if groups.get(student, group) != group:
-            raise InvalidInput(
-                f"groups line {line}", "<student>", "names a student twice, in two groups"
-            )
-        groups[student] = group
-    if len(set(groups.values())) > MAX_GROUPS:
-        raise InvalidInput("groups", os.fspath(path), f"holds more than {MAX_GROUPS} groups")
-    return groups
+        raise InvalidInput("groups", shown, f"cannot be read ({type(error).__name__})") from None
+    if len(text) > 5_000_000:
+        raise InvalidInput("groups", shown, "is larger than 5 MB")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader, None)
+        if header is None or [h.strip() for h in header] != ["student", "group"]:
+            raise InvalidInput("groups", shown, "must be CSV with the header student,group")
+        groups: dict[str, str] = {}
+        for row in reader:
+            line = f"{shown}, line {reader.line_num}"
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            if len(row) != 2:
+                raise InvalidInput("groups", line, "must hold a student id and a group")
+            found = check_groups({row[0]: row[1]}, line)
+            ((student, group),) = found.items()
+            if groups.get(student, group) != group:
+                raise InvalidInput(
+                    "groups", line, "names a student already listed in another group"
+                )
+            groups[student] = group
+    except csv.Error:
+        raise InvalidInput("groups", shown, "is not a CSV file") from None
+    return check_groups(groups, shown)
 
 
 def _threshold(value: object) -> int:
@@ -143,11 +202,9 @@ def _period(value: object) -> Period:
 def _groups(value: object) -> Mapping[str, str] | None:
     if value is None:
         return None
-    if not isinstance(value, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise InvalidInput("groups", "<groups>", "must map student ids to group labels")
-    return dict(value)
+    if not isinstance(value, Mapping):
+        raise InvalidInput("groups", type(value).__name__, "must map student ids to group labels")
+    return check_groups(value, "the mapping given")
 
 
 @frozen
@@ -169,7 +226,8 @@ class MonitorSettings:
     min_cell: int = field(default=5, converter=_threshold)
     by: tuple[str, ...] | None = field(default=None, converter=_by)
     period: Period = field(default=Period(), converter=_period)
-    groups: Mapping[str, str] | None = field(default=None, converter=_groups)
+    # never in a repr: the labels are the students' own, maybe special-category data
+    groups: Mapping[str, str] | None = field(default=None, converter=_groups, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.by is not None and "group" in self.by and self.groups is None:

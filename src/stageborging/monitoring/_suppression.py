@@ -2,33 +2,37 @@
 
 A table is a grid of ``R + 1`` rows by ``C + 1`` columns: the interior cells, each row's
 total in the last column, each column's total in the last row and the grand total in the
-corner. Every published cell is an equation an attacker can use; the attacker model is
-**exact linear derivability**: a suppressed cell is unsafe when the published cells and
-the table's own sums (every row and every column adds up to its total) fix its value.
+corner.
 
 **Primary suppression** hides every cell whose count is 1 to ``threshold - 1``. Zeros are
-published: nobody is identified by a count of none, and an attacker who knows that zeros
-are always shown learns nothing from a hidden one being non-zero.
+published: nobody is identified by a count of none.
 
-**Secondary suppression** then hides more cells until no hidden cell is fixed by the
-rest. Negate the margins and every line (row or column, totals included) sums to zero;
-the hidden cells are then the unknowns of a system whose solutions differ only by
-*cycles*: along a closed path of hidden cells that alternates between rows and columns,
-adding and subtracting the same amount keeps every sum. So, with the hidden cells as the
-edges of a graph between row and column nodes, a hidden cell has more than one possible
-value exactly when its edge lies on a cycle, and is derivable exactly when it is a
-*bridge*. The algorithm hides, for each bridge left, the cheapest rectangle of cells
-that closes a cycle through it (three more cells, or fewer where some are hidden
-already), preferring interior cells over margins and the grand total last, small counts
-over large, and repeats until no bridge is left. It always ends: a cell with its row's
-total, its column's total and the grand total is a rectangle, and once every non-zero
-cell is hidden, no hidden cell is a bridge.
+**The attacker** knows every published cell, that every row and every column adds up to
+its total, and, since zeros are always shown, that every hidden count is **at least 1**.
+A hidden cell is *exposed* when these fix its value: exact linear derivability (a hidden
+cell alone in its row) and also what the lower bound adds (three hidden cells that must
+add up to a published 3 are 1 each). The release marks every hidden cell alike, so the
+attacker learns no upper bound (that a cell is one of the small ones) from its mark.
+
+**Secondary suppression** hides more cells until none is exposed. Negate the margins and
+every line (row or column, totals included) sums to zero; another table that fits what
+was published differs from the true one by a *circulation* over the hidden cells, and
+(by its conformal decomposition into cycles) some other table exists exactly when a
+single cycle of hidden cells, alternating between rows and columns, can move by one in
+some direction without taking a hidden cell below 1. As a graph of row and column nodes
+with the hidden cells as edges, each edge may be passed in the direction that raises its
+count, and in the other only where its count is 2 or more: a hidden cell is safe exactly
+when one of its directions closes a cycle without passing the cell itself again.
+
+The algorithm hides, for each exposed cell, the cheapest rectangle of cells that closes
+such a cycle through it (preferring interior cells over margins and the grand total
+last, small counts over large), and repeats until none is exposed. It always ends: once
+every non-zero cell is hidden, each cell can rise by one together with its row's total,
+its column's total and the grand total.
 
 This is a heuristic, not the fewest cells possible (that problem is NP-hard); what it
-guarantees is the property above, which the test suite checks with an independent
-solver. It does not protect against an attacker who also uses bounds (that hidden cells
-are at least 1, or that a count cannot be negative) to narrow a hidden value down to a
-range; the ranges it leaves are wide where the tables are.
+guarantees is the property above, which the test suite checks with two independent
+solvers (exact rationals for the equations, a linear program for the bounds).
 """
 
 from __future__ import annotations
@@ -36,12 +40,16 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 
-__all__ = ["Status", "derivable", "suppress"]
+__all__ = ["Status", "exposed", "suppress"]
 
 #: The cost of hiding a margin (a row's or a column's total) and the grand total, beside
 #: an interior cell's count: a table keeps its totals where it can.
 _MARGIN_COST = 1_000_000
 _TOTAL_COST = 1_000_000_000
+#: What a rectangle that does not yet close a cycle the bound allows costs on top.
+_WEAK_COST = 1_000_000_000_000
+
+Cell = tuple[int, int]
 
 
 class Status(enum.Enum):
@@ -74,46 +82,73 @@ def _check(grid: Sequence[Sequence[int]]) -> tuple[int, int]:
     return rows, columns
 
 
-def derivable(hidden: set[tuple[int, int]], rows: int, columns: int) -> set[tuple[int, int]]:
-    """The hidden cells of a *rows* by *columns* grid (margins included) whose value the
-    published ones fix: the bridges of the graph of hidden cells (Tarjan's low-link)."""
-    adjacent: dict[int, list[tuple[int, tuple[int, int]]]] = {}
-    for i, j in hidden:
-        r, c = i, rows + j
-        adjacent.setdefault(r, []).append((c, (i, j)))
-        adjacent.setdefault(c, []).append((r, (i, j)))
-    order: dict[int, int] = {}
-    low: dict[int, int] = {}
-    bridges: set[tuple[int, int]] = set()
-    for root in adjacent:
-        if root in order:
-            continue
-        order[root] = low[root] = len(order)
-        # iterative depth-first search: (node, the edge it was reached by, its next neighbour)
-        stack: list[tuple[int, tuple[int, int] | None, int]] = [(root, None, 0)]
-        while stack:
-            node, via, index = stack.pop()
-            if index < len(adjacent[node]):
-                stack.append((node, via, index + 1))
-                neighbour, edge = adjacent[node][index]
-                if edge == via:
-                    continue
-                if neighbour in order:
-                    low[node] = min(low[node], order[neighbour])
-                else:
-                    order[neighbour] = low[neighbour] = len(order)
-                    stack.append((neighbour, edge, 0))
-            elif stack:
-                parent = stack[-1][0]
-                low[parent] = min(low[parent], low[node])
-                if low[node] > order[parent] and via is not None:
-                    bridges.add(via)
-    return bridges
+def _sign(grid: Sequence[Sequence[int]], cell: Cell) -> int:
+    """+1 where a cell enters its lines' sums as itself (interior, grand total), -1 where
+    negated (a row's or a column's total)."""
+    last_row, last_column = len(grid) - 1, len(grid[0]) - 1
+    return -1 if (cell[0] == last_row) != (cell[1] == last_column) else 1
 
 
-def _cost(
-    grid: Sequence[Sequence[int]], cell: tuple[int, int], hidden: set[tuple[int, int]]
-) -> int:
+def _arcs(grid: Sequence[Sequence[int]], cell: Cell) -> tuple[bool, bool]:
+    """Whether *cell* may be passed from its row to its column (its signed value rising)
+    and from its column to its row (falling), keeping its count at 1 or more."""
+    sign, value = _sign(grid, cell), grid[cell[0]][cell[1]]
+    return (sign > 0 or value >= 2), (sign < 0 or value >= 2)
+
+
+def _reaches(
+    graph: dict[int, list[tuple[int, Cell]]], start: int, goal: int, without: Cell
+) -> bool:
+    seen, todo = {start}, [start]
+    while todo:
+        node = todo.pop()
+        for target, cell in graph.get(node, ()):
+            if cell == without or target in seen:
+                continue
+            if target == goal:
+                return True
+            seen.add(target)
+            todo.append(target)
+    return False
+
+
+def _graph(
+    grid: Sequence[Sequence[int]], cells: Iterable[Cell]
+) -> dict[int, list[tuple[int, Cell]]]:
+    """The hidden cells as arcs between row nodes (0 …) and column nodes (after the rows),
+    each in the directions the bound allows."""
+    rows = len(grid)
+    graph: dict[int, list[tuple[int, Cell]]] = {}
+    for cell in cells:
+        row, column = cell[0], rows + cell[1]
+        up, down = _arcs(grid, cell)
+        if up:
+            graph.setdefault(row, []).append((column, cell))
+        if down:
+            graph.setdefault(column, []).append((row, cell))
+    return graph
+
+
+def _fixed(
+    grid: Sequence[Sequence[int]], graph: dict[int, list[tuple[int, Cell]]], cell: Cell
+) -> bool:
+    """Whether no cycle through *cell* can move within the bound."""
+    row, column = cell[0], len(grid) + cell[1]
+    up, down = _arcs(grid, cell)
+    if up and _reaches(graph, column, row, cell):
+        return False
+    return not (down and _reaches(graph, row, column, cell))
+
+
+def exposed(grid: Sequence[Sequence[int]], hidden: Iterable[Cell]) -> set[Cell]:
+    """The hidden cells of *grid* (margins included) whose count the published cells, the
+    sums and the bound "a hidden count is at least 1" fix (see the module's doc)."""
+    cells = set(hidden)
+    graph = _graph(grid, cells)
+    return {cell for cell in cells if _fixed(grid, graph, cell)}
+
+
+def _cost(grid: Sequence[Sequence[int]], cell: Cell, hidden: set[Cell]) -> int:
     """What hiding *cell* costs, or -1 when it cannot be hidden (a published zero)."""
     if cell in hidden:
         return 0
@@ -129,11 +164,18 @@ def _cost(
     return value
 
 
-def _rectangle(
-    grid: Sequence[Sequence[int]], bridge: tuple[int, int], hidden: set[tuple[int, int]]
-) -> list[tuple[int, int]]:
-    """The cheapest three cells that close a rectangle (a cycle of four) with *bridge*."""
-    i, j = bridge
+def _closes(grid: Sequence[Sequence[int]], cycle: Sequence[Cell]) -> bool:
+    """Whether the rectangle *cycle* (cells in order, the first passed row to column)
+    moves by one in either direction within the bound."""
+    forward = all(_arcs(grid, c)[n % 2] for n, c in enumerate(cycle))
+    backward = all(_arcs(grid, c)[1 - n % 2] for n, c in enumerate(cycle))
+    return forward or backward
+
+
+def _rectangle(grid: Sequence[Sequence[int]], cell: Cell, hidden: set[Cell]) -> list[Cell]:
+    """The cheapest three cells that close a rectangle with *cell*, one the bound lets
+    move where there is one."""
+    i, j = cell
     best: tuple[int, int, int] | None = None
     for k in range(len(grid)):
         if k == i:
@@ -148,27 +190,40 @@ def _rectangle(
             if across < 0 or corner < 0:
                 continue
             total = down + across + corner
+            if not _closes(grid, [(i, j), (k, j), (k, m), (i, m)]):
+                total += _WEAK_COST
             if best is None or total < best[0]:
                 best = (total, k, m)
     if best is None:  # cannot happen for a non-zero cell (its margins close one)
-        raise AssertionError(f"no rectangle closes a cycle through cell {bridge}")
+        raise AssertionError(f"no rectangle closes a cycle through cell {cell}")
     _, k, m = best
     return [(k, j), (i, m), (k, m)]
+
+
+def _any_cell(grid: Sequence[Sequence[int]], hidden: set[Cell]) -> Cell | None:
+    """The cheapest non-zero cell still published, if any."""
+    left = [
+        (_cost(grid, (i, j), hidden), (i, j))
+        for i in range(len(grid))
+        for j in range(len(grid[0]))
+        if (i, j) not in hidden and grid[i][j]
+    ]
+    return min(left)[1] if left else None
 
 
 def suppress(
     grid: Sequence[Sequence[int]],
     threshold: int,
     *,
-    sensitive: Iterable[tuple[int, int]] = (),
-    hidden: Iterable[tuple[int, int]] = (),
+    sensitive: Iterable[Cell] = (),
+    hidden: Iterable[Cell] = (),
 ) -> list[list[Status]]:
     """The status of every cell of *grid* (interior, row totals in the last column, column
     totals in the last row, the grand total in the corner): primary where the count is 1
     to ``threshold - 1`` or the cell is named *sensitive* (``(row, column)``, by another
     rule), secondary where more must be hidden so that no hidden cell is fixed by the
-    published ones and the sums, or where named in *hidden* (a cell another table of the
-    same release hides: linked tables hide their shared cells alike)."""
+    published ones, the sums and the bound, or where named in *hidden* (a cell another
+    table of the same release hides: linked tables hide their shared cells alike)."""
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
         raise ValueError("threshold must be an int >= 1")
     rows, columns = _check(grid)
@@ -179,17 +234,24 @@ def suppress(
             if not (0 <= i < rows and 0 <= j < columns):
                 raise ValueError(f"{name} cell ({i}, {j}) is not in the table")
     primary |= named["sensitive"]
-    hidden = primary | {cell for cell in named["hidden"] if grid[cell[0]][cell[1]]}
-    while bridges := derivable(hidden, rows, columns):
-        # the cheapest bridge first, in a fixed order: the same table, the same pattern
-        bridge = min(bridges, key=lambda cell: (_cost(grid, cell, set()), cell))
-        hidden.update(_rectangle(grid, bridge, hidden))
+    kept = primary | {cell for cell in named["hidden"] if grid[cell[0]][cell[1]]}
+    while found := exposed(grid, kept):
+        before = len(kept)
+        # the cheapest first, in a fixed order: the same table, the same pattern
+        for cell in sorted(found, key=lambda c: (_cost(grid, c, set()), c)):
+            if _fixed(grid, _graph(grid, kept), cell):  # a rectangle before may have freed it
+                kept.update(_rectangle(grid, cell, kept))
+        if len(kept) == before:  # every rectangle hidden already: widen by one cell
+            extra = _any_cell(grid, kept)
+            if extra is None:  # cannot happen: all non-zero cells hidden is safe
+                raise AssertionError("no cell is left to hide")
+            kept.add(extra)
     return [
         [
             Status.PRIMARY
             if (i, j) in primary
             else Status.SECONDARY
-            if (i, j) in hidden
+            if (i, j) in kept
             else Status.PUBLISHED
             for j in range(columns)
         ]

@@ -98,9 +98,13 @@ class Table:
     def cell(self, key: tuple[str, ...], column: str) -> Cell:
         """The cell of the row *key* (``("Total",)`` for the totals) in *column* (or
         ``"total"``)."""
-        row = next((r for r in (*self.rows, self.total) if r.key == key), None)
+        row = next((r for r in (*self.rows, self.total) if r.key == tuple(key)), None)
         if row is None:
-            raise KeyError(key)
+            raise KeyError(
+                f"{self.name} has no row {key!r} (keys are strings, by {self.dimensions})"
+            )
+        if column != "total" and column not in self.columns:
+            raise KeyError(f"{self.name} has no column {column!r} (columns: {self.columns})")
         index = len(self.columns) if column == "total" else self.columns.index(column)
         return row.cells[index]
 
