@@ -98,6 +98,9 @@ def monitor(
     with configured_engine(db, block, config, read_only=True) as engine:
         release = engine.monitor(at, min_cell=min_cell, by=by, period=period, groups=groups,
                                  institution=institution)  # fmt: skip
+    if all(table.total.cells[-1].value == 0 for table in release.tables):
+        click.echo("note: nothing in scope (no internship, report or alert; check --institution, "
+                   "--period and --at)", err=True)  # fmt: skip
     text = _RENDER[fmt](release)
     if out is None:
         click.echo(text, nl=False)
