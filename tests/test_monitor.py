@@ -11,7 +11,7 @@ from attrs import evolve
 
 from stageborging import Actor, Engine, InvalidInput
 from stageborging.guidance import WorkingDays
-from stageborging.monitoring import Release, Status
+from stageborging.monitoring import Release, Status, Tally, build_linked
 from stageborging.testing import Cast, FakeClock, Journey
 from support.suppression import determined
 
@@ -56,6 +56,9 @@ def assert_safe(release: Release) -> None:
                     assert not 0 < cell.value < threshold
                 else:
                     assert cell.value is None
+        if not table.counts:  # figures only: no count of it is published
+            assert all(c.status is Status.WITHHELD for r in table.rows for c in r.cells)
+            continue
         rows = (*table.rows, table.total)
         statuses = [[cell.status for cell in row.cells] for row in rows]
         shape = [[0] * len(statuses[0]) for _ in statuses]  # the solver reads the pattern only
@@ -67,12 +70,12 @@ def test_the_measures_count_what_the_log_holds(cohort: Engine) -> None:
     assert_safe(release)
     ttp = release.table("time_to_placement")
     assert ttp.dimensions == ("programme", "level", "track")
-    placed = ttp.cell(("prog-a", "4", "BOL"), "placed")
-    assert placed.value == 6
-    (row,) = (r for r in ttp.rows if r.key == ("prog-a", "4", "BOL"))
+    # figures only: the placed count is the allowance table's, never published twice
+    assert not ttp.counts
+    assert ttp.cell(("prog-a", "4", "BOL"), "placed").status is Status.WITHHELD
+    (row,) = ttp.rows  # only prog-a placed anyone
     days = WorkingDays().between(SEARCH_DAY, PLACED_DAY)
     assert row.figures == (days, days, days)  # Q1, median, Q3: all placed on the same day
-    assert ttp.cell(("prog-c", "4", "BOL"), "not_yet_placed").status is Status.PRIMARY
     without = release.table("without_place")
     assert without.dimensions == ("programme", "level")
     assert without.cell(("prog-c", "4"), "under_4_weeks").status is Status.PRIMARY
@@ -87,10 +90,9 @@ def test_the_measures_count_what_the_log_holds(cohort: Engine) -> None:
 
 def test_the_log_is_read_as_it_stood_at_the_reference_date(cohort: Engine) -> None:
     earlier = cohort.monitor(PLACED_DAY - timedelta(days=1))
-    ttp = earlier.table("time_to_placement")
-    assert ttp.cell(("prog-a", "4", "BOL"), "placed").value == 0
-    assert ttp.total.cells[0].value == 0  # nobody placed yet: zeros are published
+    assert earlier.table("time_to_placement").rows == ()  # nobody placed yet
     assert earlier.table("allowance").rows == ()
+    assert earlier.table("without_place").total.cells[-1].value == 13  # all still searching
 
 
 def test_the_period_and_the_rows_are_chosen(cohort: Engine) -> None:
@@ -109,8 +111,8 @@ def test_group_splits_come_only_from_the_hosts_file(cohort: Engine, tmp_path: Pa
     assert ttp.dimensions == ("programme", "group")
     assert {r.key[1] for r in ttp.rows} == {"g0", "g1"}
     assert_safe(release)
-    # prog-a splits 3 / 3: each group too small, so neither is published
-    assert not ttp.cell(("prog-a", "g0"), "placed").published
+    # prog-a splits 3 / 3: each group too small, so no quartile is shown
+    assert all(v is None for r in ttp.rows for v in r.figures)
     with pytest.raises(InvalidInput) as raised:
         cohort.monitor(PLACED_DAY, by="programme,group")
     assert raised.value.field == "by"
@@ -190,6 +192,31 @@ def test_the_api_refuses_what_the_cli_refuses(engine: Engine) -> None:
     ):
         with pytest.raises(InvalidInput):
             call()
+
+
+def test_linked_cells_are_hidden_alike_in_every_table() -> None:
+    """The escalations' row of internships is the guidance gaps' grand total: when one
+    table must hide it, the other hides it too (else it would give it back)."""
+    gaps = Tally("guidance_gaps", "", "", "missed steps", ("programme",), ["a", "b"])
+    escalations = Tally("escalations", "", "", "missed steps", ("of",), ["notify", "propose"])
+    for key, column, n in (("p0", "a", 1), ("p0", "b", 5), ("p1", "a", 8), ("p1", "b", 8)):
+        for _ in range(n):
+            gaps.add((key,), column)
+    for column, n in (("notify", 2), ("propose", 20)):  # the same 22 missed steps
+        for _ in range(n):
+            escalations.add(("internships",), column)
+    for _ in range(9):
+        escalations.add(("reports",), "notify")
+    assert gaps.build(5).cell(("Total",), "total").published  # alone, 22 is published
+    assert not escalations.build(5).cell(("internships",), "total").published  # here not
+    link = ((0, ("Total",), "total"), (1, ("internships",), "total"))
+    linked_gaps, linked_escalations = build_linked([gaps, escalations], 5, [link])
+    assert not linked_gaps.cell(("Total",), "total").published
+    assert not linked_escalations.cell(("internships",), "total").published
+    for table in (linked_gaps, linked_escalations):
+        rows = (*table.rows, table.total)
+        statuses = [[c.status for c in r.cells] for r in rows]
+        assert determined([[0] * len(statuses[0]) for _ in statuses], statuses) == set()
 
 
 def test_reports_tables_hide_their_shared_totals_alike(engine: Engine, clock: FakeClock) -> None:

@@ -28,7 +28,8 @@ with tempfile.TemporaryDirectory() as folder:
             steps.place(sid) and steps.draft(sid) and steps.sign(sid) and steps.confirm(sid)
 
         release = engine.monitor(date(2027, 1, 24), min_cell=5)
-        print(table_text(release.table("time_to_placement")))
-        print(release.suppressed)
+        print(table_text(release.table("time_to_placement")))  # quartiles only
+        print(table_text(release.table("without_place")))  # the three: hidden, with margins
+        print(release.hidden, "cells hidden; for the school's eyes only:", release.suppressed)
         published = release_json(release)  # every hidden cell alike: no value, no reason
         print(published.count('"status": "suppressed"'), "cells suppressed in the JSON")

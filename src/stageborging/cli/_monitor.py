@@ -106,9 +106,5 @@ def monitor(
         click.echo(text, nl=False)
         return
     _write(out, text)
-    suppressed = release.suppressed
-    click.echo(
-        f"wrote {out} ({len(release.tables)} tables; {suppressed['primary']} cells "
-        f"suppressed as small, {suppressed['secondary']} to protect them)",
-        err=True,
-    )
+    click.echo(f"wrote {out} ({len(release.tables)} tables, {release.hidden} cells hidden)",
+               err=True)  # fmt: skip

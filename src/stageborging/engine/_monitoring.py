@@ -95,7 +95,7 @@ class Monitoring:
             "monitor",
             tables=len(release.tables),
             streams=len(collector.internships) + len(collector.cases) + len(collector.employers),
-            suppressed=sum(release.suppressed.values()),
+            suppressed=release.hidden,
             ms=round((time.perf_counter() - started) * 1000, 1),
         )
         return release

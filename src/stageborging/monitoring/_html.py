@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from ._measures import BANDS, MEASURES, Release
-from ._render import MARK, scope_text
+from ._render import MARK, check_release, scope_text
 from ._tables import Cell, Table
 
 __all__ = ["release_html"]
@@ -56,20 +56,20 @@ def _figure(value: float | None, kind: str) -> str:
     return f'<td class="n">{text}</td>'
 
 
+def _caption(table: Table) -> str:
+    if table.counts:
+        return f"Counts of {table.unit}"
+    return f"Figures of {table.unit} (their number is not published)"
+
+
 def _table(table: Table) -> str:
-    head = "".join(
-        f'<th scope="col">{escape(h)}</th>'
-        for h in (
-            " / ".join(table.dimensions),
-            *table.columns,
-            "total",
-            *(f.label for f in table.figures),
-        )
-    )
+    counts = [*table.columns, "total"] if table.counts else []
+    labels = (" / ".join(table.dimensions), *counts, *(f.label for f in table.figures))
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in labels)
     body = []
     for row in (*table.rows, table.total):
         css = ' class="total"' if row is table.total else ""
-        cells = "".join(map(_cell, row.cells))
+        cells = "".join(map(_cell, row.cells)) if table.counts else ""
         figures = "".join(
             _figure(v, f.kind) for v, f in zip(row.figures, table.figures, strict=True)
         )
@@ -78,7 +78,7 @@ def _table(table: Table) -> str:
         )
     return (
         f'<section id="{table.name}"><h3>{escape(table.title)}</h3>'
-        f'<div class="scroll"><table><caption>Counts of {escape(table.unit)}</caption>'
+        f'<div class="scroll"><table><caption>{escape(_caption(table))}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         f'<p class="definition">{escape(table.definition)}</p></section>'
     )
@@ -117,7 +117,7 @@ def _placement_chart(table: Table) -> str:
         "the first to the third quartile, the line is the median</figcaption>"
         f'<svg role="img" aria-labelledby="ttp-title" viewBox="0 0 {width} {height}" '
         f'width="{width}" '
-        f'height="{height}" font-size="12"><title id="ttp-title">Time to placement by group</title>'
+        f'height="{height}" font-size="12"><title id="ttp-title">Time to placement by row</title>'
         f"{''.join(parts)}</svg></figure>"
     )
 
@@ -171,8 +171,7 @@ def _without_chart(table: Table) -> str:
 
 def release_html(release: Release) -> str:
     """The release as a self-contained HTML page."""
-    settings = release.settings
-    suppressed = release.suppressed
+    settings = check_release(release).settings
     by_name = {t.name: t for t in release.tables}
     period = settings.period if settings.period.start or settings.period.end else "all"
     body = [
@@ -181,9 +180,9 @@ def release_html(release: Release) -> str:
         f"{escape(scope_text(release.institution))}; planned starts: {escape(str(period))}; "
         f"study year {release.study_year.start} to {release.study_year.end}; generated "
         f"{release.generated_at:%Y-%m-%d %H:%M} UTC.</p>",
-        f'<p class="summary">Hidden cells show as <strong>{escape(MARK)}</strong>: '
-        f"{suppressed['primary']} because their count is 1 to {settings.min_cell - 1}, "
-        f"{suppressed['secondary']} so that none of those can be recomputed from the rest. "
+        f'<p class="summary">{release.hidden} cells are hidden (<strong>{escape(MARK)}'
+        f"</strong>): every count from 1 to {settings.min_cell - 1}, and as many more as keep "
+        "those from being recomputed from the rest. "
         "Zeros are shown. Figures derived from a "
         "hidden count (medians, shares) are not shown (–).</p></header><main>",
     ]

@@ -56,8 +56,15 @@ class Release:
     tables: tuple[Table, ...]
 
     @property
+    def hidden(self) -> int:
+        """How many cells were hidden: what every published format says (the split by
+        reason would tell an attacker which hidden cells are the small ones)."""
+        return sum(self.suppressed.values())
+
+    @property
     def suppressed(self) -> dict[str, int]:
-        """How many cells were hidden: ``primary`` (a count from 1 to the threshold - 1)
+        """How many cells were hidden, by reason, for the school's own use (the formats
+        publish :attr:`hidden` only): ``primary`` (a count from 1 to the threshold - 1)
         and ``secondary`` (so that none of those can be recomputed)."""
         return {
             "primary": sum(t.count(Status.PRIMARY) for t in self.tables),
@@ -112,15 +119,16 @@ def _placement(c: Collector, s: MonitorSettings, days: WorkingDays) -> list[Tabl
     ttp = Tally(
         "time_to_placement",
         "Time to placement",
-        "Internships that entered searching by the reference date: placed (first reached "
-        "ready_to_start, every signature confirmed, whatever happened after) or not yet "
-        "placed (still searching or placing, or withdrawn); quartiles of the working days "
-        "from the first entry to searching to the first ready_to_start of those placed, "
-        "shown only where the placed count is published.",
+        "Quartiles of the working days from an internship's first entry to searching to "
+        "its first ready_to_start (every signature confirmed; placed, whatever happened "
+        "after), of the internships placed by the reference date, shown where at least "
+        "the threshold of them were. Figures only: how many were placed is not published "
+        "here (the allowance table counts the confirmed agreements).",
         "internships",
         s.dimensions(("programme", "level", "track")),
-        ["placed", "not_yet_placed"],
+        ["placed"],
         quartiles,
+        counts=False,
     )
     without = Tally(
         "without_place",
@@ -135,12 +143,9 @@ def _placement(c: Collector, s: MonitorSettings, days: WorkingDays) -> list[Tabl
     )
     for track in c.internships.values():
         searching = track.entered.get("searching")
-        if searching is not None:
-            ready = track.entered.get("ready_to_start")
-            if ready is not None and ready >= searching:
-                ttp.add(_key(track, ttp.dimensions, s), "placed", days=days(searching, ready))
-            else:
-                ttp.add(_key(track, ttp.dimensions, s), "not_yet_placed")
+        ready = track.entered.get("ready_to_start")
+        if searching is not None and ready is not None and ready >= searching:
+            ttp.add(_key(track, ttp.dimensions, s), "placed", days=days(searching, ready))
         if track.phase in UNPLACED:
             without.add(_key(track, without.dimensions, s), _band(track.planned_start, c.at))
     return [ttp.build(s.min_cell), without.build(s.min_cell)]
@@ -160,20 +165,22 @@ def _guidance(c: Collector, s: MonitorSettings) -> list[Table]:
     escalations = Tally(
         "escalations",
         "Escalations by kind",
-        "The same missed steps (of internships and of reports) by what the escalation did: "
-        "notified a role, proposed a transition, or fired it.",
+        "The missed steps of the internships in scope (as above) and of reports, by what "
+        "the escalation did: notified a role, proposed a transition, or fired it.",
         "missed steps",
-        ("step",),
+        ("of",),
         ["notify", "propose", "fire"],
         fixed=False,
     )
     for stream, step, action in c.gaps:
         if stream in c.internships:
             gaps.add(_key(c.internships[stream], gaps.dimensions, s), step)
-            escalations.add((step,), action)
+            escalations.add(("internships",), action)
         elif stream in c.cases:
-            escalations.add((step,), action)
-    return [gaps.build(s.min_cell), escalations.build(s.min_cell)]
+            escalations.add(("reports",), action)
+    # the internships' row of the escalations is the gaps' grand total: hidden alike
+    link = ((0, ("Total",), "total"), (1, ("internships",), "total"))
+    return build_linked([gaps, escalations], s.min_cell, [link])
 
 
 def _reports(c: Collector, s: MonitorSettings, days: WorkingDays) -> list[Table]:
@@ -243,7 +250,10 @@ def _reports(c: Collector, s: MonitorSettings, days: WorkingDays) -> list[Table]
             else "not_acknowledged"
         )
         response.add(key, column, **values)
-    return build_linked([outcomes, consent, response], s.min_cell)
+    # the three count the same reports by the same rows: their row totals are the same
+    keys = [*outcomes.grid()[0], ("Total",)]
+    links = [tuple((n, key, "total") for n in range(3)) for key in keys]
+    return build_linked([outcomes, consent, response], s.min_cell, links)
 
 
 def _employers(c: Collector, s: MonitorSettings) -> list[Table]:

@@ -9,6 +9,7 @@ import io
 import json
 from typing import Any
 
+from ..core import InvalidInput
 from ._measures import MEASURES, Release
 from ._suppression import Status
 from ._tables import Cell, Row, Table
@@ -17,6 +18,7 @@ __all__ = [
     "MARK",
     "SCHEMA",
     "as_json",
+    "check_release",
     "release_csv",
     "release_json",
     "release_text",
@@ -66,16 +68,14 @@ def _label(row: Row) -> str:
 
 def table_text(table: Table) -> str:
     """One table as aligned text, with its definition and its legend."""
-    head = [
-        " / ".join(table.dimensions),
-        *table.columns,
-        "total",
-        *(f.label for f in table.figures),
-    ]
+    if not isinstance(table, Table):
+        raise InvalidInput("table", type(table).__name__, "must be a Table (Release.table)")
+    counts = [*table.columns, "total"] if table.counts else []
+    head = [" / ".join(table.dimensions), *counts, *(f.label for f in table.figures)]
     lines = [
         [
             _label(row),
-            *map(_cell, row.cells),
+            *(map(_cell, row.cells) if table.counts else ()),
             *(_figure(v, f.kind) for v, f in zip(row.figures, table.figures, strict=True)),
         ]
         for row in (*table.rows, table.total)
@@ -94,19 +94,24 @@ def table_text(table: Table) -> str:
     return "\n".join(out)
 
 
+def check_release(release: object) -> Release:
+    """*release* if it is a :class:`Release`, else InvalidInput."""
+    if not isinstance(release, Release):
+        raise InvalidInput("release", type(release).__name__, "must be a Release (Engine.monitor)")
+    return release
+
+
 def release_text(release: Release) -> str:
     """The release as text: a header, every section's tables, what was suppressed."""
-    settings = release.settings
-    suppressed = release.suppressed
+    settings = check_release(release).settings
     out = [
         f"Monitoring at {release.at} (the log as it stood at the end of that day)",
         f"Institution: {scope_text(release.institution)}; period (planned start): "
         f"{settings.period if settings.period.start or settings.period.end else 'all'}; "
         f"study year {release.study_year.start} to {release.study_year.end}",
-        f"Suppression: hidden cells show as {MARK}: {suppressed['primary']} because their "
-        f"count is 1 to {settings.min_cell - 1}, {suppressed['secondary']} so that none of "
-        "those can be recomputed from the rest; zeros are shown, figures derived from a "
-        "hidden count are not (-).",
+        f"Suppression: {release.hidden} cells are hidden ({MARK}): every count from 1 to "
+        f"{settings.min_cell - 1}, and as many more as keep those from being recomputed "
+        "from the rest; zeros are shown, figures derived from a hidden count are not (-).",
     ]
     by_name = {t.name: t for t in release.tables}
     for section, names in MEASURES.items():
@@ -121,7 +126,8 @@ def _cell_json(cell: Cell) -> dict[str, Any]:
 
 
 def _row_json(table: Table, row: Row) -> dict[str, Any]:
-    cells = dict(zip((*table.columns, "total"), map(_cell_json, row.cells), strict=True))
+    columns = (*table.columns, "total")
+    cells = dict(zip(columns, map(_cell_json, row.cells), strict=True)) if table.counts else {}
     figures = {f.name: v for f, v in zip(table.figures, row.figures, strict=True)}
     key = {} if row is table.total else dict(zip(table.dimensions, row.key, strict=True))
     return {
@@ -133,7 +139,7 @@ def _row_json(table: Table, row: Row) -> dict[str, Any]:
 
 def as_json(release: Release) -> dict[str, Any]:
     """The release as a JSON-ready mapping (see docs/monitoring.rst for the schema)."""
-    settings = release.settings
+    settings = check_release(release).settings
     return {
         "schema": SCHEMA,
         "generated_at": release.generated_at.isoformat().replace("+00:00", "Z"),
@@ -149,7 +155,7 @@ def as_json(release: Release) -> dict[str, Any]:
         },
         "min_cell": settings.min_cell,
         "groups": settings.groups is not None,
-        "suppressed": release.suppressed,
+        "suppressed": {"cells": release.hidden},
         "sections": {section: list(names) for section, names in MEASURES.items()},
         "tables": [
             {
@@ -164,9 +170,9 @@ def as_json(release: Release) -> dict[str, Any]:
                 ],
                 "rows": [_row_json(table, row) for row in table.rows],
                 "total": _row_json(table, table.total),
+                "counts": table.counts,
                 "suppressed": {
-                    "primary": table.count(Status.PRIMARY),
-                    "secondary": table.count(Status.SECONDARY),
+                    "cells": table.count(Status.PRIMARY) + table.count(Status.SECONDARY)
                 },
             }
             for table in release.tables
@@ -199,8 +205,7 @@ def release_csv(release: Release) -> str:
         "study_year_end": document["study_year"]["end"],
         "min_cell": document["min_cell"],
         "groups": "yes" if document["groups"] else "no",
-        "suppressed_primary": document["suppressed"]["primary"],
-        "suppressed_secondary": document["suppressed"]["secondary"],
+        "suppressed_cells": document["suppressed"]["cells"],
         "schema": SCHEMA,
     }
     for name, value in about.items():
@@ -212,6 +217,8 @@ def release_csv(release: Release) -> str:
         for row in (*table.rows, table.total):
             label = _safe(_label(row))
             for column, cell in zip((*table.columns, "total"), row.cells, strict=True):
+                if not table.counts:
+                    break
                 value = "" if cell.value is None else str(cell.value)
                 writer.writerow([table.name, label, _safe(column), value, _status(cell)])
             for figure, number in zip(table.figures, row.figures, strict=True):

@@ -36,8 +36,9 @@ MAX_GROUPS, MAX_LABEL = 50, 64
 RESERVED = ("Total", "not_stated")
 
 
-#: The years a reference date or a period may fall in (a study year needs the next).
-YEARS = (1900, 9998)
+#: The years a reference date or a period may fall in (its study year needs the years
+#: on either side).
+YEARS = (1901, 9998)
 
 
 def check_day(name: str, value: object) -> date | None:
@@ -54,7 +55,9 @@ def check_day(name: str, value: object) -> date | None:
 
 
 def _start(value: object) -> date | None:
-    return check_day("period", value)
+    if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+        raise InvalidInput("period", value, "must be a date (datetime.date) or None")
+    return value
 
 
 @frozen
@@ -62,8 +65,8 @@ class Period:
     """Planned starts from *start* to *end*, inclusive (None: open on that side).
 
     Raises:
-        InvalidInput: a side is no date, lies outside the years 1900 to 9998, or the
-            period ends before it starts.
+        InvalidInput: a side is no date, or the period ends before it starts (a release
+            also refuses sides outside the years 1901 to 9998).
     """
 
     start: date | None = field(default=None, converter=_start)
@@ -125,6 +128,8 @@ def check_groups(groups: Mapping[Any, Any], source: str) -> dict[str, str]:
         if label in RESERVED:
             raise InvalidInput("groups", source, f"a group may not be called {label!r}")
         found[student.strip()] = label
+    if not found:
+        raise InvalidInput("groups", source, "lists no student (without groups, leave it out)")
     if len(set(found.values())) > MAX_GROUPS:
         raise InvalidInput("groups", source, f"holds more than {MAX_GROUPS} groups")
     return found
@@ -157,7 +162,7 @@ def load_groups(path: str | os.PathLike[str]) -> dict[str, str]:
                 continue
             if len(row) != 2:
                 raise InvalidInput("groups", line, "must hold a student id and a group")
-            found = check_groups({row[0]: row[1]}, line)
+            found = check_groups({row[0]: row[1]}, line)  # one row: never empty
             ((student, group),) = found.items()
             if groups.get(student, group) != group:
                 raise InvalidInput(
@@ -194,9 +199,10 @@ def _by(value: object) -> tuple[str, ...] | None:
 def _period(value: object) -> Period:
     if value is None:
         return Period()
-    if isinstance(value, Period):
-        return value
-    return parse_period(value)  # type: ignore[arg-type]  # checked there
+    period = value if isinstance(value, Period) else parse_period(value)  # type: ignore[arg-type]
+    check_day("period", period.start)
+    check_day("period", period.end)
+    return period
 
 
 def _groups(value: object) -> Mapping[str, str] | None:

@@ -40,6 +40,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 
+from ..core import InvalidInput
+
 __all__ = ["Status", "exposed", "suppress"]
 
 #: The cost of hiding a margin (a row's or a column's total) and the grand total, beside
@@ -60,25 +62,33 @@ class Status(enum.Enum):
     PRIMARY = "primary"
     #: Hidden so that no primary cell can be recomputed from the rest.
     SECONDARY = "secondary"
+    #: Not part of the release at all: a table of figures only (its group sizes are
+    #: counted elsewhere in the release, or not published).
+    WITHHELD = "withheld"
 
 
 def _check(grid: Sequence[Sequence[int]]) -> tuple[int, int]:
+    def refuse(problem: str) -> InvalidInput:
+        return InvalidInput("grid", "<grid>", problem)
+
+    if not isinstance(grid, Sequence) or not all(isinstance(row, Sequence) for row in grid):
+        raise refuse("must be a list of rows of counts")
     rows = len(grid)
     if rows < 2:
-        raise ValueError("a table has at least one row and the row of totals")
+        raise refuse("a table has at least one row and the row of totals")
     columns = len(grid[0])
     if columns < 2 or any(len(row) != columns for row in grid):
-        raise ValueError("every row has the same cells, at least one and its total")
+        raise refuse("every row has the same cells, at least one and its total")
     for i, row in enumerate(grid):
         for j, value in enumerate(row):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"cell ({i}, {j}) must be a count (an int >= 0)")
+                raise refuse(f"cell ({i}, {j}) must be a count (an int >= 0)")
     for i in range(rows):
         if sum(grid[i][:-1]) != grid[i][-1]:
-            raise ValueError(f"row {i} does not add up to its total")
+            raise refuse(f"row {i} does not add up to its total")
     for j in range(columns):
         if sum(grid[i][j] for i in range(rows - 1)) != grid[-1][j]:
-            raise ValueError(f"column {j} does not add up to its total")
+            raise refuse(f"column {j} does not add up to its total")
     return rows, columns
 
 
@@ -225,14 +235,14 @@ def suppress(
     published ones, the sums and the bound, or where named in *hidden* (a cell another
     table of the same release hides: linked tables hide their shared cells alike)."""
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
-        raise ValueError("threshold must be an int >= 1")
+        raise InvalidInput("threshold", threshold, "must be an int >= 1")
     rows, columns = _check(grid)
     primary = {(i, j) for i in range(rows) for j in range(columns) if 0 < grid[i][j] < threshold}
     named = {"sensitive": set(sensitive), "hidden": set(hidden)}
     for name, cells in named.items():
         for i, j in cells:
             if not (0 <= i < rows and 0 <= j < columns):
-                raise ValueError(f"{name} cell ({i}, {j}) is not in the table")
+                raise InvalidInput(name, (i, j), "is not a cell of the table")
     primary |= named["sensitive"]
     kept = primary | {cell for cell in named["hidden"] if grid[cell[0]][cell[1]]}
     while found := exposed(grid, kept):

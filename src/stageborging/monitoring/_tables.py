@@ -11,7 +11,7 @@ from attrs import field, frozen
 
 from ._suppression import Status, suppress
 
-__all__ = ["Cell", "Figure", "Row", "Table", "Tally", "build_linked"]
+__all__ = ["Cell", "Figure", "Link", "Row", "Table", "Tally", "build_linked"]
 
 #: How a derived figure is computed from a row's values.
 FigureKind = Literal["quartile_1", "median", "quartile_3", "share"]
@@ -79,6 +79,8 @@ class Table:
         figures: The derived figures, in the order of :attr:`Row.figures`.
         rows: The rows, sorted by key.
         total: The row of column totals and the grand total.
+        counts: Whether its counts are published; a table of figures only (False) shows
+            a row's figures where its count reaches the threshold, never the count.
     """
 
     name: str
@@ -90,6 +92,7 @@ class Table:
     figures: tuple[Figure, ...]
     rows: tuple[Row, ...]
     total: Row
+    counts: bool = True
 
     def count(self, status: Status) -> int:
         """How many cells (margins included) have *status*."""
@@ -128,6 +131,7 @@ class Tally:
         columns: The count columns. With *fixed* False a unit counted in a column not
             listed adds it (in the order met).
         figures: The figures derived from the counts.
+        counts: False for a table of figures only (see :attr:`Table.counts`).
     """
 
     def __init__(
@@ -141,8 +145,10 @@ class Tally:
         figures: Sequence[Figure] = (),
         *,
         fixed: bool = True,
+        counts: bool = True,
     ) -> None:
         self.name, self.title, self.definition, self.unit = name, title, definition, unit
+        self.counts = counts
         self.dimensions = tuple(dimensions)
         self.columns = list(columns)
         self.figures = tuple(figures)
@@ -178,9 +184,20 @@ class Tally:
     ) -> list[list[Status]]:
         """The status of every cell of :meth:`grid`."""
         keys, grid = self.grid()
+        if not self.counts:
+            return [[Status.WITHHELD] * len(grid[0]) for _ in grid]
         if not keys:
             return [[Status.PUBLISHED] * len(grid[0])]
         return suppress(grid, threshold, hidden=hidden)
+
+    def index(self, key: tuple[str, ...], column: str) -> tuple[int, int] | None:
+        """The (row, column) of *key* (``("Total",)``: the totals) and *column* (or
+        ``"total"``) in :meth:`grid`, or None where the table has no such row."""
+        keys = self.grid()[0]
+        row = len(keys) if key == ("Total",) else keys.index(key) if key in keys else None
+        if row is None:
+            return None
+        return row, len(self.columns) if column == "total" else self.columns.index(column)
 
     def build(self, threshold: int, statuses: list[list[Status]] | None = None) -> Table:
         """The table, every count from 1 to ``threshold - 1`` hidden and as many more as
@@ -191,15 +208,21 @@ class Tally:
         rows = []
         for n, key in enumerate(keys):
             cells = _cells(grid[n], statuses[n])
-            rows.append(Row(key, cells, self._figures(cells, self._values.get(key, []))))
+            figures = self._figures(cells, grid[n], self._values.get(key, []), threshold)
+            rows.append(Row(key, cells, figures))
         cells = _cells(grid[-1], statuses[-1])
         every = [unit for units in self._values.values() for unit in units]
-        total = Row(("Total",), cells, self._figures(cells, every))
+        total = Row(("Total",), cells, self._figures(cells, grid[-1], every, threshold))
         return Table(self.name, self.title, self.definition, self.unit, self.dimensions,
-                     tuple(self.columns), self.figures, tuple(rows), total)  # fmt: skip
+                     tuple(self.columns), self.figures, tuple(rows), total,
+                     self.counts)  # fmt: skip
 
     def _figures(
-        self, cells: Sequence[Cell], units: Sequence[tuple[str, Mapping[str, float]]]
+        self,
+        cells: Sequence[Cell],
+        counts: Sequence[int],
+        units: Sequence[tuple[str, Mapping[str, float]]],
+        threshold: int,
     ) -> tuple[float | None, ...]:
         def count(columns: Sequence[str]) -> Cell:
             if not columns:
@@ -211,16 +234,19 @@ class Tally:
 
         found: list[float | None] = []
         for figure in self.figures:
-            part = count(figure.columns)
             if figure.kind == "share":
-                whole = count(figure.of)
+                part, whole = count(figure.columns), count(figure.of)
                 published = part.published and whole.published and whole.value
                 found.append((part.value or 0) / (whole.value or 1) if published else None)
                 continue
+            if self.counts:
+                shown = count(figure.columns).published
+            else:  # figures only: the group's count, never published, must reach the threshold
+                shown = sum(counts[self.columns.index(c)] for c in figure.columns) >= threshold
             data = sorted(
                 v[figure.value] for c, v in units if c in figure.columns and figure.value in v
             )
-            found.append(_quartile(data, figure.kind) if part.published and data else None)
+            found.append(_quartile(data, figure.kind) if shown and data else None)
         return tuple(found)
 
 
@@ -231,19 +257,28 @@ def _cells(counts: Sequence[int], statuses: Sequence[Status]) -> tuple[Cell, ...
     )
 
 
-def build_linked(tallies: Sequence[Tally], threshold: int) -> list[Table]:
-    """Tables of the same units by the same rows (their row totals and grand total are
-    the same numbers): suppressed so that a total hidden in one is hidden in all, so none
-    gives another's hidden total away."""
-    keys = [tally.grid()[0] for tally in tallies]
-    if any(k != keys[0] for k in keys):
-        raise ValueError("linked tables count the same rows")
-    shared: set[int] = set()  # the row indices (the totals row last) whose total is hidden
+#: Cells that hold the same number in several tables of a release: (the tally's index,
+#: the row's key, the column).
+Link = tuple[tuple[int, tuple[str, ...], str], ...]
+
+
+def build_linked(tallies: Sequence[Tally], threshold: int, links: Iterable[Link]) -> list[Table]:
+    """Tables of one release whose *links* name cells that hold the same number (a total
+    of one is a total of another): suppressed so that a linked cell hidden in one table
+    is hidden in all, so no table gives another's hidden cell back."""
+    groups = []
+    for link in links:
+        cells = [(n, tallies[n].index(key, column)) for n, key, column in link]
+        groups.append([(n, cell) for n, cell in cells if cell is not None])
+    forced: list[set[tuple[int, int]]] = [set() for _ in tallies]
     while True:
-        statuses = [
-            t.statuses(threshold, hidden=[(i, len(t.columns)) for i in shared]) for t in tallies
-        ]
-        now = {i for s in statuses for i, row in enumerate(s) if row[-1] is not Status.PUBLISHED}
-        if now <= shared:
+        statuses = [t.statuses(threshold, hidden=forced[n]) for n, t in enumerate(tallies)]
+        grown = False
+        for group in groups:
+            if any(statuses[n][i][j] is not Status.PUBLISHED for n, (i, j) in group):
+                for n, cell in group:
+                    if cell not in forced[n]:
+                        forced[n].add(cell)
+                        grown = True
+        if not grown:
             return [t.build(threshold, s) for t, s in zip(tallies, statuses, strict=True)]
-        shared |= now
