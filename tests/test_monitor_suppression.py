@@ -24,7 +24,7 @@ tables = st.integers(min_value=1, max_value=6).flatmap(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(interior=tables, threshold=st.integers(min_value=3, max_value=10))
 def test_no_small_cell_is_published_and_no_hidden_cell_can_be_recomputed(
     interior: list[list[int]], threshold: int
