@@ -11,7 +11,7 @@ from attrs import evolve
 
 from stageborging import Actor, Engine, InvalidInput
 from stageborging.guidance import WorkingDays
-from stageborging.monitoring import Release, Status, Tally, build_linked
+from stageborging.monitoring import Release, Status
 from stageborging.testing import Cast, FakeClock, Journey
 from support.suppression import determined
 
@@ -194,34 +194,12 @@ def test_the_api_refuses_what_the_cli_refuses(engine: Engine) -> None:
             call()
 
 
-def test_linked_cells_are_hidden_alike_in_every_table() -> None:
-    """The escalations' row of internships is the guidance gaps' grand total: when one
-    table must hide it, the other hides it too (else it would give it back)."""
-    gaps = Tally("guidance_gaps", "", "", "missed steps", ("programme",), ["a", "b"])
-    escalations = Tally("escalations", "", "", "missed steps", ("of",), ["notify", "propose"])
-    for key, column, n in (("p0", "a", 1), ("p0", "b", 5), ("p1", "a", 8), ("p1", "b", 8)):
-        for _ in range(n):
-            gaps.add((key,), column)
-    for column, n in (("notify", 2), ("propose", 20)):  # the same 22 missed steps
-        for _ in range(n):
-            escalations.add(("internships",), column)
-    for _ in range(9):
-        escalations.add(("reports",), "notify")
-    assert gaps.build(5).cell(("Total",), "total").published  # alone, 22 is published
-    assert not escalations.build(5).cell(("internships",), "total").published  # here not
-    link = ((0, ("Total",), "total"), (1, ("internships",), "total"))
-    linked_gaps, linked_escalations = build_linked([gaps, escalations], 5, [link])
-    assert not linked_gaps.cell(("Total",), "total").published
-    assert not linked_escalations.cell(("internships",), "total").published
-    for table in (linked_gaps, linked_escalations):
-        rows = (*table.rows, table.total)
-        statuses = [[c.status for c in r.cells] for r in rows]
-        assert determined([[0] * len(statuses[0]) for _ in statuses], statuses) == set()
-
-
-def test_reports_tables_hide_their_shared_totals_alike(engine: Engine, clock: FakeClock) -> None:
-    """The three report tables count the same reports by phase: a total one hides, all
-    hide, or the others would give it back."""
+def test_reports_are_counted_in_one_table_and_timed_in_another(
+    engine: Engine, clock: FakeClock
+) -> None:
+    """Reports by phase, consent and outcome in one table of counts (so no two tables
+    share a total); their response times as figures only, where enough reports got so
+    far."""
     handler = Actor("ch-1", "case_handler")
     for n in range(7):
         phase = "search" if n < 6 else "internship"
@@ -229,11 +207,17 @@ def test_reports_tables_hide_their_shared_totals_alike(engine: Engine, clock: Fa
         engine.fire(case.stream_id, "acknowledge", actor=handler)
     release = engine.monitor(clock().date())
     assert_safe(release)
-    names = ("report_outcomes", "report_consent", "report_response")
-    totals = [[row.cells[-1].status for row in release.table(n).rows] for n in names]
-    assert totals[0] == totals[1] == totals[2]
+    outcomes = release.table("report_outcomes")
+    assert outcomes.dimensions == ("phase", "consent")
+    assert outcomes.total.cells[-1].value == 7
+    assert outcomes.cell(("internship", "not_given"), "open").status is Status.PRIMARY
+    assert not outcomes.cell(("search", "not_given"), "open").published  # it would give it back
     response = release.table("report_response")
-    assert response.cell(("internship",), "acknowledged").status is Status.PRIMARY
+    assert not response.counts
+    (search,) = (r for r in response.rows if r.key == ("search",))
+    assert search.figures == (0, None)  # acknowledged the same day; no intake yet
+    (internship,) = (r for r in response.rows if r.key == ("internship",))
+    assert internship.figures == (None, None)  # one report: too few to time
 
 
 def test_the_store_reads_events_by_type_or_name_in_the_global_order(cohort: Engine) -> None:

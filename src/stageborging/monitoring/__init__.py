@@ -15,7 +15,7 @@ from ._settings import (
     parse_period,
 )
 from ._suppression import Status, exposed, suppress
-from ._tables import Cell, Figure, Row, Table, Tally, build_linked
+from ._tables import Cell, Figure, Row, Table, Tally
 
 __all__ = [
     "DIMENSIONS",
@@ -32,7 +32,6 @@ __all__ = [
     "Table",
     "Tally",
     "as_json",
-    "build_linked",
     "check_day",
     "check_groups",
     "exposed",

@@ -11,7 +11,7 @@ from attrs import frozen
 from ._collect import UNPLACED, Collector, InternshipTrack
 from ._settings import MonitorSettings, Period
 from ._suppression import Status
-from ._tables import Figure, FigureKind, Table, Tally, build_linked
+from ._tables import Figure, FigureKind, Table, Tally
 
 __all__ = ["MEASURES", "Release", "measure"]
 
@@ -19,8 +19,8 @@ __all__ = ["MEASURES", "Release", "measure"]
 MEASURES: dict[str, tuple[str, ...]] = {
     "Time to placement": ("time_to_placement",),
     "Without a place": ("without_place",),
-    "Guidance": ("guidance_gaps", "escalations"),
-    "Reports": ("report_outcomes", "report_consent", "report_response"),
+    "Guidance": ("guidance_gaps", "report_gaps"),
+    "Reports": ("report_outcomes", "report_response"),
     "Employers": ("invitations", "pattern_alerts"),
     "Stagepact norms": ("allowance", "guidance_contacts", "bbl_hours"),
 }
@@ -152,67 +152,65 @@ def _placement(c: Collector, s: MonitorSettings, days: WorkingDays) -> list[Tabl
 
 
 def _guidance(c: Collector, s: MonitorSettings) -> list[Table]:
+    """The missed steps, in two tables that share no number (two tables counting the same
+    units would have to be suppressed as one): the internships', and the reports'."""
     gaps = Tally(
         "guidance_gaps",
         "Guidance gaps",
         "Guidance steps missed (each escalated once, as an escalated event in the log) by the "
-        "reference date, by the step, of the internships in scope.",
+        "reference date, of the internships in scope, by step and the kind of escalation "
+        "(step:notify, a role was told; step:propose, a transition was proposed; step:fire, "
+        "it was done).",
         "missed steps",
         s.dimensions(("programme",)),
         [],
         fixed=False,
     )
-    escalations = Tally(
-        "escalations",
-        "Escalations by kind",
-        "The missed steps of the internships in scope (as above) and of reports, by what "
-        "the escalation did: notified a role, proposed a transition, or fired it.",
+    report_gaps = Tally(
+        "report_gaps",
+        "Missed report deadlines",
+        "The report deadlines missed by the reference date (the built-in case steps: "
+        "acknowledgement, intake, a case open long), of the reports received in the period, "
+        "by the phase the report was made in, the step and the kind of escalation.",
         "missed steps",
-        ("of",),
-        ["notify", "propose", "fire"],
+        ("phase",),
+        [],
         fixed=False,
     )
     for stream, step, action in c.gaps:
         if stream in c.internships:
-            gaps.add(_key(c.internships[stream], gaps.dimensions, s), step)
-            escalations.add(("internships",), action)
+            gaps.add(_key(c.internships[stream], gaps.dimensions, s), f"{step}:{action}")
         elif stream in c.cases:
-            escalations.add(("reports",), action)
-    # the internships' row of the escalations is the gaps' grand total: hidden alike
-    link = ((0, ("Total",), "total"), (1, ("internships",), "total"))
-    return build_linked([gaps, escalations], s.min_cell, [link])
+            case = c.cases[stream]
+            if case.received_on is not None and case.received_on in s.period:
+                report_gaps.add((case.phase,), f"{step}:{action}")
+    return [gaps.build(s.min_cell), report_gaps.build(s.min_cell)]
 
 
 def _reports(c: Collector, s: MonitorSettings, days: WorkingDays) -> list[Table]:
-    dims = ("phase",)
+    """The reports in one table of counts (phase and consent by outcome) and one of
+    figures only (the response times): two tables counting the same reports would share
+    their totals, and shared totals are not protected table by table."""
     outcomes = Tally(
         "report_outcomes",
-        "Reports by outcome",
+        "Reports by phase, consent and outcome",
         "Discrimination reports received in the period, by the phase they were made in "
-        "(search or internship) and their recorded outcome (open: none yet).",
+        "(search or internship), whether consent to handle them was given (given; given "
+        "and then withdrawn; not_given: registered only, anonymous or still pending) and "
+        "their recorded outcome (open: none yet).",
         "reports",
-        dims,
+        ("phase", "consent"),
         ["founded", "unfounded", "undetermined", "withdrawn", "open"],
         fixed=False,
     )
-    consent = Tally(
-        "report_consent",
-        "Reports by consent",
-        "The same reports by whether consent to handle them was given (given), given and "
-        "then withdrawn (withdrawn), or never given (not_given: registered only, anonymous "
-        "or still pending).",
-        "reports",
-        dims,
-        ["given", "withdrawn", "not_given"],
-    )
     response = Tally(
         "report_response",
-        "Reports: acknowledgement and intake",
-        "The same reports by how far they came: intake held, acknowledged only, or not yet "
-        "acknowledged; with the median working days from receipt to acknowledgement and to "
-        "the intake.",
+        "Reports: time to acknowledgement and intake",
+        "The median working days from a report's receipt to its acknowledgement and to the "
+        "intake, of the reports received in the period, by phase; each shown where at least "
+        "the threshold of reports got that far. Figures only: the reports are counted above.",
         "reports",
-        dims,
+        ("phase",),
         ["intake_held", "acknowledged", "not_acknowledged"],
         [
             Figure(
@@ -230,13 +228,12 @@ def _reports(c: Collector, s: MonitorSettings, days: WorkingDays) -> list[Table]
                 value="intake",
             ),
         ],
+        counts=False,
     )
     for case in c.cases.values():
         if case.received_on is None or case.received_on not in s.period:
             continue
-        key = (case.phase,)
-        outcomes.add(key, case.outcome)
-        consent.add(key, case.consent)
+        outcomes.add((case.phase, case.consent), case.outcome)
         values: dict[str, float] = {}
         if case.acknowledged_on is not None:
             values["acknowledged"] = days(case.received_on, case.acknowledged_on)
@@ -249,11 +246,8 @@ def _reports(c: Collector, s: MonitorSettings, days: WorkingDays) -> list[Table]
             if case.acknowledged_on is not None
             else "not_acknowledged"
         )
-        response.add(key, column, **values)
-    # the three count the same reports by the same rows: their row totals are the same
-    keys = [*outcomes.grid()[0], ("Total",)]
-    links = [tuple((n, key, "total") for n in range(3)) for key in keys]
-    return build_linked([outcomes, consent, response], s.min_cell, links)
+        response.add((case.phase,), column, **values)
+    return [outcomes.build(s.min_cell), response.build(s.min_cell)]
 
 
 def _employers(c: Collector, s: MonitorSettings) -> list[Table]:

@@ -95,8 +95,10 @@ def parse_period(value: str) -> Period:
     text = value.strip()
     if len(text) == 9 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
         first, second = int(text[:4]), int(text[5:])
-        if second != first + 1 or not YEARS[0] <= first < YEARS[1]:
+        if second != first + 1:
             raise InvalidInput("period", value, "a study year is two years in a row: 2026-2027")
+        if not YEARS[0] <= first < YEARS[1]:
+            raise InvalidInput("period", value, f"must lie in the years {YEARS[0]} to {YEARS[1]}")
         return Period(date(first, 8, 1), date(second, 7, 31))
     if ".." not in text:
         raise InvalidInput(
@@ -115,6 +117,8 @@ def check_groups(groups: Mapping[Any, Any], source: str) -> dict[str, str]:
     :data:`MAX_GROUPS` labels of at most :data:`MAX_LABEL` printable characters, none of
     them ``Total`` (the totals' row). *source* names them in an error (never a value:
     the labels are special-category data)."""
+    if not isinstance(groups, Mapping):
+        raise InvalidInput("groups", type(groups).__name__, "must map student ids to group labels")
     found: dict[str, str] = {}
     for student, group in groups.items():
         if not isinstance(student, str) or not student.strip():

@@ -226,25 +226,21 @@ def suppress(
     threshold: int,
     *,
     sensitive: Iterable[Cell] = (),
-    hidden: Iterable[Cell] = (),
 ) -> list[list[Status]]:
     """The status of every cell of *grid* (interior, row totals in the last column, column
     totals in the last row, the grand total in the corner): primary where the count is 1
     to ``threshold - 1`` or the cell is named *sensitive* (``(row, column)``, by another
     rule), secondary where more must be hidden so that no hidden cell is fixed by the
-    published ones, the sums and the bound, or where named in *hidden* (a cell another
-    table of the same release hides: linked tables hide their shared cells alike)."""
+    published ones, the sums and the bound."""
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
         raise InvalidInput("threshold", threshold, "must be an int >= 1")
     rows, columns = _check(grid)
     primary = {(i, j) for i in range(rows) for j in range(columns) if 0 < grid[i][j] < threshold}
-    named = {"sensitive": set(sensitive), "hidden": set(hidden)}
-    for name, cells in named.items():
-        for i, j in cells:
-            if not (0 <= i < rows and 0 <= j < columns):
-                raise InvalidInput(name, (i, j), "is not a cell of the table")
-    primary |= named["sensitive"]
-    kept = primary | {cell for cell in named["hidden"] if grid[cell[0]][cell[1]]}
+    for i, j in sensitive:
+        if not (0 <= i < rows and 0 <= j < columns):
+            raise InvalidInput("sensitive", (i, j), "is not a cell of the table")
+        primary.add((i, j))
+    kept = set(primary)
     while found := exposed(grid, kept):
         before = len(kept)
         # the cheapest first, in a fixed order: the same table, the same pattern

@@ -11,7 +11,7 @@ from attrs import field, frozen
 
 from ._suppression import Status, suppress
 
-__all__ = ["Cell", "Figure", "Link", "Row", "Table", "Tally", "build_linked"]
+__all__ = ["Cell", "Figure", "Row", "Table", "Tally"]
 
 #: How a derived figure is computed from a row's values.
 FigureKind = Literal["quartile_1", "median", "quartile_3", "share"]
@@ -179,32 +179,20 @@ class Tally:
         totals = [sum(cells) for cells in zip(*rows, strict=True)] if rows else []
         return keys, [*rows, totals or [0] * (len(self.columns) + 1)]
 
-    def statuses(
-        self, threshold: int, hidden: Iterable[tuple[int, int]] = ()
-    ) -> list[list[Status]]:
+    def statuses(self, threshold: int) -> list[list[Status]]:
         """The status of every cell of :meth:`grid`."""
         keys, grid = self.grid()
         if not self.counts:
             return [[Status.WITHHELD] * len(grid[0]) for _ in grid]
         if not keys:
             return [[Status.PUBLISHED] * len(grid[0])]
-        return suppress(grid, threshold, hidden=hidden)
+        return suppress(grid, threshold)
 
-    def index(self, key: tuple[str, ...], column: str) -> tuple[int, int] | None:
-        """The (row, column) of *key* (``("Total",)``: the totals) and *column* (or
-        ``"total"``) in :meth:`grid`, or None where the table has no such row."""
-        keys = self.grid()[0]
-        row = len(keys) if key == ("Total",) else keys.index(key) if key in keys else None
-        if row is None:
-            return None
-        return row, len(self.columns) if column == "total" else self.columns.index(column)
-
-    def build(self, threshold: int, statuses: list[list[Status]] | None = None) -> Table:
+    def build(self, threshold: int) -> Table:
         """The table, every count from 1 to ``threshold - 1`` hidden and as many more as
-        keep them from being recomputed (or as *statuses* say, for linked tables)."""
+        keep them from being recomputed."""
         keys, grid = self.grid()
-        if statuses is None:
-            statuses = self.statuses(threshold)
+        statuses = self.statuses(threshold)
         rows = []
         for n, key in enumerate(keys):
             cells = _cells(grid[n], statuses[n])
@@ -255,30 +243,3 @@ def _cells(counts: Sequence[int], statuses: Sequence[Status]) -> tuple[Cell, ...
         Cell(value if status is Status.PUBLISHED else None, status)
         for value, status in zip(counts, statuses, strict=True)
     )
-
-
-#: Cells that hold the same number in several tables of a release: (the tally's index,
-#: the row's key, the column).
-Link = tuple[tuple[int, tuple[str, ...], str], ...]
-
-
-def build_linked(tallies: Sequence[Tally], threshold: int, links: Iterable[Link]) -> list[Table]:
-    """Tables of one release whose *links* name cells that hold the same number (a total
-    of one is a total of another): suppressed so that a linked cell hidden in one table
-    is hidden in all, so no table gives another's hidden cell back."""
-    groups = []
-    for link in links:
-        cells = [(n, tallies[n].index(key, column)) for n, key, column in link]
-        groups.append([(n, cell) for n, cell in cells if cell is not None])
-    forced: list[set[tuple[int, int]]] = [set() for _ in tallies]
-    while True:
-        statuses = [t.statuses(threshold, hidden=forced[n]) for n, t in enumerate(tallies)]
-        grown = False
-        for group in groups:
-            if any(statuses[n][i][j] is not Status.PUBLISHED for n, (i, j) in group):
-                for n, cell in group:
-                    if cell not in forced[n]:
-                        forced[n].add(cell)
-                        grown = True
-        if not grown:
-            return [t.build(threshold, s) for t, s in zip(tallies, statuses, strict=True)]
