@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from ._measures import BANDS, MEASURES, Release
-from ._render import MARK, check_release, scope_text
+from ._render import MARK, check_release, figure_text, scope_text
 from ._tables import Cell, Table
 
 __all__ = ["release_html"]
@@ -50,10 +50,7 @@ def _cell(cell: Cell) -> str:
 
 
 def _figure(value: float | None, kind: str) -> str:
-    if value is None:
-        return '<td class="n">–</td>'
-    text = f"{value:.0%}" if kind == "share" else f"{value:g}"
-    return f'<td class="n">{text}</td>'
+    return f'<td class="n">{figure_text(value, kind, missing="–")}</td>'
 
 
 def _caption(table: Table) -> str:

@@ -19,6 +19,7 @@ __all__ = [
     "SCHEMA",
     "as_json",
     "check_release",
+    "figure_text",
     "release_csv",
     "release_json",
     "release_text",
@@ -37,9 +38,11 @@ SUPPRESSED = "suppressed"
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _figure(value: float | None, kind: str) -> str:
+def figure_text(value: float | None, kind: str, missing: str = "-") -> str:
+    """A derived figure as shown: a share in percent, working days as they are, and
+    *missing* where it is not shown."""
     if value is None:
-        return "-"
+        return missing
     return f"{value:.0%}" if kind == "share" else f"{value:g}"
 
 
@@ -76,7 +79,7 @@ def table_text(table: Table) -> str:
         [
             _label(row),
             *(map(_cell, row.cells) if table.counts else ()),
-            *(_figure(v, f.kind) for v, f in zip(row.figures, table.figures, strict=True)),
+            *(figure_text(v, f.kind) for v, f in zip(row.figures, table.figures, strict=True)),
         ]
         for row in (*table.rows, table.total)
     ]
