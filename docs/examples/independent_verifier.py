@@ -265,8 +265,8 @@ def verify(path: str) -> tuple[int, int, list[tuple[str, int, str]]]:
     with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode={mode}", uri=True)) as db:
         db.row_factory = sqlite3.Row
         schema = db.execute("PRAGMA user_version").fetchone()[0]
-        if not 1 <= schema <= 11:
-            raise sqlite3.DatabaseError("not a stageborging database of schema version 1 to 11")
+        if not 1 <= schema <= 12:
+            raise sqlite3.DatabaseError("not a stageborging database of schema version 1 to 12")
         heads = {
             str(row["id"]): schema_row(row, schema) for row in db.execute("SELECT * FROM streams")
         }

@@ -13,6 +13,8 @@ Catch :class:`StageborgingError` to handle them all::
     │                                         the refusal itself was recorded
     ├── ConcurrencyConflict                   ``expected_version`` no longer matches
     ├── PluginError                           a plugin cannot be loaded or is malformed
+    ├── DeliveryFailed                        a channel's receiver did not accept a
+    │                                         delivery (raised by channel plugins)
     ├── KeyUnavailable                        free text cannot be read: its key is erased,
     │                                         the master key is another, or it was altered
     ├── AccessRefused                         a read of sealed fields beyond the reader's role
@@ -33,6 +35,7 @@ from .core._errors import (
     ConcurrencyConflict,
     DefinitionError,
     DefinitionMismatch,
+    DeliveryFailed,
     InvalidInput,
     InvalidTransition,
     KeyUnavailable,
@@ -52,6 +55,7 @@ __all__ = [
     "ConcurrencyConflict",
     "DefinitionError",
     "DefinitionMismatch",
+    "DeliveryFailed",
     "InvalidInput",
     "InvalidTransition",
     "KeyUnavailable",

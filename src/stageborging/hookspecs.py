@@ -35,10 +35,13 @@ import pluggy
 if TYPE_CHECKING:
     from .core import (
         Actor,
+        Channel,
+        Contact,
         Event,
         Finding,
         GuidanceStep,
         KeyProvider,
+        MessageTemplate,
         Notification,
         Recognition,
         Role,
@@ -52,14 +55,17 @@ __all__ = [
     "hookspec",
     "stageborging_after_record",
     "stageborging_after_transition",
+    "stageborging_channels",
     "stageborging_check_record",
     "stageborging_check_transition",
     "stageborging_configure",
+    "stageborging_contact",
     "stageborging_guidance_steps",
     "stageborging_institution_facts",
     "stageborging_key_provider",
     "stageborging_lifecycles",
     "stageborging_recipients",
+    "stageborging_templates",
     "stageborging_verify_recognition",
 ]
 
@@ -379,5 +385,84 @@ def stageborging_key_provider(plugin_config: Mapping[str, Any]) -> KeyProvider |
     Returns:
         A :class:`~stageborging.core.KeyProvider` (``wrap(key_id, subject_key) ->
         bytes``, ``unwrap(key_id, wrapped) -> bytes``), or ``None``.
+    """
+    raise NotImplementedError  # pragma: no cover - a spec, never called
+
+
+@hookspec
+def stageborging_channels(plugin_config: Mapping[str, Any]) -> Iterable[Channel] | None:
+    """Offer channels that deliver notifications (e-mail, a webhook, a plugin's own).
+
+    Called once when a dispatcher starts (:meth:`Engine.dispatch
+    <stageborging.Engine.dispatch>`, ``stageborging dispatch``). Each channel has a
+    ``name`` (the ``channel`` notifications name) and a ``deliver(delivery, timeout)``
+    method that sends one :class:`~stageborging.Delivery` to one recipient and
+    returns once the receiver accepted it, or raises
+    :class:`~stageborging.exceptions.DeliveryFailed` (``permanent=True`` when trying
+    again cannot help). The dispatcher calls a channel for one delivery at a time,
+    in a thread of its own, and gives up waiting after *timeout* seconds: a slow or
+    failing channel holds up no other. Two channels of one name, or one without a
+    name or a callable ``deliver``, stop the dispatcher with a
+    :class:`~stageborging.exceptions.PluginError`.
+
+    Args:
+        plugin_config: This engine's settings for your plugin, read-only
+            (:ref:`plugin-config`): the server, the credentials' source, the timeouts.
+
+    Returns:
+        An iterable of channels, or ``None``.
+    """
+    raise NotImplementedError  # pragma: no cover - a spec, never called
+
+
+@hookspec(firstresult=True)
+def stageborging_contact(
+    person: str, channel: str, plugin_config: Mapping[str, Any]
+) -> Contact | None:
+    """Say how to reach one recipient on one channel, at delivery time.
+
+    Called by the dispatcher for each pseudonymous id the ``stageborging_recipients``
+    plugins gave, just before the message is written and sent. The contact (address,
+    language, display name, deep link into your system) is used for that one message
+    and never stored or logged. Implementations are asked in turn until one answers;
+    typically one plugin looks the person up in the student information system.
+
+    Args:
+        person: The recipient's pseudonymous id.
+        channel: The channel the message goes out on (``email``, ``webhook`` …).
+        plugin_config: This engine's settings for your plugin, read-only
+            (:ref:`plugin-config`).
+
+    Returns:
+        A :class:`~stageborging.Contact`, or ``None`` when this implementation does
+        not know the person (the next is asked). When none answers, the attempt
+        records ``no_contact`` for that recipient and is tried again later, until the
+        entry's attempts are used up and it becomes a dead letter.
+    """
+    raise NotImplementedError  # pragma: no cover - a spec, never called
+
+
+@hookspec
+def stageborging_templates(
+    plugin_config: Mapping[str, Any],
+) -> Iterable[MessageTemplate] | None:
+    """Give the message templates of the notification kinds your plugin sends.
+
+    Called once when the engine starts. Each :class:`~stageborging.MessageTemplate`
+    holds the subject and the text of one kind in Dutch and English, filled in at
+    delivery with the notification's params and the recipient's ``{name}`` and
+    ``{link}``. The built-in kinds (guidance's, safeguarding's) come with theirs; a
+    plugin's template of a built-in kind replaces the built-in one (your own
+    wording). Two plugins giving one kind, or a malformed template, stop the engine
+    with a :class:`~stageborging.exceptions.PluginError`. A notification whose kind
+    has no template is a dead letter at its first delivery attempt
+    (``template.unknown``).
+
+    Args:
+        plugin_config: This engine's settings for your plugin, read-only
+            (:ref:`plugin-config`).
+
+    Returns:
+        An iterable of :class:`~stageborging.MessageTemplate`, or ``None``.
     """
     raise NotImplementedError  # pragma: no cover - a spec, never called

@@ -18,6 +18,15 @@ from ._actors import (
 from ._batch import BatchResult
 from ._canonical import MAX_INT, canonical_bytes, check_canonical_value
 from ._convert import as_tuple, parse_enum
+from ._delivery import (
+    LANGUAGES,
+    OUTCOMES,
+    Channel,
+    Contact,
+    Delivery,
+    DeliveryAttempt,
+    MessageTemplate,
+)
 from ._employers import Alert, EmployerRecord, Flag, HistoryItem
 from ._erasure import ERASE_ROLES, ERASURE_BASES
 from ._errors import (
@@ -27,6 +36,7 @@ from ._errors import (
     ConcurrencyConflict,
     DefinitionError,
     DefinitionMismatch,
+    DeliveryFailed,
     InvalidInput,
     InvalidTransition,
     KeyUnavailable,
@@ -64,20 +74,27 @@ __all__ = [
     "EXCERPT",
     "HELPFUL_TRIGGERS",
     "IDENTIFIER",
+    "LANGUAGES",
     "LOGGER_NAME",
     "MAX_INT",
     "NAME",
+    "OUTCOMES",
     "UNITS",
     "AccessRefused",
     "Actor",
     "Alert",
     "BatchResult",
     "Bypass",
+    "Channel",
     "Clock",
     "ConcurrencyConflict",
+    "Contact",
     "Decision",
     "DefinitionError",
     "DefinitionMismatch",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryFailed",
     "EmployerRecord",
     "Erasure",
     "Event",
@@ -92,6 +109,7 @@ __all__ = [
     "InvalidTransition",
     "KeyProvider",
     "KeyUnavailable",
+    "MessageTemplate",
     "MigrationStep",
     "Moment",
     "Notification",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ __all__ = [
     "ConcurrencyConflict",
     "DefinitionError",
     "DefinitionMismatch",
+    "DeliveryFailed",
     "InvalidInput",
     "InvalidTransition",
     "KeyUnavailable",
@@ -38,6 +40,8 @@ class StageborgingError(Exception):
     """Base class of every error raised by stageborging."""
 
 
+#: A delivery failure's code (as a pseudonymous id is shaped).
+_CODE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 #: How much of a rejected value an error message quotes, in characters.
 EXCERPT = 80
 
@@ -260,6 +264,27 @@ class PluginError(StageborgingError):
         self.plugin = plugin
         self.problem = problem
         super().__init__(f"plugin {plugin!r}: {problem}")
+
+
+class DeliveryFailed(StageborgingError):
+    """Raised by a channel plugin: the receiver did not accept a delivery.
+
+    The dispatcher records *code* as the attempt's outcome and tries again later, or,
+    when *permanent* (a 4xx answer, an address that does not exist), puts the entry
+    among the dead letters at once.
+
+    Attributes:
+        code: What failed, as a short code (``smtp.550``, ``http.503``): letters,
+            digits and ``._:-``. Never an address, a name or a message text.
+        permanent: Whether trying again cannot help.
+    """
+
+    def __init__(self, code: str, *, permanent: bool = False) -> None:
+        if not isinstance(code, str) or _CODE.fullmatch(code) is None:
+            raise InvalidInput("code", code, "must be a short code: 1-128 letters, digits, '._:-'")
+        self.code = code
+        self.permanent = bool(permanent)
+        super().__init__(f"delivery failed: {code}{' (permanent)' if permanent else ''}")
 
 
 class RegisterError(StageborgingError, ValueError):

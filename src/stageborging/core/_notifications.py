@@ -68,6 +68,9 @@ class OutboxEntry:
         last_error: The code of the last failed attempt; ``None`` if none failed.
         leased_by: The worker that last leased it; ``None`` if never leased.
         leased_until: When that lease ends (RFC 3339, UTC).
+        dead_at: When it became a dead letter (its attempts used up, or a failure
+            that trying again cannot help); ``None`` while it is live. A dead letter
+            is delivered again only when replayed by hand.
     """
 
     key: str
@@ -82,3 +85,4 @@ class OutboxEntry:
     last_error: str | None = None
     leased_by: str | None = None
     leased_until: str | None = None
+    dead_at: str | None = None

@@ -46,6 +46,7 @@ from ..rules import (
 from ..store import Store, Transaction, open_store
 from ._batch import Batch
 from ._corrections import Corrections
+from ._dispatch import Deliveries
 from ._due import GuidanceViews
 from ._keyring import Keyring
 from ._migrations import Migrations
@@ -79,7 +80,15 @@ def _store(db: object) -> Store:
 
 
 class Engine(
-    Reads, Migrations, Corrections, Ticks, GuidanceViews, Privacy, Safeguarding, Monitoring
+    Reads,
+    Migrations,
+    Corrections,
+    Ticks,
+    GuidanceViews,
+    Privacy,
+    Safeguarding,
+    Monitoring,
+    Deliveries,
 ):
     """Open streams, fire transitions, record facts and read them back.
 

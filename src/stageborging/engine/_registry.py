@@ -10,13 +10,16 @@ from ..core import (
     DefinitionError,
     GuidanceStep,
     InvalidInput,
+    MessageTemplate,
     PluginError,
     PluginInfo,
     PluginProblem,
     PluginStatus,
 )
+from ..guidance import TEMPLATES as GUIDANCE_TEMPLATES
 from ..guidance import collect_steps
 from ..lifecycles import InstitutionFact, LifecycleDefinition, builtin, released, unsafe_reason
+from ..outbox import collect_templates
 from ..pluginhost import PluginHost, collect_facts
 
 __all__ = ["Registry"]
@@ -53,7 +56,8 @@ class Registry:
     Raises:
         InvalidInput: an argument has the wrong shape (a string where a list of
             names belongs, settings that are not a mapping).
-        PluginError: a plugin is malformed, or its lifecycles or guidance steps are.
+        PluginError: a plugin is malformed, or its lifecycles, guidance steps or
+            message templates are.
         DefinitionError: a given definition is malformed, or two share a name.
     """
 
@@ -87,6 +91,7 @@ class Registry:
         self._versions = MappingProxyType({d.digest: d for d in released()} | current)
         self._facts = collect_facts(self.host, self._definitions)
         self._guidance = collect_steps(self.host, self._definitions, self._facts)
+        self._templates = collect_templates(GUIDANCE_TEMPLATES, self.host.templates())
 
     def _add_lifecycle(self, definition: object) -> None:
         if not isinstance(definition, LifecycleDefinition):
@@ -130,6 +135,12 @@ class Registry:
     def guidance_steps(self) -> tuple[GuidanceStep, ...]:
         """The guidance steps the plugins registered, by name."""
         return self._guidance
+
+    @property
+    def templates(self) -> Mapping[str, MessageTemplate]:
+        """The message template of every notification kind, by kind (read-only): the
+        built-in kinds' and the plugins' (``stageborging_templates``)."""
+        return self._templates
 
     @property
     def plugins(self) -> tuple[PluginInfo, ...]:

@@ -6,32 +6,51 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ..core import Notification, OutboxEntry
+from ..core import MessageTemplate, Notification, OutboxEntry
 from ..store import DeadlineRow, StreamRow
 from ._schedule import settings_of
 
 __all__ = ["TEMPLATES", "escalation", "notice", "proposal"]
 
-#: The message templates of the notifications guidance sends, in English and Dutch;
+#: The message templates of the notifications guidance sends, in Dutch and English;
 #: ``{step}`` is the step's code, ``{trigger}`` the transition proposed or fired,
-#: ``{due}`` when it was due (the deep link and the names come from the host).
-TEMPLATES: Mapping[str, tuple[str, str]] = {
-    "guidance.missed": (
-        "The guidance step {step} was due on {due} and has not been done.",
-        "De begeleidingsstap {step} moest uiterlijk {due} gebeuren en is niet gedaan.",
+#: ``{due}`` when it was due (the name and the deep link come from the host's contact).
+TEMPLATES: tuple[MessageTemplate, ...] = (
+    MessageTemplate.framed(
+        "guidance.missed",
+        {"nl": "Begeleidingsstap gemist: {step}", "en": "Guidance step missed: {step}"},
+        {
+            "nl": "De begeleidingsstap {step} moest uiterlijk {due} gebeuren en is niet gedaan.",
+            "en": "The guidance step {step} was due on {due} and has not been done.",
+        },
     ),
-    "guidance.proposed": (
-        "The guidance step {step} was missed (due {due}): {trigger} is proposed; "
-        "fire it or dismiss the proposal with a reason.",
-        "De begeleidingsstap {step} is gemist (uiterlijk {due}): voorgesteld is {trigger}; "
-        "voer het uit of wijs het voorstel met een reden af.",
+    MessageTemplate.framed(
+        "guidance.proposed",
+        {
+            "nl": "Voorstel na gemiste stap: {trigger}",
+            "en": "Proposed after a missed step: {trigger}",
+        },
+        {
+            "nl": "De begeleidingsstap {step} is gemist (uiterlijk {due}): voorgesteld is "
+            "{trigger}; voer het uit of wijs het voorstel met een reden af.",
+            "en": "The guidance step {step} was missed (due {due}): {trigger} is proposed; "
+            "fire it or dismiss the proposal with a reason.",
+        },
     ),
-    "guidance.fired": (
-        "The guidance step {step} was missed (due {due}), so {trigger} was done for the student.",
-        "De begeleidingsstap {step} is gemist (uiterlijk {due}), dus is {trigger} voor de "
-        "student in gang gezet.",
+    MessageTemplate.framed(
+        "guidance.fired",
+        {
+            "nl": "In gang gezet na gemiste stap: {trigger}",
+            "en": "Done after a missed step: {trigger}",
+        },
+        {
+            "nl": "De begeleidingsstap {step} is gemist (uiterlijk {due}), dus is {trigger} "
+            "voor de student in gang gezet.",
+            "en": "The guidance step {step} was missed (due {due}), so {trigger} was done for "
+            "the student.",
+        },
     ),
-}
+)
 _TEMPLATE = {"notify": "guidance.missed", "propose": "guidance.proposed", "fire": "guidance.fired"}
 
 

@@ -4,10 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import KeyProvider, PluginInfo, Recognition, check_identifier
+from ..core import (
+    Channel,
+    Contact,
+    KeyProvider,
+    MessageTemplate,
+    PluginInfo,
+    Recognition,
+    check_identifier,
+)
 from ..lifecycles import LifecycleDefinition
 
-__all__ = ["NotAnAnswer", "definitions", "ids", "key_provider", "recognition"]
+__all__ = [
+    "NotAnAnswer",
+    "channels",
+    "contact",
+    "definitions",
+    "ids",
+    "key_provider",
+    "recognition",
+    "templates",
+]
 
 
 class NotAnAnswer(TypeError):
@@ -41,3 +58,26 @@ def key_provider(info: PluginInfo, answer: Any) -> KeyProvider:
     if not (callable(getattr(answer, "wrap", None)) and callable(getattr(answer, "unwrap", None))):
         raise TypeError(f"returned a {type(answer).__name__}, without wrap and unwrap")
     return answer  # type: ignore[no-any-return]
+
+
+def channels(info: PluginInfo, offered: Any) -> tuple[Channel, ...]:
+    found = tuple(offered)
+    for channel in found:
+        if not callable(getattr(channel, "deliver", None)):
+            raise TypeError(f"offered a {type(channel).__name__} without a deliver method")
+        check_identifier("name", getattr(channel, "name", None))
+    return found
+
+
+def contact(info: PluginInfo, answer: Any) -> Contact:
+    if not isinstance(answer, Contact):
+        raise TypeError(f"returned a {type(answer).__name__}, not a Contact")
+    return answer
+
+
+def templates(info: PluginInfo, given: Any) -> tuple[MessageTemplate, ...]:
+    found = tuple(given)
+    for template in found:
+        if not isinstance(template, MessageTemplate):
+            raise TypeError(f"returned a {type(template).__name__}, not a MessageTemplate")
+    return found

@@ -12,8 +12,11 @@ import pluggy
 from .. import hookspecs
 from ..core import (
     Actor,
+    Channel,
+    Contact,
     Finding,
     KeyProvider,
+    MessageTemplate,
     PluginError,
     PluginInfo,
     PluginProblem,
@@ -43,6 +46,7 @@ _AT_START = frozenset(
         "stageborging_guidance_steps",
         "stageborging_institution_facts",
         "stageborging_key_provider",
+        "stageborging_templates",
     }
 )
 #: The source of the hard rules' findings: no plugin may take it.
@@ -255,15 +259,7 @@ class PluginHost:
 
     def lifecycles(self) -> list[tuple[str, LifecycleDefinition]]:
         """(plugin name, definition) for every definition the plugins contribute."""
-        found: list[tuple[str, LifecycleDefinition]] = []
-        for answer in self.call("stageborging_lifecycles", {}, _accept.definitions):
-            if answer.error is not None:
-                raise PluginError(
-                    answer.plugin.name,
-                    f"stageborging_lifecycles failed: {answer.error_type}: {answer.error}",
-                )
-            found += [(answer.plugin.name, definition) for definition in answer.value or ()]
-        return found
+        return self._collected("stageborging_lifecycles", _accept.definitions)
 
     def check_transition(
         self,
@@ -361,3 +357,53 @@ class PluginHost:
             elif answer.value is not None:
                 return tuple(answer.value)
         return ()
+
+    def contact(self, person: str, channel: str) -> Contact | None:
+        """The contact the first answering ``stageborging_contact`` plugin gives; None
+        when none knows the person.
+
+        Raises:
+            PluginError: every plugin that answered failed (the delivery records it).
+        """
+        hook = "stageborging_contact"
+        answers = self.call(hook, {"person": person, "channel": channel}, _accept.contact,
+                            skip_failures=True)  # fmt: skip
+        failed = None
+        for answer in answers:
+            if answer.error is not None:
+                failed = answer.plugin.name
+                self._log.warning("contact failed", plugin=failed, hook=hook,
+                                  error=answer.error_type)  # fmt: skip
+            elif answer.value is not None:
+                return answer.value  # type: ignore[no-any-return]
+        if failed is not None:
+            raise PluginError(failed, f"{hook} failed")
+        return None
+
+    def channels(self) -> list[tuple[str, Channel]]:
+        """(plugin name, channel) for every channel the ``stageborging_channels`` plugins
+        offer.
+
+        Raises:
+            PluginError: a plugin failed, or offered something that is no channel.
+        """
+        return self._collected("stageborging_channels", _accept.channels)
+
+    def templates(self) -> list[tuple[str, MessageTemplate]]:
+        """(plugin name, template) for every template the ``stageborging_templates``
+        plugins give.
+
+        Raises:
+            PluginError: a plugin failed, or gave something that is no template.
+        """
+        return self._collected("stageborging_templates", _accept.templates)
+
+    def _collected(self, hook: str, accept: Accept) -> list[tuple[str, Any]]:
+        found: list[tuple[str, Any]] = []
+        for answer in self.call(hook, {}, accept):
+            if answer.error is not None:
+                raise PluginError(
+                    answer.plugin.name, f"{hook} failed: {answer.error_type}: {answer.error}"
+                )
+            found += [(answer.plugin.name, item) for item in answer.value or ()]
+        return found

@@ -7,52 +7,92 @@ params are ids and codes only (the host fills in names and deep links at deliver
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from ..core import Event, Notification, Role, Stream
+from ..core import Event, MessageTemplate, Notification, Role, Stream
 from ..hookspecs import hookimpl
 
 __all__ = ["TEMPLATES", "SafeguardingNotices"]
 
-#: The message templates of the safeguarding notifications, in English and Dutch.
-TEMPLATES: Mapping[str, tuple[str, str]] = {
-    "employer.flag_recommended": (
-        "The confidential advisor recommends the flag {flag} on employer {employer} "
-        "(recommendation {recommendation}): decide whether to raise it.",
-        "De vertrouwenspersoon adviseert de signalering {flag} voor leerbedrijf {employer} "
-        "(advies {recommendation}): besluit of u die instelt.",
+#: The message templates of the safeguarding notifications, in Dutch and English.
+TEMPLATES: tuple[MessageTemplate, ...] = (
+    MessageTemplate.framed(
+        "employer.flag_recommended",
+        {
+            "nl": "Signalering geadviseerd voor leerbedrijf {employer}",
+            "en": "Flag recommended on employer {employer}",
+        },
+        {
+            "nl": "De vertrouwenspersoon adviseert de signalering {flag} voor leerbedrijf "
+            "{employer} (advies {recommendation}): besluit of u die instelt.",
+            "en": "The confidential advisor recommends the flag {flag} on employer {employer} "
+            "(recommendation {recommendation}): decide whether to raise it.",
+        },
     ),
-    "employer.pattern_alert": (
-        "Employer {employer} invites students of {programme} significantly less often than "
-        "the rest (alert {alert}): review it, then raise a watch on it or dismiss it.",
-        "Leerbedrijf {employer} nodigt studenten van {programme} significant minder vaak uit "
-        "dan de rest (signaal {alert}): beoordeel het en stel extra aandacht in of wijs het af.",
+    MessageTemplate.framed(
+        "employer.pattern_alert",
+        {
+            "nl": "Signaal: leerbedrijf {employer} nodigt ongelijk uit",
+            "en": "Alert: employer {employer} invites unequally",
+        },
+        {
+            "nl": "Leerbedrijf {employer} nodigt studenten van {programme} significant minder "
+            "vaak uit dan de rest (signaal {alert}): beoordeel het en stel extra aandacht "
+            "in of wijs het af.",
+            "en": "Employer {employer} invites students of {programme} significantly less often "
+            "than the rest (alert {alert}): review it, then raise a watch on it or dismiss "
+            "it.",
+        },
     ),
-    "employer.blocked": (
-        "Employer {employer} is blocked since {since}. Decide with the student what happens "
-        "to this placement: end it, or dismiss the proposal with a reason.",
-        "Leerbedrijf {employer} is geblokkeerd sinds {since}. Besluit met de student wat er "
-        "met deze plaatsing gebeurt: beëindigen, of het voorstel met een reden afwijzen.",
+    MessageTemplate.framed(
+        "employer.blocked",
+        {"nl": "Leerbedrijf {employer} is geblokkeerd", "en": "Employer {employer} is blocked"},
+        {
+            "nl": "Leerbedrijf {employer} is geblokkeerd sinds {since}. Besluit met de student "
+            "wat er met deze plaatsing gebeurt: beëindigen, of het voorstel met een reden "
+            "afwijzen.",
+            "en": "Employer {employer} is blocked since {since}. Decide with the student what "
+            "happens to this placement: end it, or dismiss the proposal with a reason.",
+        },
     ),
-    "employer.recognition_suspended": (
-        "SBB suspended the recognition of employer {employer} as of {since}. Decide with the "
-        "student what happens to this placement.",
-        "SBB heeft de erkenning van leerbedrijf {employer} geschorst per {since}. Besluit met "
-        "de student wat er met deze plaatsing gebeurt.",
+    MessageTemplate.framed(
+        "employer.recognition_suspended",
+        {
+            "nl": "Erkenning van leerbedrijf {employer} geschorst",
+            "en": "Recognition of employer {employer} suspended",
+        },
+        {
+            "nl": "SBB heeft de erkenning van leerbedrijf {employer} geschorst per {since}. "
+            "Besluit met de student wat er met deze plaatsing gebeurt.",
+            "en": "SBB suspended the recognition of employer {employer} as of {since}. Decide "
+            "with the student what happens to this placement.",
+        },
     ),
-    "placement.recognition_revoked": (
-        "The placement ended because SBB revoked the employer's recognition; the student is "
-        "helped to find a replacement.",
-        "De plaatsing is beëindigd omdat SBB de erkenning van het leerbedrijf heeft "
-        "ingetrokken; de student krijgt hulp bij het vinden van een vervanger.",
+    MessageTemplate.framed(
+        "placement.recognition_revoked",
+        {
+            "nl": "Plaatsing beëindigd: erkenning ingetrokken",
+            "en": "Placement ended: recognition revoked",
+        },
+        {
+            "nl": "De plaatsing is beëindigd omdat SBB de erkenning van het leerbedrijf heeft "
+            "ingetrokken; de student krijgt hulp bij het vinden van een vervanger.",
+            "en": "The placement ended because SBB revoked the employer's recognition; the "
+            "student is helped to find a replacement.",
+        },
     ),
-    "placement.employer_closed": (
-        "The placement ended because the employer closed down; the student is helped to "
-        "find a replacement.",
-        "De plaatsing is beëindigd omdat het leerbedrijf is gesloten; de student krijgt hulp "
-        "bij het vinden van een vervanger.",
+    MessageTemplate.framed(
+        "placement.employer_closed",
+        {
+            "nl": "Plaatsing beëindigd: leerbedrijf gesloten",
+            "en": "Placement ended: employer closed",
+        },
+        {
+            "nl": "De plaatsing is beëindigd omdat het leerbedrijf is gesloten; de student krijgt"
+            " hulp bij het vinden van een vervanger.",
+            "en": "The placement ended because the employer closed down; the student is helped to"
+            " find a replacement.",
+        },
     ),
-}
+)
 
 #: The reasons of a system's cancellation or termination that the coach is told of.
 _ENDED = {
@@ -66,6 +106,10 @@ class SafeguardingNotices:
     and a placement's coach of a block, a suspended recognition or an ended placement."""
 
     name = "stageborging.safeguarding_notices"
+
+    @hookimpl
+    def stageborging_templates(self) -> tuple[MessageTemplate, ...]:
+        return TEMPLATES
 
     @hookimpl
     def stageborging_after_record(self, stream: Stream, event: Event) -> list[Notification]:

@@ -280,6 +280,24 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ON CONFLICT (stream_id, application) DO NOTHING
         """,
     ),
+    (
+        # As SQLite's: the dead letters and what every delivery attempt came to.
+        "ALTER TABLE outbox ADD COLUMN dead_at text",
+        "CREATE INDEX outbox_dead ON outbox (dead_at, id) WHERE dead_at IS NOT NULL",
+        """
+        CREATE TABLE deliveries (
+            id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            key        text NOT NULL,
+            attempt    integer NOT NULL,
+            recipient  text NOT NULL,
+            outcome    text NOT NULL,
+            error      text,
+            at         text NOT NULL,
+            worker     text NOT NULL
+        )
+        """,
+        "CREATE INDEX deliveries_by_key ON deliveries (key, id)",
+    ),
 )
 #: The triggers that keep each table append-only, as verification looks for them.
 PG_TRIGGERS = {

@@ -26,6 +26,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from ..audit import SealedEvent, StreamRow, VerifyReport
 from ..core import (
     ConcurrencyConflict,
+    DeliveryAttempt,
     InvalidInput,
     OutboxEntry,
     OutcomeUnknown,
@@ -35,6 +36,7 @@ from ..core import (
     check_identifier,
 )
 from ..lifecycles import LifecycleDefinition
+from ._deliveries import FIND_ENTRY, attempts_query, delivery_attempt, replaying, settlement
 from ._keys import (
     ADD_KEY,
     ERASE_KEY,
@@ -82,7 +84,6 @@ from ._queues import (
     deadline_query,
     due_query,
     lease_statement,
-    settle_statement,
 )
 from ._rows import (
     ENDED,
@@ -878,11 +879,21 @@ class PostgresStore:
         return [row[0] for row in rows]
 
     def outbox(
-        self, stream_id: str | None = None, pending: bool = True, institution: str | None = None
+        self,
+        stream_id: str | None = None,
+        pending: bool = True,
+        institution: str | None = None,
+        dead: bool | None = None,
     ) -> list[OutboxEntry]:
-        statement, params = outbox_query(stream_id, pending, self._columns, institution)
+        statement, params = outbox_query(stream_id, pending, self._columns, institution, dead)
         rows = self._read(lambda conn: conn.execute(pg_style(statement), params).fetchall())
         return [outbox_entry(row) for row in rows]
+
+    def outbox_entry(self, key: str) -> OutboxEntry | None:
+        statement = pg_style(FIND_ENTRY.replace("dead_at", f"{self._columns.dead} AS dead_at"))
+        params = (check_key("key", key),)
+        row = self._read(lambda conn: conn.execute(statement, params).fetchone())
+        return None if row is None else outbox_entry(row)
 
     def deadlines(self, stream_id: str | None = None, open_only: bool = True) -> list[DeadlineRow]:
         statement, params = deadline_query(stream_id, open_only, self._columns.deadlines)
@@ -971,10 +982,26 @@ class PostgresStore:
         delivered: bool,
         retry_at: datetime | None = None,
         error: str | None = None,
+        dead: bool = False,
+        outcomes: Sequence[tuple[str, str, str | None]] = (),
     ) -> bool:
         """End *owner*'s lease on entry *key* (see :class:`Store`)."""
-        statement, params = settle_statement(key, owner, at, delivered, retry_at, error)
-        return bool(self._write(lambda conn: conn.execute(pg_style(statement), params).rowcount))
+        work = settlement(key, owner, at, delivered=delivered, retry_at=retry_at, error=error,
+                          dead=dead, outcomes=outcomes, style=pg_style)  # fmt: skip
+        return self._write(work)
+
+    def replay_outbox(self, key: str, at: datetime, by: str) -> bool:
+        """Make the dead letter *key* pending again (see :class:`Store`)."""
+        return self._write(replaying(key, at, by, pg_style))
+
+    def deliveries(
+        self, key: str | None = None, after: int = 0, limit: int = 1000
+    ) -> list[DeliveryAttempt]:
+        statement, params = attempts_query(key, after, limit)
+        if self._columns.dead == "NULL":
+            return []  # a database from before the delivery attempts (read-only)
+        rows = self._read(lambda conn: conn.execute(pg_style(statement), params).fetchall())
+        return list(map(delivery_attempt, rows))
 
     def access_log(self, after: int, limit: int) -> list[AccessEntry]:
         after, limit = check_page(after, limit)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
 from ..audit import SealedEvent, StreamRow, VerifyReport
-from ..core import OutboxEntry, Statistics
+from ..core import DeliveryAttempt, OutboxEntry, Statistics
 from ..lifecycles import LifecycleDefinition
 
 __all__ = [
@@ -408,10 +408,18 @@ class Store(Protocol):
         """The verifiable columns of every projection row."""
 
     def outbox(
-        self, stream_id: str | None = None, pending: bool = True, institution: str | None = None
+        self,
+        stream_id: str | None = None,
+        pending: bool = True,
+        institution: str | None = None,
+        dead: bool | None = None,
     ) -> list[OutboxEntry]:
         """Outbox entries, oldest first: of one stream or all (of *institution*'s streams,
-        when given), pending only or all."""
+        when given), pending only or all; the dead letters only (*dead* True), the live
+        entries only (False) or both (None)."""
+
+    def outbox_entry(self, key: str) -> OutboxEntry | None:
+        """The outbox entry *key*, or None."""
 
     def deadlines(self, stream_id: str | None = None, open_only: bool = True) -> list[DeadlineRow]:
         """Deadlines, earliest due first: of one stream or all, live (open or missed)
@@ -476,14 +484,30 @@ class Store(Protocol):
         delivered: bool,
         retry_at: datetime | None = None,
         error: str | None = None,
+        dead: bool = False,
+        outcomes: Sequence[tuple[str, str, str | None]] = (),
     ) -> bool:
-        """End *owner*'s lease on entry *key*: delivered at *at*, or due again at
-        *retry_at* (at once when None) after *error* (a short code, never content).
+        """End *owner*'s lease on entry *key*: delivered at *at*, a dead letter (*dead*)
+        or due again at *retry_at* (at once when None) after *error* (a short code,
+        never content); with what the attempt came to for each recipient, as
+        ``(recipient, outcome, error)``, recorded with the entry's own outcome in the
+        same transaction (see :meth:`deliveries`).
 
-        Returns False, changing nothing, when *owner* no longer holds the lease (it
-        expired and another worker leased the entry) or the entry was delivered. A
-        lease that expired but that nobody took over still settles (True).
+        Returns False, changing and recording nothing, when *owner* no longer holds the
+        lease (it expired and another worker leased the entry) or the entry was
+        delivered. A lease that expired but that nobody took over still settles (True).
         """
+
+    def replay_outbox(self, key: str, at: datetime, by: str) -> bool:
+        """Make the dead letter *key* pending again, due at once with its attempts
+        starting over, recording ``replayed`` by *by*; False, changing nothing, when
+        *key* is no dead letter."""
+
+    def deliveries(
+        self, key: str | None = None, after: int = 0, limit: int = 1000
+    ) -> list[DeliveryAttempt]:
+        """Up to *limit* recorded attempts (of entry *key*, or all) after the id *after*,
+        in the order they were recorded (none before schema 12)."""
 
     def access_log(self, after: int, limit: int) -> list[AccessEntry]:
         """Up to *limit* access log entries after the position *after*, oldest first

@@ -23,8 +23,6 @@ __all__ = [
     "LEASE_OUTBOX",
     "LIVE_DEADLINES",
     "MAX_LEASE",
-    "SETTLE_DELIVERED",
-    "SETTLE_RETRY",
     "check_closing",
     "check_deadlines",
     "check_institution",
@@ -36,7 +34,6 @@ __all__ = [
     "deadline_query",
     "due_query",
     "lease_statement",
-    "settle_statement",
 ]
 
 # Statements both backends run, written in qmark style (the PostgreSQL store converts
@@ -64,15 +61,11 @@ LIVE_DEADLINES = (
 #: Lease the oldest leasable entries: {channel} narrows them, {lock} is PostgreSQL's.
 LEASE_OUTBOX = (
     "UPDATE outbox SET leased_by = ?, leased_until = ?, attempts = attempts + 1 "
-    "WHERE id IN (SELECT id FROM outbox WHERE delivered_at IS NULL "
+    "WHERE id IN (SELECT id FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL "
     "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
     "AND (leased_until IS NULL OR leased_until <= ?) {channel} ORDER BY id LIMIT ? {lock}) "
     f"RETURNING id, {OUTBOX_COLUMNS}"
 )
-#: Only the worker whose lease is current settles: a lease taken over is not its own.
-_HELD = "WHERE key = ? AND leased_by = ? AND leased_until IS NOT NULL AND delivered_at IS NULL"
-SETTLE_DELIVERED = f"UPDATE outbox SET delivered_at = ?, leased_until = NULL {_HELD}"
-SETTLE_RETRY = f"UPDATE outbox SET next_attempt_at = ?, last_error = ?, leased_until = NULL {_HELD}"
 #: The longest lease, in seconds (a day): a longer one is a mistake, not a plan.
 MAX_LEASE = 86_400
 _CLOSINGS = ("done", "cancelled", "missed", "dismissed")
@@ -234,24 +227,3 @@ def lease_statement(
     if channel is None:
         return statement, (owner, until, start, start, limit)
     return statement, (owner, until, start, start, check_identifier("channel", channel), limit)
-
-
-def settle_statement(
-    key: object, owner: object, at: object, delivered: object, retry_at: object, error: object
-) -> tuple[str, tuple[object, ...]]:
-    """The qmark statement that settles a lease and its parameters, else InvalidInput
-    naming the argument."""
-    check_key("key", key)
-    owner = check_identifier("owner", owner)
-    stamp = check_moment("at", at)
-    if not isinstance(delivered, bool):
-        raise InvalidInput("delivered", delivered, "must be True or False")
-    if delivered:
-        if retry_at is not None or error is not None:
-            raise InvalidInput("retry_at", retry_at, "a delivered entry is not retried")
-        return SETTLE_DELIVERED, (stamp, key, owner)
-    retry = None if retry_at is None else check_moment("retry_at", retry_at)
-    if retry is not None and retry < stamp:
-        raise InvalidInput("retry_at", retry_at, "must not be before the attempt (at)")
-    code = None if error is None else check_identifier("error", error)
-    return SETTLE_RETRY, (retry, code, key, owner)

@@ -22,7 +22,13 @@ from ..core import (
 )
 from ..lifecycles import LifecycleDefinition, load_version, read_stored, unsafe_reason
 from ._protocol import DefinitionRow
-from ._schema import GUIDANCE_SINCE, INSTITUTIONS_SINCE, SAFEGUARDING_SINCE, SUBJECTS_SINCE
+from ._schema import (
+    DELIVERIES_SINCE,
+    GUIDANCE_SINCE,
+    INSTITUTIONS_SINCE,
+    SAFEGUARDING_SINCE,
+    SUBJECTS_SINCE,
+)
 
 __all__ = [
     "DEADLINE_COLUMNS",
@@ -77,6 +83,13 @@ class Columns(NamedTuple):
     subjects: bool = True
     #: Whether the schema keeps the jobs and the applications (11 on).
     safeguarding: bool = True
+    #: The expression of an outbox entry's dead-letter time (12 on; before, none is).
+    dead: str = "dead_at"
+
+    @property
+    def outbox(self) -> str:
+        """The outbox columns, in OUTBOX_COLUMNS' order."""
+        return OUTBOX_COLUMNS.replace("dead_at", f"{self.dead} AS dead_at")
 
     @classmethod
     def of(cls, version: int) -> Columns:
@@ -87,9 +100,10 @@ class Columns(NamedTuple):
             deadlines = DEADLINE_COLUMNS.replace("kind, role, institution", "'deadline', '', ''")
         guidance, subjects = version >= GUIDANCE_SINCE, version >= SUBJECTS_SINCE
         safeguarding = version >= SAFEGUARDING_SINCE
+        dead = "dead_at" if version >= DELIVERIES_SINCE else "NULL"
         if version >= INSTITUTIONS_SINCE:
             return cls(EVENT_COLUMNS, STREAM_COLUMNS, "institution", deadlines, guidance, subjects,
-                       safeguarding)  # fmt: skip
+                       safeguarding, dead)  # fmt: skip
         return cls(
             EVENT_COLUMNS.replace("command_id, institution", "NULL, ''"),
             STREAM_COLUMNS.replace(", institution", ", ''"),
@@ -98,12 +112,13 @@ class Columns(NamedTuple):
             guidance,
             subjects,
             safeguarding,
+            dead,
         )
 
 
 OUTBOX_COLUMNS = (
     "key, stream_id, seq, plugin, channel, recipient_role, template, params, created_at, "
-    "delivered_at, attempts, next_attempt_at, last_error, leased_by, leased_until"
+    "delivered_at, attempts, next_attempt_at, last_error, leased_by, leased_until, dead_at"
 )
 #: The largest integer both databases store (a signed 64-bit one).
 _LARGEST = 2**63 - 1
@@ -156,15 +171,22 @@ def filtered(
 
 
 def outbox_query(
-    stream_id: str | None, pending: bool, columns: Columns, institution: str | None = None
+    stream_id: str | None,
+    pending: bool,
+    columns: Columns,
+    institution: str | None = None,
+    dead: bool | None = None,
 ) -> tuple[str, list[object]]:
     """The qmark query of Store.outbox and its parameters (of one *institution*'s streams,
-    when given)."""
+    when given; dead letters only, live entries only, or both)."""
     conditions = ["delivered_at IS NULL"] if check_flag("pending", pending) else []
+    if dead is not None:
+        is_dead = "IS NOT NULL" if check_flag("dead", dead) else "IS NULL"
+        conditions.append(f"{columns.dead} {is_dead}")
     if institution is not None:
         conditions.append(f"stream_id IN (SELECT id FROM streams WHERE {columns.institution} = ?)")
     statement, params = filtered(
-        f"SELECT {OUTBOX_COLUMNS} FROM outbox",
+        f"SELECT {columns.outbox} FROM outbox",
         stream_id,
         " AND ".join(conditions) or None,
         "id",
@@ -234,6 +256,7 @@ def outbox_entry(row: tuple[Any, ...]) -> OutboxEntry:
         last_error=last_error,
         leased_by=leased_by,
         leased_until=row[14],
+        dead_at=row[15],
     )
 
 

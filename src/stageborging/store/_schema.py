@@ -294,6 +294,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ON CONFLICT (stream_id, application) DO NOTHING
         """,
     ),
+    (
+        # Delivery: an entry whose attempts are used up (or that cannot be delivered)
+        # is a dead letter until replayed by hand; what every attempt came to, per
+        # recipient and per entry (codes only: no address, no message).
+        "ALTER TABLE outbox ADD COLUMN dead_at TEXT",
+        "CREATE INDEX outbox_dead ON outbox (dead_at, id) WHERE dead_at IS NOT NULL",
+        """
+        CREATE TABLE deliveries (
+            id         INTEGER PRIMARY KEY,
+            key        TEXT NOT NULL,
+            attempt    INTEGER NOT NULL,
+            recipient  TEXT NOT NULL,
+            outcome    TEXT NOT NULL,
+            error      TEXT,
+            at         TEXT NOT NULL,
+            worker     TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX deliveries_by_key ON deliveries (key, id)",
+    ),
 )
 #: The triggers that keep the events table append-only (defence in depth).
 APPEND_ONLY_TRIGGERS = frozenset({"events_no_update", "events_no_delete", "events_no_replace"})
@@ -313,6 +333,8 @@ KEYS_SINCE = 9
 SUBJECTS_SINCE = 10
 #: The schema version that added the jobs and applications tables.
 SAFEGUARDING_SINCE = 11
+#: The schema version that added the dead letters and the delivery attempts.
+DELIVERIES_SINCE = 12
 #: The triggers that keep the access log append-only.
 ACCESS_TRIGGERS = frozenset({"access_log_no_update", "access_log_no_delete"})
 #: The columns verification reads, by table.

@@ -23,6 +23,7 @@ from typing import Any, Literal, ParamSpec, TypeVar
 from ..audit import SealedEvent, StreamRow, VerifyReport
 from ..core import (
     ConcurrencyConflict,
+    DeliveryAttempt,
     InvalidInput,
     OutboxEntry,
     SchemaVersionError,
@@ -31,6 +32,7 @@ from ..core import (
     check_identifier,
 )
 from ..lifecycles import LifecycleDefinition
+from ._deliveries import FIND_ENTRY, attempts_query, delivery_attempt, replaying, settlement
 from ._keys import (
     ADD_KEY,
     ERASE_KEY,
@@ -70,7 +72,6 @@ from ._queues import (
     deadline_query,
     due_query,
     lease_statement,
-    settle_statement,
 )
 from ._rows import (
     ENDED,
@@ -887,11 +888,21 @@ class SQLiteStore:
 
     @_reading
     def outbox(
-        self, stream_id: str | None = None, pending: bool = True, institution: str | None = None
+        self,
+        stream_id: str | None = None,
+        pending: bool = True,
+        institution: str | None = None,
+        dead: bool | None = None,
     ) -> list[OutboxEntry]:
-        statement, params = outbox_query(stream_id, pending, self._columns, institution)
+        statement, params = outbox_query(stream_id, pending, self._columns, institution, dead)
         rows = self._connection().execute(statement, params)
         return [outbox_entry(row) for row in rows]
+
+    @_reading
+    def outbox_entry(self, key: str) -> OutboxEntry | None:
+        statement = FIND_ENTRY.replace("dead_at", f"{self._columns.dead} AS dead_at")
+        row = self._connection().execute(statement, (check_key("key", key),)).fetchone()
+        return None if row is None else outbox_entry(row)
 
     @_reading
     def deadlines(self, stream_id: str | None = None, open_only: bool = True) -> list[DeadlineRow]:
@@ -960,10 +971,26 @@ class SQLiteStore:
         delivered: bool,
         retry_at: datetime | None = None,
         error: str | None = None,
+        dead: bool = False,
+        outcomes: Sequence[tuple[str, str, str | None]] = (),
     ) -> bool:
         """End *owner*'s lease on entry *key* (see :class:`Store`)."""
-        statement, params = settle_statement(key, owner, at, delivered, retry_at, error)
-        return bool(self._write(lambda conn: conn.execute(statement, params).rowcount))
+        work = settlement(key, owner, at, delivered=delivered, retry_at=retry_at, error=error,
+                          dead=dead, outcomes=outcomes)  # fmt: skip
+        return self._write(work)
+
+    def replay_outbox(self, key: str, at: datetime, by: str) -> bool:
+        """Make the dead letter *key* pending again (see :class:`Store`)."""
+        return self._write(replaying(key, at, by))
+
+    @_reading
+    def deliveries(
+        self, key: str | None = None, after: int = 0, limit: int = 1000
+    ) -> list[DeliveryAttempt]:
+        statement, params = attempts_query(key, after, limit)
+        if self._columns.dead == "NULL":
+            return []  # a database from before the delivery attempts (read-only)
+        return list(map(delivery_attempt, self._connection().execute(statement, params)))
 
     @_reading
     def access_log(self, after: int, limit: int) -> list[AccessEntry]:

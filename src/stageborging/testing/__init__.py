@@ -18,7 +18,9 @@ block), :func:`notifications` (what plugins queued), :func:`assert_refused`,
 :func:`assert_recorded` and :func:`assert_intact` (the audit log),
 :class:`PluginSpy` (what plugins are given: never free text),
 :func:`due_steps` and :func:`assert_escalated` (guidance: move the clock, ``tick``,
-and see what became due or was missed), a
+and see what became due or was missed), :class:`KitContacts` and
+:class:`RecordingChannel` (delivery: an address book and a channel that keeps what
+it is handed), a
 :class:`Journey` that drives internships along the lifecycles in small steps
 or as a whole story, and :class:`PluginContract`, a suite of tests every
 plugin should pass::
@@ -51,6 +53,7 @@ from ._assertions import (
     registered,
 )
 from ._clock import FakeClock
+from ._delivery import KitContacts, RecordingChannel
 from ._journey import Cast, Journey, KitRegister, Step
 
 if TYPE_CHECKING:
@@ -60,9 +63,11 @@ __all__ = [
     "Cast",
     "FakeClock",
     "Journey",
+    "KitContacts",
     "KitRegister",
     "PluginContract",
     "PluginSpy",
+    "RecordingChannel",
     "Step",
     "assert_escalated",
     "assert_intact",

@@ -1,0 +1,283 @@
+"""Delivery: outbox entries leased one at a time per channel, their recipients and
+contacts resolved at delivery, the message written from its template, the channel
+called in a thread of its own under a timeout, the outcome settled in the row."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import socket
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from attrs import frozen
+
+from ..core import (
+    Channel,
+    Delivery,
+    DeliveryFailed,
+    InvalidInput,
+    MessageTemplate,
+    OutboxEntry,
+    PluginError,
+    Stream,
+    check_identifier,
+    get_logger,
+)
+from ..pluginhost import PluginHost
+from ..store import Store
+from ._policy import RetryPolicy
+
+__all__ = ["DispatchReport", "Dispatcher", "channels_of", "worker_id"]
+
+#: What one recipient's attempt came to: (outcome, error code or None).
+Result = tuple[str, str | None]
+_UNSAFE = re.compile(r"[^A-Za-z0-9._:-]")
+
+
+def worker_id() -> str:
+    """A dispatcher's id: its host, its process and a random part (never reused)."""
+    host = _UNSAFE.sub("-", socket.gethostname())[:60] or "host"
+    return f"dispatch-{host}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def channels_of(host: PluginHost) -> Mapping[str, Channel]:
+    """The channels the plugins offer, by name.
+
+    Raises:
+        PluginError: a plugin failed or offered no channel, or two offer one name.
+    """
+    found: dict[str, Channel] = {}
+    owner: dict[str, str] = {}
+    for plugin, channel in host.channels():
+        if channel.name in found:
+            taken = owner[channel.name]
+            raise PluginError(plugin, f"the channel {channel.name} is offered by {taken} too")
+        found[channel.name], owner[channel.name] = channel, plugin
+    return found
+
+
+@frozen
+class DispatchReport:
+    """What one pass delivered, per channel: entries ``delivered``, due again
+    (``retry``) and ``dead`` (their attempts used up, or undeliverable).
+
+    Attributes:
+        channels: Per channel name, the count of each outcome.
+    """
+
+    channels: Mapping[str, Mapping[str, int]]
+
+    def _total(self, outcome: str) -> int:
+        return sum(counts.get(outcome, 0) for counts in self.channels.values())
+
+    @property
+    def delivered(self) -> int:
+        """Entries delivered to every recipient."""
+        return self._total("delivered")
+
+    @property
+    def retried(self) -> int:
+        """Entries that failed this time and are due again later."""
+        return self._total("retry")
+
+    @property
+    def dead(self) -> int:
+        """Entries that became dead letters."""
+        return self._total("dead")
+
+    @property
+    def entries(self) -> int:
+        """Entries attempted."""
+        return self.delivered + self.retried + self.dead
+
+
+class Dispatcher:
+    """Deliver outbox entries through channel plugins (see :doc:`/notifications`).
+
+    Built by :meth:`Engine.dispatcher <stageborging.Engine.dispatcher>`; one
+    :meth:`run_once` goes through what is due, each channel in a thread of its own,
+    and :meth:`run` repeats it until stopped.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        host: PluginHost,
+        templates: Mapping[str, MessageTemplate],
+        channels: Mapping[str, Channel],
+        streams: Callable[[str], Stream | None],
+        clock: Callable[[], datetime],
+        policy: RetryPolicy,
+        worker: str,
+    ) -> None:
+        self.store = store
+        self.host = host
+        self.templates = templates
+        self.channels = channels
+        self.policy = policy
+        self.worker = check_identifier("worker", worker)
+        self._streams = streams
+        self._clock = clock
+        self._log = get_logger().bind(worker=self.worker)
+
+    def run_once(self, limit: int = 1000) -> DispatchReport:
+        """Deliver what is due now, up to *limit* entries per channel: each channel in a
+        thread of its own, so that a slow one holds up no other."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidInput("limit", limit, "must be a whole number from 1")
+        counts: dict[str, Counter[str]] = {name: Counter() for name in self.channels}
+        threads = [
+            threading.Thread(
+                target=self._drain, args=(channel, limit, counts[name]),
+                name=f"stageborging-dispatch-{name}", daemon=True,
+            )
+            for name, channel in self.channels.items()
+        ]  # fmt: skip
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return DispatchReport({name: dict(found) for name, found in counts.items()})
+
+    def run(
+        self,
+        stop: threading.Event,
+        interval: float = 10.0,
+        on_pass: Callable[[DispatchReport], None] | None = None,
+    ) -> None:
+        """Deliver until *stop* is set: a pass, then (when it found nothing due) a wait
+        of *interval* seconds or until *stop*; *on_pass* is told of each pass that did
+        something."""
+        while not stop.is_set():
+            report = self.run_once()
+            if report.entries and on_pass is not None:
+                on_pass(report)
+            if not report.entries:
+                stop.wait(interval)
+
+    # -- one channel -------------------------------------------------------------------
+
+    def _drain(self, channel: Channel, limit: int, counts: Counter[str]) -> None:
+        for _ in range(limit):
+            now = self._clock()
+            lease = timedelta(seconds=self.policy.lease)
+            leased = self.store.lease_outbox(self.worker, now, lease, 1, channel.name)
+            if not leased:
+                return
+            try:
+                outcome = self._deliver(channel, leased[0], now + lease)
+            except Exception as exc:  # the store failed: stop this channel, keep the others
+                self._log.error("dispatch stopped", channel=channel.name, error=type(exc).__name__)
+                return
+            counts[outcome] += 1
+
+    def _deliver(self, channel: Channel, entry: OutboxEntry, lease_ends: datetime) -> str:
+        """Deliver *entry* to each recipient not yet reached; settle it; its outcome."""
+        note = entry.notification
+        template = self.templates.get(note.template)
+        if template is None:
+            return self._settle(entry, channel, [], "template.unknown", permanent=True)
+        if template.params - set(note.params):
+            return self._settle(entry, channel, [], "template.params", permanent=True)
+        stream = self._streams(entry.stream_id)
+        if stream is None:
+            return self._settle(entry, channel, [], "stream.unknown", permanent=True)
+        recipients = self.host.recipients(note.recipient_role, stream)
+        if not recipients:
+            return self._settle(entry, channel, [], "recipients.none")
+        reached = {
+            attempt.recipient
+            for attempt in self.store.deliveries(entry.key, 0, 10_000)
+            if attempt.outcome == "delivered" and attempt.recipient
+        }
+        results: list[tuple[str, str, str | None]] = []
+        for person in dict.fromkeys(recipients):
+            if person in reached:
+                continue
+            if self._clock() + timedelta(seconds=self.policy.timeout) > lease_ends:
+                break  # too little of the lease left: the rest at the next attempt
+            outcome, error = self._send(channel, entry, template, person)
+            results.append((person, outcome, error))
+        pending = [p for p in dict.fromkeys(recipients) if p not in reached]
+        done = {p for p, outcome, _ in results if outcome == "delivered"}
+        refused = [error for _, outcome, error in results if outcome == "refused"]
+        if refused:
+            return self._settle(entry, channel, results, refused[0], permanent=True)
+        if done >= set(pending):
+            return self._settle(entry, channel, results, None)
+        failed = [error for _, outcome, error in results if outcome != "delivered"]
+        return self._settle(entry, channel, results, failed[-1] if failed else "lease.short")
+
+    def _send(
+        self, channel: Channel, entry: OutboxEntry, template: MessageTemplate, person: str
+    ) -> Result:
+        """Write and send the message of *entry* to *person*."""
+        try:
+            contact = self.host.contact(person, channel.name)
+        except PluginError:
+            return "no_contact", "contact.failed"
+        if contact is None:
+            return "no_contact", "contact.none"
+        note = entry.notification
+        values = {**note.params, "name": contact.name, "link": contact.link}
+        subject, body = template.render(contact.language, values)
+        delivery = Delivery(
+            key=f"{entry.key}/{person}", entry=entry.key, kind=note.template,
+            channel=channel.name, stream_id=entry.stream_id, recipient=person,
+            role=note.recipient_role.value, params=note.params, contact=contact,
+            subject=subject, body=body, attempt=entry.attempts, created_at=entry.created_at,
+        )  # fmt: skip
+        return _call(channel, delivery, self.policy.timeout)
+
+    def _settle(
+        self,
+        entry: OutboxEntry,
+        channel: Channel,
+        results: list[tuple[str, str, str | None]],
+        error: str | None,
+        *,
+        permanent: bool = False,
+    ) -> str:
+        now = self._clock()
+        if error is None:
+            outcome, retry_at = "delivered", None
+        elif permanent or entry.attempts >= self.policy.attempts:
+            outcome, retry_at = "dead", None
+        else:
+            outcome, retry_at = "retry", self.policy.retry_at(entry.attempts, now)
+        held = self.store.settle_outbox(
+            entry.key, self.worker, now, delivered=outcome == "delivered", retry_at=retry_at,
+            error=error, dead=outcome == "dead", outcomes=results,
+        )  # fmt: skip
+        if not held:  # the lease ran out and another dispatcher took the entry over
+            self._log.warning("lease lost", channel=channel.name, attempt=entry.attempts)
+            return "retry"
+        self._log.info(
+            "delivery", channel=channel.name, kind=entry.notification.template,
+            outcome=outcome, error=error, attempt=entry.attempts,
+        )  # fmt: skip
+        return outcome
+
+
+def _call(channel: Channel, delivery: Delivery, timeout: float) -> Result:
+    """Call *channel* for *delivery* in a thread of its own; give up after *timeout*
+    (the thread is left to end by itself: a channel is told the timeout too)."""
+    box: list[Result] = []
+
+    def run() -> None:
+        try:
+            channel.deliver(delivery, timeout)
+            box.append(("delivered", None))
+        except DeliveryFailed as exc:
+            box.append(("refused" if exc.permanent else "failed", exc.code))
+        except Exception as exc:  # a channel's own failure: worth another try
+            box.append(("failed", _UNSAFE.sub("-", f"error.{type(exc).__name__}")[:128]))
+
+    thread = threading.Thread(target=run, name=f"stageborging-{channel.name}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return box[0] if box else ("failed", "channel.timeout")
