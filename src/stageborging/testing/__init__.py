@@ -20,7 +20,7 @@ block), :func:`notifications` (what plugins queued), :func:`assert_refused`,
 :func:`due_steps` and :func:`assert_escalated` (guidance: move the clock, ``tick``,
 and see what became due or was missed), :class:`KitContacts` and
 :class:`RecordingChannel` (delivery: an address book and a channel that keeps what
-it is handed), a
+it is handed), :class:`ChannelContract` (the tests every channel plugin should pass), a
 :class:`Journey` that drives internships along the lifecycles in small steps
 or as a whole story, and :class:`PluginContract`, a suite of tests every
 plugin should pass::
@@ -57,10 +57,12 @@ from ._delivery import KitContacts, RecordingChannel
 from ._journey import Cast, Journey, KitRegister, Step
 
 if TYPE_CHECKING:
+    from ._channel_contract import ChannelContract
     from ._contract import PluginContract
 
 __all__ = [
     "Cast",
+    "ChannelContract",
     "FakeClock",
     "Journey",
     "KitContacts",
@@ -89,4 +91,8 @@ def __getattr__(name: str) -> Any:
         from ._contract import PluginContract
 
         return PluginContract
+    if name == "ChannelContract":
+        from ._channel_contract import ChannelContract
+
+        return ChannelContract
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
