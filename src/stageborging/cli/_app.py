@@ -20,6 +20,7 @@ from ..core import LOGGER_NAME
 from ..exceptions import StageborgingError
 from ._audit import audit
 from ._demo import demo
+from ._dispatch import dispatch
 from ._events import events
 from ._guidance import due, guidance, tick
 from ._import import import_csv
@@ -100,6 +101,7 @@ for _command in (
     new_plugin,
     tick,
     due,
+    dispatch,
     guidance,
     keys,
     erase,

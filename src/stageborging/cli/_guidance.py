@@ -115,7 +115,8 @@ def due(
     Most urgent first. An overdue step (missed: the gap is recorded) stays here
     until it is done or no longer applies; a proposal until someone fires its
     trigger or dismisses it (stageborging guidance dismiss). --person asks the
-    recipients plugins who holds each role on each stream.
+    recipients plugins who holds each role on each stream. Notifications that
+    could not be delivered (dead letters) are counted first.
 
     Read-only: the database is never changed or migrated.
     """
@@ -126,9 +127,16 @@ def due(
         items = engine.due(now, role=role, person=person, within=within,
                            institution=institution, limit=limit)  # fmt: skip
         tz = engine.timezone
+        dead = len(engine.dead_letters()) if role is None and person is None else 0
+    letters = (f"{dead} notifications could not be delivered (dead letters): "
+               "stageborging dispatch --failed")  # fmt: skip
     if fmt == "json":
         click.echo(json.dumps([item.to_json() for item in items], indent=2))
+        if dead:
+            click.echo(f"warning: {letters}", err=True)
         return
+    if dead:
+        click.echo(letters)
     if not items:
         click.echo("nothing due")
         return

@@ -197,8 +197,8 @@ def registry(block: tuple[str, ...], config: Mapping[str, Any] | None) -> Regist
 
 
 #: The tables of a config file that hold no plugin's settings (the working days, the
-#: rejection-pattern statistics).
-OWN_TABLES = frozenset({"calendar", "patterns"})
+#: rejection-pattern statistics, the dispatcher's retries).
+OWN_TABLES = frozenset({"calendar", "patterns", "dispatch"})
 
 
 def warn_unmatched(
