@@ -76,14 +76,14 @@ stageborging documentation explains every hook.
 """
 
 _PLUGIN = '''\
-"""The {name} plugin: a check, a guidance step and a notification.
+"""The {name} plugin: a check, a guidance step and a notification with its message.
 
 stageborging finds this module through the entry point in pyproject.toml and
 registers it as the plugin "{name}". Every function marked @hookimpl
 implements the hook it is named after.
 """
 
-from stageborging import Finding, GuidanceStep, Notification, hookimpl
+from stageborging import Finding, GuidanceStep, MessageTemplate, Notification, hookimpl
 
 #: The name findings, events and the outbox show (the entry point's name, too).
 name = "{name}"
@@ -140,6 +140,22 @@ def stageborging_after_transition(event):
             recipient_role="coach",
             template="{package}.terminated",
             params={{"reason": event.data["reason"]}},
+        )
+    ]
+
+
+@hookimpl
+def stageborging_templates():
+    """The message of the notification above, in Dutch and English ({{reason}} is its
+    param; the recipient's {{name}} and the {{link}} into the host's system are added)."""
+    return [
+        MessageTemplate.framed(
+            "{package}.terminated",
+            subject={{"nl": "Stage beëindigd ({{reason}})", "en": "Internship ended ({{reason}})"}},
+            text={{
+                "nl": "De stage van uw student is beëindigd, reden: {{reason}}.",
+                "en": "Your student's internship was ended, reason: {{reason}}.",
+            }},
         )
     ]
 '''

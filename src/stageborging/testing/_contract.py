@@ -143,7 +143,8 @@ class PluginContract:
     def test_notifications_are_well_formed(
         self, contract_engine: tuple[Engine, FakeClock], caplog: pytest.LogCaptureFixture
     ) -> None:
-        """The notification hooks never fail: what they return is notifications, queued."""
+        """The notification hooks never fail: what they return is notifications, queued,
+        each of a kind with a template whose placeholders its params fill."""
         engine, clock = contract_engine
         caplog.set_level(logging.WARNING, logger="stageborging")
         Journey(engine, clock).run()
@@ -152,7 +153,15 @@ class PluginContract:
             f"{getattr(r, 'hook', '?')}: {getattr(r, 'error', '?')}" for r in skipped
         )
         for entry in engine.notifications(pending=False):
-            assert isinstance(entry.notification, Notification)
+            note = entry.notification
+            assert isinstance(note, Notification)
+            template = engine.templates.get(note.template)
+            assert template is not None, (
+                f"the notification kind {note.template} has no template: give one in Dutch "
+                "and English (stageborging_templates), or it is a dead letter when delivered"
+            )
+            missing = sorted(template.params - set(note.params))
+            assert not missing, f"{note.template}: the template fills in {missing}, not given"
         assert_intact(engine)
 
     def test_never_sees_free_text(
