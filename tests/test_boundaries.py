@@ -1037,3 +1037,166 @@ def test_safeguarding_entry_points_raise_only_library_errors_and_write_nothing(
         "run_cascades": lambda: engine.run_cascades(a[0]),
     }  # fmt: skip
     refuses_cleanly(path, calls[entry])
+
+
+@FUZZ
+@given(
+    entry=st.sampled_from(
+        ["settle_outbox", "replay_outbox", "deliveries", "outbox_entry", "retry_dead_letter",
+         "engine_deliveries", "dispatcher", "dispatch"]
+    ),
+    position=st.integers(0, 7),
+    value=HOSTILE,
+)  # fmt: skip
+def test_delivery_raises_only_library_errors_and_writes_nothing(
+    fuzzed: tuple[Engine, str, str], entry: str, position: int, value: Any
+) -> None:
+    """Delivery's store calls and the engine's, one hostile argument at a time."""
+    engine, path, _ = fuzzed
+    store = engine.store
+    good: dict[str, list[Any]] = {
+        "settle_outbox": [
+            "s-1:2:p:0",
+            "w-1",
+            NOW,
+            False,
+            None,
+            "smtp.550",
+            True,
+            [("coach-1", "refused", "smtp.550")],
+        ],  # fmt: skip
+        "replay_outbox": ["s-1:2:p:0", NOW, "po-1"],
+        "deliveries": ["s-1:2:p:0", 0, 10],
+        "outbox_entry": ["s-1:2:p:0"],
+        "retry_dead_letter": ["s-1:2:p:0", "po-1"],
+        "engine_deliveries": ["s-1:2:p:0"],
+        "dispatcher": [["email"], None, "w-1"],
+        "dispatch": [["email"], None, 10],
+    }
+    arguments = good[entry]
+    arguments[position % len(arguments)] = value
+    calls: dict[str, Callable[[], object]] = {
+        "settle_outbox": lambda: store.settle_outbox(
+            *arguments[:3],
+            delivered=arguments[3],
+            retry_at=arguments[4],
+            error=arguments[5],
+            dead=arguments[6],
+            outcomes=arguments[7],
+        ),  # fmt: skip
+        "replay_outbox": lambda: store.replay_outbox(*arguments),
+        "deliveries": lambda: store.deliveries(*arguments),
+        "outbox_entry": lambda: store.outbox_entry(*arguments),
+        "retry_dead_letter": lambda: engine.retry_dead_letter(arguments[0], by=arguments[1]),
+        "engine_deliveries": lambda: engine.deliveries(*arguments),
+        "dispatcher": lambda: engine.dispatcher(
+            channels=arguments[0], policy=arguments[1], worker=arguments[2]
+        ),
+        "dispatch": lambda: engine.dispatch(
+            channels=arguments[0], policy=arguments[1], limit=arguments[2]
+        ),
+    }
+    refuses_cleanly(path, calls[entry])
+
+
+@FUZZ
+@given(
+    kind=st.sampled_from(["contact", "template", "policy"]),
+    field=st.integers(0, 3),
+    value=HOSTILE,
+)
+def test_delivery_values_raise_only_library_errors(kind: str, field: int, value: Any) -> None:
+    """Contacts, templates and policies refuse any bad value with InvalidInput naming it;
+    a contact's error never quotes the value."""
+    from stageborging import Contact, InvalidInput, MessageTemplate, RetryPolicy
+
+    good: dict[str, list[Any]] = {
+        "contact": ["a@school.example", "Ann", "https://sis.example/1", "en"],
+        "template": ["local.x", {"nl": "a", "en": "b"}, {"nl": "c", "en": "d"}, None],
+        "policy": [3, None, 5, 60],
+    }
+    arguments = good[kind]
+    arguments[field % len(arguments)] = value
+    try:
+        if kind == "contact":
+            Contact(*arguments)
+        elif kind == "template":
+            MessageTemplate(*arguments[:3])
+        else:
+            attempts, _, timeout, lease = arguments
+            RetryPolicy(attempts=attempts, timeout=timeout, lease=lease)
+    except InvalidInput as exc:
+        if kind == "contact" and exc.field != "language" and isinstance(value, str) and value:
+            assert value not in str(exc)
+    except Exception as exc:  # pragma: no cover - the failure this test exists for
+        pytest.fail(f"a raw {type(exc).__name__} escaped: {exc!r}"[:300])
+
+
+class DeliveryAnswers:
+    """A plugin whose contact, channels and templates are whatever the test says."""
+
+    name = "test-delivery-answers"
+
+    def __init__(self, hook: str, answer: Callable[[], Any]) -> None:
+        self.hook, self.answer = hook, answer
+
+    def _give(self, hook: str, default: Any) -> Any:
+        return self.answer() if self.hook == hook else default
+
+    @hookimpl
+    def stageborging_recipients(self) -> Any:
+        return self._give("recipients", ["coach-1"])
+
+    @hookimpl
+    def stageborging_contact(self) -> Any:
+        from stageborging import Contact
+
+        return self._give("contact", Contact("c@school.example", "C", "https://sis.example/c"))
+
+    @hookimpl
+    def stageborging_channels(self) -> Any:
+        from stageborging.testing import RecordingChannel
+
+        return self._give("channels", [RecordingChannel()])
+
+    @hookimpl
+    def stageborging_after_transition(self) -> Any:
+        return [Notification("email", "coach", "guidance.missed", {"step": "s", "due": "d"})]
+
+
+@FUZZ
+@given(answer=ANSWERS, hook=st.sampled_from(["recipients", "contact", "channels", "templates"]))
+def test_whatever_delivery_plugins_answer_only_library_errors_escape(
+    tmp_path_factory: pytest.TempPathFactory, answer: Callable[[], Any], hook: str
+) -> None:
+    """Recipients, contacts, channels and templates of any shape: refused at start-up with
+    a PluginError, or a recorded outcome; never a raw exception, never a lost entry."""
+    path = tmp_path_factory.mktemp("delivery") / "delivery.db"
+    plugin = DeliveryAnswers(hook, answer)
+    if hook == "templates":
+
+        class Gives:
+            name = "test-gives-templates"
+
+            @hookimpl
+            def stageborging_templates(self) -> Any:
+                return answer()
+
+        try:
+            Engine(path, plugins=[Gives()]).close()
+        except StageborgingError:
+            return
+        return
+    with Engine(path, plugins=[plugin], clock=FakeClock()) as engine:
+        sid = engine.open("mbo_bpv", actor=PLACEMENT_OFFICE, data=mbo_details()).stream_id
+        engine.fire(sid, "begin_search", actor=STUDENT)
+        try:
+            engine.dispatch()
+        except StageborgingError:
+            assert hook == "channels"  # a malformed channel stops the dispatcher at start
+            return
+        except Exception as exc:  # pragma: no cover - the failure this test exists for
+            pytest.fail(f"a raw {type(exc).__name__} escaped: {exc!r}"[:300])
+        [entry] = engine.notifications(pending=False)
+        assert entry.attempts == 1 or hook == "channels"  # tried, and its outcome kept
+        assert engine.verify().ok

@@ -409,3 +409,19 @@ def test_no_address_name_link_or_text_is_logged(
         for secret in (contact.address, contact.name, contact.link):
             assert secret not in caplog.text
     assert "internship moved" not in caplog.text
+
+
+def test_an_engine_bound_to_an_institution_delivers_only_its_own(db: str, clock: FakeClock) -> None:
+    keys = {}
+    for school in ("roc-a", "roc-b"):
+        with Engine(db, plugins=[Tells()], clock=clock, institution=school) as engine:
+            keys[school] = moved(engine)
+    channel = RecordingChannel()
+    plugins = [Moved(), book({"coach": ["coach-en"]}), channel.plugin()]
+    with Engine(db, plugins=plugins, clock=clock, institution="roc-a") as engine:
+        assert engine.dispatch().delivered == 1
+        with pytest.raises(InvalidInput, match="no outbox entry has this key"):
+            engine.deliveries(keys["roc-b"][0])
+    assert [d.entry for d in channel.delivered] == keys["roc-a"]
+    with Engine(db, clock=clock) as engine:
+        assert [e.key for e in engine.notifications()] == keys["roc-b"]

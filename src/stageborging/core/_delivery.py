@@ -121,6 +121,20 @@ def _kind(value: object) -> str:
     return check_identifier("kind", value)
 
 
+def _texts(part: str, value: object) -> FrozenMap:
+    if not isinstance(value, Mapping):
+        raise InvalidInput(part, value, f"must map each of {', '.join(LANGUAGES)} to a text")
+    return FrozenMap(value)
+
+
+def _subject(value: object) -> FrozenMap:
+    return _texts("subject", value)
+
+
+def _body(value: object) -> FrozenMap:
+    return _texts("body", value)
+
+
 @frozen
 class MessageTemplate:
     """The message of one notification kind, in Dutch and English.
@@ -137,8 +151,8 @@ class MessageTemplate:
     """
 
     kind: str = field(converter=_kind)
-    subject: Mapping[str, str] = field(converter=FrozenMap)
-    body: Mapping[str, str] = field(converter=FrozenMap)
+    subject: Mapping[str, str] = field(converter=_subject)
+    body: Mapping[str, str] = field(converter=_body)
     #: The names its texts fill in (params, ``name`` and ``link``).
     fields: frozenset[str] = field(init=False)
 

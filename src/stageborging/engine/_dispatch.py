@@ -48,7 +48,8 @@ class Deliveries:
         policy: RetryPolicy | None = None,
         worker: str | None = None,
     ) -> Dispatcher:
-        """A dispatcher delivering this database's outbox through the channel plugins.
+        """A dispatcher delivering this database's outbox through the channel plugins
+        (of this engine's institution only, when it is bound to one).
 
         Args:
             channels: The names of the channels to deliver (all the plugins offer, by
@@ -78,6 +79,7 @@ class Deliveries:
         return Dispatcher(
             self.store, self._plugins, self.registry.templates, offered, self._stream_or_none,
             self._utc_now, policy, worker_id() if worker is None else worker,
+            self._pipeline.institution,
         )  # fmt: skip
 
     def dispatch(

@@ -113,6 +113,7 @@ class Dispatcher:
         clock: Callable[[], datetime],
         policy: RetryPolicy,
         worker: str,
+        institution: str | None = None,
     ) -> None:
         self.store = store
         self.host = host
@@ -122,6 +123,7 @@ class Dispatcher:
         self.worker = check_identifier("worker", worker)
         self._streams = streams
         self._clock = clock
+        self._institution = institution
         self._log = get_logger().bind(worker=self.worker)
 
     def run_once(self, limit: int = 1000) -> DispatchReport:
@@ -165,7 +167,9 @@ class Dispatcher:
         for _ in range(limit):
             now = self._clock()
             lease = timedelta(seconds=self.policy.lease)
-            leased = self.store.lease_outbox(self.worker, now, lease, 1, channel.name)
+            leased = self.store.lease_outbox(
+                self.worker, now, lease, 1, channel.name, self._institution
+            )
             if not leased:
                 return
             try:

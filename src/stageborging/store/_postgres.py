@@ -964,11 +964,12 @@ class PostgresStore:
         lease_for: timedelta,
         limit: int,
         channel: str | None = None,
+        institution: str | None = None,
     ) -> list[OutboxEntry]:
         """Lease pending entries to *owner* (see :class:`Store`); concurrent leases skip
         the rows another lease is taking (``FOR UPDATE SKIP LOCKED``)."""
         statement, params = lease_statement(
-            owner, now, lease_for, limit, channel, "FOR UPDATE SKIP LOCKED"
+            owner, now, lease_for, limit, channel, "FOR UPDATE SKIP LOCKED", institution
         )
         rows = self._write(lambda conn: conn.execute(pg_style(statement), params).fetchall())
         return [outbox_entry(row[1:]) for row in sorted(rows)]

@@ -464,6 +464,7 @@ class Store(Protocol):
         lease_for: timedelta,
         limit: int,
         channel: str | None = None,
+        institution: str | None = None,
     ) -> list[OutboxEntry]:
         """Lease up to *limit* pending entries to *owner* until ``now + lease_for``.
 
@@ -472,7 +473,7 @@ class Store(Protocol):
         time (if any) has come and no lease on it runs at *now*, so two live workers
         never hold the same entry, and one whose worker died is leased again once its
         lease expires. Each lease counts as an attempt. Oldest first; of one
-        *channel* or all.
+        *channel* or all; of *institution*'s streams or all ("" for those of none).
         """
 
     def settle_outbox(

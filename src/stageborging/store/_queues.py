@@ -63,7 +63,8 @@ LEASE_OUTBOX = (
     "UPDATE outbox SET leased_by = ?, leased_until = ?, attempts = attempts + 1 "
     "WHERE id IN (SELECT id FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL "
     "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
-    "AND (leased_until IS NULL OR leased_until <= ?) {channel} ORDER BY id LIMIT ? {lock}) "
+    "AND (leased_until IS NULL OR leased_until <= ?) {channel}{institution} "
+    "ORDER BY id LIMIT ? {lock}) "
     f"RETURNING id, {OUTBOX_COLUMNS}"
 )
 #: The longest lease, in seconds (a day): a longer one is a mistake, not a plan.
@@ -210,7 +211,13 @@ def check_deadlines(deadlines: object) -> list[tuple[object, ...]]:
 
 
 def lease_statement(
-    owner: object, now: object, lease_for: object, limit: object, channel: object, lock: str
+    owner: object,
+    now: object,
+    lease_for: object,
+    limit: object,
+    channel: object,
+    lock: str,
+    institution: object = None,
 ) -> tuple[str, tuple[object, ...]]:
     """The qmark statement of a lease and its parameters, else InvalidInput naming the
     argument; *lock* is what the backend adds to the row selection."""
@@ -223,7 +230,12 @@ def lease_statement(
     limit = check_count("limit", limit, 1)
     assert isinstance(now, datetime)  # checked by check_moment
     until = rfc3339(now + lease_for)
-    statement = LEASE_OUTBOX.format(channel="" if channel is None else "AND channel = ?", lock=lock)
-    if channel is None:
-        return statement, (owner, until, start, start, limit)
-    return statement, (owner, until, start, start, check_identifier("channel", channel), limit)
+    params: list[object] = [owner, until, start, start]
+    narrow = {"channel": "", "institution": ""}
+    if channel is not None:
+        narrow["channel"] = " AND channel = ?"
+        params.append(check_identifier("channel", channel))
+    if institution is not None:
+        narrow["institution"] = " AND stream_id IN (SELECT id FROM streams WHERE institution = ?)"
+        params.append(check_institution(institution))
+    return LEASE_OUTBOX.format(lock=lock, **narrow), (*params, limit)

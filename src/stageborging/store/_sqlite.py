@@ -956,9 +956,10 @@ class SQLiteStore:
         lease_for: timedelta,
         limit: int,
         channel: str | None = None,
+        institution: str | None = None,
     ) -> list[OutboxEntry]:
         """Lease pending entries to *owner* (see :class:`Store`); one writer at a time."""
-        statement, params = lease_statement(owner, now, lease_for, limit, channel, "")
+        statement, params = lease_statement(owner, now, lease_for, limit, channel, "", institution)
         rows = self._write(lambda conn: conn.execute(statement, params).fetchall())
         return [outbox_entry(row[1:]) for row in sorted(rows)]
 
