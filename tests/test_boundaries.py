@@ -1064,7 +1064,7 @@ def test_delivery_raises_only_library_errors_and_writes_nothing(
             "smtp.550",
             True,
             [("coach-1", "refused", "smtp.550")],
-        ],  # fmt: skip
+        ],
         "replay_outbox": ["s-1:2:p:0", NOW, "po-1"],
         "deliveries": ["s-1:2:p:0", 0, 10],
         "outbox_entry": ["s-1:2:p:0"],
@@ -1083,7 +1083,7 @@ def test_delivery_raises_only_library_errors_and_writes_nothing(
             error=arguments[5],
             dead=arguments[6],
             outcomes=arguments[7],
-        ),  # fmt: skip
+        ),
         "replay_outbox": lambda: store.replay_outbox(*arguments),
         "deliveries": lambda: store.deliveries(*arguments),
         "outbox_entry": lambda: store.outbox_entry(*arguments),
