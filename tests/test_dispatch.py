@@ -425,3 +425,19 @@ def test_an_engine_bound_to_an_institution_delivers_only_its_own(db: str, clock:
     assert [d.entry for d in channel.delivered] == keys["roc-a"]
     with Engine(db, clock=clock) as engine:
         assert [e.key for e in engine.notifications()] == keys["roc-b"]
+
+
+def test_every_dead_letter_of_a_channel_is_retried_at_once(db: str, clock: FakeClock) -> None:
+    channel = RecordingChannel(failures=[("smtp.550", True)] * 3)
+    with engine_with(db, clock, book({"coach": ["coach-en"]}), channel.plugin()) as engine:
+        keys = moved(engine, 3)
+        assert engine.dispatch().dead == 3
+        assert engine.retry_dead_letters(by="po-1", channel="webhook") == ()
+        assert engine.retry_dead_letters(by="po-1", kind="other.kind") == ()
+        retried = engine.retry_dead_letters(by="po-1", channel="email")
+        assert sorted(e.key for e in retried) == sorted(keys)
+        assert engine.dead_letters() == ()
+        assert engine.dispatch().delivered == 3
+        with pytest.raises(InvalidInput) as caught:
+            engine.retry_dead_letters(channel="e mail")
+        assert caught.value.field == "channel"

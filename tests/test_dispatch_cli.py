@@ -137,6 +137,12 @@ def test_dead_letters_are_listed_counted_and_retried_by_hand(
                                  "--config", str(fixed)])  # fmt: skip
     assert twice.exit_code == 2
     assert "was delivered at" in twice.output
+    every = runner.invoke(main, ["dispatch", "--db", str(db), "--retry", "all",
+                                 "--channel", "email", "--config", str(fixed)])  # fmt: skip
+    assert every.stdout == "1 dead letters are pending again\n"
+    assert runner.invoke(main, ["dispatch", "--db", str(db), "--failed"]).stdout == (
+        "no dead letters\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -62,8 +62,9 @@ def policy_of(config: dict[str, Any] | None) -> tuple[RetryPolicy, dict[str, Any
               help="Keep delivering until stopped (SIGTERM, Ctrl-C): for a service.")  # fmt: skip
 @click.option("--failed", "mode", flag_value="failed",
               help="List the dead letters: the entries that could not be delivered.")  # fmt: skip
-@click.option("--retry", "retry", metavar="KEY",
-              help="Make the dead letter KEY pending again (after fixing its cause).")  # fmt: skip
+@click.option("--retry", "retry", metavar="KEY|all",
+              help="Make the dead letter KEY pending again (after fixing its cause); 'all': "
+                   "every dead letter (of the --channel given).")  # fmt: skip
 @click.option("--by", default="operator", show_default=True, metavar="ID",
               help="Who retries (recorded with --retry).")  # fmt: skip
 @click.option("--channel", "channels", multiple=True, metavar="NAME",
@@ -102,6 +103,11 @@ def dispatch(
     policy, rest = policy_of(config)
     if retry is not None:
         with configured_engine(db, block, rest) as engine:
+            if retry == "all":
+                found = [engine.retry_dead_letters(by=by, channel=name)
+                         for name in channels or (None,)]  # fmt: skip
+                click.echo(f"{sum(map(len, found))} dead letters are pending again")
+                return
             entry = engine.retry_dead_letter(retry, by=by)
         click.echo(f"{printable(entry.key)} is pending again: the next dispatch delivers it")
         return

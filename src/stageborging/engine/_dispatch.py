@@ -123,6 +123,29 @@ class Deliveries:
         self.store.replay_outbox(key, self._utc_now(), by)
         return self._entry(key)
 
+    def retry_dead_letters(
+        self, *, by: str = "operator", channel: str | None = None, kind: str | None = None
+    ) -> tuple[OutboxEntry, ...]:
+        """Make every dead letter (of *channel*, of *kind*, when given) pending again, as
+        :meth:`retry_dead_letter` does one: after a fault that hit many (a server down
+        all night, a wrong setting). Returns the entries retried.
+
+        Raises:
+            InvalidInput: *by*, *channel* or *kind* is not a well-formed code.
+        """
+        check_identifier("by", by)
+        for name, value in (("channel", channel), ("kind", kind)):
+            if value is not None:
+                check_identifier(name, value)
+        chosen = [
+            entry.key
+            for entry in self.dead_letters()
+            if channel in (None, entry.notification.channel)
+            and kind in (None, entry.notification.template)
+        ]
+        now = self._utc_now()
+        return tuple(self._entry(key) for key in chosen if self.store.replay_outbox(key, now, by))
+
     def deliveries(self, key: str) -> tuple[DeliveryAttempt, ...]:
         """What every attempt at the outbox entry *key* came to, in order: per recipient
         (``delivered``, ``failed``, ``refused``, ``no_contact``) and for the entry

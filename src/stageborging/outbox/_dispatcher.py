@@ -193,11 +193,7 @@ class Dispatcher:
         recipients = self.host.recipients(note.recipient_role, stream)
         if not recipients:
             return self._settle(entry, channel, [], "recipients.none")
-        reached = {
-            attempt.recipient
-            for attempt in self.store.deliveries(entry.key, 0, 10_000)
-            if attempt.outcome == "delivered" and attempt.recipient
-        }
+        reached = self._reached(entry)
         results: list[tuple[str, str, str | None]] = []
         for person in dict.fromkeys(recipients):
             if person in reached:
@@ -215,6 +211,16 @@ class Dispatcher:
             return self._settle(entry, channel, results, None)
         failed = [error for _, outcome, error in results if outcome != "delivered"]
         return self._settle(entry, channel, results, failed[-1] if failed else "lease.short")
+
+    def _reached(self, entry: OutboxEntry) -> set[str]:
+        """The recipients an earlier attempt at *entry* delivered to."""
+        if entry.attempts == 1 and entry.last_error is None:
+            return set()  # its first attempt: no earlier one to read
+        return {
+            attempt.recipient
+            for attempt in self.store.deliveries(entry.key, 0, 10_000)
+            if attempt.outcome == "delivered" and attempt.recipient
+        }
 
     def _send(
         self, channel: Channel, entry: OutboxEntry, template: MessageTemplate, person: str

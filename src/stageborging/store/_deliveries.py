@@ -24,17 +24,23 @@ __all__ = [
 ]
 
 
+class _Cursor(Protocol):
+    def executemany(self, statement: Any, params: Any, /) -> Any: ...
+
+
 class _Connection(Protocol):
     """What both backends' connections offer that a settlement uses."""
 
     def execute(self, statement: Any, params: Any = ..., /) -> Any: ...
+
+    def cursor(self) -> _Cursor: ...
 
 
 ATTEMPT_COLUMNS = "id, key, attempt, recipient, outcome, error, at, worker"
 #: One attempt's outcome, numbered as the entry's attempts are (the lease counted it).
 RECORD_ATTEMPT = (
     "INSERT INTO deliveries (key, attempt, recipient, outcome, error, at, worker) "
-    "SELECT key, attempts, ?, ?, ?, ?, ? FROM outbox WHERE key = ?"
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 #: Only the worker whose lease is current settles: a lease taken over is not its own.
 _HELD = (
@@ -46,6 +52,8 @@ _SETTLE = {
     "retry": f"UPDATE outbox SET next_attempt_at = ?, last_error = ?, leased_until = NULL {_HELD}",
     "dead": f"UPDATE outbox SET dead_at = ?, last_error = ?, leased_until = NULL {_HELD}",
 }
+#: What a settlement returns: the attempt it settles (0 rows when the lease was not held).
+_RETURNING = " RETURNING attempts"
 #: A dead letter made pending again: its attempts start over, due at once.
 REPLAY = (
     "UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = NULL, "
@@ -73,14 +81,15 @@ def settlement(
     statements to the backend's placeholders."""
     statement, params, outcome = _settle_statement(key, owner, at, delivered, retry_at, error, dead)
     stamp = check_moment("at", at)
-    rows: list[tuple[object, ...]] = [(*row, stamp, owner, key) for row in check_outcomes(outcomes)]
-    rows.append(("", outcome, None if outcome == "delivered" else error, stamp, owner, key))
+    rows: list[tuple[object, ...]] = [*check_outcomes(outcomes)]
+    rows.append(("", outcome, None if outcome == "delivered" else error))
 
     def work(conn: _Connection) -> bool:
-        if conn.execute(style(statement), params).rowcount != 1:
+        settled = conn.execute(style(statement + _RETURNING), params).fetchone()
+        if settled is None:
             return False
-        for row in rows:
-            conn.execute(style(RECORD_ATTEMPT), row)
+        values = [(key, settled[0], *row, stamp, owner) for row in rows]
+        conn.cursor().executemany(style(RECORD_ATTEMPT), values)
         return True
 
     return work
@@ -98,7 +107,7 @@ def replaying(
     def work(conn: _Connection) -> bool:
         if conn.execute(style(REPLAY), (key,)).rowcount != 1:
             return False
-        conn.execute(style(RECORD_ATTEMPT), ("", "replayed", None, stamp, by, key))
+        conn.execute(style(RECORD_ATTEMPT), (key, 0, "", "replayed", None, stamp, by))
         return True
 
     return work
