@@ -115,3 +115,17 @@ def test_bench_monitor_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> No
     out = capsys.readouterr().out
     assert "sqlite monitor / floor:" in out
     assert "suppression of a 200 x 10 table:" in out
+
+
+def test_bench_dispatch_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    """A tiny run of bench_dispatch prints its figures (SQLite; PostgreSQL where configured)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_dispatch
+
+        assert bench_dispatch.main(["--entries", "20"]) == 0
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    out = capsys.readouterr().out
+    assert "sqlite dispatch / floor (time):" in out
+    assert "sqlite three dispatchers:" in out

@@ -78,8 +78,9 @@ class Contact:
     shows only the language.
 
     Attributes:
-        address: Where the channel sends (an e-mail address; for a webhook, whatever the
-            receiver keys on): one printable line.
+        address: Where the channel sends (an e-mail address, a phone number): one
+            printable line. A channel that sends to a fixed endpoint (the webhook's URL)
+            does not use it, though the contact plugin must still give one.
         language: The recipient's language, ``nl`` (the default) or ``en``.
         name: The display name a message greets (one printable line).
         link: The deep link into the host's system (``https://…``).

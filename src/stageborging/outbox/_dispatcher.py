@@ -36,6 +36,9 @@ __all__ = ["DispatchReport", "Dispatcher", "channels_of", "worker_id"]
 #: What one recipient's attempt came to: (outcome, error code or None).
 Result = tuple[str, str | None]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._:-]")
+#: Seconds the dispatcher waits beyond the timeout it gives a channel, so that a channel
+#: keeping to it reports its own failure (``http.timeout``) before ``channel.timeout``.
+GRACE = 1.0
 
 
 def worker_id() -> str:
@@ -198,7 +201,7 @@ class Dispatcher:
         for person in dict.fromkeys(recipients):
             if person in reached:
                 continue
-            if self._clock() + timedelta(seconds=self.policy.timeout) > lease_ends:
+            if self._clock() + timedelta(seconds=self.policy.timeout + GRACE) > lease_ends:
                 break  # too little of the lease left: the rest at the next attempt
             outcome, error = self._send(channel, entry, template, person)
             results.append((person, outcome, error))
@@ -274,8 +277,9 @@ class Dispatcher:
 
 
 def _call(channel: Channel, delivery: Delivery, timeout: float) -> Result:
-    """Call *channel* for *delivery* in a thread of its own; give up after *timeout*
-    (the thread is left to end by itself: a channel is told the timeout too)."""
+    """Call *channel* for *delivery* in a thread of its own; give up a :data:`GRACE`
+    after *timeout* (the thread is left to end by itself: a channel is told the timeout
+    and keeps to it)."""
     box: list[Result] = []
 
     def run() -> None:
@@ -289,5 +293,5 @@ def _call(channel: Channel, delivery: Delivery, timeout: float) -> Result:
 
     thread = threading.Thread(target=run, name=f"stageborging-{channel.name}", daemon=True)
     thread.start()
-    thread.join(timeout)
+    thread.join(timeout + GRACE)
     return box[0] if box else ("failed", "channel.timeout")

@@ -59,15 +59,16 @@ class RetryPolicy:
             strategy (``tenacity.wait_exponential(multiplier=60, max=21600) +
             tenacity.wait_random(0, 60)`` by default: 1, 2, 4 … minutes, at most six
             hours, each plus up to a minute of jitter).
-        timeout: Seconds one channel call may take before the attempt counts as failed
-            (``channel.timeout``); the channel is given it too (30 by default).
+        timeout: Seconds one channel call may take (30 by default): the channel is given
+            it, and the dispatcher stops waiting a second after it (the attempt then
+            counts as ``channel.timeout``).
         lease: Seconds an entry is leased to a dispatcher: if it dies, another one
             takes the entry over once the lease ends (300 by default). A delivery is
-            not started with less than *timeout* of the lease left.
+            not started with less than *timeout* and a second of the lease left.
 
     Raises:
         InvalidInput: a value is out of range (naming it), or the lease is shorter
-            than the timeout.
+            than the timeout and a second.
     """
 
     attempts: int = field(default=8, converter=_attempts)
@@ -76,8 +77,8 @@ class RetryPolicy:
     lease: float = field(default=300.0, converter=_lease)
 
     def __attrs_post_init__(self) -> None:
-        if self.lease < self.timeout:
-            raise InvalidInput("lease", self.lease, "must be at least the timeout")
+        if self.lease < self.timeout + 1:
+            raise InvalidInput("lease", self.lease, "must be at least the timeout and a second")
 
     def retry_at(self, attempt: int, now: datetime) -> datetime:
         """When an entry whose *attempt*-th attempt failed at *now* is tried again."""

@@ -401,9 +401,9 @@ class PluginHost:
     def _collected(self, hook: str, accept: Accept) -> list[tuple[str, Any]]:
         found: list[tuple[str, Any]] = []
         for answer in self.call(hook, {}, accept):
-            if answer.error is not None:
+            if answer.error is not None:  # chained: a plugin's InvalidInput keeps its field
                 raise PluginError(
                     answer.plugin.name, f"{hook} failed: {answer.error_type}: {answer.error}"
-                )
+                ) from answer.error
             found += [(answer.plugin.name, item) for item in answer.value or ()]
         return found
