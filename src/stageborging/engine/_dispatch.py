@@ -12,14 +12,15 @@ from ..core import (
     MessageTemplate,
     OutboxEntry,
     Stream,
-    StreamNotFound,
     check_identifier,
     check_identifiers,
+    freeze,
 )
 from ..outbox import Dispatcher, DispatchReport, RetryPolicy, channels_of, worker_id
 from ..pluginhost import PluginHost
 from ..store import Store
 from ._pipeline import Pipeline
+from ._records import stream_of
 from ._registry import Registry
 
 __all__ = ["Deliveries"]
@@ -32,9 +33,6 @@ class Deliveries:
     _plugins: PluginHost
     registry: Registry
     store: Store
-
-    def stream(self, stream_id: str) -> Stream:  # Reads'
-        raise NotImplementedError  # pragma: no cover
 
     @property
     def templates(self) -> Mapping[str, MessageTemplate]:
@@ -175,7 +173,9 @@ class Deliveries:
         return self._pipeline.moment().utc
 
     def _stream_or_none(self, stream_id: str) -> Stream | None:
-        try:
-            return self.stream(stream_id)
-        except StreamNotFound:
+        """The stream as the recipients plugins see it (read-only), if this engine may
+        see it."""
+        row = self._pipeline.visible(self.store.read_stream(stream_id))
+        if row is None:
             return None
+        return stream_of(row, freeze(self._pipeline.facts.facts(row)))
