@@ -441,3 +441,107 @@ def test_every_dead_letter_of_a_channel_is_retried_at_once(db: str, clock: FakeC
         with pytest.raises(InvalidInput) as caught:
             engine.retry_dead_letters(channel="e mail")
         assert caught.value.field == "channel"
+
+
+class Cancels(RecordingChannel):
+    def deliver(self, delivery: Any, timeout: float) -> None:
+        import asyncio
+
+        raise asyncio.CancelledError(f"cancelled while sending to {delivery.contact.address}")
+
+
+class BadCode(RecordingChannel):
+    def deliver(self, delivery: Any, timeout: float) -> None:
+        from stageborging import DeliveryFailed
+
+        raise DeliveryFailed(f"refused {delivery.contact.address}", permanent=True)
+
+
+@pytest.mark.parametrize(
+    ("channel", "outcome", "error"),
+    [(Cancels(), "retry", "error.CancelledError"), (BadCode(), "dead", "channel.bad_code")],
+)
+def test_whatever_a_channel_raises_is_an_outcome_that_names_no_one(
+    db: str,
+    clock: FakeClock,
+    capfd: pytest.CaptureFixture[str],
+    channel: RecordingChannel,
+    outcome: str,
+    error: str,
+) -> None:
+    with engine_with(db, clock, book({"coach": ["coach-en"]}), channel.plugin()) as engine:
+        [key] = moved(engine)
+        report = engine.dispatch(policy=FAST)
+        assert report.channels["email"] == {outcome: 1}
+        assert engine.notifications()[0].last_error == error
+        assert [a.error for a in engine.deliveries(key)] == [error, error]
+    captured = capfd.readouterr()
+    assert "en@school" not in captured.out + captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_a_channel_whose_calls_hang_is_skipped_once_too_many_still_hang(
+    db: str, clock: FakeClock
+) -> None:
+    import threading
+
+    from stageborging.outbox._dispatcher import MAX_STUCK
+
+    release = threading.Event()
+
+    class Hangs(RecordingChannel):
+        def deliver(self, delivery: Any, timeout: float) -> None:
+            release.wait(60)  # ignores its timeout
+
+    policy = RetryPolicy(attempts=3, timeout=0.1, lease=60)
+    hangs = Hangs()
+    try:
+        with engine_with(db, clock, book({"coach": ["coach-en"]}), hangs.plugin()) as engine:
+            moved(engine, MAX_STUCK + 2)
+            dispatcher = engine.dispatcher(policy=policy)
+            assert dispatcher.run_once().retried == MAX_STUCK
+            assert dispatcher.run_once().entries == 0  # skipped while they still hang
+            untried = [e for e in engine.notifications() if e.attempts == 0]
+            assert len(untried) == 2
+    finally:
+        release.set()
+
+
+def test_a_stopped_dispatcher_finishes_the_recipient_in_hand_and_leaves_the_rest(
+    db: str, clock: FakeClock
+) -> None:
+    import threading
+
+    stop = threading.Event()
+
+    class StopsAfterOne(RecordingChannel):
+        def deliver(self, delivery: Any, timeout: float) -> None:
+            super().deliver(delivery, timeout)
+            stop.set()  # SIGTERM arrives while the first recipient is sent
+
+    channel = StopsAfterOne()
+    with engine_with(db, clock, book(), channel.plugin()) as engine:
+        moved(engine)
+        engine.dispatcher().run(stop, interval=0.01)
+        [entry] = engine.notifications()
+        assert (entry.last_error, entry.next_attempt_at) == ("dispatch.stopped", None)
+        assert len(channel.delivered) == 1
+        assert engine.dispatch().delivered == 1  # the next dispatcher: the rest, at once
+    assert sorted(d.recipient for d in channel.delivered) == ["coach-en", "coach-nl"]
+
+
+def test_a_channel_plugin_failing_at_start_shows_its_type_not_its_message(
+    db: str, clock: FakeClock
+) -> None:
+    class Fails:
+        name = "test-fails"
+
+        @hookimpl
+        def stageborging_channels(self) -> list[Any]:
+            raise RuntimeError("cannot read the token of j.devries@roc.example")
+
+    with Engine(db, plugins=[Fails()], clock=clock) as engine:
+        with pytest.raises(PluginError) as caught:
+            engine.dispatcher()
+    assert "RuntimeError (its message is not shown)" in str(caught.value)
+    assert "roc.example" not in str(caught.value)

@@ -167,7 +167,7 @@ def test_bad_dispatch_settings_are_named(
 def test_without_a_channel_plugin_nothing_is_pretended(runner: CliRunner, db: Path) -> None:
     result = runner.invoke(main, ["dispatch", "--db", str(db)])
     assert result.exit_code == 2
-    assert "no channel plugin is installed" in result.output
+    assert "no channel is offered: install a channel plugin" in result.output
     unknown = runner.invoke(main, ["dispatch", "--db", str(db), "--channel", "sms"])
     assert unknown.exit_code == 2
     assert "channels='sms': no plugin offers it" in unknown.output

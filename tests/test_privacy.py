@@ -673,7 +673,7 @@ def test_a_database_of_schema_9_learns_each_streams_subject(db: str, clock: Fake
 
 
 def _as_schema_9(engine: Engine) -> None:
-    """Drop what schemas 10 and 11 added, as a database of the release before held it."""
+    """Drop what schemas 10 to 12 added, as a database of the release before held it."""
     store = engine.store
     if isinstance(store, SQLiteStore):
         import sqlite3
@@ -682,7 +682,9 @@ def _as_schema_9(engine: Engine) -> None:
             conn.executescript(
                 "DROP TABLE stream_subjects; DROP TRIGGER access_log_no_update;"
                 "DROP TRIGGER access_log_no_delete; DROP TABLE access_log;"
-                "DROP TABLE jobs; DROP TABLE applications; PRAGMA user_version = 9;"
+                "DROP TABLE jobs; DROP TABLE applications; DROP TABLE deliveries;"
+                "DROP INDEX outbox_dead; ALTER TABLE outbox DROP COLUMN dead_at;"
+                "PRAGMA user_version = 9;"
             )
         return
     with store._pool.connection() as conn:  # type: ignore[attr-defined]
@@ -690,6 +692,8 @@ def _as_schema_9(engine: Engine) -> None:
         conn.execute("DROP TABLE access_log")
         conn.execute("DROP TABLE jobs")
         conn.execute("DROP TABLE applications")
+        conn.execute("DROP TABLE deliveries")
+        conn.execute("ALTER TABLE outbox DROP COLUMN dead_at")
         conn.execute("UPDATE stageborging_schema SET version = 9")
 
 

@@ -147,6 +147,8 @@ def as_schema_3(path: Path) -> None:
         conn.executescript(
             "DROP TRIGGER definitions_no_update; DROP TRIGGER definitions_no_delete;"
             "DROP TRIGGER definitions_keep_first; DROP TABLE definitions;"
+            "DROP INDEX outbox_dead; ALTER TABLE outbox DROP COLUMN dead_at;"
+            "DROP TABLE deliveries;"
             "DROP TABLE deadlines; ALTER TABLE outbox DROP COLUMN leased_by;"
             "ALTER TABLE outbox DROP COLUMN leased_until;"
             "DROP INDEX streams_by_lifecycle_state; DROP INDEX streams_by_updated;"

@@ -95,6 +95,14 @@ def test_a_ca_file_that_cannot_be_read_stops_the_dispatcher(
     assert info.value.field == "email.ca_file"
 
 
+def test_without_its_table_the_plugin_offers_no_channel(
+    make_engine: Callable[..., Engine],
+) -> None:
+    """Installed but not configured, it stands aside: other channels still deliver."""
+    assert email_plugin.stageborging_channels({}) == []
+    assert "email" not in make_engine({}).dispatcher().channels
+
+
 def test_the_plugin_offers_one_channel_named_as_set() -> None:
     assert [c.name for c in email_plugin.stageborging_channels(GOOD)] == ["email"]
     [channel] = email_plugin.stageborging_channels({**GOOD, "channel": "mail-office"})
@@ -104,7 +112,7 @@ def test_the_plugin_offers_one_channel_named_as_set() -> None:
 
 @pytest.mark.parametrize(
     ("settings", "key"),
-    [({}, "email.host"), ({**GOOD, "port": "25a"}, "email.port"),
+    [({"port": 587}, "email.host"), ({**GOOD, "port": "25a"}, "email.port"),
      ({**GOOD, "tls": "ssl3"}, "email.tls"), ({**GOOD, "sender": "nobody"}, "email.sender")],
 )  # fmt: skip
 def test_bad_settings_stop_the_dispatcher_not_the_engine(

@@ -136,3 +136,8 @@ def test_a_bad_setting_stops_the_dispatcher_not_the_engine(tmp_path: Path) -> No
             engine.dispatcher()
         assert caught.value.plugin == "webhook"
         assert "hooks.school" not in str(caught.value)
+
+
+def test_without_its_table_the_plugin_offers_no_channel() -> None:
+    """Installed but not configured, it stands aside: other channels still deliver."""
+    assert channels({}) == []

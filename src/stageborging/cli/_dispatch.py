@@ -119,8 +119,9 @@ def dispatch(
         dispatcher = engine.dispatcher(channels=channels or None, policy=policy)
         if not dispatcher.channels:
             raise click.UsageError(
-                "no channel plugin is installed (such as stageborging-email or "
-                "stageborging-webhook): nothing can be delivered"
+                "no channel is offered: install a channel plugin (such as stageborging-email "
+                "or stageborging-webhook) and give its settings (its table in --config); "
+                "nothing can be delivered"
             )
         _warn_undeliverable(engine, set(dispatcher.channels))
         if mode == "once":
@@ -161,12 +162,14 @@ def _list_failed(engine: Engine, fmt: str) -> None:
     if not dead:
         click.echo("no dead letters")
         return
-    click.echo(f"{'dead since':20}  {'channel':10}  {'kind':30}  {'tries':>5}  {'error':18}  key")
+    error = max(18, *(len(e.last_error or "-") for e in dead))
+    click.echo(f"{'dead since':20}  {'channel':10}  {'kind':30}  {'tries':>5}  "
+               f"{'error':{error}}  key")  # fmt: skip
     for entry in dead:
         note = entry.notification
         click.echo(
             f"{(entry.dead_at or '')[:19]:20}  {note.channel:10}  {note.template:30}  "
-            f"{entry.attempts:>5}  {entry.last_error or '-':18}  {printable(entry.key)}"
+            f"{entry.attempts:>5}  {entry.last_error or '-':{error}}  {printable(entry.key)}"
         )
     click.echo(f"{len(dead)} dead letters; fix the cause, then: stageborging dispatch --retry KEY")
 

@@ -92,28 +92,54 @@ class Contact:
     language: str = field(default="nl", converter=_language)
 
 
+def _languages(kind: str, texts: object, part: str) -> None:
+    """InvalidInput unless *texts* gives exactly the languages, naming those it lacks."""
+    if not isinstance(texts, Mapping):
+        raise InvalidInput(part, texts, f"must map each of {', '.join(LANGUAGES)} to a text")
+    lacks = [language for language in LANGUAGES if language not in texts]
+    extra = sorted(str(language) for language in texts if language not in LANGUAGES)
+    if lacks or extra:
+        said = "; ".join(
+            ([f"lacks {', '.join(lacks)}"] if lacks else [])
+            + ([f"has {', '.join(extra)}, which is not one of them"] if extra else [])
+        )
+        raise InvalidInput(
+            part, ", ".join(sorted(map(str, texts))),
+            f"the template {kind} must give its text in {' and '.join(LANGUAGES)}: {said}",
+        )  # fmt: skip
+
+
 def _fields(kind: str, texts: Mapping[str, str], part: str) -> frozenset[str]:
-    """The names *texts* fill in, each language's; InvalidInput naming the first fault."""
-    if not isinstance(texts, Mapping) or set(texts) != set(LANGUAGES):
-        raise InvalidInput(f"{part}", kind, f"must give the text in {' and '.join(LANGUAGES)}")
+    """The names *texts* fill in, each language's; InvalidInput naming the first fault
+    (the text, in an excerpt, as its value: a template holds no personal data)."""
+    _languages(kind, texts, part)
     found: set[str] = set()
     for language, text in texts.items():
         where = f"{part}.{language}"
         if not isinstance(text, str) or not text.strip():
-            raise InvalidInput(where, kind, "must be a non-empty string")
-        if part == "subject" and ("\n" in text or "\r" in text):
-            raise InvalidInput(where, kind, "must be one line")
+            raise InvalidInput(where, text, f"the template {kind} needs a text here")
+        allowed = "" if part == "subject" else "\n\t"
+        if any(not c.isprintable() and c not in allowed for c in text):
+            what = "one printable line" if part == "subject" else "printable lines"
+            raise InvalidInput(where, text, f"the template {kind}: must be {what}")
         try:
             pieces = list(string.Formatter().parse(text))
         except ValueError as exc:
-            raise InvalidInput(where, kind, f"is not a template: {exc}") from None
+            raise InvalidInput(
+                where, text, f"the template {kind}: not a template ({exc})"
+            ) from None
         for _, name, spec, conversion in pieces:
             if name is None:
                 continue
             if _FIELD.fullmatch(name) is None or spec or conversion:
-                raise InvalidInput(
-                    where, kind, f"{{{name}}}: a template fills in plain names only, like {{step}}"
+                shown = (
+                    name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
                 )
+                raise InvalidInput(
+                    where, text,
+                    f"the template {kind}: {{{shown}}} is more than a name; a template fills "
+                    "in plain names only, like {step} (no attribute, index, conversion or format)",
+                )  # fmt: skip
             found.add(name)
     return frozenset(found)
 
@@ -168,8 +194,12 @@ class MessageTemplate:
         """A template whose body is *text* (per language) between a greeting of the
         recipient by ``{name}`` and a closing line with the deep ``{link}``: the
         built-in templates' shape."""
-        if not isinstance(text, Mapping) or set(text) != set(LANGUAGES):
-            raise InvalidInput("text", kind, f"must give the text in {' and '.join(LANGUAGES)}")
+        _languages(kind, text, "text")
+        for language, words in text.items():
+            if not isinstance(words, str) or not words.strip():
+                raise InvalidInput(
+                    f"text.{language}", words, f"the template {kind} needs a text here"
+                )
         body = {lang: f"{_FRAME[lang][0]}\n\n{text[lang]}\n\n{_FRAME[lang][1]}" for lang in text}
         return cls(kind, subject, body)
 

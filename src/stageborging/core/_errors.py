@@ -274,14 +274,16 @@ class DeliveryFailed(StageborgingError):
     among the dead letters at once.
 
     Attributes:
-        code: What failed, as a short code (``smtp.550``, ``http.503``): letters,
-            digits and ``._:-``. Never an address, a name or a message text.
+        code: What failed, as a short code (``smtp.550``, ``http.503``): 1-128 letters,
+            digits and ``._:-``. Never an address, a name or a message text. A code not
+            so shaped (a space, an ``@``) is kept as ``channel.bad_code``, whatever it
+            held: the failure is still recorded, permanent or not, and nothing leaks.
         permanent: Whether trying again cannot help.
     """
 
     def __init__(self, code: str, *, permanent: bool = False) -> None:
         if not isinstance(code, str) or _CODE.fullmatch(code) is None:
-            raise InvalidInput("code", code, "must be a short code: 1-128 letters, digits, '._:-'")
+            code = "channel.bad_code"
         self.code = code
         self.permanent = bool(permanent)
         super().__init__(f"delivery failed: {code}{' (permanent)' if permanent else ''}")

@@ -39,6 +39,9 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._:-]")
 #: Seconds the dispatcher waits beyond the timeout it gives a channel, so that a channel
 #: keeping to it reports its own failure (``http.timeout``) before ``channel.timeout``.
 GRACE = 1.0
+#: Calls of one channel that may still hang after their timeout before the channel is
+#: skipped until one of them ends (each holds a thread that cannot be stopped).
+MAX_STUCK = 4
 
 
 def worker_id() -> str:
@@ -128,6 +131,8 @@ class Dispatcher:
         self._clock = clock
         self._institution = institution
         self._log = get_logger().bind(worker=self.worker)
+        self._stop = threading.Event()
+        self._stuck: dict[str, list[threading.Thread]] = {name: [] for name in channels}
 
     def run_once(self, limit: int = 1000) -> DispatchReport:
         """Deliver what is due now, up to *limit* entries per channel: each channel in a
@@ -156,18 +161,26 @@ class Dispatcher:
     ) -> None:
         """Deliver until *stop* is set: a pass, then (when it found nothing due) a wait
         of *interval* seconds or until *stop*; *on_pass* is told of each pass that did
-        something."""
-        while not stop.is_set():
-            report = self.run_once()
-            if report.entries and on_pass is not None:
-                on_pass(report)
-            if not report.entries:
-                stop.wait(interval)
+        something. Once *stop* is set, each channel finishes the recipient in hand (at
+        most its timeout and a second), settles its entry and stops: the recipients not
+        yet reached are due again at once, for the next dispatcher."""
+        self._stop = stop
+        try:
+            while not stop.is_set():
+                report = self.run_once()
+                if report.entries and on_pass is not None:
+                    on_pass(report)
+                if not report.entries:
+                    stop.wait(interval)
+        finally:
+            self._stop = threading.Event()
 
     # -- one channel -------------------------------------------------------------------
 
     def _drain(self, channel: Channel, limit: int, counts: Counter[str]) -> None:
         for _ in range(limit):
+            if self._stop.is_set() or self._is_stuck(channel):
+                return
             now = self._clock()
             lease = timedelta(seconds=self.policy.lease)
             leased = self.store.lease_outbox(
@@ -188,7 +201,9 @@ class Dispatcher:
         template = self.templates.get(note.template)
         if template is None:
             return self._settle(entry, channel, [], "template.unknown", permanent=True)
-        if template.params - set(note.params):
+        missing = sorted(template.params - set(note.params))
+        if missing:  # a param's name, never its value
+            self._log.warning("template param missing", kind=note.template, param=missing[0])
             return self._settle(entry, channel, [], "template.params", permanent=True)
         stream = self._streams(entry.stream_id)
         if stream is None:
@@ -201,6 +216,8 @@ class Dispatcher:
         for person in dict.fromkeys(recipients):
             if person in reached:
                 continue
+            if self._stop.is_set():
+                break  # stopping: the rest at once, by the next dispatcher
             if self._clock() + timedelta(seconds=self.policy.timeout + GRACE) > lease_ends:
                 break  # too little of the lease left: the rest at the next attempt
             outcome, error = self._send(channel, entry, template, person)
@@ -213,7 +230,10 @@ class Dispatcher:
         if done >= set(pending):
             return self._settle(entry, channel, results, None)
         failed = [error for _, outcome, error in results if outcome != "delivered"]
-        return self._settle(entry, channel, results, failed[-1] if failed else "lease.short")
+        if failed:
+            return self._settle(entry, channel, results, failed[-1])
+        cut = "dispatch.stopped" if self._stop.is_set() else "lease.short"
+        return self._settle(entry, channel, results, cut, at_once=True)
 
     def _reached(self, entry: OutboxEntry) -> set[str]:
         """The recipients an earlier attempt at *entry* delivered to."""
@@ -244,7 +264,19 @@ class Dispatcher:
             role=note.recipient_role.value, params=note.params, contact=contact,
             subject=subject, body=body, attempt=entry.attempts, created_at=entry.created_at,
         )  # fmt: skip
-        return _call(channel, delivery, self.policy.timeout)
+        result, thread = _call(channel, delivery, self.policy.timeout)
+        if thread is not None:
+            self._stuck[channel.name].append(thread)
+        return result
+
+    def _is_stuck(self, channel: Channel) -> bool:
+        """Whether too many of *channel*'s calls still hang: it is skipped until one ends."""
+        hanging = self._stuck[channel.name] = [t for t in self._stuck[channel.name]
+                                               if t.is_alive()]  # fmt: skip
+        if len(hanging) >= MAX_STUCK:
+            self._log.error("channel stuck", channel=channel.name, calls=len(hanging))
+            return True
+        return False
 
     def _settle(
         self,
@@ -254,10 +286,13 @@ class Dispatcher:
         error: str | None,
         *,
         permanent: bool = False,
+        at_once: bool = False,
     ) -> str:
         now = self._clock()
         if error is None:
             outcome, retry_at = "delivered", None
+        elif at_once:  # cut short, not failed: due again now, the attempt not held against it
+            outcome, retry_at = "retry", None
         elif permanent or entry.attempts >= self.policy.attempts:
             outcome, retry_at = "dead", None
         else:
@@ -276,10 +311,12 @@ class Dispatcher:
         return outcome
 
 
-def _call(channel: Channel, delivery: Delivery, timeout: float) -> Result:
+def _call(
+    channel: Channel, delivery: Delivery, timeout: float
+) -> tuple[Result, threading.Thread | None]:
     """Call *channel* for *delivery* in a thread of its own; give up a :data:`GRACE`
-    after *timeout* (the thread is left to end by itself: a channel is told the timeout
-    and keeps to it)."""
+    after *timeout* (the thread is left to end by itself, and returned: a channel is told
+    the timeout and keeps to it)."""
     box: list[Result] = []
 
     def run() -> None:
@@ -288,10 +325,13 @@ def _call(channel: Channel, delivery: Delivery, timeout: float) -> Result:
             box.append(("delivered", None))
         except DeliveryFailed as exc:
             box.append(("refused" if exc.permanent else "failed", exc.code))
-        except Exception as exc:  # a channel's own failure: worth another try
+        except BaseException as exc:  # a channel's own failure, of any kind, is an
+            # outcome with its type only (its message may hold an address)
             box.append(("failed", _UNSAFE.sub("-", f"error.{type(exc).__name__}")[:128]))
 
     thread = threading.Thread(target=run, name=f"stageborging-{channel.name}", daemon=True)
     thread.start()
     thread.join(timeout + GRACE)
-    return box[0] if box else ("failed", "channel.timeout")
+    if box:
+        return box[0], None
+    return ("failed", "channel.timeout"), thread

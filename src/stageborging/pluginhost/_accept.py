@@ -16,6 +16,7 @@ from ..core import (
 from ..lifecycles import LifecycleDefinition
 
 __all__ = [
+    "Malformed",
     "NotAnAnswer",
     "channels",
     "contact",
@@ -29,6 +30,11 @@ __all__ = [
 
 class NotAnAnswer(TypeError):
     """A recognition verifier answered with neither a bool nor None."""
+
+
+class Malformed(TypeError):
+    """A plugin answered with something of the wrong kind: the message says what (it
+    holds no value of the answer, only its type)."""
 
 
 def recognition(info: PluginInfo, answer: Any) -> bool | Recognition:
@@ -47,10 +53,10 @@ def ids(info: PluginInfo, answer: Any) -> tuple[str, ...]:
 
 
 def definitions(info: PluginInfo, contributed: Any) -> tuple[LifecycleDefinition, ...]:
-    found = tuple(contributed)
+    found = _listed(contributed)
     for definition in found:
         if not isinstance(definition, LifecycleDefinition):
-            raise TypeError(f"returned a {type(definition).__name__}")
+            raise Malformed(f"returned a {type(definition).__name__}")
     return found
 
 
@@ -61,23 +67,29 @@ def key_provider(info: PluginInfo, answer: Any) -> KeyProvider:
 
 
 def channels(info: PluginInfo, offered: Any) -> tuple[Channel, ...]:
-    found = tuple(offered)
+    found = _listed(offered)
     for channel in found:
         if not callable(getattr(channel, "deliver", None)):
-            raise TypeError(f"offered a {type(channel).__name__} without a deliver method")
+            raise Malformed(f"offered a {type(channel).__name__} without a deliver method")
         check_identifier("name", getattr(channel, "name", None))
     return found
 
 
 def contact(info: PluginInfo, answer: Any) -> Contact:
     if not isinstance(answer, Contact):
-        raise TypeError(f"returned a {type(answer).__name__}, not a Contact")
+        raise Malformed(f"returned a {type(answer).__name__}, not a Contact")
     return answer
 
 
 def templates(info: PluginInfo, given: Any) -> tuple[MessageTemplate, ...]:
-    found = tuple(given)
+    found = _listed(given)
     for template in found:
         if not isinstance(template, MessageTemplate):
-            raise TypeError(f"returned a {type(template).__name__}, not a MessageTemplate")
+            raise Malformed(f"returned a {type(template).__name__}, not a MessageTemplate")
     return found
+
+
+def _listed(answer: Any) -> tuple[Any, ...]:
+    if isinstance(answer, (str, bytes)) or not hasattr(answer, "__iter__"):
+        raise Malformed(f"returned a {type(answer).__name__}, not a list")
+    return tuple(answer)

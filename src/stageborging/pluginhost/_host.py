@@ -23,6 +23,7 @@ from ..core import (
     PluginStatus,
     Recognition,
     Role,
+    StageborgingError,
     Stream,
     finding,
     freeze,
@@ -37,6 +38,16 @@ from ._register import NoHooks, admit, own_settings, plugin_name
 from ._versions import UNVERSIONED, plugin_version
 
 __all__ = ["RESERVED", "PluginHost"]
+
+
+def _failed(hook: str, error: Exception) -> str:
+    """What a start-up hook's failure says: a library error's message (it names the field
+    and quotes values in excerpts only), else the exception's type alone (a plugin's own
+    message may hold an address or a secret)."""
+    if isinstance(error, StageborgingError | _accept.Malformed):
+        return f"{hook} failed: {type(error).__name__}: {error}"
+    return f"{hook} failed: {type(error).__name__} (its message is not shown)"
+
 
 _BLOCKED = "blocked by configuration; not loaded"
 #: Hooks called once, when the registry is built.
@@ -402,8 +413,6 @@ class PluginHost:
         found: list[tuple[str, Any]] = []
         for answer in self.call(hook, {}, accept):
             if answer.error is not None:  # chained: a plugin's InvalidInput keeps its field
-                raise PluginError(
-                    answer.plugin.name, f"{hook} failed: {answer.error_type}: {answer.error}"
-                ) from answer.error
+                raise PluginError(answer.plugin.name, _failed(hook, answer.error)) from answer.error
             found += [(answer.plugin.name, item) for item in answer.value or ()]
         return found

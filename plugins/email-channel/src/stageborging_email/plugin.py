@@ -22,10 +22,14 @@ name = "email"
 
 @hookimpl
 def stageborging_channels(plugin_config: Mapping[str, Any]) -> list[EmailChannel]:
-    """The e-mail channel of these settings.
+    """The e-mail channel of these settings; none without an ``[email]`` table:
+    installed but not configured, the plugin offers nothing, so the dispatcher still
+    delivers on the other channels.
 
     Raises:
         InvalidInput: a setting is missing or off, naming it (``email.host``); the
             dispatcher does not start.
     """
+    if not plugin_config:
+        return []
     return [EmailChannel(Settings.of(plugin_config))]

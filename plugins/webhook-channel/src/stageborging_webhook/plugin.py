@@ -22,11 +22,15 @@ name = PLUGIN_NAME
 
 @hookimpl
 def stageborging_channels(plugin_config: Mapping[str, Any]) -> list[WebhookChannel]:
-    """The webhook channel, as the settings say (see :mod:`.settings`).
+    """The webhook channel, as the settings say (see :mod:`.settings`); none without a
+    ``[webhook]`` table: installed but not configured, the plugin offers nothing, so
+    the dispatcher still delivers on the other channels.
 
     Raises:
         InvalidInput: a setting is missing or off, naming it (``webhook.url``); the
             dispatcher does not start (a :class:`~stageborging.PluginError` naming
             this plugin).
     """
+    if not plugin_config:
+        return []
     return [WebhookChannel(Settings.of(plugin_config))]
