@@ -540,8 +540,10 @@ def test_a_channel_plugin_failing_at_start_shows_its_type_not_its_message(
         def stageborging_channels(self) -> list[Any]:
             raise RuntimeError("cannot read the token of j.devries@roc.example")
 
-    with Engine(db, plugins=[Fails()], clock=clock) as engine:
-        with pytest.raises(PluginError) as caught:
-            engine.dispatcher()
+    with (
+        Engine(db, plugins=[Fails()], clock=clock) as engine,
+        pytest.raises(PluginError) as caught,
+    ):
+        engine.dispatcher()
     assert "RuntimeError (its message is not shown)" in str(caught.value)
     assert "roc.example" not in str(caught.value)
