@@ -201,7 +201,8 @@ class Reads:
 
         Args:
             stream_id: Only those of this stream; all streams by default.
-            pending: Only those not yet delivered (default), else all.
+            pending: Only those not yet delivered (default: the dead letters, which
+                :meth:`dead_letters` lists alone, among them), else all.
 
         Raises:
             StreamNotFound: *stream_id* names no stream.
