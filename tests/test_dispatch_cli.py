@@ -110,7 +110,7 @@ def test_dead_letters_are_listed_counted_and_retried_by_hand(
 ) -> None:
     failing, _ = settings(tmp_path, 'fail = "smtp.550"\n')
     result = runner.invoke(main, ["dispatch", "--db", str(db), "--config", str(failing)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a cron job notices
     assert result.stdout.startswith("delivered 0, retry 0, dead 2\n")
     assert "2 new dead letters: stageborging dispatch --failed" in result.stderr
     listed = runner.invoke(main, ["dispatch", "--db", str(db), "--failed", "--format", "json"])
@@ -137,9 +137,12 @@ def test_dead_letters_are_listed_counted_and_retried_by_hand(
                                  "--config", str(fixed)])  # fmt: skip
     assert twice.exit_code == 2
     assert "was delivered at" in twice.output
-    every = runner.invoke(main, ["dispatch", "--db", str(db), "--retry", "all",
-                                 "--channel", "email", "--config", str(fixed)])  # fmt: skip
-    assert every.stdout == "1 dead letters are pending again\n"
+    every = runner.invoke(main, ["dispatch", "--db", str(db), "--retry", "all", "--channel",
+                                 "email", "--config", str(fixed), "--format", "json"])  # fmt: skip
+    assert json.loads(every.stdout) == {"pending_again": [rows[1]["key"]]}
+    pending = runner.invoke(main, ["dispatch", "--db", str(db), "--pending"])
+    assert pending.stdout.splitlines()[-1] == "1 entries pending"
+    assert "now" in pending.stdout
     assert runner.invoke(main, ["dispatch", "--db", str(db), "--failed"]).stdout == (
         "no dead letters\n"
     )
@@ -152,6 +155,7 @@ def test_dead_letters_are_listed_counted_and_retried_by_hand(
         ('timeout = "30s"', "[dispatch] timeout: must be a number of seconds"),
         ("backoff = -1", "[dispatch] backoff: must be a number of seconds, 0 or more"),
         ("retries = 3", "[dispatch] retries: unknown; it takes attempts, timeout, lease"),
+        ("backoff = 600\nbackoff_max = 60", "[dispatch] backoff_max: must be at least backoff"),
     ],
 )
 def test_bad_dispatch_settings_are_named(
@@ -214,3 +218,31 @@ def test_the_loop_delivers_until_sigterm(site: Path, db: Path, tmp_path: Path) -
     assert loop.returncode == 0, err
     assert out.startswith("delivered 2, retry 0, dead 0")
     assert err.rstrip().endswith("stopped")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--once", "--loop"], "--once and --loop do different things: give one"),
+        (["--failed", "--retry", "x:1:p:0"], "--failed and --retry do different things"),
+        (["--pending", "--loop"], "--loop and --pending do different things"),
+        (["--by", "po-1"], "--by says who retries: give it with --retry"),
+    ],
+)
+def test_modes_that_contradict_each_other_are_refused(
+    runner: CliRunner, db: Path, argv: list[str], message: str
+) -> None:
+    result = runner.invoke(main, ["dispatch", "--db", str(db), *argv])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_retrying_the_dead_letters_of_a_channel_without_any_says_so(
+    runner: CliRunner, site: Path, db: Path, tmp_path: Path
+) -> None:
+    config, _ = settings(tmp_path)
+    result = runner.invoke(main, ["dispatch", "--db", str(db), "--retry", "all",
+                                  "--channel", "sms", "--config", str(config)])  # fmt: skip
+    assert result.exit_code == 0
+    assert "warning: --channel sms: no dead letter is of it" in result.stderr
+    assert result.stdout == "0 dead letters are pending again\n"

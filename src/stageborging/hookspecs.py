@@ -448,13 +448,16 @@ def stageborging_templates(
 ) -> Iterable[MessageTemplate] | None:
     """Give the message templates of the notification kinds your plugin sends.
 
-    Called once when the engine starts. Each :class:`~stageborging.MessageTemplate`
+    Called once, when the engine's templates are first needed (a dispatcher starting,
+    :attr:`Engine.templates <stageborging.Engine.templates>`). Each
+    :class:`~stageborging.MessageTemplate`
     holds the subject and the text of one kind in Dutch and English, filled in at
     delivery with the notification's params and the recipient's ``{name}`` and
     ``{link}``. The built-in kinds (guidance's, safeguarding's) come with theirs; a
     plugin's template of a built-in kind replaces the built-in one (your own
-    wording). Two plugins giving one kind, or a malformed template, stop the engine
-    with a :class:`~stageborging.exceptions.PluginError`. A notification whose kind
+    wording). Two plugins giving one kind, or a malformed template, stop the
+    dispatcher with a :class:`~stageborging.exceptions.PluginError`; commands and
+    deadlines go on. A notification whose kind
     has no template is a dead letter at its first delivery attempt
     (``template.unknown``).
 

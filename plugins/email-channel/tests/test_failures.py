@@ -256,3 +256,18 @@ def _delivery() -> Delivery:
         key="k/coach-nl", entry="k", kind="test.moved", channel="email", stream_id="s",
         recipient="coach-nl", role="coach", params={}, contact=DUTCH, subject="S", body="B",
     )  # fmt: skip
+
+
+def test_a_server_that_stops_answering_is_a_timeout_not_a_lost_connection(
+    server: Server,
+) -> None:
+    import asyncio
+
+    async def hang(*args: object) -> str:
+        await asyncio.sleep(5)
+        return "250 OK"
+
+    server.received.handle_RCPT = hang  # type: ignore[method-assign]
+    with pytest.raises(DeliveryFailed) as info:
+        EmailChannel(Settings.of(server.config())).deliver(_delivery(), timeout=0.5)
+    assert (info.value.code, info.value.permanent) == ("smtp.timeout", False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -45,6 +46,8 @@ def policy_of(config: dict[str, Any] | None) -> tuple[RetryPolicy, dict[str, Any
             for name, value in zip(_WAITS, (first, most, jitter), strict=True):
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                     raise InvalidInput(name, value, "must be a number of seconds, 0 or more")
+            if most < first:
+                raise InvalidInput("backoff_max", most, f"must be at least backoff ({first})")
             wait["wait"] = tenacity.wait_exponential(multiplier=first, max=most) + (
                 tenacity.wait_random(0, jitter)
             )
@@ -56,17 +59,19 @@ def policy_of(config: dict[str, Any] | None) -> tuple[RetryPolicy, dict[str, Any
 
 @click.command()
 @db_option
-@click.option("--once", "mode", flag_value="once", default=True,
+@click.option("--once", is_flag=True,
               help="Deliver what is due now, then stop (the default; for cron).")  # fmt: skip
-@click.option("--loop", "mode", flag_value="loop",
+@click.option("--loop", is_flag=True,
               help="Keep delivering until stopped (SIGTERM, Ctrl-C): for a service.")  # fmt: skip
-@click.option("--failed", "mode", flag_value="failed",
+@click.option("--pending", is_flag=True,
+              help="List the entries not yet delivered: tries, last error, next try.")  # fmt: skip
+@click.option("--failed", is_flag=True,
               help="List the dead letters: the entries that could not be delivered.")  # fmt: skip
 @click.option("--retry", "retry", metavar="KEY|all",
               help="Make the dead letter KEY pending again (after fixing its cause); 'all': "
                    "every dead letter (of the --channel given).")  # fmt: skip
-@click.option("--by", default="operator", show_default=True, metavar="ID",
-              help="Who retries (recorded with --retry).")  # fmt: skip
+@click.option("--by", metavar="ID",
+              help="With --retry: who retries (recorded; default: operator).")  # fmt: skip
 @click.option("--channel", "channels", multiple=True, metavar="NAME",
               help="Only this channel (repeatable); others may be served elsewhere.")  # fmt: skip
 @click.option("--interval", type=click.FloatRange(0.1, 3600), default=10.0, show_default=True,
@@ -78,9 +83,12 @@ def policy_of(config: dict[str, Any] | None) -> tuple[RetryPolicy, dict[str, Any
 @plugin_options
 def dispatch(
     db: Path | str,
-    mode: str,
+    once: bool,
+    loop: bool,
+    pending: bool,
+    failed: bool,
     retry: str | None,
-    by: str,
+    by: str | None,
     channels: tuple[str, ...],
     interval: float,
     limit: int,
@@ -98,22 +106,23 @@ def dispatch(
     Several dispatchers (processes, hosts) may run at once: each entry is leased to
     one at a time. Retries, timeout and lease come from the config file's
     [dispatch] table (attempts, timeout, lease, backoff, backoff_max, jitter: in
-    seconds). No address and no message is printed or logged.
+    seconds). No address and no message is printed or logged. Exit status: 0, or 1
+    when the pass made dead letters (--once), 2 on a usage error.
     """
+    chosen = [name for name, on in (("--once", once), ("--loop", loop), ("--pending", pending),
+              ("--failed", failed), ("--retry", retry is not None)) if on]  # fmt: skip
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} do different things: give one")
+    if by is not None and retry is None:
+        raise click.UsageError("--by says who retries: give it with --retry")
     policy, rest = policy_of(config)
     if retry is not None:
         with configured_engine(db, block, rest) as engine:
-            if retry == "all":
-                found = [engine.retry_dead_letters(by=by, channel=name)
-                         for name in channels or (None,)]  # fmt: skip
-                click.echo(f"{sum(map(len, found))} dead letters are pending again")
-                return
-            entry = engine.retry_dead_letter(retry, by=by)
-        click.echo(f"{printable(entry.key)} is pending again: the next dispatch delivers it")
+            _retry(engine, retry, by or "operator", channels, fmt)
         return
-    if mode == "failed":
+    if pending or failed:
         with configured_engine(db, block, rest, read_only=True) as engine:
-            _list_failed(engine, fmt)
+            _list(engine, fmt, dead=failed, channels=channels)
         return
     with configured_engine(db, block, rest) as engine:
         dispatcher = engine.dispatcher(channels=channels or None, policy=policy)
@@ -124,8 +133,11 @@ def dispatch(
                 "nothing can be delivered"
             )
         _warn_undeliverable(engine, set(dispatcher.channels))
-        if mode == "once":
-            _show(dispatcher.run_once(limit), fmt)
+        if not loop:
+            report = dispatcher.run_once(limit)
+            _show(report, fmt)
+            if report.dead:
+                sys.exit(1)
             return
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -134,6 +146,25 @@ def dispatch(
                    err=True)  # fmt: skip
         dispatcher.run(stop, interval, on_pass=lambda report: _show(report, fmt))
         click.echo("stopped", err=True)
+
+
+def _retry(engine: Engine, retry: str, by: str, channels: tuple[str, ...], fmt: str) -> None:
+    if retry != "all":
+        keys = [engine.retry_dead_letter(retry, by=by).key]
+    else:
+        offered = {entry.notification.channel for entry in engine.dead_letters()}
+        for name in channels:
+            if name not in offered:
+                click.echo(f"warning: --channel {printable(name)}: no dead letter is of it",
+                           err=True)  # fmt: skip
+        keys = [entry.key for name in channels or (None,)
+                for entry in engine.retry_dead_letters(by=by, channel=name)]  # fmt: skip
+    if fmt == "json":
+        click.echo(json.dumps({"pending_again": keys}))
+    elif retry != "all":
+        click.echo(f"{printable(keys[0])} is pending again: the next dispatch delivers it")
+    else:
+        click.echo(f"{len(keys)} dead letters are pending again")
 
 
 def _show(report: DispatchReport, fmt: str) -> None:
@@ -151,27 +182,36 @@ def _show(report: DispatchReport, fmt: str) -> None:
                    err=True)  # fmt: skip
 
 
-def _list_failed(engine: Engine, fmt: str) -> None:
-    dead = engine.dead_letters()
+def _list(engine: Engine, fmt: str, *, dead: bool, channels: tuple[str, ...]) -> None:
+    """The dead letters (*dead*), else the live entries not yet delivered."""
+    found = [entry for entry in engine.store.outbox(None, True, engine.institution, dead=dead)
+             if not channels or entry.notification.channel in channels]  # fmt: skip
     if fmt == "json":
         rows = [{"key": e.key, "stream_id": e.stream_id, "channel": e.notification.channel,
                  "kind": e.notification.template, "attempts": e.attempts,
-                 "error": e.last_error, "dead_at": e.dead_at} for e in dead]  # fmt: skip
+                 "error": e.last_error, "dead_at": e.dead_at,
+                 "next_attempt_at": e.next_attempt_at} for e in found]  # fmt: skip
         click.echo(json.dumps(rows, indent=2))
         return
-    if not dead:
-        click.echo("no dead letters")
+    noun = "dead letters" if dead else "entries pending"
+    if not found:
+        click.echo(f"no {noun}")
         return
-    error = max(18, *(len(e.last_error or "-") for e in dead))
-    click.echo(f"{'dead since':20}  {'channel':10}  {'kind':30}  {'tries':>5}  "
-               f"{'error':{error}}  key")  # fmt: skip
-    for entry in dead:
+    error = max(18, *(len(e.last_error or "-") for e in found))
+    when = "dead since (UTC)" if dead else "next try (UTC)"
+    click.echo(f"{when:20}  {'channel':10}  {'kind':30}  {'tries':>5}  {'error':{error}}  key")
+    for entry in found:
         note = entry.notification
+        moment = (entry.dead_at if dead else entry.next_attempt_at) or ("" if dead else "now")
         click.echo(
-            f"{(entry.dead_at or '')[:19]:20}  {note.channel:10}  {note.template:30}  "
+            f"{moment[:19]:20}  {note.channel:10}  {note.template:30}  "
             f"{entry.attempts:>5}  {entry.last_error or '-':{error}}  {printable(entry.key)}"
         )
-    click.echo(f"{len(dead)} dead letters; fix the cause, then: stageborging dispatch --retry KEY")
+    if dead:
+        click.echo(f"{len(found)} dead letters; fix the cause, then: "
+                   "stageborging dispatch --retry KEY (or all)")  # fmt: skip
+    else:
+        click.echo(f"{len(found)} entries pending")
 
 
 def _warn_undeliverable(engine: Engine, served: set[str]) -> None:

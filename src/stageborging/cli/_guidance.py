@@ -140,12 +140,12 @@ def due(
     if not items:
         click.echo("nothing due")
         return
-    click.echo(f"{'due (local time)':22}  {'':8}  {'role':18}  {'stream':32}  step")
+    click.echo(f"{'due (local time)':22}  {'':8}  {'role':20}  {'stream':32}  step")
     for item in items:
         status = "proposal" if item.kind == "proposal" else ("overdue" if item.overdue else "")
         what = item.step + (f" -> {item.trigger}" if item.trigger else "")
         click.echo(
-            f"{item.due_at.astimezone(tz):%Y-%m-%d %H:%M %z}  {status:8}  {item.role.value:18}  "
+            f"{item.due_at.astimezone(tz):%Y-%m-%d %H:%M %z}  {status:8}  {item.role.value:20}  "
             f"{printable(item.stream_id):32}  {what}"
         )
 

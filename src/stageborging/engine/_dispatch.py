@@ -58,7 +58,7 @@ class Deliveries:
 
         Raises:
             PluginError: a channel plugin failed or offered a malformed channel, or two
-                offer one name.
+                offer one name; or a plugin's message templates are malformed.
             InvalidInput: a channel asked for is offered by no plugin, or an argument
                 has the wrong kind.
         """
@@ -66,16 +66,20 @@ class Deliveries:
             policy = RetryPolicy()
         elif not isinstance(policy, RetryPolicy):
             raise InvalidInput("policy", policy, "must be a RetryPolicy")
+        templates = self.registry.templates  # a malformed one stops the dispatcher here
         offered = channels_of(self._plugins)
         if channels is not None:
             wanted = check_identifiers("channels", channels)
             for name in wanted:
                 if name not in offered:
-                    known = ", ".join(offered) or "none: install a channel plugin"
+                    known = ", ".join(offered) or (
+                        "none (a channel plugin offers its channel once its settings are "
+                        "given: its table in --config)"
+                    )
                     raise InvalidInput("channels", name, f"no plugin offers it; offered: {known}")
             offered = {name: offered[name] for name in wanted}
         return Dispatcher(
-            self.store, self._plugins, self.registry.templates, offered, self._stream_or_none,
+            self.store, self._plugins, templates, offered, self._stream_or_none,
             self._utc_now, policy, worker_id() if worker is None else worker,
             self._pipeline.institution,
         )  # fmt: skip

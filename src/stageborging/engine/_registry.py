@@ -56,8 +56,7 @@ class Registry:
     Raises:
         InvalidInput: an argument has the wrong shape (a string where a list of
             names belongs, settings that are not a mapping).
-        PluginError: a plugin is malformed, or its lifecycles, guidance steps or
-            message templates are.
+        PluginError: a plugin is malformed, or its lifecycles or guidance steps are.
         DefinitionError: a given definition is malformed, or two share a name.
     """
 
@@ -91,7 +90,7 @@ class Registry:
         self._versions = MappingProxyType({d.digest: d for d in released()} | current)
         self._facts = collect_facts(self.host, self._definitions)
         self._guidance = collect_steps(self.host, self._definitions, self._facts)
-        self._templates = collect_templates(GUIDANCE_TEMPLATES, self.host.templates())
+        self._templates: Mapping[str, MessageTemplate] | None = None
 
     def _add_lifecycle(self, definition: object) -> None:
         if not isinstance(definition, LifecycleDefinition):
@@ -139,7 +138,15 @@ class Registry:
     @property
     def templates(self) -> Mapping[str, MessageTemplate]:
         """The message template of every notification kind, by kind (read-only): the
-        built-in kinds' and the plugins' (``stageborging_templates``)."""
+        built-in kinds' and the plugins' (``stageborging_templates``), collected when
+        first asked for (by a dispatcher, or here), so that a wording mistake stops
+        delivery, never the commands and deadlines.
+
+        Raises:
+            PluginError: a plugin's templates are malformed, or two give one kind.
+        """
+        if self._templates is None:
+            self._templates = collect_templates(GUIDANCE_TEMPLATES, self.host.templates())
         return self._templates
 
     @property

@@ -164,6 +164,14 @@ class Dispatcher:
         something. Once *stop* is set, each channel finishes the recipient in hand (at
         most its timeout and a second), settles its entry and stops: the recipients not
         yet reached are due again at once, for the next dispatcher."""
+        if not callable(getattr(stop, "is_set", None)) or not callable(getattr(stop, "wait", None)):
+            raise InvalidInput("stop", stop, "must be a threading.Event")
+        if (
+            isinstance(interval, bool)
+            or not isinstance(interval, (int, float))
+            or not (0 < interval <= 3600)
+        ):
+            raise InvalidInput("interval", interval, "must be a number of seconds above 0")
         self._stop = stop
         try:
             while not stop.is_set():
@@ -208,7 +216,10 @@ class Dispatcher:
         stream = self._streams(entry.stream_id)
         if stream is None:
             return self._settle(entry, channel, [], "stream.unknown", permanent=True)
-        recipients = self.host.recipients(note.recipient_role, stream)
+        try:
+            recipients = self.host.recipients(note.recipient_role, stream, strict=True)
+        except PluginError:
+            return self._settle(entry, channel, [], "recipients.failed")
         if not recipients:
             return self._settle(entry, channel, [], "recipients.none")
         reached = self._reached(entry)

@@ -356,17 +356,25 @@ class PluginHost:
                 return answer.value  # type: ignore[no-any-return]
         return None
 
-    def recipients(self, role: Role, stream: Stream) -> tuple[str, ...]:
-        """The ids the first answering ``stageborging_recipients`` plugin gives."""
+    def recipients(self, role: Role, stream: Stream, *, strict: bool = False) -> tuple[str, ...]:
+        """The ids the first answering ``stageborging_recipients`` plugin gives.
+
+        Raises:
+            PluginError: with *strict*, when none answered and one failed (else: no one).
+        """
         hook = "stageborging_recipients"
         kwargs = {"role": role, "stream": stream}
         answers = self.call(hook, kwargs, _accept.ids, skip_failures=True)
+        failed = None
         for answer in answers:  # a failing or malformed answer: the next one was asked
             if answer.error is not None:
-                plugin, error = answer.plugin.name, answer.error_type
-                self._log.warning("recipients failed", plugin=plugin, hook=hook, error=error)
+                failed = answer.plugin.name
+                self._log.warning("recipients failed", plugin=failed, hook=hook,
+                                  error=answer.error_type)  # fmt: skip
             elif answer.value is not None:
                 return tuple(answer.value)
+        if strict and failed is not None:
+            raise PluginError(failed, f"{hook} failed")
         return ()
 
     def contact(self, person: str, channel: str) -> Contact | None:

@@ -20,11 +20,11 @@ code               permanent  when
 ``smtp.NNN``       5xx: yes   the server refused the recipient or the message with reply
                               code NNN (``smtp.550``, ``smtp.451``); a refused sender is
                               never permanent
-``smtp.smtputf8``  yes        a non-ASCII address, and the server cannot take one
 ``smtp.timeout``   no         the server stopped answering mid-conversation
 ``smtp.lost``      no         the connection was lost mid-conversation
 ``smtp.error``     no         any other failure of the conversation
-``email.address``  yes        the contact's address is not exactly one address
+``email.address``  yes        the contact's address is not exactly one plain ASCII
+                              address (internationalised addresses are not sent)
 ``email.header``   yes        a text cannot be a header (a line break in the subject)
 =================  =========  ==========================================================
 
@@ -60,7 +60,9 @@ def failure(exc: BaseException, phase: str) -> DeliveryFailed:
     if phase == "connect" and isinstance(exc, OSError):  # smtplib's errors are OSErrors
         return DeliveryFailed("smtp.connect")
     if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return DeliveryFailed("smtp.lost")
+        # smtplib reports a read that timed out as a lost connection: tell them apart
+        timed_out = isinstance(exc.__context__, TimeoutError)
+        return DeliveryFailed("smtp.timeout" if timed_out else "smtp.lost")
     if not isinstance(exc, smtplib.SMTPException) and isinstance(exc, OSError):
         return DeliveryFailed("smtp.timeout" if isinstance(exc, TimeoutError) else "smtp.lost")
     if phase == "starttls" and isinstance(exc, smtplib.SMTPException):
@@ -70,8 +72,6 @@ def failure(exc: BaseException, phase: str) -> DeliveryFailed:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [reply[0] for reply in exc.recipients.values()]
         return _reply(codes[0] if codes else None, permanent_5xx=True)
-    if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return DeliveryFailed("smtp.smtputf8", permanent=True)
     if isinstance(exc, smtplib.SMTPSenderRefused):
         # the school's own sender refused: a settings fix, then a retry delivers (were it
         # permanent, one wrong sender would turn every entry into a dead letter)
