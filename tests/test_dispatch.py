@@ -189,6 +189,18 @@ def test_no_recipient_and_no_contact_are_recorded_outcomes(db: str, clock: FakeC
         clock.advance(minutes=1)
         assert engine.dispatch(policy=FAST).retried == 1
         assert engine.notifications()[0].last_error == "recipients.none"
+
+    class Names:
+        name = "test-names-not-ids"
+
+        @hookimpl
+        def stageborging_recipients(self) -> list[str]:
+            return ["Jan de Vries"]  # a name, not a pseudonymous id: the plugin is broken
+
+    with engine_with(db, clock, Names(), channel.plugin()) as engine:
+        clock.advance(minutes=1)
+        assert engine.dispatch(policy=FAST).retried == 1
+        assert engine.notifications()[0].last_error == "recipients.failed"
     assert channel.calls == 0
 
 
