@@ -199,7 +199,7 @@ def test_no_recipient_and_no_contact_are_recorded_outcomes(db: str, clock: FakeC
 
     with engine_with(db, clock, Names(), channel.plugin()) as engine:
         clock.advance(minutes=1)
-        assert engine.dispatch(policy=FAST).retried == 1
+        assert engine.dispatch(policy=FAST).dead == 1  # its third and last attempt
         assert engine.notifications()[0].last_error == "recipients.failed"
     assert channel.calls == 0
 
