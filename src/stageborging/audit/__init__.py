@@ -5,6 +5,7 @@ independent verifier. Pure functions over rows: nothing here knows of the engine
 or a database.
 """
 
+from . import _merkle as merkle
 from ._chain import (
     GENESIS,
     HEADER_VERSION,
@@ -26,6 +27,7 @@ __all__ = [
     "VerifyReport",
     "body_bytes",
     "header_bytes",
+    "merkle",
     "seal",
     "verify_rows",
 ]
