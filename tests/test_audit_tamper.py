@@ -7,7 +7,8 @@ access to the file would: drop the append-only triggers, then UPDATE, DELETE or
 INSERT rows with ``sqlite3``. Every attack must surface in
 :func:`stageborging.verify_database` (and :meth:`Engine.verify`) as a break on
 the exact stream and sequence number, except the documented limit: a cut-off
-tail with a projection rewritten to match (that needs signed checkpoints).
+tail with a projection rewritten to match, or a stream re-sealed whole, which a signed
+checkpoint taken before catches.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ import json
 import runpy
 import shutil
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from stageborging import Engine, Refused, VerifyReport, verify_database
-from stageborging.audit import GENESIS, seal
+from stageborging.audit import GENESIS, Checkpoint, seal
 from stageborging.core import canonical_bytes
 from stageborging.lifecycles import hbo_stage, mbo_bpv
+from stageborging.store import check_checkpoint, make_checkpoint, open_store
 from stageborging.testing import FakeClock
 from support import (
     ADVISOR,
@@ -706,7 +710,7 @@ def test_breaks_on_several_streams_are_each_reported(db: Path, counts: dict[str,
 # -- the documented limit -----------------------------------------------------
 
 
-def test_tail_truncation_with_rewritten_projection_is_not_detectable_without_checkpoints(
+def test_tail_truncation_with_rewritten_projection_is_caught_by_a_checkpoint_only(
     db: Path, counts: dict[str, int]
 ) -> None:
     """Cutting off a tail and rewinding the projection verifies ok: the documented limit.
@@ -715,8 +719,11 @@ def test_tail_truncation_with_rewritten_projection_is_not_detectable_without_che
     from one whose later events were deleted together with a projection rewritten
     to point at seq n: nothing after the cut links back to it. Only a value held
     elsewhere (a signed checkpoint given to the auditor) can prove events were
-    removed. This test pins that limit so that it stays documented and visible.
+    removed. This test pins that limit so that it stays documented and visible, and
+    shows the checkpoint taken before the cut catching it.
     """
+    key = Ed25519PrivateKey.generate()
+    held = _checkpoint(db, key)
     last = counts[ACTIVE]
     keep = 10  # the "start" event: the refused finish and the facts after it vanish
     head = _row(db, ACTIVE, keep)
@@ -735,14 +742,19 @@ def test_tail_truncation_with_rewritten_projection_is_not_detectable_without_che
     with Engine(db, plugins=[Recognises()]) as engine:
         assert engine.stream(ACTIVE) == engine.replay(ACTIVE)
         assert engine.stream(ACTIVE).version == keep
+    problem = _extends(db, held, key)
+    assert problem is not None
+    assert "history was rewritten" in problem or "were removed" in problem
 
 
-def test_whole_stream_recomputed_is_not_detectable_without_checkpoints(db: Path) -> None:
+def test_whole_stream_recomputed_is_caught_by_a_checkpoint_only(db: Path) -> None:
     """Re-sealing a stream from a changed event onwards verifies ok: the documented limit.
 
     Someone who controls the database can recompute every later hash and the
-    projection; the chain holds no secret. Signed checkpoints close this.
+    projection; the chain holds no secret. A signed checkpoint taken before closes it.
     """
+    key = Ed25519PrivateKey.generate()
+    held = _checkpoint(db, key)
     rows = [_row(db, CASE, seq) for seq in range(1, 4)]
     prev = GENESIS
     statements: list[tuple[str, tuple[object, ...]]] = [
@@ -783,6 +795,25 @@ def test_whole_stream_recomputed_is_not_detectable_without_checkpoints(db: Path)
     _attack(db, *statements)
     _rewrite_facts(db, CASE)
     assert _verify(db).ok
+    problem = _extends(db, held, key)
+    assert problem is not None  # the later events are gone, the rest re-sealed
+    assert "history was rewritten" in problem or "were removed" in problem
+
+
+def _checkpoint(path: Path, key: Ed25519PrivateKey) -> Checkpoint:
+    store = open_store(path, read_only=True)
+    try:
+        return make_checkpoint(store, key, datetime(2027, 3, 1, tzinfo=UTC))
+    finally:
+        store.close()
+
+
+def _extends(path: Path, held: Checkpoint, key: Ed25519PrivateKey) -> str | None:
+    store = open_store(path, read_only=True)
+    try:
+        return check_checkpoint(store, held, key.public_key())
+    finally:
+        store.close()
 
 
 # -- the format's rules, on events re-sealed to hide every other trace ---------------------

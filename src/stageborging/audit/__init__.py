@@ -15,19 +15,39 @@ from ._chain import (
     header_bytes,
     seal,
 )
+from ._checkpoint import (
+    Checkpoint,
+    check_consistency,
+    check_inclusion,
+    key_id,
+    load_private_key,
+    load_public_key,
+    parse_proof,
+    read_json,
+    write_key_pair,
+)
 from ._verify import Break, StampedVersion, VerifyReport, verify_rows
 
 __all__ = [
     "GENESIS",
     "HEADER_VERSION",
     "Break",
+    "Checkpoint",
     "SealedEvent",
     "StampedVersion",
     "StreamRow",
     "VerifyReport",
     "body_bytes",
+    "check_consistency",
+    "check_inclusion",
     "header_bytes",
+    "key_id",
+    "load_private_key",
+    "load_public_key",
     "merkle",
+    "parse_proof",
+    "read_json",
     "seal",
     "verify_rows",
+    "write_key_pair",
 ]

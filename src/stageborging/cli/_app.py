@@ -19,6 +19,7 @@ from .. import __version__
 from ..core import LOGGER_NAME
 from ..exceptions import StageborgingError
 from ._audit import audit
+from ._checkpoints import checkpoint, keygen, prove, verify_proof
 from ._demo import demo
 from ._dispatch import dispatch
 from ._events import events
@@ -88,6 +89,8 @@ def main(verbose: int) -> None:
     _configure_logging(verbose)
 
 
+for _audit_command in (keygen, checkpoint, prove, verify_proof):
+    audit.add_command(_audit_command)
 lifecycle.add_command(migrate)
 lifecycle.add_command(add_version)
 for _command in (

@@ -14,7 +14,8 @@ from .. import LifecycleDefinition, verify_database
 from ..exceptions import PluginError, StoreError
 from ..lifecycles import builtin
 from ..store import open_store
-from ._options import db_option, existing_db, plugin_options, registry
+from ._checkpoints import check_against
+from ._options import db_option, existing_db, plugin_options, registry, shown_path
 
 __all__ = ["audit"]
 
@@ -45,8 +46,21 @@ def _known_lifecycles(
     show_default=True,
     help="Output for people or for tools.",
 )
+@click.option("--checkpoint", "held", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="FILE", help="Also check that the log extends this checkpoint you "
+              "kept (from audit checkpoint); needs --public-key.")  # fmt: skip
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="FILE", help="The school's public key, as you were handed it: the "
+              "checkpoint's signature is checked against it.")  # fmt: skip
 @plugin_options
-def verify(db: Path | str, fmt: str, block: tuple[str, ...], config: dict[str, Any] | None) -> None:
+def verify(
+    db: Path | str,
+    fmt: str,
+    held: Path | None,
+    public_key: Path | None,
+    block: tuple[str, ...],
+    config: dict[str, Any] | None,
+) -> None:
     """Recompute every stream's hash chain and check every stored column.
 
     Each event is checked against the version of its definition stamped on it
@@ -63,13 +77,21 @@ def verify(db: Path | str, fmt: str, block: tuple[str, ...], config: dict[str, A
     does not know (the digests are printed: their chains are intact, but the
     events could not be judged against their definition). What this cannot see
     on its own (a cut-off tail with a rewritten projection, a whole stream
-    recomputed) is explained in the docs.
+    recomputed) is explained in the docs; a checkpoint kept off-site
+    (--checkpoint, --public-key) closes both gaps.
     """
+    if (held is None) != (public_key is None):
+        raise click.UsageError("--checkpoint and --public-key go together: a checkpoint is "
+                               "checked against the key you were handed")  # fmt: skip
     try:
         report = verify_database(db, _known_lifecycles(block, config))
+        extends = (
+            None if held is None or public_key is None else (check_against(db, held, public_key))
+        )
     except StoreError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    broken_checkpoint = held is not None and extends is not None
     if fmt == "json":
         payload = {
             "ok": report.ok,
@@ -98,6 +120,8 @@ def verify(db: Path | str, fmt: str, block: tuple[str, ...], config: dict[str, A
             "sealed": report.sealed,
             "erased": report.erased,
         }
+        if held is not None:
+            payload["checkpoint"] = {"ok": extends is None, "problem": extends}
         click.echo(json.dumps(payload, indent=2))
     else:
         for warning in report.warnings:
@@ -125,7 +149,13 @@ def verify(db: Path | str, fmt: str, block: tuple[str, ...], config: dict[str, A
                 f"  sealed: {report.sealed} event(s) hold free text or sealed codes; "
                 f"{report.erased} of them erased (their subject's key is destroyed)"
             )
-    sys.exit(0 if report.ok and report.judged else 1 if not report.ok else 2)
+        if broken_checkpoint:
+            click.echo(f"BROKEN: checkpoint {shown_path(held or '')}: {extends}")
+        elif held is not None:
+            click.echo(f"checkpoint {shown_path(held)}: the log extends it (only appended to)")
+    if broken_checkpoint or not report.ok:
+        sys.exit(1)
+    sys.exit(0 if report.judged else 2)
 
 
 @audit.command()

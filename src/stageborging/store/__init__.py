@@ -4,6 +4,13 @@ backends and their schema migrations. The store knows nothing of plugins or rule
 The PostgreSQL backend is imported only when a ``postgresql://`` URL is opened
 (:func:`open_store`), so SQLite users need no psycopg."""
 
+from ._checkpoints import (
+    check_checkpoint,
+    log_leaves,
+    make_checkpoint,
+    prove_consistency,
+    prove_inclusion,
+)
 from ._open import is_url, open_store, shown_db
 from ._protocol import (
     AccessEntry,
@@ -42,9 +49,14 @@ __all__ = [
     "Synchronous",
     "Transaction",
     "VersionCount",
+    "check_checkpoint",
     "check_moment",
     "is_url",
+    "log_leaves",
+    "make_checkpoint",
     "open_store",
+    "prove_consistency",
+    "prove_inclusion",
     "shown_db",
     "verify_database",
 ]

@@ -36,6 +36,7 @@ from ..core import (
     check_identifier,
 )
 from ..lifecycles import LifecycleDefinition
+from ._checkpoints import HASHES_AFTER
 from ._deliveries import FIND_ENTRY, attempts_query, delivery_attempt, replaying, settlement
 from ._keys import (
     ADD_KEY,
@@ -797,6 +798,15 @@ class PostgresStore:
             return [(int(row[0]), SealedEvent._make(row[1:])) for row in rows]
 
         return self._read(work)
+
+    def hashes_after(self, position: int, limit: int) -> list[tuple[int, str, int, str]]:
+        """As :meth:`events_after`: only as far as the oldest transaction still running."""
+        position, limit = check_page(position, limit)
+        statement = pg_style(
+            HASHES_AFTER.replace("ORDER BY", f"AND position < {FOLLOW_LIMIT} ORDER BY")
+        )
+        rows = self._read(lambda conn: conn.execute(statement, (position, limit)).fetchall())
+        return [(int(p), s, int(q), h) for p, s, q, h in rows]
 
     def streams(self, query: StreamQuery, after: str | None, limit: int) -> list[StreamRow]:
         statement, params = stream_query(

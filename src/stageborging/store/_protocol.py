@@ -385,6 +385,11 @@ class Store(Protocol):
         it saw misses nothing. Positions increase but need not be consecutive.
         """
 
+    def hashes_after(self, position: int, limit: int) -> list[tuple[int, str, int, str]]:
+        """Up to *limit* ``(position, stream_id, seq, hash)`` of the events after
+        *position* in the global order (of every stream), never skipping one that
+        commits later, as :meth:`events_after`: the leaves of the log's Merkle tree."""
+
     def verify(self, definitions: Iterable[LifecycleDefinition] = ()) -> VerifyReport:
         """Verify every stream in one consistent snapshot of the database, against
         *definitions* and the versions the database stored."""

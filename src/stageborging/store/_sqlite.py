@@ -32,6 +32,7 @@ from ..core import (
     check_identifier,
 )
 from ..lifecycles import LifecycleDefinition
+from ._checkpoints import HASHES_AFTER
 from ._deliveries import FIND_ENTRY, attempts_query, delivery_attempt, replaying, settlement
 from ._keys import (
     ADD_KEY,
@@ -820,6 +821,12 @@ class SQLiteStore:
             (position, *params, limit),
         )
         return [(row[0], SealedEvent._make(row[1:])) for row in rows]
+
+    @_reading
+    def hashes_after(self, position: int, limit: int) -> list[tuple[int, str, int, str]]:
+        position, limit = check_page(position, limit)
+        rows = self._connection().execute(HASHES_AFTER, (position, limit))
+        return [tuple(row) for row in rows]
 
     @_reading
     def streams(self, query: StreamQuery, after: str | None, limit: int) -> list[StreamRow]:

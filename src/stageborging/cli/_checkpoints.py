@@ -1,0 +1,193 @@
+"""``stageborging audit keygen | checkpoint | prove | verify-proof``: signed checkpoints
+of the log's Merkle tree, and proofs against them (all read-only on the database)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..audit import (
+    Checkpoint,
+    check_consistency,
+    check_inclusion,
+    load_private_key,
+    load_public_key,
+    parse_proof,
+    read_json,
+    write_key_pair,
+)
+from ..store import (
+    check_checkpoint,
+    make_checkpoint,
+    open_store,
+    prove_consistency,
+    prove_inclusion,
+)
+from ._options import db_option, existing_db, printable, shown_path
+
+__all__ = ["check_against", "checkpoint", "keygen", "prove", "verify_proof"]
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_OUT = click.Path(dir_okay=False, path_type=Path)
+
+
+def read_checkpoint(path: Path) -> Checkpoint:
+    """The checkpoint in the file *path* (usage error naming it when it is none)."""
+    return Checkpoint.from_json(read_json(path, "checkpoint"))
+
+
+def check_against(db: Path | str, checkpoint: Path, public_key: Path) -> str | None:
+    """Why the log of *db* does not extend the checkpoint in the file *checkpoint*, held
+    under the trusted key in *public_key*; else None."""
+    trusted = load_public_key(public_key)
+    held = read_checkpoint(checkpoint)
+    store = open_store(existing_db(db), read_only=True)
+    try:
+        return check_checkpoint(store, held, trusted)
+    finally:
+        store.close()
+
+
+def _write(data: dict[str, Any], out: Path | None) -> None:
+    text = json.dumps(data, indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        with out.open("x", encoding="utf-8") as file:  # never overwrite what was kept
+            file.write(text)
+    except FileExistsError:
+        raise click.UsageError(f"{shown_path(out)}: exists; choose a new file") from None
+    click.echo(f"wrote {shown_path(out)}", err=True)
+
+
+@click.command()
+@click.option("--out", type=_OUT, required=True, metavar="KEYFILE",
+              help="The private key's file (new; readable by you only); the public key "
+                   "goes beside it as KEYFILE.pub.")  # fmt: skip
+def keygen(out: Path) -> None:
+    """Make the school's checkpoint key (Ed25519).
+
+    Keep KEYFILE where checkpoints are made, and hand KEYFILE.pub to each auditor
+    over a channel you both trust (in person, or on paper with its fingerprint):
+    an auditor checks checkpoints against the public key they hold, never against
+    a key a checkpoint names.
+    """
+    public = write_key_pair(out)
+    from ..audit import key_id
+
+    fingerprint = key_id(load_public_key(public))
+    click.echo(f"wrote {shown_path(out)} (private) and {shown_path(public)} (public)")
+    click.echo(f"fingerprint (key_id): {fingerprint}")
+
+
+@click.command()
+@db_option
+@click.option("--key", "key_file", type=_FILE, required=True, metavar="KEYFILE",
+              help="The school's private checkpoint key (from audit keygen).")  # fmt: skip
+@click.option("--out", type=_OUT, metavar="FILE", help="Write it to this new file.")
+def checkpoint(db: Path | str, key_file: Path, out: Path | None) -> None:
+    """Sign the head of the log's Merkle tree: every event so far, in the global order.
+
+    Give the checkpoint to whoever must later be able to tell that the log was only
+    appended to: an auditor keeps it off-site, and ``audit verify --checkpoint``
+    detects any event removed at the tail or changed, removed or inserted before it.
+    Read-only: the database is not changed.
+    """
+    key = load_private_key(key_file)
+    store = open_store(existing_db(db), read_only=True)
+    try:
+        made = make_checkpoint(store, key, datetime.now(UTC))
+    finally:
+        store.close()
+    _write(made.to_json(), out)
+
+
+@click.command()
+@db_option
+@click.option("--inclusion", metavar="STREAM:SEQ",
+              help="Prove that this event is in the checkpoint's tree.")  # fmt: skip
+@click.option("--consistency", nargs=2, type=_FILE, metavar="OLD NEW",
+              help="Prove that the older checkpoint's log is a prefix of the newer's.")  # fmt: skip
+@click.option("--checkpoint", "held", type=_FILE, metavar="FILE",
+              help="With --inclusion: the checkpoint to prove it in.")  # fmt: skip
+@click.option("--out", type=_OUT, metavar="FILE", help="Write the proof to this new file.")
+def prove(
+    db: Path | str,
+    inclusion: str | None,
+    consistency: tuple[Path, Path] | None,
+    held: Path | None,
+    out: Path | None,
+) -> None:
+    """Make a proof from the log: an event's inclusion in a checkpoint's tree, or the
+    consistency of two checkpoints (the older one's log is a prefix of the newer's).
+
+    The proof is checked later with ``audit verify-proof``, without the database.
+    """
+    if (inclusion is None) == (consistency is None):
+        raise click.UsageError("give --inclusion STREAM:SEQ --checkpoint FILE, or "
+                               "--consistency OLD NEW")  # fmt: skip
+    store = open_store(existing_db(db), read_only=True)
+    try:
+        if inclusion is not None:
+            if held is None:
+                raise click.UsageError("--inclusion needs --checkpoint FILE")
+            stream_id, sep, seq = inclusion.rpartition(":")
+            if not sep or not seq.isdigit():
+                raise click.BadParameter(f"{printable(inclusion)!r}: give STREAM:SEQ",
+                                         param_hint="'--inclusion'")  # fmt: skip
+            proof = prove_inclusion(store, stream_id, int(seq), read_checkpoint(held))
+        else:
+            assert consistency is not None
+            old, new = (read_checkpoint(path) for path in consistency)
+            proof = prove_consistency(store, old, new)
+    finally:
+        store.close()
+    _write(proof, out)
+
+
+@click.command("verify-proof")
+@click.argument("proof_file", type=_FILE, metavar="PROOF")
+@click.option("--checkpoint", "held", type=_FILE, multiple=True, required=True, metavar="FILE",
+              help="The checkpoint the proof is in (inclusion), or the older and the newer "
+                   "(consistency: give it twice).")  # fmt: skip
+@click.option("--public-key", type=_FILE, required=True, metavar="FILE",
+              help="The school's public key, as you were handed it (trusted).")  # fmt: skip
+def verify_proof(proof_file: Path, held: tuple[Path, ...], public_key: Path) -> None:
+    """Check a proof from ``audit prove`` against checkpoints, with no database.
+
+    Each checkpoint's signature is checked against the public key you were handed;
+    then the proof against their tree heads. Exit status: 0 it holds, 1 it does not
+    (saying why), 2 a file cannot be read.
+    """
+    trusted = load_public_key(public_key)
+    data = read_json(proof_file, "proof")
+    kind = "consistency" if isinstance(data, dict) and "old_size" in data else "inclusion"
+    proof = parse_proof(data, kind)
+    points = [read_checkpoint(path) for path in held]
+    wanted = 2 if kind == "consistency" else 1
+    if len(points) != wanted:
+        raise click.UsageError(f"a {kind} proof is checked against {wanted} checkpoint(s)")
+    for path, point in zip(held, points, strict=True):
+        problem = point.problem(trusted)
+        if problem is not None:
+            click.echo(f"DOES NOT HOLD: checkpoint {shown_path(path)}: {problem}")
+            sys.exit(1)
+    if kind == "inclusion":
+        problem = check_inclusion(proof, points[0])
+        what = f"event {printable(str(proof.get('stream_id')))}:{proof.get('seq')}"
+        holds = f"{what} is event {proof['index'] + 1} of the {points[0].tree_size} checkpointed"
+    else:
+        problem = check_consistency(proof, points[0], points[1])
+        holds = (f"the log of {points[0].tree_size} events checkpointed at {points[0].time} "
+                 f"is a prefix of the {points[1].tree_size} checkpointed at {points[1].time}: "
+                 "it was only appended to")  # fmt: skip
+    if problem is not None:
+        click.echo(f"DOES NOT HOLD: {problem}")
+        sys.exit(1)
+    click.echo(f"holds: {holds}")

@@ -1,0 +1,198 @@
+"""Signed checkpoints of the log's Merkle tree (both backends): the log extends the
+checkpoint an auditor kept while it is only appended to; proofs of an event's inclusion
+and of two checkpoints' consistency hold, with no database; a forged checkpoint, another
+key, a cut tail or a rewritten history do not. And the commands that make and check them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from stageborging import Engine, InvalidInput
+from stageborging.audit import Checkpoint, check_consistency, check_inclusion, parse_proof
+from stageborging.cli import main
+from stageborging.store import (
+    check_checkpoint,
+    make_checkpoint,
+    open_store,
+    prove_consistency,
+    prove_inclusion,
+)
+from stageborging.testing import FakeClock
+from support import STUDENT, journey
+
+AT = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def grow(db: str, streams: int) -> list[str]:
+    with Engine(db, clock=FakeClock()) as engine:
+        sids = [journey(engine).open() for _ in range(streams)]
+        for sid in sids:
+            engine.fire(sid, "begin_search", actor=STUDENT)
+    return sids
+
+
+def test_the_log_extends_its_checkpoint_while_it_is_only_appended_to(backend: str) -> None:
+    key = Ed25519PrivateKey.generate()
+    store = open_store(backend)
+    try:
+        empty = make_checkpoint(store, key, AT)
+        assert (empty.tree_size, empty.position) == (0, 0)
+        sids = grow(backend, 3)
+        old = make_checkpoint(store, key, AT)
+        assert old.tree_size == 6
+        assert check_checkpoint(store, old, key.public_key()) is None
+        grow(backend, 2)
+        new = make_checkpoint(store, key, AT)
+        assert new.tree_size == 10
+        assert check_checkpoint(store, old, key.public_key()) is None  # still extends it
+        # proofs, checked with no store
+        inclusion = parse_proof(prove_inclusion(store, sids[1], 2, old), "inclusion")
+        assert check_inclusion(inclusion, old) is None
+        assert check_inclusion(inclusion, new) is not None  # another tree
+        consistency = parse_proof(prove_consistency(store, old, new), "consistency")
+        assert check_consistency(consistency, old, new) is None
+        with pytest.raises(InvalidInput, match="is not among the 6 events"):
+            prove_inclusion(store, sids[0], 99, old)
+        with pytest.raises(InvalidInput):
+            prove_consistency(store, new, old)
+    finally:
+        store.close()
+
+
+def test_a_forged_checkpoint_or_another_key_does_not_hold(backend: str) -> None:
+    key, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    grow(backend, 2)
+    store = open_store(backend)
+    try:
+        held = make_checkpoint(store, key, AT)
+        data = held.to_json()
+        data["tree_size"] = held.tree_size - 1  # claims a shorter log
+        forged = Checkpoint.from_json(data)
+        assert "signature does not hold" in (
+            check_checkpoint(store, forged, key.public_key()) or ""
+        )
+        by_other = make_checkpoint(store, other, AT)
+        problem = check_checkpoint(store, by_other, key.public_key())
+        assert problem is not None
+        assert "not signed with the trusted key" in problem
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("attack", "words"),
+    [
+        ("DELETE FROM events WHERE position = (SELECT max(position) FROM events)",
+         "were removed (at its tail)"),
+        ("UPDATE events SET hash = 'ab' || substr(hash, 3) WHERE position = 2",
+         "history was rewritten"),
+        ("DELETE FROM events WHERE position = 2", "were removed (before its end)"),
+    ],
+)  # fmt: skip
+def test_a_cut_tail_or_a_rewritten_history_is_named(
+    tmp_path: Path, attack: str, words: str
+) -> None:
+    db = str(tmp_path / "school.db")
+    grow(db, 3)
+    key = Ed25519PrivateKey.generate()
+    store = open_store(db, read_only=True)
+    held = make_checkpoint(store, key, AT)
+    store.close()
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("DROP TRIGGER events_no_delete")
+    conn.execute(attack)
+    conn.close()
+    store = open_store(db, read_only=True)
+    try:
+        problem = check_checkpoint(store, held, key.public_key())
+    finally:
+        store.close()
+    assert problem is not None
+    assert words in problem
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ("[]", "checkpoint"),
+        ('{"format": "other"}', "format"),
+        ('{"format": "stageborging.checkpoint/1", "tree_size": -1}', "tree_size"),
+        ('{"format": "stageborging.checkpoint/1", "tree_size": 1, "root": "xyz"}', "root"),
+    ],
+)
+def test_a_malformed_checkpoint_is_named(data: str, field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        Checkpoint.from_json({"time": "t", "signature": "s", **json.loads(data)}
+                             if data.startswith("{") else json.loads(data))  # fmt: skip
+    assert caught.value.field == field
+
+
+def test_an_auditor_proves_the_log_was_only_appended_to(tmp_path: Path) -> None:
+    """The commands end to end: the school's key, a checkpoint kept, a month of events,
+    a new checkpoint, and the proofs checked with no database."""
+    runner, db = CliRunner(), tmp_path / "school.db"
+    sids = grow(str(db), 2)
+    key = tmp_path / "school.key"
+    made = runner.invoke(main, ["audit", "keygen", "--out", str(key)])
+    assert made.exit_code == 0, made.output
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert "fingerprint (key_id):" in made.output
+    again = runner.invoke(main, ["audit", "keygen", "--out", str(key)])
+    assert again.exit_code == 2
+    assert "a key is never overwritten" in again.output
+    public = tmp_path / "school.key.pub"
+    old, new = tmp_path / "march.json", tmp_path / "april.json"
+    point = ["audit", "checkpoint", "--db", str(db), "--key", str(key)]
+    assert runner.invoke(main, [*point, "--out", str(old)]).exit_code == 0
+    assert runner.invoke(main, [*point, "--out", str(old)]).exit_code == 2  # kept, not replaced
+    grow(str(db), 2)
+    assert runner.invoke(main, [*point, "--out", str(new)]).exit_code == 0
+    verify = ["audit", "verify", "--db", str(db), "--checkpoint", str(old)]
+    checked = runner.invoke(main, [*verify, "--public-key", str(public)])
+    assert checked.exit_code == 0, checked.output
+    assert "the log extends it (only appended to)" in checked.output
+    assert runner.invoke(main, verify).exit_code == 2  # no trusted key given
+    consistency = tmp_path / "consistency.json"
+    proved = runner.invoke(main, ["audit", "prove", "--db", str(db), "--consistency", str(old),
+                                  str(new), "--out", str(consistency)])  # fmt: skip
+    assert proved.exit_code == 0, proved.output
+    both = ["--checkpoint", str(old), "--checkpoint", str(new), "--public-key", str(public)]
+    holds = runner.invoke(main, ["audit", "verify-proof", str(consistency), *both])
+    assert holds.exit_code == 0, holds.output
+    assert "it was only appended to" in holds.output
+    inclusion = tmp_path / "inclusion.json"
+    assert runner.invoke(main, ["audit", "prove", "--db", str(db), "--inclusion",
+                                f"{sids[0]}:2", "--checkpoint", str(old),
+                                "--out", str(inclusion)]).exit_code == 0  # fmt: skip
+    included = runner.invoke(main, ["audit", "verify-proof", str(inclusion), "--checkpoint",
+                                    str(old), "--public-key", str(public)])  # fmt: skip
+    assert included.exit_code == 0, included.output
+    assert included.stdout.startswith(f"holds: event {sids[0]}:2 is event ")
+    # another school's key, a changed proof: they do not hold
+    other = tmp_path / "other.key"
+    runner.invoke(main, ["audit", "keygen", "--out", str(other)])
+    wrong = runner.invoke(main, ["audit", "verify-proof", str(inclusion), "--checkpoint",
+                                 str(old), "--public-key", f"{other}.pub"])  # fmt: skip
+    assert wrong.exit_code == 1
+    assert "not signed with the trusted key" in wrong.output
+    changed = json.loads(inclusion.read_text())
+    changed["index"] += 1
+    inclusion.write_text(json.dumps(changed))
+    moved = runner.invoke(main, ["audit", "verify-proof", str(inclusion), "--checkpoint",
+                                 str(old), "--public-key", str(public)])  # fmt: skip
+    assert moved.exit_code == 1
+    assert "DOES NOT HOLD" in moved.output
+    inclusion.write_text("not json")
+    garbled = runner.invoke(main, ["audit", "verify-proof", str(inclusion), "--checkpoint",
+                                   str(old), "--public-key", str(public)])  # fmt: skip
+    assert garbled.exit_code == 2
+    assert "is no JSON file" in garbled.output
