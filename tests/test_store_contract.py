@@ -378,9 +378,23 @@ def test_following_the_log_names_a_bad_position_or_limit(
     store: Store, position: object, limit: object, field: str
 ) -> None:
     """Both backends refuse the same way: a follower never silently reads nothing."""
-    with pytest.raises(InvalidInput) as info:
-        store.events_after(position, limit)  # type: ignore[arg-type]
-    assert info.value.field == field
+    for follow in (store.events_after, store.hashes_after):
+        with pytest.raises(InvalidInput) as info:
+            follow(position, limit)  # type: ignore[arg-type]
+        assert info.value.field == field
+
+
+def test_the_trees_leaves_are_the_events_hashes_in_the_global_order(backend: str) -> None:
+    """hashes_after pages what events_after does, lighter: the Merkle tree's leaves."""
+    with Engine(backend, clock=FakeClock()) as engine:
+        for _ in range(3):
+            engine.fire(journey(engine).open(), "begin_search", actor=STUDENT)
+        events = engine.store.events_after(0, 100)
+        leaves = engine.store.hashes_after(0, 4) + engine.store.hashes_after(
+            engine.store.hashes_after(0, 4)[-1][0], 100
+        )
+    assert leaves == [(p, e.stream_id, e.seq, e.hash) for p, e in events]
+    assert len(leaves) == 6
 
 
 def test_messages_never_show_a_password() -> None:
