@@ -131,3 +131,33 @@ def test_the_streamed_head_is_the_recursive_definition(leaves: list[bytes]) -> N
         head.append(leaf)
         assert head.size == n
         assert head.root() == mth(leaves[:n])
+
+
+def test_the_committed_vectors_hold_by_the_rfcs_definition() -> None:
+    """docs/reference/checkpoint-vectors.md, read back: every tree head is the RFC's MTH
+    of its leaves (computed here as the RFC's text says, not by the library), and the
+    checkpoint's signature holds under the test key's public key."""
+    import base64
+    import re
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    text = (Path(__file__).parent.parent / "docs/reference/checkpoint-vectors.md").read_text()
+    rows = re.findall(r"^\| (\d+) \| `([0-9a-f]{64})` \| `([0-9a-f]{64})` \|$", text, re.M)
+    leaves = [bytes.fromhex(leaf) for _, leaf, _ in rows]
+    assert len(leaves) == 7
+    for _, leaf, hashed in rows:
+        assert hashlib.sha256(b"\x00" + bytes.fromhex(leaf)).hexdigest() == hashed
+    heads = dict(re.findall(r"^\| (\d) \| `([0-9a-f]{64})` \|$", text, re.M))
+    assert heads["0"] == hashlib.sha256(b"").hexdigest()
+    for size in range(1, 8):
+        assert mth(leaves[:size]).hex() == heads[str(size)]
+    public = re.search(r"its public key is `([0-9a-f]{64})`", text)
+    signed = re.search(r"```text\n(\{.*\})\n```", text)
+    signature = re.search(r'"signature": "([^"]+)"', text)
+    assert public is not None
+    assert signed is not None
+    assert signature is not None
+    key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public.group(1)))
+    key.verify(base64.b64decode(signature.group(1)), signed.group(1).encode())  # raises if not

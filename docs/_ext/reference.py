@@ -4,7 +4,8 @@
 package: every built-in lifecycle (its tables and its Mermaid diagram, which
 GitHub draws), the finding catalogue in English and Dutch, every hook's signature
 and documentation, every command's ``--help``, and the audit format's worked
-example (the bytes and hashes of two real events). A test fails when a file is not
+example (the bytes and hashes of two real events) and the Merkle tree and checkpoint
+vectors. A test fails when a file is not
 what this module would write, so the files never drift from the code.
 
 It also adds the file of a changed built-in definition to
@@ -15,7 +16,9 @@ version has no file there.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 import sqlite3
 import sys
 import tempfile
@@ -24,11 +27,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import stageborging.core
 import stageborging.hookspecs
 import stageborging.lifecycles
 from stageborging import Actor, Engine
+from stageborging.audit import Checkpoint, merkle
 from stageborging.cli import main
 
 #: Where the files go.
@@ -159,6 +165,53 @@ def audit_example() -> str:
     return "\n".join(lines)
 
 
+#: The test key of the checkpoint vectors: an Ed25519 key from a fixed seed (never use
+#: it for anything but checking an implementation).
+_TEST_SEED = hashlib.sha256(b"stageborging checkpoint test key").digest()
+
+
+def checkpoint_vectors() -> str:
+    """The Merkle tree and checkpoint vectors: the leaves (the two events of the worked
+    example and five more hashes), every tree head, proofs, and a signed checkpoint."""
+    leaves = [bytes.fromhex(row[5]) for row in audit_rows()]
+    leaves += [hashlib.sha256(f"event {n}".encode()).digest() for n in range(3, 8)]
+    lines = [_GENERATED, "# The audit format: Merkle tree and checkpoint vectors", ""]
+    lines += ['See `docs/audit-format.rst`, "Checkpoints". Hashes are SHA-256, in hex.', ""]
+    header = "| index | leaf (an event's hash) | leaf hash = SHA-256(00 ‖ leaf) |"
+    lines += ["## Leaves", "", header, "|---|---|---|"]
+    for index, leaf in enumerate(leaves):
+        lines.append(f"| {index} | `{leaf.hex()}` | `{merkle.leaf_hash(leaf).hex()}` |")
+    lines += ["", "The first two are the events of the worked example (`audit-example.md`); "
+              "the others are SHA-256 of `event 3` … `event 7`.", "",
+              "## Tree heads", "", "| tree size | head |", "|---|---|",
+              f"| 0 | `{merkle.EMPTY_ROOT.hex()}` |"]  # fmt: skip
+    for size in range(1, len(leaves) + 1):
+        lines.append(f"| {size} | `{merkle.root(leaves[:size]).hex()}` |")
+    lines += ["", "A node is SHA-256(01 ‖ left ‖ right); e.g. the head of size 2 is "
+              f"SHA-256(01 ‖ `{merkle.leaf_hash(leaves[0]).hex()}` ‖ "
+              f"`{merkle.leaf_hash(leaves[1]).hex()}`).", ""]  # fmt: skip
+    lines += ["## Inclusion proof", "", "Leaf 3 in the tree of size 7, nodes in order:", ""]
+    lines += [f"{n}. `{node.hex()}`" for n, node in
+              enumerate(merkle.inclusion_proof(3, leaves), start=1)]  # fmt: skip
+    lines += ["", "## Consistency proof", "", "From the tree of size 3 to the tree of size 7:", ""]
+    lines += [f"{n}. `{node.hex()}`" for n, node in
+              enumerate(merkle.consistency_proof(3, leaves), start=1)]  # fmt: skip
+    key = Ed25519PrivateKey.from_private_bytes(_TEST_SEED)
+    point = Checkpoint.sign(key, len(leaves), merkle.root(leaves), 7, "2027-03-01T09:00:00.000000Z")
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw,
+                                        serialization.PublicFormat.Raw)  # fmt: skip
+    lines += ["", "## A signed checkpoint", "",
+              f"The test key: the Ed25519 private key whose 32-byte seed is `{_TEST_SEED.hex()}` "
+              "(SHA-256 of `stageborging checkpoint test key`); its public key is "
+              f"`{raw.hex()}` and its `key_id`, SHA-256 of those 32 bytes, "
+              f"`{point.key_id}`.", "", "The bytes signed (canonical JSON):", "", "```text",
+              point.signed_bytes().decode(), "```", "", "The checkpoint file:", "", "```json",
+              json.dumps(point.to_json(), indent=2), "```", "",
+              "Ed25519 signatures are deterministic: the signature above is the only one "
+              "this key makes over these bytes.", ""]  # fmt: skip
+    return "\n".join(lines)
+
+
 def files() -> dict[str, str]:
     """Every reference file: ``{file name: text}``."""
     written = {
@@ -170,6 +223,7 @@ def files() -> dict[str, str]:
             "hooks.md": hooks(),
             "cli.md": cli(),
             "audit-example.md": audit_example(),
+            "checkpoint-vectors.md": checkpoint_vectors(),
         }
     )
     return written
