@@ -26,6 +26,7 @@ from ._checkpoint import (
     read_json,
     write_key_pair,
 )
+from ._export import ExportReport, lines_of, verify_export
 from ._verify import Break, StampedVersion, VerifyReport, verify_rows
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "HEADER_VERSION",
     "Break",
     "Checkpoint",
+    "ExportReport",
     "SealedEvent",
     "StampedVersion",
     "StreamRow",
@@ -42,12 +44,14 @@ __all__ = [
     "check_inclusion",
     "header_bytes",
     "key_id",
+    "lines_of",
     "load_private_key",
     "load_public_key",
     "merkle",
     "parse_proof",
     "read_json",
     "seal",
+    "verify_export",
     "verify_rows",
     "write_key_pair",
 ]

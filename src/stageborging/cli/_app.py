@@ -19,7 +19,14 @@ from .. import __version__
 from ..core import LOGGER_NAME
 from ..exceptions import StageborgingError
 from ._audit import audit
-from ._checkpoints import checkpoint, keygen, prove, verify_proof
+from ._checkpoints import (
+    checkpoint,
+    export,
+    keygen,
+    prove,
+    verify_export_command,
+    verify_proof,
+)
 from ._demo import demo
 from ._dispatch import dispatch
 from ._events import events
@@ -89,7 +96,7 @@ def main(verbose: int) -> None:
     _configure_logging(verbose)
 
 
-for _audit_command in (keygen, checkpoint, prove, verify_proof):
+for _audit_command in (keygen, checkpoint, prove, verify_proof, export, verify_export_command):
     audit.add_command(_audit_command)
 lifecycle.add_command(migrate)
 lifecycle.add_command(add_version)

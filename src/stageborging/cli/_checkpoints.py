@@ -1,9 +1,11 @@
-"""``stageborging audit keygen | checkpoint | prove | verify-proof``: signed checkpoints
-of the log's Merkle tree, and proofs against them (all read-only on the database)."""
+"""``stageborging audit keygen | checkpoint | prove | verify-proof | export |
+verify-export``: signed checkpoints of the log's Merkle tree, proofs against them, and
+the log exported to verify elsewhere (all read-only on the database)."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,10 +17,12 @@ from ..audit import (
     Checkpoint,
     check_consistency,
     check_inclusion,
+    lines_of,
     load_private_key,
     load_public_key,
     parse_proof,
     read_json,
+    verify_export,
     write_key_pair,
 )
 from ..store import (
@@ -191,3 +195,108 @@ def verify_proof(proof_file: Path, held: tuple[Path, ...], public_key: Path) -> 
         click.echo(f"DOES NOT HOLD: {problem}")
         sys.exit(1)
     click.echo(f"holds: {holds}")
+
+
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> int | datetime:
+    """``--since``: a position in the global order, or an ISO time (with its offset)."""
+    if value is None:
+        return 0
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("give a position (a number) or an ISO time") from None
+    if moment.utcoffset() is None:
+        raise click.BadParameter("an ISO time must say its offset (…Z or …+01:00)")
+    return moment
+
+
+@click.command()
+@db_option
+@click.option("--stream", "stream_id", metavar="ID", help="Only this stream's events.")
+@click.option("--since", callback=_since, metavar="POSITION|ISO",
+              help="Only the events after this position in the global order (the one "
+                   "cursor to resume from), or recorded from this time on (hosts' clocks).")  # fmt: skip
+@click.option("--out", type=_OUT, metavar="FILE",
+              help="Write it to this new file (readable by you only).")  # fmt: skip
+def export(db: Path | str, stream_id: str | None, since: int | datetime, out: Path | None) -> None:
+    """Write the log as JSON Lines, to verify on another machine (audit verify-export).
+
+    Every event as stored (header and body exactly as hashed; an erased subject's
+    body stays as ciphertext whose key is gone), every definition version the events
+    are stamped with, the streams' heads. Streams page by page, in flat memory.
+    Read-only.
+    """
+    from ..store import SCHEMA_VERSION, export_lines
+
+    position, moment = (since, None) if isinstance(since, int) else (0, since)
+    store = open_store(existing_db(db), read_only=True)
+    try:
+        lines = export_lines(store, stream_id=stream_id, since=position, from_time=moment,
+                             schema=SCHEMA_VERSION)  # fmt: skip
+        if out is None:
+            for line in lines:
+                click.echo(line)
+            return
+        try:
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise click.UsageError(f"{shown_path(out)}: exists; choose a new file") from None
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            for line in lines:
+                file.write(line + "\n")
+    finally:
+        store.close()
+    click.echo(f"wrote {shown_path(out)}", err=True)
+
+
+@click.command("verify-export")
+@click.argument("export_file", type=_FILE, metavar="FILE")
+@click.option("--checkpoint", "held", type=_FILE, metavar="FILE",
+              help="Also check that the log extends this checkpoint (--public-key).")  # fmt: skip
+@click.option("--public-key", type=_FILE, metavar="FILE",
+              help="The school's public key, as you were handed it.")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output for people or for tools.")  # fmt: skip
+def verify_export_command(
+    export_file: Path, held: Path | None, public_key: Path | None, fmt: str
+) -> None:
+    """Verify an export with no database: every event's hash and body hash, each
+    stream's chain, the definitions the events are stamped with, the streams' heads,
+    its end, and (with --checkpoint) that the log extends a checkpoint you kept.
+
+    Exit status: 0 intact, 1 broken (each problem names its line), 2 a file cannot
+    be read.
+    """
+    if (held is None) != (public_key is None):
+        raise click.UsageError("--checkpoint and --public-key go together")
+    point = None
+    if held is not None and public_key is not None:
+        point = read_checkpoint(held)
+        problem = point.problem(load_public_key(public_key))
+        if problem is not None:
+            click.echo(f"BROKEN: checkpoint {shown_path(held)}: {problem}")
+            sys.exit(1)
+    with export_file.open(encoding="utf-8", errors="surrogateescape") as file:
+        report = verify_export(lines_of(file), point)
+    if fmt == "json":
+        click.echo(json.dumps({"ok": report.ok, "events": report.events,
+                               "streams": report.streams, "definitions": report.definitions,
+                               "partial": report.partial, "root": report.root,
+                               "problems": list(report.problems),
+                               "problem_count": report.problem_count,
+                               "checkpoint": report.checkpoint}, indent=2))  # fmt: skip
+    elif report.ok:
+        whole = "part of the log" if report.partial else f"tree head {report.root}"
+        click.echo(f"intact: {report.events} events of {report.streams} streams, "
+                   f"{report.definitions} definition versions ({whole})")  # fmt: skip
+        if held is not None:
+            click.echo(f"checkpoint {shown_path(held)}: the log extends it (only appended to)")
+    else:
+        click.echo(f"BROKEN: {report.problem_count} problem(s)")
+        for problem in report.problems:
+            click.echo(f"  {problem}")
+        if report.checkpoint is not None:
+            click.echo(f"  checkpoint: {report.checkpoint}")
+    sys.exit(0 if report.ok else 1)

@@ -11,6 +11,7 @@ from ._checkpoints import (
     prove_consistency,
     prove_inclusion,
 )
+from ._export import export_lines
 from ._open import is_url, open_store, shown_db
 from ._protocol import (
     AccessEntry,
@@ -51,6 +52,7 @@ __all__ = [
     "VersionCount",
     "check_checkpoint",
     "check_moment",
+    "export_lines",
     "is_url",
     "log_leaves",
     "make_checkpoint",

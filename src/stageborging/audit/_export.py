@@ -1,0 +1,249 @@
+"""The export: the log as JSON Lines, and its verification with no database (the format
+is ``docs/audit-format.rst``'s, "Exports"). Streaming: memory grows with the number of
+streams, never with the number of events."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from attrs import field, frozen
+
+from ..core import canonical_bytes
+from . import _merkle as merkle
+from ._chain import GENESIS
+from ._checkpoint import Checkpoint
+
+__all__ = ["EXPORT_FORMAT", "ExportReport", "export_line", "verify_export"]
+
+EXPORT_FORMAT = "stageborging.export/1"
+#: How many problems a report keeps (the count goes on).
+_KEPT = 100
+
+
+def export_line(value: dict[str, Any]) -> str:
+    """One line of an export: compact JSON, keys sorted, no line break inside."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def definition_digest(data: Any) -> str:
+    """The digest a definition's data is stamped with: SHA-256 of its canonical JSON
+    less ``description``."""
+    stamped = {key: value for key, value in data.items() if key != "description"}
+    return hashlib.sha256(canonical_bytes(stamped)).hexdigest()
+
+
+@frozen
+class ExportReport:
+    """What :func:`verify_export` found.
+
+    Attributes:
+        events: The events read.
+        streams: The streams whose events were read.
+        definitions: The definition versions the export holds.
+        partial: Whether it starts mid-log (``since``) or holds one stream: then
+            each stream's first event is taken as it is, and no tree head is made.
+        root: The head of the Merkle tree over its events (hex; a whole export only).
+        problems: What is wrong, each naming the line (at most 100 kept).
+        checkpoint: Why the export does not extend the checkpoint given, else None.
+    """
+
+    events: int
+    streams: int
+    definitions: int
+    partial: bool
+    root: str | None
+    problems: tuple[str, ...] = field(factory=tuple)
+    problem_count: int = 0
+    checkpoint: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem_count and self.checkpoint is None
+
+
+class _Reader:
+    """The state of one pass over an export's lines."""
+
+    def __init__(self, checkpoint: Checkpoint | None) -> None:
+        self.problems: list[str] = []
+        self.count = 0
+        self.heads: dict[str, tuple[int, str]] = {}  # stream -> (last seq, last hash)
+        self.digests: set[str] = set()
+        self.stamped: dict[str, int] = {}  # digest -> first line stamped with it
+        self.tree = merkle.TreeHead()
+        self.checkpoint = checkpoint
+        self.at_checkpoint: tuple[str, int] | None = None
+        self.position = 0
+        self.events = 0
+        self.partial = False
+        self.ended = False
+        self.stream_lines: dict[str, tuple[int, int, str]] = {}
+
+    def problem(self, line: int, text: str) -> None:
+        self.count += 1
+        if len(self.problems) < _KEPT:
+            self.problems.append(f"line {line}: {text}")
+
+
+def verify_export(lines: Iterable[str], checkpoint: Checkpoint | None = None) -> ExportReport:
+    """Verify an export read line by line: its chains, every event's hash and body hash,
+    the definitions it names, the streams' heads, its end, and (a whole export) the head
+    of its Merkle tree, against *checkpoint* when given (its signature checked apart)."""
+    reader = _Reader(checkpoint)
+    number = 0
+    for number, text in enumerate(lines, start=1):
+        try:
+            line = json.loads(text)
+        except ValueError:
+            reader.problem(number, "is no JSON")
+            continue
+        if not isinstance(line, dict):
+            reader.problem(number, "is no JSON object")
+            continue
+        if reader.ended:
+            reader.problem(number, "comes after the end line: lines were added")
+            continue
+        _read(reader, number, line)
+    if number == 0:
+        reader.problem(1, "the export is empty")
+    elif not reader.ended:
+        reader.problem(number, "the export has no end line: it was cut short")
+    for digest, line in reader.stamped.items():
+        if digest not in reader.digests:
+            reader.problem(line, f"events are stamped with definition {digest[:12]}…, which "
+                           "the export does not hold")  # fmt: skip
+    for stream_id, (line, version, head) in reader.stream_lines.items():
+        seen = reader.heads.get(stream_id)
+        if seen is None and not reader.partial:
+            reader.problem(line, f"stream {stream_id}: its events are missing")
+        elif seen is not None and (seen[0], seen[1]) != (version, head):
+            reader.problem(line, f"stream {stream_id}: its head is seq {version}, its last "
+                           f"event seq {seen[0]}: events were removed or added")  # fmt: skip
+    return ExportReport(
+        events=reader.events, streams=len(reader.heads), definitions=len(reader.digests),
+        partial=reader.partial, root=None if reader.partial else reader.tree.root().hex(),
+        problems=tuple(reader.problems), problem_count=reader.count,
+        checkpoint=_against(reader),
+    )  # fmt: skip
+
+
+def _read(reader: _Reader, number: int, line: dict[str, Any]) -> None:
+    kind = line.get("kind")
+    if number == 1:
+        if kind != "export" or line.get("format") != EXPORT_FORMAT:
+            reader.problem(number, f"is not the start of an export ({EXPORT_FORMAT})")
+        reader.partial = bool(line.get("since")) or any(
+            line.get(key) is not None for key in ("stream", "from_time")
+        )
+        return
+    if kind == "definition":
+        data = line.get("data")
+        if not isinstance(data, dict) or definition_digest(data) != line.get("digest"):
+            reader.problem(number, "the definition's data is not that of its digest")
+        else:
+            reader.digests.add(str(line["digest"]))
+    elif kind == "event":
+        _event(reader, number, line)
+    elif kind == "stream":
+        head = (number, line.get("version"), line.get("head_hash"))
+        reader.stream_lines[str(line.get("id"))] = head  # type: ignore[assignment]
+    elif kind == "end":
+        reader.ended = True
+        if line.get("events") != reader.events:
+            reader.problem(number, f"the end counts {line.get('events')} events, the export "
+                           f"holds {reader.events}: lines were removed or added")  # fmt: skip
+    else:
+        reader.problem(number, f"has an unknown kind {str(kind)[:20]!r}")
+
+
+def _event(reader: _Reader, number: int, line: dict[str, Any]) -> None:
+    position, text = line.get("position"), line.get("header")
+    if not isinstance(position, int) or position <= reader.position:
+        reader.problem(number, "its position is not after the previous event's: lines were "
+                       "reordered, duplicated or inserted")  # fmt: skip
+    else:
+        reader.position = position
+    if not isinstance(text, str):
+        reader.problem(number, "has no header")
+        return
+    raw = text.encode("utf-8")
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        header = json.loads(text)
+        canonical = canonical_bytes(header) == raw
+    except (ValueError, TypeError, AttributeError):
+        reader.problem(number, "its header is no canonical JSON object")
+        return
+    stream_id, seq = header.get("stream"), header.get("seq")
+    where = f"event {stream_id}:{seq}"
+    if not canonical:
+        reader.problem(number, f"{where}: its header is not in canonical form")
+    if line.get("hash") not in (None, digest):
+        reader.problem(number, f"{where}: its hash is not SHA-256 of its header")
+    stored = _body(line)
+    if stored is False:
+        reader.problem(number, f"{where}: its body is neither text nor base64")
+    elif isinstance(stored, bytes) and (
+        hashlib.sha256(stored).hexdigest() != header.get("body_hash")
+    ):
+        reader.problem(number, f"{where}: its body is not the one its header hashed")
+    last = reader.heads.get(str(stream_id))
+    if last is None:
+        first = seq == 1 and header.get("prev") == GENESIS
+        if not first and not reader.partial:
+            reader.problem(number, f"{where}: its stream's earlier events are missing")
+    elif (seq, header.get("prev")) != (last[0] + 1, last[1]):
+        reader.problem(number, f"{where}: it does not follow {stream_id}:{last[0]} (its prev "
+                       "or seq): an event was changed, removed, inserted or moved")  # fmt: skip
+    definition = header.get("definition")
+    if isinstance(definition, str):
+        reader.stamped.setdefault(definition, number)
+    if isinstance(seq, int):
+        reader.heads[str(stream_id)] = (seq, digest)
+    reader.events += 1
+    reader.tree.append(bytes.fromhex(digest))
+    point = reader.checkpoint
+    if point is not None and reader.tree.size == point.tree_size:
+        reader.at_checkpoint = (reader.tree.root().hex(), reader.position)
+
+
+def _body(line: dict[str, Any]) -> bytes | bool | None:
+    """An event line's body bytes (None: none kept), or False when malformed."""
+    if "body_b64" in line:
+        try:
+            return base64.b64decode(str(line["body_b64"]), validate=True)
+        except ValueError:
+            return False
+    body = line.get("body")
+    if body is None:
+        return None
+    return body.encode("utf-8") if isinstance(body, str) else False
+
+
+def _against(reader: _Reader) -> str | None:
+    point = reader.checkpoint
+    if point is None:
+        return None
+    if reader.partial:
+        return "a checkpoint is checked against a whole export (no --since, no --stream)"
+    if point.tree_size == 0:
+        return None
+    if reader.at_checkpoint is None:
+        return (f"the export holds {reader.events} events, the checkpoint of {point.time} "
+                f"covered {point.tree_size}: events were removed")  # fmt: skip
+    if reader.at_checkpoint != (point.root, point.position):
+        return (f"the first {point.tree_size} events are not those the checkpoint of "
+                f"{point.time} covered: history was rewritten")  # fmt: skip
+    return None
+
+
+def lines_of(path_lines: Iterable[str]) -> Iterator[str]:
+    """The lines of an export file, without their line ends (empty ones skipped)."""
+    for text in path_lines:
+        text = text.rstrip("\n")
+        if text:
+            yield text

@@ -1,0 +1,78 @@
+"""The log written out as an export (JSON Lines; verified by
+:func:`stageborging.audit.verify_export` with no database)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from ..audit import SealedEvent
+from ..audit._export import EXPORT_FORMAT, export_line
+from ..core import check_identifier
+from ._protocol import Store
+from ._rows import check_count, check_moment
+
+__all__ = ["export_lines"]
+
+_PAGE = 2000
+
+
+def _text(field: str, raw: bytes | None) -> dict[str, Any]:
+    """Bytes as text where they are UTF-8 (as canonical JSON is), else as base64."""
+    if raw is None:
+        return {field: None}
+    try:
+        return {field: raw.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {f"{field}_b64": base64.b64encode(raw).decode()}
+
+
+def export_lines(
+    store: Store,
+    *,
+    stream_id: str | None = None,
+    since: int = 0,
+    from_time: datetime | None = None,
+    schema: int,
+) -> Iterator[str]:
+    """The lines of an export of the events after position *since* (of *stream_id*
+    only; recorded at *from_time* or later, by the hosts' clocks, when given): a start
+    line, every stored definition version, the events in the global order, the
+    streams' heads, an end line. Page by page: memory stays flat."""
+    since = check_count("since", since, 0)
+    after = None if from_time is None else check_moment("from_time", from_time)
+    if stream_id is not None:
+        check_identifier("stream_id", stream_id)
+    yield export_line({"kind": "export", "format": EXPORT_FORMAT, "schema": schema,
+                       "since": since, "from_time": after, "stream": stream_id})  # fmt: skip
+    for stored in store.definitions():
+        data = json.loads(stored.data)
+        yield export_line({"kind": "definition", "digest": stored.digest,
+                           "lifecycle": stored.lifecycle, "data": data})  # fmt: skip
+    events, position = 0, since
+    while True:
+        page = store.events_after(position, _PAGE)
+        for position, event in page:
+            if (stream_id is None or event.stream_id == stream_id) and (
+                after is None or event.occurred_at >= after
+            ):
+                events += 1
+                yield _event_line(position, event)
+        if len(page) < _PAGE:
+            break
+    for row in store.stream_heads().values():
+        if stream_id is None or row.id == stream_id:
+            yield export_line({"kind": "stream", "id": row.id, "version": row.version,
+                               "head_hash": row.head_hash, "lifecycle": row.lifecycle,
+                               "state": row.state})  # fmt: skip
+    yield export_line({"kind": "end", "events": events, "last_position": position})
+
+
+def _event_line(position: int, event: SealedEvent) -> str:
+    return export_line({
+        "kind": "event", "position": position, "hash": event.hash,
+        **_text("header", event.header), **_text("body", event.body),
+    })  # fmt: skip
