@@ -216,8 +216,8 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> int
 @db_option
 @click.option("--stream", "stream_id", metavar="ID", help="Only this stream's events.")
 @click.option("--since", callback=_since, metavar="POSITION|ISO",
-              help="Only the events after this position in the global order (the one "
-                   "cursor to resume from), or recorded from this time on (hosts' clocks).")  # fmt: skip
+              help="Only the events after this position in the global order (the "
+                   "one cursor to resume from), or recorded from this time on.")  # fmt: skip
 @click.option("--out", type=_OUT, metavar="FILE",
               help="Write it to this new file (readable by you only).")  # fmt: skip
 def export(db: Path | str, stream_id: str | None, since: int | datetime, out: Path | None) -> None:
