@@ -1,0 +1,166 @@
+"""The export and its verification with no database: a whole export verifies, and its
+tree head is the checkpoint's; any change to its lines (a changed, deleted, inserted,
+duplicated or reordered line, a cut tail, events swapped between streams) is caught and
+the message names the line (Hypothesis). And the commands."""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stageborging import Actor, Engine
+from stageborging.audit import verify_export
+from stageborging.cli import main
+from stageborging.privacy import MasterKey
+from stageborging.store import SCHEMA_VERSION, export_lines, make_checkpoint, open_store
+from stageborging.testing import FakeClock
+from support import COACH, STUDENT, journey
+
+AT = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def fill(db: str) -> list[str]:
+    """Three internships, one suspended with a sealed note, and a report."""
+    key = MasterKey.generate()
+    with Engine(db, clock=FakeClock(), master_key=key) as engine:
+        sids = [journey(engine).open() for _ in range(3)]
+        for sid in sids:
+            engine.fire(sid, "begin_search", actor=STUDENT)
+        engine.record(sids[0], "guidance_contact", actor=COACH, data={"moment": "begin"})
+        engine.report(actor=Actor("stu-9", "student"), phase="search", employer="lb-1",
+                      description="They said no because of my name.")  # fmt: skip
+    return sids
+
+
+def lines_of(db: str, **options: object) -> list[str]:
+    store = open_store(db, read_only=True)
+    try:
+        return list(export_lines(store, schema=SCHEMA_VERSION, **options))  # type: ignore[arg-type]
+    finally:
+        store.close()
+
+
+def test_a_whole_export_verifies_and_its_tree_is_the_checkpoints(backend: str) -> None:
+    fill(backend)
+    key = Ed25519PrivateKey.generate()
+    store = open_store(backend)
+    try:
+        held = make_checkpoint(store, key, AT)
+    finally:
+        store.close()
+    lines = lines_of(backend)
+    report = verify_export(lines, held)
+    assert report.ok, report.problems
+    assert (report.events, report.root, report.partial) == (held.tree_size, held.root, False)
+    assert report.streams == 5  # three internships, the case, the employer it names
+    assert report.definitions >= 3
+    assert "my name" not in "\n".join(lines)  # the report's text stays sealed
+
+
+def test_a_part_of_the_log_verifies_as_a_part(backend: str) -> None:
+    sids = fill(backend)
+    one = lines_of(backend, stream_id=sids[0])
+    report = verify_export(one)
+    assert report.ok, report.problems
+    assert (report.events, report.streams, report.partial, report.root) == (3, 1, True, None)
+    whole = lines_of(backend)
+    fourth = json.loads(whole[_events(whole)[3]])["position"]  # positions need not be 1, 2 …
+    later = lines_of(backend, since=fourth)
+    assert verify_export(later).ok
+    assert verify_export(later).events == verify_export(whole).events - 4
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    db = str(tmp_path_factory.mktemp("export") / "school.db")
+    fill(db)
+    return lines_of(db)
+
+
+def _events(lines: list[str]) -> list[int]:
+    return [i for i, line in enumerate(lines) if json.loads(line)["kind"] == "event"]
+
+
+TAMPERS = st.sampled_from(["change", "delete", "insert", "duplicate", "reorder", "cut",
+                           "swap", "body"])  # fmt: skip
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tamper=TAMPERS, data=st.data())
+def test_any_change_to_the_lines_is_caught_and_named(
+    exported: list[str], tamper: str, data: st.DataObject
+) -> None:
+    lines = list(exported)
+    events = _events(lines)
+    at = data.draw(st.sampled_from(events))
+    if tamper == "change":  # a value of the header, re-encoded canonically
+        line = json.loads(lines[at])
+        header = json.loads(line["header"])
+        header["time"] = "2026-12-31T23:59:59.000000Z"
+        line["header"] = json.dumps(header, sort_keys=True, separators=(",", ":"))
+        lines[at] = json.dumps(line)
+    elif tamper == "body":
+        line = json.loads(lines[at])
+        line["body"] = (line.get("body") or "{}").replace("}", ',"x":1}', 1)
+        lines[at] = json.dumps(line)
+    elif tamper == "delete":
+        del lines[at]
+    elif tamper == "insert":
+        lines.insert(at, lines[data.draw(st.sampled_from(events))])
+    elif tamper == "duplicate":
+        lines.insert(at + 1, lines[at])
+    elif tamper == "reorder":
+        other = data.draw(st.sampled_from([e for e in events if e != at]))
+        lines[at], lines[other] = lines[other], lines[at]
+    elif tamper == "cut":
+        lines = lines[: data.draw(st.integers(1, len(lines) - 1))]
+    else:  # an event moved to another stream, its header rewritten to match
+        line = json.loads(lines[at])
+        header = json.loads(line["header"])
+        header["stream"] = "someone-else"
+        line["header"] = json.dumps(header, sort_keys=True, separators=(",", ":"))
+        line.pop("hash")
+        lines[at] = json.dumps(line)
+    report = verify_export(lines)
+    assert not report.ok, f"{tamper} at line {at + 1} was not caught"
+    assert all(problem.startswith("line ") for problem in report.problems)
+
+
+def test_the_commands_export_and_verify_on_another_machine(tmp_path: Path) -> None:
+    runner, db = CliRunner(), tmp_path / "school.db"
+    fill(str(db))
+    out = tmp_path / "export.jsonl"
+    made = runner.invoke(main, ["audit", "export", "--db", str(db), "--out", str(out)])
+    assert made.exit_code == 0, made.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    again = runner.invoke(main, ["audit", "export", "--db", str(db), "--out", str(out)])
+    assert again.exit_code == 2
+    db.unlink()  # another machine: the export alone
+    checked = runner.invoke(main, ["audit", "verify-export", str(out)])
+    assert checked.exit_code == 0, checked.output
+    assert checked.stdout.startswith("intact: ")
+    lines = out.read_text().splitlines()
+    out.write_text("\n".join(lines[:-3]) + "\n")  # the tail cut off
+    cut = runner.invoke(main, ["audit", "verify-export", str(out), "--format", "json"])
+    assert cut.exit_code == 1
+    assert "no end line: it was cut short" in " ".join(json.loads(cut.stdout)["problems"])
+    bad_since = runner.invoke(main, ["audit", "export", "--db", str(out), "--since", "yesterday"])
+    assert bad_since.exit_code == 2
+
+
+def test_export_since_a_time_takes_the_events_recorded_from_then(tmp_path: Path) -> None:
+    db = str(tmp_path / "school.db")
+    fill(db)
+    later = lines_of(db, from_time=datetime(2099, 1, 1, tzinfo=UTC))
+    assert [json.loads(line)["kind"] for line in later][-1] == "end"
+    assert verify_export(later).events == 0
