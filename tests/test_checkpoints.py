@@ -176,7 +176,9 @@ def test_an_auditor_proves_the_log_was_only_appended_to(tmp_path: Path) -> None:
     included = runner.invoke(main, ["audit", "verify-proof", str(inclusion), "--checkpoint",
                                     str(old), "--public-key", str(public)])  # fmt: skip
     assert included.exit_code == 0, included.output
-    assert included.stdout.startswith(f"holds: event {sids[0]}:2 is event ")
+    assert included.stdout.startswith(f"holds: event {sids[0]}:2 (its header proved by its hash)")
+    printed = runner.invoke(main, ["audit", "fingerprint", str(public)])
+    assert printed.stdout.strip() in made.output  # the fingerprint the school read out
     # another school's key, a changed proof: they do not hold
     other = tmp_path / "other.key"
     runner.invoke(main, ["audit", "keygen", "--out", str(other)])
@@ -184,8 +186,14 @@ def test_an_auditor_proves_the_log_was_only_appended_to(tmp_path: Path) -> None:
                                  str(old), "--public-key", f"{other}.pub"])  # fmt: skip
     assert wrong.exit_code == 1
     assert "not signed with the trusted key" in wrong.output
-    changed = json.loads(inclusion.read_text())
-    changed["index"] += 1
+    relabelled = json.loads(inclusion.read_text())
+    relabelled["seq"] = 7  # the same hash passed off as another event
+    inclusion.write_text(json.dumps(relabelled))
+    other_event = runner.invoke(main, ["audit", "verify-proof", str(inclusion), "--checkpoint",
+                                       str(old), "--public-key", str(public)])  # fmt: skip
+    assert other_event.exit_code == 1
+    assert "names another event than its header is" in other_event.output
+    changed = {**relabelled, "seq": 2, "index": relabelled["index"] + 1}
     inclusion.write_text(json.dumps(changed))
     moved = runner.invoke(main, ["audit", "verify-proof", str(inclusion), "--checkpoint",
                                  str(old), "--public-key", str(public)])  # fmt: skip
@@ -196,3 +204,67 @@ def test_an_auditor_proves_the_log_was_only_appended_to(tmp_path: Path) -> None:
                                    str(old), "--public-key", str(public)])  # fmt: skip
     assert garbled.exit_code == 2
     assert "is no JSON file" in garbled.output
+
+
+def test_a_checkpoint_with_anything_unsigned_is_refused(tmp_path: Path, backend: str) -> None:
+    grow(backend, 1)
+    key = Ed25519PrivateKey.generate()
+    store = open_store(backend)
+    try:
+        held = make_checkpoint(store, key, AT)
+    finally:
+        store.close()
+    with pytest.raises(InvalidInput, match="is no key of a checkpoint"):
+        Checkpoint.from_json({**held.to_json(), "note": "unsigned"})
+    twice = tmp_path / "twice.json"
+    text = json.dumps(held.to_json())
+    twice.write_text(text.replace('"tree_size"', '"tree_size": 0, "tree_size"', 1))
+    from stageborging.audit import read_json
+
+    with pytest.raises(InvalidInput, match="gives a key twice"):
+        read_json(twice, "checkpoint")
+
+
+def test_no_proof_is_made_from_a_log_that_does_not_extend_the_checkpoint(tmp_path: Path) -> None:
+    db = str(tmp_path / "school.db")
+    sids = grow(db, 2)
+    key = Ed25519PrivateKey.generate()
+    store = open_store(db, read_only=True)
+    held = make_checkpoint(store, key, AT)
+    store.close()
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("UPDATE events SET hash = 'ab' || substr(hash, 3) WHERE position = 1")
+    conn.close()
+    store = open_store(db, read_only=True)
+    try:
+        with pytest.raises(InvalidInput, match="the log does not extend this checkpoint"):
+            prove_inclusion(store, sids[1], 1, held)
+        with pytest.raises(InvalidInput, match="give the older checkpoint first"):
+            prove_consistency(store, held, Checkpoint.sign(key, 1, bytes(32), 1, "t"))
+    finally:
+        store.close()
+
+
+def test_the_verdict_says_broken_first_when_only_the_checkpoint_catches_it(tmp_path: Path) -> None:
+    runner, db = CliRunner(), tmp_path / "school.db"
+    grow(str(db), 2)
+    key = tmp_path / "k"
+    runner.invoke(main, ["audit", "keygen", "--out", str(key)])
+    held = tmp_path / "held.json"
+    runner.invoke(main, ["audit", "checkpoint", "--db", str(db), "--key", str(key),
+                         "--out", str(held)])  # fmt: skip
+    conn = sqlite3.connect(db, isolation_level=None)  # a whole stream removed: chains hold
+    conn.execute("DROP TRIGGER events_no_delete")
+    first = conn.execute("SELECT stream_id FROM events ORDER BY position LIMIT 1").fetchone()[0]
+    conn.execute("DELETE FROM events WHERE stream_id = ?", (first,))
+    conn.execute("DELETE FROM streams WHERE id = ?", (first,))
+    conn.close()
+    argv = ["audit", "verify", "--db", str(db), "--checkpoint", str(held),
+            "--public-key", f"{key}.pub"]  # fmt: skip
+    text = runner.invoke(main, argv)
+    assert text.exit_code == 1
+    assert text.stdout.startswith("BROKEN: checkpoint ")
+    assert "chains intact: " in text.stdout
+    data = json.loads(runner.invoke(main, [*argv, "--format", "json"]).stdout)
+    assert (data["ok"], data["chains_ok"], data["checkpoint"]["ok"]) == (False, True, False)

@@ -128,6 +128,10 @@ class Checkpoint:
         """A checkpoint from its JSON object, else InvalidInput naming the field."""
         if not isinstance(data, Mapping):
             raise InvalidInput("checkpoint", data, "must be a JSON object")
+        extra = sorted(set(data) - {*cls.signed_fields(0, "", 0, "", ""), "signature"})
+        if extra:
+            raise InvalidInput("checkpoint", extra[0], "is no key of a checkpoint (nothing "
+                               "unsigned is accepted)")  # fmt: skip
         if data.get("format") != CHECKPOINT_FORMAT:
             raise InvalidInput("format", data.get("format"), f"must be {CHECKPOINT_FORMAT}")
         time, signature = data.get("time"), data.get("signature")
@@ -159,18 +163,36 @@ def parse_proof(data: object, kind: str) -> dict[str, Any]:
         _count("tree_size", data.get("tree_size"), 1)
         _count("index", data.get("index"))
         _hash("hash", data.get("hash"))
+        _hash("root", data.get("root"))
+        if not isinstance(data.get("header"), str):
+            raise InvalidInput("header", data.get("header"), "must be the event's header")
     else:
         _count("old_size", data.get("old_size"), 1)
         _count("new_size", data.get("new_size"), 1)
+        _hash("old_root", data.get("old_root"))
+        _hash("new_root", data.get("new_root"))
     return found
 
 
 def check_inclusion(proof: Mapping[str, Any], checkpoint: Checkpoint) -> str | None:
     """Why the inclusion *proof* does not hold in *checkpoint*'s tree, else None (the
-    checkpoint's own signature is checked apart)."""
-    if proof["tree_size"] != checkpoint.tree_size:
-        return f"the proof is for a tree of {proof['tree_size']}, the checkpoint's has " \
-               f"{checkpoint.tree_size}"  # fmt: skip
+    checkpoint's own signature is checked apart). The event's header is in the proof, so
+    its stream and seq are proved with its hash, not taken on trust."""
+    if (proof["tree_size"], proof["root"]) != (checkpoint.tree_size, checkpoint.root):
+        return (f"the proof is for a tree of {proof['tree_size']} events with another head: "
+                f"the checkpoint's has {checkpoint.tree_size}")  # fmt: skip
+    header = proof["header"].encode("utf-8")
+    if hashlib.sha256(header).hexdigest() != proof["hash"]:
+        return "the event's header is not the one its hash is of"
+    try:
+        fields = json.loads(header)
+    except ValueError:
+        return "the event's header is no JSON"
+    if not isinstance(fields, dict) or (fields.get("stream"), fields.get("seq")) != (
+        proof.get("stream_id"),
+        proof.get("seq"),
+    ):
+        return "the proof names another event than its header is"
     path = [bytes.fromhex(node) for node in proof["path"]]
     held = merkle.verify_inclusion(proof["index"], checkpoint.tree_size,
                                    bytes.fromhex(proof["hash"]), path,
@@ -181,8 +203,13 @@ def check_inclusion(proof: Mapping[str, Any], checkpoint: Checkpoint) -> str | N
 def check_consistency(proof: Mapping[str, Any], old: Checkpoint, new: Checkpoint) -> str | None:
     """Why the consistency *proof* does not show *old*'s tree to be a prefix of *new*'s,
     else None (the checkpoints' signatures are checked apart)."""
-    if (proof["old_size"], proof["new_size"]) != (old.tree_size, new.tree_size):
-        return "the proof is for other tree sizes than the checkpoints'"
+    if (proof["old_size"], proof["new_size"]) == (new.tree_size, old.tree_size):
+        return "the checkpoints are given the wrong way round: the older one first"
+    if (proof["old_size"], proof["new_size"]) != (old.tree_size, new.tree_size) or (
+        proof["old_root"],
+        proof["new_root"],
+    ) != (old.root, new.root):
+        return "the proof is for other trees than the checkpoints'"
     path = [bytes.fromhex(node) for node in proof["path"]]
     held = merkle.verify_consistency(old.tree_size, new.tree_size, path,
                                      bytes.fromhex(old.root), bytes.fromhex(new.root))  # fmt: skip
@@ -232,12 +259,21 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     return key
 
 
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a key is given twice")
+    return dict(pairs)
+
+
 def read_json(path: Path, field: str) -> Any:
-    """The JSON in the file *path*, else InvalidInput naming *field*."""
+    """The JSON in the file *path*, else InvalidInput naming *field* (a key given twice
+    is refused: a reader taking the first and one taking the last would disagree)."""
     try:
-        return json.loads(path.read_bytes())
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput(field, str(path), "is no JSON file") from None
+        return json.loads(path.read_bytes(), object_pairs_hook=_unique)
+    except (ValueError, UnicodeDecodeError) as exc:
+        why = "gives a key twice" if "twice" in str(exc) else "is no JSON file"
+        raise InvalidInput(field, str(path), why) from None
 
 
 def path_hex(path: Sequence[bytes]) -> list[str]:

@@ -22,6 +22,7 @@ from ._audit import audit
 from ._checkpoints import (
     checkpoint,
     export,
+    fingerprint,
     keygen,
     prove,
     verify_export_command,
@@ -96,7 +97,15 @@ def main(verbose: int) -> None:
     _configure_logging(verbose)
 
 
-for _audit_command in (keygen, checkpoint, prove, verify_proof, export, verify_export_command):
+for _audit_command in (
+    keygen,
+    fingerprint,
+    checkpoint,
+    prove,
+    verify_proof,
+    export,
+    verify_export_command,
+):
     audit.add_command(_audit_command)
 lifecycle.add_command(migrate)
 lifecycle.add_command(add_version)

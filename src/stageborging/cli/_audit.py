@@ -94,7 +94,8 @@ def verify(
     broken_checkpoint = held is not None and extends is not None
     if fmt == "json":
         payload = {
-            "ok": report.ok,
+            "ok": report.ok and not broken_checkpoint,
+            "chains_ok": report.ok,
             "judged": report.judged,
             "streams": report.streams,
             "events": report.events,
@@ -126,8 +127,11 @@ def verify(
     else:
         for warning in report.warnings:
             click.echo(f"warning: {warning}", err=True)
+        if broken_checkpoint:  # the verdict first: the chains below may all hold
+            click.echo(f"BROKEN: checkpoint {shown_path(held or '')}: {extends}")
         if report.ok and report.judged:
-            click.echo(f"intact: {report.streams} streams, {report.events} events verified")
+            chains = "chains intact" if broken_checkpoint else "intact"
+            click.echo(f"{chains}: {report.streams} streams, {report.events} events verified")
         elif report.ok:
             click.echo(
                 f"CANNOT JUDGE: chains intact ({report.streams} streams, {report.events} "
@@ -149,9 +153,7 @@ def verify(
                 f"  sealed: {report.sealed} event(s) hold free text or sealed codes; "
                 f"{report.erased} of them erased (their subject's key is destroyed)"
             )
-        if broken_checkpoint:
-            click.echo(f"BROKEN: checkpoint {shown_path(held or '')}: {extends}")
-        elif held is not None:
+        if held is not None and not broken_checkpoint:
             click.echo(f"checkpoint {shown_path(held)}: the log extends it (only appended to)")
     if broken_checkpoint or not report.ok:
         sys.exit(1)

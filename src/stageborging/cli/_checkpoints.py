@@ -91,6 +91,16 @@ def keygen(out: Path) -> None:
 
 
 @click.command()
+@click.argument("public_key", type=_FILE, metavar="FILE.pub")
+def fingerprint(public_key: Path) -> None:
+    """Print the fingerprint (key_id) of a public key, to confirm with the school (by
+    telephone, on paper) that the key you were handed is theirs."""
+    from ..audit import key_id
+
+    click.echo(key_id(load_public_key(public_key)))
+
+
+@click.command()
 @db_option
 @click.option("--key", "key_file", type=_FILE, required=True, metavar="KEYFILE",
               help="The school's private checkpoint key (from audit keygen).")  # fmt: skip
@@ -176,7 +186,11 @@ def verify_proof(proof_file: Path, held: tuple[Path, ...], public_key: Path) -> 
     points = [read_checkpoint(path) for path in held]
     wanted = 2 if kind == "consistency" else 1
     if len(points) != wanted:
-        raise click.UsageError(f"a {kind} proof is checked against {wanted} checkpoint(s)")
+        raise click.UsageError(
+            "an inclusion proof is checked against one checkpoint" if wanted == 1
+            else "a consistency proof is checked against two checkpoints: the older, then "
+            "the newer"
+        )  # fmt: skip
     for path, point in zip(held, points, strict=True):
         problem = point.problem(trusted)
         if problem is not None:
@@ -184,8 +198,9 @@ def verify_proof(proof_file: Path, held: tuple[Path, ...], public_key: Path) -> 
             sys.exit(1)
     if kind == "inclusion":
         problem = check_inclusion(proof, points[0])
-        what = f"event {printable(str(proof.get('stream_id')))}:{proof.get('seq')}"
-        holds = f"{what} is event {proof['index'] + 1} of the {points[0].tree_size} checkpointed"
+        what = f"event {printable(str(proof['stream_id']))}:{proof['seq']}"
+        holds = (f"{what} (its header proved by its hash) is in the log checkpointed at "
+                 f"{points[0].time}: leaf {proof['index']} of {points[0].tree_size}")  # fmt: skip
     else:
         problem = check_consistency(proof, points[0], points[1])
         holds = (f"the log of {points[0].tree_size} events checkpointed at {points[0].time} "

@@ -72,12 +72,24 @@ def check_checkpoint(store: Store, checkpoint: Checkpoint, trusted: Ed25519Publi
         where = "at its tail" if last < checkpoint.position else "before its end"
         return (f"the log holds {size} events, the checkpoint of {checkpoint.time} covered "
                 f"{checkpoint.tree_size}: events were removed ({where})")  # fmt: skip
-    if root.hex() != checkpoint.root or last != checkpoint.position:
+    if root.hex() != checkpoint.root:
         return (f"the first {checkpoint.tree_size} events are not those the checkpoint of "
                 f"{checkpoint.time} covered: history was rewritten (an event changed, "
-                "removed or inserted before position "
-                f"{checkpoint.position}; audit verify names a broken chain)")  # fmt: skip
+                f"removed, inserted or moved before position {checkpoint.position})")  # fmt: skip
+    if last != checkpoint.position:
+        return (f"the events the checkpoint of {checkpoint.time} covered are all there, but "
+                f"the last of them is now at position {last}, not {checkpoint.position}: "
+                "positions were renumbered")  # fmt: skip
     return None
+
+
+def _extends(leaves: list[bytes], point: Checkpoint, name: str) -> None:
+    """InvalidInput unless the log's first events are those *point* covered."""
+    if len(leaves) < point.tree_size or merkle.root(leaves[: point.tree_size]).hex() != (
+        point.root
+    ):
+        raise InvalidInput(name, point.time, "the log does not extend this checkpoint (audit "
+                           "verify --checkpoint says how): no proof can hold")  # fmt: skip
 
 
 def prove_inclusion(
@@ -95,14 +107,17 @@ def prove_inclusion(
         if sid == stream_id and number == seq:
             index = len(leaves)
         leaves.append(digest)
+    _extends(leaves, checkpoint, "checkpoint")
     if index is None:
         raise InvalidInput("event", f"{stream_id}:{seq}",
                            f"is not among the {checkpoint.tree_size} events the checkpoint "
                            "covers")  # fmt: skip
+    [event] = [e for e in store.read_events(stream_id) if e.seq == seq]
     return {
         "format": INCLUSION_FORMAT, "tree_size": checkpoint.tree_size,
         "root": checkpoint.root, "index": index, "stream_id": stream_id, "seq": seq,
-        "hash": leaves[index].hex(), "path": path_hex(merkle.inclusion_proof(index, leaves)),
+        "hash": leaves[index].hex(), "header": bytes(event.header).decode("utf-8"),
+        "path": path_hex(merkle.inclusion_proof(index, leaves)),
     }  # fmt: skip
 
 
@@ -113,12 +128,17 @@ def prove_consistency(store: Store, old: Checkpoint, new: Checkpoint) -> dict[st
     Raises:
         InvalidInput: *old* covers more events than *new*, or the log fewer than *new*.
     """
-    if not 1 <= old.tree_size <= new.tree_size:
-        raise InvalidInput("old", old.tree_size, f"must cover 1 to {new.tree_size} events")
+    if old.tree_size > new.tree_size:
+        raise InvalidInput("old", old.tree_size, f"covers more events than the newer "
+                           f"({new.tree_size}): give the older checkpoint first")  # fmt: skip
+    if old.tree_size == 0:
+        raise InvalidInput("old", 0, "covers no event: the empty log is a prefix of any")
     leaves = [digest for _, _, _, digest in log_leaves(store, new.tree_size)]
     if len(leaves) < new.tree_size:
         raise InvalidInput("new", new.tree_size, f"covers more events than the log holds "
                            f"({len(leaves)})")  # fmt: skip
+    _extends(leaves, old, "old")
+    _extends(leaves, new, "new")
     return {
         "format": CONSISTENCY_FORMAT, "old_size": old.tree_size, "new_size": new.tree_size,
         "old_root": old.root, "new_root": new.root,
