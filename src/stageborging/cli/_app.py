@@ -41,6 +41,7 @@ from ._options import printable, shown_path
 from ._plugins import plugins
 from ._privacy import erase, keys, subject
 from ._safeguarding import alerts, employer, report
+from ._show import show
 from ._streams import streams
 
 __all__ = ["main"]
@@ -98,6 +99,7 @@ def main(verbose: int) -> None:
 
 
 for _audit_command in (
+    show,
     keygen,
     fingerprint,
     checkpoint,

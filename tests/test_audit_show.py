@@ -1,0 +1,68 @@
+"""``stageborging audit show``: one stream's timeline for an auditor, on both backends:
+the refusal's reasons in the reader's language, a sealed note named but never shown, a
+guidance gap, the deadlines, the employer's flags."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+from click.testing import CliRunner
+
+from stageborging import Actor, Engine, Refused
+from stageborging.cli import main
+from stageborging.privacy import MasterKey
+from stageborging.testing import FakeClock
+from support import COACH, PLACEMENT_OFFICE, Recognises, journey
+
+NOTE = "Ziek, twee weken thuis; de moeder belde."
+
+
+def story(db: str) -> str:
+    clock = FakeClock()
+    with Engine(db, clock=clock, master_key=MasterKey.generate(),
+                plugins=[Recognises()]) as engine:  # fmt: skip
+        walk = journey(engine, clock)
+        sid = walk.open()
+        walk.to_agreement_pending(sid, employer="emp-7")
+        with contextlib.suppress(Refused):  # before the signatures: refused, recorded
+            engine.fire(sid, "confirm_signatures", actor=PLACEMENT_OFFICE)
+        engine.raise_flag("emp-7", "watch", actor=Actor("po-2", "placement_office"),
+                          reason="discrimination", basis="school_observation",
+                          review_on="2027-06-01", expires_on="2028-01-10")  # fmt: skip
+        walk.sign(sid)
+        walk.confirm(sid)
+        walk.start(sid)
+        engine.fire(sid, "suspend", actor=COACH, data={"reason": "illness", "note": NOTE})
+        return sid
+
+
+def test_a_timeline_shows_why_and_names_what_is_sealed(backend: str) -> None:
+    sid = story(backend)
+    runner = CliRunner()
+    english = runner.invoke(main, ["audit", "show", "--db", backend, sid])
+    assert english.exit_code == 0, english.output
+    assert "refused confirm_signatures" in english.stdout
+    assert "[block] signatures.missing: Signatures missing on agreement version 1" in english.stdout
+    assert "sealed: note" in english.stdout
+    assert NOTE not in english.stdout
+    assert "flags: watch" in english.stdout
+    dutch = runner.invoke(main, ["audit", "show", "--db", backend, sid, "--lang", "nl"])
+    assert "Handtekeningen ontbreken" in dutch.stdout
+    assert "versleuteld: note" in dutch.stdout
+    data = json.loads(runner.invoke(main, ["audit", "show", "--db", backend, sid,
+                                           "--format", "json"]).stdout)  # fmt: skip
+    assert data["stream"]["state"] == "suspended"
+    refused = [e for e in data["events"] if e["what"] == "refused confirm_signatures"]
+    assert refused[0]["findings"][0]["code"] == "signatures.missing"
+    assert data["employer"]["flags"][0]["flag"] == "watch"
+    assert NOTE not in json.dumps(data)
+
+
+def test_an_unknown_stream_is_one_line(tmp_path: object) -> None:
+    db = str(tmp_path) + "/school.db"  # type: ignore[operator]
+    story(db)
+    result = CliRunner().invoke(main, ["audit", "show", "--db", db, "no-such-stream"])
+    assert result.exit_code == 2
+    assert "no-such-stream" in result.output
+    assert "Traceback" not in result.output
