@@ -27,7 +27,7 @@ from ._checkpoint import (
     write_key_pair,
 )
 from ._export import ExportReport, lines_of, verify_export
-from ._verify import Break, StampedVersion, VerifyReport, verify_rows
+from ._verify import Break, OrderedHeads, StampedVersion, VerifyReport, verify_rows
 
 __all__ = [
     "GENESIS",
@@ -35,6 +35,7 @@ __all__ = [
     "Break",
     "Checkpoint",
     "ExportReport",
+    "OrderedHeads",
     "SealedEvent",
     "StampedVersion",
     "StreamRow",

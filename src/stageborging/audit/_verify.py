@@ -47,7 +47,7 @@ from ..lifecycles import (
 )
 from ._chain import GENESIS, HEADER_VERSION, SealedEvent, StreamRow
 
-__all__ = ["Break", "StampedVersion", "VerifyReport", "verify_rows"]
+__all__ = ["Break", "OrderedHeads", "StampedVersion", "VerifyReport", "verify_rows"]
 
 
 @frozen
@@ -737,9 +737,43 @@ class _StreamCheck:
         return _check_head(head, self.first, self.prev, facts)
 
 
+class OrderedHeads:
+    """Projection rows read in stream id order (code point order, as SQLite's BINARY and
+    PostgreSQL's ``COLLATE "C"`` sort), looked up in that order as the events come: a
+    merge of two cursors, so that a verifier holds one row at a time, never them all."""
+
+    def __init__(self, rows: Iterable[StreamRow]) -> None:
+        self._rows = iter(rows)
+        self._next: StreamRow | None = next(self._rows, None)
+        self.orphans: list[str] = []  # rows no event was looked up for
+        self.count = 0
+
+    def get(self, stream_id: str) -> StreamRow | None:
+        """The row of *stream_id* (ids asked for in increasing order), or None."""
+        while self._next is not None and self._next.id < stream_id:
+            self._skip()
+        if self._next is not None and self._next.id == stream_id:
+            found, self._next = self._next, next(self._rows, None)
+            self.count += 1
+            return found
+        return None
+
+    def _skip(self) -> None:
+        assert self._next is not None
+        self.orphans.append(self._next.id)
+        self.count += 1
+        self._next = next(self._rows, None)
+
+    def rest(self) -> list[str]:
+        """The ids of the rows no event was looked up for (read to the end)."""
+        while self._next is not None:
+            self._skip()
+        return self.orphans
+
+
 def verify_rows(
     events: Iterable[SealedEvent],
-    heads: Mapping[str, StreamRow],
+    heads: Mapping[str, StreamRow] | OrderedHeads,
     definitions: Iterable[LifecycleDefinition] = (),
     erased_keys: Iterable[str] = (),
 ) -> VerifyReport:
@@ -747,7 +781,9 @@ def verify_rows(
 
     Args:
         events: Every stored event, ordered by stream id and seq.
-        heads: The projection rows by stream id.
+        heads: The projection rows by stream id, or read in stream id order
+            (:class:`OrderedHeads`: the events must then be ordered by stream id in
+            code point order too).
         definitions: The definition versions the verifier knows (any number of
             versions of one lifecycle). Each event is checked against the
             version stamped on it (its trigger or fact, states and effects) and
@@ -797,7 +833,8 @@ def verify_rows(
             if problem is not None:
                 breaks.append(problem)
     finish()
-    for stream_id in sorted(set(heads) - seen, key=str):
+    orphans = heads.rest() if isinstance(heads, OrderedHeads) else set(heads) - seen
+    for stream_id in sorted(orphans, key=str):
         breaks.append(Break(str(stream_id), 1, "the stream has a projection row but no events"))
     breaks.sort(key=lambda b: b.stream_id)
     problems = [
@@ -808,7 +845,7 @@ def verify_rows(
         for key in sorted((destroyed & set(sealed)) - chain_erased)
     ]
     return VerifyReport(
-        streams=len(seen | set(heads)),
+        streams=len(seen) + len(orphans),
         events=count,
         breaks=tuple(breaks),
         stamped=tuple(

@@ -23,7 +23,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..audit import SealedEvent, StreamRow, VerifyReport
+from ..audit import OrderedHeads, SealedEvent, StreamRow, VerifyReport
 from ..core import (
     ConcurrencyConflict,
     DeliveryAttempt,
@@ -827,17 +827,26 @@ class PostgresStore:
         given = tuple(definitions)
 
         def work(conn: psycopg.Connection[Any]) -> VerifyReport:
-            with conn.cursor(name="stageborging_verify") as events:  # streamed, not held
-                events.itersize = 2000
+            # two server-side cursors, merged in code point order: streamed, never held
+            with (
+                conn.cursor(name="stageborging_verify") as events,
+                conn.cursor(name="stageborging_heads") as heads,
+            ):
+                events.itersize = heads.itersize = 2000
                 erased = self._erased(conn)
                 tables = [t for t in PG_TRIGGERS if t != "access_log" or self._columns.subjects]
                 guarded = {table: self._guarded(conn, table) for table in tables}
-                definitions, heads = self._definitions(conn), self._heads(conn)
-                events.execute(f"SELECT {self._columns.events} FROM events ORDER BY stream_id, seq")
+                definitions = self._definitions(conn)
+                heads.execute(
+                    f'SELECT {self._columns.streams} FROM streams ORDER BY id COLLATE "C"'
+                )
+                events.execute(
+                    f'SELECT {self._columns.events} FROM events ORDER BY stream_id COLLATE "C", seq'
+                )
                 return verify_snapshot(
                     given,
                     definitions,
-                    heads,
+                    OrderedHeads(StreamRow._make(row) for row in heads),
                     (SealedEvent._make(row) for row in events),
                     guarded,
                     erased,

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from attrs import evolve
 
-from ..audit import SealedEvent, StreamRow, VerifyReport, verify_rows
+from ..audit import OrderedHeads, SealedEvent, StreamRow, VerifyReport, verify_rows
 from ..core import (
     DefinitionError,
     InvalidInput,
@@ -292,7 +292,7 @@ def _stored_versions(
 def verify_snapshot(
     definitions: Iterable[LifecycleDefinition],
     stored: Iterable[DefinitionRow],
-    heads: Mapping[str, StreamRow],
+    heads: Mapping[str, StreamRow] | OrderedHeads,
     events: Iterator[SealedEvent],
     guarded: Mapping[str, bool],
     erased_keys: Iterable[str] = (),
@@ -302,7 +302,7 @@ def verify_snapshot(
     Args:
         definitions: The versions the verifier knows besides the stored ones.
         stored: The database's stored definition rows.
-        heads: Its projection rows by stream id.
+        heads: Its projection rows by stream id, or read in stream id order.
         events: Its events, ordered by stream id and seq.
         guarded: Per table, whether its append-only triggers are in place.
         erased_keys: The key ids of the subjects erased.

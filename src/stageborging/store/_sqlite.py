@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
 
-from ..audit import SealedEvent, StreamRow, VerifyReport
+from ..audit import OrderedHeads, SealedEvent, StreamRow, VerifyReport
 from ..core import (
     ConcurrencyConflict,
     DeliveryAttempt,
@@ -783,7 +783,7 @@ class SQLiteStore:
                 report = verify_snapshot(
                     definitions,
                     self.definitions(),
-                    self.stream_heads(),
+                    OrderedHeads(self._ordered_heads()),  # two cursors merged: flat memory
                     self.iter_events(),
                     guarded,
                     self.erased_subjects(),
@@ -839,6 +839,16 @@ class SQLiteStore:
     def stream_heads(self) -> dict[str, StreamRow]:
         rows = self._connection().execute(f"SELECT {self._columns.streams} FROM streams")
         return {row[0]: StreamRow._make(row) for row in rows}
+
+    def _ordered_heads(self) -> Iterator[StreamRow]:
+        """The projection rows in id order (BINARY: code point order, as the events')."""
+        try:
+            rows = self._connection().execute(
+                f"SELECT {self._columns.streams} FROM streams ORDER BY id"
+            )
+            yield from map(StreamRow._make, rows)
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from None
 
     def _triggers(self, table: str) -> set[str]:
         rows = self._connection().execute(
