@@ -129,3 +129,17 @@ def test_bench_dispatch_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     assert "sqlite dispatch / floor (time):" in out
     assert "sqlite three dispatchers:" in out
+
+
+def test_bench_verify_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    """A tiny run of bench_verify prints its figures."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_verify
+
+        assert bench_verify.main(["--events", "600", "--small", "300"]) == 0
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    out = capsys.readouterr().out
+    assert "verify / floor (events/s) at" in out
+    assert "merkle head over 600 hashes:" in out
