@@ -103,3 +103,19 @@ def test_streams_of_unknown_versions_are_chain_checked_and_named(
         ("roc_bpv", custom.digest, 1)
     ]
     assert verify_database(db_path, definitions=[custom]).judged
+
+
+def test_verification_tells_its_progress(tmp_path: Path) -> None:
+    """A large log takes a while: the caller is told how far it got, every 100,000."""
+    from stageborging.audit import verify_rows
+    from stageborging.audit._verify import PROGRESS_EVERY
+
+    told: list[int] = []
+    db = tmp_path / "school.db"
+    with Engine(db, clock=FakeClock()) as engine:
+        journey(engine).open()
+        events = list(engine.store.iter_events())
+        heads = engine.store.stream_heads()
+    many = events * (PROGRESS_EVERY * 2 // len(events) + 1)  # the same stream, again and again
+    verify_rows(iter(many), heads, progress=told.append)
+    assert told == [PROGRESS_EVERY, 2 * PROGRESS_EVERY]

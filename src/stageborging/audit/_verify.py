@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
 from attrs import frozen
@@ -737,6 +737,10 @@ class _StreamCheck:
         return _check_head(head, self.first, self.prev, facts)
 
 
+#: How many events verification reads between two reports of its progress.
+PROGRESS_EVERY = 100_000
+
+
 class OrderedHeads:
     """Projection rows read in stream id order (code point order, as SQLite's BINARY and
     PostgreSQL's ``COLLATE "C"`` sort), looked up in that order as the events come: a
@@ -776,6 +780,7 @@ def verify_rows(
     heads: Mapping[str, StreamRow] | OrderedHeads,
     definitions: Iterable[LifecycleDefinition] = (),
     erased_keys: Iterable[str] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """Verify *events* (ordered by stream id, then seq) against the projection *heads*.
 
@@ -795,6 +800,7 @@ def verify_rows(
             subjects were erased; where the two disagree, a problem names the key.
             The events sealed under keys the chain erased are counted in
             :attr:`VerifyReport.erased`.
+        progress: Told the number of events verified so far, every 100,000.
 
     Returns:
         A report naming the first broken link of each broken stream.
@@ -824,6 +830,8 @@ def verify_rows(
 
     for event in events:
         count += 1
+        if progress is not None and not count % PROGRESS_EVERY:
+            progress(count)
         if check is None or event.stream_id != check.stream_id:
             finish()
             check = _StreamCheck(event.stream_id, known)

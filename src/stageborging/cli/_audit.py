@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,13 @@ def _known_lifecycles(
     except PluginError as exc:
         click.echo(f"warning: plugin lifecycles not loaded: {exc}", err=True)
         return list(builtin())
+
+
+def _progress() -> Callable[[int], None] | None:
+    """On a terminal, a line on standard error that counts the events verified."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda count: click.echo(f"\rverified {count:,} events …", err=True, nl=False)
 
 
 @audit.command()
@@ -84,7 +91,7 @@ def verify(
         raise click.UsageError("--checkpoint and --public-key go together: a checkpoint is "
                                "checked against the key you were handed")  # fmt: skip
     try:
-        report = verify_database(db, _known_lifecycles(block, config))
+        report = verify_database(db, _known_lifecycles(block, config), _progress())
         extends = (
             None if held is None or public_key is None else (check_against(db, held, public_key))
         )

@@ -822,7 +822,11 @@ class PostgresStore:
         rows = conn.execute(f"SELECT {self._columns.streams} FROM streams").fetchall()
         return {row[0]: StreamRow._make(row) for row in rows}
 
-    def verify(self, definitions: Iterable[LifecycleDefinition] = ()) -> VerifyReport:
+    def verify(
+        self,
+        definitions: Iterable[LifecycleDefinition] = (),
+        progress: Callable[[int], None] | None = None,
+    ) -> VerifyReport:
         """Verify every stream in one REPEATABLE READ snapshot of the database."""
         given = tuple(definitions)
 
@@ -850,6 +854,7 @@ class PostgresStore:
                     (SealedEvent._make(row) for row in events),
                     guarded,
                     erased,
+                    progress,
                 )
 
         return self._read(work)

@@ -390,9 +390,15 @@ class Store(Protocol):
         *position* in the global order (of every stream), never skipping one that
         commits later, as :meth:`events_after`: the leaves of the log's Merkle tree."""
 
-    def verify(self, definitions: Iterable[LifecycleDefinition] = ()) -> VerifyReport:
+    def verify(
+        self,
+        definitions: Iterable[LifecycleDefinition] = (),
+        progress: Callable[[int], None] | None = None,
+    ) -> VerifyReport:
         """Verify every stream in one consistent snapshot of the database, against
-        *definitions* and the versions the database stored."""
+        *definitions* and the versions the database stored, reading the events and the
+        projection rows as they come (memory does not grow with the log); *progress* is
+        told the events verified so far, every 100,000."""
 
     def definitions(self) -> list[DefinitionRow]:
         """Every stored definition version, oldest first (none before schema 4)."""

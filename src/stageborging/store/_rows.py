@@ -5,7 +5,7 @@ projections, events)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -296,6 +296,7 @@ def verify_snapshot(
     events: Iterator[SealedEvent],
     guarded: Mapping[str, bool],
     erased_keys: Iterable[str] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """Verify what one snapshot of a database holds (see :func:`verify_rows`).
 
@@ -310,7 +311,7 @@ def verify_snapshot(
     known = {d.digest: d for d in definitions}
     readable, problems, warnings = _stored_versions(stored, known)
     known |= readable
-    report = verify_rows(events, heads, known.values(), erased_keys)
+    report = verify_rows(events, heads, known.values(), erased_keys, progress)
     for table, present in guarded.items():
         if not present:
             warnings.append(f"the append-only triggers on the {table} table are missing")

@@ -748,7 +748,11 @@ class SQLiteStore:
         )
         return list(map(SealedEvent._make, rows))
 
-    def verify(self, definitions: Iterable[LifecycleDefinition] = ()) -> VerifyReport:
+    def verify(
+        self,
+        definitions: Iterable[LifecycleDefinition] = (),
+        progress: Callable[[int], None] | None = None,
+    ) -> VerifyReport:
         """Verify every stream (see :func:`~stageborging.audit.verify_rows`) in one snapshot.
 
         Events and projection rows are read in one read transaction, so a
@@ -761,7 +765,7 @@ class SQLiteStore:
         """
         definitions = tuple(definitions)
         for _ in range(3):
-            report = self._verify_once(definitions)
+            report = self._verify_once(definitions, progress)
             if not self._immutable or self._file_state() == self._state:
                 return report
             self._disconnect()
@@ -769,7 +773,11 @@ class SQLiteStore:
             self._check_readable(self._connection())
         raise StoreError(f"{self.path}: the file kept changing while it was verified")
 
-    def _verify_once(self, definitions: tuple[LifecycleDefinition, ...]) -> VerifyReport:
+    def _verify_once(
+        self,
+        definitions: tuple[LifecycleDefinition, ...],
+        progress: Callable[[int], None] | None = None,
+    ) -> VerifyReport:
         conn = self._connection()
         try:
             conn.execute("BEGIN")
@@ -787,6 +795,7 @@ class SQLiteStore:
                     self.iter_events(),
                     guarded,
                     self.erased_subjects(),
+                    progress,
                 )
             finally:
                 _rollback(conn)
