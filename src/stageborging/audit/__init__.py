@@ -27,11 +27,13 @@ from ._checkpoint import (
     write_key_pair,
 )
 from ._export import ExportReport, lines_of, verify_export
+from ._report import WORDS, lifecycle_svg, report_html
 from ._verify import Break, OrderedHeads, StampedVersion, VerifyReport, verify_rows
 
 __all__ = [
     "GENESIS",
     "HEADER_VERSION",
+    "WORDS",
     "Break",
     "Checkpoint",
     "ExportReport",
@@ -45,12 +47,14 @@ __all__ = [
     "check_inclusion",
     "header_bytes",
     "key_id",
+    "lifecycle_svg",
     "lines_of",
     "load_private_key",
     "load_public_key",
     "merkle",
     "parse_proof",
     "read_json",
+    "report_html",
     "seal",
     "verify_export",
     "verify_rows",

@@ -40,6 +40,7 @@ from ._new_plugin import new_plugin
 from ._options import printable, shown_path
 from ._plugins import plugins
 from ._privacy import erase, keys, subject
+from ._report_page import audit_report
 from ._safeguarding import alerts, employer, report
 from ._show import show
 from ._streams import streams
@@ -100,6 +101,7 @@ def main(verbose: int) -> None:
 
 for _audit_command in (
     show,
+    audit_report,
     keygen,
     fingerprint,
     checkpoint,

@@ -1,0 +1,84 @@
+"""``stageborging audit report``: one self-contained HTML page for an auditor, checked
+in a real headless browser (Debian's Chromium through Playwright): it renders its
+diagrams and tables, logs no console error, asks for nothing from the network, and
+prints; in Dutch and English; the refusals' reasons shown, sealed text never."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from stageborging.cli import main
+from test_audit_show import NOTE, story
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def write(db: str, out: Path, *argv: str) -> str:
+    result = CliRunner().invoke(main, ["audit", "report", "--db", db, "--html", str(out), *argv])
+    assert result.exit_code == 0, result.output
+    return out.read_text(encoding="utf-8")
+
+
+def test_the_page_lists_what_is_worth_a_look_and_shows_why(backend: str, tmp_path: Path) -> None:
+    sid = story(backend)
+    page = write(backend, tmp_path / "report.html")
+    assert 'Verification: <span class="ok">intact</span>' in page
+    assert f'href="#s-{sid}"' in page  # a refusal makes it worth a look
+    assert "signatures.missing: Signatures missing on agreement version 1" in page
+    assert "sealed: note" in page
+    assert NOTE not in page
+    assert not re.search(r"https?://", page)
+    assert "<script" not in page
+    dutch = write(backend, tmp_path / "rapport.html", "--stream", sid, "--lang", "nl")
+    assert '<html lang="nl">' in dutch
+    assert "Handtekeningen ontbreken" in dutch
+    again = CliRunner().invoke(main, ["audit", "report", "--db", backend, "--html",
+                                      str(tmp_path / "report.html")])  # fmt: skip
+    assert again.exit_code == 2  # never overwrites
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="no Chromium installed (Debian: apt-get install chromium)"
+)
+def test_the_page_renders_in_a_browser_without_requests_or_errors(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the tests extra")
+    db = str(tmp_path / "school.db")
+    story(db)
+    page_file = tmp_path / "report.html"
+    write(db, page_file)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            requests: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(page_file.as_uri())
+            assert errors == []
+            assert requests == [page_file.as_uri()]  # the page itself, nothing else
+            assert page.locator("h1").inner_text() == "Audit report"
+            assert page.locator("th[scope=col]").count() > 0
+            assert page.locator("table").count() >= 2  # the streams, and a timeline
+            diagrams = page.locator("svg[role=img]")
+            assert diagrams.count() >= 1
+            box = diagrams.first.bounding_box()
+            assert box is not None
+            assert box["width"] > 100
+            assert box["height"] > 30
+            # the current state is drawn outlined: a thick stroke on one box
+            assert page.locator("svg rect[stroke-width='3']").count() >= 1
+            assert page.locator("td.refused").count() > 0
+            shot = page.screenshot(full_page=True)
+            assert len(shot) > 10_000
+            page.emulate_media(media="print")
+            assert page.locator("table").first.is_visible()
+            assert diagrams.first.is_visible()
+        finally:
+            browser.close()
