@@ -131,7 +131,7 @@ def test_a_cut_tail_or_a_rewritten_history_is_named(
 )
 def test_a_malformed_checkpoint_is_named(data: str, field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        Checkpoint.from_json({"time": "t", "signature": "s", **json.loads(data)}
+        Checkpoint.from_json({"time": "2027-03-01T09:00:00Z", "signature": "s", **json.loads(data)}
                              if data.startswith("{") else json.loads(data))  # fmt: skip
     assert caught.value.field == field
 
@@ -268,3 +268,34 @@ def test_the_verdict_says_broken_first_when_only_the_checkpoint_catches_it(tmp_p
     assert "chains intact: " in text.stdout
     data = json.loads(runner.invoke(main, [*argv, "--format", "json"]).stdout)
     assert (data["ok"], data["chains_ok"], data["checkpoint"]["ok"]) == (False, True, False)
+
+
+def test_two_checkpoints_of_an_unchanged_log_are_consistent(tmp_path: Path) -> None:
+    db = str(tmp_path / "school.db")
+    grow(db, 1)
+    key = Ed25519PrivateKey.generate()
+    store = open_store(db, read_only=True)
+    try:
+        one, two = make_checkpoint(store, key, AT), make_checkpoint(store, key, AT)
+        proof = parse_proof(prove_consistency(store, one, two), "consistency")
+    finally:
+        store.close()
+    assert check_consistency(proof, one, two) is None
+
+
+def test_a_malformed_hash_in_the_log_is_named_not_a_crash(tmp_path: Path) -> None:
+    db = str(tmp_path / "school.db")
+    grow(db, 1)
+    key = Ed25519PrivateKey.generate()
+    store = open_store(db, read_only=True)
+    held = make_checkpoint(store, key, AT)
+    store.close()
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("UPDATE events SET hash = 'not hex' WHERE position = 1")
+    conn.close()
+    store = open_store(db, read_only=True)
+    try:
+        assert "malformed hash" in (check_checkpoint(store, held, key.public_key()) or "")
+    finally:
+        store.close()

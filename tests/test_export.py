@@ -164,3 +164,64 @@ def test_export_since_a_time_takes_the_events_recorded_from_then(tmp_path: Path)
     later = lines_of(db, from_time=datetime(2099, 1, 1, tzinfo=UTC))
     assert [json.loads(line)["kind"] for line in later][-1] == "end"
     assert verify_export(later).events == 0
+
+
+def test_an_export_of_a_log_written_meanwhile_still_verifies(tmp_path: Path) -> None:
+    """The streams' heads are read after the events: a stream that moved on since is left
+    out, not reported as tampered (the next export from last_position takes it)."""
+    db = str(tmp_path / "school.db")
+    sids = fill(db)
+    store = open_store(db, read_only=True)
+    try:
+        lines = export_lines(store, schema=SCHEMA_VERSION)
+        taken = [next(lines) for _ in range(12)]  # part way through the events
+        with Engine(db, clock=FakeClock()) as engine:
+            engine.record(sids[1], "guidance_contact", actor=COACH, data={"moment": "begin"})
+        taken += list(lines)
+    finally:
+        store.close()
+    assert verify_export(taken).ok
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ("no hash", "hash is missing"),
+        ("no body", "body is missing"),
+        ("stream twice", "head is given twice"),
+        ("first event of a one-stream export", "earlier events are missing"),
+        ("another stream in a one-stream export", "the export is of stream"),
+        ("blank line", "is no JSON"),
+        ("header a list", "no canonical JSON object"),
+    ],
+)
+def test_what_the_review_found_is_caught(tmp_path: Path, change: str, words: str) -> None:
+    db = str(tmp_path / "school.db")
+    sids = fill(db)
+    lines = lines_of(db, stream_id=sids[0]) if "one-stream" in change else lines_of(db)
+    events = _events(lines)
+    line = json.loads(lines[events[0]])
+    if change == "no hash":
+        line.pop("hash")
+    elif change == "no body":
+        line.pop("body")
+    elif change == "header a list":
+        line["header"] = "[1,2]"
+    if change in ("no hash", "no body", "header a list"):
+        lines[events[0]] = json.dumps(line)
+    elif change == "stream twice":
+        streams = [i for i, text in enumerate(lines) if '"kind":"stream"' in text]
+        lines.insert(streams[0], lines[streams[0]])
+    elif change == "first event of a one-stream export":
+        del lines[events[0]]
+        end = json.loads(lines[-1])
+        end["events"] -= 1
+        lines[-1] = json.dumps(end)
+    elif change == "another stream in a one-stream export":
+        other = next(text for text in lines_of(db) if sids[1] in text and '"event"' in text)
+        lines.insert(events[-1] + 1, other)
+    else:
+        lines.insert(events[0], "")
+    report = verify_export(lines)
+    assert not report.ok
+    assert any(words in problem for problem in report.problems), report.problems

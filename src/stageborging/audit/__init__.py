@@ -16,6 +16,9 @@ from ._chain import (
     seal,
 )
 from ._checkpoint import (
+    CHECKPOINT_FORMAT,
+    CONSISTENCY_FORMAT,
+    INCLUSION_FORMAT,
     Checkpoint,
     check_consistency,
     check_inclusion,
@@ -23,16 +26,21 @@ from ._checkpoint import (
     load_private_key,
     load_public_key,
     parse_proof,
+    path_hex,
     read_json,
     write_key_pair,
 )
-from ._export import ExportReport, lines_of, verify_export
+from ._export import EXPORT_FORMAT, ExportReport, export_line, lines_of, verify_export
 from ._report import WORDS, lifecycle_svg, report_html
 from ._verify import Break, OrderedHeads, StampedVersion, VerifyReport, verify_rows
 
 __all__ = [
+    "CHECKPOINT_FORMAT",
+    "CONSISTENCY_FORMAT",
+    "EXPORT_FORMAT",
     "GENESIS",
     "HEADER_VERSION",
+    "INCLUSION_FORMAT",
     "WORDS",
     "Break",
     "Checkpoint",
@@ -45,6 +53,7 @@ __all__ = [
     "body_bytes",
     "check_consistency",
     "check_inclusion",
+    "export_line",
     "header_bytes",
     "key_id",
     "lifecycle_svg",
@@ -53,6 +62,7 @@ __all__ = [
     "load_public_key",
     "merkle",
     "parse_proof",
+    "path_hex",
     "read_json",
     "report_html",
     "seal",

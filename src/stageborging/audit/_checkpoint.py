@@ -41,6 +41,7 @@ CHECKPOINT_FORMAT = "stageborging.checkpoint/1"
 INCLUSION_FORMAT = "stageborging.inclusion/1"
 CONSISTENCY_FORMAT = "stageborging.consistency/1"
 _HEX = re.compile(r"[0-9a-f]{64}")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
 _LARGEST = 2**63 - 1
 
 
@@ -135,8 +136,8 @@ class Checkpoint:
         if data.get("format") != CHECKPOINT_FORMAT:
             raise InvalidInput("format", data.get("format"), f"must be {CHECKPOINT_FORMAT}")
         time, signature = data.get("time"), data.get("signature")
-        if not isinstance(time, str) or len(time) > 40:
-            raise InvalidInput("time", time, "must be an RFC 3339 time")
+        if not isinstance(time, str) or _TIME.fullmatch(time) is None:
+            raise InvalidInput("time", time, "must be an RFC 3339 time in UTC")
         if not isinstance(signature, str) or len(signature) > 200:
             raise InvalidInput("signature", signature, "must be a base64 signature")
         return cls(
@@ -162,6 +163,10 @@ def parse_proof(data: object, kind: str) -> dict[str, Any]:
     if kind == "inclusion":
         _count("tree_size", data.get("tree_size"), 1)
         _count("index", data.get("index"))
+        _count("seq", data.get("seq"), 1)
+        stream_id = data.get("stream_id")
+        if not isinstance(stream_id, str) or not stream_id or len(stream_id) > 128:
+            raise InvalidInput("stream_id", stream_id, "must be the event's stream id")
         _hash("hash", data.get("hash"))
         _hash("root", data.get("root"))
         if not isinstance(data.get("header"), str):
@@ -203,7 +208,7 @@ def check_inclusion(proof: Mapping[str, Any], checkpoint: Checkpoint) -> str | N
 def check_consistency(proof: Mapping[str, Any], old: Checkpoint, new: Checkpoint) -> str | None:
     """Why the consistency *proof* does not show *old*'s tree to be a prefix of *new*'s,
     else None (the checkpoints' signatures are checked apart)."""
-    if (proof["old_size"], proof["new_size"]) == (new.tree_size, old.tree_size):
+    if old.tree_size > new.tree_size:
         return "the checkpoints are given the wrong way round: the older one first"
     if (proof["old_size"], proof["new_size"]) != (old.tree_size, new.tree_size) or (
         proof["old_root"],
@@ -227,13 +232,22 @@ def write_key_pair(path: Path) -> Path:
     spki = serialization.PublicFormat.SubjectPublicKeyInfo
     public = key.public_key().public_bytes(serialization.Encoding.PEM, spki)
     public_path = Path(f"{path}.pub")
-    for target in (path, public_path):
-        if target.exists():
-            raise InvalidInput("out", str(target), "exists: a key is never overwritten")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as file:
-        file.write(private)
-    public_path.write_bytes(public)
+    written: list[Path] = []
+    try:
+        for target, data, mode in ((public_path, public, 0o644), (path, private, 0o600)):
+            try:  # O_EXCL: never over a file, nor through a (dangling) link
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            except FileExistsError:
+                raise InvalidInput(
+                    "out", str(target), "exists: a key is never overwritten"
+                ) from None
+            written.append(target)
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+    except BaseException:
+        for target in written:  # no half of a key pair is left behind
+            target.unlink(missing_ok=True)
+        raise
     return public_path
 
 
@@ -271,7 +285,7 @@ def read_json(path: Path, field: str) -> Any:
     is refused: a reader taking the first and one taking the last would disagree)."""
     try:
         return json.loads(path.read_bytes(), object_pairs_hook=_unique)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         why = "gives a key twice" if "twice" in str(exc) else "is no JSON file"
         raise InvalidInput(field, str(path), why) from None
 

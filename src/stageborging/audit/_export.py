@@ -12,7 +12,8 @@ from typing import Any
 
 from attrs import field, frozen
 
-from ..core import canonical_bytes
+from ..core import StageborgingError, canonical_bytes, check_canonical_value
+from ..lifecycles import digest_of
 from . import _merkle as merkle
 from ._chain import GENESIS
 from ._checkpoint import Checkpoint
@@ -27,13 +28,6 @@ _KEPT = 100
 def export_line(value: dict[str, Any]) -> str:
     """One line of an export: compact JSON, keys sorted, no line break inside."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def definition_digest(data: Any) -> str:
-    """The digest a definition's data is stamped with: SHA-256 of its canonical JSON
-    less ``description``."""
-    stamped = {key: value for key, value in data.items() if key != "description"}
-    return hashlib.sha256(canonical_bytes(stamped)).hexdigest()
 
 
 @frozen
@@ -79,9 +73,13 @@ class _Reader:
         self.at_checkpoint: tuple[str, int] | None = None
         self.position = 0
         self.events = 0
-        self.partial = False
+        self.partial = False  # a part of the log: no tree head, no checkpoint
+        self.midway = False  # starting mid-log: a stream's first event may be mid-chain
         self.ended = False
         self.stream_lines: dict[str, tuple[int, int, str]] = {}
+        self.since = 0
+        self.only: str | None = None
+        self.from_time: str | None = None
 
     def problem(self, line: int, text: str) -> None:
         self.count += 1
@@ -98,7 +96,7 @@ def verify_export(lines: Iterable[str], checkpoint: Checkpoint | None = None) ->
     for number, text in enumerate(lines, start=1):
         try:
             line = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             reader.problem(number, "is no JSON")
             continue
         if not isinstance(line, dict):
@@ -119,10 +117,11 @@ def verify_export(lines: Iterable[str], checkpoint: Checkpoint | None = None) ->
     for stream_id, (line, version, head) in reader.stream_lines.items():
         seen = reader.heads.get(stream_id)
         if seen is None and not reader.partial:
-            reader.problem(line, f"stream {stream_id}: its events are missing")
+            reader.problem(line, f"stream {_shown(stream_id)}: its events are missing")
         elif seen is not None and (seen[0], seen[1]) != (version, head):
-            reader.problem(line, f"stream {stream_id}: its head is seq {version}, its last "
-                           f"event seq {seen[0]}: events were removed or added")  # fmt: skip
+            reader.problem(line, f"stream {_shown(stream_id)}: its head is seq "
+                           f"{_shown(version)}, its last event seq {seen[0]}: events were "
+                           "removed or added")  # fmt: skip
     return ExportReport(
         events=reader.events, streams=len(reader.heads), definitions=len(reader.digests),
         partial=reader.partial, root=None if reader.partial else reader.tree.root().hex(),
@@ -136,13 +135,22 @@ def _read(reader: _Reader, number: int, line: dict[str, Any]) -> None:
     if number == 1:
         if kind != "export" or line.get("format") != EXPORT_FORMAT:
             reader.problem(number, f"is not the start of an export ({EXPORT_FORMAT})")
-        reader.partial = bool(line.get("since")) or any(
-            line.get(key) is not None for key in ("stream", "from_time")
-        )
+        since, only, from_time = line.get("since"), line.get("stream"), line.get("from_time")
+        reader.since = since if isinstance(since, int) and not isinstance(since, bool) else 0
+        reader.only = only if isinstance(only, str) else None
+        reader.from_time = from_time if isinstance(from_time, str) else None
+        reader.midway = bool(reader.since) or reader.from_time is not None
+        reader.partial = reader.midway or reader.only is not None
+        reader.position = reader.since
         return
     if kind == "definition":
         data = line.get("data")
-        if not isinstance(data, dict) or definition_digest(data) != line.get("digest"):
+        try:
+            check_canonical_value(data)
+            held = isinstance(data, dict) and digest_of(data) == line.get("digest")
+        except (ValueError, TypeError, RecursionError, StageborgingError):
+            held = False
+        if not held:
             reader.problem(number, "the definition's data is not that of its digest")
         else:
             reader.digests.add(str(line["digest"]))
@@ -150,6 +158,8 @@ def _read(reader: _Reader, number: int, line: dict[str, Any]) -> None:
         _event(reader, number, line)
     elif kind == "stream":
         head = (number, line.get("version"), line.get("head_hash"))
+        if str(line.get("id")) in reader.stream_lines:
+            reader.problem(number, f"stream {_shown(line.get('id'))}: its head is given twice")
         reader.stream_lines[str(line.get("id"))] = head  # type: ignore[assignment]
     elif kind == "end":
         reader.ended = True
@@ -160,45 +170,56 @@ def _read(reader: _Reader, number: int, line: dict[str, Any]) -> None:
         reader.problem(number, f"has an unknown kind {str(kind)[:20]!r}")
 
 
+def _shown(value: object) -> str:
+    """A value from the export, for a message: printable, and cut short."""
+    text = str(value)[:80]
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 def _event(reader: _Reader, number: int, line: dict[str, Any]) -> None:
-    position, text = line.get("position"), line.get("header")
-    if not isinstance(position, int) or position <= reader.position:
-        reader.problem(number, "its position is not after the previous event's: lines were "
-                       "reordered, duplicated or inserted")  # fmt: skip
+    position = line.get("position")
+    if not isinstance(position, int) or isinstance(position, bool) or position <= reader.position:
+        reader.problem(number, "its position is not after the previous event's (or the "
+                       "export's start): lines were reordered, duplicated or inserted")  # fmt: skip
     else:
         reader.position = position
-    if not isinstance(text, str):
+    raw = _raw(line, "header")
+    if not isinstance(raw, bytes):
         reader.problem(number, "has no header")
         return
-    raw = text.encode("utf-8")
     digest = hashlib.sha256(raw).hexdigest()
     try:
-        header = json.loads(text)
+        header = json.loads(raw)
+        if not isinstance(header, dict):
+            raise TypeError("not an object")
         canonical = canonical_bytes(header) == raw
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, RecursionError):
         reader.problem(number, "its header is no canonical JSON object")
         return
     stream_id, seq = header.get("stream"), header.get("seq")
-    where = f"event {stream_id}:{seq}"
+    where = f"event {_shown(stream_id)}:{_shown(seq)}"
     if not canonical:
         reader.problem(number, f"{where}: its header is not in canonical form")
-    if line.get("hash") not in (None, digest):
-        reader.problem(number, f"{where}: its hash is not SHA-256 of its header")
-    stored = _body(line)
-    if stored is False:
-        reader.problem(number, f"{where}: its body is neither text nor base64")
-    elif isinstance(stored, bytes) and (
-        hashlib.sha256(stored).hexdigest() != header.get("body_hash")
-    ):
+    if line.get("hash") != digest:
+        reader.problem(number, f"{where}: its hash is missing or not SHA-256 of its header")
+    stored = _raw(line, "body")
+    if not isinstance(stored, bytes):
+        reader.problem(number, f"{where}: its body is missing")
+    elif hashlib.sha256(stored).hexdigest() != header.get("body_hash"):
         reader.problem(number, f"{where}: its body is not the one its header hashed")
+    if reader.only is not None and stream_id != reader.only:
+        reader.problem(number, f"{where}: the export is of stream {_shown(reader.only)} only")
+    if reader.from_time is not None and str(header.get("time")) < reader.from_time:
+        reader.problem(number, f"{where}: it was recorded before the export's from_time")
     last = reader.heads.get(str(stream_id))
     if last is None:
         first = seq == 1 and header.get("prev") == GENESIS
-        if not first and not reader.partial:
+        if not first and not reader.midway:
             reader.problem(number, f"{where}: its stream's earlier events are missing")
     elif (seq, header.get("prev")) != (last[0] + 1, last[1]):
-        reader.problem(number, f"{where}: it does not follow {stream_id}:{last[0]} (its prev "
-                       "or seq): an event was changed, removed, inserted or moved")  # fmt: skip
+        follows = f"{_shown(stream_id)}:{last[0]}"
+        reader.problem(number, f"{where}: it does not follow {follows} (its prev or seq): an "
+                       "event was changed, removed, inserted or moved")  # fmt: skip
     definition = header.get("definition")
     if isinstance(definition, str):
         reader.stamped.setdefault(definition, number)
@@ -211,17 +232,21 @@ def _event(reader: _Reader, number: int, line: dict[str, Any]) -> None:
         reader.at_checkpoint = (reader.tree.root().hex(), reader.position)
 
 
-def _body(line: dict[str, Any]) -> bytes | bool | None:
-    """An event line's body bytes (None: none kept), or False when malformed."""
-    if "body_b64" in line:
+def _raw(line: dict[str, Any], field: str) -> bytes | None:
+    """An event line's *field* (``header``, ``body``) as its bytes, from the text or the
+    base64 (``FIELD_b64``); None when missing or malformed."""
+    if f"{field}_b64" in line:
         try:
-            return base64.b64decode(str(line["body_b64"]), validate=True)
+            return base64.b64decode(str(line[f"{field}_b64"]), validate=True)
         except ValueError:
-            return False
-    body = line.get("body")
-    if body is None:
+            return None
+    value = line.get(field)
+    if not isinstance(value, str):
         return None
-    return body.encode("utf-8") if isinstance(body, str) else False
+    try:
+        return value.encode("utf-8")
+    except UnicodeError:  # a lone surrogate: bytes that were never UTF-8
+        return None
 
 
 def _against(reader: _Reader) -> str | None:
@@ -242,8 +267,7 @@ def _against(reader: _Reader) -> str | None:
 
 
 def lines_of(path_lines: Iterable[str]) -> Iterator[str]:
-    """The lines of an export file, without their line ends (empty ones skipped)."""
+    """The lines of an export file, without their line ends (numbered as in the file:
+    an empty line in it is a problem, not skipped)."""
     for text in path_lines:
-        text = text.rstrip("\n")
-        if text:
-            yield text
+        yield text.rstrip("\n")

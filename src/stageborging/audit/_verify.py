@@ -744,28 +744,32 @@ PROGRESS_EVERY = 100_000
 class OrderedHeads:
     """Projection rows read in stream id order (code point order, as SQLite's BINARY and
     PostgreSQL's ``COLLATE "C"`` sort), looked up in that order as the events come: a
-    merge of two cursors, so that a verifier holds one row at a time, never them all."""
+    merge of two cursors, so that a verifier holds one row at a time, never them all.
+    (On a UTF-8 database; ids out of that order are reported as rows without events,
+    never passed.)"""
 
     def __init__(self, rows: Iterable[StreamRow]) -> None:
         self._rows = iter(rows)
         self._next: StreamRow | None = next(self._rows, None)
         self.orphans: list[str] = []  # rows no event was looked up for
-        self.count = 0
 
-    def get(self, stream_id: str) -> StreamRow | None:
-        """The row of *stream_id* (ids asked for in increasing order), or None."""
-        while self._next is not None and self._next.id < stream_id:
+    def get(self, stream_id: object) -> StreamRow | None:
+        """The row of *stream_id* (ids asked for in increasing order), or None. An id
+        that is not text (a tampered column) matches nothing and is reported apart."""
+        if not isinstance(stream_id, str):
+            return None
+        while self._next is not None and (
+            not isinstance(self._next.id, str) or self._next.id < stream_id
+        ):
             self._skip()
         if self._next is not None and self._next.id == stream_id:
             found, self._next = self._next, next(self._rows, None)
-            self.count += 1
             return found
         return None
 
     def _skip(self) -> None:
         assert self._next is not None
-        self.orphans.append(self._next.id)
-        self.count += 1
+        self.orphans.append(str(self._next.id))
         self._next = next(self._rows, None)
 
     def rest(self) -> list[str]:

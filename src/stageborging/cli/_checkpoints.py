@@ -17,6 +17,7 @@ from ..audit import (
     Checkpoint,
     check_consistency,
     check_inclusion,
+    key_id,
     lines_of,
     load_private_key,
     load_public_key,
@@ -41,7 +42,7 @@ _OUT = click.Path(dir_okay=False, path_type=Path)
 
 
 def read_checkpoint(path: Path) -> Checkpoint:
-    """The checkpoint in the file *path* (usage error naming it when it is none)."""
+    """The checkpoint in the file *path* (InvalidInput naming it when it is none)."""
     return Checkpoint.from_json(read_json(path, "checkpoint"))
 
 
@@ -83,8 +84,6 @@ def keygen(out: Path) -> None:
     a key a checkpoint names.
     """
     public = write_key_pair(out)
-    from ..audit import key_id
-
     fingerprint = key_id(load_public_key(public))
     click.echo(f"wrote {shown_path(out)} (private) and {shown_path(public)} (public)")
     click.echo(f"fingerprint (key_id): {fingerprint}")
@@ -95,8 +94,6 @@ def keygen(out: Path) -> None:
 def fingerprint(public_key: Path) -> None:
     """Print the fingerprint (key_id) of a public key, to confirm with the school (by
     telephone, on paper) that the key you were handed is theirs."""
-    from ..audit import key_id
-
     click.echo(key_id(load_public_key(public_key)))
 
 
@@ -152,7 +149,7 @@ def prove(
             if held is None:
                 raise click.UsageError("--inclusion needs --checkpoint FILE")
             stream_id, sep, seq = inclusion.rpartition(":")
-            if not sep or not seq.isdigit():
+            if not sep or not (seq.isascii() and seq.isdecimal()):
                 raise click.BadParameter(f"{printable(inclusion)!r}: give STREAM:SEQ",
                                          param_hint="'--inclusion'")  # fmt: skip
             proof = prove_inclusion(store, stream_id, int(seq), read_checkpoint(held))
@@ -216,7 +213,7 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> int
     """``--since``: a position in the global order, or an ISO time (with its offset)."""
     if value is None:
         return 0
-    if value.isdigit():
+    if value.isascii() and value.isdecimal():
         return int(value)
     try:
         moment = datetime.fromisoformat(value)
@@ -239,8 +236,8 @@ def export(db: Path | str, stream_id: str | None, since: int | datetime, out: Pa
     """Write the log as JSON Lines, to verify on another machine (audit verify-export).
 
     Every event as stored (header and body exactly as hashed; an erased subject's
-    body stays as ciphertext whose key is gone), every definition version the events
-    are stamped with, the streams' heads. Streams page by page, in flat memory.
+    body stays as ciphertext whose key is gone), every definition version the
+    database stored, the streams' heads. Streams page by page, in flat memory.
     Read-only.
     """
     from ..store import SCHEMA_VERSION, export_lines
@@ -291,7 +288,10 @@ def verify_export_command(
         point = read_checkpoint(held)
         problem = point.problem(load_public_key(public_key))
         if problem is not None:
-            click.echo(f"BROKEN: checkpoint {shown_path(held)}: {problem}")
+            if fmt == "json":
+                click.echo(json.dumps({"ok": False, "checkpoint": f"does not hold: {problem}"}))
+            else:
+                click.echo(f"BROKEN: checkpoint {shown_path(held)}: {problem}")
             sys.exit(1)
     with export_file.open(encoding="utf-8", errors="surrogateescape") as file:
         report = verify_export(lines_of(file), point)
@@ -311,7 +311,7 @@ def verify_export_command(
     else:
         click.echo(f"BROKEN: {report.problem_count} problem(s)")
         for problem in report.problems:
-            click.echo(f"  {problem}")
+            click.echo(f"  {printable(problem)}")
         if report.checkpoint is not None:
             click.echo(f"  checkpoint: {report.checkpoint}")
     sys.exit(0 if report.ok else 1)

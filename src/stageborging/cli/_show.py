@@ -127,12 +127,14 @@ def show(
     for row in events:
         move = f"{row['from']} -> {row['to']}" if row["from"] != row["to"] else row["to"]
         click.echo(f"{row['seq']:>3}  {row['when'][:19]:19}  {printable(row['who']):28}  "
-                   f"{row['what']:34}  {move:36}  {printable(row['details'])}")  # fmt: skip
+                   f"{printable(row['what']):34}  {printable(move):36}  "
+                   f"{printable(row['details'])}")  # fmt: skip
     click.echo(f"\n{words['deadlines']}:")
     for deadline in deadlines or [{"step": words["none"], "due_at": "", "status": ""}]:
-        click.echo(f"  {deadline['step']:32}  {deadline['due_at'][:19]:19}  {deadline['status']}")
+        step, status = printable(deadline["step"]), printable(deadline["status"])
+        click.echo(f"  {step:32}  {deadline['due_at'][:19]:19}  {status}")
     if employer is not None:
-        flags = ", ".join(f"{f['flag']} ({f['raised_on']})" for f in employer["flags"])
-        name, state = printable(employer["employer"]), employer["state"]
+        flags = printable(", ".join(f"{f['flag']} ({f['raised_on']})" for f in employer["flags"]))
+        name, state = printable(employer["employer"]), printable(employer["state"])
         click.echo(f"\n{words['employer']}: {name} ({state}); "
                    f"{words['flags']}: {flags or words['none']}")  # fmt: skip

@@ -3,15 +3,15 @@ log, and proofs of inclusion and consistency (the format is :mod:`stageborging.a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ..audit import merkle
-from ..audit._checkpoint import CONSISTENCY_FORMAT, INCLUSION_FORMAT, Checkpoint, path_hex
-from ..core import InvalidInput, check_identifier, rfc3339
+from ..audit import CONSISTENCY_FORMAT, INCLUSION_FORMAT, Checkpoint, merkle, path_hex
+from ..core import InvalidInput, StoreError, check_identifier, rfc3339
 from ._protocol import Store
 
 __all__ = [
@@ -28,6 +28,7 @@ HASHES_AFTER = (
     "SELECT position, stream_id, seq, hash FROM events WHERE position > ? ORDER BY position LIMIT ?"
 )
 _PAGE = 10_000
+_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def log_leaves(store: Store, size: int | None = None) -> Iterator[tuple[int, str, int, bytes]]:
@@ -38,6 +39,9 @@ def log_leaves(store: Store, size: int | None = None) -> Iterator[tuple[int, str
         wanted = _PAGE if size is None else min(_PAGE, size - seen)
         page = store.hashes_after(after, wanted)
         for position, stream_id, seq, digest in page:
+            if not isinstance(digest, str) or _HEX.fullmatch(digest) is None:
+                raise StoreError(f"the event at position {position} has a malformed hash: "
+                                 "the log was tampered with (audit verify says where)")  # fmt: skip
             yield position, stream_id, seq, bytes.fromhex(digest)
         seen += len(page)
         if len(page) < wanted:
@@ -67,7 +71,10 @@ def check_checkpoint(store: Store, checkpoint: Checkpoint, trusted: Ed25519Publi
     problem = checkpoint.problem(trusted)
     if problem is not None:
         return f"the checkpoint does not hold: {problem}"
-    size, root, last = _head(store, checkpoint.tree_size)
+    try:
+        size, root, last = _head(store, checkpoint.tree_size)
+    except StoreError as exc:
+        return str(exc)
     if size < checkpoint.tree_size:
         where = "at its tail" if last < checkpoint.position else "before its end"
         return (f"the log holds {size} events, the checkpoint of {checkpoint.time} covered "

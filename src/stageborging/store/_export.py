@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from ..audit import SealedEvent
-from ..audit._export import EXPORT_FORMAT, export_line
-from ..core import check_identifier
+from ..audit import EXPORT_FORMAT, SealedEvent, export_line
+from ..core import StreamNotFound, check_identifier
 from ._protocol import Store
 from ._rows import check_count, check_moment
 
@@ -53,6 +52,7 @@ def export_lines(
         yield export_line({"kind": "definition", "digest": stored.digest,
                            "lifecycle": stored.lifecycle, "data": data})  # fmt: skip
     events, position = 0, since
+    last: dict[str, int] = {}  # stream -> the last seq exported
     while True:
         page = store.events_after(position, _PAGE)
         for position, event in page:
@@ -60,11 +60,16 @@ def export_lines(
                 after is None or event.occurred_at >= after
             ):
                 events += 1
+                last[event.stream_id] = event.seq
                 yield _event_line(position, event)
         if len(page) < _PAGE:
             break
+    if stream_id is not None and not last and store.read_stream(stream_id) is None:
+        raise StreamNotFound(stream_id)
     for row in store.stream_heads().values():
-        if stream_id is None or row.id == stream_id:
+        # the heads are read after the events: a stream that moved on since the export's
+        # last event is left out (its head belongs to the next export)
+        if (stream_id is None or row.id == stream_id) and row.version <= last.get(row.id, 0):
             yield export_line({"kind": "stream", "id": row.id, "version": row.version,
                                "head_hash": row.head_hash, "lifecycle": row.lifecycle,
                                "state": row.state})  # fmt: skip
