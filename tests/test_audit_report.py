@@ -82,3 +82,22 @@ def test_the_page_renders_in_a_browser_without_requests_or_errors(tmp_path: Path
             assert diagrams.first.is_visible()
         finally:
             browser.close()
+
+
+def test_a_broken_checkpoint_makes_the_report_say_so_and_exit_1(tmp_path: Path) -> None:
+    db = str(tmp_path / "school.db")
+    story(db)
+    runner = CliRunner()
+    key = tmp_path / "k"
+    runner.invoke(main, ["audit", "keygen", "--out", str(key)])
+    other = tmp_path / "other"
+    runner.invoke(main, ["audit", "keygen", "--out", str(other)])
+    held = tmp_path / "held.json"
+    runner.invoke(main, ["audit", "checkpoint", "--db", db, "--key", str(other),
+                         "--out", str(held)])  # fmt: skip
+    result = runner.invoke(main, ["audit", "report", "--db", db, "--html",
+                                  str(tmp_path / "r.html"), "--checkpoint", str(held),
+                                  "--public-key", f"{key}.pub"])  # fmt: skip
+    assert result.exit_code == 1
+    assert "BROKEN" in result.output
+    assert "not signed with the trusted key" in (tmp_path / "r.html").read_text()

@@ -225,3 +225,21 @@ def test_what_the_review_found_is_caught(tmp_path: Path, change: str, words: str
     report = verify_export(lines)
     assert not report.ok
     assert any(words in problem for problem in report.problems), report.problems
+
+
+def test_a_moved_cursor_a_key_twice_or_no_export_is_named(tmp_path: Path) -> None:
+    db = str(tmp_path / "school.db")
+    fill(db)
+    lines = lines_of(db)
+    end = json.loads(lines[-1])
+    moved = [*lines[:-1], json.dumps({**end, "last_position": end["last_position"] + 1000})]
+    assert any("would skip or repeat events" in p for p in verify_export(moved).problems)
+    events = _events(lines)
+    twice = list(lines)
+    twice[events[2]] = twice[events[2]][:-1] + ',"position":1}'
+    report = verify_export(twice)
+    assert f"line {events[2] + 1}: gives a key twice" in report.problems[0]
+    runner = CliRunner()
+    sqlite_file = runner.invoke(main, ["audit", "verify-export", db])
+    assert sqlite_file.exit_code == 2
+    assert "is not an export" in sqlite_file.output

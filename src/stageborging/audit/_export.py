@@ -53,6 +53,8 @@ class ExportReport:
     problems: tuple[str, ...] = field(factory=tuple)
     problem_count: int = 0
     checkpoint: str | None = None
+    #: Whether the file is an export at all (its first line starts one).
+    export: bool = True
 
     @property
     def ok(self) -> bool:
@@ -75,6 +77,7 @@ class _Reader:
         self.events = 0
         self.partial = False  # a part of the log: no tree head, no checkpoint
         self.midway = False  # starting mid-log: a stream's first event may be mid-chain
+        self.not_export = False
         self.ended = False
         self.stream_lines: dict[str, tuple[int, int, str]] = {}
         self.since = 0
@@ -94,10 +97,18 @@ def verify_export(lines: Iterable[str], checkpoint: Checkpoint | None = None) ->
     reader = _Reader(checkpoint)
     number = 0
     for number, text in enumerate(lines, start=1):
+        if reader.not_export:
+            break
         try:
-            line = json.loads(text)
+            line = json.loads(text, object_pairs_hook=_once)
+        except _Twice:
+            reader.problem(number, "gives a key twice (readers would disagree on its value)")
+            continue
         except (ValueError, RecursionError):
             reader.problem(number, "is no JSON")
+            if number == 1:
+                reader.not_export = True
+                break  # not an export at all: nothing more to say
             continue
         if not isinstance(line, dict):
             reader.problem(number, "is no JSON object")
@@ -106,6 +117,10 @@ def verify_export(lines: Iterable[str], checkpoint: Checkpoint | None = None) ->
             reader.problem(number, "comes after the end line: lines were added")
             continue
         _read(reader, number, line)
+    if reader.not_export:
+        return ExportReport(events=0, streams=0, definitions=0, partial=True, root=None,
+                            problems=tuple(reader.problems), problem_count=reader.count,
+                            export=False)  # fmt: skip
     if number == 0:
         reader.problem(1, "the export is empty")
     elif not reader.ended:
@@ -130,11 +145,23 @@ def verify_export(lines: Iterable[str], checkpoint: Checkpoint | None = None) ->
     )  # fmt: skip
 
 
+class _Twice(ValueError):
+    """A JSON object gives a key twice."""
+
+
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _Twice
+    return dict(pairs)
+
+
 def _read(reader: _Reader, number: int, line: dict[str, Any]) -> None:
     kind = line.get("kind")
     if number == 1:
         if kind != "export" or line.get("format") != EXPORT_FORMAT:
             reader.problem(number, f"is not the start of an export ({EXPORT_FORMAT})")
+            reader.not_export = True
         since, only, from_time = line.get("since"), line.get("stream"), line.get("from_time")
         reader.since = since if isinstance(since, int) and not isinstance(since, bool) else 0
         reader.only = only if isinstance(only, str) else None
@@ -164,8 +191,17 @@ def _read(reader: _Reader, number: int, line: dict[str, Any]) -> None:
     elif kind == "end":
         reader.ended = True
         if line.get("events") != reader.events:
-            reader.problem(number, f"the end counts {line.get('events')} events, the export "
-                           f"holds {reader.events}: lines were removed or added")  # fmt: skip
+            counted = _shown(line.get("events"))
+            reader.problem(number, f"the end counts {counted} events, the export holds "
+                           f"{reader.events}: lines were removed or added")  # fmt: skip
+        reached = line.get("last_position")
+        whole = reader.only is None and reader.from_time is None  # every event read, written
+        if not isinstance(reached, int) or (
+            reached != reader.position if whole else reached < reader.position
+        ):
+            reader.problem(number, f"the end's last_position {_shown(reached)} is not where "
+                           f"the export's events end ({reader.position}): an export from it "
+                           "would skip or repeat events")  # fmt: skip
     else:
         reader.problem(number, f"has an unknown kind {str(kind)[:20]!r}")
 

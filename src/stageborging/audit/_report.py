@@ -26,7 +26,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "details": "details", "state": "state", "made": "made at", "stream": "stream",
         "current": "current state", "visited": "state passed", "other": "not reached",
         "no_checkpoint": "no checkpoint given",
-        "counts": "Refusals, guidance gaps and flags per stream (every case is listed)",
+        "counts": "Refusals, flags and guidance gaps per stream, the gravest first; cases too",
     },
     "nl": {
         "title": "Auditrapport", "summary": "Samenvatting", "streams": "stromen",
@@ -40,8 +40,8 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "made": "gemaakt op", "stream": "stroom", "current": "huidige status",
         "visited": "doorlopen status", "other": "niet bereikt",
         "no_checkpoint": "geen controlepunt gegeven",
-        "counts": "Weigeringen, begeleidingsgaten en signaleringen per stroom (elke melding "
-        "staat erbij)",
+        "counts": "Weigeringen, signaleringen en begeleidingsgaten per stroom, de ernstigste "
+        "eerst; ook meldingen",
     },
 }  # fmt: skip
 
@@ -53,7 +53,7 @@ h3 { font-size: 1.05rem; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
 caption { text-align: left; font-weight: 600; padding: .25rem 0; }
 th, td { border: 1px solid #8a8a8a; padding: .25rem .45rem; text-align: left;
-         vertical-align: top; }
+         vertical-align: top; overflow-wrap: anywhere; }
 th { background: #e8eef5; }
 td.refused { background: #fbe9e7; }
 .ok { color: #0b6623; font-weight: 600; } .bad { color: #a4000f; font-weight: 600; }
@@ -61,7 +61,8 @@ td.refused { background: #fbe9e7; }
 .swatch { display: inline-block; width: 1.6em; height: .9em; margin-right: .35em;
           vertical-align: middle; border: 1px solid #5f6b7a; border-radius: 3px; }
 .swatch.visited { background: #cfe3ff; } .swatch.current { border: 3px solid #0b3d91; }
-.diagram { overflow-x: auto; border: 1px solid #e1e5ea; padding: .25rem; }
+.diagram { border: 1px solid #e1e5ea; padding: .25rem; }
+.diagram svg { width: 100%; height: auto; }
 svg text { font: 13px system-ui, sans-serif; fill: #1a1a1a; }
 td.when { white-space: nowrap; }
 section.stream { border-top: 2px solid #c3ccd6; }
@@ -107,7 +108,7 @@ def lifecycle_svg(
     columns: dict[int, list[str]] = {}
     for state in definition.states:
         columns.setdefault(depth[state], []).append(state)
-    box_w, box_h, gap_x, gap_y = 140, 30, 36, 14
+    box_w, box_h, gap_x, gap_y = 124, 28, 22, 12
     where: dict[str, tuple[int, int]] = {}
     for column, states in columns.items():
         for row, state in enumerate(states):
@@ -201,8 +202,8 @@ def report_html(
             f'<p class="key"><span><i class="swatch"></i>{w["other"]}</span>'
             f'<span><i class="swatch visited"></i>{w["visited"]}</span>'
             f'<span><i class="swatch visited current"></i>{w["current"]}</span></p>'
-            f"<h3>{w['timeline']}</h3><table><caption>{w['timeline']} "
-            f"{escape(stream['id'])}</caption><thead><tr>{head}</tr></thead>"
+            f"<table><caption>{w['timeline']} {escape(stream['id'])}</caption>"
+            f"<thead><tr>{head}</tr></thead>"
             f"<tbody>{rows}</tbody></table></section>"
         )
     return (

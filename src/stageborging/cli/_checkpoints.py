@@ -289,19 +289,25 @@ def verify_export_command(
         problem = point.problem(load_public_key(public_key))
         if problem is not None:
             if fmt == "json":
-                click.echo(json.dumps({"ok": False, "checkpoint": f"does not hold: {problem}"}))
+                said = f"the checkpoint does not hold: {problem}"
+                click.echo(json.dumps({"ok": False, "checkpoint": {"ok": False, "problem": said}}))
             else:
                 click.echo(f"BROKEN: checkpoint {shown_path(held)}: {problem}")
             sys.exit(1)
     with export_file.open(encoding="utf-8", errors="surrogateescape") as file:
         report = verify_export(lines_of(file), point)
+    if not report.export:
+        raise click.UsageError(f"{shown_path(export_file)}: is not an export (its first line "
+                               "starts none): give a file from audit export")  # fmt: skip
+    held_verdict = None if held is None else {"ok": report.checkpoint is None,
+                                              "problem": report.checkpoint}  # fmt: skip
     if fmt == "json":
         click.echo(json.dumps({"ok": report.ok, "events": report.events,
                                "streams": report.streams, "definitions": report.definitions,
                                "partial": report.partial, "root": report.root,
                                "problems": list(report.problems),
                                "problem_count": report.problem_count,
-                               "checkpoint": report.checkpoint}, indent=2))  # fmt: skip
+                               "checkpoint": held_verdict}, indent=2))  # fmt: skip
     elif report.ok:
         whole = "part of the log" if report.partial else f"tree head {report.root}"
         click.echo(f"intact: {report.events} events of {report.streams} streams, "
@@ -309,9 +315,12 @@ def verify_export_command(
         if held is not None:
             click.echo(f"checkpoint {shown_path(held)}: the log extends it (only appended to)")
     else:
-        click.echo(f"BROKEN: {report.problem_count} problem(s)")
+        if report.checkpoint is not None:
+            click.echo(f"BROKEN: checkpoint {shown_path(held or '')}: {report.checkpoint}")
+        if report.problem_count:
+            click.echo(f"BROKEN: {report.problem_count} problem(s)")
         for problem in report.problems:
             click.echo(f"  {printable(problem)}")
-        if report.checkpoint is not None:
-            click.echo(f"  checkpoint: {report.checkpoint}")
+        if report.problem_count > len(report.problems):
+            click.echo(f"  … and {report.problem_count - len(report.problems)} more")
     sys.exit(0 if report.ok else 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +44,9 @@ def _attention(engine: Engine, limit: int) -> tuple[list[dict[str, Any]], int]:
     cases = engine.store.streams(StreamQuery(lifecycle="case"), None, 10_000)
     for case in cases:
         counts.setdefault(case.id, Counter())
-    ranked = sorted(counts, key=lambda sid: (-sum(counts[sid].values()), sid))
+    # the gravest first: refusals, then flags, then guidance gaps; cases without them last
+    ranked = sorted(counts, key=lambda sid: (-counts[sid]["refusals"], -counts[sid]["flags"],
+                                             -counts[sid]["gaps"], sid))  # fmt: skip
     rows = []
     for sid in ranked[:limit]:
         stream = engine.stream(sid)
@@ -135,3 +138,5 @@ def audit_report(
         file.write(page)
     verdict = words["intact"] if summary["ok"] else words["broken"]
     click.echo(f"wrote {shown_path(out)} ({len(page.encode()) // 1024} KiB; {verdict})")
+    if not summary["ok"]:
+        sys.exit(1)  # as audit verify: a broken log is said in the exit status too
