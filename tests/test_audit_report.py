@@ -6,16 +6,13 @@ prints; in Dutch and English; the refusals' reasons shown, sealed text never."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from stageborging.cli import main
+from support.browser import needs_chromium, opened
 from test_audit_show import NOTE, story
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def write(db: str, out: Path, *argv: str) -> str:
@@ -42,46 +39,32 @@ def test_the_page_lists_what_is_worth_a_look_and_shows_why(backend: str, tmp_pat
     assert again.exit_code == 2  # never overwrites
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="no Chromium installed (Debian: apt-get install chromium)"
-)
+@needs_chromium
 def test_the_page_renders_in_a_browser_without_requests_or_errors(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the tests extra")
     db = str(tmp_path / "school.db")
     story(db)
     page_file = tmp_path / "report.html"
     write(db, page_file)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            requests: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(page_file.as_uri())
-            assert errors == []
-            assert requests == [page_file.as_uri()]  # the page itself, nothing else
-            assert page.locator("h1").inner_text() == "Audit report"
-            assert page.locator("th[scope=col]").count() > 0
-            assert page.locator("table").count() >= 2  # the streams, and a timeline
-            diagrams = page.locator("svg[role=img]")
-            assert diagrams.count() >= 1
-            box = diagrams.first.bounding_box()
-            assert box is not None
-            assert box["width"] > 100
-            assert box["height"] > 30
-            # the current state is drawn outlined: a thick stroke on one box
-            assert page.locator("svg rect[stroke-width='3']").count() >= 1
-            assert page.locator("td.refused").count() > 0
-            shot = page.screenshot(full_page=True)
-            assert len(shot) > 10_000
-            page.emulate_media(media="print")
-            assert page.locator("table").first.is_visible()
-            assert diagrams.first.is_visible()
-        finally:
-            browser.close()
+    with opened(page_file) as (page, errors, requests):
+        assert errors == []
+        assert requests == [page_file.as_uri()]  # the page itself, nothing else
+        assert page.locator("h1").inner_text() == "Audit report"
+        assert page.locator("th[scope=col]").count() > 0
+        assert page.locator("table").count() >= 2  # the streams, and a timeline
+        diagrams = page.locator("svg[role=img]")
+        assert diagrams.count() >= 1
+        box = diagrams.first.bounding_box()
+        assert box is not None
+        assert box["width"] > 100
+        assert box["height"] > 30
+        # the current state is drawn outlined: a thick stroke on one box
+        assert page.locator("svg rect[stroke-width='3']").count() >= 1
+        assert page.locator("td.refused").count() > 0
+        shot = page.screenshot(full_page=True)
+        assert len(shot) > 10_000
+        page.emulate_media(media="print")
+        assert page.locator("table").first.is_visible()
+        assert diagrams.first.is_visible()
 
 
 def test_a_broken_checkpoint_makes_the_report_say_so_and_exit_1(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from click.testing import CliRunner
 from stageborging.cli import main
 from stageborging.monitoring import MEASURES, SCHEMA
 from support import postgres_dsn, postgres_schema
+from support.browser import needs_chromium, opened
 
 EVERY_TABLE = {name for names in MEASURES.values() for name in names}
 
@@ -147,16 +147,10 @@ def test_the_demo_on_postgresql_is_monitored_alike() -> None:
         assert all(v == 0 or v >= 5 for v in published_values(document))
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="no Chromium installed (Debian: apt-get install chromium)"
-)
+@needs_chromium
 def test_the_html_page_renders_in_a_browser_without_requests_or_errors(
     demo_db: Path, tmp_path: Path
 ) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the tests extra")
     page_file = tmp_path / "monitor.html"
     code, output = run("monitor", "--db", str(demo_db), "--format", "html", "--out", str(page_file))
     assert code == 0, output
@@ -164,35 +158,24 @@ def test_the_html_page_renders_in_a_browser_without_requests_or_errors(
     assert "http://" not in html
     assert "https://" not in html
     assert "<script" not in html
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            requests: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(page_file.as_uri())
-            assert errors == []
-            assert requests == [page_file.as_uri()]  # the page itself, nothing else
-            assert page.locator("h1").inner_text().startswith("Safeguarding internships")
-            assert page.locator("table").count() == len(EVERY_TABLE)
-            assert page.locator("th[scope=col]").count() > 0
-            charts = page.locator("svg[role=img]")
-            assert charts.count() >= 1
-            for n in range(charts.count()):
-                box = charts.nth(n).bounding_box()
-                assert box is not None
-                assert box["width"] > 0
-                assert box["height"] > 0
-            # a hidden cell shows its mark, never a number
-            hidden = page.locator("td.hidden").all_inner_texts()
-            assert hidden
-            assert set(hidden) == {"x"}
-            shot = page.screenshot(full_page=True)
-            assert len(shot) > 10_000
-            page.emulate_media(media="print")
-            assert page.locator("table").first.is_visible()
-        finally:
-            browser.close()
+    with opened(page_file) as (page, errors, requests):
+        assert errors == []
+        assert requests == [page_file.as_uri()]  # the page itself, nothing else
+        assert page.locator("h1").inner_text().startswith("Safeguarding internships")
+        assert page.locator("table").count() == len(EVERY_TABLE)
+        assert page.locator("th[scope=col]").count() > 0
+        charts = page.locator("svg[role=img]")
+        assert charts.count() >= 1
+        for n in range(charts.count()):
+            box = charts.nth(n).bounding_box()
+            assert box is not None
+            assert box["width"] > 0
+            assert box["height"] > 0
+        # a hidden cell shows its mark, never a number
+        hidden = page.locator("td.hidden").all_inner_texts()
+        assert hidden
+        assert set(hidden) == {"x"}
+        shot = page.screenshot(full_page=True)
+        assert len(shot) > 10_000
+        page.emulate_media(media="print")
+        assert page.locator("table").first.is_visible()
