@@ -33,7 +33,7 @@ from ..store import (
     prove_consistency,
     prove_inclusion,
 )
-from ._options import db_option, existing_db, printable, shown_path
+from ._options import db_option, existing_db, iso_moment, printable, shown_path
 
 __all__ = ["check_against", "checkpoint", "keygen", "prove", "verify_proof"]
 
@@ -215,13 +215,7 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> int
         return 0
     if value.isascii() and value.isdecimal():
         return int(value)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter("give a position (a number) or an ISO time") from None
-    if moment.utcoffset() is None:
-        raise click.BadParameter("an ISO time must say its offset (…Z or …+01:00)")
-    return moment
+    return iso_moment(value)
 
 
 @click.command()

@@ -15,7 +15,7 @@ from ..core import DISMISS_REASONS, Actor
 from ..engine import Engine
 from ..store import open_store
 from ._engines import configured_engine as _engine
-from ._options import db_option, parse_actor, plugin_options, printable
+from ._options import db_option, iso_moment, parse_actor, plugin_options, printable
 
 __all__ = ["due", "guidance", "tick"]
 
@@ -23,15 +23,7 @@ __all__ = ["due", "guidance", "tick"]
 def _now(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
     """``--now`` as an aware datetime (an ISO time with its offset, or a date: its start in
     UTC), else a usage error."""
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter("must be an ISO time such as 2027-03-16T09:00:00+01:00") from None
-    if moment.utcoffset() is None:
-        raise click.BadParameter("must say its offset (…+01:00 or …Z): a time is a moment")
-    return moment
+    return None if value is None else iso_moment(value)
 
 
 _NOW = click.option(

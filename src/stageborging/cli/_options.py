@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +20,7 @@ from ..store import is_url
 __all__ = [
     "db_option",
     "existing_db",
+    "iso_moment",
     "master_key_option",
     "parse_actor",
     "plugin_options",
@@ -60,6 +62,17 @@ def shown_path(path: str | Path) -> str:
         return text
     half = _PATH_SHOWN // 2
     return f"{text[:half]}…{text[-half:]} ({len(text)} characters)"
+
+
+def iso_moment(value: str) -> datetime:
+    """*value* as an aware datetime (an ISO time with its offset), else a usage error."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("must be an ISO time such as 2027-03-16T09:00:00+01:00") from None
+    if moment.utcoffset() is None:
+        raise click.BadParameter("must say its offset (…+01:00 or …Z): a time is a moment")
+    return moment
 
 
 def parse_actor(ctx: click.Context, param: click.Parameter, value: str | None) -> Actor | None:
