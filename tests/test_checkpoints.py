@@ -39,6 +39,25 @@ def grow(db: str, streams: int) -> list[str]:
     return sids
 
 
+def checkpointed(db: str, key: Ed25519PrivateKey) -> Checkpoint:
+    """A checkpoint of the log of *db* now, signed with *key*."""
+    store = open_store(db, read_only=True)
+    try:
+        return make_checkpoint(store, key, AT)
+    finally:
+        store.close()
+
+
+def tamper(db: str, *statements: str) -> None:
+    """Drop the append-only triggers, as someone with write access would, and edit."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("DROP TRIGGER events_no_delete")
+    for statement in statements:
+        conn.execute(statement)
+    conn.close()
+
+
 def test_the_log_extends_its_checkpoint_while_it_is_only_appended_to(backend: str) -> None:
     key = Ed25519PrivateKey.generate()
     store = open_store(backend)
@@ -103,14 +122,8 @@ def test_a_cut_tail_or_a_rewritten_history_is_named(
     db = str(tmp_path / "school.db")
     grow(db, 3)
     key = Ed25519PrivateKey.generate()
-    store = open_store(db, read_only=True)
-    held = make_checkpoint(store, key, AT)
-    store.close()
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("DROP TRIGGER events_no_update")
-    conn.execute("DROP TRIGGER events_no_delete")
-    conn.execute(attack)
-    conn.close()
+    held = checkpointed(db, key)
+    tamper(db, attack)
     store = open_store(db, read_only=True)
     try:
         problem = check_checkpoint(store, held, key.public_key())
@@ -229,13 +242,8 @@ def test_no_proof_is_made_from_a_log_that_does_not_extend_the_checkpoint(tmp_pat
     db = str(tmp_path / "school.db")
     sids = grow(db, 2)
     key = Ed25519PrivateKey.generate()
-    store = open_store(db, read_only=True)
-    held = make_checkpoint(store, key, AT)
-    store.close()
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("DROP TRIGGER events_no_update")
-    conn.execute("UPDATE events SET hash = 'ab' || substr(hash, 3) WHERE position = 1")
-    conn.close()
+    held = checkpointed(db, key)
+    tamper(db, "UPDATE events SET hash = 'ab' || substr(hash, 3) WHERE position = 1")
     store = open_store(db, read_only=True)
     try:
         with pytest.raises(InvalidInput, match="the log does not extend this checkpoint"):
@@ -287,13 +295,8 @@ def test_a_malformed_hash_in_the_log_is_named_not_a_crash(tmp_path: Path) -> Non
     db = str(tmp_path / "school.db")
     grow(db, 1)
     key = Ed25519PrivateKey.generate()
-    store = open_store(db, read_only=True)
-    held = make_checkpoint(store, key, AT)
-    store.close()
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("DROP TRIGGER events_no_update")
-    conn.execute("UPDATE events SET hash = 'not hex' WHERE position = 1")
-    conn.close()
+    held = checkpointed(db, key)
+    tamper(db, "UPDATE events SET hash = 'not hex' WHERE position = 1")
     store = open_store(db, read_only=True)
     try:
         assert "malformed hash" in (check_checkpoint(store, held, key.public_key()) or "")

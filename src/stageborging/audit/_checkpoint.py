@@ -26,6 +26,7 @@ __all__ = [
     "CONSISTENCY_FORMAT",
     "INCLUSION_FORMAT",
     "Checkpoint",
+    "KeyTwice",
     "check_consistency",
     "check_inclusion",
     "key_id",
@@ -34,6 +35,7 @@ __all__ = [
     "parse_proof",
     "path_hex",
     "read_json",
+    "unique_keys",
     "write_key_pair",
 ]
 
@@ -273,21 +275,28 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     return key
 
 
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+class KeyTwice(ValueError):
+    """A JSON object gives a key twice: a reader taking the first and one taking the last
+    would disagree on its value."""
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``'s ``object_pairs_hook`` that refuses a key given twice (KeyTwice)."""
     keys = [key for key, _ in pairs]
     if len(set(keys)) != len(keys):
-        raise ValueError("a key is given twice")
+        raise KeyTwice
     return dict(pairs)
 
 
 def read_json(path: Path, field: str) -> Any:
     """The JSON in the file *path*, else InvalidInput naming *field* (a key given twice
-    is refused: a reader taking the first and one taking the last would disagree)."""
+    is refused)."""
     try:
-        return json.loads(path.read_bytes(), object_pairs_hook=_unique)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        why = "gives a key twice" if "twice" in str(exc) else "is no JSON file"
-        raise InvalidInput(field, str(path), why) from None
+        return json.loads(path.read_bytes(), object_pairs_hook=unique_keys)
+    except KeyTwice:
+        raise InvalidInput(field, str(path), "gives a key twice") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidInput(field, str(path), "is no JSON file") from None
 
 
 def path_hex(path: Sequence[bytes]) -> list[str]:

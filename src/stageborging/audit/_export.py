@@ -16,7 +16,7 @@ from ..core import StageborgingError, canonical_bytes, check_canonical_value
 from ..lifecycles import digest_of
 from . import _merkle as merkle
 from ._chain import GENESIS
-from ._checkpoint import Checkpoint
+from ._checkpoint import Checkpoint, KeyTwice, unique_keys
 
 __all__ = ["EXPORT_FORMAT", "ExportReport", "export_line", "verify_export"]
 
@@ -100,8 +100,8 @@ def verify_export(lines: Iterable[str], checkpoint: Checkpoint | None = None) ->
         if reader.not_export:
             break
         try:
-            line = json.loads(text, object_pairs_hook=_once)
-        except _Twice:
+            line = json.loads(text, object_pairs_hook=unique_keys)
+        except KeyTwice:
             reader.problem(number, "gives a key twice (readers would disagree on its value)")
             continue
         except (ValueError, RecursionError):
@@ -143,17 +143,6 @@ def verify_export(lines: Iterable[str], checkpoint: Checkpoint | None = None) ->
         problems=tuple(reader.problems), problem_count=reader.count,
         checkpoint=_against(reader),
     )  # fmt: skip
-
-
-class _Twice(ValueError):
-    """A JSON object gives a key twice."""
-
-
-def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise _Twice
-    return dict(pairs)
 
 
 def _read(reader: _Reader, number: int, line: dict[str, Any]) -> None:

@@ -223,17 +223,15 @@ class Dispatcher:
         if not recipients:
             return self._settle(entry, channel, [], "recipients.none")
         reached = self._reached(entry)
+        pending = [p for p in dict.fromkeys(recipients) if p not in reached]
         results: list[tuple[str, str, str | None]] = []
-        for person in dict.fromkeys(recipients):
-            if person in reached:
-                continue
+        for person in pending:
             if self._stop.is_set():
                 break  # stopping: the rest at once, by the next dispatcher
             if self._clock() + timedelta(seconds=self.policy.timeout + GRACE) > lease_ends:
                 break  # too little of the lease left: the rest at the next attempt
             outcome, error = self._send(channel, entry, template, person)
             results.append((person, outcome, error))
-        pending = [p for p in dict.fromkeys(recipients) if p not in reached]
         done = {p for p, outcome, _ in results if outcome == "delivered"}
         refused = [error for _, outcome, error in results if outcome == "refused"]
         if refused:
