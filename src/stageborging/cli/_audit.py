@@ -17,7 +17,7 @@ from ..store import open_store
 from ._checkpoints import check_against
 from ._options import db_option, existing_db, plugin_options, registry, shown_path
 
-__all__ = ["audit"]
+__all__ = ["audit", "known_lifecycles"]
 
 
 @click.group()
@@ -25,7 +25,7 @@ def audit() -> None:
     """Inspect the audit log (read-only; never changes the database)."""
 
 
-def _known_lifecycles(
+def known_lifecycles(
     block: tuple[str, ...], config: Mapping[str, Any] | None
 ) -> list[LifecycleDefinition]:
     """The built-in lifecycles and those of installed plugins (a broken plugin: built-ins)."""
@@ -91,7 +91,7 @@ def verify(
         raise click.UsageError("--checkpoint and --public-key go together: a checkpoint is "
                                "checked against the key you were handed")  # fmt: skip
     try:
-        report = verify_database(db, _known_lifecycles(block, config), _progress())
+        report = verify_database(db, known_lifecycles(block, config), _progress())
         extends = (
             None if held is None or public_key is None else (check_against(db, held, public_key))
         )

@@ -15,11 +15,11 @@ from .. import verify_database
 from ..audit import WORDS, lifecycle_svg, report_html
 from ..engine import Engine
 from ..store import StreamQuery
-from ._audit import _known_lifecycles
+from ._audit import known_lifecycles
 from ._checkpoints import check_against
 from ._engines import configured_engine
 from ._options import db_option, plugin_options, shown_path
-from ._show import _row
+from ._show import timeline_row
 
 __all__ = ["audit_report"]
 
@@ -65,7 +65,7 @@ def _stream(engine: Engine, stream_id: str, lang: str, key: int) -> dict[str, An
     definition = engine.lifecycle(stream.lifecycle)
     return {
         "id": stream.id, "lifecycle": stream.lifecycle, "state": stream.state,
-        "events": [_row(event, lang) for event in history], "path": path,
+        "events": [timeline_row(event, lang) for event in history], "path": path,
         "svg": lifecycle_svg(definition, path, stream.state, WORDS[lang], key),
     }  # fmt: skip
 
@@ -106,7 +106,7 @@ def audit_report(
     """
     if (held is None) != (public_key is None):
         raise click.UsageError("--checkpoint and --public-key go together")
-    report = verify_database(db, _known_lifecycles(block, config))
+    report = verify_database(db, known_lifecycles(block, config))
     point = None if held is None or public_key is None else check_against(db, held, public_key)
     words = WORDS[lang]
     checkpoint = None if held is None else (

@@ -13,7 +13,7 @@ from ..engine import Engine
 from ._engines import configured_engine
 from ._options import db_option, plugin_options, printable
 
-__all__ = ["show"]
+__all__ = ["show", "timeline_row"]
 
 #: The column heads, per language.
 _HEADS = {
@@ -49,7 +49,7 @@ def _details(event: Event, lang: str) -> str:
     return "; ".join(parts)
 
 
-def _row(event: Event, lang: str) -> dict[str, Any]:
+def timeline_row(event: Event, lang: str) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "when": event.occurred_at.isoformat().replace("+00:00", "Z"),
@@ -109,7 +109,7 @@ def show(
     """
     with configured_engine(db, block, config, read_only=True) as engine:
         stream = engine.stream(stream_id)
-        events = [_row(event, lang) for event in engine.history(stream_id)]
+        events = [timeline_row(event, lang) for event in engine.history(stream_id)]
         deadlines = [{"step": d.step, "due_at": d.due_at, "status": d.status, "kind": d.kind}
                      for d in engine.store.deadlines(stream_id, open_only=False)]  # fmt: skip
         employer = _employer(engine, dict(stream.facts))
