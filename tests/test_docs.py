@@ -435,7 +435,10 @@ def test_tutorial_steps_give_the_output_it_shows(tmp_path: Path) -> None:
             edited.write_text(text.replace(step["old"], step["new"]), encoding="utf-8")
         elif "$ python -m pytest" in step["console"]:
             copy = shutil.copytree(root, tmp_path / f"run-{len(runs)}" / PLUGIN)
-            command = ("-m", "pytest", "-q", "-p", "no:cacheprovider")
+            # each run keeps its own temporary directory: parallel runs sharing pytest's
+            # default one remove each other's old directories and warn
+            basetemp = f"--basetemp={copy.parent / 'tmp'}"
+            command = ("-m", "pytest", "-q", "-p", "no:cacheprovider", basetemp)
             runs.append((_python(*command, cwd=copy, path=copy / "src"), step["console"]))
         elif "$ stageborging plugins" in step["console"]:
             copy = shutil.copytree(root, tmp_path / "installed" / PLUGIN)
