@@ -126,17 +126,50 @@ def header_bytes(
     plugin_list = _plugins_json(
         plugins if isinstance(plugins, tuple) else tuple(tuple(p) for p in plugins)
     )
+    head, tail = header_around_plugins(
+        stream_id, seq, type, name, occurred_at, actor_id, actor_role, from_state, to_state,
+        lifecycle, definition, body_hash, prev_hash, command_id, institution,
+    )  # fmt: skip
+    return f"{head}{plugin_list}{tail}".encode()
+
+
+def header_around_plugins(
+    stream_id: str,
+    seq: int,
+    type: str,
+    name: str,
+    occurred_at: str,
+    actor_id: str,
+    actor_role: str,
+    from_state: str,
+    to_state: str,
+    lifecycle: str,
+    definition: str,
+    body_hash: str,
+    prev_hash: str,
+    command_id: str | None,
+    institution: str,
+) -> tuple[str, str]:
+    """The canonical header text before the plugin pairs (up to ``"plugins":[``) and
+    after them (from ``],"prev":``), in the argument order of :class:`SealedEvent`.
+
+    A verifier that rebuilds both from an event's columns and finds them around the
+    stored header's plugin list knows, without parsing it, that the header is canonical
+    and that every column agrees with it (*seq* must be an int: ``str(seq)`` is written).
+    """
     command = "" if command_id is None else f'"command":{_q(command_id)},'
     owner = f'"institution":{_q(institution)},' if institution else ""
-    text = (
+    head = (
         f'{{"actor":{{"id":{_q(actor_id)},"role":{_q(actor_role)}}},'
         f'"body_hash":{_q(body_hash)},{command}"definition":{_q(definition)},'
         f'"from":{_q(from_state)},{owner}'
-        f'"lifecycle":{_q(lifecycle)},"name":{_q(name)},"plugins":[{plugin_list}],'
-        f'"prev":{_q(prev_hash)},"seq":{seq},"stream":{_q(stream_id)},'
+        f'"lifecycle":{_q(lifecycle)},"name":{_q(name)},"plugins":['
+    )
+    tail = (
+        f'],"prev":{_q(prev_hash)},"seq":{seq},"stream":{_q(stream_id)},'
         f'"time":{_q(occurred_at)},"to":{_q(to_state)},"type":{_q(type)},"v":{HEADER_VERSION}}}'
     )
-    return text.encode("utf-8")
+    return head, tail
 
 
 def _flat_json(data: Mapping[str, Any]) -> str | None:

@@ -11,6 +11,7 @@ fraction of the cost.
 from __future__ import annotations
 
 import json
+from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,9 +24,23 @@ _encoder = json.JSONEncoder(
 )
 
 
-#: The public encoder's own method; ``json.dumps`` with these settings would re-check
-#: its arguments on every call.
-_encode = _encoder.encode
+
+#: The encoder's C core, made once: ``JSONEncoder.encode`` makes it anew on every call,
+#: which costs as much as encoding a small object. No cycle check (no markers): the
+#: values encoded are trees, and a cycle still ends in RecursionError.
+_c_encode = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(
+        None, _encoder.default, c_encode_basestring, None, ":", ",", True, False, False
+    )
+)
+
+
+def _encode(value: Any) -> str:
+    if _c_encode is None:  # an interpreter without the C accelerator
+        return _encoder.encode(value)
+    return "".join(_c_encode(value, 0))
 
 
 def check_canonical_value(value: Any, where: str = "value") -> None:
