@@ -105,8 +105,9 @@ def _tampered(draw: st.DrawFn, events: list[SealedEvent]) -> tuple[SealedEvent, 
     if how == "body":
         value: Any = draw(st.dictionaries(st.sampled_from(["data", "date", "findings", "x"]),
                                           _JSON, max_size=4))  # fmt: skip
-        encoded = json.dumps(value, sort_keys=draw(st.booleans()), ensure_ascii=draw(st.booleans()),
-                             separators=draw(st.sampled_from([(",", ":"), (", ", ": ")])))  # fmt: skip
+        spacing = draw(st.sampled_from([(",", ":"), (", ", ": ")]))
+        encoded = json.dumps(value, sort_keys=draw(st.booleans()),
+                             ensure_ascii=draw(st.booleans()), separators=spacing)  # fmt: skip
         return _around_body(event, encoded.encode("utf-8", "surrogatepass")), before
     assert event.body is not None
     at = draw(st.integers(0, len(event.body)))
@@ -138,4 +139,3 @@ def test_a_header_with_a_key_smuggled_after_the_plugins_is_refused(
     forged = _resealed_header(event, header)
     problem, _ = _check_event(forged, event.seq, events[0], QuickCheck())
     assert problem == "header keys are not exactly those of the format"
-

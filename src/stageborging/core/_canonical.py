@@ -11,8 +11,8 @@ fraction of the cost.
 from __future__ import annotations
 
 import json
-from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
 from collections.abc import Mapping
+from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
 from typing import Any
 
 __all__ = ["MAX_INT", "canonical_bytes", "check_canonical_value"]
@@ -22,7 +22,6 @@ MAX_INT = 2**53 - 1
 _encoder = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 )
-
 
 
 #: The encoder's C core, made once: ``JSONEncoder.encode`` makes it anew on every call,
