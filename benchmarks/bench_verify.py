@@ -11,9 +11,11 @@ Run from the repository root::
   (the testing kit's journey), then copied under new stream ids, every copy re-sealed
   (its own chain) and written with plain SQL, with its projection row, until the file
   holds ``--events`` events; a second file holds ``--small``.
-* **verify**: ``verify_database(path)`` in a process of its own: every chain, every
-  header against its columns, every event against its definition version, every
-  stream's facts recomputed and compared with its projection row.
+* **verify**: ``verify_database(path, workers=…)`` in a process of its own: every
+  chain, every header against its columns, every event against its definition
+  version, every stream's facts recomputed and compared with its projection row; in
+  one process, then with ``workers="auto"`` (one process per CPU, as
+  ``audit verify`` does by default); the peak memory is that of the parent process.
 * **floor**: in a process of its own, the same rows read in the same order with
   ``sqlite3``, each header hashed with ``hashlib`` and parsed with ``json.loads``, each
   projection row read: no library code.
@@ -41,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from stageborging import Engine, verify_database
+from stageborging.store import worker_count
 from stageborging.audit import GENESIS, merkle, seal
 from stageborging.testing import FakeClock, Journey, KitRegister
 
@@ -98,10 +101,10 @@ def build(path: Path, events: int) -> int:
     return written
 
 
-def _verify(path: str, out: Any) -> None:
+def _verify(path: str, out: Any, workers: int | str = 1) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    report = verify_database(path)
+    report = verify_database(path, workers=workers)
     took = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out.put((report.ok, report.events, took, (peak, peak - before)))
@@ -128,10 +131,10 @@ def _floor(path: str, out: Any) -> None:
     out.put((True, count, took, (peak, peak - before)))
 
 
-def measured(target: Any, path: Path) -> tuple[bool, int, float, tuple[int, int]]:
+def measured(target: Any, path: Path, *args: Any) -> tuple[bool, int, float, tuple[int, int]]:
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
-    process = context.Process(target=target, args=(str(path), out))
+    process = context.Process(target=target, args=(str(path), out, *args))
     process.start()
     result = out.get()
     process.join()
@@ -168,14 +171,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             written = build(path, size)
             print(f"# log of {written} events built in {time.perf_counter() - started:.0f} s "
                   f"({os.path.getsize(path) // 2**20} MiB)")  # fmt: skip
-            ok, events, took, peak = measured(_verify, path)
-            assert ok, "the built log did not verify"
             _, _, bare, floor_peak = measured(_floor, path)
-            print(f"verify {events} events: {events / took:.0f} events/s, peak memory "
-                  f"{peak[0] // 1024} MiB ({peak[1] // 1024} MiB more than before it)")  # fmt: skip
-            print(f"floor {events} events: {events / bare:.0f} events/s, peak memory "
+            print(f"floor {written} events: {written / bare:.0f} events/s, peak memory "
                   f"{floor_peak[0] // 1024} MiB ({floor_peak[1] // 1024} MiB more)")  # fmt: skip
-            print(f"verify / floor (events/s) at {events}: {bare / took:.2f}")
+            for workers in (1, "auto"):
+                ok, events, took, peak = measured(_verify, path, workers)
+                assert ok, "the built log did not verify"
+                label = (
+                    "one process"
+                    if workers == 1
+                    else f"workers=auto ({worker_count('auto', events)})"
+                )
+                print(f"verify {events} events, {label}: {events / took:.0f} events/s, peak "
+                      f"memory {peak[0] // 1024} MiB ({peak[1] // 1024} MiB more than before "
+                      f"it); verify / floor: {bare / took:.2f}")  # fmt: skip
             path.unlink()
     merkle_figures(args.events)
     return 0

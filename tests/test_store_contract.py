@@ -26,7 +26,7 @@ from stageborging import (
 from stageborging.audit import seal
 from stageborging.lifecycles import mbo_bpv
 from stageborging.store import DefinitionRow, Store, open_store
-from stageborging.testing import FakeClock
+from stageborging.testing import FakeClock, KitRegister
 from support import (
     COACH,
     PLACEMENT_OFFICE,
@@ -192,6 +192,50 @@ def test_a_tampered_event_is_a_break(backend: str, clock: FakeClock) -> None:
     report = verify_database(backend)
     assert [(b.stream_id, b.seq) for b in report.breaks] == [(sid, 2)]
     assert "missing" in " ".join(report.warnings)
+
+
+def _tamper(backend: str, statement: str, *params: object) -> None:
+    """Run *statement* (``?`` for parameters) past the append-only triggers."""
+    if backend.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(backend, autocommit=True) as conn:
+            conn.execute("ALTER TABLE events DISABLE TRIGGER events_no_update")
+            conn.execute(statement.replace("?", "%s"), params)  # type: ignore[call-overload]
+    else:
+        import sqlite3
+
+        with sqlite3.connect(backend) as conn:
+            conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+            conn.execute(statement, params)
+
+
+def test_verification_split_between_processes_is_that_of_one(backend: str) -> None:
+    """Split between worker processes (one reading each range of stream ids), a log
+    verifies to the very report of one process: counts, versions, and each break on
+    its stream, wherever it lies."""
+    clock = FakeClock()
+    with Engine(backend, clock=clock, plugins=[KitRegister()]) as engine:
+        ids = sorted(journey(engine, clock).open() for _ in range(9))
+        for sid in ids[::4]:
+            journey(engine, clock).to_active(sid)
+    whole = verify_database(backend)
+    assert whole.ok
+    assert verify_database(backend, workers=3) == whole
+    for sid in (ids[0], ids[4], ids[-1]):  # in the first, a middle and the last range
+        _tamper(backend, "UPDATE events SET name = 'x' WHERE stream_id = ? AND seq = 1", sid)
+    broken = verify_database(backend)
+    assert [b.stream_id for b in broken.breaks] == [ids[0], ids[4], ids[-1]]
+    assert verify_database(backend, workers=3) == broken
+    assert verify_database(backend, workers="auto") == broken  # a small log: one process
+
+
+@pytest.mark.parametrize("workers", [0, 65, "2", 1.5, True, None])
+def test_a_bad_number_of_workers_is_named_before_any_read(backend: str, workers: object) -> None:
+    open_store(backend).close()
+    with pytest.raises(InvalidInput) as raised:
+        verify_database(backend, workers=workers)  # type: ignore[arg-type]
+    assert raised.value.field == "workers"
 
 
 def test_a_read_only_store_writes_nothing(backend: str, clock: FakeClock) -> None:

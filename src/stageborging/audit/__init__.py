@@ -32,7 +32,16 @@ from ._checkpoint import (
 )
 from ._export import EXPORT_FORMAT, ExportReport, export_line, lines_of, verify_export
 from ._report import WORDS, lifecycle_svg, report_html
-from ._verify import Break, OrderedHeads, StampedVersion, VerifyReport, verify_rows
+from ._verify import (
+    Break,
+    OrderedHeads,
+    StampedVersion,
+    VerifyPart,
+    VerifyReport,
+    report_of,
+    verify_part,
+    verify_rows,
+)
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -49,6 +58,7 @@ __all__ = [
     "SealedEvent",
     "StampedVersion",
     "StreamRow",
+    "VerifyPart",
     "VerifyReport",
     "body_bytes",
     "check_consistency",
@@ -65,8 +75,10 @@ __all__ = [
     "path_hex",
     "read_json",
     "report_html",
+    "report_of",
     "seal",
     "verify_export",
+    "verify_part",
     "verify_rows",
     "write_key_pair",
 ]

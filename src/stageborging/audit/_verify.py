@@ -38,7 +38,16 @@ from ._chain import GENESIS, SealedEvent, StreamRow
 from ._format import COLUMNS, TEXT_COLUMNS, body_problem, decode_canonical, header_problem
 from ._rebuild import QuickCheck
 
-__all__ = ["Break", "OrderedHeads", "StampedVersion", "VerifyReport", "verify_rows"]
+__all__ = [
+    "Break",
+    "OrderedHeads",
+    "StampedVersion",
+    "VerifyPart",
+    "VerifyReport",
+    "report_of",
+    "verify_part",
+    "verify_rows",
+]
 
 
 @frozen
@@ -517,38 +526,39 @@ class OrderedHeads:
         return self.orphans
 
 
-def verify_rows(
+@frozen
+class VerifyPart:
+    """What verification found over some of the streams: the parts over disjoint sets
+    of streams (verified apart, even in other processes) make one report together
+    (:func:`report_of`).
+
+    Attributes:
+        streams: The streams verified (those with events, and projection rows without).
+        events: The events read.
+        breaks: The first broken link of every broken stream.
+        stamped: How many streams have events under each (lifecycle, digest).
+        sealed: How many events hold sealed fields, by the key they are sealed under.
+        chain_erased: The keys of streams an ``erased`` event closes.
+    """
+
+    streams: int
+    events: int
+    breaks: tuple[Break, ...]
+    stamped: Mapping[tuple[str, str], int]
+    sealed: Mapping[str, int]
+    chain_erased: frozenset[str]
+
+
+def verify_part(
     events: Iterable[SealedEvent],
     heads: Mapping[str, StreamRow] | OrderedHeads,
     definitions: Iterable[LifecycleDefinition] = (),
-    erased_keys: Iterable[str] = (),
     progress: Callable[[int], None] | None = None,
-) -> VerifyReport:
-    """Verify *events* (ordered by stream id, then seq) against the projection *heads*.
-
-    Args:
-        events: Every stored event, ordered by stream id and seq.
-        heads: The projection rows by stream id, or read in stream id order
-            (:class:`OrderedHeads`: the events must then be ordered by stream id in
-            code point order too).
-        definitions: The definition versions the verifier knows (any number of
-            versions of one lifecycle). Each event is checked against the
-            version stamped on it (its trigger or fact, states and effects) and
-            each stream's ``facts`` column is recomputed event by event, across
-            its migrations. Streams with an event under a version not among
-            them are listed in :attr:`VerifyReport.unknown`.
-        erased_keys: The key ids the database says are destroyed (``subject_keys``:
-            erased, their bytes gone). The ``erased`` events of the chain say which
-            subjects were erased; where the two disagree, a problem names the key.
-            The events sealed under keys the chain erased are counted in
-            :attr:`VerifyReport.erased`.
-        progress: Told the number of events verified so far, every 100,000.
-
-    Returns:
-        A report naming the first broken link of each broken stream.
-    """
+) -> VerifyPart:
+    """Verify *events* against *heads*, as :func:`verify_rows` does, and keep what it
+    found for :func:`report_of` (the heads are those of the events' streams and of no
+    other verified part)."""
     known = {d.digest: d for d in definitions}
-    destroyed = frozenset(erased_keys)
     breaks: list[Break] = []
     stamped: dict[tuple[str, str], int] = {}
     seen: set[str] = set()
@@ -587,6 +597,35 @@ def verify_rows(
     orphans = heads.rest() if isinstance(heads, OrderedHeads) else set(heads) - seen
     for stream_id in sorted(orphans, key=str):
         breaks.append(Break(str(stream_id), 1, "the stream has a projection row but no events"))
+    return VerifyPart(
+        streams=len(seen) + len(orphans), events=count, breaks=tuple(breaks), stamped=stamped,
+        sealed=sealed, chain_erased=frozenset(chain_erased),
+    )  # fmt: skip
+
+
+def report_of(
+    parts: Iterable[VerifyPart],
+    definitions: Iterable[LifecycleDefinition] = (),
+    erased_keys: Iterable[str] = (),
+) -> VerifyReport:
+    """The report over every stream of *parts* (disjoint sets of streams), verified
+    against *definitions*, with the key ids *erased_keys* the database says are destroyed
+    (see :func:`verify_rows`)."""
+    known = {d.digest for d in definitions}
+    destroyed = frozenset(erased_keys)
+    streams = events = 0
+    breaks: list[Break] = []
+    stamped: dict[tuple[str, str], int] = {}
+    sealed: dict[str, int] = {}
+    chain_erased: set[str] = set()
+    for part in parts:
+        streams, events = streams + part.streams, events + part.events
+        breaks.extend(part.breaks)
+        for version, n in part.stamped.items():
+            stamped[version] = stamped.get(version, 0) + n
+        for key, n in part.sealed.items():
+            sealed[key] = sealed.get(key, 0) + n
+        chain_erased |= part.chain_erased
     breaks.sort(key=lambda b: b.stream_id)
     problems = [
         f"subject key {key!r}: an erased event records its erasure, but subject_keys still holds it"
@@ -596,8 +635,8 @@ def verify_rows(
         for key in sorted((destroyed & set(sealed)) - chain_erased)
     ]
     return VerifyReport(
-        streams=len(seen) + len(orphans),
-        events=count,
+        streams=streams,
+        events=events,
         breaks=tuple(breaks),
         stamped=tuple(
             StampedVersion(lifecycle, digest, n, digest in known)
@@ -608,3 +647,37 @@ def verify_rows(
         erased=sum(sealed[key] for key in chain_erased),
         problems=tuple(problems),
     )
+
+
+def verify_rows(
+    events: Iterable[SealedEvent],
+    heads: Mapping[str, StreamRow] | OrderedHeads,
+    definitions: Iterable[LifecycleDefinition] = (),
+    erased_keys: Iterable[str] = (),
+    progress: Callable[[int], None] | None = None,
+) -> VerifyReport:
+    """Verify *events* (ordered by stream id, then seq) against the projection *heads*.
+
+    Args:
+        events: Every stored event, ordered by stream id and seq.
+        heads: The projection rows by stream id, or read in stream id order
+            (:class:`OrderedHeads`: the events must then be ordered by stream id in
+            code point order too).
+        definitions: The definition versions the verifier knows (any number of
+            versions of one lifecycle). Each event is checked against the
+            version stamped on it (its trigger or fact, states and effects) and
+            each stream's ``facts`` column is recomputed event by event, across
+            its migrations. Streams with an event under a version not among
+            them are listed in :attr:`VerifyReport.unknown`.
+        erased_keys: The key ids the database says are destroyed (``subject_keys``:
+            erased, their bytes gone). The ``erased`` events of the chain say which
+            subjects were erased; where the two disagree, a problem names the key.
+            The events sealed under keys the chain erased are counted in
+            :attr:`VerifyReport.erased`.
+        progress: Told the number of events verified so far, every 100,000.
+
+    Returns:
+        A report naming the first broken link of each broken stream.
+    """
+    definitions = tuple(definitions)
+    return report_of([verify_part(events, heads, definitions, progress)], definitions, erased_keys)

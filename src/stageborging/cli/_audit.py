@@ -11,11 +11,11 @@ from typing import Any
 import click
 
 from .. import LifecycleDefinition, verify_database
-from ..exceptions import PluginError, StoreError
+from ..exceptions import InvalidInput, PluginError, StoreError
 from ..lifecycles import builtin
-from ..store import open_store
+from ..store import MAX_WORKERS, open_store, worker_count
 from ._checkpoints import check_against
-from ._options import db_option, existing_db, plugin_options, registry, shown_path
+from ._options import db_option, existing_db, plugin_options, printable, registry, shown_path
 
 __all__ = ["audit", "known_lifecycles"]
 
@@ -43,6 +43,17 @@ def _progress() -> Callable[[int], None] | None:
     return lambda count: click.echo(f"\rverified {count:,} events …", err=True, nl=False)
 
 
+def _workers(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        return worker_count(int(value), 0)
+    except (ValueError, InvalidInput):
+        raise click.BadParameter(
+            f"{printable(value)!r}: must be a whole number from 1 to {MAX_WORKERS} or auto"
+        ) from None
+
+
 @audit.command()
 @db_option
 @click.option(
@@ -59,12 +70,17 @@ def _progress() -> Callable[[int], None] | None:
 @click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               metavar="FILE", help="The school's public key, as you were handed it: the "
               "checkpoint's signature is checked against it.")  # fmt: skip
+@click.option("--workers", default="auto", show_default=True, metavar="N|auto",
+              callback=lambda _ctx, _param, value: _workers(value),
+              help="How many processes verify (auto: one per CPU for a log of 200,000 "
+              "events or more, else one).")  # fmt: skip
 @plugin_options
 def verify(
     db: Path | str,
     fmt: str,
     held: Path | None,
     public_key: Path | None,
+    workers: int | str,
     block: tuple[str, ...],
     config: dict[str, Any] | None,
 ) -> None:
@@ -91,7 +107,7 @@ def verify(
         raise click.UsageError("--checkpoint and --public-key go together: a checkpoint is "
                                "checked against the key you were handed")  # fmt: skip
     try:
-        report = verify_database(db, known_lifecycles(block, config), _progress())
+        report = verify_database(db, known_lifecycles(block, config), _progress(), workers)
         extends = (
             None if held is None or public_key is None else (check_against(db, held, public_key))
         )

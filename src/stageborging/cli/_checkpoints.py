@@ -5,7 +5,7 @@ the log exported to verify elsewhere (all read-only on the database)."""
 from __future__ import annotations
 
 import json
-import os
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from ..audit import (
     verify_export,
     write_key_pair,
 )
+from ..core import MAX_INT
 from ..store import (
     check_checkpoint,
     make_checkpoint,
@@ -33,7 +34,7 @@ from ..store import (
     prove_consistency,
     prove_inclusion,
 )
-from ._options import db_option, existing_db, iso_moment, printable, shown_path
+from ._options import db_option, existing_db, iso_moment, new_file, printable, shown_path
 
 __all__ = ["check_against", "checkpoint", "keygen", "prove", "verify_proof"]
 
@@ -63,11 +64,8 @@ def _write(data: dict[str, Any], out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
-    try:
-        with out.open("x", encoding="utf-8") as file:  # never overwrite what was kept
-            file.write(text)
-    except FileExistsError:
-        raise click.UsageError(f"{shown_path(out)}: exists; choose a new file") from None
+    with new_file(out) as file:  # never over what was kept
+        file.write(text)
     click.echo(f"wrote {shown_path(out)}", err=True)
 
 
@@ -209,12 +207,26 @@ def verify_proof(proof_file: Path, held: tuple[Path, ...], public_key: Path) -> 
     click.echo(f"holds: {holds}")
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> int | datetime:
     """``--since``: a position in the global order, or an ISO time (with its offset)."""
     if value is None:
         return 0
-    if value.isascii() and value.isdecimal():
-        return int(value)
+    digits = value[1:] if value[:1] in "+-" else value
+    if digits.isascii() and digits.isdecimal():
+        position = int(value) if len(digits) <= 20 else -1
+        if not 0 <= position <= MAX_INT:
+            raise click.BadParameter(
+                f"{printable(value[:24])}: a position is a whole number from 0 (the log's "
+                "start) to its last position"
+            )
+        return position
+    if _DAY.fullmatch(value):
+        raise click.BadParameter(f"{printable(value)}: give a time with its offset, such as "
+                                 f"{value}T00:00:00+01:00 (a day starts at another moment in "
+                                 "each time zone)")  # fmt: skip
     return iso_moment(value)
 
 
@@ -245,11 +257,7 @@ def export(db: Path | str, stream_id: str | None, since: int | datetime, out: Pa
             for line in lines:
                 click.echo(line)
             return
-        try:
-            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            raise click.UsageError(f"{shown_path(out)}: exists; choose a new file") from None
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
+        with new_file(out) as file:  # whole or not at all: a cut export is no export
             for line in lines:
                 file.write(line + "\n")
     finally:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,10 +20,12 @@ from ..privacy import MasterKey
 from ..store import is_url
 
 __all__ = [
+    "check_new",
     "db_option",
     "existing_db",
     "iso_moment",
     "master_key_option",
+    "new_file",
     "parse_actor",
     "plugin_options",
     "printable",
@@ -62,6 +66,38 @@ def shown_path(path: str | Path) -> str:
         return text
     half = _PATH_SHOWN // 2
     return f"{text[:half]}…{text[-half:]} ({len(text)} characters)"
+
+
+def check_new(out: Path) -> None:
+    """Refuse an output path that names no file or one that exists (before any work)."""
+    if not out.name or out.is_dir():
+        raise click.UsageError(f"{shown_path(out)!r}: names no file; give a new file's name")
+    if out.exists() or out.is_symlink():
+        raise click.UsageError(f"{shown_path(out)}: exists; choose a new file")
+
+
+@contextlib.contextmanager
+def new_file(out: Path) -> Iterator[Any]:
+    """A text file to write *out* through, readable by its owner only: whole or not at
+    all. It is written beside *out* under a temporary name and linked to *out* only when
+    the writing ended without an error; an *out* that exists is never overwritten (it is
+    refused before any work, and again at the link, should it appear meanwhile)."""
+    check_new(out)
+    temporary = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise click.BadParameter(f"{shown_path(out)}: cannot be written ({exc.strerror})",
+                                 param_hint="'--out'") from None  # fmt: skip
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            yield file
+        try:
+            os.link(temporary, out)  # fails, as O_EXCL would, where *out* appeared
+        except FileExistsError:
+            raise click.UsageError(f"{shown_path(out)}: exists; choose a new file") from None
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def iso_moment(value: str) -> datetime:

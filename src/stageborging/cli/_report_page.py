@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import Counter
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from ..store import StreamQuery
 from ._audit import known_lifecycles
 from ._checkpoints import check_against
 from ._engines import configured_engine
-from ._options import db_option, plugin_options, shown_path
+from ._options import check_new, db_option, new_file, plugin_options, shown_path
 from ._show import timeline_row
 
 __all__ = ["audit_report"]
@@ -106,7 +105,8 @@ def audit_report(
     """
     if (held is None) != (public_key is None):
         raise click.UsageError("--checkpoint and --public-key go together")
-    report = verify_database(db, known_lifecycles(block, config))
+    check_new(out)
+    report = verify_database(db, known_lifecycles(block, config), workers="auto")
     point = None if held is None or public_key is None else check_against(db, held, public_key)
     words = WORDS[lang]
     checkpoint = None if held is None else (
@@ -130,11 +130,7 @@ def audit_report(
         "checkpoint": checkpoint, "made_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }  # fmt: skip
     page = report_html(summary, attention, hidden, shown, lang)
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise click.UsageError(f"{shown_path(out)}: exists; choose a new file") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
+    with new_file(out) as file:
         file.write(page)
     verdict = words["intact"] if summary["ok"] else words["broken"]
     click.echo(f"wrote {shown_path(out)} ({len(page.encode()) // 1024} KiB; {verdict})")

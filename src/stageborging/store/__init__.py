@@ -13,6 +13,7 @@ from ._checkpoints import (
 )
 from ._export import export_lines
 from ._open import is_url, open_store, shown_db
+from ._parallel import MAX_WORKERS, worker_count
 from ._protocol import (
     AccessEntry,
     ApplicationCount,
@@ -33,6 +34,7 @@ from ._sqlite import SQLiteStore, Synchronous
 from ._verify import verify_database
 
 __all__ = [
+    "MAX_WORKERS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "AccessEntry",
@@ -61,6 +63,7 @@ __all__ = [
     "prove_inclusion",
     "shown_db",
     "verify_database",
+    "worker_count",
 ]
 
 

@@ -27,6 +27,7 @@ __all__ = [
 HASHES_AFTER = (
     "SELECT position, stream_id, seq, hash FROM events WHERE position > ? ORDER BY position LIMIT ?"
 )
+LAST_POSITION = "SELECT coalesce(max(position), 0) FROM events"
 _PAGE = 10_000
 _HEX = re.compile(r"[0-9a-f]{64}")
 

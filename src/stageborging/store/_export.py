@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from ..audit import EXPORT_FORMAT, SealedEvent, export_line
-from ..core import StreamNotFound, check_identifier
+from ..core import InvalidInput, StreamNotFound, check_identifier
 from ._protocol import Store
 from ._rows import check_count, check_moment
 
@@ -45,6 +45,19 @@ def export_lines(
     after = None if from_time is None else check_moment("from_time", from_time)
     if stream_id is not None:
         check_identifier("stream_id", stream_id)
+    return _lines(store, stream_id, since, after, schema)
+
+
+def _lines(
+    store: Store, stream_id: str | None, since: int, after: str | None, schema: int
+) -> Iterator[str]:
+    # checked before the first line: an export refused writes nothing
+    if stream_id is not None and store.read_stream(stream_id) is None:
+        raise StreamNotFound(stream_id)
+    end = store.last_position()
+    if since > end:
+        raise InvalidInput("since", since, f"is past the log's last position ({end}): a later "
+                           "export from it would skip the events written up to it")  # fmt: skip
     yield export_line({"kind": "export", "format": EXPORT_FORMAT, "schema": schema,
                        "since": since, "from_time": after, "stream": stream_id})  # fmt: skip
     for stored in store.definitions():
@@ -64,8 +77,6 @@ def export_lines(
                 yield _event_line(position, event)
         if len(page) < _PAGE:
             break
-    if stream_id is not None and not last and store.read_stream(stream_id) is None:
-        raise StreamNotFound(stream_id)
     for row in store.stream_heads().values():
         # the heads are read after the events: a stream that moved on since the export's
         # last event is left out (its head belongs to the next export)

@@ -21,9 +21,10 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..audit import OrderedHeads, SealedEvent, StreamRow, VerifyReport
+from ..audit import OrderedHeads, SealedEvent, StreamRow, VerifyPart, VerifyReport, verify_part
 from ..core import (
     ConcurrencyConflict,
     DeliveryAttempt,
@@ -36,7 +37,7 @@ from ..core import (
     check_identifier,
 )
 from ..lifecycles import LifecycleDefinition
-from ._checkpoints import HASHES_AFTER
+from ._checkpoints import HASHES_AFTER, LAST_POSITION
 from ._deliveries import FIND_ENTRY, attempts_query, delivery_attempt, replaying, settlement
 from ._keys import (
     ADD_KEY,
@@ -49,6 +50,7 @@ from ._keys import (
     erase_params,
     rewrap_params,
 )
+from ._parallel import Range, ranges_of, run_ranges, worker_count
 from ._pg_schema import (
     FOLLOW_LIMIT,
     LOG_POSITION,
@@ -495,6 +497,34 @@ class _Transaction:
         self._conn.execute(_SET_OUTCOME, outcome_params(stream_id, application, outcome))
 
 
+_COUNT_EVENTS = "SELECT count(*) FROM events"
+#: The stream ids at the given fractions of the events in code point order: one sort.
+_SPLIT_POINTS = (
+    'SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY stream_id COLLATE "C") FROM events'
+)
+
+
+def _scalar(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...] = ()) -> Any:
+    """The one value *query* selects."""
+    row = conn.execute(query, params).fetchone()
+    assert row is not None  # an aggregate or function: always one row
+    return row[0]
+
+
+def _range_where(column: str, span: Range) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause of one range of stream ids, in code point order (a NULL id, in a
+    tampered table, sorts last)."""
+    low, high = span
+    ordered = f'{column} COLLATE "C"'
+    if low is None and high is None:
+        return "", ()
+    if low is None:
+        return f" WHERE {ordered} < %s", (str(high),)
+    if high is None:
+        return f" WHERE ({ordered} >= %s OR {column} IS NULL)", (low,)
+    return f" WHERE {ordered} >= %s AND {ordered} < %s", (low, high)
+
+
 class PostgresStore:
     """A store in a PostgreSQL database, shared by any number of processes and hosts.
 
@@ -799,6 +829,9 @@ class PostgresStore:
 
         return self._read(work)
 
+    def last_position(self) -> int:
+        return int(self._read(lambda conn: _scalar(conn, LAST_POSITION)))
+
     def hashes_after(self, position: int, limit: int) -> list[tuple[int, str, int, str]]:
         """As :meth:`events_after`: only as far as the oldest transaction still running."""
         position, limit = check_page(position, limit)
@@ -826,38 +859,87 @@ class PostgresStore:
         self,
         definitions: Iterable[LifecycleDefinition] = (),
         progress: Callable[[int], None] | None = None,
+        workers: int | str = 1,
     ) -> VerifyReport:
-        """Verify every stream in one REPEATABLE READ snapshot of the database."""
+        """Verify every stream in one REPEATABLE READ snapshot of the database (with more
+        than one worker, each process imports the snapshot: they read the same log)."""
         given = tuple(definitions)
+        worker_count(workers, 0)  # bad input before any read
 
         def work(conn: psycopg.Connection[Any]) -> VerifyReport:
-            # two server-side cursors, merged in code point order: streamed, never held
-            with (
-                conn.cursor(name="stageborging_verify") as events,
-                conn.cursor(name="stageborging_heads") as heads,
-            ):
-                events.itersize = heads.itersize = 2000
-                erased = self._erased(conn)
-                tables = [t for t in PG_TRIGGERS if t != "access_log" or self._columns.subjects]
-                guarded = {table: self._guarded(conn, table) for table in tables}
-                definitions = self._definitions(conn)
-                heads.execute(
-                    f'SELECT {self._columns.streams} FROM streams ORDER BY id COLLATE "C"'
-                )
-                events.execute(
-                    f'SELECT {self._columns.events} FROM events ORDER BY stream_id COLLATE "C", seq'
-                )
-                return verify_snapshot(
-                    given,
-                    definitions,
-                    OrderedHeads(StreamRow._make(row) for row in heads),
-                    (SealedEvent._make(row) for row in events),
-                    guarded,
-                    erased,
-                    progress,
-                )
+            erased = self._erased(conn)
+            tables = [t for t in PG_TRIGGERS if t != "access_log" or self._columns.subjects]
+            guarded = {table: self._guarded(conn, table) for table in tables}
+
+            def scan(known: tuple[LifecycleDefinition, ...]) -> list[VerifyPart]:
+                count = 0 if workers == 1 else _scalar(conn, _COUNT_EVENTS)
+                split = worker_count(workers, count)
+                if split == 1:
+                    return [self._range_part(conn, (None, None), known, progress)[0]]
+                fractions = [k / split for k in range(1, split)]
+                points = _scalar(conn, _SPLIT_POINTS, (fractions,))
+                snapshot = _scalar(conn, "SELECT pg_export_snapshot()")
+                found = run_ranges(
+                    self.url, snapshot, ranges_of(points), known,
+                    lambda span, tell: self._range_part(conn, span, known, tell), progress,
+                )  # fmt: skip
+                return [part for part, _ in found]
+
+            return verify_snapshot(given, self._definitions(conn), scan, guarded, erased)
 
         return self._read(work)
+
+    def verify_range(
+        self,
+        span: Range,
+        definitions: Iterable[LifecycleDefinition],
+        snapshot: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[VerifyPart, object]:
+        """Verify the streams of one range of ids, in the exported *snapshot* (None: one
+        of its own)."""
+        known = tuple(definitions)
+
+        def work(conn: psycopg.Connection[Any]) -> tuple[VerifyPart, object]:
+            if snapshot is not None:
+                conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            return self._range_part(conn, span, known, progress)
+
+        return self._read(work)
+
+    def _range_part(
+        self,
+        conn: psycopg.Connection[Any],
+        span: Range,
+        known: tuple[LifecycleDefinition, ...],
+        progress: Callable[[int], None] | None,
+    ) -> tuple[VerifyPart, object]:
+        """Verify the streams of *span* in the open transaction (its mark: none, the
+        snapshot is shared)."""
+        # two server-side cursors, merged in code point order: streamed, never held
+        with (
+            conn.cursor(name="stageborging_verify") as events,
+            conn.cursor(name="stageborging_heads") as heads,
+        ):
+            events.itersize = heads.itersize = 2000
+            where, params = _range_where("id", span)
+            heads.execute(
+                f'SELECT {self._columns.streams} FROM streams{where} ORDER BY id COLLATE "C"',
+                params,
+            )
+            where, params = _range_where("stream_id", span)
+            events.execute(
+                f"SELECT {self._columns.events} FROM events{where} "
+                'ORDER BY stream_id COLLATE "C", seq',
+                params,
+            )
+            part = verify_part(
+                (SealedEvent._make(row) for row in events),
+                OrderedHeads(StreamRow._make(row) for row in heads),
+                known,
+                progress,
+            )
+        return part, None
 
     @staticmethod
     def _guarded(conn: psycopg.Connection[Any], table: str) -> bool:

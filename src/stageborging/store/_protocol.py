@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
-from ..audit import SealedEvent, StreamRow, VerifyReport
+from ..audit import SealedEvent, StreamRow, VerifyPart, VerifyReport
 from ..core import DeliveryAttempt, OutboxEntry, Statistics
 from ..lifecycles import LifecycleDefinition
 
@@ -385,6 +385,9 @@ class Store(Protocol):
         it saw misses nothing. Positions increase but need not be consecutive.
         """
 
+    def last_position(self) -> int:
+        """The position of the last event in the global order (0: no event yet)."""
+
     def hashes_after(self, position: int, limit: int) -> list[tuple[int, str, int, str]]:
         """Up to *limit* ``(position, stream_id, seq, hash)`` of the events after
         *position* in the global order (of every stream), never skipping one that
@@ -394,11 +397,26 @@ class Store(Protocol):
         self,
         definitions: Iterable[LifecycleDefinition] = (),
         progress: Callable[[int], None] | None = None,
+        workers: int | str = 1,
     ) -> VerifyReport:
         """Verify every stream in one consistent snapshot of the database, against
         *definitions* and the versions the database stored, reading the events and the
         projection rows as they come (memory does not grow with the log); *progress* is
-        told the events verified so far, every 100,000."""
+        told the events verified so far, every 100,000. With *workers* above 1 (or
+        ``"auto"``: the CPUs, for a large log) the streams are split between processes
+        that read the same log."""
+
+    def verify_range(
+        self,
+        span: tuple[str | None, str | None],
+        definitions: Iterable[LifecycleDefinition],
+        snapshot: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[VerifyPart, object]:
+        """Verify the streams whose ids lie from ``span[0]`` (None: the first) to before
+        ``span[1]`` (None: to the last), in the database snapshot *snapshot* when the
+        backend shares snapshots between connections, else in one of its own; and the
+        mark of what it read (equal for every range read from one log)."""
 
     def definitions(self) -> list[DefinitionRow]:
         """Every stored definition version, oldest first (none before schema 4)."""

@@ -5,13 +5,13 @@ projections, events)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from attrs import evolve
 
-from ..audit import OrderedHeads, SealedEvent, StreamRow, VerifyReport, verify_rows
+from ..audit import VerifyPart, VerifyReport, report_of
 from ..core import (
     DefinitionError,
     InvalidInput,
@@ -292,26 +292,24 @@ def _stored_versions(
 def verify_snapshot(
     definitions: Iterable[LifecycleDefinition],
     stored: Iterable[DefinitionRow],
-    heads: Mapping[str, StreamRow] | OrderedHeads,
-    events: Iterator[SealedEvent],
+    scan: Callable[[tuple[LifecycleDefinition, ...]], Sequence[VerifyPart]],
     guarded: Mapping[str, bool],
     erased_keys: Iterable[str] = (),
-    progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """Verify what one snapshot of a database holds (see :func:`verify_rows`).
 
     Args:
         definitions: The versions the verifier knows besides the stored ones.
         stored: The database's stored definition rows.
-        heads: Its projection rows by stream id, or read in stream id order.
-        events: Its events, ordered by stream id and seq.
+        scan: Verifies the snapshot's streams against the versions it is given (the
+            known and the stored), in one part or several.
         guarded: Per table, whether its append-only triggers are in place.
         erased_keys: The key ids of the subjects erased.
     """
     known = {d.digest: d for d in definitions}
     readable, problems, warnings = _stored_versions(stored, known)
     known |= readable
-    report = verify_rows(events, heads, known.values(), erased_keys, progress)
+    report = report_of(scan(tuple(known.values())), known.values(), erased_keys)
     for table, present in guarded.items():
         if not present:
             warnings.append(f"the append-only triggers on the {table} table are missing")

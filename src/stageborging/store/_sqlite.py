@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
 
-from ..audit import OrderedHeads, SealedEvent, StreamRow, VerifyReport
+from ..audit import OrderedHeads, SealedEvent, StreamRow, VerifyPart, VerifyReport, verify_part
 from ..core import (
     ConcurrencyConflict,
     DeliveryAttempt,
@@ -32,7 +32,7 @@ from ..core import (
     check_identifier,
 )
 from ..lifecycles import LifecycleDefinition
-from ._checkpoints import HASHES_AFTER
+from ._checkpoints import HASHES_AFTER, LAST_POSITION
 from ._deliveries import FIND_ENTRY, attempts_query, delivery_attempt, replaying, settlement
 from ._keys import (
     ADD_KEY,
@@ -45,6 +45,7 @@ from ._keys import (
     erase_params,
     rewrap_params,
 )
+from ._parallel import Range, ranges_of, run_ranges, worker_count
 from ._protocol import (
     AccessEntry,
     ApplicationCount,
@@ -195,6 +196,20 @@ def _reading(method: Callable[P, T]) -> Callable[P, T]:
             raise store._unreadable(exc) from None
 
     return read
+
+
+def _range_where(column: str, span: Range) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause of one range of stream ids. SQLite orders NULL and numbers before
+    text and blobs after it: ids a tampered table holds that are not text fall in the
+    first or the last range, as they sort."""
+    low, high = span
+    if low is None and high is None:
+        return "", ()
+    if low is None:
+        return f" WHERE ({column} < ? OR {column} IS NULL)", (str(high),)
+    if high is None:
+        return f" WHERE {column} >= ?", (low,)
+    return f" WHERE {column} >= ? AND {column} < ?", (low, high)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -752,20 +767,25 @@ class SQLiteStore:
         self,
         definitions: Iterable[LifecycleDefinition] = (),
         progress: Callable[[int], None] | None = None,
+        workers: int | str = 1,
     ) -> VerifyReport:
         """Verify every stream (see :func:`~stageborging.audit.verify_rows`) in one snapshot.
 
         Events and projection rows are read in one read transaction, so a
         command committing meanwhile is either wholly seen or not at all. A file
         read as immutable that changed meanwhile (a writer started) is verified
-        again, through the writer's shared memory.
+        again, through the writer's shared memory. With more than one worker, the
+        streams are split between processes, each reading the file in a snapshot
+        of its own: when the log grew between them, it is verified again in one.
 
         Raises:
             StoreError: the file cannot be read (garbled pages, I/O errors).
+            InvalidInput: *workers* is not a number from 1 to 64 or ``"auto"``.
         """
         definitions = tuple(definitions)
+        worker_count(workers, 0)  # bad input before any read
         for _ in range(3):
-            report = self._verify_once(definitions, progress)
+            report = self._verify_once(definitions, progress, workers)
             if not self._immutable or self._file_state() == self._state:
                 return report
             self._disconnect()
@@ -776,9 +796,24 @@ class SQLiteStore:
     def _verify_once(
         self,
         definitions: tuple[LifecycleDefinition, ...],
-        progress: Callable[[int], None] | None = None,
+        progress: Callable[[int], None] | None,
+        workers: int | str,
     ) -> VerifyReport:
         conn = self._connection()
+
+        def scan(known: tuple[LifecycleDefinition, ...]) -> list[VerifyPart]:
+            count = 0 if workers == 1 else conn.execute("SELECT count(*) FROM events").fetchone()[0]
+            split = worker_count(workers, count)
+            ranges = ranges_of(self._nth_stream(count * k // split) for k in range(1, split))
+            if len(ranges) > 1:
+                found = run_ranges(
+                    str(self._source()), None, ranges, known,
+                    lambda span, tell: self._range_part(span, known, tell), progress,
+                )  # fmt: skip
+                if len({mark for _, mark in found}) == 1:  # else the log grew meanwhile
+                    return [part for part, _ in found]
+            return [self._range_part((None, None), known, progress)[0]]
+
         try:
             conn.execute("BEGIN")
             try:
@@ -789,19 +824,66 @@ class SQLiteStore:
                 if self._columns.subjects:
                     guarded["access_log"] = self._triggers("access_log") >= ACCESS_TRIGGERS
                 report = verify_snapshot(
-                    definitions,
-                    self.definitions(),
-                    OrderedHeads(self._ordered_heads()),  # two cursors merged: flat memory
-                    self.iter_events(),
-                    guarded,
-                    self.erased_subjects(),
-                    progress,
+                    definitions, self.definitions(), scan, guarded, self.erased_subjects()
                 )
             finally:
                 _rollback(conn)
         except sqlite3.Error as exc:
             raise self._unreadable(exc) from None
         return report
+
+    def verify_range(
+        self,
+        span: Range,
+        definitions: Iterable[LifecycleDefinition],
+        snapshot: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[VerifyPart, object]:
+        """Verify the streams of one range of ids, in a read transaction of its own (a
+        file has no snapshot to share: *snapshot* is None), and the mark of what it read."""
+        conn = self._connection()
+        try:
+            conn.execute("BEGIN")
+            try:
+                return self._range_part(span, tuple(definitions), progress)
+            finally:
+                _rollback(conn)
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from None
+
+    def _range_part(
+        self,
+        span: Range,
+        known: tuple[LifecycleDefinition, ...],
+        progress: Callable[[int], None] | None,
+    ) -> tuple[VerifyPart, object]:
+        """Verify the streams of *span* in the open transaction, and its mark: the last
+        position of the log it read (equal in every process that read the same log)."""
+        conn = self._connection()
+        where, params = _range_where("stream_id", span)
+        events = conn.execute(
+            f"SELECT {self._columns.events} FROM events{where} ORDER BY stream_id, seq", params
+        )
+        where, params = _range_where("id", span)
+        heads = conn.execute(
+            f"SELECT {self._columns.streams} FROM streams{where} ORDER BY id", params
+        )
+        part = verify_part(
+            map(SealedEvent._make, events),
+            OrderedHeads(map(StreamRow._make, heads)),  # two cursors merged: flat memory
+            known,
+            progress,
+        )
+        return part, conn.execute("SELECT max(position) FROM events").fetchone()[0]
+
+    def _nth_stream(self, k: int) -> object:
+        """The stream id of the *k*-th event (from 0) in stream id order, None past the end."""
+        row = (
+            self._connection()
+            .execute("SELECT stream_id FROM events ORDER BY stream_id, seq LIMIT 1 OFFSET ?", (k,))
+            .fetchone()
+        )
+        return None if row is None else row[0]
 
     def iter_events(self) -> Iterator[SealedEvent]:
         try:
@@ -830,6 +912,10 @@ class SQLiteStore:
             (position, *params, limit),
         )
         return [(row[0], SealedEvent._make(row[1:])) for row in rows]
+
+    @_reading
+    def last_position(self) -> int:
+        return int(self._connection().execute(LAST_POSITION).fetchone()[0])
 
     @_reading
     def hashes_after(self, position: int, limit: int) -> list[tuple[int, str, int, str]]:
