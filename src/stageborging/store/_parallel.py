@@ -29,6 +29,8 @@ PARALLEL_FROM = 200_000
 MAX_WORKERS = 64
 #: How often (seconds) the waiting parent looks whether its workers still run.
 _POLL = 0.2
+#: How long the parent waits for the report of a worker that has ended.
+_LAST_LOOK = 5.0
 
 #: A range of stream ids: from *low* (None: from the first) to before *high* (None: to
 #: the last).
@@ -110,10 +112,14 @@ def run_ranges(
             try:
                 index, part, mark, failure = results.get(timeout=_POLL)
             except queue.Empty:
-                if any(not w.is_alive() for w in workers) and results.empty():
-                    raise StoreError("a verification worker stopped without its report") from None
                 tell(counts[0])
-                continue
+                lost = [i for i, w in enumerate(workers, 1) if i not in found and not w.is_alive()]
+                if not lost:
+                    continue
+                try:  # a report put just before its worker ended may still be on its way
+                    index, part, mark, failure = results.get(timeout=_LAST_LOOK)
+                except queue.Empty:
+                    raise StoreError("a verification worker stopped without its report") from None
             if failure is not None:
                 raise StoreError(f"a verification worker failed: {failure}")
             found[index] = (part, mark)

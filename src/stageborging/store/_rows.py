@@ -295,6 +295,7 @@ def verify_snapshot(
     scan: Callable[[tuple[LifecycleDefinition, ...]], Sequence[VerifyPart]],
     guarded: Mapping[str, bool],
     erased_keys: Iterable[str] = (),
+    holds_definitions: bool = True,
 ) -> VerifyReport:
     """Verify what one snapshot of a database holds (see :func:`verify_rows`).
 
@@ -305,11 +306,22 @@ def verify_snapshot(
             known and the stored), in one part or several.
         guarded: Per table, whether its append-only triggers are in place.
         erased_keys: The key ids of the subjects erased.
+        holds_definitions: Whether the schema has the definitions table, which holds
+            every version the events are stamped with (schema 4 on).
     """
     known = {d.digest: d for d in definitions}
+    stored = list(stored)
     readable, problems, warnings = _stored_versions(stored, known)
     known |= readable
     report = report_of(scan(tuple(known.values())), known.values(), erased_keys)
+    if holds_definitions:
+        held = {row.digest for row in stored}
+        problems.extend(
+            f"definitions table: version {v.digest[:12]}… of {v.lifecycle}, which "
+            f"{v.streams} stream(s) are stamped with, is not stored (a row was removed)"
+            for v in report.stamped
+            if v.digest not in held
+        )
     for table, present in guarded.items():
         if not present:
             warnings.append(f"the append-only triggers on the {table} table are missing")

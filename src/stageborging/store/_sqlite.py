@@ -823,9 +823,11 @@ class SQLiteStore:
                 }
                 if self._columns.subjects:
                     guarded["access_log"] = self._triggers("access_log") >= ACCESS_TRIGGERS
+                (schema,) = conn.execute("PRAGMA user_version").fetchone()
                 report = verify_snapshot(
-                    definitions, self.definitions(), scan, guarded, self.erased_subjects()
-                )
+                    definitions, self.definitions(), scan, guarded, self.erased_subjects(),
+                    holds_definitions=schema >= DEFINITIONS_SINCE,
+                )  # fmt: skip
             finally:
                 _rollback(conn)
         except sqlite3.Error as exc:
