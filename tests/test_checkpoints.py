@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from stageborging import Engine, InvalidInput
+from stageborging import Engine, InvalidInput, StreamNotFound
 from stageborging.audit import Checkpoint, check_consistency, check_inclusion, parse_proof
 from stageborging.cli import main
 from stageborging.store import (
@@ -68,7 +68,7 @@ def test_the_log_extends_its_checkpoint_while_it_is_only_appended_to(backend: st
         old = make_checkpoint(store, key, AT)
         assert old.tree_size == 6
         assert check_checkpoint(store, old, key.public_key()) is None
-        grow(backend, 2)
+        later = grow(backend, 2)
         new = make_checkpoint(store, key, AT)
         assert new.tree_size == 10
         assert check_checkpoint(store, old, key.public_key()) is None  # still extends it
@@ -78,8 +78,12 @@ def test_the_log_extends_its_checkpoint_while_it_is_only_appended_to(backend: st
         assert check_inclusion(inclusion, new) is not None  # another tree
         consistency = parse_proof(prove_consistency(store, old, new), "consistency")
         assert check_consistency(consistency, old, new) is None
-        with pytest.raises(InvalidInput, match="is not among the 6 events"):
+        with pytest.raises(InvalidInput, match="has events 1 to 2"):
             prove_inclusion(store, sids[0], 99, old)
+        with pytest.raises(InvalidInput, match="recorded after the checkpoint: it covers the"):
+            prove_inclusion(store, later[0], 1, old)
+        with pytest.raises(StreamNotFound):
+            prove_inclusion(store, "nosuch", 1, old)
         with pytest.raises(InvalidInput):
             prove_consistency(store, new, old)
     finally:

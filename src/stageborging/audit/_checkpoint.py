@@ -173,11 +173,22 @@ def parse_proof(data: object, kind: str) -> dict[str, Any]:
         _hash("root", data.get("root"))
         if not isinstance(data.get("header"), str):
             raise InvalidInput("header", data.get("header"), "must be the event's header")
+        index, size = data["index"], data["tree_size"]
+        if index >= size:
+            raise InvalidInput("index", index, f"must be below the tree_size ({size})")
+        nodes, what = merkle.inclusion_path_size(index, size), f"of leaf {index} in {size}"
     else:
         _count("old_size", data.get("old_size"), 1)
         _count("new_size", data.get("new_size"), 1)
         _hash("old_root", data.get("old_root"))
         _hash("new_root", data.get("new_root"))
+        old, new = data["old_size"], data["new_size"]
+        if old > new:
+            raise InvalidInput("old_size", old, f"must not be above the new_size ({new})")
+        nodes, what = merkle.consistency_path_size(old, new), f"from {old} to {new} events"
+    if len(path) != nodes:  # a damaged file, not evidence about the log
+        raise InvalidInput("path", f"{len(path)} hashes",
+                           f"a proof {what} has {nodes}: the proof file is damaged")  # fmt: skip
     return found
 
 

@@ -144,6 +144,23 @@ def consistency_proof(old: int, leaves: Sequence[bytes]) -> list[bytes]:
     return path
 
 
+def inclusion_path_size(index: int, size: int) -> int:
+    """How many nodes the audit path of leaf *index* in a tree of *size* leaves has: the
+    levels where its subtree is not the tree's right border, and those where it is."""
+    inner = (index ^ (size - 1)).bit_length()
+    return inner + (index >> inner).bit_count()
+
+
+def consistency_path_size(old: int, new: int) -> int:
+    """How many nodes the proof that the tree of *old* leaves is a prefix of the tree of
+    *new* has (0 when they are the same size)."""
+    if old == new:
+        return 0
+    shift = (old & -old).bit_length() - 1  # the largest power of two dividing old
+    nodes = inclusion_path_size(old - 1, new) - shift
+    return nodes if old == 1 << shift else nodes + 1
+
+
 def verify_inclusion(
     index: int, size: int, leaf: bytes, path: Sequence[bytes], head: bytes
 ) -> bool:

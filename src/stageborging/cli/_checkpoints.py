@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from ..audit import (
     verify_export,
     write_key_pair,
 )
-from ..core import MAX_INT
+from ..core import MAX_INT, InvalidInput
 from ..store import (
     check_checkpoint,
     make_checkpoint,
@@ -34,7 +35,15 @@ from ..store import (
     prove_consistency,
     prove_inclusion,
 )
-from ._options import db_option, existing_db, iso_moment, new_file, printable, shown_path
+from ._options import (
+    check_new,
+    db_option,
+    existing_db,
+    iso_moment,
+    new_file,
+    printable,
+    shown_path,
+)
 
 __all__ = ["check_against", "checkpoint", "keygen", "prove", "verify_proof"]
 
@@ -141,23 +150,42 @@ def prove(
     if (inclusion is None) == (consistency is None):
         raise click.UsageError("give --inclusion STREAM:SEQ --checkpoint FILE, or "
                                "--consistency OLD NEW")  # fmt: skip
+    if inclusion is not None and held is None:
+        raise click.UsageError("--inclusion needs --checkpoint FILE")
+    if consistency is not None and held is not None:
+        raise click.UsageError("--checkpoint goes with --inclusion: --consistency takes its "
+                               "two checkpoints itself")  # fmt: skip
+    if out is not None:
+        check_new(out)
     store = open_store(existing_db(db), read_only=True)
     try:
         if inclusion is not None:
-            if held is None:
-                raise click.UsageError("--inclusion needs --checkpoint FILE")
+            assert held is not None
             stream_id, sep, seq = inclusion.rpartition(":")
             if not sep or not (seq.isascii() and seq.isdecimal()):
                 raise click.BadParameter(f"{printable(inclusion)!r}: give STREAM:SEQ",
                                          param_hint="'--inclusion'")  # fmt: skip
-            proof = prove_inclusion(store, stream_id, int(seq), read_checkpoint(held))
+            files = {"checkpoint": held}
+            proof = _proved(files, lambda: prove_inclusion(store, stream_id, int(seq),
+                                                           read_checkpoint(held)))  # fmt: skip
         else:
             assert consistency is not None
+            files = {"old": consistency[0], "new": consistency[1]}
             old, new = (read_checkpoint(path) for path in consistency)
-            proof = prove_consistency(store, old, new)
+            proof = _proved(files, lambda: prove_consistency(store, old, new))
     finally:
         store.close()
     _write(proof, out)
+
+
+def _proved(files: Mapping[str, Path], make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The proof *make* makes; a checkpoint it refuses is named by its file."""
+    try:
+        return make()
+    except InvalidInput as exc:
+        if exc.field not in files:
+            raise
+        raise click.UsageError(f"{shown_path(files[exc.field])}: {exc.problem}") from None
 
 
 @click.command("verify-proof")

@@ -11,7 +11,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..audit import CONSISTENCY_FORMAT, INCLUSION_FORMAT, Checkpoint, merkle, path_hex
-from ..core import InvalidInput, StoreError, check_identifier, rfc3339
+from ..core import InvalidInput, StoreError, StreamNotFound, check_identifier, rfc3339
 from ._protocol import Store
 
 __all__ = [
@@ -109,6 +109,11 @@ def prove_inclusion(
         InvalidInput: the event is not among the events the checkpoint covers.
     """
     check_identifier("stream_id", stream_id)
+    head = store.read_stream(stream_id)
+    if head is None:
+        raise StreamNotFound(stream_id)
+    if not 1 <= seq <= head.version:
+        raise InvalidInput("seq", seq, f"stream {stream_id} has events 1 to {head.version}")
     leaves: list[bytes] = []
     index = None
     for _, sid, number, digest in log_leaves(store, checkpoint.tree_size):
@@ -118,8 +123,8 @@ def prove_inclusion(
     _extends(leaves, checkpoint, "checkpoint")
     if index is None:
         raise InvalidInput("event", f"{stream_id}:{seq}",
-                           f"is not among the {checkpoint.tree_size} events the checkpoint "
-                           "covers")  # fmt: skip
+                           f"was recorded after the checkpoint: it covers the first "
+                           f"{checkpoint.tree_size} events")  # fmt: skip
     [event] = [e for e in store.read_events(stream_id) if e.seq == seq]
     return {
         "format": INCLUSION_FORMAT, "tree_size": checkpoint.tree_size,
