@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from stageborging import Engine, verify_database
-from stageborging.store import worker_count
 from stageborging.audit import GENESIS, merkle, seal
+from stageborging.store import worker_count
 from stageborging.testing import FakeClock, Journey, KitRegister
 
 _EVENT_COLUMNS = (
@@ -171,8 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             written = build(path, size)
             print(f"# log of {written} events built in {time.perf_counter() - started:.0f} s "
                   f"({os.path.getsize(path) // 2**20} MiB)")  # fmt: skip
-            _, _, bare, floor_peak = measured(_floor, path)
-            print(f"floor {written} events: {written / bare:.0f} events/s, peak memory "
+            _, counted, bare, floor_peak = measured(_floor, path)
+            print(f"floor {counted} events: {written / bare:.0f} events/s, peak memory "
                   f"{floor_peak[0] // 1024} MiB ({floor_peak[1] // 1024} MiB more)")  # fmt: skip
             for workers in (1, "auto"):
                 ok, events, took, peak = measured(_verify, path, workers)

@@ -5,6 +5,7 @@ the message names the line (Hypothesis). And the commands."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import stat
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from stageborging import Actor, Engine
 from stageborging.audit import verify_export
 from stageborging.cli import main
+from stageborging.core import canonical_bytes
 from stageborging.privacy import MasterKey
 from stageborging.store import SCHEMA_VERSION, export_lines, make_checkpoint, open_store
 from stageborging.testing import FakeClock
@@ -158,6 +160,36 @@ def test_the_commands_export_and_verify_on_another_machine(tmp_path: Path) -> No
     assert bad_since.exit_code == 2
 
 
+def test_a_refused_export_writes_nothing_and_a_part_is_not_judged_by_a_checkpoint(
+    tmp_path: Path,
+) -> None:
+    runner, db = CliRunner(), tmp_path / "school.db"
+    sids = fill(str(db))
+    out = tmp_path / "part.jsonl"
+    for refused in (["--stream", "nosuch"], ["--since", "99999999"], ["--since", "-5"],
+                    ["--since", "2027-01-01"]):  # fmt: skip
+        result = runner.invoke(main, ["audit", "export", "--db", str(db), "--out", str(out),
+                                      *refused])  # fmt: skip
+        assert result.exit_code == 2, result.output
+        assert not out.exists()
+        assert list(tmp_path.glob(".part.jsonl*")) == []
+    key = tmp_path / "school.key"
+    assert runner.invoke(main, ["audit", "keygen", "--out", str(key)]).exit_code == 0
+    point = tmp_path / "point.json"
+    made = runner.invoke(main, ["audit", "checkpoint", "--db", str(db), "--key", str(key),
+                                "--out", str(point)])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    part = ["audit", "export", "--db", str(db), "--stream", sids[0], "--out", str(out)]
+    assert runner.invoke(main, part).exit_code == 0
+    with out.open("a") as file:
+        file.write("\n\n")  # blank lines after the end hold nothing
+    checked = runner.invoke(main, ["audit", "verify-export", str(out), "--checkpoint",
+                                   str(point), "--public-key", f"{key}.pub"])  # fmt: skip
+    assert checked.exit_code == 2, checked.output
+    assert checked.stdout.startswith("intact: ")
+    assert "CANNOT JUDGE: checkpoint" in checked.stdout
+
+
 def test_export_since_a_time_takes_the_events_recorded_from_then(tmp_path: Path) -> None:
     db = str(tmp_path / "school.db")
     fill(db)
@@ -193,6 +225,11 @@ def test_an_export_of_a_log_written_meanwhile_still_verifies(tmp_path: Path) -> 
         ("another stream in a one-stream export", "the export is of stream"),
         ("blank line", "is no JSON"),
         ("header a list", "no canonical JSON object"),
+        ("a key of its own", "has keys the format does not have: evil"),
+        ("position as text", "its position is not a whole number"),
+        ("body not UTF-8", "its body is not UTF-8 text"),
+        ("stream line's state", "are not those its last event ends in"),
+        ("body out of the format", "body keys are not data, date and findings"),
     ],
 )
 def test_what_the_review_found_is_caught(tmp_path: Path, change: str, words: str) -> None:
@@ -207,8 +244,25 @@ def test_what_the_review_found_is_caught(tmp_path: Path, change: str, words: str
         line.pop("body")
     elif change == "header a list":
         line["header"] = "[1,2]"
-    if change in ("no hash", "no body", "header a list"):
+    elif change == "a key of its own":
+        line["evil"] = 1
+    elif change == "position as text":
+        line["position"] = str(line["position"])
+    elif change == "body not UTF-8":
+        line["body"] = "\udcff"  # a byte that is not UTF-8, as a file read so gives it
+    elif change == "body out of the format":  # re-sealed whole: only the format shows it
+        body = b'{"data":{},"date":"2027-01-01","findings":[],"x":1}'
+        header = json.loads(line["header"])
+        header["body_hash"] = hashlib.sha256(body).hexdigest()
+        line["header"] = canonical_bytes(header).decode()
+        line["hash"] = hashlib.sha256(line["header"].encode()).hexdigest()
+        line["body"] = body.decode()
+    if change in ("no hash", "no body", "header a list", "a key of its own",
+                  "position as text", "body not UTF-8", "body out of the format"):  # fmt: skip
         lines[events[0]] = json.dumps(line)
+    elif change == "stream line's state":
+        at = next(i for i, text in enumerate(lines) if '"kind":"stream"' in text)
+        lines[at] = json.dumps({**json.loads(lines[at]), "state": "withdrawn"})
     elif change == "stream twice":
         streams = [i for i, text in enumerate(lines) if '"kind":"stream"' in text]
         lines.insert(streams[0], lines[streams[0]])

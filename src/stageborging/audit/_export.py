@@ -17,10 +17,20 @@ from ..lifecycles import digest_of
 from . import _merkle as merkle
 from ._chain import GENESIS
 from ._checkpoint import Checkpoint, KeyTwice, unique_keys
+from ._format import body_problem, decode_canonical, header_problem
 
 __all__ = ["EXPORT_FORMAT", "ExportReport", "export_line", "verify_export"]
 
 EXPORT_FORMAT = "stageborging.export/1"
+#: The keys of each kind of line (an event has a header and a body, each as text or
+#: base64).
+_KEYS = {
+    "export": frozenset({"kind", "format", "schema", "since", "from_time", "stream"}),
+    "definition": frozenset({"kind", "digest", "lifecycle", "data"}),
+    "event": frozenset({"kind", "position", "hash", "header", "header_b64", "body", "body_b64"}),
+    "stream": frozenset({"kind", "id", "version", "head_hash", "lifecycle", "state"}),
+    "end": frozenset({"kind", "events", "last_position"}),
+}
 #: How many problems a report keeps (the count goes on).
 _KEPT = 100
 
@@ -43,6 +53,8 @@ class ExportReport:
         root: The head of the Merkle tree over its events (hex; a whole export only).
         problems: What is wrong, each naming the line (at most 100 kept).
         checkpoint: Why the export does not extend the checkpoint given, else None.
+        judged: False when a checkpoint was given with a part of the log: a checkpoint
+            covers a whole log, so the part could not be judged against it.
     """
 
     events: int
@@ -55,6 +67,7 @@ class ExportReport:
     checkpoint: str | None = None
     #: Whether the file is an export at all (its first line starts one).
     export: bool = True
+    judged: bool = True
 
     @property
     def ok(self) -> bool:
@@ -67,7 +80,8 @@ class _Reader:
     def __init__(self, checkpoint: Checkpoint | None) -> None:
         self.problems: list[str] = []
         self.count = 0
-        self.heads: dict[str, tuple[int, str]] = {}  # stream -> (last seq, last hash)
+        #: stream -> (last seq, last hash, lifecycle, to state) of its last event
+        self.heads: dict[str, tuple[int, str, object, object]] = {}
         self.digests: set[str] = set()
         self.stamped: dict[str, int] = {}  # digest -> first line stamped with it
         self.tree = merkle.TreeHead()
@@ -79,7 +93,8 @@ class _Reader:
         self.midway = False  # starting mid-log: a stream's first event may be mid-chain
         self.not_export = False
         self.ended = False
-        self.stream_lines: dict[str, tuple[int, int, str]] = {}
+        #: stream -> (line, version, head_hash, lifecycle, state) of its stream line
+        self.stream_lines: dict[str, tuple[int, object, object, object, object]] = {}
         self.since = 0
         self.only: str | None = None
         self.from_time: str | None = None
@@ -99,6 +114,8 @@ def verify_export(lines: Iterable[str], checkpoint: Checkpoint | None = None) ->
     for number, text in enumerate(lines, start=1):
         if reader.not_export:
             break
+        if reader.ended and not text.strip():
+            continue  # blank lines after the end (an editor's): they hold nothing
         try:
             line = json.loads(text, object_pairs_hook=unique_keys)
         except KeyTwice:
@@ -129,7 +146,7 @@ def verify_export(lines: Iterable[str], checkpoint: Checkpoint | None = None) ->
         if digest not in reader.digests:
             reader.problem(line, f"events are stamped with definition {digest[:12]}…, which "
                            "the export does not hold")  # fmt: skip
-    for stream_id, (line, version, head) in reader.stream_lines.items():
+    for stream_id, (line, version, head, lifecycle, state) in reader.stream_lines.items():
         seen = reader.heads.get(stream_id)
         if seen is None and not reader.partial:
             reader.problem(line, f"stream {_shown(stream_id)}: its events are missing")
@@ -137,16 +154,26 @@ def verify_export(lines: Iterable[str], checkpoint: Checkpoint | None = None) ->
             reader.problem(line, f"stream {_shown(stream_id)}: its head is seq "
                            f"{_shown(version)}, its last event seq {seen[0]}: events were "
                            "removed or added")  # fmt: skip
+        elif seen is not None and (seen[2], seen[3]) != (lifecycle, state):
+            reader.problem(line, f"stream {_shown(stream_id)}: its lifecycle and state are "
+                           f"not those its last event ends in ({_shown(seen[2])}, "
+                           f"{_shown(seen[3])})")  # fmt: skip
     return ExportReport(
         events=reader.events, streams=len(reader.heads), definitions=len(reader.digests),
         partial=reader.partial, root=None if reader.partial else reader.tree.root().hex(),
         problems=tuple(reader.problems), problem_count=reader.count,
-        checkpoint=_against(reader),
+        checkpoint=_against(reader), judged=checkpoint is None or not reader.partial,
     )  # fmt: skip
 
 
 def _read(reader: _Reader, number: int, line: dict[str, Any]) -> None:
     kind = line.get("kind")
+    stray = sorted(set(line) - _KEYS.get(str(kind), set(line)))
+    if stray:
+        reader.problem(number, f"has keys the format does not have: {_shown(', '.join(stray))}")
+    if kind == "event" and ({"header", "header_b64"} <= line.keys() or {"body", "body_b64"}
+                            <= line.keys()):  # fmt: skip
+        reader.problem(number, "gives its header or body both as text and as base64")
     if number == 1:
         if kind != "export" or line.get("format") != EXPORT_FORMAT:
             reader.problem(number, f"is not the start of an export ({EXPORT_FORMAT})")
@@ -173,10 +200,11 @@ def _read(reader: _Reader, number: int, line: dict[str, Any]) -> None:
     elif kind == "event":
         _event(reader, number, line)
     elif kind == "stream":
-        head = (number, line.get("version"), line.get("head_hash"))
+        head = (number, line.get("version"), line.get("head_hash"), line.get("lifecycle"),
+                line.get("state"))  # fmt: skip
         if str(line.get("id")) in reader.stream_lines:
             reader.problem(number, f"stream {_shown(line.get('id'))}: its head is given twice")
-        reader.stream_lines[str(line.get("id"))] = head  # type: ignore[assignment]
+        reader.stream_lines[str(line.get("id"))] = head
     elif kind == "end":
         reader.ended = True
         if line.get("events") != reader.events:
@@ -203,14 +231,16 @@ def _shown(value: object) -> str:
 
 def _event(reader: _Reader, number: int, line: dict[str, Any]) -> None:
     position = line.get("position")
-    if not isinstance(position, int) or isinstance(position, bool) or position <= reader.position:
+    if not isinstance(position, int) or isinstance(position, bool):
+        reader.problem(number, "its position is not a whole number")
+    elif position <= reader.position:
         reader.problem(number, "its position is not after the previous event's (or the "
                        "export's start): lines were reordered, duplicated or inserted")  # fmt: skip
     else:
         reader.position = position
     raw = _raw(line, "header")
     if not isinstance(raw, bytes):
-        reader.problem(number, "has no header")
+        reader.problem(number, _unreadable(line, "header"))
         return
     digest = hashlib.sha256(raw).hexdigest()
     try:
@@ -227,11 +257,19 @@ def _event(reader: _Reader, number: int, line: dict[str, Any]) -> None:
         reader.problem(number, f"{where}: its header is not in canonical form")
     if line.get("hash") != digest:
         reader.problem(number, f"{where}: its hash is missing or not SHA-256 of its header")
+    problem = header_problem(header) if canonical else None
+    if problem is not None:
+        reader.problem(number, f"{where}: {problem}")
     stored = _raw(line, "body")
     if not isinstance(stored, bytes):
-        reader.problem(number, f"{where}: its body is missing")
+        reader.problem(number, f"{where}: {_unreadable(line, 'body')}")
     elif hashlib.sha256(stored).hexdigest() != header.get("body_hash"):
         reader.problem(number, f"{where}: its body is not the one its header hashed")
+    elif problem is None and canonical:
+        body, problem = decode_canonical(stored, "body")
+        problem = problem or body_problem(body, header["type"])
+        if problem is not None:
+            reader.problem(number, f"{where}: {problem}")
     if reader.only is not None and stream_id != reader.only:
         reader.problem(number, f"{where}: the export is of stream {_shown(reader.only)} only")
     if reader.from_time is not None and str(header.get("time")) < reader.from_time:
@@ -249,12 +287,23 @@ def _event(reader: _Reader, number: int, line: dict[str, Any]) -> None:
     if isinstance(definition, str):
         reader.stamped.setdefault(definition, number)
     if isinstance(seq, int):
-        reader.heads[str(stream_id)] = (seq, digest)
+        reader.heads[str(stream_id)] = (seq, digest, header.get("lifecycle"), header.get("to"))
     reader.events += 1
     reader.tree.append(bytes.fromhex(digest))
     point = reader.checkpoint
     if point is not None and reader.tree.size == point.tree_size:
         reader.at_checkpoint = (reader.tree.root().hex(), reader.position)
+
+
+def _unreadable(line: dict[str, Any], field: str) -> str:
+    """Why an event line's *field* could not be read as bytes."""
+    if f"{field}_b64" in line:
+        return f"its {field}_b64 is not base64"
+    if field not in line:
+        return f"its {field} is missing"
+    if isinstance(line[field], str):
+        return f"its {field} is not UTF-8 text (bytes that are not go in {field}_b64)"
+    return f"its {field} is not text"
 
 
 def _raw(line: dict[str, Any], field: str) -> bytes | None:
@@ -279,7 +328,7 @@ def _against(reader: _Reader) -> str | None:
     if point is None:
         return None
     if reader.partial:
-        return "a checkpoint is checked against a whole export (no --since, no --stream)"
+        return None  # not judged: a checkpoint covers the whole log
     if point.tree_size == 0:
         return None
     if reader.at_checkpoint is None:

@@ -163,7 +163,7 @@ def verify(
         else:
             broken = f"{len(report.breaks)} of {report.streams} streams"
             if report.problems:
-                broken += f", {len(report.problems)} stored definition(s)"
+                broken += f", {len(report.problems)} problem(s) beside them"
             click.echo(f"BROKEN: {broken}")
             for brk in report.breaks:
                 click.echo(f"  {brk}")

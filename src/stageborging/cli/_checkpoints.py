@@ -330,6 +330,7 @@ def verify_export_command(
         raise click.UsageError(f"{shown_path(export_file)}: is not an export (its first line "
                                "starts none): give a file from audit export")  # fmt: skip
     held_verdict = None if held is None else {"ok": report.checkpoint is None,
+                                              "judged": report.judged,
                                               "problem": report.checkpoint}  # fmt: skip
     if fmt == "json":
         click.echo(json.dumps({"ok": report.ok, "events": report.events,
@@ -342,7 +343,11 @@ def verify_export_command(
         whole = "part of the log" if report.partial else f"tree head {report.root}"
         click.echo(f"intact: {report.events} events of {report.streams} streams, "
                    f"{report.definitions} definition versions ({whole})")  # fmt: skip
-        if held is not None:
+        if not report.judged:
+            click.echo(f"CANNOT JUDGE: checkpoint {shown_path(held or '')}: it covers a whole "
+                       "log, and this export is a part (--since or --stream): export the "
+                       "whole log to check it")  # fmt: skip
+        elif held is not None:
             click.echo(f"checkpoint {shown_path(held)}: the log extends it (only appended to)")
     else:
         if report.checkpoint is not None:
@@ -353,4 +358,4 @@ def verify_export_command(
             click.echo(f"  {printable(problem)}")
         if report.problem_count > len(report.problems):
             click.echo(f"  … and {report.problem_count - len(report.problems)} more")
-    sys.exit(0 if report.ok else 1)
+    sys.exit(1 if not report.ok else 0 if report.judged else 2)
