@@ -6,13 +6,14 @@ prints; in Dutch and English; the refusals' reasons shown, sealed text never."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from stageborging.cli import main
 from support.browser import needs_chromium, opened
-from test_audit_show import NOTE, story
+from test_audit_show import NOTE, reported, story
 
 
 def write(db: str, out: Path, *argv: str) -> str:
@@ -83,4 +84,31 @@ def test_a_broken_checkpoint_makes_the_report_say_so_and_exit_1(tmp_path: Path) 
                                   "--public-key", f"{key}.pub"])  # fmt: skip
     assert result.exit_code == 1
     assert "BROKEN" in result.output
-    assert "not signed with the trusted key" in (tmp_path / "r.html").read_text()
+    page = (tmp_path / "r.html").read_text()
+    assert page.count("not signed with the trusted key") == 1  # said once, beside it
+    assert "chains intact; the checkpoint does not hold" in page
+
+
+def test_a_stream_that_does_not_verify_comes_first_and_says_so(tmp_path: Path) -> None:
+    db = str(tmp_path / "school.db")
+    sid = story(db)
+    case = reported(db, sid)
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("UPDATE events SET actor_role = 'system' WHERE stream_id = ? AND seq = 2",
+                 (case,))  # fmt: skip
+    conn.commit()
+    conn.close()
+    result = CliRunner().invoke(main, ["audit", "report", "--db", db, "--html",
+                                       str(tmp_path / "r.html"), "--lang", "nl"])  # fmt: skip
+    assert result.exit_code == 1
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<tr><td><a href="#s-([^"]+)">', page)
+    assert rows[0] == case  # the broken one first, then the internship it is about
+    assert "verifieert niet" in page
+    assert "Deze stroom verifieert niet (seq 2: columns actor_id/actor_role" in page
+    section = page.split(f'id="s-{sid}"')[1]
+    assert f'meldingen hierover: <a href="#s-{case}">{case}</a>' in section
+    assert "Weigeringen en hun redenen" in section
+    assert "Handtekeningen ontbreken" in section.split("Begeleidingsgaten")[0]
+    assert "overeenkomst in ondertekening" in section  # states by their Dutch labels

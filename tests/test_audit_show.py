@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sqlite3
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -37,6 +39,14 @@ def story(db: str) -> str:
         return sid
 
 
+def reported(db: str, sid: str) -> str:
+    """A case reported about the internship *sid*, acknowledged and taken in."""
+    clock = FakeClock()
+    with Engine(db, clock=clock, master_key=MasterKey.generate(),
+                plugins=[Recognises()]) as engine:  # fmt: skip
+        return journey(engine, clock).report("emp-7", consent=False, internship=sid)
+
+
 def test_a_timeline_shows_why_and_names_what_is_sealed(backend: str) -> None:
     sid = story(backend)
     runner = CliRunner()
@@ -57,6 +67,55 @@ def test_a_timeline_shows_why_and_names_what_is_sealed(backend: str) -> None:
     assert refused[0]["findings"][0]["code"] == "signatures.missing"
     assert data["employer"]["flags"][0]["flag"] == "watch"
     assert NOTE not in json.dumps(data)
+
+
+def test_a_timeline_names_its_links_deadlines_and_labels(backend: str) -> None:
+    """An internship names the cases reported about it, a case its internship and its
+    deadlines; in Dutch the states, roles and event types have their Dutch labels, and
+    the JSON keeps the codes beside them, with each finding's source and params."""
+    sid = story(backend)
+    case = reported(backend, sid)
+    runner = CliRunner()
+    internship = runner.invoke(main, ["audit", "show", "--db", backend, sid])
+    assert f"Linked cases: {case} (registered_only)" in internship.stdout
+    report = runner.invoke(main, ["audit", "show", "--db", backend, case])
+    assert f"Internship: {sid}" in report.stdout
+    assert "case_acknowledgement" in report.stdout.split("Deadlines (UTC):")[1]
+    dutch = runner.invoke(main, ["audit", "show", "--db", backend, sid, "--lang", "nl"])
+    assert "stagebegeleider:coach-1" in dutch.stdout
+    assert "overgang suspend" in dutch.stdout
+    assert "lopend -> opgeschort" in dutch.stdout
+    data = json.loads(runner.invoke(main, ["audit", "show", "--db", backend, sid, "--format",
+                                           "json", "--lang", "nl"]).stdout)  # fmt: skip
+    suspend = data["events"][-1]
+    assert (suspend["type"], suspend["role"], suspend["to"]) == ("transitioned", "coach",
+                                                                "suspended")  # fmt: skip
+    assert suspend["labels"]["to"] == "opgeschort"
+    refused = next(e for e in data["events"] if e["type"] == "refused")
+    assert refused["findings"][0]["source"] == "stageborging"
+    assert "missing" in refused["findings"][0]["params"]
+    assert data["verified"] is True
+    assert data["cases"] == [{"case": case, "state": "registered_only", "outcome": None}]
+
+
+def test_a_stream_that_does_not_verify_is_shown_under_a_warning(tmp_path: Path) -> None:
+    db = str(tmp_path / "school.db")
+    sid = story(db)
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("UPDATE events SET to_state = 'completed' WHERE stream_id = ? AND seq = 3",
+                 (sid,))  # fmt: skip
+    conn.commit()
+    conn.close()
+    runner = CliRunner()
+    shown = runner.invoke(main, ["audit", "show", "--db", db, sid])
+    assert shown.exit_code == 0
+    assert shown.stderr.startswith("WARNING: this stream does not verify (seq 3: column "
+                                   "to_state disagrees with the hashed header)")  # fmt: skip
+    data = json.loads(runner.invoke(main, ["audit", "show", "--db", db, sid, "--format",
+                                           "json"]).stdout)  # fmt: skip
+    assert data["verified"] is False
+    assert data["problem"].startswith("seq 3: ")
 
 
 def test_an_unknown_stream_is_one_line(tmp_path: object) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from ..core import label
 from ..lifecycles import LifecycleDefinition
 
 __all__ = ["WORDS", "lifecycle_svg", "report_html"]
@@ -26,7 +27,18 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "details": "details", "state": "state", "made": "made at", "stream": "stream",
         "current": "current state", "visited": "state passed", "other": "not reached",
         "no_checkpoint": "no checkpoint given",
-        "counts": "Refusals, flags and guidance gaps per stream, the gravest first; cases too",
+        "counts": "Streams that do not verify, then blocks, founded cases, refusals, watches "
+        "and guidance gaps per stream, the gravest first; every case",
+        "notes": "notes", "does_not_verify": "does not verify", "block": "block",
+        "outcome": "outcome", "chains": "chains intact; the checkpoint does not hold",
+        "unverified": "This stream does not verify ({problem}): what is shown is what the "
+        "database holds, not necessarily what was recorded.",
+        "reasons": "Refusals and their reasons", "no_refusals": "No command was refused.",
+        "guidance": "Guidance gaps and deadlines", "due": "due (UTC)", "status": "status",
+        "step": "step", "role": "role", "no_deadlines": "No deadlines were set.",
+        "escalated": "escalated", "linked": "Linked", "employer": "employer",
+        "cases": "cases reported about it", "internship": "internship",
+        "in_english": "",
     },
     "nl": {
         "title": "Auditrapport", "summary": "Samenvatting", "streams": "stromen",
@@ -40,8 +52,20 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "made": "gemaakt op", "stream": "stroom", "current": "huidige status",
         "visited": "doorlopen status", "other": "niet bereikt",
         "no_checkpoint": "geen controlepunt gegeven",
-        "counts": "Weigeringen, signaleringen en begeleidingsgaten per stroom, de ernstigste "
-        "eerst; ook meldingen",
+        "counts": "Stromen die niet verifiëren, dan blokkades, gegronde meldingen, "
+        "weigeringen, aandachtssignaleringen en begeleidingsgaten per stroom, de ernstigste "
+        "eerst; alle meldingen",
+        "notes": "opmerkingen", "does_not_verify": "verifieert niet", "block": "blokkade",
+        "outcome": "uitkomst", "chains": "ketens intact; het controlepunt klopt niet",
+        "unverified": "Deze stroom verifieert niet ({problem}): getoond wordt wat de database "
+        "bevat, niet per se wat is vastgelegd.",
+        "reasons": "Weigeringen en hun redenen", "no_refusals": "Geen opdracht is geweigerd.",
+        "guidance": "Begeleidingsgaten en termijnen", "due": "uiterlijk (UTC)",
+        "status": "stand", "step": "stap", "role": "rol",
+        "no_deadlines": "Er zijn geen termijnen gezet.", "escalated": "geëscaleerd",
+        "linked": "Gekoppeld", "employer": "leerbedrijf",
+        "cases": "meldingen hierover", "internship": "stage",
+        "in_english": " (de meldingen van de verificatie zijn in het Engels)",
     },
 }  # fmt: skip
 
@@ -61,10 +85,13 @@ td.refused { background: #fbe9e7; }
 .swatch { display: inline-block; width: 1.6em; height: .9em; margin-right: .35em;
           vertical-align: middle; border: 1px solid #5f6b7a; border-radius: 3px; }
 .swatch.visited { background: #cfe3ff; } .swatch.current { border: 3px solid #0b3d91; }
-.diagram { border: 1px solid #e1e5ea; padding: .25rem; }
-.diagram svg { width: 100%; height: auto; }
+.diagram { border: 1px solid #e1e5ea; padding: .25rem; overflow-x: auto; }
+.diagram svg { max-width: none; height: auto; }
+th { overflow-wrap: normal; hyphens: auto; }
 svg text { font: 13px system-ui, sans-serif; fill: #1a1a1a; }
-td.when { white-space: nowrap; }
+td.when, td.who { white-space: nowrap; }
+td.what { overflow-wrap: normal; }
+.warning { border-left: 4px solid #a4000f; background: #fbe9e7; padding: .4rem .6rem; }
 section.stream { border-top: 2px solid #c3ccd6; }
 @media print { body { margin: 0; max-width: none; } section.stream { break-before: page; }
                a { color: inherit; } .diagram { overflow: visible; border: 0; }
@@ -72,27 +99,24 @@ section.stream { border-top: 2px solid #c3ccd6; }
 """
 
 
-def _lines(event: Mapping[str, Any]) -> str:
-    move = event["to"] if event["from"] == event["to"] else f"{event['from']} → {event['to']}"
+def _lines(event: Mapping[str, Any], lang: str) -> str:
+    names = event.get("labels", {})
+    source, dest = names.get("from", event["from"]), names.get("to", event["to"])
+    move = dest if event["from"] == event["to"] else f"{source} → {dest}"
     refused = " refused" if event["what"].startswith("refused") else ""
     when = event["when"][:16].replace("T", " ")
-    cells = [f'<td class="when{refused}">{escape(when)}</td>']
+    who = f"{names.get('role', event['who'])}: {event.get('actor', '')}".rstrip(": ")
+    what = f"{names.get('type', '')} {event.get('name', event['what'])}".strip()
+    cells = [f'<td class="when{refused}">{escape(when)}</td>',
+             f'<td class="who{refused}">{escape(who)}</td>',
+             f'<td class="what{refused}">{escape(what)}</td>']  # fmt: skip
     cells += [f'<td class="{refused.strip()}">{escape(str(c))}</td>'
-              for c in (event["who"], event["what"], move, event["details"])]  # fmt: skip
+              for c in (move, event["details"])]  # fmt: skip
     return "<tr>" + "".join(cells) + "</tr>"
 
 
-def lifecycle_svg(
-    definition: LifecycleDefinition,
-    path: Sequence[str],
-    current: str,
-    words: Mapping[str, str],
-    key: int = 0,
-) -> str:
-    """The lifecycle's states in columns by their distance from the initial one, its
-    transitions as arrows; the states of *path* filled, the *current* one outlined, the
-    moves taken drawn bold. An inline SVG with a title; *key* keeps its ids apart from the
-    page's other diagrams'."""
+def _depths(definition: LifecycleDefinition) -> dict[str, int]:
+    """Each state's distance in moves from the initial state (unreachable ones last)."""
     depth = {definition.initial: 0}
     frontier = [definition.initial]
     while frontier:
@@ -105,51 +129,222 @@ def lifecycle_svg(
         frontier = nxt
     for state in definition.states:
         depth.setdefault(state, max(depth.values(), default=0) + 1)
+    return depth
+
+
+#: Pixels per character of a state's label, generously (13px system-ui).
+_CHAR = 7.6
+_BOX_H, _GAP_X, _GAP_Y, _MARGIN = 28, 36, 14, 44
+
+
+def lifecycle_svg(
+    definition: LifecycleDefinition,
+    path: Sequence[str],
+    current: str,
+    words: Mapping[str, str],
+    key: int = 0,
+    lang: str = "en",
+) -> str:
+    """The lifecycle's states in columns by their distance from the initial one, named in
+    *lang*, its transitions as arrows; the states of *path* filled, the *current* one
+    outlined, the moves taken drawn bold. Moves to the next column are straight; longer
+    ones run through the gaps between the columns and a lane above the boxes (forward) or
+    below them (back), so that no arrow crosses a state. An inline SVG with a title;
+    *key* keeps its ids apart from the page's other diagrams'."""
+    depth = _depths(definition)
+    names = {state: label("state", state, lang) for state in definition.states}
     columns: dict[int, list[str]] = {}
     for state in definition.states:
         columns.setdefault(depth[state], []).append(state)
-    box_w, box_h, gap_x, gap_y = 124, 28, 22, 12
-    where: dict[str, tuple[int, int]] = {}
-    for column, states in columns.items():
-        for row, state in enumerate(states):
-            where[state] = (20 + column * (box_w + gap_x), 20 + row * (box_h + gap_y))
-    width = 40 + (max(columns) + 1) * (box_w + gap_x)
-    height = 40 + max(len(s) for s in columns.values()) * (box_h + gap_y)
+    # each column as wide as its longest label
+    widths = {c: max(72, int(max(len(names[s]) for s in states) * _CHAR) + 18)
+              for c, states in columns.items()}  # fmt: skip
+    starts, x = {}, 20
+    for column in sorted(columns):
+        starts[column], x = x, x + widths[column] + _GAP_X
+    where = {state: (starts[column], _MARGIN + row * (_BOX_H + _GAP_Y), widths[column])
+             for column, states in columns.items() for row, state in enumerate(states)}  # fmt: skip
+    width = x - _GAP_X + 20
+    bottom = _MARGIN + max(len(s) for s in columns.values()) * (_BOX_H + _GAP_Y)
+    height = bottom + _MARGIN
     taken = set(itertools.pairwise(path))
-    edges, boxes = [], []
+    edges: list[str] = []
+    lanes = {"up": 0, "down": 0}
     for t in definition.transitions:
         for source in t.sources:
             if source == t.dest or source not in where:
                 continue
-            (x1, y1), (x2, y2) = where[source], where[t.dest]
+            (x1, y1, w1), (x2, y2, w2) = where[source], where[t.dest]
+            c1, c2 = depth[source], depth[t.dest]
+            mid1, mid2 = y1 + _BOX_H // 2, y2 + _BOX_H // 2
+            if c2 == c1 + 1:  # the next column: straight across the gap
+                points = [(x1 + w1, mid1), (x2, mid2)]
+            elif c2 > c1:  # further on: up a gap, along a lane above, down a gap
+                lane = 8 + 6 * (lanes["up"] % 5)
+                lanes["up"] += 1
+                out, into = x1 + w1 + _GAP_X // 3, x2 - _GAP_X // 3
+                points = [(x1 + w1, mid1), (out, mid1), (out, lane), (into, lane),
+                          (into, mid2), (x2, mid2)]  # fmt: skip
+            elif c2 == c1:  # within a column: through the gap on its right
+                out = x1 + w1 + _GAP_X // 2
+                points = [(x1 + w1, mid1), (out, mid1), (out, mid2), (x2 + w2, mid2)]
+            else:  # back: down a gap, along a lane below, up a gap
+                lane = bottom + 8 + 6 * (lanes["down"] % 5)
+                lanes["down"] += 1
+                out, into = x1 - _GAP_X // 3, x2 + w2 + _GAP_X * 2 // 3
+                points = [(x1, mid1), (out, mid1), (out, lane), (into, lane),
+                          (into, mid2), (x2 + w2, mid2)]  # fmt: skip
             bold = (source, t.dest) in taken
-            start = (x1 + box_w, y1 + box_h // 2) if x2 > x1 else (x1, y1 + box_h // 2)
-            end = (x2, y2 + box_h // 2) if x2 > x1 else (x2 + box_w, y2 + box_h // 2)
-            style = 'stroke="#0b3d91" stroke-width="3"' if bold else 'stroke="#9aa5b1"'
-            trigger = escape(t.trigger)
-            edges.append(f'<line x1="{start[0]}" y1="{start[1]}" x2="{end[0]}" y2="{end[1]}" '
-                         f'{style} marker-end="url(#arrow-{key})"><title>{trigger}</title>'
-                         "</line>")  # fmt: skip
+            style = ('stroke="#0b3d91" stroke-width="3"' if bold
+                     else 'stroke="#6b7785" stroke-width="1.5"')  # fmt: skip
+            arrow = f"arrow-b-{key}" if bold else f"arrow-{key}"
+            line = " ".join(f"{x},{y}" for x, y in points)
+            edges.append(f'<polyline points="{line}" fill="none" {style} '
+                         f'marker-end="url(#{arrow})"><title>{escape(t.trigger)}</title>'
+                         "</polyline>")  # fmt: skip
     visited = set(path)
-    for state, (x, y) in where.items():
+    boxes = []
+    for state, (x, y, w) in where.items():
         fill = "#cfe3ff" if state in visited else "#ffffff"
         line = 'stroke="#0b3d91" stroke-width="3"' if state == current else 'stroke="#5f6b7a"'
-        label = escape(state)
-        boxes.append(f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="6" '
-                     f'fill="{fill}" {line}/>'
-                     f'<text x="{x + 8}" y="{y + 19}">{label}</text>')  # fmt: skip
-    described = escape(f"{words['current']}: {current}; {words['visited']}: "
-                       f"{', '.join(path)}")  # fmt: skip
+        boxes.append(f'<rect x="{x}" y="{y}" width="{w}" height="{_BOX_H}" rx="6" '
+                     f'fill="{fill}" {line}><title>{escape(state)}</title></rect>'
+                     f'<text x="{x + 9}" y="{y + 19}">{escape(names[state])}</text>')  # fmt: skip
+    described = escape(f"{words['current']}: {names.get(current, current)}; {words['visited']}: "
+                       f"{', '.join(names.get(p, p) for p in path)}")  # fmt: skip
+    markers = "".join(
+        f'<marker id="{name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="{size}" '
+        f'markerHeight="{size}" markerUnits="userSpaceOnUse" orient="auto">'
+        f'<path d="M 0 0 L 10 5 L 0 10 z" fill="{colour}"/></marker>'
+        for name, colour, size in ((f"arrow-{key}", "#6b7785", 11),
+                                   (f"arrow-b-{key}", "#0b3d91", 13))
+    )  # fmt: skip
     return (
         f'<div class="diagram"><svg role="img" aria-labelledby="t-{key}" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
-        f'<title id="t-{key}">'
-        f'{escape(definition.name)}: {described}</title><defs><marker id="arrow-{key}" '
-        'viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" markerHeight="9" '
-        'markerUnits="userSpaceOnUse" '
-        'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#5f6b7a"/>'
-        f"</marker></defs>{''.join(edges)}{''.join(boxes)}</svg></div>"
+        f'<title id="t-{key}">{escape(definition.name)}: {described}</title>'
+        f"<defs>{markers}</defs>{''.join(edges)}{''.join(boxes)}</svg></div>"
     )
+
+
+def _table(caption: str, heads: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A table of escaped cells, with a caption and column heads."""
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in heads)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
+                   for row in rows)  # fmt: skip
+    return (f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>")  # fmt: skip
+
+
+def _summary(summary: Mapping[str, Any], w: Mapping[str, str]) -> str:
+    if summary["ok"]:
+        verdict = f'<span class="ok">{w["intact"]}</span>'
+    elif summary.get("chains_ok", False):  # only the checkpoint: said once, beside it
+        verdict = f'<span class="bad">{w["broken"]}</span>: {w["chains"]}'
+    else:
+        verdict = f'<span class="bad">{w["broken"]}</span>{w["in_english"]}'
+    breaks = "".join(f"<li>{escape(b)}</li>" for b in summary["breaks"])
+    checkpoint = summary["checkpoint"]
+    point = escape(checkpoint or w["no_checkpoint"])
+    if checkpoint and not summary.get("checkpoint_ok", True):
+        point = f'<span class="bad">{point}</span>'
+    return (
+        f"<h2>{w['summary']}</h2><ul><li>{summary['streams']} {w['streams']}, "
+        f"{summary['events']} {w['events']}</li><li>{w['verdict']}: {verdict}"
+        f"{f'<ul>{breaks}</ul>' if breaks else ''}</li><li>{w['checkpoint']}: {point}</li>"
+        f"<li>{w['made']} {escape(summary['made_at'])}</li></ul>"
+    )
+
+
+def _attention(attention: Sequence[Mapping[str, Any]], hidden: int, w: Mapping[str, str],
+               lang: str) -> str:  # fmt: skip
+    heads = "".join(f'<th scope="col">{w[k]}</th>'
+                    for k in ("stream", "state", "notes", "refusals", "gaps", "flags"))  # fmt: skip
+    rows = []
+    for a in attention:
+        notes = []
+        if a.get("broken"):
+            notes.append(f'<span class="bad">{w["does_not_verify"]}</span>')
+        if a.get("blocks"):
+            notes.append(f"{w['block']} ×{a['blocks']}")
+        if a.get("outcome"):
+            notes.append(f"{w['outcome']}: {escape(str(a['outcome']))}")
+        state = "—" if a["state"] is None else escape(label("state", a["state"], lang))
+        lifecycle = "" if a["lifecycle"] is None else f" ({escape(a['lifecycle'])})"
+        name = (f'<a href="#s-{escape(a["id"])}">{escape(a["id"])}</a>' if a["lifecycle"]
+                else escape(a["id"]))  # fmt: skip
+        rows.append(f"<tr><td>{name}{lifecycle}</td><td>{state}</td><td>{'; '.join(notes)}"
+                    f"</td><td>{a['refusals']}</td><td>{a['gaps']}</td><td>{a['flags']}</td>"
+                    "</tr>")  # fmt: skip
+    more = f"<p>{w['more'].format(n=hidden)}</p>" if hidden else ""
+    table = f"<thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody>"
+    return f"<h2>{w['attention']}</h2><table><caption>{w['counts']}</caption>{table}</table>{more}"
+
+
+def _links(links: Mapping[str, Any], w: Mapping[str, str], lang: str) -> str:
+    items = []
+    employer = links.get("employer")
+    if employer:
+        flags = ", ".join(f"{f['flag']} ({f['raised_on']})" for f in employer["flags"])
+        items.append(f"{w['employer']}: {escape(employer['employer'])} "
+                     f"({escape(label('state', employer['state'], lang))}); {w['flags']}: "
+                     f"{escape(flags or w['none'])}")  # fmt: skip
+    if links.get("internship"):
+        internship = escape(links["internship"])
+        items.append(f'{w["internship"]}: <a href="#s-{internship}">{internship}</a>')
+    if "cases" in links:
+        cases = ", ".join(
+            f'<a href="#s-{escape(c["case"])}">{escape(c["case"])}</a> '
+            f"({escape(label('state', c['state'], lang))}"
+            f"{'; ' + escape(str(c['outcome'])) if c['outcome'] else ''})"
+            for c in links["cases"]
+        )
+        items.append(f"{w['cases']}: {cases or w['none']}")
+    if not items:
+        return ""
+    return f"<h3>{w['linked']}</h3><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+
+def _stream_section(stream: Mapping[str, Any], w: Mapping[str, str], lang: str) -> str:
+    sid = escape(stream["id"])
+    parts = [f'<section class="stream" id="s-{sid}"><h2>{w["stream"]} {sid}</h2>',
+             f"<p>{escape(stream['lifecycle'])} · {w['state']}: "
+             f"<strong>{escape(label('state', stream['state'], lang))}</strong></p>"]  # fmt: skip
+    if stream.get("problem"):
+        warning = escape(w["unverified"].format(problem=stream["problem"]))
+        parts.append(f'<p class="warning" role="note">{warning}</p>')
+    parts.append(_links(stream.get("links", {}), w, lang))
+    key = (f'<p class="key"><span><i class="swatch"></i>{w["other"]}</span>'
+           f'<span><i class="swatch visited"></i>{w["visited"]}</span>'
+           f'<span><i class="swatch visited current"></i>{w["current"]}</span></p>')  # fmt: skip
+    parts.append(f"<h3>{w['diagram']}</h3>{stream['svg']}{key}")
+    refusals = stream.get("refusals", ())
+    parts.append(f"<h3>{w['reasons']}</h3>")
+    if refusals:
+        parts.append("<ul>" + "".join(
+            f"<li>{r['when'][:16].replace('T', ' ')} · {escape(r['name'])} (seq {r['seq']}): "
+            f"{escape(' '.join(r['reasons']))}</li>" for r in refusals) + "</ul>")  # fmt: skip
+    else:
+        parts.append(f"<p>{w['no_refusals']}</p>")
+    parts.append(f"<h3>{w['guidance']}</h3>")
+    deadlines = stream.get("deadlines", ())
+    if deadlines:
+        parts.append(_table(w["guidance"], (w["step"], w["due"], w["status"], w["role"]),
+                            [(d["step"], d["due_at"][:16].replace("T", " "), d["status"],
+                              label("role", d["role"], lang)) for d in deadlines]))  # fmt: skip
+    else:
+        parts.append(f"<p>{w['no_deadlines']}</p>")
+    gaps = stream.get("gaps", ())
+    if gaps:
+        parts.append("<ul>" + "".join(
+            f"<li>{w['escalated']} {g['when'][:16].replace('T', ' ')} (seq {g['seq']}): "
+            f"{escape(g['details'])}</li>" for g in gaps) + "</ul>")  # fmt: skip
+    head = "".join(f'<th scope="col">{w[k]}</th>'
+                   for k in ("when", "who", "what", "move", "details"))  # fmt: skip
+    rows = "".join(_lines(event, lang) for event in stream["events"])
+    parts.append(f"<table><caption>{w['timeline']} {sid}</caption><thead><tr>{head}</tr>"
+                 f"</thead><tbody>{rows}</tbody></table></section>")  # fmt: skip
+    return "".join(parts)
 
 
 def report_html(
@@ -159,53 +354,19 @@ def report_html(
     streams: Sequence[Mapping[str, Any]],
     lang: str,
 ) -> str:
-    """The page. *summary*: ``streams``, ``events``, ``ok``, ``breaks`` (texts),
-    ``checkpoint`` (a text or None) and ``made_at``; *attention*: rows of ``id``,
-    ``lifecycle``, ``state``, ``refusals``, ``gaps``, ``flags``; *hidden*: how many more
+    """The page. *summary*: ``streams``, ``events``, ``ok``, ``chains_ok``, ``breaks``
+    (texts), ``checkpoint`` (a text or None), ``checkpoint_ok`` and ``made_at``;
+    *attention*: rows of ``id``, ``lifecycle``, ``state`` (None: unreadable), ``broken``,
+    ``blocks``, ``outcome``, ``refusals``, ``gaps``, ``flags``; *hidden*: how many more
     there were; *streams*: each shown one's ``id``, ``lifecycle``, ``state``, ``events``
-    (the timeline's rows), ``path`` (its states in order) and ``svg``."""
+    (the timeline's rows), ``path`` (its states in order), ``svg``, and optionally
+    ``problem`` (why it does not verify), ``links``, ``refusals`` (``seq``, ``when``,
+    ``name``, ``reasons``), ``gaps`` and ``deadlines``."""
     w = WORDS[lang]
-    verdict = (f'<span class="ok">{w["intact"]}</span>' if summary["ok"]
-               else f'<span class="bad">{w["broken"]}</span>')  # fmt: skip
-    breaks = "".join(f"<li>{escape(b)}</li>" for b in summary["breaks"])
-    point = escape(summary["checkpoint"] or w["no_checkpoint"])
-    body = [
-        f"<h1>{w['title']}</h1>",
-        f"<h2>{w['summary']}</h2><ul><li>{summary['streams']} {w['streams']}, "
-        f"{summary['events']} {w['events']}</li><li>{w['verdict']}: {verdict}"
-        f"{f'<ul>{breaks}</ul>' if breaks else ''}</li><li>{w['checkpoint']}: {point}</li>"
-        f"<li>{w['made']} {escape(summary['made_at'])}</li></ul>",
-    ]
+    body = [f"<h1>{w['title']}</h1>", _summary(summary, w)]
     if attention:
-        head = "".join(f'<th scope="col">{w[k]}</th>'
-                       for k in ("stream", "state", "refusals", "gaps", "flags"))  # fmt: skip
-        rows = "".join(
-            f'<tr><td><a href="#s-{escape(a["id"])}">{escape(a["id"])}</a> '
-            f"({escape(a['lifecycle'])})</td><td>{escape(a['state'])}</td>"
-            f"<td>{a['refusals']}</td><td>{a['gaps']}</td><td>{a['flags']}</td></tr>"
-            for a in attention
-        )
-        more = f"<p>{w['more'].format(n=hidden)}</p>" if hidden else ""
-        table = f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
-        body.append(f"<h2>{w['attention']}</h2><table><caption>{w['counts']}</caption>"
-                    f"{table}</table>{more}")  # fmt: skip
-    for stream in streams:
-        head = "".join(f'<th scope="col">{w[k]}</th>'
-                       for k in ("when", "who", "what", "move", "details"))  # fmt: skip
-        rows = "".join(_lines(event) for event in stream["events"])
-        body.append(
-            f'<section class="stream" id="s-{escape(stream["id"])}">'
-            f"<h2>{w['stream']} {escape(stream['id'])}</h2>"
-            f"<p>{escape(stream['lifecycle'])} · {w['state']}: "
-            f"<strong>{escape(stream['state'])}</strong></p>"
-            f"<h3>{w['diagram']}</h3>{stream['svg']}"
-            f'<p class="key"><span><i class="swatch"></i>{w["other"]}</span>'
-            f'<span><i class="swatch visited"></i>{w["visited"]}</span>'
-            f'<span><i class="swatch visited current"></i>{w["current"]}</span></p>'
-            f"<table><caption>{w['timeline']} {escape(stream['id'])}</caption>"
-            f"<thead><tr>{head}</tr></thead>"
-            f"<tbody>{rows}</tbody></table></section>"
-        )
+        body.append(_attention(attention, hidden, w, lang))
+    body.extend(_stream_section(stream, w, lang) for stream in streams)
     return (
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

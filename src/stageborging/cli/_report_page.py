@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter
 from datetime import UTC, datetime
@@ -12,13 +13,14 @@ import click
 
 from .. import verify_database
 from ..audit import WORDS, lifecycle_svg, report_html
+from ..core import IDENTIFIER
 from ..engine import Engine
 from ..store import StreamQuery
 from ._audit import known_lifecycles
 from ._checkpoints import check_against
 from ._engines import configured_engine
 from ._options import check_new, db_option, new_file, plugin_options, shown_path
-from ._show import timeline_row
+from ._show import linked, stream_check, timeline_row
 
 __all__ = ["audit_report"]
 
@@ -26,32 +28,70 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _PAGE = 2000
 
 
-def _attention(engine: Engine, limit: int) -> tuple[list[dict[str, Any]], int]:
-    """The streams with refusals, guidance gaps, flags, and every case: the first
-    *limit* by what they hold, and how many more there are."""
-    counts: dict[str, Counter[str]] = {}
+def _attention(
+    engine: Engine, limit: int, broken: dict[str, str]
+) -> tuple[list[dict[str, Any]], int]:
+    """The streams worth a look: those that do not verify (*broken*: stream -> why),
+    with refusals, guidance gaps or flags, and every case; the first *limit* by how
+    grave what they hold is, and how many more there are."""
+    counts: dict[str, Counter[str]] = {sid: Counter() for sid in broken}
     after = 0
     while True:
         page = engine.store.events_of(("refused", "escalated"), ("raise_flag",), after, _PAGE,
                                       engine.institution)  # fmt: skip
         for position, event in page:
-            kind = {"refused": "refusals", "escalated": "gaps"}.get(event.type, "flags")
-            counts.setdefault(event.stream_id, Counter())[kind] += 1
+            counted = counts.setdefault(event.stream_id, Counter())
+            if event.type == "refused":
+                counted["refusals"] += 1
+            elif event.type == "escalated":
+                counted["gaps"] += 1
+            else:
+                counted["blocks" if _flag_of(event.body) == "block" else "watches"] += 1
             after = position
         if len(page) < _PAGE:
             break
-    cases = engine.store.streams(StreamQuery(lifecycle="case"), None, 10_000)
-    for case in cases:
-        counts.setdefault(case.id, Counter())
-    # the gravest first: refusals, then flags, then guidance gaps; cases without them last
-    ranked = sorted(counts, key=lambda sid: (-counts[sid]["refusals"], -counts[sid]["flags"],
-                                             -counts[sid]["gaps"], sid))  # fmt: skip
+    outcomes = {}
+    after_id = None
+    while True:
+        cases = engine.store.streams(StreamQuery(lifecycle="case"), after_id, _PAGE)
+        for case in cases:
+            counts.setdefault(case.id, Counter())
+            outcomes[case.id] = json.loads(case.facts).get("outcome")
+        if len(cases) < _PAGE:
+            break
+        after_id = cases[-1].id
+
+    def gravity(sid: str) -> tuple[Any, ...]:
+        c = counts[sid]
+        return (
+            sid not in broken,
+            -c["blocks"],
+            outcomes.get(sid) != "founded",
+            -c["refusals"],
+            -c["watches"],
+            -c["gaps"],
+            sid not in outcomes,
+            sid,
+        )
+
+    ranked = sorted(counts, key=gravity)
     rows = []
     for sid in ranked[:limit]:
-        stream = engine.stream(sid)
-        rows.append({"id": sid, "lifecycle": stream.lifecycle, "state": stream.state,
-                     **{k: counts[sid][k] for k in ("refusals", "gaps", "flags")}})  # fmt: skip
+        row = engine.store.read_stream(sid) if IDENTIFIER.fullmatch(sid) else None
+        c = counts[sid]
+        rows.append({"id": sid, "lifecycle": row.lifecycle if row else None,
+                     "state": row.state if row else None,
+                     "broken": broken.get(sid), "outcome": outcomes.get(sid),
+                     "refusals": c["refusals"], "gaps": c["gaps"],
+                     "flags": c["blocks"] + c["watches"], "blocks": c["blocks"]})  # fmt: skip
     return rows, max(0, len(ranked) - limit)
+
+
+def _flag_of(body: bytes | None) -> object:
+    try:
+        return json.loads(body or b"{}").get("data", {}).get("flag")
+    except (ValueError, AttributeError):  # a tampered body: counted as a watch
+        return None
 
 
 def _stream(engine: Engine, stream_id: str, lang: str, key: int) -> dict[str, Any]:
@@ -62,10 +102,21 @@ def _stream(engine: Engine, stream_id: str, lang: str, key: int) -> dict[str, An
         if event.to_state != path[-1]:
             path.append(event.to_state)
     definition = engine.lifecycle(stream.lifecycle)
+    events = [timeline_row(event, lang) for event in history]
+    refusals = [{"seq": row["seq"], "when": row["when"], "name": row["name"],
+                 "reasons": [f["message_nl"] if lang == "nl" and f["message_nl"] else
+                             f["message"] for f in row["findings"] if f["severity"] == "block"]}
+                for row in events if row["type"] == "refused"]  # fmt: skip
+    gaps = [{"seq": row["seq"], "when": row["when"], "details": row["details"]}
+            for row in events if row["type"] == "escalated"]  # fmt: skip
+    deadlines = [{"step": d.step, "due_at": d.due_at, "status": d.status, "role": d.role}
+                 for d in engine.store.deadlines(stream_id, open_only=False)]  # fmt: skip
     return {
         "id": stream.id, "lifecycle": stream.lifecycle, "state": stream.state,
-        "events": [timeline_row(event, lang) for event in history], "path": path,
-        "svg": lifecycle_svg(definition, path, stream.state, WORDS[lang], key),
+        "events": events, "path": path, "refusals": refusals, "gaps": gaps,
+        "deadlines": deadlines, "problem": stream_check(engine, stream_id),
+        "links": linked(engine, stream_id, stream.lifecycle, dict(stream.facts)),
+        "svg": lifecycle_svg(definition, path, stream.state, WORDS[lang], key, lang),
     }  # fmt: skip
 
 
@@ -108,28 +159,30 @@ def audit_report(
     check_new(out)
     report = verify_database(db, known_lifecycles(block, config), workers="auto")
     point = None if held is None or public_key is None else check_against(db, held, public_key)
-    words = WORDS[lang]
     checkpoint = None if held is None else (
         f"{shown_path(held)}: " + (point or {"en": "the log extends it (only appended to)",
                                             "nl": "het logboek bouwt erop voort (alleen "
                                                   "aangevuld)"}[lang])
     )  # fmt: skip
+    broken = {b.stream_id: f"seq {b.seq}: {b.problem}" for b in report.breaks}
     with configured_engine(db, block, config, read_only=True) as engine:
         attention: list[dict[str, Any]] = []
         hidden = 0
         if stream_ids:
             chosen = list(dict.fromkeys(stream_ids))
         else:
-            attention, hidden = _attention(engine, limit)
-            chosen = [row["id"] for row in attention]
+            attention, hidden = _attention(engine, limit, broken)
+            chosen = [row["id"] for row in attention if row["lifecycle"] is not None]
         shown = [_stream(engine, sid, lang, n) for n, sid in enumerate(chosen)]
     summary = {
         "streams": report.streams, "events": report.events,
-        "ok": report.ok and (held is None or point is None),
-        "breaks": [str(b) for b in report.breaks] + ([] if point is None else [point]),
-        "checkpoint": checkpoint, "made_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "ok": report.ok and point is None, "chains_ok": report.ok,
+        "breaks": [str(b) for b in report.breaks] + list(report.problems),
+        "checkpoint": checkpoint, "checkpoint_ok": point is None,
+        "made_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }  # fmt: skip
     page = report_html(summary, attention, hidden, shown, lang)
+    words = WORDS[lang]
     with new_file(out) as file:
         file.write(page)
     verdict = words["intact"] if summary["ok"] else words["broken"]

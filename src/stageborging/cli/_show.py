@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..core import Event, StreamNotFound
+from ..core import Event, StreamNotFound, label
 from ..engine import Engine
+from ..store import StreamQuery
 from ._engines import configured_engine
 from ._options import db_option, plugin_options, printable
 
-__all__ = ["show", "timeline_row"]
+__all__ = ["linked", "show", "stream_check", "timeline_row"]
 
 #: The column heads, per language.
 _HEADS = {
@@ -21,12 +23,22 @@ _HEADS = {
     "nl": ("nr", "wanneer (UTC)", "wie", "wat", "van -> naar", "toelichting"),
 }
 _WORDS = {
-    "en": {"deadlines": "Deadlines", "employer": "Employer", "flags": "flags", "none": "none",
-           "sealed": "sealed", "gap": "guidance gap", "refused": "refused"},
-    "nl": {"deadlines": "Termijnen", "employer": "Leerbedrijf", "flags": "signaleringen",
+    "en": {"deadlines": "Deadlines (UTC)", "employer": "Employer", "flags": "flags",
+           "none": "none", "sealed": "sealed", "gap": "guidance gap", "refused": "refused",
+           "cases": "Linked cases", "internship": "Internship", "broken": "WARNING",
+           "unverified": "this stream does not verify ({problem}): what follows is what "
+                         "the database holds, not necessarily what was recorded; run "
+                         "audit verify"},
+    "nl": {"deadlines": "Termijnen (UTC)", "employer": "Leerbedrijf", "flags": "signaleringen",
            "none": "geen", "sealed": "versleuteld", "gap": "begeleidingsgat",
-           "refused": "geweigerd"},
+           "refused": "geweigerd", "cases": "Gekoppelde meldingen", "internship": "Stage",
+           "broken": "WAARSCHUWING",
+           "unverified": "deze stroom verifieert niet ({problem}): hieronder staat wat de "
+                         "database bevat, niet per se wat is vastgelegd; voer audit verify "
+                         "uit"},
 }  # fmt: skip
+#: How many case streams one page of the search for linked cases reads.
+_PAGE = 500
 
 
 def _details(event: Event, lang: str) -> str:
@@ -50,20 +62,34 @@ def _details(event: Event, lang: str) -> str:
 
 
 def timeline_row(event: Event, lang: str) -> dict[str, Any]:
+    """One event as a row of a timeline: codes for tools, labels in *lang* for people."""
+    role, kind = event.actor.role.value, event.type.value
     return {
         "seq": event.seq,
         "when": event.occurred_at.isoformat().replace("+00:00", "Z"),
-        "who": f"{event.actor.role.value}:{event.actor.id}",
-        "what": f"{event.type.value} {event.name}",
+        "who": f"{role}:{event.actor.id}",
+        "role": role,
+        "actor": event.actor.id,
+        "type": kind,
+        "name": event.name,
+        "what": f"{kind} {event.name}",
         "from": event.from_state,
         "to": event.to_state,
         "details": _details(event, lang),
+        "labels": {
+            "role": label("role", role, lang),
+            "type": label("type", kind, lang),
+            "from": label("state", event.from_state, lang),
+            "to": label("state", event.to_state, lang),
+        },
         "findings": [
             {
                 "code": f.code,
                 "severity": f.severity.value,
                 "message": f.message,
                 "message_nl": f.message_nl,
+                "source": f.source,
+                "params": dict(f.params),
             }
             for f in event.findings
         ],
@@ -71,8 +97,16 @@ def timeline_row(event: Event, lang: str) -> dict[str, Any]:
     }
 
 
-def _employer(engine: Engine, facts: dict[str, Any]) -> dict[str, Any] | None:
-    employer = facts.get("employer")
+def stream_check(engine: Engine, stream_id: str) -> str | None:
+    """Why the stream does not verify (its first break), else None."""
+    report = engine.verify(stream_id)
+    if report.breaks:
+        first = report.breaks[0]
+        return f"seq {first.seq}: {first.problem}"
+    return None if report.ok else "; ".join(report.problems)
+
+
+def _employer(engine: Engine, employer: object) -> dict[str, Any] | None:
     if not isinstance(employer, str):
         return None
     try:
@@ -81,7 +115,45 @@ def _employer(engine: Engine, facts: dict[str, Any]) -> dict[str, Any] | None:
         return None
     flags = [{"flag": f.flag, "raised_on": f.raised_on, "active": f.active, "reason": f.reason}
              for f in record.flags]  # fmt: skip
-    return {"employer": employer, "state": record.state, "flags": flags}
+    return {"employer": employer, "stream": record.stream_id, "state": record.state,
+            "flags": flags}  # fmt: skip
+
+
+def _cases_of(engine: Engine, internship: str) -> list[dict[str, Any]]:
+    """The cases reported about *internship*: id, state and outcome (no case detail)."""
+    found, after = [], None
+    while True:
+        page = engine.store.streams(StreamQuery(lifecycle="case"), after, _PAGE)
+        for row in page:
+            facts = json.loads(row.facts)
+            details = facts.get("details")
+            if isinstance(details, dict) and details.get("internship") == internship:
+                found.append({"case": row.id, "state": row.state,
+                              "outcome": facts.get("outcome")})  # fmt: skip
+        if len(page) < _PAGE:
+            return found
+        after = page[-1].id
+
+
+def linked(engine: Engine, stream_id: str, lifecycle: str, facts: dict[str, Any]) -> dict[str, Any]:
+    """What a stream is linked to: an internship's employer (its flags) and the cases
+    reported about it; a case's internship and employer. Ids, states, flags and
+    outcomes only: a case's text is sealed and never shown here."""
+    if lifecycle == "case":
+        details = facts.get("details")
+        details = details if isinstance(details, dict) else {}
+        return {"internship": details.get("internship"),
+                "employer": _employer(engine, details.get("employer"))}  # fmt: skip
+    if lifecycle == "employer":
+        return {}
+    return {"employer": _employer(engine, facts.get("employer")),
+            "cases": _cases_of(engine, stream_id)}  # fmt: skip
+
+
+def _deadlines(engine: Engine, stream_id: str) -> list[dict[str, Any]]:
+    rows = engine.store.deadlines(stream_id, open_only=False)
+    return [{"step": d.step, "due_at": d.due_at, "status": d.status, "kind": d.kind,
+             "role": d.role} for d in rows]  # fmt: skip
 
 
 @click.command()
@@ -90,7 +162,7 @@ def _employer(engine: Engine, facts: dict[str, Any]) -> dict[str, Any] | None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="A table for people, or JSON for tools.")  # fmt: skip
 @click.option("--lang", type=click.Choice(["nl", "en"]), default="en", show_default=True,
-              help="The language of the headings and of the findings' messages.")  # fmt: skip
+              help="The language of the headings, labels and findings' messages.")  # fmt: skip
 @plugin_options
 def show(
     db: Path | str,
@@ -102,39 +174,77 @@ def show(
 ) -> None:
     """Show one internship's or case's timeline: when, who (role and pseudonymous id),
     what, from -> to, why a command was refused (its findings, in --lang), guidance
-    gaps, the deadlines and the employer's flags.
+    gaps, the deadlines, the employer's flags and the cases linked to it.
 
-    Sealed fields (free text, a report's ground) are named, never shown: reading
-    them is for the roles allowed, through the engine, and is logged. Read-only.
+    The stream is verified first: one that does not verify is shown all the same,
+    under a warning (and "verified": false in the JSON). Sealed fields (free text, a
+    report's ground) are named, never shown: reading them is for the roles allowed,
+    through the engine, and is logged. Read-only.
     """
     with configured_engine(db, block, config, read_only=True) as engine:
         stream = engine.stream(stream_id)
+        problem = stream_check(engine, stream_id)
         events = [timeline_row(event, lang) for event in engine.history(stream_id)]
-        deadlines = [{"step": d.step, "due_at": d.due_at, "status": d.status, "kind": d.kind}
-                     for d in engine.store.deadlines(stream_id, open_only=False)]  # fmt: skip
-        employer = _employer(engine, dict(stream.facts))
+        deadlines = _deadlines(engine, stream_id)
+        links = linked(engine, stream_id, stream.lifecycle, dict(stream.facts))
+    words = _WORDS[lang]
+    if problem is not None:
+        click.echo(f"{words['broken']}: {words['unverified'].format(problem=problem)}",
+                   err=True)  # fmt: skip
     if fmt == "json":
         click.echo(json.dumps({"stream": {"id": stream.id, "lifecycle": stream.lifecycle,
                                           "state": stream.state, "version": stream.version},
-                               "events": events, "deadlines": deadlines,
-                               "employer": employer}, indent=2))  # fmt: skip
+                               "verified": problem is None, "problem": problem,
+                               "events": events, "deadlines": deadlines, **links},
+                              indent=2))  # fmt: skip
         return
-    words = _WORDS[lang]
-    click.echo(f"{printable(stream.id)}  {stream.lifecycle}  {stream.state}  (v{stream.version})")
-    heads = _HEADS[lang]
-    click.echo(f"{heads[0]:>3}  {heads[1]:19}  {heads[2]:28}  {heads[3]:34}  {heads[4]:36}  "
-               f"{heads[5]}")  # fmt: skip
-    for row in events:
-        move = f"{row['from']} -> {row['to']}" if row["from"] != row["to"] else row["to"]
-        click.echo(f"{row['seq']:>3}  {row['when'][:19]:19}  {printable(row['who']):28}  "
-                   f"{printable(row['what']):34}  {printable(move):36}  "
-                   f"{printable(row['details'])}")  # fmt: skip
+    _table(stream.id, stream.lifecycle, stream.state, stream.version, events, lang)
     click.echo(f"\n{words['deadlines']}:")
-    for deadline in deadlines or [{"step": words["none"], "due_at": "", "status": ""}]:
+    for deadline in deadlines:
         step, status = printable(deadline["step"]), printable(deadline["status"])
         click.echo(f"  {step:32}  {deadline['due_at'][:19]:19}  {status}")
+    if not deadlines:
+        click.echo(f"  {words['none']}")
+    _links(links, words)
+
+
+def _table(
+    sid: str, lifecycle: str, state: str, version: int, events: list[dict[str, Any]], lang: str
+) -> None:
+    """The timeline as a table (codes in English, labels in Dutch); each column as wide
+    as its widest cell."""
+
+    def named(kind: str, code: str) -> str:
+        return code if lang == "en" else label(kind, code, lang)
+
+    click.echo(f"{printable(sid)}  {lifecycle}  {named('state', state)}  (v{version})")
+    rows = []
+    for row in events:
+        source, dest = named("state", row["from"]), named("state", row["to"])
+        move = dest if row["from"] == row["to"] else f"{source} -> {dest}"
+        who = f"{named('role', row['role'])}:{row['actor']}"
+        what = f"{named('type', row['type'])} {row['name']}"
+        rows.append((str(row["seq"]), row["when"][:19], printable(who), printable(what),
+                     printable(move), printable(row["details"])))  # fmt: skip
+    heads = _HEADS[lang]
+    widths = [max([len(heads[i]), *(len(r[i]) for r in rows)]) for i in range(5)]
+    for cells in (heads, *rows):
+        padded = [cells[0].rjust(widths[0])]
+        padded += [cell.ljust(width) for cell, width in zip(cells[1:5], widths[1:], strict=True)]
+        click.echo("  ".join([*padded, cells[5]]).rstrip())
+
+
+def _links(links: dict[str, Any], words: dict[str, str]) -> None:
+    employer = links.get("employer")
     if employer is not None:
         flags = printable(", ".join(f"{f['flag']} ({f['raised_on']})" for f in employer["flags"]))
         name, state = printable(employer["employer"]), printable(employer["state"])
         click.echo(f"\n{words['employer']}: {name} ({state}); "
                    f"{words['flags']}: {flags or words['none']}")  # fmt: skip
+    if links.get("internship"):
+        click.echo(f"\n{words['internship']}: {printable(links['internship'])}")
+    if "cases" in links:
+        cases = ", ".join(f"{c['case']} ({c['state']}{', ' + c['outcome'] if c['outcome'] else ''})"
+                          for c in links["cases"])  # fmt: skip
+        click.echo(f"\n{words['cases']}: {printable(cases) or words['none']}")
+    sys.stdout.flush()

@@ -56,6 +56,7 @@ from ._findings import Decision, Finding, PluginInfo, Severity
 from ._frozen import FrozenMap, freeze
 from ._guidance import ACTIONS, DISMISS_REASONS, HELPFUL_TRIGGERS, UNITS, GuidanceStep
 from ._key_provider import KeyProvider
+from ._labels import LABELS, label
 from ._logging import LOGGER_NAME, get_logger
 from ._messages import CATALOGUE, finding
 from ._notifications import Notification, OutboxEntry
@@ -74,6 +75,7 @@ __all__ = [
     "EXCERPT",
     "HELPFUL_TRIGGERS",
     "IDENTIFIER",
+    "LABELS",
     "LANGUAGES",
     "LOGGER_NAME",
     "MAX_INT",
@@ -145,6 +147,7 @@ __all__ = [
     "freeze",
     "get_logger",
     "key_field",
+    "label",
     "parse_date",
     "parse_enum",
     "parse_role",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from ..audit import SealedEvent, VerifyReport
+from ..audit import SealedEvent, VerifyReport, verify_rows
 from ..core import (
     Event,
     FeedEntry,
@@ -235,13 +235,24 @@ class Reads:
         every stream, or of one *institution*'s (a bound engine: its own)."""
         return self.store.statistics(scope(self._pipeline.institution, institution))
 
-    def verify(self) -> VerifyReport:
+    def verify(self, stream_id: str | None = None) -> VerifyReport:
         """Recompute every chain and check every column (see ``stageborging audit verify``),
         each event against the version of its definition stamped on it.
 
         Verification is of the whole database, every institution's streams (it is
-        an auditor's check of the log, and its report names stream ids only)."""
-        return self.store.verify(self._pipeline.versions.all())
+        an auditor's check of the log, and its report names stream ids only); or, given
+        *stream_id*, of that stream alone (its chain, columns, facts and projection row:
+        what a page showing one stream checks before it shows it).
+
+        Raises:
+            InvalidInput: *stream_id* is not a pseudonymous id.
+            StreamNotFound: no stream has that id (that this engine may see).
+        """
+        if stream_id is None:
+            return self.store.verify(self._pipeline.versions.all())
+        row = self._row(stream_id)  # a bound engine: one of its institution's streams
+        events = self.store.read_events(stream_id)
+        return verify_rows(events, {stream_id: row}, self._pipeline.versions.all())
 
     def versions(self, lifecycle: str | None = None) -> tuple[Version, ...]:
         """Every version of the lifecycles' definitions that streams are under, and the

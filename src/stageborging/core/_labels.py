@@ -1,0 +1,82 @@
+"""Labels for people: the built-in states, event types and roles in English and Dutch.
+
+Codes stay what the log, the API and the JSON output use; a label is only how a page
+for people names one (the auditor's report, ``audit show``). A code without a label
+(an institution's own state) is shown as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["LABELS", "label"]
+
+#: kind (``state``, ``type``, ``role``) -> code -> (English, Dutch)
+LABELS: Mapping[str, Mapping[str, tuple[str, str]]] = {
+    "state": {
+        # internships (mbo_bpv, hbo_stage)
+        "orientation": ("orientation", "oriëntatie"),
+        "searching": ("searching", "zoeken"),
+        "assisted_search": ("assisted search", "begeleid zoeken"),
+        "placement_proposed": ("placement proposed", "leerbedrijf voorgesteld"),
+        "employer_verified": ("employer verified", "leerbedrijf gecontroleerd"),
+        "agreement_pending": ("agreement being signed", "overeenkomst in ondertekening"),
+        "ready_to_start": ("ready to start", "klaar om te starten"),
+        "active": ("under way", "lopend"),
+        "suspended": ("suspended", "opgeschort"),
+        "assessment": ("assessment", "beoordeling"),
+        "completed": ("completed", "afgerond"),
+        "terminated": ("terminated", "beëindigd"),
+        "withdrawn": ("withdrawn", "teruggetrokken"),
+        # discrimination cases
+        "received": ("received", "ontvangen"),
+        "acknowledged": ("acknowledged", "ontvangst bevestigd"),
+        "intake_held": ("intake held", "intakegesprek gehouden"),
+        "registered_only": ("registered only", "alleen geregistreerd"),
+        "investigating": ("investigating", "in onderzoek"),
+        "awaiting_external": ("awaiting an external body", "wacht op externe instantie"),
+        "outcome_recorded": ("outcome recorded", "uitkomst vastgelegd"),
+        "closed": ("closed", "gesloten"),
+        # employers
+        "operating": ("operating", "actief"),
+        "closed_down": ("closed down", "opgeheven"),
+    },
+    "type": {
+        "opened": ("opened", "geopend"),
+        "transitioned": ("moved", "overgang"),
+        "recorded": ("recorded", "vastgelegd"),
+        "refused": ("refused", "geweigerd"),
+        "migrated": ("migrated", "gemigreerd"),
+        "imported": ("imported", "geïmporteerd"),
+        "corrected": ("corrected", "gecorrigeerd"),
+        "escalated": ("escalated", "geëscaleerd"),
+        "dismissed": ("dismissed", "afgedaan"),
+        "noted": ("noted", "genoteerd"),
+        "erased": ("erased", "gewist"),
+    },
+    "role": {
+        "student": ("student", "student"),
+        "coach": ("coach", "stagebegeleider"),
+        "placement_office": ("placement office", "stagebureau"),
+        "team_lead": ("team lead", "teamleider"),
+        "exam_committee": ("exam committee", "examencommissie"),
+        "assessor": ("assessor", "beoordelaar"),
+        "workplace_supervisor": ("workplace supervisor", "praktijkopleider"),
+        "employer": ("employer", "leerbedrijf"),
+        "guardian": ("guardian", "ouder of voogd"),
+        "confidential_advisor": ("confidential advisor", "vertrouwenspersoon"),
+        "case_handler": ("case handler", "meldpunt"),
+        "privacy_officer": ("privacy officer", "functionaris gegevensbescherming"),
+        "auditor": ("auditor", "auditor"),
+        "system": ("system", "systeem"),
+    },
+}
+
+
+def label(kind: str, code: str, lang: str) -> str:
+    """How a page in *lang* (``en``, ``nl``) names the *kind* code *code* (the code
+    itself where it has no label)."""
+    pair = LABELS.get(kind, {}).get(code)
+    if pair is None:
+        return code
+    return pair[1] if lang == "nl" else pair[0]

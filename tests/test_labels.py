@@ -1,0 +1,24 @@
+"""Labels for people: every built-in state, event type and role has one in each language."""
+
+from __future__ import annotations
+
+from stageborging.core import LABELS, EventType, Role, label
+from stageborging.lifecycles import builtin, released
+
+
+def test_every_built_in_state_event_type_and_role_has_its_labels() -> None:
+    """A new state, type or role without labels fails here, not on an auditor's page."""
+    states = {state for definition in (*builtin(), *released()) for state in definition.states}
+    assert set(LABELS["state"]) == states
+    assert set(LABELS["type"]) == {t.value for t in EventType}
+    assert set(LABELS["role"]) == {r.value for r in Role}
+    for codes in LABELS.values():
+        for english, dutch in codes.values():
+            assert english.strip() == english != ""
+            assert dutch.strip() == dutch != ""
+
+
+def test_a_page_names_a_code_in_its_language_or_as_it_is() -> None:
+    assert label("state", "agreement_pending", "nl") == "overeenkomst in ondertekening"
+    assert label("role", "case_handler", "en") == "case handler"
+    assert label("state", "an_institutions_own_state", "nl") == "an_institutions_own_state"
