@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from stageborging import Engine, Refused, VerifyReport, verify_database
 from stageborging.audit import GENESIS, Checkpoint, seal
@@ -952,3 +954,94 @@ def test_a_body_breaking_the_format_is_caught(db: Path, counts: dict[str, int], 
     _reseal(db, ACTIVE, seq, header, raw)
     report = _verify(db)
     assert [(b.stream_id, b.seq) for b in report.breaks] == [(ACTIVE, seq)]
+
+
+# -- any change to the rows, drawn by Hypothesis ------------------------------
+
+#: The columns a change to which verification must catch (``position`` is the global
+#: order: a renumbering is caught by a checkpoint, see the tests above).
+_CHANGEABLE = tuple(c for c in EVENT_COLUMNS if c != "stream_id")
+_STREAM_COLUMNS = ("kind", "lifecycle", "definition", "state", "version", "head_hash", "facts",
+                   "opened_at", "updated_at", "institution")  # fmt: skip
+_VALUES = st.one_of(
+    st.none(), st.integers(-3, 40), st.text(max_size=6), st.binary(max_size=6),
+    st.sampled_from([ACTIVE, CASE, "{}", '{"v":2}', "0" * 64]),
+)  # fmt: skip
+
+
+_HOW = ("change", "delete", "duplicate", "reorder", "swap", "move", "projection")
+
+
+def _attack_of(draw: Any, rows: list[dict[str, Any]], how: str) -> tuple[str, list[Any], set[str]]:
+    """One change of kind *how* to the rows, drawn with *draw*: its kind (a change that
+    would change nothing deletes the row), its statements and the streams it touches."""
+    row = rows[draw(st.integers(0, len(rows) - 1))]
+    sid, seq = row["stream_id"], row["seq"]
+    where = ("WHERE stream_id = ? AND seq = ?", (sid, seq))
+    peers = [r["seq"] for r in rows if r["stream_id"] == sid and r["seq"] != seq]
+    others = sorted({r["stream_id"] for r in rows if r["seq"] == seq} - {sid})
+    if how == "change":
+        column = draw(st.sampled_from(_CHANGEABLE))
+        value = draw(st.one_of(_VALUES, st.sampled_from([r[column] for r in rows])))
+        if value == row[column] and type(value) is type(row[column]):
+            how = "delete"  # no change at all: delete the row instead
+        else:
+            return how, [(f"UPDATE events SET {column} = ? {where[0]}", (value, *where[1]))], {sid}
+    if how == "delete" or (how == "reorder" and not peers) or (how == "swap" and not others):
+        return "delete", [(f"DELETE FROM events {where[0]}", where[1])], {sid}
+    if how == "duplicate":  # the row again, at the end of its stream or on another stream
+        other = draw(st.sampled_from([sid, ACTIVE, CASE, "s9-new"]))
+        last = max((r["seq"] for r in rows if r["stream_id"] == other), default=0)
+        copy = {**row, "stream_id": other, "seq": last + 1}
+        return how, [(INSERT_EVENT, tuple(copy[c] for c in EVENT_COLUMNS))], {sid, other}
+    if how == "reorder":  # two events of one stream exchange their places
+        peer = draw(st.sampled_from(peers))
+        swap = "UPDATE events SET seq = ? WHERE stream_id = ? AND seq = ?"
+        statements = [(swap, (-1, sid, seq)), (swap, (seq, sid, peer)), (swap, (peer, sid, -1))]
+        return how, statements, {sid}
+    if how == "swap":  # two streams exchange their events at one seq
+        other = draw(st.sampled_from(others))
+        move = "UPDATE events SET stream_id = ? WHERE stream_id = ? AND seq = ?"
+        return how, [(move, ("tmp", sid, seq)), (move, (sid, other, seq)),
+                     (move, (other, "tmp", seq))], {sid, other}  # fmt: skip
+    if how == "move":  # an event taken to another stream's end
+        other = draw(st.sampled_from(sorted({r["stream_id"] for r in rows} - {sid})))
+        last = max(r["seq"] for r in rows if r["stream_id"] == other)
+        statement = f"UPDATE events SET stream_id = ?, seq = ? {where[0]}"
+        return how, [(statement, (other, last + 1, *where[1]))], {sid, other}
+    column = draw(st.sampled_from(_STREAM_COLUMNS))
+    value = draw(_VALUES)
+    return how, [(f"UPDATE streams SET {column} = ? WHERE id = ?", (value, sid))], {sid}
+
+
+@pytest.mark.parametrize("kind", _HOW)
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_any_change_to_the_rows_is_caught_on_a_stream_it_touched(
+    template: tuple[Path, dict[str, int]], tmp_path: Path, kind: str, data: st.DataObject
+) -> None:
+    """Changed, deleted, duplicated, reordered, swapped or moved events, or a changed
+    projection: verification breaks a stream the change touched, and only such streams."""
+    source, _ = template
+    conn = sqlite3.connect(source)
+    conn.row_factory = sqlite3.Row
+    rows = [dict(r) for r in conn.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events")]
+    conn.close()
+    how, statements, touched = _attack_of(data.draw, rows, kind)
+    path = tmp_path / f"attacked-{data.draw(st.integers(0, 10**9))}.db"
+    shutil.copyfile(source, path)
+    try:
+        _attack(path, *statements)
+    except sqlite3.Error:  # a change the table's own constraints refuse
+        path.unlink()
+        assume(False)
+    report = verify_database(path)
+    path.unlink()
+    broken = {b.stream_id for b in report.breaks}
+    assert not report.ok, (how, statements)
+    assert broken, (how, statements)
+    assert broken <= touched, (how, statements, report.breaks)

@@ -26,7 +26,7 @@ EXPORT_FORMAT = "stageborging.export/1"
 #: base64).
 _KEYS = {
     "export": frozenset({"kind", "format", "schema", "since", "from_time", "stream"}),
-    "definition": frozenset({"kind", "digest", "lifecycle", "data"}),
+    "definition": frozenset({"kind", "digest", "lifecycle", "data", "source"}),
     "event": frozenset({"kind", "position", "hash", "header", "header_b64", "body", "body_b64"}),
     "stream": frozenset({"kind", "id", "version", "head_hash", "lifecycle", "state"}),
     "end": frozenset({"kind", "events", "last_position"}),

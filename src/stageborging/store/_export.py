@@ -11,6 +11,7 @@ from typing import Any
 
 from ..audit import EXPORT_FORMAT, SealedEvent, export_line
 from ..core import InvalidInput, StreamNotFound, check_identifier
+from ..lifecycles import builtin, released
 from ._protocol import Store
 from ._rows import check_count, check_moment
 
@@ -60,10 +61,13 @@ def _lines(
                            "export from it would skip the events written up to it")  # fmt: skip
     yield export_line({"kind": "export", "format": EXPORT_FORMAT, "schema": schema,
                        "since": since, "from_time": after, "stream": stream_id})  # fmt: skip
+    held = set()
     for stored in store.definitions():
         data = json.loads(stored.data)
+        held.add(stored.digest)
         yield export_line({"kind": "definition", "digest": stored.digest,
                            "lifecycle": stored.lifecycle, "data": data})  # fmt: skip
+    stamped: set[str] = set()
     events, position = 0, since
     last: dict[str, int] = {}  # stream -> the last seq exported
     while True:
@@ -74,9 +78,17 @@ def _lines(
             ):
                 events += 1
                 last[event.stream_id] = event.seq
+                stamped.add(event.definition)
                 yield _event_line(position, event)
         if len(page) < _PAGE:
             break
+    # versions an older release did not store: this release's copy, said to be one
+    for definition in (*builtin(), *released()):
+        if definition.digest in stamped - held:
+            held.add(definition.digest)
+            yield export_line({"kind": "definition", "digest": definition.digest,
+                               "lifecycle": definition.name, "source": "release",
+                               "data": definition.to_json()})  # fmt: skip
     for row in store.stream_heads().values():
         # the heads are read after the events: a stream that moved on since the export's
         # last event is left out (its head belongs to the next export)

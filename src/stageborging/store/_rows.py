@@ -307,7 +307,8 @@ def verify_snapshot(
         guarded: Per table, whether its append-only triggers are in place.
         erased_keys: The key ids of the subjects erased.
         holds_definitions: Whether the schema has the definitions table, which holds
-            every version the events are stamped with (schema 4 on).
+            the versions the events are stamped with (schema 4 on): one it lacks is
+            warned of.
     """
     known = {d.digest: d for d in definitions}
     stored = list(stored)
@@ -316,11 +317,12 @@ def verify_snapshot(
     report = report_of(scan(tuple(known.values())), known.values(), erased_keys)
     if holds_definitions:
         held = {row.digest for row in stored}
-        problems.extend(
-            f"definitions table: version {v.digest[:12]}… of {v.lifecycle}, which "
-            f"{v.streams} stream(s) are stamped with, is not stored (a row was removed)"
+        warnings.extend(
+            f"the definitions table does not hold version {v.digest[:12]}… of {v.lifecycle}, "
+            f"which {v.streams} stream(s) are stamped with (a release before it kept every "
+            "version did not store it, or a row was removed): judged by this release's copy"
             for v in report.stamped
-            if v.digest not in held
+            if v.known and v.digest not in held
         )
     for table, present in guarded.items():
         if not present:
