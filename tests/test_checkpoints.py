@@ -223,6 +223,44 @@ def test_an_auditor_proves_the_log_was_only_appended_to(tmp_path: Path) -> None:
     assert "is no JSON file" in garbled.output
 
 
+def test_an_auditors_slips_are_named_not_taken_as_evidence(tmp_path: Path) -> None:
+    """A damaged proof file, a checkpoint given twice, the private key given as the
+    trusted one, a folder given as the database: each is named (exit 2), never read as
+    a verdict on the log."""
+    runner, db = CliRunner(), tmp_path / "school.db"
+    sids = grow(str(db), 2)
+    key = tmp_path / "school.key"
+    runner.invoke(main, ["audit", "keygen", "--out", str(key)])
+    held = tmp_path / "held.json"
+    runner.invoke(main, ["audit", "checkpoint", "--db", str(db), "--key", str(key),
+                         "--out", str(held)])  # fmt: skip
+    proof = tmp_path / "proof.json"
+    made = runner.invoke(main, ["audit", "prove", "--db", str(db), "--inclusion", f"{sids[0]}:1",
+                                "--checkpoint", str(held), "--out", str(proof)])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    cut = json.loads(proof.read_text())
+    cut["path"] = cut["path"][:-1]
+    proof.write_text(json.dumps(cut))
+    check = ["audit", "verify-proof", str(proof), "--checkpoint", str(held)]
+    damaged = runner.invoke(main, [*check, "--public-key", f"{key}.pub"])
+    assert damaged.exit_code == 2
+    assert "the proof file is damaged" in damaged.output
+    private = runner.invoke(main, [*check, "--public-key", str(key)])
+    assert private.exit_code == 2
+    assert "is a private key: give the public key you were handed" in private.output
+    verify = ["audit", "verify", "--db", str(db), "--public-key", f"{key}.pub"]
+    twice = runner.invoke(main, [*verify, "--checkpoint", str(held), "--checkpoint", str(held)])
+    assert twice.exit_code == 2
+    assert "'--checkpoint': given more than once" in twice.output
+    folder = runner.invoke(main, ["audit", "verify", "--db", str(tmp_path)])
+    assert folder.exit_code == 2
+    assert "is a directory, not a database file" in folder.output
+    other = runner.invoke(main, ["audit", "prove", "--db", str(db), "--consistency", str(held),
+                                 str(held), "--checkpoint", str(held)])  # fmt: skip
+    assert other.exit_code == 2
+    assert "--checkpoint goes with --inclusion" in other.output
+
+
 def test_a_checkpoint_with_anything_unsigned_is_refused(tmp_path: Path, backend: str) -> None:
     grow(backend, 1)
     key = Ed25519PrivateKey.generate()

@@ -266,9 +266,13 @@ def write_key_pair(path: Path) -> Path:
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     """The Ed25519 private key in the PEM file *path*, else InvalidInput."""
+    data = path.read_bytes()
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
+        if b"PUBLIC KEY-----" in data:
+            raise InvalidInput("key", str(path), "is a public key: signing needs the private "
+                               "key (KEYFILE, not KEYFILE.pub)") from None  # fmt: skip
         raise InvalidInput("key", str(path), "is no PEM Ed25519 private key") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise InvalidInput("key", str(path), "is no Ed25519 key")
@@ -277,9 +281,13 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
     """The Ed25519 public key in the PEM file *path*, else InvalidInput."""
+    data = path.read_bytes()
     try:
-        key = serialization.load_pem_public_key(path.read_bytes())
+        key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError):
+        if b"PRIVATE KEY-----" in data:  # never a school's private key: refused, not read
+            raise InvalidInput("public_key", str(path), "is a private key: give the public "
+                               "key you were handed (KEYFILE.pub)") from None  # fmt: skip
         raise InvalidInput("public_key", str(path), "is no PEM Ed25519 public key") from None
     if not isinstance(key, Ed25519PublicKey):
         raise InvalidInput("public_key", str(path), "is no Ed25519 key")

@@ -15,7 +15,15 @@ from ..exceptions import InvalidInput, PluginError, StoreError
 from ..lifecycles import builtin
 from ..store import MAX_WORKERS, open_store, worker_count
 from ._checkpoints import check_against
-from ._options import db_option, existing_db, plugin_options, printable, registry, shown_path
+from ._options import (
+    db_option,
+    existing_db,
+    given_once,
+    plugin_options,
+    printable,
+    registry,
+    shown_path,
+)
 
 __all__ = ["audit", "known_lifecycles"]
 
@@ -43,6 +51,9 @@ def _progress() -> Callable[[int], None] | None:
     return lambda count: click.echo(f"\rverified {count:,} events …", err=True, nl=False)
 
 
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
 def _workers(value: str) -> int | str:
     if value == "auto":
         return value
@@ -64,10 +75,10 @@ def _workers(value: str) -> int | str:
     show_default=True,
     help="Output for people or for tools.",
 )
-@click.option("--checkpoint", "held", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--checkpoint", "held", type=_FILE, multiple=True, callback=given_once,
               metavar="FILE", help="Also check that the log extends this checkpoint you "
               "kept (from audit checkpoint); needs --public-key.")  # fmt: skip
-@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--public-key", type=_FILE, multiple=True, callback=given_once,
               metavar="FILE", help="The school's public key, as you were handed it: the "
               "checkpoint's signature is checked against it.")  # fmt: skip
 @click.option("--workers", default="auto", show_default=True, metavar="N|auto",

@@ -39,6 +39,7 @@ from ._options import (
     check_new,
     db_option,
     existing_db,
+    given_once,
     iso_moment,
     new_file,
     printable,
@@ -132,7 +133,8 @@ def checkpoint(db: Path | str, key_file: Path, out: Path | None) -> None:
               help="Prove that this event is in the checkpoint's tree.")  # fmt: skip
 @click.option("--consistency", nargs=2, type=_FILE, metavar="OLD NEW",
               help="Prove that the older checkpoint's log is a prefix of the newer's.")  # fmt: skip
-@click.option("--checkpoint", "held", type=_FILE, metavar="FILE",
+@click.option("--checkpoint", "held", type=_FILE, metavar="FILE", multiple=True,
+              callback=given_once,
               help="With --inclusion: the checkpoint to prove it in.")  # fmt: skip
 @click.option("--out", type=_OUT, metavar="FILE", help="Write the proof to this new file.")
 def prove(
@@ -295,9 +297,11 @@ def export(db: Path | str, stream_id: str | None, since: int | datetime, out: Pa
 
 @click.command("verify-export")
 @click.argument("export_file", type=_FILE, metavar="FILE")
-@click.option("--checkpoint", "held", type=_FILE, metavar="FILE",
+@click.option("--checkpoint", "held", type=_FILE, metavar="FILE", multiple=True,
+              callback=given_once,
               help="Also check that the log extends this checkpoint (--public-key).")  # fmt: skip
-@click.option("--public-key", type=_FILE, metavar="FILE",
+@click.option("--public-key", type=_FILE, metavar="FILE", multiple=True,
+              callback=given_once,
               help="The school's public key, as you were handed it.")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output for people or for tools.")  # fmt: skip

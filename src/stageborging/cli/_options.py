@@ -23,6 +23,7 @@ __all__ = [
     "check_new",
     "db_option",
     "existing_db",
+    "given_once",
     "iso_moment",
     "master_key_option",
     "new_file",
@@ -66,6 +67,14 @@ def shown_path(path: str | Path) -> str:
         return text
     half = _PATH_SHOWN // 2
     return f"{text[:half]}…{text[-half:]} ({len(text)} characters)"
+
+
+def given_once(ctx: click.Context, param: click.Parameter, values: tuple[Any, ...]) -> Any:
+    """The one value of an option declared ``multiple=True`` so that giving it twice is
+    an error, not the last one silently kept (a checkpoint, a trusted key)."""
+    if len(values) > 1:
+        raise click.BadParameter("given more than once: give it once", ctx=ctx, param=param)
+    return values[0] if values else None
 
 
 def check_new(out: Path) -> None:
@@ -160,6 +169,8 @@ def db_option(function: F) -> F:
 
 def existing_db(db: Path | str) -> Path | str:
     """*db*, when it is a URL or a file that exists: a wrong path must not create one."""
+    if isinstance(db, Path) and db.is_dir():
+        raise click.UsageError(f"{shown_path(db)}: is a directory, not a database file")
     if isinstance(db, Path) and not db.exists():
         raise click.UsageError(f"{shown_path(db)}: no such database file")
     return db

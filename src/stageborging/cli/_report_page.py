@@ -19,7 +19,7 @@ from ..store import StreamQuery
 from ._audit import known_lifecycles
 from ._checkpoints import check_against
 from ._engines import configured_engine
-from ._options import check_new, db_option, new_file, plugin_options, shown_path
+from ._options import check_new, db_option, given_once, new_file, plugin_options, shown_path
 from ._show import linked, stream_check, timeline_row
 
 __all__ = ["audit_report"]
@@ -130,9 +130,11 @@ def _stream(engine: Engine, stream_id: str, lang: str, key: int) -> dict[str, An
               help="The page's language (and the findings').")  # fmt: skip
 @click.option("--limit", type=click.IntRange(1, 500), default=25, show_default=True,
               help="Without --stream: the most streams listed and drawn.")  # fmt: skip
-@click.option("--checkpoint", "held", type=_FILE, metavar="FILE",
+@click.option("--checkpoint", "held", type=_FILE, metavar="FILE", multiple=True,
+              callback=given_once,
               help="A checkpoint you kept: the page says whether the log extends it.")  # fmt: skip
-@click.option("--public-key", type=_FILE, metavar="FILE",
+@click.option("--public-key", type=_FILE, metavar="FILE", multiple=True,
+              callback=given_once,
               help="The school's public key, as you were handed it.")  # fmt: skip
 @plugin_options
 def audit_report(

@@ -273,7 +273,8 @@ def _stored_versions(
         if not all(type(v) is str for v in (row.digest, row.lifecycle, row.stored_at)) or (
             not isinstance(stored[2], bytes)
         ):
-            altered.append("definitions table: a row holds the wrong types")
+            digest = row.digest if type(row.digest) is str else "?"
+            altered.append(f"definitions table: the row of {digest[:64]!r} holds the wrong types")
             continue
         try:
             data = read_stored(row.digest, row.lifecycle, row.data)

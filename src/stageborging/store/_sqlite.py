@@ -505,6 +505,8 @@ class SQLiteStore:
 
     def _choose_read_mode(self) -> None:
         """Pick how to read the file without writing anything beside it (see the class)."""
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory, not a database file")
         if not self.path.is_file():
             raise StoreError(f"{self.path}: no such database file")
         self._state = self._file_state()
