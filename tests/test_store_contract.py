@@ -20,6 +20,7 @@ from stageborging import (
     InvalidInput,
     Refused,
     StoreError,
+    StreamNotFound,
     Transition,
     verify_database,
 )
@@ -228,6 +229,23 @@ def test_verification_split_between_processes_is_that_of_one(backend: str) -> No
     assert [b.stream_id for b in broken.breaks] == [ids[0], ids[4], ids[-1]]
     assert verify_database(backend, workers=3) == broken
     assert verify_database(backend, workers="auto") == broken  # a small log: one process
+
+
+def test_one_stream_is_verified_alone(backend: str) -> None:
+    """``stream_id``: that stream's chain, columns and row, and nothing of the others."""
+    clock = FakeClock()
+    with Engine(backend, clock=clock) as engine:
+        first, second = (journey(engine, clock).open() for _ in range(2))
+        engine.fire(first, "begin_search", actor=STUDENT)
+    _tamper(backend, "UPDATE events SET name = 'x' WHERE stream_id = ? AND seq = 1", second)
+    alone = verify_database(backend, stream_id=first)
+    assert (alone.ok, alone.streams, alone.events) == (True, 1, 2)
+    broken = verify_database(backend, stream_id=second)
+    assert [(b.stream_id, b.seq) for b in broken.breaks] == [(second, 1)]
+    with pytest.raises(StreamNotFound):
+        verify_database(backend, stream_id="no-such-stream")
+    with pytest.raises(InvalidInput):
+        verify_database(backend, stream_id="not an id")
 
 
 @pytest.mark.parametrize("workers", [0, 65, "2", 1.5, True, None])

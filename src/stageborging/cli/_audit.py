@@ -81,6 +81,12 @@ def _workers(value: str) -> int | str:
 @click.option("--public-key", type=_FILE, multiple=True, callback=given_once,
               metavar="FILE", help="The school's public key, as you were handed it: the "
               "checkpoint's signature is checked against it.")  # fmt: skip
+@click.option(
+    "--stream",
+    "stream_id",
+    metavar="ID",
+    help="Verify this one stream only (its chain, columns, facts and row).",
+)
 @click.option("--workers", default="auto", show_default=True, metavar="N|auto",
               callback=lambda _ctx, _param, value: _workers(value),
               help="How many processes verify (auto: one per CPU for a log of 200,000 "
@@ -91,6 +97,7 @@ def verify(
     fmt: str,
     held: Path | None,
     public_key: Path | None,
+    stream_id: str | None,
     workers: int | str,
     block: tuple[str, ...],
     config: dict[str, Any] | None,
@@ -118,7 +125,8 @@ def verify(
         raise click.UsageError("--checkpoint and --public-key go together: a checkpoint is "
                                "checked against the key you were handed")  # fmt: skip
     try:
-        report = verify_database(db, known_lifecycles(block, config), _progress(), workers)
+        report = verify_database(db, known_lifecycles(block, config), _progress(), workers,
+                                 stream_id)  # fmt: skip
         extends = (
             None if held is None or public_key is None else (check_against(db, held, public_key))
         )

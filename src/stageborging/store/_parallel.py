@@ -21,7 +21,15 @@ from ..audit import VerifyPart
 from ..core import InvalidInput, StoreError
 from ..lifecycles import LifecycleDefinition
 
-__all__ = ["MAX_WORKERS", "PARALLEL_FROM", "Range", "ranges_of", "run_ranges", "worker_count"]
+__all__ = [
+    "MAX_WORKERS",
+    "PARALLEL_FROM",
+    "Range",
+    "only",
+    "ranges_of",
+    "run_ranges",
+    "worker_count",
+]
 
 #: Below this many events one process verifies sooner than it could start others.
 PARALLEL_FROM = 200_000
@@ -38,6 +46,12 @@ Range = tuple[str | None, str | None]
 #: Verifies one range in the calling process: (range, progress) -> its part and the
 #: snapshot mark (what must be equal in every process for the parts to be of one log).
 OwnRange = Callable[[Range, Callable[[int], None] | None], tuple[VerifyPart, object]]
+
+
+def only(stream_id: str) -> Range:
+    """The range of the one stream *stream_id* (an identifier: no id lies between it and
+    it followed by the character 1, which no identifier holds)."""
+    return (stream_id, stream_id + "\x01")
 
 
 def worker_count(workers: object, events: int) -> int:

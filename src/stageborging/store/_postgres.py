@@ -50,7 +50,7 @@ from ._keys import (
     erase_params,
     rewrap_params,
 )
-from ._parallel import Range, ranges_of, run_ranges, worker_count
+from ._parallel import Range, only, ranges_of, run_ranges, worker_count
 from ._pg_schema import (
     FOLLOW_LIMIT,
     LOG_POSITION,
@@ -99,6 +99,7 @@ from ._rows import (
     check_moment,
     check_page,
     check_work,
+    checked_stream,
     outbox_entry,
     outbox_query,
     outbox_row,
@@ -860,11 +861,15 @@ class PostgresStore:
         definitions: Iterable[LifecycleDefinition] = (),
         progress: Callable[[int], None] | None = None,
         workers: int | str = 1,
+        stream_id: str | None = None,
     ) -> VerifyReport:
-        """Verify every stream in one REPEATABLE READ snapshot of the database (with more
-        than one worker, each process imports the snapshot: they read the same log)."""
+        """Verify every stream (or the one *stream_id*) in one REPEATABLE READ snapshot of
+        the database (with more than one worker, each process imports the snapshot: they
+        read the same log)."""
         given = tuple(definitions)
         worker_count(workers, 0)  # bad input before any read
+        if stream_id is not None:
+            check_identifier("stream_id", stream_id)
 
         def work(conn: psycopg.Connection[Any]) -> VerifyReport:
             erased = self._erased(conn)
@@ -872,6 +877,8 @@ class PostgresStore:
             guarded = {table: self._guarded(conn, table) for table in tables}
 
             def scan(known: tuple[LifecycleDefinition, ...]) -> list[VerifyPart]:
+                if stream_id is not None:
+                    return [self._range_part(conn, only(stream_id), known, progress)[0]]
                 count = 0 if workers == 1 else _scalar(conn, _COUNT_EVENTS)
                 split = worker_count(workers, count)
                 if split == 1:
@@ -887,7 +894,7 @@ class PostgresStore:
 
             return verify_snapshot(given, self._definitions(conn), scan, guarded, erased)
 
-        return self._read(work)
+        return checked_stream(self._read(work), stream_id)
 
     def verify_range(
         self,

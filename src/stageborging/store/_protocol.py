@@ -398,13 +398,15 @@ class Store(Protocol):
         definitions: Iterable[LifecycleDefinition] = (),
         progress: Callable[[int], None] | None = None,
         workers: int | str = 1,
+        stream_id: str | None = None,
     ) -> VerifyReport:
         """Verify every stream in one consistent snapshot of the database, against
         *definitions* and the versions the database stored, reading the events and the
         projection rows as they come (memory does not grow with the log); *progress* is
         told the events verified so far, every 100,000. With *workers* above 1 (or
         ``"auto"``: the CPUs, for a large log) the streams are split between processes
-        that read the same log."""
+        that read the same log. Given *stream_id*, only that stream (StreamNotFound when
+        it has neither events nor a projection row)."""
 
     def verify_range(
         self,

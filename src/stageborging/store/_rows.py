@@ -17,6 +17,7 @@ from ..core import (
     InvalidInput,
     Notification,
     OutboxEntry,
+    StreamNotFound,
     check_identifier,
     rfc3339,
 )
@@ -288,6 +289,13 @@ def _stored_versions(
         except DefinitionError as exc:
             unreadable.append(f"this release cannot read a stored version: {exc}")
     return known, altered, unreadable
+
+
+def checked_stream(report: VerifyReport, stream_id: str | None) -> VerifyReport:
+    """*report*, unless it is of the one stream *stream_id* and found none."""
+    if stream_id is not None and not report.streams:
+        raise StreamNotFound(stream_id)
+    return report
 
 
 def verify_snapshot(

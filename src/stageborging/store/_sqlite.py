@@ -45,7 +45,7 @@ from ._keys import (
     erase_params,
     rewrap_params,
 )
-from ._parallel import Range, ranges_of, run_ranges, worker_count
+from ._parallel import Range, only, ranges_of, run_ranges, worker_count
 from ._protocol import (
     AccessEntry,
     ApplicationCount,
@@ -87,6 +87,7 @@ from ._rows import (
     check_moment,
     check_page,
     check_work,
+    checked_stream,
     outbox_entry,
     outbox_query,
     outbox_row,
@@ -770,8 +771,10 @@ class SQLiteStore:
         definitions: Iterable[LifecycleDefinition] = (),
         progress: Callable[[int], None] | None = None,
         workers: int | str = 1,
+        stream_id: str | None = None,
     ) -> VerifyReport:
-        """Verify every stream (see :func:`~stageborging.audit.verify_rows`) in one snapshot.
+        """Verify every stream (see :func:`~stageborging.audit.verify_rows`) in one snapshot
+        (or the one *stream_id*).
 
         Events and projection rows are read in one read transaction, so a
         command committing meanwhile is either wholly seen or not at all. A file
@@ -786,10 +789,12 @@ class SQLiteStore:
         """
         definitions = tuple(definitions)
         worker_count(workers, 0)  # bad input before any read
+        if stream_id is not None:
+            check_identifier("stream_id", stream_id)
         for _ in range(3):
-            report = self._verify_once(definitions, progress, workers)
+            report = self._verify_once(definitions, progress, workers, stream_id)
             if not self._immutable or self._file_state() == self._state:
-                return report
+                return checked_stream(report, stream_id)
             self._disconnect()
             self._choose_read_mode()
             self._check_readable(self._connection())
@@ -800,10 +805,13 @@ class SQLiteStore:
         definitions: tuple[LifecycleDefinition, ...],
         progress: Callable[[int], None] | None,
         workers: int | str,
+        stream_id: str | None = None,
     ) -> VerifyReport:
         conn = self._connection()
 
         def scan(known: tuple[LifecycleDefinition, ...]) -> list[VerifyPart]:
+            if stream_id is not None:
+                return [self._range_part(only(stream_id), known, progress)[0]]
             count = 0 if workers == 1 else conn.execute("SELECT count(*) FROM events").fetchone()[0]
             split = worker_count(workers, count)
             ranges = ranges_of(self._nth_stream(count * k // split) for k in range(1, split))

@@ -17,6 +17,7 @@ def verify_database(
     definitions: Iterable[LifecycleDefinition] | None = None,
     progress: Callable[[int], None] | None = None,
     workers: int | str = 1,
+    stream_id: str | None = None,
 ) -> VerifyReport:
     """Open the database at *path* read-only and verify every stream.
 
@@ -33,14 +34,17 @@ def verify_database(
             CPUs this process may use, for a log of 200,000 events or more). More
             than one splits the streams between spawned processes that read the same
             log: a script doing so must start under ``if __name__ == "__main__":``.
+        stream_id: Verify this one stream only (its chain, columns, facts and row).
 
     Raises:
         StoreError: the file cannot be opened as a stageborging database, or a
             worker process could not verify its part.
-        InvalidInput: *workers* is none of those.
+        InvalidInput: *workers* is none of those, or *stream_id* is no id.
+        StreamNotFound: no stream has the id *stream_id*.
     """
     store = open_store(path, read_only=True)
     try:
-        return store.verify((*builtin(), *released(), *(definitions or ())), progress, workers)
+        known = (*builtin(), *released(), *(definitions or ()))
+        return store.verify(known, progress, workers, stream_id)
     finally:
         store.close()
