@@ -6,14 +6,13 @@ prints; in Dutch and English; the refusals' reasons shown, sealed text never."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from stageborging.cli import main
 from support.browser import needs_chromium, opened
-from test_audit_show import NOTE, reported, story
+from test_audit_show import NOTE, reported, story, tampered
 
 
 def write(db: str, out: Path, *argv: str) -> str:
@@ -93,12 +92,7 @@ def test_a_stream_that_does_not_verify_comes_first_and_says_so(tmp_path: Path) -
     db = str(tmp_path / "school.db")
     sid = story(db)
     case = reported(db, sid)
-    conn = sqlite3.connect(db)
-    conn.execute("DROP TRIGGER events_no_update")
-    conn.execute("UPDATE events SET actor_role = 'system' WHERE stream_id = ? AND seq = 2",
-                 (case,))  # fmt: skip
-    conn.commit()
-    conn.close()
+    tampered(db, "UPDATE events SET actor_role = 'system' WHERE stream_id = ? AND seq = 2", case)
     result = CliRunner().invoke(main, ["audit", "report", "--db", db, "--html",
                                        str(tmp_path / "r.html"), "--lang", "nl"])  # fmt: skip
     assert result.exit_code == 1

@@ -47,6 +47,15 @@ def reported(db: str, sid: str) -> str:
         return journey(engine, clock).report("emp-7", consent=False, internship=sid)
 
 
+def tampered(db: str, statement: str, *params: object) -> None:
+    """Run *statement* on the SQLite file *db* past its append-only trigger."""
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+    conn.execute(statement, params)
+    conn.commit()
+    conn.close()
+
+
 def test_a_timeline_shows_why_and_names_what_is_sealed(backend: str) -> None:
     sid = story(backend)
     runner = CliRunner()
@@ -101,12 +110,7 @@ def test_a_timeline_names_its_links_deadlines_and_labels(backend: str) -> None:
 def test_a_stream_that_does_not_verify_is_shown_under_a_warning(tmp_path: Path) -> None:
     db = str(tmp_path / "school.db")
     sid = story(db)
-    conn = sqlite3.connect(db)
-    conn.execute("DROP TRIGGER events_no_update")
-    conn.execute("UPDATE events SET to_state = 'completed' WHERE stream_id = ? AND seq = 3",
-                 (sid,))  # fmt: skip
-    conn.commit()
-    conn.close()
+    tampered(db, "UPDATE events SET to_state = 'completed' WHERE stream_id = ? AND seq = 3", sid)
     runner = CliRunner()
     shown = runner.invoke(main, ["audit", "show", "--db", db, sid])
     assert shown.exit_code == 0

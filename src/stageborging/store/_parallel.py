@@ -26,6 +26,7 @@ __all__ = [
     "PARALLEL_FROM",
     "Range",
     "only",
+    "range_where",
     "ranges_of",
     "run_ranges",
     "worker_count",
@@ -52,6 +53,26 @@ def only(stream_id: str) -> Range:
     """The range of the one stream *stream_id* (an identifier: no id lies between it and
     it followed by the character 1, which no identifier holds)."""
     return (stream_id, stream_id + "\x01")
+
+
+def range_where(
+    column: str, span: Range, mark: str = "?", collate: str = "", nulls_first: bool = True
+) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause of one range of stream ids (*mark*: the driver's placeholder;
+    *collate*: what makes the comparison code point order). An id a tampered table holds
+    that is NULL falls in the first range where NULL sorts first (SQLite, which also puts
+    numbers before text and blobs after it), else in the last (PostgreSQL)."""
+    low, high = span
+    ordered = f"{column}{collate}"
+    if low is None and high is None:
+        return "", ()
+    if low is None:
+        null = f" OR {column} IS NULL" if nulls_first else ""
+        return f" WHERE ({ordered} < {mark}{null})", (str(high),)
+    if high is None:
+        null = "" if nulls_first else f" OR {column} IS NULL"
+        return f" WHERE ({ordered} >= {mark}{null})", (low,)
+    return f" WHERE {ordered} >= {mark} AND {ordered} < {mark}", (low, high)
 
 
 def worker_count(workers: object, events: int) -> int:

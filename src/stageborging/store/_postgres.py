@@ -50,7 +50,7 @@ from ._keys import (
     erase_params,
     rewrap_params,
 )
-from ._parallel import Range, only, ranges_of, run_ranges, worker_count
+from ._parallel import Range, only, range_where, ranges_of, run_ranges, worker_count
 from ._pg_schema import (
     FOLLOW_LIMIT,
     LOG_POSITION,
@@ -512,20 +512,6 @@ def _scalar(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...] =
     return row[0]
 
 
-def _range_where(column: str, span: Range) -> tuple[str, tuple[str, ...]]:
-    """The WHERE clause of one range of stream ids, in code point order (a NULL id, in a
-    tampered table, sorts last)."""
-    low, high = span
-    ordered = f'{column} COLLATE "C"'
-    if low is None and high is None:
-        return "", ()
-    if low is None:
-        return f" WHERE {ordered} < %s", (str(high),)
-    if high is None:
-        return f" WHERE ({ordered} >= %s OR {column} IS NULL)", (low,)
-    return f" WHERE {ordered} >= %s AND {ordered} < %s", (low, high)
-
-
 class PostgresStore:
     """A store in a PostgreSQL database, shared by any number of processes and hosts.
 
@@ -929,12 +915,12 @@ class PostgresStore:
             conn.cursor(name="stageborging_heads") as heads,
         ):
             events.itersize = heads.itersize = 2000
-            where, params = _range_where("id", span)
+            where, params = range_where("id", span, "%s", ' COLLATE "C"', nulls_first=False)
             heads.execute(
                 f'SELECT {self._columns.streams} FROM streams{where} ORDER BY id COLLATE "C"',
                 params,
             )
-            where, params = _range_where("stream_id", span)
+            where, params = range_where("stream_id", span, "%s", ' COLLATE "C"', nulls_first=False)
             events.execute(
                 f"SELECT {self._columns.events} FROM events{where} "
                 'ORDER BY stream_id COLLATE "C", seq',

@@ -45,7 +45,7 @@ from ._keys import (
     erase_params,
     rewrap_params,
 )
-from ._parallel import Range, only, ranges_of, run_ranges, worker_count
+from ._parallel import Range, only, range_where, ranges_of, run_ranges, worker_count
 from ._protocol import (
     AccessEntry,
     ApplicationCount,
@@ -197,20 +197,6 @@ def _reading(method: Callable[P, T]) -> Callable[P, T]:
             raise store._unreadable(exc) from None
 
     return read
-
-
-def _range_where(column: str, span: Range) -> tuple[str, tuple[str, ...]]:
-    """The WHERE clause of one range of stream ids. SQLite orders NULL and numbers before
-    text and blobs after it: ids a tampered table holds that are not text fall in the
-    first or the last range, as they sort."""
-    low, high = span
-    if low is None and high is None:
-        return "", ()
-    if low is None:
-        return f" WHERE ({column} < ? OR {column} IS NULL)", (str(high),)
-    if high is None:
-        return f" WHERE {column} >= ?", (low,)
-    return f" WHERE {column} >= ? AND {column} < ?", (low, high)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -872,11 +858,11 @@ class SQLiteStore:
         """Verify the streams of *span* in the open transaction, and its mark: the last
         position of the log it read (equal in every process that read the same log)."""
         conn = self._connection()
-        where, params = _range_where("stream_id", span)
+        where, params = range_where("stream_id", span)
         events = conn.execute(
             f"SELECT {self._columns.events} FROM events{where} ORDER BY stream_id, seq", params
         )
-        where, params = _range_where("id", span)
+        where, params = range_where("id", span)
         heads = conn.execute(
             f"SELECT {self._columns.streams} FROM streams{where} ORDER BY id", params
         )
