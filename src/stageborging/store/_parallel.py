@@ -180,7 +180,7 @@ def verify_range(
 ) -> None:
     """A worker's work: verify the range from *low* to before *high* of *target* and put
     ``(index, part, mark, None)`` on *results*, or ``(index, None, None, why)``."""
-    from ._open import open_store
+    from ._open import open_store  # here: the stores _open imports import this module
 
     def tell(n: int) -> None:
         counts[index] = n
