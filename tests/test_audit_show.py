@@ -113,7 +113,8 @@ def test_a_stream_that_does_not_verify_is_shown_under_a_warning(tmp_path: Path) 
     tampered(db, "UPDATE events SET to_state = 'completed' WHERE stream_id = ? AND seq = 3", sid)
     runner = CliRunner()
     shown = runner.invoke(main, ["audit", "show", "--db", db, sid])
-    assert shown.exit_code == 0
+    assert shown.exit_code == 1  # shown, and said to be broken, as audit verify says it
+    assert shown.stdout.startswith("WARNING: this stream does not verify")  # kept if saved
     assert shown.stderr.startswith("WARNING: this stream does not verify (seq 3: column "
                                    "to_state disagrees with the hashed header)")  # fmt: skip
     data = json.loads(runner.invoke(main, ["audit", "show", "--db", db, sid, "--format",

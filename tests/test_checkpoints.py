@@ -259,6 +259,49 @@ def test_an_auditors_slips_are_named_not_taken_as_evidence(tmp_path: Path) -> No
                                  str(held), "--checkpoint", str(held)])  # fmt: skip
     assert other.exit_code == 2
     assert "--checkpoint goes with --inclusion" in other.output
+    two_keys = runner.invoke(main, [*check, "--public-key", f"{key}.pub", "--public-key",
+                                    f"{key}.pub"])  # fmt: skip
+    assert two_keys.exit_code == 2
+    assert "'--public-key': given more than once" in two_keys.output
+    two_dbs = runner.invoke(main, ["audit", "verify", "--db", str(db), "--db", str(db)])
+    assert two_dbs.exit_code == 2
+    assert "--db is given more than once" in two_dbs.output
+    named_pub = runner.invoke(main, ["audit", "keygen", "--out", str(tmp_path / "k.pub")])
+    assert named_pub.exit_code == 2
+    assert "names the private key" in named_pub.output
+    proof.write_text(json.dumps({**json.loads(proof.read_text()), "extra": 1}))
+    extra = runner.invoke(main, [*check, "--public-key", f"{key}.pub"])
+    assert extra.exit_code == 2
+    assert "is no key of this proof" in extra.output
+    garbled = tmp_path / "garbled.json"
+    garbled.write_text(json.dumps({**json.loads(held.read_text()), "signature": "!!!"}))
+    signature = runner.invoke(main, [*verify, "--checkpoint", str(garbled)])
+    assert signature.exit_code == 2
+    assert "the checkpoint file is damaged" in signature.output
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    nothing = runner.invoke(main, ["audit", "verify-export", str(empty)])
+    assert nothing.exit_code == 2
+    assert "is not an export" in nothing.output
+
+
+def test_checkpoints_the_wrong_way_round_are_the_auditors_slip(tmp_path: Path) -> None:
+    runner, db = CliRunner(), tmp_path / "school.db"
+    grow(str(db), 1)
+    key = tmp_path / "school.key"
+    runner.invoke(main, ["audit", "keygen", "--out", str(key)])
+    old, new, proof = (tmp_path / f"{n}.json" for n in ("old", "new", "proof"))
+    point = ["audit", "checkpoint", "--db", str(db), "--key", str(key), "--out"]
+    runner.invoke(main, [*point, str(old)])
+    grow(str(db), 1)
+    runner.invoke(main, [*point, str(new)])
+    made = runner.invoke(main, ["audit", "prove", "--db", str(db), "--consistency", str(old),
+                                str(new), "--out", str(proof)])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    both = ["--checkpoint", str(new), "--checkpoint", str(old), "--public-key", f"{key}.pub"]
+    swapped = runner.invoke(main, ["audit", "verify-proof", str(proof), *both])
+    assert swapped.exit_code == 2
+    assert "the wrong way round" in swapped.output
 
 
 def test_a_checkpoint_with_anything_unsigned_is_refused(tmp_path: Path, backend: str) -> None:

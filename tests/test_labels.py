@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from stageborging.core import LABELS, EventType, Role, label
 from stageborging.lifecycles import builtin, released
+from stageborging.lifecycles.case import EXTERNAL_OUTCOMES, OUTCOMES
+from stageborging.lifecycles.employer import FLAGS
 
 
 def test_every_built_in_state_event_type_and_role_has_its_labels() -> None:
@@ -12,6 +14,9 @@ def test_every_built_in_state_event_type_and_role_has_its_labels() -> None:
     assert set(LABELS["state"]) == states
     assert set(LABELS["type"]) == {t.value for t in EventType}
     assert set(LABELS["role"]) == {r.value for r in Role}
+    assert set(LABELS["lifecycle"]) == {d.name for d in builtin()}
+    assert set(LABELS["outcome"]) == {*OUTCOMES, *EXTERNAL_OUTCOMES}
+    assert set(LABELS["flag"]) == set(FLAGS)
     for codes in LABELS.values():
         for english, dutch in codes.values():
             assert english.strip() == english != ""

@@ -91,7 +91,7 @@ def test_a_one_file_copy_in_a_read_only_folder_verifies_and_leaves_nothing(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("intact: 1 streams, 2 events verified")
+    assert result.stdout.startswith("intact: 1 stream, 2 events verified")
     assert os.listdir(read_only_folder.parent) == ["school.db"]
 
 

@@ -260,7 +260,7 @@ def test_an_altered_stored_version_breaks_the_audit(db_path: Path, clock: FakeCl
     assert [u.digest for u in report.unknown] == [variant.digest]
     result = CliRunner().invoke(main, ["audit", "verify", "--db", str(db_path)])
     assert result.exit_code == 1
-    assert "BROKEN: 0 of 1 streams, 1 problem(s) beside them" in result.output
+    assert "BROKEN: 0 of 1 stream, 1 problem(s) beside them" in result.output
     assert "is not canonical JSON" in result.output
 
 

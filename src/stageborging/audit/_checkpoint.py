@@ -140,13 +140,26 @@ class Checkpoint:
         time, signature = data.get("time"), data.get("signature")
         if not isinstance(time, str) or _TIME.fullmatch(time) is None:
             raise InvalidInput("time", time, "must be an RFC 3339 time in UTC")
-        if not isinstance(signature, str) or len(signature) > 200:
-            raise InvalidInput("signature", signature, "must be a base64 signature")
-        return cls(
+        fields = (
             _count("tree_size", data.get("tree_size")), _hash("root", data.get("root")),
             _count("position", data.get("position")), time,
-            _hash("key_id", data.get("key_id")), signature,
+            _hash("key_id", data.get("key_id")),
         )  # fmt: skip
+        if not isinstance(signature, str) or len(signature) > 200:
+            raise InvalidInput("signature", signature, "must be a base64 signature")
+        try:
+            raw = base64.b64decode(signature, validate=True)
+        except ValueError:
+            raw = b""
+        if len(raw) != 64:  # a damaged file, not a forgery: an Ed25519 signature's size
+            raise InvalidInput("signature", signature[:24], "is no base64 Ed25519 signature "
+                               "(64 bytes): the checkpoint file is damaged")  # fmt: skip
+        return cls(*fields, signature)
+
+
+_INCLUSION_KEYS = frozenset({"format", "tree_size", "root", "index", "stream_id", "seq", "hash",
+                             "header", "path"})  # fmt: skip
+_CONSISTENCY_KEYS = frozenset({"format", "old_size", "new_size", "old_root", "new_root", "path"})
 
 
 def parse_proof(data: object, kind: str) -> dict[str, Any]:
@@ -156,6 +169,10 @@ def parse_proof(data: object, kind: str) -> dict[str, Any]:
     if not isinstance(data, Mapping) or data.get("format") != expected:
         raise InvalidInput("format", None if not isinstance(data, Mapping) else
                            data.get("format"), f"must be {expected}")  # fmt: skip
+    keys = _INCLUSION_KEYS if kind == "inclusion" else _CONSISTENCY_KEYS
+    extra = sorted(set(data) - keys, key=str)
+    if extra:
+        raise InvalidInput("proof", str(extra[0])[:40], "is no key of this proof")
     path = data.get("path")
     if not isinstance(path, list) or len(path) > 64:
         raise InvalidInput("path", path, "must be a list of at most 64 hashes")

@@ -138,9 +138,11 @@ def verify_export(lines: Iterable[str], checkpoint: Checkpoint | None = None) ->
         return ExportReport(events=0, streams=0, definitions=0, partial=True, root=None,
                             problems=tuple(reader.problems), problem_count=reader.count,
                             export=False)  # fmt: skip
-    if number == 0:
-        reader.problem(1, "the export is empty")
-    elif not reader.ended:
+    if number == 0:  # not an export at all: nothing to judge
+        return ExportReport(events=0, streams=0, definitions=0, partial=True, root=None,
+                            problems=("line 1: the file is empty",), problem_count=1,
+                            export=False)  # fmt: skip
+    if not reader.ended:
         reader.problem(number, "the export has no end line: it was cut short")
     for digest, line in reader.stamped.items():
         if digest not in reader.digests:

@@ -5,7 +5,7 @@ lifecycle drawn with the path it took. Pure: it is given what to show."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -27,8 +27,10 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "details": "details", "state": "state", "made": "made at", "stream": "stream",
         "current": "current state", "visited": "state passed", "other": "not reached",
         "no_checkpoint": "no checkpoint given",
-        "counts": "Streams that do not verify, then blocks, founded cases, refusals, watches "
-        "and guidance gaps per stream, the gravest first; every case",
+        "counts": "Streams that do not verify, then blocks, founded cases (and the internships "
+        "they are about), refusals, watches and guidance gaps per stream, the gravest first; "
+        "then the other cases",
+        "deadlines": "Deadlines", "founded_case": "founded case about it",
         "notes": "notes", "does_not_verify": "does not verify", "block": "block",
         "outcome": "outcome", "chains": "chains intact; the checkpoint does not hold",
         "unverified": "This stream does not verify ({problem}): what is shown is what the "
@@ -52,9 +54,10 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "made": "gemaakt op", "stream": "stroom", "current": "huidige status",
         "visited": "doorlopen status", "other": "niet bereikt",
         "no_checkpoint": "geen controlepunt gegeven",
-        "counts": "Stromen die niet verifiëren, dan blokkades, gegronde meldingen, "
-        "weigeringen, aandachtssignaleringen en begeleidingsgaten per stroom, de ernstigste "
-        "eerst; alle meldingen",
+        "counts": "Stromen die niet verifiëren, dan blokkades, gegronde meldingen (en de "
+        "stages waarover ze gaan), weigeringen, aandachtssignaleringen en begeleidingsgaten "
+        "per stroom, de ernstigste eerst; dan de andere meldingen",
+        "deadlines": "Termijnen", "founded_case": "gegronde melding hierover",
         "notes": "opmerkingen", "does_not_verify": "verifieert niet", "block": "blokkade",
         "outcome": "uitkomst", "chains": "ketens intact; het controlepunt klopt niet",
         "unverified": "Deze stroom verifieert niet ({problem}): getoond wordt wat de database "
@@ -90,7 +93,7 @@ td.refused { background: #fbe9e7; }
 th { overflow-wrap: normal; hyphens: auto; }
 svg text { font: 13px system-ui, sans-serif; fill: #1a1a1a; }
 td.when, td.who { white-space: nowrap; }
-td.what { overflow-wrap: normal; }
+td.what, td.move { overflow-wrap: normal; }
 .warning { border-left: 4px solid #a4000f; background: #fbe9e7; padding: .4rem .6rem; }
 section.stream { border-top: 2px solid #c3ccd6; }
 @media print { body { margin: 0; max-width: none; } section.stream { break-before: page; }
@@ -106,12 +109,13 @@ def _lines(event: Mapping[str, Any], lang: str) -> str:
     refused = " refused" if event["what"].startswith("refused") else ""
     when = event["when"][:16].replace("T", " ")
     who = f"{names.get('role', event['who'])}: {event.get('actor', '')}".rstrip(": ")
-    what = f"{names.get('type', '')} {event.get('name', event['what'])}".strip()
-    cells = [f'<td class="when{refused}">{escape(when)}</td>',
-             f'<td class="who{refused}">{escape(who)}</td>',
-             f'<td class="what{refused}">{escape(what)}</td>']  # fmt: skip
-    cells += [f'<td class="{refused.strip()}">{escape(str(c))}</td>'
-              for c in (move, event["details"])]  # fmt: skip
+    name = event.get("name", event["what"])
+    if event.get("type") == "opened":
+        name = label("lifecycle", name, lang)
+    what = f"{names.get('type', '')} {name}".strip()
+    cells = [f'<td class="{kind}{refused}">{escape(text)}</td>'
+             for kind, text in (("when", when), ("who", who), ("what", what), ("move", move),
+                                ("details", event["details"]))]  # fmt: skip
     return "<tr>" + "".join(cells) + "</tr>"
 
 
@@ -268,9 +272,12 @@ def _attention(attention: Sequence[Mapping[str, Any]], hidden: int, w: Mapping[s
         if a.get("blocks"):
             notes.append(f"{w['block']} ×{a['blocks']}")
         if a.get("outcome"):
-            notes.append(f"{w['outcome']}: {escape(str(a['outcome']))}")
+            notes.append(f"{w['outcome']}: {escape(label('outcome', a['outcome'], lang))}")
+        if a.get("founded_cases"):
+            notes.append(f"{w['founded_case']} ×{a['founded_cases']}")
         state = "—" if a["state"] is None else escape(label("state", a["state"], lang))
-        lifecycle = "" if a["lifecycle"] is None else f" ({escape(a['lifecycle'])})"
+        lifecycle = ("" if a["lifecycle"] is None
+                     else f" ({escape(label('lifecycle', a['lifecycle'], lang))})")  # fmt: skip
         name = (f'<a href="#s-{escape(a["id"])}">{escape(a["id"])}</a>' if a["lifecycle"]
                 else escape(a["id"]))  # fmt: skip
         rows.append(f"<tr><td>{name}{lifecycle}</td><td>{state}</td><td>{'; '.join(notes)}"
@@ -281,22 +288,28 @@ def _attention(attention: Sequence[Mapping[str, Any]], hidden: int, w: Mapping[s
     return f"<h2>{w['attention']}</h2><table><caption>{w['counts']}</caption>{table}</table>{more}"
 
 
-def _links(links: Mapping[str, Any], w: Mapping[str, str], lang: str) -> str:
+def _anchor(stream_id: str, shown: Collection[str]) -> str:
+    """A stream's id, linked to its section where the page has one."""
+    sid = escape(stream_id)
+    return f'<a href="#s-{sid}">{sid}</a>' if stream_id in shown else sid
+
+
+def _links(links: Mapping[str, Any], w: Mapping[str, str], lang: str,
+           shown: Collection[str]) -> str:  # fmt: skip
     items = []
     employer = links.get("employer")
     if employer:
-        flags = ", ".join(f"{f['flag']} ({f['raised_on']})" for f in employer["flags"])
+        flags = ", ".join(f"{label('flag', f['flag'], lang)} ({f['raised_on']})"
+                          for f in employer["flags"])  # fmt: skip
         items.append(f"{w['employer']}: {escape(employer['employer'])} "
                      f"({escape(label('state', employer['state'], lang))}); {w['flags']}: "
                      f"{escape(flags or w['none'])}")  # fmt: skip
     if links.get("internship"):
-        internship = escape(links["internship"])
-        items.append(f'{w["internship"]}: <a href="#s-{internship}">{internship}</a>')
+        items.append(f"{w['internship']}: {_anchor(links['internship'], shown)}")
     if "cases" in links:
         cases = ", ".join(
-            f'<a href="#s-{escape(c["case"])}">{escape(c["case"])}</a> '
-            f"({escape(label('state', c['state'], lang))}"
-            f"{'; ' + escape(str(c['outcome'])) if c['outcome'] else ''})"
+            f"{_anchor(c['case'], shown)} ({escape(label('state', c['state'], lang))}"
+            f"{'; ' + escape(label('outcome', c['outcome'], lang)) if c['outcome'] else ''})"
             for c in links["cases"]
         )
         items.append(f"{w['cases']}: {cases or w['none']}")
@@ -305,15 +318,17 @@ def _links(links: Mapping[str, Any], w: Mapping[str, str], lang: str) -> str:
     return f"<h3>{w['linked']}</h3><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
 
-def _stream_section(stream: Mapping[str, Any], w: Mapping[str, str], lang: str) -> str:
+def _stream_section(
+    stream: Mapping[str, Any], w: Mapping[str, str], lang: str, shown: Collection[str]
+) -> str:
     sid = escape(stream["id"])
     parts = [f'<section class="stream" id="s-{sid}"><h2>{w["stream"]} {sid}</h2>',
-             f"<p>{escape(stream['lifecycle'])} · {w['state']}: "
+             f"<p>{escape(label('lifecycle', stream['lifecycle'], lang))} · {w['state']}: "
              f"<strong>{escape(label('state', stream['state'], lang))}</strong></p>"]  # fmt: skip
     if stream.get("problem"):
         warning = escape(w["unverified"].format(problem=stream["problem"]))
         parts.append(f'<p class="warning" role="note">{warning}</p>')
-    parts.append(_links(stream.get("links", {}), w, lang))
+    parts.append(_links(stream.get("links", {}), w, lang, shown))
     key = (f'<p class="key"><span><i class="swatch"></i>{w["other"]}</span>'
            f'<span><i class="swatch visited"></i>{w["visited"]}</span>'
            f'<span><i class="swatch visited current"></i>{w["current"]}</span></p>')  # fmt: skip
@@ -329,9 +344,10 @@ def _stream_section(stream: Mapping[str, Any], w: Mapping[str, str], lang: str) 
     parts.append(f"<h3>{w['guidance']}</h3>")
     deadlines = stream.get("deadlines", ())
     if deadlines:
-        parts.append(_table(w["guidance"], (w["step"], w["due"], w["status"], w["role"]),
-                            [(d["step"], d["due_at"][:16].replace("T", " "), d["status"],
-                              label("role", d["role"], lang)) for d in deadlines]))  # fmt: skip
+        parts.append(_table(w["deadlines"], (w["step"], w["due"], w["status"], w["role"]),
+                            [(d["step"], d["due_at"][:16].replace("T", " "),
+                              label("status", d["status"], lang), label("role", d["role"], lang))
+                             for d in deadlines]))  # fmt: skip
     else:
         parts.append(f"<p>{w['no_deadlines']}</p>")
     gaps = stream.get("gaps", ())
@@ -366,7 +382,8 @@ def report_html(
     body = [f"<h1>{w['title']}</h1>", _summary(summary, w)]
     if attention:
         body.append(_attention(attention, hidden, w, lang))
-    body.extend(_stream_section(stream, w, lang) for stream in streams)
+    shown = {stream["id"] for stream in streams}
+    body.extend(_stream_section(stream, w, lang, shown) for stream in streams)
     return (
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -37,7 +37,7 @@ from ._lifecycle import lifecycle
 from ._migrate import add_version, migrate
 from ._monitor import monitor
 from ._new_plugin import new_plugin
-from ._options import printable, shown_path
+from ._options import OnceGroup, printable, shown_path
 from ._plugins import plugins
 from ._privacy import erase, keys, subject
 from ._report_page import audit_report
@@ -76,7 +76,7 @@ class _Failure(click.ClickException):
     exit_code = 2
 
 
-class _Group(click.Group):
+class _Group(OnceGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

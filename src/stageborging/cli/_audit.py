@@ -16,6 +16,7 @@ from ..lifecycles import builtin
 from ..store import MAX_WORKERS, open_store, worker_count
 from ._checkpoints import check_against
 from ._options import (
+    OnceGroup,
     db_option,
     existing_db,
     given_once,
@@ -28,7 +29,7 @@ from ._options import (
 __all__ = ["audit", "known_lifecycles"]
 
 
-@click.group()
+@click.group(cls=OnceGroup)
 def audit() -> None:
     """Inspect the audit log (read-only; never changes the database)."""
 
@@ -52,6 +53,22 @@ def _progress() -> Callable[[int], None] | None:
 
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+#: What a checkpoint that holds says, by language and by whether the rows verified too:
+#: it vouches for the hashed headers in their order, not for the columns beside them.
+EXTENDS = {
+    "en": {True: "the log extends it (only appended to)",
+           False: "every event it covered is still there, in order, with its hash: the "
+                  "breaks are in what the hashes do not cover (columns, projection rows)"},
+    "nl": {True: "het logboek bouwt erop voort (alleen aangevuld)",
+           False: "elke gebeurtenis die het dekte staat er nog, op volgorde, met haar hash: "
+                  "de breuken zitten in wat de hashes niet dekken (kolommen, projectierijen)"},
+}  # fmt: skip
+
+
+def _many(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _workers(value: str) -> int | str:
@@ -89,8 +106,8 @@ def _workers(value: str) -> int | str:
 )
 @click.option("--workers", default="auto", show_default=True, metavar="N|auto",
               callback=lambda _ctx, _param, value: _workers(value),
-              help="How many processes verify (auto: one per CPU for a log of 200,000 "
-              "events or more, else one).")  # fmt: skip
+              help=f"How many processes verify, 1 to {MAX_WORKERS} (auto: one per CPU for "
+              "a log of 200,000 events or more, else one).")  # fmt: skip
 @plugin_options
 def verify(
     db: Path | str,
@@ -173,14 +190,15 @@ def verify(
             click.echo(f"BROKEN: checkpoint {shown_path(held or '')}: {extends}")
         if report.ok and report.judged:
             chains = "chains intact" if broken_checkpoint else "intact"
-            click.echo(f"{chains}: {report.streams} streams, {report.events} events verified")
+            click.echo(f"{chains}: {_many(report.streams, 'stream')}, "
+                       f"{_many(report.events, 'event')} verified")  # fmt: skip
         elif report.ok:
             click.echo(
                 f"CANNOT JUDGE: chains intact ({report.streams} streams, {report.events} "
                 "events), but some definition versions are unknown to this verifier"
             )
         else:
-            broken = f"{len(report.breaks)} of {report.streams} streams"
+            broken = f"{len(report.breaks)} of {_many(report.streams, 'stream')}"
             if report.problems:
                 broken += f", {len(report.problems)} problem(s) beside them"
             click.echo(f"BROKEN: {broken}")
@@ -196,7 +214,7 @@ def verify(
                 f"{report.erased} of them erased (their subject's key is destroyed)"
             )
         if held is not None and not broken_checkpoint:
-            click.echo(f"checkpoint {shown_path(held)}: the log extends it (only appended to)")
+            click.echo(f"checkpoint {shown_path(held)}: {EXTENDS['en'][report.ok]}")
     if broken_checkpoint or not report.ok:
         sys.exit(1)
     sys.exit(0 if report.judged else 2)

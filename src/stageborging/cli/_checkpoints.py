@@ -91,6 +91,12 @@ def keygen(out: Path) -> None:
     an auditor checks checkpoints against the public key they hold, never against
     a key a checkpoint names.
     """
+    if out.suffix == ".pub":
+        raise click.BadParameter(
+            f"{shown_path(out)}: names the private key; its public key goes beside it as "
+            "KEYFILE.pub",
+            param_hint="'--out'",
+        )
     public = write_key_pair(out)
     fingerprint = key_id(load_public_key(public))
     click.echo(f"wrote {shown_path(out)} (private) and {shown_path(public)} (public)")
@@ -195,7 +201,8 @@ def _proved(files: Mapping[str, Path], make: Callable[[], dict[str, Any]]) -> di
 @click.option("--checkpoint", "held", type=_FILE, multiple=True, required=True, metavar="FILE",
               help="The checkpoint the proof is in (inclusion), or the older and the newer "
                    "(consistency: give it twice).")  # fmt: skip
-@click.option("--public-key", type=_FILE, required=True, metavar="FILE",
+@click.option("--public-key", type=_FILE, required=True, metavar="FILE", multiple=True,
+              callback=given_once,
               help="The school's public key, as you were handed it (trusted).")  # fmt: skip
 def verify_proof(proof_file: Path, held: tuple[Path, ...], public_key: Path) -> None:
     """Check a proof from ``audit prove`` against checkpoints, with no database.
@@ -216,6 +223,9 @@ def verify_proof(proof_file: Path, held: tuple[Path, ...], public_key: Path) -> 
             else "a consistency proof is checked against two checkpoints: the older, then "
             "the newer"
         )  # fmt: skip
+    if kind == "consistency" and points[0].tree_size > points[1].tree_size:
+        raise click.UsageError("the checkpoints are given the wrong way round: the older "
+                               "(smaller) one first, then the newer")  # fmt: skip
     for path, point in zip(held, points, strict=True):
         problem = point.problem(trusted)
         if problem is not None:
@@ -313,7 +323,8 @@ def verify_export_command(
     its end, and (with --checkpoint) that the log extends a checkpoint you kept.
 
     Exit status: 0 intact, 1 broken (each problem names its line), 2 a file cannot
-    be read.
+    be read or is no export, or a part of the log (--since, --stream) was given a
+    checkpoint, which covers a whole log (CANNOT JUDGE).
     """
     if (held is None) != (public_key is None):
         raise click.UsageError("--checkpoint and --public-key go together")

@@ -15,7 +15,7 @@ from ..core import DISMISS_REASONS, Actor
 from ..engine import Engine
 from ..store import open_store
 from ._engines import configured_engine as _engine
-from ._options import db_option, iso_moment, parse_actor, plugin_options, printable
+from ._options import OnceGroup, db_option, iso_moment, parse_actor, plugin_options, printable
 
 __all__ = ["due", "guidance", "tick"]
 
@@ -142,7 +142,7 @@ def due(
         )
 
 
-@click.group()
+@click.group(cls=OnceGroup)
 def guidance() -> None:
     """Guidance steps: the gaps recorded, and proposals dismissed."""
 

@@ -18,14 +18,14 @@ from ..lifecycles import (
     definition_to_toml,
     read_definition_data,
 )
-from ._options import plugin_options, printable, registry, shown_path
+from ._options import OnceGroup, plugin_options, printable, registry, shown_path
 
 __all__ = ["lifecycle"]
 
 _SUFFIXES = {".json": "json", ".toml": "toml"}
 
 
-@click.group()
+@click.group(cls=OnceGroup)
 def lifecycle() -> None:
     """Show the lifecycle definitions, check them, or export one as a file."""
 

@@ -20,6 +20,7 @@ from ..privacy import MasterKey
 from ..store import is_url
 
 __all__ = [
+    "OnceGroup",
     "check_new",
     "db_option",
     "existing_db",
@@ -67,6 +68,36 @@ def shown_path(path: str | Path) -> str:
         return text
     half = _PATH_SHOWN // 2
     return f"{text[:half]}…{text[-half:]} ({len(text)} characters)"
+
+
+class OnceGroup(click.Group):
+    """A command group whose commands refuse an option given twice: a second ``--db`` or
+    ``--stream`` is an error, never the last one silently kept (Click keeps the last)."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and not isinstance(command, click.Group):
+            _refuse_repeats(command, rest)
+        return name, command, rest
+
+
+def _refuse_repeats(command: click.Command, args: list[str]) -> None:
+    single = {opt: param for param in command.params
+              if isinstance(param, click.Option) and not (param.multiple or param.count
+                                                          or param.is_flag)
+              for opt in param.opts}  # fmt: skip
+    seen: set[str] = set()
+    for token in args:
+        if token == "--":
+            return
+        option = token.split("=", 1)[0] if token.startswith("--") else token
+        param = single.get(option)
+        if param is not None and param.name is not None:
+            if param.name in seen:
+                raise click.UsageError(f"{option} is given more than once: give it once")
+            seen.add(param.name)
 
 
 def given_once(ctx: click.Context, param: click.Parameter, values: tuple[Any, ...]) -> Any:

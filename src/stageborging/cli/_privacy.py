@@ -15,6 +15,7 @@ from ..core import ERASURE_BASES
 from ..lifecycles import Kind
 from ..privacy import MasterKey
 from ._options import (
+    OnceGroup,
     db_option,
     existing_db,
     master_key_option,
@@ -26,7 +27,7 @@ from ._options import (
 __all__ = ["erase", "keys", "subject"]
 
 
-@click.group()
+@click.group(cls=OnceGroup)
 def keys() -> None:
     """Make and rotate the installation's master key (it wraps every subject key)."""
 
@@ -158,7 +159,7 @@ def erase(
                    + (f"; {', '.join(scrubbed)}" if scrubbed else ""))  # fmt: skip
 
 
-@click.group()
+@click.group(cls=OnceGroup)
 def subject() -> None:
     """Answer a data-protection request about one subject."""
 

@@ -16,7 +16,7 @@ from ..audit import WORDS, lifecycle_svg, report_html
 from ..core import IDENTIFIER
 from ..engine import Engine
 from ..store import StreamQuery
-from ._audit import known_lifecycles
+from ._audit import EXTENDS, known_lifecycles
 from ._checkpoints import check_against
 from ._engines import configured_engine
 from ._options import check_new, db_option, given_once, new_file, plugin_options, shown_path
@@ -56,17 +56,25 @@ def _attention(
         cases = engine.store.streams(StreamQuery(lifecycle="case"), after_id, _PAGE)
         for case in cases:
             counts.setdefault(case.id, Counter())
-            outcomes[case.id] = json.loads(case.facts).get("outcome")
+            facts = json.loads(case.facts)
+            outcomes[case.id] = facts.get("outcome")
+            details = facts.get("details")
+            about = details.get("internship") if isinstance(details, dict) else None
+            if "founded" in (facts.get("outcome"), facts.get("external_outcome")):
+                outcomes[case.id] = "founded"
+                if isinstance(about, str):  # the internship it is about is as grave
+                    counts.setdefault(about, Counter())["founded_cases"] += 1
         if len(cases) < _PAGE:
             break
         after_id = cases[-1].id
 
     def gravity(sid: str) -> tuple[Any, ...]:
         c = counts[sid]
+        founded = outcomes.get(sid) == "founded" or c["founded_cases"] > 0
         return (
             sid not in broken,
             -c["blocks"],
-            outcomes.get(sid) != "founded",
+            not founded,
             -c["refusals"],
             -c["watches"],
             -c["gaps"],
@@ -83,7 +91,8 @@ def _attention(
                      "state": row.state if row else None,
                      "broken": broken.get(sid), "outcome": outcomes.get(sid),
                      "refusals": c["refusals"], "gaps": c["gaps"],
-                     "flags": c["blocks"] + c["watches"], "blocks": c["blocks"]})  # fmt: skip
+                     "flags": c["blocks"] + c["watches"], "blocks": c["blocks"],
+                     "founded_cases": c["founded_cases"]})  # fmt: skip
     return rows, max(0, len(ranked) - limit)
 
 
@@ -162,9 +171,7 @@ def audit_report(
     report = verify_database(db, known_lifecycles(block, config), workers="auto")
     point = None if held is None or public_key is None else check_against(db, held, public_key)
     checkpoint = None if held is None else (
-        f"{shown_path(held)}: " + (point or {"en": "the log extends it (only appended to)",
-                                            "nl": "het logboek bouwt erop voort (alleen "
-                                                  "aangevuld)"}[lang])
+        f"{shown_path(held)}: " + (point or EXTENDS[lang][report.ok])
     )  # fmt: skip
     broken = {b.stream_id: f"seq {b.seq}: {b.problem}" for b in report.breaks}
     with configured_engine(db, block, config, read_only=True) as engine:

@@ -25,7 +25,14 @@ from ..lifecycles import (
 )
 from ..privacy import MasterKey
 from ._engines import configured_engine
-from ._options import db_option, master_key_option, parse_actor, plugin_options, printable
+from ._options import (
+    OnceGroup,
+    db_option,
+    master_key_option,
+    parse_actor,
+    plugin_options,
+    printable,
+)
 
 __all__ = ["alerts", "employer", "report"]
 
@@ -106,7 +113,7 @@ def report(
     click.echo(f"reported: case {event.stream_id}")
 
 
-@click.group()
+@click.group(cls=OnceGroup)
 def employer() -> None:
     """What the school knows of an employer: flags, SBB's decisions, alerts."""
 

@@ -48,7 +48,9 @@ def _details(event: Event, lang: str) -> str:
     parts: list[str] = []
     if event.type.value == "escalated":
         data = event.data
-        parts.append(f"{words['gap']}: {data.get('deadline', '')} ({data.get('action', '')})")
+        key = str(data.get("deadline", ""))  # STREAM:STEP:SINCE:OCCURRENCE
+        step = key.removeprefix(f"{event.stream_id}:").split(":")[0]
+        parts.append(f"{words['gap']}: {step} ({data.get('action', '')})")
     elif event.data:
         shown = {k: v for k, v in event.data.items() if isinstance(v, (str, int, bool))}
         if shown:
@@ -188,24 +190,37 @@ def show(
         deadlines = _deadlines(engine, stream_id)
         links = linked(engine, stream_id, stream.lifecycle, dict(stream.facts))
     words = _WORDS[lang]
-    if problem is not None:
-        click.echo(f"{words['broken']}: {words['unverified'].format(problem=problem)}",
-                   err=True)  # fmt: skip
+    warning = None if problem is None else (
+        f"{words['broken']}: {words['unverified'].format(problem=problem)}"
+    )  # fmt: skip
+    if warning is not None:
+        click.echo(warning, err=True)
     if fmt == "json":
         click.echo(json.dumps({"stream": {"id": stream.id, "lifecycle": stream.lifecycle,
                                           "state": stream.state, "version": stream.version},
                                "verified": problem is None, "problem": problem,
                                "events": events, "deadlines": deadlines, **links},
                               indent=2))  # fmt: skip
-        return
-    _table(stream.id, stream.lifecycle, stream.state, stream.version, events, lang)
-    click.echo(f"\n{words['deadlines']}:")
-    for deadline in deadlines:
-        step, status = printable(deadline["step"]), printable(deadline["status"])
-        click.echo(f"  {step:32}  {deadline['due_at'][:19]:19}  {status}")
-    if not deadlines:
-        click.echo(f"  {words['none']}")
-    _links(links, words)
+    else:
+        if warning is not None:  # in the output too: a saved timeline keeps it
+            click.echo(printable(warning))
+        _table(stream.id, stream.lifecycle, stream.state, stream.version, events, lang)
+        click.echo(f"\n{words['deadlines']}:")
+        for deadline in deadlines:
+            step = printable(deadline["step"])
+            status = printable(_named("status", deadline["status"], lang))
+            click.echo(f"  {step:32}  {deadline['due_at'][:19]:19}  {status}")
+        if not deadlines:
+            click.echo(f"  {words['none']}")
+        _links(links, words, lang)
+    if problem is not None:
+        sys.exit(1)  # shown, but it does not verify: as audit verify says a break
+
+
+def _named(kind: str, code: str, lang: str) -> str:
+    """A code as the table shows it: itself in English (as the log and the JSON write
+    it), its label in Dutch."""
+    return code if lang == "en" else label(kind, code, lang)
 
 
 def _table(
@@ -215,7 +230,7 @@ def _table(
     as its widest cell."""
 
     def named(kind: str, code: str) -> str:
-        return code if lang == "en" else label(kind, code, lang)
+        return _named(kind, code, lang)
 
     click.echo(f"{printable(sid)}  {lifecycle}  {named('state', state)}  (v{version})")
     rows = []
@@ -223,7 +238,8 @@ def _table(
         source, dest = named("state", row["from"]), named("state", row["to"])
         move = dest if row["from"] == row["to"] else f"{source} -> {dest}"
         who = f"{named('role', row['role'])}:{row['actor']}"
-        what = f"{named('type', row['type'])} {row['name']}"
+        name = named("lifecycle", row["name"]) if row["type"] == "opened" else row["name"]
+        what = f"{named('type', row['type'])} {name}"
         rows.append((str(row["seq"]), row["when"][:19], printable(who), printable(what),
                      printable(move), printable(row["details"])))  # fmt: skip
     heads = _HEADS[lang]
@@ -234,17 +250,22 @@ def _table(
         click.echo("  ".join([*padded, cells[5]]).rstrip())
 
 
-def _links(links: dict[str, Any], words: dict[str, str]) -> None:
+def _links(links: dict[str, Any], words: dict[str, str], lang: str) -> None:
     employer = links.get("employer")
     if employer is not None:
-        flags = printable(", ".join(f"{f['flag']} ({f['raised_on']})" for f in employer["flags"]))
-        name, state = printable(employer["employer"]), printable(employer["state"])
+        flags = printable(", ".join(f"{_named('flag', f['flag'], lang)} ({f['raised_on']})"
+                                    for f in employer["flags"]))  # fmt: skip
+        name = printable(employer["employer"])
+        state = printable(_named("state", employer["state"], lang))
         click.echo(f"\n{words['employer']}: {name} ({state}); "
                    f"{words['flags']}: {flags or words['none']}")  # fmt: skip
     if links.get("internship"):
         click.echo(f"\n{words['internship']}: {printable(links['internship'])}")
     if "cases" in links:
-        cases = ", ".join(f"{c['case']} ({c['state']}{', ' + c['outcome'] if c['outcome'] else ''})"
-                          for c in links["cases"])  # fmt: skip
+        cases = ", ".join(
+            f"{c['case']} ({_named('state', c['state'], lang)}"
+            f"{', ' + _named('outcome', c['outcome'], lang) if c['outcome'] else ''})"
+            for c in links["cases"]
+        )
         click.echo(f"\n{words['cases']}: {printable(cases) or words['none']}")
     sys.stdout.flush()

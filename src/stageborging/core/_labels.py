@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 __all__ = ["LABELS", "label"]
 
-#: kind (``state``, ``type``, ``role``) -> code -> (English, Dutch)
+#: kind (``state``, ``type``, ``role``, ``lifecycle``, ``status``, ``outcome``, ``flag``)
+#: -> code -> (English, Dutch)
 LABELS: Mapping[str, Mapping[str, tuple[str, str]]] = {
     "state": {
         # internships (mbo_bpv, hbo_stage)
@@ -43,7 +44,7 @@ LABELS: Mapping[str, Mapping[str, tuple[str, str]]] = {
     },
     "type": {
         "opened": ("opened", "geopend"),
-        "transitioned": ("moved", "overgang"),
+        "transitioned": ("transitioned", "overgang"),
         "recorded": ("recorded", "vastgelegd"),
         "refused": ("refused", "geweigerd"),
         "migrated": ("migrated", "gemigreerd"),
@@ -65,10 +66,38 @@ LABELS: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "employer": ("employer", "leerbedrijf"),
         "guardian": ("guardian", "ouder of voogd"),
         "confidential_advisor": ("confidential advisor", "vertrouwenspersoon"),
-        "case_handler": ("case handler", "meldpunt"),
+        "case_handler": ("case handler", "behandelaar meldpunt"),
         "privacy_officer": ("privacy officer", "functionaris gegevensbescherming"),
         "auditor": ("auditor", "auditor"),
         "system": ("system", "systeem"),
+    },
+    "lifecycle": {
+        "mbo_bpv": ("MBO work placement (BPV)", "BPV (mbo)"),
+        "hbo_stage": ("HBO internship", "stage (hbo)"),
+        "case": ("discrimination case", "melding"),
+        "employer": ("employer", "leerbedrijf"),
+    },
+    "status": {  # of a deadline
+        "open": ("open", "open"),
+        "done": ("done", "gedaan"),
+        "missed": ("missed", "verstreken"),
+        "cancelled": ("cancelled", "vervallen"),
+        "dismissed": ("dismissed", "afgedaan"),
+    },
+    "outcome": {  # of a case, the school's or an external body's
+        "founded": ("founded", "gegrond"),
+        "unfounded": ("unfounded", "ongegrond"),
+        "undetermined": ("undetermined", "niet vast te stellen"),
+        "withdrawn": ("withdrawn", "ingetrokken"),
+        "no_decision": ("no decision", "geen uitspraak"),
+    },
+    "flag": {
+        "watch": ("watch", "aandacht"),
+        "review_before_new_placement": (
+            "review before a new placement",
+            "toetsen vóór een nieuwe plaatsing",
+        ),
+        "block": ("block", "blokkade"),
     },
 }
 
