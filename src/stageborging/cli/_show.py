@@ -179,7 +179,7 @@ def show(
     gaps, the deadlines, the employer's flags and the cases linked to it.
 
     The stream is verified first: one that does not verify is shown all the same,
-    under a warning (and "verified": false in the JSON). Sealed fields (free text, a
+    under a warning (and "verified": false in the JSON), with exit status 1. Sealed fields (free text, a
     report's ground) are named, never shown: reading them is for the roles allowed,
     through the engine, and is logged. Read-only.
     """
