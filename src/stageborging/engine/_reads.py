@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from ..audit import SealedEvent, VerifyReport, verify_rows
+from ..audit import SealedEvent, VerifyReport
 from ..core import (
     Event,
     FeedEntry,
@@ -250,9 +250,8 @@ class Reads:
         """
         if stream_id is None:
             return self.store.verify(self._pipeline.versions.all())
-        row = self._row(stream_id)  # a bound engine: one of its institution's streams
-        events = self.store.read_events(stream_id)
-        return verify_rows(events, {stream_id: row}, self._pipeline.versions.all())
+        self._row(stream_id)  # a bound engine: one of its institution's streams
+        return self.store.verify(self._pipeline.versions.all(), stream_id=stream_id)
 
     def versions(self, lifecycle: str | None = None) -> tuple[Version, ...]:
         """Every version of the lifecycles' definitions that streams are under, and the
