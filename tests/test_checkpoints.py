@@ -5,6 +5,7 @@ key, a cut tail or a rewritten history do not. And the commands that make and ch
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import stat
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from stageborging import Engine, InvalidInput, StreamNotFound
 from stageborging.audit import Checkpoint, check_consistency, check_inclusion, parse_proof
@@ -108,6 +111,43 @@ def test_a_forged_checkpoint_or_another_key_does_not_hold(backend: str) -> None:
         assert "not signed with the trusted key" in problem
     finally:
         store.close()
+
+
+@pytest.fixture(scope="module")
+def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Checkpoint, Ed25519PrivateKey]:
+    """A checkpoint of a small log, and the key that signed it."""
+    key, db = Ed25519PrivateKey.generate(), str(tmp_path_factory.mktemp("signed") / "school.db")
+    grow(db, 2)
+    return checkpointed(db, key), key
+
+
+_FORGERIES = {
+    "tree_size": st.integers(0, 2**53 - 1),
+    "position": st.integers(0, 2**53 - 1),
+    "root": st.text("0123456789abcdef", min_size=64, max_size=64),
+    "key_id": st.text("0123456789abcdef", min_size=64, max_size=64),
+    "time": st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.just(UTC)).map(
+        lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    ),
+    "signature": st.binary(min_size=64, max_size=64).map(lambda b: base64.b64encode(b).decode()),
+}
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_no_forged_checkpoint_holds(
+    signed: tuple[Checkpoint, Ed25519PrivateKey], data: st.DataObject
+) -> None:
+    """Any signed field changed (to a value of its right shape, so the file reads), or the
+    signature replaced: the checkpoint no longer holds under the school's key."""
+    held, key = signed
+    fields = data.draw(st.lists(st.sampled_from(sorted(_FORGERIES)), min_size=1, unique=True))
+    forged = dict(held.to_json())
+    for field in fields:
+        forged[field] = data.draw(_FORGERIES[field])
+    assume(forged != held.to_json())
+    problem = Checkpoint.from_json(forged).problem(key.public_key())
+    assert problem is not None
 
 
 @pytest.mark.parametrize(
