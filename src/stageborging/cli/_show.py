@@ -179,9 +179,9 @@ def show(
     gaps, the deadlines, the employer's flags and the cases linked to it.
 
     The stream is verified first: one that does not verify is shown all the same,
-    under a warning (and "verified": false in the JSON), with exit status 1. Sealed fields (free text, a
-    report's ground) are named, never shown: reading them is for the roles allowed,
-    through the engine, and is logged. Read-only.
+    under a warning (and "verified": false in the JSON), with exit status 1. Sealed
+    fields (free text, a report's ground) are named, never shown: reading them is for
+    the roles allowed, through the engine, and is logged. Read-only.
     """
     with configured_engine(db, block, config, read_only=True) as engine:
         stream = engine.stream(stream_id)
