@@ -978,8 +978,8 @@ def _same(value: object, held: object) -> bool:
     if isinstance(value, bool):
         value = int(value)
     return (
-        type(value) is type(held)
-        and value == held
+        (type(value) is type(held)
+        and value == held)
         or (
             not isinstance(value, bytes) and not isinstance(held, bytes) and str(value) == str(held)
         )
