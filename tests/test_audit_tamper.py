@@ -977,12 +977,8 @@ def _same(value: object, held: object) -> bool:
     stores ``"5"`` in an INTEGER column as 5, 5 in a TEXT column as ``"5"``, True as 1."""
     if isinstance(value, bool):
         value = int(value)
-    return (
-        (type(value) is type(held)
-        and value == held)
-        or (
-            not isinstance(value, bytes) and not isinstance(held, bytes) and str(value) == str(held)
-        )
+    return (type(value) is type(held) and value == held) or (
+        not isinstance(value, bytes) and not isinstance(held, bytes) and str(value) == str(held)
     )
 
 
