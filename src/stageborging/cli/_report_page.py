@@ -20,7 +20,7 @@ from ._audit import EXTENDS, known_lifecycles
 from ._checkpoints import check_against
 from ._engines import configured_engine
 from ._options import check_new, db_option, given_once, new_file, plugin_options, shown_path
-from ._show import linked, stream_check, timeline_row
+from ._show import deadlines_of, linked, timeline_row
 
 __all__ = ["audit_report"]
 
@@ -103,7 +103,11 @@ def _flag_of(body: bytes | None) -> object:
         return None
 
 
-def _stream(engine: Engine, stream_id: str, lang: str, key: int) -> dict[str, Any]:
+def _stream(
+    engine: Engine, stream_id: str, lang: str, key: int, broken: dict[str, str]
+) -> dict[str, Any]:
+    """What the page shows of one stream (*broken*: why the streams that do not verify
+    do not, from the verification the page began with)."""
     stream = engine.stream(stream_id)
     history = engine.history(stream_id)
     path = [history[0].to_state] if history else []
@@ -118,12 +122,10 @@ def _stream(engine: Engine, stream_id: str, lang: str, key: int) -> dict[str, An
                 for row in events if row["type"] == "refused"]  # fmt: skip
     gaps = [{"seq": row["seq"], "when": row["when"], "details": row["details"]}
             for row in events if row["type"] == "escalated"]  # fmt: skip
-    deadlines = [{"step": d.step, "due_at": d.due_at, "status": d.status, "role": d.role}
-                 for d in engine.store.deadlines(stream_id, open_only=False)]  # fmt: skip
     return {
         "id": stream.id, "lifecycle": stream.lifecycle, "state": stream.state,
         "events": events, "path": path, "refusals": refusals, "gaps": gaps,
-        "deadlines": deadlines, "problem": stream_check(engine, stream_id),
+        "deadlines": deadlines_of(engine, stream_id), "problem": broken.get(stream_id),
         "links": linked(engine, stream_id, stream.lifecycle, dict(stream.facts)),
         "svg": lifecycle_svg(definition, path, stream.state, WORDS[lang], key, lang),
     }  # fmt: skip
@@ -182,7 +184,7 @@ def audit_report(
         else:
             attention, hidden = _attention(engine, limit, broken)
             chosen = [row["id"] for row in attention if row["lifecycle"] is not None]
-        shown = [_stream(engine, sid, lang, n) for n, sid in enumerate(chosen)]
+        shown = [_stream(engine, sid, lang, n, broken) for n, sid in enumerate(chosen)]
     summary = {
         "streams": report.streams, "events": report.events,
         "ok": report.ok and point is None, "chains_ok": report.ok,

@@ -15,7 +15,7 @@ from ..store import StreamQuery
 from ._engines import configured_engine
 from ._options import db_option, plugin_options, printable
 
-__all__ = ["linked", "show", "stream_check", "timeline_row"]
+__all__ = ["deadlines_of", "linked", "show", "stream_check", "timeline_row"]
 
 #: The column heads, per language.
 _HEADS = {
@@ -152,7 +152,8 @@ def linked(engine: Engine, stream_id: str, lifecycle: str, facts: dict[str, Any]
             "cases": _cases_of(engine, stream_id)}  # fmt: skip
 
 
-def _deadlines(engine: Engine, stream_id: str) -> list[dict[str, Any]]:
+def deadlines_of(engine: Engine, stream_id: str) -> list[dict[str, Any]]:
+    """Every deadline of the stream, open or closed: its step, due time, status and role."""
     rows = engine.store.deadlines(stream_id, open_only=False)
     return [{"step": d.step, "due_at": d.due_at, "status": d.status, "kind": d.kind,
              "role": d.role} for d in rows]  # fmt: skip
@@ -187,7 +188,7 @@ def show(
         stream = engine.stream(stream_id)
         problem = stream_check(engine, stream_id)
         events = [timeline_row(event, lang) for event in engine.history(stream_id)]
-        deadlines = _deadlines(engine, stream_id)
+        deadlines = deadlines_of(engine, stream_id)
         links = linked(engine, stream_id, stream.lifecycle, dict(stream.facts))
     words = _WORDS[lang]
     warning = None if problem is None else (
