@@ -105,6 +105,10 @@ def test_a_timeline_names_its_links_deadlines_and_labels(backend: str) -> None:
     assert "missing" in refused["findings"][0]["params"]
     assert data["verified"] is True
     assert data["cases"] == [{"case": case, "state": "registered_only", "outcome": None}]
+    employer = runner.invoke(main, ["audit", "show", "--db", backend, "employer:emp-7"])
+    assert "Employer: emp-7 (operating); flags: watch" in employer.stdout
+    assert f"Linked cases: {case} (registered_only)" in employer.stdout
+    assert f"Internships at this employer: {sid} (suspended)" in employer.stdout
 
 
 def test_a_stream_that_does_not_verify_is_shown_under_a_warning(tmp_path: Path) -> None:

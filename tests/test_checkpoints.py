@@ -327,7 +327,7 @@ def test_an_auditors_slips_are_named_not_taken_as_evidence(tmp_path: Path) -> No
 
 def test_checkpoints_the_wrong_way_round_are_the_auditors_slip(tmp_path: Path) -> None:
     runner, db = CliRunner(), tmp_path / "school.db"
-    grow(str(db), 1)
+    sids = grow(str(db), 1)
     key = tmp_path / "school.key"
     runner.invoke(main, ["audit", "keygen", "--out", str(key)])
     old, new, proof = (tmp_path / f"{n}.json" for n in ("old", "new", "proof"))
@@ -342,6 +342,15 @@ def test_checkpoints_the_wrong_way_round_are_the_auditors_slip(tmp_path: Path) -
     swapped = runner.invoke(main, ["audit", "verify-proof", str(proof), *both])
     assert swapped.exit_code == 2
     assert "the wrong way round" in swapped.output
+    inclusion = tmp_path / "inclusion.json"
+    made = runner.invoke(main, ["audit", "prove", "--db", str(db), "--inclusion",
+                                f"{sids[0]}:1", "--checkpoint", str(old), "--out",
+                                str(inclusion)])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    other = runner.invoke(main, ["audit", "verify-proof", str(inclusion), "--checkpoint",
+                                 str(new), "--public-key", f"{key}.pub"])  # fmt: skip
+    assert other.exit_code == 2  # made for another checkpoint: a mix-up, no evidence
+    assert "the proof was made for the checkpoint(s) of" in other.output
 
 
 def test_a_checkpoint_with_anything_unsigned_is_refused(tmp_path: Path, backend: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from stageborging.core import LABELS, EventType, Role, label
+import pytest
+
+from stageborging.core import LABELS, EventType, InvalidInput, Role, label
 from stageborging.lifecycles import builtin, released
 from stageborging.lifecycles.case import EXTERNAL_OUTCOMES, OUTCOMES
 from stageborging.lifecycles.employer import FLAGS
@@ -27,3 +29,12 @@ def test_a_page_names_a_code_in_its_language_or_as_it_is() -> None:
     assert label("state", "agreement_pending", "nl") == "overeenkomst in ondertekening"
     assert label("role", "case_handler", "en") == "case handler"
     assert label("state", "an_institutions_own_state", "nl") == "an_institutions_own_state"
+
+
+def test_a_kind_a_language_or_a_code_of_the_wrong_sort_is_named() -> None:
+    for kind, code, lang, field in (("event", "opened", "nl", "kind"),
+                                    ("type", "opened", "de", "lang"),
+                                    ("state", None, "nl", "code")):  # fmt: skip
+        with pytest.raises(InvalidInput) as raised:
+            label(kind, code, lang)  # type: ignore[arg-type]
+        assert raised.value.field == field

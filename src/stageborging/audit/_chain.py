@@ -40,7 +40,8 @@ HEADER_VERSION = 2
 class SealedEvent(NamedTuple):
     """An event as stored: its query columns and the exact hashed bytes.
 
-    A named tuple, in the column order of the events table, so that rows read
+    A named tuple of the events table's columns but ``position``, in the order of
+    ``SealedEvent._fields`` (select them so), so that rows read
     from the database become events without copying field by field.
     """
 

@@ -31,6 +31,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "they are about), refusals, watches and guidance gaps per stream, the gravest first; "
         "then the other cases",
         "deadlines": "Deadlines", "founded_case": "founded case about it",
+        "at_blocked": "at a blocked employer",
         "notes": "notes", "does_not_verify": "does not verify", "block": "block",
         "outcome": "outcome", "chains": "chains intact; the checkpoint does not hold",
         "unverified": "This stream does not verify ({problem}): what is shown is what the "
@@ -40,6 +41,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "step": "step", "role": "role", "no_deadlines": "No deadlines were set.",
         "escalated": "escalated", "linked": "Linked", "employer": "employer",
         "cases": "cases reported about it", "internship": "internship",
+        "internships": "internships at this employer",
         "in_english": "",
     },
     "nl": {
@@ -58,6 +60,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "stages waarover ze gaan), weigeringen, aandachtssignaleringen en begeleidingsgaten "
         "per stroom, de ernstigste eerst; dan de andere meldingen",
         "deadlines": "Termijnen", "founded_case": "gegronde melding hierover",
+        "at_blocked": "bij een geblokkeerd leerbedrijf",
         "notes": "opmerkingen", "does_not_verify": "verifieert niet", "block": "blokkade",
         "outcome": "uitkomst", "chains": "ketens intact; het controlepunt klopt niet",
         "unverified": "Deze stroom verifieert niet ({problem}): getoond wordt wat de database "
@@ -68,6 +71,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "no_deadlines": "Er zijn geen termijnen gezet.", "escalated": "geëscaleerd",
         "linked": "Gekoppeld", "employer": "leerbedrijf",
         "cases": "meldingen hierover", "internship": "stage",
+        "internships": "stages bij dit leerbedrijf",
         "in_english": " (de meldingen van de verificatie zijn in het Engels)",
     },
 }  # fmt: skip
@@ -273,6 +277,8 @@ def _attention(attention: Sequence[Mapping[str, Any]], hidden: int, w: Mapping[s
             notes.append(f"{w['block']} ×{a['blocks']}")
         if a.get("outcome"):
             notes.append(f"{w['outcome']}: {escape(label('outcome', a['outcome'], lang))}")
+        if a.get("blocked_employer"):
+            notes.append(w["at_blocked"])
         if a.get("founded_cases"):
             notes.append(f"{w['founded_case']} ×{a['founded_cases']}")
         state = "—" if a["state"] is None else escape(label("state", a["state"], lang))
@@ -313,6 +319,11 @@ def _links(links: Mapping[str, Any], w: Mapping[str, str], lang: str,
             for c in links["cases"]
         )
         items.append(f"{w['cases']}: {cases or w['none']}")
+    if "internships" in links:
+        placed = ", ".join(f"{_anchor(i['internship'], shown)} "
+                           f"({escape(label('state', i['state'], lang))})"
+                           for i in links["internships"])  # fmt: skip
+        items.append(f"{w['internships']}: {placed or w['none']}")
     if not items:
         return ""
     return f"<h3>{w['linked']}</h3><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"

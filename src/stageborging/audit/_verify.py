@@ -608,7 +608,8 @@ def report_of(
     definitions: Iterable[LifecycleDefinition] = (),
     erased_keys: Iterable[str] = (),
 ) -> VerifyReport:
-    """The report over every stream of *parts* (disjoint sets of streams), verified
+    """The report over every stream of *parts* (disjoint sets of streams: a part given
+    twice is counted twice), verified
     against *definitions*, with the key ids *erased_keys* the database says are destroyed
     (see :func:`verify_rows`)."""
     known = {d.digest for d in definitions}
@@ -670,7 +671,8 @@ def verify_rows(
             its migrations. Streams with an event under a version not among
             them are listed in :attr:`VerifyReport.unknown`.
         erased_keys: The key ids the database says are destroyed (``subject_keys``:
-            erased, their bytes gone). The ``erased`` events of the chain say which
+            erased, their bytes gone; pass them, or a log with erasures is reported
+            as keeping keys its chain says are gone). The ``erased`` events of the chain say which
             subjects were erased; where the two disagree, a problem names the key.
             The events sealed under keys the chain erased are counted in
             :attr:`VerifyReport.erased`.

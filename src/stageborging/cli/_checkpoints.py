@@ -91,7 +91,7 @@ def keygen(out: Path) -> None:
     an auditor checks checkpoints against the public key they hold, never against
     a key a checkpoint names.
     """
-    if out.suffix == ".pub":
+    if out.suffix.lower() == ".pub":
         raise click.BadParameter(
             f"{shown_path(out)}: names the private key; its public key goes beside it as "
             "KEYFILE.pub",
@@ -231,6 +231,15 @@ def verify_proof(proof_file: Path, held: tuple[Path, ...], public_key: Path) -> 
         if problem is not None:
             click.echo(f"DOES NOT HOLD: checkpoint {shown_path(path)}: {problem}")
             sys.exit(1)
+    # each checkpoint holds: a proof made for others is the auditor's mix-up, no evidence
+    made_for = (
+        [(proof["tree_size"], proof["root"])] if kind == "inclusion"
+        else [(proof["old_size"], proof["old_root"]), (proof["new_size"], proof["new_root"])]
+    )  # fmt: skip
+    if made_for != [(point.tree_size, point.root) for point in points]:
+        sizes = " and ".join(str(size) for size, _ in made_for)
+        raise click.UsageError(f"the proof was made for the checkpoint(s) of {sizes} events, "
+                               "not these: give the checkpoint(s) it was made for")  # fmt: skip
     if kind == "inclusion":
         problem = check_inclusion(proof, points[0])
         what = f"event {printable(str(proof['stream_id']))}:{proof['seq']}"

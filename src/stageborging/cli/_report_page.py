@@ -50,6 +50,12 @@ def _attention(
             after = position
         if len(page) < _PAGE:
             break
+    for sid in [s for s, c in counts.items() if c["blocks"] and s.startswith("employer:")]:
+        placed = engine.store.streams(StreamQuery(employer=sid.removeprefix("employer:")),
+                                      None, _PAGE)  # fmt: skip
+        for placement in placed:  # an internship at a blocked employer is as grave
+            if placement.lifecycle not in ("case", "employer"):
+                counts.setdefault(placement.id, Counter())["blocked_employer"] += 1
     outcomes = {}
     after_id = None
     while True:
@@ -73,7 +79,7 @@ def _attention(
         founded = outcomes.get(sid) == "founded" or c["founded_cases"] > 0
         return (
             sid not in broken,
-            -c["blocks"],
+            -(c["blocks"] + c["blocked_employer"]),
             not founded,
             -c["refusals"],
             -c["watches"],
@@ -92,7 +98,8 @@ def _attention(
                      "broken": broken.get(sid), "outcome": outcomes.get(sid),
                      "refusals": c["refusals"], "gaps": c["gaps"],
                      "flags": c["blocks"] + c["watches"], "blocks": c["blocks"],
-                     "founded_cases": c["founded_cases"]})  # fmt: skip
+                     "founded_cases": c["founded_cases"],
+                     "blocked_employer": c["blocked_employer"]})  # fmt: skip
     return rows, max(0, len(ranked) - limit)
 
 

@@ -26,12 +26,14 @@ _WORDS = {
     "en": {"deadlines": "Deadlines (UTC)", "employer": "Employer", "flags": "flags",
            "none": "none", "sealed": "sealed", "gap": "guidance gap", "refused": "refused",
            "cases": "Linked cases", "internship": "Internship", "broken": "WARNING",
+           "internships": "Internships at this employer",
            "unverified": "this stream does not verify ({problem}): what follows is what "
                          "the database holds, not necessarily what was recorded; run "
                          "audit verify"},
     "nl": {"deadlines": "Termijnen (UTC)", "employer": "Leerbedrijf", "flags": "signaleringen",
            "none": "geen", "sealed": "versleuteld", "gap": "begeleidingsgat",
            "refused": "geweigerd", "cases": "Gekoppelde meldingen", "internship": "Stage",
+           "internships": "Stages bij dit leerbedrijf",
            "broken": "WAARSCHUWING",
            "unverified": "deze stroom verifieert niet ({problem}): hieronder staat wat de "
                          "database bevat, niet per se wat is vastgelegd; voer audit verify "
@@ -57,7 +59,8 @@ def _details(event: Event, lang: str) -> str:
             parts.append(", ".join(f"{k}={v}" for k, v in sorted(shown.items())))
     for finding in event.findings:
         message = finding.message_nl if lang == "nl" and finding.message_nl else finding.message
-        parts.append(f"[{finding.severity.value}] {finding.code}: {message}")
+        severity = _named("severity", finding.severity.value, lang)
+        parts.append(f"[{severity}] {finding.code}: {message}")
     if event.sealed:
         parts.append(f"{words['sealed']}: {', '.join(sorted(event.sealed))}")
     return "; ".join(parts)
@@ -121,15 +124,16 @@ def _employer(engine: Engine, employer: object) -> dict[str, Any] | None:
             "flags": flags}  # fmt: skip
 
 
-def _cases_of(engine: Engine, internship: str) -> list[dict[str, Any]]:
-    """The cases reported about *internship*: id, state and outcome (no case detail)."""
+def _cases_of(engine: Engine, about: str, key: str = "internship") -> list[dict[str, Any]]:
+    """The cases reported about the internship (*key*: or the employer) *about*: id,
+    state and outcome (no case detail)."""
     found, after = [], None
     while True:
         page = engine.store.streams(StreamQuery(lifecycle="case"), after, _PAGE)
         for row in page:
             facts = json.loads(row.facts)
             details = facts.get("details")
-            if isinstance(details, dict) and details.get("internship") == internship:
+            if isinstance(details, dict) and details.get(key) == about:
                 found.append({"case": row.id, "state": row.state,
                               "outcome": facts.get("outcome")})  # fmt: skip
         if len(page) < _PAGE:
@@ -139,15 +143,24 @@ def _cases_of(engine: Engine, internship: str) -> list[dict[str, Any]]:
 
 def linked(engine: Engine, stream_id: str, lifecycle: str, facts: dict[str, Any]) -> dict[str, Any]:
     """What a stream is linked to: an internship's employer (its flags) and the cases
-    reported about it; a case's internship and employer. Ids, states, flags and
-    outcomes only: a case's text is sealed and never shown here."""
+    reported about it; a case's internship and employer; an employer's own flags, the
+    cases about it and its internships (the first 500). Ids, states, flags and outcomes
+    only: a case's text is sealed and never shown here."""
     if lifecycle == "case":
         details = facts.get("details")
         details = details if isinstance(details, dict) else {}
         return {"internship": details.get("internship"),
                 "employer": _employer(engine, details.get("employer"))}  # fmt: skip
-    if lifecycle == "employer":
-        return {}
+    if lifecycle == "employer":  # its stream is employer:ID
+        employer = facts.get("employer", stream_id.removeprefix("employer:"))
+        placed = [] if not isinstance(employer, str) else engine.store.streams(
+            StreamQuery(employer=employer), None, _PAGE
+        )  # fmt: skip
+        return {"employer": _employer(engine, employer),
+                "cases": [] if not isinstance(employer, str) else
+                _cases_of(engine, employer, "employer"),
+                "internships": [{"internship": r.id, "state": r.state} for r in placed
+                                if r.lifecycle not in ("case", "employer")]}  # fmt: skip
     return {"employer": _employer(engine, facts.get("employer")),
             "cases": _cases_of(engine, stream_id)}  # fmt: skip
 
@@ -269,4 +282,8 @@ def _links(links: dict[str, Any], words: dict[str, str], lang: str) -> None:
             for c in links["cases"]
         )
         click.echo(f"\n{words['cases']}: {printable(cases) or words['none']}")
+    if "internships" in links:
+        placed = ", ".join(f"{i['internship']} ({_named('state', i['state'], lang)})"
+                           for i in links["internships"])  # fmt: skip
+        click.echo(f"\n{words['internships']}: {printable(placed) or words['none']}")
     sys.stdout.flush()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ._errors import InvalidInput
+
 __all__ = ["LABELS", "label"]
 
-#: kind (``state``, ``type``, ``role``, ``lifecycle``, ``status``, ``outcome``, ``flag``)
-#: -> code -> (English, Dutch)
+#: kind (``state``, ``type``, ``role``, ``lifecycle``, ``status``, ``outcome``,
+#: ``severity``, ``flag``) -> code -> (English, Dutch)
 LABELS: Mapping[str, Mapping[str, tuple[str, str]]] = {
     "state": {
         # internships (mbo_bpv, hbo_stage)
@@ -91,6 +93,11 @@ LABELS: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "withdrawn": ("withdrawn", "ingetrokken"),
         "no_decision": ("no decision", "geen uitspraak"),
     },
+    "severity": {  # of a finding
+        "block": ("block", "blokkerend"),
+        "warn": ("warn", "waarschuwing"),
+        "info": ("info", "ter informatie"),
+    },
     "flag": {
         "watch": ("watch", "aandacht"),
         "review_before_new_placement": (
@@ -102,10 +109,27 @@ LABELS: Mapping[str, Mapping[str, tuple[str, str]]] = {
 }
 
 
+LANGUAGES = ("en", "nl")
+
+
 def label(kind: str, code: str, lang: str) -> str:
-    """How a page in *lang* (``en``, ``nl``) names the *kind* code *code* (the code
-    itself where it has no label)."""
-    pair = LABELS.get(kind, {}).get(code)
+    """How a page in *lang* (``en`` or ``nl``) names the code *code* of *kind*: a
+    built-in state, event ``type``, ``role``, ``lifecycle``, deadline ``status``, case
+    ``outcome``, finding ``severity`` or employer ``flag`` (every pair is in
+    ``stageborging.core.LABELS``, kind by kind). A code
+    without a label (an institution's own state) is given as it is.
+
+    Raises:
+        InvalidInput: *kind* is none of those, *lang* neither language, or *code* no
+            text.
+    """
+    if kind not in LABELS:
+        raise InvalidInput("kind", kind, f"must be one of {', '.join(LABELS)}")
+    if lang not in LANGUAGES:
+        raise InvalidInput("lang", lang, "must be en or nl")
+    if not isinstance(code, str):
+        raise InvalidInput("code", code, "must be a code (text)")
+    pair = LABELS[kind].get(code)
     if pair is None:
         return code
     return pair[1] if lang == "nl" else pair[0]

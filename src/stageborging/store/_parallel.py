@@ -154,7 +154,10 @@ def run_ranges(
                 try:  # a report put just before its worker ended may still be on its way
                     index, part, mark, failure = results.get(timeout=_LAST_LOOK)
                 except queue.Empty:
-                    raise StoreError("a verification worker stopped without its report") from None
+                    raise StoreError(
+                        "a verification worker stopped without its report (a script that "
+                        'verifies with several workers must start under if __name__ == "__main__":)'
+                    ) from None
             if failure is not None:
                 raise StoreError(f"a verification worker failed: {failure}")
             found[index] = (part, mark)
