@@ -44,10 +44,10 @@ _ROW_TYPES = frozenset(
      str)
     for command in (str, type(None))
 )  # fmt: skip
-#: A byte that is not ASCII (a key might not be), or a run of digits long enough to be an
-#: integer outside the canonical subset: such a body is decoded by the full decoder, which
-#: checks every key and integer.
-_UNSAFE = re.compile(rb"[^\x00-\x7f]|\d{16}")
+#: A run of digits long enough to be an integer outside the canonical subset: such a body
+#: (and one that is not ASCII, whose keys might not be) is decoded by the full decoder,
+#: which checks every key and integer.
+_LONG_DIGITS = re.compile(rb"\d{16}")
 #: Decodes an ASCII body that has no long integers: its keys are ASCII and its integers
 #: within the subset, so only floats and constants need a hook (met only when present).
 _ASCII_DECODER = json.JSONDecoder(parse_float=no_float, parse_constant=no_float)
@@ -146,7 +146,7 @@ def _values_fit(event: SealedEvent, named: bool) -> bool:
 
 def _decoded(raw: bytes) -> dict[str, Any] | None:
     """The value of the body *raw* if it is a canonical JSON object, else None."""
-    if _UNSAFE.search(raw) is not None:
+    if not raw.isascii() or _LONG_DIGITS.search(raw) is not None:
         value, problem = decode_canonical(raw, "body")
         return None if problem is not None else value
     try:
