@@ -53,9 +53,13 @@ def _lines(
     store: Store, stream_id: str | None, since: int, after: str | None, schema: int
 ) -> Iterator[str]:
     # checked before the first line: an export refused writes nothing
-    if stream_id is not None and store.read_stream(stream_id) is None:
-        if not store.read_events(stream_id):  # events without a row (tampered) still export
-            raise StreamNotFound(stream_id)
+    # (a stream with events but no projection row, a tampered one, still exports)
+    if (
+        stream_id is not None
+        and store.read_stream(stream_id) is None
+        and not store.read_events(stream_id)
+    ):
+        raise StreamNotFound(stream_id)
     end = store.last_position()
     if since > end:
         raise InvalidInput("since", since, f"is past the log's last position ({end}): a later "
