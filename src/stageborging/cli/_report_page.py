@@ -20,7 +20,7 @@ from ._audit import EXTENDS, known_lifecycles
 from ._checkpoints import check_against
 from ._engines import configured_engine
 from ._options import check_new, db_option, given_once, new_file, plugin_options, shown_path
-from ._show import deadlines_of, linked, timeline_row
+from ._show import case_facts, deadlines_of, linked, timeline_row
 
 __all__ = ["audit_report"]
 
@@ -57,22 +57,14 @@ def _attention(
             if placement.lifecycle not in ("case", "employer"):
                 counts.setdefault(placement.id, Counter())["blocked_employer"] += 1
     outcomes = {}
-    after_id = None
-    while True:
-        cases = engine.store.streams(StreamQuery(lifecycle="case"), after_id, _PAGE)
-        for case in cases:
-            counts.setdefault(case.id, Counter())
-            facts = json.loads(case.facts)
-            outcomes[case.id] = facts.get("outcome")
-            details = facts.get("details")
-            about = details.get("internship") if isinstance(details, dict) else None
-            if "founded" in (facts.get("outcome"), facts.get("external_outcome")):
-                outcomes[case.id] = "founded"
-                if isinstance(about, str):  # the internship it is about is as grave
-                    counts.setdefault(about, Counter())["founded_cases"] += 1
-        if len(cases) < _PAGE:
-            break
-        after_id = cases[-1].id
+    for case, facts, details in case_facts(engine):
+        counts.setdefault(case.id, Counter())
+        outcomes[case.id] = facts.get("outcome")
+        about = details.get("internship")
+        if "founded" in (facts.get("outcome"), facts.get("external_outcome")):
+            outcomes[case.id] = "founded"
+            if isinstance(about, str):  # the internship it is about is as grave
+                counts.setdefault(about, Counter())["founded_cases"] += 1
 
     def gravity(sid: str) -> tuple[Any, ...]:
         c = counts[sid]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,11 @@ import click
 
 from ..core import Event, StreamNotFound, label
 from ..engine import Engine
-from ..store import StreamQuery
+from ..store import StreamQuery, StreamRow
 from ._engines import configured_engine
 from ._options import db_option, plugin_options, printable
 
-__all__ = ["deadlines_of", "linked", "show", "stream_check", "timeline_row"]
+__all__ = ["case_facts", "deadlines_of", "linked", "show", "timeline_row"]
 
 #: The column heads, per language.
 _HEADS = {
@@ -124,21 +125,26 @@ def _employer(engine: Engine, employer: object) -> dict[str, Any] | None:
             "flags": flags}  # fmt: skip
 
 
-def _cases_of(engine: Engine, about: str, key: str = "internship") -> list[dict[str, Any]]:
-    """The cases reported about the internship (*key*: or the employer) *about*: id,
-    state and outcome (no case detail)."""
-    found, after = [], None
+def case_facts(engine: Engine) -> Iterator[tuple[StreamRow, dict[str, Any], dict[str, Any]]]:
+    """Every case's projection row, its facts and its opening details (what it is
+    about: ``internship``, ``employer``), page by page."""
+    after = None
     while True:
         page = engine.store.streams(StreamQuery(lifecycle="case"), after, _PAGE)
         for row in page:
             facts = json.loads(row.facts)
             details = facts.get("details")
-            if isinstance(details, dict) and details.get(key) == about:
-                found.append({"case": row.id, "state": row.state,
-                              "outcome": facts.get("outcome")})  # fmt: skip
+            yield row, facts, details if isinstance(details, dict) else {}
         if len(page) < _PAGE:
-            return found
+            return
         after = page[-1].id
+
+
+def _cases_of(engine: Engine, about: str, key: str = "internship") -> list[dict[str, Any]]:
+    """The cases reported about the internship (*key*: or the employer) *about*: id,
+    state and outcome (no case detail)."""
+    return [{"case": row.id, "state": row.state, "outcome": facts.get("outcome")}
+            for row, facts, details in case_facts(engine) if details.get(key) == about]  # fmt: skip
 
 
 def linked(engine: Engine, stream_id: str, lifecycle: str, facts: dict[str, Any]) -> dict[str, Any]:

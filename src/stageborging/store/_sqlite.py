@@ -933,16 +933,6 @@ class SQLiteStore:
         rows = self._connection().execute(f"SELECT {self._columns.streams} FROM streams")
         return {row[0]: StreamRow._make(row) for row in rows}
 
-    def _ordered_heads(self) -> Iterator[StreamRow]:
-        """The projection rows in id order (BINARY: code point order, as the events')."""
-        try:
-            rows = self._connection().execute(
-                f"SELECT {self._columns.streams} FROM streams ORDER BY id"
-            )
-            yield from map(StreamRow._make, rows)
-        except sqlite3.Error as exc:
-            raise self._unreadable(exc) from None
-
     def _triggers(self, table: str) -> set[str]:
         rows = self._connection().execute(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
