@@ -459,6 +459,15 @@ def test_the_trees_leaves_are_the_events_hashes_in_the_global_order(backend: str
     assert len(leaves) == 6
 
 
+def test_the_last_position_is_that_of_the_last_event(backend: str) -> None:
+    """last_position: 0 on an empty log, then the position the last event was given."""
+    with Engine(backend, clock=FakeClock()) as engine:
+        assert engine.store.last_position() == 0
+        engine.fire(journey(engine).open(), "begin_search", actor=STUDENT)
+        events = engine.store.events_after(0, 100)
+        assert engine.store.last_position() == events[-1][0]
+
+
 def test_messages_never_show_a_password() -> None:
     from stageborging.store import shown_db
 
